@@ -1,0 +1,36 @@
+import os from "node:os";
+import { ServiceBroker, type BrokerOptions, type Middleware } from "moleculer";
+import type { KernelConfig } from "../config";
+
+/**
+ * One factory for every node: in-process when NATS_URL is unset, NATS otherwise. Timeouts,
+ * circuit breaking and draining on stop are the same everywhere; retries are switched on per
+ * action, for reads only (see the plugin loader), since retrying a create could create twice.
+ */
+export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra: Partial<BrokerOptions> = {}): ServiceBroker {
+  return new ServiceBroker({
+    namespace: "gd-procurement",
+    nodeID: cfg.nodeId ?? `${os.hostname()}-${process.pid}`,
+    transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl } } : undefined,
+    serializer: "JSON",
+    requestTimeout: cfg.requestTimeoutMs,
+    retryPolicy: { enabled: false, retries: 2, delay: 100, maxDelay: 1000, factor: 2, check: (err: Error & { retryable?: boolean }) => !!err.retryable },
+    circuitBreaker: {
+      enabled: true,
+      threshold: 0.5,
+      minRequestCount: 20,
+      windowTime: 60,
+      halfOpenTime: 10 * 1000,
+      // Only server-side failures count; a refused or invalid request says nothing about the node.
+      check: (err: Error & { code?: number }) => !!err && typeof err.code === "number" && err.code >= 500,
+    },
+    // Graceful stop: wait for in-flight requests before leaving the cluster.
+    tracking: { enabled: true, shutdownTimeout: 10 * 1000 },
+    heartbeatInterval: 2,
+    heartbeatTimeout: 6,
+    registry: { strategy: "RoundRobin", preferLocal: true },
+    logger: { type: "Console", options: { level: cfg.logLevel, formatter: "short", colors: process.stdout.isTTY, moduleColors: false } },
+    middlewares,
+    ...extra,
+  });
+}

@@ -1,0 +1,49 @@
+import path from "node:path";
+
+/** Everything a node reads from its environment, in one place. */
+export interface KernelConfig {
+  rootDir: string;
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  natsUrl?: string;
+  /** null: run every plugin and the gateway */
+  services: string[] | null;
+  dataDir: string;
+  embeddedPgPort: number;
+  bodyLimit: string;
+  requestTimeoutMs: number;
+  nodeId?: string;
+  pluginsDir: string;
+  webDir: string;
+  logLevel: string;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, "..")): KernelConfig {
+  const int = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+    return n;
+  };
+  const services = env.SERVICES?.trim()
+    ? env.SERVICES.split(",").map((s) => s.trim()).filter(Boolean)
+    : null;
+  return {
+    rootDir,
+    port: int("PORT", 3000),
+    host: env.HOST || "0.0.0.0",
+    databaseUrl: env.DATABASE_URL || undefined,
+    natsUrl: env.NATS_URL || undefined,
+    services,
+    dataDir: path.resolve(rootDir, env.DATA_DIR || ".data"),
+    embeddedPgPort: int("EMBEDDED_PG_PORT", 54329),
+    bodyLimit: env.BODY_LIMIT || "1mb",
+    requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 10000),
+    nodeId: env.NODE_ID || undefined,
+    pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
+    webDir: path.resolve(rootDir, "web"),
+    logLevel: env.LOG_LEVEL || "info",
+  };
+}

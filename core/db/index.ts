@@ -1,0 +1,87 @@
+import knexFactory, { type Knex } from "knex";
+import { Model } from "objection";
+import type { KernelConfig } from "../config";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded";
+
+export interface Database {
+  knex: Knex;
+  kind: "embedded" | "external";
+  /** host:port/database, without credentials, for logs and /api/health */
+  where: string;
+  /** true when a trivial query answers within the timeout */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function describeUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+}
+
+/** pg and knex errors that mean "the database is not there", as opposed to a bad query. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; name?: string };
+  if (!e) return false;
+  if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006"].includes(e.code ?? "")) return true;
+  return e.name === "KnexTimeoutError" || /Connection terminated|connect ECONNREFUSED|Timeout acquiring a connection/.test(e.message ?? "");
+}
+
+function createKnex(url: string): Knex {
+  return knexFactory({
+    client: "pg",
+    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: "gd-procurement" },
+    pool: { min: 0, max: 10, acquireTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    acquireConnectionTimeout: 5000,
+  });
+}
+
+/**
+ * DATABASE_URL when set (a real server, shared by every node of a cluster); otherwise an
+ * embedded PostgreSQL whose files live under DATA_DIR (.data/ by default).
+ */
+export async function openDatabase(cfg: KernelConfig, log: (line: string) => void = console.log): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = cfg.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort, log });
+    url = embedded.url;
+  }
+  const knex = createKnex(url);
+  try {
+    await knex.raw("select 1");
+  } catch (err) {
+    await knex.destroy();
+    await embedded?.stop();
+    const reason = (err as Error).message.replace(/postgres(ql)?:\/\/[^@\s]*@/g, "postgres://***@");
+    throw new Error(`cannot reach the database at ${describeUrl(url)}: ${reason}`);
+  }
+  if (!embedded) log(`[db] PostgreSQL at ${describeUrl(url)} (DATABASE_URL)`);
+  // Objection models of every plugin use this connection.
+  Model.knex(knex);
+  let closed = false;
+  return {
+    knex,
+    kind: embedded ? "embedded" : "external",
+    where: describeUrl(url),
+    async ping(timeoutMs = 2000) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          knex.raw("select 1"),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("ping timeout")), timeoutMs))),
+        ]);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await knex.destroy();
+      await embedded?.stop();
+    },
+  };
+}

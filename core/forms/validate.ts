@@ -1,0 +1,60 @@
+import fs from "node:fs";
+import path from "node:path";
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import localizeZh from "ajv-i18n/localize/zh";
+import { validationFailed, type ErrorDetail } from "../errors";
+import { domainFormats } from "./formats";
+
+/**
+ * Form schemas live in forms/<plugin>/<id>.schema.json. They are compiled once, when first asked
+ * for, and a failed check becomes VALIDATION_FAILED with one detail per field: a JSON pointer,
+ * the rule, and the message in zh-CN and en, which is what a form renderer shows by the field.
+ */
+const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, coerceTypes: false, messages: true });
+addFormats(ajv);
+for (const [name, check] of Object.entries(domainFormats)) ajv.addFormat(name, { type: "string", validate: check });
+// Titles and descriptions in two languages, and uiSchema hints, are annotations, not rules.
+ajv.addVocabulary(["titleEn", "descriptionEn"]);
+
+const compiled = new Map<string, ValidateFunction>();
+
+export function formSchemaPath(formId: string, formsDir = path.resolve(__dirname, "../../forms")): string {
+  const [plugin] = formId.split(".");
+  return path.join(formsDir, plugin, `${formId}.schema.json`);
+}
+
+export function compileForm(formId: string, formsDir?: string): ValidateFunction {
+  const cached = compiled.get(formId);
+  if (cached) return cached;
+  const file = formSchemaPath(formId, formsDir);
+  const schema = JSON.parse(fs.readFileSync(file, "utf8"));
+  const fn = ajv.compile(schema);
+  compiled.set(formId, fn);
+  return fn;
+}
+
+function detailsOf(errors: ErrorObject[]): ErrorDetail[] {
+  const en = errors.map((e) => ({ ...e }));
+  const zh = errors.map((e) => ({ ...e }));
+  localizeZh(zh);
+  return errors.map((e, i) => {
+    let pointer = e.instancePath;
+    if (e.keyword === "required") pointer += "/" + (e.params as { missingProperty: string }).missingProperty;
+    if (e.keyword === "additionalProperties") pointer += "/" + (e.params as { additionalProperty: string }).additionalProperty;
+    return { path: pointer, rule: e.keyword === "format" ? `format:${(e.params as { format: string }).format}` : e.keyword, message: { "zh-CN": zh[i].message ?? "", en: en[i].message ?? "" } };
+  });
+}
+
+/** Validates (and fills defaults into) `data`, or throws VALIDATION_FAILED. */
+export function validateForm<T>(formId: string, data: unknown): T {
+  const fn = compileForm(formId);
+  if (!fn(data)) throw validationFailed(detailsOf(fn.errors ?? []));
+  return data as T;
+}
+
+/** Like validateForm, but returns the details instead of throwing (for row-by-row imports). */
+export function checkForm(formId: string, data: unknown): ErrorDetail[] {
+  const fn = compileForm(formId);
+  return fn(data) ? [] : detailsOf(fn.errors ?? []);
+}

@@ -1,0 +1,140 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import ApiGateway from "moleculer-web";
+import type { ServiceSchema } from "moleculer";
+import { toEnvelope, pickLang } from "../errors";
+import type { Kernel } from "../kernel";
+import type { PlatformContext } from "../plugins/types";
+
+type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string> };
+
+/**
+ * The HTTP side of a node: every plugin action that declares `rest` becomes
+ * /api/<plugin><path>. Routes come from the manifests, not from the services that happen to be
+ * up, so a route whose plugin node is down answers 503 UNAVAILABLE instead of 404.
+ */
+export function pluginAliases(kernel: Pick<Kernel, "registry">): Record<string, string> {
+  const aliases: Record<string, string> = {};
+  for (const { manifest } of kernel.registry.plugins) {
+    for (const svc of manifest.services) {
+      for (const [name, action] of Object.entries(svc.actions ?? {})) {
+        if (!action.rest) continue;
+        const [method, rel] = action.rest.split(" ");
+        const key = `${method} /${manifest.name}${rel === "/" ? "" : rel}`;
+        if (aliases[key]) throw new Error(`plugin "${manifest.name}": services.${svc.name}.actions.${name}.rest: "${key}" is already routed to ${aliases[key]}`);
+        aliases[key] = `${action.stream ? "stream:" : ""}${svc.name}.${name}`;
+      }
+    }
+  }
+  return aliases;
+}
+
+function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { error: (...a: unknown[]) => void }) {
+  const lang = pickLang(req.headers["accept-language"] as string | undefined, req.query?.lang);
+  const { status, body } = toEnvelope(err, lang);
+  if (status >= 500 && status !== 503) logger.error("request failed:", err);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Cache-Control", "no-store");
+  res.writeHead(status);
+  res.end(JSON.stringify(body));
+}
+
+export function gatewayService(kernel: Kernel): ServiceSchema {
+  const { config } = kernel;
+  const built = path.join(config.webDir, "dist");
+  const webFolder = fs.existsSync(path.join(built, "index.html")) ? built : path.join(config.webDir, "public");
+  return {
+    name: "gateway",
+    mixins: [ApiGateway],
+    settings: {
+      port: config.port,
+      ip: config.host,
+      log4XXResponses: false,
+      logRequest: "debug",
+      logResponse: "debug",
+      routes: [
+        {
+          name: "api",
+          path: "/api",
+          authentication: true,
+          mappingPolicy: "restrict",
+          autoAliases: false,
+          callOptions: { timeout: config.requestTimeoutMs },
+          bodyParsers: {
+            json: { strict: true, limit: config.bodyLimit },
+            urlencoded: false,
+          },
+          aliases: {
+            "GET /health": "gateway.health",
+            "GET /plugins": "gateway.plugins",
+            ...pluginAliases(kernel),
+          },
+        },
+      ],
+      assets: { folder: webFolder, options: { index: "index.html" } },
+      onError(this: { logger: { error: (...a: unknown[]) => void } }, req: Req, res: ServerResponse, err: unknown) {
+        sendEnvelope(req, res, err, this.logger);
+      },
+    },
+    methods: {
+      async authenticate(ctx: PlatformContext, _route: unknown, req: Req) {
+        const header = req.headers.authorization;
+        if (!header) return null;
+        const m = /^Bearer\s+(\S+)$/i.exec(header);
+        if (!m) return kernel.tokens.verify(""); // throws UNAUTHENTICATED
+        return kernel.tokens.verify(m[1]);
+      },
+    },
+    actions: {
+      health: {
+        kind: "read",
+        permission: "public",
+        async handler(ctx: PlatformContext) {
+          const dbUp = await kernel.db.ping(2000);
+          const nodes = ((ctx.broker.registry as unknown as { getNodeList(o: object): Array<{ id: string }> }).getNodeList({ onlyAvailable: true, withServices: false }) as Array<{ id: string }>)
+            .map((n) => n.id)
+            .sort();
+          const running = kernel.runningPlugins();
+          if (!dbUp) ctx.meta.$statusCode = 503;
+          return {
+            status: dbUp ? "ok" : "unavailable",
+            node: ctx.broker.nodeID,
+            nodes,
+            plugins: kernel.registry.names().map((name) => ({ name, available: running.has(name) })),
+            database: { status: dbUp ? "up" : "down", kind: kernel.db.kind, where: kernel.db.where },
+            transporter: config.natsUrl
+              ? { type: "NATS", connected: !!ctx.broker.transit?.connected }
+              : { type: "in-process", connected: true },
+          };
+        },
+      },
+      plugins: {
+        kind: "read",
+        permission: "public",
+        handler() {
+          const running = kernel.runningPlugins();
+          return kernel.registry.plugins.map(({ manifest: m }) => ({
+            name: m.name,
+            title: m.title,
+            version: m.version,
+            description: m.description,
+            dependsOn: m.dependsOn ?? [],
+            extensionPoints: Object.entries(m.extensionPoints ?? {}).map(([key, p]) => ({
+              id: `${m.name}.${key}`,
+              title: p.title,
+              kind: p.kind,
+              contributors: kernel.registry.contributions(`${m.name}.${key}`).map((c) => c.plugin),
+            })),
+            extends: Object.keys(m.extends ?? {}),
+            nodes: running.get(m.name) ?? [],
+          }));
+        },
+      },
+    },
+  } as ServiceSchema;
+}

@@ -1,0 +1,118 @@
+import path from "node:path";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { readConfig, type KernelConfig } from "./config";
+import { createBroker } from "./broker";
+import { errorBoundary, permissionGate } from "./broker/middlewares";
+import { openDatabase, type Database } from "./db";
+import { runMigrations, type MigrationUnit } from "./db/migrate";
+import { discoverPlugins } from "./plugins/loader";
+import { PluginRegistry } from "./plugins/registry";
+import type { LoadedPlugin, PlatformServiceSchema } from "./plugins/types";
+import { tenantTree, type TenantTree } from "./tenancy/tree";
+import { Tokens } from "./identity/tokens";
+import { gatewayService } from "./gateway";
+
+export interface Kernel {
+  config: KernelConfig;
+  broker: ServiceBroker;
+  db: Database;
+  registry: PluginRegistry;
+  tree: TenantTree;
+  tokens: Tokens;
+  /** plugins served by this node */
+  local: LoadedPlugin[];
+  /** plugin name → ids of the nodes currently serving it, across the cluster */
+  runningPlugins(): Map<string, string[]>;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+/** Which plugins (and whether the gateway) this node runs: SERVICES, or everything. */
+export function selectServices(cfg: KernelConfig, registry: PluginRegistry): { plugins: LoadedPlugin[]; gateway: boolean } {
+  if (!cfg.services) return { plugins: registry.plugins, gateway: true };
+  const known = new Set(["gateway", ...registry.names()]);
+  const unknown = cfg.services.filter((s) => !known.has(s));
+  if (unknown.length) {
+    throw new StartupError(`SERVICES names ${unknown.map((u) => `"${u}"`).join(", ")}, which is not installed; choose from: ${[...known].join(", ")}`);
+  }
+  return {
+    plugins: registry.plugins.filter((p) => cfg.services!.includes(p.manifest.name)),
+    gateway: cfg.services.includes("gateway"),
+  };
+}
+
+/** Reads are idempotent, so only they are retried on another node when one fails. */
+function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPlugin): ServiceSchema {
+  const actions = Object.fromEntries(
+    Object.entries(svc.actions ?? {}).map(([name, a]) => [name, a.kind === "read" ? { retryPolicy: { enabled: true }, ...a } : a]),
+  );
+  return {
+    ...svc,
+    actions,
+    mixins: [
+      {
+        created(this: { db: Database["knex"]; plugin: unknown; extensions: PluginRegistry }) {
+          this.db = kernel.db.knex;
+          this.plugin = plugin.manifest;
+          this.extensions = kernel.registry;
+        },
+      },
+      ...(svc.mixins ?? []),
+    ],
+  } as unknown as ServiceSchema;
+}
+
+export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
+  const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
+  const selection = selectServices(cfg, registry);
+  const tree = tenantTree(cfg.rootDir);
+  const db = await openDatabase(cfg, log);
+  try {
+    const units: MigrationUnit[] = [
+      { name: "core", directory: path.join(__dirname, "db", "migrations") },
+      ...selection.plugins
+        .filter((p) => p.manifest.migrations)
+        .map((p) => ({ name: p.manifest.name, directory: path.join(p.dir, p.manifest.migrations!) })),
+    ];
+    await runMigrations(db.knex, units, log);
+    const tokens = await Tokens.load(db.knex);
+    const broker = createBroker(cfg, [errorBoundary(), permissionGate(() => registry.plugins.map((p) => p.manifest), tree)]);
+    const kernel: Kernel = {
+      config: cfg,
+      broker,
+      db,
+      registry,
+      tree,
+      tokens,
+      local: selection.plugins,
+      runningPlugins() {
+        const out = new Map<string, string[]>();
+        const services = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{ name: string; nodeID: string }>;
+        for (const s of services) {
+          const plugin = s.name.split(".")[0];
+          if (!registry.get(plugin)) continue;
+          const nodes = out.get(plugin) ?? [];
+          if (!nodes.includes(s.nodeID)) nodes.push(s.nodeID);
+          out.set(plugin, nodes.sort());
+        }
+        return out;
+      },
+      async stop() {
+        await broker.stop();
+        await db.close();
+      },
+    };
+    for (const plugin of selection.plugins) {
+      for (const svc of plugin.manifest.services) broker.createService(withKernel(svc, kernel, plugin));
+    }
+    if (selection.gateway) broker.createService(gatewayService(kernel));
+    await broker.start();
+    return kernel;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}

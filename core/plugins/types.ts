@@ -1,0 +1,95 @@
+import type { Context, ServiceSchema, ActionSchema, ServiceSettingSchema } from "moleculer";
+import type { Knex } from "knex";
+import type { AbilityBuilder, MongoAbility } from "@casl/ability";
+import type { Localized } from "../errors";
+
+/** What a business action does, for the module gate (DESIGN.md §4). */
+export type ActionKind = "create" | "continue" | "read";
+
+/**
+ * Who may call an action: anybody, any signed-in user, or a CASL check on a subject type.
+ * Object-level checks (this purchaser, this tenant) happen in the handler with ctx.locals.ability.
+ */
+export type ActionPermission = "public" | "authenticated" | [action: string, subject: string];
+
+export interface SessionUser {
+  id: string;
+  username: string;
+  tenantCode: string;
+  roles: string[];
+  /** The registry unit the user belongs to (purchasing unit, agency, supplier, ...), if any. */
+  unitCode?: string;
+}
+
+export interface PlatformActionSchema extends ActionSchema {
+  kind: ActionKind;
+  permission: ActionPermission;
+  /** "GET /purchasers" → GET /api/<plugin>/purchasers */
+  rest?: string;
+  /** The request body is a stream (e.g. a CSV upload) rather than parsed JSON. */
+  stream?: boolean;
+}
+
+export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S>, "actions"> {
+  actions?: Record<string, PlatformActionSchema>;
+}
+
+export type AppAbility = MongoAbility;
+
+export interface PermissionTools {
+  can: AbilityBuilder<AppAbility>["can"];
+  cannot: AbilityBuilder<AppAbility>["cannot"];
+  /** Tenant codes the user's tenant covers: itself and everything below it. */
+  tenantScope: string[];
+}
+
+export interface ExtensionPointDecl {
+  title: Localized;
+  description?: Localized;
+  /**
+   * "action": contributors name one of their own actions, which the owner calls through the
+   *           broker (so it works whichever node runs the contributor);
+   * "data":   contributors give a JSON value the owner reads (menu entries, form fields, ...).
+   */
+  kind: "action" | "data";
+}
+
+export type Contribution = { action: string } | { data: unknown };
+
+export interface PluginManifest {
+  /** kebab-case; also the module key in tenant schedules */
+  name: string;
+  title: Localized;
+  version: string;
+  description?: Localized;
+  dependsOn?: string[];
+  services: PlatformServiceSchema[];
+  /** Folder of knex migrations, relative to the plugin folder. Each plugin has its own migration table. */
+  migrations?: string;
+  forms?: string[];
+  workflows?: string[];
+  permissions?: (user: SessionUser, tools: PermissionTools) => void;
+  /** Named points other plugins contribute to; the full id is "<plugin>.<key>". */
+  extensionPoints?: Record<string, ExtensionPointDecl>;
+  /** Contributions to other plugins' points, keyed by the point's full id. */
+  extends?: Record<string, Contribution>;
+}
+
+/** A manifest after loading: where it came from and its validated shape. */
+export interface LoadedPlugin {
+  manifest: PluginManifest;
+  dir: string;
+}
+
+/** What every plugin service gets from the kernel (set in a mixin before `created`). */
+export interface PluginServiceThis {
+  db: Knex;
+  plugin: PluginManifest;
+}
+
+export type PlatformContext<P = unknown> = Context<P, { user?: SessionUser | null; $statusCode?: number; [k: string]: unknown }>;
+
+/** The one way to declare a plugin: plugins/<name>/plugin.ts exports `definePlugin({...})` as default. */
+export function definePlugin(manifest: PluginManifest): PluginManifest {
+  return manifest;
+}

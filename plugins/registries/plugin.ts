@@ -1,0 +1,27 @@
+import { definePlugin } from "../../core/plugins/types";
+import { purchasersService } from "./services/purchasers";
+
+export default definePlugin({
+  name: "registries",
+  title: { "zh-CN": "基础信息库", en: "Base registries" },
+  description: {
+    "zh-CN": "采购人、评审专家、代理机构、供应商与商品的基础信息",
+    en: "Purchasing units, review experts, agencies, suppliers and commodities",
+  },
+  version: "0.1.0",
+  services: [purchasersService],
+  migrations: "migrations",
+  forms: ["registries.purchaser"],
+  permissions(user, { can, tenantScope }) {
+    const roles = new Set(user.roles);
+    const inScope = { tenantCode: { $in: tenantScope } };
+    if (roles.has("tenant-admin")) can(["create", "read", "update", "import"], "Purchaser", inScope);
+    // Purchasing units are named in every public notice: those who work on procurement in a
+    // region may look them up there.
+    if (roles.has("regulator") || roles.has("purchaser") || roles.has("agency")) can("read", "Purchaser", inScope);
+    // A purchaser keeps its own contact details current; the rest is the tenant admin's.
+    if (roles.has("purchaser") && user.unitCode) {
+      can("update", "Purchaser", ["contactName", "contactPhone", "contactEmail", "address"], { budgetCode: user.unitCode });
+    }
+  },
+});

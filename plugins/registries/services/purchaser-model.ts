@@ -1,0 +1,59 @@
+import { Model, snakeCaseMappers } from "objection";
+
+/** A purchasing unit (采购人): a budget unit that buys under the procurement law. */
+export class Purchaser extends Model {
+  static override tableName = "registries_purchasers";
+  static override columnNameMappers = snakeCaseMappers();
+
+  id!: string;
+  tenantCode!: string;
+  name!: string;
+  creditCode!: string | null;
+  budgetCode!: string;
+  unitType!: string;
+  contactName!: string | null;
+  contactPhone!: string | null;
+  contactEmail!: string | null;
+  address!: string | null;
+  status!: string;
+  version!: number;
+  createdAt!: string;
+  updatedAt!: string;
+}
+
+/** The fields a caller may write, as the form names them. */
+export const purchaserFields = [
+  "name",
+  "creditCode",
+  "budgetCode",
+  "tenantCode",
+  "unitType",
+  "contactName",
+  "contactPhone",
+  "contactEmail",
+  "address",
+  "status",
+] as const;
+
+export type PurchaserInput = Partial<Record<(typeof purchaserFields)[number], string>>;
+
+export const PURCHASER = { "zh-CN": "采购人", en: "purchasing unit" };
+
+export function toPublic(p: Purchaser) {
+  return {
+    id: p.id,
+    name: p.name,
+    creditCode: p.creditCode,
+    budgetCode: p.budgetCode,
+    tenantCode: p.tenantCode,
+    unitType: p.unitType,
+    contactName: p.contactName,
+    contactPhone: p.contactPhone,
+    contactEmail: p.contactEmail,
+    address: p.address,
+    status: p.status,
+    version: p.version,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}

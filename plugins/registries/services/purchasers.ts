@@ -1,0 +1,149 @@
+import type { Readable } from "node:stream";
+import { subject } from "@casl/ability";
+import { permittedFieldsOf } from "@casl/ability/extra";
+import { raw } from "objection";
+import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
+import { assertCan } from "../../../core/access/ability";
+import { scopeQuery } from "../../../core/access/sql-scope";
+import { validateForm } from "../../../core/forms/validate";
+import { conflict, forbidden, notFound, validationFailed } from "../../../core/errors";
+import { tenantProblem, uniqueViolation } from "./purchaser-rules";
+import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
+import { importPurchasers } from "./purchaser-import";
+
+const FORM = "registries.purchaser";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
+
+async function findVisible(ctx: PlatformContext, id: unknown): Promise<Purchaser> {
+  if (typeof id !== "string" || !UUID.test(id)) throw notFound(PURCHASER);
+  const row = await Purchaser.query().findById(id);
+  if (!row) throw notFound(PURCHASER);
+  assertCan(abilityOf(ctx), "read", "Purchaser", { ...row });
+  return row;
+}
+
+const clean = (input: Record<string, unknown>): PurchaserInput => {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) {
+    // Optional text left empty in a form means "not given".
+    if (v === "" || v === null) continue;
+    out[k] = typeof v === "string" ? v.trim() : v;
+  }
+  return out as PurchaserInput;
+};
+
+export const purchasersService: PlatformServiceSchema = {
+  name: "registries.purchasers",
+  actions: {
+    create: {
+      rest: "POST /purchasers",
+      kind: "create",
+      permission: ["create", "Purchaser"],
+      async handler(ctx: PlatformContext<Record<string, unknown>>) {
+        const data = validateForm<PurchaserInput>(FORM, clean(ctx.params));
+        const problem = tenantProblem(data.tenantCode);
+        if (problem) throw validationFailed([problem]);
+        if (!abilityOf(ctx).can("create", subject("Purchaser", { ...data }))) throw forbidden();
+        try {
+          const row = await Purchaser.query().insert(data);
+          ctx.meta.$statusCode = 201;
+          return toPublic(row);
+        } catch (err) {
+          const dup = uniqueViolation(err);
+          if (dup) throw validationFailed([dup]);
+          throw err;
+        }
+      },
+    },
+
+    get: {
+      rest: "GET /purchasers/:id",
+      kind: "read",
+      permission: ["read", "Purchaser"],
+      async handler(ctx: PlatformContext<{ id: string }>) {
+        return toPublic(await findVisible(ctx, ctx.params.id));
+      },
+    },
+
+    list: {
+      rest: "GET /purchasers",
+      kind: "read",
+      permission: ["read", "Purchaser"],
+      async handler(ctx: PlatformContext<{ q?: string; tenantCode?: string; status?: string; page?: string; pageSize?: string }>) {
+        const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
+        const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
+        const query = scopeQuery(Purchaser.query(), abilityOf(ctx), "read", "Purchaser");
+        const q = (ctx.params.q ?? "").trim();
+        if (q) {
+          const like = q.replace(/[\\%_]/g, (c) => "\\" + c);
+          query.where((w) =>
+            w.where("name", "ilike", `%${like}%`).orWhere("budget_code", "like", `${like}%`).orWhere("credit_code", q.toUpperCase()),
+          );
+        }
+        if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
+        if (ctx.params.status) query.where("status", ctx.params.status);
+        const result = await query.orderBy("name").orderBy("id").page(page - 1, pageSize);
+        return { items: result.results.map(toPublic), total: result.total, page, pageSize };
+      },
+    },
+
+    update: {
+      rest: "PATCH /purchasers/:id",
+      kind: "continue",
+      permission: ["update", "Purchaser"],
+      async handler(ctx: PlatformContext<Record<string, unknown>>) {
+        const { id, expectedVersion, ...changes } = ctx.params;
+        const row = await findVisible(ctx, id);
+        const ability = abilityOf(ctx);
+        const patch = clean(changes);
+        const merged = validateForm<PurchaserInput>(FORM, { ...clean(toPublicFields(row)), ...patch });
+        const problem = tenantProblem(merged.tenantCode);
+        if (problem) throw validationFailed([problem]);
+        // Field-level rules: a purchaser may change its own contact details, not its budget code.
+        const allowed = new Set(permittedFieldsOf(ability, "update", subject("Purchaser", { ...row }), { fieldsFrom: (r) => r.fields || [...purchaserFields] }));
+        const current = row as unknown as Record<string, unknown>;
+        const denied = Object.entries(patch).filter(([f, v]) => v !== current[f] && !allowed.has(f));
+        if (denied.length) throw forbidden();
+        // Moving a unit to another tenant must also be allowed there.
+        if (!ability.can("update", subject("Purchaser", { ...row, ...merged }))) throw forbidden();
+        if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
+          throw validationFailed([{ path: "/expectedVersion", rule: "type", message: { "zh-CN": "应为整数", en: "must be an integer" } }]);
+        }
+        const version = (expectedVersion as number | undefined) ?? row.version;
+        try {
+          const updated = await Purchaser.query()
+            .patch({ ...patch, version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
+            .where({ id: row.id, version })
+            .returning("*")
+            .first();
+          if (!updated) {
+            throw conflict({ "zh-CN": "该单位已被他人修改，请刷新后重试", en: "This unit was changed by someone else; reload and try again" }, { currentVersion: (await Purchaser.query().findById(row.id))?.version });
+          }
+          return toPublic(updated as unknown as Purchaser);
+        } catch (err) {
+          const dup = uniqueViolation(err);
+          if (dup) throw validationFailed([dup]);
+          throw err;
+        }
+      },
+    },
+
+    import: {
+      rest: "POST /purchasers/import",
+      stream: true,
+      kind: "create",
+      permission: ["import", "Purchaser"],
+      async handler(ctx: PlatformContext<Readable>) {
+        return importPurchasers(ctx.params, abilityOf(ctx));
+      },
+    },
+  },
+};
+
+function toPublicFields(p: Purchaser): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of purchaserFields) out[f] = p[f];
+  return out;
+}
