@@ -14,7 +14,17 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl } } : undefined,
     serializer: "JSON",
     requestTimeout: cfg.requestTimeoutMs,
-    retryPolicy: { enabled: false, retries: 2, delay: 100, maxDelay: 1000, factor: 2, check: (err: Error & { retryable?: boolean }) => !!err.retryable },
+    retryPolicy: {
+      enabled: false,
+      retries: 2,
+      delay: 100,
+      maxDelay: 1000,
+      factor: 2,
+      // A timed-out attempt has used the caller's whole REQUEST_TIMEOUT_MS: each retry would get
+      // a fresh timeout, so a read to a killed node took (retries + 1) × the timeout instead of
+      // answering UNAVAILABLE when it ran out (test/cluster/gateway-and-registries.test.ts).
+      check: (err: Error & { retryable?: boolean; type?: string }) => !!err.retryable && err.type !== "REQUEST_TIMEOUT",
+    },
     circuitBreaker: {
       enabled: true,
       threshold: 0.5,

@@ -367,7 +367,8 @@ async function recoverStalePostmaster(
   const pid = Number(readFileOrUndefined(pidFile)?.split("\n")[0]);
   if (!(pid > 0)) return;
 
-  const owner = previousPid ? `platform process ${previousPid}` : "a platform process";
+  // After a container restart our pid may be the one in the stale lock; do not name ourselves as the dead process.
+  const owner = previousPid && previousPid !== process.pid ? `platform process ${previousPid}` : "a platform process";
   if (isPostmasterOf(pid, clusterDir)) {
     await stopOrphan(pid, clusterDir, bin, runAs);
     log(`[db] recovered: stopped PostgreSQL (pid ${pid}) left running by ${owner} that no longer exists`);

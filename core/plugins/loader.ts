@@ -150,8 +150,10 @@ export function discoverPlugins(pluginsDir: string): LoadedPlugin[] {
   if (!fs.existsSync(pluginsDir)) return [];
   const found: LoadedPlugin[] = [];
   for (const entry of fs.readdirSync(pluginsDir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name.startsWith(".") || entry.name.startsWith("_")) continue;
+    if (entry.name.startsWith(".") || entry.name.startsWith("_")) continue;
     const dir = path.join(pluginsDir, entry.name);
+    // A symlinked plugin folder counts too (operators link plugins kept elsewhere).
+    if (!fs.statSync(dir).isDirectory()) continue;
     const file = ["plugin.ts", "plugin.js"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
     if (!file) throw new PluginError(entry.name, "plugin.ts", `plugins/${entry.name}/ has no plugin.ts`);
     let mod: { default?: unknown };

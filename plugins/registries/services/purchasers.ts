@@ -20,7 +20,7 @@ async function findVisible(ctx: PlatformContext, id: unknown): Promise<Purchaser
   if (typeof id !== "string" || !UUID.test(id)) throw notFound(PURCHASER);
   const row = await Purchaser.query().findById(id);
   if (!row) throw notFound(PURCHASER);
-  assertCan(abilityOf(ctx), "read", "Purchaser", { ...row });
+  assertCan(abilityOf(ctx), "read", "Purchaser", { ...row }, PURCHASER);
   return row;
 }
 
@@ -47,7 +47,7 @@ export const purchasersService: PlatformServiceSchema = {
         if (problem) throw validationFailed([problem]);
         if (!abilityOf(ctx).can("create", subject("Purchaser", { ...data }))) throw forbidden();
         try {
-          const row = await Purchaser.query().insert(data);
+          const row = await Purchaser.query().insert(data).returning("*");
           ctx.meta.$statusCode = 201;
           return toPublic(row);
         } catch (err) {

@@ -1,0 +1,114 @@
+/**
+ * Shared helpers for the benchmarks under test/bench/. Benchmarks print figures; they are not
+ * tests and never fail a build because a figure is low.
+ */
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function machine(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model?.trim() || "unknown CPU";
+  return `${model}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+/** 1-minute load average: a busy machine (other builds, tests) makes every figure lower. */
+export function load(): string {
+  return os.loadavg()[0].toFixed(2);
+}
+
+export const NOISE_NOTE = "Figures vary by about ±10% from run to run with machine noise (more if other work runs on the machine).";
+
+/**
+ * Closed loop: `inFlight` callers, each issuing the next call as soon as its previous one
+ * answered, for `warmupMs` (not counted) and then `measureMs`. Returns completed calls/s.
+ * A failed call stops the measurement: a figure that counts errors would be meaningless.
+ */
+export async function closedLoop(call: () => Promise<unknown>, opts: { inFlight: number; warmupMs: number; measureMs: number }): Promise<number> {
+  const run = async (ms: number): Promise<number> => {
+    const end = performance.now() + ms;
+    let done = 0;
+    const worker = async () => {
+      while (performance.now() < end) {
+        await call();
+        done++;
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: opts.inFlight }, worker));
+    // The last calls may finish a little after `end`: divide by the real elapsed time.
+    return done / ((performance.now() - started) / 1000);
+  };
+  if (opts.warmupMs > 0) await run(opts.warmupMs);
+  return run(opts.measureMs);
+}
+
+/** A plain text table, columns padded to their widest cell. */
+export function table(head: string[], rows: string[][]): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function fmt(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return "n/a";
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Numbers a benchmark wants run-all.ts to summarise; written only when run-all asks for them. */
+export function writeSummary(summary: unknown): void {
+  const file = process.env.BENCH_SUMMARY_FILE;
+  if (file) fs.writeFileSync(file, JSON.stringify(summary, null, 2));
+}
+
+/** Which program on PATH has this name, if any (no shell involved). */
+export function onPath(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, program);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+/** Positive numbers from the environment, for shortening a run while working on a benchmark. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return n;
+}
