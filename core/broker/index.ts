@@ -41,6 +41,9 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     registry: { strategy: "RoundRobin", preferLocal: true },
     logger: { type: "Console", options: { level: cfg.logLevel, formatter: "short", colors: process.stdout.isTTY, moduleColors: false } },
     middlewares,
+    // The kernel owns the process's signals: it drains the broker, then closes the database.
+    // (Moleculer's own handlers would exit the process as soon as the broker stops.)
+    skipProcessEventRegistration: true,
     ...extra,
   });
 }

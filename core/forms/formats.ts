@@ -40,3 +40,12 @@ export const domainFormats: Record<string, (value: string) => boolean> = {
   "division-code": isDivisionCode,
   "phone-cn": isPhone,
 };
+
+/** What a person reads when a value is not of its format: plainer than "must match format". */
+export const formatMessages: Record<string, { "zh-CN": string; en: string }> = {
+  "uscc": { "zh-CN": "统一社会信用代码无效：应为 18 位，且校验位正确", en: "not a valid unified social credit code (18 characters with a correct check character)" },
+  "budget-code": { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" },
+  "division-code": { "zh-CN": "行政区划代码应为 6 位数字", en: "an administrative division code is 6 digits" },
+  "phone-cn": { "zh-CN": "电话号码格式不正确（手机号或带区号的固定电话）", en: "not a valid phone number (mobile, or landline with area code)" },
+  "email": { "zh-CN": "电子邮箱格式不正确", en: "not a valid email address" },
+};

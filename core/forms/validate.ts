@@ -4,7 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import localizeZh from "ajv-i18n/localize/zh";
 import { validationFailed, type ErrorDetail } from "../errors";
-import { domainFormats } from "./formats";
+import { domainFormats, formatMessages } from "./formats";
 
 /**
  * Form schemas live in forms/<plugin>/<id>.schema.json. They are compiled once, when first asked
@@ -42,7 +42,12 @@ function detailsOf(errors: ErrorObject[]): ErrorDetail[] {
     let pointer = e.instancePath;
     if (e.keyword === "required") pointer += "/" + (e.params as { missingProperty: string }).missingProperty;
     if (e.keyword === "additionalProperties") pointer += "/" + (e.params as { additionalProperty: string }).additionalProperty;
-    return { path: pointer, rule: e.keyword === "format" ? `format:${(e.params as { format: string }).format}` : e.keyword, message: { "zh-CN": zh[i].message ?? "", en: en[i].message ?? "" } };
+    if (e.keyword === "format") {
+      const format = (e.params as { format: string }).format;
+      const message = formatMessages[format] ?? { "zh-CN": zh[i].message ?? "", en: en[i].message ?? "" };
+      return { path: pointer, rule: `format:${format}`, message };
+    }
+    return { path: pointer, rule: e.keyword, message: { "zh-CN": zh[i].message ?? "", en: en[i].message ?? "" } };
   });
 }
 
