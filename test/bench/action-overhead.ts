@@ -11,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import { BARE_NAMESPACE } from "./fixtures/nats-names";
 import {
@@ -178,7 +179,11 @@ async function stopChild(child: ChildProcess, name: string, gentle?: () => void)
 }
 
 function startResponder(natsUrl: string): Promise<ChildProcess> {
-  const child = spawn("npx", ["tsx", "test/bench/fixtures/nats-responder.ts"], {
+  // Run from TypeScript-compiled JavaScript (test/bench/compiled.ts), the responder is compiled too.
+  const [cmd, args] = __filename.endsWith(".js")
+    ? [process.execPath, [path.join(__dirname, "fixtures", "nats-responder.js")]]
+    : ["npx", ["tsx", "test/bench/fixtures/nats-responder.ts"]];
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, NATS_URL: natsUrl },
     stdio: ["pipe", "pipe", "pipe"],
@@ -224,7 +229,7 @@ async function overNats(plugins: ReturnType<typeof benchPlugins>["plugins"]): Pr
     console.log(`  ${server} on ${natsUrl} (pid ${nats.pid})`);
     const t0 = Date.now();
     responder = await startResponder(natsUrl);
-    console.log(`  responder ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (npx tsx test/bench/fixtures/nats-responder.ts, pid ${responder.pid})`);
+    console.log(`  responder ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${responder.spawnargs.join(" ")}, pid ${responder.pid})`);
 
     const platform = platformBroker(kernelConfig({ NATS_URL: natsUrl, NODE_ID: "bench-caller-platform" }), plugins);
     const bare = bareBroker({ namespace: BARE_NAMESPACE, nodeID: "bench-caller-bare", transporter: natsUrl });
