@@ -1,3 +1,4 @@
+import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { readConfig, type KernelConfig } from "./config";
@@ -21,6 +22,8 @@ export interface Kernel {
   tokens: Tokens;
   /** plugins served by this node */
   local: LoadedPlugin[];
+  /** whether this node serves HTTP */
+  gateway: boolean;
   /** plugin name → ids of the nodes currently serving it, across the cluster */
   runningPlugins(): Map<string, string[]>;
   stop(): Promise<void>;
@@ -65,10 +68,27 @@ function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPl
   } as unknown as ServiceSchema;
 }
 
+/** moleculer-web only logs a failed listen and never finishes starting: find out first. */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === "EADDRINUSE"
+          ? new StartupError(`port ${port} is already in use by another program; set PORT to a free port (e.g. PORT=${port + 1} npm start)`)
+          : new StartupError(`cannot listen on ${host}:${port}: ${err.message}`),
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
   const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
   const selection = selectServices(cfg, registry);
   const tree = tenantTree(cfg.rootDir);
+  if (selection.gateway) await assertPortFree(cfg.host, cfg.port);
   const db = await openDatabase(cfg, log);
   try {
     const units: MigrationUnit[] = [
@@ -88,6 +108,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       tree,
       tokens,
       local: selection.plugins,
+      gateway: selection.gateway,
       runningPlugins() {
         const out = new Map<string, string[]>();
         const services = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{ name: string; nodeID: string }>;

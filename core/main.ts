@@ -8,32 +8,17 @@ import { startKernel, type Kernel } from "./kernel";
 async function main(): Promise<void> {
   const started = Date.now();
   const cfg = readConfig();
-  let kernel: Kernel;
-  try {
-    kernel = await startKernel(cfg);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException & { port?: number };
-    const message =
-      e.code === "EADDRINUSE"
-        ? `port ${cfg.port} is already in use by another program; set PORT to a free port (e.g. PORT=3001 npm start)`
-        : e.message;
-    console.error(`\n[start] cannot start: ${message}\n`);
-    process.exit(1);
-  }
-  const roles = [...kernel.local.map((p) => p.manifest.name), ...(cfg.services === null || cfg.services.includes("gateway") ? ["gateway"] : [])];
-  console.log(
-    `[start] node ${kernel.broker.nodeID} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${roles.join(", ")}; ` +
-      `${cfg.natsUrl ? `NATS at ${cfg.natsUrl}` : "in-process broker"}; database ${kernel.db.where} (${kernel.db.kind})`,
-  );
-  if (roles.includes("gateway")) console.log(`[start] http://localhost:${cfg.port}/  (API under /api, health at /api/health)`);
-
+  // Signals are ours from the first moment: one that arrives during start-up waits for the start
+  // to settle and then stops whatever did start (the embedded database above all).
+  let starting: Promise<Kernel | undefined> | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`[stop] ${signal}: finishing requests in flight, then stopping`);
     try {
-      await kernel.stop();
+      const kernel = await starting;
+      await kernel?.stop();
       process.exit(0);
     } catch (err) {
       console.error(`[stop] ${(err as Error).message}`);
@@ -42,6 +27,19 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  starting = startKernel(cfg).catch((err: Error) => {
+    console.error(`\n[start] cannot start: ${err.message}\n`);
+    process.exit(1);
+  });
+  const kernel = await starting;
+  if (!kernel || stopping) return;
+  const roles = [...kernel.local.map((p) => p.manifest.name), ...(kernel.gateway ? ["gateway"] : [])];
+  console.log(
+    `[start] node ${kernel.broker.nodeID} ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${roles.join(", ")}; ` +
+      `${cfg.natsUrl ? `NATS at ${cfg.natsUrl}` : "in-process broker"}; database ${kernel.db.where} (${kernel.db.kind})`,
+  );
+  if (kernel.gateway) console.log(`[start] http://localhost:${cfg.port}/  (API under /api, health at /api/health)`);
 }
 
 void main();

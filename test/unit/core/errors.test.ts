@@ -16,7 +16,7 @@ describe("the error envelope", () => {
   });
 
   test.each([
-    [new Errors.RequestTimeoutError("registries.purchasers.list", "node-b"), 503, "UNAVAILABLE"],
+    [new Errors.RequestTimeoutError({ action: "registries.purchasers.list", nodeID: "node-b" }), 503, "UNAVAILABLE"],
     [new Errors.ServiceNotAvailableError({ action: "x.y" }), 503, "UNAVAILABLE"],
     [new Errors.ServiceNotFoundError({ action: "x.y" }), 503, "UNAVAILABLE"],
     [new Errors.MoleculerError("x", 503, "SERVICE_UNAVAILABLE"), 503, "UNAVAILABLE"],
