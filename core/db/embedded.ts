@@ -12,6 +12,7 @@ import fs from "fs";
 import net from "net";
 import os from "os";
 import path from "path";
+import { Client } from "pg";
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -37,15 +38,6 @@ const HOST = "127.0.0.1";
 const SUPERUSER = "postgres";
 /** Where binaries and clusters go when user postgres cannot reach the checkout (root installs only). */
 const RELOCATION_ROOT = "/var/lib/gd-procurement";
-
-// pg ships without type declarations and @types/pg is not a dependency; describe the little we use.
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string, params?: unknown[]): Promise<{ rowCount: number | null }>;
-  escapeIdentifier(name: string): string;
-  end(): Promise<void>;
-}
-const { Client } = require("pg") as { Client: new (config: object) => PgClient };
 
 /** uid/gid of user postgres when we are root (PostgreSQL refuses to run as root). */
 interface RunAs {

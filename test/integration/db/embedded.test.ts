@@ -4,16 +4,10 @@ import net from "net";
 import os from "os";
 import path from "path";
 import { EmbeddedPostgres, EmbeddedPostgresError, startEmbeddedPostgres } from "../../../core/db/embedded";
-
+import { Client } from "pg";
 // initdb takes a few seconds, and some tests start a second process through npx.
 jest.setTimeout(120000);
 
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
-  end(): Promise<void>;
-}
-const { Client } = require("pg") as { Client: new (config: object) => PgClient };
 
 const repoRoot = path.resolve(__dirname, "../../..");
 const fixture = path.join(__dirname, "fixtures", "start-embedded.ts");
