@@ -3,7 +3,7 @@ import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { readConfig, type KernelConfig } from "./config";
 import { createBroker } from "./broker";
-import { errorBoundary, permissionGate } from "./broker/middlewares";
+import { kernelMiddlewares } from "./broker/middlewares";
 import { openDatabase, type Database } from "./db";
 import { runMigrations, type MigrationUnit } from "./db/migrate";
 import { discoverPlugins } from "./plugins/loader";
@@ -99,7 +99,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     ];
     await runMigrations(db.knex, units, log);
     const tokens = await Tokens.load(db.knex);
-    const broker = createBroker(cfg, [errorBoundary(), permissionGate(() => registry.plugins.map((p) => p.manifest), tree)]);
+    const manifests = registry.plugins.map((p) => p.manifest);
+    const broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree));
     const kernel: Kernel = {
       config: cfg,
       broker,

@@ -7,6 +7,7 @@ import type { KernelConfig } from "../config";
  * circuit breaking and draining on stop are the same everywhere; retries are switched on per
  * action, for reads only (see the plugin loader), since retrying a create could create twice.
  */
+/** `middlewares` are listed outermost first, the way a request meets them. */
 export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra: Partial<BrokerOptions> = {}): ServiceBroker {
   return new ServiceBroker({
     namespace: "gd-procurement",
@@ -40,7 +41,8 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     heartbeatTimeout: 6,
     registry: { strategy: "RoundRobin", preferLocal: true },
     logger: { type: "Console", options: { level: cfg.logLevel, formatter: "short", colors: process.stdout.isTTY, moduleColors: false } },
-    middlewares,
+    // Moleculer wraps the first-registered middleware innermost: hand them over in reverse.
+    middlewares: [...middlewares].reverse(),
     // The kernel owns the process's signals: it drains the broker, then closes the database.
     // (Moleculer's own handlers would exit the process as soon as the broker stops.)
     skipProcessEventRegistration: true,

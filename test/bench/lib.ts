@@ -33,6 +33,12 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** (slowest - fastest) / median of a variant's runs; above ~20% the machine was busy with other work. */
+export function spread(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  return (Math.max(...xs) - Math.min(...xs)) / median(xs);
+}
+
 export function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model?.trim() || "unknown CPU";
@@ -70,11 +76,15 @@ export async function closedLoop(call: () => Promise<unknown>, opts: { inFlight:
   return run(opts.measureMs);
 }
 
-/** A plain text table, columns padded to their widest cell. */
+/**
+ * A plain text table, columns padded to their widest cell. Columns whose cells are all figures
+ * (or empty) are right-aligned, the others left-aligned.
+ */
 export function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const numeric = head.map((_, i) => rows.every((r) => /^(|n\/a|skipped|[-\d.,]+\s*[×%s]?)$/.test((r[i] ?? "").trim())));
+  const line = (r: string[]) => r.map((c = "", i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 

@@ -1,10 +1,11 @@
-import type { Readable } from "node:stream";
-import { raw } from "objection";
+import { pipeline, type Readable } from "node:stream";
+import { raw, type Transaction } from "objection";
 import { parse } from "csv-parse";
 import { subject } from "@casl/ability";
 import type { AppAbility } from "../../../core/plugins/types";
 import { checkForm } from "../../../core/forms/validate";
-import { validationFailed, type ErrorDetail } from "../../../core/errors";
+import { uploadLimit } from "../../../core/gateway/upload";
+import { PlatformError, validationFailed, type ErrorDetail } from "../../../core/errors";
 import { Purchaser, purchaserFields, type PurchaserInput } from "./purchaser-model";
 import { tenantProblem } from "./purchaser-rules";
 
@@ -23,6 +24,8 @@ const COLUMNS: Record<string, (typeof purchaserFields)[number]> = {
 };
 const REQUIRED_COLUMNS = ["name", "budget_code", "tenant_code", "unit_type"];
 const BATCH = 500;
+// 100,000 units are about 15 MiB of CSV.
+export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface ImportRejection {
   line: number;
@@ -62,58 +65,67 @@ function checkHeader(header: string[]): void {
 }
 
 /**
- * Imports purchasing units from CSV, streaming, in batches. Each row is checked against the
- * same form as the API; a bad row is reported with its line and reasons and the good rows still
- * import. A unit already present (by budget code) is updated if the row differs and left alone
- * if not, so running the same file twice changes nothing.
+ * Imports purchasing units from CSV, streaming, in batches, all in one transaction. Each row is
+ * checked against the same form as the API; a bad row is reported with its line and reasons and
+ * the good rows still import. A file that cannot be read to its end (malformed CSV, too large, a
+ * dropped connection) imports nothing. A unit already present (by budget code) is updated if the
+ * row differs and left alone if not, so running the same file twice changes nothing.
  */
-export async function importPurchasers(input: Readable, ability: AppAbility): Promise<ImportReport> {
+export async function importPurchasers(input: Readable, ability: AppAbility, maxBytes = IMPORT_MAX_BYTES): Promise<ImportReport> {
   const report: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [] };
   const seenBudget = new Map<string, number>();
   const seenCredit = new Map<string, number>();
   let header: string[] | null = null;
   let batch: Row[] = [];
 
-  const parser = input.pipe(
+  // pipeline() carries an error of any stage (too large, dropped connection) to the parser, whose
+  // iteration below then throws it.
+  const parser = pipeline(
+    input,
+    uploadLimit(maxBytes),
     parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 }),
+    () => {},
   );
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!header) {
-        header = record.map((h) => h.toLowerCase());
-        checkHeader(header);
-        continue;
+    await Purchaser.transaction(async (trx) => {
+      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+        if (!header) {
+          header = record.map((h) => h.toLowerCase());
+          checkHeader(header);
+          continue;
+        }
+        report.rows++;
+        const line = info.lines;
+        if (record.length !== header.length) {
+          report.rejected.push({ line, reasons: [reason("", "columns", `应有 ${header.length} 列，实际 ${record.length} 列`, `expected ${header.length} columns, found ${record.length}`)] });
+          continue;
+        }
+        const data: Record<string, string> = {};
+        header.forEach((h, i) => {
+          if (record[i] !== "") data[COLUMNS[h]] = record[i];
+        });
+        const rejected = checkRow(data as PurchaserInput, line, ability, seenBudget, seenCredit);
+        if (rejected) {
+          report.rejected.push(rejected);
+          continue;
+        }
+        batch.push({ line, data: data as PurchaserInput });
+        if (batch.length >= BATCH) {
+          await writeBatch(trx, batch, ability, report);
+          batch = [];
+        }
       }
-      report.rows++;
-      const line = info.lines;
-      if (record.length !== header.length) {
-        report.rejected.push({ line, reasons: [reason("", "columns", `应有 ${header.length} 列，实际 ${record.length} 列`, `expected ${header.length} columns, found ${record.length}`)] });
-        continue;
-      }
-      const data: Record<string, string> = {};
-      header.forEach((h, i) => {
-        if (record[i] !== "") data[COLUMNS[h]] = record[i];
-      });
-      const rejected = checkRow(data as PurchaserInput, line, ability, seenBudget, seenCredit);
-      if (rejected) {
-        report.rejected.push(rejected);
-        continue;
-      }
-      batch.push({ line, data: data as PurchaserInput });
-      if (batch.length >= BATCH) {
-        await writeBatch(batch, ability, report);
-        batch = [];
-      }
-    }
+      if (!header) throw validationFailed([reason("/header", "required", "文件为空", "the file is empty")]);
+      if (batch.length) await writeBatch(trx, batch, ability, report);
+    });
   } catch (err) {
+    if (err instanceof PlatformError) throw err;
     const e = err as { code?: string; message?: string };
     if (typeof e.code === "string" && e.code.startsWith("CSV_")) {
-      throw validationFailed([reason("", "csv", `CSV 格式错误：${e.message}`, `malformed CSV: ${e.message}`)]);
+      throw validationFailed([reason("", "csv", `CSV 格式错误，未导入任何数据：${e.message}`, `malformed CSV, nothing was imported: ${e.message}`)]);
     }
     throw err;
   }
-  if (!header) throw validationFailed([reason("/header", "required", "文件为空", "the file is empty")]);
-  if (batch.length) await writeBatch(batch, ability, report);
   report.rejected.sort((a, b) => a.line - b.line);
   return report;
 }
@@ -147,47 +159,45 @@ function checkRow(
 const differs = (row: Purchaser, data: PurchaserInput): boolean =>
   purchaserFields.some((f) => (f === "status" ? (data.status ?? "active") !== row.status : (data[f] ?? null) !== (row[f] ?? null)));
 
-/** One transaction per batch: a batch is written whole or not at all. */
-async function writeBatch(batch: Row[], ability: AppAbility, report: ImportReport): Promise<void> {
-  await Purchaser.transaction(async (trx) => {
-    const existing = new Map(
-      (await Purchaser.query(trx).whereIn("budget_code", batch.map((r) => r.data.budgetCode!))).map((p) => [p.budgetCode, p]),
-    );
-    const credits = batch.map((r) => r.data.creditCode).filter((c): c is string => !!c);
-    const creditOwners = new Map(
-      credits.length
-        ? (await Purchaser.query(trx).select("credit_code", "budget_code").whereIn("credit_code", credits)).map((p) => [p.creditCode!, p.budgetCode])
-        : [],
-    );
-    const inserts: PurchaserInput[] = [];
-    for (const { line, data } of batch) {
-      const owner = data.creditCode ? creditOwners.get(data.creditCode) : undefined;
-      if (owner && owner !== data.budgetCode) {
-        report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [reason("/creditCode", "unique", "该统一社会信用代码已被其他单位使用", "another unit already has this credit code")] });
-        continue;
-      }
-      const row = existing.get(data.budgetCode!);
-      if (!row) {
-        inserts.push({ status: "active", ...data });
-        continue;
-      }
-      if (!differs(row, data)) {
-        report.unchanged++;
-        continue;
-      }
-      if (!ability.can("update", subject("Purchaser", { ...row })) || !ability.can("update", subject("Purchaser", { ...row, ...data }))) {
-        report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [reason("/budgetCode", "permission", "该单位已存在且您无权修改", "this unit exists and you may not change it")] });
-        continue;
-      }
-      const patch = Object.fromEntries(purchaserFields.map((f) => [f, data[f] ?? (f === "status" ? "active" : null)]));
-      await Purchaser.query(trx)
-        .patch({ ...patch, version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
-        .where("id", row.id);
-      report.updated++;
+/** Looks up a batch's existing units in one query each, then writes what changed. */
+async function writeBatch(trx: Transaction, batch: Row[], ability: AppAbility, report: ImportReport): Promise<void> {
+  const existing = new Map(
+    (await Purchaser.query(trx).whereIn("budget_code", batch.map((r) => r.data.budgetCode!))).map((p) => [p.budgetCode, p]),
+  );
+  const credits = batch.map((r) => r.data.creditCode).filter((c): c is string => !!c);
+  const creditOwners = new Map(
+    credits.length
+      ? (await Purchaser.query(trx).select("credit_code", "budget_code").whereIn("credit_code", credits)).map((p) => [p.creditCode!, p.budgetCode])
+      : [],
+  );
+  const inserts: PurchaserInput[] = [];
+  for (const { line, data } of batch) {
+    const owner = data.creditCode ? creditOwners.get(data.creditCode) : undefined;
+    if (owner && owner !== data.budgetCode) {
+      report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [reason("/creditCode", "unique", "该统一社会信用代码已被其他单位使用", "another unit already has this credit code")] });
+      continue;
     }
-    if (inserts.length) {
-      await Purchaser.query(trx).insert(inserts as Partial<Purchaser>[]);
-      report.created += inserts.length;
+    const row = existing.get(data.budgetCode!);
+    if (!row) {
+      inserts.push({ status: "active", ...data });
+      continue;
     }
-  });
+    if (!differs(row, data)) {
+      report.unchanged++;
+      continue;
+    }
+    if (!ability.can("update", subject("Purchaser", { ...row })) || !ability.can("update", subject("Purchaser", { ...row, ...data }))) {
+      report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [reason("/budgetCode", "permission", "该单位已存在且您无权修改", "this unit exists and you may not change it")] });
+      continue;
+    }
+    const patch = Object.fromEntries(purchaserFields.map((f) => [f, data[f] ?? (f === "status" ? "active" : null)]));
+    await Purchaser.query(trx)
+      .patch({ ...patch, version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
+      .where("id", row.id);
+    report.updated++;
+  }
+  if (inserts.length) {
+    await Purchaser.query(trx).insert(inserts as Partial<Purchaser>[]);
+    report.created += inserts.length;
+  }
 }

@@ -110,6 +110,25 @@ describe("importing purchasing units from CSV", () => {
     expect(res.body.error.details[0].rule).toBe("csv");
   });
 
+  test("a file that breaks off after several batches imports nothing", async () => {
+    const rows = Array.from({ length: 1200 }, (_, i) => `断开单位${i},,4413037${String(i).padStart(5, "0")},441303,public-institution,,,,,`);
+    const res = await upload([HEADER, ...rows, `"never closed,441303799999,441303`].join("\n"));
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].rule).toBe("csv");
+    expect((await platform.api(`/api/registries/purchasers?q=${encodeURIComponent("断开单位")}`, { token: admin })).body.total).toBe(0);
+  });
+
+  test("an upload over the limit is 413 PAYLOAD_TOO_LARGE and imports nothing", async () => {
+    const { importPurchasers } = await import("../../../plugins/registries/services/purchaser-import");
+    const { Readable } = await import("node:stream");
+    const { createMongoAbility } = await import("@casl/ability");
+    const rows = Array.from({ length: 2000 }, (_, i) => `超限单位${i},,4413038${String(i).padStart(5, "0")},441303,public-institution,,,,,`);
+    const csv = [HEADER, ...rows].join("\n");
+    const everything = createMongoAbility([{ action: "manage", subject: "all" }]);
+    await expect(importPurchasers(Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, 60_000)).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
+    expect((await platform.api(`/api/registries/purchasers?q=${encodeURIComponent("超限单位")}`, { token: admin })).body.total).toBe(0);
+  });
+
   test("only those allowed to import may upload", async () => {
     const regulator = await platform.token({ roles: ["regulator"], tenantCode: "441300" });
     expect((await upload([HEADER, good[0]].join("\n"), regulator)).status).toBe(403);

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: every benchmark in turn, each in its own process (so one's JIT state, garbage
+ * and open handles cannot colour the next one's figures), then a summary of their figures.
+ *
+ *   npx tsx test/bench/run-all.ts              action-overhead, then cold-start (about 70 s)
+ *   npx tsx test/bench/run-all.ts --profile    also options-profile (where a platform
+ *                                              action's time goes; about 2 more minutes)
+ *
+ * Exits non-zero only when a benchmark could not measure; a missed target is reported, not failed.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { NOISE_NOTE, ROOT, fmt, machine, table } from "./lib";
+
+interface Overhead {
+  inProcess: { platform: number; bare: number; kernelOptions: number; ratio: number; target: number; met: boolean; middlewareRatio: number };
+  nats: { platform: number; bare: number; ratio: number; target: number; met: boolean } | { skipped: string };
+}
+interface ColdStart {
+  starts: Array<{ n: number; kind: string; toHealthyS: number }>;
+  laterMedianS: number;
+  laterMaxS: number;
+  targetLaterS: number;
+  met: boolean;
+}
+
+function run(name: string, summaryFile: string): Promise<number> {
+  console.log(`\n################ ${name} ################\n`);
+  return new Promise((resolve) => {
+    const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join("test", "bench", `${name}.ts`)], {
+      cwd: ROOT,
+      stdio: "inherit",
+      env: { ...process.env, BENCH_SUMMARY_FILE: summaryFile },
+    });
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function read<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-"));
+  const names = ["action-overhead", "cold-start", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
+  const codes: Record<string, number> = {};
+  try {
+    for (const name of names) codes[name] = await run(name, path.join(dir, `${name}.json`));
+    const overhead = read<Overhead>(path.join(dir, "action-overhead.json"));
+    const cold = read<ColdStart>(path.join(dir, "cold-start.json"));
+
+    const rows: string[][] = [];
+    if (overhead) {
+      const ip = overhead.inProcess;
+      rows.push(["action overhead, in-process", `platform ${fmt(ip.platform)} calls/s, bare ${fmt(ip.bare)} calls/s`, `${fmt(ip.ratio, 2)}×`, `≥ ${ip.target}×`, ip.met ? "yes" : "NO"]);
+      if ("skipped" in overhead.nats) rows.push(["action overhead, over NATS", "skipped", "", "≥ 0.8×", "n/a"]);
+      else {
+        const n = overhead.nats;
+        rows.push(["action overhead, over NATS", `platform ${fmt(n.platform)} calls/s, bare ${fmt(n.bare)} calls/s`, `${fmt(n.ratio, 2)}×`, `≥ ${n.target}×`, n.met ? "yes" : "NO"]);
+      }
+    } else rows.push(["action overhead", `failed (exit ${codes["action-overhead"]})`, "", "", "n/a"]);
+    if (cold) {
+      const first = cold.starts[0];
+      rows.push(["cold start, first (initdb)", `${fmt(first.toHealthyS, 2)} s`, "", "", ""]);
+      rows.push(["cold start, later starts", `median ${fmt(cold.laterMedianS, 2)} s, slowest ${fmt(cold.laterMaxS, 2)} s`, "", `< ${cold.targetLaterS} s each`, cold.met ? "yes" : "NO"]);
+    } else rows.push(["cold start", `failed (exit ${codes["cold-start"]})`, "", "", "n/a"]);
+
+    console.log(`\n################ summary ################\n`);
+    console.log(`machine: ${machine()}`);
+    console.log(table(["benchmark", "figure", "ratio", "target", "met"], rows));
+    if (overhead && "skipped" in overhead.nats) console.log(`\nNATS: ${overhead.nats.skipped}`);
+    console.log(`\n${NOISE_NOTE}\ntook ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    const failed = Object.entries(codes).filter(([, c]) => c !== 0);
+    if (failed.length) {
+      console.log(`could not measure: ${failed.map(([n, c]) => `${n} (exit ${c})`).join(", ")}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+void main();
