@@ -8,7 +8,7 @@ import { openDatabase, type Database } from "./db";
 import { runMigrations, type MigrationUnit } from "./db/migrate";
 import { discoverPlugins } from "./plugins/loader";
 import { PluginRegistry } from "./plugins/registry";
-import type { LoadedPlugin, PlatformServiceSchema } from "./plugins/types";
+import type { LoadedPlugin, PlatformServiceSchema, PluginServiceThis } from "./plugins/types";
 import { tenantTree, type TenantTree } from "./tenancy/tree";
 import { Tokens } from "./identity/tokens";
 import { gatewayService } from "./gateway";
@@ -57,7 +57,7 @@ function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPl
     actions,
     mixins: [
       {
-        created(this: { db: Database["knex"]; plugin: unknown; extensions: PluginRegistry }) {
+        created(this: PluginServiceThis) {
           this.db = kernel.db.knex;
           this.plugin = plugin.manifest;
           this.extensions = kernel.registry;
@@ -90,6 +90,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
   const tree = tenantTree(cfg.rootDir);
   if (selection.gateway) await assertPortFree(cfg.host, cfg.port);
   const db = await openDatabase(cfg, log);
+  let broker: ServiceBroker | undefined;
   try {
     const units: MigrationUnit[] = [
       { name: "core", directory: path.join(__dirname, "db", "migrations") },
@@ -100,10 +101,10 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await runMigrations(db.knex, units, log);
     const tokens = await Tokens.load(db.knex);
     const manifests = registry.plugins.map((p) => p.manifest);
-    const broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree));
+    const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree)));
     const kernel: Kernel = {
       config: cfg,
-      broker,
+      broker: node,
       db,
       registry,
       tree,
@@ -112,7 +113,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       gateway: selection.gateway,
       runningPlugins() {
         const out = new Map<string, string[]>();
-        const services = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{ name: string; nodeID: string }>;
+        const services = node.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{ name: string; nodeID: string }>;
         for (const s of services) {
           const plugin = s.name.split(".")[0];
           if (!registry.get(plugin)) continue;
@@ -123,17 +124,18 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         return out;
       },
       async stop() {
-        await broker.stop();
+        await node.stop();
         await db.close();
       },
     };
     for (const plugin of selection.plugins) {
-      for (const svc of plugin.manifest.services) broker.createService(withKernel(svc, kernel, plugin));
+      for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }
-    if (selection.gateway) broker.createService(gatewayService(kernel));
-    await broker.start();
+    if (selection.gateway) node.createService(gatewayService(kernel));
+    await node.start();
     return kernel;
   } catch (err) {
+    await broker?.stop().catch(() => {});
     await db.close();
     throw err;
   }

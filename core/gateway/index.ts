@@ -82,7 +82,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       },
     },
     methods: {
-      async authenticate(ctx: PlatformContext, _route: unknown, req: Req) {
+      async authenticate(_ctx: PlatformContext, _route: unknown, req: Req) {
         const header = req.headers.authorization;
         if (!header) return null;
         const m = /^Bearer\s+(\S+)$/i.exec(header);

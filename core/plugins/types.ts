@@ -2,6 +2,7 @@ import type { Context, ServiceSchema, ActionSchema, ServiceSettingSchema } from 
 import type { Knex } from "knex";
 import type { AbilityBuilder, MongoAbility } from "@casl/ability";
 import type { Localized } from "../errors";
+import type { PluginRegistry } from "./registry";
 
 /** What a business action does, for the module gate (DESIGN.md §4). */
 export type ActionKind = "create" | "continue" | "read";
@@ -85,6 +86,8 @@ export interface LoadedPlugin {
 export interface PluginServiceThis {
   db: Knex;
   plugin: PluginManifest;
+  /** extension points: list and call contributions (see core/README.md) */
+  extensions: PluginRegistry;
 }
 
 export type PlatformContext<P = unknown> = Context<P, { user?: SessionUser | null; $statusCode?: number; [k: string]: unknown }>;

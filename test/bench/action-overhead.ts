@@ -19,7 +19,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import type { VariantKey } from "./fixtures/thing-service";
 import { fixture, runRounds, startWorkers, waitForExit, type Worker } from "./workers";
-import { NOISE_NOTE, ROOT, envNumber, fmt, freePort, load, machine, median, onPath, spread, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, envNumber, fmt, freePort, load, machine, median, spread, table, writeSummary } from "./lib";
+import { findOnPath } from "../support/processes";
 
 const IN_FLIGHT = 100;
 const MEASURE_MS = envNumber("BENCH_SECONDS", 2.5) * 1000;
@@ -128,7 +129,7 @@ function startResponder(natsUrl: string, variant: VariantKey): { child: ChildPro
 
 async function overNats(): Promise<Worker[] | { skipped: string }> {
   console.log(`\n== over NATS (per variant: a caller process and a responder process; ${IN_FLIGHT} calls in flight) ==`);
-  const server = onPath("nats-server");
+  const server = findOnPath("nats-server");
   if (!server) {
     const msg = "skipped: nats-server is not on PATH; install it with `apt-get install -y nats-server` and run again";
     console.log(`  ${msg}`);

@@ -12,10 +12,11 @@
  * 3) sets how many later starts are measured. A benchmark: it prints figures and exits 0 whether
  * or not the target is met (non-zero only when a start failed).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { NOISE_NOTE, ROOT, envNumber, fmt, freePort, load, machine, median, sleep, table, writeSummary } from "./lib";
+import { waitForExit } from "../support/processes";
 
 const LATER_STARTS = Math.round(envNumber("COLD_START_LATER", 3));
 const TARGET_LATER_S = 5;
@@ -47,16 +48,6 @@ interface StartResult {
   stopS: number;
 }
 
-function exited(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 async function healthy(url: string): Promise<boolean> {
   try {
@@ -113,7 +104,7 @@ async function startOnce(n: number, kind: string, env: NodeJS.ProcessEnv, port: 
 
     const s0 = performance.now();
     child.kill("SIGTERM");
-    if (!(await exited(child, STOP_TIMEOUT_MS))) throw new Error(`start ${n}: the node did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM:\n${log.slice(-3000)}`);
+    if (!(await waitForExit(child, STOP_TIMEOUT_MS))) throw new Error(`start ${n}: the node did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM:\n${log.slice(-3000)}`);
     const stopS = (performance.now() - s0) / 1000;
     if (child.exitCode !== 0) console.log(`  note: start ${n} exited with ${child.exitCode ?? child.signalCode} after SIGTERM:\n${log.slice(-1500)}`);
     const result = { n, kind, toHealthyS, kernelReadyS: ready ? Number(ready[1]) : undefined, stopS };
@@ -130,7 +121,7 @@ async function startOnce(n: number, kind: string, env: NodeJS.ProcessEnv, port: 
       } catch {
         /* gone */
       }
-      await exited(child, 5000);
+      await waitForExit(child, 5000);
     }
   }
 }

@@ -3,24 +3,12 @@
  * tests and never fail a build because a figure is low.
  */
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { freePort } from "../support/processes";
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export const ROOT = path.resolve(__dirname, "..", "..");
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -100,19 +88,6 @@ export function writeSummary(summary: unknown): void {
 }
 
 /** Which program on PATH has this name, if any (no shell involved). */
-export function onPath(program: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, program);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
 
 /** Positive numbers from the environment, for shortening a run while working on a benchmark. */
 export function envNumber(name: string, fallback: number): number {

@@ -7,20 +7,14 @@ import path from "node:path";
 import type { VariantKey } from "./fixtures/thing-service";
 import { ROOT, fmt } from "./lib";
 
+import { waitForExit } from "../support/processes";
+
+export { waitForExit };
+
 export const fixture = (name: string) => path.join(__dirname, "fixtures", `${name}.ts`);
 
 type WorkerMessage = { type: "ready"; notes: string[] } | { type: "result"; cps: number } | { type: "error"; message: string };
 
-export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
 
 /** A variant's process: measures on request, one measurement at a time. */
 export class Worker {

@@ -1,7 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
-import fs from "node:fs";
 import net from "node:net";
-import path from "node:path";
+import { findOnPath, freePort } from "./processes";
 
 /**
  * A real nats-server for the cluster tests. No npm package ships the binary, so it comes from
@@ -11,20 +10,6 @@ import path from "node:path";
 
 const INSTALL_HINT = 'nats-server is not installed: run "sudo apt-get install -y nats-server" (Debian/Ubuntu) and re-run npm test';
 const READY_TIMEOUT_MS = 10_000;
-
-function findOnPath(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? "").split(path.delimiter).filter(Boolean), "/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"];
-  for (const dir of dirs) {
-    const candidate = path.resolve(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
-}
 
 /** Absolute path of nats-server; installs Debian's package when missing and running as root. */
 export function natsServerBinary(): string {
@@ -42,19 +27,6 @@ export function natsServerBinary(): string {
   const installed = findOnPath("nats-server");
   if (!installed) throw new Error(`${INSTALL_HINT} (apt-get install finished but no nats-server binary was found)`);
   return installed;
-}
-
-/** A port the OS says is free right now (listen on 0, read it, close). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port: number, host = "127.0.0.1"): Promise<boolean> {

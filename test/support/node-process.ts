@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort } from "./nats";
+import { freePort } from "./processes";
 
 export { freePort };
 
