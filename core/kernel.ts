@@ -2,7 +2,7 @@ import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { readConfig, type KernelConfig } from "./config";
-import { createBroker } from "./broker";
+import { createBroker, isClustered } from "./broker";
 import { kernelMiddlewares } from "./broker/middlewares";
 import { openDatabase, type Database } from "./db";
 import { runMigrations, type MigrationUnit } from "./db/migrate";
@@ -47,14 +47,18 @@ export function selectServices(cfg: KernelConfig, registry: PluginRegistry): { p
   };
 }
 
-/** Reads are idempotent, so only they are retried on another node when one fails. */
-function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPlugin): ServiceSchema {
-  const actions = Object.fromEntries(
-    Object.entries(svc.actions ?? {}).map(([name, a]) => [name, a.kind === "read" ? { retryPolicy: { enabled: true }, ...a } : a]),
+/** Reads are idempotent, so only they are retried on another node (in a cluster) when one fails. */
+export function kernelActions(svc: PlatformServiceSchema, cfg: KernelConfig): PlatformServiceSchema["actions"] {
+  const retryReads = isClustered(cfg);
+  return Object.fromEntries(
+    Object.entries(svc.actions ?? {}).map(([name, a]) => [name, retryReads && a.kind === "read" ? { retryPolicy: { enabled: true }, ...a } : a]),
   );
+}
+
+function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPlugin): ServiceSchema {
   return {
     ...svc,
-    actions,
+    actions: kernelActions(svc, kernel.config),
     mixins: [
       {
         created(this: PluginServiceThis) {

@@ -1,20 +1,28 @@
 import os from "node:os";
 import { ServiceBroker, type BrokerOptions, type Middleware } from "moleculer";
 import type { KernelConfig } from "../config";
+import { settleError } from "./middlewares";
 
 /**
- * One factory for every node: in-process when NATS_URL is unset, NATS otherwise. Timeouts,
- * circuit breaking and draining on stop are the same everywhere; retries are switched on per
- * action, for reads only (see the plugin loader), since retrying a create could create twice.
+ * One factory for every node: in-process when NATS_URL is unset, NATS otherwise.
+ *
+ * In a cluster a node can vanish: every call gets REQUEST_TIMEOUT_MS, a node that keeps failing
+ * is cut off by the circuit breaker, and reads (switched on per action by the kernel; a retried
+ * create could create twice) are retried on another node. A single process has no other node
+ * for any of these to act on, so there they are off: the gateway still gives every HTTP call
+ * REQUEST_TIMEOUT_MS, and the calls a handler makes inherit what is left of it. Draining
+ * requests in flight on stop is on everywhere.
+ *
+ * `middlewares` are listed outermost first, the way a request meets them.
  */
-/** `middlewares` are listed outermost first, the way a request meets them. */
 export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra: Partial<BrokerOptions> = {}): ServiceBroker {
+  const clustered = isClustered(cfg);
   return new ServiceBroker({
     namespace: "gd-procurement",
     nodeID: cfg.nodeId ?? `${os.hostname()}-${process.pid}`,
     transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl } } : undefined,
     serializer: "JSON",
-    requestTimeout: cfg.requestTimeoutMs,
+    requestTimeout: clustered ? cfg.requestTimeoutMs : 0,
     retryPolicy: {
       enabled: false,
       retries: 2,
@@ -27,7 +35,7 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
       check: (err: Error & { retryable?: boolean; type?: string }) => !!err.retryable && err.type !== "REQUEST_TIMEOUT",
     },
     circuitBreaker: {
-      enabled: true,
+      enabled: clustered,
       threshold: 0.5,
       minRequestCount: 20,
       windowTime: 60,
@@ -41,6 +49,7 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     heartbeatTimeout: 6,
     registry: { strategy: "RoundRobin", preferLocal: true },
     logger: { type: "Console", options: { level: cfg.logLevel, formatter: "short", colors: process.stdout.isTTY, moduleColors: false } },
+    errorHandler: settleError,
     // Moleculer wraps the first-registered middleware innermost: hand them over in reverse.
     middlewares: [...middlewares].reverse(),
     // The kernel owns the process's signals: it drains the broker, then closes the database.
@@ -49,3 +58,6 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     ...extra,
   });
 }
+
+/** Whether this node talks to others (and so needs timeouts, retries and a circuit breaker). */
+export const isClustered = (cfg: KernelConfig) => !!cfg.natsUrl;

@@ -1,4 +1,4 @@
-import type { ActionSchema, Middleware } from "moleculer";
+import type { ActionSchema, Middleware, ServiceBroker } from "moleculer";
 import { PlatformError, unauthenticated, forbidden } from "../errors";
 import { isConnectionError } from "../db";
 import { buildAbility } from "../access/ability";
@@ -11,56 +11,48 @@ const ENVELOPE_INTERNAL = { "zh-CN": "服务器内部错误", en: "Internal serv
 const ENVELOPE_DB_DOWN = { "zh-CN": "数据库暂时不可用，请稍后再试", en: "The database is temporarily unavailable; try again shortly" };
 
 /**
- * Outermost kernel middleware: whatever a handler throws leaves this node as an error of the
- * envelope. A lost database becomes UNAVAILABLE; anything unexpected is logged here, with its
- * stack, and travels on as INTERNAL_ERROR, so that no SQL or stack reaches another node or a browser.
+ * The broker's error handler (Moleculer calls it for every action that fails, at no cost to those
+ * that do not): whatever a handler throws leaves this node as an error of the envelope. A lost
+ * database becomes UNAVAILABLE; anything unexpected is logged here, with its stack and the
+ * action's name, and travels on as INTERNAL_ERROR, so that no SQL or stack reaches another node
+ * or a browser. Errors that already speak the envelope, and Moleculer's own (timeouts, missing
+ * services), pass through unchanged.
  */
-export function errorBoundary(): Middleware {
-  return {
-    name: "ErrorBoundary",
-    localAction(next: Next, action: ActionSchema) {
-      const settle = (ctx: PlatformContext, err: unknown): never => {
-        const e = err as { type?: string; code?: number; name?: string };
-        if (err instanceof PlatformError) throw err;
-        // Moleculer's own errors (timeouts, missing services, params validation) are understood by the gateway.
-        if (e && typeof e.type === "string" && typeof e.code === "number" && e.name !== "Error") throw err;
-        if (isConnectionError(err)) {
-          ctx.broker.logger.warn(`${action.name}: database unreachable: ${(err as Error).message}`);
-          throw new PlatformError("UNAVAILABLE", ENVELOPE_DB_DOWN);
-        }
-        ctx.broker.logger.error(`${action.name} failed:`, err);
-        throw new PlatformError("INTERNAL_ERROR", ENVELOPE_INTERNAL);
-      };
-      // No async/await: on the hot path one promise hop per call is measurable.
-      return function errorBoundaryHandler(ctx: PlatformContext) {
-        let result: Promise<unknown>;
-        try {
-          result = next(ctx);
-        } catch (err) {
-          return Promise.reject(err).catch((e) => settle(ctx, e));
-        }
-        return Promise.resolve(result).catch((e) => settle(ctx, e));
-      };
-    },
-  } as unknown as Middleware;
+export function settleError(this: ServiceBroker, err: unknown, info: { action?: { name?: string } | null; actionName?: string }): never {
+  const e = err as { type?: string; code?: number; name?: string };
+  if (err instanceof PlatformError) throw err;
+  if (e && typeof e.type === "string" && typeof e.code === "number" && e.name !== "Error") throw err;
+  const where = info.action?.name ?? info.actionName ?? "a call";
+  if (isConnectionError(err)) {
+    this.logger.warn(`${where}: database unreachable: ${(err as Error).message}`);
+    throw new PlatformError("UNAVAILABLE", ENVELOPE_DB_DOWN);
+  }
+  this.logger.error(`${where} failed:`, err);
+  throw new PlatformError("INTERNAL_ERROR", ENVELOPE_INTERNAL);
 }
 
 /**
  * Abilities depend only on the user's claims (id, tenant, roles, unit) and on the plugins' rules,
- * which are fixed for the life of a node: build each once and keep the most recent ones.
+ * which are fixed for the life of a node: build each once. The same user object (one request and
+ * the calls it makes) is found by identity; a new one with the same claims (the next request) by
+ * its claims. At most `max` are kept, the oldest dropped first.
  */
 export function abilityCache(plugins: () => PluginManifest[], tree: TenantTree, max = 1000) {
-  const cache = new Map<string, AppAbility>();
+  const byClaims = new Map<string, AppAbility>();
+  const byObject = new WeakMap<SessionUser, AppAbility>();
+  const anonymous = buildAbility(null, plugins(), tree);
   return (user: SessionUser | null | undefined): AppAbility => {
-    const key = user ? `${user.id}\u0000${user.tenantCode}\u0000${user.unitCode ?? ""}\u0000${user.roles.join(",")}` : "";
-    let ability = cache.get(key);
-    if (ability) {
-      cache.delete(key);
-    } else {
+    if (!user) return anonymous;
+    let ability = byObject.get(user);
+    if (ability) return ability;
+    const key = `${user.id}\u0000${user.tenantCode}\u0000${user.unitCode ?? ""}\u0000${user.roles.join(",")}`;
+    ability = byClaims.get(key);
+    if (!ability) {
       ability = buildAbility(user, plugins(), tree);
-      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      if (byClaims.size >= max) byClaims.delete(byClaims.keys().next().value!);
+      byClaims.set(key, ability);
     }
-    cache.set(key, ability);
+    byObject.set(user, ability);
     return ability;
   };
 }
@@ -93,7 +85,10 @@ export function permissionGate(plugins: () => PluginManifest[], tree: TenantTree
   } as unknown as Middleware;
 }
 
-/** The kernel's middlewares, outermost first (the order of DESIGN.md §3). */
+/**
+ * The kernel's middlewares, outermost first (the order of DESIGN.md §3). Errors are settled by
+ * the broker's error handler (settleError), outside all of them.
+ */
 export function kernelMiddlewares(plugins: () => PluginManifest[], tree: TenantTree): Middleware[] {
-  return [errorBoundary(), permissionGate(plugins, tree)];
+  return [permissionGate(plugins, tree)];
 }

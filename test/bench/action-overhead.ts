@@ -232,7 +232,7 @@ async function main(): Promise<void> {
       "  - bare = new ServiceBroker({ logger: false }): Moleculer defaults, i.e. no tracking, no circuit breaker, no request\n" +
       "    timeout, no retries, no middlewares.\n" +
       "  - bare + kernel options = createBroker(cfg, []): the kernel's broker options without its middlewares; platform vs this\n" +
-      "    row is what errorBoundary + permissionGate cost.\n" +
+      "    row is what the kernel middlewares (the permission gate) cost.\n" +
       "  - in-process: one process per variant, on one core. Over NATS: caller, responder and nats-server are three processes\n" +
       "    on this machine's cores; the figures are bound by CPU, not by the loopback network.\n" +
       "  - what each of the kernel's broker options costs: npx tsx test/bench/options-profile.ts\n" +

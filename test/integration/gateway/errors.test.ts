@@ -157,6 +157,17 @@ describe("when the database goes away", () => {
 });
 
 describe("graceful stop", () => {
+  test("refused calls are not left in flight: a node that refused many stops at once", async () => {
+    const platform = await startTestPlatform({ pluginsDir: FIXTURE_PLUGINS });
+    const clerk = await platform.token({ roles: ["purchaser"], tenantCode: "441300" });
+    const refusals = await Promise.all(Array.from({ length: 20 }, (_, i) => platform.api(i % 2 ? "/api/probe/secret" : "/api/probe/echo", { method: i % 2 ? "GET" : "POST", token: i % 2 ? clerk : undefined, body: i % 2 ? undefined : {} })));
+    expect(refusals.map((r) => r.status).sort()).toEqual([...Array(10).fill(401), ...Array(10).fill(403)]);
+    const started = Date.now();
+    await platform.stop();
+    // A leaked request would hold the stop for the whole shutdown timeout (10 s).
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
   test("requests in flight finish before the node stops", async () => {
     const platform = await startTestPlatform({ pluginsDir: FIXTURE_PLUGINS });
     const inFlight = platform.api("/api/probe/slow?ms=1500");
