@@ -109,7 +109,7 @@ describe("the gateway answers every failure in the error envelope", () => {
     });
     expect(health.body.plugins).toEqual(expect.arrayContaining([{ name: "probe", available: true }, { name: "registries", available: true }]));
     const plugins = await platform.api("/api/plugins");
-    expect(plugins.body.map((p: { name: string }) => p.name).sort()).toEqual(["probe", "registries"]);
+    expect(plugins.body.map((p: { name: string }) => p.name).sort()).toEqual(["probe", "probe-addon", "registries"]);
     expect(plugins.body.find((p: { name: string }) => p.name === "registries")).toMatchObject({
       title: { "zh-CN": "基础信息库", en: "Base registries" },
       version: expect.any(String),
@@ -117,6 +117,18 @@ describe("the gateway answers every failure in the error envelope", () => {
       extensionPoints: [],
       nodes: [platform.kernel.broker.nodeID],
     });
+  });
+
+  test("a plugin calls what another contributed to its extension points, whichever plugin that is", async () => {
+    const res = await platform.api("/api/probe/greetings?name=%E6%83%A0%E5%B7%9E");
+    expect(res.body).toEqual({ answers: [{ plugin: "probe-addon", result: "你好，惠州" }], badges: [{ plugin: "probe-addon", data: { icon: "star" } }] });
+    const probe = (await platform.api("/api/plugins")).body.find((p: { name: string }) => p.name === "probe");
+    expect(probe.extensionPoints).toEqual([
+      { id: "probe.greeters", title: { "zh-CN": "问候", en: "Greeters" }, kind: "action", contributors: ["probe-addon"] },
+      { id: "probe.badges", title: { "zh-CN": "徽章", en: "Badges" }, kind: "data", contributors: ["probe-addon"] },
+    ]);
+    const addon = (await platform.api("/api/plugins")).body.find((p: { name: string }) => p.name === "probe-addon");
+    expect(addon).toMatchObject({ dependsOn: ["probe"], extends: ["probe.greeters", "probe.badges"] });
   });
 
   test("the web app is served at /", async () => {
