@@ -8,8 +8,11 @@ import { openDatabase, type Database } from "./db";
 import { runMigrations, type MigrationUnit } from "./db/migrate";
 import { discoverPlugins } from "./plugins/loader";
 import { PluginRegistry } from "./plugins/registry";
-import type { LoadedPlugin, PlatformServiceSchema, PluginServiceThis } from "./plugins/types";
-import { tenantTree, type TenantTree } from "./tenancy/tree";
+import type { LoadedPlugin, PlatformServiceSchema, PluginManifest, PluginServiceThis } from "./plugins/types";
+import { tenantTree, Tenancy } from "./tenancy";
+import { tenancyService } from "./tenancy/service";
+import type { TenantTree } from "./tenancy/tree";
+import type { Clock } from "./tenancy/clock";
 import { Tokens } from "./identity/tokens";
 import { gatewayService } from "./gateway";
 
@@ -19,7 +22,12 @@ export interface Kernel {
   db: Database;
   registry: PluginRegistry;
   tree: TenantTree;
+  tenancy: Tenancy;
+  /** the time every schedule decision reads; tests travel with it */
+  clock: Clock;
   tokens: Tokens;
+  /** the kernel's own services (tenancy, ...), which run on every node */
+  coreServices: ServiceSchema[];
   /** plugins served by this node */
   local: LoadedPlugin[];
   /** whether this node serves HTTP */
@@ -48,17 +56,22 @@ export function selectServices(cfg: KernelConfig, registry: PluginRegistry): { p
 }
 
 /** Reads are idempotent, so only they are retried on another node (in a cluster) when one fails. */
-export function kernelActions(svc: PlatformServiceSchema, cfg: KernelConfig): PlatformServiceSchema["actions"] {
+/** The module gate reads `module` on every action of a plugin that tenants' schedules switch. */
+export function kernelActions(svc: PlatformServiceSchema, cfg: KernelConfig, manifest?: PluginManifest): PlatformServiceSchema["actions"] {
   const retryReads = isClustered(cfg);
+  const module = manifest && manifest.gated !== false ? manifest.name : undefined;
   return Object.fromEntries(
-    Object.entries(svc.actions ?? {}).map(([name, a]) => [name, retryReads && a.kind === "read" ? { retryPolicy: { enabled: true }, ...a } : a]),
+    Object.entries(svc.actions ?? {}).map(([name, a]) => [
+      name,
+      { ...(retryReads && a.kind === "read" ? { retryPolicy: { enabled: true } } : {}), ...a, ...(module ? { module } : {}) },
+    ]),
   );
 }
 
 function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPlugin): ServiceSchema {
   return {
     ...svc,
-    actions: kernelActions(svc, kernel.config),
+    actions: kernelActions(svc, kernel.config, plugin.manifest),
     mixins: [
       {
         created(this: PluginServiceThis) {
@@ -91,7 +104,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
   const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
   const selection = selectServices(cfg, registry);
-  const tree = tenantTree(cfg.rootDir);
+  const tree = tenantTree(path.join(cfg.rootDir, "tenants"));
   if (selection.gateway) await assertPortFree(cfg.host, cfg.port);
   const db = await openDatabase(cfg, log);
   let broker: ServiceBroker | undefined;
@@ -105,14 +118,27 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await runMigrations(db.knex, units, log);
     const tokens = await Tokens.load(db.knex);
     const manifests = registry.plugins.map((p) => p.manifest);
-    const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree)));
+    const tenancy = await Tenancy.open(db.knex, manifests, path.join(cfg.rootDir, "tenants"), log);
+    const node = (broker = createBroker(
+      cfg,
+      kernelMiddlewares(() => manifests, tree, {
+        book: () => tenancy.book(),
+        clock: tenancy.clock,
+        moduleTitle: (m) => tenancy.modules.titles.get(m) ?? { "zh-CN": m, en: m },
+        rootTenant: tree.root().code,
+      }),
+    ));
+    const coreServices = [tenancyService(tenancy)];
     const kernel: Kernel = {
       config: cfg,
       broker: node,
       db,
       registry,
       tree,
+      tenancy,
+      clock: tenancy.clock,
       tokens,
+      coreServices,
       local: selection.plugins,
       gateway: selection.gateway,
       runningPlugins() {
@@ -132,6 +158,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         await db.close();
       },
     };
+    for (const svc of coreServices) node.createService(svc);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }

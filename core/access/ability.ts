@@ -4,14 +4,18 @@ import { forbidden, notFound, type Localized } from "../errors";
 import type { TenantTree } from "../tenancy/tree";
 
 /**
- * One ability per request, from the user's roles and tenant. Core adds only the platform
- * administrator's rule; every other rule comes from the plugins that own the subjects.
+ * One ability per user, from their roles and tenant. Core adds the platform administrator's rule
+ * and the tenant administrator's rule on schedules; every other rule comes from the plugins that
+ * own the subjects.
  */
 export function buildAbility(user: SessionUser | null | undefined, plugins: PluginManifest[], tree: TenantTree): AppAbility {
   const builder = new AbilityBuilder<AppAbility>(createMongoAbility);
   if (user) {
+    const tenantScope = tree.subtree(user.tenantCode);
     if (user.roles.includes("platform-admin")) builder.can("manage", "all");
-    const tools = { can: builder.can, cannot: builder.cannot, tenantScope: tree.subtree(user.tenantCode) };
+    // Rolling modules out is the tenant admin's job, for their tenant and the tenants below it.
+    if (user.roles.includes("tenant-admin")) builder.can("update", "TenantSchedule", { tenantCode: { $in: tenantScope } });
+    const tools = { can: builder.can, cannot: builder.cannot, tenantScope };
     for (const p of plugins) p.permissions?.(user, tools);
   }
   return builder.build();

@@ -4,6 +4,7 @@ import { isConnectionError } from "../db";
 import { buildAbility } from "../access/ability";
 import type { AppAbility, PlatformActionSchema, PlatformContext, PluginManifest, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
+import { moduleGate, type GateSources } from "../tenancy/gate";
 
 type Next = (ctx: PlatformContext) => Promise<unknown>;
 
@@ -86,9 +87,9 @@ export function permissionGate(plugins: () => PluginManifest[], tree: TenantTree
 }
 
 /**
- * The kernel's middlewares, outermost first (the order of DESIGN.md §3). Errors are settled by
- * the broker's error handler (settleError), outside all of them.
+ * The kernel's middlewares, outermost first (the order of DESIGN.md §3): the module gate, then
+ * permissions. Errors are settled by the broker's error handler (settleError), outside them all.
  */
-export function kernelMiddlewares(plugins: () => PluginManifest[], tree: TenantTree): Middleware[] {
-  return [permissionGate(plugins, tree)];
+export function kernelMiddlewares(plugins: () => PluginManifest[], tree: TenantTree, gate: GateSources): Middleware[] {
+  return [moduleGate(gate), permissionGate(plugins, tree)];
 }

@@ -48,4 +48,5 @@ export const formatMessages: Record<string, { "zh-CN": string; en: string }> = {
   "division-code": { "zh-CN": "行政区划代码应为 6 位数字", en: "an administrative division code is 6 digits" },
   "phone-cn": { "zh-CN": "电话号码格式不正确（手机号或带区号的固定电话）", en: "not a valid phone number (mobile, or landline with area code)" },
   "email": { "zh-CN": "电子邮箱格式不正确", en: "not a valid email address" },
+  "schedule-time": { "zh-CN": "应为日期（2021-05-01，北京时间零点）或带时区的时间（2021-05-01T08:00:00+08:00）", en: "a date (2021-05-01, midnight China time) or a time with its offset (2021-05-01T08:00:00+08:00)" },
 };

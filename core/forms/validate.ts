@@ -5,6 +5,7 @@ import addFormats from "ajv-formats";
 import localizeZh from "ajv-i18n/localize/zh";
 import { validationFailed, type ErrorDetail } from "../errors";
 import { domainFormats, formatMessages } from "./formats";
+import { isScheduleTime } from "../tenancy/time";
 
 /**
  * Form schemas live in forms/<plugin>/<id>.schema.json. They are compiled once, when first asked
@@ -17,7 +18,20 @@ for (const [name, check] of Object.entries(domainFormats)) ajv.addFormat(name, {
 // Titles and descriptions in two languages, and uiSchema hints, are annotations, not rules.
 ajv.addVocabulary(["titleEn", "descriptionEn"]);
 
+ajv.addFormat("schedule-time", { type: "string", validate: isScheduleTime });
+
 const compiled = new Map<string, ValidateFunction>();
+
+/** Compiles a schema that is not a form (core's own documents); call once, at load. */
+export function compileSchema(schema: { $id?: string; [keyword: string]: unknown }): ValidateFunction {
+  // A schema with an $id is compiled once per process, however many kernels start in it.
+  return (schema.$id && ajv.getSchema(schema.$id)) || ajv.compile(schema);
+}
+
+/** Checks `data` with a compiled schema: the error details of a form, or none. */
+export function schemaErrors(fn: ValidateFunction, data: unknown): ErrorDetail[] {
+  return fn(data) ? [] : detailsOf(fn.errors ?? []);
+}
 
 export function formSchemaPath(formId: string, formsDir = path.resolve(__dirname, "../../forms")): string {
   const [plugin] = formId.split(".");
@@ -60,6 +74,5 @@ export function validateForm<T>(formId: string, data: unknown): T {
 
 /** Like validateForm, but returns the details instead of throwing (for row-by-row imports). */
 export function checkForm(formId: string, data: unknown): ErrorDetail[] {
-  const fn = compileForm(formId);
-  return fn(data) ? [] : detailsOf(fn.errors ?? []);
+  return schemaErrors(compileForm(formId), data);
 }

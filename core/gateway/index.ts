@@ -5,7 +5,7 @@ import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
 import { toEnvelope, pickLang } from "../errors";
 import type { Kernel } from "../kernel";
-import type { PlatformContext } from "../plugins/types";
+import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 
 type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string> };
 
@@ -14,18 +14,21 @@ type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, st
  * /api/<plugin><path>. Routes come from the manifests, not from the services that happen to be
  * up, so a route whose plugin node is down answers 503 UNAVAILABLE instead of 404.
  */
-export function pluginAliases(kernel: Pick<Kernel, "registry">): Record<string, string> {
+export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">): Record<string, string> {
   const aliases: Record<string, string> = {};
-  for (const { manifest } of kernel.registry.plugins) {
-    for (const svc of manifest.services) {
-      for (const [name, action] of Object.entries(svc.actions ?? {})) {
-        if (!action.rest) continue;
-        const [method, rel] = action.rest.split(" ");
-        const key = `${method} /${manifest.name}${rel === "/" ? "" : rel}`;
-        if (aliases[key]) throw new Error(`plugin "${manifest.name}": services.${svc.name}.actions.${name}.rest: "${key}" is already routed to ${aliases[key]}`);
-        aliases[key] = `${action.stream ? "stream:" : ""}${svc.name}.${name}`;
-      }
+  const add = (owner: string, prefix: string, svc: PlatformServiceSchema) => {
+    for (const [name, action] of Object.entries(svc.actions ?? {})) {
+      if (!action.rest) continue;
+      const [method, rel] = action.rest.split(" ");
+      const key = `${method} ${prefix}${rel === "/" && prefix ? "" : rel}`;
+      if (aliases[key]) throw new Error(`${owner}: services.${svc.name}.actions.${name}.rest: "${key}" is already routed to ${aliases[key]}`);
+      aliases[key] = `${action.stream ? "stream:" : ""}${svc.name}.${name}`;
     }
+  };
+  // Core routes are absolute (/tenants/...); a plugin's live under /<plugin>.
+  for (const svc of kernel.coreServices) add("core", "", svc as unknown as PlatformServiceSchema);
+  for (const { manifest } of kernel.registry.plugins) {
+    for (const svc of manifest.services) add(`plugin "${manifest.name}"`, `/${manifest.name}`, svc);
   }
   return aliases;
 }
@@ -72,7 +75,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
           aliases: {
             "GET /health": "gateway.health",
             "GET /plugins": "gateway.plugins",
-            ...pluginAliases(kernel),
+            ...apiAliases(kernel),
           },
         },
       ],

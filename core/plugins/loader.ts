@@ -41,6 +41,7 @@ export function checkManifest(m: unknown, folder: string): PluginManifest {
     if (!Array.isArray(p.dependsOn) || p.dependsOn.some((d) => typeof d !== "string")) fail("dependsOn", "must be a list of plugin names");
     if (p.dependsOn.includes(p.name)) fail("dependsOn", "a plugin cannot depend on itself");
   }
+  if (p.gated !== undefined && typeof p.gated !== "boolean") fail("gated", "must be true or false");
   if (!Array.isArray(p.services)) fail("services", "must be a list of service schemas");
   const serviceNames = new Set<string>();
   p.services.forEach((svc, i) => {

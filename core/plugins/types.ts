@@ -24,6 +24,8 @@ export interface SessionUser {
 
 export interface PlatformActionSchema extends ActionSchema {
   kind: ActionKind;
+  /** set by the kernel: the module (plugin) whose schedule gates this action */
+  module?: string;
   permission: ActionPermission;
   /** "GET /purchasers" → GET /api/<plugin>/purchasers */
   rest?: string;
@@ -64,6 +66,11 @@ export interface PluginManifest {
   version: string;
   description?: Localized;
   dependsOn?: string[];
+  /**
+   * false for plugins every tenant always has (the base registries): the module gate leaves their
+   * actions alone. Otherwise the plugin is a module that tenants' schedules switch on and off.
+   */
+  gated?: boolean;
   services: PlatformServiceSchema[];
   /** Folder of knex migrations, relative to the plugin folder. Each plugin has its own migration table. */
   migrations?: string;

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { Localized } from "../errors";
 
 export interface Tenant {
@@ -12,27 +10,22 @@ export interface Tenant {
   ownAccountRule?: boolean;
 }
 
-/** The province → city → county tree from tenants/tenants.json. */
+/** The province → city → county tree (loaded from tenants/tenants.json by ./store.ts). */
 export class TenantTree {
   private readonly byCode = new Map<string, Tenant>();
-  private readonly children = new Map<string, string[]>();
+  private readonly childrenOf = new Map<string, string[]>();
   private readonly subtreeCache = new Map<string, string[]>();
 
   constructor(readonly tenants: Tenant[]) {
     for (const t of tenants) {
-      if (this.byCode.has(t.code)) throw new Error(`tenants.json: tenant ${t.code} is listed twice`);
+      if (this.byCode.has(t.code)) throw new Error(`tenant ${t.code} is listed twice`);
       this.byCode.set(t.code, t);
     }
     for (const t of tenants) {
       if (!t.parent) continue;
-      if (!this.byCode.has(t.parent)) throw new Error(`tenants.json: tenant ${t.code} names an unknown parent ${t.parent}`);
-      this.children.set(t.parent, [...(this.children.get(t.parent) ?? []), t.code]);
+      if (!this.byCode.has(t.parent)) throw new Error(`tenant ${t.code} names an unknown parent ${t.parent}`);
+      this.childrenOf.set(t.parent, [...(this.childrenOf.get(t.parent) ?? []), t.code]);
     }
-  }
-
-  static load(file: string): TenantTree {
-    const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { tenants: Tenant[] };
-    return new TenantTree(doc.tenants);
   }
 
   get(code: string): Tenant | undefined {
@@ -47,16 +40,19 @@ export class TenantTree {
     const walk = (c: string) => {
       if (!this.byCode.has(c)) return;
       out.push(c);
-      for (const k of this.children.get(c) ?? []) walk(k);
+      for (const k of this.childrenOf.get(c) ?? []) walk(k);
     };
     walk(code);
     this.subtreeCache.set(code, out);
     return out;
   }
-}
 
-let shared: TenantTree | undefined;
-export function tenantTree(rootDir = path.resolve(__dirname, "../..")): TenantTree {
-  shared ??= TenantTree.load(path.join(rootDir, "tenants", "tenants.json"));
-  return shared;
+  /** The province: the tenant without a parent. */
+  root(): Tenant {
+    return this.tenants.find((t) => !t.parent)!;
+  }
+
+  children(code: string): Tenant[] {
+    return (this.childrenOf.get(code) ?? []).map((c) => this.byCode.get(c)!);
+  }
 }

@@ -9,6 +9,8 @@ export default definePlugin({
     en: "Purchasing units, review experts, agencies, suppliers and commodities",
   },
   version: "0.1.0",
+  // Every tenant always has its registries: the other modules cannot work without them.
+  gated: false,
   services: [purchasersService],
   migrations: "migrations",
   forms: ["registries.purchaser"],

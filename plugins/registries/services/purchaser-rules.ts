@@ -1,5 +1,5 @@
 import type { ErrorDetail } from "../../../core/errors";
-import { tenantTree } from "../../../core/tenancy/tree";
+import { tenantTree } from "../../../core/tenancy";
 
 /** A division code that is well formed but not a tenant of this platform (or is Shenzhen). */
 export function tenantProblem(code: string | undefined): ErrorDetail | null {
