@@ -24,6 +24,9 @@ export function tenantTree(dir = TENANTS_DIR): TenantTree {
  */
 export class Tenancy {
   private current: ScheduleBook;
+  /** reloads overlap (a refresh and an event): the result of an older read never replaces a newer one */
+  private reads = 0;
+  private applied = 0;
 
   private constructor(
     readonly tree: TenantTree,
@@ -56,6 +59,10 @@ export class Tenancy {
 
   /** Re-reads every schedule entry (a few hundred rows): after a change here or on another node. */
   async reload(): Promise<void> {
-    this.current = new ScheduleBook(this.tree, await loadSchedules(this.knex));
+    const read = ++this.reads;
+    const entries = await loadSchedules(this.knex);
+    if (read < this.applied) return;
+    this.applied = read;
+    this.current = new ScheduleBook(this.tree, entries);
   }
 }

@@ -86,6 +86,8 @@ export class ScheduleBook {
 
   /** The state in force at `at`, and where it comes from; without `next` (the gate's question). */
   stateAt(tenant: string, module: string, at: number): Omit<Effective, "next"> {
+    // A region that runs its own platform (Shenzhen) has nothing here, whatever the province has.
+    if (this.tree.get(tenant)?.onPlatform === false) return { module, state: "off", units: null, source: null, inherited: false };
     for (const t of this.chain(tenant)) {
       const e = this.covering(t, module, at);
       if (e) return { module, state: e.state, units: e.units, source: { tenant: t, from: e.from, until: e.until }, inherited: t !== tenant };

@@ -9,8 +9,10 @@ import { parseScheduleTime } from "./time";
 import type { Tenant } from "./tree";
 
 export const SCHEDULE_CHANGED = "tenancy.schedule.changed";
-// A node that missed an event (it was restarting, say) catches up within this.
+// A node that could not be reached when a change was made (it was restarting, say) catches up within this.
 const REFRESH_MS = 30_000;
+// How long a change waits for the other nodes to confirm they have read it.
+const CONFIRM_MS = 2_000;
 
 const entryBody = compileSchema({
   type: "object",
@@ -36,6 +38,21 @@ function notOnPlatform(t: Tenant): PlatformError {
 }
 
 const TENANT: Localized = { "zh-CN": "区划", en: "tenant" };
+
+/**
+ * Asks every other node serving tenancy to re-read the schedules, and waits (at most CONFIRM_MS).
+ * Returns the nodes that did not confirm; they catch up on their next refresh.
+ */
+async function reloadEverywhere(ctx: PlatformContext): Promise<string[]> {
+  type Endpoints = { endpoints: Array<{ id: string; local: boolean; isAvailable: boolean }> } | undefined;
+  const registry = ctx.broker.registry as unknown as { getActionEndpoints(name: string): Endpoints };
+  const endpoints = registry.getActionEndpoints("tenancy.reload")?.endpoints ?? [];
+  const others = endpoints.filter((e) => !e.local && e.isAvailable).map((e) => e.id);
+  const results = await Promise.allSettled(others.map((nodeID) => ctx.call("tenancy.reload", {}, { nodeID, timeout: CONFIRM_MS, retries: 0 })));
+  const failed = others.filter((_, i) => results[i].status === "rejected");
+  if (failed.length) ctx.broker.logger.warn(`schedule change not yet confirmed by ${failed.join(", ")}; they catch up within ${REFRESH_MS / 1000} s`);
+  return failed;
+}
 
 /** The tenancy API: the tree, each tenant's modules now (or at any instant), timelines, and changes. */
 export function tenancyService(tenancy: Tenancy): ServiceSchema {
@@ -148,16 +165,22 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
           const entry: ScheduleEntry = { tenant: code, module, state: body.state as ScheduleEntry["state"], from, until, units, note: (body.note as string) ?? null };
           const user = ctx.meta.user!;
           await tenancy.put(entry, { id: user.id, username: user.username });
-          // Every other node re-reads too; the change is in force there from `from`, not from this event.
-          ctx.broadcast(SCHEDULE_CHANGED, { tenant: code, module, from: iso(from) });
-          return { tenant: describe(t), module, own: ownJson(code, module), now: effectiveJson(tenancy.book().effective(code, module, now)) };
+          // The answer waits until every node has read the change (each decides with its own clock,
+          // so from then on the change is in force everywhere at `from`, even a `from` of now).
+          const unconfirmed = await reloadEverywhere(ctx);
+          ctx.emit(SCHEDULE_CHANGED, { tenant: code, module, state: entry.state, from: iso(from), until: iso(until) });
+          return { tenant: describe(t), module, own: ownJson(code, module), now: effectiveJson(tenancy.book().effective(code, module, now)), unconfirmed };
         },
       },
-    },
-    events: {
-      [SCHEDULE_CHANGED]: {
+
+      reload: {
+        // Internal: a node re-reads the schedules when another has changed them. Not routed.
+        visibility: "public",
+        kind: "read",
+        permission: "authenticated",
         async handler() {
           await tenancy.reload();
+          return true;
         },
       },
     },

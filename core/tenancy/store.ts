@@ -16,9 +16,12 @@ export class TenantDataError extends Error {
   }
 }
 
+/** How messages name a data file: its folder and name, as in tenants/schedules.json. */
+const shown = (dir: string, name: string) => path.join(path.basename(dir), name);
+
 function readChecked<T>(dir: string, name: string, schemaName: string): T {
   const file = path.join(dir, name);
-  const rel = path.join(path.basename(dir), name);
+  const rel = shown(dir, name);
   let doc: unknown;
   try {
     doc = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -33,17 +36,18 @@ function readChecked<T>(dir: string, name: string, schemaName: string): T {
 
 /** tenants/tenants.json, checked against its schema and for a sound tree. */
 export function loadTenantTree(dir: string): TenantTree {
+  const file = shown(dir, "tenants.json");
   const doc = readChecked<{ tenants: Tenant[] }>(dir, "tenants.json", "tenants.schema.json");
   const codes = new Set<string>();
   doc.tenants.forEach((t, i) => {
-    if (codes.has(t.code)) throw new TenantDataError("tenants/tenants.json", `/tenants/${i}/code`, `${t.code} is listed twice`);
+    if (codes.has(t.code)) throw new TenantDataError(file, `/tenants/${i}/code`, `${t.code} is listed twice`);
     codes.add(t.code);
     if ((t.level === "province") !== (t.parent === undefined)) {
-      throw new TenantDataError("tenants/tenants.json", `/tenants/${i}/parent`, "the province has no parent, and every other tenant has one");
+      throw new TenantDataError(file, `/tenants/${i}/parent`, "the province has no parent, and every other tenant has one");
     }
   });
   doc.tenants.forEach((t, i) => {
-    if (t.parent && !codes.has(t.parent)) throw new TenantDataError("tenants/tenants.json", `/tenants/${i}/parent`, `unknown tenant ${t.parent}`);
+    if (t.parent && !codes.has(t.parent)) throw new TenantDataError(file, `/tenants/${i}/parent`, `unknown tenant ${t.parent}`);
   });
   return new TenantTree(doc.tenants);
 }
@@ -56,7 +60,7 @@ export interface ModuleCatalog {
 
 /** The modules schedules can name: tenants/modules.json, plus every installed plugin that is gated. */
 export function loadModules(dir: string, plugins: PluginManifest[]): ModuleCatalog {
-  const doc = JSON.parse(fs.readFileSync(path.join(dir, "modules.json"), "utf8")) as { modules: Array<{ key: string; title: Localized }> };
+  const doc = readChecked<{ modules: Array<{ key: string; title: Localized }> }>(dir, "modules.json", "modules.schema.json");
   const titles = new Map<string, Localized>(doc.modules.map((m) => [m.key, m.title]));
   for (const p of plugins) if (p.gated !== false && !titles.has(p.name)) titles.set(p.name, p.title);
   for (const p of plugins) if (p.gated === false) titles.delete(p.name);
@@ -75,7 +79,7 @@ interface SeedEntry {
 
 /** tenants/schedules.json: schema, known tenants and modules, sane spans, no overlaps. */
 export function loadSeedSchedules(dir: string, tree: TenantTree, modules: ModuleCatalog): ScheduleEntry[] {
-  const file = "tenants/schedules.json";
+  const file = shown(dir, "schedules.json");
   const doc = readChecked<{ entries: SeedEntry[] }>(dir, "schedules.json", "schedules.schema.json");
   let entries: ScheduleEntry[] = [];
   doc.entries.forEach((s, i) => {
@@ -89,7 +93,7 @@ export function loadSeedSchedules(dir: string, tree: TenantTree, modules: Module
     if (until && until <= from) throw new TenantDataError(file, `${at}/until`, "must be after from");
     const entry: ScheduleEntry = { tenant: s.tenant, module: s.module, state: s.state, from, until, units: s.units ?? null, note: s.note ?? null };
     const own = entries.filter((e) => e.tenant === s.tenant && e.module === s.module);
-    if (putEntry(own, entry).length !== own.length + 1) throw new TenantDataError(file, at, `overlaps another entry of ${s.tenant} for ${s.module}`);
+    if (own.some((e) => (until === null || e.from < until) && (e.until === null || from < e.until))) throw new TenantDataError(file, at, `overlaps another entry of ${s.tenant} for ${s.module}`);
     entries = [...entries, entry];
   });
   return entries;

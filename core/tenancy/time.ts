@@ -4,18 +4,18 @@
  * its offset (or Z), so that no server's time zone can shift a city's go-live.
  */
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+/** A calendar date and time of day that exist (Date would roll 02-30 into March, 24:00 into tomorrow). */
+const exists = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0) =>
+  mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo) && h < 24 && mi < 60 && s < 60;
 
 export function parseScheduleTime(value: string): Date | null {
   const d = DATE.exec(value);
-  if (d) {
-    const date = new Date(`${value}T00:00:00+08:00`);
-    // Reject 2021-02-30 and friends, which Date would roll over.
-    const local = new Date(date.getTime() + 8 * 3600_000);
-    if (local.getUTCFullYear() !== +d[1] || local.getUTCMonth() + 1 !== +d[2] || local.getUTCDate() !== +d[3]) return null;
-    return date;
-  }
-  if (!DATETIME.test(value)) return null;
+  if (d) return exists(+d[1], +d[2], +d[3]) ? new Date(`${value}T00:00:00+08:00`) : null;
+  const t = DATETIME.exec(value);
+  if (!t || !exists(+t[1], +t[2], +t[3], +t[4], +t[5], +(t[6] ?? 0))) return null;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;
 }
