@@ -79,11 +79,12 @@ export function moduleGate(src: GateSources): Middleware {
       return function moduleGateHandler(ctx: PlatformContext) {
         const user = ctx.meta.user;
         const tenantCode = user?.tenantCode ?? src.rootTenant;
-        const now = src.clock.now();
+        const now = src.clock.nowMs();
         const book = src.book();
-        const eff = book.stateAt(tenantCode, module, now.getTime());
-        if (allows(eff.state, kind, user, eff.units)) return next(ctx);
-        const opensAt = book.opensAt(tenantCode, module, now, (e) => allows(e.state, kind, user, e.units));
+        const entry = book.entryAt(tenantCode, module, now);
+        if (entry && allows(entry.state, kind, user, entry.units)) return next(ctx);
+        const eff = { state: entry?.state ?? ("off" as const) };
+        const opensAt = book.opensAt(tenantCode, module, new Date(now), (e) => allows(e.state, kind, user, e.units));
         const tenant = book.tree.get(tenantCode) ?? { code: tenantCode, name: { "zh-CN": tenantCode, en: tenantCode } };
         return Promise.reject(moduleNotEnabled(module, src.moduleTitle(module), tenant, eff, opensAt));
       };

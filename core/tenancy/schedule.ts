@@ -36,7 +36,7 @@ export interface Segment {
   own: boolean;
 }
 
-const key = (tenant: string, module: string) => `${tenant}\u0000${module}`;
+const NONE: ScheduleEntry[] = [];
 const sameUnits = (a: string[] | null, b: string[] | null) => (a ?? []).join("\u0000") === (b ?? []).join("\u0000");
 
 /**
@@ -45,7 +45,8 @@ const sameUnits = (a: string[] | null, b: string[] | null) => (a ?? []).join("\u
  * change, and what is its whole timeline. Pure: nothing here reads a clock or a database.
  */
 export class ScheduleBook {
-  private readonly entries = new Map<string, ScheduleEntry[]>();
+  /** tenant → module → own entries, oldest first (nested maps: the gate asks on every call) */
+  private readonly entries = new Map<string, Map<string, ScheduleEntry[]>>();
   private readonly chains = new Map<string, string[]>();
 
   constructor(
@@ -53,17 +54,32 @@ export class ScheduleBook {
     all: ScheduleEntry[],
   ) {
     for (const e of all) {
-      const k = key(e.tenant, e.module);
-      const list = this.entries.get(k) ?? [];
+      let modules = this.entries.get(e.tenant);
+      if (!modules) this.entries.set(e.tenant, (modules = new Map()));
+      const list = modules.get(e.module) ?? [];
       list.push(e);
-      this.entries.set(k, list);
+      modules.set(e.module, list);
     }
-    for (const list of this.entries.values()) list.sort((a, b) => a.from.getTime() - b.from.getTime());
+    for (const modules of this.entries.values()) for (const list of modules.values()) list.sort((a, b) => a.from.getTime() - b.from.getTime());
   }
 
   /** A tenant's own entries for a module, oldest first. */
   own(tenant: string, module: string): ScheduleEntry[] {
-    return this.entries.get(key(tenant, module)) ?? [];
+    return this.entries.get(tenant)?.get(module) ?? NONE;
+  }
+
+  /**
+   * The entry in force for a tenant at an instant, its own or the nearest ancestor's; null when
+   * none is (off), and always null for a region that runs its own platform (Shenzhen), whatever
+   * the province has. The gate's question: it allocates nothing.
+   */
+  entryAt(tenant: string, module: string, at: number): ScheduleEntry | null {
+    if (this.tree.get(tenant)?.onPlatform === false) return null;
+    for (const t of this.chain(tenant)) {
+      const e = this.covering(t, module, at);
+      if (e) return e;
+    }
+    return null;
   }
 
   /** The tenant, its parent, ... up to the province. */
@@ -84,15 +100,11 @@ export class ScheduleBook {
     return undefined;
   }
 
-  /** The state in force at `at`, and where it comes from; without `next` (the gate's question). */
+  /** The state in force at `at`, and where it comes from; without `next`. */
   stateAt(tenant: string, module: string, at: number): Omit<Effective, "next"> {
-    // A region that runs its own platform (Shenzhen) has nothing here, whatever the province has.
-    if (this.tree.get(tenant)?.onPlatform === false) return { module, state: "off", units: null, source: null, inherited: false };
-    for (const t of this.chain(tenant)) {
-      const e = this.covering(t, module, at);
-      if (e) return { module, state: e.state, units: e.units, source: { tenant: t, from: e.from, until: e.until }, inherited: t !== tenant };
-    }
-    return { module, state: "off", units: null, source: null, inherited: false };
+    const e = this.entryAt(tenant, module, at);
+    if (!e) return { module, state: "off", units: null, source: null, inherited: false };
+    return { module, state: e.state, units: e.units, source: { tenant: e.tenant, from: e.from, until: e.until }, inherited: e.tenant !== tenant };
   }
 
   /** Every instant at which an entry of this tenant or one above it begins or ends. */
