@@ -4,6 +4,7 @@ import { usccCheckChar } from "../../core/forms/formats";
 import { createTestDatabase } from "../support/db";
 import { startNats, type NatsServer } from "../support/nats";
 import { freePort, startNode, stopAllNodes, type PlatformNode } from "../support/node-process";
+import { callApi, poll as pollUntil } from "../support/http";
 
 /**
  * Two real nodes, as separate OS processes, on a real nats-server and one database:
@@ -41,45 +42,12 @@ const purchaser = {
   creditCode: creditCode("11441300007208517"),
 };
 
-async function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any; ms: number }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const started = Date.now();
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "accept-language": "en",
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    // Never let a hanging gateway hang the suite: well past any answer we accept.
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: res.status, body, ms: Date.now() - started };
-}
-
-async function poll<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      last = err as T;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not reached within ${timeoutMs / 1000} s; last: ${JSON.stringify(last)}\n--- gateway output:\n${gateway?.output()}\n--- registries output:\n${registries?.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const api = async (path: string, init: { method?: string; body?: unknown } = {}) => {
+  const reply = await callApi(`http://127.0.0.1:${port}`, path, { ...init, token, headers: { "accept-language": "en" } });
+  return { ...reply, ms: reply.receivedAt - reply.sentAt };
+};
+const poll = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs?: number) =>
+  pollUntil(what, fn, ok, timeoutMs, () => `--- gateway output:\n${gateway?.output()}\n--- registries output:\n${registries?.output()}`);
 
 const registriesAvailable = (h: { status: number; body: any }) => // eslint-disable-line @typescript-eslint/no-explicit-any
   h.status === 200 && h.body.plugins?.some((p: { name: string; available: boolean }) => p.name === "registries" && p.available);

@@ -4,6 +4,7 @@ import { Tokens } from "../../core/identity/tokens";
 import { createTestDatabase } from "../support/db";
 import { startNats, type NatsServer } from "../support/nats";
 import { freePort, startNode, stopAllNodes, type PlatformNode } from "../support/node-process";
+import { callApi, poll as pollUntil, type Reply } from "../support/http";
 
 /**
  * Module schedules across a cluster: two real nodes, as separate OS processes, on a real
@@ -47,36 +48,8 @@ const users = {
 } as const;
 type Who = keyof typeof users;
 
-interface Reply {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** Date.now() just before the request was sent, and when its answer was read */
-  sentAt: number;
-  receivedAt: number;
-}
-
-async function api(node: "A" | "B", url: string, init: { method?: string; who?: Who; body?: unknown } = {}): Promise<Reply> {
-  const sentAt = Date.now();
-  const res = await fetch(`http://127.0.0.1:${ports[node]}${url}`, {
-    method: init.method ?? "GET",
-    headers: {
-      ...(init.who ? { authorization: `Bearer ${tokens[init.who]}` } : {}),
-      "accept-language": "en",
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
-    // Never let a hanging gateway hang the suite: well past any answer we accept.
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: res.status, body, sentAt, receivedAt: Date.now() };
-}
+const api = (node: "A" | "B", url: string, init: { method?: string; who?: Who; body?: unknown } = {}): Promise<Reply> =>
+  callApi(`http://127.0.0.1:${ports[node]}`, url, { method: init.method, body: init.body, token: init.who ? tokens[init.who] : undefined, headers: { "accept-language": "en" } });
 
 const putSchedule = (node: "A" | "B", who: Who, tenant: string, module: string, body: unknown) =>
   api(node, `/api/tenants/${tenant}/modules/${module}`, { method: "PUT", who, body });
@@ -88,20 +61,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inFuture = (ms: number) => new Date(Date.now() + ms).toISOString();
 const nodesOutput = () => `--- node A output:\n${nodeA?.output()}\n--- node B output:\n${nodeB?.output()}`;
 
-async function poll<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      last = err as T;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s; last: ${JSON.stringify(last)}\n${nodesOutput()}`);
-    await sleep(250);
-  }
-}
+const poll = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs?: number) => pollUntil(what, fn, ok, timeoutMs, nodesOutput);
 
 function start(nodeId: string, port: number): Promise<PlatformNode> {
   return startNode({

@@ -4,12 +4,13 @@ import { readConfig, type KernelConfig } from "../../core/config";
 import { startKernel, type Kernel } from "../../core/kernel";
 import type { SessionUser } from "../../core/plugins/types";
 import { createTestDatabase } from "./db";
+import { callApi, type Call, type Reply } from "./http";
 
 export interface TestPlatform {
   kernel: Kernel;
   baseUrl: string;
-  /** fetch a path under the platform, JSON in and out */
-  api(path: string, init?: { method?: string; body?: unknown; token?: string; headers?: Record<string, string>; raw?: string | Buffer }): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** a request to a path under the platform, JSON in and out */
+  api(path: string, init?: Call): Promise<Reply>;
   token(user: Partial<SessionUser> & { roles: string[]; tenantCode: string }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -29,24 +30,7 @@ export async function startTestPlatform(overrides: Partial<KernelConfig> = {}): 
   return {
     kernel,
     baseUrl,
-    async api(path, init = {}) {
-      const headers: Record<string, string> = { ...(init.headers ?? {}) };
-      if (init.token) headers.authorization = `Bearer ${init.token}`;
-      let body: string | Buffer | undefined = init.raw;
-      if (init.body !== undefined) {
-        headers["content-type"] ??= "application/json";
-        body = JSON.stringify(init.body);
-      }
-      const res = await fetch(baseUrl + path, { method: init.method ?? "GET", headers, body });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body: parsed };
-    },
+    api: (path, init = {}) => callApi(baseUrl, path, init),
     token(user) {
       n++;
       return kernel.tokens.issue({ id: user.id ?? `user-${n}`, username: user.username ?? `user${n}`, unitCode: user.unitCode, ...user });
