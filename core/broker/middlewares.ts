@@ -34,26 +34,22 @@ export function settleError(this: ServiceBroker, err: unknown, info: { action?: 
 
 /**
  * Abilities depend only on the user's claims (id, tenant, roles, unit) and on the plugins' rules,
- * which are fixed for the life of a node: build each once. The same user object (one request and
- * the calls it makes) is found by identity; a new one with the same claims (the next request) by
- * its claims. At most `max` are kept, the oldest dropped first.
+ * which are fixed for the life of a node: build each once. They are found by the token's id,
+ * which is signed together with the claims (and costs a lookup, not a string to build), else by
+ * the claims themselves. At most `max` are kept, the oldest dropped first.
  */
 export function abilityCache(plugins: () => PluginManifest[], tree: TenantTree, max = 1000) {
-  const byClaims = new Map<string, AppAbility>();
-  const byObject = new WeakMap<SessionUser, AppAbility>();
+  const cache = new Map<string, AppAbility>();
   const anonymous = buildAbility(null, plugins(), tree);
   return (user: SessionUser | null | undefined): AppAbility => {
     if (!user) return anonymous;
-    let ability = byObject.get(user);
-    if (ability) return ability;
-    const key = `${user.id}\u0000${user.tenantCode}\u0000${user.unitCode ?? ""}\u0000${user.roles.join(",")}`;
-    ability = byClaims.get(key);
+    const key = user.sessionId ?? `${user.id}|${user.tenantCode}|${user.unitCode ?? ""}|${user.roles.join(",")}`;
+    let ability = cache.get(key);
     if (!ability) {
       ability = buildAbility(user, plugins(), tree);
-      if (byClaims.size >= max) byClaims.delete(byClaims.keys().next().value!);
-      byClaims.set(key, ability);
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(key, ability);
     }
-    byObject.set(user, ability);
     return ability;
   };
 }

@@ -49,6 +49,7 @@ export class Tokens {
         tenantCode: payload.tenant,
         roles: (payload.roles as unknown[]).map(String),
         unitCode: typeof payload.unit === "string" ? payload.unit : undefined,
+        sessionId: payload.jti,
       };
     } catch {
       throw unauthenticated();

@@ -20,6 +20,8 @@ export interface SessionUser {
   roles: string[];
   /** The registry unit the user belongs to (purchasing unit, agency, supplier, ...), if any. */
   unitCode?: string;
+  /** The signed token's id: the claims above never change under it, so per-user work is cached by it. */
+  sessionId?: string;
 }
 
 export interface PlatformActionSchema extends ActionSchema {
