@@ -47,6 +47,17 @@ describe("abilities per caller", () => {
     expect(abilityFor(user()).can("read", thing("441322") as never)).toBe(true);
   });
 
+  test("a token's id finds its user's ability, and another token gets its own", () => {
+    const abilityFor = abilityCache(() => [plugin], tree);
+    const first = abilityFor(user({ sessionId: "s-1" }));
+    // The same token arriving again (a fresh object, as after a trip over NATS).
+    expect(abilityFor(user({ sessionId: "s-1" }))).toBe(first);
+    expect(built).toBe(1);
+    const otherToken = abilityFor(user({ sessionId: "s-2", roles: ["writer"] }));
+    expect(otherToken).not.toBe(first);
+    expect(otherToken.can("read", "Thing")).toBe(false);
+  });
+
   test("anonymous callers get the empty ability, and at most `max` users are kept", () => {
     const abilityFor = abilityCache(() => [plugin], tree, 2);
     expect(abilityFor(null).can("read", "Thing")).toBe(false);
