@@ -55,8 +55,11 @@ export function selectServices(cfg: KernelConfig, registry: PluginRegistry): { p
   };
 }
 
-/** Reads are idempotent, so only they are retried on another node (in a cluster) when one fails. */
-/** The module gate reads `module` on every action of a plugin that tenants' schedules switch. */
+/**
+ * What the kernel adds to a plugin's actions: reads, being idempotent, are retried on another node
+ * (in a cluster) when one fails; every action of a gated plugin carries its `module`, which the
+ * module gate reads.
+ */
 export function kernelActions(svc: PlatformServiceSchema, cfg: KernelConfig, manifest?: PluginManifest): PlatformServiceSchema["actions"] {
   const retryReads = isClustered(cfg);
   const module = manifest && manifest.gated !== false ? manifest.name : undefined;
