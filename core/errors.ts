@@ -35,6 +35,9 @@ export interface ErrorDetail {
   [extra: string]: unknown;
 }
 
+/** One field's problem, in both languages: what a form shows beside the field. */
+export const fieldError = (path: string, rule: string, zh: string, en: string): ErrorDetail => ({ path, rule, message: { "zh-CN": zh, en } });
+
 interface PlatformErrorData {
   messages: Localized;
   details?: unknown;

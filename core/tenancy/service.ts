@@ -1,7 +1,7 @@
 import type { ServiceSchema } from "moleculer";
 import { subject } from "@casl/ability";
 import { compileSchema, schemaErrors } from "../forms/validate";
-import { forbidden, notFound, PlatformError, validationFailed, type ErrorDetail, type Localized } from "../errors";
+import { fieldError, forbidden, notFound, PlatformError, validationFailed, type Localized } from "../errors";
 import type { AppAbility, PlatformContext } from "../plugins/types";
 import type { Tenancy } from "./index";
 import type { Effective, ScheduleEntry, Segment } from "./schedule";
@@ -27,7 +27,6 @@ const entryBody = compileSchema({
   },
 });
 
-const detail = (path: string, rule: string, zh: string, en: string): ErrorDetail => ({ path, rule, message: { "zh-CN": zh, en } });
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function notOnPlatform(t: Tenant): PlatformError {
@@ -106,7 +105,7 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
           let at = clock.now();
           if (ctx.params.at !== undefined) {
             const parsed = parseScheduleTime(ctx.params.at);
-            if (!parsed) throw validationFailed([detail("/at", "format:schedule-time", "应为日期或带时区的时间", "a date or a time with its offset")]);
+            if (!parsed) throw validationFailed([fieldError("/at", "format:schedule-time", "应为日期或带时区的时间", "a date or a time with its offset")]);
             at = parsed;
           }
           const book = tenancy.book();
@@ -139,7 +138,7 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
         async handler(ctx: PlatformContext<Record<string, unknown> & { code: string; module: string }>) {
           const { code, module, ...body } = ctx.params;
           const t = tree.get(code);
-          if (!t) throw validationFailed([detail("/tenant", "tenant", `区划 ${code} 不在本平台`, `${code} is not a tenant of this platform`)]);
+          if (!t) throw validationFailed([fieldError("/tenant", "tenant", `区划 ${code} 不在本平台`, `${code} is not a tenant of this platform`)]);
           if (t.onPlatform === false) {
             throw new PlatformError("FORBIDDEN", {
               "zh-CN": `${t.name["zh-CN"]}使用自己的平台，本平台不管理其模块`,
@@ -148,7 +147,7 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
           }
           if (!(ctx.locals.ability as AppAbility).can("update", subject("TenantSchedule", { tenantCode: code }))) throw forbidden();
           const problems = schemaErrors(entryBody, body);
-          if (!modules.titles.has(module)) problems.unshift(detail("/module", "module", `未知的模块「${module}」`, `unknown module "${module}"`));
+          if (!modules.titles.has(module)) problems.unshift(fieldError("/module", "module", `未知的模块「${module}」`, `unknown module "${module}"`));
           if (problems.length) throw validationFailed(problems);
 
           const now = clock.now();
@@ -156,10 +155,10 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
           const until = body.until ? parseScheduleTime(body.until as string)! : null;
           const units = (body.units as string[] | undefined) ?? null;
           if (from < now) {
-            problems.push(detail("/from", "not-before-now", "不能改写已经生效的历史：生效时间不能早于现在", "a change cannot rewrite history that already had effect: from may not be before now"));
+            problems.push(fieldError("/from", "not-before-now", "不能改写已经生效的历史：生效时间不能早于现在", "a change cannot rewrite history that already had effect: from may not be before now"));
           }
-          if (until && until <= from) problems.push(detail("/until", "after-from", "结束时间必须晚于开始时间", "until must be after from"));
-          if (body.state === "pilot" && !units?.length) problems.push(detail("/units", "required", "试点必须列出试点单位", "a pilot lists the units that take part"));
+          if (until && until <= from) problems.push(fieldError("/until", "after-from", "结束时间必须晚于开始时间", "until must be after from"));
+          if (body.state === "pilot" && !units?.length) problems.push(fieldError("/units", "required", "试点必须列出试点单位", "a pilot lists the units that take part"));
           if (problems.length) throw validationFailed(problems);
 
           const entry: ScheduleEntry = { tenant: code, module, state: body.state as ScheduleEntry["state"], from, until, units, note: (body.note as string) ?? null };

@@ -5,9 +5,9 @@ import { subject } from "@casl/ability";
 import type { AppAbility } from "../../../core/plugins/types";
 import { checkForm } from "../../../core/forms/validate";
 import { uploadLimit } from "../../../core/gateway/upload";
-import { PlatformError, validationFailed, type ErrorDetail } from "../../../core/errors";
+import { fieldError, PlatformError, validationFailed, type ErrorDetail } from "../../../core/errors";
 import { Purchaser, purchaserFields, type PurchaserInput } from "./purchaser-model";
-import { tenantProblem } from "./purchaser-rules";
+import { creditCodeTaken, tenantProblem } from "./purchaser-rules";
 
 /** CSV columns (snake_case, as spreadsheets exported from the old system name them) → form fields. */
 const COLUMNS: Record<string, (typeof purchaserFields)[number]> = {
@@ -46,15 +46,13 @@ interface Row {
   data: PurchaserInput;
 }
 
-const reason = (path: string, rule: string, zh: string, en: string): ErrorDetail => ({ path, rule, message: { "zh-CN": zh, en } });
-
 function checkHeader(header: string[]): void {
   const details: ErrorDetail[] = [];
   header.forEach((h, i) => {
-    if (!(h in COLUMNS)) details.push(reason(`/header/${i}`, "column", `未知的列 "${h}"`, `unknown column "${h}"`));
+    if (!(h in COLUMNS)) details.push(fieldError(`/header/${i}`, "column", `未知的列 "${h}"`, `unknown column "${h}"`));
   });
   for (const c of REQUIRED_COLUMNS) {
-    if (!header.includes(c)) details.push(reason("/header", "required", `缺少必需的列 "${c}"`, `required column "${c}" is missing`));
+    if (!header.includes(c)) details.push(fieldError("/header", "required", `缺少必需的列 "${c}"`, `required column "${c}" is missing`));
   }
   if (details.length) {
     throw validationFailed(details, {
@@ -97,7 +95,7 @@ export async function importPurchasers(input: Readable, ability: AppAbility, max
         report.rows++;
         const line = info.lines;
         if (record.length !== header.length) {
-          report.rejected.push({ line, reasons: [reason("", "columns", `应有 ${header.length} 列，实际 ${record.length} 列`, `expected ${header.length} columns, found ${record.length}`)] });
+          report.rejected.push({ line, reasons: [fieldError("", "columns", `应有 ${header.length} 列，实际 ${record.length} 列`, `expected ${header.length} columns, found ${record.length}`)] });
           continue;
         }
         const data: Record<string, string> = {};
@@ -115,14 +113,14 @@ export async function importPurchasers(input: Readable, ability: AppAbility, max
           batch = [];
         }
       }
-      if (!header) throw validationFailed([reason("/header", "required", "文件为空", "the file is empty")]);
+      if (!header) throw validationFailed([fieldError("/header", "required", "文件为空", "the file is empty")]);
       if (batch.length) await writeBatch(trx, batch, ability, report);
     });
   } catch (err) {
     if (err instanceof PlatformError) throw err;
     const e = err as { code?: string; message?: string };
     if (typeof e.code === "string" && e.code.startsWith("CSV_")) {
-      throw validationFailed([reason("", "csv", `CSV 格式错误，未导入任何数据：${e.message}`, `malformed CSV, nothing was imported: ${e.message}`)]);
+      throw validationFailed([fieldError("", "csv", `CSV 格式错误，未导入任何数据：${e.message}`, `malformed CSV, nothing was imported: ${e.message}`)]);
     }
     throw err;
   }
@@ -141,16 +139,16 @@ function checkRow(
   const tenant = tenantProblem(data.tenantCode);
   if (tenant && !reasons.some((r) => r.path === "/tenantCode")) reasons.push(tenant);
   if (!reasons.length && !ability.can("create", subject("Purchaser", { ...data }))) {
-    reasons.push(reason("/tenantCode", "permission", "无权为该区划导入采购人", "you may not import purchasing units for this division"));
+    reasons.push(fieldError("/tenantCode", "permission", "无权为该区划导入采购人", "you may not import purchasing units for this division"));
   }
   if (data.budgetCode) {
     const first = seenBudget.get(data.budgetCode);
-    if (first !== undefined) reasons.push(reason("/budgetCode", "unique", `与第 ${first} 行的预算单位编码重复`, `same budget code as line ${first}`));
+    if (first !== undefined) reasons.push(fieldError("/budgetCode", "unique", `与第 ${first} 行的预算单位编码重复`, `same budget code as line ${first}`));
     else seenBudget.set(data.budgetCode, line);
   }
   if (data.creditCode) {
     const first = seenCredit.get(data.creditCode);
-    if (first !== undefined) reasons.push(reason("/creditCode", "unique", `与第 ${first} 行的统一社会信用代码重复`, `same credit code as line ${first}`));
+    if (first !== undefined) reasons.push(fieldError("/creditCode", "unique", `与第 ${first} 行的统一社会信用代码重复`, `same credit code as line ${first}`));
     else seenCredit.set(data.creditCode, line);
   }
   return reasons.length ? { line, budgetCode: data.budgetCode, reasons } : null;
@@ -174,7 +172,7 @@ async function writeBatch(trx: Transaction, batch: Row[], ability: AppAbility, r
   for (const { line, data } of batch) {
     const owner = data.creditCode ? creditOwners.get(data.creditCode) : undefined;
     if (owner && owner !== data.budgetCode) {
-      report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [reason("/creditCode", "unique", "该统一社会信用代码已被其他单位使用", "another unit already has this credit code")] });
+      report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [creditCodeTaken()] });
       continue;
     }
     const row = existing.get(data.budgetCode!);
@@ -187,7 +185,7 @@ async function writeBatch(trx: Transaction, batch: Row[], ability: AppAbility, r
       continue;
     }
     if (!ability.can("update", subject("Purchaser", { ...row })) || !ability.can("update", subject("Purchaser", { ...row, ...data }))) {
-      report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [reason("/budgetCode", "permission", "该单位已存在且您无权修改", "this unit exists and you may not change it")] });
+      report.rejected.push({ line, budgetCode: data.budgetCode, reasons: [fieldError("/budgetCode", "permission", "该单位已存在且您无权修改", "this unit exists and you may not change it")] });
       continue;
     }
     const patch = Object.fromEntries(purchaserFields.map((f) => [f, data[f] ?? (f === "status" ? "active" : null)]));

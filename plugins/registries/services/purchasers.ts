@@ -6,7 +6,7 @@ import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../../.
 import { assertCan } from "../../../core/access/ability";
 import { scopeQuery } from "../../../core/access/sql-scope";
 import { validateForm } from "../../../core/forms/validate";
-import { conflict, forbidden, notFound, validationFailed } from "../../../core/errors";
+import { conflict, fieldError, forbidden, notFound, validationFailed } from "../../../core/errors";
 import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
 import { importPurchasers } from "./purchaser-import";
@@ -109,7 +109,7 @@ export const purchasersService: PlatformServiceSchema = {
         // Moving a unit to another tenant must also be allowed there.
         if (!ability.can("update", subject("Purchaser", { ...row, ...merged }))) throw forbidden();
         if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
-          throw validationFailed([{ path: "/expectedVersion", rule: "type", message: { "zh-CN": "应为整数", en: "must be an integer" } }]);
+          throw validationFailed([fieldError("/expectedVersion", "type", "应为整数", "must be an integer")]);
         }
         const version = (expectedVersion as number | undefined) ?? row.version;
         try {
