@@ -36,7 +36,9 @@ export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">): R
 function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { error: (...a: unknown[]) => void }) {
   const lang = pickLang(req.headers["accept-language"] as string | undefined, req.query?.lang);
   const { status, body } = toEnvelope(err, lang);
-  if (status >= 500 && status !== 503) logger.error("request failed:", err);
+  // An INTERNAL_ERROR was logged, with its stack, by settleError on the node where it happened;
+  // what reaches here unsettled (a failure in the gateway itself) is logged here.
+  if (status >= 500 && status !== 503 && (err as { type?: string } | undefined)?.type !== "INTERNAL_ERROR") logger.error("request failed:", err);
   if (res.headersSent) {
     res.end();
     return;
