@@ -1,10 +1,8 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
-import { usccCheckChar } from "../../../core/forms/formats";
+import { creditCode as unitCreditCode } from "../../support/registries";
 
-const creditCode = (division: string, n: number) => {
-  const first17 = `12${division}${String(n).padStart(8, "0")}B`.slice(0, 17);
-  return first17 + usccCheckChar(first17);
-};
+// The units imported here are public institutions.
+const creditCode = (division: string, n: number) => unitCreditCode(division, n, "12");
 
 const HEADER = "name,credit_code,budget_code,tenant_code,unit_type,contact_name,contact_phone,contact_email,address,status";
 

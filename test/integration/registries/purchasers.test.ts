@@ -1,11 +1,6 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
-import { usccCheckChar } from "../../../core/forms/formats";
+import { creditCode } from "../../support/registries";
 
-/** A valid 统一社会信用代码 for a government agency in a division, numbered `n`. */
-const creditCode = (division: string, n: number) => {
-  const first17 = `11${division}${String(n).padStart(8, "0")}A`.slice(0, 17);
-  return first17 + usccCheckChar(first17);
-};
 
 const unit = (over: Record<string, unknown> = {}) => ({
   name: "惠州市财政局",
