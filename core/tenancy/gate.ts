@@ -2,7 +2,7 @@ import type { ActionSchema, Middleware } from "moleculer";
 import { PlatformError } from "../errors";
 import type { ActionKind, PlatformContext, SessionUser } from "../plugins/types";
 import type { Clock } from "./clock";
-import type { Effective, ModuleState, ScheduleBook } from "./schedule";
+import type { ModuleState, ScheduleBook } from "./schedule";
 import { localDate } from "./time";
 
 /**
@@ -41,10 +41,10 @@ export function moduleNotEnabled(
   module: string,
   moduleTitle: ModuleInfo["title"],
   tenant: { code: string; name: { "zh-CN": string; en: string } },
-  eff: Pick<Effective, "state">,
+  current: ModuleState,
   opensAt: Date | null,
 ): PlatformError {
-  const state = STATE_NAMES[eff.state];
+  const state = STATE_NAMES[current];
   const opens = opensAt ? localDate(opensAt) : null;
   return new PlatformError(
     "MODULE_NOT_ENABLED",
@@ -52,7 +52,7 @@ export function moduleNotEnabled(
       "zh-CN": `${tenant.name["zh-CN"]}的「${moduleTitle["zh-CN"]}」当前${state["zh-CN"]}，不能办理此业务${opens ? `；将于 ${opens} 开通` : ""}`,
       en: `${moduleTitle.en} is ${state.en} for ${tenant.name.en}; this is not possible there now${opens ? `; it opens on ${opens}` : ""}`,
     },
-    { module, tenant: tenant.code, state: eff.state, opensAt: opensAt?.toISOString() ?? null },
+    { module, tenant: tenant.code, state: current, opensAt: opensAt?.toISOString() ?? null },
   );
 }
 
@@ -83,10 +83,9 @@ export function moduleGate(src: GateSources): Middleware {
         const book = src.book();
         const entry = book.entryAt(tenantCode, module, now);
         if (entry && allows(entry.state, kind, user, entry.units)) return next(ctx);
-        const eff = { state: entry?.state ?? ("off" as const) };
         const opensAt = book.opensAt(tenantCode, module, new Date(now), (e) => allows(e.state, kind, user, e.units));
         const tenant = book.tree.get(tenantCode) ?? { code: tenantCode, name: { "zh-CN": tenantCode, en: tenantCode } };
-        return Promise.reject(moduleNotEnabled(module, src.moduleTitle(module), tenant, eff, opensAt));
+        return Promise.reject(moduleNotEnabled(module, src.moduleTitle(module), tenant, entry?.state ?? "off", opensAt));
       };
     },
   } as unknown as Middleware;

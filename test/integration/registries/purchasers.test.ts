@@ -1,7 +1,6 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import { creditCode } from "../../support/registries";
 
-
 const unit = (over: Record<string, unknown> = {}) => ({
   name: "惠州市财政局",
   budgetCode: "441300001",
