@@ -11,7 +11,6 @@ import { PluginRegistry } from "./plugins/registry";
 import type { LoadedPlugin, PlatformServiceSchema, PluginManifest, PluginServiceThis } from "./plugins/types";
 import { tenantTree, Tenancy } from "./tenancy";
 import { tenancyService } from "./tenancy/service";
-import type { TenantTree } from "./tenancy/tree";
 import type { Clock } from "./tenancy/clock";
 import { Tokens } from "./identity/tokens";
 import { gatewayService } from "./gateway";
@@ -21,7 +20,6 @@ export interface Kernel {
   broker: ServiceBroker;
   db: Database;
   registry: PluginRegistry;
-  tree: TenantTree;
   tenancy: Tenancy;
   /** the time every schedule decision reads; tests travel with it */
   clock: Clock;
@@ -107,7 +105,9 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
   const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
   const selection = selectServices(cfg, registry);
-  const tree = tenantTree(path.join(cfg.rootDir, "tenants"));
+  const tenantsDir = path.join(cfg.rootDir, "tenants");
+  // Read before the database starts: a bad tenants/ file stops start-up at once.
+  const tree = tenantTree(tenantsDir);
   if (selection.gateway) await assertPortFree(cfg.host, cfg.port);
   const db = await openDatabase(cfg, log);
   let broker: ServiceBroker | undefined;
@@ -121,7 +121,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await runMigrations(db.knex, units, log);
     const tokens = await Tokens.load(db.knex);
     const manifests = registry.plugins.map((p) => p.manifest);
-    const tenancy = await Tenancy.open(db.knex, manifests, path.join(cfg.rootDir, "tenants"), log);
+    const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
     const node = (broker = createBroker(
       cfg,
       kernelMiddlewares(() => manifests, tree, {
@@ -137,7 +137,6 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       broker: node,
       db,
       registry,
-      tree,
       tenancy,
       clock: tenancy.clock,
       tokens,
