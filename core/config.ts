@@ -17,6 +17,17 @@ export interface KernelConfig {
   pluginsDir: string;
   webDir: string;
   logLevel: string;
+  /** identity: the first platform administrator, created once on a first start */
+  initAdminUsername: string;
+  initAdminPassword?: string;
+  /** seconds an access token is valid; a session renews it with its refresh token */
+  accessTokenTtl: number;
+  /** seconds a session lasts from sign-in */
+  sessionLifetime: number;
+  /** sign-in attempts a client address may make per minute, across all accounts */
+  loginRatePerIp: number;
+  /** take the client's address from X-Forwarded-For (behind a reverse proxy) */
+  trustProxy: boolean;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, "..")): KernelConfig {
@@ -45,5 +56,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
     webDir: path.resolve(rootDir, "web"),
     logLevel: env.LOG_LEVEL || "info",
+    initAdminUsername: env.INIT_ADMIN_USERNAME?.trim() || "admin",
+    initAdminPassword: env.INIT_ADMIN_PASSWORD || undefined,
+    accessTokenTtl: int("ACCESS_TOKEN_TTL", 15 * 60),
+    sessionLifetime: int("SESSION_LIFETIME", 12 * 3600),
+    loginRatePerIp: int("LOGIN_RATE_PER_IP", 30),
+    trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
   };
 }

@@ -7,6 +7,10 @@ import { Errors } from "moleculer";
 export const errorStatus = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
+  // Sign-in: the same answer whether the username exists or the password is wrong.
+  INVALID_CREDENTIALS: 401,
+  // The right first (or one-time) password, after its expiry: an administrator must reset it.
+  PASSWORD_EXPIRED: 401,
   PASSWORD_CHANGE_REQUIRED: 403,
   FORBIDDEN: 403,
   MODULE_NOT_ENABLED: 403,
@@ -74,6 +78,12 @@ export const unauthenticated = () =>
   new PlatformError("UNAUTHENTICATED", {
     "zh-CN": "请先登录",
     en: "Sign-in required",
+  });
+
+export const passwordChangeRequired = () =>
+  new PlatformError("PASSWORD_CHANGE_REQUIRED", {
+    "zh-CN": "请先修改初始密码，再进行其他操作",
+    en: "Change your first password before doing anything else",
   });
 
 export const conflict = (messages: Localized, details?: unknown) => new PlatformError("CONFLICT", messages, details);

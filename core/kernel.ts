@@ -12,7 +12,8 @@ import type { LoadedPlugin, PlatformServiceSchema, PluginManifest, PluginService
 import { tenantTree, Tenancy } from "./tenancy";
 import { tenancyService } from "./tenancy/service";
 import type { Clock } from "./tenancy/clock";
-import { Tokens } from "./identity/tokens";
+import { Identity } from "./identity";
+import { accountsService, authService } from "./identity/service";
 import { gatewayService } from "./gateway";
 
 export interface Kernel {
@@ -23,9 +24,10 @@ export interface Kernel {
   tenancy: Tenancy;
   /** the time every schedule decision reads; tests travel with it */
   clock: Clock;
-  tokens: Tokens;
+  /** accounts, sign-in, sessions and tokens */
+  identity: Identity;
   /** the kernel's own services (tenancy, ...), which run on every node */
-  coreServices: ServiceSchema[];
+  coreServices: PlatformServiceSchema[];
   /** plugins served by this node */
   local: LoadedPlugin[];
   /** whether this node serves HTTP */
@@ -119,9 +121,9 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         .map((p) => ({ name: p.manifest.name, directory: path.join(p.dir, p.manifest.migrations!) })),
     ];
     await runMigrations(db.knex, units, log);
-    const tokens = await Tokens.load(db.knex);
     const manifests = registry.plugins.map((p) => p.manifest);
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
+    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log);
     const node = (broker = createBroker(
       cfg,
       kernelMiddlewares(() => manifests, tree, {
@@ -131,7 +133,10 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         rootTenant: tree.root().code,
       }),
     ));
-    const coreServices = [tenancyService(tenancy)];
+    const coreServices = [tenancyService(tenancy), authService(identity), accountsService(identity)];
+    // A session revoked here stops working on every node at once (and within seconds on one that
+    // missed the event: Sessions re-reads what it caches).
+    identity.sessions.onRevoked = (ids) => void node.broadcast("identity.sessions.revoked", { ids }).catch(() => {});
     const kernel: Kernel = {
       config: cfg,
       broker: node,
@@ -139,7 +144,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       registry,
       tenancy,
       clock: tenancy.clock,
-      tokens,
+      identity,
       coreServices,
       local: selection.plugins,
       gateway: selection.gateway,
@@ -160,7 +165,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         await db.close();
       },
     };
-    for (const svc of coreServices) node.createService(svc);
+    for (const svc of coreServices) node.createService(svc as unknown as ServiceSchema);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }

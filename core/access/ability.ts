@@ -14,7 +14,16 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
     const tenantScope = tree.subtree(user.tenantCode);
     if (user.roles.includes("platform-admin")) builder.can("manage", "all");
     // Rolling modules out is the tenant admin's job, for their tenant and the tenants below it.
-    if (user.roles.includes("tenant-admin")) builder.can("update", "TenantSchedule", { tenantCode: { $in: tenantScope } });
+    if (user.roles.includes("tenant-admin")) {
+      const inScope = { tenantCode: { $in: tenantScope } };
+      builder.can("update", "TenantSchedule", inScope);
+      // Accounts of their region: look up, create and import, change, reset a password, disable.
+      // Platform administrators' accounts are the platform's, whatever tenant they sit in.
+      builder.can(["read", "create", "import", "update", "reset", "disable"], "Account", inScope);
+      builder.cannot(["update", "reset", "disable"], "Account", { privileged: true });
+    }
+    // Everybody may read their own account.
+    builder.can("read", "Account", { id: user.id });
     const tools = { can: builder.can, cannot: builder.cannot, tenantScope };
     for (const p of plugins) p.permissions?.(user, tools);
   }

@@ -1,5 +1,5 @@
 import type { ActionSchema, Middleware, ServiceBroker } from "moleculer";
-import { PlatformError, unauthenticated, forbidden } from "../errors";
+import { PlatformError, unauthenticated, forbidden, passwordChangeRequired } from "../errors";
 import { isConnectionError } from "../db";
 import { buildAbility } from "../access/ability";
 import type { AppAbility, PlatformActionSchema, PlatformContext, PluginManifest, SessionUser } from "../plugins/types";
@@ -83,9 +83,28 @@ export function permissionGate(plugins: () => PluginManifest[], tree: TenantTree
 }
 
 /**
- * The kernel's middlewares, outermost first (the order of DESIGN.md §3): the module gate, then
- * permissions. Errors are settled by the broker's error handler (settleError), outside them all.
+ * A user signed in with a first or one-time password may change it and sign out, nothing else
+ * (DESIGN.md §3: the first middleware). Actions that allow it say `duringPasswordChange: true`.
+ */
+export function passwordChangeGate(): Middleware {
+  return {
+    name: "PasswordChangeGate",
+    localAction(next: Next, action: ActionSchema) {
+      const a = action as Partial<PlatformActionSchema>;
+      if (a.permission === undefined || a.duringPasswordChange) return next;
+      return function passwordChangeGateHandler(ctx: PlatformContext) {
+        if (ctx.meta.user?.mustChangePassword) return Promise.reject(passwordChangeRequired());
+        return next(ctx);
+      };
+    },
+  } as unknown as Middleware;
+}
+
+/**
+ * The kernel's middlewares, outermost first (the order of DESIGN.md §3): the password-change
+ * gate, the module gate, then permissions. Errors are settled by the broker's error handler
+ * (settleError), outside them all.
  */
 export function kernelMiddlewares(plugins: () => PluginManifest[], tree: TenantTree, gate: GateSources): Middleware[] {
-  return [moduleGate(gate), permissionGate(plugins, tree)];
+  return [passwordChangeGate(), moduleGate(gate), permissionGate(plugins, tree)];
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
-import { toEnvelope, pickLang } from "../errors";
+import { PlatformError, toEnvelope, pickLang } from "../errors";
 import type { Kernel } from "../kernel";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 
@@ -26,12 +26,21 @@ export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">): R
     }
   };
   // Core routes are absolute (/tenants/...); a plugin's live under /<plugin>.
-  for (const svc of kernel.coreServices) add("core", "", svc as unknown as PlatformServiceSchema);
+  for (const svc of kernel.coreServices) add("core", "", svc);
   for (const { manifest } of kernel.registry.plugins) {
     for (const svc of manifest.services) add(`plugin "${manifest.name}"`, `/${manifest.name}`, svc);
   }
   return aliases;
 }
+
+/** Who is calling, for rate limits and the audit log. */
+function clientOf(req: Req, trustProxy: boolean): { ip?: string; userAgent?: string } {
+  const forwarded = trustProxy ? String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim() : "";
+  return { ip: forwarded || req.socket.remoteAddress || undefined, userAgent: req.headers["user-agent"] };
+}
+
+const sessionEnded = () =>
+  new PlatformError("UNAUTHENTICATED", { "zh-CN": "登录已失效，请重新登录", en: "The session has ended; sign in again" });
 
 function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { error: (...a: unknown[]) => void }) {
   const lang = pickLang(req.headers["accept-language"] as string | undefined, req.query?.lang);
@@ -45,6 +54,8 @@ function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { err
   }
   res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Cache-Control", "no-store");
+  const retryAfter = (body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+  if (status === 429 && retryAfter) res.setHeader("Retry-After", String(retryAfter));
   res.writeHead(status);
   res.end(JSON.stringify(body));
 }
@@ -87,12 +98,18 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       },
     },
     methods: {
-      async authenticate(_ctx: PlatformContext, _route: unknown, req: Req) {
+      /**
+       * A valid signature is not enough: the token's session must still be open (not signed out,
+       * not ended by a password change, a reset or a disabled account).
+       */
+      async authenticate(ctx: PlatformContext, _route: unknown, req: Req) {
+        ctx.meta.client = clientOf(req, config.trustProxy);
         const header = req.headers.authorization;
         if (!header) return null;
         const m = /^Bearer\s+(\S+)$/i.exec(header);
-        if (!m) return kernel.tokens.verify(""); // throws UNAUTHENTICATED
-        return kernel.tokens.verify(m[1]);
+        const user = await kernel.identity.tokens.verify(m ? m[1] : ""); // throws UNAUTHENTICATED
+        if (!(await kernel.identity.sessions.isActive(user.sessionId))) throw sessionEnded();
+        return user;
       },
     },
     actions: {

@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify } from "jose";
 import type { Knex } from "knex";
 import type { SessionUser } from "../plugins/types";
 import { unauthenticated } from "../errors";
+import { sharedSecret } from "./keys";
 
 const ISSUER = "gd-procurement";
 const AUDIENCE = "gd-procurement-api";
@@ -20,15 +21,19 @@ export class Tokens {
 
   static async load(knex: Knex, env: NodeJS.ProcessEnv = process.env): Promise<Tokens> {
     if (env.AUTH_SECRET) return new Tokens(new TextEncoder().encode(env.AUTH_SECRET));
-    const candidate = crypto.randomBytes(48).toString("base64");
-    // Nodes starting together: the first insert wins, the others read it.
-    await knex("core_settings").insert({ key: "auth.signing-key", value: JSON.stringify(candidate) }).onConflict("key").ignore();
-    const row = await knex("core_settings").where({ key: "auth.signing-key" }).first();
-    return new Tokens(Buffer.from(row.value as string, "base64"));
+    return new Tokens(await sharedSecret(knex, "auth.signing-key"));
   }
 
+  /** An access token for a user in a session (`sid`); the session is what logout revokes. */
   async issue(user: SessionUser, ttlSeconds = 15 * 60): Promise<string> {
-    return new SignJWT({ username: user.username, tenant: user.tenantCode, roles: user.roles, unit: user.unitCode })
+    return new SignJWT({
+      username: user.username,
+      tenant: user.tenantCode,
+      roles: user.roles,
+      unit: user.unitCode,
+      sid: user.sessionId,
+      ...(user.mustChangePassword ? { pwc: true } : {}),
+    })
       .setProtectedHeader({ alg: ALG })
       .setSubject(user.id)
       .setIssuer(ISSUER)
@@ -49,7 +54,8 @@ export class Tokens {
         tenantCode: payload.tenant,
         roles: (payload.roles as unknown[]).map(String),
         unitCode: typeof payload.unit === "string" ? payload.unit : undefined,
-        sessionId: payload.jti,
+        sessionId: typeof payload.sid === "string" ? payload.sid : undefined,
+        mustChangePassword: payload.pwc === true,
       };
     } catch {
       throw unauthenticated();

@@ -20,8 +20,13 @@ export interface SessionUser {
   roles: string[];
   /** The registry unit the user belongs to (purchasing unit, agency, supplier, ...), if any. */
   unitCode?: string;
-  /** The signed token's id: the claims above never change under it, so per-user work is cached by it. */
+  /**
+   * The signed-in session the token belongs to: the claims above never change within it (a change
+   * of roles ends the account's sessions), so per-user work is cached by it.
+   */
   sessionId?: string;
+  /** signed in with a first or one-time password: nothing but changing it is allowed */
+  mustChangePassword?: boolean;
 }
 
 export interface PlatformActionSchema extends ActionSchema {
@@ -33,6 +38,8 @@ export interface PlatformActionSchema extends ActionSchema {
   rest?: string;
   /** The request body is a stream (e.g. a CSV upload) rather than parsed JSON. */
   stream?: boolean;
+  /** callable by a user who must change their password first (changing it, signing out) */
+  duringPasswordChange?: boolean;
 }
 
 export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S>, "actions"> {

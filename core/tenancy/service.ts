@@ -1,8 +1,7 @@
-import type { ServiceSchema } from "moleculer";
 import { subject } from "@casl/ability";
 import { compileSchema, schemaErrors } from "../forms/validate";
 import { fieldError, forbidden, notFound, PlatformError, validationFailed, type Localized } from "../errors";
-import type { AppAbility, PlatformContext } from "../plugins/types";
+import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import type { Tenancy } from "./index";
 import type { Effective, ScheduleEntry, Segment } from "./schedule";
 import { parseScheduleTime } from "./time";
@@ -54,7 +53,7 @@ async function reloadEverywhere(ctx: PlatformContext): Promise<string[]> {
 }
 
 /** The tenancy API: the tree, each tenant's modules now (or at any instant), timelines, and changes. */
-export function tenancyService(tenancy: Tenancy): ServiceSchema {
+export function tenancyService(tenancy: Tenancy): PlatformServiceSchema {
   const { tree, modules, clock } = tenancy;
   let refresher: NodeJS.Timeout | undefined;
 
@@ -89,7 +88,8 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
           const node = (t: Tenant): object => ({
             ...describe(t),
             onPlatform: t.onPlatform !== false,
-            ownAccountRule: !!t.ownAccountRule,
+            // the template its units' usernames are made with (its own or inherited); null: old usernames
+            accountRule: tree.usernameRule(t.code)?.template ?? null,
             children: tree.children(t.code).map(node),
           });
           return node(tree.root());
@@ -190,5 +190,5 @@ export function tenancyService(tenancy: Tenancy): ServiceSchema {
     stopped() {
       clearInterval(refresher);
     },
-  } as unknown as ServiceSchema;
+  } as PlatformServiceSchema;
 }

@@ -1,8 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Knex } from "knex";
+import { writeAudit } from "../audit/log";
 import { compileSchema, schemaErrors } from "../forms/validate";
 import type { Localized } from "../errors";
+import { usernameRuleProblem } from "../identity/username-rules";
 import type { PluginManifest } from "../plugins/types";
 import { putEntry, type ModuleState, type ScheduleEntry } from "./schedule";
 import { parseScheduleTime } from "./time";
@@ -48,6 +50,9 @@ export function loadTenantTree(dir: string): TenantTree {
   });
   doc.tenants.forEach((t, i) => {
     if (t.parent && !codes.has(t.parent)) throw new TenantDataError(file, `/tenants/${i}/parent`, `unknown tenant ${t.parent}`);
+    const rule = t.accounts?.usernameRule;
+    const problem = rule === undefined ? null : usernameRuleProblem(rule);
+    if (problem) throw new TenantDataError(file, `/tenants/${i}/accounts/usernameRule`, `"${rule}": ${problem}`);
   });
   return new TenantTree(doc.tenants);
 }
@@ -146,7 +151,7 @@ export async function loadSchedules(knex: Knex): Promise<ScheduleEntry[]> {
 export async function writeEntry(
   knex: Knex,
   entry: ScheduleEntry,
-  actor: { id: string; username: string },
+  actor: Record<string, unknown>,
 ): Promise<{ before: ScheduleEntry[]; after: ScheduleEntry[] }> {
   return knex.transaction(async (trx) => {
     await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [`tenancy.schedule/${entry.tenant}/${entry.module}`]);
@@ -155,13 +160,13 @@ export async function writeEntry(
     const after = putEntry(before, entry);
     await trx("tenancy_schedule_entries").where({ tenant_code: entry.tenant, module: entry.module }).del();
     await trx("tenancy_schedule_entries").insert(after.map((e) => toRow(e, e === entry ? "admin" : "kept")));
-    await trx("core_audit_log").insert({
-      actor: JSON.stringify(actor),
-      tenant_code: entry.tenant,
+    await writeAudit(trx, {
+      actor,
+      tenantCode: entry.tenant,
       action: "tenancy.schedule.put",
       object: `${entry.tenant}/${entry.module}`,
-      before: JSON.stringify(before),
-      after: JSON.stringify(after),
+      before,
+      after,
     });
     return { before, after };
   });

@@ -7,8 +7,29 @@ export interface Tenant {
   parent?: string;
   /** false for a region that runs its own platform (Shenzhen) */
   onPlatform?: boolean;
-  ownAccountRule?: boolean;
+  /** how accounts of the tenant are made; what is not said here comes from the tenants above */
+  accounts?: TenantAccounts;
 }
+
+export interface TenantAccounts {
+  /** the template a unit's username is made with (core/identity/username-rules.ts); none: the old username */
+  usernameRule?: string;
+  /** the rule's result is lowercased */
+  lowercase?: boolean;
+  /** days a first password (the unit's budget code) works */
+  initialPasswordDays?: number;
+}
+
+/** A tenant's username rule, as the nearest tenant (itself or above) that has one states it. */
+export interface UsernameRuleSetting {
+  template: string;
+  lowercase: boolean;
+  /** the tenant that states it */
+  tenant: string;
+}
+
+/** How long a first password works when no tenant says otherwise. */
+export const DEFAULT_INITIAL_PASSWORD_DAYS = 90;
 
 /** The province → city → county tree (loaded from tenants/tenants.json by ./store.ts). */
 export class TenantTree {
@@ -54,5 +75,31 @@ export class TenantTree {
 
   children(code: string): Tenant[] {
     return (this.childrenOf.get(code) ?? []).map((c) => this.byCode.get(c)!);
+  }
+
+  /** The tenant, then its parent, up to the province. */
+  *lineage(code: string): Generator<Tenant> {
+    for (let t = this.byCode.get(code); t; t = t.parent ? this.byCode.get(t.parent) : undefined) yield t;
+  }
+
+  /**
+   * The username rule of a tenant's accounts: its own, or the nearest one above it (a county
+   * follows its city). Undefined: the legacy rule, units keep their old usernames.
+   */
+  usernameRule(code: string): UsernameRuleSetting | undefined {
+    for (const t of this.lineage(code)) {
+      const rule = t.accounts?.usernameRule;
+      if (rule !== undefined) return { template: rule, lowercase: t.accounts?.lowercase === true, tenant: t.code };
+    }
+    return undefined;
+  }
+
+  /** Days a first password works for a tenant's accounts: its own setting, the nearest above, or 90. */
+  initialPasswordDays(code: string): number {
+    for (const t of this.lineage(code)) {
+      const days = t.accounts?.initialPasswordDays;
+      if (days !== undefined) return days;
+    }
+    return DEFAULT_INITIAL_PASSWORD_DAYS;
   }
 }

@@ -1,5 +1,6 @@
 import { definePlugin } from "../../core/plugins/types";
 import { purchasersService } from "./services/purchasers";
+import { PUBLIC_PURCHASER_FIELDS } from "./services/purchaser-model";
 
 export default definePlugin({
   name: "registries",
@@ -17,10 +18,13 @@ export default definePlugin({
   permissions(user, { can, tenantScope }) {
     const roles = new Set(user.roles);
     const inScope = { tenantCode: { $in: tenantScope } };
-    if (roles.has("tenant-admin")) can(["create", "read", "update", "import"], "Purchaser", inScope);
+    if (roles.has("tenant-admin")) can(["create", "read", "update", "import", "delete"], "Purchaser", inScope);
     // Purchasing units are named in every public notice: those who work on procurement in a
     // region may look them up there.
     if (roles.has("regulator") || roles.has("purchaser") || roles.has("agency")) can("read", "Purchaser", inScope);
+    // Suppliers, experts and banks meet units of every region in notices and contracts: they see
+    // who a unit is, not its budget code (the first password of its accounts) or its contacts.
+    if (roles.has("supplier") || roles.has("expert") || roles.has("bank")) can("read", "Purchaser", [...PUBLIC_PURCHASER_FIELDS]);
     // A purchaser keeps its own contact details current; the rest is the tenant admin's.
     if (roles.has("purchaser") && user.unitCode) {
       can("update", "Purchaser", ["contactName", "contactPhone", "contactEmail", "address"], { budgetCode: user.unitCode });

@@ -4,6 +4,7 @@ import { readConfig, type KernelConfig } from "../../core/config";
 import { startKernel, type Kernel } from "../../core/kernel";
 import type { SessionUser } from "../../core/plugins/types";
 import { createTestDatabase } from "./db";
+import { usernameKey } from "../../core/identity/accounts";
 import { callApi, type Call, type Reply } from "./http";
 
 export interface TestPlatform {
@@ -11,6 +12,10 @@ export interface TestPlatform {
   baseUrl: string;
   /** a request to a path under the platform, JSON in and out */
   api(path: string, init?: Call): Promise<Reply>;
+  /**
+   * A signed-in session for a new account with these roles (no password: it cannot sign in
+   * itself), as if it had signed in; the access token.
+   */
   token(user: Partial<SessionUser> & { roles: string[]; tenantCode: string }): Promise<string>;
   stop(): Promise<void>;
 }
@@ -19,10 +24,10 @@ export interface TestPlatform {
  * A whole platform node in this process, on its own fresh database and a free port, the way
  * `npm start` runs it (same kernel, same gateway), for tests that go through HTTP.
  */
-export async function startTestPlatform(overrides: Partial<KernelConfig> = {}): Promise<TestPlatform> {
+export async function startTestPlatform(overrides: Partial<KernelConfig> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestPlatform> {
   const db = overrides.databaseUrl ? null : await createTestDatabase();
   const cfg: KernelConfig = { ...readConfig({ LOG_LEVEL: "error" }), port: 0, host: "127.0.0.1", databaseUrl: db?.url, ...overrides };
-  const kernel = await startKernel(cfg, () => {});
+  const kernel = await startKernel(cfg, opts.log ?? (() => {}));
   const gateway = kernel.broker.getLocalService("gateway") as unknown as { server?: Server } | undefined;
   const port = gateway?.server ? (gateway.server.address() as AddressInfo).port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -31,9 +36,13 @@ export async function startTestPlatform(overrides: Partial<KernelConfig> = {}): 
     kernel,
     baseUrl,
     api: (path, init = {}) => callApi(baseUrl, path, init),
-    token(user) {
+    async token(user) {
       n++;
-      return kernel.tokens.issue({ id: user.id ?? `user-${n}`, username: user.username ?? `user${n}`, unitCode: user.unitCode, ...user });
+      const username = user.username ?? `test-${n}-${Math.random().toString(36).slice(2, 8)}`;
+      const [row] = await kernel.db.knex("core_accounts")
+        .insert({ username, username_key: usernameKey(username), display_name: username, tenant_code: user.tenantCode, unit_code: user.unitCode ?? null, roles: user.roles })
+        .returning("*");
+      return (await kernel.identity.sessionFor(row)).token;
     },
     async stop() {
       await kernel.stop();

@@ -1,11 +1,10 @@
-import { pipeline, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { raw, type Transaction } from "objection";
-import { parse } from "csv-parse";
 import { subject } from "@casl/ability";
 import type { AppAbility } from "../../../core/plugins/types";
 import { checkForm } from "../../../core/forms/validate";
-import { uploadLimit } from "../../../core/gateway/upload";
-import { fieldError, PlatformError, validationFailed, type ErrorDetail } from "../../../core/errors";
+import { readCsv } from "../../../core/forms/csv";
+import { fieldError, type ErrorDetail } from "../../../core/errors";
 import { Purchaser, purchaserFields, type PurchaserInput } from "./purchaser-model";
 import { creditCodeTaken, tenantProblem } from "./purchaser-rules";
 
@@ -46,22 +45,6 @@ interface Row {
   data: PurchaserInput;
 }
 
-function checkHeader(header: string[]): void {
-  const details: ErrorDetail[] = [];
-  header.forEach((h, i) => {
-    if (!(h in COLUMNS)) details.push(fieldError(`/header/${i}`, "column", `未知的列 "${h}"`, `unknown column "${h}"`));
-  });
-  for (const c of REQUIRED_COLUMNS) {
-    if (!header.includes(c)) details.push(fieldError("/header", "required", `缺少必需的列 "${c}"`, `required column "${c}" is missing`));
-  }
-  if (details.length) {
-    throw validationFailed(details, {
-      "zh-CN": `CSV 表头应为：${Object.keys(COLUMNS).join(",")}`,
-      en: `The CSV header must use the columns: ${Object.keys(COLUMNS).join(",")}`,
-    });
-  }
-}
-
 /**
  * Imports purchasing units from CSV, streaming, in batches, all in one transaction. Each row is
  * checked against the same form as the API; a bad row is reported with its line and reasons and
@@ -73,57 +56,30 @@ export async function importPurchasers(input: Readable, ability: AppAbility, max
   const report: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [] };
   const seenBudget = new Map<string, number>();
   const seenCredit = new Map<string, number>();
-  let header: string[] | null = null;
   let batch: Row[] = [];
 
-  // pipeline() carries an error of any stage (too large, dropped connection) to the parser, whose
-  // iteration below then throws it.
-  const parser = pipeline(
-    input,
-    uploadLimit(maxBytes),
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 }),
-    () => {},
-  );
-  try {
-    await Purchaser.transaction(async (trx) => {
-      for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (!header) {
-          header = record.map((h) => h.toLowerCase());
-          checkHeader(header);
-          continue;
-        }
-        report.rows++;
-        const line = info.lines;
-        if (record.length !== header.length) {
-          report.rejected.push({ line, reasons: [fieldError("", "columns", `应有 ${header.length} 列，实际 ${record.length} 列`, `expected ${header.length} columns, found ${record.length}`)] });
-          continue;
-        }
-        const data: Record<string, string> = {};
-        header.forEach((h, i) => {
-          if (record[i] !== "") data[COLUMNS[h]] = record[i];
-        });
-        const rejected = checkRow(data as PurchaserInput, line, ability, seenBudget, seenCredit);
-        if (rejected) {
-          report.rejected.push(rejected);
-          continue;
-        }
-        batch.push({ line, data: data as PurchaserInput });
-        if (batch.length >= BATCH) {
-          await writeBatch(trx, batch, ability, report);
-          batch = [];
-        }
+  await Purchaser.transaction(async (trx) => {
+    for await (const { line, values, problem } of readCsv(input, { columns: Object.keys(COLUMNS), required: REQUIRED_COLUMNS, maxBytes })) {
+      report.rows++;
+      if (problem) {
+        report.rejected.push({ line, reasons: [problem] });
+        continue;
       }
-      if (!header) throw validationFailed([fieldError("/header", "required", "文件为空", "the file is empty")]);
-      if (batch.length) await writeBatch(trx, batch, ability, report);
-    });
-  } catch (err) {
-    if (err instanceof PlatformError) throw err;
-    const e = err as { code?: string; message?: string };
-    if (typeof e.code === "string" && e.code.startsWith("CSV_")) {
-      throw validationFailed([fieldError("", "csv", `CSV 格式错误，未导入任何数据：${e.message}`, `malformed CSV, nothing was imported: ${e.message}`)]);
+      const data: Record<string, string> = {};
+      for (const [column, value] of Object.entries(values)) if (value !== "") data[COLUMNS[column]] = value;
+      const rejected = checkRow(data as PurchaserInput, line, ability, seenBudget, seenCredit);
+      if (rejected) {
+        report.rejected.push(rejected);
+        continue;
+      }
+      batch.push({ line, data: data as PurchaserInput });
+      if (batch.length >= BATCH) {
+        await writeBatch(trx, batch, ability, report);
+        batch = [];
+      }
     }
-    throw err;
-  }
+    if (batch.length) await writeBatch(trx, batch, ability, report);
+  });
   report.rejected.sort((a, b) => a.line - b.line);
   return report;
 }

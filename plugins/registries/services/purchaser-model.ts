@@ -1,4 +1,6 @@
 import { Model, snakeCaseMappers } from "objection";
+import { visibleFields } from "../../../core/access/fields";
+import type { AppAbility } from "../../../core/plugins/types";
 
 /** A purchasing unit (采购人): a budget unit that buys under the procurement law. */
 export class Purchaser extends Model {
@@ -37,9 +39,17 @@ export const purchaserFields = [
 
 export type PurchaserInput = Partial<Record<(typeof purchaserFields)[number], string>>;
 
+/** What anybody who may read a unit at all sees of it. */
+export const PUBLIC_PURCHASER_FIELDS = ["id", "name", "creditCode", "tenantCode", "unitType", "status"] as const;
+
 export const PURCHASER = { "zh-CN": "采购人", en: "purchasing unit" };
 
-export function toPublic(p: Purchaser) {
+/** A unit as `ability` may see it: fields its rules hide are left out. */
+export function toPublic(p: Purchaser, ability: AppAbility) {
+  return visibleFields(ability, "read", "Purchaser", p as unknown as Record<string, unknown>, fullView(p));
+}
+
+function fullView(p: Purchaser) {
   return {
     id: p.id,
     name: p.name,

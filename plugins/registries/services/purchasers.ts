@@ -49,7 +49,7 @@ export const purchasersService: PlatformServiceSchema = {
         try {
           const row = await Purchaser.query().insert(data).returning("*");
           ctx.meta.$statusCode = 201;
-          return toPublic(row);
+          return toPublic(row, abilityOf(ctx));
         } catch (err) {
           const dup = uniqueViolation(err);
           if (dup) throw validationFailed([dup]);
@@ -63,7 +63,7 @@ export const purchasersService: PlatformServiceSchema = {
       kind: "read",
       permission: ["read", "Purchaser"],
       async handler(ctx: PlatformContext<{ id: string }>) {
-        return toPublic(await findVisible(ctx, ctx.params.id));
+        return toPublic(await findVisible(ctx, ctx.params.id), abilityOf(ctx));
       },
     },
 
@@ -85,7 +85,8 @@ export const purchasersService: PlatformServiceSchema = {
         if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
         if (ctx.params.status) query.where("status", ctx.params.status);
         const result = await query.orderBy("name").orderBy("id").page(page - 1, pageSize);
-        return { items: result.results.map(toPublic), total: result.total, page, pageSize };
+        const ability = abilityOf(ctx);
+        return { items: result.results.map((p) => toPublic(p, ability)), total: result.total, page, pageSize };
       },
     },
 
@@ -121,12 +122,30 @@ export const purchasersService: PlatformServiceSchema = {
           if (!updated) {
             throw conflict({ "zh-CN": "该单位已被他人修改，请刷新后重试", en: "This unit was changed by someone else; reload and try again" }, { currentVersion: (await Purchaser.query().findById(row.id))?.version });
           }
-          return toPublic(updated as unknown as Purchaser);
+          return toPublic(updated as unknown as Purchaser, ability);
         } catch (err) {
           const dup = uniqueViolation(err);
           if (dup) throw validationFailed([dup]);
           throw err;
         }
+      },
+    },
+
+    // Units are never erased (procurement history names them): deleting one closes it.
+    deactivate: {
+      rest: "DELETE /purchasers/:id",
+      kind: "continue",
+      permission: ["delete", "Purchaser"],
+      async handler(ctx: PlatformContext<{ id: string }>) {
+        const row = await findVisible(ctx, ctx.params.id);
+        const ability = abilityOf(ctx);
+        if (!ability.can("delete", subject("Purchaser", { ...row }))) throw forbidden();
+        const updated = await Purchaser.query()
+          .patch({ status: "inactive", version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
+          .where({ id: row.id })
+          .returning("*")
+          .first();
+        return toPublic(updated as unknown as Purchaser, ability);
       },
     },
 

@@ -171,7 +171,10 @@ describe("module rollout as the notice sets it", () => {
     expect(tree.children.find((c: { code: string }) => c.code === "440300")).toMatchObject({ onPlatform: false, name: { "zh-CN": "深圳市" } });
     const huizhou = tree.children.find((c: { code: string }) => c.code === "441300");
     expect(huizhou.children.map((c: { code: string }) => c.code)).toEqual(["441302", "441303", "441322", "441323", "441324"]);
-    expect(huizhou.children.every((c: { ownAccountRule: boolean }) => c.ownAccountRule)).toBe(true);
+    // Huizhou's counties make usernames by their own rule; the city itself keeps the old usernames.
+    expect(huizhou.children.map((c: { accountRule: string | null }) => c.accountRule)).toEqual(Array(5).fill("{tenant}_{username}"));
+    expect(huizhou.accountRule).toBeNull();
+    expect(tree.children.find((c: { code: string }) => c.code === "440500").accountRule).toBe("st_{username}");
   });
 
   test("twenty concurrent changes to one module keep its entries whole and never overlapping", async () => {

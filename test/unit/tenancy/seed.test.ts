@@ -108,6 +108,15 @@ describe("the seeded tenants and schedules (tenants/)", () => {
     for (const m of modules.keys) expect(book.effective("440300", m, new Date("2022-01-01T00:00:00+08:00"))).toMatchObject({ state: "off", source: null, next: null });
   });
 
+  test("the cities of the notice and Huizhou's counties make usernames by their own rule; everyone else keeps the old usernames", () => {
+    const own = ["440500", "440200", "441700", "440700", "445300", "441302", "441303", "441322", "441323", "441324"];
+    for (const t of tree.tenants) expect({ t: t.code, rule: tree.usernameRule(t.code) !== undefined }).toEqual({ t: t.code, rule: own.includes(t.code) });
+    const templates = own.map((c) => tree.usernameRule(c)!.template);
+    // the counties of Huizhou share one rule; the five cities each have their own
+    expect(new Set(templates).size).toBe(6);
+    for (const t of tree.tenants) expect(tree.initialPasswordDays(t.code)).toBe(90);
+  });
+
   test("Shenzhen, which runs its own platform, has no schedule entries of its own", () => {
     expect(tree.get("440300")).toMatchObject({ onPlatform: false });
     expect(entries.filter((e) => e.tenant === "440300")).toEqual([]);
@@ -175,6 +184,49 @@ describe("a spoiled file under tenants/ stops start-up, naming the file, the JSO
     const i = indexOfTenant("440100");
     edit<Tenants>("tenants.json", (doc) => delete doc.tenants[i].parent);
     expect(failure().message).toBe(`tenants/tenants.json: /tenants/${i}/parent: the province has no parent, and every other tenant has one`);
+  });
+
+  const RULE_PLACEHOLDERS = "{username}, {unit_code}, {budget_code}, {tenant}, {role}";
+
+  test("a username rule with a placeholder that does not exist", () => {
+    const i = indexOfTenant("440500");
+    edit<Tenants>("tenants.json", (doc) => (doc.tenants[i].accounts = { usernameRule: "st{budget}" }));
+    expect(failure().message).toBe(`tenants/tenants.json: /tenants/${i}/accounts/usernameRule: "st{budget}": unknown placeholder {budget}; a rule may use ${RULE_PLACEHOLDERS}`);
+  });
+
+  test("a username rule without any placeholder", () => {
+    const i = indexOfTenant("441323");
+    edit<Tenants>("tenants.json", (doc) => (doc.tenants[i].accounts = { usernameRule: "huidong" }));
+    expect(failure().message).toBe(
+      `tenants/tenants.json: /tenants/${i}/accounts/usernameRule: "huidong": no placeholder, so every account would get the same username; use one of ${RULE_PLACEHOLDERS}`,
+    );
+  });
+
+  test("a username rule whose brace is never closed", () => {
+    const i = indexOfTenant("440200");
+    edit<Tenants>("tenants.json", (doc) => (doc.tenants[i].accounts = { usernameRule: "sg_{username" }));
+    expect(failure().message).toBe(`tenants/tenants.json: /tenants/${i}/accounts/usernameRule: "sg_{username": the placeholder opened at character 4 is not closed with "}"`);
+  });
+
+  test.each([0, 366, 7.5])("a first password that would work for %p days", (days) => {
+    const i = indexOfTenant("440100");
+    edit<Tenants>("tenants.json", (doc) => (doc.tenants[i].accounts = { initialPasswordDays: days }));
+    expect(failure().message).toMatch(new RegExp(`^tenants/tenants\\.json: /tenants/${i}/accounts/initialPasswordDays: must be (>= 1|<= 365|integer)$`));
+  });
+
+  test("the old flag ownAccountRule, which says no rule", () => {
+    const i = indexOfTenant("440500");
+    edit<Tenants>("tenants.json", (doc) => {
+      delete doc.tenants[i].accounts;
+      doc.tenants[i].ownAccountRule = true;
+    });
+    expect(failure().message).toBe(`tenants/tenants.json: /tenants/${i}/ownAccountRule: must NOT have additional properties`);
+  });
+
+  test("lowercase without a rule to lowercase", () => {
+    const i = indexOfTenant("440100");
+    edit<Tenants>("tenants.json", (doc) => (doc.tenants[i].accounts = { lowercase: true }));
+    expect(failure().message).toBe(`tenants/tenants.json: /tenants/${i}/accounts: must have property usernameRule when property lowercase is present`);
   });
 
   test("a schedule entry for a module that does not exist", () => {

@@ -1,0 +1,374 @@
+import type { Readable } from "node:stream";
+import type { Knex } from "knex";
+import { writeAudit } from "../audit/log";
+import type { Localized } from "../errors";
+import { readCsv } from "../forms/csv";
+import { isBudgetCode } from "../forms/formats";
+import type { TenantTree } from "../tenancy/tree";
+import { ROLES, usernameKey, type PasswordKind } from "./accounts";
+import { macBudgetCode } from "./passwords";
+import { makeUsername, parseUsernameRule, type UsernameRule } from "./username-rules";
+
+/**
+ * Importing the old system's accounts (DESIGN.md §5): units and agencies keep their old usernames,
+ * or get the one their tenant's rule makes (tenants/tenants.json `accounts.usernameRule`); the
+ * first password is the unit's budget code, kept only as a MAC, and must be changed at first
+ * sign-in.
+ *
+ * A row is known by its tenant and old username (core_accounts.legacy_username), so a file can be
+ * imported again: rows that say what the account already says change nothing, rows that differ
+ * update the account (never its password), new rows create accounts. Bad rows are reported with
+ * their line and the good rows still import. Everything happens in one transaction under one lock:
+ * a file that cannot be read to its end writes nothing, and two imports never interleave.
+ */
+
+export const IMPORT_COLUMNS = ["username", "display_name", "role", "tenant_code", "unit_code", "budget_code"] as const;
+/** Platform administrators are made on the platform, never imported. */
+export const IMPORTABLE_ROLES: readonly string[] = ROLES.filter((r) => r !== "platform-admin");
+
+const BATCH = 1000;
+const PROGRESS_EVERY = 1000;
+const LOCK = "identity.accounts.import";
+const DAY_MS = 86_400_000;
+const MAX_LEGACY_USERNAME = 128;
+const MAX_DISPLAY_NAME = 200;
+const MAX_UNIT_CODE = 64;
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
+
+export interface ImportOptions {
+  knex: Knex;
+  tree: TenantTree;
+  /** key of core_accounts.budget_code_mac (initialPasswordKey()) */
+  macKey: Buffer;
+  now: Date;
+  /** whether the caller may create or change this account (the caller's CASL ability; the API passes it) */
+  may(row: { tenantCode: string; roles: string[]; unitCode: string | null }): boolean;
+  /** ends the sessions of accounts whose roles the import changed (the API passes Sessions.revokeAll) */
+  endSessions?(trx: Knex.Transaction, accountId: string): Promise<unknown>;
+  /** for the audit row */
+  actor: Record<string, unknown>;
+  /** every 1,000 rows and at the end */
+  onProgress?(p: { rows: number; bytes: number }): void;
+}
+
+export interface ImportReport {
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: Array<{ line: number; username: string; reason: Localized; field: string }>;
+  /** rows whose tenant's rule made a new username: what to tell their users */
+  renamed: Array<{ line: number; legacyUsername: string; username: string }>;
+}
+
+/** A row that passed every check that needs no database. */
+interface Candidate {
+  line: number;
+  legacyUsername: string;
+  /** the login name a new account gets */
+  username: string;
+  displayName: string;
+  role: string;
+  tenantCode: string;
+  unitCode: string | null;
+  mac: string;
+}
+
+interface Existing {
+  id: string;
+  tenant_code: string;
+  legacy_username: string;
+  username: string;
+  display_name: string;
+  roles: string[];
+  unit_code: string | null;
+  budget_code_mac: string | null;
+  password_kind: PasswordKind;
+}
+
+interface Update {
+  id: string;
+  tenantCode: string;
+  displayName: string;
+  role: string;
+  unitCode: string | null;
+  mac: string;
+  /** the budget code changed: on an account still on its first password, that password is new */
+  newBudgetCode: boolean;
+  rolesChanged: boolean;
+  passwordKind: PasswordKind;
+}
+
+const reason = (zh: string, en: string): Localized => ({ "zh-CN": zh, en });
+const identityKey = (tenantCode: string, legacyUsername: string) => `${tenantCode}\u0000${legacyUsername}`;
+const sameRoles = (stored: string[], role: string) => stored.length === 1 && stored[0] === role;
+
+/** What an import is working on: the counts, what it has seen so far, and its caller's options. */
+class Run {
+  readonly report: ImportReport = { created: 0, updated: 0, unchanged: 0, rejected: [], renamed: [] };
+  /** identity → the line that first named it */
+  private readonly identities = new Map<string, number>();
+  /** username key → the line whose account holds it */
+  private readonly usernames = new Map<string, number>();
+  private readonly rules = new Map<string, UsernameRule | undefined>();
+  private readonly tenants = new Set<string>();
+
+  constructor(
+    private readonly opts: ImportOptions,
+    private readonly trx: Knex.Transaction,
+  ) {}
+
+  reject(line: number, username: string, field: string, why: Localized): null {
+    this.report.rejected.push({ line, username, field, reason: why });
+    return null;
+  }
+
+  private ruleOf(tenantCode: string): UsernameRule | undefined {
+    if (!this.rules.has(tenantCode)) {
+      const setting = this.opts.tree.usernameRule(tenantCode);
+      // The loader checked every rule in tenants/; a tree built by hand is checked here.
+      this.rules.set(tenantCode, setting && parseUsernameRule(setting.template, setting.lowercase));
+    }
+    return this.rules.get(tenantCode);
+  }
+
+  /** The checks a row needs no database for, in the order of the columns. */
+  check(line: number, v: Record<string, string>): Candidate | null {
+    const legacyUsername = v.username;
+    const no = (field: string, zh: string, en: string) => this.reject(line, legacyUsername, field, reason(zh, en));
+    if (!legacyUsername) return no("username", "缺少用户名", "the username is missing");
+    if ([...legacyUsername].length > MAX_LEGACY_USERNAME || CONTROL.test(legacyUsername)) {
+      return no("username", `用户名应为不超过 ${MAX_LEGACY_USERNAME} 个字符的文本`, `a username is text of at most ${MAX_LEGACY_USERNAME} characters`);
+    }
+    if (!v.display_name) return no("display_name", "缺少名称", "the display name is missing");
+    if ([...v.display_name].length > MAX_DISPLAY_NAME || CONTROL.test(v.display_name)) {
+      return no("display_name", `名称应为不超过 ${MAX_DISPLAY_NAME} 个字符的文本`, `a display name is text of at most ${MAX_DISPLAY_NAME} characters`);
+    }
+    if (v.role === "platform-admin") return no("role", "平台管理员不能导入，只能在平台上设置", "platform administrators are not imported; they are made on the platform");
+    if (!IMPORTABLE_ROLES.includes(v.role)) return no("role", `角色应为以下之一：${IMPORTABLE_ROLES.join(", ")}`, `the role is one of: ${IMPORTABLE_ROLES.join(", ")}`);
+    const tenant = this.opts.tree.get(v.tenant_code);
+    if (!tenant) return no("tenant_code", `区划 ${v.tenant_code} 不在本平台`, `${v.tenant_code || "(empty)"} is not a tenant of this platform`);
+    if (tenant.onPlatform === false) return no("tenant_code", `${tenant.name["zh-CN"]}使用自己的平台，不在本平台上`, `${tenant.name.en} runs its own platform and is not on this one`);
+    if ([...v.unit_code].length > MAX_UNIT_CODE || CONTROL.test(v.unit_code)) {
+      return no("unit_code", `单位编码应为不超过 ${MAX_UNIT_CODE} 个字符的文本`, `a unit code is text of at most ${MAX_UNIT_CODE} characters`);
+    }
+    if (!v.budget_code) return no("budget_code", "缺少预算单位编码（初始密码）", "the budget code (the first password) is missing");
+    if (!isBudgetCode(v.budget_code)) return no("budget_code", "预算单位编码应为数字，可用点分级", "a budget unit code is digits, optionally in dot-separated levels");
+
+    const key = identityKey(tenant.code, legacyUsername);
+    const first = this.identities.get(key);
+    if (first !== undefined) return no("username", `与第 ${first} 行是同一区划的同一账号`, `the same account (tenant and username) as line ${first}`);
+
+    const unitCode = v.unit_code || null;
+    if (!this.opts.may({ tenantCode: tenant.code, roles: [v.role], unitCode })) {
+      return no("tenant_code", "无权为该区划导入该角色的账号", "you may not import accounts of this role for this tenant");
+    }
+    const made = makeUsername(this.ruleOf(tenant.code), { username: legacyUsername, unitCode, budgetCode: v.budget_code, tenantCode: tenant.code, role: v.role });
+    if ("reason" in made) return this.reject(line, legacyUsername, made.field, made.reason);
+
+    this.identities.set(key, line);
+    return {
+      line,
+      legacyUsername,
+      username: made.username,
+      displayName: v.display_name,
+      role: v.role,
+      tenantCode: tenant.code,
+      unitCode,
+      mac: macBudgetCode(this.opts.macKey, v.budget_code),
+    };
+  }
+
+  /** Looks a batch up in two queries, then writes what is new or changed in one statement each. */
+  async write(batch: Candidate[]): Promise<void> {
+    const { trx, opts, report } = this;
+    const found: Existing[] = (
+      await trx.raw(
+        `select a.id, a.tenant_code, a.legacy_username, a.username, a.display_name, a.roles, a.unit_code, a.budget_code_mac, a.password_kind
+           from core_accounts a join unnest(?::text[], ?::text[]) as v(tenant_code, legacy_username)
+             on a.tenant_code = v.tenant_code and a.legacy_username = v.legacy_username`,
+        [batch.map((c) => c.tenantCode), batch.map((c) => c.legacyUsername)],
+      )
+    ).rows;
+    const existing = new Map(found.map((e) => [identityKey(e.tenant_code, e.legacy_username), e]));
+    const fresh = batch.filter((c) => !existing.has(identityKey(c.tenantCode, c.legacyUsername)));
+    const taken = new Set<string>(
+      fresh.length
+        ? (await trx.raw(`select username_key from core_accounts where username_key = any(?::text[])`, [fresh.map((c) => usernameKey(c.username))])).rows.map(
+            (r: { username_key: string }) => r.username_key,
+          )
+        : [],
+    );
+
+    const inserts: Array<{ row: Record<string, unknown>; c: Candidate }> = [];
+    const updates: Update[] = [];
+    const renamedIfImported: Candidate[] = [];
+    for (const c of batch) {
+      const e = existing.get(identityKey(c.tenantCode, c.legacyUsername));
+      if (e) {
+        this.usernames.set(usernameKey(e.username), c.line);
+        const rolesChanged = !sameRoles(e.roles, c.role);
+        const newBudgetCode = e.budget_code_mac !== c.mac;
+        if (!rolesChanged && !newBudgetCode && e.display_name === c.displayName && e.unit_code === c.unitCode) {
+          report.unchanged++;
+          this.renamed(c, e.username);
+          continue;
+        }
+        // The row may be theirs to import; the account as it stands must be theirs to change too.
+        if (!opts.may({ tenantCode: e.tenant_code, roles: e.roles, unitCode: e.unit_code })) {
+          this.reject(c.line, c.legacyUsername, "role", reason("该账号已存在，您无权修改", "this account exists and you may not change it"));
+          continue;
+        }
+        updates.push({ id: e.id, tenantCode: e.tenant_code, displayName: c.displayName, role: c.role, unitCode: c.unitCode, mac: c.mac, newBudgetCode, rolesChanged, passwordKind: e.password_kind });
+        this.renamed(c, e.username);
+        continue;
+      }
+      const key = usernameKey(c.username);
+      const earlier = this.usernames.get(key);
+      if (taken.has(key)) {
+        this.reject(c.line, c.legacyUsername, "username", reason(`用户名「${c.username}」已属于另一个账号`, `the username "${c.username}" already belongs to another account`));
+        continue;
+      }
+      if (earlier !== undefined) {
+        this.reject(c.line, c.legacyUsername, "username", reason(`用户名「${c.username}」已由第 ${earlier} 行的账号使用`, `the username "${c.username}" is already the account's of line ${earlier}`));
+        continue;
+      }
+      this.usernames.set(key, c.line);
+      inserts.push({ c, row: this.newAccount(c, key) });
+      renamedIfImported.push(c);
+    }
+
+    if (inserts.length) {
+      // An account made on the platform meanwhile (the lock is only the imports') may take a
+      // username: that row is skipped, not the batch.
+      const made: Array<{ tenant_code: string; legacy_username: string }> = await trx("core_accounts")
+        .insert(inserts.map((i) => i.row))
+        .onConflict()
+        .ignore()
+        .returning(["tenant_code", "legacy_username"]);
+      const stored = new Set(made.map((m) => identityKey(m.tenant_code, m.legacy_username)));
+      for (const { c } of inserts) {
+        if (stored.has(identityKey(c.tenantCode, c.legacyUsername))) {
+          report.created++;
+          this.renamed(c, c.username);
+          this.tenants.add(c.tenantCode);
+        } else {
+          this.reject(c.line, c.legacyUsername, "username", reason(`用户名「${c.username}」已属于另一个账号`, `the username "${c.username}" already belongs to another account`));
+        }
+      }
+    }
+    if (updates.length) await this.update(updates);
+  }
+
+  private newAccount(c: Candidate, key: string): Record<string, unknown> {
+    const now = this.opts.now;
+    return {
+      username: c.username,
+      username_key: key,
+      display_name: c.displayName,
+      tenant_code: c.tenantCode,
+      unit_code: c.unitCode,
+      roles: [c.role],
+      status: "active",
+      password_kind: "initial",
+      budget_code_mac: c.mac,
+      password_set_at: now,
+      password_expires_at: new Date(now.getTime() + this.opts.tree.initialPasswordDays(c.tenantCode) * DAY_MS),
+      legacy_username: c.legacyUsername,
+    };
+  }
+
+  private async update(updates: Update[]): Promise<void> {
+    const { trx, opts } = this;
+    const now = opts.now;
+    // A new budget code is the new first password only while the account is still on its first
+    // password, which then gets a full period again; a password of the user's own stays as it is.
+    await trx.raw(
+      `update core_accounts a set
+         display_name = v.display_name,
+         roles = array[v.role],
+         unit_code = v.unit_code,
+         budget_code_mac = v.budget_code_mac,
+         password_set_at = case when v.renew and a.password_kind = 'initial' then ?::timestamptz else a.password_set_at end,
+         password_expires_at = case when v.renew and a.password_kind = 'initial' then v.expires_at else a.password_expires_at end,
+         version = a.version + 1,
+         updated_at = now()
+       from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::timestamptz[])
+         as v(id, display_name, role, unit_code, budget_code_mac, renew, expires_at)
+       where a.id = v.id`,
+      [
+        now,
+        updates.map((u) => u.id),
+        updates.map((u) => u.displayName),
+        updates.map((u) => u.role),
+        updates.map((u) => u.unitCode),
+        updates.map((u) => u.mac),
+        updates.map((u) => u.newBudgetCode),
+        updates.map((u) => new Date(now.getTime() + opts.tree.initialPasswordDays(u.tenantCode) * DAY_MS)),
+      ],
+    );
+    this.report.updated += updates.length;
+    for (const u of updates) this.tenants.add(u.tenantCode);
+    for (const u of updates) {
+      // Sessions opened with the old roles, or with a first password that is no longer the one, end.
+      if (opts.endSessions && (u.rolesChanged || (u.newBudgetCode && u.passwordKind === "initial"))) await opts.endSessions(trx, u.id);
+    }
+  }
+
+  private renamed(c: Candidate, username: string): void {
+    if (username !== c.legacyUsername) this.report.renamed.push({ line: c.line, legacyUsername: c.legacyUsername, username });
+  }
+
+  touched(): string[] {
+    return [...this.tenants].sort();
+  }
+}
+
+/**
+ * Imports accounts from CSV with the header username,display_name,role,tenant_code,unit_code,budget_code
+ * (UTF-8, a BOM is fine; any column order). See the top of this file.
+ */
+export async function importAccounts(input: Readable, opts: ImportOptions): Promise<ImportReport> {
+  return opts.knex.transaction(async (trx) => {
+    await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [LOCK]);
+    const run = new Run(opts, trx);
+    let rows = 0;
+    let bytes = 0;
+    let batch: Candidate[] = [];
+    for await (const row of readCsv(input, { columns: IMPORT_COLUMNS, required: IMPORT_COLUMNS })) {
+      rows++;
+      bytes = row.bytes;
+      if (row.problem) run.reject(row.line, row.values.username ?? "", "", row.problem.message!);
+      else {
+        const candidate = run.check(row.line, row.values);
+        if (candidate) batch.push(candidate);
+      }
+      if (batch.length >= BATCH) {
+        await run.write(batch);
+        batch = [];
+      }
+      if (rows % PROGRESS_EVERY === 0) opts.onProgress?.({ rows, bytes });
+    }
+    if (batch.length) await run.write(batch);
+    opts.onProgress?.({ rows, bytes });
+
+    const { report } = run;
+    report.rejected.sort((a, b) => a.line - b.line);
+    report.renamed.sort((a, b) => a.line - b.line);
+    await writeAudit(trx, {
+      actor: opts.actor,
+      action: "accounts.import",
+      object: "core_accounts",
+      after: {
+        rows,
+        bytes,
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        rejected: report.rejected.length,
+        renamed: report.renamed.length,
+        tenants: run.touched(),
+      },
+    });
+    return report;
+  });
+}

@@ -1,0 +1,356 @@
+import crypto from "node:crypto";
+import type { Knex } from "knex";
+import type { KernelConfig } from "../config";
+import { PlatformError, validationFailed, type Localized } from "../errors";
+import { writeAudit } from "../audit/log";
+import type { SessionUser } from "../plugins/types";
+import type { TenantTree } from "../tenancy/tree";
+import type { Clock } from "../tenancy/clock";
+import { Tokens } from "./tokens";
+import { Sessions } from "./sessions";
+import { initialPasswordKey } from "./keys";
+import { findById, findByUsername, mustChange, usernameKey, type AccountRow } from "./accounts";
+import { burnVerification, hashPassword, macBudgetCode, passwordProblems, sameMac, verifyPassword } from "./passwords";
+
+/** Failed sign-ins allowed per username in the window; the next attempt finds the account locked. */
+export const LOCKOUT = { failures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+
+export interface ClientInfo {
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface SignedIn {
+  token: string;
+  refreshToken: string;
+  /** seconds until `token` expires */
+  expiresIn: number;
+  user: SessionUserView;
+  mustChangePassword: boolean;
+}
+
+export interface SessionUserView {
+  id: string;
+  username: string;
+  displayName: string;
+  tenantCode: string;
+  unitCode: string | null;
+  roles: string[];
+}
+
+const invalidCredentials = () =>
+  new PlatformError("INVALID_CREDENTIALS", { "zh-CN": "用户名或密码错误", en: "Wrong username or password" });
+
+const locked = (retryAfterSeconds: number) =>
+  new PlatformError(
+    "ACCOUNT_LOCKED",
+    {
+      "zh-CN": `登录失败次数过多，账号已锁定，请 ${Math.ceil(retryAfterSeconds / 60)} 分钟后再试`,
+      en: `Too many failed sign-ins: the account is locked; try again in ${Math.ceil(retryAfterSeconds / 60)} min`,
+    },
+    { retryAfterSeconds },
+  );
+
+const rateLimited = (retryAfterSeconds: number) =>
+  new PlatformError(
+    "RATE_LIMITED",
+    { "zh-CN": "登录尝试过于频繁，请稍后再试", en: "Too many sign-in attempts from this address; try again shortly" },
+    { retryAfterSeconds },
+  );
+
+const expired = (kind: string) =>
+  new PlatformError(
+    "PASSWORD_EXPIRED",
+    kind === "initial"
+      ? { "zh-CN": "初始密码已过期，请联系本地区管理员重置密码", en: "The first password has expired; ask your region's administrator to reset it" }
+      : { "zh-CN": "临时密码已过期，请联系管理员重新重置", en: "The one-time password has expired; ask an administrator for a new one" },
+  );
+
+/**
+ * Accounts, sign-in and sessions (issue 4). Failed attempts are counted per username before the
+ * password is checked, in PostgreSQL, so that parallel guesses on any number of nodes cannot
+ * exceed the limit, and unknown usernames lock exactly like real ones.
+ */
+export class Identity {
+  private constructor(
+    readonly knex: Knex,
+    readonly tree: TenantTree,
+    readonly clock: Clock,
+    readonly tokens: Tokens,
+    readonly sessions: Sessions,
+    /** key of core_accounts.budget_code_mac */
+    readonly macKey: Buffer,
+    readonly config: KernelConfig,
+  ) {}
+
+  static async open(knex: Knex, tree: TenantTree, clock: Clock, config: KernelConfig, log: (line: string) => void): Promise<Identity> {
+    const tokens = await Tokens.load(knex);
+    const sessions = new Sessions(knex, { lifetimeMs: config.sessionLifetime * 1000, checkCacheMs: 5000 });
+    const identity = new Identity(knex, tree, clock, tokens, sessions, await initialPasswordKey(knex), config);
+    await identity.ensureFirstAdmin(log);
+    // The dummy hash that unknown usernames are checked against is made now, not on the first
+    // such sign-in (which would otherwise take twice as long as a real one).
+    await burnVerification("");
+    return identity;
+  }
+
+  /**
+   * On a first start, a platform administrator: with INIT_ADMIN_PASSWORD as its password, or a
+   * random one-time password printed once, to be changed at first sign-in. Never touched again.
+   */
+  async ensureFirstAdmin(log: (line: string) => void): Promise<void> {
+    const { initAdminUsername: username, initAdminPassword } = this.config;
+    if (initAdminPassword !== undefined) {
+      const problems = passwordProblems(initAdminPassword, { username, path: "INIT_ADMIN_PASSWORD" });
+      if (problems.length) {
+        throw new Error(`INIT_ADMIN_PASSWORD is not accepted: ${problems.map((p) => p.message!.en).join("; ")}`);
+      }
+    }
+    await this.knex.transaction(async (trx) => {
+      await trx.raw("select pg_advisory_xact_lock(hashtext('identity.first-admin'))");
+      const existing = await trx("core_accounts").where({ privileged: true }).first("id");
+      if (existing) return;
+      const oneTime = initAdminPassword === undefined ? crypto.randomBytes(12).toString("base64url") : undefined;
+      const now = this.clock.now();
+      await trx("core_accounts").insert({
+        username,
+        username_key: usernameKey(username),
+        display_name: "平台管理员 Platform administrator",
+        tenant_code: this.tree.root().code,
+        roles: ["platform-admin"],
+        password_kind: oneTime ? "one-time" : "chosen",
+        password_hash: await hashPassword(oneTime ?? initAdminPassword!),
+        password_set_at: now,
+        password_expires_at: oneTime ? new Date(now.getTime() + 90 * 86400_000) : null,
+      });
+      await writeAudit(trx, { actor: { via: "start-up" }, tenantCode: this.tree.root().code, action: "accounts.first-admin", object: username });
+      if (oneTime) {
+        log(`first administrator created: username "${username}", one-time password ${oneTime} (shown only now; change it at first sign-in)`);
+      } else {
+        log(`first administrator created: username "${username}" with the password from INIT_ADMIN_PASSWORD`);
+      }
+    });
+  }
+
+  userOf(row: AccountRow, sessionId: string): SessionUser {
+    return {
+      id: row.id,
+      username: row.username,
+      tenantCode: row.tenant_code,
+      roles: row.roles,
+      unitCode: row.unit_code ?? undefined,
+      sessionId,
+      mustChangePassword: mustChange(row.password_kind),
+    };
+  }
+
+  viewOf(row: AccountRow): SessionUserView {
+    return { id: row.id, username: row.username, displayName: row.display_name, tenantCode: row.tenant_code, unitCode: row.unit_code, roles: row.roles };
+  }
+
+  private async signedIn(row: AccountRow, sessionId: string, refreshToken: string): Promise<SignedIn> {
+    const ttl = this.config.accessTokenTtl;
+    return {
+      token: await this.tokens.issue(this.userOf(row, sessionId), ttl),
+      refreshToken,
+      expiresIn: ttl,
+      user: this.viewOf(row),
+      mustChangePassword: mustChange(row.password_kind),
+    };
+  }
+
+  /** A token for an account without a password check: tests and tools that already hold the database. */
+  async sessionFor(row: AccountRow, client: ClientInfo = {}): Promise<SignedIn> {
+    const { session, refreshToken } = await this.sessions.open(this.knex, row.id, client);
+    return this.signedIn(row, session.id, refreshToken);
+  }
+
+  /** Counts against `key` in a fixed window; true while the count is within `limit`. */
+  private async withinRate(key: string, limit: number, windowMs: number): Promise<{ ok: boolean; retryAfterSeconds: number; count: number }> {
+    const now = this.clock.nowMs();
+    const start = Math.floor(now / windowMs) * windowMs;
+    const { rows } = await this.knex.raw(
+      `insert into core_rate_limits (key, window_start, count) values (?, ?, 1)
+       on conflict (key, window_start) do update set count = core_rate_limits.count + 1 returning count`,
+      [key, new Date(start)],
+    );
+    // Old windows are of no use: drop them now and then.
+    if (Math.random() < 0.01) await this.knex("core_rate_limits").where("window_start", "<", new Date(start - windowMs)).del();
+    const count = Number(rows[0].count);
+    return { ok: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil((start + windowMs - now) / 1000)), count };
+  }
+
+  /**
+   * Takes one attempt from the username's allowance before the password is checked. Returns the
+   * attempt number in the window, or throws ACCOUNT_LOCKED.
+   */
+  private async takeAttempt(key: string): Promise<number> {
+    const now = this.clock.nowMs();
+    const { rows } = await this.knex.raw(
+      `insert into core_login_attempts (username_key, attempts, window_start) values (:key, 1, :now)
+       on conflict (username_key) do update set
+         attempts     = case when core_login_attempts.window_start <= :windowEdge and (core_login_attempts.locked_until is null or core_login_attempts.locked_until <= :now) then 1 else core_login_attempts.attempts + 1 end,
+         locked_until = case when core_login_attempts.window_start <= :windowEdge and (core_login_attempts.locked_until is null or core_login_attempts.locked_until <= :now) then null else core_login_attempts.locked_until end,
+         window_start = case when core_login_attempts.window_start <= :windowEdge and (core_login_attempts.locked_until is null or core_login_attempts.locked_until <= :now) then :now else core_login_attempts.window_start end
+       returning attempts, locked_until`,
+      { key, now: new Date(now), windowEdge: new Date(now - LOCKOUT.windowMs) },
+    );
+    const { attempts, locked_until: lockedUntil } = rows[0] as { attempts: number; locked_until: Date | null };
+    if (lockedUntil && new Date(lockedUntil).getTime() > now) throw locked(Math.ceil((new Date(lockedUntil).getTime() - now) / 1000));
+    if (attempts > LOCKOUT.failures) {
+      // Parallel attempts beyond the allowance: lock now (the last failure may still be running).
+      const until = now + LOCKOUT.lockMs;
+      await this.knex("core_login_attempts").where({ username_key: key }).whereNull("locked_until").update({ locked_until: new Date(until) });
+      throw locked(LOCKOUT.lockMs / 1000);
+    }
+    return attempts;
+  }
+
+  /** Checks a password against an account (or against nothing, in the same time). */
+  private async passwordMatches(row: AccountRow | undefined, password: string): Promise<boolean> {
+    if (!row || row.status !== "active" || row.password_kind === "none") {
+      await burnVerification(password);
+      return false;
+    }
+    if (row.password_kind === "initial") {
+      // The budget code is checked by its MAC; the argon2 work is still done, so that timing
+      // tells nothing about which kind of password an account has.
+      await burnVerification(password);
+      return sameMac(row.budget_code_mac, macBudgetCode(this.macKey, password));
+    }
+    return verifyPassword(row.password_hash, password);
+  }
+
+  private isExpired(row: AccountRow): boolean {
+    return mustChange(row.password_kind) && !!row.password_expires_at && new Date(row.password_expires_at).getTime() <= this.clock.nowMs();
+  }
+
+  async login(username: unknown, password: unknown, client: ClientInfo): Promise<SignedIn> {
+    const problems = [];
+    if (typeof username !== "string" || !username.trim() || username.length > 128) problems.push({ path: "/username", rule: "required", message: { "zh-CN": "请输入用户名", en: "Enter a username" } });
+    if (typeof password !== "string" || !password || password.length > 1024) problems.push({ path: "/password", rule: "required", message: { "zh-CN": "请输入密码", en: "Enter a password" } });
+    if (problems.length) throw validationFailed(problems);
+    const name = username as string;
+    const key = usernameKey(name);
+    const actor = { username: name.slice(0, 128), ip: client.ip ?? null };
+
+    const rate = await this.withinRate(`login-ip:${client.ip ?? "unknown"}`, this.config.loginRatePerIp, 60_000);
+    if (!rate.ok) {
+      // Audited once per window and address, not once per refused attempt.
+      if (rate.count === this.config.loginRatePerIp + 1) {
+        await writeAudit(this.knex, { actor, action: "auth.login.rate-limited", object: client.ip ?? "unknown" });
+      }
+      throw rateLimited(rate.retryAfterSeconds);
+    }
+
+    let attempt: number;
+    try {
+      attempt = await this.takeAttempt(key);
+    } catch (err) {
+      await writeAudit(this.knex, { actor, action: "auth.login.refused-locked", object: key });
+      throw err;
+    }
+    const row = await findByUsername(this.knex, name);
+    const ok = await this.passwordMatches(row, password as string);
+    if (!ok) {
+      const lockedNow = attempt >= LOCKOUT.failures;
+      if (lockedNow) {
+        await this.knex("core_login_attempts").where({ username_key: key }).update({ locked_until: new Date(this.clock.nowMs() + LOCKOUT.lockMs) });
+      }
+      await writeAudit(this.knex, [
+        { actor, tenantCode: row?.tenant_code, action: "auth.login.failed", object: key, after: { attempt } },
+        ...(lockedNow ? [{ actor, tenantCode: row?.tenant_code, action: "auth.account.locked", object: key, after: { minutes: LOCKOUT.lockMs / 60_000 } }] : []),
+      ]);
+      throw invalidCredentials();
+    }
+    const account = row!;
+    if (this.isExpired(account)) {
+      await writeAudit(this.knex, { actor, tenantCode: account.tenant_code, action: "auth.login.expired", object: account.id, after: { passwordKind: account.password_kind } });
+      throw expired(account.password_kind);
+    }
+    await this.knex("core_login_attempts").where({ username_key: key }).del();
+    return this.knex.transaction(async (trx) => {
+      const { session, refreshToken } = await this.sessions.open(trx, account.id, client);
+      await writeAudit(trx, {
+        actor: { id: account.id, username: account.username, ip: client.ip ?? null },
+        tenantCode: account.tenant_code,
+        action: "auth.login",
+        object: account.id,
+        after: { session: session.id, passwordKind: account.password_kind },
+      });
+      return this.signedIn(account, session.id, refreshToken);
+    });
+  }
+
+  async refresh(refreshToken: unknown): Promise<SignedIn> {
+    const refused = () => new PlatformError("UNAUTHENTICATED", { "zh-CN": "登录已失效，请重新登录", en: "The session has ended; sign in again" });
+    if (typeof refreshToken !== "string" || refreshToken.length > 200) throw refused();
+    const rotated = await this.sessions.rotate(refreshToken);
+    if (!rotated) throw refused();
+    const row = await findById(this.knex, rotated.session.account_id);
+    if (!row || row.status !== "active" || this.isExpired(row)) {
+      await this.sessions.revoke(rotated.session.id, "account-unusable");
+      throw refused();
+    }
+    return this.signedIn(row, rotated.session.id, rotated.refreshToken);
+  }
+
+  async logout(user: SessionUser, all: boolean): Promise<void> {
+    if (all) await this.sessions.revokeAll(this.knex, user.id, "logout-all");
+    else if (user.sessionId) await this.sessions.revoke(user.sessionId, "logout");
+    await writeAudit(this.knex, { actor: { id: user.id, username: user.username }, tenantCode: user.tenantCode, action: all ? "auth.logout.all" : "auth.logout", object: user.id });
+  }
+
+  /**
+   * The only thing a user on a first or one-time password may do. A wrong current password counts
+   * as a failed sign-in. Every other session of the account ends; this one goes on with a new token.
+   */
+  async changePassword(user: SessionUser, currentPassword: unknown, newPassword: unknown, client: ClientInfo): Promise<SignedIn> {
+    if (typeof currentPassword !== "string" || !currentPassword) {
+      throw validationFailed([{ path: "/currentPassword", rule: "required", message: { "zh-CN": "请输入当前密码", en: "Enter your current password" } }]);
+    }
+    const row = await findById(this.knex, user.id);
+    if (!row || row.status !== "active" || !user.sessionId) throw new PlatformError("UNAUTHENTICATED", { "zh-CN": "请先登录", en: "Sign-in required" });
+    const key = row.username_key;
+    const attempt = await this.takeAttempt(key);
+    const actor = { id: row.id, username: row.username, ip: client.ip ?? null };
+    if (!(await this.passwordMatches(row, currentPassword))) {
+      if (attempt >= LOCKOUT.failures) await this.knex("core_login_attempts").where({ username_key: key }).update({ locked_until: new Date(this.clock.nowMs() + LOCKOUT.lockMs) });
+      await writeAudit(this.knex, { actor, tenantCode: row.tenant_code, action: "auth.password.change-failed", object: row.id, after: { attempt } });
+      throw validationFailed(
+        [{ path: "/currentPassword", rule: "mismatch", message: { "zh-CN": "当前密码不正确", en: "The current password is wrong" } }],
+        { "zh-CN": "当前密码不正确", en: "The current password is wrong" },
+      );
+    }
+    if (this.isExpired(row)) throw expired(row.password_kind);
+    await this.knex("core_login_attempts").where({ username_key: key }).del();
+    const problems = passwordProblems(newPassword, { username: row.username, budgetCodeMac: row.budget_code_mac, macKey: this.macKey });
+    if (!problems.length && row.password_kind !== "initial" && (await verifyPassword(row.password_hash, newPassword as string))) {
+      problems.push({ path: "/newPassword", rule: "unchanged", message: { "zh-CN": "新密码不能与当前密码相同", en: "The new password must differ from the current one" } });
+    }
+    if (problems.length) throw validationFailed(problems, { "zh-CN": "新密码不符合要求", en: "The new password does not meet the rules" });
+    const hash = await hashPassword(newPassword as string);
+    return this.knex.transaction(async (trx) => {
+      const [updated] = await trx<AccountRow>("core_accounts")
+        .where({ id: row.id })
+        .update({ password_kind: "chosen", password_hash: hash, password_set_at: this.clock.now(), password_expires_at: null, updated_at: trx.fn.now() } as never)
+        .returning("*");
+      const ended = await this.sessions.revokeAll(trx, row.id, "password-changed", user.sessionId);
+      await writeAudit(trx, { actor, tenantCode: row.tenant_code, action: "auth.password.changed", object: row.id, after: { from: row.password_kind, otherSessionsEnded: ended.length } });
+      // This session goes on: a fresh token without the must-change mark, a fresh refresh token.
+      const { session, refreshToken } = await this.sessions.open(trx, row.id, client);
+      await this.sessions.revokeAll(trx, row.id, "replaced-after-password-change", session.id);
+      return this.signedIn(updated, session.id, refreshToken);
+    });
+  }
+
+  /** The tenant's days for a first or one-time password. */
+  initialPasswordDays(tenantCode: string): number {
+    return this.tree.initialPasswordDays(tenantCode);
+  }
+
+  describeTenant(code: string): { code: string; name: Localized; level: string } | null {
+    const t = this.tree.get(code);
+    return t ? { code: t.code, name: t.name, level: t.level } : null;
+  }
+}

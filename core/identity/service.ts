@@ -1,0 +1,329 @@
+import crypto from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { PassThrough, type Readable } from "node:stream";
+import { subject } from "@casl/ability";
+import type { Knex } from "knex";
+import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
+import { assertCan } from "../access/ability";
+import { scopeQuery } from "../access/sql-scope";
+import { compileSchema, schemaErrors } from "../forms/validate";
+import { conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
+import { writeAudit } from "../audit/log";
+import { uploadLimit } from "../gateway/upload";
+import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, type AccountRow } from "./accounts";
+import { hashPassword } from "./passwords";
+import { importAccounts } from "./account-import";
+import type { ClientInfo, Identity } from "./index";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const IMPORT_LIMIT = 64 * 1024 * 1024;
+
+const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
+const clientOf = (ctx: PlatformContext): ClientInfo => (ctx.meta.client as ClientInfo | undefined) ?? {};
+const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode });
+
+const accountFields = {
+  displayName: { type: "string", minLength: 1, maxLength: 100, title: "姓名或单位名称 Display name" },
+  unitCode: { type: ["string", "null"], minLength: 1, maxLength: 64, title: "所属单位编码 Unit code" },
+  roles: { type: "array", minItems: 1, uniqueItems: true, items: { enum: [...ROLES] }, title: "角色 Roles" },
+};
+const validateCreate = compileSchema({
+  $id: "core.account-create",
+  type: "object",
+  additionalProperties: false,
+  required: ["username", "displayName", "tenantCode", "roles"],
+  properties: {
+    username: { type: "string", pattern: "^[\\p{L}\\p{N}_.@-]{2,64}$", title: "用户名 Username" },
+    tenantCode: { type: "string", format: "division-code", title: "所属地区 Tenant" },
+    ...accountFields,
+  },
+});
+const validateUpdate = compileSchema({
+  $id: "core.account-update",
+  type: "object",
+  additionalProperties: false,
+  properties: { ...accountFields, status: { enum: ["active", "disabled"] }, expectedVersion: { type: "integer", minimum: 1 } },
+});
+
+/** Only a platform administrator gives the roles that administer others. */
+function assertMayGrant(ability: AppAbility, roles: string[]): void {
+  if (roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r)) && !ability.can("manage", "all")) throw forbidden();
+}
+
+/** A random password of 16 letters and digits (about 95 bits), easy to read out over the phone. */
+function oneTimePassword(): string {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+  const bytes = crypto.randomBytes(16);
+  return [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
+}
+
+export function authService(identity: Identity): PlatformServiceSchema {
+  return {
+    name: "auth",
+    events: {
+      // another node revoked sessions: stop trusting their tokens here too
+      "identity.sessions.revoked"(ctx: PlatformContext<{ ids?: unknown }>) {
+        if (Array.isArray(ctx.params.ids)) identity.sessions.forget(ctx.params.ids.filter((id): id is string => typeof id === "string"));
+      },
+    },
+    actions: {
+      login: {
+        rest: "POST /auth/login",
+        kind: "continue",
+        permission: "public",
+        duringPasswordChange: true,
+        handler(ctx: PlatformContext<{ username?: unknown; password?: unknown }>) {
+          return identity.login(ctx.params.username, ctx.params.password, clientOf(ctx));
+        },
+      },
+      refresh: {
+        rest: "POST /auth/refresh",
+        kind: "continue",
+        permission: "public",
+        duringPasswordChange: true,
+        handler(ctx: PlatformContext<{ refreshToken?: unknown }>) {
+          return identity.refresh(ctx.params.refreshToken);
+        },
+      },
+      logout: {
+        rest: "POST /auth/logout",
+        kind: "continue",
+        permission: "authenticated",
+        duringPasswordChange: true,
+        async handler(ctx: PlatformContext<{ all?: unknown }>) {
+          await identity.logout(ctx.meta.user!, ctx.params.all === true);
+          return { signedOut: true };
+        },
+      },
+      changePassword: {
+        rest: "POST /auth/change-password",
+        kind: "continue",
+        permission: "authenticated",
+        duringPasswordChange: true,
+        handler(ctx: PlatformContext<{ currentPassword?: unknown; newPassword?: unknown }>) {
+          return identity.changePassword(ctx.meta.user!, ctx.params.currentPassword, ctx.params.newPassword, clientOf(ctx));
+        },
+      },
+      me: {
+        rest: "GET /me",
+        kind: "read",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext) {
+          const user = ctx.meta.user!;
+          const row = await findById(identity.knex, user.id);
+          if (!row) throw notFound(ACCOUNT);
+          return {
+            user: identity.viewOf(row),
+            tenant: identity.describeTenant(row.tenant_code),
+            mustChangePassword: !!user.mustChangePassword,
+            // The caller's CASL rules, for the web app to show and hide what they may do
+            // (createMongoAbility(rules) rebuilds the same ability in the browser).
+            rules: abilityOf(ctx).rules,
+          };
+        },
+      },
+    },
+  };
+}
+
+export function accountsService(identity: Identity): PlatformServiceSchema {
+  const knex = identity.knex;
+
+  async function findVisible(ctx: PlatformContext, id: unknown, action = "read", db: Knex | Knex.Transaction = knex): Promise<AccountRow> {
+    if (typeof id !== "string" || !UUID.test(id)) throw notFound(ACCOUNT);
+    const row = await findById(db, id);
+    if (!row) throw notFound(ACCOUNT);
+    assertCan(abilityOf(ctx), action, "Account", { ...accountView(row) }, ACCOUNT);
+    return row;
+  }
+
+  return {
+    name: "accounts",
+    actions: {
+      list: {
+        rest: "GET /accounts",
+        kind: "read",
+        permission: ["read", "Account"],
+        async handler(ctx: PlatformContext<{ q?: string; tenantCode?: string; role?: string; status?: string; passwordKind?: string; page?: string; pageSize?: string }>) {
+          const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
+          const pageSize = Math.min(200, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "50", 10) || 50));
+          const query = scopeQuery(knex<AccountRow>("core_accounts"), abilityOf(ctx), "read", "Account");
+          const q = (ctx.params.q ?? "").trim();
+          if (q) {
+            const like = q.replace(/[\\%_]/g, (c) => "\\" + c);
+            query.where((w) => w.where("username_key", "like", `%${like.toLowerCase()}%`).orWhere("display_name", "ilike", `%${like}%`).orWhere("unit_code", q));
+          }
+          if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
+          if (ctx.params.role) query.whereRaw("? = any(roles)", [ctx.params.role]);
+          if (ctx.params.status) query.where("status", ctx.params.status);
+          // ?passwordKind=initial: who is still on the first password (and until when)
+          if (ctx.params.passwordKind) query.where("password_kind", ctx.params.passwordKind);
+          const [{ count }] = await query.clone().count({ count: "*" });
+          const rows = await query.orderBy("tenant_code").orderBy("username_key").limit(pageSize).offset((page - 1) * pageSize);
+          return { items: rows.map(accountView), total: Number(count), page, pageSize };
+        },
+      },
+
+      get: {
+        rest: "GET /accounts/:id",
+        kind: "read",
+        permission: ["read", "Account"],
+        async handler(ctx: PlatformContext<{ id: string }>) {
+          return accountView(await findVisible(ctx, ctx.params.id));
+        },
+      },
+
+      create: {
+        rest: "POST /accounts",
+        kind: "create",
+        permission: ["create", "Account"],
+        async handler(ctx: PlatformContext<Record<string, unknown>>) {
+          const problems = schemaErrors(validateCreate, ctx.params);
+          if (problems.length) throw validationFailed(problems);
+          const data = ctx.params as { username: string; displayName: string; tenantCode: string; unitCode?: string | null; roles: string[] };
+          const tenant = identity.tree.get(data.tenantCode);
+          if (!tenant || tenant.onPlatform === false) throw validationFailed([fieldError("/tenantCode", "tenant", "该地区不在本平台", "not a tenant of this platform")]);
+          const ability = abilityOf(ctx);
+          if (!ability.can("create", subject("Account", { tenantCode: data.tenantCode, privileged: data.roles.includes("platform-admin") }))) throw forbidden();
+          assertMayGrant(ability, data.roles);
+          const password = oneTimePassword();
+          const now = identity.clock.now();
+          const expiresAt = new Date(now.getTime() + identity.initialPasswordDays(data.tenantCode) * 86400_000);
+          const hash = await hashPassword(password);
+          const row = await knex.transaction(async (trx) => {
+            const [created] = await trx<AccountRow>("core_accounts")
+              .insert({
+                username: data.username,
+                username_key: usernameKey(data.username),
+                display_name: data.displayName,
+                tenant_code: data.tenantCode,
+                unit_code: data.unitCode ?? null,
+                roles: data.roles,
+                password_kind: "one-time",
+                password_hash: hash,
+                password_set_at: now,
+                password_expires_at: expiresAt,
+              } as never)
+              .onConflict("username_key")
+              .ignore()
+              .returning("*");
+            if (!created) throw validationFailed([fieldError("/username", "unique", "该用户名已被使用", "this username is taken")]);
+            await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: data.tenantCode, action: "accounts.create", object: created.id, after: accountView(created) });
+            return created;
+          });
+          ctx.meta.$statusCode = 201;
+          return { account: accountView(row), oneTimePassword: password, expiresAt: expiresAt.toISOString() };
+        },
+      },
+
+      update: {
+        rest: "PATCH /accounts/:id",
+        kind: "continue",
+        permission: ["update", "Account"],
+        async handler(ctx: PlatformContext<Record<string, unknown>>) {
+          const { id, ...changes } = ctx.params;
+          const problems = schemaErrors(validateUpdate, changes);
+          if (problems.length) throw validationFailed(problems);
+          const patch = changes as { displayName?: string; unitCode?: string | null; roles?: string[]; status?: "active" | "disabled"; expectedVersion?: number };
+          const ability = abilityOf(ctx);
+          const row = await findVisible(ctx, id, "update");
+          if (patch.roles) assertMayGrant(ability, patch.roles);
+          if (patch.status === "disabled" && !ability.can("disable", subject("Account", { ...accountView(row) }))) throw forbidden();
+          if (row.id === ctx.meta.user!.id && (patch.roles || patch.status)) throw forbidden();
+          return knex.transaction(async (trx) => {
+            const [updated] = await trx<AccountRow>("core_accounts")
+              .where({ id: row.id, version: patch.expectedVersion ?? row.version })
+              .update({
+                ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
+                ...(patch.unitCode !== undefined ? { unit_code: patch.unitCode } : {}),
+                ...(patch.roles ? { roles: patch.roles } : {}),
+                ...(patch.status ? { status: patch.status } : {}),
+                version: trx.raw("version + 1"),
+                updated_at: trx.fn.now(),
+              } as never)
+              .returning("*");
+            if (!updated) {
+              throw conflict({ "zh-CN": "该账号已被他人修改，请刷新后重试", en: "This account was changed by someone else; reload and try again" }, { currentVersion: (await findById(trx, row.id))?.version });
+            }
+            // What a session's token says (roles, unit) must stay true: changing it ends the sessions.
+            const rolesChanged = patch.roles && patch.roles.slice().sort().join() !== row.roles.slice().sort().join();
+            if (rolesChanged || (patch.unitCode !== undefined && patch.unitCode !== row.unit_code) || (patch.status === "disabled" && row.status !== "disabled")) {
+              await identity.sessions.revokeAll(trx, row.id, "account-changed");
+            }
+            await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: row.tenant_code, action: "accounts.update", object: row.id, before: accountView(row), after: accountView(updated) });
+            return accountView(updated);
+          });
+        },
+      },
+
+      disable: {
+        rest: "DELETE /accounts/:id",
+        kind: "continue",
+        permission: ["disable", "Account"],
+        async handler(ctx: PlatformContext<{ id: string }>) {
+          const row = await findVisible(ctx, ctx.params.id, "disable");
+          if (row.id === ctx.meta.user!.id) throw forbidden();
+          return knex.transaction(async (trx) => {
+            const [updated] = await trx<AccountRow>("core_accounts")
+              .where({ id: row.id })
+              .update({ status: "disabled", version: trx.raw("version + 1"), updated_at: trx.fn.now() } as never)
+              .returning("*");
+            const ended = await identity.sessions.revokeAll(trx, row.id, "account-disabled");
+            await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: row.tenant_code, action: "accounts.disable", object: row.id, after: { sessionsEnded: ended.length } });
+            return accountView(updated);
+          });
+        },
+      },
+
+      resetPassword: {
+        rest: "POST /accounts/:id/reset-password",
+        kind: "continue",
+        permission: ["reset", "Account"],
+        async handler(ctx: PlatformContext<{ id: string }>) {
+          const row = await findVisible(ctx, ctx.params.id, "reset");
+          const password = oneTimePassword();
+          const now = identity.clock.now();
+          const expiresAt = new Date(now.getTime() + identity.initialPasswordDays(row.tenant_code) * 86400_000);
+          const hash = await hashPassword(password);
+          await knex.transaction(async (trx) => {
+            await trx("core_accounts")
+              .where({ id: row.id })
+              .update({ password_kind: "one-time", password_hash: hash, password_set_at: now, password_expires_at: expiresAt, version: trx.raw("version + 1"), updated_at: trx.fn.now() });
+            await trx("core_login_attempts").where({ username_key: row.username_key }).del();
+            const ended = await identity.sessions.revokeAll(trx, row.id, "password-reset");
+            await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: row.tenant_code, action: "accounts.reset-password", object: row.id, after: { sessionsEnded: ended.length, expiresAt } });
+          });
+          // Shown once, to the administrator who passes it on; only its hash is kept.
+          return { account: accountView((await findById(knex, row.id))!), oneTimePassword: password, expiresAt: expiresAt.toISOString() };
+        },
+      },
+
+      import: {
+        rest: "POST /accounts/import",
+        stream: true,
+        kind: "create",
+        permission: ["import", "Account"],
+        async handler(ctx: PlatformContext<Readable>) {
+          const ability = abilityOf(ctx);
+          const user = ctx.meta.user!;
+          const body = new PassThrough();
+          const upload = pipeline(ctx.params, uploadLimit(IMPORT_LIMIT), body);
+          upload.catch((err) => body.destroy(err));
+          const report = await importAccounts(body, {
+            knex,
+            tree: identity.tree,
+            macKey: identity.macKey,
+            now: identity.clock.now(),
+            may: (row) =>
+              ability.can("create", subject("Account", { tenantCode: row.tenantCode, privileged: false })) &&
+              (ability.can("manage", "all") || !row.roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r))),
+            endSessions: (trx, accountId) => identity.sessions.revokeAll(trx, accountId, "roles-changed-by-import"),
+            actor: actorOf(user),
+          });
+          await upload;
+          return report;
+        },
+      },
+    },
+  };
+}
