@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from "knex";
-import { Tokens } from "../../core/identity/tokens";
+import { signedIn } from "../support/accounts";
 import { usccCheckChar } from "../../core/forms/formats";
 import { createTestDatabase } from "../support/db";
 import { startNats, type NatsServer } from "../support/nats";
@@ -83,7 +83,7 @@ beforeAll(async () => {
   // anywhere is honoured by the gateway node. (Tokens.load honours AUTH_SECRET if the
   // environment has one; the nodes inherit the same environment, so both sides still agree.)
   knex = knexFactory({ client: "pg", connection: db.url, pool: { min: 0, max: 2 } });
-  token = await (await Tokens.load(knex)).issue({ id: "admin-1", username: "admin", tenantCode: "440000", roles: ["platform-admin"] });
+  token = (await signedIn(knex, { username: "cluster-admin", tenantCode: "440000", roles: ["platform-admin"] })).token;
 });
 
 afterAll(async () => {

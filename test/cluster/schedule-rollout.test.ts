@@ -1,6 +1,6 @@
 import path from "node:path";
 import knexFactory, { type Knex } from "knex";
-import { Tokens } from "../../core/identity/tokens";
+import { signedIn } from "../support/accounts";
 import { createTestDatabase } from "../support/db";
 import { startNats, type NatsServer } from "../support/nats";
 import { freePort, startNode, stopAllNodes, type PlatformNode } from "../support/node-process";
@@ -35,16 +35,17 @@ let nodeA: PlatformNode;
 let nodeB: PlatformNode;
 const ports: { A: number; B: number } = { A: 0, B: 0 };
 const tokens: Record<string, string> = {};
+const ids: Record<string, string> = {};
 
 /** What test 1 put, for the audit test. */
 let rollout: { from: string; note: string } | undefined;
 
 const users = {
-  guangzhouAdmin: { id: "gz-admin-1", username: "gz.admin", tenantCode: "440100", roles: ["tenant-admin"] },
-  guangzhouPurchaser: { id: "gz-buyer-1", username: "gz.buyer", tenantCode: "440100", roles: ["purchaser"], unitCode: "440100001" },
-  huizhouAdmin: { id: "hz-admin-1", username: "hz.admin", tenantCode: "441300", roles: ["tenant-admin"] },
-  shenzhenAdmin: { id: "sz-admin-1", username: "sz.admin", tenantCode: "440300", roles: ["tenant-admin"] },
-  platformAdmin: { id: "admin-1", username: "admin", tenantCode: "440000", roles: ["platform-admin"] },
+  guangzhouAdmin: { username: "gz.admin", tenantCode: "440100", roles: ["tenant-admin"] },
+  guangzhouPurchaser: { username: "gz.buyer", tenantCode: "440100", roles: ["purchaser"], unitCode: "440100001" },
+  huizhouAdmin: { username: "hz.admin", tenantCode: "441300", roles: ["tenant-admin"] },
+  shenzhenAdmin: { username: "sz.admin", tenantCode: "440300", roles: ["tenant-admin"] },
+  platformAdmin: { username: "ops.admin", tenantCode: "440000", roles: ["platform-admin"] },
 } as const;
 type Who = keyof typeof users;
 
@@ -85,8 +86,11 @@ beforeAll(async () => {
   [nodeA, nodeB] = await Promise.all([start("rollout-a", ports.A), start("rollout-b", ports.B)]);
   // Tokens signed with the key the nodes created in the shared database, read as a node does.
   knex = knexFactory({ client: "pg", connection: db.url, pool: { min: 0, max: 2 } });
-  const signer = await Tokens.load(knex);
-  for (const [who, user] of Object.entries(users)) tokens[who] = await signer.issue({ ...user, roles: [...user.roles] });
+  for (const [who, user] of Object.entries(users)) {
+    const account = await signedIn(knex, user);
+    tokens[who] = account.token;
+    ids[who] = account.id;
+  }
   // Each node sees the other (so that A can have B re-read).
   for (const node of ["A", "B"] as const) {
     await poll(
@@ -265,7 +269,7 @@ test("the change is audited", async () => {
   expect(rows).toHaveLength(1);
   const [row] = rows;
   expect(row.tenant_code).toBe("440100");
-  expect(row.actor).toEqual({ id: users.guangzhouAdmin.id, username: users.guangzhouAdmin.username });
+  expect(row.actor).toEqual({ id: ids.guangzhouAdmin, username: users.guangzhouAdmin.username });
   expect(row.at).toBeInstanceOf(Date);
   // Seed: off since 2021-01-01 (local), with no end. After: off until `from`, then live.
   const seedFrom = new Date("2021-01-01T00:00:00+08:00").toISOString();
