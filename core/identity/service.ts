@@ -219,7 +219,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
       update: {
         rest: "PATCH /accounts/:id",
         kind: "continue",
-        permission: ["update", "Account"],
+        permission: ["read", "Account"], // object-level: 404 for an account the caller cannot see, 403 for one it can
         async handler(ctx: PlatformContext<Record<string, unknown>>) {
           const { id, ...changes } = ctx.params;
           const problems = schemaErrors(validateUpdate, changes);
@@ -259,7 +259,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
       disable: {
         rest: "DELETE /accounts/:id",
         kind: "continue",
-        permission: ["disable", "Account"],
+        permission: ["read", "Account"], // object-level: 404 for an account the caller cannot see, 403 for one it can
         async handler(ctx: PlatformContext<{ id: string }>) {
           const row = await findVisible(ctx, ctx.params.id, "disable");
           if (row.id === ctx.meta.user!.id) throw forbidden();
@@ -278,7 +278,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
       resetPassword: {
         rest: "POST /accounts/:id/reset-password",
         kind: "continue",
-        permission: ["reset", "Account"],
+        permission: ["read", "Account"], // object-level: 404 for an account the caller cannot see, 403 for one it can
         async handler(ctx: PlatformContext<{ id: string }>) {
           const row = await findVisible(ctx, ctx.params.id, "reset");
           const password = oneTimePassword();

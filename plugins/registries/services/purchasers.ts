@@ -93,11 +93,15 @@ export const purchasersService: PlatformServiceSchema = {
     update: {
       rest: "PATCH /purchasers/:id",
       kind: "continue",
-      permission: ["update", "Purchaser"],
+      // On one object: whoever cannot read it gets 404, whoever can read but not change it 403
+      // (the handler decides, object by object; a type-level "update" here would answer 403 for
+      // objects the caller cannot even see).
+      permission: ["read", "Purchaser"],
       async handler(ctx: PlatformContext<Record<string, unknown>>) {
         const { id, expectedVersion, ...changes } = ctx.params;
         const row = await findVisible(ctx, id);
         const ability = abilityOf(ctx);
+        if (!ability.can("update", subject("Purchaser", { ...row }))) throw forbidden();
         const patch = clean(changes);
         const merged = validateForm<PurchaserInput>(FORM, { ...clean(toPublicFields(row)), ...patch });
         const problem = tenantProblem(merged.tenantCode);
@@ -135,7 +139,7 @@ export const purchasersService: PlatformServiceSchema = {
     deactivate: {
       rest: "DELETE /purchasers/:id",
       kind: "continue",
-      permission: ["delete", "Purchaser"],
+      permission: ["read", "Purchaser"],
       async handler(ctx: PlatformContext<{ id: string }>) {
         const row = await findVisible(ctx, ctx.params.id);
         const ability = abilityOf(ctx);
