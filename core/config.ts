@@ -13,6 +13,8 @@ export interface KernelConfig {
   embeddedPgPort: number;
   bodyLimit: string;
   requestTimeoutMs: number;
+  /** how long an upload (a CSV import) may take */
+  uploadTimeoutMs: number;
   nodeId?: string;
   pluginsDir: string;
   webDir: string;
@@ -28,6 +30,8 @@ export interface KernelConfig {
   loginRatePerIp: number;
   /** take the client's address from X-Forwarded-For (behind a reverse proxy) */
   trustProxy: boolean;
+  /** import tenants/demo-accounts.csv once, on the first start (default: on the embedded database only) */
+  demoAccounts: boolean;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, "..")): KernelConfig {
@@ -52,6 +56,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     embeddedPgPort: int("EMBEDDED_PG_PORT", 54329),
     bodyLimit: env.BODY_LIMIT || "1mb",
     requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 10000),
+    uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
     webDir: path.resolve(rootDir, "web"),
@@ -62,5 +67,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     sessionLifetime: int("SESSION_LIFETIME", 12 * 3600),
     loginRatePerIp: int("LOGIN_RATE_PER_IP", 30),
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    demoAccounts: env.DEMO_ACCOUNTS ? env.DEMO_ACCOUNTS === "1" || env.DEMO_ACCOUNTS === "true" : !env.DATABASE_URL,
   };
 }

@@ -123,7 +123,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await runMigrations(db.knex, units, log);
     const manifests = registry.plugins.map((p) => p.manifest);
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
-    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log);
+    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, path.join(tenantsDir, "demo-accounts.csv"));
     const node = (broker = createBroker(
       cfg,
       kernelMiddlewares(() => manifests, tree, {

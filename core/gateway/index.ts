@@ -14,15 +14,17 @@ type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, st
  * /api/<plugin><path>. Routes come from the manifests, not from the services that happen to be
  * up, so a route whose plugin node is down answers 503 UNAVAILABLE instead of 404.
  */
-export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">): Record<string, string> {
+export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">, which: "json" | "upload" = "json"): Record<string, string> {
   const aliases: Record<string, string> = {};
+  const seen = new Map<string, string>();
   const add = (owner: string, prefix: string, svc: PlatformServiceSchema) => {
     for (const [name, action] of Object.entries(svc.actions ?? {})) {
       if (!action.rest) continue;
       const [method, rel] = action.rest.split(" ");
       const key = `${method} ${prefix}${rel === "/" && prefix ? "" : rel}`;
-      if (aliases[key]) throw new Error(`${owner}: services.${svc.name}.actions.${name}.rest: "${key}" is already routed to ${aliases[key]}`);
-      aliases[key] = `${action.stream ? "stream:" : ""}${svc.name}.${name}`;
+      if (seen.has(key)) throw new Error(`${owner}: services.${svc.name}.actions.${name}.rest: "${key}" is already routed to ${seen.get(key)}`);
+      seen.set(key, `${svc.name}.${name}`);
+      if (!!action.stream === (which === "upload")) aliases[key] = `${action.stream ? "stream:" : ""}${svc.name}.${name}`;
     }
   };
   // Core routes are absolute (/tenants/...); a plugin's live under /<plugin>.
@@ -56,6 +58,9 @@ function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { err
   res.setHeader("Cache-Control", "no-store");
   const retryAfter = (body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
   if (status === 429 && retryAfter) res.setHeader("Retry-After", String(retryAfter));
+  // Answered before the request body was read to its end (too large, refused upload): this
+  // connection cannot carry another request, so say so rather than let the client reuse it.
+  if (!req.complete) res.setHeader("Connection", "close");
   res.writeHead(status);
   res.end(JSON.stringify(body));
 }
@@ -74,6 +79,18 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       logRequest: "debug",
       logResponse: "debug",
       routes: [
+        {
+          // Uploads (CSV imports): the body reaches the action as a stream, and a file of 100,000
+          // rows takes longer than an ordinary call may.
+          name: "uploads",
+          path: "/api",
+          authentication: true,
+          mappingPolicy: "restrict",
+          autoAliases: false,
+          callOptions: { timeout: config.uploadTimeoutMs },
+          bodyParsers: { json: false, urlencoded: false },
+          aliases: apiAliases(kernel, "upload"),
+        },
         {
           name: "api",
           path: "/api",

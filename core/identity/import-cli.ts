@@ -84,7 +84,8 @@ async function main(): Promise<number> {
       may: () => true,
       actor: { via: "cli", operator: os.userInfo().username },
       onProgress({ rows, bytes }) {
-        if (Date.now() - shownAt < 1000) return;
+        // at most a line a second; the whole file read is the final line's to say
+        if (Date.now() - shownAt < 1000 || bytes >= total) return;
         shownAt = Date.now();
         console.error(progress(rows, bytes));
       },

@@ -1,4 +1,6 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import type { Knex } from "knex";
 import type { KernelConfig } from "../config";
 import { PlatformError, validationFailed, type Localized } from "../errors";
@@ -10,6 +12,7 @@ import { Tokens } from "./tokens";
 import { Sessions } from "./sessions";
 import { initialPasswordKey } from "./keys";
 import { findById, findByUsername, mustChange, usernameKey, type AccountRow } from "./accounts";
+import { importAccounts } from "./account-import";
 import { burnVerification, hashPassword, macBudgetCode, passwordProblems, sameMac, verifyPassword } from "./passwords";
 
 /** Failed sign-ins allowed per username in the window; the next attempt finds the account locked. */
@@ -83,11 +86,12 @@ export class Identity {
     readonly config: KernelConfig,
   ) {}
 
-  static async open(knex: Knex, tree: TenantTree, clock: Clock, config: KernelConfig, log: (line: string) => void): Promise<Identity> {
+  static async open(knex: Knex, tree: TenantTree, clock: Clock, config: KernelConfig, log: (line: string) => void, demoFile?: string): Promise<Identity> {
     const tokens = await Tokens.load(knex);
     const sessions = new Sessions(knex, { lifetimeMs: config.sessionLifetime * 1000, checkCacheMs: 5000 });
     const identity = new Identity(knex, tree, clock, tokens, sessions, await initialPasswordKey(knex), config);
     await identity.ensureFirstAdmin(log);
+    if (config.demoAccounts && demoFile) await identity.seedDemoAccounts(demoFile, log);
     // The dummy hash that unknown usernames are checked against is made now, not on the first
     // such sign-in (which would otherwise take twice as long as a real one).
     await burnVerification("");
@@ -130,6 +134,27 @@ export class Identity {
         log(`first administrator created: username "${username}" with the password from INIT_ADMIN_PASSWORD`);
       }
     });
+  }
+
+  /**
+   * For trying the platform: the accounts of tenants/demo-accounts.csv, imported once (the first
+   * node to start does it), each with its budget code as first password, as the notice has it.
+   */
+  async seedDemoAccounts(file: string, log: (line: string) => void): Promise<void> {
+    const claimed = await this.knex("core_settings").insert({ key: "demo.accounts-imported", value: JSON.stringify(new Date().toISOString()) }).onConflict("key").ignore().returning("key");
+    if (!claimed.length) return;
+    const report = await importAccounts(fs.createReadStream(file), {
+      knex: this.knex,
+      tree: this.tree,
+      macKey: this.macKey,
+      now: this.clock.now(),
+      may: () => true,
+      actor: { via: "start-up", file: path.basename(file) },
+    });
+    log(
+      `demo accounts: ${report.created} imported from ${path.relative(this.config.rootDir, file)}; sign in with a username from it and its budget code as the first password` +
+        (report.renamed.length ? ` (renamed by their city's rule: ${report.renamed.map((r) => `${r.legacyUsername} → ${r.username}`).join(", ")})` : ""),
+    );
   }
 
   userOf(row: AccountRow, sessionId: string): SessionUser {

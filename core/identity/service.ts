@@ -317,7 +317,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
             may: (row) =>
               ability.can("create", subject("Account", { tenantCode: row.tenantCode, privileged: false })) &&
               (ability.can("manage", "all") || !row.roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r))),
-            endSessions: (trx, accountId) => identity.sessions.revokeAll(trx, accountId, "roles-changed-by-import"),
+            endSessions: (trx, accountId) => identity.sessions.revokeAll(trx, accountId, "changed-by-import"),
             actor: actorOf(user),
           });
           await upload;

@@ -2,11 +2,16 @@
  * Shared helpers for the benchmarks under test/bench/. Benchmarks print figures; they are not
  * tests and never fail a build because a figure is low.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-export { freePort } from "../support/processes";
+import { Client } from "pg";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../core/db/embedded";
+import { freePort } from "../support/processes";
+
+export { freePort };
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -96,4 +101,45 @@ export function envNumber(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
   return n;
+}
+
+/**
+ * A fresh database for one benchmark: on DATABASE_URL's server if set, else on an embedded
+ * PostgreSQL in a temporary folder on a free port; `close()` drops it (and the server).
+ */
+export async function benchDatabase(prefix: string): Promise<{ url: string; close(): Promise<void> }> {
+  const name = `${prefix}_${crypto.randomBytes(4).toString("hex")}`;
+  let admin = process.env.DATABASE_URL;
+  let embedded: EmbeddedPostgres | undefined;
+  let dataDir: string | undefined;
+  if (!admin) {
+    dataDir = fs.mkdtempSync(path.join("/tmp", "gdp-bench-db-"));
+    fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as user postgres when we are root: it must be able to enter
+    embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: "postgres", log: () => {} });
+    admin = embedded.url;
+  }
+  const run = async (sql: string) => {
+    const c = new Client({ connectionString: admin });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const u = new URL(admin);
+  u.pathname = "/" + name;
+  return {
+    url: u.toString(),
+    async close() {
+      await run(`drop database if exists ${name} with (force)`).catch(() => {});
+      await embedded?.stop();
+      if (dataDir) {
+        const cluster = path.join(dataDir, "postgres");
+        if (fs.existsSync(cluster) && fs.lstatSync(cluster).isSymbolicLink()) fs.rmSync(fs.realpathSync(cluster), { recursive: true, force: true });
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
 }

@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark in turn, each in its own process (so one's JIT state, garbage
  * and open handles cannot colour the next one's figures), then a summary of their figures.
  *
- *   npx tsx test/bench/run-all.ts              action-overhead, then cold-start (about 70 s)
+ *   npx tsx test/bench/run-all.ts              action-overhead, cold-start, accounts-import, sign-in (about 3 min)
  *   npx tsx test/bench/run-all.ts --profile    also options-profile (where a platform
  *                                              action's time goes; about 2 more minutes)
  *
@@ -17,6 +17,21 @@ import { NOISE_NOTE, ROOT, fmt, machine, table } from "./lib";
 interface Overhead {
   inProcess: { platform: number; bare: number; kernelOptions: number; ratio: number; target: number; met: boolean; middlewareRatio: number };
   nats: { platform: number; bare: number; ratio: number; target: number; met: boolean } | { skipped: string };
+}
+interface AccountsImport {
+  rows: number;
+  importRowsPerS: number;
+  bareRowsPerS: number;
+  ratio: number;
+  importS: number;
+  cliS: number;
+  targetS: number;
+  met: boolean;
+}
+interface SignIn {
+  platform: number;
+  bare: number;
+  ratio: number;
 }
 interface ColdStart {
   starts: Array<{ n: number; kind: string; toHealthyS: number }>;
@@ -49,12 +64,14 @@ function read<T>(file: string): T | undefined {
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-"));
-  const names = ["action-overhead", "cold-start", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
+  const names = ["action-overhead", "cold-start", "accounts-import", "sign-in", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
   const codes: Record<string, number> = {};
   try {
     for (const name of names) codes[name] = await run(name, path.join(dir, `${name}.json`));
     const overhead = read<Overhead>(path.join(dir, "action-overhead.json"));
     const cold = read<ColdStart>(path.join(dir, "cold-start.json"));
+    const accounts = read<AccountsImport>(path.join(dir, "accounts-import.json"));
+    const signIn = read<SignIn>(path.join(dir, "sign-in.json"));
 
     const rows: string[][] = [];
     if (overhead) {
@@ -71,6 +88,13 @@ async function main(): Promise<void> {
       rows.push(["cold start, first (initdb)", `${fmt(first.toHealthyS, 2)} s`, "", "", ""]);
       rows.push(["cold start, later starts", `median ${fmt(cold.laterMedianS, 2)} s, slowest ${fmt(cold.laterMaxS, 2)} s`, "", `< ${cold.targetLaterS} s each`, cold.met ? "yes" : "NO"]);
     } else rows.push(["cold start", `failed (exit ${codes["cold-start"]})`, "", "", "n/a"]);
+    if (accounts) {
+      const a = accounts;
+      rows.push([`accounts import, ${fmt(a.rows)} rows`, `import ${fmt(a.importRowsPerS)} rows/s, bare knex ${fmt(a.bareRowsPerS)} rows/s`, `${fmt(a.ratio, 2)}×`, "", ""]);
+      rows.push(["accounts import, the command", `${fmt(a.cliS, 1)} s end to end`, "", `< ${a.targetS} s`, a.met ? "yes" : "NO"]);
+    } else rows.push(["accounts import", `failed (exit ${codes["accounts-import"]})`, "", "", "n/a"]);
+    if (signIn) rows.push(["sign-in", `platform ${fmt(signIn.platform)}/s, bare argon2.verify ${fmt(signIn.bare)}/s`, `${fmt(signIn.ratio, 2)}×`, "", ""]);
+    else rows.push(["sign-in", `failed (exit ${codes["sign-in"]})`, "", "", "n/a"]);
 
     console.log(`\n################ summary ################\n`);
     console.log(`machine: ${machine()}`);

@@ -26,7 +26,7 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(overrides: Partial<KernelConfig> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestPlatform> {
   const db = overrides.databaseUrl ? null : await createTestDatabase();
-  const cfg: KernelConfig = { ...readConfig({ LOG_LEVEL: "error" }), port: 0, host: "127.0.0.1", databaseUrl: db?.url, ...overrides };
+  const cfg: KernelConfig = { ...readConfig({ LOG_LEVEL: "error" }), port: 0, host: "127.0.0.1", databaseUrl: db?.url, demoAccounts: false, ...overrides };
   const kernel = await startKernel(cfg, opts.log ?? (() => {}));
   const gateway = kernel.broker.getLocalService("gateway") as unknown as { server?: Server } | undefined;
   const port = gateway?.server ? (gateway.server.address() as AddressInfo).port : 0;

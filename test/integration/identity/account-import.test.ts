@@ -171,7 +171,7 @@ describe("importing the old system's accounts (units and agencies keep their use
         "ok2,好单位二,purchaser,440400,,440400313", // 13 good
         "ok2,茂名市同名单位,purchaser,440900,,440900314", // 14: the username of line 13
         "zhang san,韶关市某单位,purchaser,440200,,440200315", // 15: Shaoguan's rule makes "sg_zhang san"
-        "ly,惠阳区某单位,purchaser,441303,,441303316", // 16: Huiyang's rule makes huiyang's... 441303_ly (fine)
+        "ly,惠阳区某单位,purchaser,441303,,441303316", // 16 good: Huiyang's rule makes 441303_ly, not Huizhou's huiyang_ly
         "too,few,columns", // 17
         "ok3,好单位三,agency,441303,441303-0003,441303318", // 18 good
       ),
@@ -187,7 +187,7 @@ describe("importing the old system's accounts (units and agencies keep their use
       [10, "budget_code", "a budget unit code is digits, optionally in dot-separated levels"],
       [11, "username", "the same account (tenant and username) as line 3"],
       [12, "username", 'the username "caigou" already belongs to another account'],
-      [14, "username", 'the username "ok2" is already the account\'s of line 13'],
+      [14, "username", 'the username "ok2" is already taken by line 13'],
       [15, "username", 'the tenant\'s username rule sg_{username} makes "sg_zhang san", which is not a valid username: a username holds only letters, digits and _ . @ -'],
       [17, "", "expected 6 columns, found 3"],
     ]);
@@ -245,6 +245,18 @@ describe("importing the old system's accounts (units and agencies keep their use
     await expect(run(csv(...rows) + '"never closed,x,purchaser,440100,,440100999\n')).rejects.toMatchObject({ type: "VALIDATION_FAILED", data: { details: [{ rule: "csv" }] } });
     expect(await knex("core_accounts").count<{ count: string }[]>("* as count")).toEqual([{ count: "0" }]);
     expect(await knex("core_audit_log").count<{ count: string }[]>("* as count")).toEqual([{ count: "0" }]);
+  });
+
+  test("a failure while writing (here: ending a changed account's sessions) takes the whole import back", async () => {
+    await run(csv("roles1,某单位,purchaser,440100,,440100951"));
+    const more = Array.from({ length: 2500 }, (_, i) => `fail${i},回滚单位${i},purchaser,440100,,4401009${String(i).padStart(5, "0")}`);
+    const failing = async () => {
+      throw new Error("sessions unavailable");
+    };
+    await expect(run(csv("roles1,某单位,agency,440100,,440100951", ...more), { endSessions: failing })).rejects.toThrow("sessions unavailable");
+    expect(await knex("core_accounts").count<{ count: string }[]>("* as count")).toEqual([{ count: "1" }]);
+    expect((await account("440100", "roles1")).roles).toEqual(["purchaser"]);
+    expect(await knex("core_audit_log").count<{ count: string }[]>("* as count")).toEqual([{ count: "1" }]);
   });
 
   test("two imports at once take turns: no errors, no duplicates, and the second finds the first's accounts", async () => {
@@ -356,7 +368,9 @@ describe("importing the old system's accounts (units and agencies keep their use
       const file = write("units.csv", csv(...units(5000)));
       const { code, stdout, stderr } = await cli([file]);
       expect({ code, stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^\[accounts:import\] 5,000 rows, 100% of \d+ KiB: done in [\d.]+ s$/m) });
-      for (const line of stderr.trim().split("\n")) expect(line).toMatch(/^\[accounts:import\] [\d,]+ rows, \d+% of \d+ KiB/);
+      const progress = stderr.trim().split("\n");
+      expect(progress[0]).toMatch(/^\[accounts:import\] 1,000 rows, \d+% of \d+ KiB$/);
+      for (const line of progress) expect(line).toMatch(/^\[accounts:import\] [\d,]+ rows, \d+% of \d+ KiB/);
       expect(stdout).toMatch(/^created 5,000, updated 0, unchanged 0, rejected 0, renamed 2,500$/m);
       expect(stdout).toContain("line 3: cli1 -> st_cli1");
       expect(stdout).toContain("... and 2,450 more (--json lists them all)");

@@ -84,6 +84,55 @@ describe("accounts and sign-in (through the HTTP API)", () => {
     });
   });
 
+  describe("the demo accounts of a first start", () => {
+    test("each signs in with its budget code, is made to change it; own-rule cities' users get their rule's username; imported once", async () => {
+      const lines: string[] = [];
+      const demo = await startTestPlatform({ demoAccounts: true }, { log: (l) => lines.push(l) });
+      try {
+        const line = lines.find((l) => l.startsWith("demo accounts:"));
+        expect(line).toMatch(/^demo accounts: 12 imported from tenants\/demo-accounts.csv/);
+        expect(line).toContain("huicheng.buyer → 441302_huicheng.buyer");
+        const buyer = await demo.api("/api/auth/login", { method: "POST", body: { username: "huizhou.buyer", password: "441300401" } });
+        expect([buyer.status, buyer.body.mustChangePassword, buyer.body.user.tenantCode]).toEqual([200, true, "441300"]);
+        const county = await demo.api("/api/auth/login", { method: "POST", body: { username: "441302_huicheng.buyer", password: "441302101" } });
+        expect(county.status).toBe(200);
+        expect((await demo.api("/api/auth/login", { method: "POST", body: { username: "huicheng.buyer", password: "441302101" } })).status).toBe(401);
+        lines.length = 0;
+        await demo.kernel.identity.seedDemoAccounts(require("node:path").join(demo.kernel.config.rootDir, "tenants", "demo-accounts.csv"), (l) => lines.push(l));
+        expect(lines).toEqual([]);
+      } finally {
+        await demo.stop();
+      }
+    });
+  });
+
+  describe("importing through the API", () => {
+    test("a tenant admin imports for their region only, never administrators; a file too large is refused whole", async () => {
+      const huizhouAdmin = await platform.token({ roles: ["tenant-admin"], tenantCode: "441300" });
+      const r = await importCsv(
+        [
+          "hz.import.1,惠州市一号单位,purchaser,441300,441300901,441300901",
+          "hz.import.2,惠州市二号单位,regulator,441322,441322902,441322902",
+          "mm.import.3,茂名市三号单位,purchaser,440900,440900903,440900903",
+          "hz.import.4,惠州市四号单位,tenant-admin,441300,441300904,441300904",
+        ],
+        huizhouAdmin,
+      );
+      expect(r.status).toBe(200);
+      expect(r.body.created).toBe(2);
+      expect(r.body.rejected.map((x: { line: number }) => x.line)).toEqual([4, 5]);
+      const regulator = await platform.token({ roles: ["regulator"], tenantCode: "441300" });
+      const refused = await importCsv(["x.y,某单位,purchaser,441300,441300905,441300905"], regulator);
+      expect([refused.status, refused.body.error.code]).toEqual([403, "FORBIDDEN"]);
+      const before = await platform.kernel.db.knex("core_accounts").count();
+      // Past the 64 MiB bound (empty lines, which cost the parser nothing): refused, nothing written.
+      const huge = "\nbig.row,很大的文件,purchaser,441300,441300906,441300906\n" + "\n".repeat(65 * 1024 * 1024);
+      const tooLarge = await platform.api("/api/accounts/import", { method: "POST", token: admin, raw: HEADER + huge, headers: { "content-type": "text/csv" } });
+      expect([tooLarge.status, tooLarge.body.error.code]).toEqual([413, "PAYLOAD_TOO_LARGE"]);
+      expect(await platform.kernel.db.knex("core_accounts").count()).toEqual(before);
+    });
+  });
+
   describe("first sign-in with the budget code", () => {
     test("must change → every other route refuses → change → works; the budget code is then refused", async () => {
       const { username, budget } = await firstPasswordAccount();
