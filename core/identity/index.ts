@@ -125,13 +125,13 @@ export class Identity {
         password_kind: oneTime ? "one-time" : "chosen",
         password_hash: await hashPassword(oneTime ?? initAdminPassword!),
         password_set_at: now,
-        password_expires_at: oneTime ? new Date(now.getTime() + 90 * 86400_000) : null,
+        password_expires_at: oneTime ? new Date(now.getTime() + this.initialPasswordDays(this.tree.root().code) * 86400_000) : null,
       });
       await writeAudit(trx, { actor: { via: "start-up" }, tenantCode: this.tree.root().code, action: "accounts.first-admin", object: username });
       if (oneTime) {
-        log(`first administrator created: username "${username}", one-time password ${oneTime} (shown only now; change it at first sign-in)`);
+        log(`[identity] first administrator created: username "${username}", one-time password ${oneTime} (shown only now; change it at first sign-in)`);
       } else {
-        log(`first administrator created: username "${username}" with the password from INIT_ADMIN_PASSWORD`);
+        log(`[identity] first administrator created: username "${username}" with the password from INIT_ADMIN_PASSWORD`);
       }
     });
   }
@@ -152,7 +152,7 @@ export class Identity {
       actor: { via: "start-up", file: path.basename(file) },
     });
     log(
-      `demo accounts: ${report.created} imported from ${path.relative(this.config.rootDir, file)}; sign in with a username from it and its budget code as the first password` +
+      `[identity] demo accounts: ${report.created} imported from ${path.relative(this.config.rootDir, file)}; sign in with a username from it and its budget code as the first password` +
         (report.renamed.length ? ` (renamed by their city's rule: ${report.renamed.map((r) => `${r.legacyUsername} → ${r.username}`).join(", ")})` : ""),
     );
   }
@@ -199,10 +199,23 @@ export class Identity {
        on conflict (key, window_start) do update set count = core_rate_limits.count + 1 returning count`,
       [key, new Date(start)],
     );
-    // Old windows are of no use: drop them now and then.
-    if (Math.random() < 0.01) await this.knex("core_rate_limits").where("window_start", "<", new Date(start - windowMs)).del();
+    if (Math.random() < 0.01) await this.sweep(start - windowMs);
     const count = Number(rows[0].count);
     return { ok: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil((start + windowMs - now) / 1000)), count };
+  }
+
+  /**
+   * Now and then (about one sign-in in a hundred): drops what no check will read again: counters of
+   * past windows, attempt counters neither locked nor in their window, sessions ended a week ago.
+   */
+  async sweep(before: number): Promise<void> {
+    const now = this.clock.nowMs();
+    await this.knex("core_rate_limits").where("window_start", "<", new Date(before)).del();
+    await this.knex("core_login_attempts")
+      .where("window_start", "<=", new Date(now - LOCKOUT.windowMs))
+      .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", new Date(now)))
+      .del();
+    await this.knex("core_sessions").where("expires_at", "<", new Date(Date.now() - 7 * 86400_000)).del();
   }
 
   /**
