@@ -17,6 +17,10 @@ export interface KernelConfig {
   uploadTimeoutMs: number;
   nodeId?: string;
   pluginsDir: string;
+  /** forms/<plugin>/: form schemas, uiSchemas and workflows */
+  formsDir: string;
+  /** how often a node looks for workflow deadlines that are due */
+  deadlineCheckMs: number;
   webDir: string;
   logLevel: string;
   /** identity: the first platform administrator, created once on a first start */
@@ -59,6 +63,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
+    formsDir: path.resolve(rootDir, env.FORMS_DIR || "forms"),
+    deadlineCheckMs: int("DEADLINE_CHECK_MS", 1000),
     webDir: path.resolve(rootDir, "web"),
     logLevel: env.LOG_LEVEL || "info",
     initAdminUsername: env.INIT_ADMIN_USERNAME?.trim() || "admin",

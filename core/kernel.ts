@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
@@ -15,6 +16,25 @@ import type { Clock } from "./tenancy/clock";
 import { Identity } from "./identity";
 import { accountsService, authService } from "./identity/service";
 import { gatewayService } from "./gateway";
+import { moduleRefusal, type GateSources } from "./tenancy/gate";
+import { loadWorkflows } from "./workflow/definition";
+import { WorkflowEngine, type FormCheck } from "./workflow/engine";
+import { workflowsService } from "./workflow/service";
+import { startDeadlines } from "./workflow/timers";
+import { enqueue } from "./events";
+import { compileForm, formSchemaPath, schemaErrors } from "./forms/validate";
+import { validationFailed } from "./errors";
+
+// Until the forms registry lands: validate against the form file as it is now.
+function interimForms(formsDir: string): FormCheck {
+  return {
+    validate(formId, _tenantCode, data) {
+      const problems = schemaErrors(compileForm(formId, formsDir), data);
+      if (problems.length) throw validationFailed(problems);
+      return { data: data as Record<string, unknown>, formRef: { formId, version: 0 } };
+    },
+  };
+}
 
 export interface Kernel {
   config: KernelConfig;
@@ -26,6 +46,8 @@ export interface Kernel {
   clock: Clock;
   /** accounts, sign-in, sessions and tokens */
   identity: Identity;
+  /** the JSON workflows of every plugin */
+  workflow: WorkflowEngine;
   /** the kernel's own services (tenancy, ...), which run on every node */
   coreServices: PlatformServiceSchema[];
   /** plugins served by this node */
@@ -124,16 +146,24 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const manifests = registry.plugins.map((p) => p.manifest);
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
     const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, path.join(tenantsDir, "demo-accounts.csv"));
-    const node = (broker = createBroker(
-      cfg,
-      kernelMiddlewares(() => manifests, tree, {
-        book: () => tenancy.book(),
-        clock: tenancy.clock,
-        moduleTitle: (m) => tenancy.modules.titles.get(m) ?? { "zh-CN": m, en: m },
-        rootTenant: tree.root().code,
-      }),
-    ));
-    const coreServices = [tenancyService(tenancy), authService(identity), accountsService(identity)];
+    const gate: GateSources = {
+      book: () => tenancy.book(),
+      clock: tenancy.clock,
+      moduleTitle: (m) => tenancy.modules.titles.get(m) ?? { "zh-CN": m, en: m },
+      rootTenant: tree.root().code,
+    };
+    const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree, gate)));
+    // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
+    // checks each against its plugin's module schedule.
+    const workflow = new WorkflowEngine({
+      knex: db.knex,
+      workflows: loadWorkflows(registry.plugins, cfg.formsDir, (id) => fs.existsSync(formSchemaPath(id, cfg.formsDir)), cfg.rootDir),
+      forms: interimForms(cfg.formsDir),
+      publish: enqueue,
+      clock: tenancy.clock,
+      moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
+    });
+    const coreServices = [tenancyService(tenancy), authService(identity), accountsService(identity), workflowsService(workflow)];
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
     identity.sessions.onRevoked = (ids) => void node.broadcast("identity.sessions.revoked", { ids }).catch(() => {});
@@ -145,6 +175,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       tenancy,
       clock: tenancy.clock,
       identity,
+      workflow,
       coreServices,
       local: selection.plugins,
       gateway: selection.gateway,
@@ -161,16 +192,19 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         return out;
       },
       async stop() {
+        await deadlines?.stop();
         await node.stop();
         await db.close();
       },
     };
+    let deadlines: { stop(): Promise<void> } | undefined;
     for (const svc of coreServices) node.createService(svc as unknown as ServiceSchema);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }
     if (selection.gateway) node.createService(gatewayService(kernel));
     await node.start();
+    deadlines = startDeadlines(workflow, { node: node.nodeID, everyMs: cfg.deadlineCheckMs, log });
     return kernel;
   } catch (err) {
     await broker?.stop().catch(() => {});

@@ -24,6 +24,11 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
     }
     // Everybody may read their own account.
     builder.can("read", "Account", { id: user.id });
+    // Workflow instances: those who started them and their unit see them; regulators and tenant
+    // admins see their region's. Plugins add their own (e.g. suppliers on published notices).
+    builder.can("read", "WorkflowInstance", { createdBy: user.id });
+    if (user.unitCode) builder.can("read", "WorkflowInstance", { ownerUnit: user.unitCode });
+    if (user.roles.includes("regulator") || user.roles.includes("tenant-admin")) builder.can("read", "WorkflowInstance", { tenantCode: { $in: tenantScope } });
     const tools = { can: builder.can, cannot: builder.cannot, tenantScope };
     for (const p of plugins) p.permissions?.(user, tools);
   }

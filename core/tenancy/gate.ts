@@ -65,6 +65,23 @@ export interface GateSources {
 }
 
 /**
+ * Whether `user` may do business of `kind` in `module` now, by their tenant's schedule: null when
+ * allowed, else the MODULE_NOT_ENABLED error to answer (with the date it opens, if one is set).
+ * The gate below applies it to a gated plugin's actions; generic core actions that act for a
+ * plugin (the workflow engine runs each plugin's workflows) apply it with that plugin's name.
+ */
+export function moduleRefusal(src: GateSources, module: string, kind: ActionKind, user: SessionUser | null | undefined): PlatformError | null {
+  const tenantCode = user?.tenantCode ?? src.rootTenant;
+  const now = src.clock.nowMs();
+  const book = src.book();
+  const entry = book.entryAt(tenantCode, module, now);
+  if (entry && allows(entry.state, kind, user, entry.units)) return null;
+  const opensAt = book.opensAt(tenantCode, module, new Date(now), (e) => allows(e.state, kind, user, e.units));
+  const tenant = book.tree.get(tenantCode) ?? { code: tenantCode, name: { "zh-CN": tenantCode, en: tenantCode } };
+  return moduleNotEnabled(module, src.moduleTitle(module), tenant, entry?.state ?? "off", opensAt);
+}
+
+/**
  * The module gate: every action of a gated plugin (the kernel marks them with `module`) is
  * checked against its tenant's schedule at this instant, by the action's kind. Core services and
  * plugins that declare `gated: false` carry no `module` and pass.
@@ -77,15 +94,8 @@ export function moduleGate(src: GateSources): Middleware {
       const kind = (action as { kind?: ActionKind }).kind;
       if (!module || !kind) return next;
       return function moduleGateHandler(ctx: PlatformContext) {
-        const user = ctx.meta.user;
-        const tenantCode = user?.tenantCode ?? src.rootTenant;
-        const now = src.clock.nowMs();
-        const book = src.book();
-        const entry = book.entryAt(tenantCode, module, now);
-        if (entry && allows(entry.state, kind, user, entry.units)) return next(ctx);
-        const opensAt = book.opensAt(tenantCode, module, new Date(now), (e) => allows(e.state, kind, user, e.units));
-        const tenant = book.tree.get(tenantCode) ?? { code: tenantCode, name: { "zh-CN": tenantCode, en: tenantCode } };
-        return Promise.reject(moduleNotEnabled(module, src.moduleTitle(module), tenant, entry?.state ?? "off", opensAt));
+        const refusal = moduleRefusal(src, module, kind, ctx.meta.user);
+        return refusal ? Promise.reject(refusal) : next(ctx);
       };
     },
   } as unknown as Middleware;

@@ -1,0 +1,59 @@
+import type { Knex } from "knex";
+
+/** The channel relays LISTEN on; core_outbox's insert trigger notifies it (delivered at commit). */
+export const OUTBOX_CHANNEL = "core_outbox";
+
+/**
+ * First half of the advisory lock taken per stream key while a transaction enqueues (the second
+ * half is hashtext(key)). Two-int advisory locks never collide with single-bigint ones such as
+ * the relay's or the migrations'.
+ */
+export const STREAM_LOCK_CLASS = 7243;
+
+/** What a business transaction announces. */
+export interface OutboxMessage<T = unknown> {
+  /** the Moleculer event name, "<plugin>.<thing>.<happened>" */
+  event: string;
+  /** the event's data: anything JSON can hold */
+  payload?: T;
+  /**
+   * Events with the same key are published in the order their transactions enqueued them (e.g. a
+   * workflow instance's id); events without one come in id order with no promise between them.
+   */
+  key?: string | null;
+}
+
+/** The params of every event the relay emits. */
+export interface OutboxEvent<T = unknown> {
+  /** unique per event, the same on every delivery of it: what consumers de-duplicate by */
+  eventId: string;
+  event: string;
+  key: string | null;
+  /** when the transaction that enqueued it began (ISO 8601) */
+  at: string;
+  data: T;
+}
+
+/**
+ * Writes an event to the outbox inside the business transaction, so that the change and its
+ * announcement commit together or not at all. Nothing is published before the commit: the relay
+ * (relay.ts) sees the row only once it is committed, and every relay is woken at that moment
+ * (the table's insert trigger issues pg_notify, which PostgreSQL delivers on commit).
+ *
+ * With a key, the transaction holds an advisory lock on that key until it ends: another
+ * transaction enqueueing for the same key waits, so per key the ids follow commit order and the
+ * relay, publishing in id order, never overtakes a row that is still being committed. (Enqueue a
+ * transaction's keys in one order everywhere, as with row locks, or two may deadlock.)
+ */
+export async function enqueue<T>(trx: Knex.Transaction, message: OutboxMessage<T>): Promise<{ eventId: string }> {
+  if (!trx || (trx as { isTransaction?: boolean }).isTransaction !== true) {
+    throw new Error("enqueue: must be called with the business transaction (knex.transaction(async (trx) => ...)), so that the event commits with the change");
+  }
+  if (typeof message.event !== "string" || !message.event.trim()) throw new Error(`enqueue: event must be a non-empty name, got ${JSON.stringify(message.event)}`);
+  const key = message.key ?? null;
+  if (key !== null) await trx.raw("select pg_advisory_xact_lock(?, hashtext(?))", [STREAM_LOCK_CLASS, key]);
+  const [row] = await trx("core_outbox")
+    .insert({ event: message.event, payload: JSON.stringify(message.payload === undefined ? null : message.payload), stream_key: key })
+    .returning(["event_id"]);
+  return { eventId: row.event_id as string };
+}

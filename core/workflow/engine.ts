@@ -1,0 +1,390 @@
+import { subject } from "@casl/ability";
+import jsonLogic from "json-logic-js";
+import type { Knex } from "knex";
+import { findWorkday } from "chinese-days";
+import { conflict, fieldError, forbidden, notFound, validationFailed, PlatformError, type Localized } from "../errors";
+import { writeAudit } from "../audit/log";
+import type { AppAbility, SessionUser } from "../plugins/types";
+import type { Clock } from "../tenancy/clock";
+import { localDate, parseScheduleTime } from "../tenancy/time";
+import type { Deadline, Effect, Transition, Workflow } from "./definition";
+
+/** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
+export interface FormCheck {
+  validate(formId: string, tenantCode: string, data: unknown): Promise<{ data: Record<string, unknown>; formRef: unknown }> | { data: Record<string, unknown>; formRef: unknown };
+}
+
+/** Puts an event in the outbox, in the caller's transaction (core/events). */
+export type Publish = (trx: Knex.Transaction, message: { event: string; payload: unknown; key?: string }) => Promise<unknown>;
+
+/** Whether a plugin's module is open for this user and kind of business (core/tenancy's gate); null when it is. */
+export type ModuleCheck = (plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined) => PlatformError | null;
+
+export interface InstanceRow {
+  id: string;
+  workflow_id: string;
+  workflow_version: number;
+  plugin: string;
+  tenant_code: string;
+  owner_unit: string | null;
+  created_by: string | null;
+  state: string;
+  data: Record<string, unknown>;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface HistoryRow {
+  id: number;
+  instance_id: string;
+  seq: number;
+  transition: string;
+  from_state: string | null;
+  to_state: string;
+  actor: Record<string, unknown>;
+  data: Record<string, unknown> | null;
+  form_ref: unknown;
+  at: Date;
+}
+
+export const INSTANCE: Localized = { "zh-CN": "业务实例", en: "workflow instance" };
+const WORKFLOW: Localized = { "zh-CN": "流程", en: "workflow" };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** the start of an instance, in its history */
+export const START = "$start";
+
+/** The fields CASL conditions on WorkflowInstance read. */
+export const instanceSubject = (row: InstanceRow) =>
+  subject("WorkflowInstance", {
+    id: row.id,
+    workflowId: row.workflow_id,
+    plugin: row.plugin,
+    tenantCode: row.tenant_code,
+    ownerUnit: row.owner_unit,
+    createdBy: row.created_by,
+    state: row.state,
+  });
+
+const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode, unit: user.unitCode ?? null });
+
+function pointerGet(data: unknown, pointer: string): unknown {
+  let at: unknown = data;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (at === null || typeof at !== "object") return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+export interface EngineOptions {
+  knex: Knex;
+  workflows: Map<string, Workflow>;
+  forms: FormCheck;
+  publish: Publish;
+  clock: Clock;
+  moduleCheck: ModuleCheck;
+}
+
+/**
+ * Runs the JSON workflows: starts instances, takes transitions, fires deadlines. Every change is
+ * one PostgreSQL transaction: the instance (compare-and-set on its version, so of two concurrent
+ * transitions exactly one wins), its history row, its timers, the audit entry and the outbox rows
+ * of its effects. A refused guard, form or permission writes nothing.
+ */
+export class WorkflowEngine {
+  constructor(private readonly o: EngineOptions) {}
+
+  get knex(): Knex {
+    return this.o.knex;
+  }
+
+  get workflows(): Map<string, Workflow> {
+    return this.o.workflows;
+  }
+
+  workflow(id: string): Workflow {
+    const wf = this.o.workflows.get(id);
+    if (!wf) throw notFound(WORKFLOW);
+    return wf;
+  }
+
+  private gate(plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined): void {
+    const refusal = this.o.moduleCheck(plugin, kind, user);
+    if (refusal) throw refusal;
+  }
+
+  /** The instance, if the caller may read it; 404 otherwise, exactly as for an id that does not exist. */
+  async visible(ability: AppAbility, id: unknown, db: Knex | Knex.Transaction = this.o.knex): Promise<InstanceRow> {
+    if (typeof id !== "string" || !UUID.test(id)) throw notFound(INSTANCE);
+    const row = await db<InstanceRow>("core_workflow_instances").where({ id }).first();
+    if (!row || !ability.can("read", instanceSubject(row))) throw notFound(INSTANCE);
+    return row;
+  }
+
+  async history(instanceId: string): Promise<HistoryRow[]> {
+    return this.o.knex<HistoryRow>("core_workflow_history").where({ instance_id: instanceId }).orderBy("seq");
+  }
+
+  /** Transitions the user could take on this instance now (by state, role and module), each with its form. */
+  available(user: SessionUser, row: InstanceRow): Transition[] {
+    const wf = this.workflow(row.workflow_id);
+    if (this.o.moduleCheck(wf.plugin, "continue", user)) return [];
+    return wf.transitions.filter((t) => t.from.includes(row.state) && t.roles.some((r) => user.roles.includes(r)));
+  }
+
+  private async checkData(formId: string | undefined, tenantCode: string, data: unknown, where: string): Promise<{ data: Record<string, unknown>; formRef: unknown }> {
+    if (formId) return this.o.forms.validate(formId, tenantCode, data ?? {});
+    if (data !== undefined && data !== null && !(typeof data === "object" && Object.keys(data as object).length === 0)) {
+      throw validationFailed([fieldError("/data", "none", `「${where}」不需要提交数据`, `"${where}" takes no data`)]);
+    }
+    return { data: {}, formRef: null };
+  }
+
+  /**
+   * A guard reads { data: the instance's data before the transition, submitted: what this
+   * transition brings, result: the data after it, instance, user, now (ISO 8601) }.
+   */
+  private checkGuard(t: Transition, row: Pick<InstanceRow, "state" | "tenant_code" | "owner_unit" | "workflow_id" | "created_at" | "data">, submitted: Record<string, unknown>, user: SessionUser | null): void {
+    if (!t.guard) return;
+    const context = {
+      data: row.data,
+      submitted,
+      result: { ...row.data, ...submitted },
+      instance: { state: row.state, tenantCode: row.tenant_code, ownerUnit: row.owner_unit, workflowId: row.workflow_id, createdAt: new Date(row.created_at).toISOString() },
+      user: user ? { roles: user.roles, tenantCode: user.tenantCode, unitCode: user.unitCode ?? null } : null,
+      now: this.o.clock.now().toISOString(),
+    };
+    if (jsonLogic.truthy(jsonLogic.apply(t.guard.rule as jsonLogic.RulesLogic, context))) return;
+    const { message, path } = t.guard;
+    if (path) throw validationFailed([{ path, rule: "guard", message }], message);
+    throw conflict(message, { rule: "guard", transition: t.name });
+  }
+
+  /** When a deadline falls, for an instance entering its state now; null when its data gives no date. */
+  dueAt(deadline: Deadline, data: Record<string, unknown>): Date | null {
+    const now = this.o.clock.now();
+    if (deadline.at) {
+      const value = pointerGet(data, deadline.at);
+      return typeof value === "string" ? parseScheduleTime(value) : null;
+    }
+    const after = deadline.after!;
+    if (after.minutes) return new Date(now.getTime() + after.minutes * 60_000);
+    if (after.days) return new Date(now.getTime() + after.days * 86_400_000);
+    // N working days from today (China): due at the start of the day after the Nth.
+    const nth = findWorkday(after.workingDays!, localDate(now));
+    return parseScheduleTime(localDate(new Date(parseScheduleTime(nth)!.getTime() + 86_400_000)));
+  }
+
+  private async enterState(trx: Knex.Transaction, wf: Workflow, row: InstanceRow): Promise<void> {
+    await trx("core_workflow_timers").where({ instance_id: row.id }).whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: this.o.clock.now() });
+    const timers = wf.transitions
+      .filter((t) => t.deadline && t.from.includes(row.state))
+      .map((t) => ({ t, due: this.dueAt(t.deadline!, row.data) }))
+      .filter((x): x is { t: Transition; due: Date } => x.due !== null)
+      .map(({ t, due }) => ({ instance_id: row.id, transition: t.name, state: row.state, due_at: due }));
+    if (timers.length) await trx("core_workflow_timers").insert(timers);
+  }
+
+  private async effects(trx: Knex.Transaction, wf: Workflow, row: InstanceRow, transition: string, effects: Effect[]): Promise<void> {
+    const base = { instanceId: row.id, workflowId: wf.id, plugin: wf.plugin, tenantCode: row.tenant_code, state: row.state, transition, version: row.version };
+    for (const e of effects) {
+      if (e.type === "portal.publish") {
+        await this.o.publish(trx, { event: "portal.publish", key: row.id, payload: { ...base, notice: e.notice, data: row.data } });
+      } else if (e.type === "notify") {
+        await this.o.publish(trx, {
+          event: "notifications.requested",
+          key: row.id,
+          payload: { ...base, roles: e.roles ?? [], owner: e.owner ? { unit: row.owner_unit, account: row.created_by } : null, title: e.title, link: `/instances/${row.id}` },
+        });
+      } else {
+        await this.o.publish(trx, { event: e.event, key: row.id, payload: { ...base, data: row.data } });
+      }
+    }
+  }
+
+  async start(user: SessionUser, workflowId: string, data: unknown): Promise<InstanceRow> {
+    const wf = this.workflow(workflowId);
+    if (!wf.start.roles.some((r) => user.roles.includes(r))) throw forbidden();
+    this.gate(wf.plugin, "create", user);
+    const checked = await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]);
+    const now = this.o.clock.now();
+    return this.o.knex.transaction(async (trx) => {
+      const [row] = await trx<InstanceRow>("core_workflow_instances")
+        .insert({
+          workflow_id: wf.id,
+          workflow_version: wf.version,
+          plugin: wf.plugin,
+          tenant_code: user.tenantCode,
+          owner_unit: user.unitCode ?? null,
+          created_by: user.id,
+          state: wf.initial,
+          data: checked.data,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        } as never)
+        .returning("*");
+      await trx("core_workflow_history").insert({
+        instance_id: row.id,
+        seq: 1,
+        transition: START,
+        from_state: null,
+        to_state: row.state,
+        actor: JSON.stringify(actorOf(user)),
+        data: JSON.stringify(checked.data),
+        form_ref: JSON.stringify(checked.formRef),
+        at: now,
+      });
+      await this.enterState(trx, wf, row);
+      await writeAudit(trx, { actor: actorOf(user), tenantCode: row.tenant_code, action: "workflow.start", object: `${wf.id}/${row.id}`, after: { state: row.state, version: 1 } });
+      await this.effects(trx, wf, row, START, wf.start.effects);
+      return row;
+    });
+  }
+
+  /**
+   * Takes a transition by hand. The caller must see the instance (else 404), hold one of the
+   * transition's roles (else 403), and find it in a state the transition leaves from (else 409).
+   */
+  async transition(user: SessionUser, ability: AppAbility, instanceId: unknown, name: string, data: unknown, expectedVersion?: unknown): Promise<InstanceRow> {
+    if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
+      throw validationFailed([fieldError("/expectedVersion", "type", "应为整数", "must be an integer")]);
+    }
+    const row = await this.visible(ability, instanceId);
+    const wf = this.workflow(row.workflow_id);
+    const t = wf.transitions.find((x) => x.name === name);
+    if (!t) throw notFound({ "zh-CN": "流转", en: "transition" });
+    if (!t.roles.some((r) => user.roles.includes(r))) throw forbidden();
+    if (!t.from.includes(row.state)) throw notPossible(wf, t, row.state);
+    if (expectedVersion !== undefined && expectedVersion !== row.version) throw stale(row.version);
+    this.gate(wf.plugin, "continue", user);
+    const checked = await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]);
+    const merged = { ...row.data, ...checked.data };
+    this.checkGuard(t, row, checked.data, user);
+    return this.o.knex.transaction((trx) => this.apply(trx, wf, t, row, merged, checked, actorOf(user)));
+  }
+
+  /** Writes one transition; the compare-and-set on `version` makes concurrent ones lose with 409. */
+  private async apply(
+    trx: Knex.Transaction,
+    wf: Workflow,
+    t: Transition,
+    row: InstanceRow,
+    merged: Record<string, unknown>,
+    checked: { data: Record<string, unknown>; formRef: unknown },
+    actor: Record<string, unknown>,
+  ): Promise<InstanceRow> {
+    const now = this.o.clock.now();
+    const [updated] = await trx<InstanceRow>("core_workflow_instances")
+      .where({ id: row.id, version: row.version, state: row.state })
+      .update({ state: t.to, data: merged, version: row.version + 1, updated_at: now } as never)
+      .returning("*");
+    if (!updated) {
+      const current = await trx<InstanceRow>("core_workflow_instances").where({ id: row.id }).first();
+      throw stale(current?.version ?? row.version);
+    }
+    await trx("core_workflow_history").insert({
+      instance_id: row.id,
+      seq: updated.version,
+      transition: t.name,
+      from_state: row.state,
+      to_state: t.to,
+      actor: JSON.stringify(actor),
+      data: JSON.stringify(checked.data),
+      form_ref: JSON.stringify(checked.formRef),
+      at: now,
+    });
+    await this.enterState(trx, wf, updated);
+    await writeAudit(trx, {
+      actor,
+      tenantCode: row.tenant_code,
+      action: `workflow.transition.${t.name}`,
+      object: `${wf.id}/${row.id}`,
+      before: { state: row.state, version: row.version },
+      after: { state: updated.state, version: updated.version },
+    });
+    await this.effects(trx, wf, updated, t.name, t.effects);
+    return updated;
+  }
+
+  /**
+   * Fires the deadlines that are due: each timer row is claimed with FOR UPDATE SKIP LOCKED and
+   * marked in the same transaction as the transition it fires, so with any number of nodes each
+   * fires once; after a restart, what came due meanwhile is simply due. Returns how many fired.
+   */
+  async fireDue(node: string, limit = 20): Promise<number> {
+    let fired = 0;
+    for (;;) {
+      const done = await this.o.knex.transaction(async (trx) => {
+        const timer = await trx("core_workflow_timers")
+          .where("due_at", "<=", this.o.clock.now())
+          .whereNull("fired_at")
+          .whereNull("cancelled_at")
+          .orderBy("due_at")
+          .forUpdate()
+          .skipLocked()
+          .first();
+        if (!timer) return false;
+        const outcome = await this.fireOne(trx, timer as { id: number; instance_id: string; transition: string; state: string });
+        await trx("core_workflow_timers").where({ id: timer.id }).update({ fired_at: this.o.clock.now(), fired_by: node, outcome });
+        return true;
+      });
+      if (!done) return fired;
+      fired++;
+      if (fired >= limit) return fired;
+    }
+  }
+
+  private async fireOne(trx: Knex.Transaction, timer: { id: number; instance_id: string; transition: string; state: string }): Promise<string> {
+    const row = await trx<InstanceRow>("core_workflow_instances").where({ id: timer.instance_id }).forUpdate().first();
+    if (!row || row.state !== timer.state) return "moved-on";
+    const wf = this.o.workflows.get(row.workflow_id);
+    const t = wf?.transitions.find((x) => x.name === timer.transition);
+    if (!wf || !t || !t.from.includes(row.state)) return "unknown-transition";
+    try {
+      this.checkGuard(t, row, {}, null);
+    } catch {
+      return "guard-refused";
+    }
+    await this.apply(trx, wf, t, row, row.data, { data: {}, formRef: null }, { via: "deadline", timer: timer.id });
+    return "fired";
+  }
+}
+
+function stale(currentVersion: number): PlatformError {
+  return conflict({ "zh-CN": "该业务已被他人处理，请刷新后重试", en: "Someone else acted on this first; reload and try again" }, { currentVersion });
+}
+
+function notPossible(wf: Workflow, t: Transition, state: string): PlatformError {
+  const s = wf.states[state]?.title ?? { "zh-CN": state, en: state };
+  return conflict(
+    { "zh-CN": `当前状态「${s["zh-CN"]}」不能「${t.title["zh-CN"]}」`, en: `"${t.title.en}" is not possible in state "${s.en}"` },
+    { rule: "state", state, transition: t.name },
+  );
+}
+
+/** What an API answer shows of an instance. */
+export function instanceView(wf: Workflow | undefined, row: InstanceRow) {
+  return {
+    id: row.id,
+    workflowId: row.workflow_id,
+    workflowVersion: row.workflow_version,
+    plugin: row.plugin,
+    tenantCode: row.tenant_code,
+    ownerUnit: row.owner_unit,
+    createdBy: row.created_by,
+    state: row.state,
+    stateTitle: wf?.states[row.state]?.title ?? null,
+    terminal: !!wf?.states[row.state]?.terminal,
+    data: row.data,
+    version: row.version,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export function historyView(h: HistoryRow) {
+  return { seq: h.seq, transition: h.transition, from: h.from_state, to: h.to_state, actor: h.actor, data: h.data, formRef: h.form_ref, at: new Date(h.at).toISOString() };
+}

@@ -1,0 +1,125 @@
+import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../plugins/types";
+import { scopeQuery } from "../access/sql-scope";
+import type { Workflow } from "./definition";
+import { historyView, instanceView, type InstanceRow, type WorkflowEngine } from "./engine";
+
+const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
+
+function describe(wf: Workflow) {
+  return {
+    id: wf.id,
+    plugin: wf.plugin,
+    title: wf.title,
+    description: wf.description ?? null,
+    version: wf.version,
+    initial: wf.initial,
+    states: Object.entries(wf.states).map(([name, s]) => ({ name, title: s.title, terminal: !!s.terminal })),
+    start: { roles: wf.start.roles, form: wf.start.form },
+    transitions: wf.transitions.map((t) => ({
+      name: t.name,
+      title: t.title,
+      from: t.from,
+      to: t.to,
+      roles: t.roles,
+      form: t.form ?? null,
+      guard: t.guard ? { message: t.guard.message } : null,
+      deadline: t.deadline ?? null,
+      effects: t.effects.map((e) => e.type),
+    })),
+  };
+}
+
+/**
+ * The generic API: any workflow a plugin ships as JSON is usable through these routes with no code
+ * of its own. The module gate and roles are the engine's to check (per workflow, by its plugin);
+ * reading an instance is CASL's `read WorkflowInstance` (core/access/ability.ts and the plugins' rules).
+ */
+export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema {
+  return {
+    name: "workflows",
+    actions: {
+      list: {
+        rest: "GET /workflows",
+        kind: "read",
+        permission: "public",
+        handler() {
+          return [...engine.workflows.values()].map(describe);
+        },
+      },
+
+      get: {
+        rest: "GET /workflows/:workflowId",
+        kind: "read",
+        permission: "public",
+        handler(ctx: PlatformContext<{ workflowId: string }>) {
+          return describe(engine.workflow(ctx.params.workflowId));
+        },
+      },
+
+      start: {
+        rest: "POST /workflows/:workflowId/instances",
+        kind: "create",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ workflowId: string; data?: unknown }>) {
+          const row = await engine.start(ctx.meta.user!, ctx.params.workflowId, ctx.params.data);
+          ctx.meta.$statusCode = 201;
+          return instanceView(engine.workflows.get(row.workflow_id), row);
+        },
+      },
+
+      instances: {
+        rest: "GET /instances",
+        kind: "read",
+        permission: ["read", "WorkflowInstance"],
+        async handler(ctx: PlatformContext<{ workflow?: string; state?: string; mine?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
+          const user = ctx.meta.user!;
+          const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
+          const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
+          const query = scopeQuery(engine.knex<InstanceRow>("core_workflow_instances"), abilityOf(ctx), "read", "WorkflowInstance");
+          if (ctx.params.workflow) query.where("workflow_id", ctx.params.workflow);
+          if (ctx.params.state) query.where("state", ctx.params.state);
+          if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
+          if (ctx.params.mine === "1" || ctx.params.mine === "true") {
+            query.where((w) => {
+              w.where("created_by", user.id);
+              if (user.unitCode) w.orWhere("owner_unit", user.unitCode);
+            });
+          }
+          const [{ count }] = await query.clone().count({ count: "*" });
+          const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
+          return { items: rows.map((r) => instanceView(engine.workflows.get(r.workflow_id), r)), total: Number(count), page, pageSize };
+        },
+      },
+
+      instance: {
+        rest: "GET /instances/:id",
+        kind: "read",
+        permission: ["read", "WorkflowInstance"],
+        async handler(ctx: PlatformContext<{ id: string }>) {
+          const row = await engine.visible(abilityOf(ctx), ctx.params.id);
+          return { ...instanceView(engine.workflows.get(row.workflow_id), row), history: (await engine.history(row.id)).map(historyView) };
+        },
+      },
+
+      available: {
+        rest: "GET /instances/:id/transitions",
+        kind: "read",
+        permission: ["read", "WorkflowInstance"],
+        async handler(ctx: PlatformContext<{ id: string }>) {
+          const row = await engine.visible(abilityOf(ctx), ctx.params.id);
+          return engine.available(ctx.meta.user!, row).map((t) => ({ name: t.name, title: t.title, to: t.to, form: t.form ?? null, guard: t.guard ? { message: t.guard.message } : null }));
+        },
+      },
+
+      transition: {
+        rest: "POST /instances/:id/transitions/:name",
+        kind: "continue",
+        permission: ["read", "WorkflowInstance"],
+        async handler(ctx: PlatformContext<{ id: string; name: string; data?: unknown; expectedVersion?: unknown }>) {
+          const row = await engine.transition(ctx.meta.user!, abilityOf(ctx), ctx.params.id, ctx.params.name, ctx.params.data, ctx.params.expectedVersion);
+          return instanceView(engine.workflows.get(row.workflow_id), row);
+        },
+      },
+    },
+  };
+}
