@@ -21,6 +21,12 @@ export interface KernelConfig {
   formsDir: string;
   /** how often a node looks for workflow deadlines that are due */
   deadlineCheckMs: number;
+  /** how often the audit chain's head is anchored (written and logged) */
+  auditAnchorEveryMs: number;
+  /** whether this node runs an outbox relay (nodes take turns; at least one must run one) */
+  outboxRelay: boolean;
+  /** how often the relay looks for unsent rows it was not told about */
+  outboxPollMs: number;
   webDir: string;
   logLevel: string;
   /** identity: the first platform administrator, created once on a first start */
@@ -65,6 +71,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
     formsDir: path.resolve(rootDir, env.FORMS_DIR || "forms"),
     deadlineCheckMs: int("DEADLINE_CHECK_MS", 1000),
+    auditAnchorEveryMs: int("AUDIT_ANCHOR_EVERY_MS", 3_600_000),
+    outboxRelay: !["0", "false", "off"].includes((env.OUTBOX_RELAY ?? "").toLowerCase()),
+    outboxPollMs: int("OUTBOX_POLL_MS", 1000),
     webDir: path.resolve(rootDir, "web"),
     logLevel: env.LOG_LEVEL || "info",
     initAdminUsername: env.INIT_ADMIN_USERNAME?.trim() || "admin",

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
@@ -18,23 +17,14 @@ import { accountsService, authService } from "./identity/service";
 import { gatewayService } from "./gateway";
 import { moduleRefusal, type GateSources } from "./tenancy/gate";
 import { loadWorkflows } from "./workflow/definition";
-import { WorkflowEngine, type FormCheck } from "./workflow/engine";
+import { WorkflowEngine } from "./workflow/engine";
 import { workflowsService } from "./workflow/service";
 import { startDeadlines } from "./workflow/timers";
-import { enqueue } from "./events";
-import { compileForm, formSchemaPath, schemaErrors } from "./forms/validate";
-import { validationFailed } from "./errors";
-
-// Until the forms registry lands: validate against the form file as it is now.
-function interimForms(formsDir: string): FormCheck {
-  return {
-    validate(formId, _tenantCode, data) {
-      const problems = schemaErrors(compileForm(formId, formsDir), data);
-      if (problems.length) throw validationFailed(problems);
-      return { data: data as Record<string, unknown>, formRef: { formId, version: 0 } };
-    },
-  };
-}
+import { enqueue, purgeEvents, startOutboxRelay, type OutboxRelay } from "./events";
+import { auditService } from "./audit/service";
+import { startAnchoring, type Anchoring } from "./audit/anchors";
+import { FormRegistry } from "./forms/registry";
+import { formsService } from "./forms/service";
 
 export interface Kernel {
   config: KernelConfig;
@@ -46,8 +36,12 @@ export interface Kernel {
   clock: Clock;
   /** accounts, sign-in, sessions and tokens */
   identity: Identity;
+  /** forms: versions, tenants' overlays, submissions validated (core/forms) */
+  forms: FormRegistry;
   /** the JSON workflows of every plugin */
   workflow: WorkflowEngine;
+  /** this node's outbox relay (core/events), unless OUTBOX_RELAY=off */
+  outbox?: OutboxRelay;
   /** the kernel's own services (tenancy, ...), which run on every node */
   coreServices: PlatformServiceSchema[];
   /** plugins served by this node */
@@ -135,6 +129,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
   if (selection.gateway) await assertPortFree(cfg.host, cfg.port);
   const db = await openDatabase(cfg, log);
   let broker: ServiceBroker | undefined;
+  let relay: OutboxRelay | undefined;
   try {
     const units: MigrationUnit[] = [
       { name: "core", directory: path.join(__dirname, "db", "migrations") },
@@ -146,6 +141,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const manifests = registry.plugins.map((p) => p.manifest);
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
     const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, path.join(tenantsDir, "demo-accounts.csv"));
+    const forms = await FormRegistry.open(db.knex, manifests, { tree, formsDir: cfg.formsDir, log });
     const gate: GateSources = {
       book: () => tenancy.book(),
       clock: tenancy.clock,
@@ -157,13 +153,13 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     // checks each against its plugin's module schedule.
     const workflow = new WorkflowEngine({
       knex: db.knex,
-      workflows: loadWorkflows(registry.plugins, cfg.formsDir, (id) => fs.existsSync(formSchemaPath(id, cfg.formsDir)), cfg.rootDir),
-      forms: interimForms(cfg.formsDir),
+      workflows: loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir),
+      forms: { validate: (formId, tenantCode, data) => forms.validateSubmission<Record<string, unknown>>(formId, tenantCode, data) },
       publish: enqueue,
       clock: tenancy.clock,
       moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
     });
-    const coreServices = [tenancyService(tenancy), authService(identity), accountsService(identity), workflowsService(workflow)];
+    const coreServices = [tenancyService(tenancy), formsService(forms), authService(identity), accountsService(identity), workflowsService(workflow), auditService(db.knex)];
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
     identity.sessions.onRevoked = (ids) => void node.broadcast("identity.sessions.revoked", { ids }).catch(() => {});
@@ -175,6 +171,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       tenancy,
       clock: tenancy.clock,
       identity,
+      forms,
       workflow,
       coreServices,
       local: selection.plugins,
@@ -192,12 +189,17 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         return out;
       },
       async stop() {
+        clearInterval(purge);
         await deadlines?.stop();
+        await anchoring?.stop();
+        await kernel.outbox?.stop();
         await node.stop();
         await db.close();
       },
     };
     let deadlines: { stop(): Promise<void> } | undefined;
+    let anchoring: Anchoring | undefined;
+    let purge: NodeJS.Timeout | undefined;
     for (const svc of coreServices) node.createService(svc as unknown as ServiceSchema);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
@@ -205,8 +207,19 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     if (selection.gateway) node.createService(gatewayService(kernel));
     await node.start();
     deadlines = startDeadlines(workflow, { node: node.nodeID, everyMs: cfg.deadlineCheckMs, log });
+    // Every node takes part; they take turns through a lock.
+    anchoring = startAnchoring(db.knex, { everyMs: cfg.auditAnchorEveryMs, log });
+    // After the services are registered (and, in a cluster, the other nodes had time to appear):
+    // committed events are published from here on.
+    if (cfg.outboxRelay) {
+      kernel.outbox = relay = startOutboxRelay({ knex: db.knex, broker: node, log, pollMs: cfg.outboxPollMs, settleMs: isClustered(cfg) ? 5000 : 0 });
+    }
+    // Published events and their receipts are kept 30 days.
+    purge = setInterval(() => void purgeEvents(db.knex, { olderThanDays: 30 }).catch((err: Error) => log(`[events] purge: ${err.message}`)), 86_400_000);
+    purge.unref();
     return kernel;
   } catch (err) {
+    await relay?.stop().catch(() => {});
     await broker?.stop().catch(() => {});
     await db.close();
     throw err;

@@ -21,6 +21,8 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
       // Platform administrators' accounts are the platform's, whatever tenant they sit in.
       builder.can(["read", "create", "import", "update", "reset", "disable"], "Account", inScope);
       builder.cannot(["update", "reset", "disable"], "Account", { privileged: true });
+      // Form overlays: their tenant's and the tenants' below it (stricter forms for their region).
+      builder.can(["read", "update"], "FormOverlay", inScope);
     }
     // Everybody may read their own account.
     builder.can("read", "Account", { id: user.id });

@@ -25,10 +25,73 @@ export async function receiveOnce(db: Knex | Knex.Transaction, consumer: string,
 /** A Knex, or how to find it from the service the handler runs in (e.g. `(svc) => svc.db` in a plugin). */
 export type KnexSource = Knex | ((service: Service) => Knex);
 
-/** tries of a handler that meets a lost connection or a full pool: over about 6 s */
+/** tries of a handler that meets a lost connection: over about 6 s */
 const CONNECTION_ATTEMPTS = 6;
 
 const isKnex = (x: KnexSource): x is Knex => typeof (x as Knex).transaction === "function" && "client" in x;
+
+/**
+ * At most `limit` jobs at a time, first come first served, and one at a time per key, in the order
+ * they came. Waiting happens here, in memory, not in the pool's queue (which gives up after its
+ * acquire timeout): Moleculer hands a node its events as fast as they arrive, with no back-pressure.
+ */
+export class KeyedQueue {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`KeyedQueue: limit must be a whole number ≥ 1, got ${limit}`);
+  }
+
+  run<T>(key: string | null | undefined, job: () => Promise<T>): Promise<T> {
+    const before = key != null ? this.tails.get(key) : undefined;
+    const result = (before ?? Promise.resolve()).then(async () => {
+      await this.acquire();
+      try {
+        return await job();
+      } finally {
+        this.release();
+      }
+    });
+    if (key != null) {
+      const tail = result.then(
+        () => {},
+        () => {},
+      );
+      this.tails.set(key, tail);
+      void tail.then(() => {
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      });
+    }
+    return result;
+  }
+
+  /** jobs running and waiting (for tests and metrics) */
+  get size(): { active: number; waiting: number; keys: number } {
+    return { active: this.active, waiting: this.waiting.length, keys: this.tails.size };
+  }
+
+  private acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    // The slot passes straight to the next in line, so that nobody overtakes it.
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+}
+
+export interface OnceHandlerOptions {
+  /** events of this consumer handled at once on a node (each a transaction, so a connection); 4 by default */
+  concurrency?: number;
+}
 
 /**
  * A Moleculer event handler for outbox events that handles each event once per consumer, however
@@ -37,34 +100,39 @@ const isKnex = (x: KnexSource): x is Knex => typeof (x as Knex).transaction === 
  *
  *   events: { "etrading.tender.published": onceHandler("analytics.tenders", (svc) => svc.db, async (ctx, trx) => { ... }) }
  *
- * `consumer` names the receiving side (use the service name: one receipt per group that gets the event).
+ * `consumer` names the receiving side (use the service name: one receipt per group that gets the
+ * event). On a node, events of one key are handled one after the other in the order they arrived,
+ * and at most `concurrency` events at once; the rest wait in memory.
+ *
  * An error in `handle` rolls the receipt back and is logged by the broker; Moleculer does not send
- * the event again by itself (core/events/README.md). A lost connection or a full pool is tried
- * again a few times first (the transaction had not committed, so that is safe).
+ * the event again by itself (core/events/README.md). A lost connection is tried again a few times
+ * first (the transaction had not committed, so that is safe).
  */
 export function onceHandler<T = unknown, S extends Service = Service>(
   consumer: string,
   db: KnexSource,
   handle: (this: S, ctx: Context<OutboxEvent<T>>, trx: Knex.Transaction) => unknown | Promise<unknown>,
+  options: OnceHandlerOptions = {},
 ): (this: S, ctx: Context) => Promise<void> {
+  const queue = new KeyedQueue(options.concurrency ?? 4);
   // The parameter is called ctx on purpose: Moleculer 0.14 reads it to pass the context (not the params).
-  return async function onceEventHandler(this: S, ctx: Context): Promise<void> {
+  return function onceEventHandler(this: S, ctx: Context): Promise<void> {
     const event = ctx as Context<OutboxEvent<T>>;
     const eventId = event.params?.eventId;
-    if (typeof eventId !== "string") throw new Error(`${consumer}: event "${ctx.eventName}" has no eventId: onceHandler takes outbox events only`);
+    if (typeof eventId !== "string") return Promise.reject(new Error(`${consumer}: event "${ctx.eventName}" has no eventId: onceHandler takes outbox events only`));
     const knex = isKnex(db) ? db : db(this);
-    // A burst of events can outrun the pool, and the database can blink: nothing was committed
-    // then, so trying again is safe, and better than losing the event (it is not sent again).
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await knex.transaction(async (trx) => {
-          if (await receiveOnce(trx, consumer, eventId)) await handle.call(this, event, trx);
-        });
-        return;
-      } catch (err) {
-        if (attempt >= CONNECTION_ATTEMPTS || !isConnectionError(err)) throw err;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    return queue.run(event.params.key, async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await knex.transaction(async (trx) => {
+            if (await receiveOnce(trx, consumer, eventId)) await handle.call(this, event, trx);
+          });
+          return;
+        } catch (err) {
+          if (attempt >= CONNECTION_ATTEMPTS || !isConnectionError(err)) throw err;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+        }
       }
-    }
+    });
   };
 }

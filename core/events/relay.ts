@@ -30,6 +30,8 @@ export interface OutboxRelayOptions {
   pollMs?: number;
   /** rows per transaction */
   batchSize?: number;
+  /** keys published side by side within a batch (each key's rows one after the other) */
+  parallelKeys?: number;
   /** an emit (and the transporter's flush) that takes longer counts as failed and is retried */
   emitTimeoutMs?: number;
   /**
@@ -71,24 +73,58 @@ export function toEventParams(row: OutboxRow): OutboxEvent {
   };
 }
 
+export interface PublishOutcome<R> {
+  /** the rows that went out, in the order given */
+  sent: R[];
+  /** per key, the row that failed (the key's later rows were not tried) */
+  failed: Array<{ row: R; error: Error }>;
+  /** per key, the row held back (`publish` resolved false; the key's later rows were not tried) */
+  held: R[];
+}
+
 /**
- * Publishes rows one after the other, in the order given, and stops at the first that fails (its
- * error) or is held back (`publish` resolves false): a later row, perhaps of the same key, must not
- * overtake it. Returns the rows published.
+ * Publishes rows in the order given within each key, and the keys side by side (at most
+ * `concurrency` at once): an in-process emit waits for the local handlers, and one key's slow
+ * consumer need not hold up the others. Within a key, the first row that fails or is held back
+ * stops that key: a later row of it must not overtake. Rows without a key are each on their own.
  */
-export async function publishInOrder<R>(rows: R[], publish: (row: R) => Promise<boolean>): Promise<{ sent: R[]; held?: R; failed?: { row: R; error: Error } }> {
-  const sent: R[] = [];
-  for (const row of rows) {
-    let ok: boolean;
-    try {
-      ok = await publish(row);
-    } catch (err) {
-      return { sent, failed: { row, error: err instanceof Error ? err : new Error(String(err)) } };
+export async function publishPerKey<R>(
+  rows: R[],
+  keyOf: (row: R) => string | null,
+  publish: (row: R) => Promise<boolean>,
+  concurrency = 16,
+): Promise<PublishOutcome<R>> {
+  const chains = new Map<string | number, R[]>();
+  rows.forEach((row, i) => {
+    const key = keyOf(row);
+    const chain = chains.get(key ?? i);
+    if (chain) chain.push(row);
+    else chains.set(key ?? i, [row]);
+  });
+  const sent = new Set<R>();
+  const out: PublishOutcome<R> = { sent: [], failed: [], held: [] };
+  const queue = [...chains.values()];
+  const worker = async () => {
+    for (let chain = queue.shift(); chain; chain = queue.shift()) {
+      for (const row of chain) {
+        let ok: boolean;
+        try {
+          ok = await publish(row);
+        } catch (err) {
+          out.failed.push({ row, error: err instanceof Error ? err : new Error(String(err)) });
+          break;
+        }
+        if (!ok) {
+          out.held.push(row);
+          break;
+        }
+        sent.add(row);
+      }
     }
-    if (!ok) return { sent, held: row };
-    sent.push(row);
-  }
-  return { sent };
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+  out.sent = rows.filter((r) => sent.has(r));
+  return out;
 }
 
 /** Back-off after `failures` failures in a row. */
@@ -140,6 +176,7 @@ export function listenConnection(opts: Pick<OutboxRelayOptions, "knex" | "databa
 export class OutboxRelay {
   readonly pollMs: number;
   readonly batchSize: number;
+  private readonly parallelKeys: number;
   private readonly emitTimeoutMs: number;
   private readonly settleMs: number;
   private readonly retryMinMs: number;
@@ -161,6 +198,7 @@ export class OutboxRelay {
   constructor(private readonly opts: OutboxRelayOptions) {
     this.pollMs = opts.pollMs ?? 1000;
     this.batchSize = opts.batchSize ?? 100;
+    this.parallelKeys = opts.parallelKeys ?? 16;
     this.emitTimeoutMs = opts.emitTimeoutMs ?? 30_000;
     this.settleMs = opts.settleMs ?? 0;
     this.retryMinMs = opts.retryMinMs ?? 500;
@@ -216,6 +254,10 @@ export class OutboxRelay {
       this.again = false;
       const result = await this.drainOnce();
       if (result === "more") this.again = true;
+      // Another node's relay holds the lock: it was woken by the same notification and publishes
+      // these rows; trying again at every commit would only cost every other node a transaction.
+      // (If it dies, its lock goes with its connection, and the next poll here takes over.)
+      else if (result === "busy") this.again = false;
       else if (result === "failed" || result === "held") {
         // Never spin: wait, then try again (new wake-ups meanwhile change nothing).
         this.again = false;
@@ -247,7 +289,12 @@ export class OutboxRelay {
     // A frozen holder (a stopped VM, a debugger) must not keep the lock for ever: the server ends
     // its session after this long idle in the transaction, and another relay takes over.
     const idleLimit = Math.max(60_000, 2 * this.emitTimeoutMs);
-    const lock = await trx.raw("select set_config('idle_in_transaction_session_timeout', ?, true), pg_try_advisory_xact_lock(?) as locked", [String(idleLimit), RELAY_LOCK_KEY]);
+    // The sent marks need not wait for the disk: losing them in a server crash only means those
+    // rows go out again, which consumers tolerate anyway.
+    const lock = await trx.raw(
+      "select set_config('idle_in_transaction_session_timeout', ?, true), set_config('synchronous_commit', 'off', true), pg_try_advisory_xact_lock(?) as locked",
+      [String(idleLimit), RELAY_LOCK_KEY],
+    );
     if (!lock.rows[0].locked) return "busy";
     const { rows } = (await trx.raw(
       "select id, event_id, event, payload, stream_key, created_at from core_outbox where sent_at is null order by id limit ?",
@@ -260,10 +307,15 @@ export class OutboxRelay {
     // and commit what went out.
     const budgetEnds = Date.now() + BATCH_BUDGET_MS;
     let overBudget = false;
-    const out = await publishInOrder(rows, async (row) => {
-      if (Date.now() > budgetEnds) return !(overBudget = true);
-      return this.publish(row);
-    });
+    const out = await publishPerKey(
+      rows,
+      (row) => row.stream_key,
+      async (row) => {
+        if (Date.now() > budgetEnds) return !(overBudget = true);
+        return this.publish(row);
+      },
+      this.parallelKeys,
+    );
     if (out.sent.length) {
       // Over NATS an emit resolves once the message is in the client's buffer; the flush waits for
       // the server to have it. Only then is it "sent" (and the next lock holder's messages follow it).
@@ -271,14 +323,19 @@ export class OutboxRelay {
       await trx.raw("update core_outbox set sent_at = now() where id = any(?::bigint[])", [out.sent.map((r) => r.id)]);
       this.counters.published += out.sent.length;
     }
-    if (out.failed) {
-      const message = out.failed.error.message.slice(0, 2000);
-      await trx.raw("update core_outbox set attempts = attempts + 1, last_error = ? where id = ?", [message, out.failed.row.id]);
-      this.failed(`event ${out.failed.row.event} (${out.failed.row.event_id}) could not be published; it and the rows after it are retried: ${message}`);
+    if (out.failed.length) {
+      for (const { row, error } of out.failed) {
+        await trx.raw("update core_outbox set attempts = attempts + 1, last_error = ? where id = ?", [error.message.slice(0, 2000), row.id]);
+      }
+      const { row, error } = out.failed[0];
+      this.failed(
+        `event ${row.event} (${row.event_id}${row.stream_key ? `, key ${row.stream_key}` : ""}) could not be published; it and the later rows of its key are retried: ${error.message}` +
+          (out.failed.length > 1 ? ` (and ${out.failed.length - 1} more key(s))` : ""),
+      );
       return "failed";
     }
     if (overBudget) return "more";
-    if (out.held) return "held";
+    if (out.held.length) return "held";
     return rows.length === this.batchSize ? "more" : "idle";
   }
 

@@ -1,6 +1,18 @@
 /**
- * Domain formats shared by the server's ajv and (later) the browser's: pure functions, no Node APIs.
+ * Everything that decides whether a form submission is valid, other than the schema itself: the
+ * formats a form may name, two keywords, and the ajv options. The server's ajv (./compile.ts) and
+ * the browser's (@rjsf/validator-ajv8, built in ./rjsf.ts) are both set up from this module and
+ * nothing else, so a payload gets the same verdict on both sides.
+ *
+ * No Node APIs here and no ajv import at run time: the web app bundles this file.
  */
+import { isWorkday } from "chinese-days";
+import { compareMoney, isMoney } from "./money";
+
+export { isMoney } from "./money";
+
+// ---------------------------------------------------------------------------------------------
+// Domain formats
 
 // GB 32100-2015: 18 characters from this alphabet (no I, O, S, V, Z); the last is a check character.
 const USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -34,19 +46,157 @@ export function isPhone(value: string): boolean {
   return /^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$/.test(value);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Dates
+
+const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const leap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+
+/** A calendar date, YYYY-MM-DD (RFC 3339 full-date). */
+export function isDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= (mo === 2 && leap(y) ? 29 : DAYS[mo]);
+}
+
+/** An instant with its offset (RFC 3339 date-time): 2026-11-28T09:30:00+08:00. No leap seconds. */
+export function isDateTime(value: string): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/.exec(value);
+  if (!m || !isDate(m[1])) return false;
+  if (+m[2] > 23 || +m[3] > 59 || +m[4] > 59) return false;
+  return m[7] === undefined || (+m[8] <= 23 && +m[9] <= 59);
+}
+
+const workdays = new Map<string, boolean>();
+/**
+ * A date that is a working day in mainland China: Monday to Friday unless a public holiday, and
+ * the weekend days the State Council moves into work (调休), by the calendar of chinese-days
+ * (2004 onwards; for a year the State Council has not yet announced, Monday to Friday).
+ */
+export function isWorkingDay(value: string): boolean {
+  if (!isDate(value)) return false;
+  let ok = workdays.get(value);
+  if (ok === undefined) {
+    ok = isWorkday(value);
+    if (workdays.size < 20_000) workdays.set(value, ok);
+  }
+  return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other standard formats, defined here rather than taken from ajv-formats: the browser's
+// validator bundles ajv-formats 2 and the server has 3, which disagree on date-time.
+
+const EMAIL = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
+
+export function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value);
+}
+
+/** A web address: http or https, a host, no spaces. */
+export function isUrl(value: string): boolean {
+  return value.length <= 2048 && /^https?:\/\/[a-z0-9\u00a1-\uffff]([a-z0-9\u00a1-\uffff.-]*[a-z0-9\u00a1-\uffff])?(:\d{1,5})?([/?#][^\s]*)?$/i.test(value);
+}
+
+/** The domain formats (also known to core's own documents, see ./validate.ts). */
 export const domainFormats: Record<string, (value: string) => boolean> = {
   "uscc": isUnifiedSocialCreditCode,
   "budget-code": isBudgetCode,
   "division-code": isDivisionCode,
   "phone-cn": isPhone,
+  "money": isMoney,
+  "working-day": isWorkingDay,
 };
 
+/** Every format a form may name; a schema naming any other does not load. */
+export const formFormats: Record<string, (value: string) => boolean> = {
+  ...domainFormats,
+  "date": isDate,
+  "date-time": isDateTime,
+  "email": isEmail,
+  "url": isUrl,
+};
+
+type Message = { "zh-CN": string; en: string };
+
 /** What a person reads when a value is not of its format: plainer than "must match format". */
-export const formatMessages: Record<string, { "zh-CN": string; en: string }> = {
+export const formatMessages: Record<string, Message> = {
   "uscc": { "zh-CN": "统一社会信用代码无效：应为 18 位，且校验位正确", en: "not a valid unified social credit code (18 characters with a correct check character)" },
   "budget-code": { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" },
   "division-code": { "zh-CN": "行政区划代码应为 6 位数字", en: "an administrative division code is 6 digits" },
   "phone-cn": { "zh-CN": "电话号码格式不正确（手机号或带区号的固定电话）", en: "not a valid phone number (mobile, or landline with area code)" },
+  "money": { "zh-CN": "金额应为以元为单位的数字，最多两位小数（如 1234.56）", en: "an amount in yuan with at most two decimals (e.g. 1234.56)" },
+  "working-day": { "zh-CN": "应为工作日（节假日与周末不可选，调休上班日可选）", en: "must be a working day in mainland China (not a weekend or public holiday, unless a working weekend day)" },
+  "date": { "zh-CN": "应为日期，如 2026-11-28", en: "a date, e.g. 2026-11-28" },
+  "date-time": { "zh-CN": "应为带时区的时间，如 2026-11-28T09:30:00+08:00", en: "a time with its offset, e.g. 2026-11-28T09:30:00+08:00" },
   "email": { "zh-CN": "电子邮箱格式不正确", en: "not a valid email address" },
+  "url": { "zh-CN": "应为以 http:// 或 https:// 开头的网址", en: "a web address starting with http:// or https://" },
   "schedule-time": { "zh-CN": "应为日期（2021-05-01，北京时间零点）或带时区的时间（2021-05-01T08:00:00+08:00）", en: "a date (2021-05-01, midnight China time) or a time with its offset (2021-05-01T08:00:00+08:00)" },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Keywords and options
+
+/** Bounds on a money field, inclusive, as money strings: `{ "format": "money", "minMoney": "0" }`. */
+export const MONEY_KEYWORDS = ["minMoney", "maxMoney"] as const;
+
+/** Annotations: the English title and description beside the Chinese ones (`title`, `description`). */
+export const ANNOTATION_KEYWORDS = ["titleEn", "descriptionEn"] as const;
+
+export const moneyBoundMessage = (keyword: string, bound: string): Message =>
+  keyword === "minMoney"
+    ? { "zh-CN": `金额不能少于 ${bound} 元`, en: `must be at least ${bound} yuan` }
+    : { "zh-CN": `金额不能超过 ${bound} 元`, en: `must be at most ${bound} yuan` };
+
+/**
+ * What both validators are built with. Only options that change a verdict matter here; the server
+ * adds `strict: true` on top (which only refuses sloppy schemas at load).
+ *  - allErrors: every field's problem at once, for the form to show them all;
+ *  - no coercion, no defaults, no removal: the data is judged as it was sent;
+ *  - multipleOfPrecision 8: what rjsf uses;
+ *  - verbose: errors carry the rule's value (money bounds name it in the message).
+ */
+export const FORM_AJV_OPTIONS = {
+  allErrors: true,
+  coerceTypes: false,
+  useDefaults: false,
+  removeAdditional: false,
+  multipleOfPrecision: 8,
+  verbose: true,
+  discriminator: false,
+  $data: false,
+} as const;
+
+/** The part of an ajv instance this module needs: any ajv 8 (the server's or rjsf's) has it. */
+export interface VocabularyHost {
+  addKeyword(definition: {
+    keyword: string;
+    type?: "string";
+    schemaType?: "string";
+    metaSchema?: object;
+    errors?: boolean;
+    validate?: (schema: string, data: string) => boolean;
+  }): unknown;
+  addFormat(name: string, format: (value: string) => boolean): unknown;
+}
+
+/** Adds the form formats and keywords to an ajv 8 instance (the server's, or rjsf's via extenderFn). */
+export function addFormVocabulary<A extends VocabularyHost>(ajv: A): A {
+  for (const [name, check] of Object.entries(formFormats)) ajv.addFormat(name, check);
+  for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: "string" });
+  for (const keyword of MONEY_KEYWORDS) {
+    ajv.addKeyword({
+      keyword,
+      type: "string",
+      schemaType: "string",
+      metaSchema: { type: "string", pattern: "^-?\\d{1,13}(\\.\\d{1,2})?$" },
+      errors: false,
+      // Not money at all is the format's error, not this one's.
+      validate: keyword === "minMoney" ? (bound, data) => !isMoney(data) || compareMoney(data, bound) >= 0 : (bound, data) => !isMoney(data) || compareMoney(data, bound) <= 0,
+    });
+  }
+  return ajv;
+}

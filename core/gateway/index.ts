@@ -6,6 +6,7 @@ import type { ServiceSchema } from "moleculer";
 import { PlatformError, toEnvelope, pickLang } from "../errors";
 import type { Kernel } from "../kernel";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
+import { socketsMixin } from "./sockets";
 
 type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string> };
 
@@ -71,7 +72,8 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
   const webFolder = fs.existsSync(path.join(built, "index.html")) ? built : path.join(config.webDir, "public");
   return {
     name: "gateway",
-    mixins: [ApiGateway],
+    // socket.io on the same port (sockets.ts); listed first so that it closes before the server does
+    mixins: [socketsMixin(kernel), ApiGateway],
     settings: {
       port: config.port,
       ip: config.host,

@@ -373,11 +373,11 @@ export class Identity {
         .where({ id: row.id })
         .update({ password_kind: "chosen", password_hash: hash, password_set_at: this.clock.now(), password_expires_at: null, updated_at: trx.fn.now() } as never)
         .returning("*");
-      const ended = await this.sessions.revokeAll(trx, row.id, "password-changed", user.sessionId);
-      await writeAudit(trx, { actor, tenantCode: row.tenant_code, action: "auth.password.changed", object: row.id, after: { from: row.password_kind, otherSessionsEnded: ended.length } });
-      // This session goes on: a fresh token without the must-change mark, a fresh refresh token.
+      // This session goes on with a fresh token without the must-change mark (and a fresh refresh
+      // token); every other one, the old token's included, ends.
       const { session, refreshToken } = await this.sessions.open(trx, row.id, client);
-      await this.sessions.revokeAll(trx, row.id, "replaced-after-password-change", session.id);
+      const ended = await this.sessions.revokeAll(trx, row.id, "password-changed", session.id);
+      await writeAudit(trx, { actor, tenantCode: row.tenant_code, action: "auth.password.changed", object: row.id, after: { from: row.password_kind, sessionsEnded: ended.length } });
       return this.signedIn(updated, session.id, refreshToken);
     });
   }

@@ -238,8 +238,9 @@ export class WorkflowEngine {
         at: now,
       });
       await this.enterState(trx, wf, row);
-      await writeAudit(trx, { actor: actorOf(user), tenantCode: row.tenant_code, action: "workflow.start", object: `${wf.id}/${row.id}`, after: { state: row.state, version: 1 } });
       await this.effects(trx, wf, row, START, wf.start.effects);
+      // Last: the audit chain is taken in turn until this transaction commits.
+      await writeAudit(trx, { actor: actorOf(user), tenantCode: row.tenant_code, action: "workflow.start", object: `${wf.id}/${row.id}`, after: { state: row.state, version: 1 } });
       return row;
     });
   }
@@ -297,6 +298,8 @@ export class WorkflowEngine {
       at: now,
     });
     await this.enterState(trx, wf, updated);
+    await this.effects(trx, wf, updated, t.name, t.effects);
+    // Last: the audit chain is taken in turn until this transaction commits.
     await writeAudit(trx, {
       actor,
       tenantCode: row.tenant_code,
@@ -305,7 +308,6 @@ export class WorkflowEngine {
       before: { state: row.state, version: row.version },
       after: { state: updated.state, version: updated.version },
     });
-    await this.effects(trx, wf, updated, t.name, t.effects);
     return updated;
   }
 

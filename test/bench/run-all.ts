@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark in turn, each in its own process (so one's JIT state, garbage
  * and open handles cannot colour the next one's figures), then a summary of their figures.
  *
- *   npx tsx test/bench/run-all.ts              action-overhead, cold-start, accounts-import, sign-in (about 3 min)
+ *   npx tsx test/bench/run-all.ts              action-overhead, cold-start, accounts-import, sign-in,
+ *                                              form-validation (about 3.5 min)
  *   npx tsx test/bench/run-all.ts --profile    also options-profile (where a platform
  *                                              action's time goes; about 2 more minutes)
  *
@@ -31,6 +32,20 @@ interface AccountsImport {
 interface SignIn {
   platform: number;
   bare: number;
+  ratio: number;
+}
+interface FormValidation {
+  lines: number;
+  engine: number;
+  bare: number;
+  ratio: number;
+  target: number;
+  met: boolean;
+}
+interface Transitions {
+  where: string;
+  platform: { perS: number; p50: number; p99: number };
+  bare: { perS: number; p50: number; p99: number };
   ratio: number;
 }
 interface ColdStart {
@@ -64,7 +79,7 @@ function read<T>(file: string): T | undefined {
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-"));
-  const names = ["action-overhead", "cold-start", "accounts-import", "sign-in", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
+  const names = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
   const codes: Record<string, number> = {};
   try {
     for (const name of names) codes[name] = await run(name, path.join(dir, `${name}.json`));
@@ -72,6 +87,8 @@ async function main(): Promise<void> {
     const cold = read<ColdStart>(path.join(dir, "cold-start.json"));
     const accounts = read<AccountsImport>(path.join(dir, "accounts-import.json"));
     const signIn = read<SignIn>(path.join(dir, "sign-in.json"));
+    const forms = read<FormValidation>(path.join(dir, "form-validation.json"));
+    const transitions = read<Transitions>(path.join(dir, "transitions.json"));
 
     const rows: string[][] = [];
     if (overhead) {
@@ -95,6 +112,14 @@ async function main(): Promise<void> {
     } else rows.push(["accounts import", `failed (exit ${codes["accounts-import"]})`, "", "", "n/a"]);
     if (signIn) rows.push(["sign-in", `platform ${fmt(signIn.platform)}/s, bare argon2.verify ${fmt(signIn.bare)}/s`, `${fmt(signIn.ratio, 2)}×`, "", ""]);
     else rows.push(["sign-in", `failed (exit ${codes["sign-in"]})`, "", "", "n/a"]);
+    if (forms) {
+      const f = forms;
+      rows.push([`form validation, ${f.lines}-line plan`, `engine ${fmt(f.engine)}/s, bare ajv ${fmt(f.bare)}/s`, `${fmt(f.ratio, 2)}×`, `≥ ${f.target}×`, f.met ? "yes" : "NO"]);
+    } else rows.push(["form validation", `failed (exit ${codes["form-validation"]})`, "", "", "n/a"]);
+    if (transitions) {
+      const t = transitions;
+      rows.push([`workflow transitions, 50 callers (${t.where})`, `engine ${fmt(t.platform.perS)}/s p50 ${fmt(t.platform.p50, 0)} ms p99 ${fmt(t.platform.p99, 0)} ms, bare knex ${fmt(t.bare.perS)}/s`, `${fmt(t.ratio, 2)}×`, "", ""]);
+    } else rows.push(["workflow transitions", `failed (exit ${codes["transitions"]})`, "", "", "n/a"]);
 
     console.log(`\n################ summary ################\n`);
     console.log(`machine: ${machine()}`);

@@ -6,6 +6,7 @@ import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../../.
 import { assertCan } from "../../../core/access/ability";
 import { scopeQuery } from "../../../core/access/sql-scope";
 import { validateForm } from "../../../core/forms/validate";
+import type { RegistriesPurchaser } from "../../../forms/types";
 import { conflict, fieldError, forbidden, notFound, validationFailed } from "../../../core/errors";
 import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
@@ -42,7 +43,7 @@ export const purchasersService: PlatformServiceSchema = {
       kind: "create",
       permission: ["create", "Purchaser"],
       async handler(ctx: PlatformContext<Record<string, unknown>>) {
-        const data = validateForm<PurchaserInput>(FORM, clean(ctx.params));
+        const data = validateForm<RegistriesPurchaser>(FORM, clean(ctx.params));
         const problem = tenantProblem(data.tenantCode);
         if (problem) throw validationFailed([problem]);
         if (!abilityOf(ctx).can("create", subject("Purchaser", { ...data }))) throw forbidden();
@@ -103,7 +104,7 @@ export const purchasersService: PlatformServiceSchema = {
         const ability = abilityOf(ctx);
         if (!ability.can("update", subject("Purchaser", { ...row }))) throw forbidden();
         const patch = clean(changes);
-        const merged = validateForm<PurchaserInput>(FORM, { ...clean(toPublicFields(row)), ...patch });
+        const merged = validateForm<RegistriesPurchaser>(FORM, { ...clean(toPublicFields(row)), ...patch });
         const problem = tenantProblem(merged.tenantCode);
         if (problem) throw validationFailed([problem]);
         // Field-level rules: a purchaser may change its own contact details, not its budget code.

@@ -31,7 +31,19 @@ describe("plugin migrations", () => {
   test("each plugin's migrations run once, in file order, in the plugin's own table", async () => {
     const first = await runMigrations(knex, units());
     expect(first).toEqual([
-      { name: "core", ran: ["20261127000000_core_settings.ts", "20261127000200_tenancy.ts", "20261128000100_identity.ts"] },
+      {
+        name: "core",
+        ran: [
+          "20261127000000_core_settings.ts",
+          "20261127000200_tenancy.ts",
+          "20261128000100_identity.ts",
+          "20261128000200_audit_chain.ts",
+          "20261128000300_outbox.ts",
+          "20261128000400_forms.ts",
+          "20261128000500_workflow.ts",
+          "20261128000600_notifications.ts",
+        ],
+      },
       { name: "probe", ran: ["20260101000000_notes.ts", "20260102000000_seed_notes.ts"] },
       { name: "registries", ran: ["20261127000100_purchasers.ts"] },
     ]);

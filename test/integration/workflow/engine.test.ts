@@ -1,6 +1,6 @@
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
-import type { Call } from "../../support/http";
+import { poll, type Call } from "../../support/http";
 
 /**
  * A procedure made of JSON alone (test/fixtures/workflow-forms/etrading: three forms and a
@@ -32,7 +32,17 @@ describe("the workflow engine through the generic API", () => {
       supplier: { roles: ["supplier"], tenantCode: "441300", unitCode: "91441300MA00000002" },
     };
     for (const [who, u] of Object.entries(users)) tokens[who] = await platform.token(u);
+    // A consumer elsewhere in the platform: what the outbox relay publishes after each commit.
+    platform.kernel.broker.createService({
+      name: "award-listener",
+      events: {
+        "etrading.tender.awarded"(ctx: { params: { eventId: string; key: string; data: { state: string } } }) {
+          awarded.push(ctx.params);
+        },
+      },
+    });
   });
+  const awarded: Array<{ eventId: string; key: string; data: { state: string } }> = [];
   afterAll(() => platform.stop());
   afterEach(() => platform.kernel.clock.reset());
 
@@ -89,6 +99,9 @@ describe("the workflow engine through the generic API", () => {
 
     const evaluated = await take("buyer", id, "evaluate", { data: { winner: "广东某园林工程有限公司", amount: "1199000.00" } });
     expect(evaluated.body).toMatchObject({ state: "evaluated", terminal: true, version: 5 });
+    // Published by the relay once committed: the event names the instance and carries its state.
+    await poll("the award event arrives", async () => awarded.filter((e) => e.key === id), (xs) => xs.length === 1);
+    expect(awarded.find((e) => e.key === id)!.data).toMatchObject({ state: "evaluated", instanceId: id });
     const audit = await platform.kernel.db.knex("core_audit_log").where("object", `etrading.tender/${id}`).orderBy("id").pluck("action");
     expect(audit).toEqual(["workflow.start", "workflow.transition.publish", "workflow.transition.amend", "workflow.transition.open", "workflow.transition.evaluate"]);
     expect((await platform.kernel.db.knex("core_outbox").where({ stream_key: id }).orderBy("id")).map((o) => o.event)).toEqual([

@@ -1,0 +1,448 @@
+import type { Knex } from "knex";
+import type { Context, Service, ServiceBroker } from "moleculer";
+import { isConnectionError } from "../db";
+import { fieldError, notFound, validationFailed, type Localized } from "../errors";
+import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
+import type { TenantTree } from "../tenancy/tree";
+import { INSTANCE, instanceSubject, type InstanceRow } from "../workflow/engine";
+import { receiveOnce } from "./receipts";
+import type { OutboxEvent } from "./outbox";
+import { addFollow, follows, inboxAfter, inboxPage, markRead, removeFollow, unreadCount, writeNotifications, type Audience, type NotificationDraft, type NotificationView } from "./inbox";
+
+/**
+ * From events to people (issue 6). The `notifications` service consumes two outbox events:
+ *
+ *   notifications.requested  → inbox rows for everyone the event names, in one transaction with the
+ *                              event's receipt, then `notifications.push` (a broadcast) to every
+ *                              gateway node, which emits it to its sockets in the rooms named
+ *   portal.publish           → `notifications.public` (a broadcast) to the anonymous feeds of the
+ *                              notice's tenant and the tenants above it
+ *
+ * and serves the inbox under /api/notifications. See core/gateway/README.md ("Live notifications").
+ */
+
+/** Socket.io rooms (core/gateway/sockets.ts joins them; this module names them as audiences). */
+export const rooms = {
+  user: (accountId: string) => `user:${accountId}`,
+  session: (sessionId: string) => `session:${sessionId}`,
+  /** everyone signed in to this tenant */
+  tenant: (code: string) => `tenant:${code}`,
+  role: (code: string, role: string) => `role:${code}:${role}`,
+  unit: (code: string) => `unit:${code}`,
+  instance: (id: string) => `instance:${id}`,
+  /** the anonymous public notice feed of a tenant (namespace /public) */
+  feed: (code: string) => `feed:${code}`,
+};
+
+/** The payload of `notifications.requested`, as the workflow engine's `notify` effect writes it and plugins may. */
+export interface NotificationRequest {
+  /** where it happened: its tenant and the tenants above it are the scope of `roles` */
+  tenantCode: string;
+  title: Localized;
+  /** what it is about, for clients to pick an icon or a filter; default "<workflowId>.<transition>" */
+  kind?: string;
+  /** a path in the web app ("/instances/..."), never an absolute URL */
+  link?: string | null;
+  /** accounts with one of these roles, in `tenantCode` or a tenant above it; ["*"]: every role */
+  roles?: string[];
+  /** the instance's owner: every account of its unit, and the account that started it */
+  owner?: { unit?: string | null; account?: string | null } | null;
+  /** accounts named by id */
+  accounts?: string[];
+  /** the instance it is about; its followers are told unless `followers: false` */
+  instanceId?: string;
+  followers?: boolean;
+  /** written by the workflow engine; make the default kind */
+  workflowId?: string;
+  transition?: string;
+}
+
+export interface PushItem {
+  notification: NotificationView;
+  rooms: string[];
+}
+
+/** `notifications.push`: what every gateway node emits to its sockets. */
+export interface PushEvent {
+  items: PushItem[];
+}
+
+/** `notifications.public`: a notice for the anonymous feeds. */
+export interface PublicNotice {
+  /** the outbox event's id: unique per notice publication */
+  id: string;
+  notice: string;
+  tenantCode: string;
+  instanceId: string | null;
+  workflowId: string | null;
+  title: string | null;
+  at: string;
+}
+export interface PublicEvent {
+  notice: PublicNotice;
+  feeds: string[];
+}
+
+/** `notifications.read`: an account's other tabs learn what was read. */
+export interface ReadEvent {
+  account: string;
+  ids: number[];
+  unread: number;
+}
+
+/** `notifications.rooms`: sockets of an account join or leave rooms on every node. */
+export interface RoomsEvent {
+  account: string;
+  join?: string[];
+  leave?: string[];
+}
+
+export const CONSUMER = "notifications";
+export const PUBLIC_CONSUMER = "notifications.public";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NAME = /^[a-z0-9*][a-z0-9._-]{0,99}$/i;
+
+function localized(v: unknown): Localized | null {
+  if (typeof v === "string" && v.trim()) return { "zh-CN": v.slice(0, 500), en: v.slice(0, 500) };
+  if (!v || typeof v !== "object") return null;
+  const o = v as Record<string, unknown>;
+  const zh = typeof o["zh-CN"] === "string" && o["zh-CN"].trim() ? (o["zh-CN"] as string) : null;
+  const en = typeof o.en === "string" && o.en.trim() ? (o.en as string) : null;
+  if (!zh && !en) return null;
+  return { "zh-CN": (zh ?? en)!.slice(0, 500), en: (en ?? zh)!.slice(0, 500) };
+}
+
+const strings = (v: unknown, ok: (s: string) => boolean): string[] | null =>
+  v === undefined || v === null ? [] : Array.isArray(v) && v.every((s) => typeof s === "string" && ok(s)) ? [...new Set(v as string[])] : null;
+
+/** The draft of a notification from a `notifications.requested` event, or why it cannot be one. */
+export function draftOf(eventId: unknown, data: unknown, tree: TenantTree): NotificationDraft | string {
+  if (typeof eventId !== "string" || !UUID.test(eventId)) return "no eventId: not an outbox event";
+  if (!data || typeof data !== "object") return "no payload";
+  const r = data as Record<string, unknown>;
+  if (typeof r.tenantCode !== "string" || !tree.get(r.tenantCode)) return `tenantCode ${JSON.stringify(r.tenantCode)} is not a tenant`;
+  const title = localized(r.title);
+  if (!title) return "title must be { zh-CN, en } (or a string)";
+  const roles = strings(r.roles, (s) => NAME.test(s));
+  if (!roles) return "roles must be a list of role names";
+  const accounts = strings(r.accounts, (s) => UUID.test(s));
+  if (!accounts) return "accounts must be a list of account ids";
+  const owner = r.owner && typeof r.owner === "object" ? (r.owner as Record<string, unknown>) : null;
+  const ownerUnit = owner && typeof owner.unit === "string" && owner.unit ? owner.unit : null;
+  if (owner && typeof owner.account === "string" && UUID.test(owner.account) && !accounts.includes(owner.account)) accounts.push(owner.account);
+  const instanceId = typeof r.instanceId === "string" && UUID.test(r.instanceId) ? r.instanceId : null;
+  if (r.instanceId !== undefined && r.instanceId !== null && !instanceId) return "instanceId must be a uuid";
+  let link: string | null = null;
+  if (r.link !== undefined && r.link !== null) {
+    // Shown as a link in the browser: a path of this site only (no "javascript:", no other host).
+    if (typeof r.link !== "string" || !/^\/(?![/\\])[^\s]{0,500}$/.test(r.link)) return "link must be a path of the web app, like /instances/<id>";
+    link = r.link;
+  }
+  const derived = typeof r.workflowId === "string" && typeof r.transition === "string" ? `${r.workflowId}.${r.transition}` : "notice";
+  const kind = typeof r.kind === "string" && NAME.test(r.kind) ? r.kind : derived;
+  const audience: Audience = {
+    tenantCode: r.tenantCode,
+    lineage: [...tree.lineage(r.tenantCode)].map((t) => t.code),
+    roles,
+    ownerUnit,
+    accounts,
+    followersOf: instanceId && r.followers !== false ? instanceId : null,
+  };
+  return { eventId, kind, title, link, instanceId, audience };
+}
+
+/**
+ * The rooms whose sockets are exactly the audience's signed-in people: a socket sits in the rooms
+ * of its session's account (user, tenant, role within tenant, unit) and of what it follows, and a
+ * session's claims are the account's (changing roles, unit or status ends its sessions).
+ */
+export function audienceRooms(a: Audience): string[] {
+  const out: string[] = [];
+  if (a.roles.includes("*")) out.push(...a.lineage.map(rooms.tenant));
+  else for (const t of a.lineage) for (const r of a.roles) out.push(rooms.role(t, r));
+  if (a.ownerUnit) out.push(rooms.unit(a.ownerUnit));
+  out.push(...a.accounts.map(rooms.user));
+  if (a.followersOf) out.push(rooms.instance(a.followersOf));
+  return out;
+}
+
+/**
+ * At most `max` jobs in one run, runs one after the other, in the order they came (a node writes
+ * notifications in one transaction at a time: the inbox lock would make parallel ones wait anyway,
+ * each holding a pooled connection).
+ */
+export class Batcher<T> {
+  private readonly queue: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private running = false;
+
+  constructor(
+    private readonly run: (items: T[]) => Promise<void>,
+    private readonly max = 100,
+  ) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.kick();
+    });
+  }
+
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private kick(): void {
+    if (this.running || !this.queue.length) return;
+    this.running = true;
+    const batch = this.queue.splice(0, this.max);
+    void this.run(batch.map((b) => b.item))
+      .then(
+        () => batch.forEach((b) => b.resolve()),
+        (err) => batch.forEach((b) => b.reject(err)),
+      )
+      .finally(() => {
+        this.running = false;
+        this.kick();
+      });
+  }
+}
+
+/** tries of a transaction that meets a lost connection (nothing was committed: safe to repeat) */
+const CONNECTION_ATTEMPTS = 6;
+
+async function withConnectionRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= CONNECTION_ATTEMPTS || !isConnectionError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/**
+ * Writes drafts (receipts and inbox rows in one transaction), and once it has committed announces
+ * them to every gateway node. Returns what was pushed.
+ */
+export async function deliver(knex: Knex, broker: ServiceBroker, drafts: NotificationDraft[]): Promise<PushItem[]> {
+  const written = await withConnectionRetry(() =>
+    knex.transaction(async (trx) => {
+      // Receipts first and in one order everywhere (two transactions taking the same events'
+      // receipts in different orders could deadlock), the inbox lock last.
+      const fresh = new Set<string>();
+      for (const id of [...new Set(drafts.map((d) => d.eventId))].sort()) if (await receiveOnce(trx, CONSUMER, id)) fresh.add(id);
+      const todo = drafts.filter((d) => fresh.delete(d.eventId));
+      const rows = await writeNotifications(trx, todo);
+      return todo.flatMap((d, i) => (rows[i] ? [{ notification: rows[i]!.view, rooms: audienceRooms(d.audience) }] : []));
+    }),
+  );
+  if (written.length) await broker.broadcast("notifications.push", { items: written } satisfies PushEvent);
+  return written;
+}
+
+/** The public view of a `portal.publish` event, or why it has none. */
+export function publicNoticeOf(eventId: unknown, at: unknown, data: unknown, tree: TenantTree): PublicEvent | string {
+  if (typeof eventId !== "string" || !UUID.test(eventId)) return "no eventId: not an outbox event";
+  const r = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
+  if (typeof r.tenantCode !== "string" || !tree.get(r.tenantCode)) return `tenantCode ${JSON.stringify(r.tenantCode)} is not a tenant`;
+  if (typeof r.notice !== "string" || !NAME.test(r.notice)) return "notice must name the kind of notice";
+  const body = (r.data && typeof r.data === "object" ? r.data : {}) as Record<string, unknown>;
+  const title = [body.title, body.projectName, body.name].find((v): v is string => typeof v === "string" && !!v.trim()) ?? null;
+  return {
+    notice: {
+      id: eventId,
+      notice: r.notice,
+      tenantCode: r.tenantCode,
+      instanceId: typeof r.instanceId === "string" && UUID.test(r.instanceId) ? r.instanceId : null,
+      workflowId: typeof r.workflowId === "string" ? r.workflowId : null,
+      title: title ? title.slice(0, 500) : null,
+      at: typeof at === "string" ? at : new Date().toISOString(),
+    },
+    feeds: [...tree.lineage(r.tenantCode)].map((t) => rooms.feed(t.code)),
+  };
+}
+
+/**
+ * Starts following an instance (a tender, a public notice): only one the user may read (404
+ * otherwise, as for one that does not exist). Every node's sockets of the account join its room.
+ */
+export async function followInstance(knex: Knex, broker: ServiceBroker, ability: AppAbility, user: SessionUser, instanceId: unknown): Promise<{ instanceId: string; created: boolean }> {
+  if (typeof instanceId !== "string" || !UUID.test(instanceId)) throw notFound(INSTANCE);
+  const row = await knex<InstanceRow>("core_workflow_instances").where({ id: instanceId }).first();
+  if (!row || !ability.can("read", instanceSubject(row))) throw notFound(INSTANCE);
+  const created = await addFollow(knex, user.id, instanceId);
+  await broker.broadcast("notifications.rooms", { account: user.id, join: [rooms.instance(instanceId)] } satisfies RoomsEvent);
+  return { instanceId, created };
+}
+
+export async function unfollowInstance(knex: Knex, broker: ServiceBroker, user: SessionUser, instanceId: unknown): Promise<{ instanceId: string; removed: boolean }> {
+  if (typeof instanceId !== "string" || !UUID.test(instanceId)) throw notFound(INSTANCE);
+  const removed = await removeFollow(knex, user.id, instanceId);
+  await broker.broadcast("notifications.rooms", { account: user.id, leave: [rooms.instance(instanceId)] } satisfies RoomsEvent);
+  return { instanceId, removed };
+}
+
+/**
+ * The instances a user follows and may still read (at most `limit`). Follows of instances they may
+ * no longer read are dropped, so that the inbox and the rooms agree on who follows what.
+ */
+export async function readableFollows(knex: Knex, ability: AppAbility, accountId: string, limit = 500): Promise<Array<{ instanceId: string; followedAt: string }>> {
+  const rows = await follows<InstanceRow>(knex, accountId, limit);
+  const lost = rows.filter((r) => !ability.can("read", instanceSubject(r.instance))).map((r) => r.instance.id);
+  if (lost.length) await knex("core_notification_follows").where({ account_id: accountId }).whereIn("instance_id", lost).del();
+  return rows.filter((r) => !lost.includes(r.instance.id)).map((r) => ({ instanceId: r.instance.id, followedAt: new Date(r.followedAt).toISOString() }));
+}
+
+const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
+const int = (v: unknown, fallback: number, min: number, max: number) => {
+  const n = typeof v === "number" ? v : Number.parseInt(String(v ?? ""), 10);
+  return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : fallback;
+};
+
+export interface NotificationsOptions {
+  knex: Knex;
+  tree: TenantTree;
+  /** notifications written per transaction, at most */
+  batchSize?: number;
+}
+
+type NotificationsThis = Service & { batcher: Batcher<NotificationDraft> };
+
+/**
+ * The core service "notifications": consumes the outbox events above on whichever node gets them
+ * (one per cluster: the events are balanced to the service's group), and serves the inbox:
+ *
+ *   GET    /api/notifications?unread=1&page=&pageSize=   newest first, with total and unread
+ *   GET    /api/notifications?after=<id>                 oldest first after an id (a client's catch-up by HTTP)
+ *   GET    /api/notifications/unread-count
+ *   POST   /api/notifications/read   { ids: [..] } | { all: true, upTo?: id }
+ *   GET    /api/notifications/follows
+ *   POST   /api/notifications/follows   { instanceId }
+ *   DELETE /api/notifications/follows/:instanceId
+ */
+export function notificationsService(opts: NotificationsOptions): PlatformServiceSchema {
+  const { knex, tree } = opts;
+  return {
+    name: "notifications",
+    created(this: NotificationsThis) {
+      this.batcher = new Batcher(async (drafts) => {
+        try {
+          await deliver(knex, this.broker, drafts);
+        } catch (err) {
+          if (drafts.length === 1) throw err;
+          // One bad event must not sink the others of its batch: each on its own.
+          const results = await Promise.allSettled(drafts.map((d) => deliver(knex, this.broker, [d])));
+          const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+          if (failed) throw failed.reason;
+        }
+      }, opts.batchSize ?? 100);
+    },
+    events: {
+      "notifications.requested": {
+        context: true,
+        async handler(this: NotificationsThis, ctx: Context<OutboxEvent>) {
+          const draft = draftOf(ctx.params?.eventId, ctx.params?.data, tree);
+          if (typeof draft === "string") {
+            // Sending it again would not make it valid: say so once and let it go.
+            this.logger.warn(`notifications.requested ${ctx.params?.eventId ?? "(no id)"} ignored: ${draft}`);
+            return;
+          }
+          await this.batcher.add(draft);
+        },
+      },
+      "portal.publish": {
+        context: true,
+        async handler(this: NotificationsThis, ctx: Context<OutboxEvent>) {
+          const pub = publicNoticeOf(ctx.params?.eventId, ctx.params?.at, ctx.params?.data, tree);
+          if (typeof pub === "string") {
+            this.logger.warn(`portal.publish ${ctx.params?.eventId ?? "(no id)"} not announced: ${pub}`);
+            return;
+          }
+          if (!(await withConnectionRetry(() => receiveOnce(knex, PUBLIC_CONSUMER, pub.notice.id)))) return;
+          await this.broker.broadcast("notifications.public", pub satisfies PublicEvent);
+        },
+      },
+    },
+    actions: {
+      list: {
+        rest: "GET /notifications",
+        kind: "read",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ unread?: string; page?: string; pageSize?: string; after?: string }>) {
+          const user = ctx.meta.user!;
+          const pageSize = int(ctx.params.pageSize, 20, 1, 100);
+          if (ctx.params.after !== undefined) {
+            const after = Number(ctx.params.after);
+            if (!Number.isSafeInteger(after) || after < 0) throw validationFailed([fieldError("/after", "type", "应为通知编号", "must be a notification id")]);
+            const items = await inboxAfter(knex, user.id, after, pageSize);
+            return { items, unread: await unreadCount(knex, user.id), pageSize };
+          }
+          const page = int(ctx.params.page, 1, 1, 1_000_000);
+          const unread = ctx.params.unread === "1" || ctx.params.unread === "true";
+          return { ...(await inboxPage(knex, user.id, { unread, page, pageSize })), page, pageSize };
+        },
+      },
+      unreadCount: {
+        rest: "GET /notifications/unread-count",
+        kind: "read",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext) {
+          return { unread: await unreadCount(knex, ctx.meta.user!.id) };
+        },
+      },
+      read: {
+        rest: "POST /notifications/read",
+        kind: "continue",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ ids?: unknown; all?: unknown; upTo?: unknown }>) {
+          const user = ctx.meta.user!;
+          const { ids, all, upTo } = ctx.params;
+          let read: number[];
+          if (all === true) {
+            if (upTo !== undefined && (!Number.isSafeInteger(upTo) || (upTo as number) < 0)) throw validationFailed([fieldError("/upTo", "type", "应为通知编号", "must be a notification id")]);
+            read = await markRead(knex, user.id, { all: true, upTo: upTo as number | undefined });
+          } else if (Array.isArray(ids) && ids.length <= 1000 && ids.every((i) => Number.isSafeInteger(i) && i > 0)) {
+            read = ids.length ? await markRead(knex, user.id, { ids: ids as number[] }) : [];
+          } else {
+            throw validationFailed([fieldError("/ids", "required", "请给出通知编号（最多 1000 个），或 all: true", "give notification ids (at most 1,000), or all: true")]);
+          }
+          const unread = await unreadCount(knex, user.id);
+          if (read.length) await ctx.broker.broadcast("notifications.read", { account: user.id, ids: read, unread } satisfies ReadEvent);
+          return { read, unread };
+        },
+      },
+      follows: {
+        rest: "GET /notifications/follows",
+        kind: "read",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext) {
+          return { items: await readableFollows(knex, abilityOf(ctx), ctx.meta.user!.id) };
+        },
+      },
+      follow: {
+        rest: "POST /notifications/follows",
+        kind: "continue",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ instanceId?: unknown }>) {
+          const out = await followInstance(knex, ctx.broker, abilityOf(ctx), ctx.meta.user!, ctx.params.instanceId);
+          if (out.created) {
+            ctx.meta.$statusCode = 201;
+            ctx.meta.$location = `/api/notifications/follows/${out.instanceId}`;
+          }
+          return { instanceId: out.instanceId, following: true };
+        },
+      },
+      unfollow: {
+        rest: "DELETE /notifications/follows/:instanceId",
+        kind: "continue",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ instanceId?: unknown }>) {
+          const out = await unfollowInstance(knex, ctx.broker, ctx.meta.user!, ctx.params.instanceId);
+          return { instanceId: out.instanceId, following: false };
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * Live notifications: 1,000 signed-in clients connected from a separate process, all in one room
+ * (the purchasers of Huizhou); 100 notifications to that room. For each: delivered messages/s and
+ * latency from commit to client (p50, p99), through the platform (a business transaction enqueues
+ * `notifications.requested`; the relay, the notifications service writing 1,000 inbox rows in the
+ * event's receipt transaction, the push broadcast, the gateway's socket.io emit) and through a bare
+ * socket.io emit to the same room of the same server, in the same run.
+ *
+ *   npx tsx test/bench/notifications.ts                embedded PostgreSQL (a fresh one in /tmp)
+ *   DATABASE_URL=postgres://... npx tsx test/bench/notifications.ts
+ *
+ * Two ways of sending, both for each variant: a burst (the 100 as fast as they can be sent:
+ * throughput) and paced (one every NOTIFY_PACE_MS, default 100 ms, i.e. 10/s and 10,000 deliveries/s:
+ * latency when the pipeline is not saturated). NOTIFY_CLIENTS (1000) and NOTIFY_COUNT (100) shorten
+ * a run. Targets: p99 under 250 ms; throughput at least 0.5× bare socket.io. Exits 0 whatever the
+ * figures are.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import type { ServiceSchema } from "moleculer";
+import { io, type Socket } from "socket.io-client";
+import { readConfig } from "../../core/config";
+import { startKernel, type Kernel } from "../../core/kernel";
+import { usernameKey } from "../../core/identity/accounts";
+import { enqueue } from "../../core/events/outbox";
+import { notificationsService, rooms } from "../../core/events/notifications";
+import { startOutboxRelay, type OutboxRelay } from "../../core/events/relay";
+import type { LiveSockets } from "../../core/gateway/sockets";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, writeSummary } from "./lib";
+
+const CLIENTS = Math.round(envNumber("NOTIFY_CLIENTS", 1000));
+const COUNT = Math.round(envNumber("NOTIFY_COUNT", 100));
+const PACE_MS = envNumber("NOTIFY_PACE_MS", 100);
+const TARGET_P99_MS = 250;
+const TARGET_RATIO = 0.5;
+const ROOM = rooms.role("441300", "purchaser");
+
+const now = () => performance.timeOrigin + performance.now();
+
+interface PhaseResult {
+  name: string;
+  expected: number;
+  delivered: number;
+  /** deliveries / (last delivery − first send) */
+  perS: number;
+  p50: number;
+  p99: number;
+  max: number;
+  spanMs: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+// ------------------------------------------------------------------------------------------ clients
+
+/** The client process: connects every token, then records when each message of a phase arrives. */
+async function clients(tokensFile: string, baseUrl: string): Promise<void> {
+  const tokens = JSON.parse(fs.readFileSync(tokensFile, "utf8")) as string[];
+  const say = (msg: unknown) => process.stdout.write(`@@${JSON.stringify(msg)}\n`);
+  let phase: { name: string; expected: number; seqs: number[]; times: number[] } | null = null;
+  const record = (name: string, seq: number) => {
+    if (!phase || phase.name !== name) return;
+    phase.seqs.push(seq);
+    phase.times.push(now());
+    if (phase.times.length === phase.expected) say({ done: name });
+  };
+  const sockets: Socket[] = [];
+  let ready = 0;
+  let lost = 0;
+  for (let i = 0; i < tokens.length; i += 100) {
+    const wave = tokens.slice(i, i + 100).map((token) => {
+      const s = io(baseUrl, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
+      s.on("notification", (n: { title: { en: string } }) => {
+        const m = /^bench (\S+) (\d+)$/.exec(n.title.en);
+        if (m) record(m[1], Number(m[2]));
+      });
+      s.on("bare", (b: { phase: string; seq: number }) => record(b.phase, b.seq));
+      s.on("disconnect", () => lost++);
+      sockets.push(s);
+      return new Promise<void>((resolve, reject) => {
+        s.once("ready", () => resolve());
+        s.once("connect_error", (err) => reject(err));
+      });
+    });
+    await Promise.all(wave);
+    ready += wave.length;
+  }
+  say({ ready, lost });
+  const lines = readline.createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const cmd = JSON.parse(line) as { phase?: string; expected?: number; result?: string; sent?: number[]; quit?: boolean };
+    if (cmd.phase) phase = { name: cmd.phase, expected: cmd.expected!, seqs: [], times: [] };
+    else if (cmd.result && phase && cmd.result === phase.name) {
+      const sent = cmd.sent!;
+      const lat = phase.times.map((t, i) => t - sent[phase!.seqs[i]]).sort((a, b) => a - b);
+      const first = Math.min(...sent);
+      const last = phase.times.length ? Math.max(...phase.times) : first;
+      const r: PhaseResult = {
+        name: phase.name,
+        expected: phase.expected,
+        delivered: phase.times.length,
+        perS: phase.times.length / ((last - first) / 1000),
+        p50: percentile(lat, 50),
+        p99: percentile(lat, 99),
+        max: lat[lat.length - 1] ?? NaN,
+        spanMs: last - first,
+      };
+      say({ result: r, lost });
+    } else if (cmd.quit) break;
+  }
+  sockets.forEach((s) => s.close());
+  process.exit(0);
+}
+
+// ------------------------------------------------------------------------------------------ server
+
+async function main(): Promise<void> {
+  const where = process.env.DATABASE_URL ? "DATABASE_URL's server" : "embedded PostgreSQL";
+  const db = await benchDatabase("bench_notifications");
+  const kernel: Kernel = await startKernel(
+    { ...readConfig({ LOG_LEVEL: "warn" }), port: 0, host: "127.0.0.1", databaseUrl: db.url, demoAccounts: false, deadlineCheckMs: 3_600_000, initAdminPassword: "Bench-Keeper-Lantern-2026" },
+    () => {},
+  );
+  let relay: OutboxRelay | undefined;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-notify-"));
+  try {
+    // Until the kernel runs them itself (core/gateway/README.md): the notifications service, a relay.
+    if (!kernel.broker.getLocalService("notifications")) {
+      kernel.broker.createService(notificationsService({ knex: kernel.db.knex, tree: kernel.tenancy.tree }) as unknown as ServiceSchema);
+      await kernel.broker.waitForServices(["notifications"], 10_000);
+    }
+    if (!(kernel as { outbox?: OutboxRelay }).outbox) relay = startOutboxRelay({ knex: kernel.db.knex, broker: kernel.broker, databaseUrl: db.url, log: console.log });
+    const gateway = kernel.broker.getLocalService("gateway") as unknown as { server: import("node:http").Server; sockets: LiveSockets };
+    const baseUrl = `http://127.0.0.1:${(gateway.server.address() as import("node:net").AddressInfo).port}`;
+    const knex = kernel.db.knex;
+
+    // 1,000 purchasers of Huizhou, each signed in (a session and a token).
+    const rows = await knex("core_accounts")
+      .insert(Array.from({ length: CLIENTS }, (_, i) => ({ username: `bench.buyer.${i}`, username_key: usernameKey(`bench.buyer.${i}`), display_name: `bench ${i}`, tenant_code: "441300", unit_code: `4413009${String(i).padStart(5, "0")}`, roles: ["purchaser"] })))
+      .returning("*");
+    const tokens: string[] = [];
+    for (const row of rows) tokens.push((await kernel.identity.sessionFor(row)).token);
+    const tokensFile = path.join(tmp, "tokens.json");
+    fs.writeFileSync(tokensFile, JSON.stringify(tokens));
+
+    console.log(`live notifications: ${fmt(CLIENTS)} clients in one room (a separate process), ${COUNT} notifications per phase; ${where}`);
+    console.log(`machine: ${machine()}; load ${load()}\n`);
+
+    const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.relative(ROOT, __filename), "--clients", tokensFile, baseUrl], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+    const waiting: Array<{ ok: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }> = [];
+    readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!line.startsWith("@@")) return;
+      const msg = JSON.parse(line.slice(2)) as Record<string, unknown>;
+      const i = waiting.findIndex((w) => w.ok(msg));
+      if (i >= 0) waiting.splice(i, 1)[0].resolve(msg);
+    });
+    const next = (ok: (m: Record<string, unknown>) => boolean, timeoutMs: number) =>
+      new Promise<Record<string, unknown> | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        waiting.push({ ok, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      });
+    const tell = (cmd: unknown) => child.stdin!.write(JSON.stringify(cmd) + "\n");
+    const connectStarted = Date.now();
+    const hello = await next((m) => "ready" in m, 300_000);
+    if (!hello) throw new Error("the client process did not connect its clients within 5 minutes");
+    console.log(`${fmt(Number(hello.ready))} clients connected and caught up in ${fmt((Date.now() - connectStarted) / 1000, 1)} s; ${gateway.sockets.stats.users} sockets on the server\n`);
+
+    let key = 0;
+    const raise = async (name: string, seq: number): Promise<number> => {
+      await knex.transaction((trx) =>
+        enqueue(trx, { event: "notifications.requested", key: `bench-${key++}`, payload: { tenantCode: "441300", roles: ["purchaser"], kind: "bench", title: { "zh-CN": `bench ${name} ${seq}`, en: `bench ${name} ${seq}` }, link: "/bench" } }),
+      );
+      return now(); // committed
+    };
+    const bare = (name: string, seq: number): number => {
+      const t = now();
+      gateway.sockets.users.to(ROOM).emit("bare", { phase: name, seq, title: { "zh-CN": `bench ${name} ${seq}`, en: `bench ${name} ${seq}` } });
+      return t;
+    };
+
+    /** Sends COUNT messages (burst: as fast as possible, 10 transactions at a time; else one every PACE_MS). */
+    async function phase(name: string, send: (name: string, seq: number) => number | Promise<number>, paced: boolean): Promise<PhaseResult> {
+      const expected = COUNT * CLIENTS;
+      tell({ phase: name, expected });
+      await sleep(200);
+      const sent: number[] = new Array(COUNT);
+      const done = next((m) => m.done === name, 120_000);
+      if (paced) {
+        const start = now();
+        for (let seq = 0; seq < COUNT; seq++) {
+          const wait = start + seq * PACE_MS - now();
+          if (wait > 0) await sleep(wait);
+          sent[seq] = await send(name, seq);
+        }
+      } else {
+        let seq = 0;
+        await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            while (seq < COUNT) {
+              const s = seq++;
+              sent[s] = await send(name, s);
+            }
+          }),
+        );
+      }
+      await done;
+      await sleep(200);
+      tell({ result: name, sent });
+      const r = await next((m) => (m.result as PhaseResult | undefined)?.name === name, 30_000);
+      if (!r) throw new Error(`no result for ${name}`);
+      if (Number(r.lost) > 0) console.log(`  (${r.lost} clients were disconnected during ${name})`);
+      return r.result as PhaseResult;
+    }
+
+    await phase("warmup-platform", raise, true);
+    await phase("warmup-bare", bare, true);
+    const results = {
+      bareBurst: await phase("bare-burst", bare, false),
+      platformBurst: await phase("platform-burst", raise, false),
+      barePaced: await phase("bare-paced", bare, true),
+      platformPaced: await phase("platform-paced", raise, true),
+    };
+    tell({ quit: true });
+
+    const row = (label: string, r: PhaseResult) => [label, fmt(r.perS), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.max, 1), `${fmt(r.delivered)}/${fmt(r.expected)}`, fmt(r.spanMs)];
+    console.log(
+      table(
+        ["variant", "delivered/s", "p50 ms", "p99 ms", "max ms", "delivered", "span ms"],
+        [
+          row("bare socket.io emit, burst", results.bareBurst),
+          row("platform (commit → client), burst", results.platformBurst),
+          row(`bare socket.io emit, one per ${PACE_MS} ms`, results.barePaced),
+          row(`platform (commit → client), one per ${PACE_MS} ms`, results.platformPaced),
+        ],
+      ),
+    );
+    const ratio = results.platformBurst.perS / results.bareBurst.perS;
+    const p99 = results.platformPaced.p99;
+    const inbox = Number((await knex("core_inbox").count({ n: "*" }))[0].n);
+    console.log(`\nthroughput platform / bare (burst): ${fmt(ratio, 2)}× (target ≥ ${TARGET_RATIO}×: ${ratio >= TARGET_RATIO ? "met" : "NOT met"})`);
+    console.log(`p99 commit → client (paced): ${fmt(p99, 1)} ms (target < ${TARGET_P99_MS} ms: ${p99 < TARGET_P99_MS ? "met" : "NOT met"}); in a burst: ${fmt(results.platformBurst.p99, 1)} ms`);
+    console.log(`inbox rows written: ${fmt(inbox)}; connections cut off as too slow: ${gateway.sockets.stats.cutOff}`);
+    console.log(NOISE_NOTE);
+    writeSummary({
+      where,
+      clients: CLIENTS,
+      notifications: COUNT,
+      paceMs: PACE_MS,
+      ...results,
+      ratio,
+      p99,
+      targetRatio: TARGET_RATIO,
+      targetP99Ms: TARGET_P99_MS,
+      met: ratio >= TARGET_RATIO && p99 < TARGET_P99_MS,
+    });
+    await new Promise((r) => child.once("exit", r));
+  } finally {
+    await relay?.stop();
+    await kernel.stop();
+    await db.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === "--clients") {
+  clients(process.argv[3], process.argv[4]).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
