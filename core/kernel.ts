@@ -22,6 +22,7 @@ import { workflowsService } from "./workflow/service";
 import { startDeadlines } from "./workflow/timers";
 import { enqueue, purgeEvents, startOutboxRelay, type OutboxRelay } from "./events";
 import { auditService } from "./audit/service";
+import { notificationsService } from "./events/notifications";
 import { startAnchoring, type Anchoring } from "./audit/anchors";
 import { FormRegistry } from "./forms/registry";
 import { formsService } from "./forms/service";
@@ -159,7 +160,15 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       clock: tenancy.clock,
       moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
     });
-    const coreServices = [tenancyService(tenancy), formsService(forms), authService(identity), accountsService(identity), workflowsService(workflow), auditService(db.knex)];
+    const coreServices = [
+      tenancyService(tenancy),
+      formsService(forms),
+      authService(identity),
+      accountsService(identity),
+      workflowsService(workflow),
+      auditService(db.knex),
+      notificationsService({ knex: db.knex, tree }),
+    ];
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
     identity.sessions.onRevoked = (ids) => void node.broadcast("identity.sessions.revoked", { ids }).catch(() => {});

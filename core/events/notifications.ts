@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { Context, Service, ServiceBroker } from "moleculer";
 import { isConnectionError } from "../db";
-import { fieldError, notFound, validationFailed, type Localized } from "../errors";
+import { conflict, fieldError, notFound, validationFailed, type Localized } from "../errors";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
 import { INSTANCE, instanceSubject, type InstanceRow } from "../workflow/engine";
@@ -98,6 +98,8 @@ export interface RoomsEvent {
 }
 
 export const CONSUMER = "notifications";
+/** instances one account may follow */
+export const MAX_FOLLOWS = 500;
 export const PUBLIC_CONSUMER = "notifications.public";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -203,7 +205,9 @@ export class Batcher<T> {
       )
       .finally(() => {
         this.running = false;
-        this.kick();
+        // After a macrotask: those who waited on this batch (the relay's publishers) bring their
+        // next events first, and they make one batch rather than a batch of one and then the rest.
+        setImmediate(() => this.kick());
       });
   }
 }
@@ -238,7 +242,13 @@ export async function deliver(knex: Knex, broker: ServiceBroker, drafts: Notific
       return todo.flatMap((d, i) => (rows[i] ? [{ notification: rows[i]!.view, rooms: audienceRooms(d.audience) }] : []));
     }),
   );
-  if (written.length) await broker.broadcast("notifications.push", { items: written } satisfies PushEvent);
+  // Committed: the inbox has them whatever happens to the push (a client that misses it gets
+  // them at its next reconnect), so a failed broadcast is reported, not thrown back at the relay.
+  if (written.length) {
+    await broker.broadcast("notifications.push", { items: written } satisfies PushEvent).catch((err: Error) => {
+      broker.getLogger("notifications").warn(`notifications ${written.map((w) => w.notification.id).join(", ")} written but not pushed: ${err.message}`);
+    });
+  }
   return written;
 }
 
@@ -272,6 +282,11 @@ export async function followInstance(knex: Knex, broker: ServiceBroker, ability:
   if (typeof instanceId !== "string" || !UUID.test(instanceId)) throw notFound(INSTANCE);
   const row = await knex<InstanceRow>("core_workflow_instances").where({ id: instanceId }).first();
   if (!row || !ability.can("read", instanceSubject(row))) throw notFound(INSTANCE);
+  // A socket joins the rooms of this many follows (the most recent); more could not all be live.
+  const [{ n }] = await knex("core_notification_follows").where({ account_id: user.id }).whereNot({ instance_id: instanceId }).count({ n: "*" });
+  if (Number(n) >= MAX_FOLLOWS) {
+    throw conflict({ "zh-CN": `最多关注 ${MAX_FOLLOWS} 个项目，请先取消关注其他项目`, en: `You can follow at most ${MAX_FOLLOWS} items; unfollow some first` }, { rule: "max-follows", max: MAX_FOLLOWS });
+  }
   const created = await addFollow(knex, user.id, instanceId);
   await broker.broadcast("notifications.rooms", { account: user.id, join: [rooms.instance(instanceId)] } satisfies RoomsEvent);
   return { instanceId, created };
@@ -288,7 +303,7 @@ export async function unfollowInstance(knex: Knex, broker: ServiceBroker, user: 
  * The instances a user follows and may still read (at most `limit`). Follows of instances they may
  * no longer read are dropped, so that the inbox and the rooms agree on who follows what.
  */
-export async function readableFollows(knex: Knex, ability: AppAbility, accountId: string, limit = 500): Promise<Array<{ instanceId: string; followedAt: string }>> {
+export async function readableFollows(knex: Knex, ability: AppAbility, accountId: string, limit = MAX_FOLLOWS): Promise<Array<{ instanceId: string; followedAt: string }>> {
   const rows = await follows<InstanceRow>(knex, accountId, limit);
   const lost = rows.filter((r) => !ability.can("read", instanceSubject(r.instance))).map((r) => r.instance.id);
   if (lost.length) await knex("core_notification_follows").where({ account_id: accountId }).whereIn("instance_id", lost).del();

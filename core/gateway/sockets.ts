@@ -17,7 +17,8 @@ import type { Kernel } from "../kernel";
  *
  *   namespace "/"        signed-in users; handshake `auth: { token, lastId? }`; the server joins
  *                        the socket to its rooms (account, session, tenant, role within tenant,
- *                        unit, followed instances); sends `notification`, `read`, `ready`,
+ *                        unit, followed instances); sends `notifications` (a list, in id
+ *                        order), `read`, `ready`,
  *                        `session-ended`; takes `follow` / `unfollow` { instanceId } with an ack
  *   namespace "/public"  anyone; `subscribe` { tenants: [...] } → `notice` for new public notices
  *                        of those tenants and the tenants below them
@@ -28,10 +29,11 @@ import type { Kernel } from "../kernel";
 
 export interface SocketsOptions {
   /**
-   * Packets waiting for one connection before it is cut off (a stalled or very slow client):
-   * it reconnects and catches up from its inbox; the others never wait for it.
+   * Messages, and bytes, waiting for one connection before it is cut off (a stalled or very slow
+   * client): it reconnects and catches up from its inbox; the others never wait for it.
    */
   maxBufferedPackets?: number;
+  maxBufferedBytes?: number;
   /** catch-up rows per page; the next page waits until the previous one is written out */
   catchUpPage?: number;
   /** rows a reconnecting client gets over the socket; beyond, `ready.complete` is false and it pages through the API */
@@ -123,7 +125,7 @@ export class LiveSockets {
     private readonly deps: SocketsDeps,
     options: SocketsOptions = {},
   ) {
-    this.o = { maxBufferedPackets: 1000, catchUpPage: 100, catchUpMax: 1000, sessionCheckMs: 30_000, maxFeeds: 16, ...options };
+    this.o = { maxBufferedPackets: 1000, maxBufferedBytes: 2 * 1024 * 1024, catchUpPage: 100, catchUpMax: 1000, sessionCheckMs: 30_000, maxFeeds: 16, ...options };
     this.abilityFor = abilityCache(deps.plugins, deps.tree);
     this.io = new Server(server, {
       serveClient: false,
@@ -132,11 +134,18 @@ export class LiveSockets {
       connectTimeout: 10_000,
     });
     // Back-pressure: whatever is emitted to a connection waits in its write buffer while the
-    // previous write has not gone out. A client that does not read lets it grow: cut it off at the
-    // limit (it reconnects and catches up from the inbox) rather than hold everything for it.
+    // previous write has not gone out (engine.io hands the transport one batch at a time). A client
+    // that does not read lets it grow: cut it off at the limit (it reconnects and catches up from
+    // the inbox) rather than hold everything for it. What one connection keeps is thus at most the
+    // batch in flight and a full buffer.
     this.io.engine.on("connection", (conn: EngineConnection) => {
-      conn.on("packetCreate", () => {
-        if (conn.writeBuffer.length >= this.o.maxBufferedPackets) this.cutOff(conn);
+      let bytes = 0;
+      conn.on("packetCreate", (packet) => {
+        bytes += typeof packet.data === "string" ? packet.data.length : (packet.data?.byteLength ?? 0);
+        if (conn.writeBuffer.length >= this.o.maxBufferedPackets || bytes >= this.o.maxBufferedBytes) this.cutOff(conn);
+      });
+      conn.on("flush", () => {
+        bytes = 0;
       });
     });
 
@@ -237,7 +246,7 @@ export class LiveSockets {
     for (;;) {
       if (!socket.connected || this.closed) return;
       const rows = await inboxAfter(knex, user.id, floor, this.o.catchUpPage);
-      for (const row of rows) socket.emit("notification", row);
+      if (rows.length) socket.emit("notifications", rows);
       sent += rows.length;
       if (rows.length) floor = rows[rows.length - 1].id;
       if (rows.length < this.o.catchUpPage) {
@@ -256,7 +265,7 @@ export class LiveSockets {
     if (!socket.connected || this.closed) return;
     if (complete) {
       const pending = [...new Map(state.buffer.filter((n) => n.id > floor).map((n) => [n.id, n])).values()].sort((a, b) => a.id - b.id);
-      for (const n of pending) socket.emit("notification", withRead(n));
+      if (pending.length) socket.emit("notifications", pending.map(withRead));
       if (pending.length) floor = pending[pending.length - 1].id;
     }
     state.buffer = [];
@@ -305,26 +314,43 @@ export class LiveSockets {
 
   // ---------------------------------------------------------------- what the cluster tells this node
 
-  /** Notifications written (on any node): to the sockets in their rooms. */
+  /**
+   * Notifications written (on any node): to the sockets in their rooms. Consecutive ones with the
+   * same rooms (a batch from one source) go as one message: one encoding and one frame per socket
+   * for the lot, which is most of the cost of a burst, here and in the browser. Each socket still
+   * gets them in id order.
+   */
   push(items: PushItem[]): void {
     if (this.closed) return;
-    for (const { notification, rooms: targets } of items) {
+    for (let i = 0; i < items.length; ) {
+      const targets = [...new Set(items[i].rooms ?? [])].sort();
+      const key = targets.join("\n");
+      const group: NotificationView[] = [];
+      for (; i < items.length && [...new Set(items[i].rooms ?? [])].sort().join("\n") === key; i++) group.push(items[i].notification);
       // No rooms would mean every socket of the namespace to socket.io.
-      if (!targets?.length) continue;
-      const except: string[] = [];
-      for (const [id, s] of this.special) {
-        if (s.catchingUp) {
-          except.push(id);
-          if (targets.some((r) => s.socket.rooms.has(r))) {
-            if (s.buffer.length < BUFFER_DURING_CATCH_UP) s.buffer.push(notification);
-            else s.overflow = true;
-          }
-        } else if (notification.id <= s.floor) except.push(id);
-      }
-      // One encoding for every recipient (socket.io's broadcast), however many there are.
-      const op = this.users.to(targets);
-      (except.length ? op.except(except) : op).emit("notification", withRead(notification));
+      if (targets.length) this.pushGroup(group, targets);
     }
+  }
+
+  private pushGroup(group: NotificationView[], targets: string[]): void {
+    const except: string[] = [];
+    const lowest = Math.min(...group.map((n) => n.id));
+    for (const [id, s] of this.special) {
+      // (a live push is newer than any catch-up: only a late one needs the socket's attention)
+      if (!(s.catchingUp || lowest <= s.floor) || !targets.some((r) => s.socket.rooms.has(r))) continue;
+      except.push(id);
+      if (s.catchingUp) {
+        if (s.buffer.length + group.length <= BUFFER_DURING_CATCH_UP) s.buffer.push(...group);
+        else s.overflow = true;
+      } else {
+        // just caught up: what catch-up already sent is not sent again
+        const fresh = group.filter((n) => n.id > s.floor);
+        if (fresh.length) s.socket.emit("notifications", fresh.map(withRead));
+      }
+    }
+    // One encoding for every recipient (socket.io's broadcast), however many there are.
+    const op = this.users.to(targets);
+    (except.length ? op.except(except) : op).emit("notifications", group.map(withRead));
   }
 
   publish(ev: PublicEvent): void {
@@ -367,7 +393,7 @@ export class LiveSockets {
     this.counters.cutOff++;
     if (Date.now() - this.lastCutOffLog > 60_000) {
       this.lastCutOffLog = Date.now();
-      this.deps.log(`[sockets] a client did not read ${this.o.maxBufferedPackets} waiting messages: connection closed (it reconnects and catches up); ${this.counters.cutOff} so far`);
+      this.deps.log(`[sockets] a client did not read what waited for it (${this.o.maxBufferedPackets} messages or ${this.o.maxBufferedBytes} bytes): connection closed (it reconnects and catches up); ${this.counters.cutOff} so far`);
     }
     // Drop what waits and the TCP connection now, not after a polite close that would never drain.
     conn.transport.socket?.terminate?.();
@@ -380,8 +406,13 @@ export class LiveSockets {
     clearInterval(this.sweep);
     for (const t of this.expiry.values()) clearTimeout(t);
     for (const s of this.special.values()) clearTimeout(s.forgetTimer);
-    this.users.disconnectSockets(true);
-    this.visitors.disconnectSockets(true);
+    // Connections are dropped, not closed politely: clients take it for a lost connection and
+    // reconnect (to another node, behind a load balancer) and catch up; and nothing here waits for
+    // a close handshake or a client's next poll (engine.io would for 30 s).
+    for (const conn of Object.values((this.io.engine as unknown as { clients: Record<string, EngineConnection> }).clients)) {
+      conn.transport.socket?.terminate?.();
+      conn.close(true);
+    }
     // Not io.close(): that would close moleculer-web's HTTP server too, which is moleculer-web's to close.
     this.io.engine.close();
   }
@@ -391,7 +422,8 @@ export class LiveSockets {
 interface EngineConnection {
   writeBuffer: unknown[];
   transport: { writable: boolean; socket?: { terminate?: () => void }; once(event: "ready", fn: () => void): void };
-  on(event: "packetCreate", fn: () => void): void;
+  on(event: "packetCreate", fn: (packet: { data?: string | { byteLength: number } }) => void): void;
+  on(event: "flush", fn: () => void): void;
   close(discard?: boolean): void;
 }
 

@@ -20,14 +20,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import type { ServiceSchema } from "moleculer";
 import { io, type Socket } from "socket.io-client";
 import { readConfig } from "../../core/config";
 import { startKernel, type Kernel } from "../../core/kernel";
 import { usernameKey } from "../../core/identity/accounts";
 import { enqueue } from "../../core/events/outbox";
-import { notificationsService, rooms } from "../../core/events/notifications";
-import { startOutboxRelay, type OutboxRelay } from "../../core/events/relay";
+import { rooms } from "../../core/events/notifications";
 import type { LiveSockets } from "../../core/gateway/sockets";
 import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, writeSummary } from "./lib";
 
@@ -75,9 +73,11 @@ async function clients(tokensFile: string, baseUrl: string): Promise<void> {
   for (let i = 0; i < tokens.length; i += 100) {
     const wave = tokens.slice(i, i + 100).map((token) => {
       const s = io(baseUrl, { auth: { token }, transports: ["websocket"], reconnection: false, forceNew: true });
-      s.on("notification", (n: { title: { en: string } }) => {
-        const m = /^bench (\S+) (\d+)$/.exec(n.title.en);
-        if (m) record(m[1], Number(m[2]));
+      s.on("notifications", (list: Array<{ title: { en: string } }>) => {
+        for (const n of list) {
+          const m = /^bench (\S+) (\d+)$/.exec(n.title.en);
+          if (m) record(m[1], Number(m[2]));
+        }
       });
       s.on("bare", (b: { phase: string; seq: number }) => record(b.phase, b.seq));
       s.on("disconnect", () => lost++);
@@ -126,15 +126,8 @@ async function main(): Promise<void> {
     { ...readConfig({ LOG_LEVEL: "warn" }), port: 0, host: "127.0.0.1", databaseUrl: db.url, demoAccounts: false, deadlineCheckMs: 3_600_000, initAdminPassword: "Bench-Keeper-Lantern-2026" },
     () => {},
   );
-  let relay: OutboxRelay | undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-notify-"));
   try {
-    // Until the kernel runs them itself (core/gateway/README.md): the notifications service, a relay.
-    if (!kernel.broker.getLocalService("notifications")) {
-      kernel.broker.createService(notificationsService({ knex: kernel.db.knex, tree: kernel.tenancy.tree }) as unknown as ServiceSchema);
-      await kernel.broker.waitForServices(["notifications"], 10_000);
-    }
-    if (!(kernel as { outbox?: OutboxRelay }).outbox) relay = startOutboxRelay({ knex: kernel.db.knex, broker: kernel.broker, databaseUrl: db.url, log: console.log });
     const gateway = kernel.broker.getLocalService("gateway") as unknown as { server: import("node:http").Server; sockets: LiveSockets };
     const baseUrl = `http://127.0.0.1:${(gateway.server.address() as import("node:net").AddressInfo).port}`;
     const knex = kernel.db.knex;
@@ -260,7 +253,6 @@ async function main(): Promise<void> {
     });
     await new Promise((r) => child.once("exit", r));
   } finally {
-    await relay?.stop();
     await kernel.stop();
     await db.close();
     fs.rmSync(tmp, { recursive: true, force: true });

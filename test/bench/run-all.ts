@@ -3,7 +3,7 @@
  * and open handles cannot colour the next one's figures), then a summary of their figures.
  *
  *   npx tsx test/bench/run-all.ts              action-overhead, cold-start, accounts-import, sign-in,
- *                                              form-validation (about 3.5 min)
+ *                                              form-validation, transitions, notifications (about 6 min)
  *   npx tsx test/bench/run-all.ts --profile    also options-profile (where a platform
  *                                              action's time goes; about 2 more minutes)
  *
@@ -48,6 +48,18 @@ interface Transitions {
   bare: { perS: number; p50: number; p99: number };
   ratio: number;
 }
+interface Notifications {
+  clients: number;
+  notifications: number;
+  platformBurst: { perS: number; p99: number };
+  bareBurst: { perS: number; p99: number };
+  platformPaced: { p50: number; p99: number };
+  ratio: number;
+  p99: number;
+  targetRatio: number;
+  targetP99Ms: number;
+  met: boolean;
+}
 interface ColdStart {
   starts: Array<{ n: number; kind: string; toHealthyS: number }>;
   laterMedianS: number;
@@ -79,7 +91,7 @@ function read<T>(file: string): T | undefined {
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-"));
-  const names = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
+  const names = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
   const codes: Record<string, number> = {};
   try {
     for (const name of names) codes[name] = await run(name, path.join(dir, `${name}.json`));
@@ -120,6 +132,12 @@ async function main(): Promise<void> {
       const t = transitions;
       rows.push([`workflow transitions, 50 callers (${t.where})`, `engine ${fmt(t.platform.perS)}/s p50 ${fmt(t.platform.p50, 0)} ms p99 ${fmt(t.platform.p99, 0)} ms, bare knex ${fmt(t.bare.perS)}/s`, `${fmt(t.ratio, 2)}×`, "", ""]);
     } else rows.push(["workflow transitions", `failed (exit ${codes["transitions"]})`, "", "", "n/a"]);
+    const notify = read<Notifications>(path.join(dir, "notifications.json"));
+    if (notify) {
+      const n = notify;
+      rows.push([`live notifications, ${fmt(n.clients)} clients × ${n.notifications}, burst`, `platform ${fmt(n.platformBurst.perS)}/s, bare socket.io ${fmt(n.bareBurst.perS)}/s`, `${fmt(n.ratio, 2)}×`, `≥ ${n.targetRatio}×`, n.ratio >= n.targetRatio ? "yes" : "NO"]);
+      rows.push(["live notifications, commit → client, paced", `p50 ${fmt(n.platformPaced.p50, 0)} ms, p99 ${fmt(n.p99, 0)} ms`, "", `p99 < ${n.targetP99Ms} ms`, n.p99 < n.targetP99Ms ? "yes" : "NO"]);
+    } else rows.push(["live notifications", `failed (exit ${codes["notifications"]})`, "", "", "n/a"]);
 
     console.log(`\n################ summary ################\n`);
     console.log(`machine: ${machine()}`);

@@ -1,16 +1,12 @@
 /**
  * A platform node for test/cluster/notifications.test.ts, as a separate process:
  * `tsx test/cluster/notifications-node.ts`, configured like `npm start` through its environment,
- * plus what the kernel may not run yet (until it is wired there):
- *   NOTIFY_FIXTURE_CONSUMER=1   the notifications service (core/events/notifications.ts); =0: none
- *                               here, even once the kernel runs it on every node
- *   NOTIFY_FIXTURE_RELAY=1      an outbox relay
- * Each is skipped when the kernel already runs it (OUTBOX_RELAY=off keeps the kernel's relay off). Imported (by the test), it only offers
+ * plus NOTIFY_FIXTURE_CONSUMER=0: no notifications service on this node (the kernel runs one on
+ * every node), so that it only serves sockets. Imported (by the test), it only offers
  * `startNotificationsNode()`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { ServiceSchema } from "moleculer";
 
 const ROOT = path.resolve(__dirname, "../..");
 const READY = "[start] node ";
@@ -90,28 +86,20 @@ export async function startNotificationsNode(opts: { nodeId: string; port: numbe
 async function main(): Promise<void> {
   const { readConfig } = await import("../../core/config");
   const { startKernel } = await import("../../core/kernel");
-  const { notificationsService } = await import("../../core/events/notifications");
-  const { startOutboxRelay } = await import("../../core/events/relay");
   const cfg = readConfig();
   const kernel = await startKernel(cfg);
   const local = kernel.broker.getLocalService("notifications");
-  if (process.env.NOTIFY_FIXTURE_CONSUMER === "1" && !local) {
-    kernel.broker.createService(notificationsService({ knex: kernel.db.knex, tree: kernel.tenancy.tree }) as unknown as ServiceSchema);
-    await kernel.broker.waitForServices(["notifications"], 10_000);
-  } else if (process.env.NOTIFY_FIXTURE_CONSUMER === "0" && local) {
+  if (process.env.NOTIFY_FIXTURE_CONSUMER === "0" && local) {
     // A node that only serves sockets, so that a push it delivers must have crossed NATS.
     await kernel.broker.destroyService(local);
   }
-  const kernelRelay = (kernel as { outbox?: unknown }).outbox;
-  const relay = process.env.NOTIFY_FIXTURE_RELAY === "1" && !kernelRelay ? startOutboxRelay({ knex: kernel.db.knex, broker: kernel.broker, databaseUrl: cfg.databaseUrl, log: console.log, pollMs: 200, settleMs: 3000 }) : undefined;
   const stop = async () => {
-    await relay?.stop();
     await kernel.stop();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());
-  console.log(`${READY}${kernel.broker.nodeID} ready: ${cfg.services?.join(",")}; consumer ${kernel.broker.getLocalService("notifications") ? "here" : "elsewhere"}; relay ${relay || kernelRelay ? "here" : "elsewhere"}`);
+  console.log(`${READY}${kernel.broker.nodeID} ready: ${cfg.services?.join(",")}; consumer ${kernel.broker.getLocalService("notifications") ? "here" : "elsewhere"}; relay ${kernel.outbox ? "here" : "elsewhere"}`);
 }
 
 if (require.main === module) {

@@ -117,3 +117,17 @@ describe("live notifications: who may connect", () => {
     expect(err.message).toBe("UNAUTHENTICATED");
   });
 });
+
+test("a gateway that stops drops its sockets first; clients take it for a lost connection and would reconnect elsewhere", async () => {
+  const platform = await notifyPlatform();
+  const p = await platform.person({ roles: ["purchaser"], tenantCode: "441300" });
+  const tabs = [await readyTab(platform.baseUrl, { token: p.token }), await readyTab(platform.baseUrl, { token: p.token }, { transports: ["polling"] })];
+  const t0 = Date.now();
+  await platform.stop();
+  // moleculer-web's close waits for open connections: it would hang until the clients left
+  expect(Date.now() - t0).toBeLessThan(5000);
+  await until("clients disconnected", () => tabs.every((t) => t.disconnects.length > 0));
+  // not "io server disconnect", after which a client does not reconnect by itself
+  for (const t of tabs) expect(["transport close", "transport error"]).toContain(t.disconnects[0]);
+  tabs.forEach((t) => t.close());
+});

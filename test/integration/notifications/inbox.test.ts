@@ -125,7 +125,8 @@ describe("the notification inbox", () => {
       sockets.push(
         Array.from({ length: 100 }, (_, j) => ({
           notification: { id: 1e9 + i + j, kind: "test.flood", title: { "zh-CN": body, en: `${i + j}` }, link: null, tenantCode: "440100", instanceId: null, createdAt: new Date().toISOString() },
-          rooms: [rooms.role("440100", "expert")],
+          // alternating audiences, so that each goes as a message of its own
+          rooms: (i + j) % 2 ? [rooms.role("440100", "expert")] : [rooms.role("440100", "expert"), rooms.tenant("440100")],
         })),
       );
       await new Promise((r) => setImmediate(r));

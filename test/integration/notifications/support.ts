@@ -1,11 +1,9 @@
 import path from "node:path";
-import type { ServiceSchema } from "moleculer";
 import { io, type Socket } from "socket.io-client";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
-import { apiAliases } from "../../../core/gateway";
-import { notificationsService, type NotificationRequest } from "../../../core/events/notifications";
+import type { NotificationRequest } from "../../../core/events/notifications";
 import { enqueue } from "../../../core/events/outbox";
-import { startOutboxRelay, type OutboxRelay } from "../../../core/events/relay";
+import type { OutboxRelay } from "../../../core/events/relay";
 import type { InboxItem } from "../../../core/events/inbox";
 import type { LiveSockets } from "../../../core/gateway/sockets";
 import { usernameKey } from "../../../core/identity/accounts";
@@ -14,25 +12,10 @@ import type { SessionUser } from "../../../core/plugins/types";
 
 const FIXTURES = path.resolve(__dirname, "../../fixtures");
 
-/**
- * Until the kernel runs them itself: the notifications service among the core services (and its
- * routes on the gateway), and an outbox relay. Does nothing for what the kernel already runs.
- */
+/** The kernel's outbox relay, which carries notifications.requested and portal.publish to the notifications service. */
 export async function wireNotifications(kernel: Kernel): Promise<OutboxRelay> {
-  if (!kernel.broker.getLocalService("notifications")) {
-    const svc = notificationsService({ knex: kernel.db.knex, tree: kernel.tenancy.tree });
-    kernel.coreServices.push(svc);
-    kernel.broker.createService(svc as unknown as ServiceSchema);
-    await kernel.broker.waitForServices(["notifications"], 10_000);
-    const gateway = kernel.broker.getLocalService("gateway") as unknown as {
-      settings: { routes: Array<{ name: string; aliases: Record<string, string> }> };
-      addRoute(opts: unknown): void;
-    };
-    const api = gateway.settings.routes.find((r) => r.name === "api")!;
-    gateway.addRoute({ ...api, aliases: { ...api.aliases, ...apiAliases(kernel) } });
-  }
-  const running = (kernel as { outbox?: OutboxRelay }).outbox;
-  return running ?? startOutboxRelay({ knex: kernel.db.knex, broker: kernel.broker, databaseUrl: kernel.config.databaseUrl, log: () => {}, pollMs: 200 });
+  if (!kernel.outbox) throw new Error("this platform runs no outbox relay (OUTBOX_RELAY=off?)");
+  return kernel.outbox;
 }
 
 export interface Person {
@@ -114,7 +97,7 @@ export function tab(baseUrl: string, auth: Record<string, unknown> | (() => Reco
     lastId: () => t.got.reduce((m, n) => Math.max(m, n.id), 0),
     close: () => void t.socket.close(),
   };
-  t.socket.on("notification", (n: InboxItem) => t.got.push(n));
+  t.socket.on("notifications", (list: InboxItem[]) => t.got.push(...list));
   t.socket.on("ready", (r: Tab["ready"][number]) => t.ready.push(r));
   t.socket.on("read", (r: Tab["reads"][number]) => t.reads.push(r));
   t.socket.on("session-ended", (e: Tab["ended"][number]) => t.ended.push(e));
