@@ -18,7 +18,7 @@ const KEBAB = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const KINDS = new Set(["create", "continue", "read"]);
 const REST = /^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9/:._-]*$/;
-const RESERVED = new Set(["api", "gateway", "core", "health", "plugins", "tenants", "forms", "workflows", "instances", "accounts", "auth", "me", "notifications"]);
+const RESERVED = new Set(["api", "gateway", "core", "health", "plugins", "tenants", "forms", "workflows", "instances", "accounts", "auth", "me", "notifications", "audit"]);
 
 const isLocalized = (v: unknown): boolean =>
   !!v && typeof v === "object" && typeof (v as Record<string, unknown>)["zh-CN"] === "string" &&

@@ -92,8 +92,6 @@ export function writeSummary(summary: unknown): void {
   if (file) fs.writeFileSync(file, JSON.stringify(summary, null, 2));
 }
 
-/** Which program on PATH has this name, if any (no shell involved). */
-
 /** Positive numbers from the environment, for shortening a run while working on a benchmark. */
 export function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
