@@ -11,7 +11,7 @@ import type { Clock } from "../tenancy/clock";
 import { Tokens } from "./tokens";
 import { Sessions } from "./sessions";
 import { initialPasswordKey } from "./keys";
-import { findById, findByUsername, mustChange, usernameKey, type AccountRow } from "./accounts";
+import { findById, findByUsername, mustChange, usernameKey, type AccountRow, type AccountView } from "./accounts";
 import { importAccounts } from "./account-import";
 import { burnVerification, hashPassword, macBudgetCode, passwordProblems, sameMac, verifyPassword } from "./passwords";
 
@@ -32,14 +32,8 @@ export interface SignedIn {
   mustChangePassword: boolean;
 }
 
-export interface SessionUserView {
-  id: string;
-  username: string;
-  displayName: string;
-  tenantCode: string;
-  unitCode: string | null;
-  roles: string[];
-}
+/** What a sign-in answers of the user: the part of their account view a client shows. */
+export type SessionUserView = Pick<AccountView, "id" | "username" | "displayName" | "tenantCode" | "unitCode" | "roles">;
 
 const invalidCredentials = () =>
   new PlatformError("INVALID_CREDENTIALS", { "zh-CN": "用户名或密码错误", en: "Wrong username or password" });
@@ -114,7 +108,7 @@ export class Identity {
       await trx.raw("select pg_advisory_xact_lock(hashtext('identity.first-admin'))");
       const existing = await trx("core_accounts").where({ privileged: true }).first("id");
       if (existing) return;
-      const oneTime = initAdminPassword === undefined ? crypto.randomBytes(12).toString("base64url") : undefined;
+      const oneTime = initAdminPassword === undefined ? await this.oneTimePassword(this.tree.root().code) : undefined;
       const now = this.clock.now();
       await trx("core_accounts").insert({
         username,
@@ -123,13 +117,13 @@ export class Identity {
         tenant_code: this.tree.root().code,
         roles: ["platform-admin"],
         password_kind: oneTime ? "one-time" : "chosen",
-        password_hash: await hashPassword(oneTime ?? initAdminPassword!),
+        password_hash: oneTime ? oneTime.hash : await hashPassword(initAdminPassword!),
         password_set_at: now,
-        password_expires_at: oneTime ? new Date(now.getTime() + this.initialPasswordDays(this.tree.root().code) * 86400_000) : null,
+        password_expires_at: oneTime?.expiresAt ?? null,
       });
       await writeAudit(trx, { actor: { via: "start-up" }, tenantCode: this.tree.root().code, action: "accounts.first-admin", object: username });
       if (oneTime) {
-        log(`[identity] first administrator created: username "${username}", one-time password ${oneTime} (shown only now; change it at first sign-in)`);
+        log(`[identity] first administrator created: username "${username}", one-time password ${oneTime.password} (shown only now; change it at first sign-in)`);
       } else {
         log(`[identity] first administrator created: username "${username}" with the password from INIT_ADMIN_PASSWORD`);
       }
@@ -382,9 +376,17 @@ export class Identity {
     });
   }
 
-  /** The tenant's days for a first or one-time password. */
-  initialPasswordDays(tenantCode: string): number {
-    return this.tree.initialPasswordDays(tenantCode);
+  /**
+   * A new one-time password for an account of `tenantCode`: the password (shown once, to whoever
+   * passes it on), its argon2id hash, and when it stops working (the tenant's days for first
+   * passwords). 16 letters and digits without look-alikes (about 95 bits), easy to read out.
+   */
+  async oneTimePassword(tenantCode: string): Promise<{ password: string; hash: string; setAt: Date; expiresAt: Date }> {
+    const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    const password = [...crypto.randomBytes(16)].map((b) => alphabet[b % alphabet.length]).join("");
+    const setAt = this.clock.now();
+    const expiresAt = new Date(setAt.getTime() + this.tree.initialPasswordDays(tenantCode) * 86400_000);
+    return { password, hash: await hashPassword(password), setAt, expiresAt };
   }
 
   describeTenant(code: string): { code: string; name: Localized; level: string } | null {

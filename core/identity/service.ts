@@ -1,4 +1,3 @@
-import crypto from "node:crypto";
 import { pipeline } from "node:stream/promises";
 import { PassThrough, type Readable } from "node:stream";
 import { subject } from "@casl/ability";
@@ -11,7 +10,6 @@ import { conflict, fieldError, forbidden, notFound, validationFailed } from "../
 import { writeAudit } from "../audit/log";
 import { uploadLimit } from "../gateway/upload";
 import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, type AccountRow } from "./accounts";
-import { hashPassword } from "./passwords";
 import { importAccounts } from "./account-import";
 import type { ClientInfo, Identity } from "./index";
 
@@ -48,13 +46,6 @@ const validateUpdate = compileSchema({
 /** Only a platform administrator gives the roles that administer others. */
 function assertMayGrant(ability: AppAbility, roles: string[]): void {
   if (roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r)) && !ability.can("manage", "all")) throw forbidden();
-}
-
-/** A random password of 16 letters and digits (about 95 bits), easy to read out over the phone. */
-function oneTimePassword(): string {
-  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-  const bytes = crypto.randomBytes(16);
-  return [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
 }
 
 export function authService(identity: Identity): PlatformServiceSchema {
@@ -186,10 +177,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
           const ability = abilityOf(ctx);
           if (!ability.can("create", subject("Account", { tenantCode: data.tenantCode, privileged: data.roles.includes("platform-admin") }))) throw forbidden();
           assertMayGrant(ability, data.roles);
-          const password = oneTimePassword();
-          const now = identity.clock.now();
-          const expiresAt = new Date(now.getTime() + identity.initialPasswordDays(data.tenantCode) * 86400_000);
-          const hash = await hashPassword(password);
+          const { password, hash, setAt, expiresAt } = await identity.oneTimePassword(data.tenantCode);
           const row = await knex.transaction(async (trx) => {
             const [created] = await trx<AccountRow>("core_accounts")
               .insert({
@@ -201,7 +189,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
                 roles: data.roles,
                 password_kind: "one-time",
                 password_hash: hash,
-                password_set_at: now,
+                password_set_at: setAt,
                 password_expires_at: expiresAt,
               } as never)
               .onConflict("username_key")
@@ -281,14 +269,11 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
         permission: ["read", "Account"], // object-level: 404 for an account the caller cannot see, 403 for one it can
         async handler(ctx: PlatformContext<{ id: string }>) {
           const row = await findVisible(ctx, ctx.params.id, "reset");
-          const password = oneTimePassword();
-          const now = identity.clock.now();
-          const expiresAt = new Date(now.getTime() + identity.initialPasswordDays(row.tenant_code) * 86400_000);
-          const hash = await hashPassword(password);
+          const { password, hash, setAt, expiresAt } = await identity.oneTimePassword(row.tenant_code);
           await knex.transaction(async (trx) => {
             await trx("core_accounts")
               .where({ id: row.id })
-              .update({ password_kind: "one-time", password_hash: hash, password_set_at: now, password_expires_at: expiresAt, version: trx.raw("version + 1"), updated_at: trx.fn.now() });
+              .update({ password_kind: "one-time", password_hash: hash, password_set_at: setAt, password_expires_at: expiresAt, version: trx.raw("version + 1"), updated_at: trx.fn.now() });
             await trx("core_login_attempts").where({ username_key: row.username_key }).del();
             const ended = await identity.sessions.revokeAll(trx, row.id, "password-reset");
             await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: row.tenant_code, action: "accounts.reset-password", object: row.id, after: { sessionsEnded: ended.length, expiresAt } });

@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import knexFactory, { type Knex } from "knex";
 import { runMigrations } from "../../../core/db/migrate";
 import { importAccounts, type ImportOptions, type ImportReport } from "../../../core/identity/account-import";
+import type { AccountRow } from "../../../core/identity/accounts";
 import { initialPasswordKey } from "../../../core/identity/keys";
 import { macBudgetCode } from "../../../core/identity/passwords";
 import { tenantTree } from "../../../core/tenancy";
@@ -26,23 +27,8 @@ function chunked(data: string | Buffer, size = 777): Readable {
   return Readable.from(parts);
 }
 
-interface Row {
-  id: string;
-  username: string;
-  username_key: string;
-  display_name: string;
-  tenant_code: string;
-  unit_code: string | null;
-  roles: string[];
-  password_kind: string;
-  password_hash: string | null;
-  budget_code_mac: string | null;
-  password_set_at: Date | null;
-  password_expires_at: Date | null;
-  legacy_username: string | null;
-  version: number;
-  updated_at: Date;
-}
+/** A row of core_accounts, as the import leaves it. */
+type Row = AccountRow;
 
 describe("importing the old system's accounts (units and agencies keep their usernames; the first password is the budget code)", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
