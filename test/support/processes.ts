@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 
 /** A TCP port the OS says is free right now (listen on 0, read it, close). */
 export function freePort(host = "127.0.0.1"): Promise<number> {
@@ -40,5 +40,26 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
       clearTimeout(timer);
       resolve(true);
     });
+  });
+}
+
+/**
+ * One of the project's command-line tools (`core/.../*-cli.ts`) as an operator runs it: a fresh
+ * node with tsx from the repository root, in a C.UTF-8 locale, without the test process's
+ * DATABASE_URL unless `env` gives one. Resolves with its exit code and everything it printed.
+ */
+export function runTool(script: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      cwd: path.resolve(__dirname, "../.."),
+      env: { ...process.env, DATABASE_URL: undefined, LANG: "C.UTF-8", LC_ALL: undefined, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c: Buffer) => (stdout += c));
+    child.stderr!.on("data", (c: Buffer) => (stderr += c));
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }

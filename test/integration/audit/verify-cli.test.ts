@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { runTool } from "../../support/processes";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,24 +9,10 @@ import { anchorAudit } from "../../../core/audit/anchors";
 import { GENESIS, rowHash, type AuditRow } from "../../../core/audit/chain";
 import { createTestDatabase } from "../../support/db";
 import { freePort } from "../../support/processes";
-import { asSuperuser, CORE_MIGRATIONS, emptyLog, entry, ROOT, writeEntries } from "./support";
+import { asSuperuser, CORE_MIGRATIONS, emptyLog, entry, writeEntries } from "./support";
 
 /** npm run audit:verify, as an operator runs it on the server (DATABASE_URL set) */
-function cli(args: string[], env: Record<string, string | undefined>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "core/audit/verify-cli.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: undefined, LANG: "C.UTF-8", LC_ALL: undefined, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c));
-    child.stderr.on("data", (c: Buffer) => (stderr += c));
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string | undefined>) => runTool("core/audit/verify-cli.ts", args, env);
 
 describe("npm run audit:verify: the whole chain and every anchor, and the first broken entry by name", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { runTool } from "../../support/processes";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -324,20 +324,7 @@ describe("importing the old system's accounts (units and agencies keep their use
     });
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    const cli = (args: string[], env: Record<string, string | undefined> = { DATABASE_URL: db.url }) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "core/identity/import-cli.ts", ...args], {
-          cwd: ROOT,
-          env: { ...process.env, DATABASE_URL: undefined, LANG: "C.UTF-8", LC_ALL: undefined, ...env },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c));
-        child.stderr.on("data", (c: Buffer) => (stderr += c));
-        child.once("error", reject);
-        child.once("exit", (code) => resolve({ code, stdout, stderr }));
-      });
+    const cli = (args: string[], env: Record<string, string | undefined> = { DATABASE_URL: db.url }) => runTool("core/identity/import-cli.ts", args, env);
     const write = (name: string, text: string) => {
       const file = path.join(dir, name);
       fs.writeFileSync(file, text);
