@@ -49,6 +49,8 @@ export interface ImportOptions {
   actor: Record<string, unknown>;
   /** every 1,000 rows and at the end */
   onProgress?(p: { rows: number; bytes: number }): void;
+  /** an upload's bound: past it the import fails whole with PAYLOAD_TOO_LARGE (the API sets it; the command reads a local file) */
+  maxBytes?: number;
 }
 
 export interface ImportReport {
@@ -352,7 +354,7 @@ export async function importAccounts(input: Readable, opts: ImportOptions): Prom
       writing.catch(() => {});
     };
     try {
-      for await (const row of readCsv(input, { columns: IMPORT_COLUMNS, required: IMPORT_COLUMNS })) {
+      for await (const row of readCsv(input, { columns: IMPORT_COLUMNS, required: IMPORT_COLUMNS, maxBytes: opts.maxBytes })) {
         rows++;
         bytes = row.bytes;
         if (row.problem) run.reject(row.line, row.values.username ?? "", "", row.problem.message!);

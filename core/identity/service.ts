@@ -1,5 +1,4 @@
-import { pipeline } from "node:stream/promises";
-import { PassThrough, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
@@ -8,7 +7,6 @@ import { scopeQuery } from "../access/sql-scope";
 import { compileSchema, schemaErrors } from "../forms/validate";
 import { conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
 import { writeAudit } from "../audit/log";
-import { uploadLimit } from "../gateway/upload";
 import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, type AccountRow } from "./accounts";
 import { importAccounts } from "./account-import";
 import type { ClientInfo, Identity } from "./index";
@@ -291,10 +289,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
         async handler(ctx: PlatformContext<Readable>) {
           const ability = abilityOf(ctx);
           const user = ctx.meta.user!;
-          const body = new PassThrough();
-          const upload = pipeline(ctx.params, uploadLimit(IMPORT_LIMIT), body);
-          upload.catch((err) => body.destroy(err));
-          const report = await importAccounts(body, {
+          return importAccounts(ctx.params, {
             knex,
             tree: identity.tree,
             macKey: identity.macKey,
@@ -304,9 +299,8 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
               (ability.can("manage", "all") || !row.roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r))),
             endSessions: (trx, accountId) => identity.sessions.revokeAll(trx, accountId, "changed-by-import"),
             actor: actorOf(user),
+            maxBytes: IMPORT_LIMIT,
           });
-          await upload;
-          return report;
         },
       },
     },
