@@ -226,21 +226,7 @@ export class WorkflowEngine {
           updated_at: now,
         } as never)
         .returning("*");
-      await trx("core_workflow_history").insert({
-        instance_id: row.id,
-        seq: 1,
-        transition: START,
-        from_state: null,
-        to_state: row.state,
-        actor: JSON.stringify(actorOf(user)),
-        data: JSON.stringify(checked.data),
-        form_ref: JSON.stringify(checked.formRef),
-        at: now,
-      });
-      await this.enterState(trx, wf, row);
-      await this.effects(trx, wf, row, START, wf.start.effects);
-      // Last: the audit chain is taken in turn until this transaction commits.
-      await writeAudit(trx, { actor: actorOf(user), tenantCode: row.tenant_code, action: "workflow.start", object: `${wf.id}/${row.id}`, after: { state: row.state, version: 1 } });
+      await this.recordStep(trx, wf, null, row, { transition: START, action: "workflow.start", actor: actorOf(user), checked, effects: wf.start.effects, at: now });
       return row;
     });
   }
@@ -267,6 +253,41 @@ export class WorkflowEngine {
     return this.o.knex.transaction((trx) => this.apply(trx, wf, t, row, merged, checked, actorOf(user)));
   }
 
+  /**
+   * What every step writes beside the instance row, in its transaction: the history row, the new
+   * state's deadlines, the outbox rows of its effects, and last the audit entry (the audit chain is
+   * taken in turn until the transaction commits, so nothing may follow it).
+   */
+  private async recordStep(
+    trx: Knex.Transaction,
+    wf: Workflow,
+    before: InstanceRow | null,
+    after: InstanceRow,
+    step: { transition: string; action: string; actor: Record<string, unknown>; checked: { data: Record<string, unknown>; formRef: unknown }; effects: Effect[]; at: Date },
+  ): Promise<void> {
+    await trx("core_workflow_history").insert({
+      instance_id: after.id,
+      seq: after.version,
+      transition: step.transition,
+      from_state: before?.state ?? null,
+      to_state: after.state,
+      actor: JSON.stringify(step.actor),
+      data: JSON.stringify(step.checked.data),
+      form_ref: JSON.stringify(step.checked.formRef),
+      at: step.at,
+    });
+    await this.enterState(trx, wf, after);
+    await this.effects(trx, wf, after, step.transition, step.effects);
+    await writeAudit(trx, {
+      actor: step.actor,
+      tenantCode: after.tenant_code,
+      action: step.action,
+      object: `${wf.id}/${after.id}`,
+      ...(before ? { before: { state: before.state, version: before.version } } : {}),
+      after: { state: after.state, version: after.version },
+    });
+  }
+
   /** Writes one transition; the compare-and-set on `version` makes concurrent ones lose with 409. */
   private async apply(
     trx: Knex.Transaction,
@@ -286,28 +307,7 @@ export class WorkflowEngine {
       const current = await trx<InstanceRow>("core_workflow_instances").where({ id: row.id }).first();
       throw stale(current?.version ?? row.version);
     }
-    await trx("core_workflow_history").insert({
-      instance_id: row.id,
-      seq: updated.version,
-      transition: t.name,
-      from_state: row.state,
-      to_state: t.to,
-      actor: JSON.stringify(actor),
-      data: JSON.stringify(checked.data),
-      form_ref: JSON.stringify(checked.formRef),
-      at: now,
-    });
-    await this.enterState(trx, wf, updated);
-    await this.effects(trx, wf, updated, t.name, t.effects);
-    // Last: the audit chain is taken in turn until this transaction commits.
-    await writeAudit(trx, {
-      actor,
-      tenantCode: row.tenant_code,
-      action: `workflow.transition.${t.name}`,
-      object: `${wf.id}/${row.id}`,
-      before: { state: row.state, version: row.version },
-      after: { state: updated.state, version: updated.version },
-    });
+    await this.recordStep(trx, wf, row, updated, { transition: t.name, action: `workflow.transition.${t.name}`, actor, checked, effects: t.effects, at: now });
     return updated;
   }
 
