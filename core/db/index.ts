@@ -85,3 +85,11 @@ export async function openDatabase(cfg: KernelConfig, log: (line: string) => voi
     },
   };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether a value from a caller can be a row id (gen_random_uuid()): checked before any query, so
+ * that a malformed id answers like a missing one instead of reaching PostgreSQL as a type error.
+ */
+export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);

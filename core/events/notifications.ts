@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { Context, Service, ServiceBroker } from "moleculer";
-import { isConnectionError } from "../db";
+import { isConnectionError, isUuid } from "../db";
 import { conflict, fieldError, notFound, validationFailed, type Localized } from "../errors";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
@@ -102,7 +102,6 @@ export const CONSUMER = "notifications";
 export const MAX_FOLLOWS = 500;
 export const PUBLIC_CONSUMER = "notifications.public";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME = /^[a-z0-9*][a-z0-9._-]{0,99}$/i;
 
 function localized(v: unknown): Localized | null {
@@ -120,7 +119,7 @@ const strings = (v: unknown, ok: (s: string) => boolean): string[] | null =>
 
 /** The draft of a notification from a `notifications.requested` event, or why it cannot be one. */
 export function draftOf(eventId: unknown, data: unknown, tree: TenantTree): NotificationDraft | string {
-  if (typeof eventId !== "string" || !UUID.test(eventId)) return "no eventId: not an outbox event";
+  if (!isUuid(eventId)) return "no eventId: not an outbox event";
   if (!data || typeof data !== "object") return "no payload";
   const r = data as Record<string, unknown>;
   if (typeof r.tenantCode !== "string" || !tree.get(r.tenantCode)) return `tenantCode ${JSON.stringify(r.tenantCode)} is not a tenant`;
@@ -128,12 +127,12 @@ export function draftOf(eventId: unknown, data: unknown, tree: TenantTree): Noti
   if (!title) return "title must be { zh-CN, en } (or a string)";
   const roles = strings(r.roles, (s) => NAME.test(s));
   if (!roles) return "roles must be a list of role names";
-  const accounts = strings(r.accounts, (s) => UUID.test(s));
+  const accounts = strings(r.accounts, (s) => isUuid(s));
   if (!accounts) return "accounts must be a list of account ids";
   const owner = r.owner && typeof r.owner === "object" ? (r.owner as Record<string, unknown>) : null;
   const ownerUnit = owner && typeof owner.unit === "string" && owner.unit ? owner.unit : null;
-  if (owner && typeof owner.account === "string" && UUID.test(owner.account) && !accounts.includes(owner.account)) accounts.push(owner.account);
-  const instanceId = typeof r.instanceId === "string" && UUID.test(r.instanceId) ? r.instanceId : null;
+  if (owner && isUuid(owner.account) && !accounts.includes(owner.account)) accounts.push(owner.account);
+  const instanceId = isUuid(r.instanceId) ? r.instanceId : null;
   if (r.instanceId !== undefined && r.instanceId !== null && !instanceId) return "instanceId must be a uuid";
   let link: string | null = null;
   if (r.link !== undefined && r.link !== null) {
@@ -254,7 +253,7 @@ export async function deliver(knex: Knex, broker: ServiceBroker, drafts: Notific
 
 /** The public view of a `portal.publish` event, or why it has none. */
 export function publicNoticeOf(eventId: unknown, at: unknown, data: unknown, tree: TenantTree): PublicEvent | string {
-  if (typeof eventId !== "string" || !UUID.test(eventId)) return "no eventId: not an outbox event";
+  if (!isUuid(eventId)) return "no eventId: not an outbox event";
   const r = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
   if (typeof r.tenantCode !== "string" || !tree.get(r.tenantCode)) return `tenantCode ${JSON.stringify(r.tenantCode)} is not a tenant`;
   if (typeof r.notice !== "string" || !NAME.test(r.notice)) return "notice must name the kind of notice";
@@ -265,7 +264,7 @@ export function publicNoticeOf(eventId: unknown, at: unknown, data: unknown, tre
       id: eventId,
       notice: r.notice,
       tenantCode: r.tenantCode,
-      instanceId: typeof r.instanceId === "string" && UUID.test(r.instanceId) ? r.instanceId : null,
+      instanceId: isUuid(r.instanceId) ? r.instanceId : null,
       workflowId: typeof r.workflowId === "string" ? r.workflowId : null,
       title: title ? title.slice(0, 500) : null,
       at: typeof at === "string" ? at : new Date().toISOString(),
@@ -279,7 +278,7 @@ export function publicNoticeOf(eventId: unknown, at: unknown, data: unknown, tre
  * otherwise, as for one that does not exist). Every node's sockets of the account join its room.
  */
 export async function followInstance(knex: Knex, broker: ServiceBroker, ability: AppAbility, user: SessionUser, instanceId: unknown): Promise<{ instanceId: string; created: boolean }> {
-  if (typeof instanceId !== "string" || !UUID.test(instanceId)) throw notFound(INSTANCE);
+  if (!isUuid(instanceId)) throw notFound(INSTANCE);
   const row = await knex<InstanceRow>("core_workflow_instances").where({ id: instanceId }).first();
   if (!row || !ability.can("read", instanceSubject(row))) throw notFound(INSTANCE);
   // A socket joins the rooms of this many follows (the most recent); more could not all be live.
@@ -293,7 +292,7 @@ export async function followInstance(knex: Knex, broker: ServiceBroker, ability:
 }
 
 export async function unfollowInstance(knex: Knex, broker: ServiceBroker, user: SessionUser, instanceId: unknown): Promise<{ instanceId: string; removed: boolean }> {
-  if (typeof instanceId !== "string" || !UUID.test(instanceId)) throw notFound(INSTANCE);
+  if (!isUuid(instanceId)) throw notFound(INSTANCE);
   const removed = await removeFollow(knex, user.id, instanceId);
   await broker.broadcast("notifications.rooms", { account: user.id, leave: [rooms.instance(instanceId)] } satisfies RoomsEvent);
   return { instanceId, removed };

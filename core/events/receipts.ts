@@ -1,9 +1,8 @@
 import type { Knex } from "knex";
 import type { Context, Service } from "moleculer";
-import { isConnectionError } from "../db";
+import { isConnectionError, isUuid } from "../db";
 import type { OutboxEvent } from "./outbox";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Records that `consumer` has received event `eventId`; true only the first time. Call it in the
@@ -14,7 +13,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export async function receiveOnce(db: Knex | Knex.Transaction, consumer: string, eventId: string): Promise<boolean> {
   if (!consumer) throw new Error("receiveOnce: consumer must be named");
-  if (typeof eventId !== "string" || !UUID.test(eventId)) throw new Error(`receiveOnce: ${consumer} got an event id that is not a uuid: ${JSON.stringify(eventId)}`);
+  if (!isUuid(eventId)) throw new Error(`receiveOnce: ${consumer} got an event id that is not a uuid: ${JSON.stringify(eventId)}`);
   const result = await db.raw(
     "insert into core_event_receipts (consumer, event_id) values (?, ?) on conflict do nothing returning 1 as fresh",
     [consumer, eventId],

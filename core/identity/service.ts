@@ -10,8 +10,8 @@ import { writeAudit } from "../audit/log";
 import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, type AccountRow } from "./accounts";
 import { importAccounts } from "./account-import";
 import type { ClientInfo, Identity } from "./index";
+import { isUuid } from "../db";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const IMPORT_LIMIT = 64 * 1024 * 1024;
 
 const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
@@ -119,7 +119,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
   const knex = identity.knex;
 
   async function findVisible(ctx: PlatformContext, id: unknown, action = "read", db: Knex | Knex.Transaction = knex): Promise<AccountRow> {
-    if (typeof id !== "string" || !UUID.test(id)) throw notFound(ACCOUNT);
+    if (!isUuid(id)) throw notFound(ACCOUNT);
     const row = await findById(db, id);
     if (!row) throw notFound(ACCOUNT);
     assertCan(abilityOf(ctx), action, "Account", { ...accountView(row) }, ACCOUNT);

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { Knex } from "knex";
+import { isUuid } from "../db";
 
 export interface SessionRow {
   id: string;
@@ -21,7 +22,6 @@ export interface SessionOptions {
   checkCacheMs: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const digest = (secret: string) => crypto.createHash("sha256").update(secret).digest("hex");
 const sameDigest = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
@@ -71,7 +71,7 @@ export class Sessions {
     const dot = refreshToken.indexOf(".");
     const id = refreshToken.slice(0, dot);
     const secret = refreshToken.slice(dot + 1);
-    if (dot < 0 || !UUID.test(id) || !secret) return null;
+    if (dot < 0 || !isUuid(id) || !secret) return null;
     const session = await this.knex<SessionRow>("core_sessions").where({ id }).first();
     const now = Date.now();
     if (!session || session.revoked_at || new Date(session.expires_at).getTime() <= now) return null;
@@ -121,7 +121,7 @@ export class Sessions {
 
   /** Whether the session an access token names is still open. */
   async isActive(id: string | undefined): Promise<boolean> {
-    if (!id || !UUID.test(id)) return false;
+    if (!id || !isUuid(id)) return false;
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && (hit.until > now || !hit.active)) return hit.active;

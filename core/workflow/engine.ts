@@ -8,6 +8,7 @@ import type { AppAbility, SessionUser } from "../plugins/types";
 import type { Clock } from "../tenancy/clock";
 import { localDate, parseScheduleTime } from "../tenancy/time";
 import type { Deadline, Effect, Transition, Workflow } from "./definition";
+import { isUuid } from "../db";
 
 /** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
 export interface FormCheck {
@@ -50,7 +51,6 @@ export interface HistoryRow {
 
 export const INSTANCE: Localized = { "zh-CN": "业务实例", en: "workflow instance" };
 const WORKFLOW: Localized = { "zh-CN": "流程", en: "workflow" };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** the start of an instance, in its history */
 export const START = "$start";
 
@@ -117,7 +117,7 @@ export class WorkflowEngine {
 
   /** The instance, if the caller may read it; 404 otherwise, exactly as for an id that does not exist. */
   async visible(ability: AppAbility, id: unknown, db: Knex | Knex.Transaction = this.o.knex): Promise<InstanceRow> {
-    if (typeof id !== "string" || !UUID.test(id)) throw notFound(INSTANCE);
+    if (!isUuid(id)) throw notFound(INSTANCE);
     const row = await db<InstanceRow>("core_workflow_instances").where({ id }).first();
     if (!row || !ability.can("read", instanceSubject(row))) throw notFound(INSTANCE);
     return row;

@@ -11,14 +11,14 @@ import { conflict, fieldError, forbidden, notFound, validationFailed } from "../
 import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
 import { importPurchasers } from "./purchaser-import";
+import { isUuid } from "../../../core/db";
 
 const FORM = "registries.purchaser";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
 
 async function findVisible(ctx: PlatformContext, id: unknown): Promise<Purchaser> {
-  if (typeof id !== "string" || !UUID.test(id)) throw notFound(PURCHASER);
+  if (!isUuid(id)) throw notFound(PURCHASER);
   const row = await Purchaser.query().findById(id);
   if (!row) throw notFound(PURCHASER);
   assertCan(abilityOf(ctx), "read", "Purchaser", { ...row }, PURCHASER);
