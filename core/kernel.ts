@@ -18,6 +18,7 @@ import { gatewayService } from "./gateway";
 import { moduleRefusal, type GateSources } from "./tenancy/gate";
 import { loadWorkflows } from "./workflow/definition";
 import { WorkflowEngine } from "./workflow/engine";
+import { collectHooks } from "./workflow/hooks";
 import { workflowsService } from "./workflow/service";
 import { startDeadlines } from "./workflow/timers";
 import { enqueue, purgeEvents, startOutboxRelay, type OutboxRelay } from "./events";
@@ -152,9 +153,11 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree, gate)));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
     // checks each against its plugin's module schedule.
+    const workflows = loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir);
     const workflow = new WorkflowEngine({
       knex: db.knex,
-      workflows: loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir),
+      workflows,
+      hooks: collectHooks(registry.plugins, workflows),
       forms: { validate: (formId, tenantCode, data) => forms.validateSubmission<Record<string, unknown>>(formId, tenantCode, data) },
       publish: enqueue,
       clock: tenancy.clock,

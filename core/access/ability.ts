@@ -23,13 +23,19 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
       builder.cannot(["update", "reset", "disable"], "Account", { privileged: true });
       // Form overlays: their tenant's and the tenants' below it (stricter forms for their region).
       builder.can(["read", "update"], "FormOverlay", inScope);
+      // Business of their region brought over from the old system (core/workflow's adopt).
+      builder.can("import", "WorkflowInstance", inScope);
     }
     // Everybody may read their own account.
     builder.can("read", "Account", { id: user.id });
     // Workflow instances: those who started them and their unit see them; regulators and tenant
     // admins see their region's. Plugins add their own (e.g. suppliers on published notices).
     builder.can("read", "WorkflowInstance", { createdBy: user.id });
-    if (user.unitCode) builder.can("read", "WorkflowInstance", { ownerUnit: user.unitCode });
+    if (user.unitCode) {
+      builder.can("read", "WorkflowInstance", { ownerUnit: user.unitCode });
+      // units a step named as parties (the supplier of a contract, the agency entrusted with a plan)
+      builder.can("read", "WorkflowInstance", { parties: user.unitCode });
+    }
     if (user.roles.includes("regulator") || user.roles.includes("tenant-admin")) builder.can("read", "WorkflowInstance", { tenantCode: { $in: tenantScope } });
     const tools = { can: builder.can, cannot: builder.cannot, tenantScope };
     for (const p of plugins) p.permissions?.(user, tools);

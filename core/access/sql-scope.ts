@@ -30,6 +30,8 @@ export function scopeQuery<Q extends WhereBuilder>(
   action: string,
   type: string,
   columns: Record<string, string> = {},
+  /** fields whose column is a PostgreSQL array: equality means "contains", as CASL matches arrays */
+  arrayFields: readonly string[] = [],
 ): Q {
   const ast = rulesToAST(ability, action, type) as AstNode | null;
   if (ast === null) return query.whereRaw("false") as Q;
@@ -57,7 +59,10 @@ export function scopeQuery<Q extends WhereBuilder>(
     const v = node.value as Knex.Value;
     switch (node.operator) {
       case "eq":
-        if (v === null) qb.whereNull(col);
+        if (arrayFields.includes(node.field!)) {
+          if (v === null) qb.whereRaw("false");
+          else qb.whereRaw("? = any(??)", [v, col]);
+        } else if (v === null) qb.whereNull(col);
         else qb.where(col, v);
         return;
       case "ne":

@@ -66,6 +66,15 @@ export function checkManifest(m: unknown, folder: string): PluginManifest {
       if (typeof id !== "string" || !id.startsWith(p.name + ".")) fail(`${key}[${i}]`, `ids look like "${p.name}.<name>", got ${JSON.stringify(id)}`);
     });
   }
+  for (const [id, hooks] of Object.entries(p.workflowHooks ?? {})) {
+    const at = `workflowHooks["${id}"]`;
+    if (!(p.workflows ?? []).includes(id)) fail(at, "a plugin hooks only workflows it lists in `workflows`");
+    if (!hooks || typeof hooks !== "object") fail(at, "must be { start?, transitions? }");
+    if (hooks.start !== undefined && typeof hooks.start !== "function") fail(`${at}.start`, "must be a function");
+    for (const [name, fn] of Object.entries(hooks.transitions ?? {})) {
+      if (typeof fn !== "function") fail(`${at}.transitions.${name}`, "must be a function");
+    }
+  }
   for (const [key, point] of Object.entries(p.extensionPoints ?? {})) {
     const at = `extensionPoints.${key}`;
     if (!KEBAB.test(key)) fail(at, "point names are kebab-case");

@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import type { AbilityBuilder, MongoAbility } from "@casl/ability";
 import type { Localized } from "../errors";
 import type { PluginRegistry } from "./registry";
+import type { WorkflowHooks } from "../workflow/hooks";
 
 /** What a business action does, for the module gate (DESIGN.md §4). */
 export type ActionKind = "create" | "continue" | "read";
@@ -90,6 +91,11 @@ export interface PluginManifest {
   extensionPoints?: Record<string, ExtensionPointDecl>;
   /** Contributions to other plugins' points, keyed by the point's full id. */
   extends?: Record<string, Contribution>;
+  /**
+   * Code the workflow engine runs inside a step's transaction, for this plugin's own workflows:
+   * rules across instances and derived data (core/workflow/hooks.ts).
+   */
+  workflowHooks?: Record<string, WorkflowHooks>;
 }
 
 /** A manifest after loading: where it came from and its validated shape. */

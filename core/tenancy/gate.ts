@@ -43,6 +43,8 @@ export function moduleNotEnabled(
   tenant: { code: string; name: { "zh-CN": string; en: string } },
   current: ModuleState,
   opensAt: Date | null,
+  /** the schedule entry's note (the notice's words, or the tenant admin's): why, for the client to show */
+  reason: string | null = null,
 ): PlatformError {
   const state = STATE_NAMES[current];
   const opens = opensAt ? localDate(opensAt) : null;
@@ -52,7 +54,7 @@ export function moduleNotEnabled(
       "zh-CN": `${tenant.name["zh-CN"]}的「${moduleTitle["zh-CN"]}」当前${state["zh-CN"]}，不能办理此业务${opens ? `；将于 ${opens} 开通` : ""}`,
       en: `${moduleTitle.en} is ${state.en} for ${tenant.name.en}; this is not possible there now${opens ? `; it opens on ${opens}` : ""}`,
     },
-    { module, tenant: tenant.code, state: current, opensAt: opensAt?.toISOString() ?? null },
+    { module, tenant: tenant.code, state: current, opensAt: opensAt?.toISOString() ?? null, reason },
   );
 }
 
@@ -78,7 +80,7 @@ export function moduleRefusal(src: GateSources, module: string, kind: ActionKind
   if (entry && allows(entry.state, kind, user, entry.units)) return null;
   const opensAt = book.opensAt(tenantCode, module, new Date(now), (e) => allows(e.state, kind, user, e.units));
   const tenant = book.tree.get(tenantCode) ?? { code: tenantCode, name: { "zh-CN": tenantCode, en: tenantCode } };
-  return moduleNotEnabled(module, src.moduleTitle(module), tenant, entry?.state ?? "off", opensAt);
+  return moduleNotEnabled(module, src.moduleTitle(module), tenant, entry?.state ?? "off", opensAt, entry?.note ?? null);
 }
 
 /**

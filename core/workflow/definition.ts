@@ -8,7 +8,9 @@ import type { LoadedPlugin } from "../plugins/types";
 import schema from "./workflow.schema.json";
 
 export type Effect =
-  | { type: "portal.publish"; notice: string }
+  /** a public notice: only the fields listed in `public` (JSON pointers) leave the instance */
+  | { type: "portal.publish"; notice: string; title: string; unit?: string; public: string[] }
+  | { type: "portal.withdraw"; notice: string }
   | { type: "notify"; roles?: string[]; owner?: boolean; title: Localized }
   | { type: "emit"; event: string };
 
@@ -114,6 +116,10 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
   };
   const checkEffects = (effects: Effect[] | undefined, where: string) => {
     (effects ?? []).forEach((e, i) => {
+      if (e.type === "portal.publish") {
+        if (!e.public.includes(e.title)) fail(`${where}/${i}/title`, `the title ${e.title} must be one of the public fields`);
+        if (e.unit !== undefined && !e.public.includes(e.unit)) fail(`${where}/${i}/unit`, `the unit ${e.unit} must be one of the public fields`);
+      }
       if (e.type === "notify") {
         if (!e.roles?.length && !e.owner) fail(`${where}/${i}`, "a notify effect names roles, or owner: true, or both");
         checkRoles(e.roles ?? [], `${where}/${i}/roles`);

@@ -9,6 +9,8 @@ import type { Clock } from "../tenancy/clock";
 import { localDate, parseScheduleTime } from "../tenancy/time";
 import type { Deadline, Effect, Transition, Workflow } from "./definition";
 import { isUuid } from "../db";
+import { randomUUID } from "node:crypto";
+import type { StepContext, StepOutcome, WorkflowHooks } from "./hooks";
 
 /** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
 export interface FormCheck {
@@ -29,6 +31,8 @@ export interface InstanceRow {
   tenant_code: string;
   owner_unit: string | null;
   created_by: string | null;
+  /** registry units taking part besides the owner (a supplier, an agency): they may read it */
+  parties: string[];
   state: string;
   data: Record<string, unknown>;
   version: number;
@@ -53,6 +57,8 @@ export const INSTANCE: Localized = { "zh-CN": "业务实例", en: "workflow inst
 const WORKFLOW: Localized = { "zh-CN": "流程", en: "workflow" };
 /** the start of an instance, in its history */
 export const START = "$start";
+/** the arrival of an instance brought from another system, in its history */
+export const IMPORT = "$import";
 
 /** The fields CASL conditions on WorkflowInstance read. */
 export const instanceSubject = (row: InstanceRow) =>
@@ -63,12 +69,13 @@ export const instanceSubject = (row: InstanceRow) =>
     tenantCode: row.tenant_code,
     ownerUnit: row.owner_unit,
     createdBy: row.created_by,
+    parties: row.parties ?? [],
     state: row.state,
   });
 
 const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode, unit: user.unitCode ?? null });
 
-function pointerGet(data: unknown, pointer: string): unknown {
+export function pointerGet(data: unknown, pointer: string): unknown {
   let at: unknown = data;
   for (const raw of pointer.split("/").slice(1)) {
     const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
@@ -85,6 +92,30 @@ export interface EngineOptions {
   publish: Publish;
   clock: Clock;
   moduleCheck: ModuleCheck;
+  /** plugins' step hooks by workflow id (core/workflow/hooks.ts) */
+  hooks?: Map<string, WorkflowHooks>;
+}
+
+/** What the API layer hands the engine of the caller's request: their ability, and a way to call actions as them. */
+export interface Caller {
+  ability?: AppAbility;
+  call?: StepContext["call"];
+}
+
+/** The fields a notice shows, by JSON pointer, copied into a fresh object of the same shape: nothing else leaves the instance. */
+export function pickPublic(data: Record<string, unknown>, pointers: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pointer of pointers) {
+    const value = pointerGet(data, pointer);
+    if (value === undefined) continue;
+    const keys = pointer.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+    let at = out;
+    keys.forEach((key, i) => {
+      if (i === keys.length - 1) at[key] = value;
+      else at = (at[key] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return out;
 }
 
 /**
@@ -191,7 +222,22 @@ export class WorkflowEngine {
     const base = { instanceId: row.id, workflowId: wf.id, plugin: wf.plugin, tenantCode: row.tenant_code, state: row.state, transition, version: row.version };
     for (const e of effects) {
       if (e.type === "portal.publish") {
-        await this.o.publish(trx, { event: "portal.publish", key: row.id, payload: { ...base, notice: e.notice, data: row.data } });
+        const title = pointerGet(row.data, e.title);
+        const unit = e.unit ? pointerGet(row.data, e.unit) : null;
+        await this.o.publish(trx, {
+          event: "portal.publish",
+          key: row.id,
+          payload: {
+            ...base,
+            ownerUnit: row.owner_unit,
+            notice: e.notice,
+            title: typeof title === "string" ? title : String(title ?? ""),
+            unitName: typeof unit === "string" ? unit : null,
+            data: pickPublic(row.data, e.public),
+          },
+        });
+      } else if (e.type === "portal.withdraw") {
+        await this.o.publish(trx, { event: "portal.withdraw", key: row.id, payload: { ...base, notice: e.notice } });
       } else if (e.type === "notify") {
         await this.o.publish(trx, {
           event: "notifications.requested",
@@ -204,23 +250,30 @@ export class WorkflowEngine {
     }
   }
 
-  async start(user: SessionUser, workflowId: string, data: unknown): Promise<InstanceRow> {
+  async start(user: SessionUser, workflowId: string, data: unknown, caller: Caller = {}): Promise<InstanceRow> {
     const wf = this.workflow(workflowId);
     if (!wf.start.roles.some((r) => user.roles.includes(r))) throw forbidden();
     this.gate(wf.plugin, "create", user);
     const checked = await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]);
     const now = this.o.clock.now();
     return this.o.knex.transaction(async (trx) => {
+      const id = randomUUID();
+      const outcome = await this.runHook(trx, wf, this.o.hooks?.get(wf.id)?.start, {
+        transition: START, instanceId: id, tenantCode: user.tenantCode, ownerUnit: user.unitCode ?? null,
+        from: null, to: wf.initial, before: {}, submitted: checked.data, user, caller, now,
+      });
       const [row] = await trx<InstanceRow>("core_workflow_instances")
         .insert({
+          id,
           workflow_id: wf.id,
           workflow_version: wf.version,
           plugin: wf.plugin,
           tenant_code: user.tenantCode,
-          owner_unit: user.unitCode ?? null,
+          owner_unit: outcome.ownerUnit ?? user.unitCode ?? null,
           created_by: user.id,
+          parties: unique(outcome.parties ?? []),
           state: wf.initial,
-          data: checked.data,
+          data: { ...checked.data, ...outcome.data },
           version: 1,
           created_at: now,
           updated_at: now,
@@ -232,10 +285,48 @@ export class WorkflowEngine {
   }
 
   /**
+   * Brings business begun in another system into a workflow at the state it had reached there (a
+   * migration, e.g. the old procurement system's projects), under its id in that system: a second
+   * import of the same id finds the first and writes nothing. The caller must be allowed to
+   * `import WorkflowInstance` in the tenant, and the plugin's module must let business continue.
+   */
+  async adopt(
+    user: SessionUser,
+    ability: AppAbility,
+    workflowId: string,
+    item: { externalId: string; state: string; tenantCode: string; ownerUnit: string | null; data: Record<string, unknown> },
+  ): Promise<{ row: InstanceRow; created: boolean }> {
+    const wf = this.workflow(workflowId);
+    if (!ability.can("import", subject("WorkflowInstance", { tenantCode: item.tenantCode, plugin: wf.plugin, workflowId: wf.id }))) throw forbidden();
+    const state = wf.states[item.state];
+    if (!state || state.terminal) {
+      const open = Object.keys(wf.states).filter((s) => !wf.states[s].terminal);
+      throw validationFailed([fieldError("/state", "state", `应为 ${open.join("、")} 之一`, `must be one of ${open.join(", ")}`)]);
+    }
+    const refusal = this.o.moduleCheck(wf.plugin, "continue", { ...user, tenantCode: item.tenantCode });
+    if (refusal) throw refusal;
+    const now = this.o.clock.now();
+    return this.o.knex.transaction(async (trx) => {
+      // imports of the same id at the same moment: one at a time, the second finds the first
+      await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [`${wf.id}/${item.externalId}`]);
+      const existing = await trx<InstanceRow>("core_workflow_instances").where({ workflow_id: wf.id, external_id: item.externalId } as never).first();
+      if (existing) return { row: existing, created: false };
+      const [row] = await trx<InstanceRow>("core_workflow_instances")
+        .insert({
+          workflow_id: wf.id, workflow_version: wf.version, plugin: wf.plugin, tenant_code: item.tenantCode, owner_unit: item.ownerUnit,
+          created_by: null, external_id: item.externalId, state: item.state, data: item.data, version: 1, created_at: now, updated_at: now,
+        } as never)
+        .returning("*");
+      await this.recordStep(trx, wf, null, row, { transition: IMPORT, action: "workflow.import", actor: actorOf(user), checked: { data: item.data, formRef: null }, effects: [], at: now });
+      return { row, created: true };
+    });
+  }
+
+  /**
    * Takes a transition by hand. The caller must see the instance (else 404), hold one of the
    * transition's roles (else 403), and find it in a state the transition leaves from (else 409).
    */
-  async transition(user: SessionUser, ability: AppAbility, instanceId: unknown, name: string, data: unknown, expectedVersion?: unknown): Promise<InstanceRow> {
+  async transition(user: SessionUser, ability: AppAbility, instanceId: unknown, name: string, data: unknown, expectedVersion?: unknown, caller: Caller = {}): Promise<InstanceRow> {
     if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
       throw validationFailed([fieldError("/expectedVersion", "type", "应为整数", "must be an integer")]);
     }
@@ -250,7 +341,32 @@ export class WorkflowEngine {
     const checked = await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]);
     const merged = { ...row.data, ...checked.data };
     this.checkGuard(t, row, checked.data, user);
-    return this.o.knex.transaction((trx) => this.apply(trx, wf, t, row, merged, checked, actorOf(user)));
+    return this.o.knex.transaction((trx) => this.apply(trx, wf, t, row, merged, checked, actorOf(user), { user, caller: { ability, ...caller } }));
+  }
+
+  /** Runs a plugin's hook for a step, in its transaction; what it adds is checked to be plain data. */
+  private async runHook(
+    trx: Knex.Transaction,
+    wf: Workflow,
+    hook: ((step: StepContext) => Promise<StepOutcome | void> | StepOutcome | void) | undefined,
+    step: Omit<StepContext, "trx" | "workflow" | "result" | "ability" | "call" | "moduleRefusal" | "publish"> & { caller: Caller },
+  ): Promise<StepOutcome> {
+    if (!hook) return {};
+    const { caller, user, ...rest } = step;
+    const outcome = await hook({
+      ...rest,
+      trx,
+      workflow: wf,
+      user,
+      result: { ...step.before, ...step.submitted },
+      ability: caller.ability ?? null,
+      call: caller.call,
+      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, user ?? { id: "", username: "", roles: [], tenantCode: step.tenantCode }),
+      publish: async (event, payload) => {
+        await this.o.publish(trx, { event, payload, key: step.instanceId });
+      },
+    });
+    return outcome ?? {};
   }
 
   /**
@@ -297,11 +413,16 @@ export class WorkflowEngine {
     merged: Record<string, unknown>,
     checked: { data: Record<string, unknown>; formRef: unknown },
     actor: Record<string, unknown>,
+    by: { user: SessionUser | null; caller: Caller },
   ): Promise<InstanceRow> {
     const now = this.o.clock.now();
+    const outcome = await this.runHook(trx, wf, this.o.hooks?.get(wf.id)?.transitions?.[t.name], {
+      transition: t.name, instanceId: row.id, tenantCode: row.tenant_code, ownerUnit: row.owner_unit,
+      from: row.state, to: t.to, before: row.data, submitted: checked.data, user: by.user, caller: by.caller, now,
+    });
     const [updated] = await trx<InstanceRow>("core_workflow_instances")
       .where({ id: row.id, version: row.version, state: row.state })
-      .update({ state: t.to, data: merged, version: row.version + 1, updated_at: now } as never)
+      .update({ state: t.to, data: { ...merged, ...outcome.data }, parties: unique([...(row.parties ?? []), ...(outcome.parties ?? [])]), version: row.version + 1, updated_at: now } as never)
       .returning("*");
     if (!updated) {
       const current = await trx<InstanceRow>("core_workflow_instances").where({ id: row.id }).first();
@@ -350,10 +471,18 @@ export class WorkflowEngine {
     } catch {
       return "guard-refused";
     }
-    await this.apply(trx, wf, t, row, row.data, { data: {}, formRef: null }, { via: "deadline", timer: timer.id });
+    try {
+      // in a savepoint: a hook that refuses leaves nothing of the step, and the timer is still marked
+      await trx.transaction((sp) => this.apply(sp, wf, t, row, row.data, { data: {}, formRef: null }, { via: "deadline", timer: timer.id }, { user: null, caller: {} }));
+    } catch (err) {
+      if (err instanceof PlatformError) return `hook-refused: ${err.code}`;
+      throw err;
+    }
     return "fired";
   }
 }
+
+const unique = (units: string[]) => [...new Set(units.filter((u) => typeof u === "string" && u))];
 
 function stale(currentVersion: number): PlatformError {
   return conflict({ "zh-CN": "该业务已被他人处理，请刷新后重试", en: "Someone else acted on this first; reload and try again" }, { currentVersion });
@@ -377,6 +506,7 @@ export function instanceView(wf: Workflow | undefined, row: InstanceRow) {
     tenantCode: row.tenant_code,
     ownerUnit: row.owner_unit,
     createdBy: row.created_by,
+    parties: row.parties ?? [],
     state: row.state,
     stateTitle: wf?.states[row.state]?.title ?? null,
     terminal: !!wf?.states[row.state]?.terminal,

@@ -1,9 +1,15 @@
 import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { scopeQuery } from "../access/sql-scope";
+import { fieldError, validationFailed } from "../errors";
 import type { Workflow } from "./definition";
-import { historyView, instanceView, type InstanceRow, type WorkflowEngine } from "./engine";
+import { historyView, instanceView, type Caller, type InstanceRow, type WorkflowEngine } from "./engine";
 
 const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
+/** A plugin's step hook calls actions as the requesting user (their token's identity and ability). */
+const callerOf = (ctx: PlatformContext): Caller => ({
+  ability: abilityOf(ctx),
+  call: <T>(action: string, params?: Record<string, unknown>) => ctx.call(action, params ?? {}) as Promise<T>,
+});
 
 function describe(wf: Workflow) {
   return {
@@ -61,9 +67,30 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         kind: "create",
         permission: "authenticated",
         async handler(ctx: PlatformContext<{ workflowId: string; data?: unknown }>) {
-          const row = await engine.start(ctx.meta.user!, ctx.params.workflowId, ctx.params.data);
+          const row = await engine.start(ctx.meta.user!, ctx.params.workflowId, ctx.params.data, callerOf(ctx));
           ctx.meta.$statusCode = 201;
           return instanceView(engine.workflows.get(row.workflow_id), row);
+        },
+      },
+
+      adopt: {
+        rest: "POST /workflows/:workflowId/adopt",
+        kind: "continue",
+        permission: ["import", "WorkflowInstance"],
+        async handler(ctx: PlatformContext<{ workflowId: string; externalId?: unknown; state?: unknown; tenantCode?: unknown; ownerUnit?: unknown; data?: unknown }>) {
+          const p = ctx.params;
+          const problems = [];
+          if (typeof p.externalId !== "string" || !p.externalId.trim() || p.externalId.length > 100) problems.push(fieldError("/externalId", "type", "应为原系统中的编号（1–100 个字符）", "the id in the other system (1–100 characters)"));
+          if (typeof p.state !== "string") problems.push(fieldError("/state", "type", "应为状态名", "a state name"));
+          if (typeof p.tenantCode !== "string") problems.push(fieldError("/tenantCode", "type", "应为区划代码", "a division code"));
+          if (p.ownerUnit !== undefined && p.ownerUnit !== null && typeof p.ownerUnit !== "string") problems.push(fieldError("/ownerUnit", "type", "应为单位编码", "a unit code"));
+          if (!p.data || typeof p.data !== "object" || Array.isArray(p.data)) problems.push(fieldError("/data", "type", "应为对象", "an object"));
+          if (problems.length) throw validationFailed(problems);
+          const { row, created } = await engine.adopt(ctx.meta.user!, abilityOf(ctx), p.workflowId, {
+            externalId: (p.externalId as string).trim(), state: p.state as string, tenantCode: p.tenantCode as string, ownerUnit: (p.ownerUnit as string | null) ?? null, data: p.data as Record<string, unknown>,
+          });
+          ctx.meta.$statusCode = created ? 201 : 200;
+          return { ...instanceView(engine.workflows.get(row.workflow_id), row), created };
         },
       },
 
@@ -75,7 +102,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
           const user = ctx.meta.user!;
           const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
           const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
-          const query = scopeQuery(engine.knex<InstanceRow>("core_workflow_instances"), abilityOf(ctx), "read", "WorkflowInstance");
+          const query = scopeQuery(engine.knex<InstanceRow>("core_workflow_instances"), abilityOf(ctx), "read", "WorkflowInstance", {}, ["parties"]);
           if (ctx.params.workflow) query.where("workflow_id", ctx.params.workflow);
           if (ctx.params.state) query.where("state", ctx.params.state);
           if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
@@ -116,7 +143,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         kind: "continue",
         permission: ["read", "WorkflowInstance"],
         async handler(ctx: PlatformContext<{ id: string; name: string; data?: unknown; expectedVersion?: unknown }>) {
-          const row = await engine.transition(ctx.meta.user!, abilityOf(ctx), ctx.params.id, ctx.params.name, ctx.params.data, ctx.params.expectedVersion);
+          const row = await engine.transition(ctx.meta.user!, abilityOf(ctx), ctx.params.id, ctx.params.name, ctx.params.data, ctx.params.expectedVersion, callerOf(ctx));
           return instanceView(engine.workflows.get(row.workflow_id), row);
         },
       },

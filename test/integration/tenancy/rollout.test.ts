@@ -51,7 +51,7 @@ describe("module rollout as the notice sets it", () => {
     expect(refused.body.error).toEqual({
       code: "MODULE_NOT_ENABLED",
       message: expect.stringContaining("2021-08-01"),
-      details: { module: "etrading", tenant: "440902", state: "off", opensAt: new Date(cst("2021-08-01")).toISOString() },
+      details: { module: "etrading", tenant: "440902", state: "off", opensAt: new Date(cst("2021-08-01")).toISOString(), reason: "the counties open on their own date; from then on they follow the city" },
     });
     expect(refused.body.error.message).toContain("茂南区");
 
@@ -65,7 +65,7 @@ describe("module rollout as the notice sets it", () => {
     at(cst("2022-01-01"));
     const refused = await platform.api("/api/etrading/tenders", { method: "POST", token: tokens.guangzhouPurchaser, body: {}, headers: { "accept-language": "en" } });
     expect(refused.status).toBe(403);
-    expect(refused.body.error.details).toEqual({ module: "etrading", tenant: "440100", state: "off", opensAt: null });
+    expect(refused.body.error.details).toEqual({ module: "etrading", tenant: "440100", state: "off", opensAt: null, reason: "until the city's finance department sets a date" });
     expect(refused.body.error.message).toBe("Project procurement e-trading is off for Guangzhou; this is not possible there now");
     // Off means nothing at all, reads included.
     expect((await platform.api("/api/etrading/tenders", { token: tokens.guangzhouPurchaser })).status).toBe(403);
@@ -78,7 +78,8 @@ describe("module rollout as the notice sets it", () => {
     at(cst("2021-01-02", "09:00:00"));
     const refused = await legacy.newPlan("huizhouPurchaser");
     expect(refused.status).toBe(403);
-    expect(refused.body.error.details).toEqual({ module: "legacy", tenant: "441300", state: "sunset", opensAt: null });
+    // the schedule entry's note says why, in the notice's terms
+    expect(refused.body.error.details).toEqual({ module: "legacy", tenant: "441300", state: "sunset", opensAt: null, reason: expect.stringContaining("2021年1月1日起新项目一律在新平台办理") });
     const goOn = await legacy.goOn("huizhouPurchaser");
     expect(goOn.status).toBe(200);
     expect(goOn.body.kind).toBe("continue");
