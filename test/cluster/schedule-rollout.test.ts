@@ -114,7 +114,7 @@ test("a schedule change made on one node gates calls on another node from its fr
     const before = await startTender(node);
     expect({ status: before.status, body: before.body }).toEqual({
       status: 403,
-      body: { error: { code: "MODULE_NOT_ENABLED", message: expect.any(String), details: { module: "etrading", tenant: "440100", state: "off", opensAt: null } } },
+      body: { error: { code: "MODULE_NOT_ENABLED", message: expect.any(String), details: { module: "etrading", tenant: "440100", state: "off", opensAt: null, reason: "until the city's finance department sets a date" } } },
     });
   }
 
@@ -137,7 +137,7 @@ test("a schedule change made on one node gates calls on another node from its fr
       error: {
         code: "MODULE_NOT_ENABLED",
         message: expect.any(String),
-        details: { module: "etrading", tenant: "440100", state: "off", opensAt: from },
+        details: { module: "etrading", tenant: "440100", state: "off", opensAt: from, reason: "until the city's finance department sets a date" },
       },
     },
   });
@@ -154,7 +154,7 @@ test("a schedule change made on one node gates calls on another node from its fr
     expect({ status: r.status, code: r.body?.error?.code, details: r.body?.error?.details }).toEqual({
       status: 403,
       code: "MODULE_NOT_ENABLED",
-      details: { module: "etrading", tenant: "440100", state: "off", opensAt: from },
+      details: { module: "etrading", tenant: "440100", state: "off", opensAt: from, reason: "until the city's finance department sets a date" },
     });
     refusals.push(r);
     await sleep(POLL_STEP_MS);

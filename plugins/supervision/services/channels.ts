@@ -1,0 +1,41 @@
+import type { ActionKind } from "../../../core/plugins/types";
+import type { PlatformError } from "../../../core/errors";
+
+/** The procurement methods of a plan (政府采购法 and the e-mall's own), as the plan form names them. */
+export const TENDER_METHODS = ["public-tender", "invited-tender", "competitive-negotiation", "competitive-consultation", "single-source", "inquiry"] as const;
+export const EMALL_METHODS = ["emall-direct", "emall-bidding", "designated-point"] as const;
+/** 网上直购 and 网上竞价: the old execution platform still takes these while it runs beside the e-mall. */
+export const LEGACY_EXECUTION_METHODS = ["emall-direct", "emall-bidding"] as const;
+
+export type Channel = "etrading" | "emall" | "legacy-execution" | "offline";
+
+export interface ChannelOption {
+  channel: Channel;
+  /** the module whose schedule opens it (offline has none) */
+  module: string | null;
+  open: boolean;
+  /** why not, as the module gate says it (MODULE_NOT_ENABLED with the opening date) */
+  refusal: PlatformError | null;
+}
+
+/** The platform channels a method could run on, best first. */
+export function candidates(method: string): Array<{ channel: Exclude<Channel, "offline">; module: string }> {
+  if ((TENDER_METHODS as readonly string[]).includes(method)) return [{ channel: "etrading", module: "etrading" }];
+  const out: Array<{ channel: Exclude<Channel, "offline">; module: string }> = [];
+  if ((EMALL_METHODS as readonly string[]).includes(method)) out.push({ channel: "emall", module: "emall" });
+  if ((LEGACY_EXECUTION_METHODS as readonly string[]).includes(method)) out.push({ channel: "legacy-execution", module: "legacy-execution" });
+  return out;
+}
+
+/**
+ * Which channels a plan of this method may take now, by the tenant's module schedules: each
+ * platform channel whose module is open for new business, and offline-by-agency only where none is.
+ */
+export function channelOptions(method: string, refusal: (module: string, kind: ActionKind) => PlatformError | null): ChannelOption[] {
+  const platform = candidates(method).map(({ channel, module }) => {
+    const why = refusal(module, "create");
+    return { channel, module, open: why === null, refusal: why } as ChannelOption;
+  });
+  const anyOpen = platform.some((c) => c.open);
+  return [...platform, { channel: "offline", module: null, open: !anyOpen, refusal: null }];
+}

@@ -1,0 +1,149 @@
+import type { Knex } from "knex";
+import { subject } from "@casl/ability";
+import { scopeQuery } from "../../../core/access/sql-scope";
+import { isUuid } from "../../../core/db";
+import { fieldError, notFound, validationFailed } from "../../../core/errors";
+import { toMoney } from "../../../core/forms/money";
+import { allows } from "../../../core/tenancy/gate";
+import type { AppAbility, PlatformContext, PlatformServiceSchema, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
+import { candidates } from "./channels";
+import { PROJECT, type ProjectRow } from "./rules";
+
+const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
+const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  intention: { "zh-CN": "采购意向", en: "Intention" },
+  plan: { "zh-CN": "采购计划备案", en: "Plan filing" },
+  execution: { "zh-CN": "采购执行", en: "Execution" },
+  contract: { "zh-CN": "合同备案", en: "Contract filing" },
+  acceptance: { "zh-CN": "履约验收", en: "Acceptance" },
+  payment: { "zh-CN": "合同支付", en: "Payment" },
+  paid: { "zh-CN": "已完成支付", en: "Paid" },
+  withdrawn: { "zh-CN": "已撤回", en: "Withdrawn" },
+};
+
+const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
+const money = (v: string | null) => (v === null ? null : toMoney(v));
+const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
+
+export const projectSubject = (row: ProjectRow) =>
+  subject("Project", { id: row.id, tenantCode: row.tenant_code, ownerUnit: row.owner_unit, supplierCode: row.supplier_code, agencyCode: row.agency_code });
+
+/** What the workspace shows of a project (contacts and internal notes live in the stages, under their own permissions). */
+function view(row: ProjectRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    tenantCode: row.tenant_code,
+    unitCode: row.owner_unit,
+    unitName: row.unit_name,
+    stage: row.stage,
+    stageTitle: STAGE_TITLES[row.stage],
+    budget: money(row.budget),
+    method: row.method,
+    channel: row.channel,
+    exemptionReason: row.exemption_reason,
+    planTotal: money(row.plan_total),
+    agencyCode: row.agency_code,
+    supplier: row.supplier_code ? { code: row.supplier_code, name: row.supplier_name, sme: !!row.supplier_sme } : null,
+    awardedAmount: money(row.awarded_amount),
+    contractAmount: money(row.contract_amount),
+    signedOn: row.signed_on,
+    contractFiledOn: row.contract_filed_on,
+    acceptedOn: row.accepted_on,
+    paymentDue: row.payment_due,
+    requestedTotal: money(row.requested_total),
+    paidTotal: money(row.paid_total),
+    flags: [
+      ...(row.exemption_reason ? [{ kind: "intention-exempt", title: { "zh-CN": `意向公开时限豁免：${row.exemption_reason}`, en: `Exempt from the intention lead: ${row.exemption_reason}` } }] : []),
+      ...(row.late_filing ? [{ kind: "late-contract-filing", title: { "zh-CN": `合同逾期备案（${row.contract_filed_on}）`, en: `Contract filed late (${row.contract_filed_on})` } }] : []),
+      ...(row.payment_overdue ? [{ kind: "payment-overdue", title: { "zh-CN": `中小企业款项逾期（应于 ${row.payment_due} 前支付）`, en: `SME payment overdue (due by ${row.payment_due})` } }] : []),
+    ],
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
+}
+
+async function visibleProject(db: Knex, ctx: PlatformContext, id: unknown): Promise<ProjectRow> {
+  if (!isUuid(id)) throw notFound(PROJECT);
+  const row = await db<ProjectRow>("supervision_projects").where({ id }).first();
+  if (!row || !abilityOf(ctx).can("read", projectSubject(row))) throw notFound(PROJECT);
+  return row;
+}
+
+interface ModuleNow { module: string; state: Parameters<typeof allows>[0]; units: string[] | null; next: { at: string; state: string } | null }
+
+/**
+ * The projects API: the workspace's list and a project's page across its stages. The stages
+ * themselves are changed through the generic workflow API (core/workflow); the rules between
+ * them are the step hooks (./rules.ts).
+ */
+export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis> = {
+  name: "supervision",
+  actions: {
+    list: {
+      rest: "GET /projects",
+      kind: "read",
+      permission: ["read", "Project"],
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ stage?: string; q?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
+        const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
+        const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
+        if (ctx.params.stage && !(STAGES as readonly string[]).includes(ctx.params.stage)) {
+          throw validationFailed([fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`)]);
+        }
+        const query = scopeQuery(this.db<ProjectRow>("supervision_projects"), abilityOf(ctx), "read", "Project");
+        if (ctx.params.stage) query.where("stage", ctx.params.stage);
+        if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
+        const q = (ctx.params.q ?? "").trim();
+        if (q) {
+          const like = `%${q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
+          query.where((w) => w.where("name", "ilike", like).orWhere("unit_name", "ilike", like));
+        }
+        const [{ count }] = await query.clone().count({ count: "*" });
+        const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
+        return { items: rows.map(view), total: Number(count), page, pageSize };
+      },
+    },
+
+    get: {
+      rest: "GET /projects/:id",
+      kind: "read",
+      permission: ["read", "Project"],
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string }>) {
+        const row = await visibleProject(this.db, ctx, ctx.params.id);
+        const links = await this.db("supervision_project_instances").where({ project_id: row.id }).orderBy("seq");
+        const stages = [];
+        for (const l of links) {
+          // Each stage as the workflow API shows it to this caller; one they may not read is left out.
+          try {
+            const inst = await ctx.call<Record<string, unknown>, { id: string }>("workflows.instance", { id: l.instance_id });
+            stages.push({ stage: l.stage, workflowId: inst.workflowId, instanceId: inst.id, state: inst.state, stateTitle: inst.stateTitle, terminal: inst.terminal, data: inst.data, history: inst.history });
+          } catch (err) {
+            if ((err as { type?: string }).type !== "NOT_FOUND") throw err;
+          }
+        }
+        return { ...view(row), stages };
+      },
+    },
+
+    channels: {
+      rest: "GET /projects/:id/channels",
+      kind: "read",
+      permission: ["read", "Project"],
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string }>) {
+        const row = await visibleProject(this.db, ctx, ctx.params.id);
+        if (!row.method) return { method: null, channels: [] };
+        const now = await ctx.call<{ modules: ModuleNow[] }, { code: string }>("tenancy.modules", { code: row.tenant_code });
+        const byKey = new Map(now.modules.map((m) => [m.module, m]));
+        const user = ctx.meta.user as SessionUser;
+        const asOwner = { ...user, unitCode: row.owner_unit };
+        const platform = candidates(row.method).map(({ channel, module }) => {
+          const m = byKey.get(module);
+          const open = !!m && allows(m.state, "create", asOwner, m.units);
+          return { channel, module, open, state: m?.state ?? "off", opensAt: !open && m?.next?.state === "live" ? m.next.at : null };
+        });
+        const anyOpen = platform.some((c) => c.open);
+        return { method: row.method, chosen: row.channel, channels: [...platform, { channel: "offline", module: null, open: !anyOpen, state: null, opensAt: null }] };
+      },
+    },
+  },
+};
