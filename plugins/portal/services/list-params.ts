@@ -1,0 +1,83 @@
+import { fieldError, validationFailed, type ErrorDetail } from "../../../core/errors";
+import { NOTICE_TYPES, type NoticeFilter, type NoticeType } from "./notice-store";
+import type { TenantEntry } from "./tenants";
+
+export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+// Deep pages cost an OFFSET scan each; nobody reads 10,000 pages of notices (they search).
+const MAX_PAGE = 10_000;
+const MAX_QUERY_CHARS = 100;
+const MAX_TERMS = 5;
+
+export interface ListParams {
+  tenant?: unknown;
+  type?: unknown;
+  q?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+}
+
+/** A query-string value as one string; a repeated parameter (an array) or an object is not one. */
+const single = (v: unknown): string | undefined | null =>
+  v === undefined ? undefined : typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : null;
+
+function whole(name: string, raw: unknown, min: number, max: number, fallback: number, problems: ErrorDetail[]): number {
+  const v = single(raw);
+  if (v === undefined || v === "") return fallback;
+  const n = v !== null && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  if (!(n >= min && n <= max)) {
+    problems.push(fieldError(`/${name}`, "range", `应为 ${min} 到 ${max} 之间的整数`, `must be a whole number from ${min} to ${max}`));
+  }
+  return n;
+}
+
+/**
+ * The search text as terms a notice must all contain: NFKC (full-width letters, digits and spaces
+ * as ASCII), lowercased as the stored search column is, split on spaces and control characters.
+ */
+export function searchTerms(q: string): string[] {
+  return [...new Set(q.normalize("NFKC").toLowerCase().split(/[\s\p{Cc}]+/u).filter(Boolean))];
+}
+
+/** The list's query string, checked: every problem at once, each with its field (400 otherwise). */
+export function parseListParams(params: ListParams, tenants: Map<string, TenantEntry>): NoticeFilter {
+  const problems: ErrorDetail[] = [];
+
+  let tenantCodes: string[] | undefined;
+  const tenant = single(params.tenant);
+  if (tenant !== undefined && tenant !== "") {
+    const entry = tenant === null ? undefined : tenants.get(tenant.trim());
+    if (!entry) {
+      problems.push(fieldError("/tenant", "tenant", `区划「${String(tenant)}」不在本平台`, `${JSON.stringify(tenant)} is not a tenant of this platform`));
+    } else if (!entry.onPlatform) {
+      problems.push(fieldError("/tenant", "tenant", `${entry.name["zh-CN"]}使用自己的政府采购平台，其公告不在本平台`, `${entry.name.en} runs its own procurement platform; its notices are not here`));
+    } else {
+      tenantCodes = entry.subtree;
+    }
+  }
+
+  let type: NoticeType | undefined;
+  const rawType = single(params.type);
+  if (rawType !== undefined && rawType !== "") {
+    if (rawType !== null && (NOTICE_TYPES as readonly string[]).includes(rawType.trim())) type = rawType.trim() as NoticeType;
+    else problems.push({ ...fieldError("/type", "enum", `公告类型应为 ${NOTICE_TYPES.join("、")} 之一`, `type must be one of ${NOTICE_TYPES.join(", ")}`), allowed: [...NOTICE_TYPES] });
+  }
+
+  let terms: string[] = [];
+  const q = single(params.q);
+  if (q === null) {
+    problems.push(fieldError("/q", "type", "搜索词应为一个字符串", "q must be one string"));
+  } else if (q !== undefined) {
+    if ([...q.trim()].length > MAX_QUERY_CHARS) {
+      problems.push(fieldError("/q", "maxLength", `搜索词最多 ${MAX_QUERY_CHARS} 个字`, `q may be at most ${MAX_QUERY_CHARS} characters`));
+    } else {
+      terms = searchTerms(q);
+      if (terms.length > MAX_TERMS) problems.push(fieldError("/q", "maxItems", `最多 ${MAX_TERMS} 个搜索词`, `at most ${MAX_TERMS} search words`));
+    }
+  }
+
+  const page = whole("page", params.page, 1, MAX_PAGE, 1, problems);
+  const pageSize = whole("pageSize", params.pageSize, 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, problems);
+  if (problems.length) throw validationFailed(problems);
+  return { tenantCodes, type, terms, page, pageSize };
+}
