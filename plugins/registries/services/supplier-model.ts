@@ -1,0 +1,110 @@
+import { Model, snakeCaseMappers } from "objection";
+import { fieldError, type ErrorDetail } from "../../../core/errors";
+import type { RegistriesSupplier } from "../../../forms/types";
+import type { CodedRegistry, FormData } from "./coded-registry";
+import { readColumns, type CsvLayout } from "./coded-import";
+import { tenantProblemAt } from "./registry-rules";
+
+export type SizeClass = RegistriesSupplier["sizeClass"];
+
+/** A supplier (供应商): an enterprise, individual business or other entity that sells to purchasers. */
+export class Supplier extends Model {
+  static override tableName = "registries_suppliers";
+  static override idColumn = "credit_code";
+  static override columnNameMappers = snakeCaseMappers();
+
+  creditCode!: string;
+  name!: string;
+  sizeClass!: SizeClass;
+  region!: string;
+  contactName!: string | null;
+  contactPhone!: string | null;
+  contactEmail!: string | null;
+  address!: string | null;
+  status!: string;
+  version!: number;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+/** The form's fields, in its order. */
+export const SUPPLIER_FIELDS = ["name", "creditCode", "sizeClass", "region", "contactName", "contactPhone", "contactEmail", "address", "status"] as const;
+
+/** How to reach the supplier: what its overseers and the supplier itself see, and what it may keep current itself. */
+export const SUPPLIER_CONTACT_FIELDS = ["contactName", "contactPhone", "contactEmail", "address"] as const;
+
+/** What everybody signed in sees of a supplier: award notices name it, and SME rules turn on its size. */
+export const PUBLIC_SUPPLIER_FIELDS = ["creditCode", "name", "sizeClass", "sme", "region", "status"] as const;
+
+/** Small and micro enterprises are the ones the SME policies of government procurement favour. */
+export const isSme = (sizeClass: string): boolean => sizeClass === "small" || sizeClass === "micro";
+
+const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+export const SUPPLIERS: CodedRegistry<Supplier> = {
+  subject: "Supplier",
+  model: Supplier,
+  form: "registries.supplier",
+  what: { "zh-CN": "供应商", en: "supplier" },
+  audit: "registries.suppliers",
+  fields: SUPPLIER_FIELDS,
+  toData(row) {
+    const data: FormData = {};
+    for (const f of SUPPLIER_FIELDS) if (row[f] !== null && row[f] !== undefined) data[f] = row[f];
+    return data;
+  },
+  toColumns(data) {
+    return {
+      creditCode: data.creditCode as string,
+      name: data.name as string,
+      sizeClass: data.sizeClass as SizeClass,
+      region: data.region as string,
+      contactName: nullable(data.contactName),
+      contactPhone: nullable(data.contactPhone),
+      contactEmail: nullable(data.contactEmail),
+      address: nullable(data.address),
+      status: (data.status as string | undefined) ?? "active",
+    };
+  },
+  view(s) {
+    return {
+      creditCode: s.creditCode,
+      name: s.name,
+      sizeClass: s.sizeClass,
+      sme: isSme(s.sizeClass),
+      region: s.region,
+      contactName: s.contactName,
+      contactPhone: s.contactPhone,
+      contactEmail: s.contactEmail,
+      address: s.address,
+      status: s.status,
+      version: s.version,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+    };
+  },
+  check(data): ErrorDetail[] {
+    const problem = typeof data.region === "string" ? tenantProblemAt("/region", data.region) : null;
+    return problem ? [problem] : [];
+  },
+  unique: () => fieldError("/creditCode", "unique", "该统一社会信用代码的供应商已登记", "a supplier with this credit code is already registered"),
+};
+
+/** CSV columns → form fields. */
+const SUPPLIER_COLUMNS: Record<string, string> = {
+  name: "name",
+  credit_code: "creditCode",
+  size_class: "sizeClass",
+  region: "region",
+  contact_name: "contactName",
+  contact_phone: "contactPhone",
+  contact_email: "contactEmail",
+  address: "address",
+  status: "status",
+};
+
+export const SUPPLIER_CSV: CsvLayout = {
+  columns: Object.keys(SUPPLIER_COLUMNS),
+  required: ["name", "credit_code", "size_class", "region"],
+  read: (values) => readColumns(values, SUPPLIER_COLUMNS, SUPPLIER_CONTACT_FIELDS),
+};
