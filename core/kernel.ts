@@ -13,6 +13,7 @@ import { tenantTree, Tenancy } from "./tenancy";
 import { tenancyService } from "./tenancy/service";
 import type { Clock } from "./tenancy/clock";
 import { Identity } from "./identity";
+import { runDemos } from "./plugins/demo";
 import { accountsService, authService } from "./identity/service";
 import { gatewayService } from "./gateway";
 import { moduleRefusal, type GateSources } from "./tenancy/gate";
@@ -216,8 +217,14 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }
-    if (selection.gateway) node.createService(gatewayService(kernel));
     await node.start();
+    // Demonstration data (first start on the embedded defaults) is made through the platform's own
+    // actions, on a clock set in the past, before the gateway lets anybody in.
+    if (cfg.demoAccounts) await runDemos({ knex: db.knex, broker: node, identity, clock: tenancy.clock, plugins: selection.plugins, log });
+    if (selection.gateway) {
+      const gateway = node.createService(gatewayService(kernel));
+      await node.waitForServices(gateway.name);
+    }
     deadlines = startDeadlines(workflow, { node: node.nodeID, everyMs: cfg.deadlineCheckMs, log });
     // Every node takes part; they take turns through a lock.
     anchoring = startAnchoring(db.knex, { everyMs: cfg.auditAnchorEveryMs, log });

@@ -58,6 +58,7 @@ export function checkManifest(m: unknown, folder: string): PluginManifest {
   });
   if (p.migrations !== undefined && typeof p.migrations !== "string") fail("migrations", "must be a folder name");
   if (p.permissions !== undefined && typeof p.permissions !== "function") fail("permissions", "must be a function (user, { can, cannot }) => void");
+  if (p.demo !== undefined && typeof p.demo !== "function") fail("demo", "must be an async function (tools) => void");
   for (const key of ["forms", "workflows"] as const) {
     const ids = p[key];
     if (ids === undefined) continue;

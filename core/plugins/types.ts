@@ -96,6 +96,25 @@ export interface PluginManifest {
    * rules across instances and derived data (core/workflow/hooks.ts).
    */
   workflowHooks?: Record<string, WorkflowHooks>;
+  /**
+   * Demonstration data, run once on the first start of a platform with demo accounts (the embedded
+   * defaults), after the plugins it depends on: it acts through the platform's own actions as the
+   * demo accounts do, so everything it makes passes the same rules as a user's work.
+   */
+  demo?: (tools: DemoTools) => Promise<void>;
+}
+
+export interface DemoTools {
+  /** Calls an action as an existing account (by username), as if it had signed in and changed its first password. */
+  as(username: string): <T = unknown>(action: string, params?: Record<string, unknown>) => Promise<T>;
+  /** The first platform administrator's username. */
+  admin: string;
+  /**
+   * Sets the platform's clock while the demo runs (a project's stages take weeks: the demo lives
+   * them in the past, up to now); the clock is back on real time when the demos are done.
+   */
+  travelTo(at: Date | string): void;
+  log(line: string): void;
 }
 
 /** A manifest after loading: where it came from and its validated shape. */

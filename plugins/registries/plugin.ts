@@ -1,4 +1,5 @@
 import { definePlugin } from "../../core/plugins/types";
+import { registriesDemo } from "./demo";
 import { purchasersService } from "./services/purchasers";
 import { suppliersService } from "./services/suppliers";
 import { agenciesService } from "./services/agencies";
@@ -20,6 +21,7 @@ export default definePlugin({
   gated: false,
   services: [purchasersService, suppliersService, agenciesService],
   migrations: "migrations",
+  demo: registriesDemo,
   forms: ["registries.purchaser", "registries.supplier", "registries.agency"],
   permissions(user, { can, tenantScope }) {
     const roles = new Set(user.roles);

@@ -1,6 +1,7 @@
 import { definePlugin } from "../../core/plugins/types";
 import { projectsService } from "./services/projects";
 import { hooks } from "./services/rules";
+import { supervisionDemo } from "./demo";
 
 const STAGE_FORMS = ["intention", "plan", "return", "channel", "result", "contract", "acceptance", "acknowledge", "payment", "paid"];
 
@@ -13,7 +14,10 @@ export default definePlugin({
   },
   version: "0.1.0",
   services: [projectsService],
+  // the registries it reads (purchasers, suppliers, agencies) must be there first
+  dependsOn: ["registries"],
   migrations: "migrations",
+  demo: supervisionDemo,
   forms: STAGE_FORMS.map((f) => `supervision.${f}`),
   workflows: ["supervision.intention", "supervision.plan", "supervision.contract", "supervision.acceptance", "supervision.payment"],
   workflowHooks: hooks,
