@@ -1,5 +1,6 @@
 import { readConfig } from "./config";
 import { startKernel, type Kernel } from "./kernel";
+import { ensureWebBuilt } from "./gateway/web-build";
 
 /**
  * `npm start`: one program for every node role. Start-up problems end in one plain sentence
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
+  // A node that serves HTTP serves the web app: build it first when web/dist is missing or stale.
+  if (!cfg.services || cfg.services.includes("gateway")) await ensureWebBuilt(cfg.rootDir);
   starting = startKernel(cfg).catch((err: Error) => {
     console.error(`\n[start] cannot start: ${err.message}\n`);
     process.exit(1);

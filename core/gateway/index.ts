@@ -118,6 +118,23 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
     },
     methods: {
       /**
+       * The web app's pages (/instances/<id>, /admin, ...) are routes of the app, not files: a GET for
+       * a page path that is neither an API route nor a built file gets the app's index.html, which
+       * then shows the page. API paths, socket.io and missing files (a name with an extension) keep
+       * their 404.
+       */
+      send404(this: { sendError: (req: Req, res: ServerResponse, err: unknown) => void }, req: Req & { originalUrl?: string }, res: ServerResponse) {
+        // moleculer-web cuts a matched route's prefix off req.url; the path asked for is originalUrl
+        const url = (req.originalUrl ?? req.url ?? "/").split("?")[0];
+        const page = (req.method === "GET" || req.method === "HEAD") && !/^\/(api|socket\.io)(\/|$)/.test(url) && !/\.[a-z0-9]+$/i.test(url);
+        const index = path.join(webFolder, "index.html");
+        if (!page || webFolder !== built || !fs.existsSync(index)) return (ApiGateway.methods!.send404 as (req: Req, res: ServerResponse) => void).call(this, req, res);
+        res.setHeader("Content-Type", "text/html; charset=utf-8");
+        res.setHeader("Cache-Control", "no-cache");
+        res.writeHead(200);
+        res.end(req.method === "HEAD" ? undefined : fs.readFileSync(index));
+      },
+      /**
        * A valid signature is not enough: the token's session must still be open (not signed out,
        * not ended by a password change, a reset or a disabled account).
        */

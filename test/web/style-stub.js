@@ -1,0 +1,2 @@
+// Stylesheets imported by web/src mean nothing in jsdom.
+module.exports = {};

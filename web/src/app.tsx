@@ -1,0 +1,208 @@
+import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
+import { session, useSession } from "./auth/session";
+import { LanguageSwitch, useI18n } from "./i18n";
+import { Bell } from "./notifications/bell";
+import { inbox } from "./notifications/live";
+import { CalendarPage, GuidesPage } from "./portal/calendar";
+import { NoticePage, NoticesPage } from "./portal/notices";
+import { Link, matchPath, navigate, useRouter } from "./router";
+import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
+
+// The public pages come with the first load; forms (rjsf and its validator), the workspace and the
+// console load when someone signs in.
+const named = <K extends string>(load: () => Promise<Record<K, React.ComponentType<never>>>, name: K) =>
+  lazy(() => load().then((m) => ({ default: m[name] as React.ComponentType<Record<string, string>> })));
+const LoginPage = named(() => import("./auth/pages"), "LoginPage");
+const ChangePasswordPage = named(() => import("./auth/pages"), "ChangePasswordPage");
+const TasksPage = named(() => import("./work/tasks"), "TasksPage");
+const StartPage = named(() => import("./work/instance"), "StartPage");
+const InstancePage = named(() => import("./work/instance"), "InstancePage");
+const ProjectsPage = named(() => import("./work/projects"), "ProjectsPage");
+const ProjectPage = named(() => import("./work/projects"), "ProjectPage");
+const NotificationsPage = named(() => import("./notifications/page"), "NotificationsPage");
+const MatrixPage = named(() => import("./admin/console"), "MatrixPage");
+const AccountsPage = named(() => import("./admin/console"), "AccountsPage");
+const ModulePage = named(() => import("./admin/console"), "ModulePage");
+
+type Access = "public" | "signed-in" | "admin";
+interface Route {
+  path: string;
+  access: Access;
+  render(params: Record<string, string>): ReactNode;
+}
+
+const ROUTES: Route[] = [
+  { path: "/", access: "public", render: () => <NoticesPage /> },
+  { path: "/notices", access: "public", render: () => <NoticesPage /> },
+  { path: "/notices/:id", access: "public", render: (p) => <NoticePage id={p.id} /> },
+  { path: "/calendar", access: "public", render: () => <CalendarPage /> },
+  { path: "/guides", access: "public", render: () => <GuidesPage /> },
+  { path: "/login", access: "public", render: () => <LoginPage /> },
+  { path: "/change-password", access: "public", render: () => <ChangePasswordPage /> },
+  { path: "/work", access: "signed-in", render: () => <TasksPage /> },
+  { path: "/start/:workflowId", access: "signed-in", render: (p) => <StartPage workflowId={p.workflowId} /> },
+  { path: "/projects", access: "signed-in", render: () => <ProjectsPage /> },
+  { path: "/projects/:id", access: "signed-in", render: (p) => <ProjectPage id={p.id} /> },
+  { path: "/instances/:id", access: "signed-in", render: (p) => <InstancePage id={p.id} /> },
+  { path: "/notifications", access: "signed-in", render: () => <NotificationsPage /> },
+  { path: "/admin", access: "admin", render: () => <MatrixPage /> },
+  { path: "/admin/accounts", access: "admin", render: () => <AccountsPage /> },
+  { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
+];
+
+const isAdmin = (roles: string[] | undefined) => !!roles?.some((r) => r === "tenant-admin" || r === "platform-admin");
+
+/** Signed in, first password changed, /api/me loaded; otherwise on the way there. */
+function Guard({ access, children }: { access: Access; children: ReactNode }) {
+  const { t } = useI18n();
+  const { location } = useRouter();
+  const snap = useSession();
+  const [failure, setFailure] = useState<unknown>(null);
+  const needsSignIn = access !== "public" && !snap.state;
+  const needsChange = access !== "public" && !!snap.state?.mustChangePassword;
+  useEffect(() => {
+    if (needsSignIn) navigate(`/login?next=${encodeURIComponent(location.href)}`, { replace: true });
+    else if (needsChange) navigate(`/change-password?next=${encodeURIComponent(location.href)}`, { replace: true });
+  }, [needsSignIn, needsChange, location.href]);
+  useEffect(() => {
+    if (access !== "public" && snap.state && !snap.state.mustChangePassword && !snap.me) session.loadMe().catch(setFailure);
+  }, [access, snap.state, snap.me]);
+  if (access === "public") return <>{children}</>;
+  if (needsSignIn || needsChange) return null;
+  if (!snap.me) return failure ? <ErrorNotice error={failure} /> : <Loading />;
+  if (access === "admin" && !isAdmin(snap.state?.user.roles)) {
+    return (
+      <div>
+        <PageTitle>{t("admin.title")}</PageTitle>
+        <p className="notice notice-warn">{t("admin.notAdmin")}</p>
+      </div>
+    );
+  }
+  return <>{children}</>;
+}
+
+function NavLink({ to, children, match }: { to: string; children: ReactNode; match?: (path: string) => boolean }) {
+  const { location } = useRouter();
+  const current = match ? match(location.path) : location.path === to;
+  return (
+    <Link to={to} aria-current={current ? "page" : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+function Header() {
+  const { t } = useI18n();
+  const snap = useSession();
+  const [menu, setMenu] = useState(false);
+  const { location } = useRouter();
+  useEffect(() => setMenu(false), [location.href]);
+  const signedIn = !!snap.state && !snap.state.mustChangePassword;
+  return (
+    <header className="site-header">
+      <div className="header-row">
+        <Link to="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            粤
+          </span>
+          <span className="brand-text">{t("app.name")}</span>
+        </Link>
+        <button type="button" className="menu-toggle" aria-expanded={menu} aria-controls="main-nav" onClick={() => setMenu((m) => !m)}>
+          {t("nav.menu")}
+        </button>
+        <nav id="main-nav" className={`main-nav${menu ? " open" : ""}`} aria-label={t("nav.main")}>
+          <NavLink to="/notices" match={(p) => p === "/" || p.startsWith("/notices")}>
+            {t("nav.notices")}
+          </NavLink>
+          <NavLink to="/calendar">{t("nav.calendar")}</NavLink>
+          <NavLink to="/guides">{t("nav.guides")}</NavLink>
+          {signedIn ? (
+            <>
+              <NavLink to="/work" match={(p) => p === "/work" || p.startsWith("/instances") || p.startsWith("/start")}>
+                {t("nav.work")}
+              </NavLink>
+              <NavLink to="/projects" match={(p) => p.startsWith("/projects")}>
+                {t("nav.projects")}
+              </NavLink>
+              {isAdmin(snap.state?.user.roles) ? (
+                <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
+                  {t("nav.admin")}
+                </NavLink>
+              ) : null}
+            </>
+          ) : null}
+        </nav>
+        <div className="header-tools">
+          <LanguageSwitch />
+          {signedIn ? <Bell /> : null}
+          {snap.state ? (
+            <span className="user-menu">
+              <span className="user-name" title={snap.state.user.username}>
+                {snap.state.user.displayName}
+              </span>
+              <Link to="/change-password">{t("nav.password")}</Link>
+              <button type="button" className="btn btn-plain btn-small" onClick={() => void session.logout().then(() => navigate("/login"))}>
+                {t("nav.signOut")}
+              </button>
+            </span>
+          ) : (
+            <Link to="/login" className="btn btn-small">
+              {t("nav.signIn")}
+            </Link>
+          )}
+        </div>
+      </div>
+    </header>
+  );
+}
+
+export function App() {
+  const { t } = useI18n();
+  const { location } = useRouter();
+  const snap = useSession();
+  const account = snap.state && !snap.state.mustChangePassword ? snap.state.user.id : null;
+  // The inbox follows the signed-in account: started at sign-in, stopped at sign-out.
+  useEffect(() => {
+    void inbox.start(account);
+  }, [account]);
+  useEffect(() => {
+    // (Chromium's scrollTo returns a promise: not something for React to call on cleanup)
+    window.scrollTo(0, 0);
+  }, [location.path]);
+
+  let page: ReactNode = null;
+  for (const r of ROUTES) {
+    const params = matchPath(r.path, location.path);
+    if (params) {
+      page = (
+        <Guard key={r.path} access={r.access}>
+          {r.render(params)}
+        </Guard>
+      );
+      break;
+    }
+  }
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t("nav.skip")}
+      </a>
+      <Header />
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<Loading />}>
+        {page ?? (
+          <div>
+            <PageTitle>{t("notFound.title")}</PageTitle>
+            <p>
+              <Link to="/">{t("notFound.home")}</Link>
+            </p>
+          </div>
+        )}
+        </Suspense>
+      </main>
+      <footer className="site-footer">
+        <p>{t("app.footer")}</p>
+      </footer>
+    </>
+  );
+}

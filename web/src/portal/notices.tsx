@@ -1,0 +1,180 @@
+/** The public portal's notices (plugins/portal): lists per type and region, search, paging, one notice. */
+import { useEffect, useState, type FormEvent } from "react";
+import { io } from "socket.io-client";
+import { query } from "../api/client";
+import type { NoticeDetail, NoticeItem, Page } from "../api/types";
+import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
+import { Link, navigate, useRouter, withQuery } from "../router";
+import { DataView, Empty, ErrorNotice, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
+import { useApi } from "../ui/use-api";
+import { flatten, useTenantTree } from "./tenants";
+
+export const NOTICE_TYPES = ["intention", "tender", "result", "contract"] as const;
+
+export function noticeTypeLabel(t: (k: MessageKey) => string, type: string): string {
+  return (NOTICE_TYPES as readonly string[]).includes(type) ? t(`notice.type.${type}` as MessageKey) : type;
+}
+
+/** New notices of a region while the list is open (the anonymous `/public` socket namespace). */
+function useNewNotices(tenant: string): number {
+  const [count, setCount] = useState(0);
+  useEffect(() => {
+    setCount(0);
+    const socket = io("/public", { path: "/socket.io/", transports: ["websocket", "polling"] });
+    socket.on("connect", () => socket.emit("subscribe", { tenants: [tenant || "440000"] }, () => undefined));
+    socket.on("notice", () => setCount((n) => n + 1));
+    return () => {
+      socket.removeAllListeners();
+      socket.disconnect();
+    };
+  }, [tenant]);
+  return count;
+}
+
+export function NoticesPage() {
+  const { t, pick } = useI18n();
+  const { location } = useRouter();
+  const tenant = location.query.get("tenant") ?? "";
+  const type = location.query.get("type") ?? "";
+  const q = location.query.get("q") ?? "";
+  const page = Math.max(1, Number(location.query.get("page")) || 1);
+  const [text, setText] = useState(q);
+  useEffect(() => setText(q), [q]);
+  const tree = useTenantTree();
+  const list = useApi<Page<NoticeItem>>(`/portal/notices${query({ tenant, type, q, page, pageSize: 20 })}`);
+  const fresh = useNewNotices(tenant);
+  const [seen, setSeen] = useState(0);
+
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    navigate(withQuery(location, { q: text.trim(), page: null }));
+  };
+
+  return (
+    <div>
+      <PageTitle sub={t("portal.noticesSub")}>{t("portal.notices")}</PageTitle>
+      <nav className="tabs" aria-label={t("portal.byType")}>
+        <Link to={withQuery(location, { type: null, page: null })} aria-current={!type ? "page" : undefined}>
+          {t("notice.type.all")}
+        </Link>
+        {NOTICE_TYPES.map((nt) => (
+          <Link key={nt} to={withQuery(location, { type: nt, page: null })} aria-current={type === nt ? "page" : undefined}>
+            {noticeTypeLabel(t, nt)}
+          </Link>
+        ))}
+      </nav>
+      <form className="filters" role="search" onSubmit={search}>
+        <label>
+          <span>{t("portal.region")}</span>
+          <select value={tenant} onChange={(e) => navigate(withQuery(location, { tenant: e.target.value, page: null }))}>
+            <option value="">{t("portal.allRegions")}</option>
+            {flatten(tree.data).map((tn) => (
+              <option key={tn.code} value={tn.code}>
+                {"\u00a0\u00a0".repeat(tn.depth)}
+                {pick(tn.name)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="grow">
+          <span>{t("portal.search")}</span>
+          <input type="search" value={text} maxLength={100} onChange={(e) => setText(e.target.value)} placeholder={t("portal.searchHint")} />
+        </label>
+        <button type="submit" className="btn btn-primary">
+          {t("portal.searchButton")}
+        </button>
+      </form>
+      {fresh > seen ? (
+        <div className="notice notice-info" role="status">
+          {t("portal.fresh", { n: fresh - seen })}{" "}
+          <button
+            type="button"
+            className="btn btn-plain btn-small"
+            onClick={() => {
+              setSeen(fresh);
+              list.reload();
+            }}
+          >
+            {t("portal.refresh")}
+          </button>
+        </div>
+      ) : null}
+      {list.error ? <ErrorNotice error={list.error} /> : null}
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data ? (
+        list.data.items.length ? (
+          <>
+            <ul className="notice-list" aria-busy={list.loading}>
+              {list.data.items.map((n) => (
+                <li key={n.id}>
+                  <span className={`badge notice-${n.type}`}>{noticeTypeLabel(t, n.type)}</span>
+                  <Link to={`/notices/${n.id}`} className="notice-title">
+                    {n.title}
+                  </Link>
+                  <span className="notice-meta">
+                    {pick(n.tenantName)}
+                    {n.unitName ? ` · ${n.unitName}` : ""} · <time dateTime={n.publishedAt}>{chinaDate(n.publishedAt)}</time>
+                  </span>
+                </li>
+              ))}
+            </ul>
+            <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} hrefFor={(p) => withQuery(location, { page: p })} />
+          </>
+        ) : (
+          <Empty>{q ? t("portal.noMatch", { q }) : t("portal.none")}</Empty>
+        )
+      ) : null}
+    </div>
+  );
+}
+
+/** Field names of the public data as people read them; others as they are. */
+const FIELD_KEYS: Record<string, MessageKey> = {
+  projectName: "field.projectName",
+  purchaserName: "field.purchaserName",
+  summary: "field.summary",
+  budget: "field.budget",
+  expectedMonth: "field.expectedMonth",
+  method: "field.method",
+  supplierName: "field.supplierName",
+  amount: "field.amount",
+  awardDate: "field.awardDate",
+  noticeText: "field.noticeText",
+  remarks: "field.remarks",
+  signedOn: "field.signedOn",
+};
+
+export function NoticePage({ id }: { id: string }) {
+  const { t, pick } = useI18n();
+  const { data, error, loading } = useApi<NoticeDetail>(`/portal/notices/${encodeURIComponent(id)}`);
+  if (loading && !data) return <Loading />;
+  if (error || !data) {
+    return (
+      <div>
+        <PageTitle>{t("portal.notice")}</PageTitle>
+        <ErrorNotice error={error} />
+        <Link to="/notices">{t("portal.back")}</Link>
+      </div>
+    );
+  }
+  return (
+    <article>
+      <PageTitle sub={`${noticeTypeLabel(t, data.type)} · ${pick(data.tenantName)}${data.unitName ? ` · ${data.unitName}` : ""}`}>{data.title}</PageTitle>
+      <p className="muted">
+        {t("portal.published")} <time dateTime={data.publishedAt}>{chinaDateTime(data.publishedAt)}</time>
+        {data.updatedAt && data.updatedAt !== data.publishedAt ? (
+          <>
+            {" · "}
+            {t("portal.updated")} <time dateTime={data.updatedAt}>{chinaDateTime(data.updatedAt)}</time>
+          </>
+        ) : null}
+      </p>
+      <TableWrap label={t("portal.notice")}>
+        <DataView value={data.fields} labels={(k) => (FIELD_KEYS[k] ? t(FIELD_KEYS[k]) : k)} />
+      </TableWrap>
+      <p>
+        <Link to="/notices">{t("portal.back")}</Link>
+      </p>
+    </article>
+  );
+}

@@ -1,0 +1,194 @@
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { ApiError } from "../api/client";
+import type { ModuleState } from "../api/types";
+import { groupMoney, useI18n, type MessageKey } from "../i18n";
+import { messages } from "../i18n/messages";
+import { hasNavigated, Link } from "../router";
+
+/** The page's heading; focused when a page opens, so a screen reader announces where one is. */
+export function PageTitle({ children, sub }: { children: ReactNode; sub?: ReactNode }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    // After moving within the app, not on the first page of a visit (where the skip link comes first).
+    if (hasNavigated() && (document.activeElement === document.body || !document.activeElement)) ref.current?.focus({ preventScroll: false });
+  }, []);
+  return (
+    <div className="page-title">
+      <h1 id="page-title" tabIndex={-1} ref={ref}>
+        {children}
+      </h1>
+      {sub ? <p className="page-sub">{sub}</p> : null}
+    </div>
+  );
+}
+
+const isKey = (k: string): k is MessageKey => k in messages["zh-CN"];
+
+/** Seconds left until a moment, ticking. */
+function useCountdown(seconds: number | null): number | null {
+  const [until] = useState(() => (seconds ? Date.now() + seconds * 1000 : null));
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!until) return;
+    const id = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(id);
+  }, [until]);
+  return until ? Math.max(0, Math.ceil((until - now) / 1000)) : null;
+}
+
+const mmss = (s: number) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+
+/** What went wrong, in plain words of the language on screen; the server's own words beneath. */
+export function ErrorNotice({ error, title }: { error: unknown; title?: string }) {
+  const { t } = useI18n();
+  const e = error instanceof ApiError ? error : null;
+  const left = useCountdown(e?.retryAfter ?? null);
+  if (!error) return null;
+  const key = e ? `error.${e.code}` : "error.UNEXPECTED";
+  const plain = isKey(key) ? t(key) : null;
+  const extra = e?.extra as { opensAt?: string; module?: string } | null;
+  return (
+    <div className="notice notice-error" role="alert">
+      {title ? <strong className="notice-title">{title}</strong> : null}
+      <p>{plain ?? e?.serverMessage ?? t("error.UNEXPECTED")}</p>
+      {e && plain && e.serverMessage && e.serverMessage !== plain ? <p className="notice-detail">{e.serverMessage}</p> : null}
+      {left !== null && left > 0 ? <p className="notice-detail">{t("error.retryIn", { time: mmss(left) })}</p> : null}
+      {left === 0 ? <p className="notice-detail">{t("error.retryNow")}</p> : null}
+      {extra?.opensAt ? <p className="notice-detail">{t("error.opensAt", { date: extra.opensAt.slice(0, 10) })}</p> : null}
+    </div>
+  );
+}
+
+export function Loading({ label }: { label?: string }) {
+  const { t } = useI18n();
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      {label ?? t("common.loading")}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
+
+/** A module's state as a coloured chip with its word (never colour alone). */
+export function ModuleStateBadge({ state, small }: { state: ModuleState; small?: boolean }) {
+  const { t } = useI18n();
+  return <span className={`badge state-${state}${small ? " badge-small" : ""}`}>{t(`state.${state}` as MessageKey)}</span>;
+}
+
+export function Badge({ children, tone = "neutral" }: { children: ReactNode; tone?: "neutral" | "info" | "ok" | "warn" | "danger" }) {
+  return <span className={`badge tone-${tone}`}>{children}</span>;
+}
+
+export function Money({ value }: { value: string | null | undefined }) {
+  const { t } = useI18n();
+  if (!value) return <span>—</span>;
+  return (
+    <span className="money">
+      {groupMoney(value)} <span className="unit">{t("common.yuan")}</span>
+    </span>
+  );
+}
+
+/** A table that scrolls sideways on a phone instead of squeezing; reachable by keyboard. */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
+
+export function Pager({ page, pageSize, total, hrefFor }: { page: number; pageSize: number; total: number; hrefFor(page: number): string }) {
+  const { t } = useI18n();
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  if (pages <= 1) return <p className="pager-total">{t("pager.total", { total })}</p>;
+  const shown = [...new Set([1, page - 1, page, page + 1, pages])].filter((p) => p >= 1 && p <= pages).sort((a, b) => a - b);
+  return (
+    <nav className="pager" aria-label={t("pager.label")}>
+      <span className="pager-total">{t("pager.total", { total })}</span>
+      {page > 1 ? (
+        <Link to={hrefFor(page - 1)} rel="prev">
+          {t("pager.prev")}
+        </Link>
+      ) : null}
+      {shown.map((p, i) => (
+        <span key={p}>
+          {i > 0 && p - shown[i - 1] > 1 ? <span aria-hidden="true">…</span> : null}
+          {p === page ? (
+            <span aria-current="page" className="pager-current">
+              {p}
+            </span>
+          ) : (
+            <Link to={hrefFor(p)} aria-label={t("pager.page", { page: p })}>
+              {p}
+            </Link>
+          )}
+        </span>
+      ))}
+      {page < pages ? (
+        <Link to={hrefFor(page + 1)} rel="next">
+          {t("pager.next")}
+        </Link>
+      ) : null}
+    </nav>
+  );
+}
+
+/** A value of any shape from the API, readable: objects as term lists, lists of objects as tables. */
+export function DataView({ value, labels }: { value: unknown; labels?: (key: string) => string }) {
+  const { t } = useI18n();
+  const label = labels ?? ((k: string) => k);
+  if (value === null || value === undefined || value === "") return <span className="muted">—</span>;
+  if (typeof value === "boolean") return <span>{value ? t("common.yes") : t("common.no")}</span>;
+  if (typeof value !== "object") return <span>{String(value)}</span>;
+  if (Array.isArray(value)) {
+    if (!value.length) return <span className="muted">—</span>;
+    if (value.every((v) => v && typeof v === "object" && !Array.isArray(v))) {
+      const cols = [...new Set(value.flatMap((v) => Object.keys(v as object)))];
+      return (
+        <TableWrap label={t("common.table")}>
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                {cols.map((c) => (
+                  <th scope="col" key={c}>
+                    {label(c)}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {value.slice(0, 500).map((row, i) => (
+                <tr key={i}>
+                  <td>{i + 1}</td>
+                  {cols.map((c) => (
+                    <td key={c}>
+                      <DataView value={(row as Record<string, unknown>)[c]} labels={labels} />
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      );
+    }
+    return <span>{value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join("、")}</span>;
+  }
+  return (
+    <dl className="data-list">
+      {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
+        <div key={k} className="data-row">
+          <dt>{label(k)}</dt>
+          <dd>
+            <DataView value={v} labels={labels} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
