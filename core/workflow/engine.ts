@@ -165,6 +165,17 @@ export class WorkflowEngine {
     return wf.transitions.filter((t) => t.from.includes(row.state) && t.roles.some((r) => user.roles.includes(r)));
   }
 
+  /** [workflow id, state] of every state where the user holds a role of a transition by hand, in workflows whose module lets them continue. */
+  actionableStates(user: SessionUser): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const wf of this.o.workflows.values()) {
+      if (this.o.moduleCheck(wf.plugin, "continue", user)) continue;
+      const states = new Set(wf.transitions.filter((t) => t.roles.some((r) => user.roles.includes(r))).flatMap((t) => t.from));
+      for (const s of states) out.push([wf.id, s]);
+    }
+    return out;
+  }
+
   private async checkData(formId: string | undefined, tenantCode: string, data: unknown, where: string): Promise<{ data: Record<string, unknown>; formRef: unknown }> {
     if (formId) return this.o.forms.validate(formId, tenantCode, data ?? {});
     if (data !== undefined && data !== null && !(typeof data === "object" && Object.keys(data as object).length === 0)) {

@@ -1,7 +1,7 @@
 import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { scopeQuery } from "../access/sql-scope";
 import { fieldError, validationFailed } from "../errors";
-import type { Workflow } from "./definition";
+import type { Transition, Workflow } from "./definition";
 import { historyView, instanceView, type Caller, type InstanceRow, type WorkflowEngine } from "./engine";
 
 const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
@@ -10,6 +10,9 @@ const callerOf = (ctx: PlatformContext): Caller => ({
   ability: abilityOf(ctx),
   call: <T>(action: string, params?: Record<string, unknown>) => ctx.call(action, params ?? {}) as Promise<T>,
 });
+
+/** A transition the caller may take, as the API shows it. */
+const transitionView = (t: Transition) => ({ name: t.name, title: t.title, to: t.to, form: t.form ?? null, guard: t.guard ? { message: t.guard.message } : null });
 
 function describe(wf: Workflow) {
   return {
@@ -98,7 +101,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         rest: "GET /instances",
         kind: "read",
         permission: ["read", "WorkflowInstance"],
-        async handler(ctx: PlatformContext<{ workflow?: string; state?: string; mine?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
+        async handler(ctx: PlatformContext<{ workflow?: string; state?: string; mine?: string; actionable?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
           const user = ctx.meta.user!;
           const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
           const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
@@ -112,9 +115,21 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
               if (user.unitCode) w.orWhere("owner_unit", user.unitCode);
             });
           }
+          // ?actionable=1: only where the caller can take a transition now (the workspace's "my tasks"),
+          // each with those transitions: the states where one of their roles has a way out, by workflow
+          const actionable = ctx.params.actionable === "1" || ctx.params.actionable === "true";
+          if (actionable) {
+            const pairs = engine.actionableStates(user);
+            if (!pairs.length) query.whereRaw("false");
+            else query.whereIn(["workflow_id", "state"] as never, pairs as never);
+          }
           const [{ count }] = await query.clone().count({ count: "*" });
           const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
-          return { items: rows.map((r) => instanceView(engine.workflows.get(r.workflow_id), r)), total: Number(count), page, pageSize };
+          const items = rows.map((r) => {
+            const view = instanceView(engine.workflows.get(r.workflow_id), r);
+            return actionable ? { ...view, actions: engine.available(user, r).map(transitionView) } : view;
+          });
+          return { items, total: Number(count), page, pageSize };
         },
       },
 
@@ -134,7 +149,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         permission: ["read", "WorkflowInstance"],
         async handler(ctx: PlatformContext<{ id: string }>) {
           const row = await engine.visible(abilityOf(ctx), ctx.params.id);
-          return engine.available(ctx.meta.user!, row).map((t) => ({ name: t.name, title: t.title, to: t.to, form: t.form ?? null, guard: t.guard ? { message: t.guard.message } : null }));
+          return engine.available(ctx.meta.user!, row).map(transitionView);
         },
       },
 

@@ -46,6 +46,17 @@ describe("the workflow engine through the generic API", () => {
   afterAll(() => platform.stop());
   afterEach(() => platform.kernel.clock.reset());
 
+  test("GET /api/instances?actionable=1: where the caller can act now, each with its transitions; nothing for someone who cannot", async () => {
+    const { body } = await start("buyer");
+    const mine = await call("buyer", "/api/instances?actionable=1&pageSize=100");
+    const item = (mine.body as { items: Array<{ id: string; actions: Array<{ name: string }> }> }).items.find((i) => i.id === body.id);
+    expect(item?.actions.map((a) => a.name)).toContain("publish");
+    // the regulator reads it (its region) but has nothing to do on a draft
+    const regulator = await call("regulator", "/api/instances?actionable=1&pageSize=100");
+    expect((regulator.body as { items: Array<{ id: string }> }).items.map((i) => i.id)).not.toContain(body.id);
+    expect((await call("regulator", `/api/instances/${body.id}`)).status).toBe(200);
+  });
+
   test("GET /api/workflows lists what is loaded: states, transitions, roles, forms, deadlines", async () => {
     const r = await platform.api("/api/workflows");
     expect(r.status).toBe(200);

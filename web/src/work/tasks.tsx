@@ -10,7 +10,7 @@ import { chinaDateTime, useI18n } from "../i18n";
 import { inbox } from "../notifications/live";
 import { Link } from "../router";
 import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
-import { inBatches, useApi } from "../ui/use-api";
+import { useApi } from "../ui/use-api";
 import { startable, stateTitle, useWorkflows } from "./workflows";
 
 interface Task {
@@ -18,15 +18,10 @@ interface Task {
   transitions: AvailableTransition[];
 }
 
-/** Instances I may read that are not finished, each with what I may do to it now; those with something to do. */
+/** What I can act on now: one request, the server picks the instances and says which transitions (core/workflow). */
 async function loadTasks(signal: AbortSignal): Promise<Task[]> {
-  const page = await api.get<Page<Instance>>(`/instances${query({ pageSize: 100 })}`, { signal });
-  const open = page.items.filter((i) => !i.terminal);
-  const withMoves = await inBatches(open, 6, async (instance) => ({
-    instance,
-    transitions: await api.get<AvailableTransition[]>(`/instances/${instance.id}/transitions`, { signal }).catch(() => []),
-  }));
-  return withMoves.filter((t) => t.transitions.length > 0);
+  const page = await api.get<Page<Instance & { actions: AvailableTransition[] }>>(`/instances${query({ actionable: 1, pageSize: 100 })}`, { signal });
+  return page.items.map(({ actions, ...instance }) => ({ instance, transitions: actions }));
 }
 
 export function TasksPage() {
