@@ -10,7 +10,7 @@ import { localDate, parseScheduleTime } from "../tenancy/time";
 import type { Deadline, Effect, Transition, Workflow } from "./definition";
 import { isUuid } from "../db";
 import { randomUUID } from "node:crypto";
-import type { StepContext, StepOutcome, WorkflowHooks } from "./hooks";
+import type { StepContext, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
 
 /** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
 export interface FormCheck {
@@ -75,10 +75,12 @@ export const instanceSubject = (row: InstanceRow) =>
 
 const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode, unit: user.unitCode ?? null });
 
+/** The keys a JSON pointer names, unescaped ("/a~1b/c" → ["a/b", "c"]). */
+const pointerKeys = (pointer: string) => pointer.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+
 export function pointerGet(data: unknown, pointer: string): unknown {
   let at: unknown = data;
-  for (const raw of pointer.split("/").slice(1)) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+  for (const key of pointerKeys(pointer)) {
     if (at === null || typeof at !== "object") return undefined;
     at = (at as Record<string, unknown>)[key];
   }
@@ -108,7 +110,7 @@ export function pickPublic(data: Record<string, unknown>, pointers: string[]): R
   for (const pointer of pointers) {
     const value = pointerGet(data, pointer);
     if (value === undefined) continue;
-    const keys = pointer.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const keys = pointerKeys(pointer);
     let at = out;
     keys.forEach((key, i) => {
       if (i === keys.length - 1) at[key] = value;
@@ -280,7 +282,7 @@ export class WorkflowEngine {
           workflow_version: wf.version,
           plugin: wf.plugin,
           tenant_code: user.tenantCode,
-          owner_unit: outcome.ownerUnit ?? user.unitCode ?? null,
+          owner_unit: user.unitCode ?? null,
           created_by: user.id,
           parties: unique(outcome.parties ?? []),
           state: wf.initial,
@@ -359,7 +361,7 @@ export class WorkflowEngine {
   private async runHook(
     trx: Knex.Transaction,
     wf: Workflow,
-    hook: ((step: StepContext) => Promise<StepOutcome | void> | StepOutcome | void) | undefined,
+    hook: StepHook | undefined,
     step: Omit<StepContext, "trx" | "workflow" | "result" | "ability" | "call" | "moduleRefusal" | "publish"> & { caller: Caller },
   ): Promise<StepOutcome> {
     if (!hook) return {};

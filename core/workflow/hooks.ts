@@ -41,8 +41,6 @@ export interface StepOutcome {
   data?: Record<string, unknown>;
   /** registry units that take part (a supplier, an agency): they may read the instance (core/access) */
   parties?: string[];
-  /** at a start only: the unit the instance belongs to, when it is not the starting user's (an agency acting for a purchaser) */
-  ownerUnit?: string;
 }
 
 export type StepHook = (step: StepContext) => Promise<StepOutcome | void> | StepOutcome | void;
