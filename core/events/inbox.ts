@@ -9,9 +9,11 @@ import type { Localized } from "../errors";
  */
 
 /**
- * Held by the transaction that writes notifications until it commits, so that ids follow commit
- * order across every node: a reader that has seen id N has seen, or can still fetch, everything
- * below N. (A single-bigint advisory lock; the relay and the migrations use others.)
+ * Held by the transaction that writes notifications from before its first id is drawn until it
+ * commits, so that ids follow commit order across every node: a reader that has seen id N has
+ * seen, or can still fetch, everything below N. (A lock held only while ids are drawn would not
+ * do: a transaction that drew id 5 and commits after the one that drew 6 would make a reader at 6
+ * skip 5 for ever.) A single-bigint advisory lock; the relay and the migrations use others.
  */
 export const INBOX_LOCK_KEY = 7_243_100_061;
 
@@ -85,58 +87,106 @@ function itemOf(row: NotificationRow): InboxItem {
   return { ...viewOf(row), read: row.read_at != null, readAt: row.read_at ? iso(row.read_at) : null };
 }
 
+export interface WrittenNotifications {
+  /**
+   * The highest notification id committed before these (0: none): the one whose push precedes
+   * theirs. Gateways use it to emit pushes in commit order (core/gateway/sockets.ts).
+   */
+  after: number;
+  /** per draft, the notification and how many people it reached, or null when skipped */
+  results: Array<{ view: NotificationView; recipients: number } | null>;
+}
+
+/** The recipients of an audience: one index-friendly part per kind of recipient, UNION'd (no one twice). */
+function recipientsQuery(a: Audience): { sql: string; bindings: unknown[] } | null {
+  const everyRole = a.roles.includes("*");
+  const parts: string[] = [];
+  const bindings: unknown[] = [];
+  if (a.roles.length && a.lineage.length) {
+    parts.push(`select id from core_accounts where status = 'active' and tenant_code = any(?::text[])${everyRole ? "" : " and roles && ?::text[]"}`);
+    bindings.push(a.lineage, ...(everyRole ? [] : [a.roles]));
+  }
+  if (a.ownerUnit) {
+    parts.push(`select id from core_accounts where status = 'active' and unit_code = ?`);
+    bindings.push(a.ownerUnit);
+  }
+  if (a.accounts.length) {
+    parts.push(`select id from core_accounts where status = 'active' and id = any(?::uuid[])`);
+    bindings.push(a.accounts);
+  }
+  if (a.followersOf) {
+    parts.push(`select f.account_id from core_notification_follows f join core_accounts c on c.id = f.account_id and c.status = 'active' where f.instance_id = ?`);
+    bindings.push(a.followersOf);
+  }
+  return parts.length ? { sql: parts.join(" union "), bindings } : null;
+}
+
 /**
  * Writes notifications and their inbox rows, in the caller's transaction (the one that also holds
  * the events' receipts). Takes the inbox lock, which the transaction keeps until it ends: call it
  * last, after everything that might wait on other transactions. A draft whose event was written
- * before (its event_id exists) is skipped. Returns, per draft, the notification and how many
- * people it reached, or null when skipped.
+ * before (its event_id exists) is skipped.
+ *
+ * After the lock, one statement writes them all: the notifications, in the drafts' order, and
+ * every recipient's row (resolved from core_accounts in the database: no account ids travel), and
+ * reads the highest id committed before. (The lock is a statement of its own, so that this one's
+ * snapshot, taken when it starts, sees what the previous holder committed.) `whileWriting` is
+ * called once that statement is on its way, work for the node while the database writes; or at
+ * once if the lock is taken (by another node), rather than after waiting for it.
  */
-export async function writeNotifications(trx: Knex.Transaction, drafts: NotificationDraft[]): Promise<Array<{ view: NotificationView; recipients: number } | null>> {
-  if (!drafts.length) return [];
-  await trx.raw("select pg_advisory_xact_lock(?)", [INBOX_LOCK_KEY]);
-  const out: Array<{ view: NotificationView; recipients: number } | null> = [];
-  for (const d of drafts) {
-    const inserted = await trx.raw(
-      `insert into core_notifications (event_id, kind, tenant_code, title, link, instance_id) values (?, ?, ?, ?::jsonb, ?, ?)
-       on conflict (event_id) do nothing
-       returning id, kind, title, link, tenant_code, instance_id, created_at`,
-      [d.eventId, d.kind, d.audience.tenantCode, JSON.stringify(d.title), d.link, d.instanceId],
-    );
-    const row = (inserted.rows as NotificationRow[])[0];
-    if (!row) {
-      out.push(null);
-      continue;
-    }
-    const a = d.audience;
-    const everyRole = a.roles.includes("*");
-    // One index-friendly part per kind of recipient; UNION removes the people named twice.
-    const parts: string[] = [];
-    const bindings: unknown[] = [];
-    if (a.roles.length && a.lineage.length) {
-      parts.push(`select id from core_accounts where status = 'active' and tenant_code = any(?::text[])${everyRole ? "" : " and roles && ?::text[]"}`);
-      bindings.push(a.lineage, ...(everyRole ? [] : [a.roles]));
-    }
-    if (a.ownerUnit) {
-      parts.push(`select id from core_accounts where status = 'active' and unit_code = ?`);
-      bindings.push(a.ownerUnit);
-    }
-    if (a.accounts.length) {
-      parts.push(`select id from core_accounts where status = 'active' and id = any(?::uuid[])`);
-      bindings.push(a.accounts);
-    }
-    if (a.followersOf) {
-      parts.push(`select f.account_id from core_notification_follows f join core_accounts c on c.id = f.account_id and c.status = 'active' where f.instance_id = ?`);
-      bindings.push(a.followersOf);
-    }
-    let recipients = 0;
-    if (parts.length) {
-      const r = await trx.raw(`insert into core_inbox (account_id, notification_id) select r.id, ? from (${parts.join(" union ")}) r(id)`, [row.id, ...bindings]);
-      recipients = r.rowCount as number;
-    }
-    out.push({ view: viewOf(row), recipients });
+export async function writeNotifications(trx: Knex.Transaction, drafts: NotificationDraft[], whileWriting?: () => void): Promise<WrittenNotifications> {
+  if (!drafts.length) return { after: 0, results: [] };
+  const { rows: tried } = await trx.raw("select pg_try_advisory_xact_lock(?) as locked", [INBOX_LOCK_KEY]);
+  if (!(tried as Array<{ locked: boolean }>)[0].locked) {
+    // Another node is writing: what was to be done meanwhile is done now, not after the wait.
+    whileWriting?.();
+    whileWriting = undefined;
+    await trx.raw("select pg_advisory_xact_lock(?)", [INBOX_LOCK_KEY]);
   }
-  return out;
+  const given = drafts.map((d, ord) => ({ ord, event_id: d.eventId, kind: d.kind, tenant_code: d.audience.tenantCode, title: d.title, link: d.link, instance_id: d.instanceId }));
+  const parts: string[] = [];
+  const bindings: unknown[] = [JSON.stringify(given)];
+  drafts.forEach((d, ord) => {
+    const who = recipientsQuery(d.audience);
+    if (!who) return;
+    parts.push(`select ${ord} as ord, r.id from (${who.sql}) r(id)`);
+    bindings.push(...who.bindings);
+  });
+  const writing = trx.raw(
+    `with d as (
+       select * from jsonb_to_recordset(?::jsonb) as d(ord int, event_id uuid, kind text, tenant_code text, title jsonb, link text, instance_id uuid)
+     ), n as (
+       insert into core_notifications (event_id, kind, tenant_code, title, link, instance_id)
+       select event_id, kind, tenant_code, title, link, instance_id from d order by ord
+       on conflict (event_id) do nothing
+       returning id, event_id, kind, title, link, tenant_code, instance_id, created_at
+     )${
+       parts.length
+         ? `, i as (
+       insert into core_inbox (account_id, notification_id)
+       select r.id, n.id from (${parts.join(" union all ")}) r join d using (ord) join n using (event_id)
+       returning notification_id
+     ), c as (select notification_id, count(*)::int as recipients from i group by notification_id)`
+         : ""
+     }
+     select n.*, ${parts.length ? "coalesce(c.recipients, 0)" : "0"} as recipients, (select coalesce(max(id), 0) from core_notifications) as after
+       from n${parts.length ? " left join c on c.notification_id = n.id" : ""}`,
+    bindings,
+  ).then((r: { rows: unknown[] }) => r.rows); // (.then sends it)
+  // A macrotask later the statement has been handed to the connection's socket.
+  if (whileWriting) setImmediate(whileWriting);
+  const rows = await writing;
+  const written = new Map((rows as Array<NotificationRow & { event_id: string; recipients: number; after: string | number }>).map((r) => [r.event_id, r]));
+  const first = written.values().next().value;
+  return {
+    after: first ? Number(first.after) : 0,
+    results: drafts.map((d) => {
+      const key = d.eventId.toLowerCase();
+      const row = written.get(key);
+      written.delete(key); // an event given twice is written once
+      return row ? { view: viewOf(row), recipients: row.recipients } : null;
+    }),
+  };
 }
 
 const SELECT = "n.id, n.kind, n.title, n.link, n.tenant_code, n.instance_id, n.created_at, i.read_at";

@@ -64,7 +64,14 @@ export interface PushItem {
 
 /** `notifications.push`: what every gateway node emits to its sockets. */
 export interface PushEvent {
+  /** in id order */
   items: PushItem[];
+  /**
+   * The highest notification id committed before these items (by any node): the push that comes
+   * before this one. A gateway that has not yet emitted that one holds this one back for a moment
+   * (core/gateway/sockets.ts), so that pushes from different nodes reach clients in commit order.
+   */
+  after?: number;
 }
 
 /** `notifications.public`: a notice for the anonymous feeds. */
@@ -171,21 +178,26 @@ export function audienceRooms(a: Audience): string[] {
 /**
  * At most `max` jobs in one run, runs one after the other, in the order they came (a node writes
  * notifications in one transaction at a time: the inbox lock would make parallel ones wait anyway,
- * each holding a pooled connection).
+ * each holding a pooled connection). Jobs that come while a run is in progress wait for the next,
+ * which starts a macrotask after the previous one ended: those who waited on it (the relay's
+ * publishers) bring their next events first, and they make one batch rather than a batch of one and
+ * then the rest.
  */
 export class Batcher<T> {
   private readonly queue: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
-  private running = false;
+  private busy = false;
 
   constructor(
     private readonly run: (items: T[]) => Promise<void>,
     private readonly max = 100,
+    /** called when a run ended and nothing waits for the next */
+    private readonly onIdle: () => void = () => {},
   ) {}
 
   add(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.kick();
+      if (!this.busy) this.next();
     });
   }
 
@@ -193,21 +205,21 @@ export class Batcher<T> {
     return this.queue.length;
   }
 
-  private kick(): void {
-    if (this.running || !this.queue.length) return;
-    this.running = true;
+  private next(): void {
+    if (!this.queue.length) {
+      this.busy = false;
+      this.onIdle();
+      return;
+    }
+    // Busy until the next run starts: an add() in between joins it rather than starting one alone.
+    this.busy = true;
     const batch = this.queue.splice(0, this.max);
     void this.run(batch.map((b) => b.item))
       .then(
         () => batch.forEach((b) => b.resolve()),
         (err) => batch.forEach((b) => b.reject(err)),
       )
-      .finally(() => {
-        this.running = false;
-        // After a macrotask: those who waited on this batch (the relay's publishers) bring their
-        // next events first, and they make one batch rather than a batch of one and then the rest.
-        setImmediate(() => this.kick());
-      });
+      .finally(() => setImmediate(() => this.next()));
   }
 }
 
@@ -226,29 +238,49 @@ async function withConnectionRetry<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Writes drafts (receipts and inbox rows in one transaction), and once it has committed announces
- * them to every gateway node. Returns what was pushed.
+ * Records the receipts of these events for the notifications consumer, in one statement (in id
+ * order, the same everywhere, so that two transactions taking the same receipts cannot deadlock);
+ * returns the ids received for the first time. `receiveOnce` for a batch.
  */
-export async function deliver(knex: Knex, broker: ServiceBroker, drafts: NotificationDraft[]): Promise<PushItem[]> {
-  const written = await withConnectionRetry(() =>
+async function receiveEach(trx: Knex.Transaction, eventIds: string[]): Promise<Set<string>> {
+  const { rows } = await trx.raw(
+    `insert into core_event_receipts (consumer, event_id) select ?, e from unnest(?::uuid[]) e order by e on conflict do nothing returning event_id`,
+    [CONSUMER, [...new Set(eventIds.map((id) => id.toLowerCase()))].sort()],
+  );
+  return new Set((rows as Array<{ event_id: string }>).map((r) => r.event_id));
+}
+
+/**
+ * Writes drafts in one transaction: the events' receipts (a redelivered event writes nothing), then,
+ * under the inbox lock, the notifications and their inbox rows. Resolves once committed, with what
+ * to push (null: nothing new). `whileWriting`: see writeNotifications.
+ */
+export async function writeDrafts(knex: Knex, drafts: NotificationDraft[], whileWriting?: () => void): Promise<Required<PushEvent> | null> {
+  return withConnectionRetry(() =>
     knex.transaction(async (trx) => {
-      // Receipts first and in one order everywhere (two transactions taking the same events'
-      // receipts in different orders could deadlock), the inbox lock last.
-      const fresh = new Set<string>();
-      for (const id of [...new Set(drafts.map((d) => d.eventId))].sort()) if (await receiveOnce(trx, CONSUMER, id)) fresh.add(id);
-      const todo = drafts.filter((d) => fresh.delete(d.eventId));
-      const rows = await writeNotifications(trx, todo);
-      return todo.flatMap((d, i) => (rows[i] ? [{ notification: rows[i]!.view, rooms: audienceRooms(d.audience) }] : []));
+      // Receipts first (they may wait on another transaction delivering the same event), the
+      // inbox lock last.
+      const fresh = await receiveEach(trx, drafts.map((d) => d.eventId));
+      const todo = drafts.filter((d) => fresh.delete(d.eventId.toLowerCase()));
+      const { after, results } = await writeNotifications(trx, todo, whileWriting);
+      const items = todo.flatMap((d, i) => (results[i] ? [{ notification: results[i]!.view, rooms: audienceRooms(d.audience) }] : []));
+      return items.length ? { items, after } : null;
     }),
   );
-  // Committed: the inbox has them whatever happens to the push (a client that misses it gets
-  // them at its next reconnect), so a failed broadcast is reported, not thrown back at the relay.
-  if (written.length) {
-    await broker.broadcast("notifications.push", { items: written } satisfies PushEvent).catch((err: Error) => {
-      broker.getLogger("notifications").warn(`notifications ${written.map((w) => w.notification.id).join(", ")} written but not pushed: ${err.message}`);
-    });
-  }
-  return written;
+}
+
+/**
+ * Tells every gateway node what was written. Only for what has committed: the inbox has it whatever
+ * happens to the push (a client that misses it gets it at its next reconnect), so a failed broadcast
+ * is reported, not thrown. Call it in commit order (the broadcast keeps the order it was called in).
+ */
+export function announce(broker: ServiceBroker, push: PushEvent): Promise<void> {
+  return broker.broadcast("notifications.push", push).then(
+    () => {},
+    (err: Error) => {
+      broker.getLogger("notifications").warn(`notifications ${push.items.map((w) => w.notification.id).join(", ")} written but not pushed: ${err.message}`);
+    },
+  );
 }
 
 /** The public view of a `portal.publish` event, or why it has none. */
@@ -258,7 +290,8 @@ export function publicNoticeOf(eventId: unknown, at: unknown, data: unknown, tre
   if (typeof r.tenantCode !== "string" || !tree.get(r.tenantCode)) return `tenantCode ${JSON.stringify(r.tenantCode)} is not a tenant`;
   if (typeof r.notice !== "string" || !NAME.test(r.notice)) return "notice must name the kind of notice";
   const body = (r.data && typeof r.data === "object" ? r.data : {}) as Record<string, unknown>;
-  const title = [body.title, body.projectName, body.name].find((v): v is string => typeof v === "string" && !!v.trim()) ?? null;
+  // the workflow engine names the title (its effect's `title` pointer); plugins' own events may not
+  const title = [r.title, body.title, body.projectName, body.name].find((v): v is string => typeof v === "string" && !!v.trim()) ?? null;
   return {
     notice: {
       id: eventId,
@@ -322,7 +355,7 @@ export interface NotificationsOptions {
   batchSize?: number;
 }
 
-type NotificationsThis = Service & { batcher: Batcher<NotificationDraft> };
+type NotificationsThis = Service & { batcher: Batcher<NotificationDraft>; flushPushes: () => void };
 
 /**
  * The core service "notifications": consumes the outbox events above on whichever node gets them
@@ -341,17 +374,45 @@ export function notificationsService(opts: NotificationsOptions): PlatformServic
   return {
     name: "notifications",
     created(this: NotificationsThis) {
-      this.batcher = new Batcher(async (drafts) => {
-        try {
-          await deliver(knex, this.broker, drafts);
-        } catch (err) {
-          if (drafts.length === 1) throw err;
-          // One bad event must not sink the others of its batch: each on its own.
-          const results = await Promise.allSettled(drafts.map((d) => deliver(knex, this.broker, [d])));
-          const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-          if (failed) throw failed.reason;
-        }
-      }, opts.batchSize ?? 100);
+      // Pushes of committed batches not yet announced, in commit order. A batch's push goes out
+      // while the next batch's rows are being written (its statement is on its way to the
+      // database, which works while this node emits), at once when no batch follows, and before
+      // waiting when another node holds the inbox lock: in a burst, pushing costs no writing
+      // time. Always before the next batch commits: pushes leave in commit order.
+      const pending: PushEvent[] = [];
+      this.flushPushes = () => {
+        for (const push of pending.splice(0)) void announce(this.broker, push);
+      };
+      this.batcher = new Batcher(
+        async (drafts) => {
+          let push: PushEvent | null;
+          try {
+            push = await writeDrafts(knex, drafts, this.flushPushes);
+          } catch (err) {
+            this.flushPushes();
+            if (drafts.length === 1) throw err;
+            // One bad event must not sink the others of its batch: each on its own, in order.
+            let failed: unknown;
+            for (const d of drafts) {
+              try {
+                const one = await writeDrafts(knex, [d]);
+                if (one) void announce(this.broker, one);
+              } catch (e) {
+                failed ??= e;
+              }
+            }
+            if (failed) throw failed;
+            return;
+          }
+          this.flushPushes(); // (when the batch wrote nothing, it was not called)
+          if (push) pending.push(push);
+        },
+        opts.batchSize ?? 100,
+        this.flushPushes,
+      );
+    },
+    stopped(this: NotificationsThis) {
+      this.flushPushes();
     },
     events: {
       "notifications.requested": {

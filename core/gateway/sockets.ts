@@ -42,6 +42,11 @@ export interface SocketsOptions {
   sessionCheckMs?: number;
   /** public feeds one socket may follow */
   maxFeeds?: number;
+  /**
+   * How long a push may wait for the one committed before it (PushEvent.after) that has not arrived
+   * yet (written on another node, still on its way); then it goes anyway.
+   */
+  orderWaitMs?: number;
 }
 
 export interface SocketsDeps {
@@ -86,6 +91,10 @@ export interface SocketStats {
   cutOff: number;
   /** handshakes refused */
   refused: number;
+  /** pushes that arrived before the one committed before them, and waited for it */
+  heldBack: number;
+  /** of those, pushes that went without it (it did not come within `orderWaitMs`) */
+  outOfOrder: number;
 }
 
 const sessionEnded = () => new PlatformError("UNAUTHENTICATED", { "zh-CN": "登录已失效，请重新登录", en: "The session has ended; sign in again" });
@@ -117,7 +126,12 @@ export class LiveSockets {
   private readonly sweep: NodeJS.Timeout;
   private readonly o: Required<SocketsOptions>;
   private closed = false;
-  private counters = { cutOff: 0, refused: 0 };
+  private counters = { cutOff: 0, refused: 0, heldBack: 0, outOfOrder: 0 };
+  /** the highest notification id pushed so far: the end of the chain of pushes (PushEvent.after) */
+  private head: number | undefined;
+  /** pushes whose predecessor has not arrived yet, by `after` */
+  private held: Array<{ items: PushItem[]; after: number; since: number }> = [];
+  private heldTimer: NodeJS.Timeout | undefined;
   private lastCutOffLog = 0;
 
   constructor(
@@ -125,7 +139,7 @@ export class LiveSockets {
     private readonly deps: SocketsDeps,
     options: SocketsOptions = {},
   ) {
-    this.o = { maxBufferedPackets: 1000, maxBufferedBytes: 2 * 1024 * 1024, catchUpPage: 100, catchUpMax: 1000, sessionCheckMs: 30_000, maxFeeds: 16, ...options };
+    this.o = { maxBufferedPackets: 1000, maxBufferedBytes: 2 * 1024 * 1024, catchUpPage: 100, catchUpMax: 1000, sessionCheckMs: 30_000, maxFeeds: 16, orderWaitMs: 500, ...options };
     this.abilityFor = abilityCache(deps.plugins, deps.tree);
     this.io = new Server(server, {
       serveClient: false,
@@ -315,13 +329,61 @@ export class LiveSockets {
   // ---------------------------------------------------------------- what the cluster tells this node
 
   /**
-   * Notifications written (on any node): to the sockets in their rooms. Consecutive ones with the
-   * same rooms (a batch from one source) go as one message: one encoding and one frame per socket
-   * for the lot, which is most of the cost of a burst, here and in the browser. Each socket still
-   * gets them in id order.
+   * Notifications written (on any node), in commit order: a push whose predecessor (`after`, the
+   * highest id committed before it) has not been emitted here yet waits for it, at most
+   * `orderWaitMs`. Two notifications committed a few milliseconds apart on different nodes thus
+   * reach each client in id order, and the client's newest id (what it reconnects with) never passes
+   * one it has not been sent. A push without `after` goes at once.
    */
-  push(items: PushItem[]): void {
-    if (this.closed) return;
+  push(items: PushItem[], after?: number): void {
+    if (this.closed || !items.length) return;
+    if (after === undefined || this.head === undefined || after <= this.head) {
+      this.emitPush(items);
+      this.releaseHeld(false);
+      return;
+    }
+    this.counters.heldBack++;
+    const at = this.held.findIndex((h) => h.after > after);
+    this.held.splice(at < 0 ? this.held.length : at, 0, { items, after, since: Date.now() });
+    this.armHeld();
+  }
+
+  /**
+   * Emits the held pushes whose turn has come, in order; with `late`, also those that waited
+   * `orderWaitMs` (and the ones before them).
+   */
+  private releaseHeld(late: boolean): void {
+    const now = Date.now();
+    let lastDue = -1;
+    if (late) this.held.forEach((h, i) => now - h.since >= this.o.orderWaitMs && (lastDue = i));
+    for (let i = 0; this.held.length; i++) {
+      const first = this.held[0];
+      if (first.after > this.head!) {
+        if (i > lastDue) break;
+        this.counters.outOfOrder++;
+      }
+      this.held.shift();
+      this.emitPush(first.items);
+    }
+    this.armHeld();
+  }
+
+  private armHeld(): void {
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    if (!this.held.length || this.closed) return;
+    const oldest = Math.min(...this.held.map((h) => h.since));
+    this.heldTimer = setTimeout(() => this.releaseHeld(true), Math.max(0, oldest + this.o.orderWaitMs - Date.now()));
+    this.heldTimer.unref();
+  }
+
+  /**
+   * Consecutive notifications with the same rooms (a batch from one source) go as one message: one
+   * encoding and one frame per socket for the lot, which is most of the cost of a burst, here and in
+   * the browser. Each socket still gets them in id order.
+   */
+  private emitPush(items: PushItem[]): void {
+    for (const { notification: n } of items) if (this.head === undefined || n.id > this.head) this.head = n.id;
     for (let i = 0; i < items.length; ) {
       const targets = [...new Set(items[i].rooms ?? [])].sort();
       const key = targets.join("\n");
@@ -404,6 +466,8 @@ export class LiveSockets {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweep);
+    clearTimeout(this.heldTimer);
+    this.held = [];
     for (const t of this.expiry.values()) clearTimeout(t);
     for (const s of this.special.values()) clearTimeout(s.forgetTimer);
     // Connections are dropped, not closed politely: clients take it for a lost connection and
@@ -488,7 +552,7 @@ export function socketsMixin(kernel: Kernel, options?: SocketsOptions): Partial<
       this.sockets = undefined;
     },
     events: {
-      "notifications.push": on<PushEvent>((s, p) => s.push(Array.isArray(p?.items) ? p.items : [])),
+      "notifications.push": on<PushEvent>((s, p) => s.push(Array.isArray(p?.items) ? p.items : [], typeof p?.after === "number" ? p.after : undefined)),
       "notifications.public": on<PublicEvent>((s, p) => p?.notice && Array.isArray(p.feeds) && s.publish(p)),
       "notifications.read": on<ReadEvent>((s, p) => p?.account && s.read(p)),
       "notifications.rooms": on<RoomsEvent>((s, p) => p?.account && s.rooms(p)),

@@ -1,7 +1,10 @@
 import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { io, type Socket } from "socket.io-client";
+import crypto from "node:crypto";
+import { ServiceBroker } from "moleculer";
 import { enqueue } from "../../core/events/outbox";
+import { writeDrafts } from "../../core/events/notifications";
 import { createTestDatabase } from "../support/db";
 import { startNats, type NatsServer } from "../support/nats";
 import { freePort } from "../support/node-process";
@@ -116,4 +119,36 @@ test("signing out on node B disconnects the session's socket on node A at once",
   await until("disconnected on A", () => onA.disconnects.length > 0, 5000, output);
   expect(Date.now() - t0).toBeLessThan(1000);
   expect(onA.ended[0]).toMatchObject({ reason: "revoked" });
+});
+
+test("pushes from two writers that cross NATS out of commit order reach a client on node A in commit order", async () => {
+  const regulator = await signedIn(knex, { username: "notify.regulator4", tenantCode: "441303", roles: ["regulator"] });
+  const onA = await readyTab(url("A"), { token: regulator.token });
+  opened.push(onA);
+  await knex.transaction((trx) => enqueue(trx, { event: "notifications.requested", payload: { tenantCode: "441303", roles: ["regulator"], title: { "zh-CN": "起点", en: "start" } } }));
+  await until("the first on A", () => onA.got.length === 1, 10_000, output);
+  // Two notifications committed one after the other (as by two nodes), whose pushes cross NATS the
+  // other way round: a third node (this process) sends the later one first.
+  const draft = (title: string) => ({
+    eventId: crypto.randomUUID(),
+    kind: "test.order",
+    title: { "zh-CN": title, en: title },
+    link: null,
+    instanceId: null,
+    audience: { tenantCode: "441303", lineage: ["441303"], roles: ["regulator"], ownerUnit: null, accounts: [], followersOf: null },
+  });
+  const first = (await writeDrafts(knex, [draft("first")]))!;
+  const second = (await writeDrafts(knex, [draft("second")]))!;
+  const writer = new ServiceBroker({ namespace: "gd-procurement", nodeID: "order-writer", transporter: nats.url, serializer: "JSON", logger: false });
+  await writer.start();
+  try {
+    const knowsA = () => writer.registry.events.getAllEndpoints("notifications.push").some((ep: { id: string }) => ep.id === "notify-a");
+    await until("the writer knows node A", knowsA, 10_000);
+    await writer.broadcast("notifications.push", second);
+    await writer.broadcast("notifications.push", first);
+    await until("both on A", () => onA.got.length === 3, 10_000, output);
+    expect(onA.got.map((n) => n.title.en)).toEqual(["start", "first", "second"]);
+  } finally {
+    await writer.stop();
+  }
 });
