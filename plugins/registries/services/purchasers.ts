@@ -12,6 +12,8 @@ import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
 import { importPurchasers } from "./purchaser-import";
 import { isUuid } from "../../../core/db";
+import { writeAudit } from "../../../core/audit/log";
+import { actorOf } from "./coded-registry";
 
 const FORM = "registries.purchaser";
 
@@ -48,7 +50,11 @@ export const purchasersService: PlatformServiceSchema = {
         if (problem) throw validationFailed([problem]);
         if (!abilityOf(ctx).can("create", subject("Purchaser", { ...data }))) throw forbidden();
         try {
-          const row = await Purchaser.query().insert(data).returning("*");
+          const row = await Purchaser.transaction(async (trx) => {
+            const created = await Purchaser.query(trx).insert(data).returning("*");
+            await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: created.tenantCode, action: "registries.purchaser.create", object: created.budgetCode, after: toPublicFields(created) });
+            return created;
+          });
           ctx.meta.$statusCode = 201;
           return toPublic(row, abilityOf(ctx));
         } catch (err) {
@@ -119,15 +125,20 @@ export const purchasersService: PlatformServiceSchema = {
         }
         const version = (expectedVersion as number | undefined) ?? row.version;
         try {
-          const updated = await Purchaser.query()
-            .patch({ ...patch, version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
-            .where({ id: row.id, version })
-            .returning("*")
-            .first();
-          if (!updated) {
-            throw conflict({ "zh-CN": "该单位已被他人修改，请刷新后重试", en: "This unit was changed by someone else; reload and try again" }, { currentVersion: (await Purchaser.query().findById(row.id))?.version });
-          }
-          return toPublic(updated as unknown as Purchaser, ability);
+          const updated = await Purchaser.transaction(async (trx) => {
+            const after = await Purchaser.query(trx)
+              .patch({ ...patch, version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
+              .where({ id: row.id, version })
+              .returning("*")
+              .first();
+            if (!after) {
+              throw conflict({ "zh-CN": "该单位已被他人修改，请刷新后重试", en: "This unit was changed by someone else; reload and try again" }, { currentVersion: (await Purchaser.query(trx).findById(row.id))?.version });
+            }
+            const changed = after as unknown as Purchaser;
+            await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: changed.tenantCode, action: "registries.purchaser.update", object: changed.budgetCode, before: toPublicFields(row), after: toPublicFields(changed) });
+            return changed;
+          });
+          return toPublic(updated, ability);
         } catch (err) {
           const dup = uniqueViolation(err);
           if (dup) throw validationFailed([dup]);
@@ -145,12 +156,16 @@ export const purchasersService: PlatformServiceSchema = {
         const row = await findVisible(ctx, ctx.params.id);
         const ability = abilityOf(ctx);
         if (!ability.can("delete", subject("Purchaser", { ...row }))) throw forbidden();
-        const updated = await Purchaser.query()
-          .patch({ status: "inactive", version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
-          .where({ id: row.id })
-          .returning("*")
-          .first();
-        return toPublic(updated as unknown as Purchaser, ability);
+        const updated = await Purchaser.transaction(async (trx) => {
+          const after = (await Purchaser.query(trx)
+            .patch({ status: "inactive", version: raw("version + 1"), updatedAt: raw("now()") } as unknown as Partial<Purchaser>)
+            .where({ id: row.id })
+            .returning("*")
+            .first()) as unknown as Purchaser;
+          await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: after.tenantCode, action: "registries.purchaser.deactivate", object: after.budgetCode, before: { status: row.status }, after: { status: after.status } });
+          return after;
+        });
+        return toPublic(updated, ability);
       },
     },
 
@@ -160,7 +175,7 @@ export const purchasersService: PlatformServiceSchema = {
       kind: "create",
       permission: ["import", "Purchaser"],
       async handler(ctx: PlatformContext<Readable>) {
-        return importPurchasers(ctx.params, abilityOf(ctx));
+        return importPurchasers(ctx.params, abilityOf(ctx), actorOf(ctx.meta.user!));
       },
     },
   },

@@ -56,6 +56,15 @@ describe("importing purchasing units from CSV", () => {
     expect(stored.items.map((p: { name: string }) => p.name).sort()).toEqual(['惠州市交通运输局', '惠阳区人民医院', '茂名市"阳光"中学'].sort());
     const transport = stored.items.find((p: { budgetCode: string }) => p.budgetCode === "441300401");
     expect(transport).toMatchObject({ address: "惠州市惠城区江北, 三新南路", contactEmail: null, status: "active" });
+    // audited: one entry per unit stored, none for a rejected row, and the import's own
+    const audit = await platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.purchaser.%").orderBy("seq");
+    expect(audit.map((e) => `${e.action} ${e.object}`)).toEqual([
+      "registries.purchaser.create 441300401",
+      "registries.purchaser.create 441303402",
+      "registries.purchaser.create 440900403",
+      "registries.purchaser.import registries_purchasers",
+    ]);
+    expect(audit[3].after).toMatchObject({ rows: 8, created: 3, rejected: 5 });
   });
 
   test("running the same file again changes nothing", async () => {
@@ -123,7 +132,7 @@ describe("importing purchasing units from CSV", () => {
     const rows = Array.from({ length: 2000 }, (_, i) => `超限单位${i},,4413038${String(i).padStart(5, "0")},441303,public-institution,,,,,`);
     const csv = [HEADER, ...rows].join("\n");
     const everything = createMongoAbility([{ action: "manage", subject: "all" }]);
-    await expect(importPurchasers(Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, 60_000)).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
+    await expect(importPurchasers(Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, { via: "test" }, 60_000)).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
     expect((await platform.api(`/api/registries/purchasers?q=${encodeURIComponent("超限单位")}`, { token: admin })).body.total).toBe(0);
   });
 

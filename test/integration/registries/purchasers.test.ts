@@ -44,6 +44,22 @@ describe("the purchasers registry", () => {
       expect(read.body.name).toBe("惠州市财政局");
     });
 
+    test("registering, changing and closing a unit are audited, with who did it and what changed; a refused change is not", async () => {
+      const code = "441300777";
+      const res = await create(unit({ name: "惠州市审计测试单位", budgetCode: code, creditCode: creditCode("441300", 777) }), huizhouAdmin);
+      expect(res.status).toBe(201);
+      const refused = await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "PATCH", token: huizhouAdmin, body: { contactPhone: "not a phone" } });
+      expect(refused.status).toBe(400);
+      expect((await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "PATCH", token: huizhouAdmin, body: { contactName: "陈主任" } })).status).toBe(200);
+      expect((await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "DELETE", token: huizhouAdmin })).status).toBe(200);
+      const log = await platform.kernel.db.knex("core_audit_log").where({ object: code }).orderBy("seq");
+      expect(log.map((e) => e.action)).toEqual(["registries.purchaser.create", "registries.purchaser.update", "registries.purchaser.deactivate"]);
+      expect(log[0]).toMatchObject({ tenant_code: "441300", actor: expect.objectContaining({ tenant: "441300" }) });
+      expect(log[1].before).toMatchObject({ contactName: "陈晓" });
+      expect(log[1].after).toMatchObject({ contactName: "陈主任" });
+      expect(log[2].after).toEqual({ status: "inactive" });
+    });
+
     test("a unit in a county below the admin's city is theirs too", async () => {
       const res = await create(unit({ name: "博罗县教育局", budgetCode: "441322001", tenantCode: "441322", creditCode: creditCode("441322", 1) }), huizhouAdmin);
       expect(res.status).toBe(201);
