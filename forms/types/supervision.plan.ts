@@ -116,12 +116,11 @@ export interface SupervisionPlan {
    */
   agencyCode?: string;
   /**
-   * 意向公开时限豁免 / Exemption from the intention lead time
+   * 意向公开时限豁免理由 / Reason for an exemption from the intention lead time
+   *
+   * 采购意向公开不足30日且属于依法可豁免情形时填写
+   *
+   * only where the intention has been public for fewer than 30 days and an exemption applies
    */
-  exemption?: {
-    /**
-     * 豁免理由 / Reason
-     */
-    reason: string;
-  };
+  exemptionReason?: string;
 }

@@ -155,9 +155,9 @@ describe("the web app in Chromium", () => {
     await buyer.getByRole("button", { name: "提交", exact: true }).click();
 
     // the intention was published today, not 30 days ago: the server asks for the exemption's reason, at its field
-    const reason = buyer.locator(".form-group", { has: buyer.locator("#root_exemption_reason") });
+    const reason = buyer.locator(".form-group", { has: buyer.locator("#root_exemptionReason") });
     await see(reason).toContainText("采购意向应至少提前 30 日公开");
-    await buyer.locator("#root_exemption_reason").fill("防汛应急执法需要，依法豁免意向公开时限");
+    await buyer.locator("#root_exemptionReason").fill("防汛应急执法需要，依法豁免意向公开时限");
     await buyer.getByRole("button", { name: "提交", exact: true }).click();
     await buyer.waitForURL(/\/instances\/[0-9a-f-]{36}\?started=1/);
     await see(buyer.locator("main")).toContainText("草稿");
@@ -274,7 +274,7 @@ describe("the web app in Chromium", () => {
     const items = Array.from({ length: 200 }, (_, i) => ({ category: "A05010201", name: `课桌椅 ${i + 1}`, quantity: (i % 5) + 1, unit: "套", unitPrice: "300.00", amount: `${((i % 5) + 1) * 300}.00` }));
     const total = `${items.reduce((sum, it) => sum + Number.parseInt(it.amount, 10), 0)}.00`;
     const plan = await call("/api/workflows/supervision.plan/instances", unitBuyer, {
-      data: { projectId: intention.id, budgetCode: "441300401", fundsSource: "current-year-quota", method: "public-tender", items, total, smeShare: 40, exemption: { reason: "开学前必须到位，依法豁免" } },
+      data: { projectId: intention.id, budgetCode: "441300401", fundsSource: "current-year-quota", method: "public-tender", items, total, smeShare: 40, exemptionReason: "开学前必须到位，依法豁免" },
     });
     const submitted = await call(`/api/instances/${plan.id}/transitions/submit`, unitBuyer, { expectedVersion: plan.version });
     await call(`/api/instances/${plan.id}/transitions/return`, reg, { data: { reason: "请核对单价" }, expectedVersion: submitted.version });

@@ -175,13 +175,13 @@ function checkPlan(project: ProjectRow, plan: Record<string, unknown>, now: Date
 /** The 30-day lead of the intention, or its exemption; refused otherwise. */
 function checkLead(project: ProjectRow, plan: Record<string, unknown>, now: Date): Record<string, unknown> {
   if (project.intention_withdrawn) throw conflict({ "zh-CN": "采购意向已撤回", en: "The intention was withdrawn" }, { rule: "intention-withdrawn" });
-  const exemption = (plan.exemption as { reason?: string } | undefined)?.reason ?? null;
+  const exemption = str(plan.exemptionReason) || null;
   const published = project.intention_published_at;
   const publicDays = published ? days(now.getTime() - new Date(published).getTime()) : 0;
   if (!exemption && publicDays < INTENTION_LEAD_DAYS) {
     const since = published ? `已公开 ${publicDays} 天` : "尚未公开";
     throw validationFailed(
-      [fieldError("/exemption/reason", "intention-lead", `采购意向应至少提前 ${INTENTION_LEAD_DAYS} 日公开（${since}）；如属豁免情形请填写理由`, `The intention must be public ${INTENTION_LEAD_DAYS} days before procurement (${published ? `public for ${publicDays} days` : "not yet published"}); give the reason if exempt`)],
+      [fieldError("/exemptionReason", "intention-lead", `采购意向应至少提前 ${INTENTION_LEAD_DAYS} 日公开（${since}）；如属豁免情形请填写理由`, `The intention must be public ${INTENTION_LEAD_DAYS} days before procurement (${published ? `public for ${publicDays} days` : "not yet published"}); give the reason if exempt`)],
       { "zh-CN": "采购意向公开时间不足30日", en: "The intention has not been public for 30 days" },
     );
   }
@@ -202,7 +202,7 @@ const plan: WorkflowHooks = {
     await link(step.trx, project.id, step, "plan", str(step.result.total));
     await update(step.trx, project.id, step.now, {
       plan_id: step.instanceId, stage: "plan", plan_total: str(step.result.total), method: str(step.result.method),
-      agency_code: agency || null, exemption_reason: (step.result.exemption as { reason?: string } | undefined)?.reason ?? null,
+      agency_code: agency || null, exemption_reason: str(step.result.exemptionReason) || null,
     });
     return { data: { ...derived, projectName: project.name, purchaserName: project.unit_name }, parties };
   },
@@ -213,7 +213,7 @@ const plan: WorkflowHooks = {
       const derived = checkPlan(project, step.result, step.now);
       const agency = str(step.result.agencyCode);
       if (agency) await lookup(step, "registries.agencies.get", agency, "/agencyCode", { "zh-CN": "代理机构", en: "agency" });
-      await update(step.trx, project.id, step.now, { plan_total: str(step.result.total), method: str(step.result.method), agency_code: agency || null, exemption_reason: (step.result.exemption as { reason?: string } | undefined)?.reason ?? null });
+      await update(step.trx, project.id, step.now, { plan_total: str(step.result.total), method: str(step.result.method), agency_code: agency || null, exemption_reason: str(step.result.exemptionReason) || null });
       return { data: derived, parties: agency ? [agency] : [] };
     },
     async submit(step) {

@@ -45,7 +45,7 @@ describe("the legal rules of the lifecycle", () => {
       const before = await count("core_workflow_instances");
       const early = await l.start("buyer", "supervision.plan", plan(projectId));
       expect(early.status).toBe(400);
-      expect(detailAt(early, "/exemption/reason").rule).toBe("intention-lead");
+      expect(detailAt(early, "/exemptionReason").rule).toBe("intention-lead");
       expect(await count("core_workflow_instances")).toBe(before);
       l.travel(at("2021-01-04", 30));
       const p = ok(await l.start("buyer", "supervision.plan", plan(projectId)), 201);
@@ -56,7 +56,7 @@ describe("the legal rules of the lifecycle", () => {
       const { projectId } = await published("惠州市抢险救灾物资采购", "2021-01-04");
       l.travel(at("2021-01-04", 3));
       const reason = "因防汛抢险紧急采购，无法提前公开意向";
-      const p = ok(await l.start("buyer", "supervision.plan", plan(projectId, { exemption: { reason } })), 201);
+      const p = ok(await l.start("buyer", "supervision.plan", plan(projectId, { exemptionReason: reason })), 201);
       expect(p.data).toMatchObject({ exempt: true, intentionPublicDays: 3 });
       const project = ok(await l.call("regulator", `/api/supervision/projects/${projectId}`));
       expect(project.exemptionReason).toBe(reason);
@@ -67,9 +67,9 @@ describe("the legal rules of the lifecycle", () => {
       l.travel("2021-01-04");
       const draft = ok(await l.start("buyer", "supervision.intention", intention({ projectName: "未公开的意向" })), 201);
       l.travel("2021-03-01");
-      expect(detailAt(await l.start("buyer", "supervision.plan", plan(draft.data.projectId)), "/exemption/reason").rule).toBe("intention-lead");
+      expect(detailAt(await l.start("buyer", "supervision.plan", plan(draft.data.projectId)), "/exemptionReason").rule).toBe("intention-lead");
       ok(await l.take("buyer", draft.id, "withdraw"));
-      expect((await l.start("buyer", "supervision.plan", plan(draft.data.projectId, { exemption: { reason: "紧急采购" } }))).status).toBe(409);
+      expect((await l.start("buyer", "supervision.plan", plan(draft.data.projectId, { exemptionReason: "紧急采购" }))).status).toBe(409);
     });
   });
 
