@@ -1,16 +1,6 @@
-import type { Readable } from "node:stream";
 import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
-import {
-  abilityOf,
-  createRecord,
-  deactivateRecord,
-  listFilters,
-  listRecords,
-  readRecord,
-  updateRecord,
-  type ListParams,
-} from "./coded-registry";
-import { importRecords } from "./coded-import";
+import { listFilters, listRecords, type ListParams } from "./coded-registry";
+import { recordActions } from "./coded-import";
 import { AGENCIES, AGENCY_CSV, RECORD_NUMBER_KEY } from "./agency-model";
 
 const STATUSES = ["active", "suspended", "deregistered"] as const;
@@ -33,42 +23,6 @@ export const agenciesService: PlatformServiceSchema = {
       },
     },
 
-    // Also what other plugins call, with their caller's ctx: ctx.call("registries.agencies.get", { code }).
-    get: {
-      rest: "GET /agencies/:code",
-      kind: "read",
-      permission: ["read", "Agency"],
-      handler: (ctx: PlatformContext<{ code?: unknown }>) => readRecord(AGENCIES, ctx),
-    },
-
-    create: {
-      rest: "POST /agencies",
-      kind: "create",
-      permission: ["create", "Agency"],
-      handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(AGENCIES, ctx),
-    },
-
-    update: {
-      rest: "PATCH /agencies/:code",
-      kind: "continue",
-      // On one record: 404 for one the caller cannot read, 403 for one it may read but not change.
-      permission: ["read", "Agency"],
-      handler: (ctx: PlatformContext<Record<string, unknown>>) => updateRecord(AGENCIES, ctx),
-    },
-
-    deactivate: {
-      rest: "DELETE /agencies/:code",
-      kind: "continue",
-      permission: ["read", "Agency"],
-      handler: (ctx: PlatformContext<{ code?: unknown }>) => deactivateRecord(AGENCIES, ctx),
-    },
-
-    import: {
-      rest: "POST /agencies/import",
-      stream: true,
-      kind: "create",
-      permission: ["import", "Agency"],
-      handler: (ctx: PlatformContext<Readable>) => importRecords(AGENCIES, AGENCY_CSV, ctx.params, abilityOf(ctx), ctx.meta.user!, { keys: [RECORD_NUMBER_KEY] }),
-    },
+    ...recordActions(AGENCIES, { path: "agencies", subject: "Agency", csv: AGENCY_CSV, keys: [RECORD_NUMBER_KEY] }),
   },
 };

@@ -5,8 +5,20 @@ import { writeAudit, type AuditEntry } from "../../../core/audit/log";
 import { conflict, fieldError, type ErrorDetail } from "../../../core/errors";
 import { readCsv } from "../../../core/forms/csv";
 import { checkForm } from "../../../core/forms/validate";
-import type { AppAbility, SessionUser } from "../../../core/plugins/types";
-import { actorOf, normalized, sameValue, type CodedRecord, type CodedRegistry, type FormData } from "./coded-registry";
+import type { AppAbility, PlatformActionSchema, PlatformContext, SessionUser } from "../../../core/plugins/types";
+import {
+  abilityOf,
+  actorOf,
+  createRecord,
+  deactivateRecord,
+  normalized,
+  readRecord,
+  sameValue,
+  updateRecord,
+  type CodedRecord,
+  type CodedRegistry,
+  type FormData,
+} from "./coded-registry";
 import { violatedUnique } from "./registry-rules";
 
 const BATCH = 500;
@@ -239,4 +251,50 @@ export async function importRecords<R extends CodedRecord>(
     throw err;
   }
   return report;
+}
+
+/**
+ * The actions every coded registry has on one record and on files, declared once:
+ * `GET /<path>/:code` (also what other plugins call with their caller's ctx:
+ * `ctx.call("registries.<path>.get", { code })`), `POST /<path>`, `PATCH /<path>/:code`,
+ * `DELETE /<path>/:code` (deactivates) and `POST /<path>/import` (CSV). Only the list differs.
+ */
+export function recordActions<R extends CodedRecord>(
+  spec: CodedRegistry<R>,
+  o: { path: string; subject: string; csv: CsvLayout; keys?: SecondaryKey[] },
+): Record<string, PlatformActionSchema> {
+  return {
+    get: {
+      rest: `GET /${o.path}/:code`,
+      kind: "read",
+      permission: ["read", o.subject],
+      handler: (ctx: PlatformContext<{ code?: unknown }>) => readRecord(spec, ctx),
+    },
+    create: {
+      rest: `POST /${o.path}`,
+      kind: "create",
+      permission: ["create", o.subject],
+      handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(spec, ctx),
+    },
+    update: {
+      rest: `PATCH /${o.path}/:code`,
+      kind: "continue",
+      // On one record: 404 for one the caller cannot read, 403 for one it may read but not change.
+      permission: ["read", o.subject],
+      handler: (ctx: PlatformContext<Record<string, unknown>>) => updateRecord(spec, ctx),
+    },
+    deactivate: {
+      rest: `DELETE /${o.path}/:code`,
+      kind: "continue",
+      permission: ["read", o.subject],
+      handler: (ctx: PlatformContext<{ code?: unknown }>) => deactivateRecord(spec, ctx),
+    },
+    import: {
+      rest: `POST /${o.path}/import`,
+      stream: true,
+      kind: "create",
+      permission: ["import", o.subject],
+      handler: (ctx: PlatformContext<Readable>) => importRecords(spec, o.csv, ctx.params, abilityOf(ctx), ctx.meta.user!, o.keys ? { keys: o.keys } : {}),
+    },
+  };
 }

@@ -1,16 +1,6 @@
-import type { Readable } from "node:stream";
 import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
-import {
-  abilityOf,
-  createRecord,
-  deactivateRecord,
-  listFilters,
-  listRecords,
-  readRecord,
-  updateRecord,
-  type ListParams,
-} from "./coded-registry";
-import { importRecords } from "./coded-import";
+import { listFilters, listRecords, type ListParams } from "./coded-registry";
+import { recordActions } from "./coded-import";
 import { SUPPLIER_CSV, SUPPLIERS } from "./supplier-model";
 
 const SIZE_CLASSES = ["large", "medium", "small", "micro"] as const;
@@ -35,42 +25,6 @@ export const suppliersService: PlatformServiceSchema = {
       },
     },
 
-    // Also what other plugins call, with their caller's ctx: ctx.call("registries.suppliers.get", { code }).
-    get: {
-      rest: "GET /suppliers/:code",
-      kind: "read",
-      permission: ["read", "Supplier"],
-      handler: (ctx: PlatformContext<{ code?: unknown }>) => readRecord(SUPPLIERS, ctx),
-    },
-
-    create: {
-      rest: "POST /suppliers",
-      kind: "create",
-      permission: ["create", "Supplier"],
-      handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(SUPPLIERS, ctx),
-    },
-
-    update: {
-      rest: "PATCH /suppliers/:code",
-      kind: "continue",
-      // On one record: 404 for one the caller cannot read, 403 for one it may read but not change.
-      permission: ["read", "Supplier"],
-      handler: (ctx: PlatformContext<Record<string, unknown>>) => updateRecord(SUPPLIERS, ctx),
-    },
-
-    deactivate: {
-      rest: "DELETE /suppliers/:code",
-      kind: "continue",
-      permission: ["read", "Supplier"],
-      handler: (ctx: PlatformContext<{ code?: unknown }>) => deactivateRecord(SUPPLIERS, ctx),
-    },
-
-    import: {
-      rest: "POST /suppliers/import",
-      stream: true,
-      kind: "create",
-      permission: ["import", "Supplier"],
-      handler: (ctx: PlatformContext<Readable>) => importRecords(SUPPLIERS, SUPPLIER_CSV, ctx.params, abilityOf(ctx), ctx.meta.user!),
-    },
+    ...recordActions(SUPPLIERS, { path: "suppliers", subject: "Supplier", csv: SUPPLIER_CSV }),
   },
 };
