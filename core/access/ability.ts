@@ -1,5 +1,5 @@
 import { AbilityBuilder, createMongoAbility, subject as asSubject } from "@casl/ability";
-import type { AppAbility, PluginManifest, SessionUser } from "../plugins/types";
+import type { AppAbility, PlatformContext, PluginManifest, SessionUser } from "../plugins/types";
 import { forbidden, notFound, type Localized } from "../errors";
 import type { TenantTree } from "../tenancy/tree";
 
@@ -52,3 +52,6 @@ export function assertCan(ability: AppAbility, action: string, type: string, row
   if (!ability.can("read", obj)) throw notFound(what);
   if (action !== "read" && !ability.can(action, obj)) throw forbidden();
 }
+
+/** The caller's ability, as the permission middleware put it on the request (core/broker). */
+export const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;

@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { SessionUser } from "../plugins/types";
 import { contentTemplate, jsonDigest, jsonValue } from "./chain";
 
 export interface AuditEntry {
@@ -45,3 +46,6 @@ export async function writeAudit(db: Knex | Knex.Transaction, entry: AuditEntry 
   // Outside a transaction the statement is one: the lock lasts as long as it does.
   await db.raw("select core_audit_append(?::jsonb)", [JSON.stringify(prepared)]);
 }
+
+/** Who did it, as an audit entry names a signed-in user: account, username, tenant and unit. */
+export const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode, unit: user.unitCode ?? null });

@@ -1,3 +1,4 @@
+import { abilityOf } from "../access/ability";
 import type { Knex } from "knex";
 import type { Context, Service, ServiceBroker } from "moleculer";
 import { isConnectionError, isUuid } from "../db";
@@ -342,7 +343,6 @@ export async function readableFollows(knex: Knex, ability: AppAbility, accountId
   return rows.filter((r) => !lost.includes(r.instance.id)).map((r) => ({ instanceId: r.instance.id, followedAt: new Date(r.followedAt).toISOString() }));
 }
 
-const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
 const int = (v: unknown, fallback: number, min: number, max: number) => {
   const n = typeof v === "number" ? v : Number.parseInt(String(v ?? ""), 10);
   return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : fallback;

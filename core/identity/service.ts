@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
-import { assertCan } from "../access/ability";
+import { abilityOf, assertCan } from "../access/ability";
 import { scopeQuery } from "../access/sql-scope";
 import { compileSchema, schemaErrors } from "../forms/validate";
 import { conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
@@ -14,7 +14,6 @@ import { isUuid } from "../db";
 
 const IMPORT_LIMIT = 64 * 1024 * 1024;
 
-const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
 const clientOf = (ctx: PlatformContext): ClientInfo => (ctx.meta.client as ClientInfo | undefined) ?? {};
 const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode });
 

@@ -3,7 +3,7 @@ import jsonLogic from "json-logic-js";
 import type { Knex } from "knex";
 import { findWorkday } from "chinese-days";
 import { conflict, fieldError, forbidden, notFound, validationFailed, PlatformError, type Localized } from "../errors";
-import { writeAudit } from "../audit/log";
+import { actorOf, writeAudit } from "../audit/log";
 import type { AppAbility, SessionUser } from "../plugins/types";
 import type { Clock } from "../tenancy/clock";
 import { localDate, parseScheduleTime } from "../tenancy/time";
@@ -73,7 +73,6 @@ export const instanceSubject = (row: InstanceRow) =>
     state: row.state,
   });
 
-const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode, unit: user.unitCode ?? null });
 
 /** The keys a JSON pointer names, unescaped ("/a~1b/c" → ["a/b", "c"]). */
 const pointerKeys = (pointer: string) => pointer.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));

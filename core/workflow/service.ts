@@ -1,10 +1,10 @@
-import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../plugins/types";
+import { abilityOf } from "../access/ability";
+import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { scopeQuery } from "../access/sql-scope";
 import { fieldError, validationFailed } from "../errors";
 import type { Transition, Workflow } from "./definition";
 import { historyView, instanceView, type Caller, type InstanceRow, type WorkflowEngine } from "./engine";
 
-const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
 /** A plugin's step hook calls actions as the requesting user (their token's identity and ability). */
 const callerOf = (ctx: PlatformContext): Caller => ({
   ability: abilityOf(ctx),

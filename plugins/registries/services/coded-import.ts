@@ -6,9 +6,9 @@ import { conflict, fieldError, type ErrorDetail } from "../../../core/errors";
 import { readCsv } from "../../../core/forms/csv";
 import { checkForm } from "../../../core/forms/validate";
 import type { AppAbility, PlatformActionSchema, PlatformContext, SessionUser } from "../../../core/plugins/types";
+import { abilityOf } from "../../../core/access/ability";
+import { actorOf } from "../../../core/audit/log";
 import {
-  abilityOf,
-  actorOf,
   createRecord,
   deactivateRecord,
   normalized,

@@ -9,8 +9,10 @@ import { conflict, fieldError, forbidden, notFound, validationFailed, type Error
 import { isUnifiedSocialCreditCode } from "../../../core/forms/formats";
 import { validateForm } from "../../../core/forms/validate";
 import { tenantTree } from "../../../core/tenancy";
-import type { AppAbility, PlatformContext, SessionUser } from "../../../core/plugins/types";
+import type { AppAbility, PlatformContext } from "../../../core/plugins/types";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
+import { abilityOf } from "../../../core/access/ability";
+import { actorOf } from "../../../core/audit/log";
 
 /**
  * What the registries keyed by a unified social credit code (suppliers, agencies) share: the code
@@ -56,11 +58,6 @@ export interface CodedRegistry<R extends CodedRecord> {
   /** the field detail for a violated unique index */
   unique(constraint: string): ErrorDetail;
 }
-
-export const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
-
-/** Who the audit log names for a change. */
-export const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, tenant: user.tenantCode, unit: user.unitCode ?? null });
 
 /** A credit code as a path or a caller gives it, spaces and case aside; null when it cannot be one. */
 export function codeParam(value: unknown): string | null {

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { raw } from "objection";
-import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
+import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
 import { assertCan } from "../../../core/access/ability";
 import { scopeQuery } from "../../../core/access/sql-scope";
 import { validateForm } from "../../../core/forms/validate";
@@ -12,12 +12,11 @@ import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
 import { importPurchasers } from "./purchaser-import";
 import { isUuid } from "../../../core/db";
-import { writeAudit } from "../../../core/audit/log";
-import { actorOf } from "./coded-registry";
+import { actorOf, writeAudit } from "../../../core/audit/log";
+import { abilityOf } from "../../../core/access/ability";
 
 const FORM = "registries.purchaser";
 
-const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
 
 async function findVisible(ctx: PlatformContext, id: unknown): Promise<Purchaser> {
   if (!isUuid(id)) throw notFound(PURCHASER);

@@ -1,3 +1,4 @@
+import { abilityOf } from "../../../core/access/ability";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { scopeQuery } from "../../../core/access/sql-scope";
@@ -5,7 +6,7 @@ import { isUuid } from "../../../core/db";
 import { fieldError, notFound, validationFailed } from "../../../core/errors";
 import { toMoney } from "../../../core/forms/money";
 import { allows } from "../../../core/tenancy/gate";
-import type { AppAbility, PlatformContext, PlatformServiceSchema, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
+import type { PlatformContext, PlatformServiceSchema, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
 import { candidates } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
 
@@ -21,7 +22,6 @@ const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
   withdrawn: { "zh-CN": "已撤回", en: "Withdrawn" },
 };
 
-const abilityOf = (ctx: PlatformContext) => ctx.locals.ability as AppAbility;
 const money = (v: string | null) => (v === null ? null : toMoney(v));
 const date = (v: unknown) => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
 
