@@ -1,4 +1,3 @@
-import type { ActionKind } from "../../../core/plugins/types";
 import type { PlatformError } from "../../../core/errors";
 
 /** The procurement methods of a plan (政府采购法 and the e-mall's own), as the plan form names them. */
@@ -9,14 +8,16 @@ export const LEGACY_EXECUTION_METHODS = ["emall-direct", "emall-bidding"] as con
 
 export type Channel = "etrading" | "emall" | "legacy-execution" | "offline";
 
-export interface ChannelOption {
-  channel: Channel;
-  /** the module whose schedule opens it (offline has none) */
-  module: string | null;
+/** What a module's schedule says of a channel now. */
+export interface ModuleOpen {
   open: boolean;
   /** why not, as the module gate says it (MODULE_NOT_ENABLED with the opening date) */
-  refusal: PlatformError | null;
+  refusal?: PlatformError | null;
+  /** when it opens, if it is closed and the schedule says */
+  opensAt?: string | null;
 }
+
+export type ChannelOption = { channel: Channel; module: string | null } & ModuleOpen;
 
 /** The platform channels a method could run on, best first. */
 export function candidates(method: string): Array<{ channel: Exclude<Channel, "offline">; module: string }> {
@@ -30,12 +31,11 @@ export function candidates(method: string): Array<{ channel: Exclude<Channel, "o
 /**
  * Which channels a plan of this method may take now, by the tenant's module schedules: each
  * platform channel whose module is open for new business, and offline-by-agency only where none is.
+ * `check` says what a module's schedule allows (the gate itself in a step, the schedule's state
+ * in the channels API).
  */
-export function channelOptions(method: string, refusal: (module: string, kind: ActionKind) => PlatformError | null): ChannelOption[] {
-  const platform = candidates(method).map(({ channel, module }) => {
-    const why = refusal(module, "create");
-    return { channel, module, open: why === null, refusal: why } as ChannelOption;
-  });
+export function channelOptions(method: string, check: (module: string) => ModuleOpen): ChannelOption[] {
+  const platform: ChannelOption[] = candidates(method).map(({ channel, module }) => ({ channel, module, ...check(module) }));
   const anyOpen = platform.some((c) => c.open);
-  return [...platform, { channel: "offline", module: null, open: !anyOpen, refusal: null }];
+  return [...platform, { channel: "offline", module: null, open: !anyOpen, refusal: null, opensAt: null }];
 }

@@ -7,7 +7,7 @@ import { fieldError, notFound, validationFailed } from "../../../core/errors";
 import { toMoney } from "../../../core/forms/money";
 import { allows } from "../../../core/tenancy/gate";
 import type { PlatformContext, PlatformServiceSchema, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
-import { candidates } from "./channels";
+import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
@@ -136,13 +136,12 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
         const byKey = new Map(now.modules.map((m) => [m.module, m]));
         const user = ctx.meta.user as SessionUser;
         const asOwner = { ...user, unitCode: row.owner_unit };
-        const platform = candidates(row.method).map(({ channel, module }) => {
+        const channels = channelOptions(row.method, (module) => {
           const m = byKey.get(module);
           const open = !!m && allows(m.state, "create", asOwner, m.units);
-          return { channel, module, open, state: m?.state ?? "off", opensAt: !open && m?.next?.state === "live" ? m.next.at : null };
-        });
-        const anyOpen = platform.some((c) => c.open);
-        return { method: row.method, chosen: row.channel, channels: [...platform, { channel: "offline", module: null, open: !anyOpen, state: null, opensAt: null }] };
+          return { open, opensAt: !open && m?.next?.state === "live" ? m.next.at : null };
+        }).map(({ refusal: _r, ...c }) => ({ ...c, state: c.module ? (byKey.get(c.module)?.state ?? "off") : null }));
+        return { method: row.method, chosen: row.channel, channels };
       },
     },
   },

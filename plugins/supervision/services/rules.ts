@@ -228,7 +228,10 @@ const plan: WorkflowHooks = {
     async "choose-channel"(step) {
       const project = await projectOf(step.trx, step.instanceId);
       const wanted = str(step.result.channel);
-      const options = channelOptions(str(step.result.method), step.moduleRefusal);
+      const options = channelOptions(str(step.result.method), (module) => {
+        const refusal = step.moduleRefusal(module, "create");
+        return { open: refusal === null, refusal };
+      });
       const option = options.find((o) => o.channel === wanted);
       if (!option) {
         throw validationFailed([fieldError("/channel", "channel", `该采购方式不能通过此渠道执行；可选：${options.map((o) => o.channel).join("、")}`, `this method cannot run on that channel; possible: ${options.map((o) => o.channel).join(", ")}`)]);
