@@ -13,7 +13,7 @@ import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
 import { ModuleMatrix, StateLegend, TimelineView, UpcomingChanges, useModules } from "../portal/rollout";
 import { subtreeOf, useTenantTree } from "../portal/tenants";
-import { Badge, Empty, ErrorNotice, Loading, ModuleStateBadge, PageTitle, Pager, TableWrap } from "../ui/parts";
+import { Badge, Empty, ErrorNotice, ListState, Loading, ModuleStateBadge, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 
 /** The admin's region: their tenant and those below it (a platform admin: the province down). */
@@ -215,9 +215,7 @@ export function AccountsPage() {
           </button>
         </div>
       ) : null}
-      {list.error ? <ErrorNotice error={list.error} /> : null}
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && !list.data.items.length ? <Empty>{t("admin.noInitial")}</Empty> : null}
+      <ListState state={list} empty={t("admin.noInitial")} />
       {list.data?.items.length ? (
         <>
           <TableWrap label={t("admin.accounts")}>

@@ -2,7 +2,7 @@ import { api, query } from "../api/client";
 import type { InboxItem, Page } from "../api/types";
 import { chinaDateTime, useI18n } from "../i18n";
 import { Link, useRouter, withQuery } from "../router";
-import { Empty, ErrorNotice, Loading, PageTitle, Pager } from "../ui/parts";
+import { ListState, PageTitle, Pager } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { inbox, useInbox } from "./live";
 
@@ -34,9 +34,7 @@ export function NotificationsPage() {
           </button>
         </p>
       ) : null}
-      {list.error ? <ErrorNotice error={list.error} /> : null}
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && !list.data.items.length ? <Empty>{t("bell.empty")}</Empty> : null}
+      <ListState state={list} empty={t("bell.empty")} />
       {list.data?.items.length ? (
         <>
           <ul className="inbox">

@@ -72,6 +72,21 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
 
+/**
+ * What a list shows before it has rows to show: its error, the first load, or `empty` when the
+ * answer holds none (a page of items, or an array).
+ */
+export function ListState({ state, empty }: { state: { data: { items: unknown[] } | unknown[] | undefined; error: unknown; loading: boolean }; empty: ReactNode }) {
+  const rows = Array.isArray(state.data) ? state.data : state.data?.items;
+  return (
+    <>
+      {state.error ? <ErrorNotice error={state.error} /> : null}
+      {state.loading && !state.data ? <Loading /> : null}
+      {rows && !rows.length ? <Empty>{empty}</Empty> : null}
+    </>
+  );
+}
+
 /** A module's state as a coloured chip with its word (never colour alone). */
 export function ModuleStateBadge({ state, small }: { state: ModuleState; small?: boolean }) {
   const { t } = useI18n();

@@ -8,7 +8,7 @@ import type { Instance, Page, PluginInfo, ProjectDetail, ProjectItem, ProjectSta
 import { session, useSession } from "../auth/session";
 import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
-import { Badge, Empty, ErrorNotice, Loading, Money, PageTitle, Pager, TableWrap } from "../ui/parts";
+import { Badge, Empty, ErrorNotice, ListState, Loading, Money, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { stateTitle, transitionTitle, useWorkflows } from "./workflows";
 
@@ -84,9 +84,7 @@ function ProjectList() {
           {t("portal.searchButton")}
         </button>
       </form>
-      {list.error ? <ErrorNotice error={list.error} /> : null}
-      {list.loading && !list.data ? <Loading /> : null}
-      {list.data && !list.data.items.length ? <Empty>{t("projects.none")}</Empty> : null}
+      <ListState state={list} empty={t("projects.none")} />
       {list.data?.items.length ? (
         <>
           <TableWrap label={t("projects.title")}>

@@ -9,7 +9,7 @@ import { useSession } from "../auth/session";
 import { chinaDateTime, useI18n } from "../i18n";
 import { inbox } from "../notifications/live";
 import { Link } from "../router";
-import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
+import { Badge, Empty, ErrorNotice, ListState, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { startable, stateTitle, useWorkflows } from "./workflows";
 
@@ -43,9 +43,7 @@ export function TasksPage() {
         <h2 id="tasks-h">
           {t("work.tasks")} {tasks.data ? <Badge tone={tasks.data.length ? "warn" : "neutral"}>{tasks.data.length}</Badge> : null}
         </h2>
-        {tasks.error ? <ErrorNotice error={tasks.error} /> : null}
-        {tasks.loading && !tasks.data ? <Loading /> : null}
-        {tasks.data && !tasks.data.length ? <Empty>{t("work.noTasks")}</Empty> : null}
+        <ListState state={tasks} empty={t("work.noTasks")} />
         {tasks.data?.length ? (
           <ul className="task-list" data-testid="tasks">
             {tasks.data.map(({ instance, transitions }) => (
