@@ -272,7 +272,7 @@ export class WorkflowEngine {
       const id = randomUUID();
       const outcome = await this.runHook(trx, wf, this.o.hooks?.get(wf.id)?.start, {
         transition: START, instanceId: id, tenantCode: user.tenantCode, ownerUnit: user.unitCode ?? null,
-        from: null, to: wf.initial, before: {}, submitted: checked.data, user, caller, now,
+        from: null, to: wf.initial, before: {}, submitted: checked.data, result: checked.data, user, caller, now,
       });
       const [row] = await trx<InstanceRow>("core_workflow_instances")
         .insert({
@@ -361,19 +361,17 @@ export class WorkflowEngine {
     trx: Knex.Transaction,
     wf: Workflow,
     hook: StepHook | undefined,
-    step: Omit<StepContext, "trx" | "workflow" | "result" | "ability" | "call" | "moduleRefusal" | "publish"> & { caller: Caller },
+    step: Omit<StepContext, "trx" | "workflow" | "ability" | "call" | "moduleRefusal" | "publish"> & { caller: Caller },
   ): Promise<StepOutcome> {
     if (!hook) return {};
-    const { caller, user, ...rest } = step;
+    const { caller, ...rest } = step;
     const outcome = await hook({
       ...rest,
       trx,
       workflow: wf,
-      user,
-      result: { ...step.before, ...step.submitted },
       ability: caller.ability ?? null,
       call: caller.call,
-      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, user ?? { id: "", username: "", roles: [], tenantCode: step.tenantCode }),
+      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, step.user ?? { id: "", username: "", roles: [], tenantCode: step.tenantCode }),
       publish: async (event, payload) => {
         await this.o.publish(trx, { event, payload, key: step.instanceId });
       },
@@ -430,7 +428,7 @@ export class WorkflowEngine {
     const now = this.o.clock.now();
     const outcome = await this.runHook(trx, wf, this.o.hooks?.get(wf.id)?.transitions?.[t.name], {
       transition: t.name, instanceId: row.id, tenantCode: row.tenant_code, ownerUnit: row.owner_unit,
-      from: row.state, to: t.to, before: row.data, submitted: checked.data, user: by.user, caller: by.caller, now,
+      from: row.state, to: t.to, before: row.data, submitted: checked.data, result: merged, user: by.user, caller: by.caller, now,
     });
     const [updated] = await trx<InstanceRow>("core_workflow_instances")
       .where({ id: row.id, version: row.version, state: row.state })
