@@ -1,4 +1,5 @@
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
+import { uploadLimit } from "../../../core/gateway/upload";
 import { fieldError, validationFailed, type ErrorDetail } from "../../../core/errors";
 import { readCsv } from "../../../core/forms/csv";
 import { isDate } from "../../../core/forms/formats";
@@ -43,9 +44,10 @@ function problems(r: Row): ErrorDetail[] {
 }
 
 /** Reads a CSV or a JSON array (the old system exports both); JSON is told by its first character. */
-async function* rowsOf(input: Readable): AsyncGenerator<{ line: number; row: Row; problem: ErrorDetail | null }> {
+async function* rowsOf(upload: Readable): AsyncGenerator<{ line: number; row: Row; problem: ErrorDetail | null }> {
+  // past MAX_BYTES, PAYLOAD_TOO_LARGE, for either kind of file (the gateway's bound for uploads)
+  const input = pipeline(upload, uploadLimit(MAX_BYTES), () => {});
   const chunks: Buffer[] = [];
-  let size = 0;
   const iterator = input[Symbol.asyncIterator]();
   // peek at the start: "[" means a JSON export
   const head = await iterator.next();
@@ -53,12 +55,7 @@ async function* rowsOf(input: Readable): AsyncGenerator<{ line: number; row: Row
   const buf = Buffer.from(head.value);
   if (buf.toString("utf8").trimStart().startsWith("[")) {
     chunks.push(buf);
-    size += buf.length;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      size += next.value.length;
-      if (size > MAX_BYTES) throw validationFailed([fieldError("/", "size", "文件过大", "file too large")]);
-      chunks.push(Buffer.from(next.value));
-    }
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) chunks.push(Buffer.from(next.value));
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
@@ -88,7 +85,7 @@ async function* rowsOf(input: Readable): AsyncGenerator<{ line: number; row: Row
   })());
   // the shared reader knows column names in lower case (headers are matched without regard to case)
   const lower = (names: readonly string[]) => names.map((c) => c.toLowerCase());
-  for await (const { line, values, problem } of readCsv(rest, { columns: lower(COLUMNS), required: lower(REQUIRED), maxBytes: MAX_BYTES })) {
+  for await (const { line, values, problem } of readCsv(rest, { columns: lower(COLUMNS), required: lower(REQUIRED) })) {
     const row: Row = {};
     for (const c of COLUMNS) if (values[c.toLowerCase()]) row[c] = values[c.toLowerCase()];
     yield { line, row, problem };

@@ -43,6 +43,16 @@ describe("legacy projects", () => {
     expect(Number(n)).toBe(1);
   });
 
+  test("a JSON export over 16 MiB is refused whole as PAYLOAD_TOO_LARGE, as a CSV one is", async () => {
+    const big = JSON.stringify(Array.from({ length: 60_000 }, (_, i) => ({ ...exported[0], legacyId: `BIG-${i}`, projectName: "超大导出文件中的项目".repeat(8) })));
+    expect(big.length).toBeGreaterThan(16 * 1024 * 1024);
+    const r = await call("admin", "/api/legacy/projects/import", { method: "POST", raw: big });
+    expect(r.status).toBe(413);
+    expect(r.body).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+    const [{ n }] = await platform.kernel.db.knex("core_workflow_instances").where({ workflow_id: "legacy.project" }).whereRaw("external_id like 'BIG-%'").count({ n: "*" });
+    expect(Number(n)).toBe(0);
+  });
+
   test("another city's tenant admin cannot bring over a Huizhou project", async () => {
     const r = await call("maomingAdmin", "/api/legacy/projects/import", { method: "POST", raw: JSON.stringify([{ ...exported[0], legacyId: "HZ2020-0816" }]) });
     expect(r.body).toMatchObject({ imported: 0, rejected: [{ line: 1, legacyId: "HZ2020-0816", reasons: [{ rule: "forbidden" }] }] });
