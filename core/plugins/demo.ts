@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import type { Clock } from "../tenancy/clock";
 import type { Identity } from "../identity";
 import type { AccountRow } from "../identity/accounts";
-import type { DemoTools, LoadedPlugin } from "./types";
+import type { DemoTools, LoadedPlugin, SessionUser } from "./types";
 
 /**
  * Runs the plugins' demonstration data once per database: on the first start that imported the
@@ -19,11 +19,16 @@ export async function runDemos(o: { knex: Knex; broker: ServiceBroker; identity:
   const tools: DemoTools = {
     admin: admin?.username ?? "",
     as(username) {
-      return async <T>(action: string, params: Record<string, unknown> = {}) => {
+      // the account is looked up once, at its first call
+      let user: Promise<SessionUser> | undefined;
+      const userOf = async () => {
         const row = await o.knex<AccountRow>("core_accounts").whereRaw("lower(username) = lower(?)", [username]).first();
         if (!row) throw new Error(`demo: no account ${username}`);
-        const user = { ...o.identity.userOf(row, `demo:${row.id}`), mustChangePassword: false };
-        return o.broker.call<T, Record<string, unknown>>(action, params, { meta: { user } });
+        return { ...o.identity.userOf(row, `demo:${row.id}`), mustChangePassword: false };
+      };
+      return async <T>(action: string, params: Record<string, unknown> = {}) => {
+        user ??= userOf();
+        return o.broker.call<T, Record<string, unknown>>(action, params, { meta: { user: await user } });
       };
     },
     travelTo: (at) => o.clock.travelTo(at),
