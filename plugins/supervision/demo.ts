@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DemoTools } from "../../core/plugins/types";
+import { money, toMoney } from "../../core/forms/money";
 import { localDate } from "../../core/tenancy/time";
 
 /** The demo's people (tenants/demo-accounts.csv) and the supplier's registry code. */
@@ -59,8 +60,8 @@ export async function supervisionDemo(d: DemoTools): Promise<void> {
 
   for (const p of PROJECTS) {
     const t0 = p.startedDaysAgo;
-    const total = (Number(p.item.unitPrice) * p.item.quantity).toFixed(2);
-    const budget = (Number(total) * 1.1).toFixed(2);
+    const total = toMoney(money(p.item.unitPrice).times(p.item.quantity));
+    const budget = toMoney(money(total).times(1.1));
     on(t0 + 2);
     const intention = await start(buyer, "supervision.intention", { projectName: p.name, summary: p.summary, budget, expectedMonth: localDate(new Date(now - (t0 - 35) * 86_400_000)).slice(0, 7) });
     on(t0);
@@ -83,7 +84,7 @@ export async function supervisionDemo(d: DemoTools): Promise<void> {
     if (!reached(p, "contract")) continue;
 
     const awardOn = on(t0 - 60);
-    const amount = (Number(total) * 0.96).toFixed(2);
+    const amount = toMoney(money(total).times(0.96));
     await take(p.agency ? agency : buyer, plan.id, "record-result", { supplierCode, amount, awardDate: awardOn, noticeText: `经评审，确定成交供应商（统一社会信用代码 ${supplierCode}），成交金额 ${amount} 元。` });
     if (!reached(p, "acceptance")) continue;
 
@@ -103,16 +104,16 @@ export async function supervisionDemo(d: DemoTools): Promise<void> {
     });
     await take(buyer, acceptance.id, "submit");
     await take(supplierAccount, acceptance.id, "acknowledge", { comment: "确认" });
-    const half = (Number(amount) / 2).toFixed(2);
-    on(t0 - 115);
+    const half = toMoney(money(amount).div(2));
+    const firstPaidOn = on(t0 - 115);
     const first = await start(buyer, "supervision.payment", { projectId, amount: half, note: "第一期" });
-    await take(buyer, first.id, "pay", { paidOn: localDate(new Date(now - (t0 - 115) * 86_400_000)) });
+    await take(buyer, first.id, "pay", { paidOn: firstPaidOn });
     if (!reached(p, "paid")) continue;
 
-    on(t0 - 120);
-    const rest = (Number(amount) - Number(half)).toFixed(2);
+    const lastPaidOn = on(t0 - 120);
+    const rest = toMoney(money(amount).minus(money(half)));
     const second = await start(buyer, "supervision.payment", { projectId, amount: rest, note: "第二期（尾款）" });
-    await take(buyer, second.id, "pay", { paidOn: localDate(new Date(now - (t0 - 120) * 86_400_000)) });
+    await take(buyer, second.id, "pay", { paidOn: lastPaidOn });
   }
   d.log(`[demo] supervision: ${PROJECTS.length} Huizhou projects, one at each stage`);
 }
