@@ -66,6 +66,36 @@ function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { err
   res.end(JSON.stringify(body));
 }
 
+/**
+ * Sent with every answer, the app's pages and the API's JSON alike. The web app is built scripts and
+ * styles of its own origin only (Vite puts nothing inline), so the policy allows no inline script and
+ * no other origin; React sets style through the DOM, which a policy does not restrict. No page of the
+ * platform is meant to be framed: `frame-ancestors`, and X-Frame-Options for browsers without it.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "same-origin",
+  "Content-Security-Policy": [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; "),
+};
+
+/**
+ * What a missing file looks like, as opposed to a page of the app: a name the build or a browser
+ * asks for by itself. A page path may contain a dot (/start/supervision.intention: workflow ids do).
+ */
+const FILE_PATH = /^\/assets\/|\.(js|mjs|css|map|json|txt|xml|html?|ico|png|jpe?g|gif|svg|webp|avif|woff2?|ttf|otf|webmanifest)$/i;
+
 export function gatewayService(kernel: Kernel): ServiceSchema {
   const { config } = kernel;
   const built = path.join(config.webDir, "dist");
@@ -126,13 +156,18 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       send404(this: { sendError: (req: Req, res: ServerResponse, err: unknown) => void }, req: Req & { originalUrl?: string }, res: ServerResponse) {
         // moleculer-web cuts a matched route's prefix off req.url; the path asked for is originalUrl
         const url = (req.originalUrl ?? req.url ?? "/").split("?")[0];
-        const page = (req.method === "GET" || req.method === "HEAD") && !/^\/(api|socket\.io)(\/|$)/.test(url) && !/\.[a-z0-9]+$/i.test(url);
+        const page = (req.method === "GET" || req.method === "HEAD") && !/^\/(api|socket\.io)(\/|$)/.test(url) && !FILE_PATH.test(url);
         const index = path.join(webFolder, "index.html");
         if (!page || webFolder !== built || !fs.existsSync(index)) return (ApiGateway.methods!.send404 as (req: Req, res: ServerResponse) => void).call(this, req, res);
         res.setHeader("Content-Type", "text/html; charset=utf-8");
         res.setHeader("Cache-Control", "no-cache");
         res.writeHead(200);
         res.end(req.method === "HEAD" ? undefined : fs.readFileSync(index));
+      },
+      /** Every answer (routed, static, fallback, error) passes here first: the security headers. */
+      httpHandler(this: unknown, req: Req, res: ServerResponse, next?: unknown) {
+        for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+        return (ApiGateway.methods!.httpHandler as (req: Req, res: ServerResponse, next?: unknown) => Promise<void>).call(this, req, res, next);
       },
       /**
        * A valid signature is not enough: the token's session must still be open (not signed out,
