@@ -213,7 +213,9 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     let deadlines: { stop(): Promise<void> } | undefined;
     let anchoring: Anchoring | undefined;
     let purge: NodeJS.Timeout | undefined;
-    for (const svc of coreServices) node.createService(svc as unknown as ServiceSchema);
+    // Core services call extension points too (core/access/units.ts: the units plugins keep).
+    const withExtensions = { created(this: PluginServiceThis) { this.extensions = registry; } };
+    for (const svc of coreServices) node.createService({ ...svc, mixins: [withExtensions, ...(svc.mixins ?? [])] } as unknown as ServiceSchema);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }

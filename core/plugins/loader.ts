@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { LoadedPlugin, PluginManifest, PlatformActionSchema } from "./types";
+import { UNITS_POINT } from "../access/units";
 
 /** A start-up error about one plugin; the message names the plugin and the field. */
 export class PluginError extends Error {
@@ -130,7 +131,8 @@ export function orderPlugins(plugins: LoadedPlugin[]): LoadedPlugin[] {
 }
 
 function checkExtensions(plugins: LoadedPlugin[]): void {
-  const points = new Map<string, { owner: string; kind: "action" | "data" }>();
+  // The kernel's own points (core/access/units.ts): every plugin may contribute, core being always there.
+  const points = new Map<string, { owner: string; kind: "action" | "data" }>([[UNITS_POINT, { owner: "core", kind: "action" }]]);
   for (const { manifest: m } of plugins) {
     for (const [key, decl] of Object.entries(m.extensionPoints ?? {})) points.set(`${m.name}.${key}`, { owner: m.name, kind: decl.kind });
   }
@@ -139,7 +141,7 @@ function checkExtensions(plugins: LoadedPlugin[]): void {
       const at = `extends["${pointId}"]`;
       const point = points.get(pointId);
       if (!point) throw new PluginError(m.name, at, `no plugin declares the extension point "${pointId}"`);
-      if (!(m.dependsOn ?? []).includes(point.owner)) {
+      if (point.owner !== "core" && !(m.dependsOn ?? []).includes(point.owner)) {
         throw new PluginError(m.name, at, `contributing to "${pointId}" needs "${point.owner}" in dependsOn`);
       }
       if (point.kind === "action") {

@@ -3,6 +3,7 @@ import { registriesDemo } from "./demo";
 import { purchasersService } from "./services/purchasers";
 import { suppliersService } from "./services/suppliers";
 import { agenciesService } from "./services/agencies";
+import { unitsService } from "./services/units";
 import { PUBLIC_PURCHASER_FIELDS } from "./services/purchaser-model";
 import { PUBLIC_SUPPLIER_FIELDS, SUPPLIER_CONTACT_FIELDS } from "./services/supplier-model";
 import { AGENCY_CONTACT_FIELDS, PUBLIC_AGENCY_FIELDS } from "./services/agency-model";
@@ -19,7 +20,9 @@ export default definePlugin({
   version: "0.2.0",
   // Every tenant always has its registries: the other modules cannot work without them.
   gated: false,
-  services: [purchasersService, suppliersService, agenciesService],
+  services: [purchasersService, suppliersService, agenciesService, unitsService],
+  // the kernel checks the unit codes of accounts and pilots against these registries
+  extends: { "core.units": { action: "registries.units.resolve" } },
   migrations: "migrations",
   demo: registriesDemo,
   forms: ["registries.purchaser", "registries.supplier", "registries.agency"],
