@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { anchorView } from "./anchors";
 import { verifyChain } from "./verify";
+import { pageOf } from "../gateway/query";
 
 // What a request leaves itself to answer once the check has used its time.
 const ANSWER_MS = 1000;
@@ -19,8 +20,7 @@ export function auditService(knex: Knex): PlatformServiceSchema {
         kind: "read",
         permission: "public",
         async handler(ctx: PlatformContext<{ page?: string; pageSize?: string }>) {
-          const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
-          const pageSize = Math.min(500, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "50", 10) || 50));
+          const { page, pageSize } = pageOf(ctx.params, { pageSize: 50, maxPageSize: 500 });
           const [{ count }] = (await knex("core_audit_anchors").count({ count: "*" })) as Array<{ count: string }>;
           const rows = await knex("core_audit_anchors").orderBy("id", "desc").limit(pageSize).offset((page - 1) * pageSize);
           return { items: rows.map(anchorView), total: Number(count), page, pageSize };

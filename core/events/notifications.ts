@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import type { Context, Service, ServiceBroker } from "moleculer";
 import { isConnectionError, isUuid } from "../db";
 import { conflict, fieldError, notFound, validationFailed, type Localized } from "../errors";
+import { pageOf } from "../gateway/query";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
 import { INSTANCE, instanceSubject, type InstanceRow } from "../workflow/engine";
@@ -343,11 +344,6 @@ export async function readableFollows(knex: Knex, ability: AppAbility, accountId
   return rows.filter((r) => !lost.includes(r.instance.id)).map((r) => ({ instanceId: r.instance.id, followedAt: new Date(r.followedAt).toISOString() }));
 }
 
-const int = (v: unknown, fallback: number, min: number, max: number) => {
-  const n = typeof v === "number" ? v : Number.parseInt(String(v ?? ""), 10);
-  return Number.isInteger(n) ? Math.min(max, Math.max(min, n)) : fallback;
-};
-
 export interface NotificationsOptions {
   knex: Knex;
   tree: TenantTree;
@@ -447,14 +443,13 @@ export function notificationsService(opts: NotificationsOptions): PlatformServic
         permission: "authenticated",
         async handler(ctx: PlatformContext<{ unread?: string; page?: string; pageSize?: string; after?: string }>) {
           const user = ctx.meta.user!;
-          const pageSize = int(ctx.params.pageSize, 20, 1, 100);
+          const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100, maxPage: 1_000_000 });
           if (ctx.params.after !== undefined) {
             const after = Number(ctx.params.after);
             if (!Number.isSafeInteger(after) || after < 0) throw validationFailed([fieldError("/after", "type", "应为通知编号", "must be a notification id")]);
             const items = await inboxAfter(knex, user.id, after, pageSize);
             return { items, unread: await unreadCount(knex, user.id), pageSize };
           }
-          const page = int(ctx.params.page, 1, 1, 1_000_000);
           const unread = ctx.params.unread === "1" || ctx.params.unread === "true";
           return { ...(await inboxPage(knex, user.id, { unread, page, pageSize })), page, pageSize };
         },

@@ -7,8 +7,14 @@ import { PlatformError, toEnvelope, pickLang } from "../errors";
 import type { Kernel } from "../kernel";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { socketsMixin } from "./sockets";
+import { checkRequestInput } from "./input";
 
-type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string> };
+type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string>; $params?: unknown };
+
+/** Input no action can take (NUL, lone surrogates, deep nesting, repeated parameters) stops here: ./input.ts. */
+function onBeforeCall(_ctx: unknown, _route: unknown, req: Req) {
+  checkRequestInput(req.query, req.$params);
+}
 
 /**
  * The HTTP side of a node: every plugin action that declares `rest` becomes
@@ -121,6 +127,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
           autoAliases: false,
           callOptions: { timeout: config.uploadTimeoutMs },
           bodyParsers: { json: false, urlencoded: false },
+          onBeforeCall,
           aliases: apiAliases(kernel, "upload"),
         },
         {
@@ -134,6 +141,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
             json: { strict: true, limit: config.bodyLimit },
             urlencoded: false,
           },
+          onBeforeCall,
           aliases: {
             "GET /health": "gateway.health",
             "GET /plugins": "gateway.plugins",

@@ -11,6 +11,7 @@ import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, t
 import { importAccounts } from "./account-import";
 import type { ClientInfo, Identity } from "./index";
 import { isUuid } from "../db";
+import { pageOf } from "../gateway/query";
 
 const IMPORT_LIMIT = 64 * 1024 * 1024;
 
@@ -133,8 +134,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
         kind: "read",
         permission: ["read", "Account"],
         async handler(ctx: PlatformContext<{ q?: string; tenantCode?: string; role?: string; status?: string; passwordKind?: string; page?: string; pageSize?: string }>) {
-          const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
-          const pageSize = Math.min(200, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "50", 10) || 50));
+          const { page, pageSize } = pageOf(ctx.params, { pageSize: 50, maxPageSize: 200 });
           const query = scopeQuery(knex<AccountRow>("core_accounts"), abilityOf(ctx), "read", "Account");
           const q = (ctx.params.q ?? "").trim();
           if (q) {

@@ -2,6 +2,7 @@ import { abilityOf } from "../access/ability";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { scopeQuery } from "../access/sql-scope";
 import { fieldError, validationFailed } from "../errors";
+import { pageOf } from "../gateway/query";
 import type { Transition, Workflow } from "./definition";
 import { historyView, instanceView, type Caller, type InstanceRow, type WorkflowEngine } from "./engine";
 
@@ -103,8 +104,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         permission: ["read", "WorkflowInstance"],
         async handler(ctx: PlatformContext<{ workflow?: string; state?: string; mine?: string; actionable?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
           const user = ctx.meta.user!;
-          const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
-          const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
+          const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
           const query = scopeQuery(engine.knex<InstanceRow>("core_workflow_instances"), abilityOf(ctx), "read", "WorkflowInstance", {}, ["parties"]);
           if (ctx.params.workflow) query.where("workflow_id", ctx.params.workflow);
           if (ctx.params.state) query.where("state", ctx.params.state);

@@ -1,11 +1,10 @@
 import { fieldError, validationFailed, type ErrorDetail } from "../../../core/errors";
+import { MAX_PAGE, single, wholeParam } from "../../../core/gateway/query";
 import { NOTICE_TYPES, type NoticeFilter, type NoticeType } from "./notice-store";
 import type { TenantEntry } from "./tenants";
 
 export const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 20;
-// Deep pages cost an OFFSET scan each; nobody reads 10,000 pages of notices (they search).
-const MAX_PAGE = 10_000;
 const MAX_QUERY_CHARS = 100;
 const MAX_TERMS = 5;
 
@@ -15,20 +14,6 @@ export interface ListParams {
   q?: unknown;
   page?: unknown;
   pageSize?: unknown;
-}
-
-/** A query-string value as one string; a repeated parameter (an array) or an object is not one. */
-const single = (v: unknown): string | undefined | null =>
-  v === undefined ? undefined : typeof v === "string" ? v : typeof v === "number" && Number.isFinite(v) ? String(v) : null;
-
-function whole(name: string, raw: unknown, min: number, max: number, fallback: number, problems: ErrorDetail[]): number {
-  const v = single(raw);
-  if (v === undefined || v === "") return fallback;
-  const n = v !== null && /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : NaN;
-  if (!(n >= min && n <= max)) {
-    problems.push(fieldError(`/${name}`, "range", `应为 ${min} 到 ${max} 之间的整数`, `must be a whole number from ${min} to ${max}`));
-  }
-  return n;
 }
 
 /**
@@ -76,8 +61,8 @@ export function parseListParams(params: ListParams, tenants: Map<string, TenantE
     }
   }
 
-  const page = whole("page", params.page, 1, MAX_PAGE, 1, problems);
-  const pageSize = whole("pageSize", params.pageSize, 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, problems);
+  const page = wholeParam("page", params.page, 1, MAX_PAGE, 1, problems);
+  const pageSize = wholeParam("pageSize", params.pageSize, 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, problems);
   if (problems.length) throw validationFailed(problems);
   return { tenantCodes, type, terms, page, pageSize };
 }

@@ -13,6 +13,7 @@ import type { AppAbility, PlatformContext } from "../../../core/plugins/types";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 import { abilityOf } from "../../../core/access/ability";
 import { actorOf } from "../../../core/audit/log";
+import { pageOf } from "../../../core/gateway/query";
 
 /**
  * What the registries keyed by a unified social credit code (suppliers, agencies) share: the code
@@ -99,8 +100,6 @@ export interface ListParams {
   [filter: string]: unknown;
 }
 
-const intParam = (v: unknown, fallback: number) => Number.parseInt(String(v ?? fallback), 10) || fallback;
-
 /**
  * The query-string filters of a list, checked: `tenant` must be a tenant of the platform and
  * becomes it and every tenant below it; each of `enums` must be one of its values. A bad filter is
@@ -136,8 +135,7 @@ export async function listRecords<R extends CodedRecord>(
   ctx: PlatformContext<ListParams>,
   narrow: (query: QueryBuilder<R, R[]>) => void,
 ) {
-  const page = Math.max(1, intParam(ctx.params.page, 1));
-  const pageSize = Math.min(100, Math.max(1, intParam(ctx.params.pageSize, 20)));
+  const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
   const ability = abilityOf(ctx);
   const query = scopeQuery(spec.model.query() as unknown as QueryBuilder<R, R[]>, ability, "read", spec.subject);
   const q = typeof ctx.params.q === "string" ? ctx.params.q.trim() : "";

@@ -14,6 +14,7 @@ import { importPurchasers } from "./purchaser-import";
 import { isUuid } from "../../../core/db";
 import { actorOf, writeAudit } from "../../../core/audit/log";
 import { abilityOf } from "../../../core/access/ability";
+import { pageOf } from "../../../core/gateway/query";
 
 const FORM = "registries.purchaser";
 
@@ -78,8 +79,7 @@ export const purchasersService: PlatformServiceSchema = {
       kind: "read",
       permission: ["read", "Purchaser"],
       async handler(ctx: PlatformContext<{ q?: string; tenantCode?: string; status?: string; page?: string; pageSize?: string }>) {
-        const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
-        const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
+        const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
         const query = scopeQuery(Purchaser.query(), abilityOf(ctx), "read", "Purchaser");
         const q = (ctx.params.q ?? "").trim();
         if (q) {

@@ -9,6 +9,7 @@ import { allows } from "../../../core/tenancy/gate";
 import type { PlatformContext, PlatformServiceSchema, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
 import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
+import { pageOf } from "../../../core/gateway/query";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
 const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
@@ -85,8 +86,7 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
       kind: "read",
       permission: ["read", "Project"],
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ stage?: string; q?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
-        const page = Math.max(1, Number.parseInt(ctx.params.page ?? "1", 10) || 1);
-        const pageSize = Math.min(100, Math.max(1, Number.parseInt(ctx.params.pageSize ?? "20", 10) || 20));
+        const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
         if (ctx.params.stage && !(STAGES as readonly string[]).includes(ctx.params.stage)) {
           throw validationFailed([fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`)]);
         }
