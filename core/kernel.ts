@@ -28,6 +28,7 @@ import { notificationsService } from "./events/notifications";
 import { startAnchoring, type Anchoring } from "./audit/anchors";
 import { FormRegistry } from "./forms/registry";
 import { formsService } from "./forms/service";
+import { setFormClock } from "./forms/formats";
 
 export interface Kernel {
   config: KernelConfig;
@@ -145,6 +146,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
     const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, path.join(tenantsDir, "demo-accounts.csv"));
     const forms = await FormRegistry.open(db.knex, manifests, { tree, formsDir: cfg.formsDir, log });
+    // a form's "today" (a payment date, an expected month) is the platform's, as schedules are
+    setFormClock(() => tenancy.clock.nowMs());
     const gate: GateSources = {
       book: () => tenancy.book(),
       clock: tenancy.clock,

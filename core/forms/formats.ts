@@ -7,9 +7,9 @@
  * No Node APIs here and no ajv import at run time: the web app bundles this file.
  */
 import { isWorkday } from "chinese-days";
-import { compareMoney, isMoney } from "./money";
+import { compareMoney, isMoney, isUnsignedMoney } from "./money";
 
-export { isMoney } from "./money";
+export { isMoney, isUnsignedMoney } from "./money";
 
 // ---------------------------------------------------------------------------------------------
 // Domain formats
@@ -48,6 +48,12 @@ export function isPhone(value: string): boolean {
 
 // ---------------------------------------------------------------------------------------------
 // Dates
+
+/** A calendar month, YYYY-MM (an intention's expected month). */
+export function isMonth(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})$/.exec(value);
+  return !!m && +m[2] >= 1 && +m[2] <= 12;
+}
 
 const DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const leap = (y: number) => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
@@ -107,14 +113,20 @@ export const domainFormats: Record<string, (value: string) => boolean> = {
   "budget-code": isBudgetCode,
   "division-code": isDivisionCode,
   "phone-cn": isPhone,
-  "money": isMoney,
+  "money": isUnsignedMoney,
+  "signed-money": isMoney,
   "working-day": isWorkingDay,
 };
+
+/** The formats that are money (a string of yuan); `signed-money` is a form's opt-in to amounts below zero. */
+export const MONEY_FORMATS = ["money", "signed-money"] as const;
+export const isMoneyFormat = (format: unknown) => (MONEY_FORMATS as readonly unknown[]).includes(format);
 
 /** Every format a form may name; a schema naming any other does not load. */
 export const formFormats: Record<string, (value: string) => boolean> = {
   ...domainFormats,
   "date": isDate,
+  "month": isMonth,
   "date-time": isDateTime,
   "email": isEmail,
   "url": isUrl,
@@ -128,9 +140,11 @@ export const formatMessages: Record<string, Message> = {
   "budget-code": { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" },
   "division-code": { "zh-CN": "行政区划代码应为 6 位数字", en: "an administrative division code is 6 digits" },
   "phone-cn": { "zh-CN": "电话号码格式不正确（手机号或带区号的固定电话）", en: "not a valid phone number (mobile, or landline with area code)" },
-  "money": { "zh-CN": "金额应为以元为单位的数字，最多两位小数（如 1234.56）", en: "an amount in yuan with at most two decimals (e.g. 1234.56)" },
+  "money": { "zh-CN": "金额应为不小于 0 的数字，以元为单位，最多两位小数（如 1234.56）", en: "an amount in yuan, not below zero, with at most two decimals (e.g. 1234.56)" },
+  "signed-money": { "zh-CN": "金额应为以元为单位的数字，可为负数，最多两位小数（如 -1234.56）", en: "an amount in yuan, possibly below zero, with at most two decimals (e.g. -1234.56)" },
   "working-day": { "zh-CN": "应为工作日（节假日与周末不可选，调休上班日可选）", en: "must be a working day in mainland China (not a weekend or public holiday, unless a working weekend day)" },
   "date": { "zh-CN": "应为日期，如 2026-11-28", en: "a date, e.g. 2026-11-28" },
+  "month": { "zh-CN": "应为年月，如 2027-02", en: "a month, e.g. 2027-02" },
   "date-time": { "zh-CN": "应为带时区的时间，如 2026-11-28T09:30:00+08:00", en: "a time with its offset, e.g. 2026-11-28T09:30:00+08:00" },
   "email": { "zh-CN": "电子邮箱格式不正确", en: "not a valid email address" },
   "url": { "zh-CN": "应为以 http:// 或 https:// 开头的网址", en: "a web address starting with http:// or https://" },
@@ -143,13 +157,72 @@ export const formatMessages: Record<string, Message> = {
 /** Bounds on a money field, inclusive, as money strings: `{ "format": "money", "minMoney": "0" }`. */
 export const MONEY_KEYWORDS = ["minMoney", "maxMoney"] as const;
 
-/** Annotations: the English title and description beside the Chinese ones (`title`, `description`). */
-export const ANNOTATION_KEYWORDS = ["titleEn", "descriptionEn"] as const;
+/**
+ * Annotations: the English title and description beside the Chinese ones (`title`, `description`),
+ * and what a field's `pattern` asks for in words (`patternMessage`, `patternMessageEn`): a person
+ * is never shown the expression itself.
+ */
+export const ANNOTATION_KEYWORDS = ["titleEn", "descriptionEn", "patternMessage", "patternMessageEn"] as const;
 
 export const moneyBoundMessage = (keyword: string, bound: string): Message =>
   keyword === "minMoney"
-    ? { "zh-CN": `金额不能少于 ${bound} 元`, en: `must be at least ${bound} yuan` }
+    ? bound === "0.01"
+      ? { "zh-CN": "金额应大于 0 元", en: "must be more than 0 yuan" }
+      : { "zh-CN": `金额不能少于 ${bound} 元`, en: `must be at least ${bound} yuan` }
     : { "zh-CN": `金额不能超过 ${bound} 元`, en: `must be at most ${bound} yuan` };
+
+/**
+ * Bounds on a date or a month, inclusive: `{ "format": "date", "notAfter": "today" }` (a payment
+ * made), `{ "format": "month", "notBefore": "today" }` (a month still to come, this one included),
+ * or a fixed day or month (`"notAfter": "2020-12-31"`). A value is compared at its own precision:
+ * a month with the month of the bound.
+ */
+export const DATE_KEYWORDS = ["notBefore", "notAfter"] as const;
+
+// "Today" is the platform's: the server points this at its clock (core/tenancy/clock.ts, which tests
+// and the demo move into the past); a browser keeps its own, which is the same day in production.
+let clockMs: () => number = () => Date.now();
+
+/** Where today-relative bounds read the time (the kernel gives its clock; last set wins in a process). */
+export function setFormClock(nowMs: () => number): void {
+  clockMs = nowMs;
+}
+
+/** Today in China (UTC+8 all year): what "today" in a form means, whatever the machine's time zone. */
+export const formToday = (): string => new Date(clockMs() + 8 * 3600_000).toISOString().slice(0, 10);
+
+const DAY_OR_MONTH = /^\d{4}-\d{2}(-\d{2})?$/;
+
+/** -1, 0 or 1: a date or month against a bound, at the coarser precision of the two; null if the value is neither. */
+function compareToBound(value: string, bound: string): number | null {
+  if (!DAY_OR_MONTH.test(value)) return null;
+  const b = bound === "today" ? formToday() : bound;
+  const n = Math.min(value.length, b.length);
+  const v = value.slice(0, n);
+  const w = b.slice(0, n);
+  return v < w ? -1 : v > w ? 1 : 0;
+}
+
+/** `format`: the field's (a month is "this month" where a date is "today"). */
+export const dateBoundMessage = (keyword: string, bound: string, format?: unknown): Message => {
+  const month = format === "month";
+  if (bound === "today") {
+    if (keyword === "notBefore") return month ? { "zh-CN": "不能早于本月", en: "may not be before this month" } : { "zh-CN": "不能早于今天", en: "may not be before today" };
+    return month ? { "zh-CN": "不能晚于本月", en: "may not be after this month" } : { "zh-CN": "不能晚于今天", en: "may not be in the future" };
+  }
+  return keyword === "notBefore" ? { "zh-CN": `不能早于 ${bound}`, en: `may not be before ${bound}` } : { "zh-CN": `不能晚于 ${bound}`, en: `may not be after ${bound}` };
+};
+
+/**
+ * The words for a refusal by one of this module's keywords (money or date bounds), from the schema
+ * node that holds it; null for any other keyword.
+ */
+export function boundMessage(keyword: string, node: { [key: string]: unknown } | undefined): Message | null {
+  const bound = String(node?.[keyword] ?? "");
+  if ((MONEY_KEYWORDS as readonly string[]).includes(keyword)) return moneyBoundMessage(keyword, bound);
+  if ((DATE_KEYWORDS as readonly string[]).includes(keyword)) return dateBoundMessage(keyword, bound, node?.format);
+  return null;
+}
 
 /**
  * What both validators are built with. Only options that change a verdict matter here; the server
@@ -196,6 +269,20 @@ export function addFormVocabulary<A extends VocabularyHost>(ajv: A): A {
       errors: false,
       // Not money at all is the format's error, not this one's.
       validate: keyword === "minMoney" ? (bound, data) => !isMoney(data) || compareMoney(data, bound) >= 0 : (bound, data) => !isMoney(data) || compareMoney(data, bound) <= 0,
+    });
+  }
+  for (const keyword of DATE_KEYWORDS) {
+    ajv.addKeyword({
+      keyword,
+      type: "string",
+      schemaType: "string",
+      metaSchema: { type: "string", pattern: "^(today|\\d{4}-\\d{2}(-\\d{2})?)$" },
+      errors: false,
+      // Not a date or month at all is the format's error, not this one's.
+      validate: (bound, data) => {
+        const c = compareToBound(data, bound);
+        return c === null || (keyword === "notBefore" ? c >= 0 : c <= 0);
+      },
     });
   }
   return ajv;

@@ -12,6 +12,15 @@ export function isMoney(value: string): boolean {
   return MONEY_PATTERN.test(value);
 }
 
+/**
+ * An amount that is not below zero, "-0" included: what a form's `money` field holds (a payment,
+ * a budget). Arithmetic in code may still go negative (what is left to pay), so `isMoney` does not
+ * refuse a sign.
+ */
+export function isUnsignedMoney(value: string): boolean {
+  return MONEY_PATTERN.test(value) && value.charCodeAt(0) !== 45; // "-"
+}
+
 /** A money string as a Decimal; throws on anything that is not one (a number included). */
 export function money(value: string): Decimal {
   if (typeof value !== "string" || !isMoney(value)) throw new TypeError(`not an amount of money (yuan, at most 2 decimals, as a string): ${JSON.stringify(value)}`);

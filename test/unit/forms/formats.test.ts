@@ -9,10 +9,13 @@ import {
   isUnifiedSocialCreditCode,
   isUrl,
   isWorkingDay,
+  isMonth,
+  setFormClock,
   usccCheckChar,
 } from "../../../core/forms/formats";
 import { compareMoney, isMoney, money, sumMoney, toMoney } from "../../../core/forms/money";
 import { checkForm } from "../../../core/forms/validate";
+import { createFormAjv, detailsOf } from "../../../core/forms/compile";
 
 describe("unified social credit codes (GB 32100)", () => {
   test.each(["91440300708461136T", "91330100716105852F", "911100001000044477", "91110000802100433B"])("%s, a published company code, is valid", (code) => {
@@ -134,7 +137,7 @@ describe("standard formats, defined once for browser and server", () => {
   });
 
   test("every format a form may name is one of these", () => {
-    expect(Object.keys(formFormats).sort()).toEqual(["budget-code", "date", "date-time", "division-code", "email", "money", "phone-cn", "url", "uscc", "working-day"]);
+    expect(Object.keys(formFormats).sort()).toEqual(["budget-code", "date", "date-time", "division-code", "email", "money", "month", "phone-cn", "signed-money", "url", "uscc", "working-day"]);
   });
 });
 
@@ -150,6 +153,67 @@ describe("form checks", () => {
 
   test("a missing field is reported at its own path, where the form shows it", () => {
     const details = checkForm("registries.purchaser", { name: "某单位", tenantCode: "441300", unitType: "government-agency" });
-    expect(details).toEqual([{ path: "/budgetCode", rule: "required", message: { "zh-CN": expect.stringContaining("budgetCode"), en: expect.stringContaining("budgetCode") } }]);
+    // the field is named by where the message sits, never by its programme name
+    expect(details).toEqual([{ path: "/budgetCode", rule: "required", message: { "zh-CN": "必填项，请填写", en: "Required: please fill this in" } }]);
+  });
+});
+
+describe("money in a form is not below zero unless the form says signed-money; positive amounts say minMoney 0.01", () => {
+  const check = createFormAjv().compile({
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      paid: { type: "string", format: "money" },
+      budget: { type: "string", format: "money", minMoney: "0.01" },
+      adjustment: { type: "string", format: "signed-money" },
+    },
+  });
+  const rules = (data: object) => (check(data) ? [] : detailsOf(check.errors ?? [], { form: true }).map((d) => `${d.path} ${d.rule}`));
+
+  test.each(["-100000.00", "-0", "-0.00", "-0.01"])("%s is refused as money", (v) => {
+    expect(formFormats.money(v)).toBe(false);
+    expect(rules({ paid: v })).toEqual(["/paid format:money"]);
+  });
+  test.each(["0", "0.00", "12.5", "9999999999999.99"])("%s is money", (v) => expect(rules({ paid: v })).toEqual([]));
+  test.each(["0", "0.00", "-0"])("a positive amount refuses %s", (v) => expect(rules({ budget: v }).length).toBeGreaterThan(0));
+  test("a positive amount takes a fen; signed-money takes a negative", () => {
+    expect(rules({ budget: "0.01", adjustment: "-250.00" })).toEqual([]);
+    expect(rules({ adjustment: "-0.001" })).toEqual(["/adjustment format:signed-money"]);
+  });
+});
+
+describe("dates and months against the platform's today (China time)", () => {
+  const check = createFormAjv().compile({
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      paidOn: { type: "string", format: "date", notAfter: "today" },
+      expectedMonth: { type: "string", format: "month", notBefore: "today" },
+      startedOn: { type: "string", format: "date", notAfter: "2020-12-31" },
+    },
+  });
+  const details = (data: object) => (check(data) ? [] : detailsOf(check.errors ?? [], { form: true }));
+  // 2021-03-31T17:00Z is already 2021-04-01 in China
+  beforeAll(() => setFormClock(() => Date.parse("2021-03-31T17:00:00Z")));
+  afterAll(() => setFormClock(() => Date.now()));
+
+  test("months are YYYY-MM", () => {
+    expect(["2021-04", "1999-12"].every(isMonth)).toBe(true);
+    expect(["2021-13", "2021-4", "2021-04-01", "202104"].some(isMonth)).toBe(false);
+  });
+  test("a payment date after today is refused; today and before are taken", () => {
+    expect(details({ paidOn: "2021-04-01" })).toEqual([]);
+    expect(details({ paidOn: "2021-03-01" })).toEqual([]);
+    const [d] = details({ paidOn: "2021-04-02" });
+    expect(d).toMatchObject({ path: "/paidOn", rule: "notAfter" });
+  });
+  test("an expected month before this month is refused; this month and later are taken", () => {
+    expect(details({ expectedMonth: "2021-04" })).toEqual([]);
+    expect(details({ expectedMonth: "2022-01" })).toEqual([]);
+    expect(details({ expectedMonth: "2021-03" })).toEqual([expect.objectContaining({ path: "/expectedMonth", rule: "notBefore" })]);
+  });
+  test("a fixed bound", () => {
+    expect(details({ startedOn: "2020-12-31" })).toEqual([]);
+    expect(details({ startedOn: "2021-01-01" })).toEqual([expect.objectContaining({ path: "/startedOn", rule: "notAfter" })]);
   });
 });
