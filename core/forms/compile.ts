@@ -1,8 +1,8 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import localizeZh from "ajv-i18n/localize/zh";
 import type { ErrorDetail } from "../errors";
-import { UI_TEXT_KEYS } from "./display";
-import { addFormVocabulary, FORM_AJV_OPTIONS, formatMessages, formFormats, MONEY_KEYWORDS, moneyBoundMessage } from "./formats";
+import { ruleMessage, UI_TEXT_KEYS } from "./display";
+import { addFormVocabulary, boundMessage, FORM_AJV_OPTIONS, formatMessages, formFormats, MONEY_KEYWORDS } from "./formats";
 
 /** A JSON value as forms and overlays hold it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -26,22 +26,20 @@ const escapeSegment = (s: string) => s.replace(/~/g, "~0").replace(/\//g, "~1");
  * does not have).
  */
 export function detailsOf(errors: ErrorObject[], opts: { form?: boolean } = {}): ErrorDetail[] {
-  const zh = errors.map((e) => ({ ...e }));
-  localizeZh(zh);
+  // Core's own documents (not forms) are read by the people who write them: ajv's words, which name the rule.
+  const zh = opts.form ? [] : errors.map((e) => ({ ...e }));
+  if (!opts.form) localizeZh(zh);
   return errors.map((e, i) => {
     let path = e.instancePath;
     if (e.keyword === "required") path += "/" + escapeSegment((e.params as { missingProperty: string }).missingProperty);
     if (e.keyword === "additionalProperties") path += "/" + escapeSegment((e.params as { additionalProperty: string }).additionalProperty);
+    const rule = e.keyword === "format" ? `format:${(e.params as { format: string }).format}` : e.keyword;
+    if (opts.form) return { path, rule, message: ruleMessage(e, e.parentSchema as JsonObject | undefined) };
     if (e.keyword === "format") {
       const format = (e.params as { format: string }).format;
-      const message = formatMessages[format] ?? { "zh-CN": zh[i].message ?? "", en: e.message ?? "" };
-      return { path, rule: `format:${format}`, message };
+      return { path, rule, message: formatMessages[format] ?? { "zh-CN": zh[i].message ?? "", en: e.message ?? "" } };
     }
-    if ((MONEY_KEYWORDS as readonly string[]).includes(e.keyword)) return { path, rule: e.keyword, message: moneyBoundMessage(e.keyword, String(e.schema)) };
-    if (e.keyword === "additionalProperties" && opts.form) {
-      return { path, rule: e.keyword, message: { "zh-CN": "表单中没有这一项，不能提交", en: "this form has no such field" } };
-    }
-    return { path, rule: e.keyword, message: { "zh-CN": zh[i].message ?? "", en: e.message ?? "" } };
+    return { path, rule, message: boundMessage(e.keyword, e.parentSchema as JsonObject | undefined) ?? { "zh-CN": zh[i].message ?? "", en: e.message ?? "" } };
   });
 }
 
@@ -84,6 +82,9 @@ export function lintSchema(schema: unknown, opts: { root?: boolean; at?: string 
     if (node.title !== undefined && typeof node.titleEn !== "string") problem(`${at}/titleEn`, "bilingual", "有中文标题（title）就要有英文标题（titleEn）", "a title needs its English twin, titleEn");
     if (node.description !== undefined && typeof node.descriptionEn !== "string") {
       problem(`${at}/descriptionEn`, "bilingual", "有中文说明（description）就要有英文说明（descriptionEn）", "a description needs its English twin, descriptionEn");
+    }
+    if (node.patternMessage !== undefined && typeof node.patternMessageEn !== "string") {
+      problem(`${at}/patternMessageEn`, "bilingual", "有中文的格式说明（patternMessage）就要有英文说明（patternMessageEn）", "a patternMessage needs its English twin, patternMessageEn");
     }
     if (typeof node.$ref === "string" && !node.$ref.startsWith("#/")) problem(`${at}/$ref`, "local-ref", "只能引用本表单内的定义（#/definitions/...）", "only references within the form (#/definitions/...)");
     if (node.format === "money" && !(types.length === 1 && types[0] === "string")) {

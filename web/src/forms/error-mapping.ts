@@ -9,8 +9,7 @@
  * A problem's `pointer` is a JSON pointer into the data ("/items/3/amount"): what the server sends
  * and what rjsf's field ids are made from ("root_items_3_amount").
  */
-import localizeZh from "ajv-i18n/localize/zh";
-import { formatMessages, moneyBoundMessage } from "../../../core/forms/formats";
+import { ruleMessage } from "../../../core/forms/display";
 import type { Lang, Localized } from "../i18n";
 
 export interface FieldProblem {
@@ -114,12 +113,9 @@ export function fromServer(details: ServerDetail[]): FieldProblem[] {
   });
 }
 
-const REQUIRED: Localized = { "zh-CN": "必填项，请填写", en: "Required: please fill this in" };
-const NOT_IN_FORM: Localized = { "zh-CN": "表单中没有这一项，不能提交", en: "this form has no such field" };
-
 /**
- * The browser's errors with the words the server would use: the same format messages
- * (core/forms/formats.ts), the money bounds with their amount, ajv-i18n's Chinese for the rest.
+ * The browser's errors with the words the server uses (core/forms/display.ts ruleMessage): the
+ * rule's schema is found by its schemaPath, for a pattern's own words and a money bound's amount.
  */
 export function fromClient(errors: ClientError[], schema: Schema): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -127,21 +123,9 @@ export function fromClient(errors: ClientError[], schema: Schema): FieldProblem[
     const keyword = e.name ?? "invalid";
     const params = e.params ?? {};
     let pointer = propertyToPointer(e.property);
-    let message: Localized;
-    if (keyword === "required") message = REQUIRED;
-    else if (keyword === "format") {
-      const format = String(params.format ?? "");
-      message = formatMessages[format] ?? { "zh-CN": `格式不正确（${format}）`, en: `not a valid ${format}` };
-    } else if (keyword === "minMoney" || keyword === "maxMoney") {
-      message = moneyBoundMessage(keyword, String(atSchemaPath(schema, e.schemaPath) ?? ""));
-    } else if (keyword === "additionalProperties") {
-      if (typeof params.additionalProperty === "string") pointer += "/" + escape(params.additionalProperty);
-      message = NOT_IN_FORM;
-    } else {
-      const zh = [{ keyword, params, message: e.message ?? "", instancePath: pointer, schemaPath: e.schemaPath ?? "" }];
-      localizeZh(zh as never);
-      message = { "zh-CN": zh[0].message || (e.message ?? keyword), en: e.message ?? keyword };
-    }
+    if (keyword === "additionalProperties" && typeof params.additionalProperty === "string") pointer += "/" + escape(params.additionalProperty);
+    const holder = atSchemaPath(schema, e.schemaPath?.replace(/\/[^/]*$/, ""));
+    const message = ruleMessage({ keyword, params }, isObject(holder) ? holder : undefined);
     out.push({ pointer, rule: keyword === "format" ? `format:${String(params.format)}` : keyword, message, source: "client" });
   }
   return dedupe(out);
