@@ -32,7 +32,9 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
     // admins see their region's. Plugins add their own (e.g. suppliers on published notices).
     builder.can("read", "WorkflowInstance", { createdBy: user.id });
     if (user.unitCode) {
-      builder.can("read", "WorkflowInstance", { ownerUnit: user.unitCode });
+      // Only in the user's region: a unit code alone (an account bound to another city's unit by
+      // old data or a mistake) opens nothing elsewhere.
+      builder.can("read", "WorkflowInstance", { ownerUnit: user.unitCode, tenantCode: { $in: tenantScope } });
       // units a step named as parties (the supplier of a contract, the agency entrusted with a plan)
       builder.can("read", "WorkflowInstance", { parties: user.unitCode });
     }

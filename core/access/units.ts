@@ -56,18 +56,13 @@ export async function resolveUnits(ctx: Context, codes: string[]): Promise<Map<s
 }
 
 /**
- * Field errors for unit codes that are not units of every one of `regions` (each a tenant whose
+ * Field errors for the unit codes that are not units of every one of their `regions` (tenants whose
  * subtree the unit must be in: the account's tenant, the administrator's, ...). A unit of another
  * region is told exactly like one that does not exist, so that the answer is no way to learn which
  * codes (budget codes are first passwords) exist elsewhere. With no provider on the platform no code
  * can be checked, so every one is refused, saying so.
  */
-export async function unitProblems(
-  ctx: Context,
-  tree: TenantTree,
-  entries: Array<{ path: string; code: string }>,
-  regions: string[],
-): Promise<ErrorDetail[]> {
+export async function unitProblems(ctx: Context, tree: TenantTree, entries: Array<{ path: string; code: string; regions: string[] }>): Promise<ErrorDetail[]> {
   if (!entries.length) return [];
   if (!hasUnitProvider(ctx)) {
     return entries.map(({ path, code }) =>
@@ -75,16 +70,14 @@ export async function unitProblems(
     );
   }
   const units = await resolveUnits(ctx, entries.map((e) => e.code));
-  const scopes = regions.map((r) => new Set(tree.subtree(r)));
-  // Regions nest (or the caller was refused before): the smallest is the one to name.
-  const narrowest = regions.reduce((a, b) => (tree.subtree(b).length < tree.subtree(a).length ? b : a));
-  const where = tree.get(narrowest)?.name ?? { "zh-CN": narrowest, en: narrowest };
   const problems: ErrorDetail[] = [];
-  for (const { path, code } of entries) {
+  for (const { path, code, regions } of entries) {
     const unit = units.get(code);
-    if (!unit || !scopes.every((s) => s.has(unit.tenantCode))) {
-      problems.push(fieldError(path, "unit", `单位 ${code} 不存在，或不属于${where["zh-CN"]}`, `there is no unit ${code} in ${where.en}`));
-    }
+    if (unit && regions.every((r) => tree.subtree(r).includes(unit.tenantCode))) continue;
+    // Regions nest (an administrator above the account's tenant): the smallest is the one to name.
+    const narrowest = regions.reduce((a, b) => (tree.subtree(b).length < tree.subtree(a).length ? b : a));
+    const where = tree.get(narrowest)?.name ?? { "zh-CN": narrowest, en: narrowest };
+    problems.push(fieldError(path, "unit", `单位 ${code} 不存在，或不属于${where["zh-CN"]}`, `there is no unit ${code} in ${where.en}`));
   }
   return problems;
 }

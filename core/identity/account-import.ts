@@ -45,6 +45,11 @@ export interface ImportOptions {
   may(row: { tenantCode: string; roles: string[]; unitCode: string | null }): boolean;
   /** ends the sessions of accounts whose roles the import changed (the API passes Sessions.revokeAll) */
   endSessions?(trx: Knex.Transaction, accountId: string): Promise<unknown>;
+  /**
+   * Why these rows' units may not be theirs, by index (the API checks them against the registries,
+   * core/access/units.ts); absent: unit codes are taken as they are (the command, the demo accounts).
+   */
+  unitProblems?(rows: Array<{ tenantCode: string; unitCode: string }>): Promise<Map<number, Localized>>;
   /** for the audit row */
   actor: Record<string, unknown>;
   /** every 1,000 rows and at the end */
@@ -181,8 +186,9 @@ class Run {
   }
 
   /** Looks a batch up in two queries, then writes what is new or changed in one statement each. */
-  async write(batch: Candidate[]): Promise<void> {
+  async write(candidates: Candidate[]): Promise<void> {
     const { trx, opts, report } = this;
+    const batch = await this.withKnownUnits(candidates);
     // One index probe per row (LATERAL ... LIMIT 1): during a first import the table's statistics
     // still say it is empty, and a plain join or `= any` would scan the rows this import has
     // already written, batch after batch.
@@ -267,6 +273,19 @@ class Run {
       }
     }
     if (updates.length) await this.update(updates);
+  }
+
+  /** The rows whose unit is one of their region's (one look-up per batch); the others are rejected. */
+  private async withKnownUnits(batch: Candidate[]): Promise<Candidate[]> {
+    const withUnit = batch.filter((c) => c.unitCode !== null);
+    if (!this.opts.unitProblems || !withUnit.length) return batch;
+    const problems = await this.opts.unitProblems(withUnit.map((c) => ({ tenantCode: c.tenantCode, unitCode: c.unitCode! })));
+    const refused = new Set<Candidate>();
+    problems.forEach((why, i) => {
+      refused.add(withUnit[i]);
+      this.reject(withUnit[i].line, withUnit[i].legacyUsername, "unit_code", why);
+    });
+    return refused.size ? batch.filter((c) => !refused.has(c)) : batch;
   }
 
   private newAccount(c: Candidate, key: string): Record<string, unknown> {

@@ -4,6 +4,7 @@ import type { Knex } from "knex";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
 import { abilityOf, assertCan } from "../access/ability";
 import { scopeQuery } from "../access/sql-scope";
+import { unitProblems } from "../access/units";
 import { compileSchema, schemaErrors } from "../forms/validate";
 import { conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
 import { writeAudit } from "../audit/log";
@@ -118,6 +119,16 @@ export function authService(identity: Identity): PlatformServiceSchema {
 export function accountsService(identity: Identity): PlatformServiceSchema {
   const knex = identity.knex;
 
+  /**
+   * An account's unit is a registered unit of the account's region and of the administrator's: one
+   * of another city would let its holder read and move that city's business (issue 13).
+   */
+  async function assertUnit(ctx: PlatformContext, unitCode: string | null | undefined, tenantCode: string): Promise<void> {
+    if (unitCode === undefined || unitCode === null) return;
+    const problems = await unitProblems(ctx, identity.tree, [{ path: "/unitCode", code: unitCode, regions: [tenantCode, ctx.meta.user!.tenantCode] }]);
+    if (problems.length) throw validationFailed(problems);
+  }
+
   async function findVisible(ctx: PlatformContext, id: unknown, action = "read", db: Knex | Knex.Transaction = knex): Promise<AccountRow> {
     if (!isUuid(id)) throw notFound(ACCOUNT);
     const row = await findById(db, id);
@@ -174,6 +185,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
           const ability = abilityOf(ctx);
           if (!ability.can("create", subject("Account", { tenantCode: data.tenantCode, privileged: data.roles.includes("platform-admin") }))) throw forbidden();
           assertMayGrant(ability, data.roles);
+          await assertUnit(ctx, data.unitCode, data.tenantCode);
           const { password, hash, setAt, expiresAt } = await identity.oneTimePassword(data.tenantCode);
           const row = await knex.transaction(async (trx) => {
             const [created] = await trx<AccountRow>("core_accounts")
@@ -215,6 +227,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
           if (patch.roles) assertMayGrant(ability, patch.roles);
           if (patch.status === "disabled" && !ability.can("disable", subject("Account", { ...accountView(row) }))) throw forbidden();
           if (row.id === ctx.meta.user!.id && (patch.roles || patch.status)) throw forbidden();
+          if (patch.unitCode !== row.unit_code) await assertUnit(ctx, patch.unitCode, row.tenant_code);
           return knex.transaction(async (trx) => {
             const [updated] = await trx<AccountRow>("core_accounts")
               .where({ id: row.id, version: patch.expectedVersion ?? row.version })
@@ -297,6 +310,10 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
               ability.can("create", subject("Account", { tenantCode: row.tenantCode, privileged: false })) &&
               (ability.can("manage", "all") || !row.roles.some((r) => (PRIVILEGED_ROLES as readonly string[]).includes(r))),
             endSessions: (trx, accountId) => identity.sessions.revokeAll(trx, accountId, "changed-by-import"),
+            unitProblems: async (rows) => {
+              const problems = await unitProblems(ctx, identity.tree, rows.map((r, i) => ({ path: String(i), code: r.unitCode, regions: [r.tenantCode, user.tenantCode] })));
+              return new Map(problems.map((p) => [Number(p.path), p.message!]));
+            },
             actor: actorOf(user),
             maxBytes: IMPORT_LIMIT,
           });

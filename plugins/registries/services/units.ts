@@ -21,9 +21,9 @@ export const unitsService: PlatformServiceSchema = {
         if (!codes.length) return [];
         const upper = codes.map((c) => c.toUpperCase());
         const [purchasers, suppliers, agencies] = await Promise.all([
-          Purchaser.query().whereIn("budgetCode", codes).select("budgetCode", "tenantCode", "name", "status"),
-          Supplier.query().whereIn("creditCode", upper).select("creditCode", "region", "name", "status"),
-          Agency.query().whereIn("creditCode", upper).select("creditCode", "region", "name", "status"),
+          Purchaser.query().whereIn("budget_code", codes).select("budget_code", "tenant_code", "name", "status"),
+          Supplier.query().whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
+          Agency.query().whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
         ]);
         const byUpper = new Map(codes.map((c) => [c.toUpperCase(), c]));
         return [
