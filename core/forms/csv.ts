@@ -1,7 +1,8 @@
 import { pipeline, Transform, type Readable } from "node:stream";
-import { parse } from "csv-parse";
-import { fieldError, PlatformError, validationFailed, type ErrorDetail } from "../errors";
+import { CsvError, parse } from "csv-parse";
+import { fieldError, PlatformError, validationFailed, type ErrorDetail, type Localized } from "../errors";
 import { uploadLimit } from "../gateway/upload";
+import { textProblem } from "../gateway/input";
 
 /**
  * Reading a CSV file of rows to import (spreadsheets exported from the old systems): streaming,
@@ -9,7 +10,9 @@ import { uploadLimit } from "../gateway/upload";
  *
  * What is refused whole, as VALIDATION_FAILED, is the file that cannot be read as intended:
  * not UTF-8 (rule `encoding`), empty or with unknown or missing columns (path `/header`),
- * malformed CSV (rule `csv`); past `maxBytes` it is PAYLOAD_TOO_LARGE. These errors come out of
+ * malformed CSV (rule `csv`, with the line: a quote inside an unquoted field, a quote never
+ * closed), a NUL character (rule `text`: PostgreSQL stores no NUL in text, and a text file has
+ * none); past `maxBytes` it is PAYLOAD_TOO_LARGE. These errors come out of
  * the iteration, so an importer that writes in one transaction around it writes nothing.
  */
 export interface CsvOptions {
@@ -84,20 +87,48 @@ function checkHeader(header: string[], opts: CsvOptions): void {
   }
 }
 
+// What csv-parse's codes mean to someone who exported the file from a spreadsheet.
+const CSV_PROBLEMS: Record<string, Localized> = {
+  INVALID_OPENING_QUOTE: { "zh-CN": "未加引号的字段中出现了双引号（含双引号的字段应整体加双引号，其中的双引号写两遍）", en: 'a quote inside a field that is not quoted (quote the whole field and double the quotes inside it: "a ""b"" c")' },
+  CSV_INVALID_CLOSING_QUOTE: { "zh-CN": "引号闭合后、逗号之前还有其他字符", en: "characters after a closing quote, before the comma" },
+  CSV_QUOTE_NOT_CLOSED: { "zh-CN": "此行起的引号没有闭合", en: "a quote opened on or after this line is never closed" },
+  CSV_MAX_RECORD_SIZE: { "zh-CN": "一行超过 64 KiB", en: "a line longer than 64 KiB" },
+};
+
+/** A file the parser cannot read: the whole file is refused, naming the line and what is wrong there. */
+function malformed(err: CsvError, recordStart: number): PlatformError {
+  // a quote never closed runs to the end of the file: where it opened is what the user must find
+  const line = err.code === "CSV_QUOTE_NOT_CLOSED" ? recordStart : err.lines;
+  const what = CSV_PROBLEMS[err.code] ?? { "zh-CN": err.message, en: err.message };
+  const messages = {
+    "zh-CN": `CSV 格式错误（第 ${line} 行：${what["zh-CN"]}），未导入任何数据`,
+    en: `Malformed CSV (line ${line}: ${what.en}); nothing was imported`,
+  };
+  return validationFailed([{ ...fieldError("", "csv", messages["zh-CN"], messages.en), line }], messages);
+}
+
 /** The rows of a CSV file after its header, checked as described above. */
 export async function* readCsv(input: Readable, opts: CsvOptions): AsyncGenerator<CsvRow> {
   let bytes = 0;
+  // where the record being parsed began; set as the parser goes, which is ahead of the rows read
+  let recordStart = 1;
   // pipeline() carries an error of any stage (too large, not UTF-8, a dropped connection) to the
   // parser, whose iteration below then throws it.
   const stages: NodeJS.ReadWriteStream[] = [
     ...(opts.maxBytes !== undefined ? [uploadLimit(opts.maxBytes)] : []),
     utf8Bytes((n) => (bytes = n)),
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024 }),
+    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 64 * 1024,
+      on_record: (record: string[], context: { lines: number }) => ((recordStart = context.lines + 1), record) }),
   ];
   const parser = pipeline([input, ...stages], () => {}) as unknown as AsyncIterable<{ record: string[]; info: { lines: number } }>;
   let header: string[] | null = null;
   try {
     for await (const { record, info } of parser) {
+      const bad = record.map((v) => textProblem("", v)).find((p) => p);
+      if (bad) {
+        const messages = { "zh-CN": `第 ${info.lines} 行${bad.message!["zh-CN"]}，未导入任何数据`, en: `Line ${info.lines} ${bad.message!.en}; nothing was imported` };
+        throw validationFailed([{ ...fieldError("", "text", messages["zh-CN"], messages.en), line: info.lines }], messages);
+      }
       if (!header) {
         header = record.map((h) => h.toLowerCase());
         checkHeader(header, opts);
@@ -113,13 +144,7 @@ export async function* readCsv(input: Readable, opts: CsvOptions): AsyncGenerato
     }
   } catch (err) {
     if (err instanceof PlatformError) throw err;
-    const e = err as { code?: string; message?: string };
-    if (typeof e.code === "string" && e.code.startsWith("CSV_")) {
-      throw validationFailed([fieldError("", "csv", `CSV 格式错误，未导入任何数据：${e.message}`, `malformed CSV, nothing was imported: ${e.message}`)], {
-        "zh-CN": `CSV 格式错误，未导入任何数据：${e.message}`,
-        en: `Malformed CSV, nothing was imported: ${e.message}`,
-      });
-    }
+    if (err instanceof CsvError) throw malformed(err, recordStart);
     throw err;
   }
   if (!header) throw validationFailed([fieldError("/header", "required", "文件为空", "the file is empty")], { "zh-CN": "文件为空", en: "The file is empty" });

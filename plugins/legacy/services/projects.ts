@@ -2,6 +2,7 @@ import { pipeline, Readable } from "node:stream";
 import { uploadLimit } from "../../../core/gateway/upload";
 import { fieldError, validationFailed, type ErrorDetail } from "../../../core/errors";
 import { readCsv } from "../../../core/forms/csv";
+import { inputProblems } from "../../../core/gateway/input";
 import { isDate } from "../../../core/forms/formats";
 import { compareMoney, isMoney, money, toMoney } from "../../../core/forms/money";
 import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
@@ -62,6 +63,9 @@ async function* rowsOf(upload: Readable): AsyncGenerator<{ line: number; row: Ro
     } catch (err) {
       throw validationFailed([fieldError("/", "json", `不是有效的 JSON：${(err as Error).message}`, `not valid JSON: ${(err as Error).message}`)]);
     }
+    // NUL and lone surrogates, which PostgreSQL stores in no text column, refuse the file as the gateway refuses a body
+    const unusable = inputProblems(parsed);
+    if (unusable.length) throw validationFailed(unusable);
     let i = 0;
     for (const item of parsed as unknown[]) {
       i++;
@@ -113,7 +117,11 @@ export const legacyService: PlatformServiceSchema = {
       permission: ["import", "WorkflowInstance"],
       async handler(ctx: PlatformContext<Readable>) {
         const report: LegacyImportReport = { rows: 0, imported: 0, unchanged: 0, rejected: [] };
-        for await (const { line, row, problem } of rowsOf(ctx.params)) {
+        // The whole file is read (at most MAX_BYTES) before the first adoption: a file malformed
+        // further down is refused whole instead of leaving the rows above it adopted.
+        const rows = [];
+        for await (const r of rowsOf(ctx.params)) rows.push(r);
+        for (const { line, row, problem } of rows) {
           report.rows++;
           const reasons = problem ? [problem] : problems(row);
           if (reasons.length) {

@@ -1,5 +1,8 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import type { Reply } from "../../support/http";
+import { IMPORT_COLUMNS } from "../../../core/identity/account-import";
+import { AGENCY_CSV } from "../../../plugins/registries/services/agency-model";
+import { SUPPLIER_CSV } from "../../../plugins/registries/services/supplier-model";
 
 /**
  * Input PostgreSQL or the JSON parser cannot take (NUL, lone surrogates, arrays where a string is
@@ -102,6 +105,40 @@ describe("bad input is 400 VALIDATION_FAILED, never 500", () => {
     });
     refused(res, "");
     expect(res.body.error.details[0].rule).toBe("depth");
+    expect(await count("core_workflow_instances")).toBe(before);
+  });
+
+  // Every CSV import, with a header it takes: a broken line 3 stops the whole file, naming its line.
+  const IMPORTS: Array<[string, string, string, string]> = [
+    ["/api/accounts/import", "core_accounts", IMPORT_COLUMNS.join(","), "huizhou.a,惠州 A,purchaser,441300,,"],
+    ["/api/registries/purchasers/import", "registries_purchasers", "name,credit_code,budget_code,tenant_code,unit_type", "惠州市某局,,441300111,441300,government-agency"],
+    ["/api/registries/suppliers/import", "registries_suppliers", SUPPLIER_CSV.columns.join(","), SUPPLIER_CSV.columns.map(() => "x").join(",")],
+    ["/api/registries/agencies/import", "registries_agencies", AGENCY_CSV.columns.join(","), AGENCY_CSV.columns.map(() => "x").join(",")],
+    ["/api/legacy/projects/import", "core_workflow_instances", "legacyId,projectName,tenantCode,unitCode,stage,startedOn,budget", "HZ2020-1,项目,441300,441300401,planned,2020-05-01,100.00"],
+  ];
+
+  test.each(IMPORTS)("a quote inside an unquoted field of a CSV for %s is 400 with its line, and nothing is stored", async (path, table, header, row) => {
+    const exists = await platform.kernel.db.knex.schema.hasTable(table);
+    const before = exists ? await count(table) : 0;
+    for (const broken of ['惠州"市', '"惠州"市', '"惠州']) {
+      const csv = `${header}\n${row}\n${broken}${row.slice(row.indexOf(","))}\n${row}\n`;
+      const res = await platform.api(path, { method: "POST", token: admin, raw: csv, headers: { "content-type": "text/csv" } });
+      refused(res, "");
+      expect(res.body.error.details[0]).toMatchObject({ rule: "csv", line: 3 });
+      expect(res.body.error.message).toMatch(/第 3 行/);
+    }
+    const nul = await platform.api(path, { method: "POST", token: admin, raw: `${header}\n${row}\na\u0000b${row.slice(row.indexOf(","))}\n`, headers: { "content-type": "text/csv", "accept-language": "en" } });
+    refused(nul, "");
+    expect(nul.body.error.details[0]).toMatchObject({ rule: "text", line: 3 });
+    expect(nul.body.error.message).toMatch(/^Line 3 /);
+    if (exists) expect(await count(table)).toBe(before);
+  });
+
+  test("NUL in a legacy JSON export is refused whole, and nothing is stored", async () => {
+    const project = { legacyId: "HZ2020-0815", projectName: "道路养护\u0000设备", tenantCode: "441300", unitCode: "441300401", stage: "planned", startedOn: "2020-08-15", budget: "600000.00" };
+    const before = await count("core_workflow_instances");
+    const res = await platform.api("/api/legacy/projects/import", { method: "POST", token: admin, raw: JSON.stringify([project]), headers: { "content-type": "application/json" } });
+    refused(res, "/0/projectName");
     expect(await count("core_workflow_instances")).toBe(before);
   });
 });
