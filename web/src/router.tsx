@@ -41,13 +41,16 @@ export function navigate(to: string, opts: { replace?: boolean } = {}): void {
 export function RouterProvider({ children }: { children: ReactNode }) {
   const [location, setLocation] = useState<Location>(read);
   useEffect(() => {
-    const update = () => setLocation(read());
+    const update = () => setLocation((prev) => (prev.href === window.location.pathname + window.location.search ? prev : read()));
     const back = () => {
       moves++;
       update();
     };
     listeners.add(update);
     window.addEventListener("popstate", back);
+    // Children's effects run before this one: a guard that sent a deep link signed out to /login
+    // on the first render moved the address before anyone listened.
+    update();
     return () => {
       listeners.delete(update);
       window.removeEventListener("popstate", back);

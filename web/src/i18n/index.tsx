@@ -78,7 +78,8 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
   useEffect(() => {
     current = lang;
     document.documentElement.lang = lang;
-    document.title = translate(lang, "app.documentTitle");
+    // a page's heading names the window (PageTitle, whose effect ran first); without one, the platform
+    if (!document.getElementById("page-title")) document.title = translate(lang, "app.documentTitle");
   }, [lang]);
   const setLang = useCallback((next: Lang) => {
     current = next;

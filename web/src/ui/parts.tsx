@@ -1,17 +1,27 @@
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { ApiError } from "../api/client";
 import type { ModuleState } from "../api/types";
-import { groupMoney, useI18n, type MessageKey } from "../i18n";
+import { formatMoney } from "../forms/money-text";
+import { useI18n, type MessageKey } from "../i18n";
 import { messages } from "../i18n/messages";
 import { hasNavigated, Link } from "../router";
 
 /** The page's heading; focused when a page opens, so a screen reader announces where one is. */
 export function PageTitle({ children, sub }: { children: ReactNode; sub?: ReactNode }) {
+  const { t } = useI18n();
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     // After moving within the app, not on the first page of a visit (where the skip link comes first).
     if (hasNavigated() && (document.activeElement === document.body || !document.activeElement)) ref.current?.focus({ preventScroll: false });
   }, []);
+  // The window's title names the page (what a screen reader says first, what a tab and history show);
+  // read from the heading as rendered, so it follows the language and data that arrive later.
+  const appName = t("app.documentTitle");
+  useEffect(() => {
+    const heading = ref.current?.textContent?.trim();
+    const title = heading ? `${heading} · ${appName}` : appName;
+    if (document.title !== title) document.title = title;
+  });
   return (
     <div className="page-title">
       <h1 id="page-title" tabIndex={-1} ref={ref}>
@@ -97,14 +107,10 @@ export function Badge({ children, tone = "neutral" }: { children: ReactNode; ton
   return <span className={`badge tone-${tone}`}>{children}</span>;
 }
 
+/** An amount in the one format of every page (¥1,234,567.00: forms/money-text formatMoney). */
 export function Money({ value }: { value: string | null | undefined }) {
-  const { t } = useI18n();
   if (!value) return <span>—</span>;
-  return (
-    <span className="money">
-      {groupMoney(value)} <span className="unit">{t("common.yuan")}</span>
-    </span>
-  );
+  return <span className="money">{formatMoney(value)}</span>;
 }
 
 /** A table that scrolls sideways on a phone instead of squeezing; reachable by keyboard. */

@@ -1,0 +1,79 @@
+/**
+ * What the accessibility and shell tests share: axe-core injected from node_modules (no CDN), the
+ * Content-Security-Policy violations a page reports, a page being ready to check, and signing in a
+ * demo account once (through the API, first password changed) to hand its session to a browser.
+ */
+import fs from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
+import type { TestPlatform } from "../support/kernel";
+
+const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+/** WCAG 2.1 A and AA: what GB/T 37668-2019 asks of web content */
+const WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+export interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+/**
+ * axe-core's WCAG 2.1 AA rules over the page as it is now. Injected through the DevTools protocol,
+ * which the page's CSP does not govern (the app itself must never need an inline script).
+ */
+export async function axeCheck(page: Page): Promise<Violation[]> {
+  if (!(await page.evaluate("typeof window.axe === 'object'"))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }>(
+    `axe.run(document, { runOnly: { type: "tag", values: ${JSON.stringify(WCAG_21_AA)} }, resultTypes: ["violations"] })`,
+  );
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 8).map((n) => n.target.map(String).join(" ")) }));
+}
+
+export const serious = (vs: Violation[]) => vs.filter((v) => v.impact === "serious" || v.impact === "critical");
+
+/** Every CSP violation any page of this context reports (read with `cspViolations`). */
+export async function watchCsp(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const w = window as unknown as { __csp?: string[] };
+    w.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => w.__csp!.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+  });
+}
+
+export async function cspViolations(page: Page): Promise<string[]> {
+  const seen = await page.evaluate<string[] | null>("window.__csp ?? null");
+  if (!seen) throw new Error(`the CSP watch is not installed on ${page.url()} (watchCsp before opening it)`);
+  return seen;
+}
+
+/** The page has its heading and nothing left loading. */
+export async function ready(page: Page): Promise<void> {
+  await page.waitForFunction(() => !!document.querySelector("main h1") && !document.querySelector("main .loading"), undefined, { timeout: 15_000 });
+  // a lazy part (the form's validator, a second request) may still be on its way
+  await page.waitForLoadState("networkidle").catch(() => undefined);
+}
+
+export interface Signed {
+  username: string;
+  /** the browser's stored session (web/src/auth/session.ts, key gdpc.session) */
+  state: { token: string; refreshToken: string; expiresAt: number; ttl: number; user: { id: string; roles: string[]; tenantCode: string }; mustChangePassword: boolean };
+}
+
+/** A demo account signed in through the API, its first password changed to `newPassword`. */
+export async function apiSignIn(platform: TestPlatform, username: string, password: string, newPassword: string): Promise<Signed> {
+  let r = await platform.api("/api/auth/login", { method: "POST", body: { username, password } });
+  if (r.status !== 200) throw new Error(`signing in ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+  if (r.body.mustChangePassword) {
+    r = await platform.api("/api/auth/change-password", { method: "POST", token: r.body.token, body: { currentPassword: password, newPassword } });
+    if (r.status !== 200) throw new Error(`changing ${username}'s first password: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const b = r.body;
+  return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
+}
+
+/** Hands a signed-in session to a browser page (as a reload after signing in would find it). */
+export async function useSession(page: Page, signed: Signed): Promise<void> {
+  await page.goto("/guides");
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v), ["gdpc.session", JSON.stringify(signed.state)]);
+}

@@ -1,0 +1,126 @@
+/**
+ * The app's shell in Chromium (issue 13's browser breakages, issue 17's titles and language): deep
+ * links opened signed out, reloads of page paths with a dot, page titles and `lang` on every route,
+ * and the Content-Security-Policy: no page of these tests may report a violation.
+ */
+import type { Browser, Page } from "playwright-core";
+import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { apiSignIn, cspViolations, ready, useSession, watchCsp, type Signed } from "./a11y";
+import { builtWebApp, launchChromium, newPage } from "./browser";
+import { see } from "./see";
+
+jest.setTimeout(120_000);
+
+let platform: TestPlatform;
+let browser: Browser;
+const pages: Array<{ page: Page; errors: string[] }> = [];
+let buyer: Signed;
+
+async function open() {
+  const p = await newPage(browser, platform.baseUrl);
+  await watchCsp(p.context);
+  p.page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) p.errors.push(m.text());
+  });
+  pages.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  await builtWebApp();
+  platform = await startTestPlatform({ demoAccounts: true });
+  buyer = await apiSignIn(platform, "huizhou.buyer", "441300401", "Huizhou-Buyer-Shell-2027!");
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+afterEach(async () => {
+  for (const p of pages) {
+    // no script error, no CSP violation on any page along the way
+    expect(p.errors).toEqual([]);
+    if (!p.page.isClosed()) expect(await cspViolations(p.page)).toEqual([]);
+  }
+});
+
+describe("deep links and reloads", () => {
+  test("an instance's link opened signed out shows the sign-in page; the first sign-in and the forced change lead back to that instance", async () => {
+    const unit = await platform.token({ roles: ["purchaser"], tenantCode: "441300", unitCode: "441300401" });
+    const made = await platform.api("/api/workflows/supervision.intention/instances", {
+      method: "POST",
+      token: unit,
+      body: { data: { projectName: "惠州市深层链接测试项目", summary: "链接", budget: "100000.00", expectedMonth: "2027-06" } },
+    });
+    expect(made.status).toBe(201);
+    const { page } = await open();
+    await page.goto(`/instances/${made.body.id}`);
+    await page.getByRole("heading", { level: 1, name: "登录" }).waitFor();
+    expect(new URL(page.url()).searchParams.get("next")).toBe(`/instances/${made.body.id}`);
+    await page.locator("#login_username").fill("huizhou.agency");
+    await page.locator("#login_password").fill("441300801");
+    await page.getByRole("button", { name: "登录", exact: true }).click();
+    await page.waitForURL(/\/change-password\?next=/);
+    await page.locator("#pwd_currentPassword").fill("441300801");
+    await page.locator("#pwd_newPassword").fill("Huizhou-Agency-Shell-2027!");
+    await page.locator("#pwd_confirmPassword").fill("Huizhou-Agency-Shell-2027!");
+    await page.getByRole("button", { name: "保存新密码" }).click();
+    await page.waitForURL((u) => u.pathname === `/instances/${made.body.id}`);
+    await ready(page);
+
+    // and the same link once more, signed out, by someone who already chose a password
+    const second = await open();
+    await second.page.goto(`/instances/${made.body.id}`);
+    await second.page.getByRole("heading", { level: 1, name: "登录" }).waitFor();
+    await second.page.locator("#login_username").fill("huizhou.agency");
+    await second.page.locator("#login_password").fill("Huizhou-Agency-Shell-2027!");
+    await second.page.getByRole("button", { name: "登录", exact: true }).click();
+    await second.page.waitForURL((u) => u.pathname === `/instances/${made.body.id}`);
+    await ready(second.page);
+  });
+
+  test("reloading a form's page (/start/supervision.intention, a path with a dot) shows the form, its title and its language", async () => {
+    const { page } = await open();
+    await useSession(page, buyer);
+    await page.goto("/start/supervision.intention");
+    await ready(page);
+    await see(page.locator("main h1")).toContainText("采购意向");
+    await page.reload();
+    await ready(page);
+    await page.locator("#root_projectName").waitFor();
+    expect(await page.evaluate("document.documentElement.lang")).toBe("zh-CN");
+    expect(await page.title()).toMatch(/采购意向.* · 广东省政府采购智慧云平台$/);
+  });
+});
+
+describe("page titles and language", () => {
+  test("every route has its own document title, and <html lang> follows the switch, on deep links and reloads", async () => {
+    const { page } = await open();
+    await useSession(page, buyer);
+    const titles = new Map<string, string>();
+    for (const path of ["/notices", "/calendar", "/guides", "/work", "/projects", "/notifications", "/change-password", "/no/such/page"]) {
+      await page.goto(path);
+      await ready(page);
+      const h1 = (await page.locator("main h1").innerText()).trim();
+      const title = await page.title();
+      expect([path, title]).toEqual([path, `${h1} · 广东省政府采购智慧云平台`]);
+      titles.set(path, title);
+    }
+    expect(new Set(titles.values()).size).toBe(titles.size);
+    await page.goto("/calendar");
+    await ready(page);
+    await page.getByRole("button", { name: "切换语言：English" }).click();
+    await see(page.locator("main h1")).not.toContainText("上线");
+    expect(await page.evaluate("document.documentElement.lang")).toBe("en");
+    expect(await page.title()).toMatch(/ · Guangdong Government Procurement Cloud$/);
+    await page.goto("/work");
+    await ready(page);
+    expect(await page.evaluate("document.documentElement.lang")).toBe("en");
+    expect(await page.title()).toBe("My workspace · Guangdong Government Procurement Cloud");
+    await page.getByRole("button", { name: "Switch language: 中文" }).click();
+    await see(page.locator("main h1")).toContainText("我的工作台");
+    expect(await page.evaluate("document.documentElement.lang")).toBe("zh-CN");
+  });
+});
