@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { LoadedPlugin, PluginManifest, PlatformActionSchema } from "./types";
 import { UNITS_POINT } from "../access/units";
+import { isStepHook } from "../workflow/hooks";
 
 /** A start-up error about one plugin; the message names the plugin and the field. */
 export class PluginError extends Error {
@@ -72,9 +73,10 @@ export function checkManifest(m: unknown, folder: string): PluginManifest {
     const at = `workflowHooks["${id}"]`;
     if (!(p.workflows ?? []).includes(id)) fail(at, "a plugin hooks only workflows it lists in `workflows`");
     if (!hooks || typeof hooks !== "object") fail(at, "must be { start?, transitions? }");
-    if (hooks.start !== undefined && typeof hooks.start !== "function") fail(`${at}.start`, "must be a function");
+    const HOOK = "must be a function, or { prepare, apply } (core/workflow/hooks.ts)";
+    if (hooks.start !== undefined && !isStepHook(hooks.start)) fail(`${at}.start`, HOOK);
     for (const [name, fn] of Object.entries(hooks.transitions ?? {})) {
-      if (typeof fn !== "function") fail(`${at}.transitions.${name}`, "must be a function");
+      if (!isStepHook(fn)) fail(`${at}.transitions.${name}`, HOOK);
     }
   }
   for (const [key, point] of Object.entries(p.extensionPoints ?? {})) {

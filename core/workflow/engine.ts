@@ -10,7 +10,7 @@ import { localDate, parseScheduleTime } from "../tenancy/time";
 import type { Deadline, Effect, Transition, Workflow } from "./definition";
 import { isUuid } from "../db";
 import { randomUUID } from "node:crypto";
-import type { StepContext, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
+import type { PrepareContext, StepBase, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
 
 /** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
 export interface FormCheck {
@@ -100,8 +100,11 @@ export interface EngineOptions {
 /** What the API layer hands the engine of the caller's request: their ability, and a way to call actions as them. */
 export interface Caller {
   ability?: AppAbility;
-  call?: StepContext["call"];
+  call?: PrepareContext["call"];
 }
+
+/** A step as the engine hands it to a hook's two phases (the parts each phase adds are the engine's). */
+type HookStep = Omit<StepBase, "workflow" | "ability" | "moduleRefusal"> & { caller: Caller };
 
 /** The fields a notice shows, by JSON pointer, copied into a fresh object of the same shape: nothing else leaves the instance. */
 export function pickPublic(data: Record<string, unknown>, pointers: string[]): Record<string, unknown> {
@@ -268,12 +271,15 @@ export class WorkflowEngine {
     this.gate(wf.plugin, "create", user);
     const checked = await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]);
     const now = this.o.clock.now();
+    const id = randomUUID();
+    const hook = this.o.hooks?.get(wf.id)?.start;
+    const step: HookStep = {
+      transition: START, instanceId: id, tenantCode: user.tenantCode, ownerUnit: user.unitCode ?? null,
+      from: null, to: wf.initial, before: {}, submitted: checked.data, result: checked.data, user, caller, now,
+    };
+    const facts = await this.prepareHook(wf, hook, step);
     return this.o.knex.transaction(async (trx) => {
-      const id = randomUUID();
-      const outcome = await this.runHook(trx, wf, this.o.hooks?.get(wf.id)?.start, {
-        transition: START, instanceId: id, tenantCode: user.tenantCode, ownerUnit: user.unitCode ?? null,
-        from: null, to: wf.initial, before: {}, submitted: checked.data, result: checked.data, user, caller, now,
-      });
+      const outcome = await this.runHook(trx, wf, hook, step, facts);
       const [row] = await trx<InstanceRow>("core_workflow_instances")
         .insert({
           id,
@@ -353,29 +359,52 @@ export class WorkflowEngine {
     const checked = await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]);
     const merged = { ...row.data, ...checked.data };
     this.checkGuard(t, row, checked.data, user);
-    return this.o.knex.transaction((trx) => this.apply(trx, wf, t, row, merged, checked, actorOf(user), { user, caller: { ability, ...caller } }));
+    const by = { user, caller: { ability, ...caller } };
+    const facts = await this.prepareHook(wf, this.hookOf(wf, t), this.hookStep(t, row, merged, checked.data, by, this.o.clock.now()));
+    return this.o.knex.transaction((trx) => this.apply(trx, wf, t, row, merged, checked, actorOf(user), by, facts));
   }
 
-  /** Runs a plugin's hook for a step, in its transaction; what it adds is checked to be plain data. */
-  private async runHook(
-    trx: Knex.Transaction,
-    wf: Workflow,
-    hook: StepHook | undefined,
-    step: Omit<StepContext, "trx" | "workflow" | "ability" | "call" | "moduleRefusal" | "publish"> & { caller: Caller },
-  ): Promise<StepOutcome> {
-    if (!hook) return {};
+  private hookOf(wf: Workflow, t: Transition): StepHook | undefined {
+    return this.o.hooks?.get(wf.id)?.transitions?.[t.name];
+  }
+
+  private hookStep(t: Transition, row: InstanceRow, merged: Record<string, unknown>, submitted: Record<string, unknown>, by: { user: SessionUser | null; caller: Caller }, now: Date): HookStep {
+    return {
+      transition: t.name, instanceId: row.id, tenantCode: row.tenant_code, ownerUnit: row.owner_unit,
+      from: row.state, to: t.to, before: row.data, submitted, result: merged, user: by.user, caller: by.caller, now,
+    };
+  }
+
+  private stepBase(wf: Workflow, step: HookStep): StepBase {
     const { caller, ...rest } = step;
-    const outcome = await hook({
+    return {
       ...rest,
-      trx,
       workflow: wf,
       ability: caller.ability ?? null,
-      call: caller.call,
       moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, step.user ?? { id: "", username: "", roles: [], tenantCode: step.tenantCode }),
-      publish: async (event, payload) => {
+    };
+  }
+
+  /**
+   * The prepare phase of a two-phase hook, before any transaction opens: the one place a hook may
+   * call other services (core/workflow/README.md, "Step hooks"). Its facts go to the apply phase.
+   */
+  private async prepareHook(wf: Workflow, hook: StepHook | undefined, step: HookStep): Promise<unknown> {
+    if (!hook || typeof hook === "function") return undefined;
+    return hook.prepare({ ...this.stepBase(wf, step), call: step.caller.call });
+  }
+
+  /** Runs a plugin's hook for a step, in its transaction, with what its prepare phase found; no calls from here. */
+  private async runHook(trx: Knex.Transaction, wf: Workflow, hook: StepHook | undefined, step: HookStep, facts: unknown): Promise<StepOutcome> {
+    if (!hook) return {};
+    const context = {
+      ...this.stepBase(wf, step),
+      trx,
+      publish: async (event: string, payload: unknown) => {
         await this.o.publish(trx, { event, payload, key: step.instanceId });
       },
-    });
+    };
+    const outcome = typeof hook === "function" ? await hook(context) : await hook.apply(context, facts);
     return outcome ?? {};
   }
 
@@ -424,12 +453,10 @@ export class WorkflowEngine {
     checked: { data: Record<string, unknown>; formRef: unknown },
     actor: Record<string, unknown>,
     by: { user: SessionUser | null; caller: Caller },
+    facts: unknown,
   ): Promise<InstanceRow> {
     const now = this.o.clock.now();
-    const outcome = await this.runHook(trx, wf, this.o.hooks?.get(wf.id)?.transitions?.[t.name], {
-      transition: t.name, instanceId: row.id, tenantCode: row.tenant_code, ownerUnit: row.owner_unit,
-      from: row.state, to: t.to, before: row.data, submitted: checked.data, result: merged, user: by.user, caller: by.caller, now,
-    });
+    const outcome = await this.runHook(trx, wf, this.hookOf(wf, t), this.hookStep(t, row, merged, checked.data, by, now), facts);
     const [updated] = await trx<InstanceRow>("core_workflow_instances")
       .where({ id: row.id, version: row.version, state: row.state })
       .update({ state: t.to, data: { ...merged, ...outcome.data }, parties: unique([...(row.parties ?? []), ...(outcome.parties ?? [])]), version: row.version + 1, updated_at: now } as never)
@@ -482,8 +509,12 @@ export class WorkflowEngine {
       return "guard-refused";
     }
     try {
+      // A deadline has no caller to call as, so the prepare phase runs without `call` and can reach
+      // nothing outside: running it inside the timer's transaction holds nothing while it waits.
+      const by = { user: null, caller: {} };
+      const facts = await this.prepareHook(wf, this.hookOf(wf, t), this.hookStep(t, row, row.data, {}, by, this.o.clock.now()));
       // in a savepoint: a hook that refuses leaves nothing of the step, and the timer is still marked
-      await trx.transaction((sp) => this.apply(sp, wf, t, row, row.data, { data: {}, formRef: null }, { via: "deadline", timer: timer.id }, { user: null, caller: {} }));
+      await trx.transaction((sp) => this.apply(sp, wf, t, row, row.data, { data: {}, formRef: null }, { via: "deadline", timer: timer.id }, by, facts));
     } catch (err) {
       if (err instanceof PlatformError) return `hook-refused: ${err.code}`;
       throw err;

@@ -4,13 +4,10 @@ import type { ActionKind, AppAbility, LoadedPlugin, SessionUser } from "../plugi
 import { WorkflowLoadError, type Workflow } from "./definition";
 
 /**
- * What a plugin's step hook is told. A hook runs inside the step's transaction, after the form and
- * the guard accepted the data and before the instance is written: it checks what JSON Logic cannot
- * (rules across instances, the plugin's own tables, the registries) and may add derived data. It
- * refuses by throwing a PlatformError; then nothing of the step is written.
+ * What a plugin's step hook knows of the step, in both of its phases: after the form and the guard
+ * accepted the data, before the instance is written.
  */
-export interface StepContext {
-  trx: Knex.Transaction;
+export interface StepBase {
   workflow: Workflow;
   /** "$start" for a start, else the transition's name */
   transition: string;
@@ -28,10 +25,27 @@ export interface StepContext {
   user: SessionUser | null;
   ability: AppAbility | null;
   now: Date;
-  /** Calls an action as the step's user (through the broker, so on whichever node runs it); absent when a deadline fires. */
-  call?: <T = unknown>(action: string, params?: Record<string, unknown>) => Promise<T>;
   /** Whether a module is open to the step's user for this kind of business, by the user's tenant's schedule: null when it is. */
   moduleRefusal(module: string, kind: ActionKind): PlatformError | null;
+}
+
+/**
+ * The phase before the transaction: the only place a hook may call other services. A call may go
+ * to another node, which may be slow or dead; made here, it holds no connection and no row lock
+ * while it waits, so a dead node costs the callers their time, never the others their database.
+ */
+export interface PrepareContext extends StepBase {
+  /** Calls an action as the step's user (through the broker, so on whichever node runs it); absent when a deadline fires. */
+  call?: <T = unknown>(action: string, params?: Record<string, unknown>) => Promise<T>;
+}
+
+/**
+ * The phase inside the step's transaction: the transaction and what the prepare phase found, no
+ * calls. It checks what JSON Logic cannot (rules across instances, the plugin's own tables) and may
+ * add derived data; it refuses by throwing a PlatformError, and then nothing of the step is written.
+ */
+export interface StepContext extends StepBase {
+  trx: Knex.Transaction;
   /** Puts an event in the outbox, in the step's transaction (published after it commits). */
   publish(event: string, payload: unknown): Promise<void>;
 }
@@ -43,7 +57,25 @@ export interface StepOutcome {
   parties?: string[];
 }
 
-export type StepHook = (step: StepContext) => Promise<StepOutcome | void> | StepOutcome | void;
+/** A hook that needs nothing from another service: its transaction is all it uses. */
+export type StepFn = (step: StepContext) => Promise<StepOutcome | void> | StepOutcome | void;
+
+/** A hook that needs facts from other services: `prepare` fetches them, `apply` uses them in the transaction. */
+export interface PreparedStep<F> {
+  prepare(step: PrepareContext): Promise<F> | F;
+  apply(step: StepContext, facts: F): Promise<StepOutcome | void> | StepOutcome | void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type StepHook = StepFn | PreparedStep<any>;
+
+/** Declares a two-phase hook, with the facts' type carried from `prepare` to `apply`. */
+export const prepared = <F>(hook: PreparedStep<F>): PreparedStep<F> => hook;
+
+/** Whether a manifest's value is a hook of either kind (the plugin loader's check). */
+export const isStepHook = (value: unknown): value is StepHook =>
+  typeof value === "function" ||
+  (!!value && typeof value === "object" && typeof (value as PreparedStep<unknown>).prepare === "function" && typeof (value as PreparedStep<unknown>).apply === "function");
 
 /** A plugin's hooks for one of its workflows: at the start and on named transitions. */
 export interface WorkflowHooks {

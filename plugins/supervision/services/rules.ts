@@ -3,7 +3,7 @@ import { findWorkday } from "chinese-days";
 import { conflict, fieldError, notFound, validationFailed, type Localized } from "../../../core/errors";
 import { compareMoney, money, sumMoney, toMoney } from "../../../core/forms/money";
 import { localDate } from "../../../core/tenancy/time";
-import type { StepContext, StepOutcome, WorkflowHooks } from "../../../core/workflow/hooks";
+import { prepared, type PrepareContext, type StepContext, type StepOutcome, type WorkflowHooks } from "../../../core/workflow/hooks";
 import { channelOptions } from "./channels";
 import type { SupervisionPlan } from "../../../forms/types/supervision.plan";
 
@@ -81,8 +81,12 @@ async function update(trx: Knex.Transaction, id: string, now: Date, patch: Parti
   await trx("supervision_projects").where({ id }).update({ ...patch, updated_at: now });
 }
 
-/** A registry record through the broker, as the step's user; one missing or hidden from them is a field error. */
-async function lookup<T>(step: StepContext, action: string, code: string, path: string, what: Localized): Promise<T> {
+/**
+ * A registry record through the broker, as the step's user; one missing or hidden from them is a
+ * field error. Registries may run on another node: hooks look up in their prepare phase, before
+ * the step's transaction holds a connection and the project's row lock (core/workflow/README.md).
+ */
+async function lookup<T>(step: PrepareContext, action: string, code: string, path: string, what: Localized): Promise<T> {
   if (!step.call) throw new Error(`${action} needs a caller`);
   try {
     return await step.call<T>(action, { code });
@@ -96,7 +100,7 @@ interface Supplier { code: string; name: string; sizeClass: string; sme: boolean
 interface PurchaserView { name: string; budgetCode: string }
 
 /** The purchasing unit's registered name, which public notices carry. */
-async function unitName(step: StepContext): Promise<string> {
+async function unitName(step: PrepareContext): Promise<string> {
   const unit = step.ownerUnit;
   if (!unit || !step.call) throw validationFailed([fieldError("/", "unit", "账号未关联采购单位", "The account belongs to no purchasing unit")]);
   const page = await step.call<{ items: PurchaserView[] }>("registries.purchasers.list", { q: unit, pageSize: "100" });
@@ -110,24 +114,26 @@ async function unitName(step: StepContext): Promise<string> {
 // ── 1. intention ────────────────────────────────────────────────────────────────────────────
 
 const intention: WorkflowHooks = {
-  async start(step) {
-    const name = await unitName(step);
-    const projectId = step.instanceId; // a project is named after the intention that began it
-    await step.trx("supervision_projects").insert({
-      id: projectId,
-      tenant_code: step.tenantCode,
-      owner_unit: step.ownerUnit,
-      unit_name: name,
-      name: str(step.result.projectName),
-      stage: "intention",
-      budget: step.result.budget,
-      intention_id: step.instanceId,
-      created_at: step.now,
-      updated_at: step.now,
-    });
-    await link(step.trx, projectId, step, "intention");
-    return { data: { projectId, purchaserName: name } };
-  },
+  start: prepared({
+    prepare: unitName,
+    async apply(step, name) {
+      const projectId = step.instanceId; // a project is named after the intention that began it
+      await step.trx("supervision_projects").insert({
+        id: projectId,
+        tenant_code: step.tenantCode,
+        owner_unit: step.ownerUnit,
+        unit_name: name,
+        name: str(step.result.projectName),
+        stage: "intention",
+        budget: step.result.budget,
+        intention_id: step.instanceId,
+        created_at: step.now,
+        updated_at: step.now,
+      });
+      await link(step.trx, projectId, step, "intention");
+      return { data: { projectId, purchaserName: name } };
+    },
+  }),
   transitions: {
     async publish(step) {
       const project = await projectOf(step.trx, step.instanceId);
@@ -188,34 +194,40 @@ function checkLead(project: ProjectRow, plan: Record<string, unknown>, now: Date
   return { intentionPublishedAt: published ? new Date(published).toISOString() : null, intentionPublicDays: publicDays, exempt: !!exemption, intentionBudget: toMoney(project.budget) };
 }
 
+/** The plan's agency, checked in the registry (prepare phase); "" when the plan names none. */
+async function agencyOf(step: PrepareContext): Promise<string> {
+  const agency = str(step.result.agencyCode);
+  if (agency) await lookup(step, "registries.agencies.get", agency, "/agencyCode", { "zh-CN": "代理机构", en: "agency" });
+  return agency;
+}
+
 const plan: WorkflowHooks = {
-  async start(step) {
-    const project = await lockProject(step.trx, step, step.result.projectId);
-    if (project.plan_id) throw conflict({ "zh-CN": "该项目已有采购计划", en: "This project already has a plan" }, { rule: "one-plan", planId: project.plan_id });
-    const derived = checkPlan(project, step.result, step.now);
-    const parties: string[] = [];
-    const agency = str(step.result.agencyCode);
-    if (agency) {
-      await lookup(step, "registries.agencies.get", agency, "/agencyCode", { "zh-CN": "代理机构", en: "agency" });
-      parties.push(agency);
-    }
-    await link(step.trx, project.id, step, "plan", str(step.result.total));
-    await update(step.trx, project.id, step.now, {
-      plan_id: step.instanceId, stage: "plan", plan_total: str(step.result.total), method: str(step.result.method),
-      agency_code: agency || null, exemption_reason: str(step.result.exemptionReason) || null,
-    });
-    return { data: { ...derived, projectName: project.name, purchaserName: project.unit_name }, parties };
-  },
-  transitions: {
-    async revise(step) {
-      const project = await projectOf(step.trx, step.instanceId);
-      if (step.result.projectId !== project.id) throw validationFailed([fieldError("/projectId", "project", "不能改为其他项目", "cannot move to another project")]);
+  start: prepared({
+    prepare: agencyOf,
+    async apply(step, agency) {
+      const project = await lockProject(step.trx, step, step.result.projectId);
+      if (project.plan_id) throw conflict({ "zh-CN": "该项目已有采购计划", en: "This project already has a plan" }, { rule: "one-plan", planId: project.plan_id });
       const derived = checkPlan(project, step.result, step.now);
-      const agency = str(step.result.agencyCode);
-      if (agency) await lookup(step, "registries.agencies.get", agency, "/agencyCode", { "zh-CN": "代理机构", en: "agency" });
-      await update(step.trx, project.id, step.now, { plan_total: str(step.result.total), method: str(step.result.method), agency_code: agency || null, exemption_reason: str(step.result.exemptionReason) || null });
-      return { data: derived, parties: agency ? [agency] : [] };
+      const parties = agency ? [agency] : [];
+      await link(step.trx, project.id, step, "plan", str(step.result.total));
+      await update(step.trx, project.id, step.now, {
+        plan_id: step.instanceId, stage: "plan", plan_total: str(step.result.total), method: str(step.result.method),
+        agency_code: agency || null, exemption_reason: str(step.result.exemptionReason) || null,
+      });
+      return { data: { ...derived, projectName: project.name, purchaserName: project.unit_name }, parties };
     },
+  }),
+  transitions: {
+    revise: prepared({
+      prepare: agencyOf,
+      async apply(step, agency) {
+        const project = await projectOf(step.trx, step.instanceId);
+        if (step.result.projectId !== project.id) throw validationFailed([fieldError("/projectId", "project", "不能改为其他项目", "cannot move to another project")]);
+        const derived = checkPlan(project, step.result, step.now);
+        await update(step.trx, project.id, step.now, { plan_total: str(step.result.total), method: str(step.result.method), agency_code: agency || null, exemption_reason: str(step.result.exemptionReason) || null });
+        return { data: derived, parties: agency ? [agency] : [] };
+      },
+    }),
     async submit(step) {
       const project = await projectOf(step.trx, step.instanceId);
       return { data: checkLead(project, step.result, step.now) };
@@ -246,19 +258,21 @@ const plan: WorkflowHooks = {
       await update(step.trx, project.id, step.now, { channel: wanted });
       return { data: { channelChosenOn: localDate(step.now) } };
     },
-    async "record-result"(step) {
-      const project = await projectOf(step.trx, step.instanceId);
-      const code = str(step.result.supplierCode);
-      const supplier = await lookup<Supplier>(step, "registries.suppliers.get", code, "/supplierCode", { "zh-CN": "供应商", en: "supplier" });
-      if (supplier.status !== "active") throw validationFailed([fieldError("/supplierCode", "supplier-status", "该供应商不在正常状态", "This supplier is not active")]);
-      if (compareMoney(str(step.result.amount), String(project.plan_total)) > 0) {
-        throw validationFailed([fieldError("/amount", "plan-total", `成交金额不得超过计划金额 ${toMoney(project.plan_total!)}`, `may not exceed the plan's total of ${toMoney(project.plan_total!)}`)]);
-      }
-      await update(step.trx, project.id, step.now, {
-        stage: "contract", supplier_code: code, supplier_name: supplier.name, supplier_sme: !!supplier.sme, awarded_amount: str(step.result.amount),
-      });
-      return { data: { supplierName: supplier.name, supplierSme: !!supplier.sme }, parties: [code] };
-    },
+    "record-result": prepared({
+      prepare: (step) => lookup<Supplier>(step, "registries.suppliers.get", str(step.result.supplierCode), "/supplierCode", { "zh-CN": "供应商", en: "supplier" }),
+      async apply(step, supplier) {
+        const project = await projectOf(step.trx, step.instanceId);
+        const code = str(step.result.supplierCode);
+        if (supplier.status !== "active") throw validationFailed([fieldError("/supplierCode", "supplier-status", "该供应商不在正常状态", "This supplier is not active")]);
+        if (compareMoney(str(step.result.amount), String(project.plan_total)) > 0) {
+          throw validationFailed([fieldError("/amount", "plan-total", `成交金额不得超过计划金额 ${toMoney(project.plan_total!)}`, `may not exceed the plan's total of ${toMoney(project.plan_total!)}`)]);
+        }
+        await update(step.trx, project.id, step.now, {
+          stage: "contract", supplier_code: code, supplier_name: supplier.name, supplier_sme: !!supplier.sme, awarded_amount: str(step.result.amount),
+        });
+        return { data: { supplierName: supplier.name, supplierSme: !!supplier.sme }, parties: [code] };
+      },
+    }),
   },
 };
 
