@@ -125,6 +125,8 @@ export async function applyWithdrawal(trx: Knex.Transaction, w: Common): Promise
 export interface NoticeRow {
   id: string;
   instanceId: string;
+  /** the detail's only (a page names the public fields by the workflow's forms) */
+  workflowId?: string;
   type: NoticeType;
   tenantCode: string;
   title: string;
@@ -189,5 +191,5 @@ export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: No
 export async function findNotice(db: Knex, id: string): Promise<NoticeRow | undefined> {
   return db(TABLE)
     .where({ id })
-    .first([...LIST_COLUMNS, "instance_id as instanceId", "fields", "withdrawn_at as withdrawnAt"]) as Promise<NoticeRow | undefined>;
+    .first([...LIST_COLUMNS, "instance_id as instanceId", "workflow_id as workflowId", "fields", "withdrawn_at as withdrawnAt"]) as Promise<NoticeRow | undefined>;
 }

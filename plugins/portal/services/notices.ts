@@ -97,7 +97,7 @@ export const noticesService: PlatformServiceSchema = {
         }
         const tenants = await this.tenants.get(ctx as Context);
         cacheable(ctx);
-        return { ...item(row, tenants), instanceId: row.instanceId, fields: row.fields };
+        return { ...item(row, tenants), instanceId: row.instanceId, workflowId: row.workflowId, fields: row.fields };
       },
     },
   },

@@ -3,7 +3,8 @@ import type { TestPlatform } from "../../support/kernel";
 import { announce, enqueued, get, handled, publish, publishPayload, startPortalPlatform, withdraw, CONSUMER } from "./support";
 
 const ITEM_KEYS = ["id", "type", "title", "tenantCode", "tenantName", "unitName", "publishedAt", "updatedAt"].sort();
-const DETAIL_KEYS = [...ITEM_KEYS, "instanceId", "fields"].sort();
+// workflowId: a page names the public fields by that (public) workflow's forms
+const DETAIL_KEYS = [...ITEM_KEYS, "instanceId", "workflowId", "fields"].sort();
 const q = (s: string) => encodeURIComponent(s);
 
 describe("the public procurement portal", () => {
@@ -42,10 +43,10 @@ describe("the public procurement portal", () => {
       const read = await detail(item.id);
       expect(read.status).toBe(200);
       expect(Object.keys(read.body).sort()).toEqual(DETAIL_KEYS);
-      expect(read.body).toEqual({ ...item, instanceId: payload.instanceId, fields });
+      expect(read.body).toEqual({ ...item, instanceId: payload.instanceId, workflowId: payload.workflowId, fields });
       // The engine's bookkeeping travels in the event but is never shown.
       for (const hidden of ["ownerUnit", "state", "transition", "version", "plugin", "workflowId", "search", "withdrawnAt", "instance_id"]) {
-        expect(read.body).not.toHaveProperty(hidden);
+        if (hidden !== "workflowId") expect(read.body).not.toHaveProperty(hidden);
         expect(item).not.toHaveProperty(hidden);
       }
       expect(JSON.stringify(read.body)).not.toContain("441300001");

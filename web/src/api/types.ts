@@ -104,6 +104,8 @@ export interface NoticeItem {
 }
 
 export interface NoticeDetail extends NoticeItem {
+  /** the workflow that published it: its forms name the fields */
+  workflowId: string;
   fields: Record<string, unknown>;
 }
 

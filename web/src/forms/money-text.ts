@@ -63,3 +63,15 @@ export function chineseAmount(value: string): string | null {
   if (fen) words += DIGITS[fen] + "分";
   return (negative ? "负" : "") + words;
 }
+
+/**
+ * An amount as every page shows it: "¥1,234,567.00" (grouped, two decimals, by the digits and never
+ * through a float). What is not a money string is returned as it is.
+ */
+export function formatMoney(value: string): string {
+  if (!isMoney(value)) return value;
+  const negative = value.startsWith("-");
+  const [int, frac = ""] = value.replace(/^-/, "").split(".");
+  const grouped = (int.replace(/^0+(?=\d)/, "") || "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${negative ? "-" : ""}¥${grouped}.${frac.padEnd(2, "0")}`;
+}

@@ -142,6 +142,8 @@ const zh = {
   "field.noticeText": "公告正文",
   "field.remarks": "备注",
   "field.signedOn": "签订日期",
+  "field.publishedAt": "发布时间",
+  "field.filedOn": "备案日期",
 
   "calendar.title": "模块上线日历",
   "calendar.sub": "各地区今天开通了哪些系统，哪些将在何时开通或停止受理",
@@ -455,6 +457,8 @@ const en: Record<MessageKey, string> = {
   "field.noticeText": "Text of the notice",
   "field.remarks": "Remarks",
   "field.signedOn": "Signed on",
+  "field.publishedAt": "Published",
+  "field.filedOn": "Filed on",
 
   "calendar.title": "Module rollout calendar",
   "calendar.sub": "Which systems each region has today, and which open or stop taking new business when",

@@ -5,8 +5,10 @@ import { query } from "../api/client";
 import type { NoticeDetail, NoticeItem, Page } from "../api/types";
 import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
-import { DataView, Empty, ErrorNotice, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
+import { Empty, ErrorNotice, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { FormDataView, useFormCatalog, workflowForms } from "../forms/form-data";
+import { useWorkflows } from "../work/workflows";
 import { flatten, useTenantTree } from "./tenants";
 
 export const NOTICE_TYPES = ["intention", "tender", "result", "contract"] as const;
@@ -128,25 +130,12 @@ export function NoticesPage() {
   );
 }
 
-/** Field names of the public data as people read them; others as they are. */
-const FIELD_KEYS: Record<string, MessageKey> = {
-  projectName: "field.projectName",
-  purchaserName: "field.purchaserName",
-  summary: "field.summary",
-  budget: "field.budget",
-  expectedMonth: "field.expectedMonth",
-  method: "field.method",
-  supplierName: "field.supplierName",
-  amount: "field.amount",
-  awardDate: "field.awardDate",
-  noticeText: "field.noticeText",
-  remarks: "field.remarks",
-  signedOn: "field.signedOn",
-};
-
 export function NoticePage({ id }: { id: string }) {
   const { t, pick } = useI18n();
   const { data, error, loading } = useApi<NoticeDetail>(`/portal/notices/${encodeURIComponent(id)}`);
+  // the public fields are named and shown as the forms of the notice's workflow have them
+  const workflows = useWorkflows();
+  const catalog = useFormCatalog(workflowForms(data ? workflows.byId.get(data.workflowId) : undefined));
   if (loading && !data) return <Loading />;
   if (error || !data) {
     return (
@@ -170,7 +159,7 @@ export function NoticePage({ id }: { id: string }) {
         ) : null}
       </p>
       <TableWrap label={t("portal.notice")}>
-        <DataView value={data.fields} labels={(k) => (FIELD_KEYS[k] ? t(FIELD_KEYS[k]) : k)} />
+        <FormDataView value={data.fields} catalog={catalog} />
       </TableWrap>
       <p>
         <Link to="/notices">{t("portal.back")}</Link>

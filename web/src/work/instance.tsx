@@ -1,37 +1,18 @@
 /** Starting an instance of any workflow, and an instance's page: its data, its history, and what I may do now. */
 import { useEffect, useMemo, useState } from "react";
 import { api } from "../api/client";
-import type { AvailableTransition, FormDoc, Instance, InstanceDetail, WorkflowDef } from "../api/types";
+import type { AvailableTransition, Instance, InstanceDetail, WorkflowDef } from "../api/types";
+import { FormDataView, useFormCatalog, workflowForms } from "../forms/form-data";
+import type { Catalog } from "../forms/field-catalog";
 import { ServerForm } from "../forms/schema-form";
 import { chinaDateTime, useI18n } from "../i18n";
 import { inbox } from "../notifications/live";
 import { Link, navigate, useRouter } from "../router";
-import { Badge, DataView, ErrorNotice, Loading, PageTitle } from "../ui/parts";
+import { Badge, ErrorNotice, Loading, PageTitle } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { stateTitle, transitionTitle, useWorkflows } from "./workflows";
 
 type Data = Record<string, unknown>;
-
-/** Field titles of a form, for showing its data. */
-function useFieldLabels(formId: string | null | undefined): (key: string) => string {
-  const { lang } = useI18n();
-  const { data } = useApi<FormDoc>(formId ? `/forms/${encodeURIComponent(formId)}` : null);
-  return useMemo(() => {
-    const titles = new Map<string, string>();
-    const walk = (node: unknown) => {
-      if (!node || typeof node !== "object") return;
-      const props = (node as { properties?: Record<string, Record<string, unknown>> }).properties ?? {};
-      for (const [k, v] of Object.entries(props)) {
-        const title = lang === "en" ? (v.titleEn ?? v.title) : v.title;
-        if (typeof title === "string" && !titles.has(k)) titles.set(k, title);
-        walk(v);
-        walk(v.items);
-      }
-    };
-    walk(data?.schema);
-    return (k: string) => titles.get(k) ?? k;
-  }, [data, lang]);
-}
 
 export function StartPage({ workflowId }: { workflowId: string }) {
   const { t, pick } = useI18n();
@@ -65,7 +46,7 @@ export function StartPage({ workflowId }: { workflowId: string }) {
   );
 }
 
-function History({ wf, instance }: { wf: WorkflowDef | undefined; instance: InstanceDetail }) {
+function History({ wf, instance, catalog }: { wf: WorkflowDef | undefined; instance: InstanceDetail; catalog: Catalog }) {
   const { t, pick } = useI18n();
   return (
     <ol className="history" data-testid="history">
@@ -86,7 +67,7 @@ function History({ wf, instance }: { wf: WorkflowDef | undefined; instance: Inst
             {h.data && Object.keys(h.data).length && h.transition !== "$start" ? (
               <details>
                 <summary>{t("instance.submitted")}</summary>
-                <DataView value={h.data} />
+                <FormDataView value={h.data} catalog={catalog} />
               </details>
             ) : null}
           </li>
@@ -103,7 +84,8 @@ export function InstancePage({ id }: { id: string }) {
   const inst = useApi<InstanceDetail>(`/instances/${encodeURIComponent(id)}`);
   const moves = useApi<AvailableTransition[]>(`/instances/${encodeURIComponent(id)}/transitions`);
   const wf = inst.data ? workflows.byId.get(inst.data.workflowId) : undefined;
-  const labels = useFieldLabels(wf?.start.form);
+  // the data is named and shown as the workflow's forms have it (titles, options' words, money)
+  const catalog = useFormCatalog(workflowForms(wf));
   const [chosen, setChosen] = useState<string | null>(location.query.get("do"));
   const [done, setDone] = useState<string | null>(location.query.get("started") ? t("instance.started") : null);
   const [failure, setFailure] = useState<unknown>(null);
@@ -217,12 +199,12 @@ export function InstancePage({ id }: { id: string }) {
 
       <section aria-labelledby="data-h">
         <h2 id="data-h">{t("instance.data")}</h2>
-        <DataView value={i.data} labels={labels} />
+        <FormDataView value={i.data} catalog={catalog} />
       </section>
 
       <section aria-labelledby="history-h">
         <h2 id="history-h">{t("instance.history")}</h2>
-        <History wf={wf} instance={i} />
+        <History wf={wf} instance={i} catalog={catalog} />
       </section>
     </div>
   );

@@ -10,6 +10,8 @@ import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
 import { Badge, Empty, ErrorNotice, ListState, Loading, Money, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { displayValue } from "../forms/field-catalog";
+import { useFormCatalog, workflowForms } from "../forms/form-data";
 import { stateTitle, transitionTitle, useWorkflows } from "./workflows";
 
 /** The six stages of a project's life (DESIGN.md §1), in order. */
@@ -230,8 +232,11 @@ function StageCard({ stage, index, project, entries }: { stage: string; index: n
 }
 
 export function ProjectPage({ id }: { id: string }) {
-  const { t, pick } = useI18n();
+  const { t, pick, lang } = useI18n();
   const { data, error, loading } = useApi<ProjectDetail>(`/supervision/projects/${encodeURIComponent(id)}`);
+  // the channel's words are the plan workflow's (its choose-channel form)
+  const workflows = useWorkflows();
+  const catalog = useFormCatalog(workflowForms(workflows.byId.get(STAGE_WORKFLOW.plan)));
   if (loading && !data) return <Loading />;
   if (!data) {
     return (
@@ -260,7 +265,7 @@ export function ProjectPage({ id }: { id: string }) {
         {data.channel ? (
           <div>
             <dt>{t("projects.channel")}</dt>
-            <dd>{data.channel}</dd>
+            <dd>{displayValue(catalog.get("channel"), data.channel, lang)}</dd>
           </div>
         ) : null}
         <div>
