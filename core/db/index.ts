@@ -23,7 +23,9 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string; name?: string };
   if (!e) return false;
   if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "08000", "08001", "08003", "08006"].includes(e.code ?? "")) return true;
-  return e.name === "KnexTimeoutError" || /Connection terminated|connect ECONNREFUSED|Timeout acquiring a connection/.test(e.message ?? "");
+  // "not queryable": pg's answer to a query (a COMMIT, say) on a connection the server already
+  // closed, as a restart closes every session: it carries no code, only this text.
+  return e.name === "KnexTimeoutError" || /Connection terminated|connect ECONNREFUSED|Timeout acquiring a connection|is not queryable/.test(e.message ?? "");
 }
 
 function createKnex(url: string): Knex {

@@ -1,5 +1,6 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
-import type { Reply } from "../../support/http";
+import pg from "pg";
+import { poll, type Reply } from "../../support/http";
 import { IMPORT_COLUMNS } from "../../../core/identity/account-import";
 import { AGENCY_CSV } from "../../../plugins/registries/services/agency-model";
 import { SUPPLIER_CSV } from "../../../plugins/registries/services/supplier-model";
@@ -140,5 +141,73 @@ describe("bad input is 400 VALIDATION_FAILED, never 500", () => {
     const res = await platform.api("/api/legacy/projects/import", { method: "POST", token: admin, raw: JSON.stringify([project]), headers: { "content-type": "application/json" } });
     refused(res, "/0/projectName");
     expect(await count("core_workflow_instances")).toBe(before);
+  });
+
+  const unitBody = (name: string, budgetCode: string) => ({ name, budgetCode, tenantCode: "441300", unitType: "government-agency" });
+
+  /** The call answers 503 UNAVAILABLE without the database's words, stores nothing, and the platform recovers. */
+  async function unavailableAtCommit(name: string, budgetCode: string) {
+    const before = await count("registries_purchasers");
+    const audited = await count("core_audit_log");
+    const res = await platform.api("/api/registries/purchasers", { method: "POST", token: admin, body: unitBody(name, budgetCode) });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("UNAVAILABLE");
+    expect(JSON.stringify(res.body)).not.toMatch(/terminat|administrator|57P01|queryable|connection error/i);
+    // the pool may still hold the dead connection for a moment: the next calls may be 503 too, then succeed
+    await poll("the platform answers again", () => platform.api(`/api/registries/purchasers?q=${encodeURIComponent(name)}`, { token: admin }), (r) => r.status === 200, 5000);
+    expect(await count("registries_purchasers")).toBe(before);
+    expect(await count("core_audit_log")).toBe(audited);
+    const again = await platform.api("/api/registries/purchasers", { method: "POST", token: admin, body: unitBody(`${name}（重试）`, String(Number(budgetCode) + 1)) });
+    expect(again.status).toBe(201);
+  }
+
+  test("a COMMIT sent after a restart terminated the transaction's backend is 503 UNAVAILABLE, and nothing is stored", async () => {
+    const knex = platform.kernel.db.knex;
+    // Between the transaction's last statement and its COMMIT, the server terminates the backend
+    // (what `pg_ctl restart -m fast` does to every session): pg's client learns it from the socket,
+    // and the COMMIT fails on a connection that can no longer be used.
+    const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const original = proto.query;
+    let doomed: unknown = null;
+    let fired = false;
+    proto.query = function (this: pg.Client & { processID: number }, ...args: unknown[]) {
+      const sql = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text ?? "";
+      if (!fired && /insert into "registries_purchasers"/i.test(sql)) doomed = this;
+      if (doomed === this && /^commit/i.test(sql)) {
+        doomed = null;
+        fired = true;
+        const pid = this.processID;
+        void (async () => {
+          await knex.raw("select pg_terminate_backend(?)", [pid]);
+          await poll("the backend is gone", () => knex.raw("select count(*)::int as n from pg_stat_activity where pid = ?", [pid]), (r) => r.rows[0].n === 0, 5000);
+          await new Promise((r) => setTimeout(r, 100));
+          original.apply(this, args);
+        })();
+        return undefined;
+      }
+      return original.apply(this, args);
+    };
+    try {
+      await unavailableAtCommit("重启时提交的单位", "441300186");
+    } finally {
+      proto.query = original;
+    }
+  });
+
+  test("a COMMIT the server refuses as it shuts down (57P01 inside COMMIT) is 503 UNAVAILABLE, and nothing is stored", async () => {
+    const knex = platform.kernel.db.knex;
+    // A deferred constraint trigger runs inside COMMIT, after every statement: there the backend
+    // is told to terminate, as a fast shutdown tells it.
+    await knex.raw(`
+      create function fixture_die_at_commit() returns trigger language plpgsql as $$
+      begin perform pg_terminate_backend(pg_backend_pid()); perform pg_sleep(1); return null; end $$;
+      create constraint trigger fixture_die_at_commit after insert on registries_purchasers
+        deferrable initially deferred for each row when (new.name = '关机时提交的单位') execute function fixture_die_at_commit();
+    `);
+    try {
+      await unavailableAtCommit("关机时提交的单位", "441300183");
+    } finally {
+      await knex.raw("drop trigger fixture_die_at_commit on registries_purchasers; drop function fixture_die_at_commit()");
+    }
   });
 });
