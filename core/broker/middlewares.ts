@@ -9,24 +9,60 @@ import { moduleGate, type GateSources } from "../tenancy/gate";
 type Next = (ctx: PlatformContext) => Promise<unknown>;
 
 const ENVELOPE_INTERNAL = { "zh-CN": "服务器内部错误", en: "Internal server error" };
-const ENVELOPE_DB_DOWN = { "zh-CN": "数据库暂时不可用，请稍后再试", en: "The database is temporarily unavailable; try again shortly" };
+
+/**
+ * Each way of being unavailable says what is missing (DESIGN.md §7: UNAVAILABLE, 503), with a
+ * `reason` a client or an operator can act on: waiting helps with all of them, but an empty pool
+ * means load, a refused connection means the database, and a missing node means a plugin.
+ */
+export const UNAVAILABLE = {
+  /** no connection of this node's pool came free within the acquire timeout (knex's "Timeout acquiring a connection") */
+  databaseBusy: () =>
+    new PlatformError("UNAVAILABLE", { "zh-CN": "服务器繁忙：暂时没有空闲的数据库连接，请稍后再试", en: "The server is busy: no database connection came free in time; try again shortly" }, { reason: "database-busy" }),
+  /** a connection could not be made or was lost */
+  databaseDown: () =>
+    new PlatformError("UNAVAILABLE", { "zh-CN": "数据库暂时无法连接，请稍后再试", en: "The database cannot be reached right now; try again shortly" }, { reason: "database-down" }),
+  /** no live node serves the plugin (none started, or all gone) */
+  noLiveNode: (service: string) =>
+    new PlatformError("UNAVAILABLE", { "zh-CN": `「${service}」服务当前没有可用的节点，请稍后再试`, en: `No node serving "${service}" is running; try again shortly` }, { reason: "no-live-node", service }),
+  /** the node a call went to stopped answering before it replied (killed, cut off) */
+  nodeLost: (service: string) =>
+    new PlatformError("UNAVAILABLE", { "zh-CN": `处理请求的「${service}」节点已停止响应，请稍后再试`, en: `The node serving "${service}" stopped answering; try again shortly` }, { reason: "node-lost", service }),
+  /** the call took the whole REQUEST_TIMEOUT_MS */
+  timeout: (service: string) =>
+    new PlatformError("UNAVAILABLE", { "zh-CN": `「${service}」服务未在规定时间内响应，请稍后再试`, en: `"${service}" did not answer in time; try again shortly` }, { reason: "timeout", service }),
+};
+
+/** Moleculer's ways of not reaching an action, by its error type. */
+const UNREACHED: Record<string, (service: string) => PlatformError> = {
+  SERVICE_NOT_FOUND: UNAVAILABLE.noLiveNode,
+  SERVICE_NOT_AVAILABLE: UNAVAILABLE.noLiveNode,
+  REQUEST_REJECTED: UNAVAILABLE.nodeLost,
+  REQUEST_TIMEOUT: UNAVAILABLE.timeout,
+};
 
 /**
  * The broker's error handler (Moleculer calls it for every action that fails, at no cost to those
  * that do not): whatever a handler throws leaves this node as an error of the envelope. A lost
- * database becomes UNAVAILABLE; anything unexpected is logged here, with its stack and the
- * action's name, and travels on as INTERNAL_ERROR, so that no SQL or stack reaches another node
- * or a browser. Errors that already speak the envelope, and Moleculer's own (timeouts, missing
- * services), pass through unchanged.
+ * database, an empty pool, an action no live node serves are each their own UNAVAILABLE; anything
+ * unexpected is logged here, with its stack and the action's name, and travels on as
+ * INTERNAL_ERROR, so that no SQL or stack reaches another node or a browser. Errors that already
+ * speak the envelope, and Moleculer's other errors, pass through unchanged.
+ *
+ * Moleculer's retries and circuit breaker sit inside this handler: they see its errors as they are.
  */
 export function settleError(this: ServiceBroker, err: unknown, info: { action?: { name?: string } | null; actionName?: string }): never {
   const e = err as { type?: string; code?: number; name?: string };
   if (err instanceof PlatformError) throw err;
-  if (e && typeof e.type === "string" && typeof e.code === "number" && e.name !== "Error") throw err;
   const where = info.action?.name ?? info.actionName ?? "a call";
+  if (e && typeof e.type === "string" && UNREACHED[e.type]) throw UNREACHED[e.type](where.split(".")[0]);
+  if (e && typeof e.type === "string" && typeof e.code === "number" && e.name !== "Error") throw err;
   if (isConnectionError(err)) {
-    this.logger.warn(`${where}: database unreachable: ${(err as Error).message}`);
-    throw new PlatformError("UNAVAILABLE", ENVELOPE_DB_DOWN);
+    // knex's acquire timeout is the pool, not the database: a database that refuses connections
+    // fails each attempt at once (knex propagates the create error), long before that timeout.
+    const busy = /Timeout acquiring a connection/.test((err as Error).message ?? "");
+    this.logger.warn(`${where}: ${busy ? "no free database connection" : "database unreachable"}: ${(err as Error).message}`);
+    throw busy ? UNAVAILABLE.databaseBusy() : UNAVAILABLE.databaseDown();
   }
   this.logger.error(`${where} failed:`, err);
   throw new PlatformError("INTERNAL_ERROR", ENVELOPE_INTERNAL);
