@@ -5,6 +5,7 @@ import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../plug
 import type { Tenancy } from "./index";
 import type { Effective, ScheduleEntry, Segment } from "./schedule";
 import { parseScheduleTime } from "./time";
+import { unitProblems } from "../access/units";
 import type { Tenant } from "./tree";
 
 export const SCHEDULE_CHANGED = "tenancy.schedule.changed";
@@ -159,10 +160,15 @@ export function tenancyService(tenancy: Tenancy): PlatformServiceSchema {
           }
           if (until && until <= from) problems.push(fieldError("/until", "after-from", "结束时间必须晚于开始时间", "until must be after from"));
           if (body.state === "pilot" && !units?.length) problems.push(fieldError("/units", "required", "试点必须列出试点单位", "a pilot lists the units that take part"));
+          const user = ctx.meta.user!;
+          // A pilot's units are registered units of the tenant (and of the administrator's region):
+          // a mistyped or foreign code would be a pilot nobody takes part in, saved without a word.
+          if (!problems.length && units?.length) {
+            problems.push(...(await unitProblems(ctx, tree, units.map((u, i) => ({ path: `/units/${i}`, code: u, regions: [code, user.tenantCode] })))));
+          }
           if (problems.length) throw validationFailed(problems);
 
           const entry: ScheduleEntry = { tenant: code, module, state: body.state as ScheduleEntry["state"], from, until, units, note: (body.note as string) ?? null };
-          const user = ctx.meta.user!;
           await tenancy.put(entry, { id: user.id, username: user.username });
           // The answer waits until every node has read the change (each decides with its own clock,
           // so from then on the change is in force everywhere at `from`, even a `from` of now).

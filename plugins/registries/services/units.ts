@@ -1,4 +1,4 @@
-import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
+import type { PlatformContext, PlatformServiceSchema, PluginServiceThis } from "../../../core/plugins/types";
 import type { UnitInfo } from "../../../core/access/units";
 import { Purchaser } from "./purchaser-model";
 import { Supplier } from "./supplier-model";
@@ -16,14 +16,17 @@ export const unitsService: PlatformServiceSchema = {
     resolve: {
       kind: "read",
       permission: "public",
-      async handler(ctx: PlatformContext<{ codes?: unknown }>): Promise<UnitInfo[]> {
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ codes?: unknown }>): Promise<UnitInfo[]> {
         const codes = Array.isArray(ctx.params.codes) ? ctx.params.codes.filter((c): c is string => typeof c === "string" && c.length > 0 && c.length <= 64) : [];
         if (!codes.length) return [];
         const upper = codes.map((c) => c.toUpperCase());
+        // this node's own database handle, not the models' process-wide one (which the last kernel
+        // started in this process set)
+        const db = this.db;
         const [purchasers, suppliers, agencies] = await Promise.all([
-          Purchaser.query().whereIn("budget_code", codes).select("budget_code", "tenant_code", "name", "status"),
-          Supplier.query().whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
-          Agency.query().whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
+          Purchaser.query(db).whereIn("budget_code", codes).select("budget_code", "tenant_code", "name", "status"),
+          Supplier.query(db).whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
+          Agency.query(db).whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
         ]);
         const byUpper = new Map(codes.map((c) => [c.toUpperCase(), c]));
         return [

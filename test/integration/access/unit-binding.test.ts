@@ -118,3 +118,43 @@ describe("with no plugin providing units (core alone)", () => {
     expect(plain.status).toBe(201);
   });
 });
+
+describe("a pilot's units are registered units of the tenant piloting (PUT /api/tenants/:code/modules/:module)", () => {
+  let l: Lifecycle;
+  let admin: string;
+  beforeAll(async () => {
+    l = await lifecycle();
+    admin = await l.platform.token({ roles: ["tenant-admin"], tenantCode: "441300" });
+  });
+  afterAll(() => l.platform.stop());
+
+  const pilot = (tenant: string, units: string[]) =>
+    l.platform.api(`/api/tenants/${tenant}/modules/emall`, { method: "PUT", token: admin, body: { state: "pilot", from: "2099-01-01", units } });
+  const own = (tenant: string) => l.platform.api(`/api/tenants/${tenant}/modules/emall/timeline`).then((r) => r.body.own);
+
+  test("a unit that does not exist, one of another city, or one above the piloting county is refused naming it; nothing is saved", async () => {
+    const before = { huizhou: await own("441300"), huicheng: await own("441302") };
+    const cases: Array<[string, string[], string[]]> = [
+      ["441300", [UNITS.buyer.budgetCode, "441300996"], ["/units/1"]],
+      ["441300", [UNITS.maonanBuyer.budgetCode], ["/units/0"]],
+      ["441302", [UNITS.buyer.budgetCode], ["/units/0"]],
+    ];
+    for (const [tenant, units, paths] of cases) {
+      const r = await pilot(tenant, units);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe("VALIDATION_FAILED");
+      expect(r.body.error.details.map((d: { path: string }) => d.path)).toEqual(paths);
+      const named = units[Number(paths[0].split("/")[2])];
+      expect(r.body.error.details[0]).toEqual(expect.objectContaining({ rule: "unit" }));
+      expect(r.body.error.details[0].message["zh-CN"]).toContain(named);
+      expect(r.body.error.details[0].message.en).toContain(named);
+    }
+    expect({ huizhou: await own("441300"), huicheng: await own("441302") }).toEqual(before);
+  });
+
+  test("a pilot of the tenant's own units is saved", async () => {
+    const r = await pilot("441300", [UNITS.buyer.budgetCode, UNITS.otherBuyer.budgetCode]);
+    expect(r.status).toBe(200);
+    expect(r.body.own).toEqual([expect.objectContaining({ state: "pilot", units: [UNITS.buyer.budgetCode, UNITS.otherBuyer.budgetCode] })]);
+  });
+});

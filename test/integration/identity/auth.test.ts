@@ -33,12 +33,21 @@ describe("accounts and sign-in (through the HTTP API)", () => {
   const importCsv = (rows: string[], token = admin) =>
     platform.api("/api/accounts/import", { method: "POST", token, raw: [HEADER, ...rows].join("\n") + "\n", headers: { "content-type": "text/csv" } });
   const audit = async (action: string) => platform.kernel.db.knex("core_audit_log").where({ action }).orderBy("id");
+  /**
+   * A purchasing unit in the registry (accounts are bound only to registered units of their region).
+   * Written straight into the table: other platforms this file starts and stops leave the registry's
+   * models (bound process-wide) on a closed pool, so its API cannot be used here.
+   */
+  async function registerUnit(budgetCode: string, tenantCode: string, name: string) {
+    await platform.kernel.db.knex("registries_purchasers").insert({ name, budget_code: budgetCode, tenant_code: tenantCode, unit_type: "government-agency" });
+  }
   let seq = 0;
   /** a fresh purchaser account of Huizhou on its first password (the budget code) */
   async function firstPasswordAccount(tenant = "441300") {
     seq++;
     const legacy = `hz-unit-${seq}-${crypto.randomBytes(3).toString("hex")}`;
     const budget = `${tenant}${String(700 + seq).padStart(4, "0")}`;
+    await registerUnit(budget, tenant, `惠州测试单位${seq}`);
     const r = await importCsv([`${legacy},惠州测试单位${seq},purchaser,${tenant},${budget},${budget}`]);
     expect(r.status).toBe(200);
     expect(r.body.created).toBe(1);
@@ -111,6 +120,8 @@ describe("accounts and sign-in (through the HTTP API)", () => {
   describe("importing through the API", () => {
     test("a tenant admin imports for their region only, never administrators; a file too large is refused whole", async () => {
       const huizhouAdmin = await platform.token({ roles: ["tenant-admin"], tenantCode: "441300" });
+      await registerUnit("441300901", "441300", "惠州市一号单位");
+      await registerUnit("441322902", "441322", "惠州市二号单位");
       const r = await importCsv(
         [
           "hz.import.1,惠州市一号单位,purchaser,441300,441300901,441300901",

@@ -121,6 +121,9 @@ describe("module rollout as the notice sets it", () => {
 
   test("a pilot admits the listed units only, and a retired module only regulators' reads", async () => {
     at(cst("2030-01-01"));
+    // a pilot names registered units of the tenant (issue 13)
+    const unit = { name: "茂南区试点单位", budgetCode: "440902001", tenantCode: "440902", unitType: "government-agency" };
+    expect((await platform.api("/api/registries/purchasers", { method: "POST", token: tokens.platformAdmin, body: unit })).status).toBe(201);
     const pilot = await platform.api("/api/tenants/440902/modules/etrading", {
       method: "PUT",
       token: tokens.platformAdmin,
