@@ -13,6 +13,10 @@ export interface KernelConfig {
   embeddedPgPort: number;
   bodyLimit: string;
   requestTimeoutMs: number;
+  /** how often a node of a cluster says it is alive (core/broker/liveness.ts) */
+  heartbeatIntervalMs: number;
+  /** how long a node may stay silent before the others take it for dead and reject what is pending on it */
+  heartbeatTimeoutMs: number;
   /** how long an upload (a CSV import) may take */
   uploadTimeoutMs: number;
   nodeId?: string;
@@ -66,6 +70,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     embeddedPgPort: int("EMBEDDED_PG_PORT", 54329),
     bodyLimit: env.BODY_LIMIT || "1mb",
     requestTimeoutMs: int("REQUEST_TIMEOUT_MS", 10000),
+    heartbeatIntervalMs: int("HEARTBEAT_INTERVAL_MS", 500),
+    heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 2500),
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),

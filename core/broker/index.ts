@@ -2,13 +2,16 @@ import os from "node:os";
 import { ServiceBroker, type BrokerOptions, type Middleware } from "moleculer";
 import type { KernelConfig } from "../config";
 import { settleError } from "./middlewares";
+import { AnsweringRoundRobin, PromptDiscoverer } from "./liveness";
 
 /**
  * One factory for every node: in-process when NATS_URL is unset, NATS otherwise.
  *
- * In a cluster a node can vanish: every call gets REQUEST_TIMEOUT_MS, a node that keeps failing
- * is cut off by the circuit breaker, and reads (switched on per action by the kernel; a retried
- * create could create twice) are retried on another node. A single process has no other node
+ * In a cluster a node can vanish: every call gets REQUEST_TIMEOUT_MS; a node that misses two
+ * heartbeats gets no new calls while another can take them, and one silent for HEARTBEAT_TIMEOUT_MS
+ * is taken for dead, what is pending on it rejected (liveness.ts); a node that keeps failing is cut
+ * off by the circuit breaker; and reads (switched on per action by the kernel; a retried create
+ * could create twice) are retried on another node. A single process has no other node
  * for any of these to act on, so there they are off: the gateway still gives every HTTP call
  * REQUEST_TIMEOUT_MS, and the calls a handler makes inherit what is left of it. Draining
  * requests in flight on stop is on everywhere.
@@ -20,7 +23,9 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
   return new ServiceBroker({
     namespace: "gd-procurement",
     nodeID: cfg.nodeId ?? `${os.hostname()}-${process.pid}`,
-    transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl } } : undefined,
+    // The NATS client pings its server as often as the heartbeat timeout: a node cut off from NATS
+    // finds out (and reconnects) in two of those rather than in the client's default 4 minutes.
+    transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl, pingInterval: cfg.heartbeatTimeoutMs, maxPingOut: 2 } } : undefined,
     serializer: "JSON",
     requestTimeout: clustered ? cfg.requestTimeoutMs : 0,
     retryPolicy: {
@@ -45,9 +50,14 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     },
     // Graceful stop: wait for in-flight requests before leaving the cluster.
     tracking: { enabled: true, shutdownTimeout: 10 * 1000 },
-    heartbeatInterval: 2,
-    heartbeatTimeout: 6,
-    registry: { strategy: "RoundRobin", preferLocal: true },
+    heartbeatInterval: cfg.heartbeatIntervalMs / 1000,
+    heartbeatTimeout: cfg.heartbeatTimeoutMs / 1000,
+    registry: {
+      strategy: AnsweringRoundRobin,
+      strategyOptions: { intervalMs: cfg.heartbeatIntervalMs },
+      preferLocal: true,
+      discoverer: new PromptDiscoverer({ intervalMs: cfg.heartbeatIntervalMs, timeoutMs: cfg.heartbeatTimeoutMs }),
+    },
     logger: { type: "Console", options: { level: cfg.logLevel, formatter: "short", colors: process.stdout.isTTY, moduleColors: false } },
     errorHandler: settleError,
     // Moleculer wraps the first-registered middleware innermost: hand them over in reverse.

@@ -63,7 +63,8 @@ async function expectUnavailable(): Promise<void> {
     api("/api/registries/purchasers", { method: "POST", body: { ...purchaser, budgetCode: "441300002", creditCode: creditCode("11441300007208518") } }),
   ]);
   for (const r of [read, create]) {
-    expect({ status: r.status, body: r.body }).toEqual({ status: 503, body: { error: { code: "UNAVAILABLE", message: expect.any(String) } } });
+    // It names what is missing (core/broker/middlewares.ts UNAVAILABLE): the registries, never the database.
+    expect({ status: r.status, body: r.body }).toEqual({ status: 503, body: { error: { code: "UNAVAILABLE", message: expect.stringContaining('"registries"'), details: { reason: expect.stringMatching(/^(no-live-node|node-lost|timeout)$/), service: "registries" } } } });
     expect(r.ms).toBeLessThan(REQUEST_TIMEOUT_MS + MARGIN_MS);
   }
 }
