@@ -224,7 +224,10 @@ export function SchemaForm(props: SchemaFormProps) {
         disabled={busy}
       >
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy} aria-busy={busy}>
+          {/* Pressing it leaves the field where the focus was, so nothing is validated on blur while it is
+              held: a field's error going away then would move the button from under the pointer, and the
+              release would land beside it, losing the click. Submitting checks every field anyway. */}
+          <button type="submit" className="btn btn-primary" disabled={busy} aria-busy={busy} onMouseDown={(e) => e.preventDefault()}>
             {busy ? t("common.sending") : props.submitLabel}
           </button>
           {props.actions}

@@ -1,0 +1,113 @@
+/**
+ * Forms and pages that make sense to the people using them, in Debian's Chromium against a whole
+ * platform with the demo data: one click submits a corrected form, public notices and case pages
+ * name fields and options as the forms do and show amounts one way.
+ */
+import type { Browser, Page } from "playwright-core";
+import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { builtWebApp, firstSignIn, launchChromium, newPage, shot } from "./browser";
+import { see } from "./see";
+
+jest.setTimeout(180_000);
+
+let platform: TestPlatform;
+let browser: Browser;
+const pages: Array<{ page: Page; errors: string[] }> = [];
+
+async function open() {
+  const p = await newPage(browser, platform.baseUrl);
+  pages.push(p);
+  return p.page;
+}
+
+/** Field names the demo data holds, which a person must never read on a page. */
+const RAW = ["publishedAt", "documentHash", "filedOn", "startDate", "paymentTerms", "projectName", "fundsSource", "smeShare"];
+/** Codes of the plan's options (method, funds, channel): shown by their names only. */
+const CODES = /public-tender|invited-tender|competitive-|single-source|\binquiry\b|emall-|designated-point|current-year-quota|non-quota|non-fiscal|\betrading\b|legacy-execution|\boffline\b/;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  await builtWebApp();
+  platform = await startTestPlatform({ demoAccounts: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+afterEach(() => {
+  for (const p of pages) expect(p.errors).toEqual([]);
+});
+
+describe("forms and pages in Chromium", () => {
+  let buyer: Page;
+
+  test("one click submits a corrected form: the error leaving its field on blur does not pull the button away", async () => {
+    buyer = await open();
+    await firstSignIn(buyer, "huizhou.buyer", "441300401", "Huizhou-Buyer-Forms-2027!");
+    await buyer.goto("/start/supervision.intention");
+    await buyer.locator("#root_summary").fill("LED 路灯 200 盏");
+    await buyer.locator("#root_budget").fill("500000");
+    await buyer.locator("#root_expectedMonth").fill(`${new Date().getUTCFullYear() + 1}-06`);
+    const submit = buyer.getByRole("button", { name: "提交", exact: true });
+    await submit.click();
+    const nameField = buyer.locator(".form-group", { has: buyer.locator("#root_projectName") });
+    await see(nameField).toContainText("必填项");
+    await buyer.locator("#root_projectName").fill(`惠州市路灯采购 ${Date.now().toString(36)}`);
+    // Pressed near its lower edge, as a hurried hand does: a layout shift while the button is held
+    // (the field's error going on blur) would put the release outside it, and the click would be lost.
+    const box = (await submit.boundingBox())!;
+    await submit.click({ position: { x: box.width / 2, y: box.height - 3 } });
+    await buyer.waitForURL(/\/instances\/[0-9a-f-]{36}\?started=1/, { timeout: 10_000 });
+  });
+
+  test("a public contract notice names its fields by the form's titles, with one money format", async () => {
+    const page = await open();
+    await page.goto("/notices?type=contract");
+    await page.locator(".notice-list a.notice-title").first().click();
+    await page.waitForURL(/\/notices\/[0-9a-f-]{36}$/);
+    const main = page.locator("main");
+    await see(main).toContainText("合同文本摘要（SHA-256）");
+    await see(main).toContainText("备案日期");
+    await see(main).toContainText(/¥\d{1,3}(,\d{3})*\.\d{2}/);
+    const text = await main.innerText();
+    for (const raw of RAW) expect(text).not.toContain(raw);
+    expect(text).not.toMatch(/\d{4,}\.\d{2}(?!\d)/); // no amount without its separators
+    await shot(page, "notice-contract-labelled");
+  });
+
+  test("a public result notice shows the method by its name, in Chinese and in English", async () => {
+    const page = await open();
+    await page.goto("/notices?type=result");
+    await page.locator(".notice-list a.notice-title").first().click();
+    await page.waitForURL(/\/notices\/[0-9a-f-]{36}$/);
+    const main = page.locator("main");
+    await see(main).toContainText("采购方式");
+    await see(main).toContainText(/公开招标|邀请招标|竞争性谈判|竞争性磋商|单一来源采购|询价|网上直购|网上竞价|定点采购/);
+    expect(await main.innerText()).not.toMatch(CODES);
+    await page.locator("button.lang-switch").click();
+    await see(main).toContainText("Procurement method");
+    await see(main).toContainText(/¥\d{1,3}(,\d{3})*\.\d{2}/);
+  });
+
+  test("a project's page and its instances show the channel and the options by their names", async () => {
+    await buyer.goto("/projects?stage=contract");
+    await buyer.locator('[data-testid="projects"] tbody a').first().click();
+    await buyer.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    const main = buyer.locator("main");
+    await see(main).toContainText("执行渠道");
+    await see(main).toContainText(/¥\d{1,3}(,\d{3})*\.\d{2}/);
+    const channel = await main.locator(".facts div", { hasText: "执行渠道" }).locator("dd").innerText();
+    expect(["项目采购电子交易系统", "电子卖场", "原执行交易平台", "代理机构线下组织"]).toContain(channel);
+    // the plan's own page: method and funds by their names, the lines' amounts as money
+    await buyer.locator(".stage-entry a", { hasText: "采购计划" }).first().click();
+    await buyer.waitForURL(/\/instances\/[0-9a-f-]{36}$/);
+    await see(main).toContainText("采购方式");
+    await see(main).toContainText("资金来源");
+    const text = await main.innerText();
+    for (const raw of RAW) expect(text).not.toContain(raw);
+    expect(text).not.toMatch(CODES);
+    await shot(buyer, "instance-plan-labelled");
+  });
+});
