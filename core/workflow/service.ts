@@ -1,6 +1,7 @@
 import { abilityOf } from "../access/ability";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { scopeQuery } from "../access/sql-scope";
+import { seesUnitCode, withoutCode } from "../access/unit-code";
 import { fieldError, validationFailed } from "../errors";
 import { pageOf } from "../gateway/query";
 import type { Transition, Workflow } from "./definition";
@@ -10,7 +11,19 @@ import { historyView, instanceView, type Caller, type InstanceRow, type Workflow
 const callerOf = (ctx: PlatformContext): Caller => ({
   ability: abilityOf(ctx),
   call: <T>(action: string, params?: Record<string, unknown>) => ctx.call(action, params ?? {}) as Promise<T>,
+  // the time the gateway (or the calling node) gives this call; Moleculer passes on what is left of it
+  deadline: ctx.options?.timeout ? Date.now() + ctx.options.timeout : undefined,
 });
+
+/**
+ * An instance as this caller may see it: whoever may not know its owner unit's code (a supplier, an
+ * agency taking part) gets it without `ownerUnit` and without that code anywhere in its data or history.
+ */
+function shown<V extends { tenantCode: string; ownerUnit: string | null }>(ctx: PlatformContext, view: V): V | Omit<V, "ownerUnit"> {
+  if (seesUnitCode(ctx.meta.user, { tenantCode: view.tenantCode, unitCode: view.ownerUnit })) return view;
+  const { ownerUnit, ...rest } = view;
+  return withoutCode(rest, ownerUnit!);
+}
 
 /** A transition the caller may take, as the API shows it. */
 const transitionView = (t: Transition) => ({ name: t.name, title: t.title, to: t.to, form: t.form ?? null, guard: t.guard ? { message: t.guard.message } : null });
@@ -73,7 +86,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         async handler(ctx: PlatformContext<{ workflowId: string; data?: unknown }>) {
           const row = await engine.start(ctx.meta.user!, ctx.params.workflowId, ctx.params.data, callerOf(ctx));
           ctx.meta.$statusCode = 201;
-          return instanceView(engine.workflows.get(row.workflow_id), row);
+          return shown(ctx, instanceView(engine.workflows.get(row.workflow_id), row));
         },
       },
 
@@ -127,7 +140,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
           const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
           const items = rows.map((r) => {
             const view = instanceView(engine.workflows.get(r.workflow_id), r);
-            return actionable ? { ...view, actions: engine.available(user, r).map(transitionView) } : view;
+            return shown(ctx, actionable ? { ...view, actions: engine.available(user, r).map(transitionView) } : view);
           });
           return { items, total: Number(count), page, pageSize };
         },
@@ -139,7 +152,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         permission: ["read", "WorkflowInstance"],
         async handler(ctx: PlatformContext<{ id: string }>) {
           const row = await engine.visible(abilityOf(ctx), ctx.params.id);
-          return { ...instanceView(engine.workflows.get(row.workflow_id), row), history: (await engine.history(row.id)).map(historyView) };
+          return shown(ctx, { ...instanceView(engine.workflows.get(row.workflow_id), row), history: (await engine.history(row.id)).map(historyView) });
         },
       },
 
@@ -159,7 +172,7 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         permission: ["read", "WorkflowInstance"],
         async handler(ctx: PlatformContext<{ id: string; name: string; data?: unknown; expectedVersion?: unknown }>) {
           const row = await engine.transition(ctx.meta.user!, abilityOf(ctx), ctx.params.id, ctx.params.name, ctx.params.data, ctx.params.expectedVersion, callerOf(ctx));
-          return instanceView(engine.workflows.get(row.workflow_id), row);
+          return shown(ctx, instanceView(engine.workflows.get(row.workflow_id), row));
         },
       },
     },

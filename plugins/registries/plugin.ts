@@ -4,7 +4,7 @@ import { purchasersService } from "./services/purchasers";
 import { suppliersService } from "./services/suppliers";
 import { agenciesService } from "./services/agencies";
 import { unitsService } from "./services/units";
-import { PUBLIC_PURCHASER_FIELDS } from "./services/purchaser-model";
+import { PUBLIC_PURCHASER_FIELDS, REGIONAL_PURCHASER_FIELDS } from "./services/purchaser-model";
 import { PUBLIC_SUPPLIER_FIELDS, SUPPLIER_CONTACT_FIELDS } from "./services/supplier-model";
 import { AGENCY_CONTACT_FIELDS, PUBLIC_AGENCY_FIELDS } from "./services/agency-model";
 
@@ -31,8 +31,11 @@ export default definePlugin({
     const inScope = { tenantCode: { $in: tenantScope } };
     if (roles.has("tenant-admin")) can(MANAGE, "Purchaser", inScope);
     // Purchasing units are named in every public notice: those who work on procurement in a
-    // region may look them up there.
-    if (roles.has("regulator") || roles.has("purchaser") || roles.has("agency")) can("read", "Purchaser", inScope);
+    // region may look them up there. A unit's budget code is its accounts' first password: the
+    // regulators of the region and the unit itself see it, other units and agencies do not.
+    if (roles.has("regulator")) can("read", "Purchaser", inScope);
+    if (roles.has("purchaser") || roles.has("agency")) can("read", "Purchaser", [...REGIONAL_PURCHASER_FIELDS], inScope);
+    if (roles.has("purchaser") && user.unitCode) can("read", "Purchaser", { budgetCode: user.unitCode, ...inScope });
     // Suppliers, experts and banks meet units of every region in notices and contracts: they see
     // who a unit is, not its budget code (the first password of its accounts) or its contacts.
     if (roles.has("supplier") || roles.has("expert") || roles.has("bank")) can("read", "Purchaser", [...PUBLIC_PURCHASER_FIELDS]);

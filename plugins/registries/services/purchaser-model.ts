@@ -42,6 +42,13 @@ export type PurchaserInput = Partial<Record<(typeof purchaserFields)[number], st
 /** What anybody who may read a unit at all sees of it. */
 export const PUBLIC_PURCHASER_FIELDS = ["id", "name", "creditCode", "tenantCode", "unitType", "status"] as const;
 
+/**
+ * What the purchasing units and agencies of a region see of its units: everything but the budget
+ * code, which is the first password of the unit's accounts (only the unit itself and those who
+ * oversee the region see it).
+ */
+export const REGIONAL_PURCHASER_FIELDS = [...PUBLIC_PURCHASER_FIELDS, "contactName", "contactPhone", "contactEmail", "address", "version", "createdAt", "updatedAt"] as const;
+
 export const PURCHASER = { "zh-CN": "采购人", en: "purchasing unit" };
 
 /** A unit as `ability` may see it: fields its rules hide are left out. */

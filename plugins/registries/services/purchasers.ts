@@ -1,8 +1,8 @@
 import type { Readable } from "node:stream";
-import { subject } from "@casl/ability";
+import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { raw } from "objection";
-import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
+import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
 import { assertCan } from "../../../core/access/ability";
 import { scopeQuery } from "../../../core/access/sql-scope";
 import { validateForm } from "../../../core/forms/validate";
@@ -25,6 +25,16 @@ async function findVisible(ctx: PlatformContext, id: unknown): Promise<Purchaser
   if (!row) throw notFound(PURCHASER);
   assertCan(abilityOf(ctx), "read", "Purchaser", { ...row }, PURCHASER);
   return row;
+}
+
+/**
+ * The caller's rules that show a unit's budget code, as an ability of their own: a search matches
+ * the code only on those units (a prefix search on codes the caller cannot read would spell them
+ * out, and they are first passwords).
+ */
+function budgetCodeReaders(ability: AppAbility): AppAbility {
+  const rules = ability.rulesFor("read", "Purchaser", "budgetCode").map(({ action, subject, conditions, inverted }) => ({ action, subject, conditions, inverted }));
+  return createMongoAbility(rules as never) as AppAbility;
 }
 
 const clean = (input: Record<string, unknown>): PurchaserInput => {
@@ -84,8 +94,12 @@ export const purchasersService: PlatformServiceSchema = {
         const q = (ctx.params.q ?? "").trim();
         if (q) {
           const like = q.replace(/[\\%_]/g, (c) => "\\" + c);
+          const readers = budgetCodeReaders(abilityOf(ctx));
           query.where((w) =>
-            w.where("name", "ilike", `%${like}%`).orWhere("budget_code", "like", `${like}%`).orWhere("credit_code", q.toUpperCase()),
+            w
+              .where("name", "ilike", `%${like}%`)
+              .orWhere((c) => scopeQuery(c.where("budget_code", "like", `${like}%`), readers, "read", "Purchaser"))
+              .orWhere("credit_code", q.toUpperCase()),
           );
         }
         if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);

@@ -2,6 +2,7 @@ import { abilityOf } from "../../../core/access/ability";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { scopeQuery } from "../../../core/access/sql-scope";
+import { seesUnitCode } from "../../../core/access/unit-code";
 import { isUuid } from "../../../core/db";
 import { fieldError, notFound, validationFailed } from "../../../core/errors";
 import { toMoney } from "../../../core/forms/money";
@@ -29,13 +30,18 @@ const date = (v: unknown) => (v === null || v === undefined ? null : v instanceo
 export const projectSubject = (row: ProjectRow) =>
   subject("Project", { id: row.id, tenantCode: row.tenant_code, ownerUnit: row.owner_unit, supplierCode: row.supplier_code, agencyCode: row.agency_code });
 
-/** What the workspace shows of a project (contacts and internal notes live in the stages, under their own permissions). */
-function view(row: ProjectRow) {
+/**
+ * What the workspace shows of a project (contacts and internal notes live in the stages, under their
+ * own permissions). The unit's code is its budget code, its accounts' first password: a supplier or
+ * an agency taking part gets the unit's name, not `unitCode`.
+ */
+function view(row: ProjectRow, user: SessionUser | null | undefined) {
+  const unit = seesUnitCode(user, { tenantCode: row.tenant_code, unitCode: row.owner_unit }) ? { unitCode: row.owner_unit } : {};
   return {
     id: row.id,
     name: row.name,
     tenantCode: row.tenant_code,
-    unitCode: row.owner_unit,
+    ...unit,
     unitName: row.unit_name,
     stage: row.stage,
     stageTitle: STAGE_TITLES[row.stage],
@@ -100,7 +106,7 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
         }
         const [{ count }] = await query.clone().count({ count: "*" });
         const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
-        return { items: rows.map(view), total: Number(count), page, pageSize };
+        return { items: rows.map((r) => view(r, ctx.meta.user)), total: Number(count), page, pageSize };
       },
     },
 
@@ -121,7 +127,7 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
             if ((err as { type?: string }).type !== "NOT_FOUND") throw err;
           }
         }
-        return { ...view(row), stages };
+        return { ...view(row, ctx.meta.user), stages };
       },
     },
 

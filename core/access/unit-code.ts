@@ -1,0 +1,36 @@
+import type { SessionUser } from "../plugins/types";
+import { tenantTree } from "../tenancy";
+import type { TenantTree } from "../tenancy/tree";
+
+/**
+ * Whether the caller may know which unit code owns something (an instance, a project). A purchasing
+ * unit's code is its budget code, the first password of its accounts (DESIGN.md §5), so only the
+ * unit itself, the administrators and regulators of its region and platform administrators see it;
+ * a supplier or an agency taking part sees the unit's name instead.
+ */
+export function seesUnitCode(user: SessionUser | null | undefined, owner: { tenantCode: string; unitCode: string | null }, tree: TenantTree = tenantTree()): boolean {
+  if (!owner.unitCode) return true;
+  if (!user) return false;
+  if (user.unitCode === owner.unitCode) return true;
+  if (user.roles.includes("platform-admin")) return true;
+  const oversees = user.roles.includes("regulator") || user.roles.includes("tenant-admin");
+  return oversees && tree.subtree(user.tenantCode).includes(owner.tenantCode);
+}
+
+/**
+ * `value` with every string equal to `code` left out (object keys dropped, list items removed), at
+ * any depth: whoever may not know a unit's code finds it nowhere, neither where a form holds it
+ * (a plan's budgetCode) nor in who did a step (a history row's actor).
+ */
+export function withoutCode<T>(value: T, code: string): T {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.filter((x) => x !== code).map(walk);
+    if (v && typeof v === "object" && !(v instanceof Date)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) if (x !== code) out[k] = walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
