@@ -190,7 +190,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
         if (!header) return null;
         const m = /^Bearer\s+(\S+)$/i.exec(header);
         const user = await kernel.identity.tokens.verify(m ? m[1] : ""); // throws UNAUTHENTICATED
-        if (!(await kernel.identity.sessions.isActive(user.sessionId))) throw sessionEnded();
+        if (!(await kernel.identity.sessions.isActive(user))) throw sessionEnded();
         return user;
       },
     },

@@ -186,7 +186,7 @@ export class LiveSockets {
     try {
       if (typeof auth.token !== "string" || !auth.token) throw unauthenticated();
       const user = await this.deps.tokens.verify(auth.token); // UNAUTHENTICATED when bad or expired
-      if (!(await this.deps.sessions.isActive(user.sessionId))) throw sessionEnded();
+      if (!(await this.deps.sessions.isActive(user))) throw sessionEnded();
       if (user.mustChangePassword) throw passwordChangeRequired();
       const lastId = typeof auth.lastId === "number" ? auth.lastId : typeof auth.lastId === "string" && auth.lastId.trim() ? Number(auth.lastId) : undefined;
       const data: UserData = { user, exp: expiryOf(auth.token), lang, ...(lastId !== undefined && Number.isSafeInteger(lastId) && lastId >= 0 ? { lastId } : {}) };

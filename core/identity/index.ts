@@ -10,7 +10,7 @@ import type { TenantTree } from "../tenancy/tree";
 import type { Clock } from "../tenancy/clock";
 import { Tokens } from "./tokens";
 import { Sessions } from "./sessions";
-import { initialPasswordKey } from "./keys";
+import { initialPasswordKey, refreshTokenKey } from "./keys";
 import { findById, findByUsername, mustChange, usernameKey, type AccountRow, type AccountView } from "./accounts";
 import { importAccounts } from "./account-import";
 import { burnVerification, hashPassword, macBudgetCode, passwordProblems, sameMac, verifyPassword } from "./passwords";
@@ -82,7 +82,7 @@ export class Identity {
 
   static async open(knex: Knex, tree: TenantTree, clock: Clock, config: KernelConfig, log: (line: string) => void, demoFile?: string): Promise<Identity> {
     const tokens = await Tokens.load(knex);
-    const sessions = new Sessions(knex, { lifetimeMs: config.sessionLifetime * 1000, checkCacheMs: 5000 });
+    const sessions = new Sessions(knex, { lifetimeMs: config.sessionLifetime * 1000, checkCacheMs: 5000 }, await refreshTokenKey(knex));
     const identity = new Identity(knex, tree, clock, tokens, sessions, await initialPasswordKey(knex), config);
     await identity.ensureFirstAdmin(log);
     if (config.demoAccounts && demoFile) await identity.seedDemoAccounts(demoFile, log);

@@ -18,3 +18,6 @@ export async function sharedSecret(knex: Knex, key: string, bytes = 48): Promise
  * password.
  */
 export const initialPasswordKey = (knex: Knex): Promise<Buffer> => sharedSecret(knex, "auth.initial-password-key");
+
+/** The key of the refresh tokens' MACs (core/identity/sessions.ts), the same on every node. */
+export const refreshTokenKey = (knex: Knex): Promise<Buffer> => sharedSecret(knex, "auth.refresh-key");

@@ -23,6 +23,8 @@ export interface SessionOptions {
 }
 
 const digest = (secret: string) => crypto.createHash("sha256").update(secret).digest("hex");
+/** 128 bits of HMAC-SHA256: enough that a refresh token cannot be forged, short enough to carry. */
+const MAC_CHARS = 22;
 const sameDigest = (a: string, b: string) => a.length === b.length && crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
@@ -31,12 +33,15 @@ const sameDigest = (a: string, b: string) => a.length === b.length && crypto.tim
  * before trusting it, from a short cache; a revocation is announced to every node at once
  * (`onRevoked`), and the cache's age bounds what a node that missed the announcement can miss.
  *
- * Refresh tokens are "<session id>.<secret>"; only the secret's SHA-256 is stored, and each
- * refresh replaces it, so a refresh token works once. Presenting a used one ends the session
- * (it was copied, or raced): the owner signs in again.
+ * Refresh tokens are "<session id>.<random>.<mac>"; only the SHA-256 of what follows the id is
+ * stored, and each refresh replaces it, so a refresh token works once. The MAC (under a key shared
+ * by the nodes) tells a token this platform issued for the session from a guess: presenting one that
+ * was issued and has since been used ends the session (it was copied, or raced: the owner signs in
+ * again), while a guess is only refused, since anybody who knows a session's id could otherwise end
+ * it (issue 13).
  */
 export class Sessions {
-  private readonly cache = new Map<string, { active: boolean; until: number }>();
+  private readonly cache = new Map<string, { active: boolean; accountId: string | null; until: number }>();
   /** set by the kernel: tells every node which sessions were revoked */
   onRevoked: (ids: string[]) => void = () => {};
 
@@ -45,13 +50,37 @@ export class Sessions {
   constructor(
     private readonly knex: Knex,
     readonly options: SessionOptions,
+    /** of the refresh tokens' MACs (identity's "auth.refresh-key"); tools that only open sessions may leave it out */
+    private readonly refreshKey: Buffer = crypto.randomBytes(32),
   ) {}
 
+  private mac(id: string, random: string): string {
+    return crypto.createHmac("sha256", this.refreshKey).update(`${id}.${random}`).digest("base64url").slice(0, MAC_CHARS);
+  }
+
+  /** The part of a refresh token after the session id, made for this session. */
+  private secretFor(id: string): string {
+    const random = crypto.randomBytes(32).toString("base64url");
+    return `${random}.${this.mac(id, random)}`;
+  }
+
+  /** Whether this secret was made by secretFor for this session (at any time), not made up. */
+  private issuedFor(id: string, secret: string): boolean {
+    const dot = secret.lastIndexOf(".");
+    if (dot < 0) return false;
+    const given = Buffer.from(secret.slice(dot + 1));
+    const expected = Buffer.from(this.mac(id, secret.slice(0, dot)));
+    return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+  }
+
   async open(db: Knex | Knex.Transaction, accountId: string, meta: { ip?: string; userAgent?: string } = {}): Promise<{ session: SessionRow; refreshToken: string }> {
-    const secret = crypto.randomBytes(32).toString("base64url");
+    // The id is made here, not by the database: the refresh token's MAC covers it.
+    const id = crypto.randomUUID();
+    const secret = this.secretFor(id);
     const now = Date.now();
     const [session] = await db<SessionRow>("core_sessions")
       .insert({
+        id,
         account_id: accountId,
         refresh_hash: digest(secret),
         created_at: new Date(now),
@@ -76,10 +105,12 @@ export class Sessions {
     const now = Date.now();
     if (!session || session.revoked_at || new Date(session.expires_at).getTime() <= now) return null;
     if (!sameDigest(digest(secret), session.refresh_hash)) {
-      await this.revoke(id, "refresh-token-reused");
+      // One this platform issued for the session, but not the current one: used before, so a copy
+      // is in other hands. Anything else is a guess, which must not end the owner's session.
+      if (this.issuedFor(id, secret)) await this.revoke(id, "refresh-token-reused");
       return null;
     }
-    const next = crypto.randomBytes(32).toString("base64url");
+    const next = this.secretFor(id);
     // Compare-and-set: of two refreshes with the same token, one wins.
     const [updated] = await this.knex<SessionRow>("core_sessions")
       .where({ id, refresh_hash: session.refresh_hash })
@@ -119,21 +150,26 @@ export class Sessions {
     return ids;
   }
 
-  /** Whether the session an access token names is still open. */
-  async isActive(id: string | undefined): Promise<boolean> {
+  /**
+   * Whether the session an access token names is still open, and is the session of the account the
+   * token is about (a token's `sid` and `sub` are one sign-in's, never mixed).
+   */
+  async isActive(user: { id: string; sessionId?: string }): Promise<boolean> {
+    const id = user.sessionId;
     if (!id || !isUuid(id)) return false;
     const now = Date.now();
-    const hit = this.cache.get(id);
-    if (hit && (hit.until > now || !hit.active)) return hit.active;
-    const row = await this.knex<SessionRow>("core_sessions").where({ id }).first("revoked_at", "expires_at");
-    const active = !!row && !row.revoked_at && new Date(row.expires_at).getTime() > Date.now();
-    this.remember(id, active, now);
-    return active;
+    let hit = this.cache.get(id);
+    if (!hit || (hit.until <= now && hit.active)) {
+      const row = await this.knex<SessionRow>("core_sessions").where({ id }).first("account_id", "revoked_at", "expires_at");
+      const active = !!row && !row.revoked_at && new Date(row.expires_at).getTime() > Date.now();
+      hit = this.remember(id, active, row?.account_id ?? null, now);
+    }
+    return hit.active && hit.accountId === user.id;
   }
 
   /** Another node revoked these: stop trusting them here at once. */
   forget(ids: string[]): void {
-    for (const id of ids) this.remember(id, false, Date.now());
+    for (const id of ids) this.remember(id, false, null, Date.now());
   }
 
   private announce(ids: string[]): void {
@@ -142,8 +178,10 @@ export class Sessions {
     this.onRevoked(unique);
   }
 
-  private remember(id: string, active: boolean, now: number): void {
+  private remember(id: string, active: boolean, accountId: string | null, now: number): { active: boolean; accountId: string | null; until: number } {
     if (this.cache.size >= 50_000) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(id, { active, until: now + this.options.checkCacheMs });
+    const entry = { active, accountId, until: now + this.options.checkCacheMs };
+    this.cache.set(id, entry);
+    return entry;
   }
 }

@@ -46,7 +46,8 @@ export class Tokens {
 
   async verify(token: string): Promise<SessionUser> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE });
+      // jose checks `exp` only when a token has one: a token without it would never expire.
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALG], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "sub", "sid"] });
       if (typeof payload.sub !== "string" || typeof payload.tenant !== "string" || !Array.isArray(payload.roles)) throw new Error("claims");
       return {
         id: payload.sub,

@@ -388,6 +388,50 @@ describe("accounts and sign-in (through the HTTP API)", () => {
       expect((await platform.api("/api/auth/refresh", { method: "POST", body: { refreshToken: "garbage" } })).status).toBe(401);
     });
 
+    test("a refresh with a guessed secret is refused and ends nobody's session (issue 13); only a genuine, rotated-out one does", async () => {
+      const user = await signedInUser();
+      const sid = user.refreshToken.split(".")[0];
+      const guesses = [
+        `${sid}.${crypto.randomBytes(32).toString("base64url")}`,
+        `${sid}.${user.refreshToken.slice(sid.length + 1).replace(/.$/, (c: string) => (c === "A" ? "B" : "A"))}`,
+        `${sid}.x`,
+      ];
+      for (const guess of guesses) {
+        const r = await platform.api("/api/auth/refresh", { method: "POST", body: { refreshToken: guess } });
+        expect([r.status, r.body.error.code]).toEqual([401, "UNAUTHENTICATED"]);
+      }
+      // the owner goes on: the token works and the real refresh token still refreshes
+      expect((await call("/api/me", user.token)).status).toBe(200);
+      const rotated = await platform.api("/api/auth/refresh", { method: "POST", body: { refreshToken: user.refreshToken } });
+      expect(rotated.status).toBe(200);
+      const session = await platform.kernel.db.knex("core_sessions").where({ id: sid }).first();
+      expect(session.revoked_at).toBeNull();
+      // the rotated-out token, which was really issued, comes back: a copy is in other hands; the session ends
+      expect((await platform.api("/api/auth/refresh", { method: "POST", body: { refreshToken: user.refreshToken } })).status).toBe(401);
+      expect((await call("/api/me", rotated.body.token)).status).toBe(401);
+      expect((await platform.kernel.db.knex("core_sessions").where({ id: sid }).first()).revoked_reason).toBe("refresh-token-reused");
+    });
+
+    test("an access token without an expiry is refused, however good its signature and session (issue 13)", async () => {
+      const user = await signedInUser();
+      const { exp: _exp, ...claims } = claimsOf(user.token);
+      const forever = await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(key);
+      const r = await call("/api/me", forever);
+      expect([r.status, r.body.error.code]).toEqual([401, "UNAUTHENTICATED"]);
+      expect((await call("/api/me", user.token)).status).toBe(200);
+    });
+
+    test("a token naming someone else's session is refused: the session belongs to one account (issue 13)", async () => {
+      const alice = await signedInUser();
+      const bob = await signedInUser();
+      // Bob's claims on Alice's open session
+      const mixed = await new SignJWT({ ...claimsOf(bob.token), sid: claimsOf(alice.token).sid }).setProtectedHeader({ alg: "HS256" }).sign(key);
+      const r = await call("/api/me", mixed);
+      expect([r.status, r.body.error.code]).toEqual([401, "UNAUTHENTICATED"]);
+      expect((await call("/api/me", alice.token)).status).toBe(200);
+      expect((await call("/api/me", bob.token)).status).toBe(200);
+    });
+
     test("two refreshes with the same token at once: exactly one wins", async () => {
       const user = await signedInUser();
       const replies = await Promise.all([1, 2, 3].map(() => platform.api("/api/auth/refresh", { method: "POST", body: { refreshToken: user.refreshToken } })));
