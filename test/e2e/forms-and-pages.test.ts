@@ -40,6 +40,8 @@ afterEach(() => {
   for (const p of pages) expect(p.errors).toEqual([]);
 });
 
+const PROJECT = `惠州市路灯采购 ${Date.now().toString(36)}`;
+
 describe("forms and pages in Chromium", () => {
   let buyer: Page;
 
@@ -54,12 +56,47 @@ describe("forms and pages in Chromium", () => {
     await submit.click();
     const nameField = buyer.locator(".form-group", { has: buyer.locator("#root_projectName") });
     await see(nameField).toContainText("必填项");
-    await buyer.locator("#root_projectName").fill(`惠州市路灯采购 ${Date.now().toString(36)}`);
+    await buyer.locator("#root_projectName").fill(PROJECT);
     // Pressed near its lower edge, as a hurried hand does: a layout shift while the button is held
     // (the field's error going on blur) would put the release outside it, and the click would be lost.
     const box = (await submit.boundingBox())!;
     await submit.click({ position: { x: box.width / 2, y: box.height - 3 } });
     await buyer.waitForURL(/\/instances\/[0-9a-f-]{36}\?started=1/, { timeout: 10_000 });
+  });
+
+  test("the plan form: the project picked by its name, the budget code from the account, the lines and total added up as one types", async () => {
+    await buyer.getByRole("button", { name: "公开", exact: true }).click();
+    await buyer.getByRole("button", { name: "确认公开" }).click();
+    await see(buyer.getByRole("status")).toContainText("已完成：公开");
+    // opened straight from the workspace, with nothing in the link
+    await buyer.goto("/start/supervision.plan");
+    await see(buyer.locator("#root_budgetCode")).toHaveValue("441300401");
+    const project = buyer.locator("#root_projectId");
+    await see(project.locator("option", { hasText: PROJECT })).toHaveCount(1);
+    await project.selectOption({ label: (await project.locator("option", { hasText: PROJECT }).innerText()).trim() });
+    await buyer.locator("#root_fundsSource").selectOption({ label: "当年资金指标" });
+    await buyer.locator("#root_method").selectOption({ label: "公开招标" });
+    await buyer.locator("#root_items_0_category").fill("A02010104");
+    await buyer.locator("#root_items_0_name").fill("LED 路灯");
+    await buyer.locator("#root_items_0_quantity").pressSequentially("200");
+    await buyer.locator("#root_items_0_unitPrice").pressSequentially("1234.5");
+    await see(buyer.locator("#root_items_0_amount")).toHaveValue("246900.00");
+    await see(buyer.locator("#root_total")).toHaveValue("246900.00");
+    await see(buyer.locator("#root_total__words")).toHaveText("贰拾肆万陆仟玖佰元整");
+    await buyer.getByRole("button", { name: /添加/ }).first().click();
+    await buyer.locator("#root_items_1_category").fill("A02010105");
+    await buyer.locator("#root_items_1_name").fill("灯杆");
+    await buyer.locator("#root_items_1_quantity").fill("200");
+    await buyer.locator("#root_items_1_unitPrice").fill("300.25");
+    await see(buyer.locator("#root_items_1_amount")).toHaveValue("60050.00");
+    await see(buyer.locator("#root_total")).toHaveValue("306950.00");
+    await buyer.locator("#root_smeShare").fill("30");
+    // published today: the 30-day lead needs the exemption's reason
+    await buyer.locator("#root_exemptionReason").fill("道路照明安全隐患整改，依法豁免意向公开时限");
+    await shot(buyer, "plan-form-derived");
+    await buyer.getByRole("button", { name: "提交", exact: true }).click();
+    await buyer.waitForURL(/\/instances\/[0-9a-f-]{36}\?started=1/);
+    await see(buyer.locator("main")).toContainText("¥306,950.00");
   });
 
   test("a public contract notice names its fields by the form's titles, with one money format", async () => {

@@ -15,6 +15,8 @@ import type { FormDoc } from "../api/types";
 import { useI18n } from "../i18n";
 import { ErrorNotice, Loading } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { useSession } from "../auth/session";
+import { accountDefaults, derivedUpdates } from "./derived";
 import { fromClient, fromServer, schemaAt, segmentsOf, stillStanding, summarize, toErrorSchema, type FieldProblem, type SummaryItem } from "./error-mapping";
 import { validator } from "./validator";
 import { templates, translatorFor, widgets } from "./widgets";
@@ -125,6 +127,8 @@ export function SchemaForm(props: SchemaFormProps) {
   const onChange = (e: IChangeEvent) => {
     const before = data.current;
     data.current = (e.formData ?? {}) as Data;
+    // fields the uiSchema derives (a line's amount, the total) follow what was typed
+    for (const u of derivedUpdates(props.uiSchema, before, data.current)) formRef.current?.setFieldValue(u.path, u.value);
     props.onChange?.(data.current);
     if (problems.length) {
       const left = stillStanding(problems, before, data.current, ["server", "client"]);
@@ -250,8 +254,12 @@ export function prefillFor(schema: Record<string, unknown> | undefined, data: Da
 export function ServerForm(props: Omit<SchemaFormProps, "schema" | "uiSchema"> & { formId: string; tenant?: string; prefillFrom?: Data }) {
   const { t } = useI18n();
   const { data, error, loading } = useApi<FormDoc>(`/forms/${encodeURIComponent(props.formId)}${props.tenant ? `?tenant=${props.tenant}` : ""}`);
+  const account = useSession().state?.user;
   const { prefillFrom, ...rest } = props;
-  const formData = useMemo(() => (prefillFrom ? { ...prefillFor(data?.schema, prefillFrom), ...props.formData } : props.formData), [data, prefillFrom, props.formData]);
+  const formData = useMemo(() => {
+    const given = prefillFrom ? { ...prefillFor(data?.schema, prefillFrom), ...props.formData } : props.formData;
+    return accountDefaults(data?.uiSchema, given ?? {}, account as unknown as Data | undefined);
+  }, [data, prefillFrom, props.formData, account]);
   if (loading && !data) return <Loading label={t("form.loading")} />;
   if (error || !data) return <ErrorNotice error={error} />;
   return <SchemaForm {...rest} formData={formData} schema={data.schema} uiSchema={data.uiSchema} />;

@@ -18,7 +18,11 @@ import {
 } from "@rjsf/utils";
 import { isDate, isWorkingDay } from "../../../core/forms/formats";
 import { isMoney } from "../../../core/forms/money";
-import { groupMoney, translate, useI18n, type Lang, type MessageKey } from "../i18n";
+import { query } from "../api/client";
+import type { Instance, Page } from "../api/types";
+import { chinaDate, groupMoney, translate, useI18n, type Lang, type MessageKey } from "../i18n";
+import { useApi } from "../ui/use-api";
+import { valueAt } from "./error-mapping";
 import { chineseAmount, normalizeMoneyInput } from "./money-text";
 
 /** Every plain <input>: the base of rjsf's text, date, number and email widgets. */
@@ -141,10 +145,62 @@ function WorkingDayWidget(props: WidgetProps) {
   );
 }
 
+/**
+ * An instance of a workflow, chosen by its name rather than pasted as an id (a plan's project is the
+ * intention that began it): `"ui:widget": "instance"`, `"ui:options": { "workflow": "supervision.intention",
+ * "state": "published", "label": "/projectName" }`. The list is what the caller may read
+ * (GET /api/instances), newest first; an id given already (a link's) stays chosen.
+ */
+function InstanceWidget(props: WidgetProps) {
+  const { id, htmlName, value, required, disabled, readonly, autofocus, onChange, onBlur, onFocus, rawErrors, options } = props;
+  const { t } = useI18n();
+  const workflow = typeof options.workflow === "string" ? options.workflow : "";
+  const state = typeof options.state === "string" ? options.state : "";
+  const label = typeof options.label === "string" ? options.label : "";
+  const list = useApi<Page<Instance>>(workflow ? `/instances${query({ workflow, state, pageSize: 100 })}` : null);
+  const items = list.data?.items ?? [];
+  const text = typeof value === "string" ? value : "";
+  const nameOf = (i: Instance) => {
+    const name = valueAt(i.data, label);
+    return `${typeof name === "string" && name ? name : t("form.unnamed")} · ${chinaDate(i.createdAt)}`;
+  };
+  return (
+    <div className="instance-field">
+      <select
+        id={id}
+        name={htmlName || id}
+        className="form-control"
+        value={text}
+        required={required}
+        disabled={disabled || readonly}
+        autoFocus={autofocus}
+        onChange={(e) => onChange(e.target.value === "" ? undefined : e.target.value)}
+        onBlur={(e) => onBlur(id, e.target.value)}
+        onFocus={(e) => onFocus(id, e.target.value)}
+        aria-invalid={rawErrors?.length ? true : undefined}
+        aria-describedby={`${ariaDescribedByIds(id)} ${id}__list`}
+        aria-busy={list.loading}
+      >
+        <option value="">{t("form.choose")}</option>
+        {text && !items.some((i) => i.id === text) ? <option value={text}>{list.loading ? t("common.loading") : t("form.chosenElsewhere")}</option> : null}
+        {items.map((i) => (
+          <option key={i.id} value={i.id}>
+            {nameOf(i)}
+          </option>
+        ))}
+      </select>
+      <span id={`${id}__list`} className="muted" aria-live="polite">
+        {list.error ? t("form.listFailed") : list.data && !items.length ? t("form.noneToChoose") : ""}
+      </span>
+    </div>
+  );
+}
+
 /** Widgets by name; a string field whose format has a widget of that name gets it without a uiSchema. */
 export const widgets: RegistryWidgetsType = {
   money: MoneyWidget,
   "working-day": WorkingDayWidget,
+  instance: InstanceWidget,
 };
 
 function TextButton({ label, kind, icon, className, onClick, disabled, id }: IconButtonProps & { label: string; kind: string }) {
