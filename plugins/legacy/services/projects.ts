@@ -4,7 +4,7 @@ import { fieldError, validationFailed, type ErrorDetail } from "../../../core/er
 import { readCsv } from "../../../core/forms/csv";
 import { inputProblems } from "../../../core/gateway/input";
 import { isDate } from "../../../core/forms/formats";
-import { compareMoney, isMoney, money, toMoney } from "../../../core/forms/money";
+import { compareMoney, isUnsignedMoney, money, toMoney } from "../../../core/forms/money";
 import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
 import type { WorkflowHooks } from "../../../core/workflow/hooks";
 
@@ -31,14 +31,14 @@ function problems(r: Row): ErrorDetail[] {
   if (!(STAGES as readonly string[]).includes(r.stage!)) out.push(fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一（已支付的项目无需迁移）`, `must be one of ${STAGES.join(", ")} (paid projects need not come over)`));
   if (!isDate(r.startedOn!)) out.push(fieldError("/startedOn", "format", "应为日期 yyyy-mm-dd", "a date, yyyy-mm-dd"));
   else if (r.startedOn! >= CUTOVER) out.push(fieldError("/startedOn", "cutover", `${CUTOVER} 起开始的项目应在新平台办理采购计划备案`, `projects begun from ${CUTOVER} on are filed as new plans on the platform`));
-  for (const m of ["budget", "contractAmount", "paidAmount"] as const) if (r[m] && !isMoney(r[m]!)) out.push(fieldError(`/${m}`, "format:money", "应为金额（元，最多两位小数）", "an amount in yuan, at most two decimals"));
+  for (const m of ["budget", "contractAmount", "paidAmount"] as const) if (r[m] && !isUnsignedMoney(r[m]!)) out.push(fieldError(`/${m}`, "format:money", "应为不小于 0 的金额（元，最多两位小数）", "an amount in yuan, not below zero, at most two decimals"));
   const contracted = r.stage === "contracted" || r.stage === "accepted";
   if (contracted) {
     if (!r.contractAmount) out.push(fieldError("/contractAmount", "required", "已签合同的项目须有合同金额", "a contracted project has a contract amount"));
     if (!r.supplierName) out.push(fieldError("/supplierName", "required", "已签合同的项目须有供应商", "a contracted project has a supplier"));
     if (!r.signedOn || !isDate(r.signedOn)) out.push(fieldError("/signedOn", "required", "已签合同的项目须有签订日期", "a contracted project has the date it was signed"));
   }
-  if (r.paidAmount && r.contractAmount && isMoney(r.paidAmount) && isMoney(r.contractAmount) && compareMoney(r.paidAmount, r.contractAmount) >= 0) {
+  if (r.paidAmount && r.contractAmount && isUnsignedMoney(r.paidAmount) && isUnsignedMoney(r.contractAmount) && compareMoney(r.paidAmount, r.contractAmount) >= 0) {
     out.push(fieldError("/paidAmount", "paid", "已付清的项目无需迁移", "a project paid in full need not come over"));
   }
   return out;
@@ -98,7 +98,7 @@ async function* rowsOf(upload: Readable): AsyncGenerator<{ line: number; row: Ro
 
 const stateData = (r: Row) => ({
   projectName: r.projectName,
-  unitName: r.unitName ?? null,
+  ...(r.unitName ? { unitName: r.unitName } : {}),
   budget: toMoney(money(r.budget!)),
   startedOn: r.startedOn,
   ...(r.contractAmount ? { contractAmount: toMoney(money(r.contractAmount)), supplierName: r.supplierName, signedOn: r.signedOn } : {}),
