@@ -1,3 +1,4 @@
+import { formatMessages } from "../../core/forms/formats";
 import { ApiError } from "../../web/src/api/client";
 import { SchemaForm } from "../../web/src/forms/schema-form";
 import { LanguageSwitch } from "../../web/src/i18n";
@@ -108,7 +109,7 @@ describe("a form checks in the browser by the server's rules before sending", ()
     await settle();
     expect(onSubmit).not.toHaveBeenCalled();
     expect(fieldOf(container, "root_name").textContent).toContain("必填项");
-    expect(fieldOf(container, "root_total").textContent).toContain("金额应为以元为单位的数字，最多两位小数");
+    expect(fieldOf(container, "root_total").textContent).toContain(formatMessages.money["zh-CN"]);
     expect(fieldOf(container, "root_start").textContent).toContain("应为工作日");
     const items = [...q(container, ".error-summary")!.querySelectorAll("li")].map((li) => li.textContent);
     expect(items).toEqual(expect.arrayContaining(["项目名称：必填项，请填写", "采购明细 › 第 1 项 › 标的名称：必填项，请填写"]));
