@@ -27,3 +27,8 @@ export function subtreeOf(root: TenantNode | undefined, code: string): Array<Ten
 export function useTenantTree() {
   return useApi<TenantNode>("/tenants");
 }
+
+/** A tenant's name in the tree by its code; the code itself until the tree is read (or if it is not there). */
+export function tenantName(root: TenantNode | undefined, code: string): TenantNode["name"] | string {
+  return flatten(root, false).find((t) => t.code === code)?.name ?? code;
+}

@@ -10,6 +10,7 @@ import { inbox } from "../notifications/live";
 import { Link, navigate, useRouter } from "../router";
 import { Badge, ErrorNotice, Loading, PageTitle } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { tenantName, useTenantTree } from "../portal/tenants";
 import { stateTitle, transitionTitle, useWorkflows } from "./workflows";
 
 type Data = Record<string, unknown>;
@@ -86,6 +87,7 @@ export function InstancePage({ id }: { id: string }) {
   const wf = inst.data ? workflows.byId.get(inst.data.workflowId) : undefined;
   // the data is named and shown as the workflow's forms have it (titles, options' words, money)
   const catalog = useFormCatalog(workflowForms(wf));
+  const tenants = useTenantTree();
   const [chosen, setChosen] = useState<string | null>(location.query.get("do"));
   const [done, setDone] = useState<string | null>(location.query.get("started") ? t("instance.started") : null);
   const [failure, setFailure] = useState<unknown>(null);
@@ -125,9 +127,11 @@ export function InstancePage({ id }: { id: string }) {
     );
   }
   const i = inst.data;
+  // the unit by its name where the data has it (the code is a budget code, a first password)
+  const unit = typeof i.data.purchaserName === "string" && i.data.purchaserName ? i.data.purchaserName : i.ownerUnit;
   return (
     <div>
-      <PageTitle sub={`${i.tenantCode}${i.ownerUnit ? ` · ${i.ownerUnit}` : ""} · ${t("instance.version", { v: i.version })}`}>
+      <PageTitle sub={`${pick(tenantName(tenants.data, i.tenantCode))}${unit ? ` · ${unit}` : ""} · ${t("instance.version", { v: i.version })}`}>
         {pick(wf?.title) || i.workflowId}
         {typeof i.data.projectName === "string" ? ` · ${i.data.projectName}` : ""}
       </PageTitle>

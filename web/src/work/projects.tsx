@@ -12,6 +12,7 @@ import { Badge, Empty, ErrorNotice, ListState, Loading, Money, PageTitle, Pager,
 import { useApi } from "../ui/use-api";
 import { displayValue } from "../forms/field-catalog";
 import { useFormCatalog, workflowForms } from "../forms/form-data";
+import { tenantName, useTenantTree } from "../portal/tenants";
 import { stateTitle, transitionTitle, useWorkflows } from "./workflows";
 
 /** The six stages of a project's life (DESIGN.md §1), in order. */
@@ -191,7 +192,7 @@ function StageCard({ stage, index, project, entries }: { stage: string; index: n
   const wfId = STAGE_WORKFLOW[stage];
   const wf = wfId ? workflows.byId.get(wfId) : undefined;
   const mayStart = wf && nextStage(project) === stage && wf.start.roles.some((r) => snap.state?.user.roles.includes(r));
-  const startLink = wfId ? `/start/${wfId}${query({ projectId: project.id, budgetCode: project.unitCode })}` : "";
+  const startLink = wfId ? `/start/${wfId}${query({ projectId: project.id })}` : "";
   return (
     <li className={`stage stage-${status}`} aria-current={status === "current" ? "step" : undefined}>
       <div className="stage-head">
@@ -237,6 +238,7 @@ export function ProjectPage({ id }: { id: string }) {
   // the channel's words are the plan workflow's (its choose-channel form)
   const workflows = useWorkflows();
   const catalog = useFormCatalog(workflowForms(workflows.byId.get(STAGE_WORKFLOW.plan)));
+  const tenants = useTenantTree();
   if (loading && !data) return <Loading />;
   if (!data) {
     return (
@@ -250,7 +252,7 @@ export function ProjectPage({ id }: { id: string }) {
   const entriesOf = (stage: string) => data.stages.filter((s) => s.stage === stage || (stage === "execution" && s.stage === "plan" && ["executing", "awarded"].includes(s.state ?? "")));
   return (
     <div>
-      <PageTitle sub={`${data.unitName ?? ""} · ${data.tenantCode}`}>{data.name}</PageTitle>
+      <PageTitle sub={`${data.unitName ?? ""} · ${pick(tenantName(tenants.data, data.tenantCode))}`}>{data.name}</PageTitle>
       <dl className="facts">
         <div>
           <dt>{t("projects.stage")}</dt>
