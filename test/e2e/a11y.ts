@@ -50,8 +50,8 @@ export async function cspViolations(page: Page): Promise<string[]> {
 /** The page has its heading and nothing left loading. */
 export async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => !!document.querySelector("main h1") && !document.querySelector("main .loading"), undefined, { timeout: 15_000 });
-  // a lazy part (the form's validator, a second request) may still be on its way
-  await page.waitForLoadState("networkidle").catch(() => undefined);
+  // what the last answer rendered, painted
+  await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
 }
 
 export interface Signed {

@@ -135,8 +135,10 @@ export const legacyService: PlatformServiceSchema = {
             if (done.created) report.imported++;
             else report.unchanged++;
           } catch (err) {
-            const e = err as { type?: string; message?: string; data?: { messages?: { "zh-CN": string; en: string } } };
-            report.rejected.push({ line, legacyId: row.legacyId ?? null, reasons: [fieldError("/", String(e.type ?? "error").toLowerCase(), e.data?.messages?.["zh-CN"] ?? String(e.message), e.data?.messages?.en ?? String(e.message))] });
+            const e = err as { type?: string; message?: string; data?: { messages?: { "zh-CN": string; en: string }; details?: unknown } };
+            // the fields the workflow's form or the unit check refused, else the refusal itself
+            const details = e.type === "VALIDATION_FAILED" && Array.isArray(e.data?.details) ? (e.data.details as ErrorDetail[]) : null;
+            report.rejected.push({ line, legacyId: row.legacyId ?? null, reasons: details ?? [fieldError("/", String(e.type ?? "error").toLowerCase(), e.data?.messages?.["zh-CN"] ?? String(e.message), e.data?.messages?.en ?? String(e.message))] });
           }
         }
         // (each adoption's answer code came back with its meta: the report is the answer)

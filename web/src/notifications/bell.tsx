@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { chinaDateTime, useI18n } from "../i18n";
 import { Link, navigate } from "../router";
+import { UnreadMark } from "../ui/parts";
 import type { InboxItem } from "../api/types";
 import { inbox, useInbox } from "./live";
 
@@ -78,7 +79,7 @@ export function Bell() {
                 <li key={it.id} className={it.read ? "read" : "unread"}>
                   <button type="button" className="bell-item" onClick={() => follow(it)}>
                     <span className="bell-item-title">
-                      {it.read ? null : <span className="sr-only">{t("bell.unread")}</span>}
+                      {it.read ? null : <UnreadMark />}
                       {pick(it.title)}
                     </span>
                     <time dateTime={it.createdAt}>{chinaDateTime(it.createdAt)}</time>

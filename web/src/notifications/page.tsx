@@ -2,7 +2,7 @@ import { api, query } from "../api/client";
 import type { InboxItem, Page } from "../api/types";
 import { chinaDateTime, useI18n } from "../i18n";
 import { Link, useRouter, withQuery } from "../router";
-import { ListState, PageTitle, Pager } from "../ui/parts";
+import { ListState, PageTitle, Pager, UnreadMark } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { inbox, useInbox } from "./live";
 
@@ -40,7 +40,7 @@ export function NotificationsPage() {
           <ul className="inbox">
             {list.data.items.map((it) => (
               <li key={it.id} className={it.read ? "read" : "unread"}>
-                {it.read ? null : <span className="dot" aria-label={t("bell.unread")} />}
+                {it.read ? null : <UnreadMark />}
                 {it.link ? (
                   <Link to={it.link} onClick={() => void (it.read ? undefined : inbox.markRead([it.id]))}>
                     {pick(it.title)}

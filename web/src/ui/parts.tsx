@@ -108,6 +108,19 @@ export function Badge({ children, tone = "neutral" }: { children: ReactNode; ton
 }
 
 /** An amount in the one format of every page (¥1,234,567.00: forms/money-text formatMoney). */
+/**
+ * "Unread" as a word beside its dot: the dot alone would carry it by colour (and a label on a plain
+ * span is not read out). The word is what a screen reader says before the item's title.
+ */
+export function UnreadMark() {
+  const { t } = useI18n();
+  return (
+    <span className="badge tone-danger unread-mark">
+      <span className="dot" aria-hidden="true" /> {t("bell.unreadItems")}
+    </span>
+  );
+}
+
 export function Money({ value }: { value: string | null | undefined }) {
   if (!value) return <span>—</span>;
   return <span className="money">{formatMoney(value)}</span>;
