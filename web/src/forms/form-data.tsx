@@ -88,7 +88,8 @@ export function FormDataView({ value, catalog }: { value: Record<string, unknown
           </TableWrap>
         );
       }
-      return <span>{v.map((x, i) => displayValue(catalog.get(catalogPath(segments)), typeof x === "object" ? JSON.stringify(x) : x, lang) || String(i)).join("、")}</span>;
+      const info = catalog.get(catalogPath(segments));
+      return <span>{v.map((x) => (x && typeof x === "object" ? JSON.stringify(x) : displayValue(info, x, lang))).join("、")}</span>;
     }
     if (v && typeof v === "object") {
       return (
