@@ -96,10 +96,10 @@ async function checkAll(who: string, signed: Signed | null): Promise<void> {
     await page.goto(route);
     await check(route, "zh-CN");
     await page.getByRole("button", { name: "切换语言：English" }).click();
-    await page.waitForFunction(() => document.documentElement.lang === "en");
+    await page.waitForFunction(`document.documentElement.lang === "en"`);
     await check(route, "en");
     await page.getByRole("button", { name: "Switch language: 中文" }).click();
-    await page.waitForFunction(() => document.documentElement.lang === "zh-CN");
+    await page.waitForFunction(`document.documentElement.lang === "zh-CN"`);
   }
   const bad = found.filter((v) => v.who === who && serious([v]).length);
   expect(bad.map((v) => `${v.impact} ${v.id} on ${v.route} (${v.lang}): ${v.targets[0]}`)).toEqual([]);

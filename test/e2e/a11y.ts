@@ -34,11 +34,10 @@ export const serious = (vs: Violation[]) => vs.filter((v) => v.impact === "serio
 
 /** Every CSP violation any page of this context reports (read with `cspViolations`). */
 export async function watchCsp(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
-    const w = window as unknown as { __csp?: string[] };
-    w.__csp = [];
-    document.addEventListener("securitypolicyviolation", (e) => w.__csp!.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
-  });
+  await context.addInitScript(`
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + e.sourceFile + ":" + e.lineNumber));
+  `);
 }
 
 export async function cspViolations(page: Page): Promise<string[]> {
@@ -49,7 +48,7 @@ export async function cspViolations(page: Page): Promise<string[]> {
 
 /** The page has its heading and nothing left loading. */
 export async function ready(page: Page): Promise<void> {
-  await page.waitForFunction(() => !!document.querySelector("main h1") && !document.querySelector("main .loading"), undefined, { timeout: 15_000 });
+  await page.waitForFunction(`!!document.querySelector("main h1") && !document.querySelector("main .loading")`, undefined, { timeout: 15_000 });
   // what the last answer rendered, painted
   await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
 }
