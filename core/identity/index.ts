@@ -15,8 +15,42 @@ import { findById, findByUsername, mustChange, usernameKey, type AccountRow, typ
 import { importAccounts } from "./account-import";
 import { burnVerification, hashPassword, macBudgetCode, passwordProblems, sameMac, verifyPassword } from "./passwords";
 
-/** Failed sign-ins allowed per username in the window; the next attempt finds the account locked. */
-export const LOCKOUT = { failures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+export interface LockoutLimit {
+  failures: number;
+  windowMs: number;
+  lockMs: number;
+}
+
+/**
+ * Failed sign-ins allowed per username *from one client address* in the window; the next attempt
+ * from that address finds the account locked there. Per address, so that a stranger's guesses lock
+ * the stranger out, not the account's owner signing in from elsewhere (issue 13).
+ */
+export const LOCKOUT: LockoutLimit = { failures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+
+/**
+ * Failed sign-ins allowed per username from all addresses together: slower, for guesses spread over
+ * many addresses (a botnet), which the per-address limit alone would let through at 5 per address.
+ * Such an attack does lock the owner out for a while: the price OWASP accepts against it.
+ */
+export const ACCOUNT_LOCKOUT: LockoutLimit = { failures: 30, windowMs: 60 * 60_000, lockMs: 30 * 60_000 };
+
+/**
+ * The counters of core_login_attempts (its username_key column): the username's own, and the one of
+ * the username from an address, which JSON keeps apart from any username (real usernames have no
+ * brackets or quotes).
+ */
+const accountCounter = (key: string) => key;
+const addressCounter = (key: string, ip: string | undefined) => JSON.stringify([key, ip ?? "unknown"]);
+
+/** Forgets every failed attempt on a username, from every address (a password reset, a sign-in). */
+export function clearAttempts(db: Knex | Knex.Transaction, key: string) {
+  const perAddress = JSON.stringify([key]).slice(0, -1) + ",";
+  return db("core_login_attempts")
+    .where("username_key", accountCounter(key))
+    .orWhere("username_key", "like", perAddress.replace(/[\\%_]/g, (c) => "\\" + c) + "%")
+    .del();
+}
 
 export interface ClientInfo {
   ip?: string;
@@ -38,8 +72,20 @@ export type SessionUserView = Pick<AccountView, "id" | "username" | "displayName
 const invalidCredentials = () =>
   new PlatformError("INVALID_CREDENTIALS", { "zh-CN": "用户名或密码错误", en: "Wrong username or password" });
 
-const locked = (retryAfterSeconds: number) =>
-  new PlatformError(
+type LockScope = "address" | "account";
+interface Attempts {
+  /** this attempt's number for the username from this address */
+  address: number;
+  /** and for the username from anywhere */
+  account: number;
+}
+
+// The scope stays on the server (for the audit row): the answer is the same for either lock.
+const lockScopes = new WeakMap<object, LockScope>();
+const lockScopeOf = (err: unknown): LockScope | undefined => (err && typeof err === "object" ? lockScopes.get(err) : undefined);
+
+const locked = (retryAfterSeconds: number, scope: LockScope) => {
+  const err = new PlatformError(
     "ACCOUNT_LOCKED",
     {
       "zh-CN": `登录失败次数过多，账号已锁定，请 ${Math.ceil(retryAfterSeconds / 60)} 分钟后再试`,
@@ -47,6 +93,9 @@ const locked = (retryAfterSeconds: number) =>
     },
     { retryAfterSeconds },
   );
+  lockScopes.set(err, scope);
+  return err;
+};
 
 const rateLimited = (retryAfterSeconds: number) =>
   new PlatformError(
@@ -206,34 +255,71 @@ export class Identity {
     const now = this.clock.nowMs();
     await this.knex("core_rate_limits").where("window_start", "<", new Date(before)).del();
     await this.knex("core_login_attempts")
-      .where("window_start", "<=", new Date(now - LOCKOUT.windowMs))
+      .where((q) =>
+        q
+          .where((a) => a.where("username_key", "like", "[%").where("window_start", "<=", new Date(now - LOCKOUT.windowMs)))
+          .orWhere("window_start", "<=", new Date(now - ACCOUNT_LOCKOUT.windowMs)),
+      )
       .where((q) => q.whereNull("locked_until").orWhere("locked_until", "<=", new Date(now)))
       .del();
     await this.knex("core_sessions").where("expires_at", "<", new Date(Date.now() - 7 * 86400_000)).del();
   }
 
   /**
-   * Takes one attempt from the username's allowance before the password is checked. Returns the
-   * attempt number in the window, or throws ACCOUNT_LOCKED.
+   * Takes one attempt from the allowance of the username from this address, then from the username's
+   * own, before the password is checked. Returns the attempt numbers in their windows, or throws
+   * ACCOUNT_LOCKED (the same answer for either lock: which one tells a guesser nothing useful). An
+   * address already locked out takes nothing from the username's own allowance.
    */
-  private async takeAttempt(key: string): Promise<number> {
+  private async takeAttempts(key: string, client: ClientInfo): Promise<Attempts> {
+    const address = await this.takeAttempt(addressCounter(key, client.ip), LOCKOUT, "address");
+    const account = await this.takeAttempt(accountCounter(key), ACCOUNT_LOCKOUT, "account");
+    return { address, account };
+  }
+
+  /** After a failure: locks what has spent its allowance; says what it locked. */
+  private async lockIfSpent(key: string, client: ClientInfo, attempts: Attempts): Promise<Array<{ scope: LockScope; limit: LockoutLimit }>> {
+    const spent = [
+      { scope: "address" as const, counter: addressCounter(key, client.ip), limit: LOCKOUT, attempt: attempts.address },
+      { scope: "account" as const, counter: accountCounter(key), limit: ACCOUNT_LOCKOUT, attempt: attempts.account },
+    ].filter((c) => c.attempt >= c.limit.failures);
+    for (const c of spent) {
+      await this.knex("core_login_attempts").where({ username_key: c.counter }).update({ locked_until: new Date(this.clock.nowMs() + c.limit.lockMs) });
+    }
+    return spent;
+  }
+
+  /**
+   * The right password: this address starts afresh, and this attempt gives back what it took from
+   * the username's own allowance (which counts failures only: an attack spread over many addresses
+   * is not forgotten because the owner signed in meanwhile).
+   */
+  private async succeeded(key: string, client: ClientInfo): Promise<void> {
+    await this.knex("core_login_attempts").where({ username_key: addressCounter(key, client.ip) }).del();
+    await this.knex("core_login_attempts").where({ username_key: accountCounter(key) }).where("attempts", ">", 0).decrement("attempts", 1);
+  }
+
+  /** One attempt from a counter's allowance (an atomic upsert: exact across nodes); its number in the window. */
+  private async takeAttempt(counter: string, limit: LockoutLimit, scope: LockScope): Promise<number> {
     const now = this.clock.nowMs();
+    // A fresh window once the last one has passed, or once a lock has run out (a lock may be shorter
+    // than the window: its end must not find the allowance still spent and lock again at once).
+    const fresh = `(core_login_attempts.locked_until <= :now or (core_login_attempts.locked_until is null and core_login_attempts.window_start <= :windowEdge))`;
     const { rows } = await this.knex.raw(
       `insert into core_login_attempts (username_key, attempts, window_start) values (:key, 1, :now)
        on conflict (username_key) do update set
-         attempts     = case when core_login_attempts.window_start <= :windowEdge and (core_login_attempts.locked_until is null or core_login_attempts.locked_until <= :now) then 1 else core_login_attempts.attempts + 1 end,
-         locked_until = case when core_login_attempts.window_start <= :windowEdge and (core_login_attempts.locked_until is null or core_login_attempts.locked_until <= :now) then null else core_login_attempts.locked_until end,
-         window_start = case when core_login_attempts.window_start <= :windowEdge and (core_login_attempts.locked_until is null or core_login_attempts.locked_until <= :now) then :now else core_login_attempts.window_start end
+         attempts     = case when ${fresh} then 1 else core_login_attempts.attempts + 1 end,
+         locked_until = case when ${fresh} then null else core_login_attempts.locked_until end,
+         window_start = case when ${fresh} then :now else core_login_attempts.window_start end
        returning attempts, locked_until`,
-      { key, now: new Date(now), windowEdge: new Date(now - LOCKOUT.windowMs) },
+      { key: counter, now: new Date(now), windowEdge: new Date(now - limit.windowMs) },
     );
     const { attempts, locked_until: lockedUntil } = rows[0] as { attempts: number; locked_until: Date | null };
-    if (lockedUntil && new Date(lockedUntil).getTime() > now) throw locked(Math.ceil((new Date(lockedUntil).getTime() - now) / 1000));
-    if (attempts > LOCKOUT.failures) {
+    if (lockedUntil && new Date(lockedUntil).getTime() > now) throw locked(Math.ceil((new Date(lockedUntil).getTime() - now) / 1000), scope);
+    if (attempts > limit.failures) {
       // Parallel attempts beyond the allowance: lock now (the last failure may still be running).
-      const until = now + LOCKOUT.lockMs;
-      await this.knex("core_login_attempts").where({ username_key: key }).whereNull("locked_until").update({ locked_until: new Date(until) });
-      throw locked(LOCKOUT.lockMs / 1000);
+      await this.knex("core_login_attempts").where({ username_key: counter }).whereNull("locked_until").update({ locked_until: new Date(now + limit.lockMs) });
+      throw locked(limit.lockMs / 1000, scope);
     }
     return attempts;
   }
@@ -275,23 +361,20 @@ export class Identity {
       throw rateLimited(rate.retryAfterSeconds);
     }
 
-    let attempt: number;
+    let attempts: Attempts;
     try {
-      attempt = await this.takeAttempt(key);
+      attempts = await this.takeAttempts(key, client);
     } catch (err) {
-      await writeAudit(this.knex, { actor, action: "auth.login.refused-locked", object: key });
+      await writeAudit(this.knex, { actor, action: "auth.login.refused-locked", object: key, after: { scope: lockScopeOf(err) ?? null } });
       throw err;
     }
     const row = await findByUsername(this.knex, name);
     const ok = await this.passwordMatches(row, password as string);
     if (!ok) {
-      const lockedNow = attempt >= LOCKOUT.failures;
-      if (lockedNow) {
-        await this.knex("core_login_attempts").where({ username_key: key }).update({ locked_until: new Date(this.clock.nowMs() + LOCKOUT.lockMs) });
-      }
+      const lockedNow = await this.lockIfSpent(key, client, attempts);
       await writeAudit(this.knex, [
-        { actor, tenantCode: row?.tenant_code, action: "auth.login.failed", object: key, after: { attempt } },
-        ...(lockedNow ? [{ actor, tenantCode: row?.tenant_code, action: "auth.account.locked", object: key, after: { minutes: LOCKOUT.lockMs / 60_000 } }] : []),
+        { actor, tenantCode: row?.tenant_code, action: "auth.login.failed", object: key, after: { attempt: attempts.address, accountAttempt: attempts.account } },
+        ...lockedNow.map((l) => ({ actor, tenantCode: row?.tenant_code, action: "auth.account.locked", object: key, after: { scope: l.scope, minutes: l.limit.lockMs / 60_000 } })),
       ]);
       throw invalidCredentials();
     }
@@ -300,7 +383,7 @@ export class Identity {
       await writeAudit(this.knex, { actor, tenantCode: account.tenant_code, action: "auth.login.expired", object: account.id, after: { passwordKind: account.password_kind } });
       throw expired(account.password_kind);
     }
-    await this.knex("core_login_attempts").where({ username_key: key }).del();
+    await this.succeeded(key, client);
     return this.knex.transaction(async (trx) => {
       const { session, refreshToken } = await this.sessions.open(trx, account.id, client);
       await writeAudit(trx, {
@@ -344,18 +427,21 @@ export class Identity {
     const row = await findById(this.knex, user.id);
     if (!row || row.status !== "active" || !user.sessionId) throw new PlatformError("UNAUTHENTICATED", { "zh-CN": "请先登录", en: "Sign-in required" });
     const key = row.username_key;
-    const attempt = await this.takeAttempt(key);
+    const attempts = await this.takeAttempts(key, client);
     const actor = { id: row.id, username: row.username, ip: client.ip ?? null };
     if (!(await this.passwordMatches(row, currentPassword))) {
-      if (attempt >= LOCKOUT.failures) await this.knex("core_login_attempts").where({ username_key: key }).update({ locked_until: new Date(this.clock.nowMs() + LOCKOUT.lockMs) });
-      await writeAudit(this.knex, { actor, tenantCode: row.tenant_code, action: "auth.password.change-failed", object: row.id, after: { attempt } });
+      const lockedNow = await this.lockIfSpent(key, client, attempts);
+      await writeAudit(this.knex, [
+        { actor, tenantCode: row.tenant_code, action: "auth.password.change-failed", object: row.id, after: { attempt: attempts.address, accountAttempt: attempts.account } },
+        ...lockedNow.map((l) => ({ actor, tenantCode: row.tenant_code, action: "auth.account.locked", object: key, after: { scope: l.scope, minutes: l.limit.lockMs / 60_000 } })),
+      ]);
       throw validationFailed(
         [{ path: "/currentPassword", rule: "mismatch", message: { "zh-CN": "当前密码不正确", en: "The current password is wrong" } }],
         { "zh-CN": "当前密码不正确", en: "The current password is wrong" },
       );
     }
     if (this.isExpired(row)) throw expired(row.password_kind);
-    await this.knex("core_login_attempts").where({ username_key: key }).del();
+    await this.succeeded(key, client);
     const problems = passwordProblems(newPassword, { username: row.username, budgetCodeMac: row.budget_code_mac, macKey: this.macKey });
     if (!problems.length && row.password_kind !== "initial" && (await verifyPassword(row.password_hash, newPassword as string))) {
       problems.push({ path: "/newPassword", rule: "unchanged", message: { "zh-CN": "新密码不能与当前密码相同", en: "The new password must differ from the current one" } });

@@ -10,7 +10,7 @@ import { conflict, fieldError, forbidden, notFound, validationFailed } from "../
 import { writeAudit } from "../audit/log";
 import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, type AccountRow } from "./accounts";
 import { importAccounts } from "./account-import";
-import type { ClientInfo, Identity } from "./index";
+import { clearAttempts, type ClientInfo, type Identity } from "./index";
 import { isUuid } from "../db";
 import { pageOf } from "../gateway/query";
 
@@ -284,7 +284,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
             await trx("core_accounts")
               .where({ id: row.id })
               .update({ password_kind: "one-time", password_hash: hash, password_set_at: setAt, password_expires_at: expiresAt, version: trx.raw("version + 1"), updated_at: trx.fn.now() });
-            await trx("core_login_attempts").where({ username_key: row.username_key }).del();
+            await clearAttempts(trx, row.username_key);
             const ended = await identity.sessions.revokeAll(trx, row.id, "password-reset");
             await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: row.tenant_code, action: "accounts.reset-password", object: row.id, after: { sessionsEnded: ended.length, expiresAt } });
           });

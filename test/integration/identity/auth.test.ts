@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import { SignJWT } from "jose";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import type { Call } from "../../support/http";
+import { ACCOUNT_LOCKOUT, LOCKOUT } from "../../../core/identity";
 
 const SECRET = "integration-test-signing-key-" + "x".repeat(40);
 const ADMIN_PASSWORD = "Sturdy-Keeper-Passphrase-2026";
@@ -238,36 +239,57 @@ describe("accounts and sign-in (through the HTTP API)", () => {
   });
 
   describe("guessing", () => {
-    test("after 5 failures in 15 minutes the account is locked for 15 minutes, even for the right password", async () => {
+    test("after 5 failures from one address in 15 minutes the account is locked there for 15 minutes, even for the right password; its owner signs in from another address (issue 13)", async () => {
       const { username, budget } = await firstPasswordAccount();
-      for (let i = 0; i < 5; i++) {
-        const r = await login(username, `wrong-${i}`);
+      const attacker = newIp();
+      for (let i = 0; i < LOCKOUT.failures; i++) {
+        const r = await login(username, `wrong-${i}`, attacker);
         expect([r.status, r.body.error.code]).toEqual([401, "INVALID_CREDENTIALS"]);
       }
-      const lockedOut = await platform.api("/api/auth/login", { method: "POST", body: { username, password: budget }, headers: { "x-forwarded-for": newIp() } });
+      const lockedOut = await login(username, budget, attacker);
       expect(lockedOut.status).toBe(429);
       expect(lockedOut.body.error.code).toBe("ACCOUNT_LOCKED");
       expect(lockedOut.body.error.details.retryAfterSeconds).toBeGreaterThan(800);
-      const res = await fetch(platform.baseUrl + "/api/auth/login", { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": newIp() }, body: JSON.stringify({ username, password: budget }) });
+      const res = await fetch(platform.baseUrl + "/api/auth/login", { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": attacker }, body: JSON.stringify({ username, password: budget }) });
       expect(res.status).toBe(429);
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(800);
+      // the owner, elsewhere, is not locked out by a stranger's guesses
+      const owner = newIp();
+      expect((await login(username, budget, owner)).status).toBe(200);
 
       platform.kernel.clock.travelTo(new Date(Date.now() + 14 * 60_000));
-      expect((await login(username, budget)).status).toBe(429);
+      expect((await login(username, budget, attacker)).status).toBe(429);
       platform.kernel.clock.travelTo(new Date(Date.now() + 16 * 60_000));
-      expect((await login(username, budget)).status).toBe(200);
+      expect((await login(username, budget, attacker)).status).toBe(200);
       const locks = await audit("auth.account.locked");
-      expect(locks.some((a) => a.object === username)).toBe(true);
-      expect((await audit("auth.login.failed")).filter((a) => a.object === username)).toHaveLength(5);
+      expect(locks.filter((a) => a.object === username).map((a) => a.after.scope)).toEqual(["address"]);
+      expect((await audit("auth.login.failed")).filter((a) => a.object === username)).toHaveLength(LOCKOUT.failures);
+      expect((await audit("auth.login.refused-locked")).filter((a) => a.object === username).map((a) => a.after.scope)).toEqual(["address", "address", "address"]);
+    });
+
+    test("guesses spread over many addresses, one each, still meet the slower limit of the account itself (issue 13)", async () => {
+      const { username, budget } = await firstPasswordAccount();
+      const replies = await Promise.all(Array.from({ length: ACCOUNT_LOCKOUT.failures }, (_, i) => login(username, `botnet-${i}`)));
+      expect(replies.map((r) => r.status)).toEqual(Array(ACCOUNT_LOCKOUT.failures).fill(401));
+      // now even the owner, from an address that never failed, waits: the account as a whole is locked
+      const owner = await login(username, budget);
+      expect([owner.status, owner.body.error.code]).toEqual([429, "ACCOUNT_LOCKED"]);
+      expect(owner.body.error.details.retryAfterSeconds).toBeGreaterThan(ACCOUNT_LOCKOUT.lockMs / 1000 - 60);
+      // the same answer as a lock from one address: a guesser cannot tell which
+      expect(owner.body.error.message).toBe(`登录失败次数过多，账号已锁定，请 ${ACCOUNT_LOCKOUT.lockMs / 60_000} 分钟后再试`);
+      expect((await audit("auth.account.locked")).filter((a) => a.object === username).map((a) => a.after.scope)).toEqual(["account"]);
+      platform.kernel.clock.travelTo(new Date(Date.now() + ACCOUNT_LOCKOUT.lockMs + 60_000));
+      expect((await login(username, budget)).status).toBe(200);
     });
 
     test("failures spread over more than 15 minutes do not lock", async () => {
       const { username, budget } = await firstPasswordAccount();
       const start = Date.now();
+      const ip = newIp();
       for (let i = 0; i < 8; i++) {
         platform.kernel.clock.travelTo(new Date(start + i * 4 * 60_000));
-        expect((await login(username, `wrong-${i}`)).status).toBe(401);
-        if (i % 4 === 3) expect((await login(username, budget)).status).toBe(200);
+        expect((await login(username, `wrong-${i}`, ip)).status).toBe(401);
+        if (i % 4 === 3) expect((await login(username, budget, ip)).status).toBe(200);
       }
     });
 
@@ -276,11 +298,12 @@ describe("accounts and sign-in (through the HTTP API)", () => {
       const ghost = `no-such-user-${crypto.randomBytes(4).toString("hex")}`;
       const known: Array<[number, unknown, number]> = [];
       const unknown: Array<[number, unknown, number]> = [];
+      const ip = newIp();
       for (let i = 0; i < 6; i++) {
         const t0 = performance.now();
-        const a = await login(username, `wrong-${i}`);
+        const a = await login(username, `wrong-${i}`, ip);
         const t1 = performance.now();
-        const b = await login(ghost, `wrong-${i}`);
+        const b = await login(ghost, `wrong-${i}`, ip);
         const t2 = performance.now();
         known.push([a.status, a.body, t1 - t0]);
         unknown.push([b.status, b.body, t2 - t1]);
@@ -296,7 +319,8 @@ describe("accounts and sign-in (through the HTTP API)", () => {
 
     test("parallel guesses cannot exceed the allowance", async () => {
       const { username } = await firstPasswordAccount();
-      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => login(username, `parallel-${i}`)));
+      const ip = newIp();
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => login(username, `parallel-${i}`, ip)));
       const statuses = replies.map((r) => r.status);
       expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
       expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(15);
@@ -323,14 +347,20 @@ describe("accounts and sign-in (through the HTTP API)", () => {
         { key: "sweep:old", window_start: new Date(now - 3 * 60_000), count: 3 },
         { key: "sweep:current", window_start: new Date(now), count: 3 },
       ]);
+      // per address: a 15-minute window; per account: an hour
+      const at = (ip: string) => JSON.stringify(["sweep-addr", ip]);
       await knex("core_login_attempts").insert([
-        { username_key: "sweep-stale", attempts: 2, window_start: new Date(now - 20 * 60_000) },
-        { username_key: "sweep-in-window", attempts: 2, window_start: new Date(now - 5 * 60_000) },
-        { username_key: "sweep-locked", attempts: 5, window_start: new Date(now - 20 * 60_000), locked_until: new Date(now + 60_000) },
+        { username_key: "sweep-stale", attempts: 2, window_start: new Date(now - 70 * 60_000) },
+        { username_key: "sweep-in-window", attempts: 2, window_start: new Date(now - 20 * 60_000) },
+        { username_key: "sweep-locked", attempts: 5, window_start: new Date(now - 70 * 60_000), locked_until: new Date(now + 60_000) },
+        { username_key: at("10.9.0.1"), attempts: 2, window_start: new Date(now - 20 * 60_000) },
+        { username_key: at("10.9.0.2"), attempts: 2, window_start: new Date(now - 5 * 60_000) },
+        { username_key: at("10.9.0.3"), attempts: 5, window_start: new Date(now - 20 * 60_000), locked_until: new Date(now + 60_000) },
       ]);
       await platform.kernel.identity.sweep(now - 60_000);
       expect((await knex("core_rate_limits").where("key", "like", "sweep:%").pluck("key")).sort()).toEqual(["sweep:current"]);
       expect((await knex("core_login_attempts").where("username_key", "like", "sweep-%").pluck("username_key")).sort()).toEqual(["sweep-in-window", "sweep-locked"]);
+      expect((await knex("core_login_attempts").where("username_key", "like", '["sweep-addr"%').pluck("username_key")).sort()).toEqual([at("10.9.0.2"), at("10.9.0.3")]);
     });
 
     test("a malformed sign-in is a validation error naming the field", async () => {
