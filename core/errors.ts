@@ -180,9 +180,13 @@ export function toEnvelope(err: unknown, lang: Lang): Envelope {
   return { status: errorStatus[code], body };
 }
 
-/** zh-CN unless the caller prefers English (Accept-Language or ?lang=en). */
-export function pickLang(acceptLanguage: string | undefined, query?: string): Lang {
-  const pref = (query || acceptLanguage || "").toLowerCase();
+/**
+ * zh-CN unless the caller prefers English (Accept-Language or ?lang=en). Either may be anything a
+ * client sent (`lang[]=en` is an array): what is not one string is not a preference.
+ */
+export function pickLang(acceptLanguage: unknown, query?: unknown): Lang {
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  const pref = (text(query) || text(acceptLanguage)).toLowerCase();
   if (!pref) return "zh-CN";
   const first = pref.split(",")[0].trim();
   return first.startsWith("en") ? "en" : "zh-CN";

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
 import { PlatformError, toEnvelope, pickLang } from "../errors";
@@ -105,6 +106,34 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
  */
 const FILE_PATH = /^\/assets\/|\.(js|mjs|css|map|json|txt|xml|html?|ico|png|jpe?g|gif|svg|webp|avif|woff2?|ttf|otf|webmanifest)$/i;
 
+/**
+ * Requests Node's HTTP parser refuses before moleculer-web sees them (headers or URL past Node's
+ * 16 KiB, bytes that are not HTTP) are answered in the envelope too, rather than with Node's bare
+ * status line; the connection is then closed, as Node closes it. (No header was read, so zh-CN.)
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
+  if (!socket.writable || err.code === "ECONNRESET") {
+    socket.destroy();
+    return;
+  }
+  if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+    return;
+  }
+  const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
+  const { body } = toEnvelope(
+    new PlatformError(tooLarge ? "PAYLOAD_TOO_LARGE" : "VALIDATION_FAILED", tooLarge
+      ? { "zh-CN": "请求头或网址过长", en: "The request's headers or URL are too long" }
+      : { "zh-CN": "请求不是有效的 HTTP 请求", en: "The request is not valid HTTP" }),
+    "zh-CN",
+  );
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
+  );
+}
+
 export function gatewayService(kernel: Kernel): ServiceSchema {
   const { config } = kernel;
   const built = path.join(config.webDir, "dist");
@@ -156,6 +185,10 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       onError(this: { logger: { error: (...a: unknown[]) => void } }, req: Req, res: ServerResponse, err: unknown) {
         sendEnvelope(req, res, err, this.logger);
       },
+    },
+    // moleculer-web made its server in its own `created`, which Moleculer runs before this one
+    created(this: { server?: Server }) {
+      this.server?.on("clientError", answerClientError);
     },
     methods: {
       /**

@@ -84,6 +84,20 @@ describe("bad input is 400 VALIDATION_FAILED, never 500", () => {
     refused(await platform.api(`${list}?status=a&status=b`, { token: admin }), "/status");
   });
 
+  test("a repeated lang parameter is refused like any other, in Chinese, instead of leaving the answer unsent", async () => {
+    const res = await platform.api("/api/registries/purchasers?lang[]=en", { token: admin });
+    refused(res, "/lang");
+    expect(res.body.error.message).toMatch(/[\u4e00-\u9fff]/);
+    expect((await platform.api("/api/no/such/route?lang=en&lang=zh")).status).toBe(404);
+  });
+
+  test("a URL too long for the server's header limit is 431 in the envelope, and the next request is served", async () => {
+    const res = await platform.api(`/api/registries/purchasers?q=${"%E9%87%87".repeat(20_000)}`, { token: admin });
+    expect(res.status).toBe(431);
+    expect(res.body.error).toMatchObject({ code: "PAYLOAD_TOO_LARGE", message: expect.stringMatching(/[\u4e00-\u9fff]/) });
+    expect((await platform.api("/api/registries/purchasers", { token: admin })).status).toBe(200);
+  });
+
   test.each(LISTS)("absurd page numbers on %s are refused; a good one answers", async (list) => {
     for (const page of ["99999999999999999999", "-1", "0", "1.5", "1e400", "NaN", "abc"]) {
       refused(await platform.api(`${list}?page=${page}`, { token: admin }), "/page");
