@@ -74,5 +74,5 @@ export async function apiSignIn(platform: TestPlatform, username: string, passwo
 /** Hands a signed-in session to a browser page (as a reload after signing in would find it). */
 export async function useSession(page: Page, signed: Signed): Promise<void> {
   await page.goto("/guides");
-  await page.evaluate(([k, v]) => localStorage.setItem(k, v), ["gdpc.session", JSON.stringify(signed.state)]);
+  await page.evaluate(`localStorage.setItem("gdpc.session", ${JSON.stringify(JSON.stringify(signed.state))})`);
 }

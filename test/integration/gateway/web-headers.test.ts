@@ -43,7 +43,7 @@ describe("the history fallback", () => {
       expect([p, res.status]).toEqual([p, 404]);
     }
     const api = await get("/api/no/such/route");
-    expect((await api.json()).error.code).toBe("NOT_FOUND");
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
 });
 
