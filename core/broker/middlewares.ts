@@ -55,7 +55,8 @@ export function settleError(this: ServiceBroker, err: unknown, info: { action?: 
   const e = err as { type?: string; code?: number; name?: string };
   if (err instanceof PlatformError) throw err;
   const where = info.action?.name ?? info.actionName ?? "a call";
-  if (e && typeof e.type === "string" && UNREACHED[e.type]) throw UNREACHED[e.type](where.split(".")[0]);
+  // Moleculer's own errors name the action they could not reach; the handler they surface in may be another (gateway.rest).
+  if (e && typeof e.type === "string" && UNREACHED[e.type]) throw UNREACHED[e.type](String((err as { data?: { action?: unknown } }).data?.action ?? where).split(".")[0]);
   if (e && typeof e.type === "string" && typeof e.code === "number" && e.name !== "Error") throw err;
   if (isConnectionError(err)) {
     // knex's acquire timeout is the pool, not the database: a database that refuses connections

@@ -57,7 +57,8 @@ test("a database that refuses connections is down", async () => {
 
 test("a plugin with no live node is named, in both languages", () => {
   for (const err of [new Errors.ServiceNotAvailableError({ action: "registries.purchasers.list" }), new Errors.ServiceNotFoundError({ action: "registries.purchasers.list" })]) {
-    const { zh, en } = answer(err, "registries.purchasers.list");
+    // (met in the gateway's own handler: the error names the action it could not reach)
+    const { zh, en } = answer(err, "gateway.rest");
     expect(en).toEqual({ status: 503, body: { error: { code: "UNAVAILABLE", message: 'No node serving "registries" is running; try again shortly', details: { reason: "no-live-node", service: "registries" } } } });
     expect(zh.body.error.message).toBe("「registries」服务当前没有可用的节点，请稍后再试");
   }
