@@ -163,8 +163,13 @@ describe("accounts and sign-in (through the HTTP API)", () => {
       const en = await call("/api/me", token, { headers: { "accept-language": "en" } });
       expect(en.body.error.message).toMatch(/Change your first password/);
 
+      const fullWidth = (t: string) => t.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
       const tries: Array<[string, string]> = [
         [budget, "budget-code"],
+        // containing it is no better than being it (issue 13): around, after, full-width
+        [`${budget}Kites!`, "budget-code"],
+        [`Lychee-${budget}-Harbour`, "budget-code"],
+        [`Harbour-Lantern.${fullWidth(budget)}`, "budget-code"],
         ["short-1", "minLength"],
         ["qwertyuiop123456", "common"],
         [`${username}-Harbour-2026`, "username"],

@@ -152,6 +152,32 @@ describe("choosing a new password", () => {
     expect(rulesOf("441300001002003", { username: "hz-finance", budgetCodeMac })).not.toContain("budget-code");
   });
 
+  test("a password containing the budget code anywhere, in any width, is refused; one with only part of it or a neighbour is not (issue 13)", () => {
+    const macKey = crypto.randomBytes(32);
+    const dotted = { username: "hz-finance", budgetCodeMac: macBudgetCode(macKey, "441300.001.02"), macKey };
+    const plain = { username: "hz-finance", budgetCodeMac: macBudgetCode(macKey, "441300401"), macKey };
+    for (const pw of ["441300401Kites!", "Kites!441300401", "Lychee-441300401-Harbour", "99441300401999-Lychee", "Lychee-Harbour-４４１３００４０１", "x441300401"]) {
+      expect([pw, rulesOf(pw, plain).includes("budget-code")]).toEqual([pw, true]);
+    }
+    for (const pw of ["Lychee-441300.001.02!", "441300.001.02.7-Lychee", "Lychee-441300.001.02"]) {
+      expect([pw, rulesOf(pw, dotted).includes("budget-code")]).toEqual([pw, true]);
+    }
+    for (const pw of ["Lychee-44130040-Harbour", "Lychee-441300402-Harbour", "Lychee-4413004.01-Harbour", "Lychee-Harbour-Lantern"]) {
+      expect([pw, rulesOf(pw, plain).includes("budget-code")]).toEqual([pw, false]);
+    }
+    expect(rulesOf("Lychee-441300.001.03", dotted)).not.toContain("budget-code");
+  });
+
+  test("looking for the budget code in a long password stays cheap", () => {
+    const macKey = crypto.randomBytes(32);
+    const ctx = { username: "hz-finance", budgetCodeMac: macBudgetCode(macKey, "441300401"), macKey };
+    // 256 digits: every substring of 3 to 40 of them is a candidate, the most work a password can ask for
+    const longest = "1234567890".repeat(25) + "123456";
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) expect(passwordProblems(longest, ctx).map((p) => p.rule)).not.toContain("budget-code");
+    expect((performance.now() - t0) / 10).toBeLessThan(100);
+  });
+
   test.each([
     ["a listed password", "administrator"],
     ["a listed password in capitals", "QwertyUiop12"],
