@@ -251,7 +251,7 @@ export interface VocabularyHost {
     schemaType?: "string";
     metaSchema?: object;
     errors?: boolean;
-    validate?: (schema: string, data: string) => boolean;
+    validate?: (schema: string, data: string, parentSchema?: { [key: string]: unknown }) => boolean;
   }): unknown;
   addFormat(name: string, format: (value: string) => boolean): unknown;
 }
@@ -267,8 +267,11 @@ export function addFormVocabulary<A extends VocabularyHost>(ajv: A): A {
       schemaType: "string",
       metaSchema: { type: "string", pattern: "^-?\\d{1,13}(\\.\\d{1,2})?$" },
       errors: false,
-      // Not money at all is the format's error, not this one's.
-      validate: keyword === "minMoney" ? (bound, data) => !isMoney(data) || compareMoney(data, bound) >= 0 : (bound, data) => !isMoney(data) || compareMoney(data, bound) <= 0,
+      // Not money of the field's format at all (a "-5" where money cannot go below zero) is the format's error, not this one's.
+      validate: (bound, data, parent) => {
+        if (!(parent?.format === "signed-money" ? isMoney(data) : isUnsignedMoney(data))) return true;
+        return keyword === "minMoney" ? compareMoney(data, bound) >= 0 : compareMoney(data, bound) <= 0;
+      },
     });
   }
   for (const keyword of DATE_KEYWORDS) {

@@ -46,7 +46,8 @@ export interface Workflow {
   description?: Localized;
   version: number;
   initial: string;
-  states: Record<string, { title: Localized; terminal?: boolean }>;
+  /** `adoptable`: business from another system may arrive in this state, its data checked by that form */
+  states: Record<string, { title: Localized; terminal?: boolean; adoptable?: { form: string } }>;
   start: { roles: string[]; form: string; effects: Effect[] };
   transitions: Transition[];
 }
@@ -126,6 +127,11 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
       }
     });
   };
+  for (const [name, s] of Object.entries(doc.states)) {
+    if (!s.adoptable) continue;
+    if (s.terminal) fail(`/states/${name}/adoptable`, "a terminal state cannot be adopted into: nothing would be left to do here");
+    checkForm(s.adoptable.form, `/states/${name}/adoptable/form`);
+  }
   checkRoles(doc.start.roles, "/start/roles");
   checkForm(doc.start.form, "/start/form");
   checkEffects(doc.start.effects, "/start/effects");

@@ -2,7 +2,7 @@ import { subject } from "@casl/ability";
 import jsonLogic from "json-logic-js";
 import type { Knex } from "knex";
 import { findWorkday } from "chinese-days";
-import { conflict, fieldError, forbidden, notFound, validationFailed, PlatformError, type Localized } from "../errors";
+import { conflict, fieldError, forbidden, notFound, validationFailed, PlatformError, type ErrorDetail, type Localized } from "../errors";
 import { actorOf, writeAudit } from "../audit/log";
 import type { AppAbility, SessionUser } from "../plugins/types";
 import type { Clock } from "../tenancy/clock";
@@ -328,16 +328,26 @@ export class WorkflowEngine {
     ability: AppAbility,
     workflowId: string,
     item: { externalId: string; state: string; tenantCode: string; ownerUnit: string | null; data: Record<string, unknown> },
+    /** the owner unit's problems, if any (core/access/units.ts: a registered unit of the tenant and the caller's region) */
+    unitProblems: (tenantCode: string, unit: string) => Promise<ErrorDetail[]> = async () => [],
   ): Promise<{ row: InstanceRow; created: boolean }> {
     const wf = this.workflow(workflowId);
     if (!ability.can("import", subject("WorkflowInstance", { tenantCode: item.tenantCode, plugin: wf.plugin, workflowId: wf.id }))) throw forbidden();
+    // Only where the workflow says business may arrive: a state the platform's own rules lead to
+    // (a plan filed by the regulator) cannot be reached by importing it.
+    const adoptable = Object.keys(wf.states).filter((s) => wf.states[s].adoptable);
     const state = wf.states[item.state];
-    if (!state || state.terminal) {
-      const open = Object.keys(wf.states).filter((s) => !wf.states[s].terminal);
-      throw validationFailed([fieldError("/state", "state", `应为 ${open.join("、")} 之一`, `must be one of ${open.join(", ")}`)]);
+    if (!state?.adoptable) {
+      const [zh, en] = adoptable.length ? [`应为 ${adoptable.join("、")} 之一`, `must be one of ${adoptable.join(", ")}`] : ["该流程不接受从其他系统迁入", "this workflow takes no business from other systems"];
+      throw validationFailed([fieldError("/state", "adoptable", zh, en)]);
     }
     const refusal = this.o.moduleCheck(wf.plugin, "continue", { ...user, tenantCode: item.tenantCode });
     if (refusal) throw refusal;
+    const checked = await this.checkData(state.adoptable.form, item.tenantCode, item.data, wf.title["zh-CN"]);
+    if (item.ownerUnit !== null) {
+      const problems = await unitProblems(item.tenantCode, item.ownerUnit);
+      if (problems.length) throw validationFailed(problems);
+    }
     const now = this.o.clock.now();
     return this.o.knex.transaction(async (trx) => {
       // imports of the same id at the same moment: one at a time, the second finds the first
@@ -347,10 +357,10 @@ export class WorkflowEngine {
       const [row] = await trx<InstanceRow>("core_workflow_instances")
         .insert({
           workflow_id: wf.id, workflow_version: wf.version, plugin: wf.plugin, tenant_code: item.tenantCode, owner_unit: item.ownerUnit,
-          created_by: null, external_id: item.externalId, state: item.state, data: item.data, version: 1, created_at: now, updated_at: now,
+          created_by: null, external_id: item.externalId, state: item.state, data: checked.data, version: 1, created_at: now, updated_at: now,
         } as never)
         .returning("*");
-      await this.recordStep(trx, wf, null, row, { transition: IMPORT, action: "workflow.import", actor: actorOf(user), checked: { data: item.data, formRef: null }, effects: [], at: now });
+      await this.recordStep(trx, wf, null, row, { transition: IMPORT, action: "workflow.import", actor: actorOf(user), checked, effects: [], at: now });
       return { row, created: true };
     });
   }

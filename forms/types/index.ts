@@ -2,6 +2,8 @@
 
 import type { LegacyAccept } from "./legacy.accept";
 import type { LegacyContract } from "./legacy.contract";
+import type { LegacyImportedContract } from "./legacy.imported-contract";
+import type { LegacyImported } from "./legacy.imported";
 import type { LegacyPay } from "./legacy.pay";
 import type { LegacyProject } from "./legacy.project";
 import type { RegistriesAgency } from "./registries.agency";
@@ -18,12 +20,14 @@ import type { SupervisionPlan } from "./supervision.plan";
 import type { SupervisionResult } from "./supervision.result";
 import type { SupervisionReturn } from "./supervision.return";
 
-export type { LegacyAccept, LegacyContract, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
+export type { LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
 
 /** Form id → the type of its data (the base form; a tenant's overlay may add fields). */
 export interface FormTypes {
   "legacy.accept": LegacyAccept;
   "legacy.contract": LegacyContract;
+  "legacy.imported-contract": LegacyImportedContract;
+  "legacy.imported": LegacyImported;
   "legacy.pay": LegacyPay;
   "legacy.project": LegacyProject;
   "registries.agency": RegistriesAgency;

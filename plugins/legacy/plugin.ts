@@ -10,7 +10,8 @@ export default definePlugin({
   },
   version: "0.1.0",
   services: [legacyService],
-  forms: ["legacy.project", "legacy.contract", "legacy.accept", "legacy.pay"],
+  // legacy.imported(-contract): what an imported project holds at its stage (the states' `adoptable` forms)
+  forms: ["legacy.project", "legacy.contract", "legacy.accept", "legacy.pay", "legacy.imported", "legacy.imported-contract"],
   workflows: ["legacy.project"],
   workflowHooks: legacyHooks,
 });

@@ -20,6 +20,9 @@ describe("legacy projects", () => {
     tokens.admin = await platform.token({ roles: ["platform-admin"], tenantCode: "440000" });
     tokens.maomingAdmin = await platform.token({ roles: ["tenant-admin"], tenantCode: "440900" });
     tokens.buyer = await platform.token({ roles: ["purchaser"], tenantCode: "441300", unitCode: "441300401" });
+    // an imported project's unit must be a registered unit of its region
+    const unit = await call("admin", "/api/registries/purchasers", { method: "POST", body: { name: "惠州市交通运输局", budgetCode: "441300401", tenantCode: "441300", unitType: "government-agency" } });
+    expect(unit.status).toBe(201);
     platform.kernel.clock.travelTo("2021-03-01T10:00:00+08:00");
   });
   afterAll(() => platform.stop());
