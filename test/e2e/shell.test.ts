@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
-import { apiSignIn, cspViolations, ready, useSession, watchCsp, type Signed } from "./a11y";
+import { apiSignIn, axeCheck, cspViolations, ready, serious, useSession, watchCsp, type Signed } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 import { see } from "./see";
 
@@ -16,14 +16,24 @@ let browser: Browser;
 const pages: Array<{ page: Page; errors: string[] }> = [];
 let buyer: Signed;
 
-async function open() {
-  const p = await newPage(browser, platform.baseUrl);
+async function open(viewport?: { width: number; height: number }, deviceScaleFactor?: number) {
+  const p = deviceScaleFactor ? await zoomedPage(viewport!, deviceScaleFactor) : await newPage(browser, platform.baseUrl, viewport);
   await watchCsp(p.context);
   p.page.on("console", (m) => {
     if (/Content Security Policy/i.test(m.text())) p.errors.push(m.text());
   });
   pages.push(p);
   return p;
+}
+
+/** A page as a person at 200 % zoom sees it: a 1280 px window is 640 CSS pixels at scale 2. */
+async function zoomedPage(viewport: { width: number; height: number }, deviceScaleFactor: number) {
+  const context = await browser.newContext({ baseURL: platform.baseUrl, viewport, deviceScaleFactor, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.setDefaultTimeout(15_000);
+  return { context, page, errors };
 }
 
 beforeAll(async () => {
@@ -122,5 +132,82 @@ describe("page titles and language", () => {
     await page.getByRole("button", { name: "Switch language: 中文" }).click();
     await see(page.locator("main h1")).toContainText("我的工作台");
     expect(await page.evaluate("document.documentElement.lang")).toBe("zh-CN");
+  });
+});
+
+/** Elements that stick out of the window sideways (wide tables scroll inside their own box). */
+const OVERFLOW = `(() => {
+  const out = [];
+  const w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > w + 1) out.push("page scrolls sideways: " + document.documentElement.scrollWidth + " > " + w);
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest(".table-wrap, .sr-only, .skip-link") || el.getClientRects().length === 0) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width && (r.right > w + 1 || r.left < -1)) out.push(el.tagName.toLowerCase() + "." + el.className + " " + Math.round(r.left) + "–" + Math.round(r.right));
+  }
+  return out.slice(0, 10);
+})()`;
+
+describe("elder-friendly mode (适老化) and zoom", () => {
+  test("the header's switch makes text larger and contrast stronger, says its state, and is kept per person across reloads", async () => {
+    const regulator = await apiSignIn(platform, "huizhou.regulator", "441300001", "Huizhou-Regulator-Shell-2027!");
+    const { page } = await open();
+    await useSession(page, buyer);
+    await page.goto("/work");
+    await ready(page);
+    const rootSize = () => page.evaluate<number>("parseFloat(getComputedStyle(document.documentElement).fontSize)");
+    const normal = await rootSize();
+    const toggle = page.getByRole("button", { name: "适老模式" });
+    expect(await toggle.getAttribute("aria-pressed")).toBe("false");
+    await toggle.click();
+    expect(await toggle.getAttribute("aria-pressed")).toBe("true");
+    expect(await rootSize()).toBeGreaterThanOrEqual(normal * 1.25);
+    // body text is black on white in this mode
+    expect(await page.evaluate<string>("getComputedStyle(document.querySelector('main h1')).color")).toBe("rgb(0, 0, 0)");
+    await page.reload();
+    await ready(page);
+    expect(await page.getByRole("button", { name: "适老模式" }).getAttribute("aria-pressed")).toBe("true");
+    expect(await rootSize()).toBeGreaterThanOrEqual(normal * 1.25);
+
+    // someone else signing in on this browser has their own choice
+    await page.evaluate(`localStorage.setItem("gdpc.session", ${JSON.stringify(JSON.stringify(regulator.state))})`);
+    await page.goto("/work");
+    await ready(page);
+    expect(await page.getByRole("button", { name: "适老模式" }).getAttribute("aria-pressed")).toBe("false");
+    expect(await rootSize()).toBe(normal);
+    await page.evaluate(`localStorage.setItem("gdpc.session", ${JSON.stringify(JSON.stringify(buyer.state))})`);
+    await page.goto("/work");
+    await ready(page);
+    expect(await page.getByRole("button", { name: "适老模式" }).getAttribute("aria-pressed")).toBe("true");
+    // the mode itself passes the WCAG check (contrast of its colours, its switch's name)
+    for (const path of ["/work", "/notifications", "/start/supervision.intention"]) {
+      await page.goto(path);
+      await ready(page);
+      expect([path, serious(await axeCheck(page))]).toEqual([path, []]);
+    }
+    // in English too
+    await page.getByRole("button", { name: "切换语言：English" }).click();
+    expect(await page.getByRole("button", { name: "Larger text" }).getAttribute("aria-pressed")).toBe("true");
+    await page.getByRole("button", { name: "Switch language: 中文" }).click();
+  });
+
+  test("at 200 % zoom (640 px at scale 2), with and without elder mode, pages fit the window and nothing sticks out", async () => {
+    const { page } = await open({ width: 640, height: 800 }, 2);
+    await useSession(page, buyer);
+    const problems: string[] = [];
+    for (const elder of [false, true]) {
+      await page.evaluate(`localStorage.${elder ? `setItem("gdpc.elder.${buyer.state.user.id}", "1")` : `removeItem("gdpc.elder.${buyer.state.user.id}")`}`);
+      for (const path of ["/notices", "/calendar", "/guides", "/work", "/projects", "/notifications", "/start/supervision.intention", "/start/supervision.plan", "/change-password"]) {
+        await page.goto(path);
+        await ready(page);
+        expect(await page.evaluate<boolean>("document.documentElement.classList.contains('elder')")).toBe(elder);
+        for (const p of await page.evaluate<string[]>(OVERFLOW)) problems.push(`${elder ? "elder " : ""}${path}: ${p}`);
+      }
+      // the folded menu opens and its links fit too
+      await page.getByRole("button", { name: "菜单" }).click();
+      await page.getByRole("link", { name: "我的工作台" }).waitFor();
+      for (const p of await page.evaluate<string[]>(OVERFLOW)) problems.push(`${elder ? "elder " : ""}menu: ${p}`);
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { inbox } from "./notifications/live";
 import { CalendarPage, GuidesPage } from "./portal/calendar";
 import { NoticePage, NoticesPage } from "./portal/notices";
 import { Link, matchPath, navigate, useRouter } from "./router";
+import { ElderSwitch } from "./ui/elder";
 import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 
 // The public pages come with the first load; forms (rjsf and its validator), the workspace and the
@@ -134,6 +135,7 @@ function Header() {
         </nav>
         <div className="header-tools">
           <LanguageSwitch />
+          <ElderSwitch />
           {signedIn ? <Bell /> : null}
           {snap.state ? (
             <span className="user-menu">

@@ -10,6 +10,8 @@ const zh = {
   "app.footer": "广东省财政厅 · 政府采购智慧云平台（开源）。公告信息以发布单位为准。",
   "lang.name": "中文",
   "lang.switchTo": "切换语言：{lang}",
+  "elder.switch": "适老模式",
+  "elder.hint": "放大文字、加强对比，记在本浏览器里",
 
   "nav.skip": "跳到主要内容",
   "nav.main": "主导航",
@@ -329,6 +331,8 @@ const en: Record<MessageKey, string> = {
   "app.footer": "Department of Finance of Guangdong Province · Government Procurement Cloud (open source). Notices are the publishing units' own.",
   "lang.name": "English",
   "lang.switchTo": "Switch language: {lang}",
+  "elder.switch": "Larger text",
+  "elder.hint": "Larger text and stronger contrast, remembered in this browser",
 
   "nav.skip": "Skip to main content",
   "nav.main": "Main navigation",
