@@ -3,7 +3,7 @@
  * options' words instead of codes, one money format with the amount in words as the form shows it.
  * For data no form describes, ui/parts DataView.
  */
-import { useMemo, type ReactNode } from "react";
+import { memo, useMemo, type ReactNode } from "react";
 import { api } from "../api/client";
 import type { FormDoc, WorkflowDef } from "../api/types";
 import { useI18n, type MessageKey } from "../i18n";
@@ -34,7 +34,11 @@ const OWN_WORDS: Record<string, MessageKey> = {
   filedOn: "field.filedOn",
 };
 
-export function FormDataView({ value, catalog }: { value: Record<string, unknown>; catalog: Catalog }) {
+/**
+ * Memoized: an instance's data may be a plan of hundreds of lines, and its page re-renders on every
+ * choice of a transition; the view changes only with the data, the catalog or the language.
+ */
+export const FormDataView = memo(function FormDataView({ value, catalog }: { value: Record<string, unknown>; catalog: Catalog }) {
   const { t, lang } = useI18n();
   const label = (segments: string[]) => {
     const path = catalogPath(segments);
@@ -106,4 +110,4 @@ export function FormDataView({ value, catalog }: { value: Record<string, unknown
     return scalar(segments, v, inTable);
   };
   return <>{render([], value)}</>;
-}
+});
