@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import localizeZh from "ajv-i18n/localize/zh";
 import type { ErrorDetail } from "../errors";
 import { ruleMessage, UI_TEXT_KEYS } from "./display";
-import { addFormVocabulary, boundMessage, FORM_AJV_OPTIONS, formatMessages, formFormats, MONEY_KEYWORDS } from "./formats";
+import { addFormVocabulary, boundMessage, DATE_KEYWORDS, FORM_AJV_OPTIONS, formatMessages, formFormats, isMoneyFormat, MONEY_KEYWORDS } from "./formats";
 
 /** A JSON value as forms and overlays hold it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -87,13 +87,18 @@ export function lintSchema(schema: unknown, opts: { root?: boolean; at?: string 
       problem(`${at}/patternMessageEn`, "bilingual", "有中文的格式说明（patternMessage）就要有英文说明（patternMessageEn）", "a patternMessage needs its English twin, patternMessageEn");
     }
     if (typeof node.$ref === "string" && !node.$ref.startsWith("#/")) problem(`${at}/$ref`, "local-ref", "只能引用本表单内的定义（#/definitions/...）", "only references within the form (#/definitions/...)");
-    if (node.format === "money" && !(types.length === 1 && types[0] === "string")) {
+    if (isMoneyFormat(node.format) && !(types.length === 1 && types[0] === "string")) {
       problem(`${at}/type`, "money-is-string", "金额字段的类型必须是 string（不用浮点数）", 'money is "type": "string" (never a floating-point number)');
     }
     for (const kw of MONEY_KEYWORDS) {
-      if (node[kw] !== undefined && node.format !== "money") problem(`${at}/${kw}`, "money-bound", `${kw} 只能用于 format 为 money 的字段`, `${kw} applies to fields of format money only`);
+      if (node[kw] !== undefined && !isMoneyFormat(node.format)) problem(`${at}/${kw}`, "money-bound", `${kw} 只能用于 format 为 money 或 signed-money 的字段`, `${kw} applies to fields of format money or signed-money only`);
     }
-    if (node.format === "money" && NUMERIC.some((k) => node[k] !== undefined)) {
+    for (const kw of DATE_KEYWORDS) {
+      if (node[kw] !== undefined && !["date", "working-day", "month"].includes(node.format as string)) {
+        problem(`${at}/${kw}`, "date-bound", `${kw} 只能用于 format 为 date、working-day 或 month 的字段`, `${kw} applies to fields of format date, working-day or month only`);
+      }
+    }
+    if (isMoneyFormat(node.format) && NUMERIC.some((k) => node[k] !== undefined)) {
       problem(at, "money-bound", "金额的上下限请用 minMoney / maxMoney", "bounds on money are minMoney / maxMoney");
     }
     if (typeof node.format === "string" && !(node.format in formFormats)) {

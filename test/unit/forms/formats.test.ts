@@ -15,7 +15,7 @@ import {
 } from "../../../core/forms/formats";
 import { compareMoney, isMoney, money, sumMoney, toMoney } from "../../../core/forms/money";
 import { checkForm } from "../../../core/forms/validate";
-import { createFormAjv, detailsOf } from "../../../core/forms/compile";
+import { createFormAjv, detailsOf, lintSchema } from "../../../core/forms/compile";
 
 describe("unified social credit codes (GB 32100)", () => {
   test.each(["91440300708461136T", "91330100716105852F", "911100001000044477", "91110000802100433B"])("%s, a published company code, is valid", (code) => {
@@ -215,5 +215,19 @@ describe("dates and months against the platform's today (China time)", () => {
   test("a fixed bound", () => {
     expect(details({ startedOn: "2020-12-31" })).toEqual([]);
     expect(details({ startedOn: "2021-01-01" })).toEqual([expect.objectContaining({ path: "/startedOn", rule: "notAfter" })]);
+  });
+});
+
+describe("the rules a form schema follows about money and date bounds", () => {
+  const lint = (properties: Record<string, unknown>) => lintSchema({ type: "object", additionalProperties: false, properties }).map((p) => `${p.path} ${p.rule}`);
+
+  test("a signed-money field is money: a string, bounded by minMoney/maxMoney", () => {
+    expect(lint({ refund: { type: "string", format: "signed-money", minMoney: "-500.00" } })).toEqual([]);
+    expect(lint({ refund: { type: "number", format: "signed-money" } })).toEqual(["/properties/refund/type money-is-string"]);
+  });
+
+  test("notBefore/notAfter bound dates and months only", () => {
+    expect(lint({ paidOn: { type: "string", format: "date", notAfter: "today" }, month: { type: "string", format: "month", notBefore: "today" } })).toEqual([]);
+    expect(lint({ note: { type: "string", notAfter: "today" } })).toEqual(["/properties/note/notAfter date-bound"]);
   });
 });
