@@ -26,11 +26,12 @@ const REGION: Record<Tier, readonly string[] | "everywhere"> = {
 
 // ─── Cells ─────────────────────────────────────────────────────────────────────────────────────
 //   list / get:      full  the object, every field        pub  the object, public fields only
+//                    reg   every field but the budget code (a unit's first password: other units of the region do not see it)
 //                    hide  not in the list; get answers 404 NOT_FOUND, exactly as for a missing id
 //   update / delete: ok    done                          403  FORBIDDEN, nothing changed
 //                    404   NOT_FOUND exactly as for a missing id, nothing changed
 //   any:             401   UNAUTHENTICATED               -    not applicable (no such object for this caller)
-type Cell = "full" | "pub" | "hide" | "ok" | "403" | "404" | "401" | "-";
+type Cell = "full" | "reg" | "pub" | "hide" | "ok" | "403" | "404" | "401" | "-";
 /** How far a caller's lists reach: every tenant, the caller's region, only their own account, or nothing. */
 type Reach = "all" | "region" | "self" | "401";
 
@@ -45,8 +46,8 @@ const PURCHASER_OPS = ["list", "get", "update", "rename", "delete"] as const;
 type PurchaserOp = (typeof PURCHASER_OPS)[number];
 const PURCHASER_TABLE: Array<[Tier, Role, Reach, string, string, string, string, string]> = [
   // tier       role              reach      list                          get                           update                   rename                    delete
-  ["huizhou",  "purchaser",      "region", "full full hide hide full",  "full full hide hide full",  "403 403 404 404 ok",    "403 403 404 404 403",   "403 403 404 404 403"],
-  ["huizhou",  "agency",         "region", "full full hide hide -",     "full full hide hide -",     "403 403 404 404 -",     "403 403 404 404 -",     "403 403 404 404 -"],
+  ["huizhou",  "purchaser",      "region", "reg  reg  hide hide full",  "reg  reg  hide hide full",  "403 403 404 404 ok",    "403 403 404 404 403",   "403 403 404 404 403"],
+  ["huizhou",  "agency",         "region", "reg  reg  hide hide -",     "reg  reg  hide hide -",     "403 403 404 404 -",     "403 403 404 404 -",     "403 403 404 404 -"],
   ["huizhou",  "supplier",       "all",    "pub  pub  pub  pub  -",     "pub  pub  pub  pub  -",     "403 403 403 403 -",     "403 403 403 403 -",     "403 403 403 403 -"],
   ["huizhou",  "expert",         "all",    "pub  pub  pub  pub  -",     "pub  pub  pub  pub  -",     "403 403 403 403 -",     "403 403 403 403 -",     "403 403 403 403 -"],
   ["huizhou",  "regulator",      "region", "full full hide hide -",     "full full hide hide -",     "403 403 404 404 -",     "403 403 404 404 -",     "403 403 404 404 -"],
@@ -54,8 +55,8 @@ const PURCHASER_TABLE: Array<[Tier, Role, Reach, string, string, string, string,
   ["huizhou",  "tenant-admin",   "region", "full full hide hide -",     "full full hide hide -",     "ok  ok  404 404 -",     "ok  ok  404 404 -",     "ok  ok  404 404 -"],
   ["huizhou",  "platform-admin", "all",    "full full full full -",     "full full full full -",     "ok  ok  ok  ok  -",     "ok  ok  ok  ok  -",     "ok  ok  ok  ok  -"],
   ["huizhou",  "anonymous",      "401",    "401  401  401  401  -",     "401  401  401  401  -",     "401 401 401 401 -",     "401 401 401 401 -",     "401 401 401 401 -"],
-  ["province", "purchaser",      "region", "full full full full",       "full full full full",       "403 403 403 ok",        "403 403 403 403",       "403 403 403 403"],
-  ["province", "agency",         "region", "full full full -",          "full full full -",          "403 403 403 -",         "403 403 403 -",         "403 403 403 -"],
+  ["province", "purchaser",      "region", "reg  reg  reg  full",       "reg  reg  reg  full",       "403 403 403 ok",        "403 403 403 403",       "403 403 403 403"],
+  ["province", "agency",         "region", "reg  reg  reg  -",          "reg  reg  reg  -",          "403 403 403 -",         "403 403 403 -",         "403 403 403 -"],
   ["province", "regulator",      "region", "full full full -",          "full full full -",          "403 403 403 -",         "403 403 403 -",         "403 403 403 -"],
   ["province", "tenant-admin",   "region", "full full full -",          "full full full -",          "ok  ok  ok  -",         "ok  ok  ok  -",         "ok  ok  ok  -"],
 ];
@@ -257,6 +258,10 @@ describe("isolation matrix: every role × object × place × operation", () => {
   function expectFullUnit(item: Record<string, unknown>) {
     for (const f of [...PUBLIC_FIELDS, ...HIDDEN_FIELDS]) expect(item).toHaveProperty(f);
   }
+  function expectRegionalUnit(item: Record<string, unknown>) {
+    for (const f of [...PUBLIC_FIELDS, ...HIDDEN_FIELDS.filter((h) => h !== "budgetCode")]) expect(item).toHaveProperty(f);
+    expect(Object.keys(item)).not.toContain("budgetCode");
+  }
   function expectPublicUnit(item: Record<string, unknown>) {
     // No hidden field at all, not even as null.
     for (const f of HIDDEN_FIELDS) expect(Object.keys(item)).not.toContain(f);
@@ -285,6 +290,7 @@ describe("isolation matrix: every role × object × place × operation", () => {
           if (c.expect === "hide") return expect(found).toBeUndefined();
           expect(found).toBeDefined();
           if (c.expect === "full") expectFullUnit(found!);
+          else if (c.expect === "reg") expectRegionalUnit(found!);
           else expectPublicUnit(found!);
           return;
         }
@@ -297,7 +303,8 @@ describe("isolation matrix: every role × object × place × operation", () => {
           if (c.expect === "full") {
             expectFullUnit(res.body);
             expect(res.body.budgetCode).toBe(unit.budgetCode);
-          } else expectPublicUnit(res.body);
+          } else if (c.expect === "reg") expectRegionalUnit(res.body);
+          else expectPublicUnit(res.body);
           return;
         }
         case "update":
