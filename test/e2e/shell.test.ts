@@ -211,3 +211,123 @@ describe("elder-friendly mode (适老化) and zoom", () => {
     expect(problems).toEqual([]);
   });
 });
+
+/** Where the keyboard's focus is: a short name for messages, its place, and whether it is visibly marked. */
+const FOCUS = `(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const cs = getComputedStyle(el);
+  const ring = (cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) >= 2) || cs.boxShadow !== "none";
+  const name = (el.getAttribute("aria-label") || el.textContent || el.id || el.tagName).trim().replace(/\\s+/g, " ").slice(0, 40);
+  const all = [...document.querySelectorAll("*")];
+  return { name: el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + " " + name, index: all.indexOf(el), ring, inMain: !!el.closest("main") };
+})()`;
+type Stop = { name: string; index: number; ring: boolean; inMain: boolean };
+
+/**
+ * Presses Tab until `target` has the focus, as a keyboard user would; fails if it takes more than
+ * `max` presses (a trap, or something unreachable). Every stop on the way must show where focus is,
+ * and the stops inside <main> come in the page's reading order.
+ */
+async function tabTo(page: Page, target: string, max = 40): Promise<Stop[]> {
+  const stops: Stop[] = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const stop = await page.evaluate<Stop | null>(FOCUS);
+    if (stop) stops.push(stop);
+    if (await page.locator(target).first().evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement).catch(() => false)) {
+      expect(stops.filter((s) => !s.ring).map((s) => s.name)).toEqual([]);
+      // within each stretch of stops inside <main> (Tab wraps round through the header)
+      const backwards = stops.some((st, k) => k > 0 && st.inMain && stops[k - 1].inMain && st.index < stops[k - 1].index);
+      if (backwards) throw new Error(`the focus went back up the page: ${stops.map((s) => `${s.name} (${s.index})`).join(" → ")}`);
+      return stops;
+    }
+  }
+  throw new Error(`${target} not reached by ${max} presses of Tab; the focus went: ${stops.map((s) => s.name).join(" → ")}`);
+}
+
+describe("the keyboard alone, through the lifecycle", () => {
+  test("sign in, the forced password change with a mistake, a notification from the bell, and the task it points to", async () => {
+    // a plan of Maoming's hospital waiting for the regulator, made through the API
+    const unit = await platform.token({ roles: ["purchaser"], tenantCode: "440900", unitCode: "440900201" });
+    const call = async (path: string, body: unknown) => {
+      const r = await platform.api(path, { method: "POST", token: unit, body });
+      if (r.status >= 300) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    const intention = await call("/api/workflows/supervision.intention/instances", { data: { projectName: "茂名市医疗设备键盘测试采购", summary: "监护仪", budget: "300000.00", expectedMonth: "2027-05" } });
+    await call(`/api/instances/${intention.id}/transitions/publish`, { expectedVersion: intention.version });
+    const plan = await call("/api/workflows/supervision.plan/instances", {
+      data: { projectId: intention.id, budgetCode: "440900201", fundsSource: "current-year-quota", method: "public-tender", items: [{ category: "A02010104", name: "监护仪", quantity: 3, unit: "台", unitPrice: "100000.00", amount: "300000.00" }], total: "300000.00", smeShare: 40, exemptionReason: "急需，依法豁免" },
+    });
+    await call(`/api/instances/${plan.id}/transitions/submit`, { expectedVersion: plan.version });
+
+    const { page } = await open();
+    expect(await page.evaluate("0")).toBe(0);
+    await page.goto("/login");
+    await ready(page);
+    expect(await page.locator("[tabindex]:not([tabindex='0']):not([tabindex='-1'])").count()).toBe(0);
+    // the page puts the focus in its first field; a full round of Tab comes back to it past the skip link
+    await see(page.locator("#login_username")).toBeFocused();
+    const round = await tabTo(page, "#login_username");
+    expect(round.map((st) => st.name)).toEqual(expect.arrayContaining([expect.stringContaining("跳到主要内容"), expect.stringContaining("login_password"), expect.stringContaining("适老模式")]));
+    await page.keyboard.type("maoming.regulator");
+    await page.keyboard.press("Tab");
+    await see(page.locator("#login_password")).toBeFocused();
+    await page.keyboard.type("440900001");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/change-password/);
+    await ready(page);
+
+    // a form with a mistake: the two new passwords differ
+    await tabTo(page, "#pwd_currentPassword");
+    await page.keyboard.type("440900001");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("Maoming-Regulator-Key-2027!");
+    await page.keyboard.press("Tab");
+    await see(page.locator("#pwd_confirmPassword")).toBeFocused();
+    await page.keyboard.type("Maoming-Regulator-Key-2O27!");
+    await page.keyboard.press("Enter");
+    // announced (role=alert takes the focus), and linked: the field says it is wrong and which words say why
+    await see(page.locator(".error-summary")).toBeFocused();
+    expect(await page.locator(".error-summary").getAttribute("role")).toBe("alert");
+    const confirm = page.locator("#pwd_confirmPassword");
+    await see(page.locator(`[id="pwd_confirmPassword__error"]`)).toContainText("两次输入的新密码不一致");
+    expect(await confirm.getAttribute("aria-invalid")).toBe("true");
+    expect((await confirm.getAttribute("aria-describedby"))?.split(" ")).toContain("pwd_confirmPassword__error");
+    // the summary's entry takes the keyboard to the field
+    await tabTo(page, ".error-summary a", 3);
+    await page.keyboard.press("Enter");
+    await see(confirm).toBeFocused();
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.type("Maoming-Regulator-Key-2027!");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/work$/);
+    await ready(page);
+
+    // the bell: opened, closed with Escape (focus back on it), opened again, its item followed
+    const bell = page.getByRole("button", { name: /^通知，\d+ 条未读$/ });
+    await tabTo(page, ".bell-button", 30);
+    await page.keyboard.press("Enter");
+    expect(await bell.getAttribute("aria-expanded")).toBe("true");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate<boolean>(`!!document.activeElement.closest("#bell-panel")`)).toBe(true);
+    await page.keyboard.press("Escape");
+    await see(bell).toBeFocused();
+    await see(page.locator("#bell-panel")).toHaveCount(0);
+    await page.keyboard.press("Enter");
+    await tabTo(page, `.bell-item:has-text("有采购计划待备案")`, 12);
+    await page.keyboard.press("Enter");
+    await page.waitForURL((u) => u.pathname === `/instances/${plan.id}`);
+    await ready(page);
+    // focus starts at the new page's heading, not lost on the page's body
+    await see(page.locator("main h1")).toBeFocused();
+
+    // the task: file the plan
+    await tabTo(page, `button:text-is("备案")`, 25);
+    await page.keyboard.press("Enter");
+    await tabTo(page, `button:text-is("确认备案")`, 5);
+    await page.keyboard.press("Enter");
+    await see(page.getByRole("status")).toContainText("已完成：备案");
+  });
+});
