@@ -272,6 +272,18 @@ describe("accounts and sign-in (through the HTTP API)", () => {
       expect((await audit("auth.login.refused-locked")).filter((a) => a.object === username).map((a) => a.after.scope)).toEqual(["address", "address", "address"]);
     });
 
+    test("a password reset lifts every lock on the account, from every address", async () => {
+      const { username, budget } = await firstPasswordAccount();
+      const ips = [newIp(), newIp()];
+      for (const ip of ips) for (let i = 0; i < LOCKOUT.failures; i++) await login(username, `wrong-${i}`, ip);
+      for (const ip of ips) expect((await login(username, budget, ip)).status).toBe(429);
+      const id = (await platform.kernel.db.knex("core_accounts").where({ username }).first()).id;
+      const reset = await call(`/api/accounts/${id}/reset-password`, admin, { method: "POST" });
+      expect(reset.status).toBe(200);
+      expect(await platform.kernel.db.knex("core_login_attempts").where("username_key", "like", `%${username.toLowerCase()}%`).count({ n: "*" })).toEqual([{ n: "0" }]);
+      for (const ip of ips) expect((await login(username, reset.body.oneTimePassword, ip)).status).toBe(200);
+    });
+
     test("guesses spread over many addresses, one each, still meet the slower limit of the account itself (issue 13)", async () => {
       const { username, budget } = await firstPasswordAccount();
       const replies = await Promise.all(Array.from({ length: ACCOUNT_LOCKOUT.failures }, (_, i) => login(username, `botnet-${i}`)));
