@@ -97,8 +97,8 @@ interface Request {
 
 interface WorkflowView {
   id: string;
-  start?: { form?: string | null } | null;
-  transitions: Array<{ name: string; form: string | null }>;
+  start?: { roles?: string[]; form?: string | null } | null;
+  transitions: Array<{ name: string; from: string | string[]; roles: string[]; form: string | null }>;
 }
 
 describe("fuzz: generated payloads over every form-backed and list endpoint", () => {
@@ -124,11 +124,17 @@ describe("fuzz: generated payloads over every form-backed and list endpoint", ()
     const workflows = (await callApi(platform.baseUrl, "/api/workflows")).body as WorkflowView[];
     expect(workflows.length).toBeGreaterThan(0);
     const admin = tokens.get("admin");
-    const instances = new Map<string, string[]>();
+    const instances = new Map<string, Array<{ id: string; state: string }>>();
     for (const w of workflows) {
-      const page = await callApi(platform.baseUrl, `/api/instances?workflow=${w.id}&pageSize=100`, { token: admin });
-      instances.set(w.id, (page.body.items as Array<{ id: string }>).map((i) => i.id));
+      // each role sees its own part of the demo's instances
+      const seen = new Map<string, { id: string; state: string }>();
+      for (const who of ["admin", "buyer", "regulator", "agency", "supplier"] as const) {
+        const page = await callApi(platform.baseUrl, `/api/instances?workflow=${w.id}&pageSize=100`, { token: tokens.get(who) });
+        for (const i of (page.body.items ?? []) as Array<{ id: string; state: string }>) seen.set(i.id, i);
+      }
+      instances.set(w.id, [...seen.values()]);
     }
+    console.log(`[fuzz] demo instances: ${[...instances].map(([w, list]) => `${w} ${list.length}`).join(", ")}`);
     const records: Record<string, string[]> = {};
     for (const [registry, key] of [["purchasers", "id"], ["suppliers", "creditCode"], ["agencies", "creditCode"]] as const) {
       const page = await callApi(platform.baseUrl, `/api/registries/${registry}?pageSize=100`, { token: admin });
@@ -137,7 +143,18 @@ describe("fuzz: generated payloads over every form-backed and list endpoint", ()
     expect(records.purchasers.length).toBeGreaterThan(0);
     const registryForms = { purchasers: "registries.purchaser", suppliers: "registries.supplier", agencies: "registries.agency" } as const;
 
+    // the callers a workflow's roles name, so that most transitions get past the role check to their data
+    const byRole = (roles: string[] | undefined, fallback: Caller[]): Caller[] => {
+      const found = CALLER_NAMES.filter((c) => CALLERS[c]?.roles.some((r) => roles?.includes(r)));
+      return found.length ? found : fallback;
+    };
     const caller = (preferred: Caller[]) => fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...preferred) }, { weight: 1, arbitrary: fc.constantFrom(...CALLER_NAMES) });
+    // instances where the transition can start, else any of the workflow's
+    const fromState = (workflowId: string, from: string | string[]) => {
+      const all = instances.get(workflowId) ?? [];
+      const here = all.filter((i) => (Array.isArray(from) ? from : [from]).includes(i.state));
+      return (here.length ? here : all).map((i) => i.id);
+    };
     const pick = (list: string[]) => fc.oneof({ weight: 8, arbitrary: list.length ? fc.constantFrom(...list) : fc.uuid() }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: nastyString.map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, "x"))) });
     const version = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 5 }) }, { weight: 1, arbitrary: wrongValue });
     const envelope = (data: fc.Arbitrary<unknown>) =>
@@ -147,14 +164,14 @@ describe("fuzz: generated payloads over every form-backed and list endpoint", ()
     for (const w of workflows) {
       const form = schemaOf(w.start?.form);
       ops.push(
-        fc.record({ caller: caller(["buyer", "agency"]), data: envelope(fc.oneof(valid(form), mutated(form))) }).map(({ caller, data }) => ({
+        fc.record({ caller: caller(byRole(w.start?.roles, ["buyer"])), data: envelope(fc.oneof(valid(form), mutated(form))) }).map(({ caller, data }) => ({
           kind: `start ${w.id}`, caller, method: "POST", path: `/api/workflows/${w.id}/instances`, body: serialise(data),
         })),
       );
       for (const t of w.transitions) {
         const tf = schemaOf(t.form);
         ops.push(
-          fc.record({ caller: caller(["buyer", "regulator", "agency", "supplier"]), id: pick(instances.get(w.id) ?? []), data: envelope(t.form ? fc.oneof(valid(tf), mutated(tf)) : fc.oneof(fc.constant({}), wrongValue)) }).map(({ caller, id, data }) => ({
+          fc.record({ caller: caller(byRole(t.roles, ["buyer"])), id: pick(fromState(w.id, t.from)), data: envelope(t.form ? fc.oneof(valid(tf), mutated(tf)) : fc.oneof(fc.constant({}), wrongValue)) }).map(({ caller, id, data }) => ({
             kind: `transition ${w.id}.${t.name}`, caller, method: "POST", path: `/api/instances/${id}/transitions/${t.name}`, body: serialise(data),
           })),
         );
