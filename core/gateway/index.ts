@@ -219,6 +219,8 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
        */
       async authenticate(ctx: PlatformContext, _route: unknown, req: Req) {
         ctx.meta.client = clientOf(req, config.trustProxy);
+        // A client's key for a write it may send again (core/workflow/README.md, "Idempotency-Key")
+        if (req.headers["idempotency-key"] !== undefined) ctx.meta.idempotencyKey = req.headers["idempotency-key"];
         const header = req.headers.authorization;
         if (!header) return null;
         const m = /^Bearer\s+(\S+)$/i.exec(header);

@@ -104,6 +104,20 @@ export interface Caller {
   call?: PrepareContext["call"];
   /** when the caller stops waiting (epoch ms; the request's timeout): a step not ready to commit by then is rolled back */
   deadline?: number;
+  /** the request's Idempotency-Key header, as sent (checked here) */
+  idempotencyKey?: unknown;
+}
+
+/** An Idempotency-Key: what clients send (a UUID, a counter, a hash) fits; anything else is a mistake. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+function idempotencyKeyOf(caller: Caller): string | undefined {
+  const key = caller.idempotencyKey;
+  if (key === undefined || key === null || key === "") return undefined;
+  if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
+    throw validationFailed([fieldError("/headers/idempotency-key", "format", "Idempotency-Key 应为 1–200 个可见 ASCII 字符", "Idempotency-Key must be 1–200 visible ASCII characters")]);
+  }
+  return key;
 }
 
 /** What a COMMIT may take at most, on a loaded machine: a step that reaches it later than this before its caller's deadline is not committed. */
@@ -281,6 +295,12 @@ export class WorkflowEngine {
 
   async start(user: SessionUser, workflowId: string, data: unknown, caller: Caller = {}): Promise<InstanceRow> {
     const wf = this.workflow(workflowId);
+    const key = idempotencyKeyOf(caller);
+    const request = `start ${wf.id}`;
+    if (key) {
+      const first = await this.firstResult(user, key, request);
+      if (first) return first;
+    }
     if (!wf.start.roles.some((r) => user.roles.includes(r))) throw forbidden();
     this.gate(wf.plugin, "create", user);
     const checked = await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]);
@@ -292,7 +312,7 @@ export class WorkflowEngine {
       from: null, to: wf.initial, before: {}, submitted: checked.data, result: checked.data, user, caller, now,
     };
     const facts = await this.prepareHook(wf, hook, step);
-    return this.o.knex.transaction(async (trx) => {
+    return this.idempotent(user, key, request, () => this.o.knex.transaction(async (trx) => {
       const outcome = await this.runHook(trx, wf, hook, step, facts);
       const [row] = await trx<InstanceRow>("core_workflow_instances")
         .insert({
@@ -312,9 +332,10 @@ export class WorkflowEngine {
         } as never)
         .returning("*");
       await this.recordStep(trx, wf, null, row, { transition: START, action: "workflow.start", actor: actorOf(user), checked, effects: wf.start.effects, at: now });
+      await this.remember(trx, user, key, request, row);
       beforeCommit(caller);
       return row;
-    });
+    }));
   }
 
   /**
@@ -373,6 +394,15 @@ export class WorkflowEngine {
     if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
       throw validationFailed([fieldError("/expectedVersion", "type", "应为整数", "must be an integer")]);
     }
+    const key = idempotencyKeyOf(caller);
+    const request = `transition ${String(instanceId)} ${name}`;
+    if (key) {
+      const first = await this.firstResult(user, key, request);
+      if (first) {
+        await this.visible(ability, first.id); // still theirs to see, as any answer about it
+        return first;
+      }
+    }
     const row = await this.visible(ability, instanceId);
     const wf = this.workflow(row.workflow_id);
     const t = wf.transitions.find((x) => x.name === name);
@@ -386,11 +416,43 @@ export class WorkflowEngine {
     this.checkGuard(t, row, checked.data, user);
     const by = { user, caller: { ability, ...caller } };
     const facts = await this.prepareHook(wf, this.hookOf(wf, t), this.hookStep(t, row, merged, checked.data, by, this.o.clock.now()));
-    return this.o.knex.transaction(async (trx) => {
+    return this.idempotent(user, key, request, () => this.o.knex.transaction(async (trx) => {
       const updated = await this.apply(trx, wf, t, row, merged, checked, actorOf(user), by, facts);
+      await this.remember(trx, user, key, request, updated);
       beforeCommit(by.caller);
       return updated;
-    });
+    }));
+  }
+
+  /**
+   * What a write with this Idempotency-Key answered the first time, if it was done: a client that
+   * lost the answer (a timeout, a dead node, a dropped connection) retries with the same key and gets
+   * the first result instead of a second instance or a 409. The same key for another request is a mistake: 409.
+   */
+  private async firstResult(user: SessionUser, key: string, request: string): Promise<InstanceRow | null> {
+    const found = await this.o.knex("core_idempotency_keys").where({ account_id: user.id, key }).first();
+    if (!found) return null;
+    if (found.request !== request) {
+      throw conflict({ "zh-CN": "该 Idempotency-Key 已用于另一请求", en: "This Idempotency-Key was used for another request" }, { rule: "idempotency-key" });
+    }
+    return found.result as InstanceRow;
+  }
+
+  /** Records the key in the write's own transaction: it exists exactly when the write does. */
+  private async remember(trx: Knex.Transaction, user: SessionUser, key: string | undefined, request: string, row: InstanceRow): Promise<void> {
+    if (key) await trx("core_idempotency_keys").insert({ account_id: user.id, key, request, result: JSON.stringify(row) });
+  }
+
+  /** Runs a keyed write; the same key sent twice at once: the second waits on the key's row, fails, and answers with the first's result. */
+  private async idempotent(user: SessionUser, key: string | undefined, request: string, write: () => Promise<InstanceRow>): Promise<InstanceRow> {
+    try {
+      return await write();
+    } catch (err) {
+      if (!key || (err as { code?: string }).code !== "23505" || !/core_idempotency_keys/.test((err as { constraint?: string }).constraint ?? "")) throw err;
+      const first = await this.firstResult(user, key, request);
+      if (!first) throw err;
+      return first;
+    }
   }
 
   private hookOf(wf: Workflow, t: Transition): StepHook | undefined {

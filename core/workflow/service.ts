@@ -15,6 +15,7 @@ const callerOf = (ctx: PlatformContext): Caller => ({
   call: <T>(action: string, params?: Record<string, unknown>) => ctx.call(action, params ?? {}) as Promise<T>,
   // the time the gateway (or the calling node) gives this call; Moleculer passes on what is left of it
   deadline: ctx.options?.timeout ? Date.now() + ctx.options.timeout : undefined,
+  idempotencyKey: ctx.meta.idempotencyKey,
 });
 
 /**
