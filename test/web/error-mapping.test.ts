@@ -83,7 +83,8 @@ describe("form errors from the browser", () => {
   test("the browser's validator and the server's point at the same fields with the same rules", () => {
     const bad = planPayload(5) as Record<string, unknown> & { items: Array<Record<string, unknown>>; purchaser: Record<string, unknown> };
     bad.items[1].amount = "12.345";
-    bad.items[2].unitPrice = "-1";
+    bad.items[2].unitPrice = "-1"; // money is never below zero: the format refuses it
+    bad.totalBudget = "0.00"; // a positive amount (minMoney 0.01)
     delete bad.items[3].name;
     bad.purchaser.creditCode = "91440300708461136X";
     bad.expectedStart = "2026-10-01"; // National Day
@@ -97,9 +98,10 @@ describe("form errors from the browser", () => {
     // and with the server's words where the server has its own
     const money = client.find((p) => p.pointer === "/items/1/amount")!;
     expect(money.message).toEqual(serverDetails.find((d) => d.path === "/items/1/amount")!.message);
-    const bound = client.find((p) => p.pointer === "/items/2/unitPrice" && p.rule === "minMoney")!;
-    expect(bound.message["zh-CN"]).toBe("金额不能少于 0 元");
-    expect(bound.message.en).toBe("must be at least 0 yuan");
+    expect(client.find((p) => p.pointer === "/items/2/unitPrice")!.rule).toBe("format:money");
+    const bound = client.find((p) => p.pointer === "/totalBudget" && p.rule === "minMoney")!;
+    expect(bound.message["zh-CN"]).toBe("金额应大于 0 元");
+    expect(bound.message.en).toBe("must be more than 0 yuan");
   });
 
   test("a missing field is named at its own path, in plain words", () => {
