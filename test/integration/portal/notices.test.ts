@@ -274,7 +274,7 @@ describe("the public procurement portal", () => {
       ["an unknown tenant", "?tenant=999999", "/tenant", "tenant"],
       ["Shenzhen, which runs its own platform", "?tenant=440300", "/tenant", "tenant"],
       ["an unknown type", "?type=announcement", "/type", "enum"],
-      ["a type given twice", "?type=tender&type=result", "/type", "enum"],
+      ["a type given twice", "?type=tender&type=result", "/type", "type"],
       ["page 0", "?page=0", "/page", "range"],
       ["a page that is not a number", "?page=two", "/page", "range"],
       ["more than 100 a page", "?pageSize=101", "/pageSize", "range"],
