@@ -296,7 +296,6 @@ const contract: WorkflowHooks = {
       problems.push(fieldError("/amount", "awarded-amount", `超过成交金额 ${toMoney(project.awarded_amount!)}，须说明理由`, `exceeds the awarded ${toMoney(project.awarded_amount!)}: give the reason`));
     }
     if (str(step.result.endDate) < str(step.result.startDate)) problems.push(fieldError("/endDate", "order", "不得早于开始日期", "may not be before the start"));
-    if (str(step.result.signedOn) > localDate(step.now)) problems.push(fieldError("/signedOn", "future", "不能晚于今天", "may not be in the future"));
     if (problems.length) throw validationFailed(problems);
     await link(step.trx, project.id, step, "contract", str(step.result.amount));
     await update(step.trx, project.id, step.now, { contract_id: step.instanceId });
@@ -338,7 +337,6 @@ const acceptance: WorkflowHooks = {
     if (!project.contract_filed_on) throw conflict({ "zh-CN": "合同尚未备案", en: "The contract is not filed yet" }, { rule: "contract-not-filed" });
     if (project.acceptance_id) throw conflict({ "zh-CN": "该项目已有验收记录", en: "This project already has an acceptance record" }, { rule: "one-acceptance" });
     if (str(step.result.acceptedOn) < String(project.signed_on)) throw validationFailed([fieldError("/acceptedOn", "order", "不得早于合同签订日期", "may not be before the contract was signed")]);
-    if (str(step.result.acceptedOn) > localDate(step.now)) throw validationFailed([fieldError("/acceptedOn", "future", "不能晚于今天", "may not be in the future")]);
     await link(step.trx, project.id, step, "acceptance");
     await update(step.trx, project.id, step.now, { acceptance_id: step.instanceId });
     return { data: { projectName: project.name, supplierName: project.supplier_name, supplierSme: !!project.supplier_sme }, parties: [project.supplier_code!] };
