@@ -15,6 +15,7 @@ let platform: TestPlatform;
 let browser: Browser;
 const pages: Array<{ page: Page; errors: string[] }> = [];
 let buyer: Signed;
+let regulator: Signed;
 
 async function open(viewport?: { width: number; height: number }, deviceScaleFactor?: number) {
   const p = deviceScaleFactor ? await zoomedPage(viewport!, deviceScaleFactor) : await newPage(browser, platform.baseUrl, viewport);
@@ -41,6 +42,7 @@ beforeAll(async () => {
   await builtWebApp();
   platform = await startTestPlatform({ demoAccounts: true });
   buyer = await apiSignIn(platform, "huizhou.buyer", "441300401", "Huizhou-Buyer-Shell-2027!");
+  regulator = await apiSignIn(platform, "huizhou.regulator", "441300001", "Huizhou-Regulator-Shell-2027!");
 });
 
 afterAll(async () => {
@@ -150,7 +152,6 @@ const OVERFLOW = `(() => {
 
 describe("elder-friendly mode (适老化) and zoom", () => {
   test("the header's switch makes text larger and contrast stronger, says its state, and is kept per person across reloads", async () => {
-    const regulator = await apiSignIn(platform, "huizhou.regulator", "441300001", "Huizhou-Regulator-Shell-2027!");
     const { page } = await open();
     await useSession(page, buyer);
     await page.goto("/work");
@@ -329,5 +330,55 @@ describe("the keyboard alone, through the lifecycle", () => {
     await tabTo(page, `button:text-is("确认备案")`, 5);
     await page.keyboard.press("Enter");
     await see(page.getByRole("status")).toContainText("已完成：备案");
+  });
+});
+
+describe("the bell", () => {
+  test("its items name their project, and leave it once handled (the task acted on) or read", async () => {
+    const unit = await platform.token({ roles: ["purchaser"], tenantCode: "441300", unitCode: "441300401" });
+    const project = `惠州市铃铛测试项目 ${Date.now().toString(36)}`;
+    const call = async (path: string, body: unknown, token = unit) => {
+      const r = await platform.api(path, { method: "POST", token, body });
+      if (r.status >= 300) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body;
+    };
+    const intention = await call("/api/workflows/supervision.intention/instances", { data: { projectName: project, summary: "铃铛", budget: "200000.00", expectedMonth: "2027-05" } });
+    await call(`/api/instances/${intention.id}/transitions/publish`, { expectedVersion: intention.version });
+    const plan = await call("/api/workflows/supervision.plan/instances", {
+      data: { projectId: intention.id, budgetCode: "441300401", fundsSource: "current-year-quota", method: "public-tender", items: [{ category: "A02010104", name: "路灯", quantity: 2, unit: "台", unitPrice: "100000.00", amount: "200000.00" }], total: "200000.00", smeShare: 40, exemptionReason: "急需，依法豁免" },
+    });
+    const submitted = await call(`/api/instances/${plan.id}/transitions/submit`, { expectedVersion: plan.version });
+
+    const { page } = await open();
+    await useSession(page, regulator);
+    await page.goto("/work");
+    await ready(page);
+    const bell = page.locator(".bell-button");
+    const mine = page.locator(".bell-item", { hasText: project });
+    await see(page.getByTestId("bell-count")).toBeVisible();
+    await bell.click();
+    await see(mine).toContainText("有采购计划待备案");
+    const before = Number(await page.getByTestId("bell-count").innerText());
+    // the inbox page names it too
+    await page.goto("/notifications");
+    await ready(page);
+    await see(page.locator(".inbox")).toContainText(project);
+
+    // filed (here through the API, as from another tab or device): the item leaves the bell and the count
+    await call(`/api/instances/${plan.id}/transitions/file`, { expectedVersion: submitted.version }, regulator.state.token);
+    await page.goto("/work");
+    await ready(page);
+    await bell.click();
+    await page.locator("#bell-panel").waitFor();
+    await see(mine).toHaveCount(0);
+    await see(page.getByTestId("bell-count")).toHaveText(String(before - 1));
+
+    // read: it leaves the bell as well (the inbox page keeps it, marked read)
+    const other = page.locator(".bell-list li").first();
+    const subject = (await other.locator(".bell-item-subject").innerText()).trim();
+    expect(subject).not.toBe("");
+    await other.getByRole("button", { name: "标为已读" }).click();
+    await see(page.getByTestId("bell-count")).toHaveText(String(before - 2));
+    await see(page.locator(".bell-list")).not.toContainText(subject);
   });
 });

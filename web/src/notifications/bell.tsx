@@ -8,13 +8,17 @@ import { inbox, useInbox } from "./live";
 /** The bell in the header: unread count, the newest items, mark read; new ones arrive without a reload. */
 export function Bell() {
   const { t, pick } = useI18n();
-  const { items, unread, arrived, connected } = useInbox();
+  const { items, unread, arrived, connected, subjects } = useInbox();
+  // what is still to see: read and handled items leave the bell (the inbox page keeps them all)
+  const waiting = items.filter((it) => !it.read);
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const panel = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (!open) return;
+    // the tasks behind the items may have been acted on since (elsewhere, or by this person)
+    void inbox.review(true);
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
         setOpen(false);
@@ -73,19 +77,20 @@ export function Bell() {
               </button>
             ) : null}
           </div>
-          {items.length ? (
+          {waiting.length ? (
             <ul className="bell-list">
-              {items.slice(0, 10).map((it) => (
+              {waiting.slice(0, 10).map((it) => (
                 <li key={it.id} className={it.read ? "read" : "unread"}>
                   <button type="button" className="bell-item" onClick={() => follow(it)}>
                     <span className="bell-item-title">
                       {it.read ? null : <UnreadMark />}
                       {pick(it.title)}
                     </span>
+                    {it.instanceId && subjects[it.instanceId] ? <span className="bell-item-subject">{subjects[it.instanceId]}</span> : null}
                     <time dateTime={it.createdAt}>{chinaDateTime(it.createdAt)}</time>
                   </button>
                   {!it.read ? (
-                    <button type="button" className="btn btn-plain btn-small" onClick={() => void inbox.markRead([it.id])} aria-label={t("bell.markOne", { title: pick(it.title) })}>
+                    <button type="button" className="btn btn-plain btn-small" onClick={() => void inbox.markRead([it.id])} aria-label={t("bell.markOne", { title: [pick(it.title), it.instanceId ? subjects[it.instanceId] : ""].filter(Boolean).join(" · ") })}>
                       {t("bell.markRead")}
                     </button>
                   ) : null}

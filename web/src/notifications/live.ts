@@ -7,7 +7,8 @@
 import { io, type Socket } from "socket.io-client";
 import { useSyncExternalStore } from "react";
 import { api, query } from "../api/client";
-import type { InboxItem, Page } from "../api/types";
+import type { InboxItem, Instance, Page } from "../api/types";
+import { inBatches } from "../ui/use-api";
 import { currentLang } from "../i18n";
 import { session } from "../auth/session";
 
@@ -17,7 +18,22 @@ export interface InboxSnapshot {
   connected: boolean;
   /** the newest item that arrived live, for the page to announce */
   arrived: InboxItem | null;
+  /** what each instance an item points to is about (its project's name), by instance id */
+  subjects: Record<string, string>;
 }
+
+/** What an instance is about, in the words its data has for it; "" when it has none. */
+export function subjectOf(data: Record<string, unknown>): string {
+  for (const key of ["projectName", "name", "title"]) if (typeof data[key] === "string" && data[key]) return data[key] as string;
+  return "";
+}
+
+/**
+ * Handled: the instance moved on after the notification was written (someone acted on the task it
+ * announced, here or elsewhere). Instants from one database clock, compared as instants.
+ */
+export const handledSince = (item: Pick<InboxItem, "createdAt">, instance: Pick<Instance, "updatedAt">): boolean =>
+  Date.parse(instance.updatedAt) > Date.parse(item.createdAt);
 
 const KEEP = 50;
 
@@ -30,7 +46,9 @@ export function mergeItems(list: InboxItem[], incoming: InboxItem[], keep = KEEP
 }
 
 export class LiveInbox {
-  private snap: InboxSnapshot = { items: [], unread: 0, connected: false, arrived: null };
+  private snap: InboxSnapshot = { items: [], unread: 0, connected: false, arrived: null, subjects: {} };
+  /** instances being looked up, so that one look-up serves every item about them */
+  private looking = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private socket: Socket | null = null;
   private account: string | null = null;
@@ -63,6 +81,7 @@ export class LiveInbox {
     const newest = fresh.length ? fresh[fresh.length - 1] : null;
     this.update({ items: merged, unread: this.snap.unread + fresh.filter((it) => !it.read).length, ...(live && newest ? { arrived: newest } : {}) });
     if (live) for (const it of fresh) for (const fn of this.instanceListeners) fn(it);
+    void this.review();
   }
 
   /** Starts (or keeps) the inbox of the signed-in account; stops it on sign-out. */
@@ -76,6 +95,7 @@ export class LiveInbox {
       if (this.account !== accountId) return;
       this.lastId = first.items.reduce((m, it) => Math.max(m, it.id), 0);
       this.update({ items: mergeItems([], first.items), unread: first.unread });
+      void this.review();
     } catch {
       /* the socket's catch-up and `ready` fill it in */
     }
@@ -124,6 +144,33 @@ export class LiveInbox {
     }
   }
 
+  /**
+   * Looks up the instances the unread items point to (a few at a time): their subject for the bell
+   * to name, and whether each was handled since; handled ones are marked read, on every device.
+   * `fresh`: look again even at instances already seen (the bell was opened: they may have moved on).
+   */
+  async review(fresh = false): Promise<void> {
+    const account = this.account;
+    const unread = this.snap.items.filter((it) => !it.read && it.instanceId);
+    const ids = [...new Set(unread.map((it) => it.instanceId!))].filter((id) => !this.looking.has(id) && (fresh || !(id in this.snap.subjects)));
+    if (!ids.length) return;
+    for (const id of ids) this.looking.add(id);
+    try {
+      const found = await inBatches(ids, 4, (id) => api.get<Instance>(`/instances/${encodeURIComponent(id)}`).catch(() => null));
+      if (this.account !== account) return;
+      const subjects = { ...this.snap.subjects };
+      const handled: number[] = [];
+      found.forEach((instance, k) => {
+        subjects[ids[k]] = instance ? subjectOf(instance.data) : "";
+        if (instance) for (const it of unread) if (it.instanceId === ids[k] && handledSince(it, instance)) handled.push(it.id);
+      });
+      this.update({ subjects });
+      if (handled.length) await this.markRead(handled);
+    } finally {
+      for (const id of ids) this.looking.delete(id);
+    }
+  }
+
   async markRead(ids: number[]): Promise<void> {
     if (!ids.length) return;
     const r = await api.post<{ read: number; unread: number }>("/notifications/read", { ids });
@@ -142,7 +189,8 @@ export class LiveInbox {
     this.socket = null;
     this.account = null;
     this.lastId = 0;
-    this.snap = { items: [], unread: 0, connected: false, arrived: null };
+    this.snap = { items: [], unread: 0, connected: false, arrived: null, subjects: {} };
+    this.looking.clear();
     for (const fn of this.listeners) fn();
   }
 }

@@ -1,10 +1,10 @@
 import { api, query } from "../api/client";
-import type { InboxItem, Page } from "../api/types";
+import type { InboxItem, Instance, Page } from "../api/types";
 import { chinaDateTime, useI18n } from "../i18n";
 import { Link, useRouter, withQuery } from "../router";
 import { ListState, PageTitle, Pager, UnreadMark } from "../ui/parts";
-import { useApi } from "../ui/use-api";
-import { inbox, useInbox } from "./live";
+import { inBatches, useApi } from "../ui/use-api";
+import { inbox, subjectOf, useInbox } from "./live";
 
 /** The whole inbox, newest first, paged; unread only on request. */
 export function NotificationsPage() {
@@ -16,6 +16,12 @@ export function NotificationsPage() {
   // the newest id seen: a new arrival or a read elsewhere refreshes the page
   const path = `/notifications${query({ unread: unreadOnly ? 1 : null, page, pageSize: 20 })}`;
   const list = useApi<Page<InboxItem>>(`${path}#${live.items[0]?.id ?? 0}-${live.unread}`, (signal) => api.get<Page<InboxItem>>(path, { signal }));
+  // each item's project by name: the instances of this page, looked up once each
+  const about = [...new Set((list.data?.items ?? []).map((it) => it.instanceId).filter((id): id is string => !!id))];
+  const subjects = useApi<Record<string, string>>(about.length ? `subjects#${about.join(",")}` : null, async (signal) => {
+    const found = await inBatches(about, 4, (id) => api.get<Instance>(`/instances/${encodeURIComponent(id)}`, { signal }).catch(() => null));
+    return Object.fromEntries(found.map((instance, k) => [about[k], instance ? subjectOf(instance.data) : ""]));
+  });
   return (
     <div>
       <PageTitle sub={t("bell.pageSub", { n: live.unread })}>{t("bell.title")}</PageTitle>
@@ -48,6 +54,7 @@ export function NotificationsPage() {
                 ) : (
                   <span>{pick(it.title)}</span>
                 )}{" "}
+                {it.instanceId && subjects.data?.[it.instanceId] ? <span className="inbox-subject">{subjects.data[it.instanceId]}</span> : null}
                 <time dateTime={it.createdAt} className="muted">
                   {chinaDateTime(it.createdAt)}
                 </time>
