@@ -2,9 +2,9 @@ import { abilityOf } from "../access/ability";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { scopeQuery } from "../access/sql-scope";
 import { seesUnitCode, withoutCode } from "../access/unit-code";
-import { resolveUnits } from "../access/units";
+import { unitProblems } from "../access/units";
 import { tenantTree } from "../tenancy";
-import { fieldError, validationFailed, type ErrorDetail } from "../errors";
+import { fieldError, validationFailed } from "../errors";
 import { pageOf } from "../gateway/query";
 import type { Transition, Workflow } from "./definition";
 import { historyView, instanceView, type Caller, type InstanceRow, type WorkflowEngine } from "./engine";
@@ -26,19 +26,6 @@ function shown<V extends { tenantCode: string; ownerUnit: string | null }>(ctx: 
   if (seesUnitCode(ctx.meta.user, { tenantCode: view.tenantCode, unitCode: view.ownerUnit })) return view;
   const { ownerUnit, ...rest } = view;
   return withoutCode(rest, ownerUnit!);
-}
-
-/**
- * An adopted instance's owner must be a registered unit of its tenant and of the importer's region
- * (core/access/units.ts asks the registries); another region's unit is told exactly like an unknown
- * one, so that an import is no way to learn which codes exist elsewhere.
- */
-async function ownerUnitProblems(ctx: PlatformContext, tenantCode: string, code: string): Promise<ErrorDetail[]> {
-  const tree = tenantTree();
-  const unit = (await resolveUnits(ctx, [code])).get(code);
-  if (unit && [tenantCode, ctx.meta.user!.tenantCode].every((r) => tree.subtree(r).includes(unit.tenantCode))) return [];
-  const where = tree.get(tenantCode)?.name ?? { "zh-CN": tenantCode, en: tenantCode };
-  return [fieldError("/ownerUnit", "unit", `单位 ${code} 不存在，或不属于${where["zh-CN"]}`, `there is no unit ${code} in ${where.en}`)];
 }
 
 /** A transition the caller may take, as the API shows it. */
@@ -125,7 +112,8 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
             abilityOf(ctx),
             p.workflowId,
             { externalId: (p.externalId as string).trim(), state: p.state as string, tenantCode: p.tenantCode as string, ownerUnit: (p.ownerUnit as string | null) ?? null, data: p.data as Record<string, unknown> },
-            (tenantCode, unit) => ownerUnitProblems(ctx, tenantCode, unit),
+            // a registered unit of the instance's tenant and of the importer's region; another region's is told like an unknown one
+            (tenantCode, unit) => unitProblems(ctx, tenantTree(), [{ path: "/ownerUnit", code: unit, regions: [tenantCode, user.tenantCode] }]),
           );
           ctx.meta.$statusCode = created ? 201 : 200;
           return { ...instanceView(engine.workflows.get(row.workflow_id), row), created };
