@@ -136,6 +136,14 @@ const intention: WorkflowHooks = {
   }),
   transitions: {
     async publish(step) {
+      // drafted for a month that is over by now: the notice would announce a past purchase
+      const expected = str(step.result.expectedMonth);
+      if (expected < localDate(step.now).slice(0, 7)) {
+        throw conflict(
+          { "zh-CN": `预计采购时间 ${expected} 已过，不能公开；请撤回后重新填报`, en: `The expected month ${expected} is over: this intention cannot be published; withdraw it and file a new one` },
+          { rule: "expected-month-past" },
+        );
+      }
       const project = await projectOf(step.trx, step.instanceId);
       await update(step.trx, project.id, step.now, { intention_published_at: step.now });
       return { data: { publishedAt: step.now.toISOString() } };

@@ -33,6 +33,16 @@ describe("money and dates the law rules out", () => {
     expect(i.data).toMatchObject({ budget: "0.01", expectedMonth: "2021-03" });
   });
 
+  test("a draft whose expected month is over by the time it is published is refused, not announced", async () => {
+    l.travel("2021-02-20");
+    const draft = ok(await l.start("buyer", "supervision.intention", intention({ projectName: "二月草拟的意向", expectedMonth: "2021-02" })), 201);
+    l.travel("2021-03-01");
+    const late = await l.take("buyer", draft.id, "publish");
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ error: { code: "CONFLICT", details: { rule: "expected-month-past" } } });
+    expect(ok(await l.call("buyer", `/api/instances/${draft.id}`)).state).toBe("draft");
+  });
+
   test("a negative payment is refused, so the requested total can never pass the contract; zero and tomorrow's payment date likewise", async () => {
     // awarded 2021-03-01, contract 2021-03-02 for 1,000,000.00, accepted 2021-03-10
     l.travel("2021-01-04");
