@@ -86,6 +86,36 @@ const plan = (change: (p: Payload & { items: Payload[] }) => void = () => {}) =>
   ] });
 }
 
+{
+  // Money not below zero, positive amounts, and dates and months against today (China time): both
+  // sides read their own clock, which is the same day here.
+  const day = (offset: number) => new Date(Date.now() + 8 * 3600_000 + offset * 86_400_000).toISOString().slice(0, 10);
+  const thisMonth = day(0).slice(0, 7);
+  const lastMonth = new Date(Date.parse(`${thisMonth}-01T00:00:00Z`) - 86_400_000).toISOString().slice(0, 7);
+  const projectId = "5f0c6d3e-1b2a-4c3d-8e9f-0a1b2c3d4e5f";
+  const intention = { projectName: "惠州市路灯采购", summary: "LED 路灯", budget: "500000.00", expectedMonth: thisMonth };
+  for (const [id, cases] of [
+    ["supervision.payment", [
+      ["an instalment", { projectId, amount: "100.00" }, true],
+      ["a negative instalment", { projectId, amount: "-100000.00" }, false],
+      ["minus zero", { projectId, amount: "-0" }, false],
+      ["nothing", { projectId, amount: "0.00" }, false],
+    ]],
+    ["supervision.intention", [
+      ["this month", intention, true],
+      ["next year", { ...intention, expectedMonth: `${Number(thisMonth.slice(0, 4)) + 1}-01` }, true],
+      ["last month", { ...intention, expectedMonth: lastMonth }, false],
+      ["a budget of nothing", { ...intention, budget: "0" }, false],
+    ]],
+    ["supervision.paid", [
+      ["paid today", { paidOn: day(0) }, true],
+      ["paid tomorrow", { paidOn: day(1) }, false],
+    ]],
+  ] as Array<[string, Case[]]>) {
+    suites.push({ title: `${id}: amounts and dates, browser and server give the same verdict`, schema: servedSchema(readFormFiles(id).schema), cases });
+  }
+}
+
 const composed = (() => {
   const { schema, ui } = readFormFiles("fixture.plan", FIXTURES);
   const province: OverlayDocument = {
