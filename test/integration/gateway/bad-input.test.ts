@@ -58,6 +58,16 @@ describe("bad input is 400 VALIDATION_FAILED, never 500", () => {
     refused(await platform.api("/api/workflows/supervision.intention/instances", { method: "POST", token: buyer, body: { data: { [bad]: 1, nested: [{ x: bad }] } } }));
   });
 
+  test("paired surrogates (emoji) and combining marks are text, and pass", async () => {
+    const res = await platform.api("/api/registries/purchasers", {
+      method: "POST",
+      token: admin,
+      body: { name: "惠州市教育局😀", budgetCode: "441300102", tenantCode: "441300", unitType: "government-agency", address: "惠城区e\u0301\ud83c\udfeb" },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.address).toBe("惠城区e\u0301\ud83c\udfeb");
+  });
+
   test("NUL in a sign-in is refused before the database; a wrong password is still audited", async () => {
     const audited = () => count("core_audit_log");
     const before = await audited();
