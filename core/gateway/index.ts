@@ -9,6 +9,8 @@ import type { Kernel } from "../kernel";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { socketsMixin } from "./sockets";
 import { checkRequestInput } from "./input";
+import { restRoutes } from "./openapi/routes";
+import { openApiRoutes } from "./openapi/docs";
 
 type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string>; $params?: unknown };
 
@@ -22,23 +24,10 @@ function onBeforeCall(_ctx: unknown, _route: unknown, req: Req) {
  * /api/<plugin><path>. Routes come from the manifests, not from the services that happen to be
  * up, so a route whose plugin node is down answers 503 UNAVAILABLE instead of 404.
  */
-export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">, which: "json" | "upload" = "json"): Record<string, string> {
+export function apiAliases(kernel: Pick<Kernel, "registry" | "coreServices">, which: "json" | "upload" = "json", own: PlatformServiceSchema[] = []): Record<string, string> {
   const aliases: Record<string, string> = {};
-  const seen = new Map<string, string>();
-  const add = (owner: string, prefix: string, svc: PlatformServiceSchema) => {
-    for (const [name, action] of Object.entries(svc.actions ?? {})) {
-      if (!action.rest) continue;
-      const [method, rel] = action.rest.split(" ");
-      const key = `${method} ${prefix}${rel === "/" && prefix ? "" : rel}`;
-      if (seen.has(key)) throw new Error(`${owner}: services.${svc.name}.actions.${name}.rest: "${key}" is already routed to ${seen.get(key)}`);
-      seen.set(key, `${svc.name}.${name}`);
-      if (!!action.stream === (which === "upload")) aliases[key] = `${action.stream ? "stream:" : ""}${svc.name}.${name}`;
-    }
-  };
-  // Core routes are absolute (/tenants/...); a plugin's live under /<plugin>.
-  for (const svc of kernel.coreServices) add("core", "", svc);
-  for (const { manifest } of kernel.registry.plugins) {
-    for (const svc of manifest.services) add(`plugin "${manifest.name}"`, `/${manifest.name}`, svc);
+  for (const r of restRoutes(kernel, own)) {
+    if (!!r.schema.stream === (which === "upload")) aliases[`${r.method} ${r.path}`] = `${r.schema.stream ? "stream:" : ""}${r.action}`;
   }
   return aliases;
 }
@@ -138,6 +127,58 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
   const { config } = kernel;
   const built = path.join(config.webDir, "dist");
   const webFolder = fs.existsSync(path.join(built, "index.html")) ? built : path.join(config.webDir, "public");
+  // The gateway's own actions, routed and described like every other (./openapi/routes.ts)
+  const own: PlatformServiceSchema = {
+    name: "gateway",
+    actions: {
+      health: {
+        rest: "GET /health",
+        kind: "read",
+        permission: "public",
+        async handler(ctx: PlatformContext) {
+          const dbUp = await kernel.db.ping(2000);
+          const nodes = ((ctx.broker.registry as unknown as { getNodeList(o: object): Array<{ id: string }> }).getNodeList({ onlyAvailable: true, withServices: false }) as Array<{ id: string }>)
+            .map((n) => n.id)
+            .sort();
+          const running = kernel.runningPlugins();
+          if (!dbUp) ctx.meta.$statusCode = 503;
+          return {
+            status: dbUp ? "ok" : "unavailable",
+            node: ctx.broker.nodeID,
+            nodes,
+            plugins: kernel.registry.names().map((name) => ({ name, available: running.has(name) })),
+            database: { status: dbUp ? "up" : "down", kind: kernel.db.kind, where: kernel.db.where },
+            transporter: config.natsUrl
+              ? { type: "NATS", connected: !!ctx.broker.transit?.connected }
+              : { type: "in-process", connected: true },
+          };
+        },
+      },
+      plugins: {
+        rest: "GET /plugins",
+        kind: "read",
+        permission: "public",
+        handler() {
+          const running = kernel.runningPlugins();
+          return kernel.registry.plugins.map(({ manifest: m }) => ({
+            name: m.name,
+            title: m.title,
+            version: m.version,
+            description: m.description,
+            dependsOn: m.dependsOn ?? [],
+            extensionPoints: Object.entries(m.extensionPoints ?? {}).map(([key, p]) => ({
+              id: `${m.name}.${key}`,
+              title: p.title,
+              kind: p.kind,
+              contributors: kernel.registry.contributions(`${m.name}.${key}`).map((c) => c.plugin),
+            })),
+            extends: Object.keys(m.extends ?? {}),
+            nodes: running.get(m.name) ?? [],
+          }));
+        },
+      },
+    },
+  };
   return {
     name: "gateway",
     // socket.io on the same port (sockets.ts); listed first so that it closes before the server does
@@ -160,7 +201,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
           callOptions: { timeout: config.uploadTimeoutMs },
           bodyParsers: { json: false, urlencoded: false },
           onBeforeCall,
-          aliases: apiAliases(kernel, "upload"),
+          aliases: apiAliases(kernel, "upload", [own]),
         },
         {
           name: "api",
@@ -175,9 +216,9 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
           },
           onBeforeCall,
           aliases: {
-            "GET /health": "gateway.health",
-            "GET /plugins": "gateway.plugins",
-            ...apiAliases(kernel),
+            ...apiAliases(kernel, "json", [own]),
+            // the description of these routes and its page (./openapi/)
+            ...openApiRoutes(kernel, [own], (line) => kernel.broker.logger.info(line)),
           },
         },
       ],
@@ -229,51 +270,6 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
         return user;
       },
     },
-    actions: {
-      health: {
-        kind: "read",
-        permission: "public",
-        async handler(ctx: PlatformContext) {
-          const dbUp = await kernel.db.ping(2000);
-          const nodes = ((ctx.broker.registry as unknown as { getNodeList(o: object): Array<{ id: string }> }).getNodeList({ onlyAvailable: true, withServices: false }) as Array<{ id: string }>)
-            .map((n) => n.id)
-            .sort();
-          const running = kernel.runningPlugins();
-          if (!dbUp) ctx.meta.$statusCode = 503;
-          return {
-            status: dbUp ? "ok" : "unavailable",
-            node: ctx.broker.nodeID,
-            nodes,
-            plugins: kernel.registry.names().map((name) => ({ name, available: running.has(name) })),
-            database: { status: dbUp ? "up" : "down", kind: kernel.db.kind, where: kernel.db.where },
-            transporter: config.natsUrl
-              ? { type: "NATS", connected: !!ctx.broker.transit?.connected }
-              : { type: "in-process", connected: true },
-          };
-        },
-      },
-      plugins: {
-        kind: "read",
-        permission: "public",
-        handler() {
-          const running = kernel.runningPlugins();
-          return kernel.registry.plugins.map(({ manifest: m }) => ({
-            name: m.name,
-            title: m.title,
-            version: m.version,
-            description: m.description,
-            dependsOn: m.dependsOn ?? [],
-            extensionPoints: Object.entries(m.extensionPoints ?? {}).map(([key, p]) => ({
-              id: `${m.name}.${key}`,
-              title: p.title,
-              kind: p.kind,
-              contributors: kernel.registry.contributions(`${m.name}.${key}`).map((c) => c.plugin),
-            })),
-            extends: Object.keys(m.extends ?? {}),
-            nodes: running.get(m.name) ?? [],
-          }));
-        },
-      },
-    },
+    actions: own.actions,
   } as ServiceSchema;
 }
