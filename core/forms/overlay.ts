@@ -1,6 +1,6 @@
 import type { ErrorDetail } from "../errors";
 import { compareMoney } from "./money";
-import { formFormats } from "./formats";
+import { formFormats, isMoneyFormat } from "./formats";
 import { pointerSegments } from "./display";
 import { lintSchema, lintUi, typesOf, type Json, type JsonObject } from "./compile";
 import { compileSchema, schemaErrors } from "./validate";
@@ -148,13 +148,13 @@ function applies(kw: string, node: JsonObject): { zh: string; en: string } | nul
   if (NUMERIC_KW.has(kw) && !types.some((t) => t === "number" || t === "integer")) return { zh: "只适用于数字字段", en: "applies to number fields only" };
   if (STRING_KW.has(kw) && !types.includes("string")) return { zh: "只适用于文本字段", en: "applies to text fields only" };
   if (ARRAY_KW.has(kw) && !types.includes("array")) return { zh: "只适用于列表字段", en: "applies to list fields only" };
-  if ((kw === "minMoney" || kw === "maxMoney") && node.format !== "money") return { zh: "只适用于金额字段（format: money）", en: "applies to money fields (format money) only" };
+  if ((kw === "minMoney" || kw === "maxMoney") && !isMoneyFormat(node.format)) return { zh: "只适用于金额字段（format: money 或 signed-money）", en: "applies to money fields (format money or signed-money) only" };
   if ((kw === "required" || kw === "addProperties") && !types.includes("object")) return { zh: "只适用于对象", en: "applies to objects only" };
   return null;
 }
 
-/** A format that implies another may replace it: every working day is a date. */
-const FORMAT_NARROWS: Record<string, string> = { "working-day": "date" };
+/** A format that implies another may replace it: every working day is a date, every amount not below zero an amount. */
+const FORMAT_NARROWS: Record<string, string> = { "working-day": "date", "money": "signed-money" };
 
 const BACKREF = /\\[1-9]|\\k</;
 /** Both patterns, as one: each must match somewhere in the value (JSON Schema patterns are searches). */

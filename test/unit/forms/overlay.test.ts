@@ -171,3 +171,22 @@ describe("two patterns joined", () => {
     expect(new RegExp(bothPatterns("^[0-9]{6}-[0-9]{4}-[0-9]{5}$", "^4413"), "u").test(value)).toBe(ok);
   });
 });
+
+describe("an overlay on a signed-money field", () => {
+  const signed = (): FormDoc => ({
+    schema: { type: "object", additionalProperties: false, title: "调整", titleEn: "Adjustment", properties: { adjustment: { type: "string", title: "调整金额", titleEn: "Adjustment", format: "signed-money" } } },
+    ui: {},
+  });
+
+  test("may bound it with minMoney and narrow it to money (never below zero)", () => {
+    const form = signed();
+    expect(applyOverlay(form, { tighten: { "/properties/adjustment": { minMoney: "-1000.00", format: "money" } } }, true)).toEqual([]);
+    expect(form.schema.properties).toMatchObject({ adjustment: { format: "money", minMoney: "-1000.00" } });
+  });
+
+  test("may not widen money to signed-money", () => {
+    const form = base();
+    const problems = applyOverlay(form, { tighten: { "/properties/totalBudget": { format: "signed-money" } } }, true);
+    expect(problems.map((p) => p.rule)).toEqual(["loosens"]);
+  });
+});
