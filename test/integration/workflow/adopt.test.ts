@@ -1,3 +1,7 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadWorkflow } from "../../../core/workflow/definition";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 
 /**
@@ -79,5 +83,24 @@ describe("adopting business from another system", () => {
     const again = await adopt("huizhouAdmin", "legacy.project", item());
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ id, created: false });
+  });
+});
+
+describe("the adoptable marker in a workflow file", () => {
+  const legacy = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../forms/legacy/legacy.project.workflow.json"), "utf8"));
+  const load = (change: (wf: { states: Record<string, Record<string, unknown>> }) => void) => {
+    const wf = structuredClone(legacy);
+    change(wf);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adoptable-"));
+    const file = path.join(dir, "legacy.project.workflow.json");
+    fs.writeFileSync(file, JSON.stringify(wf));
+    return () => loadWorkflow(file, "legacy", (id) => id.startsWith("legacy."), dir);
+  };
+
+  test("names a form that exists, on a state that is not terminal; anything else does not load", () => {
+    expect(load(() => {})()).toMatchObject({ states: { contracted: { adoptable: { form: "legacy.imported-contract" } } } });
+    expect(load((wf) => (wf.states.paid.adoptable = { form: "legacy.imported" }))).toThrow("/states/paid/adoptable: a terminal state cannot be adopted into");
+    expect(load((wf) => (wf.states.planned.adoptable = { form: "etrading.nothing" }))).toThrow('/states/planned/adoptable/form: unknown form "etrading.nothing"');
+    expect(load((wf) => (wf.states.planned.adoptable = true))).toThrow("/states/planned/adoptable");
   });
 });
