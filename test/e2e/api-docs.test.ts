@@ -1,0 +1,71 @@
+/**
+ * The API reference page (/api/docs) in Debian's Chromium, against a platform with every plugin:
+ * Swagger UI renders the platform's OpenAPI description under the platform's
+ * Content-Security-Policy, with nothing fetched from anywhere but the platform itself.
+ */
+import type { Browser, Page } from "playwright-core";
+import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { launchChromium, newPage, shot } from "./browser";
+
+jest.setTimeout(120_000);
+
+let platform: TestPlatform;
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+/** A page that notes console errors (CSP refusals among them) and every request, and lets none leave the platform. */
+async function open(): Promise<{ page: Page; errors: string[]; outside: string[]; close: () => Promise<void> }> {
+  const { context, page, errors } = await newPage(browser, platform.baseUrl);
+  const outside: string[] = [];
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith(`${platform.baseUrl}/`) || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+    outside.push(url);
+    return route.abort();
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  return { page, errors, outside, close: () => context.close() };
+}
+
+test("the reference renders the routes from /api/openapi.json, in Chinese, with no console error and no outside request", async () => {
+  const { page, errors, outside, close } = await open();
+  const loaded = page.waitForResponse((r) => r.url().startsWith(`${platform.baseUrl}/api/openapi.json`));
+  await page.goto("/api/docs");
+  expect((await loaded).status()).toBe(200);
+  await expect(page.title()).resolves.toBe("接口文档 · 广东省政府采购智慧云平台");
+  expect(await page.locator("html").getAttribute("lang")).toBe("zh-CN");
+  await page.getByRole("heading", { name: /广东省政府采购智慧云平台 API/ }).waitFor();
+  // a route of the kernel and one of a plugin, by their paths
+  const login = page.locator(".opblock-summary-path", { hasText: /^\/api\/auth\/login$/ });
+  await login.waitFor();
+  await page.locator(".opblock-summary-path", { hasText: /^\/api\/registries\/purchasers$/ }).first().waitFor();
+  // opened, an operation lists its error answers (the envelope's statuses)
+  await login.click();
+  await page.locator(".opblock-body .responses-table .response-col_status", { hasText: /^429$/ }).waitFor();
+  await shot(page, "api-docs");
+  expect(outside).toEqual([]);
+  expect(errors).toEqual([]);
+  await close();
+});
+
+test("in English with ?lang=en", async () => {
+  const { page, errors, outside, close } = await open();
+  await page.goto("/api/docs?lang=en");
+  await expect(page.title()).resolves.toBe("API reference · Guangdong Government Procurement Cloud");
+  expect(await page.locator("html").getAttribute("lang")).toBe("en");
+  await page.getByRole("heading", { name: /Guangdong Government Procurement Cloud API/ }).waitFor();
+  await page.locator(".opblock-summary-path", { hasText: /^\/api\/workflows\/\{workflowId\}\/instances$/ }).waitFor();
+  expect(outside).toEqual([]);
+  expect(errors).toEqual([]);
+  await close();
+});
