@@ -8,6 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { builtWebApp, firstSignIn, launchChromium, newPage, shot, signIn } from "./browser";
 import { see } from "./see";
+import { cspViolations, watchCsp } from "./a11y";
 
 jest.setTimeout(180_000);
 
@@ -28,6 +29,11 @@ async function unread(page: Page): Promise<number> {
 
 async function open(viewport?: { width: number; height: number }) {
   const p = await newPage(browser, platform.baseUrl, viewport);
+  // the gateway's Content-Security-Policy: the built app, rjsf and its validator must work under it
+  await watchCsp(p.context);
+  p.page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) p.errors.push(m.text());
+  });
   pages.push(p);
   return p;
 }
@@ -54,9 +60,12 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-afterEach(() => {
-  // no page may have thrown a script error along the way
-  for (const p of pages) expect(p.errors).toEqual([]);
+afterEach(async () => {
+  // no page may have thrown a script error or met the CSP along the way
+  for (const p of pages) {
+    expect(p.errors).toEqual([]);
+    if (!p.page.isClosed()) expect(await cspViolations(p.page)).toEqual([]);
+  }
 });
 
 describe("the web app in Chromium", () => {
