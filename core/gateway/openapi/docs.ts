@@ -91,7 +91,7 @@ export function openApiRoutes(kernel: Source, own: PlatformServiceSchema[], log:
       const started = performance.now();
       text = JSON.stringify(buildOpenApi(kernel, own, DOC_ROUTES, lang));
       built.set(lang, text);
-      log(`OpenAPI description (${lang}) built in ${(performance.now() - started).toFixed(1)} ms, ${text.length} bytes`);
+      log(`OpenAPI description (${lang}) built in ${(performance.now() - started).toFixed(1)} ms, ${Buffer.byteLength(text)} bytes`);
     }
     return text;
   };

@@ -181,39 +181,23 @@ function pathParamSchema(kernel: Source, route: RestRoute, name: string): Json {
   return { type: "string" };
 }
 
-/** A declared JSON Schema for an action's parameters (`params` with `type: "object"`), if any. */
-function declaredParams(route: RestRoute): { properties: Record<string, Json>; required: string[] } | undefined {
-  const p = route.schema.params as Json | undefined;
-  if (!p || p.type !== "object" || typeof p.properties !== "object" || !p.properties) return undefined;
-  return { properties: p.properties as Record<string, Json>, required: Array.isArray(p.required) ? (p.required as string[]) : [] };
-}
-
 function operation(kernel: Source, route: RestRoute, lang: Lang): { path: string; op: Json } {
   const { path: p, names } = templated(route.path);
   const s = route.schema;
   const manifest = route.plugin ? kernel.registry.get(route.plugin) : undefined;
   const gated = !!manifest && manifest.gated !== false;
-  const declared = declaredParams(route);
   const parameters: Json[] = names.map((name) => ({ name, in: "path", required: true, schema: pathParamSchema(kernel, route, name) }));
   const bodyMethod = route.method !== "GET" && route.method !== "DELETE";
-  if (declared && !bodyMethod) {
-    for (const [name, schema] of Object.entries(declared.properties)) {
-      if (!names.includes(name)) parameters.push({ name, in: "query", required: declared.required.includes(name), schema });
-    }
-  }
   parameters.push({ $ref: "#/components/parameters/lang" }, { $ref: "#/components/parameters/acceptLanguage" });
 
   let requestBody: Json | undefined;
   if (s.stream) {
     requestBody = { required: true, content: { "text/csv": { schema: { type: "string", description: t(lang, "CSV 文件（UTF-8，首行为列名）", "A CSV file (UTF-8, a header line first)") } } } };
   } else if (bodyMethod) {
+    // Other actions check their bodies in their handlers: nothing on the action says what they
+    // take yet, so the description says an object and no more rather than guess.
     const fromForms = formBody(kernel, route, lang);
-    const fromParams = declared && {
-      type: "object",
-      properties: Object.fromEntries(Object.entries(declared.properties).filter(([n]) => !names.includes(n))),
-      ...(declared.required.length ? { required: declared.required.filter((n) => !names.includes(n)) } : {}),
-    };
-    requestBody = { required: !!(fromForms || declared?.required.length), content: { "application/json": { schema: fromForms ?? fromParams ?? { type: "object" } } } };
+    requestBody = { required: !!fromForms, content: { "application/json": { schema: fromForms ?? { type: "object" } } } };
   }
 
   const ok = route.method === "POST" && s.kind === "create" ? "201" : "200";
