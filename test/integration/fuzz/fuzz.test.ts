@@ -62,6 +62,11 @@ const LISTS: Array<[string, string[]]> = [
   ["/api/notifications", ["unread", "after"]],
   ["/api/audit/anchors", []],
   ["/api/tenants/441300/modules", ["at"]],
+  ["/api/tenants/441302/modules/etrading/timeline", []],
+  ["/api/tenants", []],
+  ["/api/forms", ["tenant"]],
+  ["/api/workflows", []],
+  ["/api/notifications/follows", []],
 ];
 
 const ACCOUNT_SCHEMA: Schema = {
