@@ -20,11 +20,21 @@ const callerOf = (ctx: PlatformContext): Caller => ({
 
 /**
  * An instance as this caller may see it: whoever may not know its owner unit's code (a supplier, an
- * agency taking part) gets it without `ownerUnit` and without that code anywhere in its data or history.
+ * agency taking part) gets it without `ownerUnit` and without that code anywhere in its data or
+ * history; and a step's actor names its unit only to those who may know that unit's code (the
+ * regulator who filed a plan is of the finance bureau, whose code is its accounts' first password).
  */
-function shown<V extends { tenantCode: string; ownerUnit: string | null }>(ctx: PlatformContext, view: V): V | Omit<V, "ownerUnit"> {
-  if (seesUnitCode(ctx.meta.user, { tenantCode: view.tenantCode, unitCode: view.ownerUnit })) return view;
-  const { ownerUnit, ...rest } = view;
+function shown<V extends { tenantCode: string; ownerUnit: string | null; history?: Array<{ actor: unknown }> }>(ctx: PlatformContext, view: V): V | Omit<V, "ownerUnit"> {
+  const user = ctx.meta.user;
+  const history = view.history?.map((h) => {
+    const actor = h.actor as { tenant?: string; unit?: string | null } | null;
+    if (!actor?.unit || seesUnitCode(user, { tenantCode: actor.tenant ?? "", unitCode: actor.unit })) return h;
+    const { unit: _hidden, ...rest } = actor;
+    return { ...h, actor: rest };
+  });
+  const safe = history ? { ...view, history } : view;
+  if (seesUnitCode(user, { tenantCode: view.tenantCode, unitCode: view.ownerUnit })) return safe;
+  const { ownerUnit, ...rest } = safe;
   return withoutCode(rest, ownerUnit!);
 }
 
