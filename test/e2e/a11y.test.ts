@@ -6,7 +6,7 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
-import { apiSignIn, axeCheck, cspViolations, ready, serious, useSession, watchCsp, type Signed, type Violation } from "./a11y";
+import { apiSignIn, axeCheck, cspViolations, ready, serious, unlabelledFields, useSession, watchCsp, type Signed, type Violation } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 
 jest.setTimeout(180_000);
@@ -90,6 +90,7 @@ async function checkAll(who: string, signed: Signed | null): Promise<void> {
     const vs = await axeCheck(page);
     checks++;
     for (const v of vs) found.push({ ...v, who, lang, route });
+    expect([route, lang, await unlabelledFields(page)]).toEqual([route, lang, []]);
   };
   // each route in Chinese, then in English by the header's switch (no reload), then back
   for (const route of routes) {

@@ -76,3 +76,24 @@ export async function useSession(page: Page, signed: Signed): Promise<void> {
   await page.goto("/guides");
   await page.evaluate(`localStorage.setItem("gdpc.session", ${JSON.stringify(JSON.stringify(signed.state))})`);
 }
+
+/**
+ * The fields of the page's forms that a screen reader could not name or describe: each needs a
+ * label (rjsf renders the schema's title in a `<label for>`), and a description the form shows (the
+ * schema's `description`, `<id>__description`) must be in its field's aria-describedby.
+ */
+export async function unlabelledFields(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const out = [];
+    for (const el of document.querySelectorAll("main form input:not([type=hidden]), main form select, main form textarea")) {
+      if (el.hidden || el.closest("[hidden]")) continue;
+      const named = (el.labels && el.labels.length) || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+      if (!named) out.push("no label: " + (el.id || el.name || el.outerHTML.slice(0, 60)));
+    }
+    for (const d of document.querySelectorAll("main form [id$='__description']")) {
+      const field = document.getElementById(d.id.slice(0, -"__description".length));
+      if (field && !(field.getAttribute("aria-describedby") || "").split(/\\s+/).includes(d.id)) out.push("description not tied to its field: " + d.id);
+    }
+    return out;
+  })()`);
+}
