@@ -146,6 +146,9 @@ const OVERFLOW = `(() => {
     if (el.closest(".table-wrap, .sr-only, .skip-link") || el.getClientRects().length === 0) continue;
     const r = el.getBoundingClientRect();
     if (r.width && (r.right > w + 1 || r.left < -1)) out.push(el.tagName.toLowerCase() + "." + el.className + " " + Math.round(r.left) + "–" + Math.round(r.right));
+    // text its own box clips (an ellipsis, a hidden overflow)
+    const cs = getComputedStyle(el);
+    if ((cs.overflowX === "hidden" || cs.overflowX === "clip") && el.scrollWidth > el.clientWidth + 1 && el.textContent.trim()) out.push("cut off: " + el.tagName.toLowerCase() + "." + el.className + " " + JSON.stringify(el.textContent.trim().slice(0, 30)));
   }
   return out.slice(0, 10);
 })()`;
