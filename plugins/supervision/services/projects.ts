@@ -33,7 +33,7 @@ export const projectSubject = (row: ProjectRow) =>
 /**
  * What the workspace shows of a project (contacts and internal notes live in the stages, under their
  * own permissions). The unit's code is its budget code, its accounts' first password: a supplier or
- * an agency taking part gets the unit's name, not `unitCode`.
+ * an agency taking part gets the unit's registry id and name, not `unitCode`.
  */
 function view(row: ProjectRow, user: SessionUser | null | undefined) {
   const unit = seesUnitCode(user, { tenantCode: row.tenant_code, unitCode: row.owner_unit }) ? { unitCode: row.owner_unit } : {};
@@ -42,6 +42,7 @@ function view(row: ProjectRow, user: SessionUser | null | undefined) {
     name: row.name,
     tenantCode: row.tenant_code,
     ...unit,
+    unitId: row.unit_id,
     unitName: row.unit_name,
     stage: row.stage,
     stageTitle: STAGE_TITLES[row.stage],

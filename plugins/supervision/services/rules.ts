@@ -18,6 +18,8 @@ export interface ProjectRow {
   id: string;
   tenant_code: string;
   owner_unit: string;
+  /** the unit's record in the purchasers registry: what others are shown instead of its budget code */
+  unit_id: string | null;
   unit_name: string;
   name: string;
   stage: string;
@@ -97,10 +99,10 @@ async function lookup<T>(step: PrepareContext, action: string, code: string, pat
 }
 
 interface Supplier { code: string; name: string; sizeClass: string; sme: boolean; status: string }
-interface PurchaserView { name: string; budgetCode: string }
+interface PurchaserView { id: string; name: string; budgetCode: string }
 
-/** The purchasing unit's registered name, which public notices carry. */
-async function unitName(step: PrepareContext): Promise<string> {
+/** The purchasing unit's registry record: its name, which public notices carry, and its id. */
+async function purchaserOf(step: PrepareContext): Promise<PurchaserView> {
   const unit = step.ownerUnit;
   if (!unit || !step.call) throw validationFailed([fieldError("/", "unit", "账号未关联采购单位", "The account belongs to no purchasing unit")]);
   const page = await step.call<{ items: PurchaserView[] }>("registries.purchasers.list", { q: unit, pageSize: "100" });
@@ -108,21 +110,22 @@ async function unitName(step: PrepareContext): Promise<string> {
   if (!found) {
     throw validationFailed([fieldError("/", "unit", `采购人库中没有预算单位 ${unit}，请先由管理员登记`, `Budget unit ${unit} is not in the purchasers registry; ask an administrator to register it`)]);
   }
-  return found.name;
+  return found;
 }
 
 // ── 1. intention ────────────────────────────────────────────────────────────────────────────
 
 const intention: WorkflowHooks = {
   start: prepared({
-    prepare: unitName,
-    async apply(step, name) {
+    prepare: purchaserOf,
+    async apply(step, unit) {
       const projectId = step.instanceId; // a project is named after the intention that began it
       await step.trx("supervision_projects").insert({
         id: projectId,
         tenant_code: step.tenantCode,
         owner_unit: step.ownerUnit,
-        unit_name: name,
+        unit_id: unit.id,
+        unit_name: unit.name,
         name: str(step.result.projectName),
         stage: "intention",
         budget: step.result.budget,
@@ -131,7 +134,7 @@ const intention: WorkflowHooks = {
         updated_at: step.now,
       });
       await link(step.trx, projectId, step, "intention");
-      return { data: { projectId, purchaserName: name } };
+      return { data: { projectId, purchaserName: unit.name } };
     },
   }),
   transitions: {

@@ -25,7 +25,7 @@ describe("budget codes are not shown to suppliers and agencies", () => {
   afterAll(() => platform.stop());
 
   /** Every answer the account can get about the demo's projects, units and notices, as JSON text. */
-  async function everything(who: string): Promise<{ text: string; projects: number; instances: number; byName: number; byCode: number }> {
+  async function everything(who: string): Promise<{ text: string; projects: number; instances: number; byName: number; byCode: number; unitIds: string[]; purchaserId: string }> {
     const token = tokens[who];
     const bodies: unknown[] = [];
     const get = async (path: string) => {
@@ -34,7 +34,7 @@ describe("budget codes are not shown to suppliers and agencies", () => {
       bodies.push(r.body);
       return r.body as { items: Array<{ id: string }> };
     };
-    const projects = await get("/api/supervision/projects?pageSize=100");
+    const projects = (await get("/api/supervision/projects?pageSize=100")) as { items: Array<{ id: string; unitId: string }> };
     for (const p of projects.items) {
       await get(`/api/supervision/projects/${p.id}`);
       await get(`/api/supervision/projects/${p.id}/channels`);
@@ -51,7 +51,10 @@ describe("budget codes are not shown to suppliers and agencies", () => {
     for (const q of ["4", "4413", "4413004", CODE]) byCode += (await get(`/api/registries/purchasers?q=${q}`)).items.length;
     await get("/api/notifications");
     await get("/api/portal/notices?tenant=441300&pageSize=100");
-    return { text: JSON.stringify(bodies), projects: projects.items.length, instances: instances.items.length, byName: byName.items.length, byCode };
+    return {
+      text: JSON.stringify(bodies), projects: projects.items.length, instances: instances.items.length, byName: byName.items.length, byCode,
+      unitIds: [...new Set(projects.items.map((p) => p.unitId))], purchaserId: byName.items[0]?.id,
+    };
   }
 
   test.each(["huizhou.supplier", "huizhou.agency"])("%s finds the unit by name and takes part in its projects, but its budget code appears nowhere", async (who) => {
@@ -60,6 +63,8 @@ describe("budget codes are not shown to suppliers and agencies", () => {
     expect(seen.instances).toBeGreaterThan(0);
     expect(seen.byName).toBe(1);
     expect(seen.text).toContain("惠州市交通运输局");
+    // the unit's public identity: its registry record
+    expect(seen.unitIds).toEqual([seen.purchaserId]);
     // a prefix of the code finds nothing: the search matches codes only the caller may read
     expect(seen.byCode).toBe(0);
     for (const code of CODES) expect([code, seen.text.includes(code)]).toEqual([code, false]);
