@@ -17,23 +17,11 @@ const ASSETS: Record<string, string> = {
   "favicon-32x32.png": "image/png",
 };
 
-/**
- * Starts Swagger UI on the description in the page's language. A file of its own, since the
- * platform's Content-Security-Policy allows no inline script; no validator badge (it would send
- * the document to another site).
- */
-const INIT = `window.addEventListener("DOMContentLoaded", function () {
-  var lang = document.documentElement.lang === "en" ? "en" : "zh-CN";
-  window.ui = SwaggerUIBundle({
-    url: "/api/openapi.json?lang=" + lang,
-    dom_id: "#swagger-ui",
-    deepLinking: true,
-    validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis],
-    layout: "BaseLayout"
-  });
-});
-`;
+/** Our files beside Swagger UI's: its start script and the contrast fixes. */
+const OWN: Record<string, [type: string, file: string]> = {
+  "init.js": ["text/javascript; charset=utf-8", path.join(__dirname, "docs-init.js")],
+  "docs.css": ["text/css; charset=utf-8", path.join(__dirname, "docs.css")],
+};
 
 const page = (lang: Lang) => {
   const title = lang === "en" ? "API reference · Guangdong Government Procurement Cloud" : "接口文档 · 广东省政府采购智慧云平台";
@@ -45,6 +33,7 @@ const page = (lang: Lang) => {
 <title>${title}</title>
 <link rel="icon" type="image/png" href="/api/docs/favicon-32x32.png">
 <link rel="stylesheet" href="/api/docs/swagger-ui.css">
+<link rel="stylesheet" href="/api/docs/docs.css">
 </head>
 <body>
 <main id="swagger-ui" aria-label="${lang === "en" ? "API reference" : "接口文档"}"></main>
@@ -107,7 +96,7 @@ export function openApiRoutes(kernel: Source, own: PlatformServiceSchema[], log:
     },
     "GET /docs/:file"(req, res, next) {
       const file = String(req.$params?.file ?? "");
-      if (file === "init.js") return send(res, "text/javascript; charset=utf-8", INIT, "no-cache");
+      if (Object.hasOwn(OWN, file)) return send(res, OWN[file][0], fs.readFileSync(OWN[file][1]), "no-cache");
       if (!Object.hasOwn(ASSETS, file)) return next(notFound({ "zh-CN": "文件", en: "file" }));
       send(res, ASSETS[file], fs.readFileSync(path.join(SWAGGER_UI, file)), "public, max-age=86400");
     },

@@ -116,9 +116,10 @@ function errorComponents(lang: Lang): { schemas: Json; responses: Json } {
   const responses: Json = {};
   for (const [status, name] of Object.entries(RESPONSE_NAMES)) {
     const [zh, en] = STATUS_TEXT[Number(status)];
+    const codes = codesOf(Number(status));
     const response: Json = {
-      description: `${t(lang, zh, en)} (${codesOf(Number(status)).join(", ")})`,
-      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      description: `${t(lang, zh, en)} (${codes.join(", ")})`,
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" }, example: { error: { code: codes[0], message: t(lang, zh, en) } } } },
     };
     if (status === "429") response.headers = { "Retry-After": { description: t(lang, "多少秒后可再试", "Seconds until a retry may succeed"), schema: { type: "integer" } } };
     responses[name] = response;
@@ -201,7 +202,8 @@ function operation(kernel: Source, route: RestRoute, lang: Lang): { path: string
   }
 
   const ok = route.method === "POST" && s.kind === "create" ? "201" : "200";
-  const responses: Json = { [ok]: { description: t(lang, "成功", "Success"), content: { "application/json": { schema: {} } } } };
+  // JSON, of a shape the action does not declare: no schema rather than a guessed one
+  const responses: Json = { [ok]: { description: t(lang, "成功", "Success"), content: { "application/json": {} } } };
   for (const status of errorStatuses(route, gated, !!requestBody, names.length)) responses[String(status)] = { $ref: `#/components/responses/${RESPONSE_NAMES[status]}` };
 
   const permission = Array.isArray(s.permission) ? `${s.permission[0]} ${s.permission[1]}` : s.permission;
@@ -278,7 +280,6 @@ export function buildOpenApi(kernel: Source, own: PlatformServiceSchema[], plain
         "Generated from the loaded plugins' actions and forms. Tokens: POST /api/auth/login gives a token, sent as `Authorization: Bearer <token>`. Every error is `{ error: { code, message, details? } }`.",
       ),
     },
-    servers: [{ url: "/" }],
     tags: [...tags].map(([name, description]) => ({ name, description })),
     paths,
     components: {
