@@ -1,4 +1,4 @@
-import { definePlugin } from "../../core/plugins/types";
+import { definePlugin } from "../../core/sdk";
 import { legacyHooks, legacyService } from "./services/projects";
 
 export default definePlugin({

@@ -1,4 +1,4 @@
-import { definePlugin } from "../../core/plugins/types";
+import { definePlugin } from "../../core/sdk";
 import { noticesService } from "./services/notices";
 
 export default definePlugin({

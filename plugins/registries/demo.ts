@@ -1,4 +1,4 @@
-import type { DemoTools } from "../../core/plugins/types";
+import type { DemoTools } from "../../core/sdk";
 
 interface AccountItem { username: string; displayName: string; tenantCode: string; unitCode: string | null; roles: string[] }
 

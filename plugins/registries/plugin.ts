@@ -1,4 +1,4 @@
-import { definePlugin } from "../../core/plugins/types";
+import { definePlugin } from "../../core/sdk";
 import { registriesDemo } from "./demo";
 import { purchasersService } from "./services/purchasers";
 import { suppliersService } from "./services/suppliers";

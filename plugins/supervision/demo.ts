@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
-import type { DemoTools } from "../../core/plugins/types";
-import { money, toMoney } from "../../core/forms/money";
-import { localDate } from "../../core/tenancy/time";
+import { type DemoTools, localDate, money, toMoney } from "../../core/sdk";
 
 /** The demo's people (tenants/demo-accounts.csv) and the supplier's registry code. */
 const BUYER = "huizhou.buyer";

@@ -1,4 +1,4 @@
-import { definePlugin } from "../../core/plugins/types";
+import { definePlugin } from "../../core/sdk";
 import { projectsService } from "./services/projects";
 import { hooks } from "./services/rules";
 import { supervisionDemo } from "./demo";

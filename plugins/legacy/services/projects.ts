@@ -1,12 +1,5 @@
 import { pipeline, Readable } from "node:stream";
-import { uploadLimit } from "../../../core/gateway/upload";
-import { fieldError, validationFailed, type ErrorDetail } from "../../../core/errors";
-import { readCsv } from "../../../core/forms/csv";
-import { inputProblems } from "../../../core/gateway/input";
-import { isDate } from "../../../core/forms/formats";
-import { compareMoney, isUnsignedMoney, money, toMoney } from "../../../core/forms/money";
-import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
-import type { WorkflowHooks } from "../../../core/workflow/hooks";
+import { compareMoney, type ErrorDetail, fieldError, inputProblems, isDate, isUnsignedMoney, money, type PlatformContext, type PlatformServiceSchema, readCsv, toMoney, uploadLimit, validationFailed, type WorkflowHooks } from "../../../core/sdk";
 
 /** The day the platform took over (粤财采购函〔2020〕59号): only projects begun before it come over. */
 export const CUTOVER = "2021-01-01";

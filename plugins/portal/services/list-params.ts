@@ -1,5 +1,4 @@
-import { fieldError, validationFailed, type ErrorDetail } from "../../../core/errors";
-import { MAX_PAGE, single, wholeParam } from "../../../core/gateway/query";
+import { type ErrorDetail, fieldError, MAX_PAGE, single, validationFailed, wholeParam } from "../../../core/sdk";
 import { NOTICE_TYPES, type NoticeFilter, type NoticeType } from "./notice-store";
 import type { TenantEntry } from "./tenants";
 

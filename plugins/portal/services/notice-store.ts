@@ -1,6 +1,5 @@
 import type { Knex } from "knex";
-import { isUuid } from "../../../core/db";
-import type { OutboxEvent } from "../../../core/events/outbox";
+import { isUuid, type OutboxEvent } from "../../../core/sdk";
 
 export const NOTICE_TYPES = ["intention", "tender", "result", "contract"] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];

@@ -1,8 +1,5 @@
 import type { Context, Service } from "moleculer";
-import { isUuid } from "../../../core/db";
-import { notFound, PlatformError } from "../../../core/errors";
-import { onceHandler } from "../../../core/events/receipts";
-import type { PlatformContext, PlatformServiceSchema, PluginServiceThis } from "../../../core/plugins/types";
+import { isUuid, notFound, onceHandler, type PlatformContext, PlatformError, type PlatformServiceSchema, type PluginServiceThis } from "../../../core/sdk";
 import { parseListParams, type ListParams } from "./list-params";
 import { applyPublication, applyWithdrawal, findNotice, listNotices, publicationOf, withdrawalOf, type NoticeRow } from "./notice-store";
 import { TenantDirectory, type TenantEntry } from "./tenants";

@@ -1,5 +1,5 @@
 import type { Context } from "moleculer";
-import type { Localized } from "../../../core/errors";
+import type { Localized } from "../../../core/sdk";
 
 /** A tenant as the portal needs it: its name, and every tenant code of its subtree (itself first). */
 export interface TenantEntry {

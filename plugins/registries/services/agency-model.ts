@@ -1,5 +1,5 @@
 import { Model, snakeCaseMappers, type Pojo, type Transaction } from "objection";
-import { fieldError, type ErrorDetail } from "../../../core/errors";
+import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import type { CodedRegistry, FormData } from "./coded-registry";
 import { readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
 import { tenantProblemAt, todayInChina } from "./registry-rules";

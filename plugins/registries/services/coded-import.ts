@@ -1,13 +1,7 @@
 import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import { Model, raw, type PartialModelObject, type Transaction } from "objection";
-import { writeAudit, type AuditEntry } from "../../../core/audit/log";
-import { conflict, fieldError, type ErrorDetail } from "../../../core/errors";
-import { readCsv } from "../../../core/forms/csv";
-import { checkForm } from "../../../core/forms/validate";
-import type { AppAbility, PlatformActionSchema, PlatformContext, SessionUser } from "../../../core/plugins/types";
-import { abilityOf } from "../../../core/access/ability";
-import { actorOf } from "../../../core/audit/log";
+import { abilityOf, actorOf, type AppAbility, type AuditEntry, checkForm, conflict, type ErrorDetail, fieldError, type PlatformActionSchema, type PlatformContext, readCsv, type SessionUser, writeAudit } from "../../../core/sdk";
 import {
   createRecord,
   deactivateRecord,

@@ -1,19 +1,8 @@
 import { subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { assertCan } from "../../../core/access/ability";
-import { visibleFields } from "../../../core/access/fields";
-import { scopeQuery } from "../../../core/access/sql-scope";
-import { writeAudit } from "../../../core/audit/log";
-import { conflict, fieldError, forbidden, notFound, validationFailed, type ErrorDetail, type Localized } from "../../../core/errors";
-import { isUnifiedSocialCreditCode } from "../../../core/forms/formats";
-import { validateForm } from "../../../core/forms/validate";
-import { tenantTree } from "../../../core/tenancy";
-import type { AppAbility, PlatformContext } from "../../../core/plugins/types";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, type Localized, notFound, pageOf, type PlatformContext, scopeQuery, tenantTree, validateForm, validationFailed, visibleFields, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
-import { abilityOf } from "../../../core/access/ability";
-import { actorOf } from "../../../core/audit/log";
-import { pageOf } from "../../../core/gateway/query";
 
 /**
  * What the registries keyed by a unified social credit code (suppliers, agencies) share: the code

@@ -1,14 +1,10 @@
 import type { Readable } from "node:stream";
 import { raw, type Transaction } from "objection";
 import { subject } from "@casl/ability";
-import type { AppAbility } from "../../../core/plugins/types";
-import { checkForm } from "../../../core/forms/validate";
-import { readCsv } from "../../../core/forms/csv";
-import { writeAudit, type AuditEntry } from "../../../core/audit/log";
+import { type AppAbility, type AuditEntry, checkForm, type ErrorDetail, fieldError, readCsv, writeAudit } from "../../../core/sdk";
 
 /** audit entries written per statement */
 const AUDIT_CHUNK = 1000;
-import { fieldError, type ErrorDetail } from "../../../core/errors";
 import { Purchaser, purchaserFields, type PurchaserInput } from "./purchaser-model";
 import { creditCodeTaken, tenantProblem } from "./purchaser-rules";
 

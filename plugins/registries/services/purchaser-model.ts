@@ -1,6 +1,5 @@
 import { Model, snakeCaseMappers } from "objection";
-import { visibleFields } from "../../../core/access/fields";
-import type { AppAbility } from "../../../core/plugins/types";
+import { type AppAbility, visibleFields } from "../../../core/sdk";
 
 /** A purchasing unit (采购人): a budget unit that buys under the procurement law. */
 export class Purchaser extends Model {

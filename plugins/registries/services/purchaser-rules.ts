@@ -1,4 +1,4 @@
-import { fieldError, type ErrorDetail } from "../../../core/errors";
+import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 
 /** A division code that is well formed but not a tenant of this platform (or is Shenzhen). */

@@ -2,19 +2,11 @@ import type { Readable } from "node:stream";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { raw } from "objection";
-import type { AppAbility, PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
-import { assertCan } from "../../../core/access/ability";
-import { scopeQuery } from "../../../core/access/sql-scope";
-import { validateForm } from "../../../core/forms/validate";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, fieldError, forbidden, isUuid, notFound, pageOf, type PlatformContext, type PlatformServiceSchema, scopeQuery, validateForm, validationFailed, writeAudit } from "../../../core/sdk";
 import type { RegistriesPurchaser } from "../../../forms/types";
-import { conflict, fieldError, forbidden, notFound, validationFailed } from "../../../core/errors";
 import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
 import { importPurchasers } from "./purchaser-import";
-import { isUuid } from "../../../core/db";
-import { actorOf, writeAudit } from "../../../core/audit/log";
-import { abilityOf } from "../../../core/access/ability";
-import { pageOf } from "../../../core/gateway/query";
 
 const FORM = "registries.purchaser";
 

@@ -1,5 +1,4 @@
-import { fieldError, type ErrorDetail } from "../../../core/errors";
-import { tenantTree } from "../../../core/tenancy";
+import { type ErrorDetail, fieldError, tenantTree } from "../../../core/sdk";
 
 /**
  * `code`, found at `path` of a record, is a division that is not a tenant of this platform (or is

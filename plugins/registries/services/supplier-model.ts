@@ -1,5 +1,5 @@
 import { Model, snakeCaseMappers } from "objection";
-import { fieldError, type ErrorDetail } from "../../../core/errors";
+import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import type { RegistriesSupplier } from "../../../forms/types";
 import type { CodedRegistry, FormData } from "./coded-registry";
 import { readColumns, type CsvLayout } from "./coded-import";

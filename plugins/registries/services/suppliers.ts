@@ -1,4 +1,4 @@
-import type { PlatformContext, PlatformServiceSchema } from "../../../core/plugins/types";
+import type { PlatformContext, PlatformServiceSchema } from "../../../core/sdk";
 import { listFilters, listRecords, type ListParams } from "./coded-registry";
 import { recordActions } from "./coded-import";
 import { SUPPLIER_CSV, SUPPLIERS } from "./supplier-model";

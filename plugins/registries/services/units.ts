@@ -1,5 +1,4 @@
-import type { PlatformContext, PlatformServiceSchema, PluginServiceThis } from "../../../core/plugins/types";
-import type { UnitInfo } from "../../../core/access/units";
+import type { PlatformContext, PlatformServiceSchema, PluginServiceThis, UnitInfo } from "../../../core/sdk";
 import { Purchaser } from "./purchaser-model";
 import { Supplier } from "./supplier-model";
 import { Agency } from "./agency-model";

@@ -1,4 +1,4 @@
-import type { PlatformError } from "../../../core/errors";
+import type { PlatformError } from "../../../core/sdk";
 
 /** The procurement methods of a plan (政府采购法 and the e-mall's own), as the plan form names them. */
 export const TENDER_METHODS = ["public-tender", "invited-tender", "competitive-negotiation", "competitive-consultation", "single-source", "inquiry"] as const;

@@ -1,16 +1,8 @@
-import { abilityOf } from "../../../core/access/ability";
+import { abilityOf, allows, fieldError, isUuid, notFound, pageOf, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, seesUnitCode, type SessionUser, toMoney, validationFailed } from "../../../core/sdk";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
-import { scopeQuery } from "../../../core/access/sql-scope";
-import { seesUnitCode } from "../../../core/access/unit-code";
-import { isUuid } from "../../../core/db";
-import { fieldError, notFound, validationFailed } from "../../../core/errors";
-import { toMoney } from "../../../core/forms/money";
-import { allows } from "../../../core/tenancy/gate";
-import type { PlatformContext, PlatformServiceSchema, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
 import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
-import { pageOf } from "../../../core/gateway/query";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
 const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {

@@ -1,9 +1,6 @@
 import type { Knex } from "knex";
 import { findWorkday } from "chinese-days";
-import { conflict, fieldError, notFound, validationFailed, type Localized } from "../../../core/errors";
-import { compareMoney, money, sumMoney, toMoney } from "../../../core/forms/money";
-import { localDate } from "../../../core/tenancy/time";
-import { prepared, type PrepareContext, type StepContext, type StepOutcome, type WorkflowHooks } from "../../../core/workflow/hooks";
+import { compareMoney, conflict, fieldError, localDate, type Localized, money, notFound, type PrepareContext, prepared, type StepContext, type StepOutcome, sumMoney, toMoney, validationFailed, type WorkflowHooks } from "../../../core/sdk";
 import { channelOptions } from "./channels";
 import type { SupervisionPlan } from "../../../forms/types/supervision.plan";
 

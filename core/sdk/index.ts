@@ -1,0 +1,72 @@
+/**
+ * The plugin SDK: the one module of core/ a plugin imports (core/sdk/README.md).
+ *
+ * Each name below is chosen, not swept in: core's other modules may change their files and
+ * internals freely as long as this list keeps its meaning. A name a plugin needs and does not
+ * find here is added here, with its group, rather than imported from its file;
+ * test/unit/plugins/sdk-boundary.test.ts refuses any other path of core/.
+ */
+
+// ── Declaring a plugin, its services and actions (core/plugins/types.ts, core/README.md) ──
+export { definePlugin } from "../plugins/types";
+export type {
+  ActionKind,
+  ActionPermission,
+  AppAbility,
+  Contribution,
+  DemoTools,
+  ExtensionPointDecl,
+  PermissionTools,
+  PlatformActionSchema,
+  PlatformContext,
+  PlatformServiceSchema,
+  PluginManifest,
+  PluginServiceThis,
+  SessionUser,
+} from "../plugins/types";
+
+// ── Errors: the envelope of DESIGN.md §7, bilingual messages ──
+export { PlatformError, conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
+export type { ErrorCode, ErrorDetail, Localized } from "../errors";
+
+// ── Audit: one hash-chained entry per change, written in the change's transaction (core/audit) ──
+export { actorOf, writeAudit } from "../audit/log";
+export type { AuditEntry } from "../audit/log";
+
+// ── Access: the caller's ability, object checks, list scoping, field-level reads (core/access) ──
+export { abilityOf, assertCan } from "../access/ability";
+export { scopeQuery } from "../access/sql-scope";
+export { visibleFields } from "../access/fields";
+export { seesUnitCode, withoutCode } from "../access/unit-code";
+// what a plugin's `core.units` contribution answers
+export type { UnitInfo } from "../access/units";
+
+// ── Forms: validation by form id, money, CSV, the formats shared with the browser (core/forms) ──
+export { checkForm, validateForm } from "../forms/validate";
+export { compareMoney, isMoney, isUnsignedMoney, money, sumMoney, toMoney } from "../forms/money";
+export { readCsv } from "../forms/csv";
+export type { CsvOptions, CsvRow } from "../forms/csv";
+export { isBudgetCode, isDate, isDivisionCode, isMonth, isUnifiedSocialCreditCode } from "../forms/formats";
+
+// ── Workflow hooks: code a plugin runs in its own workflows' steps, in two phases (core/workflow) ──
+export { prepared } from "../workflow/hooks";
+export type { PrepareContext, PreparedStep, StepContext, StepFn, StepHook, StepOutcome, WorkflowHooks } from "../workflow/hooks";
+
+// ── Events: the transactional outbox and handling each event once per consumer (core/events) ──
+export { enqueue } from "../events/outbox";
+export type { OutboxEvent, OutboxMessage } from "../events/outbox";
+export { onceHandler, receiveOnce } from "../events/receipts";
+
+// ── Tenancy: the tenant tree, the module gate's rule, the platform's local date (core/tenancy) ──
+export { tenantTree } from "../tenancy";
+export type { TenantTree } from "../tenancy/tree";
+export { allows } from "../tenancy/gate";
+export { localDate } from "../tenancy/time";
+
+// ── Database ──
+export { isUuid } from "../db";
+
+// ── Gateway: query parameters, input checks and upload limits as the kernel's own routes do them ──
+export { MAX_PAGE, pageOf, single, wholeParam } from "../gateway/query";
+export { inputProblems } from "../gateway/input";
+export { uploadLimit } from "../gateway/upload";
