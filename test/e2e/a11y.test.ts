@@ -102,6 +102,13 @@ async function checkAll(who: string, signed: Signed | null): Promise<void> {
     await page.getByRole("button", { name: "Switch language: 中文" }).click();
     await page.waitForFunction(`document.documentElement.lang === "zh-CN"`);
   }
+  if (signed) {
+    // the bell's panel, open (it is not in the page until then)
+    await page.goto("/work");
+    await page.locator(".bell-button").click();
+    await page.locator("#bell-panel").waitFor();
+    await check("/work (bell open)", "zh-CN");
+  }
   const bad = found.filter((v) => v.who === who && serious([v]).length);
   expect(bad.map((v) => `${v.impact} ${v.id} on ${v.route} (${v.lang}): ${v.targets[0]}`)).toEqual([]);
 }
