@@ -262,7 +262,10 @@ export function buildOpenApi(kernel: Source, own: PlatformServiceSchema[], plain
       security: [{}],
       responses: {
         "200": { description: t(lang, "成功", "Success"), content: { [r.content[0]]: { schema: r.content[1] } } },
+        // the input checks and the token check run before these too
+        "400": { $ref: "#/components/responses/BadRequest" },
         "401": { $ref: "#/components/responses/Unauthenticated" },
+        "500": { $ref: "#/components/responses/InternalError" },
         "503": { $ref: "#/components/responses/Unavailable" },
       },
     };

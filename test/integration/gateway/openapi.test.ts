@@ -7,6 +7,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import type { OpenAPIV3_1 } from "openapi-types";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import type { PlatformServiceSchema, PluginManifest } from "../../../core/plugins/types";
+import { restRoutes } from "../../../core/gateway/openapi/routes";
 
 let platform: TestPlatform;
 let doc: OpenAPIV3_1.Document;
@@ -45,7 +46,7 @@ describe("GET /api/openapi.json", () => {
     // validate() dereferences in place: give it a copy
     await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeTruthy();
     // eslint-disable-next-line no-console
-    console.log(`OpenAPI description: first request ${firstMs.toFixed(1)} ms (built then), cached ${cachedMs.toFixed(1)} ms, ${JSON.stringify(doc).length} bytes, ${operations(doc).length} operations`);
+    console.log(`OpenAPI description: first request ${firstMs.toFixed(1)} ms (built then), cached ${cachedMs.toFixed(1)} ms, ${Buffer.byteLength(JSON.stringify(doc))} bytes, ${operations(doc).length} operations`);
   });
 
   test("every REST action of every loaded service (the broker's registry) is there, under its route", async () => {
@@ -92,9 +93,8 @@ describe("GET /api/openapi.json", () => {
     const ref = (status: string) => (op: Op) => ((op.responses?.[status] as OpenAPIV3_1.ReferenceObject | undefined)?.$ref ?? "").startsWith("#/components/responses/");
     for (const { path, method, op } of operations(doc)) {
       const where = `${method} ${path}`;
-      for (const s of ["401", "503"]) expect([where, s, ref(s)(op)]).toEqual([where, s, true]);
-      if (op.operationId!.startsWith("gateway.") && !op["x-permission"]) continue; // the description and its page
-      for (const s of ["400", "500"]) expect([where, s, ref(s)(op)]).toEqual([where, s, true]);
+      for (const s of ["400", "401", "500", "503"]) expect([where, s, ref(s)(op)]).toEqual([where, s, true]);
+      if (!op["x-permission"]) continue; // the description and its page: no action behind them
       if (path.includes("{")) expect([where, "404", ref("404")(op)]).toEqual([where, "404", true]);
       if (op["x-permission"] !== "public") {
         expect([where, "403", ref("403")(op)]).toEqual([where, "403", true]);
@@ -173,5 +173,17 @@ describe("GET /api/docs", () => {
       const r = await platform.api(p);
       expect([p, r.status, r.body?.error?.code]).toEqual([p, 404, "NOT_FOUND"]);
     }
+  });
+});
+
+describe("restRoutes, the one list the aliases and the description are made from", () => {
+  test("two actions on one method and path stop start-up, naming both", () => {
+    const handler = () => null;
+    const manifest = {
+      name: "demo",
+      services: [{ name: "demo.items", actions: { list: { rest: "GET /items", kind: "read", permission: "public", handler }, all: { rest: "GET /items", kind: "read", permission: "public", handler } } }],
+    } as unknown as PluginManifest;
+    const kernel = { registry: { plugins: [{ manifest, dir: "" }] }, coreServices: [] } as unknown as Parameters<typeof restRoutes>[0];
+    expect(() => restRoutes(kernel)).toThrow('plugin "demo": services.demo.items.actions.all.rest: "GET /demo/items" is already routed to demo.items.list');
   });
 });
