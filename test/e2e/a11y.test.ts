@@ -26,6 +26,8 @@ let browser: Browser;
 const found: Array<Violation & { who: string; lang: string; route: string }> = [];
 const opened: Array<{ context: BrowserContext; page: Page; errors: string[] }> = [];
 let checks = 0;
+/** each role's session, signed in once by its matrix test */
+const sessions = new Map<string, Signed>();
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -122,7 +124,57 @@ describe("WCAG 2.1 AA on every route, both languages", () => {
     test(`signed in as ${r.role} (${r.username})`, async () => {
       const signed = await apiSignIn(platform, r.username, r.first, `Guangdong-A11y-${ROLES.indexOf(r)}-2027!`);
       expect(signed.state.user.roles).toContain(r.role);
+      sessions.set(r.role, signed);
       await checkAll(r.role, signed);
     });
   }
+});
+
+describe("forms a tenant overlays", () => {
+  test("a field Huizhou adds is labelled and described like the form's own, and its error is announced and linked", async () => {
+    const admin = sessions.get("tenant-admin")!;
+    const buyer = sessions.get("purchaser")!;
+    const put = await platform.api("/api/forms/supervision.intention/overlays/441300", {
+      method: "PUT",
+      token: admin.state.token,
+      body: {
+        addProperties: { projectCode: { type: "string", title: "项目编号", titleEn: "Project code", pattern: "^HZ[0-9]{6}$" } },
+        required: ["projectCode"],
+        ui: { projectCode: { "ui:help": "市财政局核发的项目编号，如 HZ202701", "ui:helpEn": "The code the city's finance bureau issued, e.g. HZ202701" } },
+      },
+    });
+    expect([put.status, put.body?.error]).toEqual([200, undefined]);
+
+    const p = await newPage(browser, platform.baseUrl);
+    await watchCsp(p.context);
+    opened.push(p);
+    const { page } = p;
+    await useSession(page, buyer);
+    await page.goto("/start/supervision.intention");
+    await ready(page);
+    const field = page.locator("#root_projectCode");
+    await field.waitFor();
+    expect(await page.locator('label[for="root_projectCode"]').innerText()).toContain("项目编号");
+    const described = (await field.getAttribute("aria-describedby"))?.split(" ") ?? [];
+    const helps = await Promise.all(described.map((id) => page.locator(`[id="${id}"]`).allInnerTexts()));
+    expect(helps.flat().join(" ")).toContain("市财政局核发的项目编号");
+    expect(await unlabelledFields(page)).toEqual([]);
+    expect(serious(await axeCheck(page))).toEqual([]);
+
+    await page.locator("#root_projectName").fill("惠州市叠加表单测试");
+    await page.locator("#root_summary").fill("叠加");
+    await page.locator("#root_budget").fill("10000");
+    await page.locator("#root_expectedMonth").fill("2027-09");
+    await field.fill("HZ-1");
+    await page.getByRole("button", { name: "提交", exact: true }).click();
+    const summary = page.locator(".error-summary");
+    await summary.waitFor();
+    expect(await summary.getAttribute("role")).toBe("alert");
+    await page.locator(".error-summary a", { hasText: "项目编号" }).click();
+    expect(await field.evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+    const errorIds = ((await field.getAttribute("aria-describedby")) ?? "").split(" ").filter((id) => id.endsWith("__error"));
+    expect((await Promise.all(errorIds.map((id) => page.locator(`[id="${id}"]`).innerText()))).join(" ").trim()).not.toBe("");
+    expect(serious(await axeCheck(page))).toEqual([]);
+  });
 });
