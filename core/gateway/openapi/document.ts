@@ -209,9 +209,9 @@ function operation(kernel: Source, route: RestRoute, lang: Lang): { path: string
   const permission = Array.isArray(s.permission) ? `${s.permission[0]} ${s.permission[1]}` : s.permission;
   const op: Json = {
     operationId: route.action,
-    summary: `${route.method} /api${route.path}`,
+    // shown beside the path: the action it calls, which is what the platform's logs and audit name
+    summary: route.action,
     description: [
-      `${t(lang, "动作", "Action")}: \`${route.action}\``,
       `${t(lang, "类别", "Kind")}: \`${s.kind}\``,
       `${t(lang, "权限", "Permission")}: \`${permission}\``,
       ...(gated ? [t(lang, `受模块开通计划约束（模块 ${route.plugin}）`, `Gated by the tenant's schedule for module ${route.plugin}`)] : []),
