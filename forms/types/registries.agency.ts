@@ -40,7 +40,7 @@ export interface RegistriesAgency {
    *
    * Items: Administrative division code (GB/T 2260), 6 digits.
    */
-  tenantsServed: [string, ...string[]];
+  tenantsServed: string[];
   /**
    * 名录登记 / Registration with the finance department
    *

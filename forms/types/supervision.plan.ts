@@ -37,68 +37,36 @@ export interface SupervisionPlan {
    * @minItems 1
    * @maxItems 500
    */
-  items: [
-    {
-      /**
-       * 品目编码 / Commodity category
-       */
-      category: string;
-      /**
-       * 标的名称 / Item
-       */
-      name: string;
-      /**
-       * 数量 / Quantity
-       */
-      quantity: number;
-      /**
-       * 单位 / Unit
-       */
-      unit?: string;
-      /**
-       * 单价（元） / Unit price (yuan)
-       *
-       * Money: yuan as a decimal string, at most 2 decimals (core/forms/money.ts for sums).
-       */
-      unitPrice: string;
-      /**
-       * 金额（元） / Amount (yuan)
-       *
-       * Money: yuan as a decimal string, at most 2 decimals (core/forms/money.ts for sums).
-       */
-      amount: string;
-    },
-    ...{
-      /**
-       * 品目编码 / Commodity category
-       */
-      category: string;
-      /**
-       * 标的名称 / Item
-       */
-      name: string;
-      /**
-       * 数量 / Quantity
-       */
-      quantity: number;
-      /**
-       * 单位 / Unit
-       */
-      unit?: string;
-      /**
-       * 单价（元） / Unit price (yuan)
-       *
-       * Money: yuan as a decimal string, at most 2 decimals (core/forms/money.ts for sums).
-       */
-      unitPrice: string;
-      /**
-       * 金额（元） / Amount (yuan)
-       *
-       * Money: yuan as a decimal string, at most 2 decimals (core/forms/money.ts for sums).
-       */
-      amount: string;
-    }[]
-  ];
+  items: {
+    /**
+     * 品目编码 / Commodity category
+     */
+    category: string;
+    /**
+     * 标的名称 / Item
+     */
+    name: string;
+    /**
+     * 数量 / Quantity
+     */
+    quantity: number;
+    /**
+     * 单位 / Unit
+     */
+    unit?: string;
+    /**
+     * 单价（元） / Unit price (yuan)
+     *
+     * Money: yuan as a decimal string, at most 2 decimals (core/forms/money.ts for sums).
+     */
+    unitPrice: string;
+    /**
+     * 金额（元） / Amount (yuan)
+     *
+     * Money: yuan as a decimal string, at most 2 decimals (core/forms/money.ts for sums).
+     */
+    amount: string;
+  }[];
   /**
    * 合计金额（元） / Total (yuan)
    *
