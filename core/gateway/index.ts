@@ -7,6 +7,7 @@ import type { ServiceSchema } from "moleculer";
 import { PlatformError, toEnvelope, pickLang } from "../errors";
 import type { Kernel } from "../kernel";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
+import { SECURITY_HEADERS } from "./headers";
 import { socketsMixin } from "./sockets";
 import { checkRequestInput } from "./input";
 import { restRoutes } from "./openapi/routes";
@@ -62,32 +63,6 @@ function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { err
   res.end(JSON.stringify(body));
 }
 
-/**
- * Sent with every answer, the app's pages and the API's JSON alike. The web app is built scripts and
- * styles of its own origin only (Vite puts nothing inline), so the policy allows no inline script and
- * no other origin; React sets style through the DOM, which a policy does not restrict. `'unsafe-eval'`
- * because the forms' validator (ajv, core/forms/rjsf.ts) compiles each schema the server sends into a
- * function, as the server's does: the schemas are data that changes at run time (versions, tenants'
- * overlays), so they cannot be compiled ahead into the build. No page of the platform is meant to be
- * framed: `frame-ancestors`, and X-Frame-Options for browsers without it.
- */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "X-Content-Type-Options": "nosniff",
-  "X-Frame-Options": "DENY",
-  "Referrer-Policy": "same-origin",
-  "Content-Security-Policy": [
-    "default-src 'self'",
-    "script-src 'self' 'unsafe-eval'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-  ].join("; "),
-};
 
 /**
  * What a missing file looks like, as opposed to a page of the app: a name the build or a browser

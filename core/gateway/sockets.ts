@@ -11,6 +11,7 @@ import type { Sessions } from "../identity/sessions";
 import type { PluginManifest, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
 import type { Kernel } from "../kernel";
+import { SECURITY_HEADERS } from "./headers";
 
 /**
  * socket.io on the gateway's port (core/gateway/README.md, "Live notifications").
@@ -147,6 +148,8 @@ export class LiveSockets {
       maxHttpBufferSize: 16 * 1024,
       connectTimeout: 10_000,
     });
+    // engine.io answers its HTTP requests (the polling transport) itself, past the gateway's handler
+    this.io.engine.on("headers", (headers: Record<string, string>) => Object.assign(headers, SECURITY_HEADERS));
     // Back-pressure: whatever is emitted to a connection waits in its write buffer while the
     // previous write has not gone out (engine.io hands the transport one batch at a time). A client
     // that does not read lets it grow: cut it off at the limit (it reconnects and catches up from

@@ -54,6 +54,14 @@ describe("security headers on every answer", () => {
     for (const res of await answers()) expect([res.url, res.headers.get("x-content-type-options")]).toEqual([res.url, "nosniff"]);
   });
 
+  test("socket.io's own HTTP answers (the polling handshake) carry them too", async () => {
+    const res = await get("/socket.io/?EIO=4&transport=polling");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+  });
+
   test("a Content-Security-Policy that allows no inline script and no other origin's script", async () => {
     for (const res of await answers()) {
       const csp = res.headers.get("content-security-policy") ?? "";
