@@ -193,6 +193,19 @@ describe("elder-friendly mode (适老化) and zoom", () => {
     await page.getByRole("button", { name: "切换语言：English" }).click();
     expect(await page.getByRole("button", { name: "Larger text" }).getAttribute("aria-pressed")).toBe("true");
     await page.getByRole("button", { name: "Switch language: 中文" }).click();
+
+    // switched on before signing in, it stays on for an account that never chose
+    const visitor = await open();
+    await visitor.page.goto("/login");
+    await ready(visitor.page);
+    await visitor.page.getByRole("button", { name: "适老模式" }).click();
+    await visitor.page.locator("#login_username").fill("huizhou.supplier");
+    await visitor.page.locator("#login_password").fill("441300901");
+    await visitor.page.getByRole("button", { name: "登录", exact: true }).click();
+    await visitor.page.waitForURL(/\/change-password/);
+    await ready(visitor.page);
+    expect(await visitor.page.getByRole("button", { name: "适老模式" }).getAttribute("aria-pressed")).toBe("true");
+    expect(await visitor.page.evaluate<boolean>("document.documentElement.classList.contains('elder')")).toBe(true);
   });
 
   test("at 200 % zoom (640 px at scale 2), with and without elder mode, pages fit the window and nothing sticks out", async () => {
@@ -200,7 +213,7 @@ describe("elder-friendly mode (适老化) and zoom", () => {
     await useSession(page, buyer);
     const problems: string[] = [];
     for (const elder of [false, true]) {
-      await page.evaluate(`localStorage.${elder ? `setItem("gdpc.elder.${buyer.state.user.id}", "1")` : `removeItem("gdpc.elder.${buyer.state.user.id}")`}`);
+      await page.evaluate(`localStorage.setItem("gdpc.elder.${buyer.state.user.id}", "${elder ? 1 : 0}")`);
       for (const path of ["/notices", "/calendar", "/guides", "/work", "/projects", "/notifications", "/start/supervision.intention", "/start/supervision.plan", "/change-password"]) {
         await page.goto(path);
         await ready(page);

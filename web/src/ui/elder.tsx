@@ -24,7 +24,10 @@ const subscribe = (fn: () => void) => {
 
 function read(key: string): boolean {
   try {
-    return localStorage.getItem(key) === "1";
+    // An account that never chose takes what was chosen before signing in (on the sign-in page, say):
+    // the mode must not switch off under the person who just switched it on.
+    const own = localStorage.getItem(key);
+    return (own ?? localStorage.getItem(PREFIX)) === "1";
   } catch {
     return false;
   }
@@ -32,8 +35,7 @@ function read(key: string): boolean {
 
 function write(key: string, on: boolean): void {
   try {
-    if (on) localStorage.setItem(key, "1");
-    else localStorage.removeItem(key);
+    localStorage.setItem(key, on ? "1" : "0");
   } catch {
     /* not kept: this visit still has it */
   }
