@@ -65,7 +65,7 @@ export function Bell() {
         ) : null}
       </button>
       <div className="sr-only" aria-live="polite">
-        {arrived ? t("bell.arrived", { title: pick(arrived.title) }) : ""}
+        {arrived ? t("bell.arrived", { title: [pick(arrived.title), arrived.instanceId ? subjects[arrived.instanceId] : ""].filter(Boolean).join(" · ") }) : ""}
       </div>
       {open ? (
         <div id="bell-panel" ref={panel} className="bell-panel" role="region" aria-label={t("bell.title")}>
