@@ -117,44 +117,55 @@ export async function generateTypes(formsDir = FORMS_DIR): Promise<Generated[]> 
   return out;
 }
 
+/** Generated files under `formsDir`/types whose schema is gone. */
+function orphansOf(formsDir: string, generated: Generated[]): string[] {
+  const typesDir = path.join(formsDir, "types");
+  const existing = fs.existsSync(typesDir) ? fs.readdirSync(typesDir).filter((f) => f.endsWith(".ts")).map((f) => path.join("types", f)) : [];
+  return existing.filter((f) => !generated.some((g) => g.file === f));
+}
+
+/**
+ * Writes the generated files that changed and removes the orphans, telling `log` each one
+ * (`"wrote"` or `"removed"`, the file relative to `formsDir`). `npm run gen:types` and the plugin
+ * scaffold both write types this way.
+ */
+export async function writeTypes(formsDir: string, log: (verb: "wrote" | "removed", file: string) => void = () => {}): Promise<void> {
+  const generated = await generateTypes(formsDir);
+  fs.mkdirSync(path.join(formsDir, "types"), { recursive: true });
+  for (const g of generated) {
+    const file = path.join(formsDir, g.file);
+    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== g.text) {
+      fs.writeFileSync(file, g.text);
+      log("wrote", g.file);
+    }
+  }
+  for (const f of orphansOf(formsDir, generated)) {
+    fs.rmSync(path.join(formsDir, f));
+    log("removed", f);
+  }
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const check = args.includes("--check");
   const dirArg = args.indexOf("--dir");
   const formsDir = dirArg >= 0 ? path.resolve(args[dirArg + 1]) : FORMS_DIR;
   const shown = (f: string) => path.relative(process.cwd(), path.join(formsDir, f)) || f;
+  if (!check) return writeTypes(formsDir, (verb, f) => console.log(`${verb} ${shown(f)}`));
   const generated = await generateTypes(formsDir);
-  const typesDir = path.join(formsDir, "types");
-  const existing = fs.existsSync(typesDir) ? fs.readdirSync(typesDir).filter((f) => f.endsWith(".ts")).map((f) => path.join("types", f)) : [];
-  const orphans = existing.filter((f) => !generated.some((g) => g.file === f));
-  if (check) {
-    const problems: string[] = [];
-    for (const g of generated) {
-      const file = path.join(formsDir, g.file);
-      if (!fs.existsSync(file)) problems.push(`${shown(g.file)} is missing`);
-      else if (fs.readFileSync(file, "utf8") !== g.text) problems.push(`${shown(g.file)} is stale`);
-    }
-    for (const f of orphans) problems.push(`${shown(f)} has no schema any more`);
-    if (problems.length) {
-      console.error(`form types are out of date; run \`npm run gen:types\` and commit the result:\n  ${problems.join("\n  ")}`);
-      process.exitCode = 1;
-      return;
-    }
-    console.log(`form types are up to date (${generated.length - 1} forms)`);
-    return;
-  }
-  fs.mkdirSync(typesDir, { recursive: true });
+  const problems: string[] = [];
   for (const g of generated) {
     const file = path.join(formsDir, g.file);
-    if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== g.text) {
-      fs.writeFileSync(file, g.text);
-      console.log(`wrote ${shown(g.file)}`);
-    }
+    if (!fs.existsSync(file)) problems.push(`${shown(g.file)} is missing`);
+    else if (fs.readFileSync(file, "utf8") !== g.text) problems.push(`${shown(g.file)} is stale`);
   }
-  for (const f of orphans) {
-    fs.rmSync(path.join(formsDir, f));
-    console.log(`removed ${shown(f)}`);
+  for (const f of orphansOf(formsDir, generated)) problems.push(`${shown(f)} has no schema any more`);
+  if (problems.length) {
+    console.error(`form types are out of date; run \`npm run gen:types\` and commit the result:\n  ${problems.join("\n  ")}`);
+    process.exitCode = 1;
+    return;
   }
+  console.log(`form types are up to date (${generated.length - 1} forms)`);
 }
 
 if (require.main === module) {
