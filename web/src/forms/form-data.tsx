@@ -1,7 +1,6 @@
 /**
  * Submitted data shown as its forms name it (./field-catalog.ts): titles instead of field names,
  * options' words instead of codes, one money format with the amount in words as the form shows it.
- * For data no form describes, ui/parts DataView.
  */
 import { memo, useMemo, type ReactNode } from "react";
 import { api } from "../api/client";
