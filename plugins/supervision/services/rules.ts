@@ -3,11 +3,13 @@ import { findWorkday } from "chinese-days";
 import { compareMoney, conflict, fieldError, localDate, type Localized, money, notFound, type PrepareContext, prepared, type StepContext, type StepOutcome, sumMoney, toMoney, validationFailed, type WorkflowHooks } from "../../../core/sdk";
 import { channelOptions } from "./channels";
 import type { SupervisionPlan } from "../../../forms/types/supervision.plan";
+import statutoryRules from "../statutory-rules.json";
 
-/** The law's numbers (政府采购法实施条例, 财库〔2020〕10号, 保障中小企业款项支付条例). */
-export const INTENTION_LEAD_DAYS = 30;
-export const CONTRACT_FILING_WORKING_DAYS = 2;
-export const SME_PAYMENT_DAYS = 30;
+/** The law's numbers, by rule id, with their sources: ../statutory-rules.json. */
+const STATUTE = statutoryRules.rules;
+export const INTENTION_LEAD_DAYS = STATUTE["gd.intentionLead"].value;
+export const CONTRACT_FILING_WORKING_DAYS = STATUTE["contract.publish"].value;
+export const SME_PAYMENT_DAYS = STATUTE["gd.smePayment"].value;
 
 export const PROJECT: Localized = { "zh-CN": "采购项目", en: "procurement project" };
 

@@ -38,7 +38,7 @@ describe("the legal rules of the lifecycle", () => {
     paymentTerms: "分两期支付", documentHash: sha256(projectId), ...over,
   });
 
-  describe("intention lead: public at least 30 days before the plan", () => {
+  describe("gd.intentionLead: an intention is public at least 30 days before the plan", () => {
     test("29 days: refused at the exemption field, nothing written; 30 days: accepted", async () => {
       const { projectId } = await published("惠州市三十日规则测试项目", "2021-01-04");
       l.travel(at("2021-01-04", 29));
@@ -107,7 +107,7 @@ describe("the legal rules of the lifecycle", () => {
     });
   });
 
-  describe("contract filing within 2 working days of signing", () => {
+  describe("contract.publish: contract filing within 2 working days of signing, counted from the next day (calc.dayCounting)", () => {
     test("across the National Day holiday: signed 2021-09-30, due 2021-10-09 (a make-up working Saturday); filed on the 8th is on time", async () => {
       const { projectId } = await awarded("惠州市国庆前签约项目", "small", "2021-09-28");
       l.travel("2021-09-30");
@@ -163,7 +163,7 @@ describe("the legal rules of the lifecycle", () => {
       expect(project.requestedTotal).toBe("800000.00");
     });
 
-    test("a small supplier unpaid 30 days after acceptance is flagged to the regulator and the supplier", async () => {
+    test("gd.smePayment: a small supplier unpaid 30 days after acceptance is flagged to the regulator and the supplier", async () => {
       const { projectId, acceptanceId } = await accepted("惠州市中小企业付款测试项目", "small", "2021-03-10");
       const acc = ok(await l.call("buyer", `/api/instances/${acceptanceId}`));
       expect(acc.data).toMatchObject({ paymentDue: "2021-04-09", overdueFrom: "2021-04-10" });
