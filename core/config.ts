@@ -31,6 +31,14 @@ export interface KernelConfig {
   outboxRelay: boolean;
   /** how often the relay looks for unsent rows it was not told about */
   outboxPollMs: number;
+  /** event queue (core/events/queue.ts): retries after a subscriber's first failure, then a dead letter */
+  eventRetryLimit: number;
+  /** seconds before the first retry, doubled for each next one */
+  eventRetryDelaySeconds: number;
+  /** seconds a try may take before it counts as failed (its node died) and is retried */
+  eventExpireSeconds: number;
+  /** how often the queue looks for tries that expired */
+  queueMaintenanceSeconds: number;
   webDir: string;
   logLevel: string;
   /** identity: the first platform administrator, created once on a first start */
@@ -80,6 +88,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     auditAnchorEveryMs: int("AUDIT_ANCHOR_EVERY_MS", 3_600_000),
     outboxRelay: !["0", "false", "off"].includes((env.OUTBOX_RELAY ?? "").toLowerCase()),
     outboxPollMs: int("OUTBOX_POLL_MS", 1000),
+    eventRetryLimit: int("EVENT_RETRY_LIMIT", 5),
+    eventRetryDelaySeconds: int("EVENT_RETRY_DELAY_S", 2),
+    eventExpireSeconds: int("EVENT_EXPIRE_S", 300),
+    queueMaintenanceSeconds: int("QUEUE_MAINTENANCE_S", 30),
     webDir: path.resolve(rootDir, "web"),
     logLevel: env.LOG_LEVEL || "info",
     initAdminUsername: env.INIT_ADMIN_USERNAME?.trim() || "admin",

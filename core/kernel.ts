@@ -23,6 +23,9 @@ import { collectHooks } from "./workflow/hooks";
 import { workflowsService } from "./workflow/service";
 import { startDeadlines } from "./workflow/timers";
 import { enqueue, purgeEvents, startOutboxRelay, type OutboxRelay } from "./events";
+import { listenConnection } from "./events/relay";
+import { collectSubscriptions, EventQueue, withoutDurableEvents } from "./events/queue";
+import { deadLettersService } from "./events/dead-letters";
 import { auditService } from "./audit/service";
 import { notificationsService } from "./events/notifications";
 import { startAnchoring, type Anchoring } from "./audit/anchors";
@@ -46,6 +49,8 @@ export interface Kernel {
   workflow: WorkflowEngine;
   /** this node's outbox relay (core/events), unless OUTBOX_RELAY=off */
   outbox?: OutboxRelay;
+  /** the job queue that delivers events to durable subscribers, with retries and dead letters (core/events/queue.ts) */
+  queue: EventQueue;
   /** the kernel's own services (tenancy, ...), which run on every node */
   coreServices: PlatformServiceSchema[];
   /** plugins served by this node */
@@ -93,7 +98,7 @@ export function kernelActions(svc: PlatformServiceSchema, cfg: KernelConfig, man
 
 function withKernel(svc: PlatformServiceSchema, kernel: Kernel, plugin: LoadedPlugin): ServiceSchema {
   return {
-    ...svc,
+    ...withoutDurableEvents(svc),
     actions: kernelActions(svc, kernel.config, plugin.manifest),
     mixins: [
       {
@@ -134,6 +139,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
   const db = await openDatabase(cfg, log);
   let broker: ServiceBroker | undefined;
   let relay: OutboxRelay | undefined;
+  let queue: EventQueue | undefined;
   try {
     const units: MigrationUnit[] = [
       { name: "core", directory: path.join(__dirname, "db", "migrations") },
@@ -176,6 +182,20 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       auditService(db.knex),
       notificationsService({ knex: db.knex, tree }),
     ];
+    // Every installed plugin's subscribers, served here or not: the relay queues each its copy.
+    const subscriptions = collectSubscriptions([...coreServices, ...registry.plugins.flatMap((p) => p.manifest.services)]);
+    const events = (queue = new EventQueue({
+      knex: db.knex,
+      connection: listenConnection({ knex: db.knex, databaseUrl: cfg.databaseUrl }),
+      subscriptions,
+      log,
+      retryLimit: cfg.eventRetryLimit,
+      retryDelaySeconds: cfg.eventRetryDelaySeconds,
+      expireInSeconds: cfg.eventExpireSeconds,
+      maintenanceIntervalSeconds: cfg.queueMaintenanceSeconds,
+    }));
+    await events.start();
+    coreServices.push(deadLettersService(db.knex, events));
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
     identity.sessions.onRevoked = (ids) => void node.broadcast("identity.sessions.revoked", { ids }).catch(() => {});
@@ -189,6 +209,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       identity,
       forms,
       workflow,
+      queue: events,
       coreServices,
       local: selection.plugins,
       gateway: selection.gateway,
@@ -209,6 +230,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         await deadlines?.stop();
         await anchoring?.stop();
         await kernel.outbox?.stop();
+        await events.stop();
         await node.stop();
         await db.close();
       },
@@ -218,11 +240,12 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     let purge: NodeJS.Timeout | undefined;
     // Core services call extension points too (core/access/units.ts: the units plugins keep).
     const withExtensions = { created(this: PluginServiceThis) { this.extensions = registry; } };
-    for (const svc of coreServices) node.createService({ ...svc, mixins: [withExtensions, ...(svc.mixins ?? [])] } as unknown as ServiceSchema);
+    for (const svc of coreServices) node.createService({ ...withoutDurableEvents(svc), mixins: [withExtensions, ...(svc.mixins ?? [])] } as unknown as ServiceSchema);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }
     await node.start();
+    await events.work(node);
     // Demonstration data (first start on the embedded defaults) is made through the platform's own
     // actions, on a clock set in the past, before the gateway lets anybody in.
     if (cfg.demoAccounts) await runDemos({ knex: db.knex, broker: node, identity, clock: tenancy.clock, plugins: selection.plugins, log });
@@ -236,7 +259,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     // After the services are registered (and, in a cluster, the other nodes had time to appear):
     // committed events are published from here on.
     if (cfg.outboxRelay) {
-      kernel.outbox = relay = startOutboxRelay({ knex: db.knex, broker: node, log, pollMs: cfg.outboxPollMs, settleMs: isClustered(cfg) ? 5000 : 0 });
+      kernel.outbox = relay = startOutboxRelay({ knex: db.knex, broker: node, log, pollMs: cfg.outboxPollMs, settleMs: isClustered(cfg) ? 5000 : 0, queue: events });
     }
     // Published events and their receipts are kept 30 days.
     purge = setInterval(() => void purgeEvents(db.knex, { olderThanDays: 30 }).catch((err: Error) => log(`[events] purge: ${err.message}`)), 86_400_000);
@@ -244,6 +267,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     return kernel;
   } catch (err) {
     await relay?.stop().catch(() => {});
+    await queue?.stop().catch(() => {});
     await broker?.stop().catch(() => {});
     await db.close();
     throw err;

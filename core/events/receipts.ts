@@ -103,35 +103,68 @@ export interface OnceHandlerOptions {
  * event). On a node, events of one key are handled one after the other in the order they arrived,
  * and at most `concurrency` events at once; the rest wait in memory.
  *
- * An error in `handle` rolls the receipt back and is logged by the broker; Moleculer does not send
- * the event again by itself (core/events/README.md). A lost connection is tried again a few times
- * first (the transaction had not committed, so that is safe).
+ * In a platform node the kernel delivers these events through its job queue (core/events/queue.ts),
+ * not Moleculer: an error in `handle` rolls the receipt back and the event comes again with back-off,
+ * and after the last try it is a dead letter an administrator can replay. On a bare broker (no
+ * kernel) the handler is an ordinary Moleculer one, and Moleculer does not send an event again.
+ * A lost connection is tried again a few times first (the transaction had not committed).
  */
 export function onceHandler<T = unknown, S extends Service = Service>(
   consumer: string,
   db: KnexSource,
   handle: (this: S, ctx: Context<OutboxEvent<T>>, trx: Knex.Transaction) => unknown | Promise<unknown>,
   options: OnceHandlerOptions = {},
-): (this: S, ctx: Context) => Promise<void> {
-  const queue = new KeyedQueue(options.concurrency ?? 4);
+): OnceEventHandler<S> {
+  const concurrency = options.concurrency ?? 4;
+  const queue = new KeyedQueue(concurrency);
   // The parameter is called ctx on purpose: Moleculer 0.14 reads it to pass the context (not the params).
-  return function onceEventHandler(this: S, ctx: Context): Promise<void> {
+  const handler = function onceEventHandler(this: S, ctx: Context): Promise<void> {
     const event = ctx as Context<OutboxEvent<T>>;
     const eventId = event.params?.eventId;
     if (typeof eventId !== "string") return Promise.reject(new Error(`${consumer}: event "${ctx.eventName}" has no eventId: onceHandler takes outbox events only`));
     const knex = isKnex(db) ? db : db(this);
     return queue.run(event.params.key, async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await knex.transaction(async (trx) => {
-            if (await receiveOnce(trx, consumer, eventId)) await handle.call(this, event, trx);
-          });
-          return;
-        } catch (err) {
-          if (attempt >= CONNECTION_ATTEMPTS || !isConnectionError(err)) throw err;
-          await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
-        }
-      }
+      await handleOnce(knex, consumer, eventId, (trx) => handle.call(this, event, trx));
     });
-  };
+  } as OnceEventHandler<S>;
+  // What the kernel reads to take this subscriber off the fire-and-forget path and deliver its
+  // events through the job queue instead (core/events/queue.ts): retried, dead-lettered, replayable.
+  handler.durable = { consumer, db, handle: handle as DurableSubscriber["handle"], concurrency };
+  return handler;
+}
+
+/** What `onceHandler` leaves on its handler for the kernel's event queue. */
+export interface DurableSubscriber {
+  consumer: string;
+  db: KnexSource;
+  handle: (this: Service, ctx: Context<OutboxEvent>, trx: Knex.Transaction) => unknown | Promise<unknown>;
+  concurrency: number;
+}
+
+export type OnceEventHandler<S extends Service = Service> = ((this: S, ctx: Context) => Promise<void>) & { durable: DurableSubscriber };
+
+/** The durable subscriber behind a Moleculer event handler, if `onceHandler` made it. */
+export function durableOf(handler: unknown): DurableSubscriber | undefined {
+  const h = (typeof handler === "function" ? handler : (handler as { handler?: unknown } | null)?.handler) as unknown;
+  return typeof h === "function" ? (h as { durable?: DurableSubscriber }).durable : undefined;
+}
+
+/**
+ * Runs `work` in a transaction that first records `consumer`'s receipt of `eventId`, and skips it
+ * when the receipt exists; a lost connection is tried again (nothing had committed). Returns
+ * whether the work ran.
+ */
+export async function handleOnce(knex: Knex, consumer: string, eventId: string, work: (trx: Knex.Transaction) => unknown | Promise<unknown>): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await knex.transaction(async (trx) => {
+        if (!(await receiveOnce(trx, consumer, eventId))) return false;
+        await work(trx);
+        return true;
+      });
+    } catch (err) {
+      if (attempt >= CONNECTION_ATTEMPTS || !isConnectionError(err)) throw err;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
+    }
+  }
 }

@@ -40,6 +40,11 @@ export interface OutboxRelayOptions {
    * discovered the other nodes yet. 0 (the default) publishes at once.
    */
   settleMs?: number;
+  /**
+   * The job queue of durable subscribers (queue.ts): each published row is also queued for them, in
+   * the transaction that marks it sent, and this node's workers are woken after the commit.
+   */
+  queue?: { fanOut(trx: Knex.Transaction, rows: OutboxRow[]): Promise<number>; wake(): void; subscribed(event: string): boolean };
   /** back-off after a failure: from retryMinMs, doubling, at most retryMaxMs */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -194,6 +199,7 @@ export class OutboxRelay {
   private listenTimer: NodeJS.Timeout | undefined;
   private listenFailures = 0;
   private readonly counters: RelayStats = { published: 0, batches: 0, failures: 0, listening: false };
+  private queued = 0;
 
   constructor(private readonly opts: OutboxRelayOptions) {
     this.pollMs = opts.pollMs ?? 1000;
@@ -273,7 +279,9 @@ export class OutboxRelay {
   async drainOnce(): Promise<DrainResult> {
     let result: DrainResult;
     try {
+      this.queued = 0;
       result = await this.opts.knex.transaction(async (trx) => this.batch(trx));
+      if (this.queued) this.opts.queue?.wake();
     } catch (err) {
       this.failed(`publishing outbox rows failed; they stay unsent and are retried: ${(err as Error).message}`);
       return "failed";
@@ -320,6 +328,7 @@ export class OutboxRelay {
       // Over NATS an emit resolves once the message is in the client's buffer; the flush waits for
       // the server to have it. Only then is it "sent" (and the next lock holder's messages follow it).
       await this.flushTransporter();
+      if (this.opts.queue) this.queued += await this.opts.queue.fanOut(trx, out.sent);
       await trx.raw("update core_outbox set sent_at = now() where id = any(?::bigint[])", [out.sent.map((r) => r.id)]);
       this.counters.published += out.sent.length;
     }
@@ -341,7 +350,8 @@ export class OutboxRelay {
 
   private async publish(row: OutboxRow): Promise<boolean> {
     const { broker } = this.opts;
-    if (this.settleMs > 0 && Date.now() - this.startedAt < this.settleMs && !broker.hasEventListener(row.event)) return false;
+    // (A durable subscriber is never missed: its copy waits in the queue for it.)
+    if (this.settleMs > 0 && Date.now() - this.startedAt < this.settleMs && !broker.hasEventListener(row.event) && !this.opts.queue?.subscribed(row.event)) return false;
     // emit may also throw synchronously (a broken transporter): the same failure.
     await withTimeout(Promise.resolve().then(() => broker.emit(row.event, toEventParams(row))), this.emitTimeoutMs, `emit of ${row.event}`);
     return true;
