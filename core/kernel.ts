@@ -170,6 +170,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       hooks: collectHooks(registry.plugins, workflows),
       forms: { validate: (formId, tenantCode, data) => forms.validateSubmission<Record<string, unknown>>(formId, tenantCode, data) },
       publish: enqueue,
+      scheduleTimers: (trx, timers) => queue!.scheduleTimers(trx, timers),
       clock: tenancy.clock,
       moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
     });
@@ -253,6 +254,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       const gateway = node.createService(gatewayService(kernel));
       await node.waitForServices(gateway.name);
     }
+    // Each timer is a job that starts when it is due; the sweep is the backstop (engine.ts).
+    await events.workTimers((id) => workflow.fireTimer(id, node.nodeID));
     deadlines = startDeadlines(workflow, { node: node.nodeID, everyMs: cfg.deadlineCheckMs, log });
     // Every node takes part; they take turns through a lock.
     anchoring = startAnchoring(db.knex, { everyMs: cfg.auditAnchorEveryMs, log });

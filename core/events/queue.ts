@@ -11,6 +11,8 @@ import { toEventParams, type OutboxRow } from "./relay";
 export const QUEUE_SCHEMA = "pgboss";
 /** Where pg-boss copies a job whose last try failed, a killed node's included (see recordDeadLetter). */
 export const DEAD_LETTER_QUEUE = "event-dead-letter";
+/** Workflow deadlines: one job per timer, starting when it is due (core/workflow/engine.ts). */
+export const DEADLINE_QUEUE = "workflow-deadline";
 /** One queue per subscriber: each gets its own copy of an event, retried on its own. */
 export const queueOf = (consumer: string): string => `event.${consumer}`;
 
@@ -181,6 +183,9 @@ export class EventQueue {
       expireInSeconds: this.o.expireInSeconds ?? 300,
       deadLetter: DEAD_LETTER_QUEUE,
     };
+    // A timer whose job fails for good is still fired by the sweep: no dead letter for it.
+    const { deadLetter: _none, ...timerOptions } = options;
+    await this.boss.createQueue(DEADLINE_QUEUE, { ...timerOptions, name: DEADLINE_QUEUE });
     for (const consumer of this.consumers) {
       const name = queueOf(consumer);
       await this.boss.createQueue(name, { ...options, name });
@@ -236,6 +241,19 @@ export class EventQueue {
       }
     });
     this.workers.set(DEAD_LETTER_QUEUE, dl);
+  }
+
+  /** Queues a job per timer, in the transaction that makes the timers. */
+  async scheduleTimers(trx: Knex.Transaction, timers: Array<{ id: number; startAfter: Date }>): Promise<void> {
+    if (timers.length) await this.boss.insert(timers.map((t) => ({ name: DEADLINE_QUEUE, data: { timerId: t.id }, startAfter: t.startAfter })), { db: inTransaction(trx) });
+  }
+
+  /** Works the deadline queue on this node: `fire` fires one timer (WorkflowEngine.fireTimer). */
+  async workTimers(fire: (timerId: number) => Promise<boolean>): Promise<void> {
+    const id = await this.boss.work<{ timerId: number }>(DEADLINE_QUEUE, { batchSize: 4 }, async (jobs) => {
+      for (const job of jobs) await fire(Number(job.data.timerId));
+    });
+    this.workers.set(DEADLINE_QUEUE, id);
   }
 
   /** Looks for jobs now on this node's workers (the relay calls it after queuing some). */

@@ -96,6 +96,12 @@ export interface EngineOptions {
   moduleCheck: ModuleCheck;
   /** plugins' step hooks by workflow id (core/workflow/hooks.ts) */
   hooks?: Map<string, WorkflowHooks>;
+  /**
+   * Puts new timers on the job queue, in the transaction that makes them (core/events/queue.ts):
+   * each a job that starts when it is due, on real time. The sweep (`fireDue`) stays the backstop:
+   * for timers made before the queue, and for a clock that travels (tests, demonstration data).
+   */
+  scheduleTimers?: (trx: Knex.Transaction, timers: Array<{ id: number; startAfter: Date }>) => Promise<void>;
 }
 
 /** What the API layer hands the engine of the caller's request: their ability, and a way to call actions as them. */
@@ -258,7 +264,14 @@ export class WorkflowEngine {
       .map((t) => ({ t, due: this.dueAt(t.deadline!, row.data) }))
       .filter((x): x is { t: Transition; due: Date } => x.due !== null)
       .map(({ t, due }) => ({ instance_id: row.id, transition: t.name, state: row.state, due_at: due }));
-    if (timers.length) await trx("core_workflow_timers").insert(timers);
+    if (!timers.length) return;
+    const made = (await trx("core_workflow_timers").insert(timers).returning(["id", "due_at"])) as Array<{ id: number; due_at: Date }>;
+    if (this.o.scheduleTimers) {
+      // The platform's clock may stand elsewhere than the wall's (a test, demonstration data): what
+      // is left until the deadline by the platform's clock, from now on the wall's.
+      const now = this.o.clock.now().getTime();
+      await this.o.scheduleTimers(trx, made.map((m) => ({ id: Number(m.id), startAfter: new Date(Date.now() + Math.max(0, new Date(m.due_at).getTime() - now)) })));
+    }
   }
 
   private async effects(trx: Knex.Transaction, wf: Workflow, row: InstanceRow, transition: string, effects: Effect[]): Promise<void> {
@@ -567,25 +580,29 @@ export class WorkflowEngine {
    */
   async fireDue(node: string, limit = 20): Promise<number> {
     let fired = 0;
-    for (;;) {
-      const done = await this.o.knex.transaction(async (trx) => {
-        const timer = await trx("core_workflow_timers")
-          .where("due_at", "<=", this.o.clock.now())
-          .whereNull("fired_at")
-          .whereNull("cancelled_at")
-          .orderBy("due_at")
-          .forUpdate()
-          .skipLocked()
-          .first();
-        if (!timer) return false;
-        const outcome = await this.fireOne(trx, timer as { id: number; instance_id: string; transition: string; state: string });
-        await trx("core_workflow_timers").where({ id: timer.id }).update({ fired_at: this.o.clock.now(), fired_by: node, outcome });
-        return true;
-      });
-      if (!done) return fired;
-      fired++;
-      if (fired >= limit) return fired;
-    }
+    while (fired < limit && (await this.claimAndFire(node))) fired++;
+    return fired;
+  }
+
+  /**
+   * Fires one timer, as its job on the queue asks: false when there is nothing to do (fired or
+   * cancelled already, being fired by another node, or not yet due by the platform's clock: the
+   * sweep fires it when it is).
+   */
+  fireTimer(id: number, node: string): Promise<boolean> {
+    return this.claimAndFire(node, id);
+  }
+
+  private claimAndFire(node: string, id?: number): Promise<boolean> {
+    return this.o.knex.transaction(async (trx) => {
+      const q = trx("core_workflow_timers").where("due_at", "<=", this.o.clock.now()).whereNull("fired_at").whereNull("cancelled_at");
+      if (id !== undefined) q.where({ id });
+      const timer = await q.orderBy("due_at").forUpdate().skipLocked().first();
+      if (!timer) return false;
+      const outcome = await this.fireOne(trx, timer as { id: number; instance_id: string; transition: string; state: string });
+      await trx("core_workflow_timers").where({ id: timer.id }).update({ fired_at: this.o.clock.now(), fired_by: node, outcome });
+      return true;
+    });
   }
 
   private async fireOne(trx: Knex.Transaction, timer: { id: number; instance_id: string; transition: string; state: string }): Promise<string> {
