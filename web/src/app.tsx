@@ -24,6 +24,7 @@ const NotificationsPage = named(() => import("./notifications/page"), "Notificat
 const MatrixPage = named(() => import("./admin/console"), "MatrixPage");
 const AccountsPage = named(() => import("./admin/console"), "AccountsPage");
 const ModulePage = named(() => import("./admin/console"), "ModulePage");
+const DeadLettersPage = named(() => import("./admin/dead-letters"), "DeadLettersPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -48,6 +49,7 @@ const ROUTES: Route[] = [
   { path: "/notifications", access: "signed-in", render: () => <NotificationsPage /> },
   { path: "/admin", access: "admin", render: () => <MatrixPage /> },
   { path: "/admin/accounts", access: "admin", render: () => <AccountsPage /> },
+  { path: "/admin/dead-letters", access: "admin", render: () => <DeadLettersPage /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
