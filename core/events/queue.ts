@@ -11,6 +11,8 @@ import { toEventParams, type OutboxRow } from "./relay";
 export const QUEUE_SCHEMA = "pgboss";
 /** Where pg-boss copies a job whose last try failed, a killed node's included (see recordDeadLetter). */
 export const DEAD_LETTER_QUEUE = "event-dead-letter";
+/** Held while a node creates or updates its queues: nodes starting together take turns. */
+export const QUEUE_SETUP_LOCK_KEY = 7_243_100_051;
 /** Workflow deadlines: one job per timer, starting when it is due (core/workflow/engine.ts). */
 export const DEADLINE_QUEUE = "workflow-deadline";
 /** One queue per subscriber: each gets its own copy of an event, retried on its own. */
@@ -172,8 +174,19 @@ export class EventQueue {
 
   /** Creates pg-boss's schema (once, under its own lock) and a queue per subscriber. */
   async start(): Promise<this> {
-    await this.boss.start();
-    this.started = true;
+    // pg-boss makes its schema, and a table per queue; two nodes doing so at once fail or deadlock
+    // in PostgreSQL. The lock is held by a transaction of the node's pool while pg-boss works on
+    // its own connections.
+    await this.o.knex.transaction(async (trx) => {
+      await trx.raw("select pg_advisory_xact_lock(?)", [QUEUE_SETUP_LOCK_KEY]);
+      await this.boss.start();
+      this.started = true;
+      await this.setUpQueues();
+    });
+    return this;
+  }
+
+  private async setUpQueues(): Promise<void> {
     await this.boss.createQueue(DEAD_LETTER_QUEUE, { name: DEAD_LETTER_QUEUE });
     const options: PgBoss.Queue = {
       name: "",
@@ -192,7 +205,6 @@ export class EventQueue {
       // A queue made by an earlier start keeps its settings unless told: these are the node's now.
       await this.boss.updateQueue(name, { ...options, name });
     }
-    return this;
   }
 
   /** Whether any subscriber takes this event. */
