@@ -76,6 +76,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/notifications?unread=1",
     "/change-password",
     ...(admin ? ["/admin", "/admin/accounts", `/admin/${user.tenantCode}/etrading`] : []),
+    ...(user.roles.includes("platform-admin") ? ["/admin/dead-letters"] : []),
   ];
 }
 

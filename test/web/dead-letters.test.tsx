@@ -4,6 +4,7 @@
  * asks the platform to replay it.
  */
 import { DeadLettersPage, type DeadLetter } from "../../web/src/admin/dead-letters";
+import { RouterProvider } from "../../web/src/router";
 import { click, render, settle } from "./render";
 
 const LETTER: DeadLetter = {
@@ -51,7 +52,7 @@ afterEach(() => {
 });
 
 test("lists each dead letter with its subscriber, event, error and tries, in a captioned table with column headers", async () => {
-  const { container } = await render(<DeadLettersPage />);
+  const { container } = await render(<RouterProvider><DeadLettersPage /></RouterProvider>);
   await settle();
   const table = container.querySelector("table[data-testid=dead-letters]")!;
   expect(table.querySelector("caption")!.textContent).toBe("待处理的死信（共 1 条，最新的在前）");
@@ -69,7 +70,7 @@ test("lists each dead letter with its subscriber, event, error and tries, in a c
 });
 
 test("English, and a replay: the button names its letter, posts the replay and the list is read again", async () => {
-  const { container } = await render(<DeadLettersPage />, "en");
+  const { container } = await render(<RouterProvider><DeadLettersPage /></RouterProvider>, "en");
   await settle();
   const button = container.querySelector("tbody button")!;
   expect(button.getAttribute("aria-label")).toBe("Replay event portal.publish (subscriber portal.notices)");

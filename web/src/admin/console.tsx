@@ -28,6 +28,8 @@ function useRegion() {
 export function AdminNav() {
   const { t } = useI18n();
   const { location } = useRouter();
+  // the event queue's dead letters are the whole platform's: its administrators' alone
+  const platformAdmin = !!useSession().state?.user.roles.includes("platform-admin");
   return (
     <nav className="tabs" aria-label={t("admin.title")}>
       <Link to="/admin" aria-current={location.path === "/admin" ? "page" : undefined}>
@@ -36,6 +38,11 @@ export function AdminNav() {
       <Link to="/admin/accounts" aria-current={location.path === "/admin/accounts" ? "page" : undefined}>
         {t("admin.accounts")}
       </Link>
+      {platformAdmin ? (
+        <Link to="/admin/dead-letters" aria-current={location.path === "/admin/dead-letters" ? "page" : undefined}>
+          {t("deadLetters.title")}
+        </Link>
+      ) : null}
     </nav>
   );
 }

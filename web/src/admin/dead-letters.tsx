@@ -7,6 +7,7 @@ import { api } from "../api/client";
 import { chinaDateTime, useI18n } from "../i18n";
 import { ErrorNotice, ListState, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { AdminNav } from "./console";
 
 export interface DeadLetter {
   id: string;
@@ -47,6 +48,7 @@ export function DeadLettersPage() {
   return (
     <div>
       <PageTitle sub={t("deadLetters.sub")}>{t("deadLetters.title")}</PageTitle>
+      <AdminNav />
       {failure ? <ErrorNotice error={failure} /> : null}
       {done ? (
         <p className="notice" role="status">
