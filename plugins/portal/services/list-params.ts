@@ -1,26 +1,29 @@
-import { type ErrorDetail, fieldError, MAX_PAGE, single, validationFailed, wholeParam } from "../../../core/sdk";
-import { NOTICE_TYPES, type NoticeFilter, type NoticeType } from "./notice-store";
+import { type ErrorDetail, fieldError, isDate, listParams, single } from "../../../core/sdk";
+export { searchTerms } from "../../../core/sdk";
+import { NOTICE_ORDER, NOTICE_TYPES, type NoticeFilter, type NoticeType } from "./notice-store";
 import type { TenantEntry } from "./tenants";
 
 export const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 20;
-const MAX_QUERY_CHARS = 100;
-const MAX_TERMS = 5;
 
 export interface ListParams {
   tenant?: unknown;
   type?: unknown;
   q?: unknown;
+  from?: unknown;
+  to?: unknown;
   page?: unknown;
   pageSize?: unknown;
+  cursor?: unknown;
 }
 
-/**
- * The search text as terms a notice must all contain: NFKC (full-width letters, digits and spaces
- * as ASCII), lowercased as the stored search column is, split on spaces and control characters.
- */
-export function searchTerms(q: string): string[] {
-  return [...new Set(q.normalize("NFKC").toLowerCase().split(/[\s\p{Cc}]+/u).filter(Boolean))];
+/** A publication day (YYYY-MM-DD, the platform's local day) at `/<name>`, or a problem. */
+function dayParam(name: string, raw: unknown, problems: ErrorDetail[]): string | undefined {
+  const v = single(raw);
+  if (v === undefined || v === "") return undefined;
+  if (v !== null && isDate(v.trim())) return v.trim();
+  problems.push(fieldError(`/${name}`, "format", "日期应为 YYYY-MM-DD 格式的有效日期", "must be a valid date as YYYY-MM-DD"));
+  return undefined;
 }
 
 /** The list's query string, checked: every problem at once, each with its field (400 otherwise). */
@@ -47,21 +50,9 @@ export function parseListParams(params: ListParams, tenants: Map<string, TenantE
     else problems.push({ ...fieldError("/type", "enum", `公告类型应为 ${NOTICE_TYPES.join("、")} 之一`, `type must be one of ${NOTICE_TYPES.join(", ")}`), allowed: [...NOTICE_TYPES] });
   }
 
-  let terms: string[] = [];
-  const q = single(params.q);
-  if (q === null) {
-    problems.push(fieldError("/q", "type", "搜索词应为一个字符串", "q must be one string"));
-  } else if (q !== undefined) {
-    if ([...q.trim()].length > MAX_QUERY_CHARS) {
-      problems.push(fieldError("/q", "maxLength", `搜索词最多 ${MAX_QUERY_CHARS} 个字`, `q may be at most ${MAX_QUERY_CHARS} characters`));
-    } else {
-      terms = searchTerms(q);
-      if (terms.length > MAX_TERMS) problems.push(fieldError("/q", "maxItems", `最多 ${MAX_TERMS} 个搜索词`, `at most ${MAX_TERMS} search words`));
-    }
-  }
-
-  const page = wholeParam("page", params.page, 1, MAX_PAGE, 1, problems);
-  const pageSize = wholeParam("pageSize", params.pageSize, 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, problems);
-  if (problems.length) throw validationFailed(problems);
-  return { tenantCodes, type, terms, page, pageSize };
+  const from = dayParam("from", params.from, problems);
+  const to = dayParam("to", params.to, problems);
+  // throws every problem found so far with its own
+  const req = listParams(params, NOTICE_ORDER, { pageSize: DEFAULT_PAGE_SIZE, maxPageSize: MAX_PAGE_SIZE }, problems);
+  return { tenantCodes, type, from, to, ...req };
 }

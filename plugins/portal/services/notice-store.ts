@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { isUuid, type OutboxEvent } from "../../../core/sdk";
+import { countUpTo, isUuid, type ListOrder, type OutboxEvent, pageRows, type SearchColumn, whereContains } from "../../../core/sdk";
 
 export const NOTICE_TYPES = ["intention", "tender", "result", "contract"] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
@@ -136,55 +136,56 @@ export interface NoticeRow {
   withdrawnAt: Date | null;
 }
 
+/** Newest first; the id breaks ties of one publication time (the index portal_notices_newest). */
+export const NOTICE_ORDER: ListOrder = {
+  name: "portal.notices",
+  keys: [
+    { column: "published_at as publishedAt", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
 const LIST_COLUMNS = ["id", "type", "title", "tenant_code as tenantCode", "unit_name as unitName", "published_at as publishedAt", "updated_at as updatedAt"];
 
 export interface NoticeFilter {
   /** tenant codes, a whole subtree; undefined: everywhere */
   tenantCodes?: string[];
   type?: NoticeType;
+  /** publication days, inclusive, as YYYY-MM-DD in the platform's time zone (UTC+8) */
+  from?: string;
+  to?: string;
   /** search terms, already normalised (NFKC, lowercase); a notice must contain every one */
   terms: string[];
   page: number;
   pageSize: number;
+  /** the keys of the previous page's last notice (a cursor, decoded) */
+  after?: unknown[];
 }
 
-const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => "\\" + c);
+/** What `q` searches: the normalised title and unit name, with the trigram and pair indexes of the migrations. */
+const SEARCH: SearchColumn = { column: "search", bigrams: "portal_pairs(search)", trigram: true };
 
-// pg_trgm (in a UTF-8 database with a C.UTF-8 or similar locale) makes trigrams of runs of letters
-// and digits only, Chinese characters included; a term with no run of three gets none from LIKE.
-const TRIGRAM_WORD = /[\p{L}\p{N}]{3}/u;
-
-/** The term's two-character substrings, as portal_pairs() makes them of the stored text. */
-const pairsOf = (chars: string[]) => [...new Set(chars.slice(1).map((c, i) => chars[i] + c))];
+const dayAfter = (day: string) => {
+  const [y, m, d] = day.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+};
 
 /** The notices a list shows, filtered, in no order yet (also what the search-plan test explains). */
 export function filteredNotices(db: Knex, f: Omit<NoticeFilter, "page" | "pageSize">): Knex.QueryBuilder {
   const query = db(TABLE).whereNull("withdrawn_at");
   if (f.tenantCodes) query.whereIn("tenant_code", f.tenantCodes);
   if (f.type) query.where("type", f.type);
-  for (const term of f.terms) {
-    const chars = [...term];
-    if (TRIGRAM_WORD.test(term)) {
-      // Three letters or digits in a row: the trigram index serves LIKE (exact for any substring).
-      query.whereRaw("search like ?", [`%${likeEscape(term)}%`]);
-    } else {
-      // Shorter words (2-character Chinese words above all) have no trigram of their own, and a
-      // LIKE here would let the planner read the whole trigram index: the pairs index finds the
-      // candidates, and strpos (never indexed, cheap, so run first where the planner scans) decides.
-      query.whereRaw("strpos(search, ?) > 0", [term]);
-      if (chars.length >= 2) query.whereRaw("portal_pairs(search) @> ?::text[]", [pairsOf(chars)]);
-    }
-  }
-  return query;
+  // A day is the platform's (UTC+8): bounds as times, so that the newest index serves the range.
+  if (f.from) query.where("published_at", ">=", `${f.from}T00:00:00+08:00`);
+  if (f.to) query.where("published_at", "<", `${dayAfter(f.to)}T00:00:00+08:00`);
+  return whereContains(query, SEARCH, f.terms);
 }
 
-export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; total: number }> {
+export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
   const base = filteredNotices(db, f);
-  const [rows, [{ n }]] = await Promise.all([
-    base.clone().select(LIST_COLUMNS).orderBy([{ column: "published_at", order: "desc" }, { column: "id", order: "desc" }]).limit(f.pageSize).offset((f.page - 1) * f.pageSize),
-    base.clone().count({ n: "*" }),
-  ]);
-  return { rows: rows as NoticeRow[], total: Number(n) };
+  const [page, count] = await Promise.all([pageRows<NoticeRow & Record<string, unknown>>(base.clone().select(LIST_COLUMNS), NOTICE_ORDER, f), countUpTo(db, base)]);
+  return { rows: page.rows, nextCursor: page.nextCursor, ...count };
 }
 
 export async function findNotice(db: Knex, id: string): Promise<NoticeRow | undefined> {

@@ -74,9 +74,9 @@ export const noticesService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext<ListParams>) {
         const tenants = await this.tenants.get(ctx as Context);
         const filter = parseListParams(ctx.params, tenants);
-        const { rows, total } = await listNotices(this.db, filter);
+        const { rows, nextCursor, total, totalIsEstimate } = await listNotices(this.db, filter);
         cacheable(ctx);
-        return { items: rows.map((r) => item(r, tenants)), total, page: filter.page, pageSize: filter.pageSize };
+        return { items: rows.map((r) => item(r, tenants)), total, totalIsEstimate, page: filter.page, pageSize: filter.pageSize, nextCursor };
       },
     },
 

@@ -26,7 +26,7 @@ describe("the public procurement portal", () => {
 
       const listed = await list(`?q=${q("政务云扩容")}`);
       expect(listed.status).toBe(200);
-      expect(listed.body).toEqual({ items: [expect.any(Object)], total: 1, page: 1, pageSize: 20 });
+      expect(listed.body).toEqual({ items: [expect.any(Object)], total: 1, totalIsEstimate: false, page: 1, pageSize: 20, nextCursor: null });
       const item = listed.body.items[0];
       expect(Object.keys(item).sort()).toEqual(ITEM_KEYS);
       expect(item).toEqual({
@@ -131,7 +131,7 @@ describe("the public procurement portal", () => {
 
       const { at } = await withdraw(platform, { instanceId, version: 3 });
       const listed = await list(`?q=${q("救援装备")}`);
-      expect(listed.body).toEqual({ items: [], total: 0, page: 1, pageSize: 20 });
+      expect(listed.body).toEqual({ items: [], total: 0, totalIsEstimate: false, page: 1, pageSize: 20, nextCursor: null });
       const read = await detail(id);
       expect(read.status).toBe(404);
       expect(read.body).toEqual({ error: { code: "NOT_FOUND", message: "该公告已撤回", details: { reason: "withdrawn", withdrawnAt: at } } });
@@ -264,7 +264,7 @@ describe("the public procurement portal", () => {
       expect(all).toEqual(Array.from({ length: 23 }, (_, i) => `惠阳区分页测试公告第${23 - i}号`));
       const stamps = pages.flatMap((p) => p.items.map((i: { publishedAt: string }) => i.publishedAt));
       expect([...stamps].sort().reverse()).toEqual(stamps);
-      expect((await list(`?tenant=${tenantCode}&page=4&pageSize=10`)).body).toEqual({ items: [], total: 23, page: 4, pageSize: 10 });
+      expect((await list(`?tenant=${tenantCode}&page=4&pageSize=10`)).body).toEqual({ items: [], total: 23, totalIsEstimate: false, page: 4, pageSize: 10, nextCursor: null });
       expect((await list(`?tenant=${tenantCode}&pageSize=100`)).body.items).toHaveLength(23);
     });
   });

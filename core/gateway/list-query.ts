@@ -1,0 +1,281 @@
+import type { Knex } from "knex";
+import { fieldError, validationFailed, type ErrorDetail } from "../errors";
+import { isUuid } from "../db";
+import { MAX_PAGE, single, wholeParam } from "./query";
+
+/**
+ * One way for every searchable list (portal notices, registries, projects, later subsystems) to
+ * read its query string, search Chinese text by substring, page by keyset and count:
+ *
+ * - `listParams`: `page`, `pageSize`, `cursor` and `q`, checked together (400 naming each bad one);
+ * - `whereContains`: every search term as an exact substring of a normalised text column, served
+ *   by a GIN index of the column's two-character pieces (`bigramsSql`) and, for runs of three
+ *   letters or digits, by pg_trgm when the column has that index too;
+ * - `pageRows`: a page in the list's order, after a cursor (keyset: page 10,000 costs what page 1
+ *   costs) or at an OFFSET (`page`, kept for the web app's pager), with the next page's cursor;
+ * - `countUpTo`: exact totals up to 10,000, PostgreSQL's estimate beyond, and says which.
+ */
+
+/** Exact totals stop here: counting a million matches costs more than finding a page of them. */
+export const EXACT_TOTAL_LIMIT = 10_000;
+
+const MAX_QUERY_CHARS = 100;
+const MAX_TERMS = 5;
+const MAX_CURSOR_CHARS = 1000;
+
+/** What a sort column holds, so that a cursor's values are checked before they reach SQL. */
+export type KeyKind = "timestamp" | "uuid" | "text" | "integer";
+
+export interface SortKey {
+  /** the column (or qualified column) the list orders by */
+  column: string;
+  kind: KeyKind;
+  /** whether the column may be null (nulls sort last in either direction) */
+  nullable?: boolean;
+}
+
+/**
+ * A list's order: its keys, the last one unique (an id) so that the order is total, all in one
+ * direction so that a row comparison `(a, b) < (x, y)` walks one index.
+ */
+export interface ListOrder {
+  /** names the list inside its cursors: a cursor of another list is refused */
+  name: string;
+  keys: SortKey[];
+  direction: "asc" | "desc";
+}
+
+export interface ListParamsInput {
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+  q?: unknown;
+}
+
+export interface ListRequest {
+  page: number;
+  pageSize: number;
+  /** the last row of the previous page, by the order's keys (decoded and checked) */
+  after?: unknown[];
+  /** search terms, normalised (see searchTerms) */
+  terms: string[];
+}
+
+/**
+ * The search text as terms a row must all contain: NFKC (full-width letters, digits and spaces as
+ * ASCII), lowercased as the stored search columns are, split on spaces and control characters.
+ */
+export function searchTerms(q: string): string[] {
+  return [...new Set(q.normalize("NFKC").toLowerCase().split(/[\s\p{Cc}]+/u).filter(Boolean))];
+}
+
+/** Checks `q` into `terms`, adding a problem at `/q` when it is not one string, too long or too many words. */
+export function termsParam(raw: unknown, problems: ErrorDetail[]): string[] {
+  const q = single(raw);
+  if (q === null) {
+    problems.push(fieldError("/q", "type", "搜索词应为一个字符串", "q must be one string"));
+    return [];
+  }
+  if (q === undefined) return [];
+  if ([...q.trim()].length > MAX_QUERY_CHARS) {
+    problems.push(fieldError("/q", "maxLength", `搜索词最多 ${MAX_QUERY_CHARS} 个字`, `q may be at most ${MAX_QUERY_CHARS} characters`));
+    return [];
+  }
+  const terms = searchTerms(q);
+  if (terms.length > MAX_TERMS) problems.push(fieldError("/q", "maxItems", `最多 ${MAX_TERMS} 个搜索词`, `at most ${MAX_TERMS} search words`));
+  return terms;
+}
+
+const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64url");
+
+/** The opaque cursor after `row` (an object holding the order's key values under their column's last segment or alias). */
+export function encodeCursor(order: ListOrder, values: unknown[]): string {
+  const plain = values.map((v) => (v instanceof Date ? v.toISOString() : v));
+  return b64(JSON.stringify([order.name, ...plain]));
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+function keyValueOk(kind: KeyKind, v: unknown, nullable: boolean): boolean {
+  if (v === null) return nullable;
+  switch (kind) {
+    case "timestamp":
+      return typeof v === "string" && ISO_TIME.test(v) && !Number.isNaN(Date.parse(v));
+    case "uuid":
+      return isUuid(v);
+    case "text":
+      return typeof v === "string" && v.length <= 500;
+    case "integer":
+      return Number.isSafeInteger(v);
+  }
+}
+
+/**
+ * A cursor's key values, or a problem at `/cursor`: a cursor is only ever one this list handed out,
+ * so anything else (edited, truncated, from another list) is refused before it reaches SQL, where a
+ * bad value would be a type error (500) or, worse, a plausible but wrong page.
+ */
+export function decodeCursor(order: ListOrder, raw: unknown, problems: ErrorDetail[]): unknown[] | undefined {
+  const s = single(raw);
+  if (s === undefined || s === "") return undefined;
+  const bad = () => {
+    problems.push(fieldError("/cursor", "cursor", "翻页标记无效或已被改动，请从第一页重新浏览", "the cursor is not one this list gave out; start again from the first page"));
+    return undefined;
+  };
+  if (s === null || s.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(s)) return bad();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(s, "base64url").toString("utf8"));
+  } catch {
+    return bad();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== order.keys.length + 1 || parsed[0] !== order.name) return bad();
+  const values = parsed.slice(1);
+  if (!order.keys.every((k, i) => keyValueOk(k.kind, values[i], !!k.nullable))) return bad();
+  return values;
+}
+
+/** `page`, `pageSize`, `cursor` and `q` of a list, checked together: 400 VALIDATION_FAILED naming each bad one. */
+export function listParams(
+  params: ListParamsInput,
+  order: ListOrder,
+  opts: { pageSize: number; maxPageSize: number },
+  problems: ErrorDetail[] = [],
+): ListRequest {
+  const page = wholeParam("page", params.page, 1, MAX_PAGE, 1, problems);
+  const pageSize = wholeParam("pageSize", params.pageSize, 1, opts.maxPageSize, opts.pageSize, problems);
+  const after = decodeCursor(order, params.cursor, problems);
+  const terms = termsParam(params.q, problems);
+  if (problems.length) throw validationFailed(problems);
+  return { page, pageSize, after, terms };
+}
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => "\\" + c);
+
+// pg_trgm (in a UTF-8 database with a C.UTF-8 or similar locale) makes trigrams of runs of letters
+// and digits only, Chinese characters included; a term with no run of three gets none from LIKE.
+const TRIGRAM_WORD = /[\p{L}\p{N}]{3}/u;
+
+/** A term's two-character pieces, as `bigramsSql` makes them of the stored text. */
+export const bigramsOf = (term: string): string[] => {
+  const chars = [...term];
+  return [...new Set(chars.slice(1).map((c, i) => chars[i] + c))];
+};
+
+/**
+ * The SQL of an IMMUTABLE function `name(text) returns text[]` giving every two-character piece of
+ * a text, for a plugin's migration (one function per plugin, so that each plugin's migrations stay
+ * its own): a GIN index over `name(column)` finds 2-character Chinese words, which pg_trgm cannot
+ * (DESIGN.md §10). Plain SQL rather than a plpgsql loop: about 3× faster when an index is built
+ * over a million rows. COST tells the planner that calling it per row is not cheap.
+ */
+export function bigramsSql(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bigram function name ${JSON.stringify(name)} must be a plain SQL identifier`);
+  return `create or replace function ${name}(s text) returns text[] language sql immutable strict parallel safe cost 1000 as $$
+    select coalesce(array_agg(distinct substr(s, i, 2)), '{}') from generate_series(1, char_length(s) - 1) as i
+  $$`;
+}
+
+export interface SearchColumn {
+  /** a column holding lower(normalize(text, NFKC)), as searchTerms normalises the query */
+  column: string;
+  /** the indexed bigram expression over it, e.g. `portal_pairs(search)` */
+  bigrams: string;
+  /** whether the column also has a gin_trgm_ops index (then terms of 3+ letters use LIKE) */
+  trigram?: boolean;
+}
+
+/**
+ * Narrows a query to rows whose search column contains every term, exactly (substrings across word
+ * boundaries too). Which index serves each term is chosen here, once, for every list:
+ * - a run of 3 letters or digits, with a trigram index: `LIKE '%term%'` (exact, indexed);
+ * - otherwise every 2-character piece in the bigram index, then `strpos` decides (cheap, and run
+ *   first where the planner scans a narrow filter instead, so the function is called on few rows);
+ * - one character: strpos alone (a scan; a one-character search is rare and matches most rows).
+ */
+export function whereContains<Q extends Knex.QueryBuilder>(query: Q, search: SearchColumn, terms: string[]): Q {
+  for (const term of terms) {
+    if (search.trigram && TRIGRAM_WORD.test(term)) {
+      query.whereRaw(`${search.column} like ?`, [`%${likeEscape(term)}%`]);
+    } else {
+      query.whereRaw(`strpos(${search.column}, ?) > 0`, [term]);
+      const pieces = bigramsOf(term);
+      if (pieces.length) query.whereRaw(`${search.bigrams} @> ?::text[]`, [pieces]);
+    }
+  }
+  return query;
+}
+
+const keyColumn = (column: string) => column.replace(/\s+as\s+\w+$/i, "");
+/** Where a page's query carries a key's exact value for the cursor (removed from the rows returned). */
+const cursorField = (i: number) => `__cursor_${i}`;
+
+/**
+ * One page in the order: after `req.after` when a cursor was given (keyset), else at the page's
+ * OFFSET. Reads one row more than the page to know whether there is a next page, whose cursor it
+ * returns (null on the last page).
+ */
+export async function pageRows<T extends Record<string, unknown>>(
+  query: Knex.QueryBuilder,
+  order: ListOrder,
+  req: Pick<ListRequest, "page" | "pageSize" | "after">,
+): Promise<{ rows: T[]; nextCursor: string | null }> {
+  const q = query.clone();
+  const cols = order.keys.map((k) => keyColumn(k.column));
+  // The keys as the cursor needs them: a timestamp in full (PostgreSQL keeps microseconds, a
+  // JavaScript Date only milliseconds, and a rounded key would skip the rows between).
+  order.keys.forEach((k, i) =>
+    q.select(
+      k.kind === "timestamp"
+        ? q.client.raw(`to_char(${cols[i]} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ??`, [cursorField(i)])
+        : q.client.raw(`${cols[i]} as ??`, [cursorField(i)]),
+    ),
+  );
+  if (req.after) {
+    const cmp = order.direction === "desc" ? "<" : ">";
+    if (order.keys.some((k) => k.nullable)) {
+      // A row comparison treats null as unknown: spell the order out key by key, nulls last.
+      q.where((w) => {
+        order.keys.forEach((_, i) => {
+          w.orWhere((and) => {
+            for (let j = 0; j < i; j++) {
+              if (req.after![j] === null) and.whereNull(cols[j]);
+              else and.where(cols[j], req.after![j] as Knex.Value);
+            }
+            if (req.after![i] === null) and.whereRaw("false");
+            else and.where((x) => x.where(cols[i], cmp, req.after![i] as Knex.Value).modify((y) => (order.keys[i].nullable ? y.orWhereNull(cols[i]) : y)));
+          });
+        });
+      });
+    } else {
+      q.whereRaw(`(${cols.join(", ")}) ${cmp} (${cols.map(() => "?").join(", ")})`, req.after as Knex.Value[]);
+    }
+  }
+  for (const c of cols) q.orderByRaw(`${c} ${order.direction} nulls last`);
+  q.limit(req.pageSize + 1);
+  if (!req.after) q.offset((req.page - 1) * req.pageSize);
+  const rows = (await q) as Array<Record<string, unknown>>;
+  const more = rows.length > req.pageSize;
+  if (more) rows.length = req.pageSize;
+  const last = rows[rows.length - 1];
+  const nextCursor = more && last ? encodeCursor(order, order.keys.map((_, i) => last[cursorField(i)] ?? null)) : null;
+  for (const r of rows) order.keys.forEach((_, i) => delete r[cursorField(i)]);
+  return { rows: rows as T[], nextCursor };
+}
+
+/**
+ * The number of rows a (filtered, unordered) query matches: exact up to EXACT_TOTAL_LIMIT, beyond
+ * that PostgreSQL's own estimate (from the plan, no rows read), never below the limit. A frequent
+ * word matches most of a million rows; counting them all costs seconds, showing "about 800,000" costs
+ * nothing, as large search sites do.
+ */
+export async function countUpTo(db: Knex, query: Knex.QueryBuilder, limit = EXACT_TOTAL_LIMIT): Promise<{ total: number; totalIsEstimate: boolean }> {
+  const capped = query.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
+  const [row] = await db.count({ n: "*" }).from(capped.as("capped"));
+  const count = Number((row as { n: string | number }).n);
+  if (count <= limit) return { total: count, totalIsEstimate: false };
+  const plain = query.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+  const { rows: plan } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
+  const estimate = Math.round(Number(plan[0]["QUERY PLAN"][0].Plan["Plan Rows"]));
+  return { total: Math.max(limit + 1, estimate), totalIsEstimate: true };
+}
