@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { QueryBuilder as ObjectionQuery } from "objection";
 import { fieldError, validationFailed, type ErrorDetail } from "../errors";
 import { isUuid } from "../db";
 import { MAX_PAGE, single, wholeParam } from "./query";
@@ -193,42 +194,55 @@ export interface SearchColumn {
  *   first where the planner scans a narrow filter instead, so the function is called on few rows);
  * - one character: strpos alone (a scan; a one-character search is rare and matches most rows).
  */
-export function whereContains<Q extends Knex.QueryBuilder>(query: Q, search: SearchColumn, terms: string[]): Q {
+export function whereContains<Q extends ListQuery>(query: Q, search: SearchColumn, terms: string[]): Q {
+  const q = query as Knex.QueryBuilder;
   for (const term of terms) {
     if (search.trigram && TRIGRAM_WORD.test(term)) {
-      query.whereRaw(`${search.column} like ?`, [`%${likeEscape(term)}%`]);
+      q.whereRaw(`${search.column} like ?`, [`%${likeEscape(term)}%`]);
     } else {
-      query.whereRaw(`strpos(${search.column}, ?) > 0`, [term]);
+      q.whereRaw(`strpos(${search.column}, ?) > 0`, [term]);
       const pieces = bigramsOf(term);
-      if (pieces.length) query.whereRaw(`${search.bigrams} @> ?::text[]`, [pieces]);
+      if (pieces.length) q.whereRaw(`${search.bigrams} @> ?::text[]`, [pieces]);
     }
   }
   return query;
 }
 
+/**
+ * A list's query: knex's, or objection's (scopeQuery's, whose rows come back as the model's
+ * instances). Both builders have the methods used here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ListQuery = Knex.QueryBuilder | ObjectionQuery<any, any>;
+
 const keyColumn = (column: string) => column.replace(/\s+as\s+\w+$/i, "");
 /** Where a page's query carries a key's exact value for the cursor (removed from the rows returned). */
-const cursorField = (i: number) => `__cursor_${i}`;
+// no underscore: objection's snakeCaseMappers would rename it
+const cursorField = (i: number) => `listcursorkey${i}`;
 
 /**
  * One page in the order: after `req.after` when a cursor was given (keyset), else at the page's
  * OFFSET. Reads one row more than the page to know whether there is a next page, whose cursor it
  * returns (null on the last page).
  */
-export async function pageRows<T extends Record<string, unknown>>(
-  query: Knex.QueryBuilder,
+export async function pageRows<T extends object>(
+  db: Knex,
+  query: ListQuery,
   order: ListOrder,
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
 ): Promise<{ rows: T[]; nextCursor: string | null }> {
-  const q = query.clone();
+  const q = query.clone() as Knex.QueryBuilder;
   const cols = order.keys.map((k) => keyColumn(k.column));
+  // The cursor's columns are added to the query's own; a query that chose none reads every column.
+  const chose = "hasSelects" in query ? query.hasSelects() : (query as unknown as { _statements: Array<{ grouping: string }> })._statements.some((s) => s.grouping === "columns");
+  if (!chose) q.select("*");
   // The keys as the cursor needs them: a timestamp in full (PostgreSQL keeps microseconds, a
   // JavaScript Date only milliseconds, and a rounded key would skip the rows between).
   order.keys.forEach((k, i) =>
     q.select(
       k.kind === "timestamp"
-        ? q.client.raw(`to_char(${cols[i]} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ??`, [cursorField(i)])
-        : q.client.raw(`${cols[i]} as ??`, [cursorField(i)]),
+        ? db.raw(`to_char(${cols[i]} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ??`, [cursorField(i)])
+        : db.raw(`${cols[i]} as ??`, [cursorField(i)]),
     ),
   );
   if (req.after) {
@@ -269,12 +283,13 @@ export async function pageRows<T extends Record<string, unknown>>(
  * word matches most of a million rows; counting them all costs seconds, showing "about 800,000" costs
  * nothing, as large search sites do.
  */
-export async function countUpTo(db: Knex, query: Knex.QueryBuilder, limit = EXACT_TOTAL_LIMIT): Promise<{ total: number; totalIsEstimate: boolean }> {
-  const capped = query.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
+export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT): Promise<{ total: number; totalIsEstimate: boolean }> {
+  const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
+  const capped = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
   const [row] = await db.count({ n: "*" }).from(capped.as("capped"));
   const count = Number((row as { n: string | number }).n);
   if (count <= limit) return { total: count, totalIsEstimate: false };
-  const plain = query.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+  const plain = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
   const { rows: plan } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
   const estimate = Math.round(Number(plan[0]["QUERY PLAN"][0].Plan["Plan Rows"]));
   return { total: Math.max(limit + 1, estimate), totalIsEstimate: true };

@@ -184,7 +184,7 @@ export function filteredNotices(db: Knex, f: Omit<NoticeFilter, "page" | "pageSi
 
 export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
   const base = filteredNotices(db, f);
-  const [page, count] = await Promise.all([pageRows<NoticeRow & Record<string, unknown>>(base.clone().select(LIST_COLUMNS), NOTICE_ORDER, f), countUpTo(db, base)]);
+  const [page, count] = await Promise.all([pageRows<NoticeRow>(db, base.clone().select(LIST_COLUMNS), NOTICE_ORDER, f), countUpTo(db, base)]);
   return { rows: page.rows, nextCursor: page.nextCursor, ...count };
 }
 

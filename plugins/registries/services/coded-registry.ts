@@ -1,7 +1,7 @@
 import { subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, type Localized, notFound, pageOf, type PlatformContext, scopeQuery, tenantTree, validateForm, validationFailed, visibleFields, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, countUpTo, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, listParams, type ListOrder, type Localized, notFound, pageRows, type PlatformContext, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 
 /**
@@ -124,18 +124,33 @@ export async function listRecords<R extends CodedRecord>(
   ctx: PlatformContext<ListParams>,
   narrow: (query: QueryBuilder<R, R[]>) => void,
 ) {
-  const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
+  const order = orderOf(spec);
+  const req = listParams(ctx.params, order, { pageSize: 20, maxPageSize: 100 });
   const ability = abilityOf(ctx);
   const query = scopeQuery(spec.model.query() as unknown as QueryBuilder<R, R[]>, ability, "read", spec.subject);
-  const q = typeof ctx.params.q === "string" ? ctx.params.q.trim() : "";
-  if (q) {
-    const like = q.replace(/[\\%_]/g, (c) => "\\" + c);
-    query.where((w) => w.where("name", "ilike", `%${like}%`).orWhere("credit_code", "like", `${like.toUpperCase()}%`));
+  if (req.terms.length) {
+    // every word in the name, or the whole query as the beginning of the credit code
+    const prefix = single(ctx.params.q)!.trim().toUpperCase().replace(/[\\%_]/g, (c) => "\\" + c);
+    query.where((w) => w.where((n) => whereContains(n, REGISTRY_SEARCH, req.terms)).orWhere("credit_code", "like", `${prefix}%`));
   }
   narrow(query);
-  const result = await query.orderBy("name").orderBy("credit_code").page(page - 1, pageSize);
-  return { items: result.results.map((r) => viewFor(spec, r, ability)), total: result.total, page, pageSize };
+  const db = spec.model.knex();
+  const [page, count] = await Promise.all([pageRows<R>(db, query, order, req), countUpTo(db, query)]);
+  return { items: page.rows.map((r) => viewFor(spec, r, ability)), ...count, page: req.page, pageSize: req.pageSize, nextCursor: page.nextCursor };
 }
+
+/** The registries' name search: the normalised `search` column and its indexes (migration 20261206000200_search). */
+export const REGISTRY_SEARCH: SearchColumn = { column: "search", bigrams: "registries_bigrams(search)", trigram: true };
+
+/** Name order, the credit code breaking ties (the index <table>_name_order). */
+const orderOf = (spec: CodedRegistry<CodedRecord>): ListOrder => ({
+  name: `registries.${spec.subject}`,
+  keys: [
+    { column: "name", kind: "text" },
+    { column: "credit_code", kind: "text" },
+  ],
+  direction: "asc",
+});
 
 // ---------------------------------------------------------------------------------------------
 // Changing

@@ -2,13 +2,24 @@ import type { Readable } from "node:stream";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { raw } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, fieldError, forbidden, isUuid, notFound, pageOf, type PlatformContext, type PlatformServiceSchema, scopeQuery, validateForm, validationFailed, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, fieldError, forbidden, isUuid, countUpTo, listParams, type ListOrder, notFound, pageRows, type PlatformContext, type PlatformServiceSchema, scopeQuery, validateForm, validationFailed, whereContains, writeAudit } from "../../../core/sdk";
+import { REGISTRY_SEARCH } from "./coded-registry";
 import type { RegistriesPurchaser } from "../../../forms/types";
 import { tenantProblem, uniqueViolation } from "./purchaser-rules";
 import { Purchaser, purchaserFields, PURCHASER, toPublic, type PurchaserInput } from "./purchaser-model";
 import { importPurchasers } from "./purchaser-import";
 
 const FORM = "registries.purchaser";
+
+/** Name order, the id breaking ties (the index registries_purchasers_name_order). */
+const PURCHASER_ORDER: ListOrder = {
+  name: "registries.Purchaser",
+  keys: [
+    { column: "name", kind: "text" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "asc",
+};
 
 
 async function findVisible(ctx: PlatformContext, id: unknown): Promise<Purchaser> {
@@ -81,24 +92,25 @@ export const purchasersService: PlatformServiceSchema = {
       kind: "read",
       permission: ["read", "Purchaser"],
       async handler(ctx: PlatformContext<{ q?: string; tenantCode?: string; status?: string; page?: string; pageSize?: string }>) {
-        const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
+        const req = listParams(ctx.params, PURCHASER_ORDER, { pageSize: 20, maxPageSize: 100 });
         const query = scopeQuery(Purchaser.query(), abilityOf(ctx), "read", "Purchaser");
         const q = (ctx.params.q ?? "").trim();
-        if (q) {
+        if (req.terms.length) {
           const like = q.replace(/[\\%_]/g, (c) => "\\" + c);
           const readers = budgetCodeReaders(abilityOf(ctx));
           query.where((w) =>
             w
-              .where("name", "ilike", `%${like}%`)
+              .where((n) => whereContains(n, REGISTRY_SEARCH, req.terms))
               .orWhere((c) => scopeQuery(c.where("budget_code", "like", `${like}%`), readers, "read", "Purchaser"))
               .orWhere("credit_code", q.toUpperCase()),
           );
         }
         if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
         if (ctx.params.status) query.where("status", ctx.params.status);
-        const result = await query.orderBy("name").orderBy("id").page(page - 1, pageSize);
+        const db = Purchaser.knex();
+        const [page, count] = await Promise.all([pageRows<Purchaser>(db, query, PURCHASER_ORDER, req), countUpTo(db, query)]);
         const ability = abilityOf(ctx);
-        return { items: result.results.map((p) => toPublic(p, ability)), total: result.total, page, pageSize };
+        return { items: page.rows.map((p) => toPublic(p, ability)), ...count, page: req.page, pageSize: req.pageSize, nextCursor: page.nextCursor };
       },
     },
 

@@ -175,6 +175,40 @@ describe("the suppliers registry", () => {
       expect(seen).toEqual(all.items.map((s: { creditCode: string }) => s.creditCode));
     });
 
+    test("by several words, full-width and any case, as every list searches (core's list-query)", async () => {
+      expect(names(await list(`?q=${encodeURIComponent("茂名 印刷")}`))).toEqual(["茂名市印刷厂有限公司"]);
+      expect(names(await list(`?q=${encodeURIComponent("印刷　有限公司")}`))).toEqual(["茂名市印刷厂有限公司", "惠东县印刷有限公司"].sort());
+      // the search reads a normalised column with a bigram index, not ILIKE over the raw name
+      const plan = await platform.kernel.db.knex.raw("explain select 1 from registries_suppliers where registries_bigrams(search) @> array['印刷']");
+      expect(JSON.stringify(plan.rows)).toContain("registries_suppliers_search_bigrams");
+    });
+
+    test("page after page by cursor, in the same name order as page numbers, to the end", async () => {
+      const all = (await list("?pageSize=100")).body;
+      expect(all.nextCursor).toBeNull();
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await list(`?pageSize=2${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ total: all.total, totalIsEstimate: false });
+        seen.push(...res.body.items.map((s: { creditCode: string }) => s.creditCode));
+        cursor = res.body.nextCursor;
+      } while (cursor && seen.length <= all.total);
+      expect(seen).toEqual(all.items.map((s: { creditCode: string }) => s.creditCode));
+    });
+
+    test("a tampered cursor is 400 at /cursor, and a cursor of the agencies' list is refused here", async () => {
+      const first = (await list("?pageSize=1")).body.nextCursor as string;
+      const edited = Buffer.from(JSON.stringify([...JSON.parse(Buffer.from(first, "base64url").toString()).slice(0, 2), 42])).toString("base64url");
+      const agencies = Buffer.from(JSON.stringify(["registries.Agency", "甲", "91440000000000000X"])).toString("base64url");
+      for (const cursor of [edited, agencies, "not*a*cursor"]) {
+        const res = await list(`?cursor=${cursor}`);
+        expect(res.status).toBe(400);
+        expect(res.body.error.details).toEqual([expect.objectContaining({ path: "/cursor", rule: "cursor" })]);
+      }
+    });
+
     test("a code nobody registered, and a path that is no credit code, answer the same 404", async () => {
       const missing = await get(code("441302", 999), purchaser);
       const garbage = await get("not-a-code", purchaser);
