@@ -1,4 +1,4 @@
-import { abilityOf, allows, fieldError, isUuid, notFound, pageOf, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, seesUnitCode, type SessionUser, toMoney, validationFailed } from "../../../core/sdk";
+import { abilityOf, allows, countUpTo, type ErrorDetail, fieldError, isUuid, listParams, type ListOrder, notFound, pageRows, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
@@ -72,6 +72,19 @@ async function visibleProject(db: Knex, ctx: PlatformContext, id: unknown): Prom
 
 interface ModuleNow { module: string; state: Parameters<typeof allows>[0]; units: string[] | null; next: { at: string; state: string } | null }
 
+/** Recently changed first (the index supervision_projects_recent). */
+const PROJECT_ORDER: ListOrder = {
+  name: "supervision.projects",
+  keys: [
+    { column: "updated_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+/** `q`: the project's and the unit's names, normalised, with their indexes (migration 20261206000200_project_search). */
+const PROJECT_SEARCH: SearchColumn = { column: "search", bigrams: "supervision_bigrams(search)", trigram: true };
+
 /**
  * The projects API: the workspace's list and a project's page across its stages. The stages
  * themselves are changed through the generic workflow API (core/workflow); the rules between
@@ -84,22 +97,18 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
       rest: "GET /projects",
       kind: "read",
       permission: ["read", "Project"],
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ stage?: string; q?: string; tenantCode?: string; page?: string; pageSize?: string }>) {
-        const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ stage?: string; q?: string; tenantCode?: string; page?: string; pageSize?: string; cursor?: string }>) {
+        const problems: ErrorDetail[] = [];
         if (ctx.params.stage && !(STAGES as readonly string[]).includes(ctx.params.stage)) {
-          throw validationFailed([fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`)]);
+          problems.push(fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`));
         }
+        const req = listParams(ctx.params, PROJECT_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
         const query = scopeQuery(this.db<ProjectRow>("supervision_projects"), abilityOf(ctx), "read", "Project");
         if (ctx.params.stage) query.where("stage", ctx.params.stage);
         if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
-        const q = (ctx.params.q ?? "").trim();
-        if (q) {
-          const like = `%${q.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
-          query.where((w) => w.where("name", "ilike", like).orWhere("unit_name", "ilike", like));
-        }
-        const [{ count }] = await query.clone().count({ count: "*" });
-        const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
-        return { items: rows.map((r) => view(r, ctx.meta.user)), total: Number(count), page, pageSize };
+        whereContains(query, PROJECT_SEARCH, req.terms);
+        const [page, count] = await Promise.all([pageRows<ProjectRow>(this.db, query, PROJECT_ORDER, req), countUpTo(this.db, query)]);
+        return { items: page.rows.map((r) => view(r, ctx.meta.user)), ...count, page: req.page, pageSize: req.pageSize, nextCursor: page.nextCursor };
       },
     },
 
