@@ -265,7 +265,9 @@ export async function pageRows<T extends object>(
       q.whereRaw(`(${cols.join(", ")}) ${cmp} (${cols.map(() => "?").join(", ")})`, req.after as Knex.Value[]);
     }
   }
-  for (const c of cols) q.orderByRaw(`${c} ${order.direction} nulls last`);
+  // "nulls last" only where a key may be null: on a not-null key it would not match a plain
+  // (published_at desc) index, and PostgreSQL would sort the whole match instead of walking it.
+  order.keys.forEach((k, i) => q.orderByRaw(`${cols[i]} ${order.direction}${k.nullable ? " nulls last" : ""}`));
   q.limit(req.pageSize + 1);
   if (!req.after) q.offset((req.page - 1) * req.pageSize);
   const rows = (await q) as Array<Record<string, unknown>>;

@@ -22,7 +22,8 @@ import fs from "node:fs";
 import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { readConfig } from "../../core/config";
-import { openDatabase } from "../../core/db";
+import { describeUrl } from "../../core/db";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../core/db/embedded";
 import { runMigrations } from "../../core/db/migrate";
 import { ROOT, fmt } from "./lib";
 
@@ -162,19 +163,14 @@ async function seedSuppliers(knex: Knex, total: number): Promise<void> {
   );
 }
 
-async function main(): Promise<void> {
-  const notices = arg("notices");
-  const suppliers = arg("suppliers");
-  if (!notices && !suppliers) {
-    process.stderr.write("usage: npm run seed:scale -- --notices 1100000 --suppliers 1000000 (DATABASE_URL, or the embedded database of DATA_DIR)\n");
-    process.exit(2);
-  }
-  const cfg = readConfig({ ...process.env, LOG_LEVEL: "warn" });
-  const db = await openDatabase(cfg, (line) => process.stderr.write(line + "\n"));
-  // One session for the whole load: its settings and its pg_temp check-digit function hold there.
+/**
+ * Migrates (core, portal, registries) and seeds the database at `url`, in one session whose
+ * settings and pg_temp check-digit function hold for the whole load.
+ */
+export async function seedScale(url: string, counts: { notices: number; suppliers: number }, quiet = false): Promise<void> {
   const session = knexFactory({
     client: "pg",
-    connection: db.knex.client.config.connection,
+    connection: { connectionString: url, application_name: "gd-procurement-seed" },
     pool: {
       min: 1,
       max: 1,
@@ -183,19 +179,46 @@ async function main(): Promise<void> {
         conn.query("set maintenance_work_mem = '512MB'; set max_parallel_maintenance_workers = 2", (err) => done(err, conn)),
     },
   });
-  const started = performance.now();
+  const write = process.stderr.write.bind(process.stderr);
+  if (quiet) process.stderr.write = (() => true) as typeof process.stderr.write;
+  // migrations hold a lock on one connection while they run on another: a pool of their own
+  const migrator = knexFactory({ client: "pg", connection: { connectionString: url }, pool: { min: 0, max: 2 } });
   try {
-    await runMigrations(db.knex, [
+    await runMigrations(migrator, [
       { name: "core", directory: path.join(ROOT, "core", "db", "migrations") },
       { name: "portal", directory: path.join(ROOT, "plugins", "portal", "migrations") },
       { name: "registries", directory: path.join(ROOT, "plugins", "registries", "migrations") },
     ]);
-    if (notices) await seedNotices(session, notices);
-    if (suppliers) await seedSuppliers(session, suppliers);
-    process.stderr.write(`seeded ${fmt(notices)} notices and ${fmt(suppliers)} suppliers in ${((performance.now() - started) / 60000).toFixed(1)} min (${db.where})\n`);
+    await migrator.destroy();
+    if (counts.notices) await seedNotices(session, counts.notices);
+    if (counts.suppliers) await seedSuppliers(session, counts.suppliers);
   } finally {
+    process.stderr.write = write;
+    await migrator.destroy();
     await session.destroy();
-    await db.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const notices = arg("notices");
+  const suppliers = arg("suppliers");
+  if (!notices && !suppliers) {
+    process.stderr.write("usage: npm run seed:scale -- --notices 1100000 --suppliers 1000000 (DATABASE_URL, or the embedded database of DATA_DIR)\n");
+    process.exit(2);
+  }
+  const cfg = readConfig({ ...process.env, LOG_LEVEL: "warn" });
+  let url = cfg.databaseUrl;
+  let embedded: EmbeddedPostgres | undefined;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort, log: (line) => process.stderr.write(line + "\n") });
+    url = embedded.url;
+  }
+  const started = performance.now();
+  try {
+    await seedScale(url, { notices, suppliers });
+    process.stderr.write(`seeded ${fmt(notices)} notices and ${fmt(suppliers)} suppliers in ${((performance.now() - started) / 60000).toFixed(1)} min (${describeUrl(url)})\n`);
+  } finally {
+    await embedded?.stop();
   }
 }
 
