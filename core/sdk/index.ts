@@ -71,5 +71,5 @@ export { MAX_PAGE, pageOf, single, wholeParam } from "../gateway/query";
 export { inputProblems } from "../gateway/input";
 export { uploadLimit } from "../gateway/upload";
 // every searchable list: query string, Chinese substring search, keyset pages, bounded totals
-export { EXACT_TOTAL_LIMIT, bigramsOf, bigramsSql, countUpTo, decodeCursor, encodeCursor, listParams, pageRows, searchTerms, termsParam, whereContains } from "../gateway/list-query";
+export { EXACT_TOTAL_LIMIT, bigramsOf, bigramsSql, countUpTo, decodeCursor, encodeCursor, listPage, listParams, pageRows, searchTerms, termsParam, whereContains } from "../gateway/list-query";
 export type { KeyKind, ListOrder, ListParamsInput, ListQuery, ListRequest, SearchColumn, SortKey } from "../gateway/list-query";

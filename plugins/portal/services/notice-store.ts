@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { countUpTo, isUuid, type ListOrder, type OutboxEvent, pageRows, type SearchColumn, whereContains } from "../../../core/sdk";
+import { isUuid, type ListOrder, listPage, type OutboxEvent, type SearchColumn, whereContains } from "../../../core/sdk";
 
 export const NOTICE_TYPES = ["intention", "tender", "result", "contract"] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
@@ -184,8 +184,7 @@ export function filteredNotices(db: Knex, f: Omit<NoticeFilter, "page" | "pageSi
 
 export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
   const base = filteredNotices(db, f);
-  const [page, count] = await Promise.all([pageRows<NoticeRow>(db, base.clone().select(LIST_COLUMNS), NOTICE_ORDER, f), countUpTo(db, base)]);
-  return { rows: page.rows, nextCursor: page.nextCursor, ...count };
+  return listPage<NoticeRow>(db, base.clone().select(LIST_COLUMNS), NOTICE_ORDER, f);
 }
 
 export async function findNotice(db: Knex, id: string): Promise<NoticeRow | undefined> {

@@ -1,7 +1,7 @@
 import { subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, countUpTo, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, listParams, type ListOrder, type Localized, notFound, pageRows, type PlatformContext, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, listPage, listParams, type ListOrder, type Localized, notFound, type PlatformContext, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 
 /**
@@ -135,8 +135,8 @@ export async function listRecords<R extends CodedRecord>(
   }
   narrow(query);
   const db = spec.model.knex();
-  const [page, count] = await Promise.all([pageRows<R>(db, query, order, req), countUpTo(db, query)]);
-  return { items: page.rows.map((r) => viewFor(spec, r, ability)), ...count, page: req.page, pageSize: req.pageSize, nextCursor: page.nextCursor };
+  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req);
+  return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
 }
 
 /** The registries' name search: the normalised `search` column and its indexes (migration 20261206000200_search). */

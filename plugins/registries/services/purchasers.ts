@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { raw } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, fieldError, forbidden, isUuid, countUpTo, listParams, type ListOrder, notFound, pageRows, type PlatformContext, type PlatformServiceSchema, scopeQuery, validateForm, validationFailed, whereContains, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, fieldError, forbidden, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, validateForm, validationFailed, whereContains, writeAudit } from "../../../core/sdk";
 import { REGISTRY_SEARCH } from "./coded-registry";
 import type { RegistriesPurchaser } from "../../../forms/types";
 import { tenantProblem, uniqueViolation } from "./purchaser-rules";
@@ -108,9 +108,9 @@ export const purchasersService: PlatformServiceSchema = {
         if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
         if (ctx.params.status) query.where("status", ctx.params.status);
         const db = Purchaser.knex();
-        const [page, count] = await Promise.all([pageRows<Purchaser>(db, query, PURCHASER_ORDER, req), countUpTo(db, query)]);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Purchaser>(db, query, PURCHASER_ORDER, req);
         const ability = abilityOf(ctx);
-        return { items: page.rows.map((p) => toPublic(p, ability)), ...count, page: req.page, pageSize: req.pageSize, nextCursor: page.nextCursor };
+        return { items: rows.map((p) => toPublic(p, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
       },
     },
 

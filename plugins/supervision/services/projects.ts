@@ -1,4 +1,4 @@
-import { abilityOf, allows, countUpTo, type ErrorDetail, fieldError, isUuid, listParams, type ListOrder, notFound, pageRows, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
+import { abilityOf, allows, type ErrorDetail, fieldError, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
@@ -107,8 +107,8 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
         if (ctx.params.stage) query.where("stage", ctx.params.stage);
         if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
         whereContains(query, PROJECT_SEARCH, req.terms);
-        const [page, count] = await Promise.all([pageRows<ProjectRow>(this.db, query, PROJECT_ORDER, req), countUpTo(this.db, query)]);
-        return { items: page.rows.map((r) => view(r, ctx.meta.user)), ...count, page: req.page, pageSize: req.pageSize, nextCursor: page.nextCursor };
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<ProjectRow>(this.db, query, PROJECT_ORDER, req);
+        return { items: rows.map((r) => view(r, ctx.meta.user)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
       },
     },
 
