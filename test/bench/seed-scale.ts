@@ -39,7 +39,8 @@ export function seedRegions(): Array<{ code: string; name: string }> {
   return file.tenants.filter((t) => t.level !== "province" && t.onPlatform !== false).map((t) => ({ code: t.code, name: t.name["zh-CN"] }));
 }
 
-// Purchasing units, projects and trade names: the words of the province's real notices. The
+// Each attribute of a row from its own hash of the row number, so that they are independent (a
+// city does not decide the industry). Purchasing units, projects and trade names: the words of the province's real notices. The
 // search benchmark's queries rely on these: 「采购」 in most titles, 「殡葬」 in about one notice in
 // 10,000 (a rare word), 「麒麟」 in about one supplier in 50,000.
 const UNITS = ["财政局", "教育局", "公安局", "卫生健康局", "交通运输局", "住房和城乡建设局", "自然资源局", "生态环境局", "水务局", "农业农村局", "第一人民医院", "中医院", "妇幼保健院", "疾病预防控制中心", "实验小学", "第一中学", "职业技术学院", "图书馆", "城市管理和综合执法局", "市场监督管理局", "政务服务数据管理局", "应急管理局", "人力资源和社会保障局", "民政局", "文化广电旅游体育局"];
@@ -112,10 +113,10 @@ async function seedNotices(knex: Knex, total: number): Promise<void> {
   await bulkLoad(knex, "portal_notices", total, "delete from portal_notices where plugin = 'seed-scale'", (from, to) =>
     knex.raw(
       `with g as (
-         select i, hashint8(i)::bigint as h1, hashint8(i + 1000000007)::bigint as h2, hashint8(i + 2000000011)::bigint as h3
+         select i, hashint8(i)::bigint as h1, hashint8(i + 1000000007)::bigint as h2, hashint8(i + 2000000011)::bigint as h3, hashint8(i + 3000000019)::bigint as h4, hashint8(i + 4000000007)::bigint as h5, hashint8(i + 5000000003)::bigint as h6
          from generate_series(?::bigint, ?::bigint) as i
        ), p as (
-         select i, ((abs(h1) % ?) + 1)::int as r, ((abs(h2) % 4) + 1)::int as k, ((abs(h3) % ?) + 1)::int as u, ((abs(h1 / 7) % ?) + 1)::int as pr, ((abs(h2 / 7) % ?) + 1)::int as w from g
+         select i, ((abs(h1) % ?) + 1)::int as r, ((abs(h2) % 4) + 1)::int as k, ((abs(h3) % ?) + 1)::int as u, ((abs(h4) % ?) + 1)::int as pr, ((abs(h5) % ?) + 1)::int as w from g
        )
        insert into portal_notices (instance_id, type, tenant_code, plugin, workflow_id, title, unit_name, fields, version, published_at)
        select gen_random_uuid(), (?::text[])[k], (?::text[])[r], 'seed-scale', 'etrading.tender',
@@ -139,10 +140,10 @@ async function seedSuppliers(knex: Knex, total: number): Promise<void> {
   await bulkLoad(knex, "registries_suppliers", total, "delete from registries_suppliers where contact_email like '%@seed.invalid'", (from, to) =>
     knex.raw(
       `with g as (
-         select i, hashint8(i)::bigint as h1, hashint8(i + 1000000007)::bigint as h2, hashint8(i + 2000000011)::bigint as h3 from generate_series(?::bigint, ?::bigint) as i
+         select i, hashint8(i)::bigint as h1, hashint8(i + 1000000007)::bigint as h2, hashint8(i + 2000000011)::bigint as h3, hashint8(i + 3000000019)::bigint as h4, hashint8(i + 4000000007)::bigint as h5, hashint8(i + 5000000003)::bigint as h6 from generate_series(?::bigint, ?::bigint) as i
        ), p as (
-         select i, ((abs(h1) % ?) + 1)::int as c, ((abs(h2) % ?) + 1)::int as a, ((abs(h3) % ?) + 1)::int as b, ((abs(h1 / 7) % ?) + 1)::int as ind, ((abs(h2 / 7) % ?) + 1)::int as f,
-                abs(h3 / 7) % 100 as sz,
+         select i, ((abs(h1) % ?) + 1)::int as c, ((abs(h2) % ?) + 1)::int as a, ((abs(h3) % ?) + 1)::int as b, ((abs(h4) % ?) + 1)::int as ind, ((abs(h5) % ?) + 1)::int as f,
+                abs(h6) % 100 as sz,
                 '91' || (?::text[])[((abs(h1) % ?) + 1)::int] || lpad(upper(to_hex(i + 100000000)), 9, '0') as body
          from g
        )

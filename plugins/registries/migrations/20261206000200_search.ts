@@ -15,13 +15,19 @@ export async function up(knex: Knex): Promise<void> {
     await knex.raw(`create index ${table}_search_trgm on ${table} using gin (search gin_trgm_ops)`);
     await knex.raw(`create index ${table}_search_bigrams on ${table} using gin (registries_bigrams(search))`);
     // the lists' order (name, then the key): keyset pages walk this index
-    await knex.raw(`create index ${table}_name_order on ${table} (name, ${table === "registries_purchasers" ? "id" : "credit_code"})`);
+    const key = table === "registries_purchasers" ? "id" : "credit_code";
+    await knex.raw(`create index ${table}_name_order on ${table} (name, ${key})`);
+    // one region's (or tenant's) records in name order: names begin with their city's, so walking
+    // the name index for a late-sorting city reads most of the table first (1.3 s at a million)
+    const region = table === "registries_purchasers" ? "tenant_code" : "region";
+    await knex.raw(`create index ${table}_region_name on ${table} (${region}, name, ${key})`);
   }
 }
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of TABLES) {
     await knex.raw(`drop index if exists ${table}_name_order`);
+    await knex.raw(`drop index if exists ${table}_region_name`);
     await knex.raw(`alter table ${table} drop column search`);
     await knex.raw(`create index ${table}_name_trgm on ${table} using gin (name gin_trgm_ops)`);
   }

@@ -129,15 +129,20 @@ export async function listRecords<R extends CodedRecord>(
   const ability = abilityOf(ctx);
   const query = scopeQuery(spec.model.query() as unknown as QueryBuilder<R, R[]>, ability, "read", spec.subject);
   if (req.terms.length) {
-    // every word in the name, or the whole query as the beginning of the credit code
-    const prefix = single(ctx.params.q)!.trim().toUpperCase().replace(/[\\%_]/g, (c) => "\\" + c);
-    query.where((w) => w.where((n) => whereContains(n, REGISTRY_SEARCH, req.terms)).orWhere("credit_code", "like", `${prefix}%`));
+    // every word in the name, or the whole query as the beginning of the credit code; only a query
+    // of code characters can be one, and leaving the OR out otherwise keeps the plan to one index
+    const code = single(ctx.params.q)!.trim().toUpperCase();
+    if (CODE_PREFIX.test(code)) query.where((w) => w.where((n) => whereContains(n, REGISTRY_SEARCH, req.terms)).orWhere("credit_code", "like", `${code}%`));
+    else whereContains(query, REGISTRY_SEARCH, req.terms);
   }
   narrow(query);
   const db = spec.model.knex();
   const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req);
   return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
 }
+
+/** What can begin a unified social credit code (GB 32100 leaves out I, O, S, V and Z). */
+const CODE_PREFIX = /^[0-9A-HJ-NPQRTUWXY]{1,18}$/;
 
 /** The registries' name search: the normalised `search` column and its indexes (migration 20261206000200_search). */
 export const REGISTRY_SEARCH: SearchColumn = { column: "search", bigrams: "registries_bigrams(search)", trigram: true };
