@@ -4,8 +4,12 @@ import type { Localized } from "../i18n";
 export interface Page<T> {
   items: T[];
   total: number;
+  /** true when total is the database's estimate (lists count exactly up to 10,000) */
+  totalIsEstimate?: boolean;
   page: number;
   pageSize: number;
+  /** the next page by keyset (`cursor=`), null on the last page, on lists that have one */
+  nextCursor?: string | null;
 }
 
 export interface UserView {

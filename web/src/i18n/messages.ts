@@ -112,6 +112,7 @@ const zh = {
 
   "pager.label": "分页",
   "pager.total": "共 {total} 条",
+  "pager.totalEstimate": "约 {total} 条",
   "pager.prev": "上一页",
   "pager.next": "下一页",
   "pager.page": "第 {page} 页",
@@ -446,6 +447,7 @@ const en: Record<MessageKey, string> = {
 
   "pager.label": "Pages",
   "pager.total": "{total} in all",
+  "pager.totalEstimate": "about {total} in all",
   "pager.prev": "Previous",
   "pager.next": "Next",
   "pager.page": "Page {page}",

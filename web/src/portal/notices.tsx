@@ -120,7 +120,7 @@ export function NoticesPage() {
                 </li>
               ))}
             </ul>
-            <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} hrefFor={(p) => withQuery(location, { page: p })} />
+            <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} hrefFor={(p) => withQuery(location, { page: p })} />
           </>
         ) : (
           <Empty>{q ? t("portal.noMatch", { q }) : t("portal.none")}</Empty>

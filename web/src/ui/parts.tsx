@@ -135,14 +135,18 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
   );
 }
 
-export function Pager({ page, pageSize, total, hrefFor }: { page: number; pageSize: number; total: number; hrefFor(page: number): string }) {
+// Lists serve pages up to 10,000 by number (core/gateway/query.ts, MAX_PAGE); deeper is by cursor.
+const MAX_PAGE = 10_000;
+
+export function Pager({ page, pageSize, total, totalIsEstimate, hrefFor }: { page: number; pageSize: number; total: number; totalIsEstimate?: boolean; hrefFor(page: number): string }) {
   const { t } = useI18n();
-  const pages = Math.max(1, Math.ceil(total / pageSize));
-  if (pages <= 1) return <p className="pager-total">{t("pager.total", { total })}</p>;
+  const pages = Math.min(MAX_PAGE, Math.max(1, Math.ceil(total / pageSize)));
+  const totalText = t(totalIsEstimate ? "pager.totalEstimate" : "pager.total", { total });
+  if (pages <= 1) return <p className="pager-total">{totalText}</p>;
   const shown = [...new Set([1, page - 1, page, page + 1, pages])].filter((p) => p >= 1 && p <= pages).sort((a, b) => a - b);
   return (
     <nav className="pager" aria-label={t("pager.label")}>
-      <span className="pager-total">{t("pager.total", { total })}</span>
+      <span className="pager-total">{totalText}</span>
       {page > 1 ? (
         <Link to={hrefFor(page - 1)} rel="prev">
           {t("pager.prev")}

@@ -120,7 +120,7 @@ function ProjectList() {
               </tbody>
             </table>
           </TableWrap>
-          <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} hrefFor={(n) => withQuery(location, { page: n })} />
+          <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} hrefFor={(n) => withQuery(location, { page: n })} />
         </>
       ) : null}
     </div>
