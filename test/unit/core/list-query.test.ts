@@ -51,7 +51,7 @@ describe("core's list-query helper", () => {
     expect(thrown).toBeInstanceOf(PlatformError);
     const err = thrown as PlatformError & { type: string; data: { details: ErrorDetail[] } };
     expect([err.code, err.type]).toEqual([400, "VALIDATION_FAILED"]);
-    expect(err.data.details.map((d) => d.path)).toEqual(["/page", "/pageSize", "/cursor", "/q"]);
+    expect(err.data.details.map((d: ErrorDetail) => d.path)).toEqual(["/page", "/pageSize", "/cursor", "/q"]);
     expect(listParams({ q: "  Ｌｅｄ　显示屏 " }, ORDER, { pageSize: 20, maxPageSize: 100 })).toEqual({ page: 1, pageSize: 20, after: undefined, terms: ["led", "显示屏"] });
   });
 
