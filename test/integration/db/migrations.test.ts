@@ -49,7 +49,7 @@ describe("plugin migrations", () => {
         ],
       },
       { name: "probe", ran: ["20260101000000_notes.ts", "20260102000000_seed_notes.ts"] },
-      { name: "registries", ran: ["20261127000100_purchasers.ts", "20261129000100_suppliers.ts", "20261129000200_agencies.ts"] },
+      { name: "registries", ran: ["20261127000100_purchasers.ts", "20261129000100_suppliers.ts", "20261129000200_agencies.ts", "20261206000200_search.ts"] },
     ]);
     const probeRows = await knex(migrationTable("probe")).select("name").orderBy("id");
     expect(probeRows.map((r) => r.name)).toEqual(["20260101000000_notes.ts", "20260102000000_seed_notes.ts"]);
@@ -71,7 +71,7 @@ describe("plugin migrations", () => {
       const results = await Promise.all([knex, ...others].map((k) => runMigrations(k, units())));
       const ranPerUnit = (name: string) => results.flatMap((r) => r.find((u) => u.name === name)!.ran);
       expect(ranPerUnit("probe")).toEqual(["20260101000000_notes.ts", "20260102000000_seed_notes.ts"]);
-      expect(ranPerUnit("registries")).toEqual(["20261127000100_purchasers.ts", "20261129000100_suppliers.ts", "20261129000200_agencies.ts"]);
+      expect(ranPerUnit("registries")).toEqual(["20261127000100_purchasers.ts", "20261129000100_suppliers.ts", "20261129000200_agencies.ts", "20261206000200_search.ts"]);
       expect(await knex("probe_notes").count<{ count: string }[]>("* as count")).toEqual([{ count: "2" }]);
     } finally {
       await Promise.all(others.map((k) => k.destroy()));
