@@ -307,9 +307,11 @@ export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_
 const ESTIMATE_TRUSTED = 2;
 
 /**
- * A list's answer: the page (pageRows) and the total (countUpTo), read at once. A page that ends
- * the list when reached by number tells the exact total itself, which corrects an estimate that
- * was far off (a plan expecting thousands where a few rows match).
+ * A list's answer: the page (pageRows) and the total (countUpTo), read at once on two connections.
+ * A page that ends the list when reached by number tells the exact total itself, and that total
+ * wins: it corrects an estimate that was far off (a plan expecting thousands where a few rows
+ * match), and it agrees with the rows shown when a row was written between the two reads (the
+ * count's snapshot is not the page's).
  */
 export async function listPage<T extends object>(
   db: Knex,
@@ -318,7 +320,7 @@ export async function listPage<T extends object>(
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
 ): Promise<{ rows: T[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
   const [page, count] = await Promise.all([pageRows<T>(db, query, order, req), countUpTo(db, query)]);
-  if (count.totalIsEstimate && !page.nextCursor && !req.after && (page.rows.length > 0 || req.page === 1)) {
+  if (!page.nextCursor && !req.after && (page.rows.length > 0 || req.page === 1)) {
     return { ...page, total: (req.page - 1) * req.pageSize + page.rows.length, totalIsEstimate: false };
   }
   return { ...page, ...count };
