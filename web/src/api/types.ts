@@ -232,3 +232,18 @@ export interface PluginInfo {
   version: string;
   nodes: string[];
 }
+
+/** GET /api/events/dead-letters: an event a subscriber could not handle after its retries */
+export interface DeadLetter {
+  id: string;
+  consumer: string;
+  event: string;
+  eventId: string;
+  key: string | null;
+  eventAt: string;
+  payload: unknown;
+  error: string;
+  attempts: number;
+  failedAt: string;
+  replayedAt: string | null;
+}
