@@ -343,6 +343,12 @@ describe("the keyboard alone, through the lifecycle", () => {
     // the task: file the plan
     await tabTo(page, `button:text-is("备案")`, 25);
     await page.keyboard.press("Enter");
+    // cancelled: the panel closes and the focus is back on the button that opened it
+    await tabTo(page, `.transition-form button:text-is("取消")`, 8);
+    await page.keyboard.press("Enter");
+    await see(page.getByTestId("transition-form")).toHaveCount(0);
+    await see(page.locator(`button:text-is("备案")`)).toBeFocused();
+    await page.keyboard.press("Enter");
     await tabTo(page, `button:text-is("确认备案")`, 5);
     await page.keyboard.press("Enter");
     await see(page.getByRole("status")).toContainText("已完成：备案");
