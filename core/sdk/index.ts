@@ -63,6 +63,9 @@ export type { TenantTree } from "../tenancy/tree";
 export { allows } from "../tenancy/gate";
 export { localDate } from "../tenancy/time";
 
+// statutory periods in calendar or working days, counted as calc.dayCounting says (core/calendar)
+export { daysBetween, endOfDay, isWorkingDay, periodEnd, startOfDay, workingDayOnOrAfter } from "../calendar";
+export type { DayUnit } from "../calendar";
 // ── Database ──
 export { isUuid } from "../db";
 
