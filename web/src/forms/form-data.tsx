@@ -5,7 +5,7 @@
 import { memo, useMemo, type ReactNode } from "react";
 import { api } from "../api/client";
 import type { FormDoc, WorkflowDef } from "../api/types";
-import { useI18n, type MessageKey } from "../i18n";
+import { langOfText, useI18n, type MessageKey } from "../i18n";
 import { TableWrap } from "../ui/parts";
 import { inBatches, useApi } from "../ui/use-api";
 import { catalogOf, catalogPath, displayValue, orderedEntries, type Catalog } from "./field-catalog";
@@ -52,7 +52,7 @@ export const FormDataView = memo(function FormDataView({ value, catalog }: { val
     const shown = displayValue(info, v, lang);
     const words = !inTable && typeof v === "string" && info?.format === "money" ? amountInWords(v, lang) : null;
     return (
-      <span className={info?.format === "money" ? "money" : undefined}>
+      <span className={info?.format === "money" ? "money" : undefined} lang={langOfText(lang, shown)}>
         {shown}
         {words && lang === "zh-CN" ? <span className="muted money-words-inline">（{words}）</span> : null}
       </span>
