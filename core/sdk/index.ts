@@ -56,6 +56,7 @@ export type { PrepareContext, PreparedStep, StepContext, StepFn, StepHook, StepO
 export { enqueue } from "../events/outbox";
 export type { OutboxEvent, OutboxMessage } from "../events/outbox";
 export { onceHandler, receiveOnce } from "../events/receipts";
+export { announcePublic } from "../events/notifications";
 
 // ── Tenancy: the tenant tree, the module gate's rule, the platform's local date (core/tenancy) ──
 export { tenantTree } from "../tenancy";

@@ -8,11 +8,18 @@ import type { LoadedPlugin } from "../plugins/types";
 import schema from "./workflow.schema.json";
 
 export type Effect =
-  /** a public notice: only the fields listed in `public` (JSON pointers) leave the instance */
-  | { type: "portal.publish"; notice: string; title: string; unit?: string; public: string[] }
-  | { type: "portal.withdraw"; notice: string }
   | { type: "notify"; roles?: string[]; owner?: boolean; title: Localized }
-  | { type: "emit"; event: string };
+  /**
+   * An event for whichever plugin hears it: only the fields listed in `public` (JSON pointers)
+   * leave the instance, and `with` values that are pointers must be among them.
+   */
+  | { type: "emit"; event: string; public?: string[]; with?: Record<string, string | number | boolean> };
+
+/** What every event the engine writes carries; an emit's `with` cannot say otherwise. */
+export const EVENT_BASE_KEYS = ["instanceId", "workflowId", "plugin", "tenantCode", "ownerUnit", "state", "transition", "version", "data"] as const;
+
+/** A `with` value that the engine replaces by the instance's value at that pointer. */
+export const isPointer = (v: unknown): v is string => typeof v === "string" && v.startsWith("/");
 
 export interface Deadline {
   /** JSON pointer into the instance's data */
@@ -117,9 +124,11 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
   };
   const checkEffects = (effects: Effect[] | undefined, where: string) => {
     (effects ?? []).forEach((e, i) => {
-      if (e.type === "portal.publish") {
-        if (!e.public.includes(e.title)) fail(`${where}/${i}/title`, `the title ${e.title} must be one of the public fields`);
-        if (e.unit !== undefined && !e.public.includes(e.unit)) fail(`${where}/${i}/unit`, `the unit ${e.unit} must be one of the public fields`);
+      if (e.type === "emit") {
+        for (const [key, value] of Object.entries(e.with ?? {})) {
+          if ((EVENT_BASE_KEYS as readonly string[]).includes(key)) fail(`${where}/${i}/with/${key}`, `"${key}" is what the engine itself writes (${EVENT_BASE_KEYS.join(", ")})`);
+          if (isPointer(value) && !(e.public ?? []).includes(value)) fail(`${where}/${i}/with/${key}`, `${value} must be one of the public fields`);
+        }
       }
       if (e.type === "notify") {
         if (!e.roles?.length && !e.owner) fail(`${where}/${i}`, "a notify effect names roles, or owner: true, or both");

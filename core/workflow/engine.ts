@@ -7,7 +7,7 @@ import { actorOf, writeAudit } from "../audit/log";
 import type { AppAbility, SessionUser } from "../plugins/types";
 import type { Clock } from "../tenancy/clock";
 import { localDate, parseScheduleTime } from "../tenancy/time";
-import type { Deadline, Effect, Transition, Workflow } from "./definition";
+import { isPointer, type Deadline, type Effect, type Transition, type Workflow } from "./definition";
 import { isUuid } from "../db";
 import { UNAVAILABLE } from "../broker/middlewares";
 import { randomUUID } from "node:crypto";
@@ -277,31 +277,19 @@ export class WorkflowEngine {
   private async effects(trx: Knex.Transaction, wf: Workflow, row: InstanceRow, transition: string, effects: Effect[]): Promise<void> {
     const base = { instanceId: row.id, workflowId: wf.id, plugin: wf.plugin, tenantCode: row.tenant_code, state: row.state, transition, version: row.version };
     for (const e of effects) {
-      if (e.type === "portal.publish") {
-        const title = pointerGet(row.data, e.title);
-        const unit = e.unit ? pointerGet(row.data, e.unit) : null;
+      if (e.type === "emit") {
+        const named = Object.fromEntries(Object.entries(e.with ?? {}).map(([k, v]) => [k, isPointer(v) ? (pointerGet(row.data, v) ?? null) : v]));
         await this.o.publish(trx, {
-          event: "portal.publish",
+          event: e.event,
           key: row.id,
-          payload: {
-            ...base,
-            ownerUnit: row.owner_unit,
-            notice: e.notice,
-            title: typeof title === "string" ? title : String(title ?? ""),
-            unitName: typeof unit === "string" ? unit : null,
-            data: pickPublic(row.data, e.public),
-          },
+          payload: { ...named, ...base, ownerUnit: row.owner_unit, ...(e.public ? { data: pickPublic(row.data, e.public) } : {}) },
         });
-      } else if (e.type === "portal.withdraw") {
-        await this.o.publish(trx, { event: "portal.withdraw", key: row.id, payload: { ...base, notice: e.notice } });
       } else if (e.type === "notify") {
         await this.o.publish(trx, {
           event: "notifications.requested",
           key: row.id,
           payload: { ...base, roles: e.roles ?? [], owner: e.owner ? { unit: row.owner_unit, account: row.created_by } : null, title: e.title, link: `/instances/${row.id}` },
         });
-      } else {
-        await this.o.publish(trx, { event: e.event, key: row.id, payload: { ...base, data: row.data } });
       }
     }
   }

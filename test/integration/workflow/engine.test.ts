@@ -83,6 +83,10 @@ describe("the workflow engine through the generic API", () => {
     const outbox = await platform.kernel.db.knex("core_outbox").where({ stream_key: id }).orderBy("id");
     expect(outbox.map((o) => o.event)).toEqual(["portal.publish", "notifications.requested"]);
     expect(outbox[1].payload).toMatchObject({ roles: ["regulator"], tenantCode: "441300", instanceId: id, title: { en: "A new tender notice" } });
+    // The emit carries its public fields and nothing else of the instance; `with` names values among them.
+    const d = started.body.data;
+    expect(outbox[0].payload.data).toEqual({ projectName: d.projectName, budget: d.budget, tenderPeriod: { endDate: d.tenderPeriod.endDate } });
+    expect(outbox[0].payload).toMatchObject({ notice: "tender", title: d.projectName, instanceId: id, workflowId: "etrading.tender", tenantCode: "441300", ownerUnit: "441300401", version: 2 });
 
     const endDate = later(30);
     const amended = await take("buyer", id, "amend", { data: { reason: "延长投标期", tenderPeriod: { endDate } } });
@@ -113,6 +117,8 @@ describe("the workflow engine through the generic API", () => {
     // Published by the relay once committed: the event names the instance and carries its state.
     await poll("the award event arrives", async () => awarded.filter((e) => e.key === id), (xs) => xs.length === 1);
     expect(awarded.find((e) => e.key === id)!.data).toMatchObject({ state: "evaluated", instanceId: id });
+    // an emit that lists no public fields carries none: the winner and the amount stay in the instance
+    expect(awarded.find((e) => e.key === id)!.data).not.toHaveProperty("data");
     const audit = await platform.kernel.db.knex("core_audit_log").where("object", `etrading.tender/${id}`).orderBy("id").pluck("action");
     expect(audit).toEqual(["workflow.start", "workflow.transition.publish", "workflow.transition.amend", "workflow.transition.open", "workflow.transition.evaluate"]);
     expect((await platform.kernel.db.knex("core_outbox").where({ stream_key: id }).orderBy("id")).map((o) => o.event)).toEqual([

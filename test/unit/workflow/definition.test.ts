@@ -62,6 +62,10 @@ test.each<[string, (d: Doc) => void, RegExp]>([
   ["a deadline with neither at nor after", (d) => (d.transitions[2].deadline = {}), /\/transitions\/2\/deadline/],
   ["a misspelt key", (d) => (d.transitions[0].role = ["purchaser"]), /\/transitions\/0/],
   ["a missing title", (d) => delete d.title, /: \/title: must have required property 'title'/],
+  ["an emit naming, in with, a field that does not leave", (d) => (d.transitions[0].effects[0].with.title = "/owner/phone"), /\/transitions\/0\/effects\/0\/with\/title: \/owner\/phone must be one of the public fields/],
+  ["an emit naming, in with, a field without public ones", (d) => (d.transitions[3].effects[0].with = { winner: "/winner" }), /\/transitions\/3\/effects\/0\/with\/winner: \/winner must be one of the public fields/],
+  ["an emit whose with overrides what the engine writes", (d) => (d.transitions[0].effects[0].with.tenantCode = "440000"), /\/transitions\/0\/effects\/0\/with\/tenantCode: "tenantCode" is what the engine itself writes/],
+  ["an effect named after a plugin (core knows none)", (d) => (d.transitions[0].effects[0] = { type: "portal.publish", notice: "tender", title: "/projectName", public: ["/projectName"] }), /\/transitions\/0\/effects\/0/],
 ])("refused at load: %s", (_what, change, message) => {
   expect(refusal(change)).toMatch(message);
 });
