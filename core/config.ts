@@ -21,6 +21,8 @@ export interface KernelConfig {
   uploadTimeoutMs: number;
   nodeId?: string;
   pluginsDir: string;
+  /** PLUGIN_PATHS: plugins kept outside plugins/, each a plugin's folder or a folder of them */
+  pluginPaths: string[];
   /** forms/<plugin>/: form schemas, uiSchemas and workflows */
   formsDir: string;
   /** how often a node looks for workflow deadlines that are due */
@@ -83,6 +85,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
+    // separated as PATH is (":" here, ";" on Windows); relative entries from the project folder
+    pluginPaths: (env.PLUGIN_PATHS ?? "").split(path.delimiter).map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(rootDir, p)),
     formsDir: path.resolve(rootDir, env.FORMS_DIR || "forms"),
     deadlineCheckMs: int("DEADLINE_CHECK_MS", 1000),
     auditAnchorEveryMs: int("AUDIT_ANCHOR_EVERY_MS", 3_600_000),

@@ -130,7 +130,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 }
 
 export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
-  const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
+  const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir, cfg.pluginPaths));
   const selection = selectServices(cfg, registry);
   const tenantsDir = path.join(cfg.rootDir, "tenants");
   // Read before the database starts: a bad tenants/ file stops start-up at once.
@@ -160,6 +160,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       moduleTitle: (m) => tenancy.modules.titles.get(m) ?? { "zh-CN": m, en: m },
       rootTenant: tree.root().code,
     };
+    // a provider of an extension point whose plugin the caller's tenant has not switched on is not offered
+    registry.gateWith((plugin, kind, user) => registry.get(plugin)?.gated === false || !moduleRefusal(gate, plugin, kind, user));
     const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree, gate)));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
     // checks each against its plugin's module schedule.

@@ -65,9 +65,19 @@ export interface ExtensionPointDecl {
    * "data":   contributors give a JSON value the owner reads (menu entries, form fields, ...).
    */
   kind: "action" | "data";
+  /** the point's full id "<plugin>.<point>", set by extensionPoint()/dataPoint() (core/plugins/points.ts) */
+  id?: string;
+  /** a typed action point: its interface's methods, each one action a provider names */
+  methods?: string[];
+  /** the platform does not start unless an installed plugin provides it */
+  required?: boolean;
 }
 
-export type Contribution = { action: string } | { data: unknown };
+/**
+ * { actions }: a typed point's provider, one of its own actions per method (`provide()`);
+ * { action }: an untyped action point's contributor; { data }: a data point's.
+ */
+export type Contribution = { action: string } | { actions: Record<string, string> } | { data: unknown };
 
 export interface PluginManifest {
   /** kebab-case; also the module key in tenant schedules */
@@ -89,8 +99,17 @@ export interface PluginManifest {
   permissions?: (user: SessionUser, tools: PermissionTools) => void;
   /** Named points other plugins contribute to; the full id is "<plugin>.<key>". */
   extensionPoints?: Record<string, ExtensionPointDecl>;
-  /** Contributions to other plugins' points, keyed by the point's full id. */
+  /**
+   * Contributions to other plugins' points, keyed by the point's full id (`...provide(point, {...})`).
+   * A provider starts after the point's owner.
+   */
   extends?: Record<string, Contribution>;
+  /**
+   * Other plugins' points whose providers this plugin calls (`this.extensions.providers(ctx, point)`),
+   * keyed by the point's id: it starts after their providers, and with "required" does not start
+   * without one. A plugin calls its own points without listing them.
+   */
+  consumes?: Record<string, "required" | "optional">;
   /**
    * Code the workflow engine runs inside a step's transaction, for this plugin's own workflows:
    * rules across instances and derived data (core/workflow/hooks.ts).

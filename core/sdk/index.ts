@@ -25,6 +25,10 @@ export type {
   SessionUser,
 } from "../plugins/types";
 
+// ── Extension points: typed points a plugin's api.ts declares, providers, data (core/plugins/points.ts) ──
+export { contribute, dataPoint, extensionPoint, provide } from "../plugins/points";
+export type { DataPoint, ExtensionPoint, Provider, ProviderMethods, Remote } from "../plugins/points";
+
 // ── Errors: the envelope of DESIGN.md §7, bilingual messages ──
 export { PlatformError, conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
 export type { ErrorCode, ErrorDetail, Localized } from "../errors";
@@ -38,8 +42,9 @@ export { abilityOf, assertCan } from "../access/ability";
 export { scopeQuery } from "../access/sql-scope";
 export { visibleFields } from "../access/fields";
 export { seesUnitCode, withoutCode } from "../access/unit-code";
-// what a plugin's `core.units` contribution answers
-export type { UnitInfo } from "../access/units";
+// the kernel's point for the units a plugin keeps: its interface and what it answers
+export { unitsPoint } from "../access/units";
+export type { UnitInfo, UnitsProvider } from "../access/units";
 
 // ── Forms: validation by form id, money, CSV, the formats shared with the browser (core/forms) ──
 export { checkForm, validateForm } from "../forms/validate";

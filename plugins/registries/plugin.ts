@@ -1,4 +1,4 @@
-import { definePlugin } from "../../core/sdk";
+import { definePlugin, provide, unitsPoint } from "../../core/sdk";
 import { registriesDemo } from "./demo";
 import { purchasersService } from "./services/purchasers";
 import { suppliersService } from "./services/suppliers";
@@ -22,7 +22,7 @@ export default definePlugin({
   gated: false,
   services: [purchasersService, suppliersService, agenciesService, unitsService],
   // the kernel checks the unit codes of accounts and pilots against these registries
-  extends: { "core.units": { action: "registries.units.resolve" } },
+  extends: { ...provide(unitsPoint, { resolve: "registries.units.resolve" }) },
   migrations: "migrations",
   demo: registriesDemo,
   forms: ["registries.purchaser", "registries.supplier", "registries.agency"],
