@@ -1,4 +1,5 @@
 import { findWorkday, isWorkday } from "chinese-days";
+import { platformNowMs } from "../forms/formats";
 import { localDate } from "../tenancy/time";
 
 /**
@@ -48,3 +49,9 @@ export function daysBetween(from: string | Date, to: string | Date, unit: DayUni
 export const startOfDay = (date: string): Date => new Date(`${date}T00:00:00+08:00`);
 /** The instant a China date ends: the start of the next day. */
 export const endOfDay = (date: string): Date => new Date(startOfDay(date).getTime() + DAY);
+
+/**
+ * Now, by the platform's clock (the kernel's, which tests and the demo move), for actions that have no
+ * step to give them `now`: a deadline must be judged by the same clock the workflow engine fires it by.
+ */
+export const platformNow = (): Date => new Date(platformNowMs());

@@ -224,6 +224,9 @@ export function boundMessage(keyword: string, node: { [key: string]: unknown } |
   return null;
 }
 
+/** The platform's time, as the kernel's clock says (core/calendar's platformNow for plugins' actions). */
+export const platformNowMs = (): number => clockMs();
+
 /**
  * What both validators are built with. Only options that change a verdict matter here; the server
  * adds `strict: true` on top (which only refuses sloppy schemas at load).

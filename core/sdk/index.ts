@@ -70,7 +70,7 @@ export { allows } from "../tenancy/gate";
 export { localDate } from "../tenancy/time";
 
 // statutory periods in calendar or working days, counted as calc.dayCounting says (core/calendar)
-export { daysBetween, endOfDay, isWorkingDay, periodEnd, startOfDay, workingDayOnOrAfter } from "../calendar";
+export { daysBetween, endOfDay, isWorkingDay, periodEnd, platformNow, startOfDay, workingDayOnOrAfter } from "../calendar";
 export type { DayUnit } from "../calendar";
 // ── Database ──
 export { isUuid } from "../db";
