@@ -32,6 +32,9 @@ import { startAnchoring, type Anchoring } from "./audit/anchors";
 import { FormRegistry } from "./forms/registry";
 import { formsService } from "./forms/service";
 import { setFormClock } from "./forms/formats";
+import { Files } from "./files/files";
+import { filesService } from "./files/service";
+import { PgBlobStore, S3BlobStore } from "./files/store";
 
 export interface Kernel {
   config: KernelConfig;
@@ -47,6 +50,8 @@ export interface Kernel {
   forms: FormRegistry;
   /** the JSON workflows of every plugin */
   workflow: WorkflowEngine;
+  /** attachments: uploads, downloads, what forms name, the clean-up (core/files) */
+  files: Files;
   /** this node's outbox relay (core/events), unless OUTBOX_RELAY=off */
   outbox?: OutboxRelay;
   /** the job queue that delivers events to durable subscribers, with retries and dead letters (core/events/queue.ts) */
@@ -154,6 +159,15 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const forms = await FormRegistry.open(db.knex, manifests, { tree, formsDir: cfg.formsDir, log });
     // a form's "today" (a payment date, an expected month) is the platform's, as schedules are
     setFormClock(() => tenancy.clock.nowMs());
+    // attachments: their bytes on this database, or in an S3-compatible bucket (core/files)
+    const files = new Files({
+      knex: db.knex,
+      store: cfg.filesStore === "s3" ? new S3BlobStore(cfg.filesS3!) : new PgBlobStore(db.knex),
+      maxBytes: cfg.filesMaxBytes,
+      types: cfg.filesTypes,
+      formOf: (ref) => forms.formOf(ref),
+      log,
+    });
     const gate: GateSources = {
       book: () => tenancy.book(),
       clock: tenancy.clock,
@@ -173,6 +187,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       forms: { validate: (formId, tenantCode, data) => forms.validateSubmission<Record<string, unknown>>(formId, tenantCode, data) },
       publish: enqueue,
       scheduleTimers: (trx, timers) => queue!.scheduleTimers(trx, timers),
+      attachments: files,
       clock: tenancy.clock,
       moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
     });
@@ -184,6 +199,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       workflowsService(workflow),
       auditService(db.knex),
       notificationsService({ knex: db.knex, tree }),
+      filesService(files),
     ];
     // Every installed plugin's subscribers, served here or not: the relay queues each its copy.
     const subscriptions = collectSubscriptions([...coreServices, ...registry.plugins.flatMap((p) => p.manifest.services)]);
@@ -198,6 +214,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       maintenanceIntervalSeconds: cfg.queueMaintenanceSeconds,
     }));
     await events.start();
+    // uploads no submitted form named, a day on (core/files)
+    await files.startCleanup(events.boss);
     coreServices.push(deadLettersService(db.knex, events));
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
@@ -212,6 +230,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       identity,
       forms,
       workflow,
+      files,
       queue: events,
       coreServices,
       local: selection.plugins,

@@ -107,6 +107,14 @@ export function isUrl(value: string): boolean {
   return value.length <= 2048 && /^https?:\/\/[a-z0-9\u00a1-\uffff]([a-z0-9\u00a1-\uffff.-]*[a-z0-9\u00a1-\uffff])?(:\d{1,5})?([/?#][^\s]*)?$/i.test(value);
 }
 
+/**
+ * An attachment field holds the id of an upload (core/files): a UUID. Whose upload it is, and
+ * whether its type and size fit the field's `x-attachment`, only the server can say (core/files/attach.ts).
+ */
+export function isAttachmentId(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
 /** The domain formats (also known to core's own documents, see ./validate.ts). */
 export const domainFormats: Record<string, (value: string) => boolean> = {
   "uscc": isUnifiedSocialCreditCode,
@@ -130,6 +138,7 @@ export const formFormats: Record<string, (value: string) => boolean> = {
   "date-time": isDateTime,
   "email": isEmail,
   "url": isUrl,
+  "attachment": isAttachmentId,
 };
 
 type Message = { "zh-CN": string; en: string };
@@ -148,6 +157,7 @@ export const formatMessages: Record<string, Message> = {
   "date-time": { "zh-CN": "应为带时区的时间，如 2026-11-28T09:30:00+08:00", en: "a time with its offset, e.g. 2026-11-28T09:30:00+08:00" },
   "email": { "zh-CN": "电子邮箱格式不正确", en: "not a valid email address" },
   "url": { "zh-CN": "应为以 http:// 或 https:// 开头的网址", en: "a web address starting with http:// or https://" },
+  "attachment": { "zh-CN": "请上传文件", en: "upload a file" },
   "schedule-time": { "zh-CN": "应为日期（2021-05-01，北京时间零点）或带时区的时间（2021-05-01T08:00:00+08:00）", en: "a date (2021-05-01, midnight China time) or a time with its offset (2021-05-01T08:00:00+08:00)" },
 };
 
@@ -178,6 +188,32 @@ export const moneyBoundMessage = (keyword: string, bound: string): Message =>
  * a month with the month of the bound.
  */
 export const DATE_KEYWORDS = ["notBefore", "notAfter"] as const;
+
+/**
+ * An attachment field's limits: `{ "format": "attachment", "x-attachment": { "accept": ["application/pdf"], "maxBytes": 20971520 } }`.
+ * `accept` lists types as the bytes are (magic numbers), `image/*` for a family; `maxBytes` is at
+ * most FILES_MAX_BYTES. The browser checks both before it uploads, the server when the form is
+ * submitted (core/files/attach.ts): a file's type and size are not in the id ajv sees.
+ */
+export const ATTACHMENT_KEYWORD = "x-attachment";
+export interface AttachmentLimits {
+  accept?: string[];
+  maxBytes?: number;
+}
+const ATTACHMENT_LIMITS_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    accept: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", pattern: "^[a-z]+/([a-z0-9][a-z0-9.+-]*|\\*)$" } },
+    maxBytes: { type: "integer", minimum: 1 },
+  },
+};
+
+/** Whether a type (as detected) is one an `accept` list names: exactly, or by its family (`image/*`). */
+export function acceptsType(accept: string[] | undefined, type: string): boolean {
+  if (!accept?.length) return true;
+  return accept.some((a) => a === type || (a.endsWith("/*") && type.startsWith(a.slice(0, -1))));
+}
 
 // "Today" is the platform's: the server points this at its clock (core/tenancy/clock.ts, which tests
 // and the demo move into the past); a browser keeps its own, which is the same day in production.
@@ -251,7 +287,7 @@ export interface VocabularyHost {
   addKeyword(definition: {
     keyword: string;
     type?: "string";
-    schemaType?: "string";
+    schemaType?: "string" | "object";
     metaSchema?: object;
     errors?: boolean;
     validate?: (schema: string, data: string, parentSchema?: { [key: string]: unknown }) => boolean;
@@ -263,6 +299,8 @@ export interface VocabularyHost {
 export function addFormVocabulary<A extends VocabularyHost>(ajv: A): A {
   for (const [name, check] of Object.entries(formFormats)) ajv.addFormat(name, check);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: "string" });
+  // checked at submission against the upload itself (core/files/attach.ts); here only its shape
+  ajv.addKeyword({ keyword: ATTACHMENT_KEYWORD, schemaType: "object", metaSchema: ATTACHMENT_LIMITS_SCHEMA });
   for (const keyword of MONEY_KEYWORDS) {
     ajv.addKeyword({
       keyword,

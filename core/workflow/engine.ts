@@ -12,6 +12,19 @@ import { isUuid } from "../db";
 import { UNAVAILABLE } from "../broker/middlewares";
 import { randomUUID } from "node:crypto";
 import type { PrepareContext, StepBase, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
+import type { Attached } from "../files/files";
+
+/**
+ * The uploads a step's data names (core/files): checked as the caller before the transaction opens
+ * (theirs, or already this instance's; of a type and size the field takes), recorded in it.
+ */
+export interface AttachmentCheck {
+  check(formRef: unknown, data: Record<string, unknown>, user: SessionUser, instanceId: string | null): Promise<Attached[]>;
+  attach(trx: Knex.Transaction, attached: Attached[], instanceId: string): Promise<Array<{ id: string; sha256: string; pointer: string }>>;
+}
+
+/** Submitted data as its form checked it, and the attachments it names. */
+type Checked = { data: Record<string, unknown>; formRef: unknown; attachments?: Attached[] };
 
 /** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
 export interface FormCheck {
@@ -102,6 +115,8 @@ export interface EngineOptions {
    * for timers made before the queue, and for a clock that travels (tests, demonstration data).
    */
   scheduleTimers?: (trx: Knex.Transaction, timers: Array<{ id: number; startAfter: Date }>) => Promise<void>;
+  /** attachment fields' uploads (core/files) */
+  attachments?: AttachmentCheck;
 }
 
 /** What the API layer hands the engine of the caller's request: their ability, and a way to call actions as them. */
@@ -222,6 +237,11 @@ export class WorkflowEngine {
     return { data: {}, formRef: null };
   }
 
+  private async withAttachments(checked: Checked, user: SessionUser, instanceId: string | null): Promise<Checked> {
+    if (!this.o.attachments) return checked;
+    return { ...checked, attachments: await this.o.attachments.check(checked.formRef, checked.data, user, instanceId) };
+  }
+
   /**
    * A guard reads { data: the instance's data before the transition, submitted: what this
    * transition brings, result: the data after it, instance, user, now (ISO 8601) }.
@@ -304,9 +324,9 @@ export class WorkflowEngine {
     }
     if (!wf.start.roles.some((r) => user.roles.includes(r))) throw forbidden();
     this.gate(wf.plugin, "create", user);
-    const checked = await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]);
     const now = this.o.clock.now();
     const id = randomUUID();
+    const checked = await this.withAttachments(await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]), user, null);
     const hook = this.o.hooks?.get(wf.id)?.start;
     const step: HookStep = {
       transition: START, instanceId: id, tenantCode: user.tenantCode, ownerUnit: user.unitCode ?? null,
@@ -412,7 +432,7 @@ export class WorkflowEngine {
     if (!t.from.includes(row.state)) throw notPossible(wf, t, row.state);
     if (expectedVersion !== undefined && expectedVersion !== row.version) throw stale(row.version);
     this.gate(wf.plugin, "continue", user);
-    const checked = await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]);
+    const checked = await this.withAttachments(await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]), user, row.id);
     const merged = { ...row.data, ...checked.data };
     this.checkGuard(t, row, checked.data, user);
     const by = { user, caller: { ability, ...caller } };
@@ -510,8 +530,10 @@ export class WorkflowEngine {
     wf: Workflow,
     before: InstanceRow | null,
     after: InstanceRow,
-    step: { transition: string; action: string; actor: Record<string, unknown>; checked: { data: Record<string, unknown>; formRef: unknown }; effects: Effect[]; at: Date },
+    step: { transition: string; action: string; actor: Record<string, unknown>; checked: Checked; effects: Effect[]; at: Date },
   ): Promise<void> {
+    // the uploads it names become the instance's, and their hashes go into its audit entry
+    const attachments = step.checked.attachments?.length ? await this.o.attachments!.attach(trx, step.checked.attachments, after.id) : [];
     await trx("core_workflow_history").insert({
       instance_id: after.id,
       seq: after.version,
@@ -531,7 +553,7 @@ export class WorkflowEngine {
       action: step.action,
       object: `${wf.id}/${after.id}`,
       ...(before ? { before: { state: before.state, version: before.version } } : {}),
-      after: { state: after.state, version: after.version },
+      after: { state: after.state, version: after.version, ...(attachments.length ? { attachments } : {}) },
     });
   }
 
@@ -542,7 +564,7 @@ export class WorkflowEngine {
     t: Transition,
     row: InstanceRow,
     merged: Record<string, unknown>,
-    checked: { data: Record<string, unknown>; formRef: unknown },
+    checked: Checked,
     actor: Record<string, unknown>,
     by: { user: SessionUser | null; caller: Caller },
     facts: unknown,

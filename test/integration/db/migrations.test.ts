@@ -46,6 +46,7 @@ describe("plugin migrations", () => {
           "20261130000100_inbox_single_index.ts",
           "20261206000100_idempotency_keys.ts",
           "20261206000200_dead_letters.ts",
+          "20261207000100_files.ts",
         ],
       },
       { name: "probe", ran: ["20260101000000_notes.ts", "20260102000000_seed_notes.ts"] },

@@ -1,0 +1,334 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Readable } from "node:stream";
+import type { Knex } from "knex";
+import type PgBoss from "pg-boss";
+import { fromBuffer } from "file-type";
+import { fieldError, notFound, validationFailed, type Localized } from "../errors";
+import { actorOf, writeAudit } from "../audit/log";
+import { isUuid } from "../db";
+import { uploadLimit } from "../gateway/upload";
+import { acceptsType } from "../forms/formats";
+import type { FormRef } from "../forms/registry";
+import type { AppAbility, SessionUser } from "../plugins/types";
+import { instanceSubject, type InstanceRow } from "../workflow/engine";
+import { CHUNK_BYTES, type BlobStore } from "./store";
+import { attachmentValues, hasAttachments } from "./fields";
+
+/** What the API shows of an upload. */
+export interface FileView {
+  id: string;
+  sha256: string;
+  size: number;
+  type: string;
+  name: string;
+}
+
+interface FileRow {
+  id: string;
+  sha256: string;
+  name: string;
+  uploaded_by: string;
+  tenant_code: string;
+  created_at: Date;
+  size: string | number;
+  type: string;
+  store: string;
+  location: string;
+}
+
+/** An attachment a submission names, checked and ready to be recorded with the step. */
+export interface Attached {
+  id: string;
+  sha256: string;
+  pointer: string;
+}
+
+export const FILE: Localized = { "zh-CN": "文件", en: "file" };
+const NAME_MAX = 255;
+/** How long an upload no submitted form names is kept. */
+export const UNREFERENCED_TTL_MS = 86_400_000;
+const CLEANUP_QUEUE = "core-files-cleanup";
+const CLEANUP_EVERY_S = 3600;
+
+const viewOf = (row: Pick<FileRow, "id" | "sha256" | "size" | "type" | "name">): FileView => ({ id: row.id, sha256: row.sha256, size: Number(row.size), type: row.type, name: row.name });
+
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+
+/** A file name as the uploader's system gave it: its last path segment, NFC, no control characters. */
+function fileName(raw: unknown): string {
+  const name = typeof raw === "string" ? raw.split(/[\\/]/).pop()!.normalize("NFC").trim() : "";
+  if (!name || name.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw validationFailed([fieldError("/name", "name", `请提供文件名（1–${NAME_MAX} 个字符，不含控制字符）`, `give the file's name (1–${NAME_MAX} characters, no control characters)`)]);
+  }
+  return name;
+}
+
+/** Text has no magic number: bytes with no NUL that decode as UTF-8 (the sample may end inside a character). */
+function looksLikeText(sample: Buffer): boolean {
+  if (sample.includes(0)) return false;
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(sample, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `Content-Disposition` for a download: an ASCII stand-in for old clients, the UTF-8 name (RFC 6266, 5987) for the rest. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  const utf8 = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
+}
+
+/**
+ * One `Range: bytes=` range of a file of `size` bytes (RFC 9110 §14): null to answer the whole file
+ * (no range, a malformed one, or several: a server may ignore Range), "unsatisfiable" for 416.
+ */
+export function rangeOf(header: unknown, size: number): { start: number; end: number } | null | "unsatisfiable" {
+  if (typeof header !== "string") return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size) return "unsatisfiable";
+  if (end < start) return null;
+  return { start, end };
+}
+
+export interface FilesOptions {
+  knex: Knex;
+  store: BlobStore;
+  /** the largest upload (FILES_MAX_BYTES) */
+  maxBytes: number;
+  /** the types an upload may be at all (FILES_TYPES) */
+  types: string[];
+  /** the schema a submission was checked under */
+  formOf(ref: FormRef): Promise<{ schema: Record<string, unknown> }>;
+  log?: (line: string) => void;
+}
+
+/**
+ * Attachments (core/files/README.md): uploads stored once per content, read back by range, and
+ * claimed by the workflow steps whose forms name them.
+ */
+export class Files {
+  private readonly schemas = new Map<string, Promise<Record<string, unknown> | null>>();
+
+  constructor(readonly o: FilesOptions) {}
+
+  /**
+   * Stores an upload as it arrives: hashed, its type read from its first bytes, written in pieces in
+   * one transaction with its row and audit entry (a refusal or a broken connection leaves nothing).
+   * The same bytes stored before are not stored again.
+   */
+  async upload(body: Readable, meta: { name: unknown; user: SessionUser }): Promise<FileView> {
+    const name = fileName(meta.name);
+    const location = randomUUID();
+    const hash = createHash("sha256");
+    const limited = body.pipe(uploadLimit(this.o.maxBytes));
+    body.once("error", (err) => limited.destroy(err));
+    body.once("aborted", () => limited.destroy(new Error("the upload was interrupted")));
+    const trx = await this.o.knex.transaction();
+    const writer = this.o.store.writer(trx, location);
+    let size = 0;
+    let type: string | undefined;
+    const put = async (piece: Buffer) => {
+      type ??= await this.typeOf(piece);
+      hash.update(piece);
+      size += piece.length;
+      await writer.write(piece);
+    };
+    try {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      for await (const chunk of limited as AsyncIterable<Buffer>) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        while (pendingBytes >= CHUNK_BYTES) {
+          const all = Buffer.concat(pending);
+          await put(all.subarray(0, CHUNK_BYTES));
+          pending = [all.subarray(CHUNK_BYTES)];
+          pendingBytes = all.length - CHUNK_BYTES;
+        }
+      }
+      if (pendingBytes) await put(Buffer.concat(pending));
+      if (!size) throw validationFailed([fieldError("/file", "empty", "文件是空的", "the file is empty")]);
+      await writer.finish();
+      const sha256 = hash.digest("hex");
+      // Against the clean-up, which removes a blob no upload names under the same lock.
+      await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [`core_files:${sha256}`]);
+      const existing = await trx("core_file_blobs").where({ sha256 }).first();
+      if (existing) await writer.discard();
+      else await trx("core_file_blobs").insert({ sha256, size, type, store: this.o.store.kind, location });
+      const [row] = await trx("core_files").insert({ sha256, name, uploaded_by: meta.user.id, tenant_code: meta.user.tenantCode }).returning("*");
+      const view = viewOf({ ...row, size, type: existing?.type ?? type! });
+      await writeAudit(trx, { actor: actorOf(meta.user), tenantCode: meta.user.tenantCode, action: "files.upload", object: row.id, after: { sha256, size, type: view.type, name, stored: existing ? "deduplicated" : "new" } });
+      await trx.commit();
+      return view;
+    } catch (err) {
+      await trx.rollback().catch(() => {});
+      // the database's pieces went with the rollback; an object store's must be removed
+      if (this.o.store.kind !== "pg") await writer.discard().catch(() => {});
+      limited.destroy();
+      body.resume();
+      throw err;
+    }
+  }
+
+  /** The type of the bytes by their magic numbers (file-type), refused unless FILES_TYPES allows it. */
+  private async typeOf(sample: Buffer): Promise<string> {
+    const found = await fromBuffer(sample);
+    const type = found?.mime ?? (looksLikeText(sample) ? "text/plain" : "application/octet-stream");
+    if (!acceptsType(this.o.types, type)) {
+      throw validationFailed(
+        [{ ...fieldError("/file", "type", `不接受此类文件（按内容识别为 ${type}）`, `files of this type are not accepted (by its content it is ${type})`), type }],
+        { "zh-CN": "不接受此类文件", en: "Files of this type are not accepted" },
+      );
+    }
+    return type;
+  }
+
+  /**
+   * An upload the caller may read: their own, or one an instance they may read names. Anything
+   * else is 404, as for an id that does not exist: ids of others' files cannot be probed.
+   */
+  async readable(id: unknown, user: SessionUser, ability: AppAbility): Promise<FileRow> {
+    if (!isUuid(id)) throw notFound(FILE);
+    const row = (await this.o.knex("core_files as f").join("core_file_blobs as b", "b.sha256", "f.sha256").where("f.id", id).first("f.*", "b.size", "b.type", "b.store", "b.location")) as FileRow | undefined;
+    if (!row) throw notFound(FILE);
+    if (row.uploaded_by === user.id) return row;
+    const instances = (await this.o.knex("core_file_refs as r").join("core_workflow_instances as i", "i.id", "r.instance_id").where("r.file_id", id).select("i.*")) as InstanceRow[];
+    if (instances.some((i) => ability.can("read", instanceSubject(i)))) return row;
+    throw notFound(FILE);
+  }
+
+  async info(id: unknown, user: SessionUser, ability: AppAbility): Promise<FileView> {
+    return viewOf(await this.readable(id, user, ability));
+  }
+
+  /** The bytes of a stored file from `start` to `end`, inclusive. */
+  read(row: Pick<FileRow, "location">, start: number, end: number): Readable {
+    return this.o.store.read(row.location, start, end);
+  }
+
+  private schemaOf(ref: FormRef): Promise<Record<string, unknown> | null> {
+    const key = JSON.stringify(ref);
+    let found = this.schemas.get(key);
+    if (!found) {
+      // a form version with its overlays never changes: its answer is kept
+      found = this.o.formOf(ref).then(({ schema }) => (hasAttachments(schema) ? schema : null));
+      found.catch(() => this.schemas.delete(key));
+      this.schemas.set(key, found);
+    }
+    return found;
+  }
+
+  /**
+   * Before a workflow step's transaction: every attachment the submitted data names must be an
+   * upload of the caller's, or one already attached to this instance, and of a type and size its
+   * field takes. Throws VALIDATION_FAILED with a detail per field otherwise.
+   */
+  async check(formRef: unknown, data: Record<string, unknown>, user: SessionUser, instanceId: string | null): Promise<Attached[]> {
+    if (!formRef) return [];
+    const schema = await this.schemaOf(formRef as FormRef);
+    if (!schema) return [];
+    const values = attachmentValues(schema, data);
+    if (!values.length) return [];
+    const ids = [...new Set(values.map((v) => v.id))];
+    const rows = (await this.o.knex("core_files as f").join("core_file_blobs as b", "b.sha256", "f.sha256").whereIn("f.id", ids).select("f.id", "f.sha256", "f.uploaded_by", "b.size", "b.type")) as FileRow[];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const here = new Set(
+      instanceId ? ((await this.o.knex("core_file_refs").where({ instance_id: instanceId }).whereIn("file_id", ids).pluck("file_id")) as string[]) : [],
+    );
+    const problems = [];
+    const attached: Attached[] = [];
+    for (const v of values) {
+      const row = byId.get(v.id);
+      if (!row || (row.uploaded_by !== user.id && !here.has(v.id))) {
+        problems.push(fieldError(v.pointer, "attachment", "找不到该文件，或它不是您上传的，请重新上传", "no such file among your uploads; upload it again"));
+      } else if (!acceptsType(v.limits.accept, row.type)) {
+        problems.push({ ...fieldError(v.pointer, "attachmentType", `此处只接受 ${v.limits.accept!.join("、")}（该文件按内容是 ${row.type}）`, `only ${v.limits.accept!.join(", ")} here (this file is ${row.type} by its content)`), accept: v.limits.accept });
+      } else if (v.limits.maxBytes !== undefined && Number(row.size) > v.limits.maxBytes) {
+        problems.push({ ...fieldError(v.pointer, "attachmentSize", `文件不能超过 ${sizeText(v.limits.maxBytes)}`, `the file may be at most ${sizeText(v.limits.maxBytes)}`), maxBytes: v.limits.maxBytes });
+      } else {
+        attached.push({ id: v.id, sha256: row.sha256, pointer: v.pointer });
+      }
+    }
+    if (problems.length) throw validationFailed(problems);
+    return attached;
+  }
+
+  /**
+   * In the step's transaction: records that the instance names these uploads (from now on its
+   * readers may read them, and the clean-up keeps them). An upload removed meanwhile by the
+   * clean-up fails the step (and with it everything it wrote).
+   */
+  async attach(trx: Knex.Transaction, attached: Attached[], instanceId: string): Promise<Array<{ id: string; sha256: string; pointer: string }>> {
+    if (!attached.length) return [];
+    const ids = [...new Set(attached.map((a) => a.id))];
+    const still = (await trx("core_files").whereIn("id", ids).forKeyShare().pluck("id")) as string[];
+    const gone = attached.filter((a) => !still.includes(a.id));
+    if (gone.length) throw validationFailed(gone.map((a) => fieldError(a.pointer, "attachment", "该文件已过期被清理，请重新上传", "this upload has expired and was removed; upload it again")));
+    await trx("core_file_refs").insert(ids.map((file_id) => ({ file_id, instance_id: instanceId }))).onConflict(["file_id", "instance_id"]).ignore();
+    return attached.map(({ id, sha256, pointer }) => ({ id, sha256, pointer }));
+  }
+
+  /**
+   * Removes uploads that no instance names and that are older than `olderThanMs`, then the bytes
+   * no upload names any more. Uploads being attached right now (row locked) are skipped.
+   */
+  async cleanup(olderThanMs = UNREFERENCED_TTL_MS): Promise<{ files: number; blobs: number }> {
+    const later: string[] = [];
+    const result = await this.o.knex.transaction(async (trx) => {
+      const removed = (
+        await trx.raw(
+          `delete from core_files where id in (
+             select f.id from core_files f
+              where f.created_at < now() - make_interval(secs => ?)
+                and not exists (select 1 from core_file_refs r where r.file_id = f.id)
+              order by f.created_at limit 1000 for update skip locked)
+           returning sha256`,
+          [olderThanMs / 1000],
+        )
+      ).rows as Array<{ sha256: string }>;
+      let blobs = 0;
+      for (const sha256 of [...new Set(removed.map((r) => r.sha256))].sort()) {
+        await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [`core_files:${sha256}`]);
+        const gone = (await trx.raw(`delete from core_file_blobs b where b.sha256 = ? and not exists (select 1 from core_files f where f.sha256 = b.sha256) returning store, location`, [sha256]))
+          .rows as Array<{ store: string; location: string }>;
+        for (const g of gone) {
+          blobs++;
+          if (g.store === "pg") await trx("core_file_chunks").where({ location: g.location }).delete();
+          else later.push(g.location);
+        }
+      }
+      return { files: removed.length, blobs };
+    });
+    // An object store is not in the transaction: its objects go once the rows that named them are gone.
+    for (const location of later) await this.o.store.remove(this.o.knex, location).catch((err: Error) => this.o.log?.(`[files] removing ${location}: ${err.message}`));
+    return result;
+  }
+
+  /**
+   * The clean-up as a job on the event queue (pg-boss): one queued at a time across the cluster
+   * (policy "stately"), each run queuing the next an hour on.
+   */
+  async startCleanup(boss: PgBoss): Promise<void> {
+    await boss.createQueue(CLEANUP_QUEUE, { name: CLEANUP_QUEUE, policy: "stately", retryLimit: 3, retryDelay: 60 });
+    await boss.work(CLEANUP_QUEUE, async () => {
+      try {
+        const { files, blobs } = await this.cleanup();
+        if (files) this.o.log?.(`[files] removed ${files} unattached upload(s), ${blobs} stored file(s)`);
+      } finally {
+        await boss.send(CLEANUP_QUEUE, {}, { startAfter: CLEANUP_EVERY_S });
+      }
+    });
+    await boss.send(CLEANUP_QUEUE, {}, { startAfter: 60 });
+  }
+}
