@@ -18,6 +18,8 @@ import { accountsService, authService } from "./identity/service";
 import { gatewayService } from "./gateway";
 import { moduleRefusal, type GateSources } from "./tenancy/gate";
 import { loadWorkflows } from "./workflow/definition";
+import { initialCredentialOf } from "./identity/credential";
+import { RoleBook } from "./identity/roles";
 import { WorkflowEngine } from "./workflow/engine";
 import { collectHooks } from "./workflow/hooks";
 import { workflowsService } from "./workflow/service";
@@ -136,6 +138,9 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 
 export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
   const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir, cfg.pluginPaths));
+  // Roles and the first-password rule are the plugins' to declare: a clash stops start-up here.
+  const roles = new RoleBook(registry.plugins.map((p) => p.manifest));
+  const credential = initialCredentialOf(registry);
   const selection = selectServices(cfg, registry);
   const tenantsDir = path.join(cfg.rootDir, "tenants");
   // Read before the database starts: a bad tenants/ file stops start-up at once.
@@ -155,7 +160,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await runMigrations(db.knex, units, log);
     const manifests = registry.plugins.map((p) => p.manifest);
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
-    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, path.join(tenantsDir, "demo-accounts.csv"));
+    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, { roles, credential }, path.join(tenantsDir, "demo-accounts.csv"));
     const forms = await FormRegistry.open(db.knex, manifests, { tree, formsDir: cfg.formsDir, log });
     // a form's "today" (a payment date, an expected month) is the platform's, as schedules are
     setFormClock(() => tenancy.clock.nowMs());
@@ -179,7 +184,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree, gate)));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
     // checks each against its plugin's module schedule.
-    const workflows = loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir);
+    const workflows = loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir, roles);
     const workflow = new WorkflowEngine({
       knex: db.knex,
       workflows,

@@ -33,6 +33,7 @@ export class Tokens {
       unit: user.unitCode,
       sid: user.sessionId,
       ...(user.mustChangePassword ? { pwc: true } : {}),
+      ...(user.oversees ? { ovr: true } : {}),
     })
       .setProtectedHeader({ alg: ALG })
       .setSubject(user.id)
@@ -57,6 +58,7 @@ export class Tokens {
         unitCode: typeof payload.unit === "string" ? payload.unit : undefined,
         sessionId: typeof payload.sid === "string" ? payload.sid : undefined,
         mustChangePassword: payload.pwc === true,
+        oversees: payload.ovr === true,
       };
     } catch {
       throw unauthenticated();

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { LoadedPlugin, PluginManifest, PlatformActionSchema } from "./types";
 import { unitsPoint } from "../access/units";
+import { initialCredentialPoint } from "../identity/credential";
 import { isStepHook } from "../workflow/hooks";
 
 /** A start-up error about one plugin; the message names the plugin and the field. */
@@ -61,6 +62,12 @@ export function checkManifest(m: unknown, folder: string): PluginManifest {
   });
   if (p.migrations !== undefined && typeof p.migrations !== "string") fail("migrations", "must be a folder name");
   if (p.permissions !== undefined && typeof p.permissions !== "function") fail("permissions", "must be a function (user, { can, cannot }) => void");
+  if (p.roles !== undefined && (!p.roles || typeof p.roles !== "object" || Array.isArray(p.roles))) fail("roles", "must be { <role>: { title, oversees? } }");
+  for (const [name, role] of Object.entries(p.roles ?? {})) {
+    if (!KEBAB.test(name)) fail(`roles.${name}`, "role names are kebab-case");
+    if (!role || !isLocalized(role.title)) fail(`roles.${name}.title`, 'needs { "zh-CN": "...", en: "..." }');
+    if (role.oversees !== undefined && typeof role.oversees !== "boolean") fail(`roles.${name}.oversees`, "must be true or false");
+  }
   if (p.demo !== undefined && typeof p.demo !== "function") fail("demo", "must be an async function (tools) => void");
   for (const key of ["forms", "workflows"] as const) {
     const ids = p[key];
@@ -187,7 +194,10 @@ export function orderPlugins(plugins: LoadedPlugin[]): LoadedPlugin[] {
  */
 function checkExtensions(plugins: LoadedPlugin[]): Map<string, PointInfo> {
   // The kernel's own points (core/access/units.ts): every plugin may provide them, core being always there.
-  const points = new Map<string, PointInfo>([[unitsPoint.id, { owner: "core", at: "core/access/units.ts", kind: "action", methods: unitsPoint.methods }]]);
+  const points = new Map<string, PointInfo>([
+    [unitsPoint.id, { owner: "core", at: "core/access/units.ts", kind: "action", methods: unitsPoint.methods }],
+    [initialCredentialPoint.id, { owner: "core", at: "core/identity/credential.ts", kind: "data" }],
+  ]);
   for (const { manifest: m } of plugins) {
     for (const [key, decl] of Object.entries(m.extensionPoints ?? {})) {
       points.set(`${m.name}.${key}`, { owner: m.name, at: `extensionPoints.${key}`, kind: decl.kind, methods: decl.methods, required: decl.required });

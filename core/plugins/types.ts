@@ -28,6 +28,19 @@ export interface SessionUser {
   sessionId?: string;
   /** signed in with a first or one-time password: nothing but changing it is allowed */
   mustChangePassword?: boolean;
+  /** one of the roles oversees the tenant's business (RoleDecl.oversees), set at sign-in */
+  oversees?: boolean;
+}
+
+/** A role a plugin declares (manifest `roles`): what it is called; its abilities are the plugin's `permissions`. */
+export interface RoleDecl {
+  title: Localized;
+  description?: Localized;
+  /**
+   * Reads all business of its tenant and the tenants below it (every workflow instance, modules
+   * retired there) and may know their units' codes: whoever supervises the region.
+   */
+  oversees?: boolean;
 }
 
 export interface PlatformActionSchema extends ActionSchema {
@@ -96,6 +109,8 @@ export interface PluginManifest {
   migrations?: string;
   forms?: string[];
   workflows?: string[];
+  /** Roles this plugin defines, by name (kebab-case, unique on the platform; core has platform-admin and tenant-admin). */
+  roles?: Record<string, RoleDecl>;
   permissions?: (user: SessionUser, tools: PermissionTools) => void;
   /** Named points other plugins contribute to; the full id is "<plugin>.<key>". */
   extensionPoints?: Record<string, ExtensionPointDecl>;

@@ -9,6 +9,8 @@
 
 // ── Declaring a plugin, its services and actions (core/plugins/types.ts, core/README.md) ──
 export { definePlugin } from "../plugins/types";
+export { initialCredentialPoint } from "../identity/credential";
+export type { InitialCredentialRule } from "../identity/credential";
 export type {
   ActionKind,
   ActionPermission,
@@ -22,6 +24,7 @@ export type {
   PlatformServiceSchema,
   PluginManifest,
   PluginServiceThis,
+  RoleDecl,
   SessionUser,
 } from "../plugins/types";
 
@@ -68,10 +71,10 @@ export { tenantTree } from "../tenancy";
 export type { TenantTree } from "../tenancy/tree";
 export { allows } from "../tenancy/gate";
 export { localDate } from "../tenancy/time";
-
 // statutory periods in calendar or working days, counted as calc.dayCounting says (core/calendar)
 export { daysBetween, endOfDay, isWorkingDay, periodEnd, platformNow, startOfDay, workingDayOnOrAfter } from "../calendar";
 export type { DayUnit } from "../calendar";
+
 // ── Database ──
 export { isUuid } from "../db";
 

@@ -8,7 +8,8 @@ import { localDate } from "./time";
 /**
  * What each state lets a caller do (DESIGN.md §5):
  *   off: nothing · pilot: the listed units only · live: everything
- *   sunset: no new business, existing business continues · retired: regulators may read
+ *   sunset: no new business, existing business continues · retired: those who oversee the region
+ *   (a role its plugin declares with `oversees`: supervision's regulators) may read
  */
 export function allows(state: ModuleState, kind: ActionKind, user: SessionUser | null | undefined, units: string[] | null): boolean {
   switch (state) {
@@ -21,7 +22,7 @@ export function allows(state: ModuleState, kind: ActionKind, user: SessionUser |
     case "sunset":
       return kind !== "create";
     case "retired":
-      return kind === "read" && !!user?.roles.includes("regulator");
+      return kind === "read" && user?.oversees === true;
   }
 }
 

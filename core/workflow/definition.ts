@@ -3,7 +3,7 @@ import path from "node:path";
 import jsonLogic from "json-logic-js";
 import type { Localized } from "../errors";
 import { compileSchema, schemaErrors } from "../forms/validate";
-import { ROLES } from "../identity/accounts";
+import { RoleBook } from "../identity/roles";
 import type { LoadedPlugin } from "../plugins/types";
 import schema from "./workflow.schema.json";
 
@@ -87,7 +87,7 @@ export const workflowPath = (formsDir: string, id: string) => path.join(formsDir
  * match the file or the plugin, states, forms and roles that do not exist, effects the engine does
  * not know, guards that are not JSON Logic, terminal states with a way out, states nothing reaches.
  */
-export function loadWorkflow(file: string, plugin: string, knownForm: (id: string) => boolean, root = process.cwd()): Workflow {
+export function loadWorkflow(file: string, plugin: string, knownForm: (id: string) => boolean, root = process.cwd(), roles: RoleBook = new RoleBook([])): Workflow {
   const shown = path.relative(root, file) || file;
   const fail = (where: string, reason: string): never => {
     throw new WorkflowLoadError(`${shown}: ${where}: ${reason}`);
@@ -114,9 +114,9 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
   const states = Object.keys(doc.states);
   const isState = (s: string) => states.includes(s);
   if (!isState(doc.initial)) fail("/initial", `"${doc.initial}" is not one of the states (${states.join(", ")})`);
-  const checkRoles = (roles: string[], where: string) => {
-    roles.forEach((r, i) => {
-      if (!(ROLES as readonly string[]).includes(r)) fail(`${where}/${i}`, `unknown role "${r}" (roles: ${ROLES.join(", ")})`);
+  const checkRoles = (names: string[], where: string) => {
+    names.forEach((r, i) => {
+      if (!roles.has(r)) fail(`${where}/${i}`, `unknown role "${r}" (roles: ${roles.names().join(", ")})`);
     });
   };
   const checkForm = (form: string | undefined, where: string) => {
@@ -196,11 +196,11 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
 }
 
 /** Every workflow the installed plugins declare (manifest `workflows`), checked; the first problem stops start-up. */
-export function loadWorkflows(plugins: LoadedPlugin[], formsDir: string, knownForm: (id: string) => boolean, root?: string): Map<string, Workflow> {
+export function loadWorkflows(plugins: LoadedPlugin[], formsDir: string, knownForm: (id: string) => boolean, root?: string, roles = new RoleBook(plugins.map((p) => p.manifest))): Map<string, Workflow> {
   const out = new Map<string, Workflow>();
   for (const { manifest } of plugins) {
     for (const id of manifest.workflows ?? []) {
-      out.set(id, loadWorkflow(workflowPath(formsDir, id), manifest.name, knownForm, root));
+      out.set(id, loadWorkflow(workflowPath(formsDir, id), manifest.name, knownForm, root, roles));
     }
   }
   return out;
