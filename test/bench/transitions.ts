@@ -10,8 +10,9 @@
  *   npx tsx test/bench/transitions.ts                 embedded PostgreSQL (a fresh one in /tmp)
  *   DATABASE_URL=postgres://... npx tsx test/bench/transitions.ts     e.g. Debian's PostgreSQL
  *
- * TRANSITIONS_MS (default 5000) sets how long each variant is measured. A benchmark: it prints
- * figures and exits 0 whatever they are.
+ * TRANSITIONS_MS (default 5000) sets how long each variant is measured, TRANSITIONS_INSTANCES (default
+ * 1000, at least one per caller) how many instances are made first. A benchmark: it prints figures and
+ * exits 0 whatever they are.
  */
 import path from "node:path";
 import { readConfig } from "../../core/config";
@@ -23,7 +24,8 @@ import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, 
 
 const MEASURE_MS = Math.round(envNumber("TRANSITIONS_MS", 5000));
 const CALLERS = 50;
-const INSTANCES = 1000;
+// Every caller needs instances of its own (a shared one would measure compare-and-set conflicts).
+const INSTANCES = Math.max(CALLERS, Math.round(envNumber("TRANSITIONS_INSTANCES", 1000)));
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -110,12 +112,16 @@ async function main(): Promise<void> {
 
     console.log(`transitions: ${CALLERS} callers, each on its own instance (${INSTANCES} instances), ${MEASURE_MS / 1000} s per variant; ${where}`);
     console.log(`machine: ${machine()}; load ${load()}\n`);
+    // One node's memory (issue 16: RSS < 500 MB): this process is the node, the callers with it.
+    let rssMax = process.memoryUsage.rss();
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 100);
     await run(CALLERS, 1000, platform); // warm-up
     const results = { platform: [] as Awaited<ReturnType<typeof run>>[], bare: [] as Awaited<ReturnType<typeof run>>[] };
     for (let round = 0; round < 2; round++) {
       results.bare.push(await run(CALLERS, MEASURE_MS, bare));
       results.platform.push(await run(CALLERS, MEASURE_MS, platform));
     }
+    clearInterval(sampler);
     const best = (xs: Awaited<ReturnType<typeof run>>[]) => xs.reduce((a, b) => (b.perS > a.perS ? b : a));
     const p = best(results.platform);
     const b = best(results.bare);
@@ -128,8 +134,9 @@ async function main(): Promise<void> {
         ],
       ),
     );
-    console.log(`\nratio engine / bare: ${fmt(p.perS / b.perS, 2)}×\n${NOISE_NOTE}`);
-    writeSummary({ where, platform: p, bare: b, ratio: p.perS / b.perS });
+    const rssMaxMb = rssMax / 2 ** 20;
+    console.log(`\nratio engine / bare: ${fmt(p.perS / b.perS, 2)}×; this process's RSS at most ${fmt(rssMaxMb)} MB\n${NOISE_NOTE}`);
+    writeSummary({ where, platform: p, bare: b, ratio: p.perS / b.perS, rssMaxMb });
   } finally {
     await kernel.stop();
     await db.close();
