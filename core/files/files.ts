@@ -132,8 +132,13 @@ export class Files {
     const location = randomUUID();
     const hash = createHash("sha256");
     const limited = body.pipe(uploadLimit(this.o.maxBytes));
-    body.once("error", (err) => limited.destroy(err));
-    body.once("aborted", () => limited.destroy(new Error("the upload was interrupted")));
+    // A client gone half way is no server error: it is told nothing, and nothing is kept.
+    const interrupted = () => validationFailed([fieldError("/file", "incomplete", "上传中断，文件未保存", "the upload was interrupted; nothing was kept")]);
+    body.once("error", () => limited.destroy(interrupted()));
+    body.once("aborted", () => limited.destroy(interrupted()));
+    body.once("close", () => {
+      if (!body.readableEnded) limited.destroy(interrupted());
+    });
     const trx = await this.o.knex.transaction();
     const writer = this.o.store.writer(trx, location);
     let size = 0;

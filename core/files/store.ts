@@ -1,10 +1,11 @@
-import { PassThrough, Readable } from "node:stream";
-import { once } from "node:events";
+import { Readable } from "node:stream";
 import type { Knex } from "knex";
 import * as Minio from "minio";
 
 /** The size of one piece of an upload on the database: a seek reads from the piece it falls in. */
 export const CHUNK_BYTES = 256 * 1024;
+/** An S3 multipart upload's part (S3's least is 5 MiB): what an upload to a bucket holds in memory. */
+const PART_BYTES = 8 * 1024 * 1024;
 /** Pieces read per query when streaming from the database: four round trips a megabyte, one piece's worth of memory at a time per reader. */
 const CHUNKS_PER_READ = 4;
 
@@ -103,8 +104,6 @@ export class S3BlobStore implements BlobStore {
       secretKey: s.secretKey,
       region: s.region,
       pathStyle: true,
-      // a multipart upload holds one part in memory: 8 MiB, not the client's default 64 MiB
-      partSize: 8 * 1024 * 1024,
     });
   }
 
@@ -112,29 +111,46 @@ export class S3BlobStore implements BlobStore {
     return `blobs/${location}`;
   }
 
+  /**
+   * A multipart upload of PART_BYTES parts, made by hand rather than by the client's putObject: that
+   * one first lists the bucket's unfinished uploads to resume one, which not every S3-compatible
+   * service offers; and a part at a time is all an upload holds in memory.
+   */
   writer(_trx: Knex.Transaction, location: string): BlobWriter {
-    const body = new PassThrough({ highWaterMark: CHUNK_BYTES });
-    const upload = this.client.putObject(this.s.bucket, this.key(location), body);
-    // a refusal from the service surfaces at the next write or at finish
-    let failed: unknown;
-    upload.catch((err) => {
-      failed = err;
-      body.destroy();
-    });
+    const { bucket } = this.s;
+    const key = this.key(location);
+    let part: Buffer[] = [];
+    let partBytes = 0;
+    let uploadId: string | undefined;
+    const etags: Array<{ part: number; etag: string }> = [];
+    const send = async () => {
+      uploadId ??= await this.client.initiateNewMultipartUpload(bucket, key, {});
+      const partNumber = etags.length + 1;
+      const { etag } = await this.client.uploadPart({ bucketName: bucket, objectName: key, uploadID: uploadId, partNumber, headers: {} }, Buffer.concat(part));
+      etags.push({ part: partNumber, etag });
+      part = [];
+      partBytes = 0;
+    };
     return {
       write: async (chunk) => {
-        if (failed) throw failed;
-        if (!body.write(chunk)) await Promise.race([once(body, "drain"), upload]);
-        if (failed) throw failed;
+        part.push(chunk);
+        partBytes += chunk.length;
+        if (partBytes >= PART_BYTES) await send();
       },
       finish: async () => {
-        body.end();
-        await upload;
+        if (!uploadId) {
+          await this.client.putObject(bucket, key, Buffer.concat(part));
+          return;
+        }
+        if (partBytes) await send();
+        await this.client.completeMultipartUpload(bucket, key, uploadId, etags);
       },
       discard: async () => {
-        body.destroy();
-        await upload.catch(() => {});
-        await this.client.removeObject(this.s.bucket, this.key(location)).catch(() => {});
+        part = [];
+        // Parts of an upload never completed are invisible but billed: a bucket lifecycle rule
+        // (AbortIncompleteMultipartUpload) is the backstop where aborting fails.
+        if (uploadId) await this.client.abortMultipartUpload(bucket, key, uploadId).catch(() => {});
+        await this.client.removeObject(bucket, key).catch(() => {});
       },
     };
   }
