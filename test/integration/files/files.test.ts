@@ -163,7 +163,7 @@ describe("download", () => {
     expect(await res.json()).toEqual({ error: { code: "RANGE_NOT_SATISFIABLE", message: `The requested range is outside the file (${bytes.length} bytes)`, details: { size: bytes.length } } });
     const zh = await fetch(`${platform.baseUrl}/api/files/${id}`, { headers: { authorization: `Bearer ${buyer}`, range: "bytes=-0" } });
     expect(zh.status).toBe(416);
-    expect((await zh.json()).error.message).toContain("请求的范围超出文件大小");
+    expect(((await zh.json()) as { error: { message: string } }).error.message).toContain("请求的范围超出文件大小");
   });
 
   test("If-Range with another tag gets the whole file", async () => {
