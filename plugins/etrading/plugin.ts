@@ -1,6 +1,8 @@
 import { definePlugin } from "../../core/sdk";
 import { tenderHooks, tendersService } from "./services/tenders";
 import { PROCEDURES } from "./services/procedures";
+import { bidsService } from "./services/bids";
+import { signingProviders } from "./services/bids-points";
 
 export default definePlugin({
   name: "etrading",
@@ -12,7 +14,9 @@ export default definePlugin({
   version: "0.1.0",
   // the filed plan it executes comes from supervision; suppliers and agencies from the registries
   dependsOn: ["registries", "supervision"],
-  services: [tendersService],
+  services: [tendersService, bidsService],
+  // sealed bids are signed through a provider: software keys here, CA certificates and UKeys from other plugins
+  extensionPoints: { "signing-providers": signingProviders },
   migrations: "migrations",
   forms: ["etrading.documents", "etrading.clarification", "etrading.corrigendum"],
   workflows: Object.values(PROCEDURES).map((p) => p.workflow),
