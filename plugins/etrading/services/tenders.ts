@@ -91,6 +91,7 @@ interface ProjectView {
   planTotal: string | null;
   agencyCode: string | null;
 }
+/** a supplier's registry record, with the code it was asked by (the registry calls it creditCode) */
 interface SupplierView { code: string; name: string; status: string }
 interface Facts { project: ProjectView; agencyName: string | null; suppliers: SupplierView[] }
 
@@ -107,14 +108,15 @@ async function lookup<T>(step: PrepareContext, action: string, params: Record<st
 /** Before the transaction: the filed plan's project, the agency's and the invited suppliers' registry records. */
 async function gather(step: PrepareContext): Promise<Facts> {
   const id = str(step.result.projectId);
-  const project = await lookup<ProjectView>(step, "supervision.projects.get", { id }, "/projectId", "没有这个采购项目，或您无权查看", "No such procurement project, or not yours to see");
+  const project = await lookup<ProjectView>(step, "supervision.get", { id }, "/projectId", "没有这个采购项目，或您无权查看", "No such procurement project, or not yours to see");
   const agencyName = project.agencyCode
     ? (await lookup<{ name: string }>(step, "registries.agencies.get", { code: project.agencyCode }, "/projectId", `代理机构库中没有 ${project.agencyCode}`, `No agency ${project.agencyCode} in the registry`)).name
     : null;
   const codes = Array.isArray(step.result.invitees) ? (step.result.invitees as string[]) : [];
   const suppliers: SupplierView[] = [];
   for (const [i, code] of codes.entries()) {
-    suppliers.push(await lookup<SupplierView>(step, "registries.suppliers.get", { code }, `/invitees/${i}`, `供应商库中没有 ${code}`, `No supplier ${code} in the registry`));
+    const found = await lookup<SupplierView>(step, "registries.suppliers.get", { code }, `/invitees/${i}`, `供应商库中没有 ${code}`, `No supplier ${code} in the registry`);
+    suppliers.push({ ...found, code });
   }
   return { project, agencyName, suppliers };
 }
@@ -351,7 +353,9 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       await ROW(step.trx).where({ id: tender.id }).update({ status: "published", updated_at: step.now });
     },
   };
-  // each workflow has only some of these transitions (close-documents, end-publicity)
+  // the documents' period and the publicity are transitions only of the procedures that have them
+  if (!cfg.docAvailability) delete transitions["close-documents"];
+  if (!cfg.publicity) delete transitions["end-publicity"];
   return { start: draft, transitions };
 }
 
@@ -518,6 +522,7 @@ export const tendersService: PlatformServiceSchema = {
           if ((err as { type?: string }).type === "NOT_FOUND") throw conflict({ "zh-CN": "贵单位不在供应商库中，请先注册", en: "Your company is not in the supplier registry: register first" }, { rule: "registry" });
           throw err;
         });
+        supplier.code = user.unitCode;
         if (supplier.status !== "active") throw conflict({ "zh-CN": "贵单位在供应商库中不是正常状态，不能获取采购文件", en: "Your company is not active in the supplier registry: it cannot obtain the documents" }, { rule: "supplier-status" });
         return this.db.transaction(async (trx) => {
           const row = await ROW(trx).where({ id: t.id }).forShare().first();
