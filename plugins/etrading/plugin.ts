@@ -2,7 +2,7 @@ import { definePlugin } from "../../core/sdk";
 import { tenderHooks, tendersService } from "./services/tenders";
 import { PROCEDURES } from "./services/procedures";
 import { bidsService } from "./services/bids";
-import { signingProviders } from "./services/bids-points";
+import { signingProviders } from "./api";
 
 export default definePlugin({
   name: "etrading",

@@ -11,7 +11,7 @@ import {
   toBase64, verifyBidSignature, type BidReceipt, type SealedBid,
 } from "../sealed";
 import rules from "./bids-rules.json";
-import { signingProviders } from "./bids-points";
+import { signingProviders } from "../api";
 
 /** The law's facts this service enforces, by rule id (./bids-rules.json). */
 export const BID_RULES = rules.rules;
