@@ -65,6 +65,15 @@ function checkDeadline(p: Period | null, from: Date, deadline: Date): void {
   }
 }
 
+/** A single source's publicity, begun at `from`: its last day; a deadline before it is over is refused. */
+function checkPublicity(p: Period, from: Date, deadline: Date): string {
+  const until = periodEnd(from, p.days, p.unit);
+  if (deadline <= endOfDay(until)) {
+    throw validationFailed([fieldError("/bidDeadline", p.rule, `单一来源公示期不得少于 ${ruleName(p)}（至 ${until}），截止时间应在公示期满之后（${p.rule}）`, `the single-source publicity lasts at least ${ruleNameEn(p)} (to ${until}); the deadline must come after it (${p.rule})`)]);
+  }
+  return until;
+}
+
 /** Where a clarification or corrigendum leaves the deadline: moved to the lead time's end if it came too late. */
 function deadlineAfterChange(cfg: ProcedureConfig, now: Date, current: Date, asked: Date | null, affectsBids: boolean): { deadline: Date; moved: boolean } {
   let deadline = asked && asked > current ? asked : current;
@@ -169,7 +178,7 @@ function checkDocuments(cfg: ProcedureConfig, step: PrepareContext | StepContext
   }
   if (problems.length) throw validationFailed(problems);
   const deadline = new Date(str(step.result.bidDeadline));
-  if (cfg.publicity) checkDeadline({ ...cfg.publicity, days: cfg.publicity.days + 1 }, step.now, deadline);
+  if (cfg.publicity) checkPublicity(cfg.publicity, step.now, deadline);
   checkDeadline(cfg.biddingPeriod, step.now, deadline);
 }
 
@@ -232,12 +241,9 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       const publishedOn = localDate(step.now);
       const data: Record<string, unknown> = { publishedOn, method: cfg.method };
       if (cfg.publicity) {
-        const until = periodEnd(step.now, cfg.publicity.days, cfg.publicity.unit);
+        const until = checkPublicity(cfg.publicity, step.now, deadline);
         data.publicityUntil = until;
         data.publicityEnds = endOfDay(until).toISOString();
-        if (deadline <= endOfDay(until)) {
-          throw validationFailed([fieldError("/bidDeadline", cfg.publicity.rule, `单一来源公示期不得少于 ${ruleName(cfg.publicity)}（至 ${until}），截止时间应在公示期满之后（${cfg.publicity.rule}）`, `the single-source publicity lasts at least ${ruleNameEn(cfg.publicity)} (to ${until}); the deadline must come after it (${cfg.publicity.rule})`)]);
-        }
       }
       checkDeadline(cfg.biddingPeriod, step.now, deadline);
       let docsUntil: string | null = null;

@@ -58,7 +58,7 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       expect((short as Reply).body.error!.message).toBe("投标（响应）截止时间短于法定期限");
       const en = await t.platform.api("/api/workflows/etrading.public-tender/instances", { method: "POST", token: t.tokens.buyer, body: { data: t.documents(projectId, { bidDeadline: "2021-03-21T09:30:00+08:00" }) }, headers: { "accept-language": "en" } });
       expect(en.body.error.message).toBe("The deadline is shorter than the law allows");
-      expect(en.body.error.details[0].message).toContain("2021-03-22");
+      expect(JSON.stringify(en.body.error.details[0])).toContain("2021-03-22 at the earliest");
       // nothing half written: no tender row for the refused start
       const list = ok(await t.call("buyer", "/api/etrading/tenders?mine=1"));
       expect(list.items.filter((x: { title: string }) => x.title === "短期限")).toHaveLength(0);
@@ -131,7 +131,14 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
 
     test("singleSource.publicity: a deadline inside the 5 working days of publicity is refused", async () => {
       const projectId = await t.filedProject("single-source", "2021-03-01");
-      const s = ok(await t.start("buyer", "etrading.single-source", t.documents(projectId, { invitees: [SUPPLIERS.small.creditCode], singleSourceReason: "唯一兼容供应商", bidDeadline: "2021-03-09T09:30:00+08:00" })), 201);
+      const data = (bidDeadline: string) => t.documents(projectId, { invitees: [SUPPLIERS.small.creditCode], singleSourceReason: "唯一兼容供应商", bidDeadline });
+      // published 2021-03-01, the publicity runs to the end of 03-08
+      const inside = await t.start("buyer", "etrading.single-source", data("2021-03-08T15:00:00+08:00"));
+      expect(inside.status).toBe(400);
+      expect(detail(inside as Reply, "/bidDeadline")).toMatchObject({ rule: "singleSource.publicity" });
+      // drafted in time, published three days later: the publicity would outlast the deadline
+      const s = ok(await t.start("buyer", "etrading.single-source", data("2021-03-09T09:30:00+08:00")), 201);
+      t.travel("2021-03-04");
       const r = await t.take("buyer", s.id, "publish");
       expect(r.status).toBe(400);
       expect(detail(r as Reply, "/bidDeadline")).toMatchObject({ rule: "singleSource.publicity" });
