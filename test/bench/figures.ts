@@ -81,6 +81,8 @@ interface TransitionsSummary {
   where: string;
   platform: Rate;
   bare: Rate;
+  /** the engine's calls refused (503: no free database connection, overload) in its measured rounds */
+  errors?: number;
   /** the most this process (the node: kernel and callers) held during the engine's rounds, if measured */
   rssMaxMb?: number;
 }
@@ -178,6 +180,7 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       // the ratio has a goal of its own (issue 16's second row), so it is a figure of its own too
       figure("transitions", "workflow transitions against bare knex transactions of the same rows", p.perS, "transitions/s", { baseline: b.perS, ratioGoal: atLeast(ISSUE_16.transitionsRatio, `≥ ${ISSUE_16.transitionsRatio}× bare`) }),
     ];
+    if (s.errors !== undefined) out.push(figure("transitions", "workflow transitions refused (503), all measured rounds", s.errors, "calls", { goal: atMost(0, "0") }));
     if (s.rssMaxMb !== undefined) out.push(figure("transitions", "the node's RSS during the engine's rounds, most", s.rssMaxMb, "MB", { goal: below(ISSUE_16.rssMb, `< ${ISSUE_16.rssMb} MB`) }));
     return out;
   },

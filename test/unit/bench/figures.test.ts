@@ -4,11 +4,12 @@
  */
 import { BENCHES, ISSUE_16, figuresOf, jsonLines, type Figure } from "../../bench/figures";
 
-const transitions = (perS: number, p99: number, barePerS: number) => ({
+const transitions = (perS: number, p99: number, barePerS: number, errors = 0) => ({
   where: "embedded PostgreSQL",
   platform: { perS, p50: p99 / 3, p99, n: perS * 5 },
   bare: { perS: barePerS, p50: 20, p99: 60, n: barePerS * 5 },
   ratio: perS / barePerS,
+  errors,
   rssMaxMb: 312.4,
 });
 
@@ -34,10 +35,12 @@ describe("figuresOf", () => {
     expect(byName(figures, "p99")).toMatchObject({ value: 41.27, unit: "ms", goal: `< ${ISSUE_16.transitionsP99Ms} ms`, met: true, baseline: 60 });
     expect(byName(figures, "against bare knex")).toMatchObject({ value: 1235, unit: "transitions/s", goal: "≥ 0.3× bare", met: true, baseline: 3000, ratio: 0.41 });
     expect(byName(figures, "RSS")).toMatchObject({ value: 312, unit: "MB", goal: "< 500 MB", met: true });
+    expect(byName(figures, "refused (503)")).toMatchObject({ value: 0, unit: "calls", goal: "0", met: true });
   });
 
   it("transitions: a missed goal is met: false, each goal on its own", () => {
-    const figures = figuresOf("transitions", transitions(260, 234, 1000));
+    const figures = figuresOf("transitions", transitions(260, 234, 1000, 17));
+    expect(byName(figures, "refused (503)")).toMatchObject({ value: 17, met: false });
     expect(byName(figures, "50 callers").met).toBe(false);
     expect(byName(figures, "p99").met).toBe(false);
     expect(byName(figures, "against bare knex")).toMatchObject({ ratio: 0.26, met: false });
