@@ -1,5 +1,5 @@
 import type { Localized } from "../errors";
-import type { Contribution, ExtensionPointDecl } from "./types";
+import type { Contribution, ExtensionPointDecl, PlatformActionSchema, PlatformContext, PluginServiceThis } from "./types";
 
 /**
  * Typed extension points (core/README.md, "Extension points"). A point is a value with an id and,
@@ -73,4 +73,19 @@ export function provide<T extends ProviderMethods<T>>(point: ExtensionPoint<T>, 
 /** A contributor's entry for its manifest's `extends` to a data point. */
 export function contribute<T>(point: DataPoint<T>, data: T): Record<string, Contribution> {
   return { [point.id]: { data } };
+}
+
+/**
+ * A provider's action for one method of a point, its handler typed by the interface (the params
+ * it gets, what it must answer), so that both ends of the broker call agree with the interface:
+ * `actions: { quote: implement(bidSecurity, "quote", { kind: "read", permission: "authenticated", handler(ctx) {...} }) }`.
+ */
+export function implement<T extends ProviderMethods<T>, K extends keyof T & string>(
+  _point: ExtensionPoint<T>,
+  _method: K,
+  action: Omit<PlatformActionSchema, "handler"> & {
+    handler(this: PluginServiceThis, ctx: PlatformContext<Parameters<T[K]>[0]>): Awaited<ReturnType<T[K]>> | Promise<Awaited<ReturnType<T[K]>>>;
+  },
+): PlatformActionSchema {
+  return action as PlatformActionSchema;
 }

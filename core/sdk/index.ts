@@ -29,7 +29,7 @@ export type {
 } from "../plugins/types";
 
 // ── Extension points: typed points a plugin's api.ts declares, providers, data (core/plugins/points.ts) ──
-export { contribute, dataPoint, extensionPoint, provide } from "../plugins/points";
+export { contribute, dataPoint, extensionPoint, implement, provide } from "../plugins/points";
 export type { DataPoint, ExtensionPoint, Provider, ProviderMethods, Remote } from "../plugins/points";
 
 // ── Errors: the envelope of DESIGN.md §7, bilingual messages ──

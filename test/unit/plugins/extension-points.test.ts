@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
-import { orderPlugins, PluginError } from "../../../core/plugins/loader";
+import { discoverPlugins, orderPlugins, PluginError } from "../../../core/plugins/loader";
 import { PluginRegistry } from "../../../core/plugins/registry";
-import { extensionPoint, provide, type ExtensionPoint } from "../../../core/plugins/points";
+import { contribute, dataPoint, extensionPoint, implement, provide, type ExtensionPoint } from "../../../core/plugins/points";
 import type { LoadedPlugin, PluginManifest, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
 import { ScheduleBook } from "../../../core/tenancy/schedule";
 import { Clock } from "../../../core/tenancy/clock";
@@ -206,5 +209,71 @@ describe("typed providers over the broker", () => {
     const ctx = { service: { name: "analytics.reports" }, meta: {}, call: jest.fn() } as unknown as Context;
     const withAnalytics = new PluginRegistry(orderPlugins(loaded(etrading(), deposit, manifest("analytics"))));
     expect(() => withAnalytics.providers(ctx, bidSecurity)).toThrow('plugin "analytics" calls the providers of "etrading.bid-security" without listing it in consumes');
+  });
+});
+
+describe("typed data points and provider actions", () => {
+  test("contributions to a data point are read typed, in plugin order", () => {
+    const badges = dataPoint<{ icon: string; label: string }>("etrading.badges", { title });
+    const owner = manifest("etrading", { extensionPoints: { badges } });
+    const addon = manifest("deposit", { extends: { ...contribute(badges, { icon: "coin", label: "保证金" }) } });
+    const registry = new PluginRegistry(orderPlugins(loaded(addon, owner)));
+    const read: Array<{ plugin: string; data: { icon: string; label: string } }> = registry.data(badges);
+    expect(read).toEqual([{ plugin: "deposit", data: { icon: "coin", label: "保证金" } }]);
+    // @ts-expect-error a badge's icon is a string
+    void (() => contribute(badges, { icon: 1, label: "x" }));
+  });
+
+  test("implement() types a provider's handler by the interface, and is the action schema itself", async () => {
+    const schema = implement(bidSecurity, "verify", {
+      kind: "read",
+      permission: "authenticated",
+      handler: async (ctx) => ({ valid: ctx.params.reference.startsWith("EG-") }),
+    });
+    expect(schema).toMatchObject({ kind: "read", permission: "authenticated" });
+    expect(await schema.handler!({ params: { reference: "EG-1" } } as never)).toEqual({ valid: true });
+    // @ts-expect-error verify answers { valid: boolean }
+    void implement(bidSecurity, "verify", { kind: "read", permission: "public", handler: () => ({ valid: "yes" }) });
+  });
+});
+
+describe("plugins from PLUGIN_PATHS", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "plugin-paths-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const write = (folder: string, name: string) => {
+    fs.mkdirSync(path.join(dir, folder), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, folder, "plugin.js"),
+      `exports.default = { name: ${JSON.stringify(name)}, title: { "zh-CN": "测试", en: "Test" }, version: "1.0.0",
+        services: [{ name: ${JSON.stringify(name)}, actions: { ping: { kind: "read", permission: "public", handler: () => "pong" } } }] };`,
+    );
+    return path.join(dir, folder);
+  };
+
+  test("a path is one plugin's folder or a folder of them, loaded with plugins/", () => {
+    const own = write("plugins/registry-lite", "registry-lite");
+    const single = write("vendor/e-guarantee", "e-guarantee");
+    write("more/deposit", "deposit");
+    const found = discoverPlugins(path.join(dir, "plugins"), [single, path.join(dir, "more")]);
+    expect(found.map((p) => [p.manifest.name, p.dir])).toEqual([
+      ["deposit", path.join(dir, "more", "deposit")],
+      ["e-guarantee", single],
+      ["registry-lite", own],
+    ]);
+  });
+
+  test("one name installed twice, or a path that is not a folder, stops start-up saying where", () => {
+    write("plugins/deposit", "deposit");
+    const twin = write("vendor/deposit", "deposit");
+    const e = pluginError(() => discoverPlugins(path.join(dir, "plugins"), [path.join(dir, "vendor")]));
+    expect(e.message).toBe(`plugin "deposit": name: installed twice: ${path.join(dir, "plugins", "deposit")} and ${twin}`);
+    const missing = path.join(dir, "nowhere");
+    expect(pluginError(() => discoverPlugins(path.join(dir, "plugins"), [missing])).message).toBe(
+      `plugin "nowhere": PLUGIN_PATHS: ${missing} is not a folder (a plugin's folder, or a folder of plugin folders)`,
+    );
   });
 });
