@@ -28,7 +28,7 @@ export interface TenderRow {
   opening_at: Date;
   status: string;
   custodians: Array<Record<string, unknown>>;
-  config: ProcedureConfig & { planTotal?: string; agencyName?: string | null };
+  config: ProcedureConfig & { planTotal?: string; agencyName?: string | null; unitId?: string | null };
   docs_version: number;
   created_at: Date;
   updated_at: Date;
@@ -183,6 +183,7 @@ function checkDocuments(cfg: ProcedureConfig, step: PrepareContext | StepContext
 }
 
 const ROW = (trx: Knex | Knex.Transaction) => trx<TenderRow>("etrading_tenders");
+const user = (step: PrepareContext | StepContext) => step.user ?? { roles: [] as string[] };
 
 async function tenderOf(trx: Knex.Transaction, instanceId: string): Promise<TenderRow> {
   const row = await ROW(trx).where({ instance_id: instanceId }).forUpdate().first();
@@ -215,11 +216,13 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       const deadline = new Date(str(step.result.bidDeadline));
       const fields = {
         title: str(step.result.title), max_price: str(step.result.maxPrice), bid_deadline: deadline, opening_at: deadline,
-        config: JSON.stringify({ ...cfg, planTotal: project.planTotal, agencyName: facts.agencyName }) as unknown as TenderRow["config"], updated_at: step.now,
+        config: JSON.stringify({ ...cfg, planTotal: project.planTotal, agencyName: facts.agencyName, unitId: project.unitId }) as unknown as TenderRow["config"], updated_at: step.now,
       };
       if (step.transition === "$start") {
         await ROW(step.trx).insert({
-          id: step.instanceId, instance_id: step.instanceId, tenant_code: step.tenantCode, unit: project.unitCode ?? step.ownerUnit ?? "", unit_name: project.unitName,
+          id: step.instanceId, instance_id: step.instanceId, tenant_code: step.tenantCode,
+          // an agency is not shown the purchaser's budget code: left empty, it is filled when the purchaser first opens the tender
+          unit: project.unitCode ?? (user(step).roles.includes("purchaser") ? step.ownerUnit ?? "" : ""), unit_name: project.unitName,
           agency_code: project.agencyCode, project_id: project.id, method: cfg.method, status: "draft", created_at: step.now, ...fields,
         });
       } else {
@@ -258,7 +261,7 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       }
       const custodians = [
         tender.agency_code ? { role: "agency", unit: tender.agency_code } : null,
-        { role: "purchaser", unit: tender.unit },
+        { role: "purchaser", unitId: tender.config.unitId ?? null, unitName: tender.unit_name },
         { role: "supervisor", tenantCode: tender.tenant_code },
       ].filter(Boolean);
       if (cfg.invitation !== "notice") {
@@ -386,6 +389,14 @@ async function visibleTender(svc: PluginServiceThis, ctx: PlatformContext, id: s
   const user = ctx.meta.user!;
   const row = /^[0-9a-f-]{36}$/.test(id) ? await ROW(svc.db).where({ id }).first() : undefined;
   if (!row) throw notFound(TENDER);
+  if (!row.unit && row.project_id && user.roles.includes("purchaser") && user.unitCode) {
+    // drafted by the agency: the project tells whether this purchaser is the one it serves
+    const project = await ctx.call<{ unitCode?: string }, { id: string }>("supervision.get", { id: row.project_id }).catch(() => null);
+    if (project?.unitCode === user.unitCode) {
+      await ROW(svc.db).where({ id: row.id, unit: "" }).update({ unit: user.unitCode });
+      row.unit = user.unitCode;
+    }
+  }
   if (runs(user, row) || regulates(ctx, row)) return row;
   if (row.status === "draft") throw notFound(TENDER);
   if (row.config.invitation !== "notice") {
