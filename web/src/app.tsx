@@ -25,6 +25,8 @@ const MatrixPage = named(() => import("./admin/console"), "MatrixPage");
 const AccountsPage = named(() => import("./admin/console"), "AccountsPage");
 const ModulePage = named(() => import("./admin/console"), "ModulePage");
 const DeadLettersPage = named(() => import("./admin/dead-letters"), "DeadLettersPage");
+const BidPage = named(() => import("./etrading/bid-page"), "BidPage");
+const CustodianPage = named(() => import("./etrading/bid-custodian"), "CustodianPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -50,6 +52,8 @@ const ROUTES: Route[] = [
   { path: "/admin", access: "admin", render: () => <MatrixPage /> },
   { path: "/admin/accounts", access: "admin", render: () => <AccountsPage /> },
   { path: "/admin/dead-letters", access: "admin", render: () => <DeadLettersPage /> },
+  { path: "/etrading/tenders/:id/bid", access: "signed-in", render: (p) => <BidPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
