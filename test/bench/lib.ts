@@ -69,15 +69,26 @@ export async function closedLoop(call: () => Promise<unknown>, opts: { inFlight:
   return run(opts.measureMs);
 }
 
+// East Asian wide and fullwidth characters: a terminal gives each two columns.
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/;
+
+/** Columns a string takes in a terminal: figures' labels hold Chinese (「q=殡葬」). */
+function columns(s: string): number {
+  let n = 0;
+  for (const c of s) n += WIDE.test(c) ? 2 : 1;
+  return n;
+}
+
 /**
- * A plain text table, columns padded to their widest cell. Columns whose cells are all figures
- * (or empty) are right-aligned, the others left-aligned.
+ * A plain text table, columns padded to their widest cell (in terminal columns). Columns whose
+ * cells are all figures (or empty) are right-aligned, the others left-aligned.
  */
 export function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const widths = head.map((_, i) => Math.max(...all.map((r) => columns(r[i] ?? ""))));
   const numeric = head.map((_, i) => rows.every((r) => /^(|n\/a|skipped|[-\d.,]+\s*[×%s]?)$/.test((r[i] ?? "").trim())));
-  const line = (r: string[]) => r.map((c = "", i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const pad = (c: string, i: number) => " ".repeat(widths[i] - columns(c));
+  const line = (r: string[]) => r.map((c = "", i) => (numeric[i] ? pad(c, i) + c : c + pad(c, i))).join("  ").trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
