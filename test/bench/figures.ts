@@ -9,6 +9,8 @@
  * the platform action against bare Moleculer, notification p99, search p99, RSS), else the
  * target the bench itself states (from the issue that asked for it). A figure without a goal
  * has goal null and met null. Figures are reported, never failed on.
+ * A new benchmark (a subsystem's own): its file name in BENCHES, its summary's conversion in
+ * `convert` (typed by BENCHES, so a missing one does not compile), and a smoke size in run-all.ts.
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */

@@ -4,7 +4,7 @@
  * with its goal (figures.ts turns each bench's summary into figures).
  *
  *   npm run bench                        action-overhead, cold-start, accounts-import, sign-in,
- *                                        form-validation, transitions, notifications, search (about 7 min)
+ *                                        form-validation, transitions, notifications, search
  *   npm run bench -- --profile           also options-profile (where a platform action's time goes)
  *   npm run bench -- --only transitions,search     those only (names: the file names)
  *   npm run bench -- --json              the figures as JSON, one object per line, on stdout
