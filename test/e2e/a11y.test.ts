@@ -62,6 +62,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
   const instance = await firstId(token, "/api/instances?pageSize=1");
+  const tender = await firstId(token, "/api/etrading/tenders");
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
   const startable = workflows.filter((w) => w.start?.roles.some((r) => user.roles.includes(r))).map((w) => `/start/${w.id}`);
   const admin = user.roles.some((r) => r === "tenant-admin" || r === "platform-admin");
@@ -71,6 +72,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/projects",
     ...(project ? [`/projects/${project}`] : []),
     ...(instance ? [`/instances/${instance}`] : []),
+    "/etrading/tenders",
+    ...(tender ? [`/etrading/tenders/${tender}`] : []),
     ...startable,
     "/notifications",
     "/notifications?unread=1",
