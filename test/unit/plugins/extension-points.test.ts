@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ServiceBroker, type Context, type ServiceSchema } from "moleculer";
-import { discoverPlugins, orderPlugins, PluginError } from "../../../core/plugins/loader";
+import { checkManifest, discoverPlugins, orderPlugins, PluginError } from "../../../core/plugins/loader";
 import { PluginRegistry } from "../../../core/plugins/registry";
 import { contribute, dataPoint, extensionPoint, implement, provide, type ExtensionPoint } from "../../../core/plugins/points";
 import type { LoadedPlugin, PluginManifest, PluginServiceThis, SessionUser } from "../../../core/plugins/types";
@@ -104,6 +104,11 @@ describe("missing providers", () => {
   test("consuming a point nobody declares is refused", () => {
     const e = pluginError(() => orderPlugins(loaded(manifest("analytics", { consumes: { "credit.eligibility": "optional" } }))));
     expect(e.message).toMatch(/consumes\["credit\.eligibility"\]: no plugin declares the extension point "credit\.eligibility" \(is "credit" installed\?\)/);
+  });
+
+  test("a typed point is declared by its own plugin under its own key", () => {
+    const e = pluginError(() => checkManifest(manifest("credit", { extensionPoints: { security: bidSecurity } }), "credit"));
+    expect(e.message).toBe('plugin "credit": extensionPoints.security.id: the point "etrading.bid-security" must be declared by its plugin under its own key ("credit.security" here)');
   });
 
   test("a provider must name one of its own actions for every method of the interface", () => {
