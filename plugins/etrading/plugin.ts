@@ -1,6 +1,7 @@
 import { definePlugin } from "../../core/sdk";
 import { tenderHooks, tendersService } from "./services/tenders";
 import { PROCEDURES } from "./services/procedures";
+import { etradingDemo } from "./demo";
 import { bidsService } from "./services/bids";
 import { signingProviders } from "./api";
 
@@ -18,6 +19,8 @@ export default definePlugin({
   // sealed bids are signed through a provider: software keys here, CA certificates and UKeys from other plugins
   extensionPoints: { "signing-providers": signingProviders },
   migrations: "migrations",
+  // three Huizhou tenders (taking bids, closing minutes after the start, closed): after supervision's demo, whose registry records they use
+  demo: etradingDemo,
   forms: ["etrading.documents", "etrading.clarification", "etrading.corrigendum"],
   workflows: Object.values(PROCEDURES).map((p) => p.workflow),
   workflowHooks: tenderHooks,
