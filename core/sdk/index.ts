@@ -56,6 +56,11 @@ export { readCsv } from "../forms/csv";
 export type { CsvOptions, CsvRow } from "../forms/csv";
 export { isBudgetCode, isDate, isDivisionCode, isMonth, isUnifiedSocialCreditCode } from "../forms/formats";
 
+// ── Attachments: a form's file fields ("format": "attachment", x-attachment) and what an upload is (core/files) ──
+export { ATTACHMENT_KEYWORD, acceptsType, isAttachmentId } from "../forms/formats";
+export type { AttachmentLimits } from "../forms/formats";
+export type { FileView } from "../files/files";
+
 // ── Workflow hooks: code a plugin runs in its own workflows' steps, in two phases (core/workflow) ──
 export { prepared } from "../workflow/hooks";
 export type { PrepareContext, PreparedStep, StepContext, StepFn, StepHook, StepOutcome, WorkflowHooks } from "../workflow/hooks";
