@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from "knex";
 import { Model } from "objection";
 import type { KernelConfig } from "../config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded";
+import { platform } from "../platform";
 
 export interface Database {
   knex: Knex;
@@ -31,7 +32,7 @@ export function isConnectionError(err: unknown): boolean {
 function createKnex(url: string): Knex {
   return knexFactory({
     client: "pg",
-    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: "gd-procurement" },
+    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: platform.id },
     pool: { min: 0, max: 10, acquireTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
     acquireConnectionTimeout: 5000,
   });

@@ -4,9 +4,10 @@ import type { Knex } from "knex";
 import type { SessionUser } from "../plugins/types";
 import { unauthenticated } from "../errors";
 import { sharedSecret } from "./keys";
+import { platform } from "../platform";
 
-const ISSUER = "gd-procurement";
-const AUDIENCE = "gd-procurement-api";
+const ISSUER = platform.id;
+const AUDIENCE = `${platform.id}-api`;
 // Pinned: a token that names another algorithm (or "none") is refused, whatever its header says.
 const ALG = "HS256";
 

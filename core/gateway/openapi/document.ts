@@ -6,6 +6,7 @@ import { localizeForm } from "../../forms/display";
 import { servedSchema } from "../../forms/validate";
 import type { PlatformServiceSchema } from "../../plugins/types";
 import { restRoutes, type RestRoute } from "./routes";
+import { platform } from "../../platform";
 
 type Json = Record<string, unknown>;
 type Source = Pick<Kernel, "registry" | "coreServices" | "forms" | "workflow" | "config">;
@@ -275,7 +276,7 @@ export function buildOpenApi(kernel: Source, own: PlatformServiceSchema[], plain
   return {
     openapi: "3.1.0",
     info: {
-      title: t(lang, "广东省政府采购智慧云平台 API", "Guangdong Government Procurement Cloud API"),
+      title: t(lang, `${platform.name["zh-CN"]} API`, `${platform.name.en} API`),
       version: packageVersion(kernel.config.rootDir),
       description: t(
         lang,
