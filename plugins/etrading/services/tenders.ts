@@ -30,6 +30,8 @@ export interface TenderRow {
   custodians: Array<Record<string, unknown>>;
   config: ProcedureConfig & { planTotal?: string; agencyName?: string | null; unitId?: string | null };
   docs_version: number;
+  /** the documents as published and corrected (DOCUMENT_FIELDS) */
+  documents: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
 }
@@ -183,6 +185,13 @@ function checkDocuments(cfg: ProcedureConfig, step: PrepareContext | StepContext
 }
 
 const ROW = (trx: Knex | Knex.Transaction) => trx<TenderRow>("etrading_tenders");
+/** What suppliers read of the documents: the procurement terms, not the project's internal ids. */
+const DOCUMENT_FIELDS = ["requirements", "qualifications", "scoring", "deposit", "creditQueryCutoff", "singleSourceReason"] as const;
+const documentsOf = (data: Record<string, unknown>, cfg: ProcedureConfig) => ({
+  ...Object.fromEntries(DOCUMENT_FIELDS.filter((k) => data[k] !== undefined).map((k) => [k, data[k]])),
+  // a single source's one supplier is public (its publicity); an invited tender's pool is not
+  ...(cfg.invitation === "named" ? { invitees: data.invitees } : {}),
+});
 const user = (step: PrepareContext | StepContext) => step.user ?? { roles: [] as string[] };
 
 async function tenderOf(trx: Knex.Transaction, instanceId: string): Promise<TenderRow> {
@@ -217,6 +226,7 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       const fields = {
         title: str(step.result.title), max_price: str(step.result.maxPrice), bid_deadline: deadline, opening_at: deadline,
         config: JSON.stringify({ ...cfg, planTotal: project.planTotal, agencyName: facts.agencyName, unitId: project.unitId }) as unknown as TenderRow["config"], updated_at: step.now,
+        documents: JSON.stringify(documentsOf(step.result, cfg)) as unknown as TenderRow["documents"],
       };
       if (step.transition === "$start") {
         await ROW(step.trx).insert({
@@ -330,6 +340,7 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       const version = tender.docs_version + 1;
       await ROW(step.trx).where({ id: tender.id }).update({
         bid_deadline: deadline, opening_at: deadline, docs_version: version, updated_at: step.now, ...(step.submitted.maxPrice ? { max_price: str(step.submitted.maxPrice) } : {}),
+        documents: JSON.stringify(documentsOf({ ...tender.documents, ...step.submitted }, cfg)) as unknown as TenderRow["documents"],
       });
       // Bids made against the earlier documents must be confirmed again (ProZorro's invalidation): the bids service listens.
       await step.publish("etrading.tender.amended", { tenderId: tender.id, instanceId: tender.instance_id, tenantCode: tender.tenant_code, docsVersion: version, bidDeadline: deadline.toISOString(), at: step.now.toISOString() });
@@ -495,8 +506,6 @@ export const tendersService: PlatformServiceSchema = {
         const user = ctx.meta.user!;
         const now = platformNow();
         const t = await visibleTender(this, ctx, ctx.params.id);
-        const inst = await this.db("core_workflow_instances").where({ id: t.instance_id }).first();
-        const data = (inst?.data ?? {}) as Record<string, unknown>;
         const mine = user.unitCode ? await registrationOf(this.db, t.id, user.unitCode) : undefined;
         const messages = await this.db("etrading_messages").where({ tender_id: t.id }).orderBy("created_at");
         const shown = messages
@@ -512,11 +521,7 @@ export const tendersService: PlatformServiceSchema = {
             : null
           : undefined;
         return view(t, user, now, {
-          documents: {
-            requirements: data.requirements, qualifications: data.qualifications, scoring: data.scoring ?? null, deposit: data.deposit,
-            creditQueryCutoff: data.creditQueryCutoff, singleSourceReason: data.singleSourceReason ?? null,
-            invitees: t.config.invitation === "named" ? data.invitees : undefined,
-          },
+          documents: t.documents,
           registered: !!mine?.registered_at,
           invited: !!mine?.invited,
           messages: shown,

@@ -112,10 +112,10 @@ describe("from a filed plan to the opening: publication, registration, questions
 
     const before = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
     expect(before.docsVersion).toBe(1);
-    const c = ok(await t.take("buyer", s.id, "corrigendum", { reason: "最高限价更正", maxPrice: "1300000.00" }));
+    const c = ok(await t.take("buyer", s.id, "corrigendum", { reason: "最高限价和需求更正", maxPrice: "1300000.00", requirements: "LED路灯1100盏，色温4000K" }));
     expect(c.data).toMatchObject({ docsVersion: 2, deadlineMoved: false });
     const after = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
-    expect(after).toMatchObject({ docsVersion: 2, maxPrice: "1300000.00" });
+    expect(after).toMatchObject({ docsVersion: 2, maxPrice: "1300000.00", documents: { requirements: "LED路灯1100盏，色温4000K", qualifications: t.documents(projectId).qualifications } });
     await poll("the corrigendum's notification", async () => ok(await t.call("smallSupplier", "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].includes("已递交的投标须重新确认")));
     // the event the bids service re-confirms on
     const events = await t.platform.kernel.db.knex("core_outbox").where({ event: "etrading.tender.amended" });
