@@ -10,8 +10,9 @@
  *   npx tsx test/bench/transitions.ts                 embedded PostgreSQL (a fresh one in /tmp)
  *   DATABASE_URL=postgres://... npx tsx test/bench/transitions.ts     e.g. Debian's PostgreSQL
  *
- * TRANSITIONS_MS (default 5000) sets how long each variant is measured, TRANSITIONS_INSTANCES (default
- * 1000, at least one per caller) how many instances are made first. A benchmark: it prints figures and
+ * TRANSITIONS_MS (default 5000) sets how long each variant is measured, TRANSITIONS_ROUNDS (default 2)
+ * how many times each, taking turns (the best round counts), TRANSITIONS_INSTANCES (default 1000, at
+ * least one per caller) how many instances are made first. A benchmark: it prints figures and
  * exits 0 whatever they are.
  */
 import path from "node:path";
@@ -23,6 +24,7 @@ import type { SessionUser } from "../../core/plugins/types";
 import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
 
 const MEASURE_MS = Math.round(envNumber("TRANSITIONS_MS", 5000));
+const ROUNDS = Math.round(envNumber("TRANSITIONS_ROUNDS", 2));
 const CALLERS = 50;
 // Every caller needs instances of its own (a shared one would measure compare-and-set conflicts).
 const INSTANCES = Math.max(CALLERS, Math.round(envNumber("TRANSITIONS_INSTANCES", 1000)));
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 100);
     await run(CALLERS, 1000, platform); // warm-up
     const results = { platform: [] as Awaited<ReturnType<typeof run>>[], bare: [] as Awaited<ReturnType<typeof run>>[] };
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       results.bare.push(await run(CALLERS, MEASURE_MS, bare));
       results.platform.push(await run(CALLERS, MEASURE_MS, platform));
     }
