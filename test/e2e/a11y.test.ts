@@ -61,6 +61,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
+  // a custodian's key page, for the roles that hold a custodian place on a tender (agency, purchaser, supervisor)
+  const custodian = (["agency", "purchaser", "regulator"] as const).find((r) => user.roles.includes(r));
   const instance = await firstId(token, "/api/instances?pageSize=1");
   const tender = await firstId(token, "/api/etrading/tenders");
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
@@ -80,6 +82,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/change-password",
     ...(admin ? ["/admin", "/admin/accounts", `/admin/${user.tenantCode}/etrading`] : []),
     ...(user.roles.includes("platform-admin") ? ["/admin/dead-letters"] : []),
+    ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/bid`] : []),
+    ...(tender && custodian ? [`/etrading/tenders/${tender}/custodians/${custodian === "regulator" ? "supervisor" : custodian}`] : []),
   ];
 }
 
