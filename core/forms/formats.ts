@@ -31,11 +31,6 @@ export function isUnifiedSocialCreditCode(value: string): boolean {
   return USCC_SHAPE.test(value) && usccCheckChar(value.slice(0, 17)) === value[17];
 }
 
-/** 预算单位编码: digits, optionally in dot-separated levels (e.g. 101001 or 101.001.002). */
-export function isBudgetCode(value: string): boolean {
-  return /^[0-9]{3,20}(\.[0-9]{1,10}){0,5}$/.test(value) && value.length <= 40;
-}
-
 /** GB/T 2260 administrative division code: 6 digits, province 11–82. */
 export function isDivisionCode(value: string): boolean {
   return /^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[1-2])[0-9]{4}$/.test(value);
@@ -118,7 +113,6 @@ export function isAttachmentId(value: string): boolean {
 /** The domain formats (also known to core's own documents, see ./validate.ts). */
 export const domainFormats: Record<string, (value: string) => boolean> = {
   "uscc": isUnifiedSocialCreditCode,
-  "budget-code": isBudgetCode,
   "division-code": isDivisionCode,
   "phone-cn": isPhone,
   "money": isUnsignedMoney,
@@ -146,7 +140,6 @@ type Message = { "zh-CN": string; en: string };
 /** What a person reads when a value is not of its format: plainer than "must match format". */
 export const formatMessages: Record<string, Message> = {
   "uscc": { "zh-CN": "统一社会信用代码无效：应为 18 位，且校验位正确", en: "not a valid unified social credit code (18 characters with a correct check character)" },
-  "budget-code": { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" },
   "division-code": { "zh-CN": "行政区划代码应为 6 位数字", en: "an administrative division code is 6 digits" },
   "phone-cn": { "zh-CN": "电话号码格式不正确（手机号或带区号的固定电话）", en: "not a valid phone number (mobile, or landline with area code)" },
   "money": { "zh-CN": "金额应为不小于 0 的数字，以元为单位，最多两位小数（如 1234.56）", en: "an amount in yuan, not below zero, with at most two decimals (e.g. 1234.56)" },
