@@ -54,7 +54,7 @@ export { checkForm, validateForm } from "../forms/validate";
 export { compareMoney, isMoney, isUnsignedMoney, money, sumMoney, toMoney } from "../forms/money";
 export { readCsv } from "../forms/csv";
 export type { CsvOptions, CsvRow } from "../forms/csv";
-export { isBudgetCode, isDate, isDivisionCode, isMonth, isUnifiedSocialCreditCode } from "../forms/formats";
+export { isDate, isDivisionCode, isMonth, isUnifiedSocialCreditCode } from "../forms/formats";
 
 // ── Attachments: a form's file fields ("format": "attachment", x-attachment) and what an upload is (core/files) ──
 export { ATTACHMENT_KEYWORD, acceptsType, isAttachmentId } from "../forms/formats";

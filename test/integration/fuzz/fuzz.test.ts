@@ -76,7 +76,7 @@ const ACCOUNT_SCHEMA: Schema = {
     username: { type: "string", minLength: 2, maxLength: 64 },
     displayName: { type: "string", minLength: 1, maxLength: 100 },
     tenantCode: { type: "string", format: "division-code" },
-    unitCode: { type: "string", format: "budget-code" },
+    unitCode: { type: "string", format: "unit-code" },
     roles: { type: "array", minItems: 1, maxItems: 3, items: { enum: ["purchaser", "agency", "supplier", "regulator", "tenant-admin", "platform-admin", "expert"] } },
   },
 };
@@ -87,7 +87,7 @@ const SCHEDULE_SCHEMA: Schema = {
     state: { enum: ["off", "pilot", "live", "sunset", "retired"] },
     from: { type: "string", format: "schedule-time" },
     until: { type: "string", format: "schedule-time" },
-    units: { type: "array", maxItems: 3, items: { type: "string", format: "budget-code" } },
+    units: { type: "array", maxItems: 3, items: { type: "string", format: "unit-code" } },
     note: { type: "string", maxLength: 500 },
   },
 };
