@@ -218,6 +218,14 @@ export interface ProjectDetail extends ProjectItem {
 }
 
 /** GET /api/accounts */
+/** `GET /api/roles`: the platform's roles, core's and those its plugins declare, with their labels. */
+export interface RoleView {
+  name: string;
+  title: Localized;
+  plugin: string | null;
+  oversees: boolean;
+}
+
 export interface AccountView extends UserView {
   status: string;
   passwordKind: string;
