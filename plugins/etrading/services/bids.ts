@@ -29,7 +29,7 @@ interface Tender {
   max_price: string;
   bid_deadline: Date;
   docs_version: number;
-  custodians: Array<{ role?: string; unit?: string; account?: string }>;
+  custodians: Array<{ role?: string; unit?: string; account?: string; tenantCode?: string }>;
   config: { openingThreshold?: number; bidderKey?: boolean; minBidders?: { rule: string | null; value: number }; invitation?: string };
 }
 
@@ -67,12 +67,21 @@ const regulates = (ctx: PlatformContext, t: Tender) => abilityOf(ctx).can("read"
 /** The custodian places of a tender (its roles there), in the order the tender lists them. */
 const custodianIds = (t: Tender): string[] => t.custodians.map((c, i) => c.role ?? `custodian-${i + 1}`);
 
-/** Whether the user holds that custodian place: the named account, or else anyone of its unit. */
+/**
+ * Whether the user holds that custodian place: the named account if the tender names one; else the
+ * agency's people, the purchasing unit's, the regulators of the tender's region (services/tenders.ts
+ * writes the places without the purchaser's budget code, which is the tender's own `unit`).
+ */
 function holds(u: SessionUser, t: Tender, custodian: string): boolean {
   const i = custodianIds(t).indexOf(custodian);
   if (i < 0) return false;
   const c = t.custodians[i];
-  return c.account ? c.account === u.id : !!c.unit && c.unit === u.unitCode;
+  if (c.account) return c.account === u.id;
+  if (c.unit) return c.unit === u.unitCode;
+  if (c.role === "agency") return u.roles.includes("agency") && !!u.unitCode && u.unitCode === t.agency_code;
+  if (c.role === "purchaser") return u.roles.includes("purchaser") && !!u.unitCode && u.unitCode === t.unit;
+  if (c.role === "supervisor") return u.roles.includes("regulator") && u.tenantCode === (c.tenantCode ?? t.tenant_code);
+  return false;
 }
 
 /** k of n: the tender's own, or 2; never 1, never more than the custodians. */
@@ -305,13 +314,21 @@ async function openingRecord(db: Knex, t: Tender) {
     tenderId: t.id,
     deadline: iso(t.bid_deadline),
     maxPrice: toMoney(t.max_price),
-    closed: t.status === "opened" || t.status === "failed",
+    // every counted bid has its outcome: nothing more can be handed in
+    closed: items.every((i) => i.outcome !== "pending"),
     bids: items,
     validBids: valid,
     minBidders,
     // fewer valid bids than the procedure's minimum: the tender fails unless another method is approved
     belowMinimum: valid < minBidders,
   };
+}
+
+/** Every counted bid has its outcome: the decryption is over. */
+async function allDecided(db: Knex, tenderId: string): Promise<boolean> {
+  const left = await lastVersions(db, tenderId).where("b.action", "submitted")
+    .whereNotExists(function () { this.select(db.raw("1")).from("etrading_openings as o").whereRaw("o.bid_id = b.id"); }).first("b.id");
+  return !left;
 }
 
 async function decide(svc: This, ctx: PlatformContext, t: Tender, now: Date, bidIds?: string[]): Promise<number> {
@@ -591,7 +608,7 @@ export const bidsService: PlatformServiceSchema = {
         if (!holds(ctx.meta.user!, t, custodian)) throw forbidden();
         const now = platformNow();
         refuseBeforeDeadline(t, now, { "zh-CN": "提交解密份额", en: "Key shares can be handed in" });
-        if (t.status === "opened" || t.status === "failed") throw conflict({ "zh-CN": "开标已结束", en: "The opening is closed" }, { rule: "opening-closed" });
+        if (await allDecided(this.db, t.id)) throw conflict({ "zh-CN": "开标解密已结束", en: "The decryption at the opening is over" }, { rule: "opening-closed" });
         const list = Array.isArray(ctx.params.shares) ? (ctx.params.shares as Array<{ bidId?: unknown; share?: unknown }>) : null;
         if (!list || !list.length || list.length > 10_000) throw validationFailed([fieldError("/shares", "required", "请提交解密得到的密钥份额", "Send the key shares you unwrapped")]);
         const bids = new Map((await lastVersions(this.db, t.id).where("b.action", "submitted").select("b.id", "b.tender_id", "b.shares")).map((b: BidRow) => [b.id, b]));
@@ -629,18 +646,17 @@ export const bidsService: PlatformServiceSchema = {
         const now = platformNow();
         refuseBeforeDeadline(t, now, { "zh-CN": "结束开标", en: "The opening can be closed" });
         await decide(this, ctx, t, now);
+        // the tender's own status moves by its workflow (record-opening), not here
         await this.db.transaction(async (trx) => {
-          const row = await trx<Tender>("etrading_tenders").where({ id: t.id }).forUpdate().first();
-          if (row!.status === "opened" || row!.status === "failed") return;
+          await trx.raw("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`etrading.opening|${t.id}`]);
           const left: BidRow[] = await lastVersions(trx, t.id).where("b.action", "submitted")
             .whereNotExists(function () { this.select(trx.raw("1")).from("etrading_openings as o").whereRaw("o.bid_id = b.id"); }).select("b.id", "b.hash");
           if (left.length) {
             await trx("etrading_openings").insert(left.map((b) => ({ bid_id: b.id, tender_id: t.id, outcome: "withdrawn", tampered: false, detail: JSON.stringify({ rule: "ebid.decryptionFailure", reason: "custodians-did-not-decrypt" }), decided_at: now })));
           }
-          await trx("etrading_tenders").where({ id: t.id }).update({ status: "opened", updated_at: now });
           await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: t.tenant_code, action: "etrading.opening.close", object: t.id, after: { withdrawn: left.map((b) => b.id) } });
         });
-        return openingRecord(this.db, { ...t, status: "opened" });
+        return openingRecord(this.db, t);
       },
     },
 

@@ -66,7 +66,8 @@ export async function publishedTender(w: BidsWorld, deadline: Date, extra: { max
   await knex("etrading_tenders").insert({
     id, instance_id: randomUUID(), tenant_code: "441300", unit: UNITS.purchaser, unit_name: "惠州市交通运输局", agency_code: UNITS.agency,
     method: "public-tender", title: "惠州市某路段照明采购", max_price: extra.maxPrice ?? "500000.00", published_at: now, bid_deadline: deadline, opening_at: deadline,
-    status: "published", custodians: JSON.stringify(CUSTODIANS.map((role) => ({ role, unit: UNITS[role] }))),
+    // the custodian places as the publish step writes them (services/tenders.ts): no budget code
+    status: "published", custodians: JSON.stringify([{ role: "agency", unit: UNITS.agency }, { role: "purchaser", unitName: "惠州市交通运输局" }, { role: "supervisor", tenantCode: "441300" }]),
     config: JSON.stringify({ invitation: "notice", minBidders: { rule: "tender.minBidders", value: 3 }, bidderListConfidential: true, ...extra.config }),
     docs_version: 1, created_at: now, updated_at: now,
   });
