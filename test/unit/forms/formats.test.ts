@@ -139,7 +139,7 @@ describe("standard formats, defined once for browser and server", () => {
   });
 
   test("every format a form may name is one of these", () => {
-    expect(Object.keys(formFormats).sort()).toEqual(["date", "date-time", "division-code", "email", "money", "month", "phone-cn", "signed-money", "url", "uscc", "working-day"]);
+    expect(Object.keys(formFormats).sort()).toEqual(["attachment", "date", "date-time", "division-code", "email", "money", "month", "phone-cn", "signed-money", "url", "uscc", "working-day"]);
   });
 });
 
