@@ -75,6 +75,8 @@ describe("from a filed plan to the opening: publication, registration, questions
       expect(page.registrations).toBeNull();
       expect(JSON.stringify(page)).not.toContain("惠州市小微科技有限公司");
     }
+    // the region's regulator follows it; another city's does not see it at all
+    expect(ok(await t.call("regulator", "/api/etrading/tenders")).items.map((x: Any) => x.id)).toContain(s.id);
     // suppliers cannot ask at all
     expect((await t.call("supplier2", `/api/etrading/tenders/${s.id}/registrations`)).status).toBe(403);
 
@@ -85,6 +87,12 @@ describe("from a filed plan to the opening: publication, registration, questions
     // and registration is over
     const late = await t.call("supplier3", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" });
     expect(late.status).toBe(409);
+    // once Maoming's e-trading is live, its regulator does not follow a Huizhou tender: not in its list,
+    // and its page is the public notice's, without who registered
+    t.travel("2021-05-06");
+    expect(ok(await t.call("maomingRegulator", "/api/etrading/tenders")).items.map((x: Any) => x.id)).not.toContain(s.id);
+    expect(ok(await t.call("maomingRegulator", `/api/etrading/tenders/${s.id}`)).registrations).toBeUndefined();
+    expect((await t.call("maomingRegulator", `/api/etrading/tenders/${s.id}/registrations`)).status).toBe(403);
   });
 
   test("questions (question.answer), clarifications and corrigenda reach every registered supplier; a corrigendum asks for bids to be confirmed again", async () => {
