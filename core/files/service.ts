@@ -42,7 +42,7 @@ export function filesService(files: Files): PlatformServiceSchema {
         rest: "GET /files/:id",
         kind: "read",
         permission: "authenticated",
-        async handler(ctx: PlatformContext<{ id: string }>) {
+        async handler(ctx: PlatformContext<{ id: string; lang?: unknown }>) {
           const row = await files.readable(ctx.params.id, ctx.meta.user!, abilityOf(ctx));
           const size = Number(row.size);
           // the content's hash is the strongest validator there is: same tag, same bytes
@@ -57,7 +57,7 @@ export function filesService(files: Files): PlatformServiceSchema {
           // a client holding another version of the file asks for all of it (If-Range)
           const range = asked.ifRange !== undefined && asked.ifRange !== etag ? null : rangeOf(asked.range, size);
           if (range === "unsatisfiable") {
-            const lang = pickLang(asked.acceptLanguage);
+            const lang = pickLang(asked.acceptLanguage, ctx.params.lang);
             ctx.meta.$statusCode = 416;
             ctx.meta.$responseHeaders = { ...headers, "Content-Range": `bytes */${size}` };
             return {

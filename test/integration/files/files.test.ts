@@ -161,6 +161,8 @@ describe("download", () => {
     expect(res.status).toBe(416);
     expect(res.headers.get("content-range")).toBe(`bytes */${bytes.length}`);
     expect(await res.json()).toEqual({ error: { code: "RANGE_NOT_SATISFIABLE", message: `The requested range is outside the file (${bytes.length} bytes)`, details: { size: bytes.length } } });
+    const en = await fetch(`${platform.baseUrl}/api/files/${id}?lang=en`, { headers: { authorization: `Bearer ${buyer}`, range: "bytes=-0" } });
+    expect(((await en.json()) as { error: { message: string } }).error.message).toBe(`The requested range is outside the file (${bytes.length} bytes)`);
     const zh = await fetch(`${platform.baseUrl}/api/files/${id}`, { headers: { authorization: `Bearer ${buyer}`, range: "bytes=-0" } });
     expect(zh.status).toBe(416);
     expect(((await zh.json()) as { error: { message: string } }).error.message).toContain("请求的范围超出文件大小");
