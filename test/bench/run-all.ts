@@ -176,7 +176,8 @@ function humanTable(outcomes: Outcome[]): string {
   for (const o of outcomes) {
     if (o.failure) rows.push([o.bench, "could not measure", o.failure, "", "", "", "n/a"]);
     for (const f of o.figures) {
-      const digits = f.value !== null && Math.abs(f.value) < 100 ? 2 : 0;
+      // counts stay whole ("41 calls"); small measured figures keep their two decimals
+      const digits = f.value !== null && !Number.isInteger(f.value) && Math.abs(f.value) < 100 ? 2 : 0;
       rows.push([
         o.bench,
         f.figure,
