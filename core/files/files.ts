@@ -7,6 +7,7 @@ import { fieldError, notFound, validationFailed, type Localized } from "../error
 import { actorOf, writeAudit } from "../audit/log";
 import { isUuid } from "../db";
 import { uploadLimit } from "../gateway/upload";
+import { QUEUE_SETUP_LOCK_KEY } from "../events/queue";
 import { acceptsType } from "../forms/formats";
 import type { FormRef } from "../forms/registry";
 import type { AppAbility, SessionUser } from "../plugins/types";
@@ -325,7 +326,12 @@ export class Files {
    * (policy "stately"), each run queuing the next an hour on.
    */
   async startCleanup(boss: PgBoss): Promise<void> {
-    await boss.createQueue(CLEANUP_QUEUE, { name: CLEANUP_QUEUE, policy: "stately", retryLimit: 3, retryDelay: 60 });
+    // Nodes starting together would create the queue at once, which deadlocks in PostgreSQL: in
+    // turn, under the event queue's own set-up lock.
+    await this.o.knex.transaction(async (trx) => {
+      await trx.raw("select pg_advisory_xact_lock(?)", [QUEUE_SETUP_LOCK_KEY]);
+      await boss.createQueue(CLEANUP_QUEUE, { name: CLEANUP_QUEUE, policy: "stately", retryLimit: 3, retryDelay: 60 });
+    });
     await boss.work(CLEANUP_QUEUE, async () => {
       try {
         const { files, blobs } = await this.cleanup();
