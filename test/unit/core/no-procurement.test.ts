@@ -24,7 +24,8 @@ function files(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) return e.name === "node_modules" ? [] : files(p);
-    return /\.(ts|tsx|json)$/.test(e.name) ? [p] : [];
+    // the scaffold's templates (core/sdk/template) too: a new plugin starts from them
+    return /\.(ts|tsx|json)(\.tmpl)?$/.test(e.name) ? [p] : [];
   });
 }
 
@@ -66,7 +67,7 @@ export function domainWords(text: string): string[] {
 
 function offences(file: string): string[] {
   const text = fs.readFileSync(file, "utf8");
-  const code = file.endsWith(".json") ? text : withoutComments(text, file);
+  const code = /\.json(\.tmpl)?$/.test(file) ? text : withoutComments(text, file.replace(/\.tmpl$/, ""));
   return code.split("\n").flatMap((line, i) => {
     const hits = domainWords(line);
     return hits.length ? [`core/${path.relative(CORE, file)}:${i + 1}: ${[...new Set(hits)].join(", ")}: ${line.trim().slice(0, 160)}`] : [];
