@@ -45,6 +45,17 @@ interface Figure {
   found: string;
 }
 
+/**
+ * Where the deep figures read: page 10,000 of the notices (or the last whole page before the end),
+ * and as many rows into the suppliers, or half of them when there are fewer (a smaller seed).
+ * Each list's own size bounds its own depth: a supplier offset past the end has no row to make a
+ * cursor of.
+ */
+export function deepReads(notices: number, suppliers: number): { noticeOffset: number; noticePage: number; supplierOffset: number } {
+  const deepOffset = (DEEP_PAGE - 1) * 20;
+  return { noticeOffset: Math.min(deepOffset, notices - 21) - 1, noticePage: Math.min(DEEP_PAGE, Math.floor(notices / 20)), supplierOffset: Math.min(deepOffset, Math.floor(suppliers / 2)) };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -126,16 +137,17 @@ async function main(): Promise<void> {
     const admin = await platform.token({ roles: ["platform-admin"], tenantCode: "440000" });
 
     // The cursor of page 10,000 (as a reader who paged that far holds it): read once by OFFSET here.
-    const deepOffset = (DEEP_PAGE - 1) * 20;
     const total = Number((await knex("portal_notices").whereNull("withdrawn_at").count({ n: "*" }))[0].n);
+    const suppliers = Number((await knex("registries_suppliers").count({ n: "*" }))[0].n);
+    const reads = deepReads(total, suppliers);
     const deep = await knex.raw(
       `select to_char(published_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, id from portal_notices
        where withdrawn_at is null order by published_at desc, id desc offset ? limit 1`,
-      [Math.min(deepOffset, total - 21) - 1],
+      [reads.noticeOffset],
     );
     const deepCursor = encodeCursor(NOTICE_ORDER, [deep.rows[0].at, deep.rows[0].id]);
-    const deepPage = Math.min(DEEP_PAGE, Math.floor(total / 20));
-    const supplierDeep = await knex.raw("select name, credit_code from registries_suppliers order by name, credit_code offset ? limit 1", [Math.min(deepOffset, Math.floor(total / 2))]);
+    const deepPage = reads.noticePage;
+    const supplierDeep = await knex.raw("select name, credit_code from registries_suppliers order by name, credit_code offset ? limit 1", [reads.supplierOffset]);
     const supplierCursor = Buffer.from(JSON.stringify(["registries.Supplier", supplierDeep.rows[0]?.name, supplierDeep.rows[0]?.credit_code])).toString("base64url");
 
     const q = encodeURIComponent;
@@ -156,7 +168,7 @@ async function main(): Promise<void> {
       ["suppliers: frequent 2-character word (q=科技)", `/api/registries/suppliers?q=${q("科技")}`, admin],
       ["suppliers: 4-character word (q=信息技术)", `/api/registries/suppliers?q=${q("信息技术")}`, admin],
       ["suppliers: region (tenant=441300)", "/api/registries/suppliers?tenant=441300", admin],
-      [`suppliers: ${fmt(deepOffset)} rows deep by cursor`, `/api/registries/suppliers?cursor=${supplierCursor}`, admin],
+      [`suppliers: ${fmt(reads.supplierOffset)} rows deep by cursor`, `/api/registries/suppliers?cursor=${supplierCursor}`, admin],
     ];
     // The platform has just started (plans, JIT, the database's caches): one figure's worth of calls
     // is thrown away first, or the first figure measured would carry the start-up.
@@ -188,7 +200,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(`search bench: ${(err as Error).message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`search bench: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
