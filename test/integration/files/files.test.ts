@@ -262,6 +262,27 @@ describe("a form that names uploads", () => {
     const refs = await platform.kernel.db.knex("core_file_refs").where({ instance_id: inst.id }).pluck("file_id");
     expect(refs.sort()).toEqual([c.id, mine.id].sort());
   });
+  test("an upload removed between the check and the step's transaction fails the step whole: no instance, no history, no use, no audit entry", async () => {
+    const knex = platform.kernel.db.knex;
+    const doomed = (await upload(buyer, "doomed.pdf", pdf(3000))).body;
+    const files = platform.kernel.files;
+    const check = files.check.bind(files);
+    // the clean-up takes it right after the check, as it could on a busy node
+    files.check = async (...args: Parameters<typeof check>) => {
+      const attached = await check(...args);
+      await knex("core_files").where({ id: doomed.id }).delete();
+      return attached;
+    };
+    const before = { ...(await counts()), history: await count("core_workflow_history"), audit: await count("core_audit_log") };
+    try {
+      const res = await start(buyer, { title: "半途", contract: doomed.id });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details).toEqual([expect.objectContaining({ path: "/contract", rule: "attachment" })]);
+    } finally {
+      files.check = check;
+    }
+    expect({ ...(await counts()), files: before.files, history: await count("core_workflow_history"), audit: await count("core_audit_log") }).toEqual(before);
+  });
 });
 
 describe("clean-up", () => {
