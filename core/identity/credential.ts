@@ -90,11 +90,13 @@ export class InitialCredential {
    */
   containedIn(password: string, mac: string, key: Buffer, same: (a: string, b: string) => boolean): boolean {
     const folded = password.normalize("NFKC");
-    const chars = [...folded];
-    for (let start = 0; start < chars.length; start++) {
-      for (let end = start + this.rule.minLength; end <= Math.min(chars.length, start + this.rule.maxLength); end++) {
-        const candidate = chars.slice(start, end).join("");
-        if (this.fits(candidate) && same(mac, macOf(key, candidate))) return true;
+    const { minLength, maxLength } = this.rule;
+    for (let start = 0; start < folded.length; start++) {
+      const longest = Math.min(folded.length, start + maxLength);
+      for (let end = start + minLength; end <= longest; end++) {
+        // code units: a candidate split inside a surrogate pair is no character string the shape can match
+        const candidate = folded.slice(start, end);
+        if (this.shape.test(candidate) && same(mac, macOf(key, candidate))) return true;
       }
     }
     return false;
