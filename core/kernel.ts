@@ -194,7 +194,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       scheduleTimers: (trx, timers) => queue!.scheduleTimers(trx, timers),
       attachments: files,
       clock: tenancy.clock,
-      moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
+      moduleCheck: (plugin, kind, user, place) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user, place)),
     });
     const coreServices = [
       tenancyService(tenancy),

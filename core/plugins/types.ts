@@ -43,8 +43,21 @@ export interface RoleDecl {
   oversees?: boolean;
 }
 
+/**
+ * Where an action's business is, for the module gate (DESIGN.md §5): the tenant and unit of the
+ * object it acts on, e.g. the tender a supplier registers for. Without it the caller's tenant's
+ * schedule governs (right for starting business of one's own). `of` runs before the handler, for a
+ * signed-in caller; for an object that does not exist it throws the plugin's own 404.
+ */
+export interface ActionGate {
+  /** called as the handler is, on its service (`this.db`) */
+  of: (this: PluginServiceThis, ctx: PlatformContext) => Promise<{ tenantCode: string; unitCode?: string | null }>;
+}
+
 export interface PlatformActionSchema extends ActionSchema {
   kind: ActionKind;
+  /** whose schedule governs the action: the object's (see ActionGate); the caller's tenant when absent */
+  gate?: ActionGate;
   /** set by the kernel: the module (plugin) whose schedule gates this action */
   module?: string;
   permission: ActionPermission;

@@ -12,6 +12,7 @@ export { definePlugin } from "../plugins/types";
 export { initialCredentialPoint } from "../identity/credential";
 export type { InitialCredentialRule } from "../identity/credential";
 export type {
+  ActionGate,
   ActionKind,
   ActionPermission,
   AppAbility,
@@ -75,6 +76,7 @@ export { announcePublic } from "../events/notifications";
 export { tenantTree } from "../tenancy";
 export type { TenantTree } from "../tenancy/tree";
 export { allows } from "../tenancy/gate";
+export type { GatePlace, GateSubject } from "../tenancy/gate";
 export { localDate } from "../tenancy/time";
 // statutory periods in calendar or working days, counted as calc.dayCounting says (core/calendar)
 export { daysBetween, endOfDay, isWorkingDay, periodEnd, platformNow, startOfDay, workingDayOnOrAfter } from "../calendar";

@@ -34,8 +34,15 @@ export interface FormCheck {
 /** Puts an event in the outbox, in the caller's transaction (core/events). */
 export type Publish = (trx: Knex.Transaction, message: { event: string; payload: unknown; key?: string }) => Promise<unknown>;
 
-/** Whether a plugin's module is open for this user and kind of business (core/tenancy's gate); null when it is. */
-export type ModuleCheck = (plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined) => PlatformError | null;
+/**
+ * Whether a plugin's module is open for this user and kind of business (core/tenancy's gate); null
+ * when it is. `place`: the tenant and owner unit of the instance acted on, whose schedule governs;
+ * the user's own when absent (a start).
+ */
+export type ModuleCheck = (plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined, place?: { tenantCode: string; unitCode?: string | null }) => PlatformError | null;
+
+/** Where an instance's business is, for the gate: its tenant and owner unit. */
+const placeOf = (row: { tenant_code: string; owner_unit: string | null }) => ({ tenantCode: row.tenant_code, unitCode: row.owner_unit });
 
 export interface InstanceRow {
   id: string;
@@ -194,8 +201,8 @@ export class WorkflowEngine {
     return wf;
   }
 
-  private gate(plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined): void {
-    const refusal = this.o.moduleCheck(plugin, kind, user);
+  private gate(plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined, place?: Parameters<ModuleCheck>[3]): void {
+    const refusal = this.o.moduleCheck(plugin, kind, user, place);
     if (refusal) throw refusal;
   }
 
@@ -214,7 +221,7 @@ export class WorkflowEngine {
   /** Transitions the user could take on this instance now (by state, role and module), each with its form. */
   available(user: SessionUser, row: InstanceRow): Transition[] {
     const wf = this.workflow(row.workflow_id);
-    if (this.o.moduleCheck(wf.plugin, "continue", user)) return [];
+    if (this.o.moduleCheck(wf.plugin, "continue", user, placeOf(row))) return [];
     return wf.transitions.filter((t) => t.from.includes(row.state) && t.roles.some((r) => user.roles.includes(r)));
   }
 
@@ -383,7 +390,7 @@ export class WorkflowEngine {
       const [zh, en] = adoptable.length ? [`应为 ${adoptable.join("、")} 之一`, `must be one of ${adoptable.join(", ")}`] : ["该流程不接受从其他系统迁入", "this workflow takes no business from other systems"];
       throw validationFailed([fieldError("/state", "adoptable", zh, en)]);
     }
-    const refusal = this.o.moduleCheck(wf.plugin, "continue", { ...user, tenantCode: item.tenantCode });
+    const refusal = this.o.moduleCheck(wf.plugin, "continue", user, { tenantCode: item.tenantCode, unitCode: item.ownerUnit });
     if (refusal) throw refusal;
     const checked = await this.checkData(state.adoptable.form, item.tenantCode, item.data, wf.title["zh-CN"]);
     if (item.ownerUnit !== null) {
@@ -431,7 +438,7 @@ export class WorkflowEngine {
     if (!t.roles.some((r) => user.roles.includes(r))) throw forbidden();
     if (!t.from.includes(row.state)) throw notPossible(wf, t, row.state);
     if (expectedVersion !== undefined && expectedVersion !== row.version) throw stale(row.version);
-    this.gate(wf.plugin, "continue", user);
+    this.gate(wf.plugin, "continue", user, placeOf(row));
     const checked = await this.withAttachments(await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]), user, row.id);
     const merged = { ...row.data, ...checked.data };
     this.checkGuard(t, row, checked.data, user);
@@ -493,7 +500,7 @@ export class WorkflowEngine {
       ...rest,
       workflow: wf,
       ability: caller.ability ?? null,
-      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, step.user ?? { id: "", username: "", roles: [], tenantCode: step.tenantCode }),
+      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, step.user, { tenantCode: step.tenantCode, unitCode: step.ownerUnit }),
     };
   }
 

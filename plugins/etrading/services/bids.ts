@@ -11,6 +11,7 @@ import {
   toBase64, verifyBidSignature, type BidReceipt, type SealedBid,
 } from "../sealed";
 import rules from "./bids-rules.json";
+import { tenderGate } from "./tenders";
 import { signingProviders } from "../api";
 
 /** The law's facts this service enforces, by rule id (./bids-rules.json). */
@@ -372,6 +373,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "PUT /tenders/:id/custodians/:custodian/key",
+      gate: tenderGate,
       params: { id: "string", custodian: "string", publicKey: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<{ id: string; custodian: string; publicKey?: unknown }>) {
         const user = ctx.meta.user!;
@@ -406,6 +408,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id/sealing",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const t = await tenderOf(this.db, ctx.params.id);
@@ -436,6 +439,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/bids",
+      gate: tenderGate,
       params: { id: "string", bid: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<{ id: string; bid?: unknown }>) {
         // the arrival by the platform's clock (never the browser's) is what the deadline is compared with, and what the receipt says
@@ -488,6 +492,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "DELETE /tenders/:id/bids/mine",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const now = platformNow();
@@ -522,6 +527,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id/bids/mine",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const t = await tenderOf(this.db, ctx.params.id);
@@ -554,6 +560,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id/bids",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;
@@ -578,6 +585,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id/opening/custodians/:custodian/shares",
+      gate: tenderGate,
       params: { id: "string", custodian: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string; custodian: string }>) {
         const t = await tenderOf(this.db, ctx.params.id);
@@ -601,6 +609,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/opening/shares",
+      gate: tenderGate,
       params: { id: "string", custodian: { type: "any", optional: true }, shares: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<{ id: string; custodian?: unknown; shares?: unknown }>) {
         const t = await tenderOf(this.db, ctx.params.id);
@@ -639,6 +648,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/opening/close",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const t = await tenderOf(this.db, ctx.params.id);
@@ -665,6 +675,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id/opening",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;

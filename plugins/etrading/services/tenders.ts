@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import {
-  abilityOf, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
+  type ActionGate, abilityOf, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, type PluginServiceThis, type PrepareContext, periodEnd, prepared, type SessionUser, type StepContext, type StepHook,
   toMoney, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
@@ -185,6 +185,19 @@ function checkDocuments(cfg: ProcedureConfig, step: PrepareContext | StepContext
 }
 
 const ROW = (trx: Knex | Knex.Transaction) => trx<TenderRow>("etrading_tenders");
+
+/**
+ * A tender's business is its purchaser's region's (DESIGN.md §5): suppliers, experts and agencies of
+ * any region act on it by that region's schedule and the purchasing unit's pilot, not their own.
+ */
+export const tenderGate: ActionGate = {
+  async of(ctx) {
+    const id = (ctx.params as { id?: unknown }).id;
+    const row = typeof id === "string" && /^[0-9a-f-]{36}$/i.test(id) ? await ROW(this.db).where({ id }).first("tenant_code", "unit") : undefined;
+    if (!row) throw notFound(TENDER);
+    return { tenantCode: row.tenant_code, unitCode: row.unit || null };
+  },
+};
 /** What suppliers read of the documents: the procurement terms, not the project's internal ids. */
 const DOCUMENT_FIELDS = ["requirements", "qualifications", "scoring", "deposit", "creditQueryCutoff", "singleSourceReason"] as const;
 const documentsOf = (data: Record<string, unknown>, cfg: ProcedureConfig) => ({
@@ -502,6 +515,7 @@ export const tendersService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;
@@ -536,6 +550,7 @@ export const tendersService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/registrations",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;
@@ -572,6 +587,7 @@ export const tendersService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders/:id/registrations",
+      gate: tenderGate,
       params: { id: "string" },
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;
@@ -594,6 +610,7 @@ export const tendersService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/questions",
+      gate: tenderGate,
       params: { id: "string", text: { type: "string", optional: true } },
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string; text?: string }>) {
         const user = ctx.meta.user!;
@@ -624,6 +641,7 @@ export const tendersService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/questions/:questionId/answer",
+      gate: tenderGate,
       params: { id: "string", questionId: "string", answer: { type: "string", optional: true } },
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string; questionId: string; answer?: string }>) {
         const user = ctx.meta.user!;
