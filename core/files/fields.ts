@@ -21,23 +21,46 @@ export function hasAttachments(schema: unknown): boolean {
   return Object.values(schema).some(hasAttachments);
 }
 
+const unescape = (key: string) => key.replace(/~1/g, "/").replace(/~0/g, "~");
+
+/** A subschema with its `#/...` references followed within the form. */
+function resolved(root: Schema, s: Schema): Schema {
+  let at = s;
+  for (let hops = 0; typeof at.$ref === "string" && hops < 16; hops++) {
+    const keys = (at.$ref as string).replace(/^#/, "").split("/").slice(1);
+    let next: unknown = root;
+    for (const k of keys) next = isObject(next) ? next[unescape(k)] : undefined;
+    if (!isObject(next)) return {};
+    at = next;
+  }
+  return at;
+}
+
+/**
+ * The limits of the attachment field at a data pointer ("/contract", "/photos/0"; "/photos/-" for
+ * an item not yet added), or null where the form has no attachment field.
+ */
+export function fieldLimits(root: Schema, pointer: string): AttachmentLimits | null {
+  if (pointer !== "" && !pointer.startsWith("/")) return null;
+  let at = resolved(root, root);
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = unescape(raw);
+    let next: unknown;
+    if (isObject(at.properties) && Object.hasOwn(at.properties, key)) next = at.properties[key];
+    else if (at.items !== undefined && (key === "-" || /^(0|[1-9]\d*)$/.test(key))) next = Array.isArray(at.items) ? (key === "-" ? undefined : (at.items as unknown[])[Number(key)]) : at.items;
+    if (!isObject(next)) return null;
+    at = resolved(root, next);
+  }
+  return at.format === "attachment" ? ((at[ATTACHMENT_KEYWORD] as AttachmentLimits | undefined) ?? {}) : null;
+}
+
 /**
  * Every attachment id a submission names, walking the data beside its (already validated) form:
  * properties, array items and the form's own `#/definitions/...` references.
  */
 export function attachmentValues(root: Schema, data: unknown): AttachmentValue[] {
   const out: AttachmentValue[] = [];
-  const resolve = (s: Schema): Schema => {
-    let at = s;
-    for (let hops = 0; typeof at.$ref === "string" && hops < 16; hops++) {
-      const keys = (at.$ref as string).replace(/^#/, "").split("/").slice(1);
-      let next: unknown = root;
-      for (const k of keys) next = isObject(next) ? next[k.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
-      if (!isObject(next)) return {};
-      at = next;
-    }
-    return at;
-  };
+  const resolve = (s: Schema) => resolved(root, s);
   const walk = (raw: unknown, value: unknown, pointer: string) => {
     if (!isObject(raw)) return;
     const s = resolve(raw);

@@ -1,14 +1,15 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Knex } from "knex";
 import type PgBoss from "pg-boss";
 import { fromBuffer } from "file-type";
-import { fieldError, notFound, validationFailed, type Localized } from "../errors";
+import { fieldError, notFound, PlatformError, validationFailed, type ErrorDetail, type Localized } from "../errors";
 import { actorOf, writeAudit } from "../audit/log";
 import { isUuid } from "../db";
 import { uploadLimit } from "../gateway/upload";
 import { QUEUE_SETUP_LOCK_KEY } from "../events/queue";
-import { acceptsType } from "../forms/formats";
+import { acceptsType, type AttachmentLimits } from "../forms/formats";
+import { sharedSecret } from "../identity/keys";
 import type { FormRef } from "../forms/registry";
 import type { AppAbility, SessionUser } from "../plugins/types";
 import { instanceSubject, type InstanceRow } from "../workflow/engine";
@@ -54,6 +55,25 @@ const CLEANUP_EVERY_S = 3600;
 const viewOf = (row: Pick<FileRow, "id" | "sha256" | "size" | "type" | "name">): FileView => ({ id: row.id, sha256: row.sha256, size: Number(row.size), type: row.type, name: row.name });
 
 const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB` : `${Math.ceil(bytes / 1024)} KiB`);
+
+/** A field's refusals, the same at upload (`?form=&field=`) as when the form is submitted. */
+const typeRefusal = (pointer: string, accept: string[], type: string): ErrorDetail => ({
+  ...fieldError(pointer, "attachmentType", `此处只接受 ${accept.join("、")}（该文件按内容是 ${type}）`, `only ${accept.join(", ")} here (this file is ${type} by its content)`),
+  accept,
+});
+const sizeRefusal = (pointer: string, maxBytes: number): ErrorDetail => ({
+  ...fieldError(pointer, "attachmentSize", `文件不能超过 ${sizeText(maxBytes)}`, `the file may be at most ${sizeText(maxBytes)}`),
+  maxBytes,
+});
+
+/** How long a download link works: enough to start a download, too short to be worth passing on. */
+export const LINK_TTL_MS = 5 * 60_000;
+/** What a download link carries besides the file's id (GET /api/files/:id/content). */
+export interface LinkParams {
+  u?: unknown;
+  exp?: unknown;
+  sig?: unknown;
+}
 
 /** A file name as the uploader's system gave it: its last path segment, NFC, no control characters. */
 function fileName(raw: unknown): string {
@@ -120,6 +140,7 @@ export interface FilesOptions {
  */
 export class Files {
   private readonly schemas = new Map<string, Promise<Record<string, unknown> | null>>();
+  private linkKey?: Promise<Buffer>;
 
   constructor(readonly o: FilesOptions) {}
 
@@ -128,7 +149,7 @@ export class Files {
    * one transaction with its row and audit entry (a refusal or a broken connection leaves nothing).
    * The same bytes stored before are not stored again.
    */
-  async upload(body: Readable, meta: { name: unknown; user: SessionUser }): Promise<FileView> {
+  async upload(body: Readable, meta: { name: unknown; user: SessionUser; field?: { pointer: string; limits: AttachmentLimits } }): Promise<FileView> {
     const name = fileName(meta.name);
     const location = randomUUID();
     const hash = createHash("sha256");
@@ -144,8 +165,12 @@ export class Files {
     const writer = this.o.store.writer(trx, location);
     let size = 0;
     let type: string | undefined;
+    const field = meta.field;
     const put = async (piece: Buffer) => {
-      type ??= await this.typeOf(piece);
+      if (type === undefined) {
+        type = await this.typeOf(piece);
+        if (field && !acceptsType(field.limits.accept, type)) throw validationFailed([typeRefusal(field.pointer, field.limits.accept!, type)]);
+      }
       hash.update(piece);
       size += piece.length;
       await writer.write(piece);
@@ -156,6 +181,8 @@ export class Files {
       for await (const chunk of limited as AsyncIterable<Buffer>) {
         pending.push(chunk);
         pendingBytes += chunk.length;
+        // the field's own limit: refused as soon as the bytes pass it, not after all have come
+        if (field?.limits.maxBytes !== undefined && size + pendingBytes > field.limits.maxBytes) throw validationFailed([sizeRefusal(field.pointer, field.limits.maxBytes)]);
         while (pendingBytes >= CHUNK_BYTES) {
           const all = Buffer.concat(pending);
           await put(all.subarray(0, CHUNK_BYTES));
@@ -200,13 +227,17 @@ export class Files {
     return type;
   }
 
+  private async rowOf(id: string): Promise<FileRow | undefined> {
+    return (await this.o.knex("core_files as f").join("core_file_blobs as b", "b.sha256", "f.sha256").where("f.id", id).first("f.*", "b.size", "b.type", "b.store", "b.location")) as FileRow | undefined;
+  }
+
   /**
    * An upload the caller may read: their own, or one an instance they may read names. Anything
    * else is 404, as for an id that does not exist: ids of others' files cannot be probed.
    */
   async readable(id: unknown, user: SessionUser, ability: AppAbility): Promise<FileRow> {
     if (!isUuid(id)) throw notFound(FILE);
-    const row = (await this.o.knex("core_files as f").join("core_file_blobs as b", "b.sha256", "f.sha256").where("f.id", id).first("f.*", "b.size", "b.type", "b.store", "b.location")) as FileRow | undefined;
+    const row = await this.rowOf(id);
     if (!row) throw notFound(FILE);
     if (row.uploaded_by === user.id) return row;
     const instances = (await this.o.knex("core_file_refs as r").join("core_workflow_instances as i", "i.id", "r.instance_id").where("r.file_id", id).select("i.*")) as InstanceRow[];
@@ -216,6 +247,53 @@ export class Files {
 
   async info(id: unknown, user: SessionUser, ability: AppAbility): Promise<FileView> {
     return viewOf(await this.readable(id, user, ability));
+  }
+
+  /** The MAC of a link: HMAC-SHA256 under a key kept in the shared database, as the refresh tokens' is. */
+  private async mac(id: string, userId: string, exp: number): Promise<Buffer> {
+    if (!this.linkKey) {
+      this.linkKey = sharedSecret(this.o.knex, "files.link-key");
+      this.linkKey.catch(() => (this.linkKey = undefined));
+    }
+    return createHmac("sha256", await this.linkKey).update(`${id}\n${userId}\n${exp}`).digest();
+  }
+
+  /**
+   * A download link a browser can follow without a token (an `<a href>` sends none): the caller's
+   * read right is checked now, and the link names them and ends at `expiresMs`.
+   */
+  async link(id: unknown, user: SessionUser, ability: AppAbility, expiresMs = Date.now() + LINK_TTL_MS): Promise<{ url: string; expiresAt: string }> {
+    const row = await this.readable(id, user, ability);
+    return this.signedLink(row.id, user.id, expiresMs);
+  }
+
+  /** A link for a read already checked (or, in tests, one already past its end). */
+  async signedLink(id: string, userId: string, expiresMs: number): Promise<{ url: string; expiresAt: string }> {
+    const exp = Math.floor(expiresMs);
+    const sig = (await this.mac(id, userId, exp)).toString("base64url");
+    const query = new URLSearchParams({ u: userId, exp: String(exp), sig });
+    return { url: `/api/files/${id}/content?${query}`, expiresAt: new Date(exp).toISOString() };
+  }
+
+  /**
+   * The file a link names, if its MAC holds, it has not ended, and a caller who sends a token too is
+   * the one it was made for. A forged or altered link is 404 as a file one may not read is; an
+   * ended one says so, so that a person knows to ask for the download again.
+   */
+  async byLink(id: unknown, link: LinkParams, caller: SessionUser | undefined, nowMs = Date.now()): Promise<FileRow> {
+    const invalid = () => new PlatformError("NOT_FOUND", { "zh-CN": "下载链接无效", en: "This download link is not valid" });
+    const exp = Number(link.exp);
+    if (!isUuid(id) || !isUuid(link.u) || typeof link.exp !== "string" || !Number.isSafeInteger(exp) || typeof link.sig !== "string") throw invalid();
+    const given = Buffer.from(link.sig, "base64url");
+    const expected = await this.mac(id, link.u, exp);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+    if (caller && caller.id !== link.u) throw invalid();
+    if (exp <= nowMs) {
+      throw new PlatformError("NOT_FOUND", { "zh-CN": "下载链接已过期，请回到页面重新下载", en: "This download link has expired; download the file again from its page" }, { expired: true });
+    }
+    const row = await this.rowOf(id);
+    if (!row) throw notFound(FILE);
+    return row;
   }
 
   /** The bytes of a stored file from `start` to `end`, inclusive. */
@@ -259,9 +337,9 @@ export class Files {
       if (!row || (row.uploaded_by !== user.id && !here.has(v.id))) {
         problems.push(fieldError(v.pointer, "attachment", "找不到该文件，或它不是您上传的，请重新上传", "no such file among your uploads; upload it again"));
       } else if (!acceptsType(v.limits.accept, row.type)) {
-        problems.push({ ...fieldError(v.pointer, "attachmentType", `此处只接受 ${v.limits.accept!.join("、")}（该文件按内容是 ${row.type}）`, `only ${v.limits.accept!.join(", ")} here (this file is ${row.type} by its content)`), accept: v.limits.accept });
+        problems.push(typeRefusal(v.pointer, v.limits.accept!, row.type));
       } else if (v.limits.maxBytes !== undefined && Number(row.size) > v.limits.maxBytes) {
-        problems.push({ ...fieldError(v.pointer, "attachmentSize", `文件不能超过 ${sizeText(v.limits.maxBytes)}`, `the file may be at most ${sizeText(v.limits.maxBytes)}`), maxBytes: v.limits.maxBytes });
+        problems.push(sizeRefusal(v.pointer, v.limits.maxBytes));
       } else {
         attached.push({ id: v.id, sha256: row.sha256, pointer: v.pointer });
       }
