@@ -3,7 +3,7 @@ import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  abilityOf, actorOf, compareMoney, conflict, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
+  abilityOf, actorOf, compareMoney, conflict, enqueue, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, platformNow, type PluginServiceThis, type SessionUser, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import {
@@ -292,6 +292,7 @@ async function openingRecord(db: Knex, t: Tender) {
   const bids = await lastVersions(db, t.id).where("b.action", "submitted").select("b.*");
   const outcomes = new Map((await db("etrading_openings").where({ tender_id: t.id })).map((o) => [o.bid_id, o]));
   const names = new Map((await db("etrading_registrations").where({ tender_id: t.id })).map((r) => [r.supplier_code, r.supplier_name]));
+  const answers = new Map((await db("etrading_opening_confirmations").where({ tender_id: t.id })).map((c) => [c.supplier_code, c]));
   const items = bids
     .sort((a, b) => (a.received_at < b.received_at ? -1 : 1))
     .map((b) => {
@@ -307,6 +308,10 @@ async function openingRecord(db: Knex, t: Tender) {
         outcomeText: o ? OUTCOME_TEXT[o.outcome as Outcome] : { "zh-CN": "待解密", en: "awaiting decryption" },
         price: o?.price !== null && o?.price !== undefined ? toMoney(o.price) : null,
         tampered: !!o?.tampered,
+        // the bidder's answer to the record: confirmed, an objection, or none yet (tender.opening.record)
+        confirmation: answers.has(b.supplier_code)
+          ? { confirmed: answers.get(b.supplier_code).confirmed as boolean, objection: (answers.get(b.supplier_code).objection as string | null) ?? null, at: iso(answers.get(b.supplier_code).answered_at) }
+          : null,
       };
     });
   const valid = items.filter((i) => i.outcome === "opened").length;
@@ -315,8 +320,8 @@ async function openingRecord(db: Knex, t: Tender) {
     tenderId: t.id,
     deadline: iso(t.bid_deadline),
     maxPrice: toMoney(t.max_price),
-    // every counted bid has its outcome: nothing more can be handed in
-    closed: items.every((i) => i.outcome !== "pending"),
+    // closed by the agency, or every counted bid has its outcome: nothing more can be handed in
+    closed: !!(await db("etrading_opening_closures").where({ tender_id: t.id }).first()) || items.every((i) => i.outcome !== "pending"),
     bids: items,
     validBids: valid,
     minBidders,
@@ -325,8 +330,9 @@ async function openingRecord(db: Knex, t: Tender) {
   };
 }
 
-/** Every counted bid has its outcome: the decryption is over. */
+/** The window was closed, or every counted bid has its outcome: the decryption is over. */
 async function allDecided(db: Knex, tenderId: string): Promise<boolean> {
+  if (await db("etrading_opening_closures").where({ tender_id: tenderId }).first()) return true;
   const left = await lastVersions(db, tenderId).where("b.action", "submitted")
     .whereNotExists(function () { this.select(db.raw("1")).from("etrading_openings as o").whereRaw("o.bid_id = b.id"); }).first("b.id");
   return !left;
@@ -658,15 +664,65 @@ export const bidsService: PlatformServiceSchema = {
         await decide(this, ctx, t, now);
         // the tender's own status moves by its workflow (record-opening), not here
         await this.db.transaction(async (trx) => {
-          await trx.raw("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`etrading.opening|${t.id}`]);
+          // closed once: a second call changes nothing and tells nobody again
+          const first = await trx("etrading_opening_closures").insert({ tender_id: t.id, account_id: ctx.meta.user!.id, closed_at: now }).onConflict("tender_id").ignore().returning("tender_id");
+          if (!first.length) return;
           const left: BidRow[] = await lastVersions(trx, t.id).where("b.action", "submitted")
             .whereNotExists(function () { this.select(trx.raw("1")).from("etrading_openings as o").whereRaw("o.bid_id = b.id"); }).select("b.id", "b.hash");
           if (left.length) {
             await trx("etrading_openings").insert(left.map((b) => ({ bid_id: b.id, tender_id: t.id, outcome: "withdrawn", tampered: false, detail: JSON.stringify({ rule: "ebid.decryptionFailure", reason: "custodians-did-not-decrypt" }), decided_at: now })));
           }
+          // the record goes to every bidder, live in its bell, to confirm or object (tender.opening.record)
+          const bidders: Array<{ supplier_code: string }> = await lastVersions(trx, t.id).where("b.action", "submitted").select("b.supplier_code");
+          for (const b of bidders) {
+            await enqueue(trx, {
+              event: "notifications.requested",
+              key: t.id,
+              payload: {
+                tenantCode: t.tenant_code, owner: { unit: b.supplier_code, account: null }, link: `/etrading/tenders/${t.id}`, kind: "etrading.opening",
+                title: { "zh-CN": "开标记录已生成，请确认或提出异议", en: "The opening record is ready: confirm it or object" },
+              },
+            });
+          }
           await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: t.tenant_code, action: "etrading.opening.close", object: t.id, after: { withdrawn: left.map((b) => b.id) } });
         });
         return openingRecord(this.db, t);
+      },
+    },
+
+    /**
+     * POST /api/etrading/tenders/:id/opening/confirmation `{ objection? }`: a bidder confirms the
+     * opening record, or objects with its reason, once the decryption is over (tender.opening.record).
+     */
+    confirm: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /tenders/:id/opening/confirmation",
+      params: { id: "string", objection: { type: "any", optional: true } },
+      async handler(this: This, ctx: PlatformContext<{ id: string; objection?: unknown }>) {
+        const user = ctx.meta.user!;
+        const t = await tenderOf(this.db, ctx.params.id);
+        if (!user.roles.includes("supplier") || !user.unitCode) throw forbidden();
+        const bid = await lastVersions(this.db, t.id).where({ "b.supplier_code": user.unitCode, "b.action": "submitted" }).first("b.id");
+        if (!bid) throw forbidden();
+        const now = platformNow();
+        refuseBeforeDeadline(t, now, { "zh-CN": "确认开标记录", en: "The opening record can be confirmed" });
+        if (!(await allDecided(this.db, t.id))) {
+          throw conflict({ "zh-CN": "开标解密尚未结束，开标记录还不完整", en: "The decryption is not over: the opening record is not complete yet" }, { rule: "tender.opening.record" });
+        }
+        const raw = ctx.params.objection;
+        const objection = typeof raw === "string" ? raw.trim() : raw === undefined || raw === null ? "" : null;
+        if (objection === null || objection.length > 4000) {
+          throw validationFailed([fieldError("/objection", "length", "异议应为文字（至多 4000 字）", "An objection is text (4,000 characters at most)")]);
+        }
+        return this.db.transaction(async (trx) => {
+          const inserted = await trx("etrading_opening_confirmations")
+            .insert({ tender_id: t.id, supplier_code: user.unitCode, confirmed: !objection, objection: objection || null, account_id: user.id, answered_at: now })
+            .onConflict(["tender_id", "supplier_code"]).ignore().returning("supplier_code");
+          if (!inserted.length) throw conflict({ "zh-CN": "贵单位已对开标记录作出答复", en: "Your company has already answered the opening record" }, { rule: "tender.opening.record" });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: objection ? "etrading.opening.object" : "etrading.opening.confirm", object: t.id, after: { objection: objection || null } });
+          return { confirmed: !objection, objection: objection || null, at: now.toISOString(), rule: "tender.opening.record" };
+        });
       },
     },
 

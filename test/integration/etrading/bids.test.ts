@@ -232,6 +232,26 @@ describe("etrading sealed bids", () => {
     ]);
     const outsider = await w.platform.api(`/api/etrading/tenders/${tender}/opening`, { token: w.suppliers[3] });
     expect(outsider.status).toBe(403);
+
+    // tender.opening.record: every bidder is told, live, and confirms or objects online, once
+    const told = await w.platform.kernel.db.knex("core_outbox").where({ event: "notifications.requested" }).whereRaw("payload->>'link' = ?", [`/etrading/tenders/${tender}`]);
+    expect(told.map((m) => m.payload.owner.unit).sort()).toEqual(["91441300MA00000001", "91441300MA00000002", "91441300MA00000003"]);
+    // closing again tells nobody twice
+    expect((await w.platform.api(`/api/etrading/tenders/${tender}/opening/close`, { method: "POST", token: w.tokens.purchaser })).status).toBe(200);
+    expect(await w.platform.kernel.db.knex("core_outbox").where({ event: "notifications.requested" }).whereRaw("payload->>'link' = ?", [`/etrading/tenders/${tender}`])).toHaveLength(3);
+    const ok = await w.platform.api(`/api/etrading/tenders/${tender}/opening/confirmation`, { method: "POST", token: w.suppliers[0], body: {} });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ confirmed: true, objection: null, rule: "tender.opening.record" });
+    const objects = await w.platform.api(`/api/etrading/tenders/${tender}/opening/confirmation`, { method: "POST", token: w.suppliers[2], body: { objection: "我方投标文件已按要求加密，解密失败非我方原因" } });
+    expect(objects.body).toMatchObject({ confirmed: false });
+    expect((await w.platform.api(`/api/etrading/tenders/${tender}/opening/confirmation`, { method: "POST", token: w.suppliers[0], body: {} })).status).toBe(409);
+    expect((await w.platform.api(`/api/etrading/tenders/${tender}/opening/confirmation`, { method: "POST", token: w.suppliers[3], body: {} })).status).toBe(403);
+    const answered = await w.platform.api(`/api/etrading/tenders/${tender}/opening`, { token: w.tokens.agency });
+    expect(answered.body.bids.map((x: { confirmation: { confirmed: boolean; objection: string | null } | null }) => x.confirmation && [x.confirmation.confirmed, x.confirmation.objection])).toEqual([
+      [true, null],
+      null,
+      [false, "我方投标文件已按要求加密，解密失败非我方原因"],
+    ]);
   });
 
   test("ebid.decryptionFailure: bids the custodians did not decrypt when the window closes are deemed withdrawn, an above-maximum price is shown as such", async () => {
@@ -246,6 +266,9 @@ describe("etrading sealed bids", () => {
       const shares = f.body.bids.filter((x: { bidId: string }) => x.bidId === above.body.receipt.bidId).map((x: { bidId: string; tenderId: string; shares: SealedBid["shares"] }) => ({ bidId: x.bidId, share: openShare(x, c, w.keys[c].privateKey) }));
       expect((await w.platform.api(`/api/etrading/tenders/${tender}/opening/shares`, { method: "POST", token: w.tokens[c], body: { custodian: c, shares } })).status).toBe(200);
     }
+    // the record is not complete while a bid waits for its shares
+    const early = await w.platform.api(`/api/etrading/tenders/${tender}/opening/confirmation`, { method: "POST", token: w.suppliers[0], body: {} });
+    expect([early.status, early.body.error.details.rule]).toEqual([409, "tender.opening.record"]);
     const notYours = await w.platform.api(`/api/etrading/tenders/${tender}/opening/close`, { method: "POST", token: w.tokens.supervisor });
     expect(notYours.status).toBe(403);
     const closed = await w.platform.api(`/api/etrading/tenders/${tender}/opening/close`, { method: "POST", token: w.tokens.purchaser });
