@@ -18,13 +18,14 @@ const ROOT = path.resolve(__dirname, "../../..");
 describe("etrading signing providers", () => {
   let platform: TestPlatform;
   let pluginsDir: string;
+  let outside: string;
   const toySignature = (cert: string, messageBase64: string) => bytesToHex(sha256(utf8ToBytes(`${cert}|${messageBase64}`)));
 
   beforeAll(async () => {
     pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-providers-"));
     for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
     // a plugin from outside plugins/ (PLUGIN_PATHS), as a CA's would be
-    const outside = fs.mkdtempSync(path.join(os.tmpdir(), "ca-signer-"));
+    outside = fs.mkdtempSync(path.join(os.tmpdir(), "ca-signer-"));
     fs.mkdirSync(path.join(outside, "ca-signer"));
     fs.writeFileSync(
       path.join(outside, "ca-signer", "plugin.ts"),
@@ -62,6 +63,7 @@ export default definePlugin({
   afterAll(async () => {
     await platform?.stop();
     fs.rmSync(pluginsDir, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
   });
 
   test("a CA provider's signature is verified by its plugin; a wrong one, another holder's certificate and an unknown provider are refused", async () => {
