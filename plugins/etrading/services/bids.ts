@@ -698,6 +698,7 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/opening/confirmation",
+      gate: tenderGate,
       params: { id: "string", objection: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<{ id: string; objection?: unknown }>) {
         const user = ctx.meta.user!;
