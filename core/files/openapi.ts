@@ -76,7 +76,7 @@ export const filesOperations: Record<string, (lang: Lang) => OperationDetail> = 
     parameters: [
       { name: "name", in: "query", required: true, description: t(lang, "文件名（1–255 个字符）", "The file's name (1–255 characters)"), schema: { type: "string", minLength: 1, maxLength: 255 } },
       { name: "form", in: "query", required: false, description: t(lang, "与 field 同给：上传时即按该字段的 x-attachment 检查", "With field: the field's x-attachment limits are applied at upload"), schema: { type: "string" }, examples: { filing: { value: "docs.filing" } } },
-      { name: "field", in: "query", required: false, description: t(lang, "该表单中附件字段的 JSON 指针（数组项：/photos/0 或 /photos/-）", "JSON pointer of the form's attachment field (array items: /photos/0 or /photos/-)"), schema: { type: "string", pattern: "^(/.*)?$" }, examples: { contract: { value: "/contract" } } },
+      { name: "field", in: "query", required: false, description: t(lang, "该表单中附件字段的 JSON 指针（数组项：/photos/0 或 /photos/-）", "JSON pointer of the form's attachment field (array items: /photos/0 or /photos/-)"), schema: { type: "string", pattern: "^(/.*)?$" }, examples: { photo: { value: "/photos/0" } } },
     ],
     requestBody: {
       required: true,
