@@ -143,4 +143,13 @@ test("a supplier seals a bid in its browser and gets a checked receipt; custodia
   await ready(page);
   expect(await page.getByRole("timer").innerText()).toContain("投标已截止");
   expect(await page.getByRole("button", { name: "加密并递交" }).isDisabled()).toBe(true);
+
+  // tender.opening.record: the bidder reads the record and confirms it online
+  await page.getByRole("button", { name: "确认开标记录" }).waitFor();
+  expect(await page.locator("#bid-record-title").locator("..").getByRole("table").innerText()).toContain("356789.00");
+  await accessible(page, "bid page with the opening record");
+  await page.getByRole("button", { name: "确认开标记录" }).click();
+  await page.getByText("贵单位已确认开标记录").waitFor();
+  const answered = await platform.kernel.db.knex("etrading_opening_confirmations").where({ tender_id: tender });
+  expect(answered.map((a) => [a.supplier_code, a.confirmed])).toEqual([[SUPPLIERS[0], true]]);
 });

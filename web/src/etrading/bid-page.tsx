@@ -8,7 +8,7 @@ import { compareMoney, isMoney } from "../../../core/forms/money";
 import { newSigningKey, sealBid, softwareSigner, toBase64, verifyReceipt, type BidReceipt, type SealedBid } from "../../../plugins/etrading/sealed";
 import { api, ApiError } from "../api/client";
 import { useSession } from "../auth/session";
-import { chinaDateTime, useI18n } from "../i18n";
+import { chinaDateTime, Data, useI18n } from "../i18n";
 import { Badge, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { BidCountdown } from "./bid-countdown";
@@ -240,6 +240,8 @@ export function BidPage({ id }: { id: string }) {
       <ErrorNotice error={failure} title={t("bid.refused")} />
       {receipt ? <ReceiptView receipt={receipt.receipt} verified={receipt.verified} /> : null}
 
+      {closed ? <OpeningRecordPanel id={id} supplierCode={snap.state?.user.unitCode ?? null} /> : null}
+
       <h2>{t("bid.history")}</h2>
       {mine.data?.receipts.length ? (
         <TableWrap label={t("bid.history")}>
@@ -272,6 +274,97 @@ export function BidPage({ id }: { id: string }) {
         <p>{t("bid.history.none")}</p>
       )}
     </div>
+  );
+}
+
+interface OpeningRecord {
+  closed: boolean;
+  bids: Array<{
+    bidId: string;
+    supplierCode: string;
+    supplierName: string;
+    outcome: string;
+    outcomeText: { "zh-CN": string; en: string };
+    price: string | null;
+    confirmation: { confirmed: boolean; objection: string | null } | null;
+  }>;
+}
+
+/** After the deadline: the opening record, and this bidder's confirmation or objection (tender.opening.record). */
+function OpeningRecordPanel({ id, supplierCode }: { id: string; supplierCode: string | null }) {
+  const { t, lang } = useI18n();
+  const rec = useApi<OpeningRecord>(`/etrading/tenders/${encodeURIComponent(id)}/opening`);
+  const [objection, setObjection] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const answer = async (withObjection: boolean) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      await api.post(`/etrading/tenders/${encodeURIComponent(id)}/opening/confirmation`, withObjection ? { objection } : {});
+      rec.reload();
+    } catch (err) {
+      setFailure(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!rec.data) return rec.loading ? <Loading /> : <ErrorNotice error={rec.error} />;
+  const mine = rec.data.bids.find((b) => b.supplierCode === supplierCode);
+  return (
+    <section className="panel" aria-labelledby="bid-record-title">
+      <h2 id="bid-record-title">{t("custodian.record")}</h2>
+      <TableWrap label={t("custodian.record")}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("custodian.record.bidder")}</th>
+              <th scope="col">{t("custodian.record.price")}</th>
+              <th scope="col">{t("custodian.record.outcome")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rec.data.bids.map((b) => (
+              <tr key={b.bidId}>
+                <td>
+                  <Data>{b.supplierName}</Data>
+                </td>
+                <td>{b.price ?? "—"}</td>
+                <td>{b.outcomeText[lang]}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableWrap>
+      {mine?.confirmation ? (
+        <p className="notice notice-ok" role="status">
+          {mine.confirmation.confirmed ? t("bid.record.confirmed") : t("bid.record.objected", { objection: mine.confirmation.objection ?? "" })}
+        </p>
+      ) : mine && rec.data.closed ? (
+        <div className="schema-form">
+          <div className="form-group">
+            <label className="control-label" htmlFor="bid-objection">
+              {t("bid.record.objection")}
+            </label>
+            <textarea id="bid-objection" className="form-control" rows={3} value={objection} onChange={(e) => setObjection(e.target.value)} aria-describedby="bid-objection-help" />
+            <p id="bid-objection-help" className="help-block">
+              {t("bid.record.objectionHelp")}
+            </p>
+          </div>
+          <div className="form-actions">
+            <button type="button" className="btn btn-primary" onClick={() => void answer(false)} disabled={busy}>
+              {t("bid.record.confirm")}
+            </button>
+            <button type="button" className="btn" onClick={() => void answer(true)} disabled={busy || !objection.trim()}>
+              {t("bid.record.object")}
+            </button>
+          </div>
+        </div>
+      ) : mine ? (
+        <p>{t("bid.record.pending")}</p>
+      ) : null}
+      <ErrorNotice error={failure} />
+    </section>
   );
 }
 
