@@ -102,10 +102,12 @@ describe("from a filed plan to the opening: publication, registration, questions
     // asking needs the documents first
     const early = await t.call("supplier1", `/api/etrading/tenders/${s.id}/questions`, { method: "POST", body: { text: "可以分包吗？" } });
     expect(early.status).toBe(409);
-    for (const who of ["smallSupplier", "supplier1"]) ok(await t.call(who, `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+    // largeSupplier is a Guangzhou company, where e-trading is off: Huizhou's schedule governs a Huizhou tender
+    for (const who of ["smallSupplier", "supplier1", "largeSupplier"]) ok(await t.call(who, `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
     t.travel("2021-03-03");
     const q = ok(await t.call("supplier1", `/api/etrading/tenders/${s.id}/questions`, { method: "POST", body: { text: "可以分包吗？" } }));
     expect(q.answerDue).toBe("2021-03-08");
+    expect(ok(await t.call("largeSupplier", `/api/etrading/tenders/${s.id}/questions`, { method: "POST", body: { text: "可否提供样品？" } })).answerDue).toBe("2021-03-08");
     // the other supplier does not see an unanswered question
     expect(ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`)).messages).toHaveLength(0);
     expect((await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/questions/${q.id}/answer`, { method: "POST", body: { answer: "不可以" } })).status).toBe(403);
@@ -116,7 +118,7 @@ describe("from a filed plan to the opening: publication, registration, questions
     await poll("the answer's notification", async () => ok(await t.call("smallSupplier", "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].includes("询问答复：惠州市询问澄清更正测试项目")));
 
     ok(await t.take("buyer", s.id, "clarify", { text: "安装时间为夜间", affectsBids: false }));
-    await poll("the clarification's notification", async () => ok(await t.call("supplier1", "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].startsWith("澄清：惠州市询问澄清更正测试项目")));
+    for (const who of ["supplier1", "largeSupplier"]) await poll("the clarification's notification", async () => ok(await t.call(who, "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].startsWith("澄清：惠州市询问澄清更正测试项目")));
 
     const before = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
     expect(before.docsVersion).toBe(1);
