@@ -1,5 +1,6 @@
 import { act } from "react";
 import { SchemaForm } from "../../web/src/forms/schema-form";
+import { AttachmentView, pointerOfId } from "../../web/src/forms/file-widget";
 import { click, render, settle } from "./render";
 
 /**
@@ -153,4 +154,79 @@ test("the server's refusal (by content) is announced in its own words", async ()
   expect(FakeXHR.sent[0].headers["accept-language"]).toBe("en");
   expect(alert(container)).toBe('"setup.pdf" could not be uploaded: Files of this type are not accepted');
   expect(container.querySelector(".file-name")).toBeNull();
+});
+
+/** fetch as the api client uses it, answering the files' info and link routes. */
+function fakeFetch(answers: Record<string, unknown>) {
+  const asked: string[] = [];
+  const real = globalThis.fetch;
+  globalThis.fetch = (async (url: string) => {
+    asked.push(url);
+    const path = Object.keys(answers).find((p) => url.endsWith(p));
+    const text = JSON.stringify(path ? answers[path] : { error: { code: "NOT_FOUND", message: "No such file" } });
+    const status = path ? 200 : 404;
+    return { ok: status === 200, status, text: async () => text, json: async () => JSON.parse(text), headers: { get: () => null } };
+  }) as unknown as typeof fetch;
+  return { asked, restore: () => (globalThis.fetch = real) };
+}
+
+const FILE_ID = "3f1c2b9e-8a4d-4c1e-9b7a-2d5e6f708192";
+const LINK = { url: `/api/files/${FILE_ID}/content?u=u1&exp=1&sig=abc`, expiresAt: new Date(Date.now() + 300_000).toISOString() };
+
+test("in a registered form the upload names its form and field, so the server applies the field's limits as the bytes arrive", async () => {
+  const { container } = await render(<SchemaForm schema={schema} formId="docs.filing" onSubmit={jest.fn()} submitLabel="提交" />);
+  await choose(fileInput(container), pdf(1000, "合同.pdf"));
+  expect(FakeXHR.sent[0].url).toBe(`/api/files?name=${encodeURIComponent("合同.pdf")}&form=docs.filing&field=${encodeURIComponent("/contract")}`);
+});
+
+test("an rjsf id is the field's JSON pointer, array items and names holding the separator included", () => {
+  const form = {
+    type: "object",
+    properties: {
+      site: { type: "string" },
+      site_photos: { type: "array", items: { type: "string", format: "attachment" } },
+      docs: { type: "object", properties: { main_file: { type: "string", format: "attachment" } } },
+    },
+  };
+  expect(pointerOfId("root_site_photos_0", form)).toBe("/site_photos/0");
+  expect(pointerOfId("root_site_photos_12", form)).toBe("/site_photos/12");
+  expect(pointerOfId("root_docs_main_file", form)).toBe("/docs/main_file");
+  expect(pointerOfId("t_amend_docs_main_file", form, "t_amend")).toBe("/docs/main_file");
+  expect(pointerOfId("root_nothing", form)).toBeNull();
+});
+
+test("an uploaded file shows a download link whose text says what it downloads, with its type and size", async () => {
+  const fetched = fakeFetch({ [`/files/${FILE_ID}/link`]: LINK });
+  try {
+    const { container } = await render(<SchemaForm schema={schema} onSubmit={jest.fn()} submitLabel="提交" />);
+    await choose(fileInput(container), pdf(1000, "合同 定稿.pdf"));
+    await FakeXHR.sent[0].respond(201, { id: FILE_ID, sha256: "ab".repeat(32), size: 1000, type: "application/pdf", name: "合同 定稿.pdf" });
+    await settle();
+    const a = container.querySelector("a.file-download") as HTMLAnchorElement;
+    expect(a.textContent).toBe("下载「合同 定稿.pdf」");
+    expect(a.getAttribute("href")).toBe(LINK.url);
+    expect(a.getAttribute("download")).toBe("合同 定稿.pdf");
+    expect(container.querySelector(".file-meta")!.textContent).toBe("PDF · 1000 B");
+    expect(fetched.asked.some((u) => u.endsWith(`/files/${FILE_ID}/link`))).toBe(true);
+  } finally {
+    fetched.restore();
+  }
+});
+
+test("an attachment a form's data names (instance pages) is its name, type and size with a download link, in English too; one not readable says so", async () => {
+  const fetched = fakeFetch({ [`/files/${FILE_ID}/info`]: { id: FILE_ID, sha256: "ab".repeat(32), size: 300_000, type: "image/png", name: "site.png" }, [`/files/${FILE_ID}/link`]: LINK });
+  try {
+    const { container } = await render(<AttachmentView id={FILE_ID} />, "en");
+    await settle();
+    const a = container.querySelector("a.file-download") as HTMLAnchorElement;
+    expect(a.textContent).toBe('Download "site.png"');
+    expect(a.getAttribute("href")).toBe(LINK.url);
+    expect(container.querySelector(".file-meta")!.textContent).toBe("PNG · 293 KB");
+    document.body.innerHTML = "";
+    const gone = await render(<AttachmentView id="00000000-0000-4000-8000-000000000000" />, "en");
+    await settle();
+    expect(gone.container.textContent).toBe("The attachment cannot be read (no access, or removed)");
+  } finally {
+    fetched.restore();
+  }
 });

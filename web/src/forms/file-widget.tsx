@@ -4,12 +4,13 @@
  * progress and results, an alert for refusals). The field's `x-attachment` limits are checked here
  * first, to spare a refused upload; the server checks them again by the file's content.
  */
-import { useEffect, useRef, useState, type ChangeEvent } from "react";
+import { useEffect, useRef, useState, type ChangeEvent, type MouseEvent } from "react";
 import { ariaDescribedByIds, type WidgetProps } from "@rjsf/utils";
 import { acceptsType, ATTACHMENT_KEYWORD, type AttachmentLimits } from "../../../core/forms/formats";
 import { api } from "../api/client";
 import { session } from "../auth/session";
 import { currentLang, useI18n, type Lang } from "../i18n";
+import { pointerOf, schemaAt } from "./error-mapping";
 
 /** What POST /api/files answers and GET /api/files/:id/info tells. */
 export interface FileView {
@@ -58,6 +59,94 @@ export function typeNames(accept: string[], lang: Lang): string {
   return names.join(lang === "en" ? ", " : "、");
 }
 
+/** A file's type in words: PDF, Word (DOCX); the media type itself when it has no common name. */
+export const typeName = (type: string) => TYPE_NAMES[type] ?? type;
+
+/**
+ * The JSON pointer of the field an rjsf id names ("root_photos_0" → "/photos/0"), found by walking
+ * the form: a property's name may itself hold the separator. Null when nothing in the form matches.
+ */
+export function pointerOfId(id: string, root: Record<string, unknown>, idPrefix = "root", idSeparator = "_"): string | null {
+  const head = `${idPrefix}${idSeparator}`;
+  if (!id.startsWith(head)) return null;
+  const walk = (rest: string, segments: string[]): string | null => {
+    const node = schemaAt(root, pointerOf(segments));
+    if (!node) return null;
+    const candidates = [...Object.keys((node.properties ?? {}) as object), ...(node.items !== undefined ? [/^\d+/.exec(rest)?.[0] ?? ""] : [])].filter(Boolean);
+    for (const key of candidates.sort((a, b) => b.length - a.length)) {
+      if (rest === key) return pointerOf([...segments, key]);
+      if (rest.startsWith(key + idSeparator)) {
+        const found = walk(rest.slice(key.length + idSeparator.length), [...segments, key]);
+        if (found) return found;
+      }
+    }
+    return null;
+  };
+  return walk(id.slice(head.length), []);
+}
+
+/** What GET /api/files/:id/link answers: a URL that downloads without a token, for a few minutes. */
+interface FileLink {
+  url: string;
+  expiresAt: string;
+}
+
+/**
+ * A download link a browser can follow: a plain <a href> sends no token, so it carries a signed,
+ * short-lived URL (core/files), fetched ahead and again when it has run out by the time it is used.
+ */
+export function AttachmentLink({ file }: { file: FileView }) {
+  const { t } = useI18n();
+  const [link, setLink] = useState<FileLink | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.get<FileLink>(`/files/${file.id}/link`).then(
+      (l) => live && setLink(l),
+      () => live && setLink(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [file.id]);
+  async function follow(e: MouseEvent<HTMLAnchorElement>) {
+    // a link read a while ago may have run out (or not come yet): a fresh one, then the download
+    if (link && Date.parse(link.expiresAt) - Date.now() > 15_000) return;
+    e.preventDefault();
+    const fresh = await api.get<FileLink>(`/files/${file.id}/link`);
+    setLink(fresh);
+    window.location.assign(fresh.url);
+  }
+  return (
+    <span className="file-attachment">
+      <a className="file-download" href={link?.url ?? `/api/files/${file.id}`} download={file.name} onClick={(e) => void follow(e)}>
+        {t("file.download", { name: file.name })}
+      </a>{" "}
+      <span className="muted file-meta">
+        {typeName(file.type)} · {sizeText(file.size)}
+      </span>
+    </span>
+  );
+}
+
+/** An attachment a form's data names, by its id: its name, type and size, and its download link. */
+export function AttachmentView({ id }: { id: string }) {
+  const { t } = useI18n();
+  const [file, setFile] = useState<FileView | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    api.get<FileView>(`/files/${id}/info`).then(
+      (info) => live && setFile(info),
+      () => live && setFile(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+  if (file === undefined) return <span className="muted">{t("common.loading")}</span>;
+  if (file === null) return <span className="muted">{t("file.unavailable")}</span>;
+  return <AttachmentLink file={file} />;
+}
+
 /** The envelope's message of a refused upload, or nothing. */
 function refusalOf(text: string): string | null {
   try {
@@ -69,7 +158,7 @@ function refusalOf(text: string): string | null {
 }
 
 export function FileWidget(props: WidgetProps) {
-  const { id, value, required, disabled, readonly, autofocus, onChange, onBlur, onFocus, rawErrors, schema } = props;
+  const { id, value, required, disabled, readonly, autofocus, onChange, onBlur, onFocus, rawErrors, schema, registry } = props;
   const { lang, t } = useI18n();
   const limits = ((schema as Record<string, unknown>)[ATTACHMENT_KEYWORD] ?? {}) as AttachmentLimits;
   const accept = limits.accept ?? [];
@@ -115,7 +204,12 @@ export function FileWidget(props: WidgetProps) {
     const token = await session.token();
     const xhr = new XMLHttpRequest();
     sending.current = xhr;
-    xhr.open("POST", `/api/files?name=${encodeURIComponent(chosen.name)}`);
+    // the field it is for, so that the server applies the field's limits as the bytes arrive
+    const formId = (registry.formContext as { formId?: unknown } | undefined)?.formId;
+    const options = registry.globalFormOptions;
+    const pointer = typeof formId === "string" ? pointerOfId(id, registry.rootSchema as Record<string, unknown>, options.idPrefix, options.idSeparator) : null;
+    const field = pointer ? `&form=${encodeURIComponent(formId as string)}&field=${encodeURIComponent(pointer)}` : "";
+    xhr.open("POST", `/api/files?name=${encodeURIComponent(chosen.name)}${field}`);
     if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
     xhr.setRequestHeader("accept-language", currentLang());
     xhr.setRequestHeader("content-type", "application/octet-stream");
@@ -201,6 +295,7 @@ export function FileWidget(props: WidgetProps) {
       {current && !progress ? (
         <div className="file-chosen">
           <span className="file-name">{file ? `${file.name} · ${sizeText(file.size)}` : t("common.loading")}</span>{" "}
+          {file ? <AttachmentLink file={file} /> : null}{" "}
           {!locked ? (
             <button type="button" className="btn btn-remove" onClick={remove} aria-label={t("file.removeNamed", { name: file?.name ?? "" })}>
               {t("file.remove")}
