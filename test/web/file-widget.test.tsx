@@ -1,6 +1,8 @@
 import { act } from "react";
 import { SchemaForm } from "../../web/src/forms/schema-form";
 import { AttachmentView, pointerOfId } from "../../web/src/forms/file-widget";
+import { FormDataView } from "../../web/src/forms/form-data";
+import { catalogOf } from "../../web/src/forms/field-catalog";
 import { click, render, settle } from "./render";
 
 /**
@@ -226,6 +228,20 @@ test("an attachment a form's data names (instance pages) is its name, type and s
     const gone = await render(<AttachmentView id="00000000-0000-4000-8000-000000000000" />, "en");
     await settle();
     expect(gone.container.textContent).toBe("The attachment cannot be read (no access, or removed)");
+  } finally {
+    fetched.restore();
+  }
+});
+
+test("submitted data (an instance page) shows an attachment field as its download link under the field's title, not as its id", async () => {
+  const fetched = fakeFetch({ [`/files/${FILE_ID}/info`]: { id: FILE_ID, sha256: "ab".repeat(32), size: 1000, type: "application/pdf", name: "合同.pdf" }, [`/files/${FILE_ID}/link`]: LINK });
+  try {
+    const catalog = catalogOf([{ schema, uiSchema: {} }]);
+    const { container } = await render(<FormDataView value={{ contract: FILE_ID }} catalog={catalog} />);
+    await settle();
+    expect(container.querySelector("dt")!.textContent).toBe("合同文本");
+    expect(container.querySelector("dd a.file-download")!.textContent).toBe("下载「合同.pdf」");
+    expect(container.querySelector("dd")!.textContent).not.toContain(FILE_ID);
   } finally {
     fetched.restore();
   }
