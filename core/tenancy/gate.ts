@@ -131,11 +131,11 @@ export function moduleGate(src: GateSources): Middleware {
     name: "ModuleGate",
     localAction(next: (ctx: PlatformContext) => Promise<unknown>, action: ActionSchema) {
       const a = action as Partial<PlatformActionSchema>;
-      const { module, kind } = a;
-      if (!module || !kind) return next;
       if (a.gate !== undefined && typeof a.gate?.of !== "function") {
         throw new Error(`${String(a.name)}.gate: must be { of: async (ctx) => ({ tenantCode, unitCode? }) }`);
       }
+      const { module, kind } = a;
+      if (!module || !kind) return next;
       const of = a.gate?.of;
       if (!of) {
         return function moduleGateHandler(ctx: PlatformContext) {
