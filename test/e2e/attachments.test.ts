@@ -109,3 +109,34 @@ test("a program renamed .pdf is refused by its content, the reason announced; ke
   expect(await page.evaluate("document.activeElement && document.activeElement.id")).toBe("root_contract");
   expect(serious(await axeCheck(page))).toEqual([]);
 });
+
+test("the widget names its field at upload; on the instance page the attachment downloads through its signed link (keyboard), byte for byte", async () => {
+  const page = await open();
+  await page.goto("/start/attach.filing");
+  const bytes = Buffer.concat([Buffer.from("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "latin1"), randomBytes(600_000)]);
+  const uploaded = page.waitForRequest((r) => r.method() === "POST" && r.url().includes("/api/files?"));
+  await page.locator("#root_contract").setInputFiles({ name: "下载 测试.pdf", mimeType: "application/pdf", buffer: bytes });
+  expect(new URL((await uploaded).url()).searchParams.get("field")).toBe("/contract");
+  expect(new URL((await uploaded).url()).searchParams.get("form")).toBe("attach.filing");
+  await see(page.locator(".file-status")).toHaveText("「下载 测试.pdf」已上传（586 KB）");
+  // the widget offers the file back already
+  await see(page.locator(".file-chosen a.file-download")).toHaveText("下载「下载 测试.pdf」");
+  await page.locator("#root_title").fill("下载链接");
+  await page.getByRole("button", { name: "提交", exact: true }).click();
+  await page.waitForURL(/\/instances\/[0-9a-f-]{36}/, { timeout: 15_000 });
+
+  const link = page.getByRole("link", { name: "下载「下载 测试.pdf」" }).first();
+  await see(link).toBeVisible();
+  await page.waitForSelector('a.file-download[href^="/api/files/"][href*="/content?u="]');
+  await see(page.locator(".file-meta").first()).toHaveText("PDF · 586 KB");
+  expect(serious(await axeCheck(page))).toEqual([]);
+  // by keyboard: the link takes the focus and Enter follows it (a navigation: no token goes with it)
+  const downloading = page.waitForEvent("download");
+  await link.focus();
+  await page.keyboard.press("Enter");
+  const download = await downloading;
+  expect(download.url()).toMatch(new RegExp(`^${platform.baseUrl}/api/files/[0-9a-f-]{36}/content\\?u=`));
+  expect(download.suggestedFilename()).toBe("下载 测试.pdf");
+  const saved = await download.path();
+  expect(createHash("sha256").update(fs.readFileSync(saved!)).digest("hex")).toBe(createHash("sha256").update(bytes).digest("hex"));
+});
