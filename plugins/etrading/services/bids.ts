@@ -235,7 +235,7 @@ const receiptView = (b: BidRow, current: number | undefined) => ({ ...b.receipt,
 
 // ── Opening ──────────────────────────────────────────────────────────────────────────────
 
-type Outcome = "opened" | "revoked" | "withdrawn" | "above-max-price";
+type Outcome = "opened" | "revoked" | "withdrawn" | "above-max-price" | "unconfirmed";
 
 /** What opening one bid finds with the shares handed in (ebid.decryptionFailure), or undefined for too few shares. */
 async function openOne(t: Tender, b: BidRow, shares: string[]): Promise<{ outcome: Outcome; price: string | null; tampered: boolean; detail: Record<string, unknown> } | undefined> {
@@ -248,6 +248,11 @@ async function openOne(t: Tender, b: BidRow, shares: string[]): Promise<{ outcom
       return true;
     }
   })();
+  // A corrigendum came after this version and the bidder did not send again: the bid answers
+  // documents that no longer stand (the re-confirmation, as ProZorro invalidates such bids).
+  if (!tampered && b.docs_version < t.docs_version) {
+    return { outcome: "unconfirmed", price: null, tampered, detail: { rule: "corrigendum-reconfirmation", docsVersion: b.docs_version, tenderDocsVersion: t.docs_version } };
+  }
   // The platform's copy is not what it received: nobody can blame the bidder.
   if (tampered) return { outcome: "withdrawn", price: null, tampered, detail: { rule: "ebid.decryptionFailure", reason: "hash-differs-from-receipt" } };
   if (shares.length < (b.threshold ?? MIN_THRESHOLD)) return undefined;
@@ -286,6 +291,7 @@ const OUTCOME_TEXT: Record<Outcome, Localized> = {
   revoked: { "zh-CN": "因投标人原因未解密，视为撤销", en: "not decrypted through the bidder's fault: deemed revoked" },
   withdrawn: { "zh-CN": "因投标人以外原因未解密，视为撤回", en: "not decrypted through no fault of the bidder: deemed withdrawn" },
   "above-max-price": { "zh-CN": "报价超过最高限价", en: "price above the maximum price" },
+  unconfirmed: { "zh-CN": "采购文件更正后未重新确认，投标无效", en: "not confirmed again after the corrigendum: invalid" },
 };
 
 async function openingRecord(db: Knex, t: Tender) {

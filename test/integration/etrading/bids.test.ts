@@ -254,6 +254,30 @@ describe("etrading sealed bids", () => {
     ]);
   });
 
+  test("a corrigendum after a bid asks its bidder to confirm again; a bid not sent again is invalid at the opening, one sent again opens", async () => {
+    const deadline = hourAhead();
+    const tender = await publishedTender(w, deadline);
+    await registerCustodianKeys(w, tender);
+    const stale = await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("390000.00")));
+    await submit(w, 1, tender, await sealAs(w, 1, tender, packageOf("391000.00")));
+    // the corrigendum step bumps the documents' version (services/tenders.ts)
+    await w.platform.kernel.db.knex("etrading_tenders").where({ id: tender }).update({ docs_version: 2 });
+    expect((await w.platform.api(`/api/etrading/tenders/${tender}/bids/mine`, { token: w.suppliers[0] })).body.current.reconfirm).toBe(true);
+    const again = await submit(w, 1, tender, await sealAs(w, 1, tender, packageOf("389000.00")));
+    expect((await w.platform.api(`/api/etrading/tenders/${tender}/bids/mine`, { token: w.suppliers[1] })).body.current.reconfirm).toBe(false);
+
+    w.platform.kernel.clock.travelTo(deadline);
+    for (const c of ["agency", "purchaser"] as const) {
+      const f = await w.platform.api(`/api/etrading/tenders/${tender}/opening/custodians/${c}/shares`, { token: w.tokens[c] });
+      const shares = f.body.bids.map((x: { bidId: string; tenderId: string; shares: SealedBid["shares"] }) => ({ bidId: x.bidId, share: openShare(x, c, w.keys[c].privateKey) }));
+      expect((await w.platform.api(`/api/etrading/tenders/${tender}/opening/shares`, { method: "POST", token: w.tokens[c], body: { custodian: c, shares } })).status).toBe(200);
+    }
+    const rec = await w.platform.api(`/api/etrading/tenders/${tender}/opening`, { token: w.tokens.agency });
+    const by = Object.fromEntries(rec.body.bids.map((x: { bidId: string }) => [x.bidId, x]));
+    expect(by[stale.body.receipt.bidId]).toMatchObject({ outcome: "unconfirmed", price: null });
+    expect(by[again.body.receipt.bidId]).toMatchObject({ outcome: "opened", price: "389000.00" });
+  });
+
   test("ebid.decryptionFailure: bids the custodians did not decrypt when the window closes are deemed withdrawn, an above-maximum price is shown as such", async () => {
     const deadline = hourAhead();
     const tender = await publishedTender(w, deadline, { maxPrice: "400000.00" });
