@@ -1,8 +1,6 @@
 import { contribute, definePlugin, initialCredentialPoint, provide, unitsPoint } from "../../core/sdk";
 import { registriesDemo } from "./demo";
-import { purchasersService } from "./services/purchasers";
-import { suppliersService } from "./services/suppliers";
-import { agenciesService } from "./services/agencies";
+import { registryServices } from "./services/registries";
 import { unitsService } from "./services/units";
 import { PUBLIC_PURCHASER_FIELDS, REGIONAL_PURCHASER_FIELDS } from "./services/purchaser-model";
 import { PUBLIC_SUPPLIER_FIELDS, SUPPLIER_CONTACT_FIELDS } from "./services/supplier-model";
@@ -20,7 +18,7 @@ export default definePlugin({
   version: "0.2.0",
   // Every tenant always has its registries: the other modules cannot work without them.
   gated: false,
-  services: [purchasersService, suppliersService, agenciesService, unitsService],
+  services: [...registryServices, unitsService],
   // The people of the registered units; what each may do is in `permissions` below.
   roles: {
     purchaser: { title: { "zh-CN": "采购人", en: "purchaser" } },

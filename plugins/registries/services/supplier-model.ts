@@ -1,7 +1,7 @@
 import { Model, snakeCaseMappers } from "objection";
 import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import type { RegistriesSupplier } from "../../../forms/types";
-import type { CodedRegistry, FormData } from "./coded-registry";
+import { creditCodeKeyed, listFilters, type CodedRegistry, type FormData } from "./coded-registry";
 import { readColumns, type CsvLayout } from "./coded-import";
 import { tenantProblemAt } from "./registry-rules";
 
@@ -41,9 +41,35 @@ export const isSme = (sizeClass: string): boolean => sizeClass === "small" || si
 
 const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
+const SIZE_CLASSES = ["large", "medium", "small", "micro"] as const;
+const STATUSES = ["active", "suspended", "deregistered"] as const;
+
+/** CSV columns → form fields. */
+const SUPPLIER_COLUMNS: Record<string, string> = {
+  name: "name",
+  credit_code: "creditCode",
+  size_class: "sizeClass",
+  region: "region",
+  contact_name: "contactName",
+  contact_phone: "contactPhone",
+  contact_email: "contactEmail",
+  address: "address",
+  status: "status",
+};
+
+export const SUPPLIER_CSV: CsvLayout = {
+  columns: Object.keys(SUPPLIER_COLUMNS),
+  required: ["name", "credit_code", "size_class", "region"],
+  read: (values) => readColumns(values, SUPPLIER_COLUMNS, SUPPLIER_CONTACT_FIELDS),
+};
+
+/** The suppliers registry (供应商库), keyed by credit code: `/api/registries/suppliers[/:code]`. */
 export const SUPPLIERS: CodedRegistry<Supplier> = {
+  service: "registries.suppliers",
+  path: "suppliers",
   subject: "Supplier",
   model: Supplier,
+  ...creditCodeKeyed("region"),
   form: "registries.supplier",
   what: { "zh-CN": "供应商", en: "supplier" },
   audit: "registries.suppliers",
@@ -88,23 +114,15 @@ export const SUPPLIERS: CodedRegistry<Supplier> = {
     return problem ? [problem] : [];
   },
   unique: () => fieldError("/creditCode", "unique", "该统一社会信用代码的供应商已登记", "a supplier with this credit code is already registered"),
+  filters(params) {
+    const { tenants, values } = listFilters(params, { sizeClass: SIZE_CLASSES, status: STATUSES, sme: ["true", "false"] });
+    return (query) => {
+      if (tenants) query.whereIn("region", tenants);
+      if (values.sizeClass) query.where("size_class", values.sizeClass);
+      if (values.status) query.where("status", values.status);
+      if (values.sme) query.whereIn("size_class", values.sme === "true" ? ["small", "micro"] : ["large", "medium"]);
+    };
+  },
+  csv: SUPPLIER_CSV,
 };
 
-/** CSV columns → form fields. */
-const SUPPLIER_COLUMNS: Record<string, string> = {
-  name: "name",
-  credit_code: "creditCode",
-  size_class: "sizeClass",
-  region: "region",
-  contact_name: "contactName",
-  contact_phone: "contactPhone",
-  contact_email: "contactEmail",
-  address: "address",
-  status: "status",
-};
-
-export const SUPPLIER_CSV: CsvLayout = {
-  columns: Object.keys(SUPPLIER_COLUMNS),
-  required: ["name", "credit_code", "size_class", "region"],
-  read: (values) => readColumns(values, SUPPLIER_COLUMNS, SUPPLIER_CONTACT_FIELDS),
-};

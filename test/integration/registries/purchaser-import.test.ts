@@ -1,5 +1,6 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import { creditCode as unitCreditCode } from "../../support/registries";
+import type { SessionUser } from "../../../core/plugins/types";
 
 // The units imported here are public institutions.
 const creditCode = (division: string, n: number) => unitCreditCode(division, n, "12");
@@ -126,13 +127,15 @@ describe("importing purchasing units from CSV", () => {
   });
 
   test("an upload over the limit is 413 PAYLOAD_TOO_LARGE and imports nothing", async () => {
-    const { importPurchasers } = await import("../../../plugins/registries/services/purchaser-import");
+    const { importRecords } = await import("../../../plugins/registries/services/coded-import");
+    const { PURCHASERS } = await import("../../../plugins/registries/services/purchaser-model");
     const { Readable } = await import("node:stream");
     const { createMongoAbility } = await import("@casl/ability");
     const rows = Array.from({ length: 2000 }, (_, i) => `超限单位${i},,4413038${String(i).padStart(5, "0")},441303,public-institution,,,,,`);
     const csv = [HEADER, ...rows].join("\n");
     const everything = createMongoAbility([{ action: "manage", subject: "all" }]);
-    await expect(importPurchasers(Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, { via: "test" }, 60_000)).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
+    const user = { id: "00000000-0000-4000-8000-000000000001", username: "test", tenantCode: "440000", roles: ["platform-admin"] } as SessionUser;
+    await expect(importRecords(PURCHASERS, Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, user, { maxBytes: 60_000 })).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
     expect((await platform.api(`/api/registries/purchasers?q=${encodeURIComponent("超限单位")}`, { token: admin })).body.total).toBe(0);
   });
 

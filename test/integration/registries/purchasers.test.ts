@@ -57,7 +57,9 @@ describe("the purchasers registry", () => {
       expect(log[0]).toMatchObject({ tenant_code: "441300", actor: expect.objectContaining({ tenant: "441300" }) });
       expect(log[1].before).toMatchObject({ contactName: "陈晓" });
       expect(log[1].after).toMatchObject({ contactName: "陈主任" });
-      expect(log[2].after).toEqual({ status: "inactive" });
+      // the whole unit before and after, as every registry's entries have it
+      expect(log[2].before).toMatchObject({ budgetCode: code, status: "active" });
+      expect(log[2].after).toMatchObject({ budgetCode: code, status: "inactive" });
     });
 
     test("a unit in a county below the admin's city is theirs too", async () => {
