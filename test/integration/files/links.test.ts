@@ -1,4 +1,5 @@
 import path from "node:path";
+import http from "node:http";
 import { createHash, randomBytes } from "node:crypto";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import { CHUNK_BYTES } from "../../../core/files/store";
@@ -164,6 +165,35 @@ describe("a field's limits at upload (?form=&field=)", () => {
     expect(await count("core_file_chunks")).toBe(before);
     // the same bytes with no field named go up (FILES_MAX_BYTES is 3 MiB here)
     expect((await upload(buyer, "big.pdf", pdf(1024 * 1024 + 1))).status).toBe(201);
+  });
+
+  test("the size refusal comes while the bytes are still arriving, not after the last", async () => {
+    // 3 MiB in pieces of 128 KiB, 20 ms apart: the answer must come before the client has sent it all
+    const total = 3 * 1024 * 1024 - 1024;
+    const body = pdf(total);
+    const url = new URL(`${platform.baseUrl}/api/files?name=slow.pdf${forField("/contract")}`);
+    const started = Date.now();
+    const result = await new Promise<{ status: number; sentAtAnswer: number; ms: number }>((resolve, reject) => {
+      let sent = 0;
+      const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: "POST", headers: { authorization: `Bearer ${buyer}`, "content-type": "application/octet-stream", "content-length": String(total) } });
+      req.on("response", (res) => {
+        resolve({ status: res.statusCode!, sentAtAnswer: sent, ms: Date.now() - started });
+        res.resume();
+        req.destroy();
+      });
+      req.on("error", (err) => (sent < total ? undefined : reject(err)));
+      const next = () => {
+        if (sent >= total || req.destroyed) return req.end();
+        const piece = body.subarray(sent, sent + 128 * 1024);
+        sent += piece.length;
+        req.write(piece);
+        setTimeout(next, 20);
+      };
+      next();
+    });
+    console.log(`[files] field limit 1 MiB: refused after ${(result.sentAtAnswer / 1024 / 1024).toFixed(2)} MiB of ${(total / 1024 / 1024).toFixed(2)} sent, in ${result.ms} ms`);
+    expect(result.status).toBe(400);
+    expect(result.sentAtAnswer).toBeLessThan(total);
   });
 
   test("what the field takes goes up: a PDF for the contract, a PNG for a photo (an item of an array)", async () => {
