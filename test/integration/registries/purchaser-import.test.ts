@@ -84,6 +84,14 @@ describe("importing purchasing units from CSV", () => {
     expect(unit).toMatchObject({ contactName: "刘洋", version: 2 });
   });
 
+  test("an empty status cell keeps the unit's status: an import does not reopen a closed unit", async () => {
+    const unit = (await platform.api("/api/registries/purchasers?q=441303402", { token: admin })).body.items[0];
+    expect((await platform.api(`/api/registries/purchasers/${unit.id}`, { method: "DELETE", token: admin })).body.status).toBe("inactive");
+    const res = await upload([HEADER, good[1].replace("惠阳区人民医院", "惠州市惠阳区人民医院")].join("\n"));
+    expect(res.body).toMatchObject({ updated: 1, rejected: [] });
+    expect((await platform.api(`/api/registries/purchasers/${unit.id}`, { token: admin })).body).toMatchObject({ name: "惠州市惠阳区人民医院", status: "inactive" });
+  });
+
   test("a tenant admin's import is limited to their tenants, row by row", async () => {
     const csv = [
       HEADER,
