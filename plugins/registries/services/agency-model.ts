@@ -1,7 +1,7 @@
 import { Model, snakeCaseMappers, type Pojo, type Transaction } from "objection";
 import { type ErrorDetail, fieldError } from "../../../core/sdk";
-import { creditCodeKeyed, listFilters, type CodedRegistry, type FormData } from "./coded-registry";
-import { readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
+import { creditCodeKeyed, listFilters, nullable, type CodedRegistry, type FormData } from "./coded-registry";
+import { columnsOf, readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
 import { tenantProblemAt, todayInChina } from "./registry-rules";
 
 /** A procurement agency (采购代理机构): carries out procurement on purchasers' behalf, where it is listed with a finance department. */
@@ -56,8 +56,6 @@ interface Accreditation {
   authority: string;
 }
 
-const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
-
 /** The tenants served are a set: kept in one order, so that the same tenants in another order are no change. */
 const servedSet = (tenants: string[]): string[] => [...tenants].sort();
 
@@ -67,16 +65,7 @@ const recordNumberTaken = () =>
   fieldError("/accreditation/recordNumber", "unique", "该登记机关的这一登记编号已属于另一代理机构", "another agency has this record number from the same department");
 
 /** CSV columns → form fields; the accreditation's three columns and the list of tenants are read apart. */
-const AGENCY_COLUMNS: Record<string, string> = {
-  name: "name",
-  credit_code: "creditCode",
-  region: "region",
-  contact_name: "contactName",
-  contact_phone: "contactPhone",
-  contact_email: "contactEmail",
-  address: "address",
-  status: "status",
-};
+const AGENCY_COLUMNS = columnsOf(["name", "creditCode", "region", ...AGENCY_CONTACT_FIELDS, "status"]);
 const ACCREDITATION_COLUMNS: Record<string, keyof Accreditation> = {
   accreditation_number: "recordNumber",
   accreditation_date: "registeredOn",

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import { Model, raw, type PartialModelObject, type Transaction } from "objection";
 import { actorOf, type AppAbility, type AuditEntry, checkForm, conflict, type ErrorDetail, fieldError, readCsv, type SessionUser, writeAudit } from "../../../core/sdk";
-import { normalized, sameValue, valueOf, type CodedRecord, type CodedRegistry, type FormData } from "./coded-registry";
+import { dataOf, normalized, sameValue, valueOf, type CodedRecord, type CodedRegistry, type FormData } from "./coded-registry";
 import { violatedUnique } from "./registry-rules";
 
 const BATCH = 500;
@@ -57,6 +57,10 @@ interface Row {
   data: FormData;
   cleared: string[];
 }
+
+/** CSV columns named as the old systems' spreadsheets name them (snake_case) → the form's fields. */
+export const columnsOf = (fields: readonly string[]): Record<string, string> =>
+  Object.fromEntries(fields.map((f) => [f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), f]));
 
 /**
  * The columns of `map` (column → field) that the file has, as form data; an empty optional
@@ -153,7 +157,7 @@ export async function importRecords<R extends CodedRecord>(
         inserts.push({ line, code, columns });
         continue;
       }
-      const current = spec.toData(row);
+      const current = dataOf(spec, row);
       const merged: FormData = { ...current, ...data };
       for (const f of cleared) delete merged[f];
       if (sameValue(current, merged)) {

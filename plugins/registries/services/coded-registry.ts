@@ -61,8 +61,8 @@ export interface CodedRegistry<R extends CodedRecord> {
   audit: string;
   /** the form's top-level fields: what a change may touch, and what field-level rules name */
   fields: readonly string[];
-  /** the stored record as form data */
-  toData(row: R): FormData;
+  /** the stored record as form data; by default its `fields` that have a value */
+  toData?(row: R): FormData;
   /** the one way of writing a value that may be written several ways (a set in any order) */
   normalize?(data: FormData): FormData;
   /** form data as the model's properties, every column given (null: no value) */
@@ -81,6 +81,20 @@ export interface CodedRegistry<R extends CodedRecord> {
   csv: CsvLayout;
   keys?: readonly SecondaryKey[];
 }
+
+/** The stored record as form data. */
+export function dataOf<R extends CodedRecord>(spec: CodedRegistry<R>, row: R): FormData {
+  if (spec.toData) return spec.toData(row);
+  const data: FormData = {};
+  for (const f of spec.fields) {
+    const v = (row as unknown as Record<string, unknown>)[f];
+    if (v !== null && v !== undefined) data[f] = v;
+  }
+  return data;
+}
+
+/** An optional text of form data as its column: null when it has no value. */
+export const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
 
 /** A record's value of a field the configuration names. */
 export const valueOf = (row: object, field: string): string => (row as Record<string, unknown>)[field] as string;
@@ -333,7 +347,7 @@ export async function updateRecord<R extends CodedRecord>(spec: CodedRegistry<R>
     delete patch[code];
   }
   const key = valueOf(row, spec.id.field);
-  const current = spec.toData(row);
+  const current = dataOf(spec, row);
   const valid = validateForm<FormData>(spec.form, mergePatch(current, patch));
   const problems = spec.check(valid);
   if (problems.length) throw validationFailed(problems);

@@ -1,7 +1,7 @@
 import { Model, snakeCaseMappers, type QueryBuilder, type Transaction } from "objection";
 import { type ErrorDetail, fieldError, isUuid } from "../../../core/sdk";
-import { listFilters, type CodedRegistry, type FormData } from "./coded-registry";
-import { readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
+import { listFilters, nullable, type CodedRegistry } from "./coded-registry";
+import { columnsOf, readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
 import { tenantProblemAt } from "./registry-rules";
 
 /** A purchasing unit (采购人): a budget unit that buys under the procurement law. */
@@ -51,23 +51,10 @@ export const REGIONAL_PURCHASER_FIELDS = [...PUBLIC_PURCHASER_FIELDS, "contactNa
 
 const CONTACT_FIELDS = ["contactName", "contactPhone", "contactEmail", "address"] as const;
 
-const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
-
 const creditCodeTaken = () => fieldError("/creditCode", "unique", "该统一社会信用代码已被其他单位使用", "another unit already has this credit code");
 
 /** CSV columns (snake_case, as spreadsheets exported from the old system name them) → form fields. */
-const PURCHASER_COLUMNS: Record<string, string> = {
-  name: "name",
-  credit_code: "creditCode",
-  budget_code: "budgetCode",
-  tenant_code: "tenantCode",
-  unit_type: "unitType",
-  contact_name: "contactName",
-  contact_phone: "contactPhone",
-  contact_email: "contactEmail",
-  address: "address",
-  status: "status",
-};
+const PURCHASER_COLUMNS = columnsOf(purchaserFields);
 
 export const PURCHASER_CSV: CsvLayout = {
   columns: Object.keys(PURCHASER_COLUMNS),
@@ -106,11 +93,6 @@ export const PURCHASERS: CodedRegistry<Purchaser> = {
   what: { "zh-CN": "采购人", en: "purchasing unit" },
   audit: "registries.purchaser",
   fields: purchaserFields,
-  toData(row) {
-    const data: FormData = {};
-    for (const f of purchaserFields) if (row[f] !== null && row[f] !== undefined) data[f] = row[f];
-    return data;
-  },
   toColumns(data) {
     return {
       name: data.name as string,

@@ -1,8 +1,8 @@
 import { Model, snakeCaseMappers } from "objection";
 import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import type { RegistriesSupplier } from "../../../forms/types";
-import { creditCodeKeyed, listFilters, type CodedRegistry, type FormData } from "./coded-registry";
-import { readColumns, type CsvLayout } from "./coded-import";
+import { creditCodeKeyed, listFilters, nullable, type CodedRegistry } from "./coded-registry";
+import { columnsOf, readColumns, type CsvLayout } from "./coded-import";
 import { tenantProblemAt } from "./registry-rules";
 
 export type SizeClass = RegistriesSupplier["sizeClass"];
@@ -39,23 +39,11 @@ export const PUBLIC_SUPPLIER_FIELDS = ["creditCode", "name", "sizeClass", "sme",
 /** Small and micro enterprises are the ones the SME policies of government procurement favour. */
 export const isSme = (sizeClass: string): boolean => sizeClass === "small" || sizeClass === "micro";
 
-const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
-
 const SIZE_CLASSES = ["large", "medium", "small", "micro"] as const;
 const STATUSES = ["active", "suspended", "deregistered"] as const;
 
 /** CSV columns → form fields. */
-const SUPPLIER_COLUMNS: Record<string, string> = {
-  name: "name",
-  credit_code: "creditCode",
-  size_class: "sizeClass",
-  region: "region",
-  contact_name: "contactName",
-  contact_phone: "contactPhone",
-  contact_email: "contactEmail",
-  address: "address",
-  status: "status",
-};
+const SUPPLIER_COLUMNS = columnsOf(SUPPLIER_FIELDS);
 
 export const SUPPLIER_CSV: CsvLayout = {
   columns: Object.keys(SUPPLIER_COLUMNS),
@@ -74,11 +62,6 @@ export const SUPPLIERS: CodedRegistry<Supplier> = {
   what: { "zh-CN": "供应商", en: "supplier" },
   audit: "registries.suppliers",
   fields: SUPPLIER_FIELDS,
-  toData(row) {
-    const data: FormData = {};
-    for (const f of SUPPLIER_FIELDS) if (row[f] !== null && row[f] !== undefined) data[f] = row[f];
-    return data;
-  },
   toColumns(data) {
     return {
       creditCode: data.creditCode as string,
