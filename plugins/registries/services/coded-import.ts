@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import { Model, raw, type PartialModelObject, type Transaction } from "objection";
 import { actorOf, type AppAbility, type AuditEntry, checkForm, conflict, type ErrorDetail, fieldError, readCsv, type SessionUser, writeAudit } from "../../../core/sdk";
-import { dataOf, normalized, sameValue, valueOf, type CodedRecord, type CodedRegistry, type FormData } from "./coded-registry";
+import { columnsFrom, dataOf, normalized, sameValue, valueOf, type CodedRecord, type CodedRegistry, type FormData } from "./coded-registry";
 import { violatedUnique } from "./registry-rules";
 
 const BATCH = 500;
@@ -149,7 +149,7 @@ export async function importRecords<R extends CodedRecord>(
       }
       const row = existing.get(code);
       if (!row) {
-        const columns = spec.toColumns({ status: "active", ...data });
+        const columns = columnsFrom(spec, { status: "active", ...data });
         if (!ability.can("create", subject(spec.subject, { ...columns }))) {
           reject(line, code, [fieldError(`/${spec.tenant.field}`, "permission", "无权为该地区登记", "you may not register records in this region")]);
           continue;
@@ -164,7 +164,7 @@ export async function importRecords<R extends CodedRecord>(
         report.unchanged++;
         continue;
       }
-      const columns = spec.toColumns(merged);
+      const columns = columnsFrom(spec, merged);
       if (!ability.can("update", subject(spec.subject, { ...row })) || !ability.can("update", subject(spec.subject, { ...row, ...columns }))) {
         reject(line, code, [fieldError(codePath, "permission", "该记录已登记且您无权修改", "this record is registered and you may not change it")]);
         continue;

@@ -65,8 +65,8 @@ export interface CodedRegistry<R extends CodedRecord> {
   toData?(row: R): FormData;
   /** the one way of writing a value that may be written several ways (a set in any order) */
   normalize?(data: FormData): FormData;
-  /** form data as the model's properties, every column given (null: no value) */
-  toColumns(data: FormData): PartialModelObject<R>;
+  /** form data as the model's properties, every column given (null: no value); by default each of `fields`, a new record `active` */
+  toColumns?(data: FormData): PartialModelObject<R>;
   /** what a reader allowed every field sees; field-level rules cut it down (`viewFor`) */
   view(row: R): Record<string, unknown>;
   /** rules beyond the form (tenants that exist, dates that have passed), as field details */
@@ -91,6 +91,14 @@ export function dataOf<R extends CodedRecord>(spec: CodedRegistry<R>, row: R): F
     if (v !== null && v !== undefined) data[f] = v;
   }
   return data;
+}
+
+/** Form data as the model's properties, every column given (null: no value). */
+export function columnsFrom<R extends CodedRecord>(spec: CodedRegistry<R>, data: FormData): PartialModelObject<R> {
+  if (spec.toColumns) return spec.toColumns(data);
+  const columns: Record<string, unknown> = Object.fromEntries(spec.fields.map((f) => [f, data[f] ?? null]));
+  columns.status ??= "active";
+  return columns as PartialModelObject<R>;
 }
 
 /** An optional text of form data as its column: null when it has no value. */
@@ -311,7 +319,7 @@ export async function createRecord<R extends CodedRecord>(spec: CodedRegistry<R>
   const problems = spec.check(valid);
   if (problems.length) throw validationFailed(problems);
   const data = normalized(spec, valid);
-  const columns = spec.toColumns(data);
+  const columns = columnsFrom(spec, data);
   if (!ability.can("create", subject(spec.subject, { ...columns }))) throw forbidden();
   try {
     const row = await Model.transaction(async (trx) => {
@@ -356,7 +364,7 @@ export async function updateRecord<R extends CodedRecord>(spec: CodedRegistry<R>
   const changed = spec.fields.filter((f) => !sameValue(current[f], data[f]));
   const allowed = new Set(permittedFieldsOf(ability, "update", subject(spec.subject, { ...row }), { fieldsFrom: (rule) => rule.fields || [...spec.fields] }));
   if (changed.some((f) => !allowed.has(f))) throw forbidden();
-  const columns = spec.toColumns(data);
+  const columns = columnsFrom(spec, data);
   // Moving a record (another region) must be allowed where it goes, too.
   if (!ability.can("update", subject(spec.subject, { ...row, ...columns }))) throw forbidden();
   const version = (expectedVersion as number | undefined) ?? row.version;

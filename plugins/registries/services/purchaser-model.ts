@@ -1,6 +1,6 @@
 import { Model, snakeCaseMappers, type QueryBuilder, type Transaction } from "objection";
 import { type ErrorDetail, fieldError, isUuid } from "../../../core/sdk";
-import { listFilters, nullable, type CodedRegistry } from "./coded-registry";
+import { listFilters, type CodedRegistry } from "./coded-registry";
 import { columnsOf, readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
 import { tenantProblemAt } from "./registry-rules";
 
@@ -93,20 +93,7 @@ export const PURCHASERS: CodedRegistry<Purchaser> = {
   what: { "zh-CN": "采购人", en: "purchasing unit" },
   audit: "registries.purchaser",
   fields: purchaserFields,
-  toColumns(data) {
-    return {
-      name: data.name as string,
-      creditCode: nullable(data.creditCode),
-      budgetCode: data.budgetCode as string,
-      tenantCode: data.tenantCode as string,
-      unitType: data.unitType as string,
-      contactName: nullable(data.contactName),
-      contactPhone: nullable(data.contactPhone),
-      contactEmail: nullable(data.contactEmail),
-      address: nullable(data.address),
-      status: (data.status as string | undefined) ?? "active",
-    };
-  },
+
   view: (p) => ({
     id: p.id,
     name: p.name,

@@ -1,7 +1,7 @@
 import { Model, snakeCaseMappers } from "objection";
 import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import type { RegistriesSupplier } from "../../../forms/types";
-import { creditCodeKeyed, listFilters, nullable, type CodedRegistry } from "./coded-registry";
+import { creditCodeKeyed, listFilters, type CodedRegistry } from "./coded-registry";
 import { columnsOf, readColumns, type CsvLayout } from "./coded-import";
 import { tenantProblemAt } from "./registry-rules";
 
@@ -62,19 +62,7 @@ export const SUPPLIERS: CodedRegistry<Supplier> = {
   what: { "zh-CN": "供应商", en: "supplier" },
   audit: "registries.suppliers",
   fields: SUPPLIER_FIELDS,
-  toColumns(data) {
-    return {
-      creditCode: data.creditCode as string,
-      name: data.name as string,
-      sizeClass: data.sizeClass as SizeClass,
-      region: data.region as string,
-      contactName: nullable(data.contactName),
-      contactPhone: nullable(data.contactPhone),
-      contactEmail: nullable(data.contactEmail),
-      address: nullable(data.address),
-      status: (data.status as string | undefined) ?? "active",
-    };
-  },
+
   view(s) {
     return {
       creditCode: s.creditCode,
