@@ -57,6 +57,25 @@ describe("the workflow engine through the generic API", () => {
     expect((await call("regulator", `/api/instances/${body.id}`)).status).toBe(200);
   });
 
+  test("GET /api/instances?ids=: the named instances the caller may read, in one request; bad ids are a 400", async () => {
+    const a = (await start("buyer")).body.id as string;
+    const b = (await start("buyer")).body.id as string;
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const ids = `ids=${[a, b, missing].join(",")}&pageSize=100`;
+    const r = await call("buyer", `/api/instances?${ids}`);
+    expect(r.status).toBe(200);
+    expect((r.body.items as Array<{ id: string }>).map((i) => i.id).sort()).toEqual([a, b].sort());
+    expect(r.body.total).toBe(2);
+    // another unit, another region: the same ids answer nothing (not a 403 that would tell they exist)
+    expect((await call("otherBuyer", `/api/instances?${ids}`)).body.items).toEqual([]);
+    expect((await call("maomingRegulator", `/api/instances?${ids}`)).body.items).toEqual([]);
+    const bad = await call("buyer", `/api/instances?ids=${a},not-an-id`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0]).toMatchObject({ path: "/ids" });
+    const many = Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`).join(",");
+    expect((await call("buyer", `/api/instances?ids=${many}`)).status).toBe(400);
+  });
+
   test("GET /api/workflows lists what is loaded: states, transitions, roles, forms, deadlines", async () => {
     const r = await platform.api("/api/workflows");
     expect(r.status).toBe(200);
