@@ -217,6 +217,9 @@ describe("fuzz: generated payloads over every form-backed and list endpoint", ()
     }
 
     const requests = fc.sample(fc.oneof(...ops), { seed: SEED, numRuns: PAYLOADS });
+    // The demo's deadlines (a tender that closes minutes after the start) would fire during the run
+    // and write as no request did: what is counted here is what requests write, so they are set aside.
+    await knex("core_workflow_timers").whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: new Date() });
     // Counted by the database, in the writing transaction itself (so a rolled-back write counts
     // nothing), and read in one small query between requests: count(*) over twelve tables took
     // a third of the run.
