@@ -23,6 +23,8 @@ export const GENESIS = "0".repeat(64);
  */
 export const CHAIN_LOCK_KEY = 7_243_100_031;
 export const ANCHOR_LOCK_KEY = 7_243_100_032;
+/** one sealer at a time (core/audit/seal.ts), taken with a try: nobody waits for it */
+export const SEAL_LOCK_KEY = 7_243_100_033;
 
 /**
  * JSON with object keys sorted (by UTF-16 code units, as Array.prototype.sort does) at every level
@@ -123,7 +125,7 @@ export function chainHash(prevHash: string, digest: string): string {
   return sha256Hex(Buffer.from(prevHash + digest, "hex"));
 }
 
-/** A row of core_audit_log as pg returns it (bigints as strings). */
+/** A row of core_audit_log as pg returns it (bigints as strings); seq, prev_hash and hash are null until sealed. */
 export interface AuditRow {
   id: string;
   seq: string;
