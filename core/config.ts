@@ -29,6 +29,8 @@ export interface KernelConfig {
   deadlineCheckMs: number;
   /** how often the audit chain's head is anchored (written and logged) */
   auditAnchorEveryMs: number;
+  /** connections this node keeps to PostgreSQL at most (core/db/index.ts) */
+  dbPoolMax: number;
   /** whether this node runs an outbox relay (nodes take turns; at least one must run one) */
   outboxRelay: boolean;
   /** how often the relay looks for unsent rows it was not told about */
@@ -98,6 +100,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     formsDir: path.resolve(rootDir, env.FORMS_DIR || "forms"),
     deadlineCheckMs: int("DEADLINE_CHECK_MS", 1000),
     auditAnchorEveryMs: int("AUDIT_ANCHOR_EVERY_MS", 3_600_000),
+    dbPoolMax: int("DB_POOL_MAX", 10),
     outboxRelay: !["0", "false", "off"].includes((env.OUTBOX_RELAY ?? "").toLowerCase()),
     outboxPollMs: int("OUTBOX_POLL_MS", 1000),
     eventRetryLimit: int("EVENT_RETRY_LIMIT", 5),

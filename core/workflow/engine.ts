@@ -529,8 +529,8 @@ export class WorkflowEngine {
 
   /**
    * What every step writes beside the instance row, in its transaction: the history row, the new
-   * state's deadlines, the outbox rows of its effects, and last the audit entry (the audit chain is
-   * taken in turn until the transaction commits, so nothing may follow it).
+   * state's deadlines, the outbox rows of its effects and the audit entry (which takes no lock: the
+   * sealer chains it once committed, core/audit/seal.ts).
    */
   private async recordStep(
     trx: Knex.Transaction,
