@@ -77,7 +77,7 @@ test("registered through the API, checked by its form and rules, audited", async
   expect(twice.body.error.details).toEqual([expect.objectContaining({ path: "/licenseNo", rule: "unique" })]);
   const elsewhere = await call("huizhouAdmin", "/api/testing-labs/labs", { method: "POST", body: lab({ licenseNo: "201319000102", region: "440900" }) });
   expect(elsewhere.status).toBe(403);
-  const log = await platform.kernel.db.knex("core_audit_log").where({ object: "201319000101" }).orderBy("seq");
+  const log = await platform.kernel.db.knex("core_audit_log").where({ object: "201319000101" }).orderBy("id");
   expect(log.map((e) => e.action)).toEqual(["testing-labs.labs.create"]);
   expect(log[0]).toMatchObject({ tenant_code: "441300" });
 });
@@ -140,6 +140,6 @@ test("changed and closed by its owner, each change audited; closing twice change
   expect(changed.body).toMatchObject({ contactPhone: null, version: first.version + 1 });
   expect((await call("huizhouAdmin", `/api/testing-labs/labs/${first.id}`, { method: "DELETE" })).body).toMatchObject({ status: "closed" });
   expect((await call("huizhouAdmin", `/api/testing-labs/labs/${first.id}`, { method: "DELETE" })).body).toMatchObject({ status: "closed", version: first.version + 2 });
-  const log = await platform.kernel.db.knex("core_audit_log").where({ object: first.licenseNo }).orderBy("seq");
+  const log = await platform.kernel.db.knex("core_audit_log").where({ object: first.licenseNo }).orderBy("id");
   expect(log.map((e) => e.action)).toEqual(["testing-labs.labs.create", "testing-labs.labs.update", "testing-labs.labs.deactivate"]);
 });

@@ -58,7 +58,7 @@ describe("importing purchasing units from CSV", () => {
     const transport = stored.items.find((p: { budgetCode: string }) => p.budgetCode === "441300401");
     expect(transport).toMatchObject({ address: "惠州市惠城区江北, 三新南路", contactEmail: null, status: "active" });
     // audited: one entry per unit stored, none for a rejected row, and the import's own
-    const audit = await platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.purchaser.%").orderBy("seq");
+    const audit = await platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.purchaser.%").orderBy("id");
     expect(audit.map((e) => `${e.action} ${e.object}`)).toEqual([
       "registries.purchaser.create 441300401",
       "registries.purchaser.create 441303402",

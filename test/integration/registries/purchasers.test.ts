@@ -52,7 +52,7 @@ describe("the purchasers registry", () => {
       expect(refused.status).toBe(400);
       expect((await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "PATCH", token: huizhouAdmin, body: { contactName: "陈主任" } })).status).toBe(200);
       expect((await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "DELETE", token: huizhouAdmin })).status).toBe(200);
-      const log = await platform.kernel.db.knex("core_audit_log").where({ object: code }).orderBy("seq");
+      const log = await platform.kernel.db.knex("core_audit_log").where({ object: code }).orderBy("id");
       expect(log.map((e) => e.action)).toEqual(["registries.purchaser.create", "registries.purchaser.update", "registries.purchaser.deactivate"]);
       expect(log[0]).toMatchObject({ tenant_code: "441300", actor: expect.objectContaining({ tenant: "441300" }) });
       expect(log[1].before).toMatchObject({ contactName: "陈晓" });
