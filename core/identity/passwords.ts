@@ -83,9 +83,21 @@ export async function verifyPassword(hash: string | null | undefined, plain: str
   }
 }
 
+/**
+ * On Node 24 (OpenSSL 3.5) an HMAC given its key as bytes imports the key anew on every call,
+ * about 20 µs against 2 µs on Node 20; a KeyObject is imported once. A password check computes
+ * thousands of these (every digit run of a long password), so each key is imported once.
+ */
+const hmacKeys = new WeakMap<Buffer, crypto.KeyObject>();
+function hmacKey(key: Buffer): crypto.KeyObject {
+  let k = hmacKeys.get(key);
+  if (!k) hmacKeys.set(key, (k = crypto.createSecretKey(key)));
+  return k;
+}
+
 /** The stored form of a budget code (core_accounts.budget_code_mac): HMAC-SHA256, hex. */
 export const macBudgetCode = (key: Buffer, budgetCode: string): string =>
-  crypto.createHmac("sha256", key).update(budgetCode.trim(), "utf8").digest("hex");
+  crypto.createHmac("sha256", hmacKey(key)).update(budgetCode.trim(), "utf8").digest("hex");
 
 /** Constant-time comparison of a stored MAC with a computed one. */
 export function sameMac(a: string | null | undefined, b: string): boolean {
