@@ -30,7 +30,12 @@ export interface SessionUser {
   mustChangePassword?: boolean;
 }
 
-export interface PlatformActionSchema extends ActionSchema {
+// `this` is left to each handler (`this: PluginServiceThis` and the like), as moleculer 0.14's
+// typings did: 0.15 types it as the bare Service, which knows nothing of what the kernel's mixins add.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyThis = any;
+
+export interface PlatformActionSchema extends ActionSchema<AnyThis> {
   kind: ActionKind;
   /** set by the kernel: the module (plugin) whose schedule gates this action */
   module?: string;
@@ -43,7 +48,7 @@ export interface PlatformActionSchema extends ActionSchema {
   duringPasswordChange?: boolean;
 }
 
-export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S>, "actions"> {
+export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S, Record<string, AnyThis>, Record<string, AnyThis>, AnyThis>, "actions"> {
   actions?: Record<string, PlatformActionSchema>;
 }
 

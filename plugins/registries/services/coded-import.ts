@@ -288,7 +288,7 @@ export function recordActions<R extends CodedRecord>(
       stream: true,
       kind: "create",
       permission: ["import", o.subject],
-      handler: (ctx: PlatformContext<Readable>) => importRecords(spec, o.csv, ctx.params, abilityOf(ctx), ctx.meta.user!, o.keys ? { keys: o.keys } : {}),
+      handler: (ctx: PlatformContext) => importRecords(spec, o.csv, ctx.stream as Readable, abilityOf(ctx), ctx.meta.user!, o.keys ? { keys: o.keys } : {}),
     },
   };
 }

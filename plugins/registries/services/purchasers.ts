@@ -191,8 +191,8 @@ export const purchasersService: PlatformServiceSchema = {
       stream: true,
       kind: "create",
       permission: ["import", "Purchaser"],
-      async handler(ctx: PlatformContext<Readable>) {
-        return importPurchasers(ctx.params, abilityOf(ctx), actorOf(ctx.meta.user!));
+      async handler(ctx: PlatformContext) {
+        return importPurchasers(ctx.stream as Readable, abilityOf(ctx), actorOf(ctx.meta.user!));
       },
     },
   },
