@@ -42,7 +42,7 @@ export interface PlatformActionSchema extends ActionSchema<AnyThis> {
   permission: ActionPermission;
   /** "GET /purchasers" → GET /api/<plugin>/purchasers */
   rest?: string;
-  /** The request body is a stream (e.g. a CSV upload) rather than parsed JSON. */
+  /** The request body is a stream (e.g. a CSV upload), in `ctx.stream`, rather than parsed JSON. */
   stream?: boolean;
   /** callable by a user who must change their password first (changing it, signing out) */
   duringPasswordChange?: boolean;
