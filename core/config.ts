@@ -21,12 +21,16 @@ export interface KernelConfig {
   uploadTimeoutMs: number;
   nodeId?: string;
   pluginsDir: string;
+  /** PLUGIN_PATHS: plugins kept outside plugins/, each a plugin's folder or a folder of them */
+  pluginPaths: string[];
   /** forms/<plugin>/: form schemas, uiSchemas and workflows */
   formsDir: string;
   /** how often a node looks for workflow deadlines that are due */
   deadlineCheckMs: number;
   /** how often the audit chain's head is anchored (written and logged) */
   auditAnchorEveryMs: number;
+  /** connections this node keeps to PostgreSQL at most (core/db/index.ts) */
+  dbPoolMax: number;
   /** whether this node runs an outbox relay (nodes take turns; at least one must run one) */
   outboxRelay: boolean;
   /** how often the relay looks for unsent rows it was not told about */
@@ -54,6 +58,14 @@ export interface KernelConfig {
   trustProxy: boolean;
   /** import tenants/demo-accounts.csv once, on the first start (default: on the embedded database only) */
   demoAccounts: boolean;
+  /** attachments (core/files): where the bytes go, PostgreSQL ("pg") or an S3-compatible bucket ("s3") */
+  filesStore: "pg" | "s3";
+  /** FILES_S3_ENDPOINT, _BUCKET, _ACCESS_KEY, _SECRET_KEY, _REGION: required with FILES_STORE=s3 */
+  filesS3?: { endpoint: string; bucket: string; accessKey: string; secretKey: string; region: string };
+  /** the largest upload any form may take; a field's own maxBytes may only be smaller */
+  filesMaxBytes: number;
+  /** the types (by content) an upload may be at all; a field's own accept list narrows it */
+  filesTypes: string[];
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, "..")): KernelConfig {
@@ -83,9 +95,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
+    // separated as PATH is (":" here, ";" on Windows); relative entries from the project folder
+    pluginPaths: (env.PLUGIN_PATHS ?? "").split(path.delimiter).map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(rootDir, p)),
     formsDir: path.resolve(rootDir, env.FORMS_DIR || "forms"),
     deadlineCheckMs: int("DEADLINE_CHECK_MS", 1000),
     auditAnchorEveryMs: int("AUDIT_ANCHOR_EVERY_MS", 3_600_000),
+    dbPoolMax: int("DB_POOL_MAX", 10),
     outboxRelay: !["0", "false", "off"].includes((env.OUTBOX_RELAY ?? "").toLowerCase()),
     outboxPollMs: int("OUTBOX_POLL_MS", 1000),
     eventRetryLimit: int("EVENT_RETRY_LIMIT", 5),
@@ -101,5 +116,29 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     loginRatePerIp: int("LOGIN_RATE_PER_IP", 30),
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
     demoAccounts: env.DEMO_ACCOUNTS ? env.DEMO_ACCOUNTS === "1" || env.DEMO_ACCOUNTS === "true" : !env.DATABASE_URL,
+    ...filesConfig(env, int),
   };
+}
+
+/** Documents, images, archives and video that procurement files are; never programs or scripts. */
+const DEFAULT_FILE_TYPES = [
+  "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff", "video/mp4", "video/webm", "audio/mpeg",
+  "application/zip", "application/x-7z-compressed", "application/x-rar-compressed", "text/plain",
+  "application/msword", "application/vnd.ms-excel", "application/x-cfb",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+];
+
+function filesConfig(env: NodeJS.ProcessEnv, int: (name: string, fallback: number) => number): Pick<KernelConfig, "filesStore" | "filesS3" | "filesMaxBytes" | "filesTypes"> {
+  const store = (env.FILES_STORE || "pg").toLowerCase();
+  if (store !== "pg" && store !== "s3") throw new Error(`FILES_STORE must be "pg" or "s3", got "${env.FILES_STORE}"`);
+  let filesS3: KernelConfig["filesS3"];
+  if (store === "s3") {
+    const missing = ["FILES_S3_ENDPOINT", "FILES_S3_BUCKET", "FILES_S3_ACCESS_KEY", "FILES_S3_SECRET_KEY"].filter((n) => !env[n]);
+    if (missing.length) throw new Error(`FILES_STORE=s3 needs ${missing.join(", ")}`);
+    filesS3 = { endpoint: env.FILES_S3_ENDPOINT!, bucket: env.FILES_S3_BUCKET!, accessKey: env.FILES_S3_ACCESS_KEY!, secretKey: env.FILES_S3_SECRET_KEY!, region: env.FILES_S3_REGION || "us-east-1" };
+  }
+  const types = env.FILES_TYPES?.split(",").map((t) => t.trim()).filter(Boolean);
+  return { filesStore: store, filesS3, filesMaxBytes: int("FILES_MAX_BYTES", 100 * 1024 * 1024), filesTypes: types?.length ? types : DEFAULT_FILE_TYPES };
 }

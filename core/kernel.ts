@@ -18,6 +18,8 @@ import { accountsService, authService } from "./identity/service";
 import { gatewayService } from "./gateway";
 import { moduleRefusal, type GateSources } from "./tenancy/gate";
 import { loadWorkflows } from "./workflow/definition";
+import { initialCredentialOf } from "./identity/credential";
+import { RoleBook } from "./identity/roles";
 import { WorkflowEngine } from "./workflow/engine";
 import { collectHooks } from "./workflow/hooks";
 import { workflowsService } from "./workflow/service";
@@ -32,6 +34,9 @@ import { startAnchoring, type Anchoring } from "./audit/anchors";
 import { FormRegistry } from "./forms/registry";
 import { formsService } from "./forms/service";
 import { setFormClock } from "./forms/formats";
+import { Files } from "./files/files";
+import { filesService } from "./files/service";
+import { PgBlobStore, S3BlobStore } from "./files/store";
 
 export interface Kernel {
   config: KernelConfig;
@@ -47,6 +52,8 @@ export interface Kernel {
   forms: FormRegistry;
   /** the JSON workflows of every plugin */
   workflow: WorkflowEngine;
+  /** attachments: uploads, downloads, what forms name, the clean-up (core/files) */
+  files: Files;
   /** this node's outbox relay (core/events), unless OUTBOX_RELAY=off */
   outbox?: OutboxRelay;
   /** the job queue that delivers events to durable subscribers, with retries and dead letters (core/events/queue.ts) */
@@ -130,7 +137,10 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 }
 
 export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
-  const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
+  const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir, cfg.pluginPaths));
+  // Roles and the first-password rule are the plugins' to declare: a clash stops start-up here.
+  const roles = new RoleBook(registry.plugins.map((p) => p.manifest));
+  const credential = initialCredentialOf(registry);
   const selection = selectServices(cfg, registry);
   const tenantsDir = path.join(cfg.rootDir, "tenants");
   // Read before the database starts: a bad tenants/ file stops start-up at once.
@@ -150,20 +160,31 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await runMigrations(db.knex, units, log);
     const manifests = registry.plugins.map((p) => p.manifest);
     const tenancy = await Tenancy.open(db.knex, manifests, tenantsDir, log);
-    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, path.join(tenantsDir, "demo-accounts.csv"));
+    const identity = await Identity.open(db.knex, tree, tenancy.clock, cfg, log, { roles, credential }, path.join(tenantsDir, "demo-accounts.csv"));
     const forms = await FormRegistry.open(db.knex, manifests, { tree, formsDir: cfg.formsDir, log });
     // a form's "today" (a payment date, an expected month) is the platform's, as schedules are
     setFormClock(() => tenancy.clock.nowMs());
+    // attachments: their bytes on this database, or in an S3-compatible bucket (core/files)
+    const files = new Files({
+      knex: db.knex,
+      store: cfg.filesStore === "s3" ? new S3BlobStore(cfg.filesS3!) : new PgBlobStore(db.knex),
+      maxBytes: cfg.filesMaxBytes,
+      types: cfg.filesTypes,
+      formOf: (ref) => forms.formOf(ref),
+      log,
+    });
     const gate: GateSources = {
       book: () => tenancy.book(),
       clock: tenancy.clock,
       moduleTitle: (m) => tenancy.modules.titles.get(m) ?? { "zh-CN": m, en: m },
       rootTenant: tree.root().code,
     };
+    // a provider of an extension point whose plugin the caller's tenant has not switched on is not offered
+    registry.gateWith((plugin, kind, user) => registry.get(plugin)?.gated === false || !moduleRefusal(gate, plugin, kind, user));
     const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree, gate)));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
     // checks each against its plugin's module schedule.
-    const workflows = loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir);
+    const workflows = loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir, roles);
     const workflow = new WorkflowEngine({
       knex: db.knex,
       workflows,
@@ -171,8 +192,9 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       forms: { validate: (formId, tenantCode, data) => forms.validateSubmission<Record<string, unknown>>(formId, tenantCode, data) },
       publish: enqueue,
       scheduleTimers: (trx, timers) => queue!.scheduleTimers(trx, timers),
+      attachments: files,
       clock: tenancy.clock,
-      moduleCheck: (plugin, kind, user) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user)),
+      moduleCheck: (plugin, kind, user, place) => (registry.get(plugin)?.gated === false ? null : moduleRefusal(gate, plugin, kind, user, place)),
     });
     const coreServices = [
       tenancyService(tenancy),
@@ -182,6 +204,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       workflowsService(workflow),
       auditService(db.knex),
       notificationsService({ knex: db.knex, tree }),
+      filesService(files),
     ];
     // Every installed plugin's subscribers, served here or not: the relay queues each its copy.
     const subscriptions = collectSubscriptions([...coreServices, ...registry.plugins.flatMap((p) => p.manifest.services)]);
@@ -196,6 +219,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       maintenanceIntervalSeconds: cfg.queueMaintenanceSeconds,
     }));
     await events.start();
+    // uploads no submitted form named, a day on (core/files)
+    await files.startCleanup(events.boss);
     coreServices.push(deadLettersService(db.knex, events));
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
@@ -210,6 +235,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       identity,
       forms,
       workflow,
+      files,
       queue: events,
       coreServices,
       local: selection.plugins,

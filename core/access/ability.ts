@@ -2,6 +2,7 @@ import { AbilityBuilder, createMongoAbility, subject as asSubject } from "@casl/
 import type { AppAbility, PlatformContext, PluginManifest, SessionUser } from "../plugins/types";
 import { forbidden, notFound, type Localized } from "../errors";
 import type { TenantTree } from "../tenancy/tree";
+import { overseesRegion } from "../identity/roles";
 
 /**
  * One ability per user, from their roles and tenant. Core adds the platform administrator's rule
@@ -28,8 +29,8 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
     }
     // Everybody may read their own account.
     builder.can("read", "Account", { id: user.id });
-    // Workflow instances: those who started them and their unit see them; regulators and tenant
-    // admins see their region's. Plugins add their own (e.g. suppliers on published notices).
+    // Workflow instances: those who started them and their unit see them; tenant admins and the
+    // roles that oversee a region see their region's. Plugins add their own.
     builder.can("read", "WorkflowInstance", { createdBy: user.id });
     if (user.unitCode) {
       // Only in the user's region: a unit code alone (an account bound to another city's unit by
@@ -38,7 +39,7 @@ export function buildAbility(user: SessionUser | null | undefined, plugins: Plug
       // units a step named as parties (the supplier of a contract, the agency entrusted with a plan)
       builder.can("read", "WorkflowInstance", { parties: user.unitCode });
     }
-    if (user.roles.includes("regulator") || user.roles.includes("tenant-admin")) builder.can("read", "WorkflowInstance", { tenantCode: { $in: tenantScope } });
+    if (overseesRegion(user)) builder.can("read", "WorkflowInstance", { tenantCode: { $in: tenantScope } });
     const tools = { can: builder.can, cannot: builder.cannot, tenantScope };
     for (const p of plugins) p.permissions?.(user, tools);
   }

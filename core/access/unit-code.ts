@@ -1,20 +1,20 @@
+import { overseesRegion } from "../identity/roles";
 import type { SessionUser } from "../plugins/types";
 import { tenantTree } from "../tenancy";
 import type { TenantTree } from "../tenancy/tree";
 
 /**
- * Whether the caller may know which unit code owns something (an instance, a project). A purchasing
- * unit's code is its budget code, the first password of its accounts (DESIGN.md §5), so only the
- * unit itself, the administrators and regulators of its region and platform administrators see it;
- * a supplier or an agency taking part sees the unit's name instead.
+ * Whether the caller may know which unit code owns something (an instance, a project). A unit's code
+ * may be the first password of its accounts (an initial-credential rule may say so), so only the
+ * unit itself, those who oversee its region (its administrators, and roles a plugin declares with
+ * `oversees`) and platform administrators see it; anybody else taking part sees the unit's name.
  */
 export function seesUnitCode(user: SessionUser | null | undefined, owner: { tenantCode: string; unitCode: string | null }, tree: TenantTree = tenantTree()): boolean {
   if (!owner.unitCode) return true;
   if (!user) return false;
   if (user.unitCode === owner.unitCode) return true;
   if (user.roles.includes("platform-admin")) return true;
-  const oversees = user.roles.includes("regulator") || user.roles.includes("tenant-admin");
-  return oversees && tree.subtree(user.tenantCode).includes(owner.tenantCode);
+  return overseesRegion(user) && tree.subtree(user.tenantCode).includes(owner.tenantCode);
 }
 
 /**

@@ -2,14 +2,8 @@ import type { Context } from "moleculer";
 import { fieldError, type ErrorDetail } from "../errors";
 import type { PluginRegistry } from "../plugins/registry";
 import type { PluginServiceThis } from "../plugins/types";
+import { extensionPoint } from "../plugins/points";
 import type { TenantTree } from "../tenancy/tree";
-
-/**
- * Registry units (purchasing units, suppliers, agencies, ...) as core may know them: core knows no
- * procurement, so the plugins that keep units answer for them through the kernel's extension point
- * `core.units` (an action taking `{ codes: string[] }` and answering the UnitInfo of those it keeps).
- */
-export const UNITS_POINT = "core.units";
 
 export interface UnitInfo {
   code: string;
@@ -19,6 +13,23 @@ export interface UnitInfo {
   /** false once the registry closed or deregistered it */
   active: boolean;
 }
+
+/** What a plugin that keeps units implements (its manifest: `...provide(unitsPoint, { resolve: "<its action>" })`). */
+export interface UnitsProvider {
+  /** the UnitInfo of those of the codes it keeps; others are left out */
+  resolve(params: { codes: string[] }): UnitInfo[];
+}
+
+/**
+ * Registry units (purchasing units, suppliers, agencies, ...) as core may know them: core knows no
+ * procurement, so the plugins that keep units answer for them through the kernel's typed extension
+ * point `core.units`.
+ */
+export const unitsPoint = extensionPoint<UnitsProvider>("core.units", {
+  title: { "zh-CN": "单位登记库", en: "Unit registers" },
+  description: { "zh-CN": "按单位代码查询单位所属地区、名称与状态", en: "Looks unit codes up: their tenant, name and whether they are active" },
+  methods: { resolve: true },
+});
 
 /** At most this many codes per call to a provider: an import's batch, a pilot's units. */
 const CHUNK = 1000;
@@ -30,7 +41,7 @@ function extensionsOf(ctx: Context): PluginRegistry | undefined {
 
 /** Whether a plugin on this platform answers for unit codes at all. */
 export function hasUnitProvider(ctx: Context): boolean {
-  return !!extensionsOf(ctx)?.contributions(UNITS_POINT).some((c) => "action" in c.contribution);
+  return !!extensionsOf(ctx)?.contributions(unitsPoint.id).some((c) => "actions" in c.contribution);
 }
 
 /**
@@ -44,8 +55,9 @@ export async function resolveUnits(ctx: Context, codes: string[]): Promise<Map<s
   const extensions = extensionsOf(ctx);
   if (!wanted.length || !extensions) return found;
   for (let i = 0; i < wanted.length; i += CHUNK) {
-    const answers = await extensions.invoke<UnitInfo[]>(ctx, UNITS_POINT, { codes: wanted.slice(i, i + CHUNK) });
-    for (const { result } of answers) {
+    const batch = wanted.slice(i, i + CHUNK);
+    for (const provider of extensions.providers(ctx, unitsPoint)) {
+      const result = await provider.call.resolve({ codes: batch });
       for (const unit of Array.isArray(result) ? result : []) {
         // the first provider (in dependency order) to know a code answers for it
         if (wanted.includes(unit.code) && !found.has(unit.code)) found.set(unit.code, unit);

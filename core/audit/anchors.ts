@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { ANCHOR_LOCK_KEY } from "./chain";
 import { verifyChain, type BrokenEntry } from "./verify";
+import { DEFAULT_SEAL_EVERY_MS, sealAudit, startSealing } from "./seal";
 
 export interface AnchorView {
   id: string;
@@ -35,11 +36,14 @@ export type AnchorOutcome =
  * when the new entries do not verify (logged as an error each time, until someone looks).
  */
 export async function anchorAudit(knex: Knex, log: (line: string) => void = console.log): Promise<AnchorOutcome> {
+  // What was committed before now is anchored too; the wait for it holds no lock. A transaction
+  // that stays open past it only delays those entries to the next anchor: the sealed head is anchored.
+  await sealAudit(knex).catch(() => 0);
   const outcome = await knex.transaction(async (trx): Promise<AnchorOutcome> => {
     const { rows } = (await trx.raw("select pg_try_advisory_xact_lock(?) as ok", [ANCHOR_LOCK_KEY])) as { rows: Array<{ ok: boolean }> };
     if (!rows[0].ok) return { anchored: null, skipped: "busy" };
     const lastAnchor = (await trx("core_audit_anchors").orderBy("id", "desc").first()) as AnchorRow | undefined;
-    const head = (await trx("core_audit_log").select("id").orderBy("seq", "desc").first()) as { id: string } | undefined;
+    const head = (await trx("core_audit_log").select("id").whereNotNull("seq").orderBy("seq", "desc").first()) as { id: string } | undefined;
     if (!head) return { anchored: null, skipped: "empty" };
     if (lastAnchor && lastAnchor.entry_id === head.id) return { anchored: null, skipped: "unchanged" };
     const check = await verifyChain(trx, lastAnchor ? { from: { entryId: lastAnchor.entry_id, hash: lastAnchor.hash, source: `anchor #${lastAnchor.id} of ${lastAnchor.at.toISOString()}` } } : {});
@@ -72,10 +76,12 @@ export const DEFAULT_ANCHOR_EVERY_MS = 60 * 60 * 1000;
 /**
  * Anchors the head every `everyMs` (an hour by default) on this node. Every node may run it: the
  * nodes take turns through an advisory lock, and a head already anchored is not anchored twice.
+ * The chain's other upkeep runs with it: sealing new entries every `sealEveryMs` (core/audit/seal.ts).
  */
-export function startAnchoring(knex: Knex, opts: { everyMs?: number; log?: (line: string) => void } = {}): Anchoring {
+export function startAnchoring(knex: Knex, opts: { everyMs?: number; sealEveryMs?: number; log?: (line: string) => void } = {}): Anchoring {
   const everyMs = opts.everyMs ?? DEFAULT_ANCHOR_EVERY_MS;
   const log = opts.log ?? console.log;
+  const sealing = startSealing(knex, { everyMs: opts.sealEveryMs ?? DEFAULT_SEAL_EVERY_MS, log });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<AnchorOutcome | null> | undefined;
   let stopped = false;
@@ -104,6 +110,7 @@ export function startAnchoring(knex: Knex, opts: { everyMs?: number; log?: (line
       stopped = true;
       clearTimeout(timer);
       await running;
+      await sealing.stop();
     },
   };
 }

@@ -16,13 +16,15 @@ import crypto from "node:crypto";
 export const GENESIS = "0".repeat(64);
 
 /**
- * The transaction-level advisory lock that serialises writers of the chain (taken by the SQL
- * function core_audit_append(), see the migration 20261128000200_audit_chain), and the one that
- * lets one node at a time write anchors. Outside hashtext()'s 32-bit range and apart from
+ * The transaction-level advisory lock that serialised writers of the chain until the sealer
+ * (migration 20261128000200_audit_chain uses it; kept so no other lock takes its number), and the
+ * one that lets one node at a time write anchors. Outside hashtext()'s 32-bit range and apart from
  * core/db/migrate.ts's 7_243_100_021.
  */
 export const CHAIN_LOCK_KEY = 7_243_100_031;
 export const ANCHOR_LOCK_KEY = 7_243_100_032;
+/** one sealer at a time (core/audit/seal.ts), taken with a try: nobody waits for it */
+export const SEAL_LOCK_KEY = 7_243_100_033;
 
 /**
  * JSON with object keys sorted (by UTF-16 code units, as Array.prototype.sort does) at every level
@@ -93,17 +95,16 @@ export interface ChainedContent {
   tenantCode: string | null;
   action: string;
   object: string;
-  /** digests of before and after (jsonDigest), computed once outside the chain lock by writers */
+  /** digests of before and after (jsonDigest) */
   beforeDigest: string | null;
   afterDigest: string | null;
 }
 
 /**
  * The canonical JSON of an entry's content, canonicalJson({ v: 1, seq, at, actor, tenant, action,
- * object, before, after }), cut around the two values that are known only once the chain is locked:
- * head + at (ISO, milliseconds) + middle + seq + tail. Writers send the pieces and the database
- * fills in at and seq (core_audit_append(), in the migration 20261128000200_audit_chain); the
- * verifier joins them here. test/unit/audit/chain.test.ts holds this and canonicalJson together.
+ * object, before, after }), cut around its time and its seq:
+ * head + at (ISO, milliseconds) + middle + seq + tail (the migration 20261128000200_audit_chain
+ * filled them in SQL). test/unit/audit/chain.test.ts holds this and canonicalJson together.
  */
 export function contentTemplate(c: Omit<ChainedContent, "seq" | "at">): { head: string; middle: string; tail: string } {
   const digestOrNull = (d: string | null) => (d === null ? "null" : `"${d}"`);
@@ -123,7 +124,7 @@ export function chainHash(prevHash: string, digest: string): string {
   return sha256Hex(Buffer.from(prevHash + digest, "hex"));
 }
 
-/** A row of core_audit_log as pg returns it (bigints as strings). */
+/** A row of core_audit_log as pg returns it (bigints as strings); seq, prev_hash and hash are null until sealed. */
 export interface AuditRow {
   id: string;
   seq: string;

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { SessionUser } from "../plugins/types";
-import { contentTemplate, jsonDigest, jsonValue } from "./chain";
+import { jsonValue } from "./chain";
 
 export interface AuditEntry {
   /** who did it: a signed-in user ({ id, username, tenant }), an address for anonymous sign-ins, "system" */
@@ -16,34 +16,23 @@ export interface AuditEntry {
 
 /**
  * Appends to the audit log, in the caller's transaction when it has one, so that a change and
- * its record commit together or not at all; with a plain knex, in a transaction of its own.
+ * its record commit together or not at all; with a plain knex, in a statement of its own.
  *
- * Each entry is chained to the one before it (core/audit/chain.ts, README.md). Everything that does
- * not depend on the chain's head (the JSON, the digests of before and after, the canonical content
- * around its time and place) is prepared here; one statement, core_audit_append(), then takes the
- * chain's lock, reads the head and hashes and inserts the entries. The lock is transaction-level:
- * every other writer waits until the caller's transaction ends, so call this last in a transaction.
- * The transaction must be READ COMMITTED (PostgreSQL's default); others are refused.
+ * No lock is taken: the entry is written without its place in the chain, which the sealer gives
+ * it once it is committed (core/audit/seal.ts, README.md), so that audited transactions of every
+ * tenant commit side by side. It may come anywhere in the transaction, in any isolation level.
  */
 export async function writeAudit(db: Knex | Knex.Transaction, entry: AuditEntry | AuditEntry[]): Promise<void> {
   const entries = Array.isArray(entry) ? entry : [entry];
   if (!entries.length) return;
-  const prepared = entries.map((e) => {
-    const actor = jsonValue(e.actor);
-    const before = jsonValue(e.before);
-    const after = jsonValue(e.after);
-    const tenant = e.tenantCode ?? null;
-    return {
-      ...contentTemplate({ actor, tenantCode: tenant, action: e.action, object: e.object, beforeDigest: jsonDigest(before), afterDigest: jsonDigest(after) }),
-      actor,
-      tenant,
-      action: e.action,
-      object: e.object,
-      before,
-      after,
-    };
-  });
-  // Outside a transaction the statement is one: the lock lasts as long as it does.
+  const prepared = entries.map((e) => ({
+    actor: jsonValue(e.actor),
+    tenant: e.tenantCode ?? null,
+    action: e.action,
+    object: e.object,
+    before: jsonValue(e.before),
+    after: jsonValue(e.after),
+  }));
   await db.raw("select core_audit_append(?::jsonb)", [JSON.stringify(prepared)]);
 }
 

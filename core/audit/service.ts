@@ -37,8 +37,9 @@ export function auditService(knex: Knex): PlatformServiceSchema {
           const deadline = timeout ? Date.now() + Math.max(timeout - ANSWER_MS, timeout / 2) : undefined;
           const started = Date.now();
           const result = await verifyChain(knex, { storedAnchors: true, deadline });
+          const pending = result.unsealed ? `; ${result.unsealed} ${result.unsealed === 1 ? "entry" : "entries"} written since ${result.oldestUnsealedAt} ${result.unsealed === 1 ? "is" : "are"} not sealed into the chain yet` : "";
           const message = result.ok
-            ? `the audit log verifies: ${result.checked} entries, and every anchor`
+            ? `the audit log verifies: ${result.checked} entries, and every anchor${pending}`
             : result.broken
               ? `the audit log is broken at entry ${result.broken.id} (${result.broken.reason}): ${result.broken.message}`
               : `checked ${result.checked} entries (up to entry ${result.head?.id ?? "-"}) without finding a break, but not the rest within the request's time: run npm run audit:verify on the server`;

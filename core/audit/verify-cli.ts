@@ -50,7 +50,8 @@ function verdict(result: VerifyResult, anchors: { stored: number; given: number 
   const checkedAnchors = `${count(anchors.stored)} stored anchor(s)${anchors.given ? ` and ${count(anchors.given)} given` : ""}`;
   if (result.ok) {
     const head = result.head ? `; head: entry ${result.head.id} (number ${result.head.seq}) ${result.head.hash}` : " (the log is empty)";
-    return `OK: the audit chain verifies: ${count(result.checked)} entries and ${checkedAnchors}${head}`;
+    const pending = result.unsealed ? `\n  ${count(result.unsealed)} newer entries (since ${result.oldestUnsealedAt}) are not sealed into the chain yet: checked once sealed` : "";
+    return `OK: the audit chain verifies: ${count(result.checked)} entries and ${checkedAnchors}${head}${pending}`;
   }
   const b = result.broken!;
   const out = [`BROKEN at entry ${b.id} (${b.reason}): ${b.message}`];

@@ -39,6 +39,13 @@ export interface VerifyResult {
   checked: number;
   /** the last entry checked: the head when the check is complete */
   head?: { id: string; seq: string; hash: string };
+  /**
+   * entries after the head not sealed yet (their transactions committed within the last moments,
+   * core/audit/seal.ts): part of no chain so far, so neither checked nor counted in `checked`
+   */
+  unsealed: number;
+  /** when the oldest of them was written */
+  oldestUnsealedAt?: string;
   broken?: BrokenEntry;
 }
 
@@ -87,17 +94,24 @@ export async function verifyChain(knex: Knex, opts: VerifyOptions = {}): Promise
   let prevHash = GENESIS;
   let prevSeq = 0;
   let last = "0";
+  // Unsealed entries come after every sealed one (the sealer seals in id order, up to a horizon):
+  // one met before a sealed entry has had its place in the chain taken away.
+  let unsealed = 0;
+  let firstUnsealed: AuditRow | undefined;
   const result = (broken?: BrokenEntry, complete = true): VerifyResult => ({
     ok: !broken && complete,
     complete: broken ? true : complete,
     checked,
     ...(prev ? { head: { id: prev.id, seq: prev.seq, hash: prev.hash } } : {}),
+    unsealed,
+    ...(firstUnsealed ? { oldestUnsealedAt: firstUnsealed.at.toISOString() } : {}),
     ...(broken ? { broken } : {}),
   });
 
   if (opts.from) {
     const start = (await knex("core_audit_log").select(COLUMNS).where("id", String(opts.from.entryId)).first()) as AuditRow | undefined;
     if (!start) return result({ id: String(opts.from.entryId), reason: "anchor", message: `${named(opts.from)} names entry ${opts.from.entryId}, which is not in the table`, anchor: anchorJson(opts.from) });
+    if (start.hash === null) return result(unsealedBefore(start, opts.from));
     if (rowHash(start) !== start.hash) return result({ id: start.id, reason: "content", message: `entry ${start.id} was changed: its content no longer gives its stored hash`, entry: describeEntry(start) });
     if (start.hash !== opts.from.hash) {
       return result({ id: start.id, reason: "anchor", message: `${named(opts.from)} says entry ${start.id} has hash ${opts.from.hash}; the table says ${start.hash}: the chain up to it was rewritten`, entry: describeEntry(start), anchor: anchorJson(opts.from) });
@@ -122,6 +136,19 @@ export async function verifyChain(knex: Knex, opts: VerifyOptions = {}): Promise
       const rows: AuditRow[] = await pending;
       pending = rows.length === batchSize ? batch(rows[rows.length - 1].id) : undefined;
       for (const row of rows) {
+        const key = BigInt(row.id);
+        if (row.hash === null) {
+          firstUnsealed ??= row;
+          unsealed++;
+          if (next < anchors.length && anchors[next].key <= key) return result(unsealedBefore(row, anchors[next]));
+          continue;
+        }
+        if (firstUnsealed) {
+          const hidden = firstUnsealed;
+          firstUnsealed = undefined;
+          unsealed = 0;
+          return result(unsealedBefore(hidden));
+        }
         if (rowHash(row) !== row.hash) {
           return result({ id: row.id, reason: "content", message: `entry ${row.id} was changed: its content no longer gives its stored hash`, entry: describeEntry(row) });
         }
@@ -130,7 +157,6 @@ export async function verifyChain(knex: Knex, opts: VerifyOptions = {}): Promise
         if (row.prev_hash !== prevHash || seq !== expected) {
           return result(await classifyLink(knex, row, prev, expected));
         }
-        const key = BigInt(row.id);
         if (next < anchors.length && anchors[next].key < key) {
           // an anchor names an entry before this one that the table does not have
           const a = anchors[next];
@@ -160,6 +186,19 @@ export async function verifyChain(knex: Knex, opts: VerifyOptions = {}): Promise
     return result({ id: String(a.entryId), reason: "anchor", message: `${named(a)} names entry ${a.entryId}, which is not in the table`, anchor: anchorJson(a) });
   }
   return result();
+}
+
+/** An entry without its place in the chain before a sealed one, or named by an anchor. */
+function unsealedBefore(row: AuditRow, anchor?: Anchor): BrokenEntry {
+  return {
+    id: row.id,
+    reason: "content",
+    message: anchor
+      ? `${named(anchor)} names entry ${row.id}, which has no place in the chain: its seq and hashes were removed`
+      : `entry ${row.id} was changed: it has no place in the chain (seq and hashes removed), yet entries after it do`,
+    entry: describeEntry(row),
+    ...(anchor ? { anchor: anchorJson(anchor) } : {}),
+  };
 }
 
 /**

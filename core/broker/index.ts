@@ -3,6 +3,7 @@ import { ServiceBroker, type BrokerOptions, type Middleware } from "moleculer";
 import type { KernelConfig } from "../config";
 import { settleError } from "./middlewares";
 import { AnsweringRoundRobin, PromptDiscoverer } from "./liveness";
+import { platform } from "../platform";
 
 /**
  * One factory for every node: in-process when NATS_URL is unset, NATS otherwise.
@@ -21,7 +22,7 @@ import { AnsweringRoundRobin, PromptDiscoverer } from "./liveness";
 export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra: Partial<BrokerOptions> = {}): ServiceBroker {
   const clustered = isClustered(cfg);
   return new ServiceBroker({
-    namespace: "gd-procurement",
+    namespace: platform.id,
     nodeID: cfg.nodeId ?? `${os.hostname()}-${process.pid}`,
     // The NATS client pings its server as often as the heartbeat timeout: a node cut off from NATS
     // finds out (and reconnects) in two of those rather than in the client's default 4 minutes.

@@ -13,6 +13,7 @@ import net from "net";
 import os from "os";
 import path from "path";
 import { Client } from "pg";
+import { platform } from "../platform";
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -33,11 +34,11 @@ export class EmbeddedPostgresError extends Error {
 }
 
 const DEFAULT_PORT = 54329;
-const DEFAULT_DATABASE = "procurement";
+const DEFAULT_DATABASE = platform.database;
 const HOST = "127.0.0.1";
 const SUPERUSER = "postgres";
 /** Where binaries and clusters go when user postgres cannot reach the checkout (root installs only). */
-const RELOCATION_ROOT = "/var/lib/gd-procurement";
+const RELOCATION_ROOT = `/var/lib/${platform.id}`;
 
 /** uid/gid of user postgres when we are root (PostgreSQL refuses to run as root). */
 interface RunAs {

@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from "knex";
 import { Model } from "objection";
 import type { KernelConfig } from "../config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded";
+import { platform } from "../platform";
 
 export interface Database {
   knex: Knex;
@@ -28,11 +29,11 @@ export function isConnectionError(err: unknown): boolean {
   return e.name === "KnexTimeoutError" || /Connection terminated|connect ECONNREFUSED|Timeout acquiring a connection|is not queryable/.test(e.message ?? "");
 }
 
-function createKnex(url: string): Knex {
+function createKnex(url: string, poolMax: number): Knex {
   return knexFactory({
     client: "pg",
-    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: "gd-procurement" },
-    pool: { min: 0, max: 10, acquireTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
+    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: platform.id },
+    pool: { min: 0, max: poolMax, acquireTimeoutMillis: 5000, idleTimeoutMillis: 30000 },
     acquireConnectionTimeout: 5000,
   });
 }
@@ -48,7 +49,7 @@ export async function openDatabase(cfg: KernelConfig, log: (line: string) => voi
     embedded = await startEmbeddedPostgres({ dataDir: cfg.dataDir, port: cfg.embeddedPgPort, log });
     url = embedded.url;
   }
-  const knex = createKnex(url);
+  const knex = createKnex(url, cfg.dbPoolMax);
   try {
     await knex.raw("select 1");
   } catch (err) {

@@ -3,6 +3,7 @@ import path from "node:path";
 import knexFactory, { type Knex } from "knex";
 import type { KernelConfig } from "../config";
 import { describeUrl } from "./index";
+import { platform } from "../platform";
 
 /** A command-line tool's database problem, in one sentence that says what to do. */
 export class ToolDatabaseError extends Error {
@@ -25,12 +26,12 @@ export async function connectForTool(cfg: KernelConfig, opts: { needs?: string }
       throw new ToolDatabaseError(`no DATABASE_URL, and no embedded database in ${cfg.dataDir}: set DATABASE_URL, or start the platform once (npm start)`);
     }
     const password = fs.readFileSync(pwFile, "utf8").trim();
-    url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${cfg.embeddedPgPort}/procurement`;
+    url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${cfg.embeddedPgPort}/${platform.database}`;
     where = `the embedded database on 127.0.0.1:${cfg.embeddedPgPort}`;
   }
   const knex = knexFactory({
     client: "pg",
-    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: "gd-procurement-tool" },
+    connection: { connectionString: url, connectionTimeoutMillis: 5000, application_name: `${platform.id}-tool` },
     pool: { min: 0, max: 2 },
     acquireConnectionTimeout: 5000,
   });

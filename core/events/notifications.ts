@@ -7,20 +7,18 @@ import { pageOf } from "../gateway/query";
 import type { AppAbility, PlatformContext, PlatformServiceSchema, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
 import { INSTANCE, instanceSubject, type InstanceRow } from "../workflow/engine";
-import { receiveOnce } from "./receipts";
 import type { OutboxEvent } from "./outbox";
 import { addFollow, follows, inboxAfter, inboxPage, markRead, removeFollow, unreadCount, writeNotifications, type Audience, type NotificationDraft, type NotificationView } from "./inbox";
 
 /**
- * From events to people (issue 6). The `notifications` service consumes two outbox events:
+ * From events to people (issue 6). The `notifications` service consumes one outbox event:
  *
  *   notifications.requested  → inbox rows for everyone the event names, in one transaction with the
  *                              event's receipt, then `notifications.push` (a broadcast) to every
  *                              gateway node, which emits it to its sockets in the rooms named
- *   portal.publish           → `notifications.public` (a broadcast) to the anonymous feeds of the
- *                              notice's tenant and the tenants above it
  *
- * and serves the inbox under /api/notifications. See core/gateway/README.md ("Live notifications").
+ * and serves the inbox under /api/notifications. Plugins reach the anonymous feeds themselves with
+ * `notifications.public` (a broadcast, `announcePublic()`). See core/gateway/README.md ("Live notifications").
  */
 
 /** Socket.io rooms (core/gateway/sockets.ts joins them; this module names them as audiences). */
@@ -32,7 +30,7 @@ export const rooms = {
   role: (code: string, role: string) => `role:${code}:${role}`,
   unit: (code: string) => `unit:${code}`,
   instance: (id: string) => `instance:${id}`,
-  /** the anonymous public notice feed of a tenant (namespace /public) */
+  /** the anonymous feed of a tenant (namespace /public) */
   feed: (code: string) => `feed:${code}`,
 };
 
@@ -76,19 +74,14 @@ export interface PushEvent {
   after?: number;
 }
 
-/** `notifications.public`: a notice for the anonymous feeds. */
-export interface PublicNotice {
-  /** the outbox event's id: unique per notice publication */
-  id: string;
-  notice: string;
-  tenantCode: string;
-  instanceId: string | null;
-  workflowId: string | null;
-  title: string | null;
-  at: string;
-}
+/**
+ * `notifications.public`: something anybody may see, for the anonymous feeds. The plugin that
+ * announces it names the socket event and what it carries; core only routes it to the feeds.
+ */
 export interface PublicEvent {
-  notice: PublicNotice;
+  /** the socket event's name on namespace /public */
+  event: string;
+  item: Record<string, unknown>;
   feeds: string[];
 }
 
@@ -109,7 +102,6 @@ export interface RoomsEvent {
 export const CONSUMER = "notifications";
 /** instances one account may follow */
 export const MAX_FOLLOWS = 500;
-export const PUBLIC_CONSUMER = "notifications.public";
 
 const NAME = /^[a-z0-9*][a-z0-9._-]{0,99}$/i;
 
@@ -149,7 +141,7 @@ export function draftOf(eventId: unknown, data: unknown, tree: TenantTree): Noti
     if (typeof r.link !== "string" || !/^\/(?![/\\])[^\s]{0,500}$/.test(r.link)) return "link must be a path of the web app, like /instances/<id>";
     link = r.link;
   }
-  const derived = typeof r.workflowId === "string" && typeof r.transition === "string" ? `${r.workflowId}.${r.transition}` : "notice";
+  const derived = typeof r.workflowId === "string" && typeof r.transition === "string" ? `${r.workflowId}.${r.transition}` : "message";
   const kind = typeof r.kind === "string" && NAME.test(r.kind) ? r.kind : derived;
   const audience: Audience = {
     tenantCode: r.tenantCode,
@@ -285,27 +277,19 @@ export function announce(broker: ServiceBroker, push: PushEvent): Promise<void> 
   );
 }
 
-/** The public view of a `portal.publish` event, or why it has none. */
-export function publicNoticeOf(eventId: unknown, at: unknown, data: unknown, tree: TenantTree): PublicEvent | string {
-  if (!isUuid(eventId)) return "no eventId: not an outbox event";
-  const r = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
-  if (typeof r.tenantCode !== "string" || !tree.get(r.tenantCode)) return `tenantCode ${JSON.stringify(r.tenantCode)} is not a tenant`;
-  if (typeof r.notice !== "string" || !NAME.test(r.notice)) return "notice must name the kind of notice";
-  const body = (r.data && typeof r.data === "object" ? r.data : {}) as Record<string, unknown>;
-  // the workflow engine names the title (its effect's `title` pointer); plugins' own events may not
-  const title = [r.title, body.title, body.projectName, body.name].find((v): v is string => typeof v === "string" && !!v.trim()) ?? null;
-  return {
-    notice: {
-      id: eventId,
-      notice: r.notice,
-      tenantCode: r.tenantCode,
-      instanceId: isUuid(r.instanceId) ? r.instanceId : null,
-      workflowId: typeof r.workflowId === "string" ? r.workflowId : null,
-      title: title ? title.slice(0, 500) : null,
-      at: typeof at === "string" ? at : new Date().toISOString(),
+/**
+ * Tells the anonymous feeds of a tenant and of the tenants above it (the feeds' tenants are codes
+ * a visitor chose; `lineage` is the tenant's, itself first). Only for what has committed; a failed
+ * broadcast is reported, not thrown, as for pushes.
+ */
+export function announcePublic(broker: ServiceBroker, lineage: string[], event: string, item: Record<string, unknown>): Promise<void> {
+  const ev: PublicEvent = { event, item, feeds: lineage.map(rooms.feed) };
+  return broker.broadcast("notifications.public", ev).then(
+    () => {},
+    (err: Error) => {
+      broker.getLogger("notifications").warn(`${event} for ${lineage[0]} not announced to the public feeds: ${err.message}`);
     },
-    feeds: [...tree.lineage(r.tenantCode)].map((t) => rooms.feed(t.code)),
-  };
+  );
 }
 
 /**
@@ -421,18 +405,6 @@ export function notificationsService(opts: NotificationsOptions): PlatformServic
             return;
           }
           await this.batcher.add(draft);
-        },
-      },
-      "portal.publish": {
-        context: true,
-        async handler(this: NotificationsThis, ctx: Context<OutboxEvent>) {
-          const pub = publicNoticeOf(ctx.params?.eventId, ctx.params?.at, ctx.params?.data, tree);
-          if (typeof pub === "string") {
-            this.logger.warn(`portal.publish ${ctx.params?.eventId ?? "(no id)"} not announced: ${pub}`);
-            return;
-          }
-          if (!(await withConnectionRetry(() => receiveOnce(knex, PUBLIC_CONSUMER, pub.notice.id)))) return;
-          await this.broker.broadcast("notifications.public", pub satisfies PublicEvent);
         },
       },
     },

@@ -6,6 +6,7 @@ import { conflict, notFound } from "../errors";
 import type { OutboxEvent } from "./outbox";
 import { durableOf, handleOnce, KeyedQueue, type DurableSubscriber } from "./receipts";
 import { toEventParams, type OutboxRow } from "./relay";
+import { platform } from "../platform";
 
 /** pg-boss's own schema in the platform's database (it creates and migrates it at start). */
 export const QUEUE_SCHEMA = "pgboss";
@@ -161,7 +162,7 @@ export class EventQueue {
     this.consumers = [...new Set(o.subscriptions.map((s) => s.durable.consumer))];
     this.boss = new PgBoss({
       ...(o.connection as PgBoss.DatabaseOptions),
-      application_name: "gd-procurement event queue",
+      application_name: `${platform.id} event queue`,
       schema: QUEUE_SCHEMA,
       max: 3,
       pollingIntervalSeconds: o.pollingIntervalSeconds ?? 0.5,

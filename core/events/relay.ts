@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import type { ServiceBroker } from "moleculer";
 import { Client, type ClientConfig } from "pg";
 import { OUTBOX_CHANNEL, type OutboxEvent } from "./outbox";
+import { platform } from "../platform";
 
 /**
  * The advisory lock a relay holds while it publishes a batch (any fixed number; the migrations use
@@ -63,7 +64,7 @@ export interface RelayStats {
 }
 
 /** How long one batch may spend emitting before it commits what it sent (and goes on in a new one). */
-const BATCH_BUDGET_MS = 10_000;
+const BATCH_TIME_LIMIT_MS = 10_000;
 
 export type DrainResult = "idle" | "more" | "busy" | "held" | "failed";
 
@@ -161,7 +162,7 @@ export function listenConnection(opts: Pick<OutboxRelayOptions, "knex" | "databa
   return {
     connectionTimeoutMillis: 5000,
     ...base,
-    application_name: "gd-procurement outbox relay",
+    application_name: `${platform.id} outbox relay`,
     // A connection cut without a FIN (a network partition) is noticed in seconds, not hours.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
@@ -313,13 +314,13 @@ export class OutboxRelay {
     // Slow local handlers (an in-process emit waits for them) must not keep the transaction open
     // past the idle limit, or the batch would be rolled back and sent again for ever: stop early
     // and commit what went out.
-    const budgetEnds = Date.now() + BATCH_BUDGET_MS;
-    let overBudget = false;
+    const timeEnds = Date.now() + BATCH_TIME_LIMIT_MS;
+    let overTime = false;
     const out = await publishPerKey(
       rows,
       (row) => row.stream_key,
       async (row) => {
-        if (Date.now() > budgetEnds) return !(overBudget = true);
+        if (Date.now() > timeEnds) return !(overTime = true);
         return this.publish(row);
       },
       this.parallelKeys,
@@ -343,7 +344,7 @@ export class OutboxRelay {
       );
       return "failed";
     }
-    if (overBudget) return "more";
+    if (overTime) return "more";
     if (out.held.length) return "held";
     return rows.length === this.batchSize ? "more" : "idle";
   }

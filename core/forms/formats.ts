@@ -31,11 +31,6 @@ export function isUnifiedSocialCreditCode(value: string): boolean {
   return USCC_SHAPE.test(value) && usccCheckChar(value.slice(0, 17)) === value[17];
 }
 
-/** 预算单位编码: digits, optionally in dot-separated levels (e.g. 101001 or 101.001.002). */
-export function isBudgetCode(value: string): boolean {
-  return /^[0-9]{3,20}(\.[0-9]{1,10}){0,5}$/.test(value) && value.length <= 40;
-}
-
 /** GB/T 2260 administrative division code: 6 digits, province 11–82. */
 export function isDivisionCode(value: string): boolean {
   return /^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|7[1]|8[1-2])[0-9]{4}$/.test(value);
@@ -107,10 +102,17 @@ export function isUrl(value: string): boolean {
   return value.length <= 2048 && /^https?:\/\/[a-z0-9\u00a1-\uffff]([a-z0-9\u00a1-\uffff.-]*[a-z0-9\u00a1-\uffff])?(:\d{1,5})?([/?#][^\s]*)?$/i.test(value);
 }
 
+/**
+ * An attachment field holds the id of an upload (core/files): a UUID. Whose upload it is, and
+ * whether its type and size fit the field's `x-attachment`, only the server can say (core/files/attach.ts).
+ */
+export function isAttachmentId(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
 /** The domain formats (also known to core's own documents, see ./validate.ts). */
 export const domainFormats: Record<string, (value: string) => boolean> = {
   "uscc": isUnifiedSocialCreditCode,
-  "budget-code": isBudgetCode,
   "division-code": isDivisionCode,
   "phone-cn": isPhone,
   "money": isUnsignedMoney,
@@ -130,6 +132,7 @@ export const formFormats: Record<string, (value: string) => boolean> = {
   "date-time": isDateTime,
   "email": isEmail,
   "url": isUrl,
+  "attachment": isAttachmentId,
 };
 
 type Message = { "zh-CN": string; en: string };
@@ -137,7 +140,6 @@ type Message = { "zh-CN": string; en: string };
 /** What a person reads when a value is not of its format: plainer than "must match format". */
 export const formatMessages: Record<string, Message> = {
   "uscc": { "zh-CN": "统一社会信用代码无效：应为 18 位，且校验位正确", en: "not a valid unified social credit code (18 characters with a correct check character)" },
-  "budget-code": { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" },
   "division-code": { "zh-CN": "行政区划代码应为 6 位数字", en: "an administrative division code is 6 digits" },
   "phone-cn": { "zh-CN": "电话号码格式不正确（手机号或带区号的固定电话）", en: "not a valid phone number (mobile, or landline with area code)" },
   "money": { "zh-CN": "金额应为不小于 0 的数字，以元为单位，最多两位小数（如 1234.56）", en: "an amount in yuan, not below zero, with at most two decimals (e.g. 1234.56)" },
@@ -148,6 +150,7 @@ export const formatMessages: Record<string, Message> = {
   "date-time": { "zh-CN": "应为带时区的时间，如 2026-11-28T09:30:00+08:00", en: "a time with its offset, e.g. 2026-11-28T09:30:00+08:00" },
   "email": { "zh-CN": "电子邮箱格式不正确", en: "not a valid email address" },
   "url": { "zh-CN": "应为以 http:// 或 https:// 开头的网址", en: "a web address starting with http:// or https://" },
+  "attachment": { "zh-CN": "请上传文件", en: "upload a file" },
   "schedule-time": { "zh-CN": "应为日期（2021-05-01，北京时间零点）或带时区的时间（2021-05-01T08:00:00+08:00）", en: "a date (2021-05-01, midnight China time) or a time with its offset (2021-05-01T08:00:00+08:00)" },
 };
 
@@ -178,6 +181,32 @@ export const moneyBoundMessage = (keyword: string, bound: string): Message =>
  * a month with the month of the bound.
  */
 export const DATE_KEYWORDS = ["notBefore", "notAfter"] as const;
+
+/**
+ * An attachment field's limits: `{ "format": "attachment", "x-attachment": { "accept": ["application/pdf"], "maxBytes": 20971520 } }`.
+ * `accept` lists types as the bytes are (magic numbers), `image/*` for a family; `maxBytes` is at
+ * most FILES_MAX_BYTES. The browser checks both before it uploads, the server when the form is
+ * submitted (core/files/attach.ts): a file's type and size are not in the id ajv sees.
+ */
+export const ATTACHMENT_KEYWORD = "x-attachment";
+export interface AttachmentLimits {
+  accept?: string[];
+  maxBytes?: number;
+}
+const ATTACHMENT_LIMITS_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    accept: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", pattern: "^[a-z]+/([a-z0-9][a-z0-9.+-]*|\\*)$" } },
+    maxBytes: { type: "integer", minimum: 1 },
+  },
+};
+
+/** Whether a type (as detected) is one an `accept` list names: exactly, or by its family (`image/*`). */
+export function acceptsType(accept: string[] | undefined, type: string): boolean {
+  if (!accept?.length) return true;
+  return accept.some((a) => a === type || (a.endsWith("/*") && type.startsWith(a.slice(0, -1))));
+}
 
 // "Today" is the platform's: the server points this at its clock (core/tenancy/clock.ts, which tests
 // and the demo move into the past); a browser keeps its own, which is the same day in production.
@@ -224,6 +253,9 @@ export function boundMessage(keyword: string, node: { [key: string]: unknown } |
   return null;
 }
 
+/** The platform's time, as the kernel's clock says (core/calendar's platformNow for plugins' actions). */
+export const platformNowMs = (): number => clockMs();
+
 /**
  * What both validators are built with. Only options that change a verdict matter here; the server
  * adds `strict: true` on top (which only refuses sloppy schemas at load).
@@ -248,7 +280,7 @@ export interface VocabularyHost {
   addKeyword(definition: {
     keyword: string;
     type?: "string";
-    schemaType?: "string";
+    schemaType?: "string" | "object";
     metaSchema?: object;
     errors?: boolean;
     validate?: (schema: string, data: string, parentSchema?: { [key: string]: unknown }) => boolean;
@@ -260,6 +292,8 @@ export interface VocabularyHost {
 export function addFormVocabulary<A extends VocabularyHost>(ajv: A): A {
   for (const [name, check] of Object.entries(formFormats)) ajv.addFormat(name, check);
   for (const keyword of ANNOTATION_KEYWORDS) ajv.addKeyword({ keyword, schemaType: "string" });
+  // checked at submission against the upload itself (core/files/attach.ts); here only its shape
+  ajv.addKeyword({ keyword: ATTACHMENT_KEYWORD, schemaType: "object", metaSchema: ATTACHMENT_LIMITS_SCHEMA });
   for (const keyword of MONEY_KEYWORDS) {
     ajv.addKeyword({
       keyword,

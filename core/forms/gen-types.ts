@@ -23,7 +23,6 @@ const FORMAT_NOTES: Record<string, string> = {
   date: "A date, YYYY-MM-DD.",
   "date-time": "A time with its offset (RFC 3339).",
   uscc: "Unified social credit code (GB 32100), 18 characters.",
-  "budget-code": "Budget unit code.",
   "division-code": "Administrative division code (GB/T 2260), 6 digits.",
   "phone-cn": "Mobile, or landline with area code.",
   email: "Email address.",

@@ -36,7 +36,7 @@ export function formsService(registry: FormRegistry, opts: { name?: string } = {
       throw validationFailed([fieldError("/tenant", "tenant", `区划 ${code} 不在本平台`, `${code} is not a tenant of this platform`)]);
     }
     if (t.onPlatform === false) {
-      throw new PlatformError("NOT_FOUND", { "zh-CN": `${t.name["zh-CN"]}使用自己的政府采购平台，不在本平台上`, en: `${t.name.en} runs its own procurement platform and is not on this one` });
+      throw new PlatformError("NOT_FOUND", { "zh-CN": `${t.name["zh-CN"]}使用自己的平台，不在本平台上`, en: `${t.name.en} runs its own platform and is not on this one` });
     }
     return t;
   };

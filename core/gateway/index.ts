@@ -237,6 +237,8 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
         ctx.meta.client = clientOf(req, config.trustProxy);
         // A client's key for a write it may send again (core/workflow/README.md, "Idempotency-Key")
         if (req.headers["idempotency-key"] !== undefined) ctx.meta.idempotencyKey = req.headers["idempotency-key"];
+        // A download's range and its language for a 416 (core/files/service.ts), which no action reads from params
+        if (req.headers.range !== undefined) ctx.meta.download = { range: req.headers.range, ifRange: req.headers["if-range"], acceptLanguage: req.headers["accept-language"] };
         const header = req.headers.authorization;
         if (!header) return null;
         const m = /^Bearer\s+(\S+)$/i.exec(header);

@@ -21,8 +21,8 @@ import { SECURITY_HEADERS } from "./headers";
  *                        unit, followed instances); sends `notifications` (a list, in id
  *                        order), `read`, `ready`,
  *                        `session-ended`; takes `follow` / `unfollow` { instanceId } with an ack
- *   namespace "/public"  anyone; `subscribe` { tenants: [...] } → `notice` for new public notices
- *                        of those tenants and the tenants below them
+ *   namespace "/public"  anyone; `subscribe` { tenants: [...] } → what plugins announce to
+ *                        everybody (the portal's `notice`) of those tenants and the tenants below them
  *
  * What a node's sockets receive comes as Moleculer broadcasts (notifications.push, .public, .read,
  * .rooms; identity.sessions.revoked), so a client on any gateway node gets what any node raised.
@@ -419,7 +419,7 @@ export class LiveSockets {
   }
 
   publish(ev: PublicEvent): void {
-    if (!this.closed && ev.feeds.length) this.visitors.to(ev.feeds).emit("notice", ev.notice);
+    if (!this.closed && ev.feeds.length) this.visitors.to(ev.feeds).emit(ev.event, ev.item);
   }
 
   read(ev: ReadEvent): void {
@@ -556,7 +556,7 @@ export function socketsMixin(kernel: Kernel, options?: SocketsOptions): Partial<
     },
     events: {
       "notifications.push": on<PushEvent>((s, p) => s.push(Array.isArray(p?.items) ? p.items : [], typeof p?.after === "number" ? p.after : undefined)),
-      "notifications.public": on<PublicEvent>((s, p) => p?.notice && Array.isArray(p.feeds) && s.publish(p)),
+      "notifications.public": on<PublicEvent>((s, p) => typeof p?.event === "string" && !!p.item && Array.isArray(p.feeds) && s.publish(p)),
       "notifications.read": on<ReadEvent>((s, p) => p?.account && s.read(p)),
       "notifications.rooms": on<RoomsEvent>((s, p) => p?.account && s.rooms(p)),
       "identity.sessions.revoked": on<{ ids?: unknown }>((s, p) => Array.isArray(p?.ids) && s.revoked(p.ids.filter((id): id is string => typeof id === "string"))),

@@ -1,18 +1,18 @@
 import type { Readable } from "node:stream";
 import type { Knex } from "knex";
 import { writeAudit } from "../audit/log";
-import type { Localized } from "../errors";
+import { PlatformError, type Localized } from "../errors";
 import { readCsv } from "../forms/csv";
-import { isBudgetCode } from "../forms/formats";
 import type { TenantTree } from "../tenancy/tree";
-import { ROLES, usernameKey, type PasswordKind } from "./accounts";
-import { macBudgetCode } from "./passwords";
+import { usernameKey, type PasswordKind } from "./accounts";
+import { macOf, type InitialCredential } from "./credential";
 import { makeUsername, parseUsernameRule, type UsernameRule } from "./username-rules";
 
 /**
  * Importing the old system's accounts (DESIGN.md §5): units and agencies keep their old usernames,
  * or get the one their tenant's rule makes (tenants/tenants.json `accounts.usernameRule`); the
- * first password is the unit's budget code, kept only as a MAC, and must be changed at first
+ * first password is the value of the column the platform's initial-credential rule names (a plugin
+ * contributes it, core/identity/credential.ts), kept only as a MAC, and must be changed at first
  * sign-in.
  *
  * A row is known by its tenant and old username (core_accounts.legacy_username), so a file can be
@@ -22,9 +22,8 @@ import { makeUsername, parseUsernameRule, type UsernameRule } from "./username-r
  * a file that cannot be read to its end writes nothing, and two imports never interleave.
  */
 
-export const IMPORT_COLUMNS = ["username", "display_name", "role", "tenant_code", "unit_code", "budget_code"] as const;
-/** Platform administrators are made on the platform, never imported. */
-export const IMPORTABLE_ROLES: readonly string[] = ROLES.filter((r) => r !== "platform-admin");
+/** Core's columns; the initial-credential rule adds its own (the first password) after them. */
+export const IMPORT_COLUMNS = ["username", "display_name", "role", "tenant_code", "unit_code"] as const;
 
 const BATCH = 1000;
 const PROGRESS_EVERY = 1000;
@@ -38,8 +37,12 @@ const CONTROL = /[\p{Cc}\p{Cf}]/u;
 export interface ImportOptions {
   knex: Knex;
   tree: TenantTree;
-  /** key of core_accounts.budget_code_mac (initialPasswordKey()) */
+  /** key of core_accounts.initial_mac (initialPasswordKey()) */
   macKey: Buffer;
+  /** the roles an import may give (RoleBook.importable()) */
+  roles: readonly string[];
+  /** what the first password is (the platform's rule); null: nothing can be imported */
+  credential: InitialCredential | null;
   now: Date;
   /** whether the caller may create or change this account (the caller's CASL ability; the API passes it) */
   may(row: { tenantCode: string; roles: string[]; unitCode: string | null }): boolean;
@@ -88,7 +91,7 @@ interface Existing {
   display_name: string;
   roles: string[];
   unit_code: string | null;
-  budget_code_mac: string | null;
+  initial_mac: string | null;
   password_kind: PasswordKind;
 }
 
@@ -99,8 +102,8 @@ interface Update {
   role: string;
   unitCode: string | null;
   mac: string;
-  /** the budget code changed: on an account still on its first password, that password is new */
-  newBudgetCode: boolean;
+  /** the first password's value changed: on an account still on it, that password is new */
+  newSecret: boolean;
   rolesChanged: boolean;
   passwordKind: PasswordKind;
 }
@@ -151,15 +154,20 @@ class Run {
       return no("display_name", `名称应为不超过 ${MAX_DISPLAY_NAME} 个字符的文本`, `a display name is text of at most ${MAX_DISPLAY_NAME} characters`);
     }
     if (v.role === "platform-admin") return no("role", "平台管理员不能导入，只能在平台上设置", "platform administrators are not imported; they are made on the platform");
-    if (!IMPORTABLE_ROLES.includes(v.role)) return no("role", `角色应为以下之一：${IMPORTABLE_ROLES.join(", ")}`, `the role is one of: ${IMPORTABLE_ROLES.join(", ")}`);
+    const roles = this.opts.roles;
+    if (!roles.includes(v.role)) return no("role", `角色应为以下之一：${roles.join(", ")}`, `the role is one of: ${roles.join(", ")}`);
     const tenant = this.opts.tree.get(v.tenant_code);
     if (!tenant) return no("tenant_code", `区划 ${v.tenant_code} 不在本平台`, `${v.tenant_code || "(empty)"} is not a tenant of this platform`);
     if (tenant.onPlatform === false) return no("tenant_code", `${tenant.name["zh-CN"]}使用自己的平台，不在本平台上`, `${tenant.name.en} runs its own platform and is not on this one`);
     if ([...v.unit_code].length > MAX_UNIT_CODE || CONTROL.test(v.unit_code)) {
       return no("unit_code", `单位编码应为不超过 ${MAX_UNIT_CODE} 个字符的文本`, `a unit code is text of at most ${MAX_UNIT_CODE} characters`);
     }
-    if (!v.budget_code) return no("budget_code", "缺少预算单位编码（初始密码）", "the budget code (the first password) is missing");
-    if (!isBudgetCode(v.budget_code)) return no("budget_code", "预算单位编码应为数字，可用点分级", "a budget unit code is digits, optionally in dot-separated levels");
+    const credential = this.opts.credential!;
+    const secret = v[credential.column];
+    const { label, message } = credential.rule;
+    if (!credential.covers(v.role)) return no("role", `本平台的初始密码规则（${label["zh-CN"]}）不适用于该角色`, `the platform's first-password rule (the ${label.en}) is not for this role`);
+    if (!secret) return no(credential.column, `缺少${label["zh-CN"]}（初始密码）`, `the ${label.en} (the first password) is missing`);
+    if (!credential.fits(secret)) return no(credential.column, message["zh-CN"], message.en);
 
     const key = identityKey(tenant.code, legacyUsername);
     const first = this.identities.get(key);
@@ -169,7 +177,7 @@ class Run {
     if (!this.opts.may({ tenantCode: tenant.code, roles: [v.role], unitCode })) {
       return no("tenant_code", "无权为该区划导入该角色的账号", "you may not import accounts of this role for this tenant");
     }
-    const made = makeUsername(this.ruleOf(tenant.code), { username: legacyUsername, unitCode, budgetCode: v.budget_code, tenantCode: tenant.code, role: v.role });
+    const made = makeUsername(this.ruleOf(tenant.code), { username: legacyUsername, unitCode, credential: secret, tenantCode: tenant.code, role: v.role });
     if ("reason" in made) return this.reject(line, legacyUsername, made.field, made.reason);
 
     this.identities.set(key, line);
@@ -181,7 +189,7 @@ class Run {
       role: v.role,
       tenantCode: tenant.code,
       unitCode,
-      mac: macBudgetCode(this.opts.macKey, v.budget_code),
+      mac: macOf(this.opts.macKey, secret),
     };
   }
 
@@ -196,7 +204,7 @@ class Run {
       await trx.raw(
         `select a.* from unnest(?::text[], ?::text[]) as v(tenant_code, legacy_username)
            cross join lateral (
-             select id, tenant_code, legacy_username, username, display_name, roles, unit_code, budget_code_mac, password_kind
+             select id, tenant_code, legacy_username, username, display_name, roles, unit_code, initial_mac, password_kind
                from core_accounts a where a.tenant_code = v.tenant_code and a.legacy_username = v.legacy_username limit 1) a`,
         [batch.map((c) => c.tenantCode), batch.map((c) => c.legacyUsername)],
       )
@@ -223,8 +231,8 @@ class Run {
       if (e) {
         this.usernames.set(usernameKey(e.username), c.line);
         const rolesChanged = !sameRoles(e.roles, c.role);
-        const newBudgetCode = e.budget_code_mac !== c.mac;
-        if (!rolesChanged && !newBudgetCode && e.display_name === c.displayName && e.unit_code === c.unitCode) {
+        const newSecret = e.initial_mac !== c.mac;
+        if (!rolesChanged && !newSecret && e.display_name === c.displayName && e.unit_code === c.unitCode) {
           report.unchanged++;
           this.renamed(c, e.username);
           continue;
@@ -234,7 +242,7 @@ class Run {
           this.reject(c.line, c.legacyUsername, "role", reason("该账号已存在，您无权修改", "this account exists and you may not change it"));
           continue;
         }
-        updates.push({ id: e.id, tenantCode: e.tenant_code, displayName: c.displayName, role: c.role, unitCode: c.unitCode, mac: c.mac, newBudgetCode, rolesChanged, passwordKind: e.password_kind });
+        updates.push({ id: e.id, tenantCode: e.tenant_code, displayName: c.displayName, role: c.role, unitCode: c.unitCode, mac: c.mac, newSecret, rolesChanged, passwordKind: e.password_kind });
         this.renamed(c, e.username);
         continue;
       }
@@ -299,7 +307,7 @@ class Run {
       roles: [c.role],
       status: "active",
       password_kind: "initial",
-      budget_code_mac: c.mac,
+      initial_mac: c.mac,
       password_set_at: now,
       password_expires_at: new Date(now.getTime() + this.opts.tree.initialPasswordDays(c.tenantCode) * DAY_MS),
       legacy_username: c.legacyUsername,
@@ -309,20 +317,20 @@ class Run {
   private async update(updates: Update[]): Promise<void> {
     const { trx, opts } = this;
     const now = opts.now;
-    // A new budget code is the new first password only while the account is still on its first
+    // A new value is the new first password only while the account is still on its first
     // password, which then gets a full period again; a password of the user's own stays as it is.
     await trx.raw(
       `update core_accounts a set
          display_name = v.display_name,
          roles = array[v.role],
          unit_code = v.unit_code,
-         budget_code_mac = v.budget_code_mac,
+         initial_mac = v.initial_mac,
          password_set_at = case when v.renew and a.password_kind = 'initial' then ?::timestamptz else a.password_set_at end,
          password_expires_at = case when v.renew and a.password_kind = 'initial' then v.expires_at else a.password_expires_at end,
          version = a.version + 1,
          updated_at = now()
        from unnest(?::uuid[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[], ?::timestamptz[])
-         as v(id, display_name, role, unit_code, budget_code_mac, renew, expires_at)
+         as v(id, display_name, role, unit_code, initial_mac, renew, expires_at)
        where a.id = v.id`,
       [
         now,
@@ -331,7 +339,7 @@ class Run {
         updates.map((u) => u.role),
         updates.map((u) => u.unitCode),
         updates.map((u) => u.mac),
-        updates.map((u) => u.newBudgetCode),
+        updates.map((u) => u.newSecret),
         updates.map((u) => new Date(now.getTime() + opts.tree.initialPasswordDays(u.tenantCode) * DAY_MS)),
       ],
     );
@@ -339,7 +347,7 @@ class Run {
     for (const u of updates) this.tenants.add(u.tenantCode);
     for (const u of updates) {
       // Sessions opened with the old roles, or with a first password that is no longer the one, end.
-      if (opts.endSessions && (u.rolesChanged || (u.newBudgetCode && u.passwordKind === "initial"))) await opts.endSessions(trx, u.id);
+      if (opts.endSessions && (u.rolesChanged || (u.newSecret && u.passwordKind === "initial"))) await opts.endSessions(trx, u.id);
     }
   }
 
@@ -353,10 +361,19 @@ class Run {
 }
 
 /**
- * Imports accounts from CSV with the header username,display_name,role,tenant_code,unit_code,budget_code
+ * Imports accounts from CSV with the header username,display_name,role,tenant_code,unit_code and the initial-credential rule's column
  * (UTF-8, a BOM is fine; any column order). See the top of this file.
  */
 export async function importAccounts(input: Readable, opts: ImportOptions): Promise<ImportReport> {
+  const credential = opts.credential;
+  if (!credential) {
+    throw new PlatformError(
+      "CONFLICT",
+      { "zh-CN": "本平台未安装初始密码规则，无法导入账号", en: "No plugin on this platform says what an imported account's first password is, so no account can be imported" },
+      { rule: "initial-credential" },
+    );
+  }
+  const columns = [...IMPORT_COLUMNS, credential.column];
   return opts.knex.transaction(async (trx) => {
     await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [LOCK]);
     const run = new Run(opts, trx);
@@ -373,7 +390,7 @@ export async function importAccounts(input: Readable, opts: ImportOptions): Prom
       writing.catch(() => {});
     };
     try {
-      for await (const row of readCsv(input, { columns: IMPORT_COLUMNS, required: IMPORT_COLUMNS, maxBytes: opts.maxBytes })) {
+      for await (const row of readCsv(input, { columns, required: columns, maxBytes: opts.maxBytes })) {
         rows++;
         bytes = row.bytes;
         if (row.problem) run.reject(row.line, row.values.username ?? "", "", row.problem.message!);

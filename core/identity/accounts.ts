@@ -1,13 +1,6 @@
 import type { Knex } from "knex";
 import type { Localized } from "../errors";
 
-/** The roles an account can hold (DESIGN.md §5); the public needs no account. */
-export const ROLES = ["purchaser", "agency", "supplier", "expert", "regulator", "bank", "tenant-admin", "platform-admin"] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Roles only a platform administrator may give. */
-export const PRIVILEGED_ROLES: readonly Role[] = ["tenant-admin", "platform-admin"];
-
 export type PasswordKind = "none" | "initial" | "one-time" | "chosen";
 
 export const ACCOUNT: Localized = { "zh-CN": "账号", en: "account" };
@@ -24,7 +17,8 @@ export interface AccountRow {
   status: "active" | "disabled";
   password_kind: PasswordKind;
   password_hash: string | null;
-  budget_code_mac: string | null;
+  /** the MAC of the first password the initial-credential rule gave it (core/identity/credential.ts) */
+  initial_mac: string | null;
   password_set_at: Date | null;
   password_expires_at: Date | null;
   legacy_username: string | null;

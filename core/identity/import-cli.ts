@@ -7,8 +7,12 @@ import { readConfig } from "../config";
 import { connectForTool } from "../db/tool";
 import { PlatformError, type ErrorDetail, type Lang } from "../errors";
 import { tenantTree } from "../tenancy";
-import { importAccounts, type ImportReport } from "./account-import";
+import { discoverPlugins } from "../plugins/loader";
+import { PluginRegistry } from "../plugins/registry";
+import { IMPORT_COLUMNS, importAccounts, type ImportReport } from "./account-import";
+import { initialCredentialOf } from "./credential";
 import { initialPasswordKey } from "./keys";
+import { RoleBook } from "./roles";
 
 /**
  * `npm run accounts:import -- <file.csv> [--json]`: imports the old system's accounts
@@ -20,7 +24,8 @@ import { initialPasswordKey } from "./keys";
 const TAG = "[accounts:import]";
 const SHOWN = 50;
 const USAGE = `usage: npm run accounts:import -- <file.csv> [--json]
-  the file: UTF-8 CSV with the header username,display_name,role,tenant_code,unit_code,budget_code
+  the file: UTF-8 CSV with the header ${IMPORT_COLUMNS.join(",")} and the column of the
+            first-password rule the installed plugins give (core.initial-credential)
   --json    print the whole report as JSON (every rejected and renamed row)`;
 
 const lang: Lang = /^zh/i.test(process.env.LC_ALL || process.env.LC_MESSAGES || process.env.LANG || "") ? "zh-CN" : "en";
@@ -70,6 +75,9 @@ async function main(): Promise<number> {
   }
   const cfg = readConfig();
   const tree = tenantTree(path.join(cfg.rootDir, "tenants"));
+  // roles and the first-password rule are the installed plugins' (their manifests; nothing starts)
+  const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir));
+  const manifests = registry.plugins.map((p) => p.manifest);
   const knex: Knex = await connectForTool(cfg, { needs: "core_accounts" });
   try {
     const started = Date.now();
@@ -80,6 +88,8 @@ async function main(): Promise<number> {
       knex,
       tree,
       macKey: await initialPasswordKey(knex),
+      roles: new RoleBook(manifests).importable(),
+      credential: initialCredentialOf(registry),
       now: new Date(),
       may: () => true,
       actor: { via: "cli", operator: os.userInfo().username },

@@ -13,7 +13,9 @@ import { Sessions } from "./sessions";
 import { initialPasswordKey, refreshTokenKey } from "./keys";
 import { findById, findByUsername, mustChange, usernameKey, type AccountRow, type AccountView } from "./accounts";
 import { importAccounts } from "./account-import";
-import { burnVerification, hashPassword, macBudgetCode, passwordProblems, sameMac, verifyPassword } from "./passwords";
+import { burnVerification, hashPassword, passwordProblems, sameMac, verifyPassword } from "./passwords";
+import { macOf, type InitialCredential } from "./credential";
+import type { RoleBook } from "./roles";
 
 export interface LockoutLimit {
   failures: number;
@@ -124,15 +126,27 @@ export class Identity {
     readonly clock: Clock,
     readonly tokens: Tokens,
     readonly sessions: Sessions,
-    /** key of core_accounts.budget_code_mac */
+    /** key of core_accounts.initial_mac */
     readonly macKey: Buffer,
     readonly config: KernelConfig,
+    /** every role of the platform: core's and its plugins' */
+    readonly roles: RoleBook,
+    /** what an imported account's first password is (a plugin's rule), if any plugin says */
+    readonly credential: InitialCredential | null,
   ) {}
 
-  static async open(knex: Knex, tree: TenantTree, clock: Clock, config: KernelConfig, log: (line: string) => void, demoFile?: string): Promise<Identity> {
+  static async open(
+    knex: Knex,
+    tree: TenantTree,
+    clock: Clock,
+    config: KernelConfig,
+    log: (line: string) => void,
+    platform: { roles: RoleBook; credential: InitialCredential | null },
+    demoFile?: string,
+  ): Promise<Identity> {
     const tokens = await Tokens.load(knex);
     const sessions = new Sessions(knex, { lifetimeMs: config.sessionLifetime * 1000, checkCacheMs: 5000 }, await refreshTokenKey(knex));
-    const identity = new Identity(knex, tree, clock, tokens, sessions, await initialPasswordKey(knex), config);
+    const identity = new Identity(knex, tree, clock, tokens, sessions, await initialPasswordKey(knex), config, platform.roles, platform.credential);
     await identity.ensureFirstAdmin(log);
     if (config.demoAccounts && demoFile) await identity.seedDemoAccounts(demoFile, log);
     // The dummy hash that unknown usernames are checked against is made now, not on the first
@@ -181,21 +195,27 @@ export class Identity {
 
   /**
    * For trying the platform: the accounts of tenants/demo-accounts.csv, imported once (the first
-   * node to start does it), each with its budget code as first password, as the notice has it.
+   * node to start does it), each with the first password the platform's initial-credential rule names.
    */
   async seedDemoAccounts(file: string, log: (line: string) => void): Promise<void> {
+    if (!this.credential) {
+      log("[identity] demo accounts not imported: no plugin on this platform says what their first password is (core.initial-credential)");
+      return;
+    }
     const claimed = await this.knex("core_settings").insert({ key: "demo.accounts-imported", value: JSON.stringify(new Date().toISOString()) }).onConflict("key").ignore().returning("key");
     if (!claimed.length) return;
     const report = await importAccounts(fs.createReadStream(file), {
       knex: this.knex,
       tree: this.tree,
       macKey: this.macKey,
+      roles: this.roles.importable(),
+      credential: this.credential,
       now: this.clock.now(),
       may: () => true,
       actor: { via: "start-up", file: path.basename(file) },
     });
     log(
-      `[identity] demo accounts: ${report.created} imported from ${path.relative(this.config.rootDir, file)}; sign in with a username from it and its budget code as the first password` +
+      `[identity] demo accounts: ${report.created} imported from ${path.relative(this.config.rootDir, file)}; sign in with a username from it and its ${this.credential!.rule.label.en} (column ${this.credential!.column}) as the first password` +
         (report.renamed.length ? ` (renamed by their city's rule: ${report.renamed.map((r) => `${r.legacyUsername} → ${r.username}`).join(", ")})` : ""),
     );
   }
@@ -209,6 +229,7 @@ export class Identity {
       unitCode: row.unit_code ?? undefined,
       sessionId,
       mustChangePassword: mustChange(row.password_kind),
+      oversees: this.roles.oversees(row.roles),
     };
   }
 
@@ -331,10 +352,10 @@ export class Identity {
       return false;
     }
     if (row.password_kind === "initial") {
-      // The budget code is checked by its MAC; the argon2 work is still done, so that timing
+      // The first password is checked by its MAC; the argon2 work is still done, so that timing
       // tells nothing about which kind of password an account has.
       await burnVerification(password);
-      return sameMac(row.budget_code_mac, macBudgetCode(this.macKey, password));
+      return sameMac(row.initial_mac, macOf(this.macKey, password));
     }
     return verifyPassword(row.password_hash, password);
   }
@@ -442,7 +463,7 @@ export class Identity {
     }
     if (this.isExpired(row)) throw expired(row.password_kind);
     await this.succeeded(key, client);
-    const problems = passwordProblems(newPassword, { username: row.username, budgetCodeMac: row.budget_code_mac, macKey: this.macKey });
+    const problems = passwordProblems(newPassword, { username: row.username, initialMac: row.initial_mac, credential: this.credential, macKey: this.macKey });
     if (!problems.length && row.password_kind !== "initial" && (await verifyPassword(row.password_hash, newPassword as string))) {
       problems.push({ path: "/newPassword", rule: "unchanged", message: { "zh-CN": "新密码不能与当前密码相同", en: "The new password must differ from the current one" } });
     }

@@ -13,7 +13,7 @@ export async function sharedSecret(knex: Knex, key: string, bytes = 48): Promise
 }
 
 /**
- * The key of the budget-code MACs (core_accounts.budget_code_mac). Kept apart from the token
+ * The key of the first-password MACs (core_accounts.initial_mac). Kept apart from the token
  * signing key, so that rotating AUTH_SECRET does not lock out every account still on its first
  * password.
  */

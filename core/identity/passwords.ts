@@ -5,7 +5,7 @@ import path from "node:path";
 // one that type-checks under esModuleInterop (the CommonJS object is the namespace).
 import * as argon2 from "argon2";
 import { fieldError, type ErrorDetail } from "../errors";
-import { isBudgetCode } from "../forms/formats";
+import type { InitialCredential } from "./credential";
 
 /**
  * OWASP Password Storage Cheat Sheet's minimum for argon2id: 19 MiB, 2 passes, 1 lane. The
@@ -83,22 +83,6 @@ export async function verifyPassword(hash: string | null | undefined, plain: str
   }
 }
 
-/**
- * On Node 24 (OpenSSL 3.5) an HMAC given its key as bytes imports the key anew on every call,
- * about 20 µs against 2 µs on Node 20; a KeyObject is imported once. A password check computes
- * thousands of these (every digit run of a long password), so each key is imported once.
- */
-const hmacKeys = new WeakMap<Buffer, crypto.KeyObject>();
-function hmacKey(key: Buffer): crypto.KeyObject {
-  let k = hmacKeys.get(key);
-  if (!k) hmacKeys.set(key, (k = crypto.createSecretKey(key)));
-  return k;
-}
-
-/** The stored form of a budget code (core_accounts.budget_code_mac): HMAC-SHA256, hex. */
-export const macBudgetCode = (key: Buffer, budgetCode: string): string =>
-  crypto.createHmac("sha256", hmacKey(key)).update(budgetCode.trim(), "utf8").digest("hex");
-
 /** Constant-time comparison of a stored MAC with a computed one. */
 export function sameMac(a: string | null | undefined, b: string): boolean {
   if (typeof a !== "string" || typeof b !== "string") return false;
@@ -108,29 +92,6 @@ export function sameMac(a: string | null | undefined, b: string): boolean {
 }
 
 const codePoints = (s: string): number => [...s].length;
-
-/**
- * Whether a password contains the budget code the account keeps only as a MAC. The code itself is
- * kept nowhere (see the README), so it cannot be searched for; but a budget code has a known shape
- * (isBudgetCode: digits with dot-separated levels, 3 to 40 characters), so every substring of that
- * shape is a candidate, and each is compared by its MAC. A password (256 characters at most) has
- * fewer than 256 × 38 such substrings: about 10,000 HMACs, 40 ms here for 256 digits (the worst case,
- * about one argon2id hash), 0.1 ms for a typical password. Full-width digits (a Chinese IME's) are read
- * as the ASCII they look like.
- */
-function containsBudgetCode(pw: string, mac: string, key: Buffer): boolean {
-  const folded = pw.normalize("NFKC");
-  for (const run of folded.match(/[0-9.]{3,}/g) ?? []) {
-    for (let start = 0; start < run.length; start++) {
-      if (run[start] === ".") continue;
-      for (let end = start + 3; end <= Math.min(run.length, start + 40); end++) {
-        const candidate = run.slice(start, end);
-        if (isBudgetCode(candidate) && sameMac(mac, macBudgetCode(key, candidate))) return true;
-      }
-    }
-  }
-  return false;
-}
 
 // NFKC first, so that full-width letters and digits (ｐａｓｓｗｏｒｄ１２３, what a Chinese IME
 // types in full-width mode) are compared as the ASCII they look like.
@@ -208,8 +169,9 @@ export function isCommonPassword(pw: string): boolean {
 
 export interface PasswordContext {
   username: string;
-  /** the account's stored budget-code MAC, when it still has one */
-  budgetCodeMac?: string | null;
+  /** the account's stored first-password MAC, when it still has one, and the rule it follows */
+  initialMac?: string | null;
+  credential?: InitialCredential | null;
   macKey?: Buffer;
   /** JSON pointer of the password field; "/newPassword" unless told */
   path?: string;
@@ -232,8 +194,10 @@ export function passwordProblems(pw: unknown, ctx: PasswordContext): ErrorDetail
   if (username !== "" && (folded === username || (codePoints(username) >= 3 && folded.includes(username)))) {
     problems.push(fieldError(at, "username", "密码不能包含用户名", "The password must not contain the username"));
   }
-  if (ctx.macKey && ctx.budgetCodeMac && containsBudgetCode(pw, ctx.budgetCodeMac, ctx.macKey)) {
-    problems.push(fieldError(at, "budget-code", "密码不能包含单位的预算代码", "The password must not contain the unit's budget code"));
+  const rule = ctx.credential;
+  if (rule && ctx.macKey && ctx.initialMac && rule.containedIn(pw, ctx.initialMac, ctx.macKey, sameMac)) {
+    const { label } = rule.rule;
+    problems.push(fieldError(at, "initial-credential", `密码不能包含${label["zh-CN"]}（初始密码）`, `The password must not contain the ${label.en} (the first password)`));
   }
   if (isCommonPassword(pw)) {
     problems.push(fieldError(at, "common", "该密码过于常见，很容易被猜到，请换一个", "This password is too common and easy to guess; choose another"));

@@ -8,7 +8,8 @@ import { unitProblems } from "../access/units";
 import { compileSchema, schemaErrors } from "../forms/validate";
 import { conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
 import { writeAudit } from "../audit/log";
-import { ACCOUNT, PRIVILEGED_ROLES, ROLES, accountView, findById, usernameKey, type AccountRow } from "./accounts";
+import { ACCOUNT, accountView, findById, usernameKey, type AccountRow } from "./accounts";
+import { PRIVILEGED_ROLES } from "./roles";
 import { importAccounts } from "./account-import";
 import { clearAttempts, type ClientInfo, type Identity } from "./index";
 import { isUuid } from "../db";
@@ -22,7 +23,8 @@ const actorOf = (user: SessionUser) => ({ id: user.id, username: user.username, 
 const accountFields = {
   displayName: { type: "string", minLength: 1, maxLength: 100, title: "姓名或单位名称 Display name" },
   unitCode: { type: ["string", "null"], minLength: 1, maxLength: 64, title: "所属单位编码 Unit code" },
-  roles: { type: "array", minItems: 1, uniqueItems: true, items: { enum: [...ROLES] }, title: "角色 Roles" },
+  // which names are roles is the installed plugins' to say (knownRoles below)
+  roles: { type: "array", minItems: 1, uniqueItems: true, items: { type: "string", minLength: 1, maxLength: 64 }, title: "角色 Roles" },
 };
 const validateCreate = compileSchema({
   $id: "core.account-create",
@@ -41,6 +43,15 @@ const validateUpdate = compileSchema({
   additionalProperties: false,
   properties: { ...accountFields, status: { enum: ["active", "disabled"] }, expectedVersion: { type: "integer", minimum: 1 } },
 });
+
+/** Field errors for names that are no role of this platform (core's and its plugins'). */
+function knownRoles(identity: Identity, roles: string[] | undefined): void {
+  const names = identity.roles.names();
+  const problems = (roles ?? []).flatMap((r, i) =>
+    identity.roles.has(r) ? [] : [fieldError(`/roles/${i}`, "enum", `角色应为以下之一：${names.join(", ")}`, `must be one of: ${names.join(", ")}`)],
+  );
+  if (problems.length) throw validationFailed(problems);
+}
 
 /** Only a platform administrator gives the roles that administer others. */
 function assertMayGrant(ability: AppAbility, roles: string[]): void {
@@ -92,6 +103,16 @@ export function authService(identity: Identity): PlatformServiceSchema {
         duringPasswordChange: true,
         handler(ctx: PlatformContext<{ currentPassword?: unknown; newPassword?: unknown }>) {
           return identity.changePassword(ctx.meta.user!, ctx.params.currentPassword, ctx.params.newPassword, clientOf(ctx));
+        },
+      },
+      roles: {
+        rest: "GET /roles",
+        kind: "read",
+        permission: "public",
+        // What the platform's roles are called, for the web app's labels and the console's lists:
+        // core's and those its plugins declare.
+        handler() {
+          return { items: identity.roles.list().map((r) => ({ name: r.name, title: r.title, plugin: r.plugin, oversees: r.oversees })) };
         },
       },
       me: {
@@ -180,6 +201,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
           const problems = schemaErrors(validateCreate, ctx.params);
           if (problems.length) throw validationFailed(problems);
           const data = ctx.params as { username: string; displayName: string; tenantCode: string; unitCode?: string | null; roles: string[] };
+          knownRoles(identity, data.roles);
           const tenant = identity.tree.get(data.tenantCode);
           if (!tenant || tenant.onPlatform === false) throw validationFailed([fieldError("/tenantCode", "tenant", "该地区不在本平台", "not a tenant of this platform")]);
           const ability = abilityOf(ctx);
@@ -222,6 +244,7 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
           const problems = schemaErrors(validateUpdate, changes);
           if (problems.length) throw validationFailed(problems);
           const patch = changes as { displayName?: string; unitCode?: string | null; roles?: string[]; status?: "active" | "disabled"; expectedVersion?: number };
+          knownRoles(identity, patch.roles);
           const ability = abilityOf(ctx);
           const row = await findVisible(ctx, id, "update");
           if (patch.roles) assertMayGrant(ability, patch.roles);
@@ -305,6 +328,8 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
             knex,
             tree: identity.tree,
             macKey: identity.macKey,
+            roles: identity.roles.importable(),
+            credential: identity.credential,
             now: identity.clock.now(),
             may: (row) =>
               ability.can("create", subject("Account", { tenantCode: row.tenantCode, privileged: false })) &&

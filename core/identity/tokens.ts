@@ -4,9 +4,10 @@ import type { Knex } from "knex";
 import type { SessionUser } from "../plugins/types";
 import { unauthenticated } from "../errors";
 import { sharedSecret } from "./keys";
+import { platform } from "../platform";
 
-const ISSUER = "gd-procurement";
-const AUDIENCE = "gd-procurement-api";
+const ISSUER = platform.id;
+const AUDIENCE = `${platform.id}-api`;
 // Pinned: a token that names another algorithm (or "none") is refused, whatever its header says.
 const ALG = "HS256";
 
@@ -33,6 +34,7 @@ export class Tokens {
       unit: user.unitCode,
       sid: user.sessionId,
       ...(user.mustChangePassword ? { pwc: true } : {}),
+      ...(user.oversees ? { ovr: true } : {}),
     })
       .setProtectedHeader({ alg: ALG })
       .setSubject(user.id)
@@ -57,6 +59,7 @@ export class Tokens {
         unitCode: typeof payload.unit === "string" ? payload.unit : undefined,
         sessionId: typeof payload.sid === "string" ? payload.sid : undefined,
         mustChangePassword: payload.pwc === true,
+        oversees: payload.ovr === true,
       };
     } catch {
       throw unauthenticated();

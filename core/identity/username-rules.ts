@@ -7,16 +7,16 @@ import type { Localized } from "../errors";
  * A rule is a template: placeholders in braces, everything else literal.
  *   {username}     the old system's username
  *   {unit_code}    the unit's code (a row without one cannot use such a rule)
- *   {budget_code}  the unit's budget code
+ *   {credential}   the row's first password (the column the initial-credential rule names)
  *   {tenant}       the tenant's division code
  *   {role}         the account's role
- * e.g. "st{budget_code}", "sg_{username}", "{tenant}_{username}".
+ * e.g. "st{credential}", "sg_{username}", "{tenant}_{username}".
  */
-export const PLACEHOLDERS = ["username", "unit_code", "budget_code", "tenant", "role"] as const;
+export const PLACEHOLDERS = ["username", "unit_code", "credential", "tenant", "role"] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
 /** Placeholders that tell one unit of a tenant from another; a rule needs one of them. */
-const DISTINGUISHING: readonly Placeholder[] = ["username", "unit_code", "budget_code"];
+const DISTINGUISHING: readonly Placeholder[] = ["username", "unit_code", "credential"];
 
 export const USERNAME_MIN = 2;
 export const USERNAME_MAX = 64;
@@ -59,7 +59,7 @@ export function parseUsernameRule(template: string, lowercase = false): Username
   const fields = parts.flatMap((p) => ("field" in p ? [p.field] : []));
   if (!fields.length) throw new UsernameRuleError(`no placeholder, so every account would get the same username; use one of ${listed}`);
   if (!fields.some((f) => DISTINGUISHING.includes(f))) {
-    throw new UsernameRuleError("only {tenant} and {role}, which give every unit of a tenant the same username; add {username}, {unit_code} or {budget_code}");
+    throw new UsernameRuleError("only {tenant} and {role}, which give every unit of a tenant the same username; add {username}, {unit_code} or {credential}");
   }
   for (const p of parts) {
     if ("text" in p && !USERNAME_CHARS.test(p.text)) throw new UsernameRuleError(`the text "${p.text}" holds characters a username may not have (letters, digits, _ . @ - only)`);
@@ -97,7 +97,8 @@ export interface UsernameSource {
   /** the old system's username */
   username: string;
   unitCode: string | null;
-  budgetCode: string;
+  /** the row's first password (the initial-credential rule's column) */
+  credential: string;
   tenantCode: string;
   role: string;
 }
@@ -107,7 +108,7 @@ export type MadeUsername = { username: string } | { field: string; reason: Local
 const COLUMN_OF: Record<Placeholder, keyof UsernameSource> = {
   username: "username",
   unit_code: "unitCode",
-  budget_code: "budgetCode",
+  credential: "credential",
   tenant: "tenantCode",
   role: "role",
 };

@@ -28,6 +28,30 @@ export interface SessionUser {
   sessionId?: string;
   /** signed in with a first or one-time password: nothing but changing it is allowed */
   mustChangePassword?: boolean;
+  /** one of the roles oversees the tenant's business (RoleDecl.oversees), set at sign-in */
+  oversees?: boolean;
+}
+
+/** A role a plugin declares (manifest `roles`): what it is called; its abilities are the plugin's `permissions`. */
+export interface RoleDecl {
+  title: Localized;
+  description?: Localized;
+  /**
+   * Reads all business of its tenant and the tenants below it (every workflow instance, modules
+   * retired there) and may know their units' codes: whoever supervises the region.
+   */
+  oversees?: boolean;
+}
+
+/**
+ * Where an action's business is, for the module gate (DESIGN.md §5): the tenant and unit of the
+ * object it acts on, e.g. the tender a supplier registers for. Without it the caller's tenant's
+ * schedule governs (right for starting business of one's own). `of` runs before the handler, for a
+ * signed-in caller; for an object that does not exist it throws the plugin's own 404.
+ */
+export interface ActionGate {
+  /** called as the handler is, on its service (`this.db`) */
+  of: (this: PluginServiceThis, ctx: PlatformContext) => Promise<{ tenantCode: string; unitCode?: string | null }>;
 }
 
 // `this` is left to each handler (`this: PluginServiceThis` and the like), as moleculer 0.14's
@@ -37,6 +61,8 @@ type AnyThis = any;
 
 export interface PlatformActionSchema extends ActionSchema<AnyThis> {
   kind: ActionKind;
+  /** whose schedule governs the action: the object's (see ActionGate); the caller's tenant when absent */
+  gate?: ActionGate;
   /** set by the kernel: the module (plugin) whose schedule gates this action */
   module?: string;
   permission: ActionPermission;
@@ -70,9 +96,19 @@ export interface ExtensionPointDecl {
    * "data":   contributors give a JSON value the owner reads (menu entries, form fields, ...).
    */
   kind: "action" | "data";
+  /** the point's full id "<plugin>.<point>", set by extensionPoint()/dataPoint() (core/plugins/points.ts) */
+  id?: string;
+  /** a typed action point: its interface's methods, each one action a provider names */
+  methods?: string[];
+  /** the platform does not start unless an installed plugin provides it */
+  required?: boolean;
 }
 
-export type Contribution = { action: string } | { data: unknown };
+/**
+ * { actions }: a typed point's provider, one of its own actions per method (`provide()`);
+ * { action }: an untyped action point's contributor; { data }: a data point's.
+ */
+export type Contribution = { action: string } | { actions: Record<string, string> } | { data: unknown };
 
 export interface PluginManifest {
   /** kebab-case; also the module key in tenant schedules */
@@ -91,11 +127,22 @@ export interface PluginManifest {
   migrations?: string;
   forms?: string[];
   workflows?: string[];
+  /** Roles this plugin defines, by name (kebab-case, unique on the platform; core has platform-admin and tenant-admin). */
+  roles?: Record<string, RoleDecl>;
   permissions?: (user: SessionUser, tools: PermissionTools) => void;
   /** Named points other plugins contribute to; the full id is "<plugin>.<key>". */
   extensionPoints?: Record<string, ExtensionPointDecl>;
-  /** Contributions to other plugins' points, keyed by the point's full id. */
+  /**
+   * Contributions to other plugins' points, keyed by the point's full id (`...provide(point, {...})`).
+   * A provider starts after the point's owner.
+   */
   extends?: Record<string, Contribution>;
+  /**
+   * Other plugins' points whose providers this plugin calls (`this.extensions.providers(ctx, point)`),
+   * keyed by the point's id: it starts after their providers, and with "required" does not start
+   * without one. A plugin calls its own points without listing them.
+   */
+  consumes?: Record<string, "required" | "optional">;
   /**
    * Code the workflow engine runs inside a step's transaction, for this plugin's own workflows:
    * rules across instances and derived data (core/workflow/hooks.ts).

@@ -9,7 +9,10 @@
 
 // ── Declaring a plugin, its services and actions (core/plugins/types.ts, core/README.md) ──
 export { definePlugin } from "../plugins/types";
+export { initialCredentialPoint } from "../identity/credential";
+export type { InitialCredentialRule } from "../identity/credential";
 export type {
+  ActionGate,
   ActionKind,
   ActionPermission,
   AppAbility,
@@ -22,8 +25,13 @@ export type {
   PlatformServiceSchema,
   PluginManifest,
   PluginServiceThis,
+  RoleDecl,
   SessionUser,
 } from "../plugins/types";
+
+// ── Extension points: typed points a plugin's api.ts declares, providers, data (core/plugins/points.ts) ──
+export { contribute, dataPoint, extensionPoint, implement, provide } from "../plugins/points";
+export type { DataPoint, ExtensionPoint, Provider, ProviderMethods, Remote } from "../plugins/points";
 
 // ── Errors: the envelope of DESIGN.md §7, bilingual messages ──
 export { PlatformError, conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
@@ -38,15 +46,21 @@ export { abilityOf, assertCan } from "../access/ability";
 export { scopeQuery } from "../access/sql-scope";
 export { visibleFields } from "../access/fields";
 export { seesUnitCode, withoutCode } from "../access/unit-code";
-// what a plugin's `core.units` contribution answers
-export type { UnitInfo } from "../access/units";
+// the kernel's point for the units a plugin keeps: its interface and what it answers
+export { unitsPoint } from "../access/units";
+export type { UnitInfo, UnitsProvider } from "../access/units";
 
 // ── Forms: validation by form id, money, CSV, the formats shared with the browser (core/forms) ──
 export { checkForm, validateForm } from "../forms/validate";
 export { compareMoney, isMoney, isUnsignedMoney, money, sumMoney, toMoney } from "../forms/money";
 export { readCsv } from "../forms/csv";
 export type { CsvOptions, CsvRow } from "../forms/csv";
-export { isBudgetCode, isDate, isDivisionCode, isMonth, isUnifiedSocialCreditCode } from "../forms/formats";
+export { isDate, isDivisionCode, isMonth, isUnifiedSocialCreditCode } from "../forms/formats";
+
+// ── Attachments: a form's file fields ("format": "attachment", x-attachment) and what an upload is (core/files) ──
+export { ATTACHMENT_KEYWORD, acceptsType, isAttachmentId } from "../forms/formats";
+export type { AttachmentLimits } from "../forms/formats";
+export type { FileView } from "../files/files";
 
 // ── Workflow hooks: code a plugin runs in its own workflows' steps, in two phases (core/workflow) ──
 export { prepared } from "../workflow/hooks";
@@ -56,12 +70,17 @@ export type { PrepareContext, PreparedStep, StepContext, StepFn, StepHook, StepO
 export { enqueue } from "../events/outbox";
 export type { OutboxEvent, OutboxMessage } from "../events/outbox";
 export { onceHandler, receiveOnce } from "../events/receipts";
+export { announcePublic } from "../events/notifications";
 
 // ── Tenancy: the tenant tree, the module gate's rule, the platform's local date (core/tenancy) ──
 export { tenantTree } from "../tenancy";
 export type { TenantTree } from "../tenancy/tree";
 export { allows } from "../tenancy/gate";
+export type { GatePlace, GateSubject } from "../tenancy/gate";
 export { localDate } from "../tenancy/time";
+// statutory periods in calendar or working days, counted as calc.dayCounting says (core/calendar)
+export { daysBetween, endOfDay, isWorkingDay, periodEnd, platformNow, startOfDay, workingDayOnOrAfter } from "../calendar";
+export type { DayUnit } from "../calendar";
 
 // ── Database ──
 export { isUuid } from "../db";

@@ -31,8 +31,8 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function notOnPlatform(t: Tenant): PlatformError {
   return new PlatformError("NOT_FOUND", {
-    "zh-CN": `${t.name["zh-CN"]}使用自己的政府采购平台，不在本平台上`,
-    en: `${t.name.en} runs its own procurement platform and is not on this one`,
+    "zh-CN": `${t.name["zh-CN"]}使用自己的平台，不在本平台上`,
+    en: `${t.name.en} runs its own platform and is not on this one`,
   });
 }
 

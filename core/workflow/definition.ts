@@ -3,16 +3,23 @@ import path from "node:path";
 import jsonLogic from "json-logic-js";
 import type { Localized } from "../errors";
 import { compileSchema, schemaErrors } from "../forms/validate";
-import { ROLES } from "../identity/accounts";
+import { RoleBook } from "../identity/roles";
 import type { LoadedPlugin } from "../plugins/types";
 import schema from "./workflow.schema.json";
 
 export type Effect =
-  /** a public notice: only the fields listed in `public` (JSON pointers) leave the instance */
-  | { type: "portal.publish"; notice: string; title: string; unit?: string; public: string[] }
-  | { type: "portal.withdraw"; notice: string }
   | { type: "notify"; roles?: string[]; owner?: boolean; title: Localized }
-  | { type: "emit"; event: string };
+  /**
+   * An event for whichever plugin hears it: only the fields listed in `public` (JSON pointers)
+   * leave the instance, and `with` values that are pointers must be among them.
+   */
+  | { type: "emit"; event: string; public?: string[]; with?: Record<string, string | number | boolean> };
+
+/** What every event the engine writes carries; an emit's `with` cannot say otherwise. */
+export const EVENT_BASE_KEYS = ["instanceId", "workflowId", "plugin", "tenantCode", "ownerUnit", "state", "transition", "version", "data"] as const;
+
+/** A `with` value that the engine replaces by the instance's value at that pointer. */
+export const isPointer = (v: unknown): v is string => typeof v === "string" && v.startsWith("/");
 
 export interface Deadline {
   /** JSON pointer into the instance's data */
@@ -80,7 +87,7 @@ export const workflowPath = (formsDir: string, id: string) => path.join(formsDir
  * match the file or the plugin, states, forms and roles that do not exist, effects the engine does
  * not know, guards that are not JSON Logic, terminal states with a way out, states nothing reaches.
  */
-export function loadWorkflow(file: string, plugin: string, knownForm: (id: string) => boolean, root = process.cwd()): Workflow {
+export function loadWorkflow(file: string, plugin: string, knownForm: (id: string) => boolean, root = process.cwd(), roles: RoleBook = new RoleBook([])): Workflow {
   const shown = path.relative(root, file) || file;
   const fail = (where: string, reason: string): never => {
     throw new WorkflowLoadError(`${shown}: ${where}: ${reason}`);
@@ -107,9 +114,9 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
   const states = Object.keys(doc.states);
   const isState = (s: string) => states.includes(s);
   if (!isState(doc.initial)) fail("/initial", `"${doc.initial}" is not one of the states (${states.join(", ")})`);
-  const checkRoles = (roles: string[], where: string) => {
-    roles.forEach((r, i) => {
-      if (!(ROLES as readonly string[]).includes(r)) fail(`${where}/${i}`, `unknown role "${r}" (roles: ${ROLES.join(", ")})`);
+  const checkRoles = (names: string[], where: string) => {
+    names.forEach((r, i) => {
+      if (!roles.has(r)) fail(`${where}/${i}`, `unknown role "${r}" (roles: ${roles.names().join(", ")})`);
     });
   };
   const checkForm = (form: string | undefined, where: string) => {
@@ -117,9 +124,11 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
   };
   const checkEffects = (effects: Effect[] | undefined, where: string) => {
     (effects ?? []).forEach((e, i) => {
-      if (e.type === "portal.publish") {
-        if (!e.public.includes(e.title)) fail(`${where}/${i}/title`, `the title ${e.title} must be one of the public fields`);
-        if (e.unit !== undefined && !e.public.includes(e.unit)) fail(`${where}/${i}/unit`, `the unit ${e.unit} must be one of the public fields`);
+      if (e.type === "emit") {
+        for (const [key, value] of Object.entries(e.with ?? {})) {
+          if ((EVENT_BASE_KEYS as readonly string[]).includes(key)) fail(`${where}/${i}/with/${key}`, `"${key}" is what the engine itself writes (${EVENT_BASE_KEYS.join(", ")})`);
+          if (isPointer(value) && !(e.public ?? []).includes(value)) fail(`${where}/${i}/with/${key}`, `${value} must be one of the public fields`);
+        }
       }
       if (e.type === "notify") {
         if (!e.roles?.length && !e.owner) fail(`${where}/${i}`, "a notify effect names roles, or owner: true, or both");
@@ -187,11 +196,11 @@ export function loadWorkflow(file: string, plugin: string, knownForm: (id: strin
 }
 
 /** Every workflow the installed plugins declare (manifest `workflows`), checked; the first problem stops start-up. */
-export function loadWorkflows(plugins: LoadedPlugin[], formsDir: string, knownForm: (id: string) => boolean, root?: string): Map<string, Workflow> {
+export function loadWorkflows(plugins: LoadedPlugin[], formsDir: string, knownForm: (id: string) => boolean, root?: string, roles = new RoleBook(plugins.map((p) => p.manifest))): Map<string, Workflow> {
   const out = new Map<string, Workflow>();
   for (const { manifest } of plugins) {
     for (const id of manifest.workflows ?? []) {
-      out.set(id, loadWorkflow(workflowPath(formsDir, id), manifest.name, knownForm, root));
+      out.set(id, loadWorkflow(workflowPath(formsDir, id), manifest.name, knownForm, root, roles));
     }
   }
   return out;

@@ -7,11 +7,24 @@ import { actorOf, writeAudit } from "../audit/log";
 import type { AppAbility, SessionUser } from "../plugins/types";
 import type { Clock } from "../tenancy/clock";
 import { localDate, parseScheduleTime } from "../tenancy/time";
-import type { Deadline, Effect, Transition, Workflow } from "./definition";
+import { isPointer, type Deadline, type Effect, type Transition, type Workflow } from "./definition";
 import { isUuid } from "../db";
 import { UNAVAILABLE } from "../broker/middlewares";
 import { randomUUID } from "node:crypto";
 import type { PrepareContext, StepBase, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
+import type { Attached } from "../files/files";
+
+/**
+ * The uploads a step's data names (core/files): checked as the caller before the transaction opens
+ * (theirs, or already this instance's; of a type and size the field takes), recorded in it.
+ */
+export interface AttachmentCheck {
+  check(formRef: unknown, data: Record<string, unknown>, user: SessionUser, instanceId: string | null): Promise<Attached[]>;
+  attach(trx: Knex.Transaction, attached: Attached[], instanceId: string): Promise<Array<{ id: string; sha256: string; pointer: string }>>;
+}
+
+/** Submitted data as its form checked it, and the attachments it names. */
+type Checked = { data: Record<string, unknown>; formRef: unknown; attachments?: Attached[] };
 
 /** What the engine needs of the forms registry: check submitted data, and say exactly which form version checked it. */
 export interface FormCheck {
@@ -21,8 +34,15 @@ export interface FormCheck {
 /** Puts an event in the outbox, in the caller's transaction (core/events). */
 export type Publish = (trx: Knex.Transaction, message: { event: string; payload: unknown; key?: string }) => Promise<unknown>;
 
-/** Whether a plugin's module is open for this user and kind of business (core/tenancy's gate); null when it is. */
-export type ModuleCheck = (plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined) => PlatformError | null;
+/**
+ * Whether a plugin's module is open for this user and kind of business (core/tenancy's gate); null
+ * when it is. `place`: the tenant and owner unit of the instance acted on, whose schedule governs;
+ * the user's own when absent (a start).
+ */
+export type ModuleCheck = (plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined, place?: { tenantCode: string; unitCode?: string | null }) => PlatformError | null;
+
+/** Where an instance's business is, for the gate: its tenant and owner unit. */
+const placeOf = (row: { tenant_code: string; owner_unit: string | null }) => ({ tenantCode: row.tenant_code, unitCode: row.owner_unit });
 
 export interface InstanceRow {
   id: string;
@@ -102,6 +122,8 @@ export interface EngineOptions {
    * for timers made before the queue, and for a clock that travels (tests, demonstration data).
    */
   scheduleTimers?: (trx: Knex.Transaction, timers: Array<{ id: number; startAfter: Date }>) => Promise<void>;
+  /** attachment fields' uploads (core/files) */
+  attachments?: AttachmentCheck;
 }
 
 /** What the API layer hands the engine of the caller's request: their ability, and a way to call actions as them. */
@@ -179,8 +201,8 @@ export class WorkflowEngine {
     return wf;
   }
 
-  private gate(plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined): void {
-    const refusal = this.o.moduleCheck(plugin, kind, user);
+  private gate(plugin: string, kind: "create" | "continue" | "read", user: SessionUser | null | undefined, place?: Parameters<ModuleCheck>[3]): void {
+    const refusal = this.o.moduleCheck(plugin, kind, user, place);
     if (refusal) throw refusal;
   }
 
@@ -199,7 +221,7 @@ export class WorkflowEngine {
   /** Transitions the user could take on this instance now (by state, role and module), each with its form. */
   available(user: SessionUser, row: InstanceRow): Transition[] {
     const wf = this.workflow(row.workflow_id);
-    if (this.o.moduleCheck(wf.plugin, "continue", user)) return [];
+    if (this.o.moduleCheck(wf.plugin, "continue", user, placeOf(row))) return [];
     return wf.transitions.filter((t) => t.from.includes(row.state) && t.roles.some((r) => user.roles.includes(r)));
   }
 
@@ -220,6 +242,11 @@ export class WorkflowEngine {
       throw validationFailed([fieldError("/data", "none", `「${where}」不需要提交数据`, `"${where}" takes no data`)]);
     }
     return { data: {}, formRef: null };
+  }
+
+  private async withAttachments(checked: Checked, user: SessionUser, instanceId: string | null): Promise<Checked> {
+    if (!this.o.attachments) return checked;
+    return { ...checked, attachments: await this.o.attachments.check(checked.formRef, checked.data, user, instanceId) };
   }
 
   /**
@@ -277,31 +304,19 @@ export class WorkflowEngine {
   private async effects(trx: Knex.Transaction, wf: Workflow, row: InstanceRow, transition: string, effects: Effect[]): Promise<void> {
     const base = { instanceId: row.id, workflowId: wf.id, plugin: wf.plugin, tenantCode: row.tenant_code, state: row.state, transition, version: row.version };
     for (const e of effects) {
-      if (e.type === "portal.publish") {
-        const title = pointerGet(row.data, e.title);
-        const unit = e.unit ? pointerGet(row.data, e.unit) : null;
+      if (e.type === "emit") {
+        const named = Object.fromEntries(Object.entries(e.with ?? {}).map(([k, v]) => [k, isPointer(v) ? (pointerGet(row.data, v) ?? null) : v]));
         await this.o.publish(trx, {
-          event: "portal.publish",
+          event: e.event,
           key: row.id,
-          payload: {
-            ...base,
-            ownerUnit: row.owner_unit,
-            notice: e.notice,
-            title: typeof title === "string" ? title : String(title ?? ""),
-            unitName: typeof unit === "string" ? unit : null,
-            data: pickPublic(row.data, e.public),
-          },
+          payload: { ...named, ...base, ownerUnit: row.owner_unit, ...(e.public ? { data: pickPublic(row.data, e.public) } : {}) },
         });
-      } else if (e.type === "portal.withdraw") {
-        await this.o.publish(trx, { event: "portal.withdraw", key: row.id, payload: { ...base, notice: e.notice } });
       } else if (e.type === "notify") {
         await this.o.publish(trx, {
           event: "notifications.requested",
           key: row.id,
           payload: { ...base, roles: e.roles ?? [], owner: e.owner ? { unit: row.owner_unit, account: row.created_by } : null, title: e.title, link: `/instances/${row.id}` },
         });
-      } else {
-        await this.o.publish(trx, { event: e.event, key: row.id, payload: { ...base, data: row.data } });
       }
     }
   }
@@ -316,9 +331,9 @@ export class WorkflowEngine {
     }
     if (!wf.start.roles.some((r) => user.roles.includes(r))) throw forbidden();
     this.gate(wf.plugin, "create", user);
-    const checked = await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]);
     const now = this.o.clock.now();
     const id = randomUUID();
+    const checked = await this.withAttachments(await this.checkData(wf.start.form, user.tenantCode, data, wf.title["zh-CN"]), user, null);
     const hook = this.o.hooks?.get(wf.id)?.start;
     const step: HookStep = {
       transition: START, instanceId: id, tenantCode: user.tenantCode, ownerUnit: user.unitCode ?? null,
@@ -375,7 +390,7 @@ export class WorkflowEngine {
       const [zh, en] = adoptable.length ? [`应为 ${adoptable.join("、")} 之一`, `must be one of ${adoptable.join(", ")}`] : ["该流程不接受从其他系统迁入", "this workflow takes no business from other systems"];
       throw validationFailed([fieldError("/state", "adoptable", zh, en)]);
     }
-    const refusal = this.o.moduleCheck(wf.plugin, "continue", { ...user, tenantCode: item.tenantCode });
+    const refusal = this.o.moduleCheck(wf.plugin, "continue", user, { tenantCode: item.tenantCode, unitCode: item.ownerUnit });
     if (refusal) throw refusal;
     const checked = await this.checkData(state.adoptable.form, item.tenantCode, item.data, wf.title["zh-CN"]);
     if (item.ownerUnit !== null) {
@@ -423,8 +438,8 @@ export class WorkflowEngine {
     if (!t.roles.some((r) => user.roles.includes(r))) throw forbidden();
     if (!t.from.includes(row.state)) throw notPossible(wf, t, row.state);
     if (expectedVersion !== undefined && expectedVersion !== row.version) throw stale(row.version);
-    this.gate(wf.plugin, "continue", user);
-    const checked = await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]);
+    this.gate(wf.plugin, "continue", user, placeOf(row));
+    const checked = await this.withAttachments(await this.checkData(t.form, row.tenant_code, data, t.title["zh-CN"]), user, row.id);
     const merged = { ...row.data, ...checked.data };
     this.checkGuard(t, row, checked.data, user);
     const by = { user, caller: { ability, ...caller } };
@@ -485,7 +500,7 @@ export class WorkflowEngine {
       ...rest,
       workflow: wf,
       ability: caller.ability ?? null,
-      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, step.user ?? { id: "", username: "", roles: [], tenantCode: step.tenantCode }),
+      moduleRefusal: (module, kind) => this.o.moduleCheck(module, kind, step.user, { tenantCode: step.tenantCode, unitCode: step.ownerUnit }),
     };
   }
 
@@ -514,16 +529,18 @@ export class WorkflowEngine {
 
   /**
    * What every step writes beside the instance row, in its transaction: the history row, the new
-   * state's deadlines, the outbox rows of its effects, and last the audit entry (the audit chain is
-   * taken in turn until the transaction commits, so nothing may follow it).
+   * state's deadlines, the outbox rows of its effects and the audit entry (which takes no lock: the
+   * sealer chains it once committed, core/audit/seal.ts).
    */
   private async recordStep(
     trx: Knex.Transaction,
     wf: Workflow,
     before: InstanceRow | null,
     after: InstanceRow,
-    step: { transition: string; action: string; actor: Record<string, unknown>; checked: { data: Record<string, unknown>; formRef: unknown }; effects: Effect[]; at: Date },
+    step: { transition: string; action: string; actor: Record<string, unknown>; checked: Checked; effects: Effect[]; at: Date },
   ): Promise<void> {
+    // the uploads it names become the instance's, and their hashes go into its audit entry
+    const attachments = step.checked.attachments?.length ? await this.o.attachments!.attach(trx, step.checked.attachments, after.id) : [];
     await trx("core_workflow_history").insert({
       instance_id: after.id,
       seq: after.version,
@@ -543,7 +560,7 @@ export class WorkflowEngine {
       action: step.action,
       object: `${wf.id}/${after.id}`,
       ...(before ? { before: { state: before.state, version: before.version } } : {}),
-      after: { state: after.state, version: after.version },
+      after: { state: after.state, version: after.version, ...(attachments.length ? { attachments } : {}) },
     });
   }
 
@@ -554,7 +571,7 @@ export class WorkflowEngine {
     t: Transition,
     row: InstanceRow,
     merged: Record<string, unknown>,
-    checked: { data: Record<string, unknown>; formRef: unknown },
+    checked: Checked,
     actor: Record<string, unknown>,
     by: { user: SessionUser | null; caller: Caller },
     facts: unknown,

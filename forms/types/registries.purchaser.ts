@@ -16,8 +16,6 @@ export interface RegistriesPurchaser {
   creditCode?: string;
   /**
    * 预算单位编码 / Budget unit code
-   *
-   * Budget unit code.
    */
   budgetCode: string;
   /**

@@ -10,8 +10,6 @@ export interface SupervisionPlan {
   projectId: string;
   /**
    * 预算单位编码 / Budget unit code
-   *
-   * Budget unit code.
    */
   budgetCode: string;
   /**

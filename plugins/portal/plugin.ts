@@ -1,4 +1,5 @@
 import { definePlugin } from "../../core/sdk";
+import { feedService } from "./services/feed";
 import { noticesService } from "./services/notices";
 
 export default definePlugin({
@@ -14,7 +15,8 @@ export default definePlugin({
   // a schedule naming an ungated plugin stops start-up. Gated, its reads pass for everybody while
   // that entry stands: anonymous callers are judged by the province's schedule. See README.md.
 
-  // Fed by the workflow engine's portal.publish / portal.withdraw events; reads no other plugin.
-  services: [noticesService],
+  // Fed by the events that workflows emit (`emit` effects naming portal.publish / portal.withdraw,
+  // README.md); reads no other plugin.
+  services: [noticesService, feedService],
   migrations: "migrations",
 });

@@ -1,8 +1,6 @@
-import { definePlugin } from "../../core/sdk";
+import { contribute, definePlugin, initialCredentialPoint, provide, unitsPoint } from "../../core/sdk";
 import { registriesDemo } from "./demo";
-import { purchasersService } from "./services/purchasers";
-import { suppliersService } from "./services/suppliers";
-import { agenciesService } from "./services/agencies";
+import { registryServices } from "./services/registries";
 import { unitsService } from "./services/units";
 import { PUBLIC_PURCHASER_FIELDS, REGIONAL_PURCHASER_FIELDS } from "./services/purchaser-model";
 import { PUBLIC_SUPPLIER_FIELDS, SUPPLIER_CONTACT_FIELDS } from "./services/supplier-model";
@@ -20,9 +18,28 @@ export default definePlugin({
   version: "0.2.0",
   // Every tenant always has its registries: the other modules cannot work without them.
   gated: false,
-  services: [purchasersService, suppliersService, agenciesService, unitsService],
-  // the kernel checks the unit codes of accounts and pilots against these registries
-  extends: { "core.units": { action: "registries.units.resolve" } },
+  services: [...registryServices, unitsService],
+  // The people of the registered units; what each may do is in `permissions` below.
+  roles: {
+    purchaser: { title: { "zh-CN": "采购人", en: "purchaser" } },
+    agency: { title: { "zh-CN": "代理机构", en: "agency" } },
+    supplier: { title: { "zh-CN": "供应商", en: "supplier" } },
+    expert: { title: { "zh-CN": "评审专家", en: "expert" } },
+  },
+  extends: {
+    // the kernel checks the unit codes of accounts and pilots against these registries
+    ...provide(unitsPoint, { resolve: "registries.units.resolve" }),
+    // DESIGN.md §5 (粤财采购函〔2020〕59号): an imported account first signs in with its unit's
+    // budget code and must change it. The shape is that of the registry's budget codes.
+    ...contribute(initialCredentialPoint, {
+      column: "budget_code",
+      label: { "zh-CN": "预算单位编码", en: "budget code" },
+      pattern: "[0-9]{3,20}(\\.[0-9]{1,10}){0,5}",
+      minLength: 3,
+      maxLength: 40,
+      message: { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" },
+    }),
+  },
   migrations: "migrations",
   demo: registriesDemo,
   forms: ["registries.purchaser", "registries.supplier", "registries.agency"],

@@ -21,6 +21,11 @@ export default definePlugin({
   forms: STAGE_FORMS.map((f) => `supervision.${f}`),
   workflows: ["supervision.intention", "supervision.plan", "supervision.contract", "supervision.acceptance", "supervision.payment"],
   workflowHooks: hooks,
+  // 政府采购监管: the finance bureau's procurement supervisors read every project of their region,
+  // modules retired there included, and may know the units' codes.
+  roles: {
+    regulator: { title: { "zh-CN": "监管部门", en: "regulator" }, oversees: true },
+  },
   permissions(user, { can, tenantScope }) {
     const roles = new Set(user.roles);
     // Regulators and tenant admins follow every project of their region; a unit its own, and the

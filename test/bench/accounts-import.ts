@@ -21,7 +21,10 @@ import { runMigrations } from "../../core/db/migrate";
 import { importAccounts } from "../../core/identity/account-import";
 import { usernameKey } from "../../core/identity/accounts";
 import { initialPasswordKey } from "../../core/identity/keys";
-import { macBudgetCode } from "../../core/identity/passwords";
+import { initialCredentialOf, macOf } from "../../core/identity/credential";
+import { RoleBook } from "../../core/identity/roles";
+import registries from "../../plugins/registries/plugin";
+import supervision from "../../plugins/supervision/plugin";
 import { makeUsername, parseUsernameRule } from "../../core/identity/username-rules";
 import { tenantTree } from "../../core/tenancy";
 import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, median, table, writeSummary } from "./lib";
@@ -85,7 +88,7 @@ async function main(): Promise<void> {
       const made = makeUsername(setting && parseUsernameRule(setting.template, setting.lowercase), {
         username: r.username,
         unitCode: r.unit || null,
-        budgetCode: r.budget,
+        credential: r.budget,
         tenantCode: r.tenant,
         role: r.role,
       });
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
         roles: [r.role],
         status: "active",
         password_kind: "initial",
-        budget_code_mac: macBudgetCode(macKey, r.budget),
+        initial_mac: macOf(macKey, r.budget),
         password_set_at: now,
         password_expires_at: new Date(now.getTime() + 90 * 86_400_000),
         legacy_username: r.username,
@@ -122,7 +125,8 @@ async function main(): Promise<void> {
           });
           bare.push(ROWS / seconds(t0));
         } else {
-          const opts = { knex, tree, macKey, now: new Date(), may: () => true, actor: { via: "bench" } };
+          const credential = initialCredentialOf({ contributions: (id) => [{ plugin: "registries", contribution: registries.extends![id] }] });
+          const opts = { knex, tree, macKey, roles: new RoleBook([registries, supervision]).importable(), credential, now: new Date(), may: () => true, actor: { via: "bench" } };
           let t0 = performance.now();
           const first = await importAccounts(fs.createReadStream(file), opts);
           imports.push(ROWS / seconds(t0));

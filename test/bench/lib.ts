@@ -69,15 +69,26 @@ export async function closedLoop(call: () => Promise<unknown>, opts: { inFlight:
   return run(opts.measureMs);
 }
 
+// East Asian wide and fullwidth characters: a terminal gives each two columns.
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/;
+
+/** Columns a string takes in a terminal: figures' labels hold Chinese (「q=殡葬」). */
+function columns(s: string): number {
+  let n = 0;
+  for (const c of s) n += WIDE.test(c) ? 2 : 1;
+  return n;
+}
+
 /**
- * A plain text table, columns padded to their widest cell. Columns whose cells are all figures
- * (or empty) are right-aligned, the others left-aligned.
+ * A plain text table, columns padded to their widest cell (in terminal columns). Columns whose
+ * cells are all figures (or empty) are right-aligned, the others left-aligned.
  */
 export function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  const widths = head.map((_, i) => Math.max(...all.map((r) => columns(r[i] ?? ""))));
   const numeric = head.map((_, i) => rows.every((r) => /^(|n\/a|skipped|[-\d.,]+\s*[×%s]?)$/.test((r[i] ?? "").trim())));
-  const line = (r: string[]) => r.map((c = "", i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const pad = (c: string, i: number) => " ".repeat(widths[i] - columns(c));
+  const line = (r: string[]) => r.map((c = "", i) => (numeric[i] ? pad(c, i) + c : c + pad(c, i))).join("  ").trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
@@ -102,8 +113,44 @@ export function envNumber(name: string, fallback: number): number {
 }
 
 /**
+ * Data folders of embedded servers started by benchDatabase and not closed yet. A bench that fails
+ * before its `finally` (the kernel refused to start) or is stopped by run-all's --smoke timeout
+ * would otherwise leave a PostgreSQL running with nobody to stop it: the server runs in a process
+ * group of its own, so no signal to the bench's group reaches it.
+ */
+const leftOpen = new Set<string>();
+
+function stopLeftOpen(): void {
+  for (const dataDir of leftOpen) {
+    try {
+      const cluster = fs.realpathSync(path.join(dataDir, "postgres"));
+      const pid = Number(fs.readFileSync(path.join(cluster, "postmaster.pid"), "utf8").split("\n")[0]);
+      // immediate shutdown: synchronous, and the database is thrown away anyway
+      if (pid > 0) process.kill(pid, "SIGQUIT");
+      if (cluster !== path.join(dataDir, "postgres")) fs.rmSync(cluster, { recursive: true, force: true });
+    } catch {
+      // not started, or gone already
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  leftOpen.clear();
+}
+
+let exitHooked = false;
+function stopAtExit(dataDir: string): void {
+  leftOpen.add(dataDir);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", stopLeftOpen);
+  // A signal would end the process without "exit": turn it into an exit (128 + the signal's number).
+  process.once("SIGTERM", () => process.exit(143));
+  process.once("SIGINT", () => process.exit(130));
+}
+
+/**
  * A fresh database for one benchmark: on DATABASE_URL's server if set, else on an embedded
- * PostgreSQL in a temporary folder on a free port; `close()` drops it (and the server).
+ * PostgreSQL in a temporary folder on a free port; `close()` drops it (and the server). The
+ * embedded server is also stopped if the process exits without `close()`.
  */
 export async function benchDatabase(prefix: string): Promise<{ url: string; close(): Promise<void> }> {
   const name = `${prefix}_${crypto.randomBytes(4).toString("hex")}`;
@@ -113,6 +160,7 @@ export async function benchDatabase(prefix: string): Promise<{ url: string; clos
   if (!admin) {
     dataDir = fs.mkdtempSync(path.join("/tmp", "gdp-bench-db-"));
     fs.chmodSync(dataDir, 0o755); // PostgreSQL runs as user postgres when we are root: it must be able to enter
+    stopAtExit(dataDir);
     embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: "postgres", log: () => {} });
     admin = embedded.url;
   }
@@ -137,6 +185,7 @@ export async function benchDatabase(prefix: string): Promise<{ url: string; clos
         const cluster = path.join(dataDir, "postgres");
         if (fs.existsSync(cluster) && fs.lstatSync(cluster).isSymbolicLink()) fs.rmSync(fs.realpathSync(cluster), { recursive: true, force: true });
         fs.rmSync(dataDir, { recursive: true, force: true });
+        leftOpen.delete(dataDir);
       }
     },
   };

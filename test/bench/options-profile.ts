@@ -6,9 +6,10 @@
  *
  * One process per variant (see workers.ts), 100 calls in flight, in-process. BENCH_SECONDS
  * (default 1.5) and BENCH_ROUNDS (default 3) as in action-overhead.ts. About 45 s.
+ * Under run-all (--profile, or --only options-profile) its figures join the summary.
  */
 import type { VariantKey } from "./fixtures/thing-service";
-import { NOISE_NOTE, envNumber, fmt, load, machine, median, table } from "./lib";
+import { NOISE_NOTE, envNumber, fmt, load, machine, median, table, writeSummary } from "./lib";
 import { runRounds, startWorkers } from "./workers";
 
 const IN_FLIGHT = 100;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   );
   console.log(`\n  ${NOISE_NOTE}`);
   console.log(`load average ${load()} at end; took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  writeSummary({ bare: bareCps, variants: workers.slice(1).map((w) => ({ label: w.label, perS: median(w.runs) })) });
 }
 
 main().then(

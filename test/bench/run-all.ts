@@ -1,152 +1,233 @@
 /**
- * `npm run bench`: every benchmark in turn, each in its own process (so one's JIT state, garbage
- * and open handles cannot colour the next one's figures), then a summary of their figures.
+ * `npm run bench`: the benchmarks in turn, each in its own process (so one's JIT state, garbage
+ * and open handles cannot colour the next one's figures), then a table of their figures, each
+ * with its goal (figures.ts turns each bench's summary into figures).
  *
- *   npx tsx test/bench/run-all.ts              action-overhead, cold-start, accounts-import, sign-in,
- *                                              form-validation, transitions, notifications (about 6 min)
- *   npx tsx test/bench/run-all.ts --profile    also options-profile (where a platform
- *                                              action's time goes; about 2 more minutes)
+ *   npm run bench                        action-overhead, cold-start, accounts-import, sign-in,
+ *                                        form-validation, transitions, notifications, search
+ *   npm run bench -- --profile           also options-profile (where a platform action's time goes)
+ *   npm run bench -- --only transitions,search     those only (names: the file names)
+ *   npm run bench -- --json              the figures as JSON, one object per line, on stdout
+ *   npm run bench -- --smoke             every benchmark at tiny sizes, in a few minutes (CI)
  *
- * Exits non-zero only when a benchmark could not measure; a missed target is reported, not failed.
+ * --json: stdout carries nothing but the JSON lines (`npm run -s` keeps npm's own banner off it);
+ * the benches' own output and the table go to stderr, so that `> figures.jsonl` keeps the figures
+ * and the terminal still shows the progress.
+ * search: on the seeded database when DATABASE_URL or DATA_DIR points at one (npm run seed:scale),
+ * else on small data of its own (its --smoke), which the figures' note says.
+ * --smoke sets each bench's size knobs (an explicitly set one wins) and stops a bench that is
+ * still running after SMOKE_TIMEOUT_S (default 180): its figures only show that it still measures.
+ *
+ * Exits non-zero only when a benchmark could not measure (an exit other than 0, no summary, a
+ * timeout); a missed goal is reported, never failed on.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { NOISE_NOTE, ROOT, fmt, machine, table } from "./lib";
+import { BENCHES, figuresOf, isBench, jsonLines, type BenchName, type Figure } from "./figures";
+import { NOISE_NOTE, ROOT, envNumber, fmt, machine, table } from "./lib";
 
-interface Overhead {
-  inProcess: { platform: number; bare: number; kernelOptions: number; ratio: number; target: number; met: boolean; middlewareRatio: number };
-  nats: { platform: number; bare: number; ratio: number; target: number; met: boolean } | { skipped: string };
-}
-interface AccountsImport {
-  rows: number;
-  importRowsPerS: number;
-  bareRowsPerS: number;
-  ratio: number;
-  importS: number;
-  cliS: number;
-  targetS: number;
-  met: boolean;
-}
-interface SignIn {
-  platform: number;
-  bare: number;
-  ratio: number;
-}
-interface FormValidation {
-  lines: number;
-  engine: number;
-  bare: number;
-  ratio: number;
-  target: number;
-  met: boolean;
-}
-interface Transitions {
-  where: string;
-  platform: { perS: number; p50: number; p99: number };
-  bare: { perS: number; p50: number; p99: number };
-  ratio: number;
-}
-interface Notifications {
-  clients: number;
-  notifications: number;
-  platformBurst: { perS: number; p99: number };
-  bareBurst: { perS: number; p99: number };
-  platformPaced: { p50: number; p99: number };
-  ratio: number;
-  p99: number;
-  targetRatio: number;
-  targetP99Ms: number;
-  met: boolean;
-}
-interface ColdStart {
-  starts: Array<{ n: number; kind: string; toHealthyS: number }>;
-  laterMedianS: number;
-  laterMaxS: number;
-  targetLaterS: number;
-  met: boolean;
+export interface Options {
+  benches: BenchName[];
+  json: boolean;
+  smoke: boolean;
 }
 
-function run(name: string, summaryFile: string): Promise<number> {
-  console.log(`\n################ ${name} ################\n`);
-  return new Promise((resolve) => {
-    const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join("test", "bench", `${name}.ts`)], {
-      cwd: ROOT,
-      stdio: "inherit",
-      env: { ...process.env, BENCH_SUMMARY_FILE: summaryFile },
-    });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
+/** The default run: options-profile only when asked for (it digs into one figure, it adds none to the goals). */
+const DEFAULT = BENCHES.filter((b) => b !== "options-profile");
+
+/** Throws an Error whose message says what was wrong and what is accepted. */
+export function parseArgs(argv: string[]): Options {
+  let only: BenchName[] | undefined;
+  const flags = { json: false, smoke: false, profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--json") flags.json = true;
+    else if (arg === "--smoke") flags.smoke = true;
+    else if (arg === "--profile") flags.profile = true;
+    else if (arg === "--only" || arg.startsWith("--only=")) {
+      const value = arg === "--only" ? argv[++i] : arg.slice("--only=".length);
+      const names = (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      if (!names.length) throw new Error(`--only needs benchmark names (comma-separated): ${BENCHES.join(", ")}`);
+      const unknown = names.filter((n) => !isBench(n));
+      if (unknown.length) throw new Error(`unknown benchmark${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; the benchmarks are: ${BENCHES.join(", ")}`);
+      only = [...(only ?? []), ...(names as BenchName[])];
+    } else throw new Error(`unknown option "${arg}"; the options are --only <bench>[,<bench>], --json, --smoke, --profile`);
+  }
+  const wanted = only ?? (flags.smoke ? [...BENCHES] : flags.profile ? [...BENCHES] : DEFAULT);
+  return { benches: BENCHES.filter((b) => wanted.includes(b)), json: flags.json, smoke: flags.smoke };
 }
 
-function read<T>(file: string): T | undefined {
+/**
+ * Each bench's size knobs at --smoke (see each file's header): seconds in all, yet every code path
+ * of the full run (both variants, every phase) is still taken.
+ */
+export const SMOKE_KNOBS: Record<string, string> = {
+  BENCH_SECONDS: "0.3", // action-overhead, options-profile
+  BENCH_ROUNDS: "1",
+  COLD_START_LATER: "1",
+  ACCOUNTS_ROWS: "2000",
+  ACCOUNTS_ROUNDS: "1",
+  SIGN_IN_MS: "300",
+  FORM_BENCH_MS: "200",
+  FORM_BENCH_ROUNDS: "1",
+  TRANSITIONS_MS: "500",
+  TRANSITIONS_ROUNDS: "1",
+  TRANSITIONS_INSTANCES: "100",
+  NOTIFY_CLIENTS: "50",
+  NOTIFY_COUNT: "10",
+  NOTIFY_ROUNDS: "1",
+  SEARCH_MS: "200",
+};
+
+/** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */
+export function searchArgs(opts: Options, env: NodeJS.ProcessEnv): { args: string[]; note?: string } {
+  if (opts.smoke) return { args: ["--smoke"] };
+  if (env.DATABASE_URL) return { args: ["--seeded-or-smoke"] };
+  // The embedded cluster lives in DATA_DIR/postgres: an empty DATA_DIR would get a whole new cluster made in it.
+  if (env.DATA_DIR && fs.existsSync(path.join(env.DATA_DIR, "postgres"))) return { args: ["--seeded-or-smoke"] };
+  return { args: ["--smoke"], note: "search ran on small data of its own: set DATA_DIR (or DATABASE_URL) to a database filled by npm run seed:scale for the province's scale" };
+}
+
+interface Outcome {
+  bench: BenchName;
+  seconds: number;
+  figures: Figure[];
+  /** why it could not measure; undefined when it did */
+  failure?: string;
+}
+
+let current: ChildProcess | undefined;
+
+function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+    // detached: the bench leads its own group, so its children (workers, clients, PostgreSQL) stop with it
+    process.kill(-child.pid!, signal);
   } catch {
-    return undefined;
+    // already gone
   }
 }
 
+function run(bench: BenchName, args: string[], env: NodeJS.ProcessEnv, opts: Options, timeoutMs: number | undefined): Promise<{ code: number; timedOut: boolean }> {
+  const line = `\n################ ${bench} ################\n`;
+  (opts.json ? console.error : console.log)(line);
+  return new Promise((resolve) => {
+    const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), [path.join("test", "bench", `${bench}.ts`), ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", opts.json ? "pipe" : "inherit", "inherit"],
+      env,
+      detached: true,
+    });
+    current = child;
+    child.stdout?.pipe(process.stderr);
+    let timedOut = false;
+    let kill: NodeJS.Timeout | undefined;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          console.error(`\n${bench}: still running after ${timeoutMs / 1000} s: stopping it`);
+          stopGroup(child, "SIGTERM");
+          kill = setTimeout(() => stopGroup(child, "SIGKILL"), 15_000);
+        }, timeoutMs)
+      : undefined;
+    child.on("error", (err) => {
+      console.error(`${bench}: could not start: ${err.message}`);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(kill);
+      current = undefined;
+      resolve({ code: code ?? (signal ? 1 : 0), timedOut });
+    });
+  });
+}
+
+async function measure(bench: BenchName, opts: Options, dir: string, notes: Set<string>): Promise<Outcome> {
+  const summaryFile = path.join(dir, `${bench}.json`);
+  const env: NodeJS.ProcessEnv = { ...(opts.smoke ? SMOKE_KNOBS : {}), ...process.env, BENCH_SUMMARY_FILE: summaryFile };
+  let args: string[] = [];
+  if (bench === "search") {
+    const s = searchArgs(opts, process.env);
+    args = s.args;
+    if (s.note) notes.add(s.note);
+  }
+  const t0 = Date.now();
+  const { code, timedOut } = await run(bench, args, env, opts, opts.smoke ? envNumber("SMOKE_TIMEOUT_S", 180) * 1000 : undefined);
+  const seconds = (Date.now() - t0) / 1000;
+  if (timedOut) return { bench, seconds, figures: [], failure: `still running after ${fmt(seconds)} s` };
+  if (code !== 0) return { bench, seconds, figures: [], failure: `exit ${code}` };
+  let summary: unknown;
+  try {
+    summary = JSON.parse(fs.readFileSync(summaryFile, "utf8"));
+  } catch (err) {
+    return { bench, seconds, figures: [], failure: `exit 0 but no summary (${(err as Error).message})` };
+  }
+  try {
+    const figures = figuresOf(bench, summary);
+    return { bench, seconds, figures: opts.smoke ? figures.map((f) => ({ ...f, smoke: true as const })) : figures };
+  } catch (err) {
+    return { bench, seconds, figures: [], failure: (err as Error).message };
+  }
+}
+
+function humanTable(outcomes: Outcome[]): string {
+  const rows: string[][] = [];
+  for (const o of outcomes) {
+    if (o.failure) rows.push([o.bench, "could not measure", o.failure, "", "", "", "n/a"]);
+    for (const f of o.figures) {
+      // counts stay whole ("41 calls"); small measured figures keep their two decimals
+      const digits = f.value !== null && !Number.isInteger(f.value) && Math.abs(f.value) < 100 ? 2 : 0;
+      rows.push([
+        o.bench,
+        f.figure,
+        f.value === null ? (f.note ? "skipped" : "n/a") : `${fmt(f.value, digits)} ${f.unit}`,
+        f.baseline === undefined ? "" : `${fmt(f.baseline, Math.abs(f.baseline) < 100 ? 2 : 0)} ${f.unit === "×" ? "" : f.unit}`.trim(),
+        f.ratio === undefined ? "" : `${fmt(f.ratio, 2)}×`,
+        f.goal ?? "",
+        f.met === null ? "" : f.met ? "yes" : "NO",
+      ]);
+    }
+  }
+  return table(["bench", "figure", "value", "bare", "ratio", "goal", "met"], rows);
+}
+
 async function main(): Promise<void> {
+  let opts: Options;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`npm run bench: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const out = opts.json ? console.error : console.log;
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-"));
-  const names = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", ...(process.argv.includes("--profile") ? ["options-profile"] : [])];
-  const codes: Record<string, number> = {};
+  const stop = (signal: NodeJS.Signals) => {
+    if (current) stopGroup(current, signal);
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  const notes = new Set<string>();
+  const outcomes: Outcome[] = [];
   try {
-    for (const name of names) codes[name] = await run(name, path.join(dir, `${name}.json`));
-    const overhead = read<Overhead>(path.join(dir, "action-overhead.json"));
-    const cold = read<ColdStart>(path.join(dir, "cold-start.json"));
-    const accounts = read<AccountsImport>(path.join(dir, "accounts-import.json"));
-    const signIn = read<SignIn>(path.join(dir, "sign-in.json"));
-    const forms = read<FormValidation>(path.join(dir, "form-validation.json"));
-    const transitions = read<Transitions>(path.join(dir, "transitions.json"));
-
-    const rows: string[][] = [];
-    if (overhead) {
-      const ip = overhead.inProcess;
-      rows.push(["action overhead, in-process", `platform ${fmt(ip.platform)} calls/s, bare ${fmt(ip.bare)} calls/s`, `${fmt(ip.ratio, 2)}×`, `≥ ${ip.target}×`, ip.met ? "yes" : "NO"]);
-      if ("skipped" in overhead.nats) rows.push(["action overhead, over NATS", "skipped", "", "≥ 0.8×", "n/a"]);
-      else {
-        const n = overhead.nats;
-        rows.push(["action overhead, over NATS", `platform ${fmt(n.platform)} calls/s, bare ${fmt(n.bare)} calls/s`, `${fmt(n.ratio, 2)}×`, `≥ ${n.target}×`, n.met ? "yes" : "NO"]);
-      }
-    } else rows.push(["action overhead", `failed (exit ${codes["action-overhead"]})`, "", "", "n/a"]);
-    if (cold) {
-      const first = cold.starts[0];
-      rows.push(["cold start, first (initdb)", `${fmt(first.toHealthyS, 2)} s`, "", "", ""]);
-      rows.push(["cold start, later starts", `median ${fmt(cold.laterMedianS, 2)} s, slowest ${fmt(cold.laterMaxS, 2)} s`, "", `< ${cold.targetLaterS} s each`, cold.met ? "yes" : "NO"]);
-    } else rows.push(["cold start", `failed (exit ${codes["cold-start"]})`, "", "", "n/a"]);
-    if (accounts) {
-      const a = accounts;
-      rows.push([`accounts import, ${fmt(a.rows)} rows`, `import ${fmt(a.importRowsPerS)} rows/s, bare knex ${fmt(a.bareRowsPerS)} rows/s`, `${fmt(a.ratio, 2)}×`, "", ""]);
-      rows.push(["accounts import, the command", `${fmt(a.cliS, 1)} s end to end`, "", `< ${a.targetS} s`, a.met ? "yes" : "NO"]);
-    } else rows.push(["accounts import", `failed (exit ${codes["accounts-import"]})`, "", "", "n/a"]);
-    if (signIn) rows.push(["sign-in", `platform ${fmt(signIn.platform)}/s, bare argon2.verify ${fmt(signIn.bare)}/s`, `${fmt(signIn.ratio, 2)}×`, "", ""]);
-    else rows.push(["sign-in", `failed (exit ${codes["sign-in"]})`, "", "", "n/a"]);
-    if (forms) {
-      const f = forms;
-      rows.push([`form validation, ${f.lines}-line plan`, `engine ${fmt(f.engine)}/s, bare ajv ${fmt(f.bare)}/s`, `${fmt(f.ratio, 2)}×`, `≥ ${f.target}×`, f.met ? "yes" : "NO"]);
-    } else rows.push(["form validation", `failed (exit ${codes["form-validation"]})`, "", "", "n/a"]);
-    if (transitions) {
-      const t = transitions;
-      rows.push([`workflow transitions, 50 callers (${t.where})`, `engine ${fmt(t.platform.perS)}/s p50 ${fmt(t.platform.p50, 0)} ms p99 ${fmt(t.platform.p99, 0)} ms, bare knex ${fmt(t.bare.perS)}/s`, `${fmt(t.ratio, 2)}×`, "", ""]);
-    } else rows.push(["workflow transitions", `failed (exit ${codes["transitions"]})`, "", "", "n/a"]);
-    const notify = read<Notifications>(path.join(dir, "notifications.json"));
-    if (notify) {
-      const n = notify;
-      rows.push([`live notifications, ${fmt(n.clients)} clients × ${n.notifications}, burst`, `platform ${fmt(n.platformBurst.perS)}/s, bare socket.io ${fmt(n.bareBurst.perS)}/s`, `${fmt(n.ratio, 2)}×`, `≥ ${n.targetRatio}×`, n.ratio >= n.targetRatio ? "yes" : "NO"]);
-      rows.push(["live notifications, commit → client, paced", `p50 ${fmt(n.platformPaced.p50, 0)} ms, p99 ${fmt(n.p99, 0)} ms`, "", `p99 < ${n.targetP99Ms} ms`, n.p99 < n.targetP99Ms ? "yes" : "NO"]);
-    } else rows.push(["live notifications", `failed (exit ${codes["notifications"]})`, "", "", "n/a"]);
-
-    console.log(`\n################ summary ################\n`);
-    console.log(`machine: ${machine()}`);
-    console.log(table(["benchmark", "figure", "ratio", "target", "met"], rows));
-    if (overhead && "skipped" in overhead.nats) console.log(`\nNATS: ${overhead.nats.skipped}`);
-    console.log(`\n${NOISE_NOTE}\ntook ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    const failed = Object.entries(codes).filter(([, c]) => c !== 0);
+    for (const bench of opts.benches) {
+      const o = await measure(bench, opts, dir, notes);
+      outcomes.push(o);
+      if (opts.json) process.stdout.write(jsonLines(o.figures));
+    }
+    for (const o of outcomes) for (const f of o.figures) if (f.note) notes.add(`${o.bench}: ${f.note}`);
+    out(`\n################ summary${opts.smoke ? " (--smoke: tiny sizes; the figures only show that each bench still measures)" : ""} ################\n`);
+    out(`machine: ${machine()}`);
+    out(humanTable(outcomes));
+    if (notes.size) out(`\n${[...notes].join("\n")}`);
+    out(`\n${NOISE_NOTE}`);
+    out(`took ${fmt((Date.now() - started) / 1000)} s: ${outcomes.map((o) => `${o.bench} ${fmt(o.seconds)} s`).join(", ")}`);
+    const failed = outcomes.filter((o) => o.failure);
     if (failed.length) {
-      console.log(`could not measure: ${failed.map(([n, c]) => `${n} (exit ${c})`).join(", ")}`);
+      console.error(`could not measure: ${failed.map((o) => `${o.bench} (${o.failure})`).join(", ")}`);
       process.exitCode = 1;
     }
   } finally {
@@ -154,4 +235,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+if (require.main === module) void main();

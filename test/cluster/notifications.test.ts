@@ -42,7 +42,7 @@ beforeAll(async () => {
   const [portA, portB] = [await freePort(), await freePort()];
   const common = { databaseUrl: db.url, natsUrl: nats.url };
   // One after the other: the first creates the schema, the second finds it.
-  nodes.B = await startNotificationsNode({ ...common, nodeId: "notify-b", port: portB, services: "gateway,etrading", env });
+  nodes.B = await startNotificationsNode({ ...common, nodeId: "notify-b", port: portB, services: "gateway,etrading,portal", env });
   nodes.A = await startNotificationsNode({ ...common, nodeId: "notify-a", port: portA, services: "gateway", env: { ...env, OUTBOX_RELAY: "off", NOTIFY_FIXTURE_CONSUMER: "0" } });
   for (const n of ["A", "B"] as const) {
     await poll(`node ${n} sees both nodes`, () => callApi(url(n), "/api/health"), (h) => h.status === 200 && h.body.nodes?.length === 2, 30_000, output);

@@ -61,7 +61,10 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
+  // a custodian's key page, for the roles that hold a custodian place on a tender (agency, purchaser, supervisor)
+  const custodian = (["agency", "purchaser", "regulator"] as const).find((r) => user.roles.includes(r));
   const instance = await firstId(token, "/api/instances?pageSize=1");
+  const tender = await firstId(token, "/api/etrading/tenders");
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
   const startable = workflows.filter((w) => w.start?.roles.some((r) => user.roles.includes(r))).map((w) => `/start/${w.id}`);
   const admin = user.roles.some((r) => r === "tenant-admin" || r === "platform-admin");
@@ -71,12 +74,16 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/projects",
     ...(project ? [`/projects/${project}`] : []),
     ...(instance ? [`/instances/${instance}`] : []),
+    "/etrading/tenders",
+    ...(tender ? [`/etrading/tenders/${tender}`] : []),
     ...startable,
     "/notifications",
     "/notifications?unread=1",
     "/change-password",
     ...(admin ? ["/admin", "/admin/accounts", `/admin/${user.tenantCode}/etrading`] : []),
     ...(user.roles.includes("platform-admin") ? ["/admin/dead-letters"] : []),
+    ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/bid`] : []),
+    ...(tender && custodian ? [`/etrading/tenders/${tender}/custodians/${custodian === "regulator" ? "supervisor" : custodian}`] : []),
   ];
 }
 

@@ -3,7 +3,8 @@
  * error and tries) in both languages, and a replay button per letter, named for that letter, that
  * asks the platform to replay it.
  */
-import { DeadLettersPage, type DeadLetter } from "../../web/src/admin/dead-letters";
+import { DeadLettersPage } from "../../web/src/admin/dead-letters";
+import type { DeadLetter } from "../../web/src/api/types";
 import { RouterProvider } from "../../web/src/router";
 import { click, render, settle } from "./render";
 

@@ -132,4 +132,19 @@ describe("data shown by its forms", () => {
     expect(text).toContain("¥1,234,567.00");
     await page.unmount();
   });
+
+  test("in English, Chinese names and titles are marked as Chinese for screen readers (WCAG 3.1.2); English words are not", async () => {
+    const page = await render(<NoticePage id="result" />, "en");
+    await settle();
+    await settle();
+    const marked = [...page.container.querySelectorAll('[lang="zh-CN"]')].map((el) => el.textContent);
+    expect(marked).toEqual(expect.arrayContaining(["惠州市某路段照明采购", "惠州市交通运输局", "惠州市绿源照明科技有限公司"]));
+    expect(marked).not.toContain("Public tender");
+    await page.unmount();
+    const zh = await render(<NoticePage id="result" />);
+    await settle();
+    await settle();
+    expect(zh.container.querySelectorAll("[lang]")).toHaveLength(0);
+    await zh.unmount();
+  });
 });

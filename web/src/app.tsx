@@ -25,6 +25,10 @@ const MatrixPage = named(() => import("./admin/console"), "MatrixPage");
 const AccountsPage = named(() => import("./admin/console"), "AccountsPage");
 const ModulePage = named(() => import("./admin/console"), "ModulePage");
 const DeadLettersPage = named(() => import("./admin/dead-letters"), "DeadLettersPage");
+const TendersPage = named(() => import("./etrading/tenders"), "TendersPage");
+const TenderPage = named(() => import("./etrading/tenders"), "TenderPage");
+const BidPage = named(() => import("./etrading/bid-page"), "BidPage");
+const CustodianPage = named(() => import("./etrading/bid-custodian"), "CustodianPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -50,6 +54,10 @@ const ROUTES: Route[] = [
   { path: "/admin", access: "admin", render: () => <MatrixPage /> },
   { path: "/admin/accounts", access: "admin", render: () => <AccountsPage /> },
   { path: "/admin/dead-letters", access: "admin", render: () => <DeadLettersPage /> },
+  { path: "/etrading/tenders", access: "signed-in", render: () => <TendersPage /> },
+  { path: "/etrading/tenders/:id", access: "signed-in", render: (p) => <TenderPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/bid", access: "signed-in", render: (p) => <BidPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
@@ -126,6 +134,9 @@ function Header() {
               </NavLink>
               <NavLink to="/projects" match={(p) => p.startsWith("/projects")}>
                 {t("nav.projects")}
+              </NavLink>
+              <NavLink to="/etrading/tenders" match={(p) => p.startsWith("/etrading")}>
+                {t("nav.tenders")}
               </NavLink>
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>

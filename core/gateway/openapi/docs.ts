@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { notFound, pickLang, type Lang } from "../../errors";
 import type { PlatformServiceSchema } from "../../plugins/types";
 import { buildOpenApi, type PlainRoute } from "./document";
+import { platform } from "../../platform";
 
 type Req = IncomingMessage & { query?: Record<string, string>; $params?: Record<string, unknown> };
 type Handler = (req: Req, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -24,7 +25,7 @@ const OWN: Record<string, [type: string, file: string]> = {
 };
 
 const page = (lang: Lang) => {
-  const title = lang === "en" ? "API reference · Guangdong Government Procurement Cloud" : "接口文档 · 广东省政府采购智慧云平台";
+  const title = lang === "en" ? `API reference · ${platform.name.en}` : `接口文档 · ${platform.name["zh-CN"]}`;
   return `<!doctype html>
 <html lang="${lang}">
 <head>

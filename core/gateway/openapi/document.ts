@@ -6,6 +6,8 @@ import { localizeForm } from "../../forms/display";
 import { servedSchema } from "../../forms/validate";
 import type { PlatformServiceSchema } from "../../plugins/types";
 import { restRoutes, type RestRoute } from "./routes";
+import { filesOperations, type OperationDetail } from "../../files/openapi";
+import { platform } from "../../platform";
 
 type Json = Record<string, unknown>;
 type Source = Pick<Kernel, "registry" | "coreServices" | "forms" | "workflow" | "config">;
@@ -53,6 +55,12 @@ const STATUS_TEXT: Record<number, [string, string]> = {
  * that answer 429. Nothing on an action says so, and the identity service's limits are its own.
  */
 const PASSWORD_CHECKS = new Set(["auth.login", "auth.changePassword"]);
+
+/**
+ * Routes that take or answer bytes rather than JSON (uploads, downloads), or answer a known shape:
+ * described by the module that owns them, beside its code.
+ */
+const DESCRIBED: Record<string, (lang: Lang) => OperationDetail> = { ...filesOperations };
 
 /** Which envelope statuses a route can answer with, from what the gateway and the middlewares do. */
 function errorStatuses(route: RestRoute, gated: boolean, hasBody: boolean, pathParams: number): number[] {
@@ -189,10 +197,13 @@ function operation(kernel: Source, route: RestRoute, lang: Lang): { path: string
   const gated = !!manifest && manifest.gated !== false;
   const parameters: Json[] = names.map((name) => ({ name, in: "path", required: true, schema: pathParamSchema(kernel, route, name) }));
   const bodyMethod = route.method !== "GET" && route.method !== "DELETE";
-  parameters.push({ $ref: "#/components/parameters/lang" }, { $ref: "#/components/parameters/acceptLanguage" });
+  const detail = DESCRIBED[route.action]?.(lang) ?? {};
+  parameters.push(...(detail.parameters ?? []), { $ref: "#/components/parameters/lang" }, { $ref: "#/components/parameters/acceptLanguage" });
 
-  let requestBody: Json | undefined;
-  if (s.stream) {
+  let requestBody: Json | undefined = detail.requestBody;
+  if (requestBody) {
+    // described by the module that owns the route
+  } else if (s.stream) {
     requestBody = { required: true, content: { "text/csv": { schema: { type: "string", description: t(lang, "CSV 文件（UTF-8，首行为列名）", "A CSV file (UTF-8, a header line first)") } } } };
   } else if (bodyMethod) {
     // Other actions check their bodies in their handlers: nothing on the action says what they
@@ -205,6 +216,7 @@ function operation(kernel: Source, route: RestRoute, lang: Lang): { path: string
   // JSON, of a shape the action does not declare: no schema rather than a guessed one
   const responses: Json = { [ok]: { description: t(lang, "成功", "Success"), content: { "application/json": {} } } };
   for (const status of errorStatuses(route, gated, !!requestBody, names.length)) responses[String(status)] = { $ref: `#/components/responses/${RESPONSE_NAMES[status]}` };
+  Object.assign(responses, detail.responses);
 
   const permission = Array.isArray(s.permission) ? `${s.permission[0]} ${s.permission[1]}` : s.permission;
   const op: Json = {
@@ -275,7 +287,7 @@ export function buildOpenApi(kernel: Source, own: PlatformServiceSchema[], plain
   return {
     openapi: "3.1.0",
     info: {
-      title: t(lang, "广东省政府采购智慧云平台 API", "Guangdong Government Procurement Cloud API"),
+      title: t(lang, `${platform.name["zh-CN"]} API`, `${platform.name.en} API`),
       version: packageVersion(kernel.config.rootDir),
       description: t(
         lang,

@@ -1,7 +1,7 @@
 import { Model, snakeCaseMappers, type Pojo, type Transaction } from "objection";
 import { type ErrorDetail, fieldError } from "../../../core/sdk";
-import type { CodedRegistry, FormData } from "./coded-registry";
-import { readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
+import { creditCodeKeyed, listFilters, nullable, type CodedRegistry, type FormData } from "./coded-registry";
+import { columnsOf, readColumns, type CsvLayout, type SecondaryKey } from "./coded-import";
 import { tenantProblemAt, todayInChina } from "./registry-rules";
 
 /** A procurement agency (采购代理机构): carries out procurement on purchasers' behalf, where it is listed with a finance department. */
@@ -56,14 +56,60 @@ interface Accreditation {
   authority: string;
 }
 
-const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
-
 /** The tenants served are a set: kept in one order, so that the same tenants in another order are no change. */
 const servedSet = (tenants: string[]): string[] => [...tenants].sort();
 
+const STATUSES = ["active", "suspended", "deregistered"] as const;
+
+const recordNumberTaken = () =>
+  fieldError("/accreditation/recordNumber", "unique", "该登记机关的这一登记编号已属于另一代理机构", "another agency has this record number from the same department");
+
+/** CSV columns → form fields; the accreditation's three columns and the list of tenants are read apart. */
+const AGENCY_COLUMNS = columnsOf(["name", "creditCode", "region", ...AGENCY_CONTACT_FIELDS, "status"]);
+const ACCREDITATION_COLUMNS: Record<string, keyof Accreditation> = {
+  accreditation_number: "recordNumber",
+  accreditation_date: "registeredOn",
+  accreditation_authority: "authority",
+};
+
+export const AGENCY_CSV: CsvLayout = {
+  columns: ["name", "credit_code", "region", "tenants_served", ...Object.keys(ACCREDITATION_COLUMNS), "contact_name", "contact_phone", "contact_email", "address", "status"],
+  required: ["name", "credit_code", "region", "tenants_served", ...Object.keys(ACCREDITATION_COLUMNS)],
+  read(values) {
+    const { data, cleared } = readColumns(values, AGENCY_COLUMNS, AGENCY_CONTACT_FIELDS);
+    // Spreadsheets list several tenants in one cell: "441300;441302", "441300、441302", "441300 441302".
+    const served = (values.tenants_served ?? "").split(/[;；,，、|\s]+/).filter(Boolean);
+    if (served.length) data.tenantsServed = served;
+    const accreditation: Record<string, string> = {};
+    for (const [column, field] of Object.entries(ACCREDITATION_COLUMNS)) if (values[column]) accreditation[field] = values[column];
+    data.accreditation = accreditation;
+    return { data, cleared };
+  },
+};
+
+/** A record number is unique per department: two rows, or a row and another agency, may not share one. */
+export const RECORD_NUMBER_KEY: SecondaryKey = {
+  of(data) {
+    const a = data.accreditation as Partial<Accreditation> | undefined;
+    return a?.authority && a.recordNumber ? `${a.authority}/${a.recordNumber}` : null;
+  },
+  async holders(trx: Transaction, keys: string[]) {
+    const pairs = keys.map((k) => [k.slice(0, 6), k.slice(7)]);
+    const rows = await Agency.query(trx).select("credit_code", "accreditation_authority", "accreditation_number").whereInComposite(["accreditation_authority", "accreditation_number"], pairs);
+    return new Map(rows.map((r) => [`${r.accreditationAuthority}/${r.accreditationNumber}`, r.creditCode]));
+  },
+  taken: recordNumberTaken,
+  repeated: (first) =>
+    fieldError("/accreditation/recordNumber", "unique", `与第 ${first} 行的登记编号重复`, `same record number as line ${first}`),
+};
+
+/** The agencies registry (代理机构库), keyed by credit code: `/api/registries/agencies[/:code]`. */
 export const AGENCIES: CodedRegistry<Agency> = {
+  service: "registries.agencies",
+  path: "agencies",
   subject: "Agency",
   model: Agency,
+  ...creditCodeKeyed("region"),
   form: "registries.agency",
   what: { "zh-CN": "代理机构", en: "agency" },
   audit: "registries.agencies",
@@ -140,55 +186,15 @@ export const AGENCIES: CodedRegistry<Agency> = {
   unique(constraint) {
     return constraint.includes("accreditation") ? recordNumberTaken() : fieldError("/creditCode", "unique", "该统一社会信用代码的代理机构已登记", "an agency with this credit code is already registered");
   },
-};
-
-const recordNumberTaken = () =>
-  fieldError("/accreditation/recordNumber", "unique", "该登记机关的这一登记编号已属于另一代理机构", "another agency has this record number from the same department");
-
-/** CSV columns → form fields; the accreditation's three columns and the list of tenants are read apart. */
-const AGENCY_COLUMNS: Record<string, string> = {
-  name: "name",
-  credit_code: "creditCode",
-  region: "region",
-  contact_name: "contactName",
-  contact_phone: "contactPhone",
-  contact_email: "contactEmail",
-  address: "address",
-  status: "status",
-};
-const ACCREDITATION_COLUMNS: Record<string, keyof Accreditation> = {
-  accreditation_number: "recordNumber",
-  accreditation_date: "registeredOn",
-  accreditation_authority: "authority",
-};
-
-export const AGENCY_CSV: CsvLayout = {
-  columns: ["name", "credit_code", "region", "tenants_served", ...Object.keys(ACCREDITATION_COLUMNS), "contact_name", "contact_phone", "contact_email", "address", "status"],
-  required: ["name", "credit_code", "region", "tenants_served", ...Object.keys(ACCREDITATION_COLUMNS)],
-  read(values) {
-    const { data, cleared } = readColumns(values, AGENCY_COLUMNS, AGENCY_CONTACT_FIELDS);
-    // Spreadsheets list several tenants in one cell: "441300;441302", "441300、441302", "441300 441302".
-    const served = (values.tenants_served ?? "").split(/[;；,，、|\s]+/).filter(Boolean);
-    if (served.length) data.tenantsServed = served;
-    const accreditation: Record<string, string> = {};
-    for (const [column, field] of Object.entries(ACCREDITATION_COLUMNS)) if (values[column]) accreditation[field] = values[column];
-    data.accreditation = accreditation;
-    return { data, cleared };
+  filters(params) {
+    const { tenants, values } = listFilters(params, { status: STATUSES });
+    return (query) => {
+      // `tenant`: the agencies that work there, in it or in a tenant below it.
+      if (tenants) query.whereRaw("tenants_served && ?::text[]", [tenants]);
+      if (values.status) query.where("status", values.status);
+    };
   },
+  csv: AGENCY_CSV,
+  keys: [RECORD_NUMBER_KEY],
 };
 
-/** A record number is unique per department: two rows, or a row and another agency, may not share one. */
-export const RECORD_NUMBER_KEY: SecondaryKey = {
-  of(data) {
-    const a = data.accreditation as Partial<Accreditation> | undefined;
-    return a?.authority && a.recordNumber ? `${a.authority}/${a.recordNumber}` : null;
-  },
-  async holders(trx: Transaction, keys: string[]) {
-    const pairs = keys.map((k) => [k.slice(0, 6), k.slice(7)]);
-    const rows = await Agency.query(trx).select("credit_code", "accreditation_authority", "accreditation_number").whereInComposite(["accreditation_authority", "accreditation_number"], pairs);
-    return new Map(rows.map((r) => [`${r.accreditationAuthority}/${r.accreditationNumber}`, r.creditCode]));
-  },
-  taken: recordNumberTaken,
-  repeated: (first) =>
-    fieldError("/accreditation/recordNumber", "unique", `与第 ${first} 行的登记编号重复`, `same record number as line ${first}`),
-};

@@ -1,22 +1,12 @@
 import type { Readable } from "node:stream";
 import { subject } from "@casl/ability";
 import { Model, raw, type PartialModelObject, type Transaction } from "objection";
-import { abilityOf, actorOf, type AppAbility, type AuditEntry, checkForm, conflict, type ErrorDetail, fieldError, type PlatformActionSchema, type PlatformContext, readCsv, type SessionUser, writeAudit } from "../../../core/sdk";
-import {
-  createRecord,
-  deactivateRecord,
-  normalized,
-  readRecord,
-  sameValue,
-  updateRecord,
-  type CodedRecord,
-  type CodedRegistry,
-  type FormData,
-} from "./coded-registry";
+import { actorOf, type AppAbility, type AuditEntry, checkForm, conflict, type ErrorDetail, fieldError, readCsv, type SessionUser, writeAudit } from "../../../core/sdk";
+import { columnsFrom, dataOf, normalized, sameValue, valueOf, type CodedRecord, type CodedRegistry, type FormData } from "./coded-registry";
 import { violatedUnique } from "./registry-rules";
 
 const BATCH = 500;
-// 140,000 suppliers are about 25 MiB of CSV.
+// 140,000 suppliers (or 100,000 purchasing units) are about 25 MiB of CSV.
 export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
 // Audit entries per statement at the end of an import.
 const AUDIT_CHUNK = 1000;
@@ -34,19 +24,20 @@ export interface CsvLayout {
   read(values: Record<string, string>): { data: FormData; cleared: string[] };
 }
 
-/** A unique key of a record besides its credit code (an agency's record number). */
+/** A unique key of a record besides its code (an agency's record number, a unit's credit code). */
 export interface SecondaryKey {
   of(data: FormData): string | null;
-  /** which records hold these keys now: key → credit code */
+  /** which records hold these keys now: key → the record's code */
   holders(trx: Transaction, keys: string[]): Promise<Map<string, string>>;
   taken(): ErrorDetail;
   repeated(firstLine: number): ErrorDetail;
 }
 
+/** A row not imported: its line, its code under the registry's name for it (`creditCode`, `budgetCode`), why. */
 export interface ImportRejection {
   line: number;
-  creditCode?: string;
   reasons: ErrorDetail[];
+  [code: string]: unknown;
 }
 
 export interface ImportReport {
@@ -57,8 +48,8 @@ export interface ImportReport {
   rejected: ImportRejection[];
 }
 
-const registeredMeanwhile = () =>
-  fieldError("/creditCode", "unique", "导入期间已有相同代码或编号的记录被登记", "a record with the same code or number was registered while the file was imported");
+const registeredMeanwhile = (path: string) =>
+  fieldError(path, "unique", "导入期间已有相同代码或编号的记录被登记", "a record with the same code or number was registered while the file was imported");
 
 interface Row {
   line: number;
@@ -66,6 +57,10 @@ interface Row {
   data: FormData;
   cleared: string[];
 }
+
+/** CSV columns named as the old systems' spreadsheets name them (snake_case) → the form's fields. */
+export const columnsOf = (fields: readonly string[]): Record<string, string> =>
+  Object.fromEntries(fields.map((f) => [f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), f]));
 
 /**
  * The columns of `map` (column → field) that the file has, as form data; an empty optional
@@ -86,7 +81,7 @@ export function readColumns(values: Record<string, string>, map: Record<string, 
 /**
  * Imports records from CSV, streaming, in batches of 500, all in one transaction. Each row is
  * checked with the same form and rules as the API; a bad row is reported with its line and reasons
- * and the good rows still import. A record already registered (same credit code) is updated when
+ * and the good rows still import. A record already registered (same code) is updated when
  * the row differs and counted unchanged when not, so running a file twice changes nothing. A file
  * that cannot be read to its end (malformed, too large, cut off) imports nothing.
  *
@@ -96,27 +91,29 @@ export function readColumns(values: Record<string, string>, map: Record<string, 
  */
 export async function importRecords<R extends CodedRecord>(
   spec: CodedRegistry<R>,
-  layout: CsvLayout,
   input: Readable,
   ability: AppAbility,
   user: SessionUser,
-  opts: { keys?: SecondaryKey[]; maxBytes?: number } = {},
+  opts: { maxBytes?: number } = {},
 ): Promise<ImportReport> {
   const report: ImportReport = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: [] };
-  const keys = opts.keys ?? [];
+  const layout = spec.csv;
+  const keys = spec.keys ?? [];
+  const { field: codeField, column: codeColumn, label } = spec.code;
+  const codePath = `/${codeField}`;
   const seenCodes = new Map<string, number>();
   const seenKeys = keys.map(() => new Map<string, number>());
   const actor = { ...actorOf(user), via: "import" };
   const audits: AuditEntry[] = [];
-  const reject = (line: number, creditCode: string | undefined, reasons: ErrorDetail[]) => report.rejected.push({ line, creditCode, reasons });
+  const reject = (line: number, code: string | undefined, reasons: ErrorDetail[]) => report.rejected.push({ line, [codeField]: code, reasons });
 
   const checkRow = (line: number, data: FormData): ErrorDetail[] => {
     const reasons = checkForm(spec.form, data);
     for (const p of spec.check(data)) if (!reasons.some((r) => r.path === p.path)) reasons.push(p);
-    const code = typeof data.creditCode === "string" ? data.creditCode : undefined;
+    const code = typeof data[codeField] === "string" ? (data[codeField] as string) : undefined;
     if (code) {
       const first = seenCodes.get(code);
-      if (first !== undefined) reasons.push(fieldError("/creditCode", "unique", `与第 ${first} 行的统一社会信用代码重复`, `same credit code as line ${first}`));
+      if (first !== undefined) reasons.push(fieldError(codePath, "unique", `与第 ${first} 行的${label["zh-CN"]}重复`, `same ${label.en} as line ${first}`));
       else seenCodes.set(code, line);
     }
     keys.forEach((k, i) => {
@@ -131,8 +128,8 @@ export async function importRecords<R extends CodedRecord>(
 
   /** Looks up a batch's existing records in one query (and each other key in one), then writes what changed. */
   const writeBatch = async (trx: Transaction, batch: Row[]) => {
-    const found = (await spec.model.query(trx).whereIn("credit_code", batch.map((r) => r.code))) as R[];
-    const existing = new Map(found.map((r) => [r.creditCode, r]));
+    const found = (await spec.model.query(trx).whereIn(codeColumn, batch.map((r) => r.code))) as R[];
+    const existing = new Map(found.map((r) => [valueOf(r, codeField), r]));
     const holders = await Promise.all(
       keys.map((k) => {
         const wanted = batch.map((r) => k.of(r.data)).filter((v): v is string => !!v);
@@ -152,33 +149,33 @@ export async function importRecords<R extends CodedRecord>(
       }
       const row = existing.get(code);
       if (!row) {
-        const columns = spec.toColumns({ status: "active", ...data });
+        const columns = columnsFrom(spec, { status: "active", ...data });
         if (!ability.can("create", subject(spec.subject, { ...columns }))) {
-          reject(line, code, [fieldError("/region", "permission", "无权为该地区登记", "you may not register records in this region")]);
+          reject(line, code, [fieldError(`/${spec.tenant.field}`, "permission", "无权为该地区登记", "you may not register records in this region")]);
           continue;
         }
         inserts.push({ line, code, columns });
         continue;
       }
-      const current = spec.toData(row);
+      const current = dataOf(spec, row);
       const merged: FormData = { ...current, ...data };
       for (const f of cleared) delete merged[f];
       if (sameValue(current, merged)) {
         report.unchanged++;
         continue;
       }
-      const columns = spec.toColumns(merged);
+      const columns = columnsFrom(spec, merged);
       if (!ability.can("update", subject(spec.subject, { ...row })) || !ability.can("update", subject(spec.subject, { ...row, ...columns }))) {
-        reject(line, code, [fieldError("/creditCode", "permission", "该记录已登记且您无权修改", "this record is registered and you may not change it")]);
+        reject(line, code, [fieldError(codePath, "permission", "该记录已登记且您无权修改", "this record is registered and you may not change it")]);
         continue;
       }
       const next = (await spec.model
         .query(trx)
         .patch({ ...columns, version: raw("version + 1"), updatedAt: raw("now()") } as PartialModelObject<R>)
-        .where("credit_code", code)
+        .where(codeColumn, code)
         .returning("*")
         .first()) as unknown as R;
-      audits.push({ actor, tenantCode: next.region, action: `${spec.audit}.update`, object: code, before: spec.view(row), after: spec.view(next) });
+      audits.push({ actor, tenantCode: valueOf(next, spec.tenant.field), action: `${spec.audit}.update`, object: code, before: spec.view(row), after: spec.view(next) });
       report.updated++;
     }
     if (!inserts.length) return;
@@ -190,15 +187,15 @@ export async function importRecords<R extends CodedRecord>(
       .returning("*");
     const made = new Map(stored.map((r: Record<string, unknown>) => {
       const row = spec.model.fromDatabaseJson(r) as R;
-      return [row.creditCode, row];
+      return [valueOf(row, codeField), row];
     }));
     for (const { line, code } of inserts) {
       const row = made.get(code);
       if (!row) {
-        reject(line, code, [registeredMeanwhile()]);
+        reject(line, code, [registeredMeanwhile(codePath)]);
         continue;
       }
-      audits.push({ actor, tenantCode: row.region, action: `${spec.audit}.create`, object: code, after: spec.view(row) });
+      audits.push({ actor, tenantCode: valueOf(row, spec.tenant.field), action: `${spec.audit}.create`, object: code, after: spec.view(row) });
       report.created++;
     }
   };
@@ -209,16 +206,16 @@ export async function importRecords<R extends CodedRecord>(
       for await (const { line, values, problem } of readCsv(input, { columns: layout.columns, required: layout.required, maxBytes: opts.maxBytes ?? IMPORT_MAX_BYTES })) {
         report.rows++;
         if (problem) {
-          reject(line, values.credit_code || undefined, [problem]);
+          reject(line, values[codeColumn] || undefined, [problem]);
           continue;
         }
         const { data, cleared } = layout.read(values);
         const reasons = checkRow(line, data);
         if (reasons.length) {
-          reject(line, typeof data.creditCode === "string" ? data.creditCode : undefined, reasons);
+          reject(line, typeof data[codeField] === "string" ? (data[codeField] as string) : undefined, reasons);
           continue;
         }
-        batch.push({ line, code: data.creditCode as string, data: normalized(spec, data), cleared });
+        batch.push({ line, code: data[codeField] as string, data: normalized(spec, data), cleared });
         if (batch.length >= BATCH) {
           await writeBatch(trx, batch);
           batch = [];
@@ -245,50 +242,4 @@ export async function importRecords<R extends CodedRecord>(
     throw err;
   }
   return report;
-}
-
-/**
- * The actions every coded registry has on one record and on files, declared once:
- * `GET /<path>/:code` (also what other plugins call with their caller's ctx:
- * `ctx.call("registries.<path>.get", { code })`), `POST /<path>`, `PATCH /<path>/:code`,
- * `DELETE /<path>/:code` (deactivates) and `POST /<path>/import` (CSV). Only the list differs.
- */
-export function recordActions<R extends CodedRecord>(
-  spec: CodedRegistry<R>,
-  o: { path: string; subject: string; csv: CsvLayout; keys?: SecondaryKey[] },
-): Record<string, PlatformActionSchema> {
-  return {
-    get: {
-      rest: `GET /${o.path}/:code`,
-      kind: "read",
-      permission: ["read", o.subject],
-      handler: (ctx: PlatformContext<{ code?: unknown }>) => readRecord(spec, ctx),
-    },
-    create: {
-      rest: `POST /${o.path}`,
-      kind: "create",
-      permission: ["create", o.subject],
-      handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(spec, ctx),
-    },
-    update: {
-      rest: `PATCH /${o.path}/:code`,
-      kind: "continue",
-      // On one record: 404 for one the caller cannot read, 403 for one it may read but not change.
-      permission: ["read", o.subject],
-      handler: (ctx: PlatformContext<Record<string, unknown>>) => updateRecord(spec, ctx),
-    },
-    deactivate: {
-      rest: `DELETE /${o.path}/:code`,
-      kind: "continue",
-      permission: ["read", o.subject],
-      handler: (ctx: PlatformContext<{ code?: unknown }>) => deactivateRecord(spec, ctx),
-    },
-    import: {
-      rest: `POST /${o.path}/import`,
-      stream: true,
-      kind: "create",
-      permission: ["import", o.subject],
-      handler: (ctx: PlatformContext) => importRecords(spec, o.csv, ctx.stream as Readable, abilityOf(ctx), ctx.meta.user!, o.keys ? { keys: o.keys } : {}),
-    },
-  };
 }

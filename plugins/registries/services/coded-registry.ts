@@ -1,19 +1,19 @@
-import { subject } from "@casl/ability";
+import type { Readable } from "node:stream";
+import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, listPage, listParams, type ListOrder, type Localized, notFound, type PlatformContext, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
+import { importRecords, type CsvLayout, type SecondaryKey } from "./coded-import";
 
 /**
- * What the registries keyed by a unified social credit code (suppliers, agencies) share: the code
- * is the record's identity and its accounts' unit code, so routes name it (`/suppliers/:code`),
- * it never changes, and the record is deregistered rather than erased. Each registry describes
- * itself once (a `CodedRegistry`); the functions here are its actions' handlers.
+ * One implementation of every registry kept here (purchasing units, suppliers, agencies; experts
+ * and commodities next): a registry is a configuration, a `CodedRegistry`, and the functions here
+ * are its actions' handlers. Each record is named by a code (a budget code, a credit code) that is
+ * its accounts' unit code, what an import matches rows by and what its audit entries name.
  */
 export interface CodedRecord extends Model {
-  creditCode: string;
   name: string;
-  region: string;
   status: string;
   version: number;
   createdAt: Date;
@@ -23,11 +23,37 @@ export interface CodedRecord extends Model {
 /** A record as its form has it: camelCase fields, no nulls (a field without a value is absent). */
 export type FormData = Record<string, unknown>;
 
+/** A column the list's `q` matches as a code, when the query looks like one. */
+export interface CodeSearch {
+  column: string;
+  /** what a query must look like (after trimming and, with `upper`, upper-casing) to be tried here */
+  pattern: RegExp;
+  match: "prefix" | "exact";
+  upper?: boolean;
+  /**
+   * the field this column is, when some readers may not see it: only records whose field the
+   * caller may read are matched (a prefix search on the others would spell their codes out)
+   */
+  hiddenField?: string;
+}
+
 export interface CodedRegistry<R extends CodedRecord> {
-  /** the CASL subject type of plugin.ts's rules */
+  /** the Moleculer service, `<plugin>.<path>` */
+  service: string;
+  /** its routes: `/<path>`, `/<path>/:<id.param>`, `/<path>/import` */
+  path: string;
+  /** the CASL subject type of the plugin's rules */
   subject: string;
   model: ModelClass<R>;
-  /** the form that validates a record, forms/registries/<form>.schema.json */
+  /** how a route names a record: its param, the model's field and column, and what a path may be (null: 404) */
+  id: { param: string; field: string; column: string; kind: KeyKind; parse(value: unknown): string | null };
+  /** the code a record is known by: unit code of its accounts, import key, audit object */
+  code: { field: string; column: string; label: Localized; upper?: boolean; fixed?: () => ErrorDetail };
+  /** the field (and column) holding the record's tenant: whose it is */
+  tenant: { field: string; column: string };
+  /** the status a DELETE gives (a record is closed, never erased) */
+  closed: string;
+  /** the form that validates a record, forms/<plugin>/<form>.schema.json */
   form: string;
   /** what a NOT_FOUND names */
   what: Localized;
@@ -35,25 +61,82 @@ export interface CodedRegistry<R extends CodedRecord> {
   audit: string;
   /** the form's top-level fields: what a change may touch, and what field-level rules name */
   fields: readonly string[];
-  /** the stored record as form data */
-  toData(row: R): FormData;
+  /** the stored record as form data; by default its `fields` that have a value */
+  toData?(row: R): FormData;
   /** the one way of writing a value that may be written several ways (a set in any order) */
   normalize?(data: FormData): FormData;
-  /** form data as the model's properties, every column given (null: no value) */
-  toColumns(data: FormData): PartialModelObject<R>;
+  /** form data as the model's properties, every column given (null: no value); by default each of `fields`, a new record `active` */
+  toColumns?(data: FormData): PartialModelObject<R>;
   /** what a reader allowed every field sees; field-level rules cut it down (`viewFor`) */
   view(row: R): Record<string, unknown>;
   /** rules beyond the form (tenants that exist, dates that have passed), as field details */
   check(data: FormData): ErrorDetail[];
   /** the field detail for a violated unique index */
   unique(constraint: string): ErrorDetail;
+  /** columns `q` matches as codes besides the name */
+  search: readonly CodeSearch[];
+  /** the list's own query-string filters, checked (`listFilters`), as a narrowing of the query */
+  filters(params: ListParams): (query: QueryBuilder<R, R[]>) => void;
+  /** its CSV files, and the unique keys besides the code an import checks rows against */
+  csv: CsvLayout;
+  keys?: readonly SecondaryKey[];
 }
+
+/** The stored record as form data. */
+export function dataOf<R extends CodedRecord>(spec: CodedRegistry<R>, row: R): FormData {
+  if (spec.toData) return spec.toData(row);
+  const data: FormData = {};
+  for (const f of spec.fields) {
+    const v = (row as unknown as Record<string, unknown>)[f];
+    if (v !== null && v !== undefined) data[f] = v;
+  }
+  return data;
+}
+
+/** Form data as the model's properties, every column given (null: no value). */
+export function columnsFrom<R extends CodedRecord>(spec: CodedRegistry<R>, data: FormData): PartialModelObject<R> {
+  if (spec.toColumns) return spec.toColumns(data);
+  const columns: Record<string, unknown> = Object.fromEntries(spec.fields.map((f) => [f, data[f] ?? null]));
+  columns.status ??= "active";
+  return columns as PartialModelObject<R>;
+}
+
+/** An optional text of form data as its column: null when it has no value. */
+export const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** A record's value of a field the configuration names. */
+export const valueOf = (row: object, field: string): string => (row as Record<string, unknown>)[field] as string;
 
 /** A credit code as a path or a caller gives it, spaces and case aside; null when it cannot be one. */
 export function codeParam(value: unknown): string | null {
   if (typeof value !== "string") return null;
   const code = value.trim().toUpperCase();
   return isUnifiedSocialCreditCode(code) ? code : null;
+}
+
+const CREDIT_CODE: Localized = { "zh-CN": "统一社会信用代码", en: "credit code" };
+
+/**
+ * A registry whose record *is* its unified social credit code (suppliers, agencies): the code is the
+ * key of its routes (`/:code`, read without regard to case), its accounts' unit code, and it never
+ * changes (register the new entity and deregister the old one); a closed record is `deregistered`.
+ */
+export function creditCodeKeyed(tenantField: string) {
+  return {
+    id: { param: "code", field: "creditCode", column: "credit_code", kind: "text" as const, parse: codeParam },
+    code: {
+      field: "creditCode",
+      column: "credit_code",
+      label: CREDIT_CODE,
+      upper: true,
+      fixed: () =>
+        fieldError("/creditCode", "readOnly", "统一社会信用代码是登记的标识，不能修改：请登记新的主体并注销原记录", "the credit code identifies the record and cannot change: register the new entity and deregister this one"),
+    },
+    tenant: { field: tenantField, column: tenantField.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) },
+    closed: "deregistered",
+    // a Chinese word cannot begin a credit code: only a query of code characters is tried on it
+    search: [{ column: "credit_code", pattern: CREDIT_CODE_PREFIX, match: "prefix" as const, upper: true }],
+  };
 }
 
 /** The record as `ability` may see it: fields its rules hide are absent, not null. */
@@ -65,9 +148,9 @@ export function viewFor<R extends CodedRecord>(spec: CodedRegistry<R>, row: R, a
  * The record with this code, if the caller may read it; otherwise NOT_FOUND, the same answer as
  * for a code nobody registered (or one that is not a credit code at all).
  */
-export async function findVisible<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext, code: unknown): Promise<R> {
-  const c = codeParam(code);
-  const row = c ? ((await spec.model.query().findById(c)) as R | undefined) : undefined;
+export async function findVisible<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext, id: unknown): Promise<R> {
+  const key = spec.id.parse(id);
+  const row = key ? ((await spec.model.query().findById(key)) as R | undefined) : undefined;
   if (!row) throw notFound(spec.what);
   assertCan(abilityOf(ctx), "read", spec.subject, { ...row } as Record<string, unknown>, spec.what);
   return row;
@@ -76,8 +159,8 @@ export async function findVisible<R extends CodedRecord>(spec: CodedRegistry<R>,
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<{ code?: unknown }>) {
-  return viewFor(spec, await findVisible(spec, ctx, ctx.params.code), abilityOf(ctx));
+export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<Record<string, unknown>>) {
+  return viewFor(spec, await findVisible(spec, ctx, ctx.params[spec.id.param]), abilityOf(ctx));
 }
 
 export interface ListParams {
@@ -90,17 +173,19 @@ export interface ListParams {
 }
 
 /**
- * The query-string filters of a list, checked: `tenant` must be a tenant of the platform and
- * becomes it and every tenant below it; each of `enums` must be one of its values. A bad filter is
- * 400 VALIDATION_FAILED naming the parameter, rather than a silently empty list.
+ * The query-string filters of a list, checked: `tenant` (or the registry's own name for it) must be
+ * a tenant of the platform and becomes it and every tenant below it; each of `enums` must be one of
+ * its values. A bad filter is 400 VALIDATION_FAILED naming the parameter, rather than a silently
+ * empty list.
  */
-export function listFilters(params: ListParams, enums: Record<string, readonly string[]>): { tenants?: string[]; values: Record<string, string> } {
+export function listFilters(params: ListParams, enums: Record<string, readonly string[]>, tenantParam = "tenant"): { tenants?: string[]; values: Record<string, string> } {
   const problems: ErrorDetail[] = [];
   const values: Record<string, string> = {};
   let tenants: string[] | undefined;
-  if (params.tenant !== undefined && params.tenant !== "") {
-    const code = String(params.tenant);
-    const problem = tenantProblemAt("/tenant", code);
+  const tenant = params[tenantParam];
+  if (tenant !== undefined && tenant !== "") {
+    const code = String(tenant);
+    const problem = tenantProblemAt(`/${tenantParam}`, code);
     if (problem) problems.push(problem);
     else tenants = tenantTree().subtree(code);
   }
@@ -115,25 +200,32 @@ export function listFilters(params: ListParams, enums: Record<string, readonly s
 }
 
 /**
- * A page of the records the caller may read (the rules of plugin.ts as SQL), in name order, each
- * cut down to the fields the caller may see. `q` matches part of the name (two-character Chinese
- * words too) or the beginning of the credit code; `narrow` adds the registry's own filters.
+ * A page of the records the caller may read (the plugin's rules as SQL), in name order, each cut
+ * down to the fields the caller may see. `q` matches part of the name (two-character Chinese words
+ * too) or, when the query looks like one, a code column of the registry's `search`; its `filters`
+ * narrow the rest.
  */
-export async function listRecords<R extends CodedRecord>(
-  spec: CodedRegistry<R>,
-  ctx: PlatformContext<ListParams>,
-  narrow: (query: QueryBuilder<R, R[]>) => void,
-) {
+export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<ListParams>) {
+  const narrow = spec.filters(ctx.params);
   const order = orderOf(spec);
   const req = listParams(ctx.params, order, { pageSize: 20, maxPageSize: 100 });
   const ability = abilityOf(ctx);
   const query = scopeQuery(spec.model.query() as unknown as QueryBuilder<R, R[]>, ability, "read", spec.subject);
   if (req.terms.length) {
-    // every word in the name, or the whole query as the beginning of the credit code; only a query
-    // of code characters can be one, and leaving the OR out otherwise keeps the plan to one index
-    const code = single(ctx.params.q)!.trim().toUpperCase();
-    if (CODE_PREFIX.test(code)) query.where((w) => w.where((n) => whereContains(n, REGISTRY_SEARCH, req.terms)).orWhere("credit_code", "like", `${code}%`));
-    else whereContains(query, REGISTRY_SEARCH, req.terms);
+    const q = single(ctx.params.q)!.trim();
+    // only the code columns a query can match are ORed in: otherwise the plan keeps to one index
+    const codes = spec.search.map((c) => ({ c, value: c.upper ? q.toUpperCase() : q })).filter(({ c, value }) => c.pattern.test(value));
+    if (!codes.length) whereContains(query, REGISTRY_SEARCH, req.terms);
+    else {
+      query.where((w) => {
+        w.where((n) => whereContains(n, REGISTRY_SEARCH, req.terms));
+        for (const { c, value } of codes) {
+          const match = (b: QueryBuilder<R, R[]>) => (c.match === "prefix" ? b.where(c.column, "like", `${value}%`) : b.where(c.column, value));
+          if (c.hiddenField) w.orWhere((b) => scopeQuery(match(b), fieldReaders(ability, spec.subject, c.hiddenField!), "read", spec.subject));
+          else w.orWhere((b) => match(b));
+        }
+      });
+    }
   }
   narrow(query);
   const db = spec.model.knex();
@@ -141,18 +233,24 @@ export async function listRecords<R extends CodedRecord>(
   return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
 }
 
+/** The caller's rules that show `field`, as an ability of their own. */
+function fieldReaders(ability: AppAbility, type: string, field: string): AppAbility {
+  const rules = ability.rulesFor("read", type, field).map(({ action, subject, conditions, inverted }) => ({ action, subject, conditions, inverted }));
+  return createMongoAbility(rules as never) as AppAbility;
+}
+
 /** What can begin a unified social credit code (GB 32100 leaves out I, O, S, V and Z). */
-const CODE_PREFIX = /^[0-9A-HJ-NPQRTUWXY]{1,18}$/;
+export const CREDIT_CODE_PREFIX = /^[0-9A-HJ-NPQRTUWXY]{1,18}$/;
 
 /** The registries' name search: the normalised `search` column and its indexes (migration 20261206000200_search). */
 export const REGISTRY_SEARCH: SearchColumn = { column: "search", bigrams: "registries_bigrams(search)", trigram: true };
 
-/** Name order, the credit code breaking ties (the index <table>_name_order). */
-const orderOf = (spec: CodedRegistry<CodedRecord>): ListOrder => ({
+/** Name order, the record's key breaking ties (the index <table>_name_order). */
+const orderOf = <R extends CodedRecord>(spec: CodedRegistry<R>): ListOrder => ({
   name: `registries.${spec.subject}`,
   keys: [
     { column: "name", kind: "text" },
-    { column: "credit_code", kind: "text" },
+    { column: spec.id.column, kind: spec.id.kind },
   ],
   direction: "asc",
 });
@@ -199,11 +297,8 @@ export const sameValue = (a: unknown, b: unknown): boolean => canonical(a) === c
 
 export const normalized = <R extends CodedRecord>(spec: CodedRegistry<R>, data: FormData): FormData => (spec.normalize ? spec.normalize(data) : data);
 
-const creditCodeFixed = () =>
-  fieldError("/creditCode", "readOnly", "统一社会信用代码是登记的标识，不能修改：请登记新的主体并注销原记录", "the credit code identifies the record and cannot change: register the new entity and deregister this one");
-
-async function stale<R extends CodedRecord>(spec: CodedRegistry<R>, code: string, q = spec.model.query()) {
-  const current = await q.findById(code);
+async function stale<R extends CodedRecord>(spec: CodedRegistry<R>, key: string, q = spec.model.query()) {
+  const current = await q.findById(key);
   return conflict(
     { "zh-CN": `该${spec.what["zh-CN"]}已被他人修改，请刷新后重试`, en: `This ${spec.what.en} was changed by someone else; reload and try again` },
     { currentVersion: current?.version },
@@ -224,12 +319,12 @@ export async function createRecord<R extends CodedRecord>(spec: CodedRegistry<R>
   const problems = spec.check(valid);
   if (problems.length) throw validationFailed(problems);
   const data = normalized(spec, valid);
-  const columns = spec.toColumns(data);
+  const columns = columnsFrom(spec, data);
   if (!ability.can("create", subject(spec.subject, { ...columns }))) throw forbidden();
   try {
     const row = await Model.transaction(async (trx) => {
       const created = (await spec.model.query(trx).insert(columns).returning("*")) as unknown as R;
-      await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: created.region, action: `${spec.audit}.create`, object: created.creditCode, after: spec.view(created) });
+      await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: valueOf(created, spec.tenant.field), action: `${spec.audit}.create`, object: valueOf(created, spec.code.field), after: spec.view(created) });
       return created;
     });
     ctx.meta.$statusCode = 201;
@@ -242,21 +337,25 @@ export async function createRecord<R extends CodedRecord>(spec: CodedRegistry<R>
 /**
  * PATCH: a merge patch of the form's fields (`expectedVersion` optional). Whoever cannot read the
  * record gets 404; whoever can read it but not change it, or not these fields (a supplier its own
- * name), or not to these values (a region outside their tenants), 403. The credit code never
- * changes. A change that changes nothing writes nothing.
+ * name), or not to these values (a region outside their tenants), 403. A code that identifies the
+ * record (`code.fixed`) never changes. A change that changes nothing writes nothing.
  */
 export async function updateRecord<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<Record<string, unknown>>) {
-  const { code, expectedVersion, ...changes } = ctx.params;
+  const { [spec.id.param]: id, expectedVersion, ...changes } = ctx.params;
   const ability = abilityOf(ctx);
-  const row = await findVisible(spec, ctx, code);
+  const row = await findVisible(spec, ctx, id);
   if (!ability.can("update", subject(spec.subject, { ...row }))) throw forbidden();
   if (expectedVersion !== undefined && !Number.isInteger(expectedVersion)) {
     throw validationFailed([fieldError("/expectedVersion", "type", "应为整数", "must be an integer")]);
   }
   const patch = tidy(changes) as FormData;
-  if (patch.creditCode != null && patch.creditCode !== row.creditCode) throw validationFailed([creditCodeFixed()]);
-  delete patch.creditCode;
-  const current = spec.toData(row);
+  const code = spec.code.field;
+  if (spec.code.fixed) {
+    if (patch[code] != null && patch[code] !== valueOf(row, code)) throw validationFailed([spec.code.fixed()]);
+    delete patch[code];
+  }
+  const key = valueOf(row, spec.id.field);
+  const current = dataOf(spec, row);
   const valid = validateForm<FormData>(spec.form, mergePatch(current, patch));
   const problems = spec.check(valid);
   if (problems.length) throw validationFailed(problems);
@@ -265,27 +364,27 @@ export async function updateRecord<R extends CodedRecord>(spec: CodedRegistry<R>
   const changed = spec.fields.filter((f) => !sameValue(current[f], data[f]));
   const allowed = new Set(permittedFieldsOf(ability, "update", subject(spec.subject, { ...row }), { fieldsFrom: (rule) => rule.fields || [...spec.fields] }));
   if (changed.some((f) => !allowed.has(f))) throw forbidden();
-  const columns = spec.toColumns(data);
+  const columns = columnsFrom(spec, data);
   // Moving a record (another region) must be allowed where it goes, too.
   if (!ability.can("update", subject(spec.subject, { ...row, ...columns }))) throw forbidden();
   const version = (expectedVersion as number | undefined) ?? row.version;
-  if (version !== row.version) throw await stale(spec, row.creditCode);
+  if (version !== row.version) throw await stale(spec, key);
   if (!changed.length) return viewFor(spec, row, ability);
   try {
     const updated = await Model.transaction(async (trx) => {
       const next = (await spec.model
         .query(trx)
         .patch({ ...columns, version: raw("version + 1"), updatedAt: raw("now()") } as PartialModelObject<R>)
-        .where("credit_code", row.creditCode)
+        .where(spec.id.column, key)
         .where("version", version)
         .returning("*")
         .first()) as unknown as R | undefined;
-      if (!next) throw await stale(spec, row.creditCode, spec.model.query(trx));
+      if (!next) throw await stale(spec, key, spec.model.query(trx));
       await writeAudit(trx, {
         actor: actorOf(ctx.meta.user!),
-        tenantCode: next.region,
+        tenantCode: valueOf(next, spec.tenant.field),
         action: `${spec.audit}.update`,
-        object: row.creditCode,
+        object: valueOf(next, code),
         before: spec.view(row),
         after: spec.view(next),
       });
@@ -301,29 +400,63 @@ export async function updateRecord<R extends CodedRecord>(spec: CodedRegistry<R>
  * DELETE: the record is deregistered, never erased (award notices and contracts name it). Doing
  * it again changes nothing.
  */
-export async function deactivateRecord<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<{ code?: unknown }>) {
+export async function deactivateRecord<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<Record<string, unknown>>) {
   const ability = abilityOf(ctx);
-  const row = await findVisible(spec, ctx, ctx.params.code);
+  const row = await findVisible(spec, ctx, ctx.params[spec.id.param]);
+  const key = valueOf(row, spec.id.field);
   if (!ability.can("delete", subject(spec.subject, { ...row }))) throw forbidden();
   const result = await Model.transaction(async (trx) => {
     // Locked before the audit entry (which must come last): `before` is what this change replaced.
-    const locked = (await spec.model.query(trx).findById(row.creditCode).forUpdate()) as R;
-    if (locked.status === "deregistered") return locked;
+    const locked = (await spec.model.query(trx).findById(key).forUpdate()) as R;
+    if (locked.status === spec.closed) return locked;
     const next = (await spec.model
       .query(trx)
-      .patch({ status: "deregistered", version: raw("version + 1"), updatedAt: raw("now()") } as unknown as PartialModelObject<R>)
-      .where("credit_code", row.creditCode)
+      .patch({ status: spec.closed, version: raw("version + 1"), updatedAt: raw("now()") } as unknown as PartialModelObject<R>)
+      .where(spec.id.column, key)
       .returning("*")
       .first()) as unknown as R;
     await writeAudit(trx, {
       actor: actorOf(ctx.meta.user!),
-      tenantCode: next.region,
+      tenantCode: valueOf(next, spec.tenant.field),
       action: `${spec.audit}.deactivate`,
-      object: row.creditCode,
+      object: valueOf(next, spec.code.field),
       before: spec.view(locked),
       after: spec.view(next),
     });
     return next;
   });
   return viewFor(spec, result, ability);
+}
+
+/**
+ * A registry's service: `GET /<path>` (list), `GET /<path>/:id` (also what other plugins call with
+ * their caller's ctx, `ctx.call("<service>.get", { <id>: … })`), `POST /<path>`, `PATCH /<path>/:id`,
+ * `DELETE /<path>/:id` (closes the record) and `POST /<path>/import` (CSV).
+ */
+export function registryService<R extends CodedRecord>(spec: CodedRegistry<R>): PlatformServiceSchema {
+  const one = `/${spec.path}/:${spec.id.param}`;
+  return {
+    name: spec.service,
+    actions: {
+      list: { rest: `GET /${spec.path}`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<ListParams>) => listRecords(spec, ctx) },
+      get: { rest: `GET ${one}`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => readRecord(spec, ctx) },
+      create: { rest: `POST /${spec.path}`, kind: "create", permission: ["create", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(spec, ctx) },
+      update: {
+        rest: `PATCH ${one}`,
+        kind: "continue",
+        // On one record: 404 for one the caller cannot read, 403 for one it may read but not change
+        // (a type-level "update" here would answer 403 for records the caller cannot even see).
+        permission: ["read", spec.subject],
+        handler: (ctx: PlatformContext<Record<string, unknown>>) => updateRecord(spec, ctx),
+      },
+      deactivate: { rest: `DELETE ${one}`, kind: "continue", permission: ["read", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => deactivateRecord(spec, ctx) },
+      import: {
+        rest: `POST /${spec.path}/import`,
+        stream: true,
+        kind: "create",
+        permission: ["import", spec.subject],
+        handler: (ctx: PlatformContext) => importRecords(spec, ctx.stream as Readable, abilityOf(ctx), ctx.meta.user!),
+      },
+    },
+  };
 }

@@ -1,8 +1,8 @@
 import { Model, snakeCaseMappers } from "objection";
 import { type ErrorDetail, fieldError } from "../../../core/sdk";
 import type { RegistriesSupplier } from "../../../forms/types";
-import type { CodedRegistry, FormData } from "./coded-registry";
-import { readColumns, type CsvLayout } from "./coded-import";
+import { creditCodeKeyed, listFilters, type CodedRegistry } from "./coded-registry";
+import { columnsOf, readColumns, type CsvLayout } from "./coded-import";
 import { tenantProblemAt } from "./registry-rules";
 
 export type SizeClass = RegistriesSupplier["sizeClass"];
@@ -39,33 +39,30 @@ export const PUBLIC_SUPPLIER_FIELDS = ["creditCode", "name", "sizeClass", "sme",
 /** Small and micro enterprises are the ones the SME policies of government procurement favour. */
 export const isSme = (sizeClass: string): boolean => sizeClass === "small" || sizeClass === "micro";
 
-const nullable = (v: unknown): string | null => (typeof v === "string" ? v : null);
+const SIZE_CLASSES = ["large", "medium", "small", "micro"] as const;
+const STATUSES = ["active", "suspended", "deregistered"] as const;
 
+/** CSV columns → form fields. */
+const SUPPLIER_COLUMNS = columnsOf(SUPPLIER_FIELDS);
+
+export const SUPPLIER_CSV: CsvLayout = {
+  columns: Object.keys(SUPPLIER_COLUMNS),
+  required: ["name", "credit_code", "size_class", "region"],
+  read: (values) => readColumns(values, SUPPLIER_COLUMNS, SUPPLIER_CONTACT_FIELDS),
+};
+
+/** The suppliers registry (供应商库), keyed by credit code: `/api/registries/suppliers[/:code]`. */
 export const SUPPLIERS: CodedRegistry<Supplier> = {
+  service: "registries.suppliers",
+  path: "suppliers",
   subject: "Supplier",
   model: Supplier,
+  ...creditCodeKeyed("region"),
   form: "registries.supplier",
   what: { "zh-CN": "供应商", en: "supplier" },
   audit: "registries.suppliers",
   fields: SUPPLIER_FIELDS,
-  toData(row) {
-    const data: FormData = {};
-    for (const f of SUPPLIER_FIELDS) if (row[f] !== null && row[f] !== undefined) data[f] = row[f];
-    return data;
-  },
-  toColumns(data) {
-    return {
-      creditCode: data.creditCode as string,
-      name: data.name as string,
-      sizeClass: data.sizeClass as SizeClass,
-      region: data.region as string,
-      contactName: nullable(data.contactName),
-      contactPhone: nullable(data.contactPhone),
-      contactEmail: nullable(data.contactEmail),
-      address: nullable(data.address),
-      status: (data.status as string | undefined) ?? "active",
-    };
-  },
+
   view(s) {
     return {
       creditCode: s.creditCode,
@@ -88,23 +85,15 @@ export const SUPPLIERS: CodedRegistry<Supplier> = {
     return problem ? [problem] : [];
   },
   unique: () => fieldError("/creditCode", "unique", "该统一社会信用代码的供应商已登记", "a supplier with this credit code is already registered"),
+  filters(params) {
+    const { tenants, values } = listFilters(params, { sizeClass: SIZE_CLASSES, status: STATUSES, sme: ["true", "false"] });
+    return (query) => {
+      if (tenants) query.whereIn("region", tenants);
+      if (values.sizeClass) query.where("size_class", values.sizeClass);
+      if (values.status) query.where("status", values.status);
+      if (values.sme) query.whereIn("size_class", values.sme === "true" ? ["small", "micro"] : ["large", "medium"]);
+    };
+  },
+  csv: SUPPLIER_CSV,
 };
 
-/** CSV columns → form fields. */
-const SUPPLIER_COLUMNS: Record<string, string> = {
-  name: "name",
-  credit_code: "creditCode",
-  size_class: "sizeClass",
-  region: "region",
-  contact_name: "contactName",
-  contact_phone: "contactPhone",
-  contact_email: "contactEmail",
-  address: "address",
-  status: "status",
-};
-
-export const SUPPLIER_CSV: CsvLayout = {
-  columns: Object.keys(SUPPLIER_COLUMNS),
-  required: ["name", "credit_code", "size_class", "region"],
-  read: (values) => readColumns(values, SUPPLIER_COLUMNS, SUPPLIER_CONTACT_FIELDS),
-};

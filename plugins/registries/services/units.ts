@@ -1,13 +1,13 @@
 import type { PlatformContext, PlatformServiceSchema, PluginServiceThis, UnitInfo } from "../../../core/sdk";
-import { Purchaser } from "./purchaser-model";
-import { Supplier } from "./supplier-model";
-import { Agency } from "./agency-model";
+import { valueOf } from "./coded-registry";
+import { REGISTRIES } from "./registries";
 
 /**
  * The kernel's unit lookup (extension point `core.units`, core/access/units.ts): which of these codes
- * are units kept here, in which tenant. A purchasing unit is its budget code (its accounts' unit code),
- * a supplier or an agency its credit code (in any case, as their routes read it); an agency belongs
- * to its home region. No route: only other actions call it, for checks their caller is allowed to make.
+ * are units kept here, in which tenant. A record is its registry's code (a purchasing unit its budget
+ * code, a supplier or an agency its credit code, in any case, as their routes read it), in its
+ * registry's tenant (an agency's home region). No route: only other actions call it, for checks
+ * their caller is allowed to make.
  */
 export const unitsService: PlatformServiceSchema = {
   name: "registries.units",
@@ -18,20 +18,20 @@ export const unitsService: PlatformServiceSchema = {
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ codes?: unknown }>): Promise<UnitInfo[]> {
         const codes = Array.isArray(ctx.params.codes) ? ctx.params.codes.filter((c): c is string => typeof c === "string" && c.length > 0 && c.length <= 64) : [];
         if (!codes.length) return [];
-        const upper = codes.map((c) => c.toUpperCase());
+        const byUpper = new Map(codes.map((c) => [c.toUpperCase(), c]));
         // this node's own database handle, not the models' process-wide one (which the last kernel
         // started in this process set)
         const db = this.db;
-        const [purchasers, suppliers, agencies] = await Promise.all([
-          Purchaser.query(db).whereIn("budget_code", codes).select("budget_code", "tenant_code", "name", "status"),
-          Supplier.query(db).whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
-          Agency.query(db).whereIn("credit_code", upper).select("credit_code", "region", "name", "status"),
-        ]);
-        const byUpper = new Map(codes.map((c) => [c.toUpperCase(), c]));
-        return [
-          ...purchasers.map((p) => ({ code: p.budgetCode, tenantCode: p.tenantCode, name: p.name, active: p.status === "active" })),
-          ...[...suppliers, ...agencies].map((s) => ({ code: byUpper.get(s.creditCode) ?? s.creditCode, tenantCode: s.region, name: s.name, active: s.status === "active" })),
-        ];
+        const found = await Promise.all(
+          REGISTRIES.map(async (r) => {
+            const rows = await r.model.query(db).whereIn(r.code.column, r.code.upper ? [...byUpper.keys()] : codes).select(r.code.column, r.tenant.column, "name", "status");
+            return rows.map((row) => {
+              const code = valueOf(row, r.code.field);
+              return { code: r.code.upper ? (byUpper.get(code) ?? code) : code, tenantCode: valueOf(row, r.tenant.field), name: row.name, active: row.status === "active" };
+            });
+          }),
+        );
+        return found.flat();
       },
     },
   },

@@ -7,6 +7,7 @@ import { writeAudit } from "../../../core/audit/log";
 import { GENESIS, rowHash, type AuditRow } from "../../../core/audit/chain";
 import { verifyChain } from "../../../core/audit/verify";
 import { anchorAudit } from "../../../core/audit/anchors";
+import { sealAudit } from "../../../core/audit/seal";
 import { createTestDatabase } from "../../support/db";
 import { asSuperuser, CORE_MIGRATIONS, emptyLog, entry, rows, writeEntries } from "./support";
 
@@ -33,6 +34,7 @@ describe("the audit log is a hash chain that nobody can edit unnoticed", () => {
         await writeAudit(trx, entry(6));
         await writeAudit(trx, entry(7));
       });
+      expect(await sealAudit(knex)).toBe(4);
       const all = (await rows(knex)) as AuditRow[];
       expect(all.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7]);
       expect(all[0].prev_hash).toBe(GENESIS);
@@ -41,7 +43,7 @@ describe("the audit log is a hash chain that nobody can edit unnoticed", () => {
       expect(all[0].at.getUTCMilliseconds() * 1000).toBe(Number((await knex.raw("select extract(microseconds from at)::int % 1000000 as us from core_audit_log where id = 1")).rows[0].us));
 
       const result = await verifyChain(knex);
-      expect(result).toEqual({ ok: true, complete: true, checked: 7, head: { id: all[6].id, seq: "7", hash: all[6].hash } });
+      expect(result).toEqual({ ok: true, complete: true, checked: 7, head: { id: all[6].id, seq: "7", hash: all[6].hash }, unsealed: 0 });
     });
 
     test("an entry reads back as it was written: Dates in before and after become ISO strings, a missing before is null", async () => {
@@ -65,11 +67,11 @@ describe("the audit log is a hash chain that nobody can edit unnoticed", () => {
       expect((await verifyChain(knex)).ok).toBe(true);
     });
 
-    test("a REPEATABLE READ transaction is refused at once: its snapshot is older than the lock, it would fork the chain", async () => {
-      await expect(knex.transaction((trx) => writeAudit(trx, entry(1)), { isolationLevel: "repeatable read" })).rejects.toThrow(
-        /the audit log is written in READ COMMITTED transactions only \(this one is repeatable read\)/,
-      );
-      expect(await rows(knex)).toEqual([]);
+    test("any isolation level may write: a REPEATABLE READ transaction's entry is sealed like the others", async () => {
+      await knex.transaction((trx) => writeAudit(trx, entry(1)), { isolationLevel: "repeatable read" });
+      await writeEntries(knex, 1, 2);
+      expect((await rows(knex)).map((r) => [r.object, r.seq])).toEqual([["obj/1", "1"], ["obj/2", "2"]]);
+      expect(await verifyChain(knex)).toMatchObject({ ok: true, checked: 2, unsealed: 0 });
     });
 
     test("50 concurrent writers make one chain without forks (and how many audited transactions a second that is)", async () => {
@@ -90,6 +92,7 @@ describe("the audit log is a hash chain that nobody can edit unnoticed", () => {
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const total = WRITERS * EACH;
+      await sealAudit(knex);
       console.log(`[audit] ${WRITERS} concurrent writers: ${total} audited transactions in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)}/s`);
 
       const all = (await rows(knex)) as AuditRow[];
@@ -107,6 +110,10 @@ describe("the audit log is a hash chain that nobody can edit unnoticed", () => {
 
     test("a chain of 20,000 entries is read in batches, with progress, and verified", async () => {
       for (let b = 0; b < 20; b++) await writeAudit(knex, Array.from({ length: 1000 }, (_, i) => entry(b * 1000 + i)));
+      const sealStarted = Date.now();
+      expect(await sealAudit(knex)).toBe(20_000);
+      const sealMs = Date.now() - sealStarted;
+      console.log(`[audit] sealed 20,000 entries in ${sealMs} ms = ${Math.round(20_000 / (sealMs / 1000))} entries/s`);
       const seen: number[] = [];
       const started = Date.now();
       const result = await verifyChain(knex, { batchSize: 5000, onProgress: (p) => seen.push(p.checked) });
@@ -318,6 +325,7 @@ describe("the migration chains the entries written before it", () => {
     expect(await verifyChain(knex)).toMatchObject({ ok: true, checked: 2500 });
 
     await writeAudit(knex, entry(1));
+    await sealAudit(knex);
     const last = (await knex("core_audit_log").orderBy("id", "desc").first()) as AuditRow;
     expect(last).toMatchObject({ seq: "2501", prev_hash: all[2499].hash });
     expect(await verifyChain(knex)).toMatchObject({ ok: true, checked: 2501 });

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Knex } from "knex";
 import { writeAudit, type AuditEntry } from "../../../core/audit/log";
+import { sealAudit } from "../../../core/audit/seal";
 
 export const ROOT = path.resolve(__dirname, "../../..");
 export const CORE_MIGRATIONS = path.join(ROOT, "core", "db", "migrations");
@@ -15,9 +16,10 @@ export const entry = (i: number, over: Partial<AuditEntry> = {}): AuditEntry => 
   ...over,
 });
 
-/** n entries, each in a transaction of its own, as n requests would write them */
+/** n entries, each in a transaction of its own, as n requests would write them; then sealed, as the platform's sealer does within moments */
 export async function writeEntries(knex: Knex, n: number, from = 1): Promise<void> {
   for (let i = from; i < from + n; i++) await knex.transaction((trx) => writeAudit(trx, entry(i)));
+  await sealAudit(knex);
 }
 
 /**

@@ -47,7 +47,8 @@ const formatArb: Record<string, fc.Arbitrary<string>> = {
   month: fc.tuple(fc.integer({ min: 2019, max: 2029 }), fc.integer({ min: 1, max: 12 })).map(([y, m]) => `${y}-${pad(m)}`),
   uscc: fc.tuple(fc.constantFrom(...DIVISIONS), fc.integer({ min: 1, max: 99_999 }), fc.constantFrom("11", "12", "91", "92") as fc.Arbitrary<"11" | "12" | "91" | "92">).map(([d, n, c]) => creditCode(d, n, c)),
   "division-code": fc.constantFrom(...DIVISIONS),
-  "budget-code": fc.tuple(fc.constantFrom(...DIVISIONS), fc.integer({ min: 0, max: 999 })).map(([d, n]) => `${d}${pad(n, 3)}`),
+  // a unit's code as the registries keep it (a purchasing unit's budget code): generation only, no format of core's
+  "unit-code": fc.tuple(fc.constantFrom(...DIVISIONS), fc.integer({ min: 0, max: 999 })).map(([d, n]) => `${d}${pad(n, 3)}`),
   "phone-cn": fc.oneof(fc.constant("0752-2112233"), fc.integer({ min: 0, max: 99_999_999 }).map((n) => `138${pad(n, 8)}`)),
   email: fc.emailAddress(),
   "schedule-time": fc.oneof(formatArbDate(), fc.constant("2027-03-01T00:00:00+08:00")),

@@ -135,7 +135,8 @@ describe("bad input is 400 VALIDATION_FAILED, never 500", () => {
 
   // Every CSV import, with a header it takes: a broken line 3 stops the whole file, naming its line.
   const IMPORTS: Array<[string, string, string, string]> = [
-    ["/api/accounts/import", "core_accounts", IMPORT_COLUMNS.join(","), "huizhou.a,惠州 A,purchaser,441300,,"],
+    // core's columns and the first-password rule's (registries': the budget code)
+    ["/api/accounts/import", "core_accounts", [...IMPORT_COLUMNS, "budget_code"].join(","), "huizhou.a,惠州 A,purchaser,441300,,"],
     ["/api/registries/purchasers/import", "registries_purchasers", "name,credit_code,budget_code,tenant_code,unit_type", "惠州市某局,,441300111,441300,government-agency"],
     ["/api/registries/suppliers/import", "registries_suppliers", SUPPLIER_CSV.columns.join(","), SUPPLIER_CSV.columns.map(() => "x").join(",")],
     ["/api/registries/agencies/import", "registries_agencies", AGENCY_CSV.columns.join(","), AGENCY_CSV.columns.map(() => "x").join(",")],

@@ -8,7 +8,10 @@ import { runMigrations } from "../../../core/db/migrate";
 import { importAccounts, type ImportOptions, type ImportReport } from "../../../core/identity/account-import";
 import type { AccountRow } from "../../../core/identity/accounts";
 import { initialPasswordKey } from "../../../core/identity/keys";
-import { macBudgetCode } from "../../../core/identity/passwords";
+import { initialCredentialOf, macOf } from "../../../core/identity/credential";
+import { RoleBook } from "../../../core/identity/roles";
+import registries from "../../../plugins/registries/plugin";
+import supervision from "../../../plugins/supervision/plugin";
 import { tenantTree } from "../../../core/tenancy";
 import { TenantTree, type Tenant } from "../../../core/tenancy/tree";
 import { createTestDatabase } from "../../support/db";
@@ -17,6 +20,9 @@ const ROOT = path.resolve(__dirname, "../../..");
 const HEADER = "username,display_name,role,tenant_code,unit_code,budget_code";
 const NOW = new Date("2026-12-01T10:00:00+08:00");
 const DAY = 86_400_000;
+// what the installed plugins say: their roles, and registries' rule that the budget code is the first password
+const ROLES = new RoleBook([registries, supervision]).importable();
+const CREDENTIAL = initialCredentialOf({ contributions: (id) => [{ plugin: "registries", contribution: registries.extends![id] }] });
 
 const csv = (...rows: string[]) => [HEADER, ...rows].join("\n") + "\n";
 /** The file in small pieces, as a network or a disk delivers it: characters split across chunks too. */
@@ -50,7 +56,7 @@ describe("importing the old system's accounts (units and agencies keep their use
     await knex.raw("truncate core_accounts, core_audit_log cascade");
   });
 
-  const options = (over: Partial<ImportOptions> = {}): ImportOptions => ({ knex, tree, macKey, now: NOW, may: () => true, actor: { via: "test" }, ...over });
+  const options = (over: Partial<ImportOptions> = {}): ImportOptions => ({ knex, tree, macKey, roles: ROLES, credential: CREDENTIAL, now: NOW, may: () => true, actor: { via: "test" }, ...over });
   const run = (data: string | Buffer | Readable, over: Partial<ImportOptions> = {}) =>
     importAccounts(data instanceof Readable ? data : chunked(data), options(over));
   const accounts = async (): Promise<Row[]> => knex<Row>("core_accounts").orderBy("username_key");
@@ -77,8 +83,8 @@ describe("importing the old system's accounts (units and agencies keep their use
       expect(new Date(r.password_set_at!).getTime()).toBe(NOW.getTime());
       expect(r.username_key).toBe(r.username.toLowerCase());
     }
-    expect((await account("440100", "gzcz01")).budget_code_mac).toBe(macBudgetCode(macKey, "440100101"));
-    expect((await account("440200", "ShaoGuan-WSJ")).budget_code_mac).toBe(macBudgetCode(macKey, "440200101.001"));
+    expect((await account("440100", "gzcz01")).initial_mac).toBe(macOf(macKey, "440100101"));
+    expect((await account("440200", "ShaoGuan-WSJ")).initial_mac).toBe(macOf(macKey, "440200101.001"));
     const everything = (await knex.raw("select row_to_json(a)::text as j from core_accounts a")).rows.map((r: { j: string }) => r.j).join("\n");
     for (const code of ["440100101", "440100102", "441302101", "440200101", "440500101", "445300101"]) expect(everything).not.toContain(code);
   });
@@ -126,14 +132,14 @@ describe("importing the old system's accounts (units and agencies keep their use
     const gz = await account("440100", "gzcz01");
     expect(gz).toMatchObject({ display_name: "广州市财政局（新）", roles: ["regulator"], unit_code: "440100-0009", version: 2, username: "gzcz01" });
     // their own password stays; the MAC follows the new code, so the code is still refused as a new password
-    expect(gz).toMatchObject({ password_kind: "chosen", password_hash: "$argon2id$stand-in", password_expires_at: null, budget_code_mac: macBudgetCode(macKey, "440100901") });
+    expect(gz).toMatchObject({ password_kind: "chosen", password_hash: "$argon2id$stand-in", password_expires_at: null, initial_mac: macOf(macKey, "440100901") });
     expect(new Date(gz.updated_at).getTime()).toBeGreaterThan(new Date(chosen.updated_at).getTime());
 
     const zw = await account("440100", "Zhang.Wei");
     // still on the first password: the new budget code is it now, for a full period from the import
-    expect(zw).toMatchObject({ password_kind: "initial", version: 2, budget_code_mac: macBudgetCode(macKey, "440100902") });
+    expect(zw).toMatchObject({ password_kind: "initial", version: 2, initial_mac: macOf(macKey, "440100902") });
     expect(new Date(zw.password_expires_at!).getTime()).toBe(later.getTime() + 90 * DAY);
-    expect(zw.budget_code_mac).not.toBe(before.budget_code_mac);
+    expect(zw.initial_mac).not.toBe(before.initial_mac);
 
     expect(ended.sort()).toEqual([gz.id, zw.id].sort());
     expect((await account("441302", "hcjy")).version).toBe(1);
@@ -166,7 +172,7 @@ describe("importing the old system's accounts (units and agencies keep their use
       [2, "username", "the username is missing"],
       [4, "display_name", "the display name is missing"],
       [5, "role", "platform administrators are not imported; they are made on the platform"],
-      [6, "role", "the role is one of: purchaser, agency, supplier, expert, regulator, bank, tenant-admin"],
+      [6, "role", "the role is one of: tenant-admin, purchaser, agency, supplier, expert, regulator"],
       [7, "tenant_code", "449999 is not a tenant of this platform"],
       [8, "tenant_code", "Shenzhen runs its own platform and is not on this one"],
       [9, "budget_code", "the budget code (the first password) is missing"],
@@ -291,10 +297,25 @@ describe("importing the old system's accounts (units and agencies keep their use
     await expect(run("")).rejects.toMatchObject({ type: "VALIDATION_FAILED", data: { details: [{ path: "/header", rule: "required" }] } });
   });
 
+  test("the first password is the installed plugins' rule: without one nothing is imported, and the rule's own column is the one read", async () => {
+    await expect(run(FIRST, { credential: null })).rejects.toMatchObject({ type: "CONFLICT", data: { details: { rule: "initial-credential" } } });
+    expect(await accounts()).toEqual([]);
+    // a rule that reads another column, of another shape (a platform whose plugin says so)
+    const pin = initialCredentialOf({
+      contributions: () => [{ plugin: "pins", contribution: { data: { column: "pin", label: { "zh-CN": "初始口令", en: "first PIN" }, pattern: "[0-9]{8}", minLength: 8, maxLength: 8, message: { "zh-CN": "应为 8 位数字", en: "eight digits" }, roles: ["supplier"] } } }],
+    });
+    const report = await run("username,display_name,role,tenant_code,unit_code,pin\npin1,某供应商,supplier,440100,,12345678\npin2,某供应商二,supplier,440100,,1234\npin3,某采购人,purchaser,440100,,12345678\n", { credential: pin });
+    expect(lines(report)).toEqual([
+      [3, "pin", "eight digits"],
+      [4, "role", "the platform's first-password rule (the first PIN) is not for this role"],
+    ]);
+    expect(await account("440100", "pin1")).toMatchObject({ password_kind: "initial", initial_mac: macOf(macKey, "12345678") });
+  });
+
   test("the columns may come in any order", async () => {
     const report = await run("budget_code,tenant_code,role,username,unit_code,display_name\n440100111,440100,purchaser,order1,,顺序单位\n");
     expect(report).toMatchObject({ created: 1, rejected: [] });
-    expect(await account("440100", "order1")).toMatchObject({ display_name: "顺序单位", budget_code_mac: macBudgetCode(macKey, "440100111") });
+    expect(await account("440100", "order1")).toMatchObject({ display_name: "顺序单位", initial_mac: macOf(macKey, "440100111") });
   });
 
   test("each import writes one audit row with who and the counts, in its transaction", async () => {

@@ -165,11 +165,11 @@ describe("accounts and sign-in (through the HTTP API)", () => {
 
       const fullWidth = (t: string) => t.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
       const tries: Array<[string, string]> = [
-        [budget, "budget-code"],
+        [budget, "initial-credential"],
         // containing it is no better than being it (issue 13): around, after, full-width
-        [`${budget}Kites!`, "budget-code"],
-        [`Lychee-${budget}-Harbour`, "budget-code"],
-        [`Harbour-Lantern.${fullWidth(budget)}`, "budget-code"],
+        [`${budget}Kites!`, "initial-credential"],
+        [`Lychee-${budget}-Harbour`, "initial-credential"],
+        [`Harbour-Lantern.${fullWidth(budget)}`, "initial-credential"],
         ["short-1", "minLength"],
         ["qwertyuiop123456", "common"],
         [`${username}-Harbour-2026`, "username"],
@@ -202,7 +202,7 @@ describe("accounts and sign-in (through the HTTP API)", () => {
       expect(withNew.body.mustChangePassword).toBe(false);
       // A later change may not go back to the budget code either.
       const back = await call("/api/auth/change-password", withNew.body.token, { method: "POST", body: { currentPassword: STRONG, newPassword: budget } });
-      expect(back.body.error.details.map((d: { rule: string }) => d.rule)).toContain("budget-code");
+      expect(back.body.error.details.map((d: { rule: string }) => d.rule)).toContain("initial-credential");
 
       const changes = await audit("auth.password.changed");
       expect(changes.some((a) => a.actor.username === username && a.after.from === "initial")).toBe(true);

@@ -175,7 +175,7 @@ describe("the agencies registry", () => {
       const res = await patch(HUIZHOU_ONLY, { accreditation: { registeredOn: "2018-06-02" } }, huizhouAdmin);
       expect(res.status).toBe(200);
       expect(res.body.accreditation).toEqual({ recordNumber: "粤采代〔2018〕0101", registeredOn: "2018-06-02", authority: "440000" });
-      const [entry] = await platform.kernel.db.knex("core_audit_log").where({ object: HUIZHOU_ONLY, action: "registries.agencies.update" }).orderBy("seq", "desc").limit(1);
+      const [entry] = await platform.kernel.db.knex("core_audit_log").where({ object: HUIZHOU_ONLY, action: "registries.agencies.update" }).orderBy("id", "desc").limit(1);
       expect(entry.before.accreditation.registeredOn).toBe("2018-06-01");
       expect(entry.after.accreditation.registeredOn).toBe("2018-06-02");
     });

@@ -1,5 +1,6 @@
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import { creditCode as unitCreditCode } from "../../support/registries";
+import type { SessionUser } from "../../../core/plugins/types";
 
 // The units imported here are public institutions.
 const creditCode = (division: string, n: number) => unitCreditCode(division, n, "12");
@@ -57,7 +58,7 @@ describe("importing purchasing units from CSV", () => {
     const transport = stored.items.find((p: { budgetCode: string }) => p.budgetCode === "441300401");
     expect(transport).toMatchObject({ address: "惠州市惠城区江北, 三新南路", contactEmail: null, status: "active" });
     // audited: one entry per unit stored, none for a rejected row, and the import's own
-    const audit = await platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.purchaser.%").orderBy("seq");
+    const audit = await platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.purchaser.%").orderBy("id");
     expect(audit.map((e) => `${e.action} ${e.object}`)).toEqual([
       "registries.purchaser.create 441300401",
       "registries.purchaser.create 441303402",
@@ -81,6 +82,14 @@ describe("importing purchasing units from CSV", () => {
     expect(res.body).toMatchObject({ created: 0, updated: 1, unchanged: 0 });
     const unit = (await platform.api("/api/registries/purchasers?q=441300401", { token: admin })).body.items[0];
     expect(unit).toMatchObject({ contactName: "刘洋", version: 2 });
+  });
+
+  test("an empty status cell keeps the unit's status: an import does not reopen a closed unit", async () => {
+    const unit = (await platform.api("/api/registries/purchasers?q=441303402", { token: admin })).body.items[0];
+    expect((await platform.api(`/api/registries/purchasers/${unit.id}`, { method: "DELETE", token: admin })).body.status).toBe("inactive");
+    const res = await upload([HEADER, good[1].replace("惠阳区人民医院", "惠州市惠阳区人民医院")].join("\n"));
+    expect(res.body).toMatchObject({ updated: 1, rejected: [] });
+    expect((await platform.api(`/api/registries/purchasers/${unit.id}`, { token: admin })).body).toMatchObject({ name: "惠州市惠阳区人民医院", status: "inactive" });
   });
 
   test("a tenant admin's import is limited to their tenants, row by row", async () => {
@@ -126,13 +135,15 @@ describe("importing purchasing units from CSV", () => {
   });
 
   test("an upload over the limit is 413 PAYLOAD_TOO_LARGE and imports nothing", async () => {
-    const { importPurchasers } = await import("../../../plugins/registries/services/purchaser-import");
+    const { importRecords } = await import("../../../plugins/registries/services/coded-import");
+    const { PURCHASERS } = await import("../../../plugins/registries/services/purchaser-model");
     const { Readable } = await import("node:stream");
     const { createMongoAbility } = await import("@casl/ability");
     const rows = Array.from({ length: 2000 }, (_, i) => `超限单位${i},,4413038${String(i).padStart(5, "0")},441303,public-institution,,,,,`);
     const csv = [HEADER, ...rows].join("\n");
     const everything = createMongoAbility([{ action: "manage", subject: "all" }]);
-    await expect(importPurchasers(Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, { via: "test" }, 60_000)).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
+    const user = { id: "00000000-0000-4000-8000-000000000001", username: "test", tenantCode: "440000", roles: ["platform-admin"] } as SessionUser;
+    await expect(importRecords(PURCHASERS, Readable.from([csv.slice(0, 40_000), csv.slice(40_000)]), everything, user, { maxBytes: 60_000 })).rejects.toMatchObject({ type: "PAYLOAD_TOO_LARGE", code: 413 });
     expect((await platform.api(`/api/registries/purchasers?q=${encodeURIComponent("超限单位")}`, { token: admin })).body.total).toBe(0);
   });
 

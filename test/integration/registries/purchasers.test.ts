@@ -52,12 +52,14 @@ describe("the purchasers registry", () => {
       expect(refused.status).toBe(400);
       expect((await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "PATCH", token: huizhouAdmin, body: { contactName: "陈主任" } })).status).toBe(200);
       expect((await platform.api(`/api/registries/purchasers/${res.body.id}`, { method: "DELETE", token: huizhouAdmin })).status).toBe(200);
-      const log = await platform.kernel.db.knex("core_audit_log").where({ object: code }).orderBy("seq");
+      const log = await platform.kernel.db.knex("core_audit_log").where({ object: code }).orderBy("id");
       expect(log.map((e) => e.action)).toEqual(["registries.purchaser.create", "registries.purchaser.update", "registries.purchaser.deactivate"]);
       expect(log[0]).toMatchObject({ tenant_code: "441300", actor: expect.objectContaining({ tenant: "441300" }) });
       expect(log[1].before).toMatchObject({ contactName: "陈晓" });
       expect(log[1].after).toMatchObject({ contactName: "陈主任" });
-      expect(log[2].after).toEqual({ status: "inactive" });
+      // the whole unit before and after, as every registry's entries have it
+      expect(log[2].before).toMatchObject({ budgetCode: code, status: "active" });
+      expect(log[2].after).toMatchObject({ budgetCode: code, status: "inactive" });
     });
 
     test("a unit in a county below the admin's city is theirs too", async () => {
@@ -79,7 +81,7 @@ describe("the purchasers registry", () => {
 
     test.each([
       ["a credit code with a wrong check character", { creditCode: creditCode("441300", 7).slice(0, 17) + (creditCode("441300", 7).endsWith("0") ? "1" : "0") }, "/creditCode", "format:uscc"],
-      ["a budget code with letters", { budgetCode: "AB-12" }, "/budgetCode", "format:budget-code"],
+      ["a budget code with letters", { budgetCode: "AB-12" }, "/budgetCode", "pattern"],
       ["a missing name", { name: undefined }, "/name", "required"],
       ["an unknown kind of unit", { unitType: "company" }, "/unitType", "enum"],
       ["a field the form does not have", { nickname: "财政" }, "/nickname", "additionalProperties"],
@@ -202,6 +204,15 @@ describe("the purchasers registry", () => {
       expect(garbage.body).toEqual(missing.body);
     });
 
+    test("?tenantCode= is that tenant and the tenants below it, as every registry's tenant filter; an unknown one or a bad status is 400 naming it", async () => {
+      const huizhou = (await platform.api("/api/registries/purchasers?tenantCode=441300&pageSize=100", { token: admin })).body.items as Array<{ tenantCode: string }>;
+      expect(huizhou.map((p) => p.tenantCode)).toEqual(expect.arrayContaining(["441300", "441323"]));
+      expect(huizhou.every((p) => p.tenantCode.startsWith("4413"))).toBe(true);
+      const bad = await platform.api("/api/registries/purchasers?tenantCode=450100&status=closed", { token: admin });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["/status", "/tenantCode"]);
+    });
+
     test("without a token the registry is closed", async () => {
       expect((await platform.api("/api/registries/purchasers")).status).toBe(401);
     });
@@ -247,6 +258,24 @@ describe("the purchasers registry", () => {
       expect(res.status).toBe(400);
       expect(res.body.error.details).toEqual([expect.objectContaining({ path: "/contactEmail", rule: "format:email" })]);
       expect((await platform.api(`/api/registries/purchasers/${id}`, { token: admin })).body).toEqual(before);
+    });
+
+    test("null or an empty string clears an optional field (a merge patch, as every registry's PATCH)", async () => {
+      const set = await platform.api(`/api/registries/purchasers/${id}`, { method: "PATCH", token: admin, body: { contactEmail: "audit@huizhou.example.cn" } });
+      expect(set.body.contactEmail).toBe("audit@huizhou.example.cn");
+      const cleared = await platform.api(`/api/registries/purchasers/${id}`, { method: "PATCH", token: admin, body: { contactEmail: null, address: "" } });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body).toMatchObject({ contactEmail: null, address: null, version: set.body.version + 1 });
+    });
+
+    test("a PATCH that changes nothing writes nothing: no new version, no audit entry", async () => {
+      const before = (await platform.api(`/api/registries/purchasers/${id}`, { token: admin })).body;
+      const entries = async () => (await platform.kernel.db.knex("core_audit_log").where({ object: "441300301" })).length;
+      const logged = await entries();
+      const res = await platform.api(`/api/registries/purchasers/${id}`, { method: "PATCH", token: admin, body: { name: before.name, contactName: before.contactName } });
+      expect(res.status).toBe(200);
+      expect(res.body.version).toBe(before.version);
+      expect(await entries()).toBe(logged);
     });
 
     test("of two edits made from the same version, exactly one wins", async () => {

@@ -21,7 +21,7 @@ describe("importing suppliers from CSV", () => {
     platform.api("/api/registries/suppliers/import", { method: "POST", token, raw: csv, headers: { "content-type": "text/csv; charset=utf-8" } });
   const all = async () => (await platform.api("/api/registries/suppliers?pageSize=100", { token: admin })).body.items as Array<Record<string, unknown>>;
   const one = async (c: string) => (await platform.api(`/api/registries/suppliers/${c}`, { token: admin })).body;
-  const audit = () => platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.suppliers.%").orderBy("seq");
+  const audit = () => platform.kernel.db.knex("core_audit_log").where("action", "like", "registries.suppliers.%").orderBy("id");
 
   const good = [
     `惠州市鹏程办公设备有限公司,${code("441302", 1)},small,441302,黄伟,0752-2345678,,"惠州市惠城区演达大道 8 号, 201 室",active`,

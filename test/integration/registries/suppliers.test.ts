@@ -42,7 +42,7 @@ describe("the suppliers registry", () => {
   const get = (c: string, token = admin) => platform.api(`/api/registries/suppliers/${c}`, { token });
   const patch = (c: string, body: unknown, token = admin) => platform.api(`/api/registries/suppliers/${c}`, { method: "PATCH", token, body });
   const list = (query: string, token = admin) => platform.api(`/api/registries/suppliers${query}`, { token });
-  const auditOf = (object: string) => platform.kernel.db.knex("core_audit_log").where({ object }).orderBy("seq");
+  const auditOf = (object: string) => platform.kernel.db.knex("core_audit_log").where({ object }).orderBy("id");
 
   describe("registering a supplier", () => {
     test("a tenant admin registers a supplier of a county below their city; the answer says whether it is an SME", async () => {

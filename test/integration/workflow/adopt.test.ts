@@ -3,6 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { loadWorkflow } from "../../../core/workflow/definition";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { RoleBook } from "../../../core/identity/roles";
+import registries from "../../../plugins/registries/plugin";
+import supervision from "../../../plugins/supervision/plugin";
 
 /**
  * `POST /api/workflows/:id/adopt`: business from another system arrives only in a state its workflow
@@ -94,7 +97,8 @@ describe("the adoptable marker in a workflow file", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adoptable-"));
     const file = path.join(dir, "legacy.project.workflow.json");
     fs.writeFileSync(file, JSON.stringify(wf));
-    return () => loadWorkflow(file, "legacy", (id) => id.startsWith("legacy."), dir);
+    // the roles it names are declared by the plugins installed beside it
+    return () => loadWorkflow(file, "legacy", (id) => id.startsWith("legacy."), dir, new RoleBook([registries, supervision]));
   };
 
   test("names a form that exists, on a state that is not terminal; anything else does not load", () => {

@@ -57,6 +57,25 @@ describe("the workflow engine through the generic API", () => {
     expect((await call("regulator", `/api/instances/${body.id}`)).status).toBe(200);
   });
 
+  test("GET /api/instances?ids=: the named instances the caller may read, in one request; bad ids are a 400", async () => {
+    const a = (await start("buyer")).body.id as string;
+    const b = (await start("buyer")).body.id as string;
+    const missing = "00000000-0000-4000-8000-000000000000";
+    const ids = `ids=${[a, b, missing].join(",")}&pageSize=100`;
+    const r = await call("buyer", `/api/instances?${ids}`);
+    expect(r.status).toBe(200);
+    expect((r.body.items as Array<{ id: string }>).map((i) => i.id).sort()).toEqual([a, b].sort());
+    expect(r.body.total).toBe(2);
+    // another unit, another region: the same ids answer nothing (not a 403 that would tell they exist)
+    expect((await call("otherBuyer", `/api/instances?${ids}`)).body.items).toEqual([]);
+    expect((await call("maomingRegulator", `/api/instances?${ids}`)).body.items).toEqual([]);
+    const bad = await call("buyer", `/api/instances?ids=${a},not-an-id`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0]).toMatchObject({ path: "/ids" });
+    const many = Array.from({ length: 101 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`).join(",");
+    expect((await call("buyer", `/api/instances?ids=${many}`)).status).toBe(400);
+  });
+
   test("GET /api/workflows lists what is loaded: states, transitions, roles, forms, deadlines", async () => {
     const r = await platform.api("/api/workflows");
     expect(r.status).toBe(200);
@@ -83,6 +102,10 @@ describe("the workflow engine through the generic API", () => {
     const outbox = await platform.kernel.db.knex("core_outbox").where({ stream_key: id }).orderBy("id");
     expect(outbox.map((o) => o.event)).toEqual(["portal.publish", "notifications.requested"]);
     expect(outbox[1].payload).toMatchObject({ roles: ["regulator"], tenantCode: "441300", instanceId: id, title: { en: "A new tender notice" } });
+    // The emit carries its public fields and nothing else of the instance; `with` names values among them.
+    const d = started.body.data;
+    expect(outbox[0].payload.data).toEqual({ projectName: d.projectName, budget: d.budget, tenderPeriod: { endDate: d.tenderPeriod.endDate } });
+    expect(outbox[0].payload).toMatchObject({ notice: "tender", title: d.projectName, instanceId: id, workflowId: "etrading.tender", tenantCode: "441300", ownerUnit: "441300401", version: 2 });
 
     const endDate = later(30);
     const amended = await take("buyer", id, "amend", { data: { reason: "延长投标期", tenderPeriod: { endDate } } });
@@ -113,6 +136,8 @@ describe("the workflow engine through the generic API", () => {
     // Published by the relay once committed: the event names the instance and carries its state.
     await poll("the award event arrives", async () => awarded.filter((e) => e.key === id), (xs) => xs.length === 1);
     expect(awarded.find((e) => e.key === id)!.data).toMatchObject({ state: "evaluated", instanceId: id });
+    // an emit that lists no public fields carries none: the winner and the amount stay in the instance
+    expect(awarded.find((e) => e.key === id)!.data).not.toHaveProperty("data");
     const audit = await platform.kernel.db.knex("core_audit_log").where("object", `etrading.tender/${id}`).orderBy("id").pluck("action");
     expect(audit).toEqual(["workflow.start", "workflow.transition.publish", "workflow.transition.amend", "workflow.transition.open", "workflow.transition.evaluate"]);
     expect((await platform.kernel.db.knex("core_outbox").where({ stream_key: id }).orderBy("id")).map((o) => o.event)).toEqual([

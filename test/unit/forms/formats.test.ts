@@ -1,6 +1,5 @@
 import {
   formFormats,
-  isBudgetCode,
   isDate,
   isDateTime,
   isDivisionCode,
@@ -102,9 +101,12 @@ describe("working days in mainland China", () => {
 });
 
 describe("other domain formats", () => {
-  test("budget codes are digits, optionally in levels", () => {
-    expect(["441300001", "101.001.002"].every(isBudgetCode)).toBe(true);
-    expect(["AB-12", "12", "101..2", ""].some(isBudgetCode)).toBe(false);
+  test("a budget code is no format of core's: the forms that hold one say its shape (a pattern with its message)", () => {
+    const ok = (budgetCode: string) => checkForm("registries.purchaser", { name: "某单位", budgetCode, tenantCode: "441300", unitType: "government-agency" });
+    expect(["441300001", "101.001.002"].map((c) => ok(c).length)).toEqual([0, 0]);
+    for (const bad of ["AB-12", "12", "101..2"]) {
+      expect(ok(bad)).toEqual([expect.objectContaining({ path: "/budgetCode", rule: "pattern", message: { "zh-CN": "预算单位编码应为数字，可用点分级", en: "a budget unit code is digits, optionally in dot-separated levels" } })]);
+    }
   });
 
   test("division codes are six digits of a real province", () => {
@@ -137,14 +139,14 @@ describe("standard formats, defined once for browser and server", () => {
   });
 
   test("every format a form may name is one of these", () => {
-    expect(Object.keys(formFormats).sort()).toEqual(["budget-code", "date", "date-time", "division-code", "email", "money", "month", "phone-cn", "signed-money", "url", "uscc", "working-day"]);
+    expect(Object.keys(formFormats).sort()).toEqual(["attachment", "date", "date-time", "division-code", "email", "money", "month", "phone-cn", "signed-money", "url", "uscc", "working-day"]);
   });
 });
 
 describe("form checks", () => {
   test("report a JSON pointer, the rule and a message in both languages per field", () => {
     const details = checkForm("registries.purchaser", { name: "某单位", budgetCode: "x", tenantCode: "441300", unitType: "government-agency", creditCode: "91440300708461136A", extra: 1 });
-    expect(details.map((d) => `${d.path} ${d.rule}`).sort()).toEqual(["/budgetCode format:budget-code", "/creditCode format:uscc", "/extra additionalProperties"]);
+    expect(details.map((d) => `${d.path} ${d.rule}`).sort()).toEqual(["/budgetCode pattern", "/creditCode format:uscc", "/extra additionalProperties"]);
     for (const d of details) {
       expect(d.message!["zh-CN"]).toMatch(/[\u4e00-\u9fff]/);
       expect(d.message!.en).toMatch(/[a-z]/);

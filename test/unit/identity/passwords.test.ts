@@ -8,11 +8,15 @@ import {
   burnVerification,
   hashPassword,
   isCommonPassword,
-  macBudgetCode,
   passwordProblems,
   sameMac,
   verifyPassword,
 } from "../../../core/identity/passwords";
+import { initialCredentialOf, macOf } from "../../../core/identity/credential";
+import registries from "../../../plugins/registries/plugin";
+
+// The platform's first-password rule as registries contributes it (the unit's budget code).
+const credential = initialCredentialOf({ contributions: (id) => [{ plugin: "registries", contribution: registries.extends![id] }] })!;
 
 const rulesOf = (pw: unknown, ctx: Parameters<typeof passwordProblems>[1] = { username: "caigou.zhang" }) =>
   passwordProblems(pw, ctx).map((d) => d.rule);
@@ -85,20 +89,20 @@ describe("budget-code MACs", () => {
   const key = crypto.randomBytes(32);
 
   test("are HMAC-SHA256 in hex of the trimmed code", () => {
-    const mac = macBudgetCode(key, "441300001");
+    const mac = macOf(key, "441300001");
     expect(mac).toMatch(/^[0-9a-f]{64}$/);
     expect(mac).toBe(crypto.createHmac("sha256", key).update("441300001").digest("hex"));
-    expect(macBudgetCode(key, "  441300001\n")).toBe(mac);
+    expect(macOf(key, "  441300001\n")).toBe(mac);
   });
 
   test("depend on the key", () => {
-    expect(macBudgetCode(crypto.randomBytes(32), "441300001")).not.toBe(macBudgetCode(key, "441300001"));
+    expect(macOf(crypto.randomBytes(32), "441300001")).not.toBe(macOf(key, "441300001"));
   });
 
   test("compare equal only when identical, and never against a missing MAC", () => {
-    const mac = macBudgetCode(key, "441300001");
-    expect(sameMac(mac, macBudgetCode(key, "441300001"))).toBe(true);
-    expect(sameMac(mac, macBudgetCode(key, "441300002"))).toBe(false);
+    const mac = macOf(key, "441300001");
+    expect(sameMac(mac, macOf(key, "441300001"))).toBe(true);
+    expect(sameMac(mac, macOf(key, "441300002"))).toBe(false);
     expect(sameMac(mac, mac.slice(0, 63))).toBe(false);
     expect(sameMac(null, mac)).toBe(false);
     expect(sameMac(undefined, mac)).toBe(false);
@@ -141,40 +145,40 @@ describe("choosing a new password", () => {
 
   test("the unit's budget code, its first password, is refused as the new one", () => {
     const macKey = crypto.randomBytes(32);
-    const budgetCodeMac = macBudgetCode(macKey, "441300001002003");
-    const ctx = { username: "hz-finance", budgetCodeMac, macKey };
-    expect(rulesOf("441300001002003", ctx)).toContain("budget-code");
-    expect(rulesOf(" 441300001002003 ", ctx)).toContain("budget-code");
-    expect(rulesOf("441300001002004", ctx)).not.toContain("budget-code");
+    const initialMac = macOf(macKey, "441300001002003");
+    const ctx = { username: "hz-finance", initialMac, credential, macKey };
+    expect(rulesOf("441300001002003", ctx)).toContain("initial-credential");
+    expect(rulesOf(" 441300001002003 ", ctx)).toContain("initial-credential");
+    expect(rulesOf("441300001002004", ctx)).not.toContain("initial-credential");
     // without a MAC or a key there is nothing to compare
-    expect(rulesOf("441300001002003", { username: "hz-finance", macKey })).not.toContain("budget-code");
-    expect(rulesOf("441300001002003", { username: "hz-finance", budgetCodeMac: null, macKey })).not.toContain("budget-code");
-    expect(rulesOf("441300001002003", { username: "hz-finance", budgetCodeMac })).not.toContain("budget-code");
+    expect(rulesOf("441300001002003", { username: "hz-finance", macKey })).not.toContain("initial-credential");
+    expect(rulesOf("441300001002003", { username: "hz-finance", initialMac: null, credential, macKey })).not.toContain("initial-credential");
+    expect(rulesOf("441300001002003", { username: "hz-finance", initialMac: initialMac, credential })).not.toContain("initial-credential");
   });
 
   test("a password containing the budget code anywhere, in any width, is refused; one with only part of it or a neighbour is not (issue 13)", () => {
     const macKey = crypto.randomBytes(32);
-    const dotted = { username: "hz-finance", budgetCodeMac: macBudgetCode(macKey, "441300.001.02"), macKey };
-    const plain = { username: "hz-finance", budgetCodeMac: macBudgetCode(macKey, "441300401"), macKey };
+    const dotted = { username: "hz-finance", credential, initialMac: macOf(macKey, "441300.001.02"), macKey };
+    const plain = { username: "hz-finance", credential, initialMac: macOf(macKey, "441300401"), macKey };
     for (const pw of ["441300401Kites!", "Kites!441300401", "Lychee-441300401-Harbour", "99441300401999-Lychee", "Lychee-Harbour-４４１３００４０１", "x441300401"]) {
-      expect([pw, rulesOf(pw, plain).includes("budget-code")]).toEqual([pw, true]);
+      expect([pw, rulesOf(pw, plain).includes("initial-credential")]).toEqual([pw, true]);
     }
     for (const pw of ["Lychee-441300.001.02!", "441300.001.02.7-Lychee", "Lychee-441300.001.02"]) {
-      expect([pw, rulesOf(pw, dotted).includes("budget-code")]).toEqual([pw, true]);
+      expect([pw, rulesOf(pw, dotted).includes("initial-credential")]).toEqual([pw, true]);
     }
     for (const pw of ["Lychee-44130040-Harbour", "Lychee-441300402-Harbour", "Lychee-4413004.01-Harbour", "Lychee-Harbour-Lantern"]) {
-      expect([pw, rulesOf(pw, plain).includes("budget-code")]).toEqual([pw, false]);
+      expect([pw, rulesOf(pw, plain).includes("initial-credential")]).toEqual([pw, false]);
     }
-    expect(rulesOf("Lychee-441300.001.03", dotted)).not.toContain("budget-code");
+    expect(rulesOf("Lychee-441300.001.03", dotted)).not.toContain("initial-credential");
   });
 
   test("looking for the budget code in a long password stays cheap", () => {
     const macKey = crypto.randomBytes(32);
-    const ctx = { username: "hz-finance", budgetCodeMac: macBudgetCode(macKey, "441300401"), macKey };
+    const ctx = { username: "hz-finance", credential, initialMac: macOf(macKey, "441300401"), macKey };
     // 256 digits: every substring of 3 to 40 of them is a candidate, the most work a password can ask for
     const longest = "1234567890".repeat(25) + "123456";
     const t0 = performance.now();
-    for (let i = 0; i < 10; i++) expect(passwordProblems(longest, ctx).map((p) => p.rule)).not.toContain("budget-code");
+    for (let i = 0; i < 10; i++) expect(passwordProblems(longest, ctx).map((p) => p.rule)).not.toContain("initial-credential");
     expect((performance.now() - t0) / 10).toBeLessThan(100);
   });
 
@@ -210,8 +214,8 @@ describe("choosing a new password", () => {
   test("all problems are reported together", () => {
     expect(rulesOf("Zhang2024!", { username: "zhang" }).sort()).toEqual(["common", "minLength", "username"]);
     const macKey = crypto.randomBytes(32);
-    expect(rulesOf("4413", { username: "4413", budgetCodeMac: macBudgetCode(macKey, "4413"), macKey }).sort()).toEqual([
-      "budget-code",
+    expect(rulesOf("4413", { username: "4413", credential, initialMac: macOf(macKey, "4413"), macKey }).sort()).toEqual([
+      "initial-credential",
       "minLength",
       "username",
     ]);

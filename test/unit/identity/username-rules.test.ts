@@ -1,12 +1,12 @@
 import { makeUsername, parseUsernameRule, usernameProblem, usernameRuleProblem, type UsernameSource } from "../../../core/identity/username-rules";
 import { TenantTree, type Tenant } from "../../../core/tenancy/tree";
 
-const row: UsernameSource = { username: "ZhangSan", unitCode: "U-0017", budgetCode: "440500101", tenantCode: "440500", role: "purchaser" };
+const row: UsernameSource = { username: "ZhangSan", unitCode: "U-0017", credential: "440500101", tenantCode: "440500", role: "purchaser" };
 const made = (template: string, r: Partial<UsernameSource> = {}, lowercase = false) => makeUsername(parseUsernameRule(template, lowercase), { ...row, ...r });
 
 describe("a tenant's username rule", () => {
   test.each([
-    ["st{budget_code}", "st440500101"],
+    ["st{credential}", "st440500101"],
     ["sg_{username}", "sg_ZhangSan"],
     ["{tenant}_{username}", "440500_ZhangSan"],
     ["{username}@yf", "ZhangSan@yf"],
@@ -47,12 +47,12 @@ describe("a tenant's username rule", () => {
   });
 
   test.each([
-    ["st{budget}", "unknown placeholder {budget}; a rule may use {username}, {unit_code}, {budget_code}, {tenant}, {role}"],
-    ["st{}", "unknown placeholder {}; a rule may use {username}, {unit_code}, {budget_code}, {tenant}, {role}"],
-    ["shantou", "no placeholder, so every account would get the same username; use one of {username}, {unit_code}, {budget_code}, {tenant}, {role}"],
-    ["{tenant}-{role}", "only {tenant} and {role}, which give every unit of a tenant the same username; add {username}, {unit_code} or {budget_code}"],
+    ["st{budget}", "unknown placeholder {budget}; a rule may use {username}, {unit_code}, {credential}, {tenant}, {role}"],
+    ["st{}", "unknown placeholder {}; a rule may use {username}, {unit_code}, {credential}, {tenant}, {role}"],
+    ["shantou", "no placeholder, so every account would get the same username; use one of {username}, {unit_code}, {credential}, {tenant}, {role}"],
+    ["{tenant}-{role}", "only {tenant} and {role}, which give every unit of a tenant the same username; add {username}, {unit_code} or {credential}"],
     ["st{budget_code", 'the placeholder opened at character 3 is not closed with "}"'],
-    ["st}{budget_code}", 'a "}" at character 3 closes no placeholder'],
+    ["st}{credential}", 'a "}" at character 3 closes no placeholder'],
     ["st {username}", 'the text "st " holds characters a username may not have (letters, digits, _ . @ - only)'],
     ["x".repeat(64) + "{username}", "64 characters of fixed text, and a username has at most 64"],
   ])("the template %j is refused: %s", (template, problem) => {
@@ -68,7 +68,7 @@ describe("a tenant's username rule", () => {
 describe("account rules in the tenant tree", () => {
   const tenants: Tenant[] = [
     { code: "440000", name: { "zh-CN": "广东省", en: "Guangdong" }, level: "province" },
-    { code: "440500", name: { "zh-CN": "汕头市", en: "Shantou" }, level: "city", parent: "440000", accounts: { usernameRule: "st{budget_code}", initialPasswordDays: 30 } },
+    { code: "440500", name: { "zh-CN": "汕头市", en: "Shantou" }, level: "city", parent: "440000", accounts: { usernameRule: "st{credential}", initialPasswordDays: 30 } },
     { code: "440507", name: { "zh-CN": "龙湖区", en: "Longhu" }, level: "county", parent: "440500" },
     { code: "440511", name: { "zh-CN": "金平区", en: "Jinping" }, level: "county", parent: "440500", accounts: { usernameRule: "jp_{username}", lowercase: true } },
     { code: "440900", name: { "zh-CN": "茂名市", en: "Maoming" }, level: "city", parent: "440000" },
@@ -77,7 +77,7 @@ describe("account rules in the tenant tree", () => {
   const tree = new TenantTree(tenants);
 
   test("a county without a rule of its own follows its city's", () => {
-    expect(tree.usernameRule("440507")).toEqual({ template: "st{budget_code}", lowercase: false, tenant: "440500" });
+    expect(tree.usernameRule("440507")).toEqual({ template: "st{credential}", lowercase: false, tenant: "440500" });
     expect(tree.usernameRule("440511")).toEqual({ template: "jp_{username}", lowercase: true, tenant: "440511" });
   });
 

@@ -122,9 +122,9 @@ describe("extension points", () => {
     expectPluginError(() => orderPlugins(loaded(credit, stray)), "emall", 'extends["credit.nothing"]', /no plugin declares/);
   });
 
-  test("contributing without depending on the owner is refused", () => {
-    const stray = manifest("emall", { extends: { "credit.badges": { data: 1 } } });
-    expectPluginError(() => orderPlugins(loaded(credit, stray)), "emall", 'extends["credit.badges"]', /needs "credit" in dependsOn/);
+  test("a contributor starts after the point's owner without listing it in dependsOn", () => {
+    const addon = manifest("emall", { extends: { "credit.badges": { data: 1 } } });
+    expect(orderPlugins(loaded(addon, credit)).map((p) => p.manifest.name)).toEqual(["credit", "emall"]);
   });
 
   test("contributing another plugin's action is refused", () => {

@@ -25,7 +25,8 @@ const KINDS: ActionKind[] = ["create", "continue", "read"];
 /** The pilot's unit list, as a schedule entry carries it. */
 const PILOT_UNITS = ["441302-0001", "441302-0002"];
 
-const user = (roles: string[], unitCode?: string): SessionUser => ({ id: `u-${roles.join("-")}-${unitCode ?? "none"}`, username: "someone", tenantCode: "441300", roles, unitCode });
+// A regulator's role oversees its region (supervision declares it so; the sign-in puts it in the token).
+const user = (roles: string[], unitCode?: string): SessionUser => ({ id: `u-${roles.join("-")}-${unitCode ?? "none"}`, username: "someone", tenantCode: "441300", roles, unitCode, oversees: roles.includes("regulator") });
 
 interface Caller {
   who: string;

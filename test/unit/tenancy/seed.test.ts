@@ -186,7 +186,7 @@ describe("a spoiled file under tenants/ stops start-up, naming the file, the JSO
     expect(failure().message).toBe(`tenants/tenants.json: /tenants/${i}/parent: the province has no parent, and every other tenant has one`);
   });
 
-  const RULE_PLACEHOLDERS = "{username}, {unit_code}, {budget_code}, {tenant}, {role}";
+  const RULE_PLACEHOLDERS = "{username}, {unit_code}, {credential}, {tenant}, {role}";
 
   test("a username rule with a placeholder that does not exist", () => {
     const i = indexOfTenant("440500");

@@ -5,7 +5,7 @@
  */
 import { useMemo, useState } from "react";
 import { api, query } from "../api/client";
-import type { AccountView, ModuleTimeline, Page } from "../api/types";
+import type { AccountView, ModuleTimeline, Page, RoleView } from "../api/types";
 import { session, useSession } from "../auth/session";
 import { SchemaForm } from "../forms/schema-form";
 import { scheduleEntryForm } from "../forms/local-schemas";
@@ -190,6 +190,9 @@ export function AccountsPage() {
   const [reset, setReset] = useState<{ username: string; password: string; expiresAt: string } | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const name = (code: string) => pick(tenants.find((tn) => tn.code === code)?.name) || code;
+  // Roles are the installed plugins' to name (GET /api/roles); until the list arrives, their ids.
+  const roles = useApi<{ items: RoleView[] }>("/roles");
+  const roleName = (role: string) => pick(roles.data?.items.find((r) => r.name === role)?.title) || role;
   const now = Date.now();
   return (
     <div>
@@ -245,7 +248,7 @@ export function AccountsPage() {
                       <td>{a.username}</td>
                       <td>{a.displayName}</td>
                       <td>{name(a.tenantCode)}</td>
-                      <td>{a.roles.map((r) => t(`role.${r}` as MessageKey)).join("、")}</td>
+                      <td>{a.roles.map(roleName).join("、")}</td>
                       <td>
                         {a.passwordExpiresAt ? chinaDateTime(a.passwordExpiresAt) : "—"}{" "}
                         {left !== null ? <Badge tone={left <= 0 ? "danger" : left <= 7 ? "warn" : "neutral"}>{left <= 0 ? t("admin.expired") : t("admin.daysLeft", { n: left })}</Badge> : null}

@@ -4,24 +4,11 @@
  */
 import { useState } from "react";
 import { api } from "../api/client";
+import type { DeadLetter } from "../api/types";
 import { chinaDateTime, useI18n } from "../i18n";
 import { ErrorNotice, ListState, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { AdminNav } from "./console";
-
-export interface DeadLetter {
-  id: string;
-  consumer: string;
-  event: string;
-  eventId: string;
-  key: string | null;
-  eventAt: string;
-  payload: unknown;
-  error: string;
-  attempts: number;
-  failedAt: string;
-  replayedAt: string | null;
-}
 
 export function DeadLettersPage() {
   const { t } = useI18n();

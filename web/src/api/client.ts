@@ -48,6 +48,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** send the access token (default true); sign-in and refresh send none */
   auth?: boolean;
+  /** an Idempotency-Key: a write the client may send again answers as the first one did */
+  idempotencyKey?: string;
 }
 
 function isFieldDetail(d: unknown): d is FieldDetail {
@@ -79,6 +81,7 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   const send = async (): Promise<Response> => {
     const headers: Record<string, string> = { accept: "application/json", "accept-language": currentLang() };
     if (body !== undefined) headers["content-type"] = "application/json";
+    if (opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
     if (opts.auth !== false && tokens) {
       const token = await tokens.token();
       if (token) headers.authorization = `Bearer ${token}`;
@@ -103,6 +106,7 @@ export const api = {
   get: <T>(path: string, opts?: RequestOptions) => request<T>("GET", path, undefined, opts),
   post: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>("POST", path, body ?? {}, opts),
   put: <T>(path: string, body?: unknown, opts?: RequestOptions) => request<T>("PUT", path, body ?? {}, opts),
+  delete: <T>(path: string, opts?: RequestOptions) => request<T>("DELETE", path, undefined, opts),
 };
 
 /** A query string from the values that are set. */

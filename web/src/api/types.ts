@@ -218,6 +218,14 @@ export interface ProjectDetail extends ProjectItem {
 }
 
 /** GET /api/accounts */
+/** `GET /api/roles`: the platform's roles, core's and those its plugins declare, with their labels. */
+export interface RoleView {
+  name: string;
+  title: Localized;
+  plugin: string | null;
+  oversees: boolean;
+}
+
 export interface AccountView extends UserView {
   status: string;
   passwordKind: string;
@@ -231,4 +239,19 @@ export interface PluginInfo {
   title: Localized;
   version: string;
   nodes: string[];
+}
+
+/** GET /api/events/dead-letters: an event a subscriber could not handle after its retries */
+export interface DeadLetter {
+  id: string;
+  consumer: string;
+  event: string;
+  eventId: string;
+  key: string | null;
+  eventAt: string;
+  payload: unknown;
+  error: string;
+  attempts: number;
+  failedAt: string;
+  replayedAt: string | null;
 }

@@ -5,10 +5,11 @@
 import { memo, useMemo, type ReactNode } from "react";
 import { api } from "../api/client";
 import type { FormDoc, WorkflowDef } from "../api/types";
-import { useI18n, type MessageKey } from "../i18n";
+import { langOfText, useI18n, type MessageKey } from "../i18n";
 import { TableWrap } from "../ui/parts";
 import { inBatches, useApi } from "../ui/use-api";
 import { catalogOf, catalogPath, displayValue, orderedEntries, type Catalog } from "./field-catalog";
+import { AttachmentView } from "./file-widget";
 import { amountInWords } from "./widgets";
 
 /** Every form a workflow uses: its start form, then its transitions' forms. */
@@ -49,10 +50,12 @@ export const FormDataView = memo(function FormDataView({ value, catalog }: { val
     if (v === null || v === undefined || v === "") return <span className="muted">—</span>;
     if (typeof v === "boolean") return <span>{v ? t("common.yes") : t("common.no")}</span>;
     const info = catalog.get(catalogPath(segments));
+    // an upload's id means nothing to a reader: its name, type and size, and a link to download it
+    if (info?.format === "attachment" && typeof v === "string") return <AttachmentView id={v} />;
     const shown = displayValue(info, v, lang);
     const words = !inTable && typeof v === "string" && info?.format === "money" ? amountInWords(v, lang) : null;
     return (
-      <span className={info?.format === "money" ? "money" : undefined}>
+      <span className={info?.format === "money" ? "money" : undefined} lang={langOfText(lang, shown)}>
         {shown}
         {words && lang === "zh-CN" ? <span className="muted money-words-inline">（{words}）</span> : null}
       </span>

@@ -34,6 +34,8 @@ export interface SchemaFormProps {
   actions?: ReactNode;
   /** ids of the fields: `<idPrefix>_<path>`; distinct per form on one page */
   idPrefix?: string;
+  /** the registered form this is (ServerForm): an attachment field names it at upload, for its limits */
+  formId?: string;
   /** the page already has the form's title as its heading */
   hideTitle?: boolean;
   /** told of every change (a form that shows something derived from what is typed) */
@@ -72,6 +74,7 @@ export function SchemaForm(props: SchemaFormProps) {
     return l;
   }, [props.schema, props.uiSchema, props.hideTitle, lang]);
 
+  const formContext = useMemo(() => (props.formId ? { formId: props.formId } : undefined), [props.formId]);
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -217,6 +220,7 @@ export function SchemaForm(props: SchemaFormProps) {
         templates={templates}
         translateString={translatorFor(lang)}
         idPrefix={idPrefix}
+        formContext={formContext}
         noHtml5Validate
         showErrorList={false}
         liveValidate={tried ? "onBlur" : undefined}

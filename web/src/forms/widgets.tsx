@@ -24,6 +24,7 @@ import { chinaDate, groupMoney, translate, useI18n, type Lang, type MessageKey }
 import { useApi } from "../ui/use-api";
 import { valueAt } from "./error-mapping";
 import { chineseAmount, normalizeMoneyInput } from "./money-text";
+import { FileWidget } from "./file-widget";
 
 /** Every plain <input>: the base of rjsf's text, date, number and email widgets. */
 function BaseInput(props: BaseInputTemplateProps) {
@@ -201,6 +202,7 @@ export const widgets: RegistryWidgetsType = {
   money: MoneyWidget,
   "working-day": WorkingDayWidget,
   instance: InstanceWidget,
+  attachment: FileWidget,
 };
 
 function TextButton({ label, kind, icon, className, onClick, disabled, id }: IconButtonProps & { label: string; kind: string }) {

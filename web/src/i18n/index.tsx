@@ -22,6 +22,22 @@ export function pick(lang: Lang, value: Partial<Localized> | string | null | und
   return value[lang] ?? value["zh-CN"] ?? value.en ?? "";
 }
 
+/**
+ * The language of a piece of data shown on a page in another language (WCAG 3.1.2, language of
+ * parts): Chinese names and titles on an English page are marked zh-CN so that a screen reader
+ * reads them as Chinese; nothing is marked where the text is in the page's own language.
+ */
+export function langOfText(lang: Lang, text: unknown): Lang | undefined {
+  return lang === "en" && typeof text === "string" && /\p{Script=Han}/u.test(text) ? "zh-CN" : undefined;
+}
+
+/** A piece of data (a name, a title) marked with its language where that differs from the page's. */
+export function Data({ children }: { children: string | null | undefined }) {
+  const { lang } = useI18n();
+  const marked = langOfText(lang, children);
+  return marked ? <span lang={marked}>{children}</span> : <>{children}</>;
+}
+
 // The platform's dates are China Standard Time (UTC+8, no daylight saving), whoever looks at them.
 const CST_MS = 8 * 3600_000;
 const two = (n: number) => String(n).padStart(2, "0");

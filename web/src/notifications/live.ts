@@ -8,7 +8,6 @@ import { io, type Socket } from "socket.io-client";
 import { useSyncExternalStore } from "react";
 import { api, query } from "../api/client";
 import type { InboxItem, Instance, Page } from "../api/types";
-import { inBatches } from "../ui/use-api";
 import { currentLang } from "../i18n";
 import { session } from "../auth/session";
 
@@ -34,6 +33,21 @@ export function subjectOf(data: Record<string, unknown>): string {
  */
 export const handledSince = (item: Pick<InboxItem, "createdAt">, instance: Pick<Instance, "updatedAt">): boolean =>
   Date.parse(instance.updatedAt) > Date.parse(item.createdAt);
+
+/**
+ * The instances items point to, those the caller may read, looked up a page of ids per request
+ * (`GET /api/instances?ids=`) rather than one request per item; an id the caller may not read
+ * (or that does not exist) is simply absent.
+ */
+export async function instancesByIds(ids: string[], signal?: AbortSignal): Promise<Map<string, Instance>> {
+  const found = new Map<string, Instance>();
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    const page = await api.get<Page<Instance>>(`/instances${query({ ids: chunk.join(","), pageSize: 100 })}`, { signal });
+    for (const instance of page.items) found.set(instance.id, instance);
+  }
+  return found;
+}
 
 const KEEP = 50;
 
@@ -156,14 +170,15 @@ export class LiveInbox {
     if (!ids.length) return;
     for (const id of ids) this.looking.add(id);
     try {
-      const found = await inBatches(ids, 4, (id) => api.get<Instance>(`/instances/${encodeURIComponent(id)}`).catch(() => null));
-      if (this.account !== account) return;
+      const found = await instancesByIds(ids).catch(() => null);
+      if (this.account !== account || !found) return;
       const subjects = { ...this.snap.subjects };
       const handled: number[] = [];
-      found.forEach((instance, k) => {
-        subjects[ids[k]] = instance ? subjectOf(instance.data) : "";
-        if (instance) for (const it of unread) if (it.instanceId === ids[k] && handledSince(it, instance)) handled.push(it.id);
-      });
+      for (const id of ids) {
+        const instance = found.get(id);
+        subjects[id] = instance ? subjectOf(instance.data) : "";
+        if (instance) for (const it of unread) if (it.instanceId === id && handledSince(it, instance)) handled.push(it.id);
+      }
       this.update({ subjects });
       if (handled.length) await this.markRead(handled);
     } finally {

@@ -1,10 +1,10 @@
 import { api, query } from "../api/client";
-import type { InboxItem, Instance, Page } from "../api/types";
+import type { InboxItem, Page } from "../api/types";
 import { chinaDateTime, useI18n } from "../i18n";
 import { Link, useRouter, withQuery } from "../router";
 import { ListState, PageTitle, Pager, UnreadMark } from "../ui/parts";
-import { inBatches, useApi } from "../ui/use-api";
-import { inbox, subjectOf, useInbox } from "./live";
+import { useApi } from "../ui/use-api";
+import { inbox, instancesByIds, subjectOf, useInbox } from "./live";
 
 /** The whole inbox, newest first, paged; unread only on request. */
 export function NotificationsPage() {
@@ -19,8 +19,8 @@ export function NotificationsPage() {
   // each item's project by name: the instances of this page, looked up once each
   const about = [...new Set((list.data?.items ?? []).map((it) => it.instanceId).filter((id): id is string => !!id))];
   const subjects = useApi<Record<string, string>>(about.length ? `subjects#${about.join(",")}` : null, async (signal) => {
-    const found = await inBatches(about, 4, (id) => api.get<Instance>(`/instances/${encodeURIComponent(id)}`, { signal }).catch(() => null));
-    return Object.fromEntries(found.map((instance, k) => [about[k], instance ? subjectOf(instance.data) : ""]));
+    const found = await instancesByIds(about, signal);
+    return Object.fromEntries(about.map((id) => [id, found.has(id) ? subjectOf(found.get(id)!.data) : ""]));
   });
   return (
     <div>

@@ -3,7 +3,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { io } from "socket.io-client";
 import { query } from "../api/client";
 import type { NoticeDetail, NoticeItem, Page } from "../api/types";
-import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
+import { chinaDate, chinaDateTime, Data, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
 import { Empty, ErrorNotice, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
@@ -111,11 +111,17 @@ export function NoticesPage() {
                 <li key={n.id}>
                   <span className={`badge notice-${n.type}`}>{noticeTypeLabel(t, n.type)}</span>
                   <Link to={`/notices/${n.id}`} className="notice-title">
-                    {n.title}
+                    <Data>{n.title}</Data>
                   </Link>
                   <span className="notice-meta">
                     {pick(n.tenantName)}
-                    {n.unitName ? ` · ${n.unitName}` : ""} · <time dateTime={n.publishedAt}>{chinaDate(n.publishedAt)}</time>
+                    {n.unitName ? (
+                      <>
+                        {" · "}
+                        <Data>{n.unitName}</Data>
+                      </>
+                    ) : null}{" "}
+                    · <time dateTime={n.publishedAt}>{chinaDate(n.publishedAt)}</time>
                   </span>
                 </li>
               ))}
@@ -148,7 +154,9 @@ export function NoticePage({ id }: { id: string }) {
   }
   return (
     <article>
-      <PageTitle sub={`${noticeTypeLabel(t, data.type)} · ${pick(data.tenantName)}${data.unitName ? ` · ${data.unitName}` : ""}`}>{data.title}</PageTitle>
+      <PageTitle sub={`${noticeTypeLabel(t, data.type)} · ${pick(data.tenantName)}${data.unitName ? ` · ${data.unitName}` : ""}`}>
+        <Data>{data.title}</Data>
+      </PageTitle>
       <p className="muted">
         {t("portal.published")} <time dateTime={data.publishedAt}>{chinaDateTime(data.publishedAt)}</time>
         {data.updatedAt && data.updatedAt !== data.publishedAt ? (

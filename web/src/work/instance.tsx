@@ -1,5 +1,5 @@
 /** Starting an instance of any workflow, and an instance's page: its data, its history, and what I may do now. */
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../api/client";
 import type { AvailableTransition, Instance, InstanceDetail, WorkflowDef } from "../api/types";
 import { FormDataView, useFormCatalog, workflowForms } from "../forms/form-data";
@@ -92,6 +92,13 @@ export function InstancePage({ id }: { id: string }) {
   const [done, setDone] = useState<string | null>(location.query.get("started") ? t("instance.started") : null);
   const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Cancel closes the step's panel and gives the focus back to the button that opened it.
+  const actionButtons = useRef(new Map<string, HTMLButtonElement>());
+  const cancel = () => {
+    const opener = chosen ? actionButtons.current.get(chosen) : undefined;
+    setChosen(null);
+    opener?.focus();
+  };
 
   // Someone else moved it (a notification about this instance): show the new state.
   useEffect(
@@ -156,7 +163,21 @@ export function InstancePage({ id }: { id: string }) {
         {moves.data && !moves.data.length ? <p className="muted">{t("instance.noActions")}</p> : null}
         <div className="action-buttons">
           {moves.data?.map((m) => (
-            <button key={m.name} type="button" className={`btn${chosen === m.name ? " btn-primary" : ""}`} aria-pressed={chosen === m.name} onClick={() => { setChosen(m.name); setDone(null); setFailure(null); }}>
+            <button
+              key={m.name}
+              ref={(el) => {
+                if (el) actionButtons.current.set(m.name, el);
+                else actionButtons.current.delete(m.name);
+              }}
+              type="button"
+              className={`btn${chosen === m.name ? " btn-primary" : ""}`}
+              aria-pressed={chosen === m.name}
+              onClick={() => {
+                setChosen(m.name);
+                setDone(null);
+                setFailure(null);
+              }}
+            >
               {pick(m.title)}
             </button>
           ))}
@@ -175,7 +196,7 @@ export function InstancePage({ id }: { id: string }) {
                 prefillFrom={i.data}
                 submitLabel={t("instance.confirm", { what: pick(transition.title) })}
                 onSubmit={(data) => take(transition, data)}
-                actions={<button type="button" className="btn btn-plain" onClick={() => setChosen(null)}>{t("common.cancel")}</button>}
+                actions={<button type="button" className="btn btn-plain" onClick={cancel}>{t("common.cancel")}</button>}
               />
             ) : (
               <div>
@@ -192,7 +213,7 @@ export function InstancePage({ id }: { id: string }) {
                 >
                   {t("instance.confirm", { what: pick(transition.title) })}
                 </button>{" "}
-                <button type="button" className="btn btn-plain" onClick={() => setChosen(null)}>
+                <button type="button" className="btn btn-plain" onClick={cancel}>
                   {t("common.cancel")}
                 </button>
               </div>

@@ -1,0 +1,231 @@
+/**
+ * The one place where a benchmark's summary (what it writes to BENCH_SUMMARY_FILE through
+ * lib.ts's writeSummary) becomes figures: one per thing measured, with its unit, its goal and
+ * whether the goal was met, plus the bare library's figure (baseline) and the ratio where the
+ * bench measures one in the same run. run-all.ts prints them as its table and, with --json, as
+ * one JSON object per line; search.ts --json prints its own through here too.
+ *
+ * Goals: issue 16's table where it names one (transitions, their ratio to bare transactions,
+ * the platform action against bare Moleculer, notification p99, search p99, RSS), else the
+ * target the bench itself states (from the issue that asked for it). A figure without a goal
+ * has goal null and met null. Figures are reported, never failed on.
+ * A new benchmark (a subsystem's own): its file name in BENCHES, its summary's conversion in
+ * `convert` (typed by BENCHES, so a missing one does not compile), and a smoke size in run-all.ts.
+ */
+
+/** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "options-profile"] as const;
+export type BenchName = (typeof BENCHES)[number];
+
+export interface Figure {
+  bench: BenchName;
+  figure: string;
+  /** null when the bench could not take this figure (a part skipped, nothing measured) */
+  value: number | null;
+  unit: string;
+  goal: string | null;
+  met: boolean | null;
+  /** the bare library's figure, measured in the same run, in the same unit as `value` */
+  baseline?: number;
+  /** value / baseline (for a rate, how much of the bare library's speed is kept; for a latency, how many times slower) */
+  ratio?: number;
+  /** why a figure is to be read with care (small data, a skipped part) */
+  note?: string;
+  /** measured at --smoke sizes: it shows the bench still measures, its value is not comparable with the goal */
+  smoke?: true;
+}
+
+/** Issue 16's goals for the figures whose bench does not state them itself. */
+export const ISSUE_16 = {
+  transitionsPerS: 1000,
+  transitionsP99Ms: 50,
+  transitionsRatio: 0.3,
+  rssMb: 500,
+} as const;
+
+// Summary shapes, as each bench writes them (only what is read here).
+interface Rate {
+  perS: number;
+  p50: number;
+  p99: number;
+}
+interface OverheadSummary {
+  inProcess: { platform: number; bare: number; kernelOptions: number; ratio: number; target: number; middlewareRatio: number };
+  nats: { platform: number; bare: number; ratio: number; target: number } | { skipped: string };
+}
+interface ColdStartSummary {
+  starts: Array<{ n: number; toHealthyS: number }>;
+  laterMedianS: number;
+  laterMaxS: number;
+  targetLaterS: number;
+}
+interface AccountsSummary {
+  rows: number;
+  importRowsPerS: number;
+  rerunRowsPerS: number;
+  bareRowsPerS: number;
+  cliS: number;
+  targetS: number;
+}
+interface SignInSummary {
+  platform: number;
+  bare: number;
+}
+interface FormsSummary {
+  lines: number;
+  engine: number;
+  bare: number;
+  target: number;
+  refusedEngine: number;
+  refusedBare: number;
+}
+interface TransitionsSummary {
+  where: string;
+  platform: Rate;
+  bare: Rate;
+  /** the engine's calls refused (503: no free database connection, overload) in its measured rounds */
+  errors?: number;
+  /** the most this process (the node: kernel and callers) held during the engine's rounds, if measured */
+  rssMaxMb?: number;
+}
+interface NotificationsSummary {
+  clients: number;
+  notifications: number;
+  platformBurst: Rate;
+  bareBurst: Rate;
+  platformPaced: Rate;
+  barePaced: Rate;
+  targetRatio: number;
+  targetP99Ms: number;
+}
+interface SearchSummary {
+  where: string;
+  /** seeded small by the bench itself (--smoke), not the province's scale */
+  smoke?: boolean;
+  goalMs: number;
+  figures: Array<{ figure: string; p50: number; p99: number }>;
+}
+interface ProfileSummary {
+  bare: number;
+  variants: Array<{ label: string; perS: number }>;
+}
+
+/** Rounded for reading: ratios and milliseconds to 2 decimals, larger figures to whole units. */
+function round(x: number): number {
+  return Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 100) / 100;
+}
+
+interface Goal {
+  text: string;
+  met: (v: number) => boolean;
+}
+
+/**
+ * One figure. A value or baseline that is not a number at all means the summary lacks the field (a
+ * harness error: it throws); NaN or Infinity is a figure the bench could not take (value null).
+ * `goal` is judged on the value, `ratioGoal` on value / baseline.
+ */
+function figure(bench: BenchName, name: string, value: number, unit: string, more: { goal?: Goal; ratioGoal?: Goal; baseline?: number } = {}): Figure {
+  if (typeof value !== "number") throw new Error(`"${name}": no value`);
+  if ("baseline" in more && typeof more.baseline !== "number") throw new Error(`"${name}": no baseline`);
+  const goal = more.goal ?? more.ratioGoal;
+  const out: Figure = { bench, figure: name, value: Number.isFinite(value) ? round(value) : null, unit, goal: goal?.text ?? null, met: null };
+  const baseline = more.baseline;
+  const ratio = baseline !== undefined && baseline > 0 ? value / baseline : NaN;
+  if (out.value !== null && Number.isFinite(ratio)) {
+    out.baseline = round(baseline!);
+    out.ratio = Math.round(ratio * 100) / 100;
+  }
+  if (more.goal && out.value !== null) out.met = more.goal.met(value);
+  if (more.ratioGoal && out.ratio !== undefined) out.met = more.ratioGoal.met(ratio);
+  return out;
+}
+
+const atLeast = (n: number, text: string): Goal => ({ text, met: (v) => v >= n });
+const below = (n: number, text: string): Goal => ({ text, met: (v) => v < n });
+const atMost = (n: number, text: string): Goal => ({ text, met: (v) => v <= n });
+const thousands = (n: number) => n.toLocaleString("en-US");
+
+const convert: Record<BenchName, (s: never) => Figure[]> = {
+  "action-overhead": (s: OverheadSummary) => {
+    const ip = s.inProcess;
+    const out = [
+      figure("action-overhead", "platform action, in-process, 100 in flight", ip.platform, "calls/s", { baseline: ip.bare, ratioGoal: atLeast(ip.target, `≥ ${ip.target}× bare Moleculer`) }),
+      figure("action-overhead", "bare Moleculer + the kernel's broker options, in-process", ip.kernelOptions, "calls/s", { baseline: ip.bare }),
+    ];
+    const n = s.nats;
+    const overNats = "platform action over NATS, 100 in flight";
+    if ("skipped" in n) out.push({ ...figure("action-overhead", overNats, NaN, "calls/s"), note: n.skipped });
+    else out.push(figure("action-overhead", overNats, n.platform, "calls/s", { baseline: n.bare, ratioGoal: atLeast(n.target, `≥ ${n.target}× bare Moleculer`) }));
+    return out;
+  },
+  "cold-start": (s: ColdStartSummary) => [
+    figure("cold-start", "first start, initdb included, to the first 200 of /api/health", s.starts[0]?.toHealthyS, "s"),
+    figure("cold-start", "later starts, median", s.laterMedianS, "s"),
+    figure("cold-start", "later starts, slowest", s.laterMaxS, "s", { goal: below(s.targetLaterS, `< ${s.targetLaterS} s`) }),
+  ],
+  "accounts-import": (s: AccountsSummary) => [
+    figure("accounts-import", `importAccounts, ${thousands(s.rows)} new rows`, s.importRowsPerS, "rows/s", { baseline: s.bareRowsPerS }),
+    figure("accounts-import", `importAccounts, the same ${thousands(s.rows)} rows again`, s.rerunRowsPerS, "rows/s", { baseline: s.bareRowsPerS }),
+    figure("accounts-import", `the command end to end, ${thousands(s.rows)} rows`, s.cliS, "s", { goal: below(s.targetS, `< ${s.targetS} s`) }),
+  ],
+  "sign-in": (s: SignInSummary) => [figure("sign-in", "POST /api/auth/login against argon2.verify", s.platform, "sign-ins/s", { baseline: s.bare })],
+  "form-validation": (s: FormsSummary) => [
+    figure("form-validation", `valid ${s.lines}-line plan, engine against bare ajv`, s.engine, "validations/s", { baseline: s.bare, ratioGoal: atLeast(s.target, `≥ ${s.target}× bare ajv`) }),
+    figure("form-validation", `${s.lines}-line plan with one bad line, engine (with details) against bare ajv`, s.refusedEngine, "refusals/s", { baseline: s.refusedBare }),
+  ],
+  transitions: (s: TransitionsSummary) => {
+    const { platform: p, bare: b } = s;
+    const out = [
+      figure("transitions", `workflow transitions, 50 callers (${s.where})`, p.perS, "transitions/s", { baseline: b.perS, goal: atLeast(ISSUE_16.transitionsPerS, `≥ ${thousands(ISSUE_16.transitionsPerS)}/s`) }),
+      figure("transitions", "workflow transitions, p99 latency", p.p99, "ms", { baseline: b.p99, goal: below(ISSUE_16.transitionsP99Ms, `< ${ISSUE_16.transitionsP99Ms} ms`) }),
+      // the ratio has a goal of its own (issue 16's second row), so it is a figure of its own too
+      figure("transitions", "workflow transitions against bare knex transactions of the same rows", p.perS, "transitions/s", { baseline: b.perS, ratioGoal: atLeast(ISSUE_16.transitionsRatio, `≥ ${ISSUE_16.transitionsRatio}× bare`) }),
+    ];
+    if (s.errors !== undefined) out.push(figure("transitions", "workflow transitions refused (503), all measured rounds", s.errors, "calls", { goal: atMost(0, "0") }));
+    if (s.rssMaxMb !== undefined) out.push(figure("transitions", "the node's RSS during the engine's rounds, most", s.rssMaxMb, "MB", { goal: below(ISSUE_16.rssMb, `< ${ISSUE_16.rssMb} MB`) }));
+    return out;
+  },
+  notifications: (s: NotificationsSummary) => {
+    const who = `${thousands(s.clients)} clients`;
+    return [
+      figure("notifications", `fan-out to ${who}, paced, p99 commit → client`, s.platformPaced.p99, "ms", { baseline: s.barePaced.p99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
+      figure("notifications", `fan-out to ${who} × ${s.notifications}, burst, against bare socket.io`, s.platformBurst.perS, "deliveries/s", { baseline: s.bareBurst.perS, ratioGoal: atLeast(s.targetRatio, `≥ ${s.targetRatio}× bare socket.io`) }),
+      figure("notifications", `fan-out to ${who}, burst, p99 commit → client`, s.platformBurst.p99, "ms", { baseline: s.bareBurst.p99 }),
+    ];
+  },
+  search: (s: SearchSummary) => {
+    const goal = below(s.goalMs, `p99 < ${s.goalMs} ms`);
+    const note = s.smoke ? { note: `small data, not the province's scale: ${s.where}` } : {};
+    // page by page number stays for the web app's pager, not for depth: no goal of its own
+    const out = s.figures.map((f) => ({ ...figure("search", f.figure, f.p99, "ms p99", f.figure.includes("(OFFSET)") ? {} : { goal }), ...note }));
+    const first = s.figures.find((f) => f.figure === "notices: page 1");
+    const deep = s.figures.find((f) => f.figure.startsWith("notices:") && f.figure.includes("by cursor"));
+    // a latency: the ratio is how many times slower the deep page is, and "as fast as page 1" allows some slack
+    if (first && deep) out.push({ ...figure("search", "notices: deep page by cursor against page 1", deep.p99, "ms p99", { baseline: first.p99, ratioGoal: atMost(1.5, "≤ 1.5× page 1 (as fast)") }), ...note });
+    return out;
+  },
+  "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
+};
+
+export function isBench(name: string): name is BenchName {
+  return (BENCHES as readonly string[]).includes(name);
+}
+
+/**
+ * A bench's summary as figures. Throws when the summary does not have the shape its bench writes
+ * (a bench changed without this file): that is a harness error, not a low figure.
+ */
+export function figuresOf(bench: BenchName, summary: unknown): Figure[] {
+  if (!summary || typeof summary !== "object") throw new Error(`${bench}: its summary is not an object`);
+  try {
+    return (convert[bench] as (s: unknown) => Figure[])(summary);
+  } catch (err) {
+    throw new Error(`${bench}: its summary does not have the shape figures.ts reads (${(err as Error).message})`);
+  }
+}
+
+/** One JSON object per line, as `npm run bench -- --json` prints them. */
+export function jsonLines(figures: Figure[]): string {
+  return figures.map((f) => JSON.stringify(f) + "\n").join("");
+}

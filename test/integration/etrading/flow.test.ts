@@ -1,0 +1,157 @@
+import { AGENCY, ok, type Trading, trading } from "./support";
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function poll<T>(what: string, get: () => Promise<T>, good: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await get();
+    if (good(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("from a filed plan to the opening: publication, registration, questions, clarifications, corrigenda", () => {
+  let t: Trading;
+  beforeAll(async () => {
+    t = await trading();
+  }, 120_000);
+  afterAll(() => t.platform.stop());
+  afterEach(() => t.platform.kernel.clock.reset());
+
+  test("only a filed plan on the e-trading channel, in a method its amount allows (gd.publicTenderThreshold), within its total", async () => {
+    // a plan of 5,000,000 filed as an open tender cannot become a request for quotations
+    const big = await t.filedProject("public-tender", "2021-03-01", "5000000.00");
+    const r = await t.start("buyer", "etrading.inquiry", t.documents(big, { bidDeadline: "2021-03-10T09:30:00+08:00" }));
+    expect(r.status).toBe(400);
+    expect(r.body.error.details).toContainEqual(expect.objectContaining({ path: "/projectId", rule: "gd.publicTenderThreshold" }));
+    // below it the purchaser may choose another method than the plan's
+    const small = await t.filedProject("public-tender", "2021-03-01", "800000.00");
+    // a deposit above 2% of the budget (deposit.max)
+    const deposit = await t.start("buyer", "etrading.inquiry", t.documents(small, { maxPrice: "800000.00", deposit: { kind: "deposit", amount: "16000.01" }, bidDeadline: "2021-03-10T09:30:00+08:00" }));
+    expect(deposit.body.error.details).toContainEqual(expect.objectContaining({ path: "/deposit/amount", rule: "deposit.max" }));
+    ok(await t.start("buyer", "etrading.inquiry", t.documents(small, { maxPrice: "800000.00", deposit: { kind: "deposit", amount: "16000.00" }, bidDeadline: "2021-03-10T09:30:00+08:00" })), 201);
+    // a maximum price above the plan
+    const over = await t.filedProject("public-tender", "2021-03-01");
+    const high = await t.start("buyer", "etrading.public-tender", t.documents(over, { maxPrice: "1400000.01" }));
+    expect(high.body.error.details).toContainEqual(expect.objectContaining({ path: "/maxPrice", rule: "plan-total" }));
+    // another unit's purchaser cannot use the project
+    const other = await t.start("otherBuyer", "etrading.public-tender", t.documents(over));
+    expect(other.status).toBe(400);
+    expect(other.body.error.details[0].path).toBe("/projectId");
+    // one procurement at a time per project
+    ok(await t.start("buyer", "etrading.public-tender", t.documents(over)), 201);
+    const twice = await t.start("buyer", "etrading.public-tender", t.documents(over));
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.details.rule).toBe("one-procurement");
+  });
+
+  test("the entrusted agency drafts and publishes; the notice reaches the portal; suppliers find it and register; who registered stays secret until the deadline (tender.bidderListConfidential)", async () => {
+    const projectId = await t.filedProject("public-tender", "2021-03-01", "1400000.00", true);
+    const s = ok(await t.start("agency", "etrading.public-tender", t.documents(projectId, { title: "惠州市代理公开招标照明项目" })), 201);
+    expect(s.data).toMatchObject({ agencyName: AGENCY.name, purchaserName: "惠州市交通运输局" });
+    // drafts are nobody else's business
+    expect((await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`)).status).toBe(404);
+    ok(await t.take("agency", s.id, "publish"));
+    const notice = await poll("the portal notice", async () => ok(await t.call("admin", "/api/portal/notices?tenant=441300&type=tender&q=%E4%BB%A3%E7%90%86%E5%85%AC%E5%BC%80")), (b) => b.items.length > 0);
+    expect(notice.items[0]).toMatchObject({ title: "惠州市代理公开招标照明项目", unitName: "惠州市交通运输局" });
+
+    const list = ok(await t.call("smallSupplier", "/api/etrading/tenders"));
+    const found = list.items.find((x: Any) => x.id === s.id);
+    expect(found).toMatchObject({ registered: false, bidDeadline: "2021-03-29T01:30:00.000Z", docsUntil: "2021-03-08", methodTitle: { "zh-CN": "公开招标" } });
+    expect(typeof list.serverTime).toBe("string");
+    for (const who of ["smallSupplier", "supplier2", "supplier1"]) ok(await t.call(who, `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+    // again: nothing more, the same answer
+    const again = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+    expect(again.registered).toBe(true);
+    expect(ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`)).registered).toBe(true);
+
+    // before the deadline, neither names nor number: not to the agency, the purchaser or the regulator
+    for (const who of ["agency", "buyer", "regulator"]) {
+      const hidden = await t.call(who, `/api/etrading/tenders/${s.id}/registrations`);
+      expect([who, hidden.status]).toEqual([who, 409]);
+      expect(hidden.body.error.details.rule).toBe("tender.bidderListConfidential");
+      const page = ok(await t.call(who, `/api/etrading/tenders/${s.id}`));
+      expect(page.registrations).toBeNull();
+      expect(JSON.stringify(page)).not.toContain("惠州市小微科技有限公司");
+    }
+    // the region's regulator follows it; another city's does not see it at all
+    expect(ok(await t.call("regulator", "/api/etrading/tenders")).items.map((x: Any) => x.id)).toContain(s.id);
+    // suppliers cannot ask at all
+    expect((await t.call("supplier2", `/api/etrading/tenders/${s.id}/registrations`)).status).toBe(403);
+
+    // at the deadline the list opens
+    t.travel("2021-03-29T09:30:00+08:00");
+    const shown = ok(await t.call("agency", `/api/etrading/tenders/${s.id}/registrations`));
+    expect(shown.items.map((r: Any) => r.supplierName).sort()).toEqual(["惠州市第2照明工程有限公司", "惠州市小微科技有限公司", "惠州市第1照明工程有限公司"].sort());
+    // and registration is over
+    const late = await t.call("supplier3", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" });
+    expect(late.status).toBe(409);
+    // once Maoming's e-trading is live, its regulator does not follow a Huizhou tender: not in its list,
+    // and its page is the public notice's, without who registered
+    t.travel("2021-05-06");
+    expect(ok(await t.call("maomingRegulator", "/api/etrading/tenders")).items.map((x: Any) => x.id)).not.toContain(s.id);
+    expect(ok(await t.call("maomingRegulator", `/api/etrading/tenders/${s.id}`)).registrations).toBeUndefined();
+    expect((await t.call("maomingRegulator", `/api/etrading/tenders/${s.id}/registrations`)).status).toBe(403);
+  });
+
+  test("questions (question.answer), clarifications and corrigenda reach every registered supplier; a corrigendum asks for bids to be confirmed again", async () => {
+    const projectId = await t.filedProject("public-tender", "2021-03-01");
+    const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId, { title: "惠州市询问澄清更正测试项目" })), 201);
+    ok(await t.take("buyer", s.id, "publish"));
+    // asking needs the documents first
+    const early = await t.call("supplier1", `/api/etrading/tenders/${s.id}/questions`, { method: "POST", body: { text: "可以分包吗？" } });
+    expect(early.status).toBe(409);
+    // largeSupplier is a Guangzhou company, where e-trading is off: Huizhou's schedule governs a Huizhou tender
+    for (const who of ["smallSupplier", "supplier1", "largeSupplier"]) ok(await t.call(who, `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+    t.travel("2021-03-03");
+    const q = ok(await t.call("supplier1", `/api/etrading/tenders/${s.id}/questions`, { method: "POST", body: { text: "可以分包吗？" } }));
+    expect(q.answerDue).toBe("2021-03-08");
+    expect(ok(await t.call("largeSupplier", `/api/etrading/tenders/${s.id}/questions`, { method: "POST", body: { text: "可否提供样品？" } })).answerDue).toBe("2021-03-08");
+    // the other supplier does not see an unanswered question
+    expect(ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`)).messages).toHaveLength(0);
+    expect((await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/questions/${q.id}/answer`, { method: "POST", body: { answer: "不可以" } })).status).toBe(403);
+    ok(await t.call("buyer", `/api/etrading/tenders/${s.id}/questions/${q.id}/answer`, { method: "POST", body: { answer: "本项目不接受分包" } }));
+    const seen = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
+    expect(seen.messages).toContainEqual(expect.objectContaining({ kind: "question", text: "可以分包吗？", answer: "本项目不接受分包", ownQuestion: false }));
+    expect(JSON.stringify(seen.messages)).not.toContain(t.tokens.supplier1);
+    await poll("the answer's notification", async () => ok(await t.call("smallSupplier", "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].includes("询问答复：惠州市询问澄清更正测试项目")));
+
+    ok(await t.take("buyer", s.id, "clarify", { text: "安装时间为夜间", affectsBids: false }));
+    for (const who of ["supplier1", "largeSupplier"]) await poll("the clarification's notification", async () => ok(await t.call(who, "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].startsWith("澄清：惠州市询问澄清更正测试项目")));
+
+    const before = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
+    expect(before.docsVersion).toBe(1);
+    const c = ok(await t.take("buyer", s.id, "corrigendum", { reason: "最高限价和需求更正", maxPrice: "1300000.00", requirements: "LED路灯1100盏，色温4000K" }));
+    expect(c.data).toMatchObject({ docsVersion: 2, deadlineMoved: false });
+    const after = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
+    expect(after).toMatchObject({ docsVersion: 2, maxPrice: "1300000.00", documents: { requirements: "LED路灯1100盏，色温4000K", qualifications: t.documents(projectId).qualifications } });
+    await poll("the corrigendum's notification", async () => ok(await t.call("smallSupplier", "/api/notifications")), (b) => b.items.some((n: Any) => n.title["zh-CN"].includes("已递交的投标须重新确认")));
+    // the event the bids service re-confirms on
+    const events = await t.platform.kernel.db.knex("core_outbox").where({ event: "etrading.tender.amended" });
+    expect(events.map((e: Any) => (typeof e.payload === "string" ? JSON.parse(e.payload) : e.payload))).toContainEqual(expect.objectContaining({ tenderId: s.id, docsVersion: 2 }));
+  });
+
+  test("documents cannot change after publication except by corrigendum; a corrigendum cannot change the qualifications or lower the price above the plan", async () => {
+    const projectId = await t.filedProject("public-tender", "2021-03-01");
+    const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId)), 201);
+    ok(await t.take("buyer", s.id, "revise", t.documents(projectId, { requirements: "修改后的需求" })));
+    ok(await t.take("buyer", s.id, "publish"));
+    const revise = await t.take("buyer", s.id, "revise", t.documents(projectId, { requirements: "发布后偷偷修改" }));
+    expect(revise.status).toBe(409);
+    const viaClarification = await t.take("buyer", s.id, "clarify", { text: "见附件", requirements: "发布后偷偷修改" });
+    expect(viaClarification.status).toBe(400);
+    const qualifications = await t.take("buyer", s.id, "corrigendum", { reason: "放宽资格", qualifications: "不限" });
+    expect(qualifications.status).toBe(400);
+    expect(qualifications.body.error.details[0].path).toBe("/qualifications");
+    const overPlan = await t.take("buyer", s.id, "corrigendum", { reason: "提高限价", maxPrice: "1500000.00" });
+    expect(overPlan.status).toBe(400);
+    expect(overPlan.body.error.details[0]).toMatchObject({ path: "/maxPrice", rule: "plan-total" });
+    const earlier = await t.take("buyer", s.id, "corrigendum", { reason: "提前截止", bidDeadline: "2021-03-25T09:30:00+08:00" });
+    expect(earlier.status).toBe(400);
+    expect(earlier.body.error.details[0]).toMatchObject({ path: "/bidDeadline", rule: "later-only" });
+    const tender = ok(await t.call("buyer", `/api/etrading/tenders/${s.id}`));
+    expect(tender).toMatchObject({ docsVersion: 1, maxPrice: "1350000.00" });
+    expect(tender.documents.requirements).toBe("修改后的需求");
+  });
+});

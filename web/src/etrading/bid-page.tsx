@@ -1,0 +1,401 @@
+/**
+ * The supplier's bid page: the bid is sealed here, in the browser, before anything leaves it
+ * (plugins/etrading/README.md, "Sealed bids"); the server gets ciphertext, wrapped key shares, a
+ * hash and a signature, and answers a receipt this page checks against the platform's receipt key.
+ */
+import { useRef, useState, type FormEvent } from "react";
+import { compareMoney, isMoney } from "../../../core/forms/money";
+import { newSigningKey, sealBid, softwareSigner, toBase64, verifyReceipt, type BidReceipt, type SealedBid } from "../../../plugins/etrading/sealed";
+import { api, ApiError } from "../api/client";
+import { useSession } from "../auth/session";
+import { chinaDateTime, Data, useI18n } from "../i18n";
+import { Badge, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
+import { useApi } from "../ui/use-api";
+import { BidCountdown } from "./bid-countdown";
+
+interface Sealing {
+  tenderId: string;
+  algorithm: string;
+  custodians: Array<{ id: string; publicKey: string }>;
+  threshold: number;
+  bidderKey: boolean;
+  maxPrice: string;
+  docsVersion: number;
+  deadline: string;
+  serverTime: string;
+  receiptKey: string;
+}
+
+interface Mine {
+  deadline: string;
+  serverTime: string;
+  current: { version: number; action: "submitted" | "withdrawn"; hash: string; receivedAt: string; receipt: BidReceipt; reconfirm: boolean; outcome: string | null } | null;
+  receipts: Array<BidReceipt & { current: boolean }>;
+}
+
+/** The supplier's software signing key, made in and kept by this browser (a UKey provider replaces it later). */
+function signingKeyOf(account: string): string {
+  const name = `gdpc.etrading.signing.${account}`;
+  let key = localStorage.getItem(name);
+  if (!key || !/^[0-9a-f]{64}$/.test(key)) {
+    key = newSigningKey();
+    localStorage.setItem(name, key);
+  }
+  return key;
+}
+
+async function readFile(file: File): Promise<{ name: string; type: string; content: string }> {
+  return { name: file.name, type: file.type || "application/octet-stream", content: toBase64(new Uint8Array(await file.arrayBuffer())) };
+}
+
+export function BidPage({ id }: { id: string }) {
+  const { t } = useI18n();
+  const snap = useSession();
+  const sealing = useApi<Sealing>(`/etrading/tenders/${encodeURIComponent(id)}/sealing`);
+  const mine = useApi<Mine>(`/etrading/tenders/${encodeURIComponent(id)}/bids/mine`);
+  const [price, setPrice] = useState("");
+  const [note, setNote] = useState("");
+  const files = useRef<HTMLInputElement>(null);
+  const [problems, setProblems] = useState<string[]>([]);
+  const [busy, setBusy] = useState<"" | "sealing" | "sending" | "withdrawing">("");
+  const [failure, setFailure] = useState<unknown>(null);
+  const [receipt, setReceipt] = useState<{ receipt: BidReceipt; verified: boolean } | null>(null);
+  const [closed, setClosed] = useState(false);
+  // a sealed bid not yet acknowledged, with its Idempotency-Key: sending it again cannot make two versions
+  const pending = useRef<{ bid: SealedBid; key: string } | null>(null);
+
+  if (sealing.loading && !sealing.data) return <Loading />;
+  if (!sealing.data) {
+    return (
+      <div>
+        <PageTitle>{t("bid.title")}</PageTitle>
+        <ErrorNotice error={sealing.error} title={t("bid.cannotSeal")} />
+      </div>
+    );
+  }
+  const s = sealing.data;
+  const account = snap.state?.user.id ?? "anonymous";
+
+  const send = async () => {
+    if (!pending.current) return;
+    setBusy("sending");
+    setFailure(null);
+    try {
+      const r = await api.post<{ receipt: BidReceipt }>(`/etrading/tenders/${encodeURIComponent(id)}/bids`, { bid: pending.current.bid }, { idempotencyKey: pending.current.key });
+      pending.current = null;
+      setReceipt({ receipt: r.receipt, verified: verifyReceipt(r.receipt, s.receiptKey) });
+      mine.reload();
+    } catch (err) {
+      // a refusal is final: what was sealed is dropped; a network failure keeps it for "send again"
+      if (!(err instanceof ApiError) || err.code !== "NETWORK") pending.current = null;
+      setFailure(err);
+    } finally {
+      setBusy("");
+    }
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setFailure(null);
+    setReceipt(null);
+    const p = price.trim();
+    const found: string[] = [];
+    if (!isMoney(p)) found.push(t("bid.price.format"));
+    else if (compareMoney(p, s.maxPrice) > 0) found.push(t("bid.price.aboveMax", { max: s.maxPrice }));
+    setProblems(found);
+    if (found.length) return;
+    setBusy("sealing");
+    try {
+      const attached = await Promise.all([...(files.current?.files ?? [])].map(readFile));
+      const bid = await sealBid({
+        tenderId: s.tenderId,
+        package: { form: { price: p, note: note.trim(), docsVersion: s.docsVersion }, files: attached },
+        custodians: s.custodians,
+        threshold: s.threshold,
+        signer: softwareSigner(signingKeyOf(account)),
+      });
+      pending.current = { bid, key: crypto.randomUUID() };
+    } catch (err) {
+      setBusy("");
+      setFailure(err);
+      return;
+    }
+    await send();
+  };
+
+  const withdraw = async () => {
+    setBusy("withdrawing");
+    setFailure(null);
+    try {
+      const r = await api.delete<{ receipt: BidReceipt }>(`/etrading/tenders/${encodeURIComponent(id)}/bids/mine`, { idempotencyKey: crypto.randomUUID() });
+      setReceipt({ receipt: r.receipt, verified: verifyReceipt(r.receipt, s.receiptKey) });
+      mine.reload();
+    } catch (err) {
+      setFailure(err);
+    } finally {
+      setBusy("");
+    }
+  };
+
+  const current = mine.data?.current ?? null;
+  const locked = closed || busy !== "";
+  return (
+    <div>
+      <PageTitle sub={t("bid.sub")}>{t("bid.title")}</PageTitle>
+      <BidCountdown deadline={s.deadline} serverTime={s.serverTime} onPassed={() => setClosed(true)} />
+      <dl className="facts">
+        <div>
+          <dt>{t("bid.maxPrice")}</dt>
+          <dd>
+            <Money value={s.maxPrice} />
+          </dd>
+        </div>
+        <div>
+          <dt>{t("bid.algorithm")}</dt>
+          <dd>{s.algorithm}</dd>
+        </div>
+        <div>
+          <dt>{t("bid.custodians")}</dt>
+          <dd>{t("bid.threshold", { k: s.threshold, n: s.custodians.length })}</dd>
+        </div>
+        <div>
+          <dt>{t("bid.current")}</dt>
+          <dd>{current ? (current.action === "submitted" ? t("bid.current.submitted", { version: current.version }) : t("bid.current.withdrawn")) : t("bid.current.none")}</dd>
+        </div>
+      </dl>
+      {current?.reconfirm ? (
+        <p className="notice notice-warn" role="status">
+          {t("bid.reconfirm")}
+        </p>
+      ) : null}
+
+      <form className="schema-form panel" onSubmit={(e) => void submit(e)} aria-describedby="bid-sealed-help" noValidate>
+        <h2>{current?.action === "submitted" ? t("bid.form.replace") : t("bid.form.title")}</h2>
+        <p id="bid-sealed-help" className="field-description">
+          {t("bid.form.help")}
+        </p>
+        {problems.length ? (
+          <div className="notice notice-error" role="alert">
+            {problems.map((p) => (
+              <p key={p}>{p}</p>
+            ))}
+          </div>
+        ) : null}
+        <div className={`form-group${problems.length ? " has-error" : ""}`}>
+          <label className="control-label" htmlFor="bid-price">
+            {t("bid.price")}
+            <span className="required" aria-hidden="true">
+              *
+            </span>
+          </label>
+          <input
+            id="bid-price"
+            className="form-control"
+            inputMode="decimal"
+            autoComplete="off"
+            required
+            aria-required="true"
+            aria-invalid={problems.length > 0}
+            aria-describedby="bid-price-help"
+            value={price}
+            onChange={(e) => setPrice(e.target.value)}
+            disabled={locked}
+          />
+          <p id="bid-price-help" className="help-block">
+            {t("bid.price.help", { max: s.maxPrice })}
+          </p>
+        </div>
+        <div className="form-group">
+          <label className="control-label" htmlFor="bid-note">
+            {t("bid.note")}
+          </label>
+          <textarea id="bid-note" className="form-control" rows={4} value={note} onChange={(e) => setNote(e.target.value)} disabled={locked} />
+        </div>
+        <div className="form-group">
+          <label className="control-label" htmlFor="bid-files">
+            {t("bid.files")}
+          </label>
+          <input id="bid-files" type="file" multiple ref={files} aria-describedby="bid-files-help" disabled={locked} />
+          <p id="bid-files-help" className="help-block">
+            {t("bid.files.help")}
+          </p>
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={locked}>
+            {busy === "sealing" ? t("bid.sealing") : busy === "sending" ? t("common.sending") : t("bid.submit")}
+          </button>
+          {current?.action === "submitted" ? (
+            <button type="button" className="btn" onClick={() => void withdraw()} disabled={locked}>
+              {busy === "withdrawing" ? t("common.sending") : t("bid.withdraw")}
+            </button>
+          ) : null}
+          {pending.current && !busy && failure instanceof ApiError && failure.code === "NETWORK" ? (
+            <button type="button" className="btn" onClick={() => void send()}>
+              {t("bid.sendAgain")}
+            </button>
+          ) : null}
+        </div>
+      </form>
+
+      <ErrorNotice error={failure} title={t("bid.refused")} />
+      {receipt ? <ReceiptView receipt={receipt.receipt} verified={receipt.verified} /> : null}
+
+      {closed ? <OpeningRecordPanel id={id} supplierCode={snap.state?.user.unitCode ?? null} /> : null}
+
+      <h2>{t("bid.history")}</h2>
+      {mine.data?.receipts.length ? (
+        <TableWrap label={t("bid.history")}>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("bid.version")}</th>
+                <th scope="col">{t("bid.action")}</th>
+                <th scope="col">{t("bid.receivedAt")}</th>
+                <th scope="col">{t("bid.hash")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mine.data.receipts.map((r) => (
+                <tr key={r.bidId}>
+                  <td>
+                    {r.version} {r.current ? <Badge tone="ok">{t("bid.counts")}</Badge> : null}
+                  </td>
+                  <td>{r.action === "submitted" ? t("bid.action.submitted") : t("bid.action.withdrawn")}</td>
+                  <td>{chinaDateTime(r.receivedAt)}</td>
+                  <td>
+                    <code>{r.hash.slice(0, 16)}…</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      ) : (
+        <p>{t("bid.history.none")}</p>
+      )}
+    </div>
+  );
+}
+
+interface OpeningRecord {
+  closed: boolean;
+  bids: Array<{
+    bidId: string;
+    supplierCode: string;
+    supplierName: string;
+    outcome: string;
+    outcomeText: { "zh-CN": string; en: string };
+    price: string | null;
+    confirmation: { confirmed: boolean; objection: string | null } | null;
+  }>;
+}
+
+/** After the deadline: the opening record, and this bidder's confirmation or objection (tender.opening.record). */
+function OpeningRecordPanel({ id, supplierCode }: { id: string; supplierCode: string | null }) {
+  const { t, lang } = useI18n();
+  const rec = useApi<OpeningRecord>(`/etrading/tenders/${encodeURIComponent(id)}/opening`);
+  const [objection, setObjection] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
+  const answer = async (withObjection: boolean) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      await api.post(`/etrading/tenders/${encodeURIComponent(id)}/opening/confirmation`, withObjection ? { objection } : {});
+      rec.reload();
+    } catch (err) {
+      setFailure(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (!rec.data) return rec.loading ? <Loading /> : <ErrorNotice error={rec.error} />;
+  const mine = rec.data.bids.find((b) => b.supplierCode === supplierCode);
+  return (
+    <section className="panel" aria-labelledby="bid-record-title">
+      <h2 id="bid-record-title">{t("custodian.record")}</h2>
+      <TableWrap label={t("custodian.record")}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t("custodian.record.bidder")}</th>
+              <th scope="col">{t("custodian.record.price")}</th>
+              <th scope="col">{t("custodian.record.outcome")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rec.data.bids.map((b) => (
+              <tr key={b.bidId}>
+                <td>
+                  <Data>{b.supplierName}</Data>
+                </td>
+                <td>{b.price ?? "—"}</td>
+                <td>{b.outcomeText[lang]}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableWrap>
+      {mine?.confirmation ? (
+        <p className="notice notice-ok" role="status">
+          {mine.confirmation.confirmed ? t("bid.record.confirmed") : t("bid.record.objected", { objection: mine.confirmation.objection ?? "" })}
+        </p>
+      ) : mine && rec.data.closed ? (
+        <div className="schema-form">
+          <div className="form-group">
+            <label className="control-label" htmlFor="bid-objection">
+              {t("bid.record.objection")}
+            </label>
+            <textarea id="bid-objection" className="form-control" rows={3} value={objection} onChange={(e) => setObjection(e.target.value)} aria-describedby="bid-objection-help" />
+            <p id="bid-objection-help" className="help-block">
+              {t("bid.record.objectionHelp")}
+            </p>
+          </div>
+          <div className="form-actions">
+            <button type="button" className="btn btn-primary" onClick={() => void answer(false)} disabled={busy}>
+              {t("bid.record.confirm")}
+            </button>
+            <button type="button" className="btn" onClick={() => void answer(true)} disabled={busy || !objection.trim()}>
+              {t("bid.record.object")}
+            </button>
+          </div>
+        </div>
+      ) : mine ? (
+        <p>{t("bid.record.pending")}</p>
+      ) : null}
+      <ErrorNotice error={failure} />
+    </section>
+  );
+}
+
+function ReceiptView({ receipt, verified }: { receipt: BidReceipt; verified: boolean }) {
+  const { t } = useI18n();
+  return (
+    <section className={`notice ${verified ? "notice-ok" : "notice-error"}`} role="status" aria-labelledby="bid-receipt-title">
+      <h2 id="bid-receipt-title">{receipt.action === "submitted" ? t("bid.receipt.submitted") : t("bid.receipt.withdrawn")}</h2>
+      <dl className="facts">
+        <div>
+          <dt>{t("bid.version")}</dt>
+          <dd>{receipt.version}</dd>
+        </div>
+        <div>
+          <dt>{t("bid.receivedAt")}</dt>
+          <dd>
+            {chinaDateTime(receipt.receivedAt)} <span className="notice-detail">({receipt.receivedAt})</span>
+          </dd>
+        </div>
+        <div>
+          <dt>{t("bid.hash")}</dt>
+          <dd>
+            <code className="break">{receipt.hash}</code>
+          </dd>
+        </div>
+      </dl>
+      <p>{verified ? t("bid.receipt.verified", { keyId: receipt.keyId }) : t("bid.receipt.unverified")}</p>
+      <details>
+        <summary>{t("bid.receipt.keep")}</summary>
+        <pre className="break">{JSON.stringify(receipt, null, 2)}</pre>
+      </details>
+    </section>
+  );
+}
