@@ -5,7 +5,13 @@
  */
 const base = {
   testEnvironment: "node",
-  transform: { "^.+\\.ts$": "ts-jest" },
+  transform: {
+    "^.+\\.ts$": "ts-jest",
+    // jose 6 ships ES modules only. Node 24 loads them with require(); jest's module system does
+    // that only under --experimental-vm-modules, so here they are compiled to CommonJS instead.
+    "/node_modules/jose/.+\\.js$": ["ts-jest", { tsconfig: { allowJs: true, module: "commonjs", target: "ES2022" } }],
+  },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   moduleFileExtensions: ["ts", "js", "json"],
 };
 module.exports = {

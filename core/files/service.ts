@@ -82,10 +82,11 @@ export function filesService(files: Files): PlatformServiceSchema {
         stream: true,
         kind: "create",
         permission: "authenticated",
-        async handler(ctx: PlatformContext<Readable>) {
-          const query = (ctx.meta.$params ?? {}) as Record<string, unknown>;
+        // The body is the file (ctx.stream); ?name=, ?form= and ?field= are in ctx.params.
+        async handler(ctx: PlatformContext<Record<string, unknown>>) {
+          const query = ctx.params ?? {};
           const field = query.form === undefined && query.field === undefined ? undefined : await fieldOf(ctx, query.form, query.field);
-          const view = await files.upload(ctx.params, { name: query.name, user: ctx.meta.user!, field });
+          const view = await files.upload(ctx.stream as Readable, { name: query.name, user: ctx.meta.user!, field });
           ctx.meta.$statusCode = 201;
           return view;
         },

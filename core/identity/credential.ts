@@ -54,7 +54,19 @@ export function ruleProblem(r: unknown): string | null {
   return null;
 }
 
-export const macOf = (key: Buffer, secret: string): string => crypto.createHmac("sha256", key).update(secret.trim(), "utf8").digest("hex");
+/**
+ * On Node 24 (OpenSSL 3.5) an HMAC given its key as bytes imports the key anew on every call,
+ * about 20 µs against 2 µs on Node 20; a KeyObject is imported once. A password check computes
+ * thousands of these (every digit run of a long password), so each key is imported once.
+ */
+const hmacKeys = new WeakMap<Buffer, crypto.KeyObject>();
+function hmacKey(key: Buffer): crypto.KeyObject {
+  let k = hmacKeys.get(key);
+  if (!k) hmacKeys.set(key, (k = crypto.createSecretKey(key)));
+  return k;
+}
+
+export const macOf = (key: Buffer, secret: string): string => crypto.createHmac("sha256", hmacKey(key)).update(secret.trim(), "utf8").digest("hex");
 
 /** A contributed rule, ready to check rows and passwords. */
 export class InitialCredential {

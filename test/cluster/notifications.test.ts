@@ -139,7 +139,7 @@ test("pushes from two writers that cross NATS out of commit order reach a client
   });
   const first = (await writeDrafts(knex, [draft("first")]))!;
   const second = (await writeDrafts(knex, [draft("second")]))!;
-  const writer = new ServiceBroker({ namespace: "gd-procurement", nodeID: "order-writer", transporter: nats.url, serializer: "JSON", logger: false });
+  const writer = new ServiceBroker({ namespace: "gd-procurement", nodeID: "order-writer", transporter: { type: "NATS", options: { url: nats.url } }, serializer: "JSON", logger: false });
   await writer.start();
   try {
     const knowsA = () => writer.registry.events.getAllEndpoints("notifications.push").some((ep: { id: string }) => ep.id === "notify-a");

@@ -108,12 +108,12 @@ export const legacyService: PlatformServiceSchema = {
       // brings existing business over: allowed while the old system is in sunset
       kind: "continue",
       permission: ["import", "WorkflowInstance"],
-      async handler(ctx: PlatformContext<Readable>) {
+      async handler(ctx: PlatformContext) {
         const report: LegacyImportReport = { rows: 0, imported: 0, unchanged: 0, rejected: [] };
         // The whole file is read (at most MAX_BYTES) before the first adoption: a file malformed
         // further down is refused whole instead of leaving the rows above it adopted.
         const rows = [];
-        for await (const r of rowsOf(ctx.params)) rows.push(r);
+        for await (const r of rowsOf(ctx.stream as Readable)) rows.push(r);
         for (const { line, row, problem } of rows) {
           report.rows++;
           const reasons = problem ? [problem] : problems(row);

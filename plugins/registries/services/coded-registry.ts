@@ -455,7 +455,7 @@ export function registryService<R extends CodedRecord>(spec: CodedRegistry<R>): 
         stream: true,
         kind: "create",
         permission: ["import", spec.subject],
-        handler: (ctx: PlatformContext<Readable>) => importRecords(spec, ctx.params, abilityOf(ctx), ctx.meta.user!),
+        handler: (ctx: PlatformContext) => importRecords(spec, ctx.stream as Readable, abilityOf(ctx), ctx.meta.user!),
       },
     },
   };

@@ -117,6 +117,25 @@ it("a port held by another program gives an EmbeddedPostgresError naming the por
   }
 });
 
+it("a database made by another PostgreSQL major (17 before the move to 18) is refused with what to do, and left as it is", async () => {
+  const dataDir = makeDataDir();
+  const first = await start(dataDir, 55408);
+  const clusterDir = first.db.clusterDir;
+  await first.db.stop();
+  const running = fs.readFileSync(path.join(clusterDir, "PG_VERSION"), "utf8").trim();
+  const older = String(Number(running) - 1);
+  // What a cluster initialised by the previous major says about itself
+  fs.writeFileSync(path.join(clusterDir, "PG_VERSION"), `${older}\n`);
+  const err = await startEmbeddedPostgres({ dataDir, port: 55408, log: () => undefined }).catch((e: Error) => e);
+  expect(err).toBeInstanceOf(EmbeddedPostgresError);
+  expect((err as Error).message).toContain(`${clusterDir} holds a PostgreSQL ${older} database`);
+  expect((err as Error).message).toMatch(new RegExp(`PostgreSQL ${running}\\.\\d+ \\(the one this platform runs\\)`));
+  expect((err as Error).message).toContain("pg_dumpall");
+  expect((err as Error).message).toContain("core/db/README.md");
+  expect(fs.readFileSync(path.join(clusterDir, "PG_VERSION"), "utf8")).toBe(`${older}\n`);
+  expect(fs.existsSync(path.join(dataDir, "platform.lock"))).toBe(false);
+});
+
 (isRoot ? it : it.skip)(
   "as root, a data directory user postgres cannot enter is relocated under /var/lib/gd-procurement/clusters, and its data survives a restart",
   async () => {

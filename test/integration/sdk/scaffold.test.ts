@@ -27,13 +27,17 @@ function tempProject(): string {
   fs.symlinkSync(path.join(ROOT, "test", "support"), path.join(dir, "test", "support"));
   // The project's compiler options, on the new plugin and its test (and what of core they import).
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: path.join(ROOT, "tsconfig.json"), include: ["plugins", "test/integration"] }));
-  // The integration project of jest.config.js, rooted here.
+  // The integration project of jest.config.js, rooted here (its transforms too: jose is compiled for jest).
+  const { transform, transformIgnorePatterns } = (require(path.join(ROOT, "jest.config.js")) as { projects: Array<Record<string, unknown>> }).projects.find(
+    (p) => p.displayName === "integration",
+  )!;
   fs.writeFileSync(
     path.join(dir, "jest.config.js"),
     `module.exports = ${JSON.stringify({
       rootDir: dir,
       testEnvironment: "node",
-      transform: { "^.+\\.ts$": "ts-jest" },
+      transform,
+      transformIgnorePatterns,
       moduleFileExtensions: ["ts", "js", "json"],
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
       globalSetup: "<rootDir>/test/support/global-setup.ts",
