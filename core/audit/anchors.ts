@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { ANCHOR_LOCK_KEY } from "./chain";
 import { verifyChain, type BrokenEntry } from "./verify";
+import { repeatEvery, type Repeating } from "./repeat";
 import { DEFAULT_SEAL_EVERY_MS, sealAudit, startSealing } from "./seal";
 
 export interface AnchorView {
@@ -64,12 +65,8 @@ export async function anchorAudit(knex: Knex, log: (line: string) => void = cons
   return outcome;
 }
 
-export interface Anchoring {
-  /** anchors now (what the timer does), for tests and a clean shutdown */
-  tick(): Promise<AnchorOutcome | null>;
-  /** stops the timer and waits for an anchoring in progress */
-  stop(): Promise<void>;
-}
+/** anchors on a timer; `tick` anchors now (for tests and a clean shutdown) */
+export type Anchoring = Repeating<AnchorOutcome | null>;
 
 export const DEFAULT_ANCHOR_EVERY_MS = 60 * 60 * 1000;
 
@@ -82,34 +79,16 @@ export function startAnchoring(knex: Knex, opts: { everyMs?: number; sealEveryMs
   const everyMs = opts.everyMs ?? DEFAULT_ANCHOR_EVERY_MS;
   const log = opts.log ?? console.log;
   const sealing = startSealing(knex, { everyMs: opts.sealEveryMs ?? DEFAULT_SEAL_EVERY_MS, log });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<AnchorOutcome | null> | undefined;
-  let stopped = false;
-
-  const tick = (): Promise<AnchorOutcome | null> => {
-    if (running) return running;
-    running = anchorAudit(knex, log)
-      .catch((err: unknown) => {
-        log(`[audit] anchoring failed, tried again in ${Math.round(everyMs / 1000)} s: ${(err as Error).message}`);
-        return null;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => void tick().then(schedule), everyMs);
-    timer.unref();
-  };
-  schedule();
+  const anchoring = repeatEvery(everyMs, () =>
+    anchorAudit(knex, log).catch((err: unknown) => {
+      log(`[audit] anchoring failed, tried again in ${Math.round(everyMs / 1000)} s: ${(err as Error).message}`);
+      return null;
+    }),
+  );
   return {
-    tick,
+    tick: anchoring.tick,
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await anchoring.stop();
       await sealing.stop();
     },
   };

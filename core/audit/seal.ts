@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { GENESIS, SEAL_LOCK_KEY, rowHash, type AuditRow } from "./chain";
+import { repeatEvery, type Repeating } from "./repeat";
 
 /**
  * The sealer: gives committed audit entries their place in the chain (seq, prev_hash, hash), in id
@@ -99,12 +100,7 @@ export async function sealAudit(knex: Knex, opts: { timeoutMs?: number; pollMs?:
   }
 }
 
-export interface Sealing {
-  /** one round now (what the timer does) */
-  tick(): Promise<number>;
-  /** stops the timer and waits for a round in progress */
-  stop(): Promise<void>;
-}
+export type Sealing = Repeating<number>;
 
 export const DEFAULT_SEAL_EVERY_MS = 100;
 
@@ -118,12 +114,9 @@ export function startSealing(knex: Knex, opts: { everyMs?: number; log?: (line: 
   const everyMs = opts.everyMs ?? DEFAULT_SEAL_EVERY_MS;
   const log = opts.log ?? console.log;
   let horizon: Horizon | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let stopped = false;
   let failing = false;
 
-  const round = async (): Promise<number> => {
+  const round = async (stopping: () => boolean): Promise<number> => {
     let sealed = 0;
     if (horizon && (await horizonFinal(knex, horizon))) {
       const upTo = horizon.lastId;
@@ -134,16 +127,15 @@ export function startSealing(knex: Knex, opts: { everyMs?: number; log?: (line: 
         const out = await sealBatch(knex, upTo);
         if ("busy" in out) return sealed; // another node seals now; the next horizon covers this one
         sealed += out.sealed;
-        if (!out.more || stopped) break;
+        if (!out.more || stopping()) break;
       }
     } else if (!horizon) {
       horizon = await takeHorizon(knex);
     }
     return sealed;
   };
-  const tick = (): Promise<number> => {
-    if (running) return running;
-    running = round()
+  return repeatEvery(everyMs, (stopping) =>
+    round(stopping)
       .then((n) => {
         if (failing) log(`[audit] sealing works again`);
         failing = false;
@@ -154,24 +146,6 @@ export function startSealing(knex: Knex, opts: { everyMs?: number; log?: (line: 
         if (!failing) log(`[audit] sealing failed, tried again every ${everyMs} ms: ${(err as Error).message}`);
         failing = true;
         return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => void tick().then(schedule), everyMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    tick,
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+      }),
+  );
 }
