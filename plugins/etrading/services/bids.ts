@@ -98,6 +98,21 @@ async function tenderOf(db: Knex | Knex.Transaction, id: string): Promise<Tender
   return row;
 }
 
+/** The version a request with this Idempotency-Key already made, if it was sent before. */
+const madeWithKey = (db: Knex, t: Tender, supplierCode: string, key: string) =>
+  db<BidRow>("etrading_bids").where({ tender_id: t.id, supplier_code: supplierCode, idempotency_key: key }).first();
+
+/**
+ * Inside a bid's transaction: one supplier's versions one at a time (other suppliers are not held
+ * up), then the tender as it stands, still before its deadline.
+ */
+async function lockBidder(trx: Knex.Transaction, t: Tender, supplierCode: string, now: Date): Promise<Tender> {
+  await trx.raw("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`etrading.bid|${t.id}|${supplierCode}`]);
+  const row = (await trx<Tender>("etrading_tenders").where({ id: t.id }).forShare().first())!;
+  refuseAtDeadline(row, now);
+  return row;
+}
+
 const deadlineOf = (t: Tender) => new Date(t.bid_deadline);
 
 /** Deadline exclusive (tender.opening.atDeadline): at or after it nothing is received. */
@@ -461,7 +476,7 @@ export const bidsService: PlatformServiceSchema = {
         const supplier = await registeredSupplier(this.db, ctx, t);
         const key = idempotencyKey(ctx.meta.idempotencyKey);
         if (key) {
-          const first = await this.db<BidRow>("etrading_bids").where({ tender_id: t.id, supplier_code: supplier.code, idempotency_key: key }).first();
+          const first = await madeWithKey(this.db, t, supplier.code, key);
           if (first) return retried(first, ctx);
         }
         refuseAtDeadline(t, now);
@@ -474,12 +489,9 @@ export const bidsService: PlatformServiceSchema = {
         const { privateKey } = await receiptKey(this);
 
         return this.db.transaction(async (trx) => {
-          // one supplier's versions one at a time; other suppliers are not held up
-          await trx.raw("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`etrading.bid|${t.id}|${supplier.code}`]);
-          const row = await trx<Tender>("etrading_tenders").where({ id: t.id }).forShare().first();
-          refuseAtDeadline(row!, now);
+          const row = await lockBidder(trx, t, supplier.code, now);
           if (key) {
-            const first = await trx<BidRow>("etrading_bids").where({ tender_id: t.id, supplier_code: supplier.code, idempotency_key: key }).first();
+            const first = await madeWithKey(trx, t, supplier.code, key);
             if (first) return retried(first, ctx);
           }
           const last = await trx("etrading_bids").where({ tender_id: t.id, supplier_code: supplier.code }).max<{ v: number | null }[]>("version as v");
@@ -487,7 +499,7 @@ export const bidsService: PlatformServiceSchema = {
           const id = randomUUID();
           const receipt = signReceipt({ bidId: id, tenderId: t.id, version, action: "submitted", hash: bid.hash, receivedAt: now.toISOString() }, privateKey);
           await trx("etrading_bids").insert({
-            id, tender_id: t.id, supplier_code: supplier.code, version, action: "submitted", idempotency_key: key ?? null, docs_version: row!.docs_version,
+            id, tender_id: t.id, supplier_code: supplier.code, version, action: "submitted", idempotency_key: key ?? null, docs_version: row.docs_version,
             algorithm: bid.algorithm, nonce: bid.nonce, ciphertext, hash: bid.hash, threshold: bid.threshold, shares: JSON.stringify(bid.shares),
             bidder_key: bid.bidderKey ? JSON.stringify(bid.bidderKey) : null, signature: JSON.stringify(bid.signature), receipt: JSON.stringify(receipt), received_at: now,
           });
@@ -513,21 +525,19 @@ export const bidsService: PlatformServiceSchema = {
         const supplier = await registeredSupplier(this.db, ctx, t);
         const key = idempotencyKey(ctx.meta.idempotencyKey);
         if (key) {
-          const first = await this.db<BidRow>("etrading_bids").where({ tender_id: t.id, supplier_code: supplier.code, idempotency_key: key }).first();
+          const first = await madeWithKey(this.db, t, supplier.code, key);
           if (first) return retried(first, ctx);
         }
         refuseAtDeadline(t, now);
         const { privateKey } = await receiptKey(this);
         return this.db.transaction(async (trx) => {
-          await trx.raw("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`etrading.bid|${t.id}|${supplier.code}`]);
-          const row = await trx<Tender>("etrading_tenders").where({ id: t.id }).forShare().first();
-          refuseAtDeadline(row!, now);
+          const row = await lockBidder(trx, t, supplier.code, now);
           const last = await trx<BidRow>("etrading_bids").where({ tender_id: t.id, supplier_code: supplier.code }).orderBy("version", "desc").first();
           if (!last || last.action !== "submitted") throw conflict({ "zh-CN": "贵单位在本项目没有可撤回的投标文件", en: "Your company has no bid on this procurement to withdraw" }, { rule: "no-bid" });
           const id = randomUUID();
           const version = last.version + 1;
           const receipt = signReceipt({ bidId: id, tenderId: t.id, version, action: "withdrawn", hash: last.hash, receivedAt: now.toISOString() }, privateKey);
-          await trx("etrading_bids").insert({ id, tender_id: t.id, supplier_code: supplier.code, version, action: "withdrawn", idempotency_key: key ?? null, docs_version: row!.docs_version, hash: last.hash, receipt: JSON.stringify(receipt), received_at: now });
+          await trx("etrading_bids").insert({ id, tender_id: t.id, supplier_code: supplier.code, version, action: "withdrawn", idempotency_key: key ?? null, docs_version: row.docs_version, hash: last.hash, receipt: JSON.stringify(receipt), received_at: now });
           await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.bid.withdraw", object: id, after: { tenderId: t.id, version, hash: last.hash, receivedAt: now.toISOString() } });
           return { receipt, rule: "tender.bidModifyUntilDeadline" };
         });
