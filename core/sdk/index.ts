@@ -71,6 +71,8 @@ export { enqueue } from "../events/outbox";
 export type { OutboxEvent, OutboxMessage } from "../events/outbox";
 export { onceHandler, receiveOnce } from "../events/receipts";
 export { announcePublic } from "../events/notifications";
+export { toRoom } from "../gateway/plugin-rooms";
+export type { RoomJoin, RoomLeft } from "../gateway/plugin-rooms";
 
 // ── Tenancy: the tenant tree, the module gate's rule, the platform's local date (core/tenancy) ──
 export { tenantTree } from "../tenancy";
