@@ -37,6 +37,7 @@ import { setFormClock } from "./forms/formats";
 import { Files } from "./files/files";
 import { filesService } from "./files/service";
 import { PgBlobStore, S3BlobStore } from "./files/store";
+import { Uploads, uploadsService } from "./files/uploads";
 
 export interface Kernel {
   config: KernelConfig;
@@ -173,6 +174,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       formOf: (ref) => forms.formOf(ref),
       log,
     });
+    // large files in chunks that resume, finished into an ordinary upload (core/files/uploads.ts)
+    const uploads = new Uploads(files);
     const gate: GateSources = {
       book: () => tenancy.book(),
       clock: tenancy.clock,
@@ -205,6 +208,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       auditService(db.knex),
       notificationsService({ knex: db.knex, tree }),
       filesService(files),
+      uploadsService(uploads),
     ];
     // Every installed plugin's subscribers, served here or not: the relay queues each its copy.
     const subscriptions = collectSubscriptions([...coreServices, ...registry.plugins.flatMap((p) => p.manifest.services)]);
@@ -221,6 +225,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await events.start();
     // uploads no submitted form named, a day on (core/files)
     await files.startCleanup(events.boss);
+    await uploads.startCleanup(events.boss);
     coreServices.push(deadLettersService(db.knex, events));
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).
