@@ -378,6 +378,7 @@ export class Files {
              select f.id from core_files f
               where f.created_at < now() - make_interval(secs => ?)
                 and not exists (select 1 from core_file_refs r where r.file_id = f.id)
+                and not exists (select 1 from core_file_holds h where h.file_id = f.id)
               order by f.created_at limit 1000 for update skip locked)
            returning sha256`,
           [olderThanMs / 1000],

@@ -253,6 +253,38 @@ export class Uploads {
     await this.knex("core_file_uploads").where({ id: row.id }).delete();
   }
 
+  /**
+   * A service keeps uploads of its caller's past the clean-up (`files.uploads.hold`, broker only):
+   * each must be a finished upload of the caller's with the hash the service was given. One not
+   * finished yet, or not the caller's, is refused at `pointer/<i>`; nothing is held unless all are.
+   */
+  async hold(holder: string, key: string, files: Array<{ id: unknown; sha256: unknown }>, pointer: string, user: SessionUser): Promise<void> {
+    const ids = files.map((f) => f.id).filter(isUuid);
+    const mine = new Map(
+      ((await this.knex("core_files").whereIn("id", ids).where({ uploaded_by: user.id }).select("id", "sha256")) as Array<{ id: string; sha256: string }>).map((r) => [r.id, r.sha256]),
+    );
+    const unfinished = new Set((await this.knex("core_file_uploads").whereIn("id", ids).where({ uploaded_by: user.id }).whereNot({ state: "done" }).pluck("id")) as string[]);
+    const problems = files.flatMap((f, i) => {
+      const at = `${pointer}/${i}`;
+      if (typeof f.id === "string" && unfinished.has(f.id)) return [fieldError(at, "unfinished", "该文件尚未上传完成，请先完成上传", "this file has not finished uploading: finish it first")];
+      if (typeof f.id !== "string" || !mine.has(f.id)) return [fieldError(at, "attachment", "找不到该文件，或它不是您上传的，请重新上传", "no such file among your uploads; upload it again")];
+      if (mine.get(f.id) !== f.sha256) return [fieldError(at, "sha256", "文件的 SHA-256 与上传的内容不符", "the file's SHA-256 does not match what was uploaded")];
+      return [];
+    });
+    if (problems.length) throw validationFailed(problems);
+    if (!ids.length) return;
+    await this.knex("core_file_holds").insert(ids.map((file_id) => ({ file_id, holder, key }))).onConflict(["file_id", "holder", "key"]).ignore();
+  }
+
+  /** The bytes of an upload this holder holds under this key (`files.uploads.held`): the holder decides who may have them. */
+  async held(holder: string, key: string, id: unknown): Promise<{ size: number; bytes: Readable }> {
+    const row = isUuid(id)
+      ? await this.knex("core_file_holds as h").join("core_files as f", "f.id", "h.file_id").join("core_file_blobs as b", "b.sha256", "f.sha256").where({ "h.file_id": id, "h.holder": holder, "h.key": key }).first("b.location", "b.size")
+      : undefined;
+    if (!row) throw notFound({ "zh-CN": "文件", en: "file" });
+    return { size: Number(row.size), bytes: this.files.read(row, 0, Number(row.size) - 1) };
+  }
+
   /** Sessions idle longer than `idleMs`, with their chunks (a finished one's file stays: Files' own clean-up decides on it). */
   async cleanup(idleMs = UPLOAD_IDLE_TTL_MS): Promise<number> {
     return (await this.knex("core_file_uploads").where("updated_at", "<", this.knex.raw("now() - make_interval(secs => ?)", [idleMs / 1000])).delete()) as number;
@@ -274,6 +306,12 @@ export class Uploads {
     });
     await boss.send(CLEANUP_QUEUE, {}, { startAfter: 60 });
   }
+}
+
+/** The service that holds: another service calling through the broker, never a request from outside. */
+function holderOf(ctx: PlatformContext): string {
+  if (!ctx.caller || ctx.caller === "gateway") throw notFound();
+  return ctx.caller;
 }
 
 /** The HTTP API of resumable uploads, beside filesService's. */
@@ -317,6 +355,22 @@ export function uploadsService(uploads: Uploads): PlatformServiceSchema {
           const { file, again } = await uploads.finish(ctx.params.id, ctx.meta.user!, ctx);
           ctx.meta.$statusCode = again ? 200 : 201;
           return file;
+        },
+      },
+      // Broker only (no route): the holder is the calling service, as Moleculer names it in ctx.caller.
+      hold: {
+        kind: "continue",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ key: string; files: Array<{ id: unknown; sha256: unknown }>; pointer?: string }>) {
+          await uploads.hold(holderOf(ctx), String(ctx.params.key), Array.isArray(ctx.params.files) ? ctx.params.files : [], ctx.params.pointer ?? "/files", ctx.meta.user!);
+          return { held: ctx.params.files.length };
+        },
+      },
+      held: {
+        kind: "read",
+        permission: "authenticated",
+        async handler(ctx: PlatformContext<{ key: string; id: string }>) {
+          return (await uploads.held(holderOf(ctx), String(ctx.params.key), ctx.params.id)).bytes;
         },
       },
       cancel: {

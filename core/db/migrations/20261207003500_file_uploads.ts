@@ -28,9 +28,19 @@ export async function up(knex: Knex): Promise<void> {
     t.binary("data").notNullable();
     t.primary(["upload_id", "offset"]);
   });
+  // Uploads a service keeps past the clean-up of unattached uploads, for its own purpose (a sealed
+  // bid's files until the opening and after): the holder is the service, the key its own reference.
+  await knex.schema.createTable("core_file_holds", (t) => {
+    t.uuid("file_id").notNullable().references("id").inTable("core_files");
+    t.text("holder").notNullable();
+    t.text("key").notNullable();
+    t.timestamp("created_at", { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.primary(["file_id", "holder", "key"]);
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable("core_file_holds");
   await knex.schema.dropTable("core_file_upload_parts");
   await knex.schema.dropTable("core_file_uploads");
 }
