@@ -29,6 +29,7 @@ const TendersPage = named(() => import("./etrading/tenders"), "TendersPage");
 const TenderPage = named(() => import("./etrading/tenders"), "TenderPage");
 const BidPage = named(() => import("./etrading/bid-page"), "BidPage");
 const CustodianPage = named(() => import("./etrading/bid-custodian"), "CustodianPage");
+const OpeningHallPage = named(() => import("./etrading/opening-hall"), "OpeningHallPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -58,6 +59,7 @@ const ROUTES: Route[] = [
   { path: "/etrading/tenders/:id", access: "signed-in", render: (p) => <TenderPage id={p.id} /> },
   { path: "/etrading/tenders/:id/bid", access: "signed-in", render: (p) => <BidPage id={p.id} /> },
   { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
+  { path: "/etrading/tenders/:id/opening", access: "signed-in", render: (p) => <OpeningHallPage id={p.id} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
