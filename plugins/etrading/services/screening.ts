@@ -92,9 +92,10 @@ async function screen(svc: This, ctx: Context, t: Tender, now: Date): Promise<Sn
   const { cutoff, declared } = cutoffOf(t);
   if (now < cutoff || now < new Date(t.bid_deadline) || ["draft", "published", "cancelled"].includes(t.status)) return null;
   const bidders = await biddersOf(svc.db, t.id);
-  const meta = ctx.meta as { user?: SessionUser | null };
-  if (!meta.user) meta.user = platformCaller(t);
-  const providers = svc.extensions.providers(ctx, eligibility);
+  const actor = (ctx.meta as { user?: SessionUser | null }).user ?? platformCaller(t);
+  // the providers the tender's tenant has switched on, called as the platform there (whoever asked for the screening)
+  const asPlatform = svc.broker.ContextFactory.create(svc.broker, null as never, {}, { meta: { user: platformCaller(t) }, parentCtx: ctx }) as Context;
+  const providers = svc.extensions.providers(asPlatform, eligibility);
   const byCode = new Map<string, EligibilityOutcome>(bidders.map((b) => [b.code, { code: b.code, eligible: true, reasons: [], flags: [] }]));
   const lists: ListVersionUsed[] = [];
   for (const p of providers) {
@@ -116,7 +117,7 @@ async function screen(svc: This, ctx: Context, t: Tender, now: Date): Promise<Sn
     const made = await trx("etrading_screenings").insert(row).onConflict("tender_id").ignore().returning("tender_id");
     if (!made.length) return;
     const excluded = bidders.filter((b) => !byCode.get(b.code)!.eligible).map((b) => b.code);
-    await writeAudit(trx, { actor: actorOf(meta.user!), tenantCode: t.tenant_code, action: "etrading.screening.create", object: t.id, after: { cutoff: cutoff.toISOString(), status: row.status, lists, excluded } });
+    await writeAudit(trx, { actor: actorOf(actor), tenantCode: t.tenant_code, action: "etrading.screening.create", object: t.id, after: { cutoff: cutoff.toISOString(), status: row.status, lists, excluded } });
   });
   return (await svc.db<Snapshot>("etrading_screenings").where({ tender_id: t.id }).first())!;
 }
