@@ -159,7 +159,7 @@ export async function etradingDemo(d: DemoTools): Promise<void> {
     }
 
     if (t.stage !== "opened") {
-      for (const c of places) keyLines.push(`[demo] etrading custodian key · ${t.name} · ${c} (${holders[c].username}): ${keys[c]}`);
+      for (const c of places) keyLines.push(`[demo] etrading custodian key · ${t.name} · ${c} (${holders[c].username}) · /etrading/tenders/${id}/custodians/${c} · ${keys[c]}`);
       continue;
     }
     // past the deadline: two custodians unwrap their shares and hand them in; the bids open

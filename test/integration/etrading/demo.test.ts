@@ -40,7 +40,7 @@ describe("the e-trading demonstration data", () => {
   type Listed = { id: string; title: string; status: string; bidDeadline: string; registered: boolean; tenantCode?: string };
   const list = async (token: string, mine = false) => (await platform.api(`/api/etrading/tenders${mine ? "?mine=1" : ""}`, { token })).body.items as Listed[];
   const byTitle = (items: Listed[], part: string) => items.find((t) => t.title.includes(part))!;
-  const printedKeys = () => lines.filter((l) => l.startsWith("[demo] etrading custodian key")).map((l) => /^\[demo\] etrading custodian key · (.+) · (\w+) \(([\w.]+)\): ([0-9a-f]{64})$/.exec(l)!);
+  const printedKeys = () => lines.filter((l) => l.startsWith("[demo] etrading custodian key")).map((l) => /^\[demo\] etrading custodian key · (.+) · (\w+) \(([\w.]+)\) · \/etrading\/tenders\/([0-9a-f-]{36})\/custodians\/\2 · ([0-9a-f]{64})$/.exec(l)!);
 
   test("Huizhou and the province each have a tender taking bids, one closing minutes after the start and one past its deadline; three suppliers hold the documents of each", async () => {
     expect(lines.filter((l) => l.startsWith("[demo]") && l.includes("not complete"))).toEqual([]);
@@ -124,12 +124,14 @@ describe("the e-trading demonstration data", () => {
       const tender = await knex("etrading_tenders").where("title", "like", `%${part}%`).first();
       const bids: Array<{ shares: SealedBid["shares"] }> = await knex("etrading_bids").where({ tender_id: tender.id });
       expect(bids).toHaveLength(3);
-      for (const [, , custodian, , key] of keys.filter((k) => k[1] === tender.title)) {
+      const printed = keys.filter((k) => k[1] === tender.title);
+      expect(printed.every((k) => k[4] === tender.id)).toBe(true);
+      for (const [, , custodian, , , key] of printed) {
         for (const b of bids) expect(openShare({ tenderId: tender.id, shares: b.shares }, custodian, key)).toMatch(/^[A-Za-z0-9+/]+=*$/);
       }
     }
     const tables: Array<{ table_name: string }> = await knex("information_schema.tables").where({ table_schema: "public", table_type: "BASE TABLE" }).select("table_name");
-    const pattern = keys.map((k) => k[4]).join("|");
+    const pattern = keys.map((k) => k[5]).join("|");
     const found: string[] = [];
     for (const { table_name } of tables) {
       const hit = await knex.raw(`select count(*)::int as n from "${table_name}" t where lower(t::text) ~ ?`, [pattern]);
