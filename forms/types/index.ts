@@ -3,6 +3,9 @@
 import type { EtradingClarification } from "./etrading.clarification";
 import type { EtradingCorrigendum } from "./etrading.corrigendum";
 import type { EtradingDocuments } from "./etrading.documents";
+import type { ExpertsApplication } from "./experts.application";
+import type { ExpertsDrawing } from "./experts.drawing";
+import type { ExpertsReason } from "./experts.reason";
 import type { HelpdeskFaq } from "./helpdesk.faq";
 import type { LegacyAccept } from "./legacy.accept";
 import type { LegacyContract } from "./legacy.contract";
@@ -24,13 +27,16 @@ import type { SupervisionPlan } from "./supervision.plan";
 import type { SupervisionResult } from "./supervision.result";
 import type { SupervisionReturn } from "./supervision.return";
 
-export type { EtradingClarification, EtradingCorrigendum, EtradingDocuments, HelpdeskFaq, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
+export type { EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
 
 /** Form id → the type of its data (the base form; a tenant's overlay may add fields). */
 export interface FormTypes {
   "etrading.clarification": EtradingClarification;
   "etrading.corrigendum": EtradingCorrigendum;
   "etrading.documents": EtradingDocuments;
+  "experts.application": ExpertsApplication;
+  "experts.drawing": ExpertsDrawing;
+  "experts.reason": ExpertsReason;
   "helpdesk.faq": HelpdeskFaq;
   "legacy.accept": LegacyAccept;
   "legacy.contract": LegacyContract;
