@@ -202,7 +202,7 @@ async function sweep(trx: Knex.Transaction, d: DrawingRow, now: Date) {
 
 const tenderFacts = async (step: { call?: <T>(a: string, p?: Record<string, unknown>) => Promise<T> }, tenderId: string): Promise<TenderView> => {
   try {
-    return await step.call!<TenderView>("etrading.tenders.get", { id: tenderId });
+    return await step.call!<TenderView>("etrading.get", { id: tenderId });
   } catch (err) {
     if ((err as { type?: string }).type === "NOT_FOUND") throw validationFailed([fieldError("/tenderId", "tender", "没有该采购项目，或您无权查看", "no such procurement, or it is not yours to see")]);
     throw err;
