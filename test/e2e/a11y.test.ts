@@ -84,6 +84,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(user.roles.includes("platform-admin") ? ["/admin/dead-letters"] : []),
     ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/bid`] : []),
     ...(tender && custodian ? [`/etrading/tenders/${tender}/custodians/${custodian === "regulator" ? "supervisor" : custodian}`] : []),
+    // the opening hall: open to those who take part after the deadline, a clear refusal otherwise
+    ...(tender ? [`/etrading/tenders/${tender}/opening`] : []),
   ];
 }
 

@@ -58,9 +58,14 @@ async function presence(db: Knex, tenderId: string) {
   return [...seen.values()];
 }
 
-async function announcePresence(svc: This, tenderId: string): Promise<void> {
-  // who is present changes too often to keep as history: pushed, and read from the presence rows
-  await toRoom(svc.broker, hallRoom(tenderId), "presence", { present: await presence(svc.db, tenderId) });
+/**
+ * Who came or went, as a change (a full list to each of 1,000 bidders at each of their 1,000 joins
+ * would be a million entries): too frequent to keep as history, so pushed and read from the
+ * presence rows by GET. `count` is the people present after the change.
+ */
+async function announcePresence(svc: This, tenderId: string, change: { joined?: { accountId: string; role: string; name: string }; left?: string }): Promise<void> {
+  const [{ n }] = await svc.db("etrading_hall_presence").where({ tender_id: tenderId }).countDistinct({ n: "account_id" });
+  await toRoom(svc.broker, hallRoom(tenderId), "presence", { ...change, count: Number(n) });
 }
 
 const windowView = (w: { starts_at: Date; ends_at: Date; closed_at: Date | null } | undefined) =>
@@ -144,7 +149,8 @@ export const hallService: PlatformServiceSchema = {
         const m = /^etrading\.hall:([0-9a-f-]{36})$/.exec(ctx.params.room ?? "");
         if (!m) return;
         const gone = await this.db("etrading_hall_presence").where({ tender_id: m[1], socket_id: ctx.params.socketId }).delete();
-        if (gone) await announcePresence(this, m[1]);
+        // another tab of the same person keeps it present
+        if (gone && !(await this.db("etrading_hall_presence").where({ tender_id: m[1], account_id: ctx.params.account }).first())) await announcePresence(this, m[1], { left: ctx.params.account });
       },
     },
   },
@@ -165,10 +171,12 @@ export const hallService: PlatformServiceSchema = {
           const role = me.roles[0];
           const name = me.supplierName ?? `${user.username}`;
           await this.db("etrading_hall_presence").insert({ tender_id: t.id, socket_id: socketId, account_id: user.id, role, name, joined_at: platformNow() }).onConflict(["tender_id", "socket_id"]).ignore();
-          await announcePresence(this, t.id);
+          await announcePresence(this, t.id, { joined: { accountId: user.id, role, name } });
         }
         await closeDueWindows(this, t.id);
-        return { ...(await hallState(this, ctx, t, me)), room: hallRoom(t.id) };
+        // who the user is here; the state itself (the record, the history) is the GET's, read once the room is joined
+        const window = await this.db("etrading_hall_windows").where({ tender_id: t.id }).first();
+        return { room: hallRoom(t.id), tenderId: t.id, me: { roles: me.roles, custodians: me.custodians, supplierCode: me.roles.includes("bidder") ? user.unitCode : null }, selfDecryption: !!t.config.bidderKey, window: windowView(window) };
       },
     },
 

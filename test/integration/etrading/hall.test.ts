@@ -12,7 +12,9 @@ interface HallEvent {
 interface Seat {
   tab: Tab;
   events: HallEvent[];
-  present: Array<Array<{ role: string; name: string }>>;
+  /** who is present, as the pushed changes leave it */
+  present: Map<string, { role: string; name: string }>;
+  counts: number[];
   joined: Record<string, unknown> & { error?: { code: string; message: string; details?: { rule?: string } } };
 }
 
@@ -40,9 +42,13 @@ describe("etrading opening hall", () => {
   async function enter(token: string, tenderId: string, headers: Record<string, string> = {}): Promise<Seat> {
     const t = tab(w.platform.baseUrl, { token, ...headers });
     await until("connected", () => t.socket.connected || t.disconnects.length > 0);
-    const seat: Seat = { tab: t, events: [], present: [], joined: {} };
+    const seat: Seat = { tab: t, events: [], present: new Map(), counts: [], joined: {} };
     t.socket.on("hall", (e: HallEvent) => seat.events.push(e));
-    t.socket.on("presence", (p: { present: Seat["present"][number] }) => seat.present.push(p.present));
+    t.socket.on("presence", (p: { joined?: { accountId: string; role: string; name: string }; left?: string; count: number }) => {
+      if (p.joined) seat.present.set(p.joined.accountId, p.joined);
+      if (p.left) seat.present.delete(p.left);
+      seat.counts.push(p.count);
+    });
     seat.joined = await new Promise((resolve) => t.socket.emit("join", { action: "etrading.hall.join", params: { id: tenderId } }, resolve));
     seats.push(seat);
     return seat;
@@ -88,13 +94,14 @@ describe("etrading opening hall", () => {
     expect((regulator.joined.me as { roles: string[] }).roles).toEqual(expect.arrayContaining(["custodian", "regulator"]));
 
     // everyone in the hall sees who is present, live, and a reload reads the same
-    await until("bidder sees three present", () => bidder.present.some((p) => p.length === 3));
+    await until("bidder sees the two who came after it", () => bidder.present.size === 2 && bidder.counts.includes(3));
     const state = await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.purchaser);
     expect(state.status).toBe(200);
     expect(state.body.present.map((p: { role: string }) => p.role).sort()).toEqual(["bidder", "custodian", "host"]);
     expect(state.body.present.find((p: { role: string }) => p.role === "bidder").name).toBe("惠州市第1照明科技有限公司");
     regulator.tab.close();
-    await until("a leaver is gone", () => bidder.present.some((p) => p.length === 2));
+    await until("a leaver is gone", () => bidder.present.size === 1 && bidder.counts[bidder.counts.length - 1] === 2);
+    expect((await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.purchaser)).body.present).toHaveLength(2);
   });
 
   test("live: the bidder list with deposits, each share handed in, each bid opened, a changed ciphertext flagged; a late joiner reads the same by GET", async () => {

@@ -121,7 +121,13 @@ export function OpeningHallPage({ id }: { id: string }) {
       });
     });
     socket.on("disconnect", () => setConnected(false));
-    socket.on("presence", (p: { present: Present[] }) => setPresent(p.present));
+    // changes only: who came, who went (the GET gives the whole list)
+    socket.on("presence", (p: { joined?: Present; left?: string }) =>
+      setPresent((list) => {
+        const rest = list.filter((x) => x.accountId !== p.joined?.accountId && x.accountId !== p.left);
+        return p.joined ? [...rest, p.joined] : rest;
+      }),
+    );
     socket.on("hall", (e: HallEvent) => {
       setEvents((list) => (list.some((x) => x.id === e.id) ? list : [...list, e]));
       setAnnounced(say.current(e));
