@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { isUuid, type ListOrder, pageRows, type OutboxEvent } from "../../../core/sdk";
 import { buildRelease, contextAfter, type Fact, ocidOf, type ProjectContext, type Release, STAGES, type Stage } from "./ocds-builder";
@@ -86,20 +86,33 @@ export async function releasesOf(db: Knex, ocid: string): Promise<Release[]> {
   return rows.map((r) => r.release);
 }
 
+/** Rows read per query of a bulk file: a batch is a few hundred kB of JSON. */
+const BULK_BATCH = 500;
+
 /**
- * A day's releases as JSON Lines, gzipped, streamed: rows leave the database as the client reads
- * them, so a day of any size costs a cursor, not its whole file in memory.
+ * A day's releases as JSON Lines, gzipped, streamed: read by keyset in batches as the client takes
+ * them (no connection held between batches, no pg-query-stream), so a day of any size costs one
+ * batch of memory, not its whole file.
  */
 export function bulkDay(db: Knex, since: string, until: string): Readable {
-  const rows = filteredReleases(db, { since, until }).orderBy([{ column: "date" }, { column: "id" }]).select("release").stream();
-  const lines = new Transform({
-    writableObjectMode: true,
-    transform(row: { release: Release }, _enc, done) {
-      done(null, `${JSON.stringify(row.release)}\n`);
-    },
-  });
+  async function* lines() {
+    let after: [string, string] | undefined;
+    for (;;) {
+      const q = filteredReleases(db, { since, until })
+        .select("id", "release", db.raw(`to_char(date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at`))
+        .orderBy([{ column: "date" }, { column: "id" }])
+        .limit(BULK_BATCH);
+      if (after) q.whereRaw("(date, id) > (?::timestamptz, ?::uuid)", after);
+      const rows = (await q) as Array<{ id: string; release: Release; at: string }>;
+      if (rows.length) yield rows.map((r) => `${JSON.stringify(r.release)}\n`).join("");
+      if (rows.length < BULK_BATCH) return;
+      const last = rows[rows.length - 1];
+      after = [last.at, last.id];
+    }
+  }
   const gzip = createGzip();
+  const source = Readable.from(lines());
   // an error half-way (the database gone) ends the download broken rather than silently short
-  rows.on("error", (err: Error) => gzip.destroy(err));
-  return rows.pipe(lines).pipe(gzip);
+  source.on("error", (err: Error) => gzip.destroy(err));
+  return source.pipe(gzip);
 }

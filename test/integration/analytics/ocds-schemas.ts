@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import Ajv, { type ErrorObject, type ValidateFunction } from "ajv-draft-04";
+import Ajv, { type ErrorObject } from "ajv-draft-04";
 import addFormats from "ajv-formats";
 
 /** The official OCDS 1.1.5 schemas, verbatim (../shared/reference/ocds/README.md). */
@@ -22,12 +22,18 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** Ajv's validate function, without its type guard (a failed check would narrow the data to never). */
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
 export interface OcdsValidators {
-  release: ValidateFunction;
+  release: Validator;
   /** the release schema with the plugin's extension applied */
-  extendedRelease: ValidateFunction;
-  releasePackage: ValidateFunction;
-  recordPackage: ValidateFunction;
+  extendedRelease: Validator;
+  releasePackage: Validator;
+  recordPackage: Validator;
 }
 
 /**
