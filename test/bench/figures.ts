@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -44,6 +44,17 @@ export const ISSUE_16 = {
 } as const;
 
 // Summary shapes, as each bench writes them (only what is read here).
+interface ScreeningSummary {
+  entries: number;
+  bidders: number;
+  importS: number;
+  bareS: number;
+  reimportS: number;
+  screenS: number;
+  second: { changed: number };
+  importTargetS: number;
+  screenTargetS: number;
+}
 interface Rate {
   perS: number;
   p50: number;
@@ -205,6 +216,11 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
     if (first && deep) out.push({ ...figure("search", "notices: deep page by cursor against page 1", deep.p99, "ms p99", { baseline: first.p99, ratioGoal: atMost(1.5, "≤ 1.5× page 1 (as fast)") }), ...note });
     return out;
   },
+  screening: (s: ScreeningSummary) => [
+    figure("screening", `import a ${thousands(s.entries)}-entry list (CSV, checked, diffed, versioned) against bare array INSERTs`, s.importS, "s", { baseline: s.bareS, goal: below(s.importTargetS, `< ${s.importTargetS} s`) }),
+    figure("screening", `the same list again, 1 % changed (${thousands(s.second.changed)} changed)`, s.reimportS, "s", { goal: below(s.importTargetS, `< ${s.importTargetS} s`) }),
+    figure("screening", `screen ${thousands(s.bidders)} bidders at the cutoff against ${thousands(s.entries)} entries`, s.screenS, "s", { goal: below(s.screenTargetS, `< ${s.screenTargetS} s`) }),
+  ],
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };
 

@@ -79,6 +79,7 @@ export const SMOKE_KNOBS: Record<string, string> = {
   NOTIFY_COUNT: "10",
   NOTIFY_ROUNDS: "1",
   SEARCH_MS: "200",
+  SCREENING_ENTRIES: "20000",
 };
 
 /** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */
