@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -98,6 +98,14 @@ interface TransitionsSummary {
   errors?: number;
   /** the most this process (the node: kernel and callers) held during the engine's rounds, if measured */
   rssMaxMb?: number;
+}
+/** test/bench/opening-hall.ts */
+interface OpeningHallSummary {
+  clients: number;
+  events: number;
+  platform: { delivered: number; events: number; clients: number; toAllP50: number; toAllP99: number; p99: number };
+  bare: { toAllP50: number; toAllP99: number; p99: number };
+  targetP99Ms: number;
 }
 interface NotificationsSummary {
   clients: number;
@@ -221,6 +229,14 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
     figure("screening", `the same list again, 1 % changed (${thousands(s.second.changed)} changed)`, s.reimportS, "s", { goal: below(s.importTargetS, `< ${s.importTargetS} s`) }),
     figure("screening", `screen ${thousands(s.bidders)} bidders at the cutoff against ${thousands(s.entries)} entries`, s.screenS, "s", { goal: below(s.screenTargetS, `< ${s.screenTargetS} s`) }),
   ],
+  "opening-hall": (s: OpeningHallSummary) => {
+    const who = `${thousands(s.clients)} bidders in one hall`;
+    return [
+      figure("opening-hall", `announcement to all ${who}, p50 (request start → last client)`, s.platform.toAllP50, "ms", { baseline: s.bare.toAllP50 }),
+      figure("opening-hall", `announcement to all ${who}, p99 (request start → last client)`, s.platform.toAllP99, "ms", { baseline: s.bare.toAllP99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
+      figure("opening-hall", `announcements lost, ${s.platform.events} × ${thousands(s.clients)}`, s.platform.events * s.platform.clients - s.platform.delivered, "deliveries", { goal: atMost(0, "0") }),
+    ];
+  },
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };
 
