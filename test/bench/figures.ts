@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "helpdesk", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -117,6 +117,8 @@ interface NotificationsSummary {
   targetRatio: number;
   targetP99Ms: number;
 }
+type HelpdeskSummary = import("./helpdesk").HelpdeskSummary;
+
 interface SearchSummary {
   where: string;
   /** seeded small by the bench itself (--smoke), not the province's scale */
@@ -237,6 +239,12 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       figure("opening-hall", `announcements lost, ${s.platform.events} × ${thousands(s.clients)}`, s.platform.events * s.platform.clients - s.platform.delivered, "deliveries", { goal: atMost(0, "0") }),
     ];
   },
+  helpdesk: (s: HelpdeskSummary) => [
+    figure("helpdesk", `evaluation set, top-1 accuracy (${s.answerable} answerable questions)`, s.top1 * 100, "%", { goal: atLeast(s.goals.top1 * 100, `≥ ${s.goals.top1 * 100} %`) }),
+    figure("helpdesk", "evaluation set, top-3 accuracy", s.top3 * 100, "%", { goal: atLeast(s.goals.top3 * 100, `≥ ${s.goals.top3 * 100} %`) }),
+    figure("helpdesk", `evaluation set, unanswerable handed over (${s.unanswerable} questions)`, s.handover * 100, "%", { goal: atLeast(s.goals.handover * 100, `≥ ${s.goals.handover * 100} %`) }),
+    figure("helpdesk", `POST /api/helpdesk/ask, ${s.users} users at once, p99, against the retrieval alone`, s.p99, "ms", { baseline: s.bareP99, goal: below(s.goals.p99Ms, `< ${s.goals.p99Ms} ms`) }),
+  ],
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };
 

@@ -79,6 +79,7 @@ export const SMOKE_KNOBS: Record<string, string> = {
   NOTIFY_CLIENTS: "50",
   NOTIFY_COUNT: "10",
   NOTIFY_ROUNDS: "1",
+  HELPDESK_MS: "500",
   SEARCH_MS: "200",
   HALL_CLIENTS: "20",
   HALL_EVENTS: "5",

@@ -13,7 +13,7 @@ import {
 } from "../../../core/sdk";
 import { Retriever, Synonyms, type Hit, type KbEntry } from "../retrieval";
 import { scheduleAnswer, scheduleQuestion, type Place, type ScheduleSegment } from "../schedule";
-import { ENTRIES, entryOf, HANDOVERS, seedKnowledgeBase, SYNONYMS, type EntryRow } from "./kb";
+import { ENTRIES, entryOf, HANDOVERS, kbChanged, kbGeneration, seedKnowledgeBase, SYNONYMS, type EntryRow } from "./kb";
 
 /** Longest question taken: a chat message, not a document (the gateway's body limit is far larger). */
 export const MAX_QUESTION = 500;
@@ -38,6 +38,8 @@ interface Index {
   retriever: Retriever;
   entries: Map<string, KbEntry>;
   stamp: string;
+  checkedAt: number;
+  generation: number;
 }
 
 type This = Service &
@@ -84,15 +86,22 @@ export const assistantService: PlatformServiceSchema = {
      * any node: the stamp is read from the tables on each question, one indexed row each).
      */
     async currentIndex(this: This): Promise<Index> {
+      // another node's edit is seen within a second; this node's at once (published() below)
+      if (this.index && this.index.generation === kbGeneration() && Date.now() - this.index.checkedAt < 1000) return this.index;
       const row = await this.db.first(
         this.db.raw(`(select max(updated_at) from ${ENTRIES})::text || '/' || (select count(*) from ${ENTRIES}) || '/' || coalesce((select updated_at from ${SYNONYMS} where id = 1)::text, '') as stamp`),
       );
       const stamp: string = row?.stamp ?? "";
-      if (this.index?.stamp === stamp) return this.index;
+      if (this.index?.stamp === stamp) {
+        this.index.checkedAt = Date.now();
+        this.index.generation = kbGeneration();
+        return this.index;
+      }
+      const generation = kbGeneration();
       this.building ??= (async () => {
         const [rows, syn] = await Promise.all([this.db<EntryRow>(ENTRIES).select(), this.db(SYNONYMS).where({ id: 1 }).first()]);
         const entries = rows.map(entryOf);
-        const index = { retriever: new Retriever(entries, new Synonyms(syn?.groups ?? [])), entries: new Map(entries.map((e) => [e.id, e])), stamp };
+        const index = { retriever: new Retriever(entries, new Synonyms(syn?.groups ?? [])), entries: new Map(entries.map((e) => [e.id, e])), stamp, checkedAt: Date.now(), generation };
         this.index = index;
         return index;
       })().finally(() => {
@@ -242,6 +251,7 @@ export const assistantService: PlatformServiceSchema = {
             .merge();
           await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: ctx.meta.user!.tenantCode, action: "helpdesk.synonyms.put", object: "synonyms", before: before?.groups ?? null, after: groups });
         });
+        kbChanged();
         return { groups };
       },
     },
