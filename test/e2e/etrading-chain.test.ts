@@ -211,6 +211,8 @@ test("a bidder reads the record on its bid page and confirms it; the agency reco
   await ready(regulator);
   const registered = await regulator.locator("#tender-registrations").locator("..").innerText();
   for (const name of ["惠州市绿源照明科技有限公司", "惠州市明途光电科技有限公司", "惠州市智联交通设备有限公司"]) expect(registered).toContain(name);
-  const opened = await call("regulator", `/api/etrading/tenders/${tenderId}/opening`);
-  expect(opened.bids.map((b: { price: string }) => b.price).sort()).toEqual(Object.values(PRICES).sort());
+  // and the opening record in the opening hall (远程开标), with the three prices
+  await regulator.goto(`/etrading/tenders/${tenderId}/opening`);
+  await ready(regulator);
+  for (const price of Object.values(PRICES)) await regulator.getByTestId("hall-record").getByText(price).waitFor();
 });
