@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import type PgBoss from "pg-boss";
 import { abilityOf } from "../access/ability";
 import { actorOf, writeAudit } from "../audit/log";
-import { conflict, fieldError, notFound, validationFailed, type Localized } from "../errors";
+import { conflict, fieldError, notFound, PlatformError, validationFailed, type Localized } from "../errors";
 import { isUuid } from "../db";
 import { QUEUE_SETUP_LOCK_KEY } from "../events/queue";
 import { uploadLimit } from "../gateway/upload";
@@ -83,19 +84,16 @@ const offsetConflict = (r: UploadRow, zh: string, en: string) => conflict({ "zh-
  * nothing and nothing of the chunk is kept: it asks for the offset and sends the chunk again.
  */
 async function readChunk(body: Readable): Promise<Buffer> {
-  const limited = body.pipe(uploadLimit(UPLOAD_CHUNK_MAX_BYTES));
-  const interrupted = () => validationFailed([fieldError("/chunk", "incomplete", "上传中断，这一块未保存", "the upload was interrupted; this chunk was not kept")]);
-  body.once("error", () => limited.destroy(interrupted()));
-  body.once("aborted", () => limited.destroy(interrupted()));
-  body.once("close", () => {
-    if (!body.readableEnded) limited.destroy(interrupted());
-  });
   const pieces: Buffer[] = [];
   try {
-    for await (const piece of limited as AsyncIterable<Buffer>) pieces.push(piece);
+    // pipeline, not pipe: it also sees a client that was gone before the action began reading
+    await pipeline(body, uploadLimit(UPLOAD_CHUNK_MAX_BYTES), async (source: AsyncIterable<Buffer>) => {
+      for await (const piece of source) pieces.push(piece);
+    });
   } catch (err) {
     body.resume();
-    throw err;
+    if (err instanceof PlatformError) throw err;
+    throw validationFailed([fieldError("/chunk", "incomplete", "上传中断，这一块未保存", "the upload was interrupted; this chunk was not kept")]);
   }
   return Buffer.concat(pieces);
 }
