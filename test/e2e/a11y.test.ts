@@ -57,7 +57,7 @@ async function firstId(token: string | null, path: string): Promise<string | nul
 /** The routes of web/src/app.tsx this person can reach, with real ids where a route takes one. */
 async function routesOf(signed: Signed | null): Promise<string[]> {
   const notice = await firstId(null, "/api/portal/notices?pageSize=1");
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/no/such/page"];
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
@@ -86,6 +86,10 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender && custodian ? [`/etrading/tenders/${tender}/custodians/${custodian === "regulator" ? "supervisor" : custodian}`] : []),
     // the opening hall: open to those who take part after the deadline, a clear refusal otherwise
     ...(tender ? [`/etrading/tenders/${tender}/opening`] : []),
+    // credit: the screening snapshot (a clear refusal for those it is not for), the party's own file, the regulators' imports
+    ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
+    ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
+    ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
   ];
 }
 

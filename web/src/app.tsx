@@ -30,6 +30,10 @@ const TenderPage = named(() => import("./etrading/tenders"), "TenderPage");
 const BidPage = named(() => import("./etrading/bid-page"), "BidPage");
 const CustodianPage = named(() => import("./etrading/bid-custodian"), "CustodianPage");
 const OpeningHallPage = named(() => import("./etrading/opening-hall"), "OpeningHallPage");
+const CreditPublicPage = named(() => import("./credit/pages"), "CreditPublicPage");
+const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
+const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
+const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -60,6 +64,10 @@ const ROUTES: Route[] = [
   { path: "/etrading/tenders/:id/bid", access: "signed-in", render: (p) => <BidPage id={p.id} /> },
   { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
   { path: "/etrading/tenders/:id/opening", access: "signed-in", render: (p) => <OpeningHallPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/screening", access: "signed-in", render: (p) => <ScreeningPage id={p.id} /> },
+  { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
+  { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
+  { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
@@ -129,6 +137,7 @@ function Header() {
           </NavLink>
           <NavLink to="/calendar">{t("nav.calendar")}</NavLink>
           <NavLink to="/guides">{t("nav.guides")}</NavLink>
+          <NavLink to="/credit">{t("nav.credit")}</NavLink>
           {signedIn ? (
             <>
               <NavLink to="/work" match={(p) => p === "/work" || p.startsWith("/instances") || p.startsWith("/start")}>
