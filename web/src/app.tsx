@@ -13,7 +13,9 @@ import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 // console load when someone signs in.
 const named = <K extends string>(load: () => Promise<Record<K, React.ComponentType<never>>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] as React.ComponentType<Record<string, string>> })));
+import { HelpdeskChat } from "./helpdesk/chat";
 const LoginPage = named(() => import("./auth/pages"), "LoginPage");
+const HelpPage = named(() => import("./helpdesk/help"), "HelpPage");
 const ChangePasswordPage = named(() => import("./auth/pages"), "ChangePasswordPage");
 const TasksPage = named(() => import("./work/tasks"), "TasksPage");
 const StartPage = named(() => import("./work/instance"), "StartPage");
@@ -45,6 +47,7 @@ interface Route {
 const ROUTES: Route[] = [
   { path: "/", access: "public", render: () => <NoticesPage /> },
   { path: "/notices", access: "public", render: () => <NoticesPage /> },
+  { path: "/help", access: "public", render: () => <HelpPage /> },
   { path: "/notices/:id", access: "public", render: (p) => <NoticePage id={p.id} /> },
   { path: "/calendar", access: "public", render: () => <CalendarPage /> },
   { path: "/guides", access: "public", render: () => <GuidesPage /> },
@@ -228,6 +231,7 @@ export function App() {
       </main>
       <footer className="site-footer">
         <p>{t("app.footer")}</p>
+        <HelpdeskChat />
       </footer>
     </>
   );
