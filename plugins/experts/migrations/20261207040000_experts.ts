@@ -22,6 +22,7 @@ export async function up(knex: Knex): Promise<void> {
   });
   // the drawing's filter: admitted experts of a region subtree by speciality prefix
   await knex.raw("create index experts_experts_admitted on experts_experts (region, id) where status = 'admitted'");
+  await knex.raw("create index experts_experts_specialities on experts_experts using gin (specialities) where status = 'admitted'");
 
   await knex.schema.createTable("experts_unavailable", (t) => {
     t.uuid("expert_id").notNullable().references("experts_experts.id");

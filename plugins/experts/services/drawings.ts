@@ -8,7 +8,7 @@ import {
 import RULES from "../statutory-rules.json";
 import { smsProvider } from "../api";
 import { drawingOrder, listHash, openingRecordHash, sha256 } from "./draw";
-import { notifyExpert, oversees, unknownRegion, unknownSpecialities } from "./registry";
+import { matchingCodes, notifyExpert, oversees, unknownRegion, unknownSpecialities } from "./registry";
 
 const DRAWING: Localized = { "zh-CN": "专家抽取", en: "drawing" };
 const INVITATION: Localized = { "zh-CN": "抽取邀请", en: "invitation" };
@@ -90,21 +90,22 @@ export async function eligibility(db: Knex, ask: EligibilityAsk): Promise<Eligib
   const years = rule("experts.conflictOfInterest").value;
   const lookback = `${Number(ask.slotDate.slice(0, 4)) - years}${ask.slotDate.slice(4)}`;
   const workday = isWorkingDay(ask.slotDate);
-  const rows: Array<{ id: string; unavailable: boolean; busy: boolean; conflicted: boolean; own: boolean }> = await db
+  // each reason a set computed once (a hashed subplan), not a lookup per candidate
+  const candidates = db
     .select(
       "e.id",
-      db.raw("exists (select 1 from experts_unavailable u where u.expert_id = e.id and u.day = ?) as unavailable", [ask.slotDate]),
+      db.raw("e.id in (select u.expert_id from experts_unavailable u where u.day = ?) as unavailable", [ask.slotDate]),
       db.raw(
-        `exists (select 1 from experts_invitations i join experts_drawings d on d.id = i.drawing_id
-           where i.expert_id = e.id and i.status in ('invited', 'accepted') and d.slot_date = ? and d.slot = ? and d.id is distinct from ?::uuid) as busy`,
+        `e.id in (select i.expert_id from experts_invitations i join experts_drawings d on d.id = i.drawing_id
+           where i.status in ('invited', 'accepted') and d.slot_date = ? and d.slot = ? and d.id is distinct from ?::uuid) as busy`,
         [ask.slotDate, ask.slot, ask.drawingId ?? null],
       ),
       db.raw(
-        `(e.employer_code = any(?) or exists (select 1 from experts_ties t where t.expert_id = e.id and t.company_code = any(?) and t.since <= ? and (t.until is null or t.until >= ?))) as conflicted`,
+        `(e.employer_code = any(?) or e.id in (select t.expert_id from experts_ties t where t.company_code = any(?) and t.since <= ? and (t.until is null or t.until >= ?))) as conflicted`,
         [ask.bidders, ask.bidders, ask.slotDate, lookback],
       ),
       db.raw(
-        `(e.employer_code = any(?) or e.employer_name = any(?) or exists (select 1 from experts_ties t where t.expert_id = e.id and t.kind = 'employment' and t.company_code = any(?) and t.since <= ? and (t.until is null or t.until >= ?))) as own`,
+        `(e.employer_code = any(?) or e.employer_name = any(?) or e.id in (select t.expert_id from experts_ties t where t.kind = 'employment' and t.company_code = any(?) and t.since <= ? and (t.until is null or t.until >= ?))) as own`,
         [ask.ownCodes, ask.ownNames, ask.ownCodes, ask.slotDate, lookback],
       ),
     )
@@ -112,19 +113,20 @@ export async function eligibility(db: Knex, ask: EligibilityAsk): Promise<Eligib
     .where("e.status", "admitted")
     .whereIn("e.region", tenantTree().subtree(ask.region))
     .whereIn("e.availability", ["any", workday ? "workdays" : "weekends"])
-    .whereRaw("exists (select 1 from unnest(e.specialities) s, unnest(?::text[]) r where s like r || '%' or r like s || '%')", [ask.specialities]);
-  const counts = { matching: rows.length, unavailable: 0, busy: 0, conflictOfInterest: 0, ownUnitAndAgencyStaff: 0, eligible: 0 };
-  const eligible: string[] = [];
-  for (const r of rows) {
-    // each left-out expert counted once, under the first reason
-    if (r.conflicted) counts.conflictOfInterest++;
-    else if (r.own) counts.ownUnitAndAgencyStaff++;
-    else if (r.unavailable) counts.unavailable++;
-    else if (r.busy) counts.busy++;
-    else eligible.push(r.id);
-  }
-  eligible.sort();
-  counts.eligible = eligible.length;
+    .whereRaw("e.specialities && ?::text[]", [matchingCodes(ask.specialities)]);
+  // one row back, the eligible ids as one array: each left-out expert counted once, under the first reason
+  const [r] = await db
+    .from(candidates.as("c"))
+    .select(
+      db.raw("count(*)::int as matching"),
+      db.raw("count(*) filter (where conflicted)::int as conflicted"),
+      db.raw("count(*) filter (where own and not conflicted)::int as own"),
+      db.raw("count(*) filter (where unavailable and not own and not conflicted)::int as unavailable"),
+      db.raw("count(*) filter (where busy and not unavailable and not own and not conflicted)::int as busy"),
+      db.raw("coalesce(array_agg(id::text) filter (where not (busy or unavailable or own or conflicted)), '{}') as eligible"),
+    );
+  const eligible = (r.eligible as string[]).sort();
+  const counts = { matching: r.matching, unavailable: r.unavailable, busy: r.busy, conflictOfInterest: r.conflicted, ownUnitAndAgencyStaff: r.own, eligible: eligible.length };
   return { eligible, counts };
 }
 

@@ -17,6 +17,19 @@ const SPECIALITIES = new Map<string, Node>();
   }
 })(TREE.nodes as Node[]);
 
+/**
+ * The speciality codes an expert may hold to match a drawing for `codes`: each asked node, the
+ * nodes below it (a drawing for a branch takes its leaves' experts) and those above it (an
+ * expert of a whole branch covers its leaves).
+ */
+export function matchingCodes(codes: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const c of codes) {
+    for (const k of SPECIALITIES.keys()) if (k.startsWith(c) || c.startsWith(k)) out.add(k);
+  }
+  return [...out].sort();
+}
+
 /** The codes among `codes` that are not nodes of the speciality tree, each as a field problem at `path`. */
 export function unknownSpecialities(codes: unknown, path: string) {
   return (Array.isArray(codes) ? codes : [])
