@@ -5,6 +5,7 @@
  *
  *   npm run bench                        action-overhead, cold-start, accounts-import, sign-in,
  *                                        form-validation, transitions, notifications, search
+ *                                        opening-hall
  *   npm run bench -- --profile           also options-profile (where a platform action's time goes)
  *   npm run bench -- --only transitions,search     those only (names: the file names)
  *   npm run bench -- --json              the figures as JSON, one object per line, on stdout
@@ -78,9 +79,13 @@ export const SMOKE_KNOBS: Record<string, string> = {
   NOTIFY_CLIENTS: "50",
   NOTIFY_COUNT: "10",
   NOTIFY_ROUNDS: "1",
+  HELPDESK_MS: "500",
   SEARCH_MS: "200",
   EVAL_EXPERTS: "2000",
   EVAL_DRAWS: "20",
+  HALL_CLIENTS: "20",
+  HALL_EVENTS: "5",
+  SCREENING_ENTRIES: "20000",
 };
 
 /** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */
