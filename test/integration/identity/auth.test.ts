@@ -102,7 +102,7 @@ describe("accounts and sign-in (through the HTTP API)", () => {
       const demo = await startTestPlatform({ demoAccounts: true }, { log: (l) => lines.push(l) });
       try {
         const line = lines.find((l) => l.includes("demo accounts:"));
-        expect(line).toMatch(/demo accounts: 13 imported from tenants\/demo-accounts.csv/);
+        expect(line).toMatch(/demo accounts: 16 imported from tenants\/demo-accounts.csv/);
         expect(line).toContain("huicheng.buyer → 441302_huicheng.buyer");
         const buyer = await demo.api("/api/auth/login", { method: "POST", body: { username: "huizhou.buyer", password: "441300401" } });
         expect([buyer.status, buyer.body.mustChangePassword, buyer.body.user.tenantCode]).toEqual([200, true, "441300"]);
