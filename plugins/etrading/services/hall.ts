@@ -18,7 +18,12 @@ import { tenderGate } from "./tenders";
  * (etrading_hall_events) and answered by `GET .../hall`; the socket room is the fast path.
  */
 
-type This = Service & PluginServiceThis & { windowTimer?: NodeJS.Timeout; closing?: Promise<void> };
+interface Present {
+  accountId: string;
+  role: string;
+  name: string;
+}
+type This = Service & PluginServiceThis & { windowTimer?: NodeJS.Timeout; closing?: Promise<void>; presenceBatches?: Map<string, { joined: Map<string, Present>; left: Set<string> }> };
 type Role = "host" | "custodian" | "regulator" | "bidder";
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -36,9 +41,15 @@ async function rolesIn(db: Knex, ctx: PlatformContext, t: OpeningTender): Promis
   if (custodians.length) roles.push("custodian");
   if (opening.regulates(ctx, t) && user.roles.includes("regulator")) roles.push("regulator");
   let supplierName: string | undefined;
-  if (user.roles.includes("supplier") && user.unitCode && (await db("etrading_bids").where({ tender_id: t.id, supplier_code: user.unitCode }).first("id"))) {
-    roles.push("bidder");
-    supplierName = (await db("etrading_registrations").where({ tender_id: t.id, supplier_code: user.unitCode }).first("supplier_name"))?.supplier_name ?? user.unitCode;
+  if (user.roles.includes("supplier") && user.unitCode) {
+    // one look-up: a supplier that bid (any version), with the name it registered under
+    const bid = await db("etrading_bids as b").leftJoin("etrading_registrations as r", function () {
+      this.on("r.tender_id", "b.tender_id").andOn("r.supplier_code", "b.supplier_code");
+    }).where({ "b.tender_id": t.id, "b.supplier_code": user.unitCode }).first("r.supplier_name");
+    if (bid) {
+      roles.push("bidder");
+      supplierName = bid.supplier_name ?? user.unitCode;
+    }
   }
   if (!roles.length) throw new PlatformError("FORBIDDEN", STRANGER, { rule: "hall-participant" });
   return { roles, custodians, supplierName };
@@ -58,14 +69,38 @@ async function presence(db: Knex, tenderId: string) {
   return [...seen.values()];
 }
 
+/** How long a node gathers who came and went before it tells the hall (one message for a crowd arriving together). */
+const PRESENCE_BATCH_MS = 200;
+
 /**
- * Who came or went, as a change (a full list to each of 1,000 bidders at each of their 1,000 joins
- * would be a million entries): too frequent to keep as history, so pushed and read from the
- * presence rows by GET. `count` is the people present after the change.
+ * Who came or went, as changes gathered for PRESENCE_BATCH_MS: a full list to each of 1,000
+ * bidders at each of their joins would be a million entries, and one message per join still a
+ * million messages. Too frequent to keep as history: pushed, and read from the presence rows by
+ * GET. `count` is the people present when the batch goes.
  */
-async function announcePresence(svc: This, tenderId: string, change: { joined?: { accountId: string; role: string; name: string }; left?: string }): Promise<void> {
-  const [{ n }] = await svc.db("etrading_hall_presence").where({ tender_id: tenderId }).countDistinct({ n: "account_id" });
-  await toRoom(svc.broker, hallRoom(tenderId), "presence", { ...change, count: Number(n) });
+function announcePresence(svc: This, tenderId: string, change: { joined?: Present; left?: string }): void {
+  svc.presenceBatches ??= new Map();
+  let batch = svc.presenceBatches.get(tenderId);
+  if (!batch) {
+    const fresh = { joined: new Map<string, Present>(), left: new Set<string>() };
+    batch = fresh;
+    svc.presenceBatches.set(tenderId, fresh);
+    setTimeout(() => {
+      svc.presenceBatches!.delete(tenderId);
+      void (async () => {
+        const [{ n }] = await svc.db("etrading_hall_presence").where({ tender_id: tenderId }).countDistinct({ n: "account_id" });
+        await toRoom(svc.broker, hallRoom(tenderId), "presence", { joined: [...fresh.joined.values()], left: [...fresh.left], count: Number(n) });
+      })().catch((err: Error) => svc.logger.warn(`hall presence not told: ${err.message}`));
+    }, PRESENCE_BATCH_MS).unref();
+  }
+  if (change.joined) {
+    batch.joined.set(change.joined.accountId, change.joined);
+    batch.left.delete(change.joined.accountId);
+  }
+  if (change.left) {
+    batch.joined.delete(change.left);
+    batch.left.add(change.left);
+  }
 }
 
 const windowView = (w: { starts_at: Date; ends_at: Date; closed_at: Date | null } | undefined) =>
@@ -150,7 +185,7 @@ export const hallService: PlatformServiceSchema = {
         if (!m) return;
         const gone = await this.db("etrading_hall_presence").where({ tender_id: m[1], socket_id: ctx.params.socketId }).delete();
         // another tab of the same person keeps it present
-        if (gone && !(await this.db("etrading_hall_presence").where({ tender_id: m[1], account_id: ctx.params.account }).first())) await announcePresence(this, m[1], { left: ctx.params.account });
+        if (gone && !(await this.db("etrading_hall_presence").where({ tender_id: m[1], account_id: ctx.params.account }).first())) announcePresence(this, m[1], { left: ctx.params.account });
       },
     },
   },
@@ -171,9 +206,8 @@ export const hallService: PlatformServiceSchema = {
           const role = me.roles[0];
           const name = me.supplierName ?? `${user.username}`;
           await this.db("etrading_hall_presence").insert({ tender_id: t.id, socket_id: socketId, account_id: user.id, role, name, joined_at: platformNow() }).onConflict(["tender_id", "socket_id"]).ignore();
-          await announcePresence(this, t.id, { joined: { accountId: user.id, role, name } });
+          announcePresence(this, t.id, { joined: { accountId: user.id, role, name } });
         }
-        await closeDueWindows(this, t.id);
         // who the user is here; the state itself (the record, the history) is the GET's, read once the room is joined
         const window = await this.db("etrading_hall_windows").where({ tender_id: t.id }).first();
         return { room: hallRoom(t.id), tenderId: t.id, me: { roles: me.roles, custodians: me.custodians, supplierCode: me.roles.includes("bidder") ? user.unitCode : null }, selfDecryption: !!t.config.bidderKey, window: windowView(window) };

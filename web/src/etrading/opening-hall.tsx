@@ -122,10 +122,10 @@ export function OpeningHallPage({ id }: { id: string }) {
     });
     socket.on("disconnect", () => setConnected(false));
     // changes only: who came, who went (the GET gives the whole list)
-    socket.on("presence", (p: { joined?: Present; left?: string }) =>
+    socket.on("presence", (p: { joined: Present[]; left: string[] }) =>
       setPresent((list) => {
-        const rest = list.filter((x) => x.accountId !== p.joined?.accountId && x.accountId !== p.left);
-        return p.joined ? [...rest, p.joined] : rest;
+        const gone = new Set([...p.left, ...p.joined.map((j) => j.accountId)]);
+        return [...list.filter((x) => !gone.has(x.accountId)), ...p.joined];
       }),
     );
     socket.on("hall", (e: HallEvent) => {
