@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "helpdesk", "evaluation", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -100,6 +100,22 @@ interface TransitionsSummary {
   rssMaxMb?: number;
 }
 /** test/bench/opening-hall.ts */
+interface BidsSummary {
+  suppliers: number;
+  windowMs: number;
+  packageBytes: number;
+  nodes: number;
+  submitted: number;
+  accepted: number;
+  lost: number;
+  late: number;
+  refusedAtDeadline: number;
+  receiptsVerified: number;
+  p50: number;
+  p99: number;
+  bare: { p50: number; p99: number };
+  targetP99Ms: number;
+}
 interface OpeningHallSummary {
   clients: number;
   events: number;
@@ -236,6 +252,19 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
     figure("screening", `the same list again, 1 % changed (${thousands(s.second.changed)} changed)`, s.reimportS, "s", { goal: below(s.importTargetS, `< ${s.importTargetS} s`) }),
     figure("screening", `screen ${thousands(s.bidders)} bidders at the cutoff against ${thousands(s.entries)} entries`, s.screenS, "s", { goal: below(s.screenTargetS, `< ${s.screenTargetS} s`) }),
   ],
+  bids: (s: BidsSummary) => {
+    const what = `${thousands(s.suppliers)} sealed bids (${Math.round(s.packageBytes / 1024)} KB) in the last ${s.windowMs / 1000} s, ${s.nodes} nodes on NATS`;
+    return [
+      figure("bids", `${what}: submitted`, s.submitted, "bids"),
+      figure("bids", `${what}: accepted`, s.accepted, "bids"),
+      figure("bids", `${what}: refused at the deadline (arrived after it by server time)`, s.refusedAtDeadline, "bids"),
+      figure("bids", `${what}: lost (answered 201, not stored)`, s.lost, "bids", { goal: atMost(0, "0") }),
+      figure("bids", `${what}: accepted late`, s.late, "bids", { goal: atMost(0, "0") }),
+      figure("bids", `${what}: receipts not verified with the receipt key`, s.accepted - s.receiptsVerified, "receipts", { goal: atMost(0, "0") }),
+      figure("bids", `${what}: p50, against a bare knex insert of the same row`, s.p50, "ms", { baseline: s.bare.p50 }),
+      figure("bids", `${what}: p99, against a bare knex insert of the same row`, s.p99, "ms", { baseline: s.bare.p99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
+    ];
+  },
   "opening-hall": (s: OpeningHallSummary) => {
     const who = `${thousands(s.clients)} bidders in one hall`;
     return [

@@ -85,6 +85,8 @@ export const SMOKE_KNOBS: Record<string, string> = {
   EVAL_DRAWS: "20",
   HALL_CLIENTS: "20",
   HALL_EVENTS: "5",
+  BIDS_SUPPLIERS: "60",
+  BIDS_WINDOW_MS: "1500",
   SCREENING_ENTRIES: "20000",
 };
 
