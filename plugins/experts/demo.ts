@@ -1,4 +1,4 @@
-import { type DemoTools, localDate, platformNow } from "../../core/sdk";
+import { type DemoTools, localDate, platformNow, workingDayOnOrAfter } from "../../core/sdk";
 
 type Caller = ReturnType<DemoTools["as"]>;
 
@@ -37,4 +37,17 @@ export async function expertsDemo(tools: DemoTools): Promise<void> {
   await expert("experts.registry.unavailable", { days: [nextWeek] });
   await expert("experts.registry.declareTie", { companyCode: "91441300MA5D3H8R1T", companyName: "惠州市明途光电科技有限公司", kind: "employment", since: "2022-03-01", until: "2024-08-31" });
   tools.log(`[demo] experts: huizhou.expert and ${SEEDED.length} seeded experts admitted in Huizhou`);
+
+  // a drawing for e-trading's opened Huizhou tender (③): committed, drawn from the opening record, invitations out
+  const buyer = tools.as("huizhou.buyer");
+  const tenders = await buyer<{ items: Array<{ id: string; title: string }> }>("etrading.list", { q: "桥梁健康监测" });
+  const tender = tenders.items.find((x) => x.title === "惠州市桥梁健康监测设备采购");
+  if (!tender) return;
+  const slotDate = workingDayOnOrAfter(localDate(new Date(platformNow().getTime() + 3 * 86_400_000)));
+  const drawing = await buyer<{ id: string }>("workflows.start", {
+    workflowId: "experts.drawing",
+    data: { tenderId: tender.id, committeeSize: 5, experts: 4, specialities: ["A", "B"], region: "441300", slotDate, slot: "am" },
+  });
+  await buyer("workflows.transition", { id: drawing.id, name: "draw" });
+  tools.log(`[demo] experts: 4 experts drawn for ${tender.title} on ${slotDate}, invitations awaiting their answers`);
 }

@@ -6,6 +6,7 @@ import { inbox } from "./notifications/live";
 import { CalendarPage, GuidesPage } from "./portal/calendar";
 import { NoticePage, NoticesPage } from "./portal/notices";
 import { Link, matchPath, navigate, useRouter } from "./router";
+import { expertsHome } from "./experts/home";
 import { ElderSwitch } from "./ui/elder";
 import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 
@@ -36,6 +37,10 @@ const CreditPublicPage = named(() => import("./credit/pages"), "CreditPublicPage
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
+const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfilePage");
+const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
+const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
+const DrawingPage = named(() => import("./experts/pages"), "DrawingPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -68,6 +73,10 @@ const ROUTES: Route[] = [
   { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
   { path: "/etrading/tenders/:id/opening", access: "signed-in", render: (p) => <OpeningHallPage id={p.id} /> },
   { path: "/etrading/tenders/:id/screening", access: "signed-in", render: (p) => <ScreeningPage id={p.id} /> },
+  { path: "/experts/me", access: "signed-in", render: () => <ExpertProfilePage /> },
+  { path: "/experts/admission", access: "signed-in", render: () => <ExpertAdmissionPage /> },
+  { path: "/experts/drawings", access: "signed-in", render: () => <DrawingsPage /> },
+  { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
@@ -152,6 +161,11 @@ function Header() {
               <NavLink to="/etrading/tenders" match={(p) => p.startsWith("/etrading")}>
                 {t("nav.tenders")}
               </NavLink>
+              {expertsHome(snap.state?.user.roles) ? (
+                <NavLink to={expertsHome(snap.state?.user.roles)!} match={(p) => p.startsWith("/experts")}>
+                  {t("nav.experts")}
+                </NavLink>
+              ) : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}

@@ -39,5 +39,15 @@ describe("the experts demonstration data", () => {
     expect(list.body.items).toHaveLength(9);
     const tops = new Set(list.body.items.flatMap((e: { specialities: string[] }) => e.specialities.map((s) => s[0])));
     expect([...tops].sort()).toEqual(["A", "B", "C", "D"]);
+
+    // a drawing on the opened tender ③, invitations out; the buyer sees counts, the regulator names
+    const drawings = await platform.api("/api/experts/drawings", { token: regulator });
+    expect(drawings.body.items).toEqual([expect.objectContaining({ status: "inviting", experts: 4, counts: expect.objectContaining({ invited: 4 }) })]);
+    const id = drawings.body.items[0].id;
+    expect((await platform.api(`/api/experts/drawings/${id}/verify`, { method: "POST", token: regulator })).body.verified).toBe(true);
+    const buyer = await signedIn("huizhou.buyer", "441300401");
+    const seen = await platform.api(`/api/experts/drawings/${id}`, { token: buyer });
+    expect(seen.body.seats).toHaveLength(4);
+    expect(seen.body.invitations).toBeUndefined();
   });
 });
