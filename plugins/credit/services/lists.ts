@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import readline from "node:readline";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { Knex } from "knex";
 import {
   actorOf, conflict, type ErrorDetail, fieldError, forbidden, isDate, isUnifiedSocialCreditCode, isUuid, type Localized, notFound, type PlatformContext,
@@ -327,6 +327,38 @@ export async function importList(
 
 const isAdmin = (ctx: PlatformContext) => ctx.meta.user!.roles.includes("platform-admin") || (ctx.meta.user!.roles.includes("regulator") && ctx.meta.user!.tenantCode === "440000");
 
+/** The file (or rows) of an import job: read, checked, applied; the job row follows. */
+async function receive(svc: This, ctx: PlatformContext<{ id: string }>, input: Readable, format?: "json"): Promise<unknown> {
+  const user = ctx.meta.user!;
+  const job = isUuid(ctx.params.id) ? await svc.db<Job>("credit_import_jobs").where({ id: ctx.params.id }).first() : undefined;
+  if (!job || !isAdmin(ctx)) {
+    input.resume();
+    throw notFound({ "zh-CN": "导入任务", en: "import job" });
+  }
+  const claimed = await svc.db("credit_import_jobs").where({ id: job.id, status: "waiting" }).update({ status: "reading" });
+  if (!claimed) {
+    input.resume();
+    throw conflict({ "zh-CN": "该导入任务已收到文件", en: "This import job has its file already" }, { rule: "once", status: job.status });
+  }
+  const progress = (bytes: number, rows: number) =>
+    svc.db("credit_import_jobs").where({ id: job.id }).update({ bytes_read: bytes === Number.MAX_SAFE_INTEGER ? svc.db.raw("coalesce(bytes_total, bytes_read)") : bytes, rows_read: rows }).then(() => undefined);
+  try {
+    const result = await importList(svc.db, format ? { ...job, format } : job, input, user, progress);
+    return { ...jobView((await svc.db<Job>("credit_import_jobs").where({ id: job.id }).first())!), result };
+  } catch (err) {
+    const report = (err as { report?: { problems: ErrorDetail[]; problemCount: number; rowsRead: number } }).report;
+    const details = (err as { details?: ErrorDetail[] }).details;
+    const refused = report || (err as { code?: string; type?: string }).type === "VALIDATION_FAILED";
+    await svc.db("credit_import_jobs").where({ id: job.id }).update({
+      status: refused ? "refused" : "failed", finished_at: platformNow(),
+      problems: JSON.stringify(report?.problems ?? details ?? []), problem_count: report?.problemCount ?? details?.length ?? 1, ...(report ? { rows_read: report.rowsRead } : {}),
+    });
+    await svc.db.transaction((trx) => writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.list.refuse", object: job.id, after: { list: job.list, version: job.version, problems: report?.problemCount ?? 1 } }));
+    throw err;
+  }
+}
+
+
 export const listsService: PlatformServiceSchema = {
   name: "credit.lists",
   actions: {
@@ -394,35 +426,25 @@ export const listsService: PlatformServiceSchema = {
       rest: "PUT /imports/:id/file",
       stream: true,
       params: { id: "string" },
-      async handler(this: This, ctx: PlatformContext<{ id: string }>) {
-        const user = ctx.meta.user!;
-        const input = ctx.stream as Readable;
-        const job = isUuid(ctx.params.id) ? await this.db<Job>("credit_import_jobs").where({ id: ctx.params.id }).first() : undefined;
-        if (!job || !isAdmin(ctx)) {
-          input.resume();
-          throw notFound({ "zh-CN": "导入任务", en: "import job" });
-        }
-        const claimed = await this.db("credit_import_jobs").where({ id: job.id, status: "waiting" }).update({ status: "reading" });
-        if (!claimed) {
-          input.resume();
-          throw conflict({ "zh-CN": "该导入任务已收到文件", en: "This import job has its file already" }, { rule: "once", status: job.status });
-        }
-        const progress = (bytes: number, rows: number) =>
-          this.db("credit_import_jobs").where({ id: job.id }).update({ bytes_read: bytes === Number.MAX_SAFE_INTEGER ? this.db.raw("coalesce(bytes_total, bytes_read)") : bytes, rows_read: rows }).then(() => undefined);
-        try {
-          const result = await importList(this.db, job, input, user, progress);
-          return { ...jobView((await this.db<Job>("credit_import_jobs").where({ id: job.id }).first())!), result };
-        } catch (err) {
-          const report = (err as { report?: { problems: ErrorDetail[]; problemCount: number; rowsRead: number } }).report;
-          const details = (err as { details?: ErrorDetail[] }).details;
-          const refused = report || (err as { code?: string; type?: string }).type === "VALIDATION_FAILED";
-          await this.db("credit_import_jobs").where({ id: job.id }).update({
-            status: refused ? "refused" : "failed", finished_at: platformNow(),
-            problems: JSON.stringify(report?.problems ?? details ?? []), problem_count: report?.problemCount ?? details?.length ?? 1, ...(report ? { rows_read: report.rowsRead } : {}),
-          });
-          await this.db.transaction((trx) => writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.list.refuse", object: job.id, after: { list: job.list, version: job.version, problems: report?.problemCount ?? 1 } }));
-          throw err;
-        }
+      handler(this: This, ctx: PlatformContext<{ id: string }>) {
+        return receive(this, ctx, ctx.stream as Readable);
+      },
+    },
+
+    /**
+     * PUT /api/credit/imports/:id/rows `{ rows: [...] }`: a small list (up to 10,000 entries) as JSON
+     * in the body, for integrations and the demo; checked and applied exactly as a file.
+     */
+    rows: {
+      kind: "continue",
+      permission: ["import", "CreditList"],
+      rest: "PUT /imports/:id/rows",
+      params: { id: "string", rows: { type: "any", optional: true } },
+      async handler(this: This, ctx: PlatformContext<{ id: string; rows?: unknown }>) {
+        const rows = ctx.params.rows;
+        if (!Array.isArray(rows) || rows.length > 10_000) throw validationFailed([fieldError("/rows", "type", "rows 应为不超过 10000 个对象的数组；更大的名单请上传文件", "rows is an array of at most 10,000 objects; upload a file for a larger list")]);
+        // the same path as an uploaded file of JSON Lines: one object a line
+        return receive(this, ctx, Readable.from([rows.map((r) => JSON.stringify(r)).join("\n")]), "json");
       },
     },
 
