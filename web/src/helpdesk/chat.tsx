@@ -51,7 +51,7 @@ export function HelpdeskChat() {
     setBusy(true);
     setTurns((ts) => [...ts, { question }]);
     try {
-      const reply = await api.post<AskAnswer>("/api/helpdesk/ask", { question, page: location.path });
+      const reply = await api.post<AskAnswer>("/helpdesk/ask", { question, page: location.path });
       setTurns((ts) => ts.map((x, i) => (i === ts.length - 1 ? { ...x, reply } : x)));
     } catch (err) {
       const message = err instanceof ApiError ? (err.details[0]?.message ?? err.serverMessage) : String(err);

@@ -21,7 +21,7 @@ export function HelpPage() {
   const [q, setQ] = useState("");
   const searchId = useId();
   useEffect(() => {
-    api.get<{ items: Entry[] }>("/api/helpdesk/faq").then((r) => setItems(r.items), setError);
+    api.get<{ items: Entry[] }>("/helpdesk/faq").then((r) => setItems(r.items), setError);
   }, []);
   const groups = useMemo(() => {
     const words = q.trim().toLowerCase().split(/\s+/).filter(Boolean);
