@@ -1,11 +1,9 @@
 /**
- * What other plugins may import of credit management: the `credit.fact` event they emit into their
- * outbox for a party's credit file (complaints' `complaint.frivolousRecord`, late contract
- * publication, late payment, deposits not refunded, expert no-shows, refusals to sign).
+ * What other plugins may import of credit management (types only): the payload of the `credit.fact`
+ * event they put in their outbox (`enqueue(trx, { event: "credit.fact", key: "<plugin>:<id>", payload })`)
+ * for a party's credit file: complaints' `complaint.frivolousRecord`, late contract publication, late
+ * payment, deposits not refunded, expert no-shows, refusals to sign. The key's first part names the source.
  */
-
-export const CREDIT_FACT_EVENT = "credit.fact";
-
 export interface CreditFactEvent {
   /** the party the fact is about: its unified social credit code or budget code (experts: their registry code) */
   subjectCode: string;

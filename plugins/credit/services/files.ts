@@ -5,7 +5,7 @@ import {
   actorOf, type ErrorDetail, fieldError, isDate, isUuid, localDate, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema,
   PlatformError, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit,
 } from "../../../core/sdk";
-import { CREDIT_FACT_EVENT, type CreditFactEvent } from "../api";
+import type { CreditFactEvent } from "../api";
 import { day, LIST_BY_KEY } from "./lists";
 
 /**
@@ -116,7 +116,7 @@ export const filesService: PlatformServiceSchema = {
   name: "credit.files",
   events: {
     /** A fact another plugin announces (plugins/credit/api.ts), written once per event. */
-    [CREDIT_FACT_EVENT]: onceHandler<CreditFactEvent>("credit.files", (svc) => (svc as This).db, async function (this: Service, ctx, trx) {
+    "credit.fact": onceHandler<CreditFactEvent>("credit.files", (svc) => (svc as This).db, async function (this: Service, ctx, trx) {
       const data = (ctx.params.data ?? {}) as unknown as Record<string, unknown>;
       const { problems, fact } = checkFact(data);
       const tenantCode = typeof data.tenantCode === "string" && /^\d{6}$/.test(data.tenantCode) ? data.tenantCode : null;
