@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -141,6 +141,11 @@ interface SearchSummary {
   smoke?: boolean;
   goalMs: number;
   figures: Array<{ figure: string; p50: number; p99: number }>;
+}
+interface EmallSummary {
+  offers: number;
+  search: { p50: number; p99: number; target: number };
+  pageOnlyP99: number;
 }
 interface EvaluationSummary {
   experts: number;
@@ -281,6 +286,9 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
   ],
   evaluation: (s: EvaluationSummary) => [
     figure("evaluation", `drawing 7 of ${thousands(s.experts)} experts with conflict exclusion (${thousands(s.eligible)} eligible)`, s.drawing.p99, "ms p99", { goal: below(s.drawing.target, `< ${s.drawing.target} ms`) }),
+  ],
+  emall: (s: EmallSummary) => [
+    figure("emall", `catalogue search with facets over ${thousands(s.offers)} offers (brand, attribute, model, category + price, region + pavilion, all; the page without facets beneath)`, s.search.p99, "ms p99", { baseline: s.pageOnlyP99, goal: below(s.search.target, `< ${s.search.target} ms`) }),
   ],
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };

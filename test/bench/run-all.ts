@@ -88,6 +88,8 @@ export const SMOKE_KNOBS: Record<string, string> = {
   BIDS_SUPPLIERS: "60",
   BIDS_WINDOW_MS: "1500",
   SCREENING_ENTRIES: "20000",
+  EMALL_OFFERS: "5000",
+  EMALL_QUERIES: "5",
 };
 
 /** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */
