@@ -38,11 +38,7 @@ export interface ExpertsApplication {
    */
   titles: string[];
   /**
-   * 评审专业 / Specialities
-   *
-   * 专业分类代码，如 A0302（道路照明与交通设施）
-   *
-   * codes of the speciality tree, e.g. A0302 (road lighting and traffic equipment)
+   * 评审专业（专业分类代码，如 A0302 道路照明与交通设施） / Specialities (codes of the speciality tree, e.g. A0302 road lighting and traffic equipment)
    *
    * @minItems 1
    * @maxItems 6
