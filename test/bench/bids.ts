@@ -12,11 +12,12 @@
  *
  *   npx tsx test/bench/bids.ts            5,000 bids in 10 s (sealing them first takes a minute)
  *   npx tsx test/bench/bids.ts --smoke    150 bids in 3 s: seconds
+ *   npx tsx test/bench/bids.ts --profile  also a CPU profile of each node (--cpu-prof): where the time goes, by function
  *
  * Suppliers, registrations, accounts and the custodians' keys are made beforehand with bulk SQL; the
  * bids are sealed beforehand (as browsers would, before the last seconds). Exits 0 whatever the figures.
  */
-import { createCipheriv, randomBytes, randomUUID } from "node:crypto";
+import { createCipheriv, createHash, randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,7 +26,7 @@ import { readConfig } from "../../core/config";
 import { startKernel } from "../../core/kernel";
 import { usernameKey } from "../../core/identity/accounts";
 import {
-  FORMAT, canonicalJson, ciphertextHash, newDataKey, newKeyPair, newSigningKey, openBid, openShare, sealBid, signWith, signedContent, softwareSigner, toBase64, utf8, verifyReceipt, type BidPackage, type BidReceipt, type SealedBid,
+  FORMAT, canonicalJson, newDataKey, newKeyPair, newSigningKey, openBid, openShare, sealBid, signWith, signedContent, softwareSigner, utf8, verifyReceipt, type BidPackage, type BidReceipt, type SealedBid,
 } from "../../plugins/etrading/sealed";
 import { startNats } from "../support/nats";
 import { startNode, type PlatformNode } from "../support/node-process";
@@ -33,6 +34,7 @@ import { freePort } from "../support/processes";
 import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
+const PROFILE = process.argv.includes("--profile");
 const SUPPLIERS = Math.round(envNumber("BIDS_SUPPLIERS", SMOKE ? 150 : 5000));
 const WINDOW_MS = envNumber("BIDS_WINDOW_MS", SMOKE ? 3000 : 10_000);
 const PACKAGE_BYTES = Math.round(envNumber("BIDS_PACKAGE_BYTES", 100 * 1024));
@@ -52,6 +54,10 @@ export interface BidsSummary {
   accepted: number;
   /** answered 201 but not in the database */
   lost: number;
+  /** rows in the database for the tender */
+  stored: number;
+  /** stored although the answer was not 201 (a 503 after the gateway's timeout): a retry with the same Idempotency-Key gets its receipt */
+  storedUnanswered: number;
   /** stored with received_at at or after the deadline */
   late: number;
   /** refused 409 at the deadline (arrived after it by server time) */
@@ -83,8 +89,39 @@ async function sealFast(tenderId: string, custodians: Array<{ id: string; public
   cipher.setAAD(utf8(`${FORMAT}|package|${tenderId}`));
   const ciphertext = Buffer.concat([cipher.update(canonicalJson(pkg)), cipher.final(), cipher.getAuthTag()]);
   dataKey.fill(0);
-  const unsigned = { ...small, nonce: nonce.toString("hex"), ciphertext: ciphertext.toString("base64"), hash: ciphertextHash(nonce.toString("hex"), ciphertext) };
+  const unsigned = { ...small, nonce: nonce.toString("hex"), ciphertext: ciphertext.toString("base64"), hash: createHash("sha256").update(nonce).update(ciphertext).digest("hex") };
   return { ...unsigned, signature: await signWith(signer, signedContent(unsigned)) };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/**
+ * The functions the nodes spent most of their samples in (self time), over every profile in `dir`,
+ * counting only the last `lastMs` of each (the load and the stop, not the start-up's compiling).
+ */
+function topFunctions(dir: string, lastMs: number, n = 20): Array<{ fn: string; share: number }> {
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
+    const prof = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+    const byId = new Map(prof.nodes.map((x) => [x.id, x]));
+    const from = prof.endTime - lastMs * 1000;
+    let at = prof.startTime;
+    for (let k = 0; k < prof.samples.length; k++) {
+      at += prof.timeDeltas[k];
+      if (at < from) continue;
+      const f = byId.get(prof.samples[k])!.callFrame;
+      if (f.functionName === "(idle)" || f.functionName === "(program)") continue;
+      const key = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/work\/main\//, "")}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + 1);
+      total++;
+    }
+  }
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, c]) => ({ fn, share: c / total }));
 }
 
 /** Sends each job at its own time (open loop), returns each one's latency in ms. */
@@ -115,6 +152,7 @@ async function main(): Promise<void> {
   const nodes: PlatformNode[] = [];
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
   const knex = knexFactory({ client: "pg", connection: db.url, pool: { min: 0, max: 60 } });
+  const profileDir = PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-bids-profile-")) : "";
   try {
     // Set-up on a kernel in this process (migrations, accounts, sessions), stopped before the nodes take the load.
     const setup = await startKernel(
@@ -156,7 +194,7 @@ async function main(): Promise<void> {
     const bodies: Buffer[] = [];
     const hashes: string[] = [];
     for (let i = 0; i < SUPPLIERS; i++) {
-      const bid = await sealFast(tenderId, keys, { form: { price: `${390000 + (i % 9000)}.00` }, files: [{ name: "投标文件.pdf", type: "application/pdf", content: toBase64(randomBytes(PACKAGE_BYTES)) }] });
+      const bid = await sealFast(tenderId, keys, { form: { price: `${390000 + (i % 9000)}.00` }, files: [{ name: "投标文件.pdf", type: "application/pdf", content: randomBytes(PACKAGE_BYTES).toString("base64") }] });
       if (i === 0) {
         const shares = (["agency", "purchaser"] as const).map((c) => openShare(bid, c, custodians[c].privateKey));
         if ((await openBid(bid, shares)).form.price !== "390000.00") throw new Error("a bid sealed for the bench does not open as sealBid's would");
@@ -168,7 +206,7 @@ async function main(): Promise<void> {
 
     nats = await startNats();
     const ports = await Promise.all(Array.from({ length: NODES }, () => freePort()));
-    const node = (n: number) => startNode({ nodeId: `bids-${n + 1}`, services: "", databaseUrl: db.url, natsUrl: nats!.url, port: ports[n], env: { PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms"), DEMO_ACCOUNTS: "false", BODY_LIMIT: "2mb" } });
+    const node = (n: number) => startNode({ nodeId: `bids-${n + 1}`, services: "", databaseUrl: db.url, natsUrl: nats!.url, port: ports[n], env: { PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms"), DEMO_ACCOUNTS: "false", BODY_LIMIT: "2mb", ...(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) } });
     // the first alone (it makes what is made once: the receipt key's row, the queues), then the others together
     nodes.push(await node(0));
     nodes.push(...(await Promise.all(Array.from({ length: NODES - 1 }, (_, n) => node(n + 1)))));
@@ -182,6 +220,7 @@ async function main(): Promise<void> {
 
     // The deadline: the window's end and a margin; the bids leave evenly within the window.
     const startAt = performance.now() + 1000;
+    const loadStarted = performance.now();
     const deadline = new Date(Date.now() + 1000 + WINDOW_MS + MARGIN_MS);
     await knex("etrading_tenders").where({ id: tenderId }).update({ bid_deadline: deadline, opening_at: deadline });
     const answers = await schedule(SUPPLIERS, WINDOW_MS, startAt, async (i) => {
@@ -191,7 +230,7 @@ async function main(): Promise<void> {
           headers: { authorization: `Bearer ${tokens[i]}`, "content-type": "application/json", "idempotency-key": `bench-${i}` },
           body: bodies[i],
         });
-        const body = (await res.json()) as { receipt?: BidReceipt; error?: { code: string; details?: { rule?: string } } };
+        const body = (await res.json()) as { receipt?: BidReceipt; error?: { code: string; details?: { rule?: string; reason?: string } } };
         return { status: res.status, body };
       } catch (err) {
         return { status: 0, body: { error: { code: (err as Error).message } } };
@@ -202,6 +241,7 @@ async function main(): Promise<void> {
     const accepted = answers.filter((a) => a.result.status === 201);
     const stored = new Map((await knex("etrading_bids").where({ tender_id: tenderId }).select("id", "received_at", "hash")).map((r) => [r.id as string, r]));
     const lost = accepted.filter((a) => !stored.has(a.result.body.receipt!.bidId)).length;
+    const storedUnanswered = stored.size - (accepted.length - lost);
     const late = [...stored.values()].filter((r) => new Date(r.received_at) >= deadline).length;
     // each receipt checked with the receipt key, and naming the hash of the bid this supplier sealed
     const receiptsVerified = answers.filter((a, i) => a.result.status === 201 && verifyReceipt(a.result.body.receipt!, receiptKey) && a.result.body.receipt!.hash === hashes[i]).length;
@@ -209,15 +249,20 @@ async function main(): Promise<void> {
     const otherAnswers: Record<string, number> = {};
     for (const a of answers) {
       if (a.result.status === 201 || (a.result.status === 409 && a.result.body.error?.details?.rule === "tender.opening.atDeadline")) continue;
-      const key = `${a.result.status} ${a.result.body.error?.code ?? ""}`.trim();
+      const key = `${a.result.status} ${a.result.body.error?.code ?? ""} ${a.result.body.error?.details?.reason ?? ""}`.trim();
       otherAnswers[key] = (otherAnswers[key] ?? 0) + 1;
     }
     const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
 
     // The bare library underneath: the same rows (ciphertext, shares, signature, a receipt) inserted
     // with knex, one transaction each, on the same schedule, from this process.
+    // stopped gracefully: a node writes its CPU profile as it exits
     for (const n of nodes) await n.stop();
     nodes.length = 0;
+    if (PROFILE) {
+      console.log(`\nwhere the nodes' CPU went (self time, all nodes; profiles in ${profileDir}):`);
+      console.log(table(["share", "function"], topFunctions(profileDir, performance.now() - loadStarted).map((f) => [`${fmt(f.share * 100, 1)} %`, f.fn])));
+    }
     const bareStart = performance.now();
     const bare = await schedule(SUPPLIERS, WINDOW_MS, performance.now() + 200, async (i) => {
       const { bid } = JSON.parse(bodies[i].toString()) as { bid: SealedBid };
@@ -234,16 +279,16 @@ async function main(): Promise<void> {
     const bareMs = bare.map((a) => a.ms).sort((a, b) => a - b);
 
     const summary: BidsSummary = {
-      suppliers: SUPPLIERS, windowMs: WINDOW_MS, packageBytes: PACKAGE_BYTES, nodes: NODES, submitted: answers.length, accepted: accepted.length, lost, late, refusedAtDeadline, otherAnswers,
+      suppliers: SUPPLIERS, windowMs: WINDOW_MS, packageBytes: PACKAGE_BYTES, nodes: NODES, submitted: answers.length, accepted: accepted.length, lost, stored: stored.size, storedUnanswered, late, refusedAtDeadline, otherAnswers,
       receiptsVerified, p50: percentile(ms, 50), p99: percentile(ms, 99), max: ms[ms.length - 1],
       bare: { p50: percentile(bareMs, 50), p99: percentile(bareMs, 99), perS: SUPPLIERS / bareS }, targetP99Ms: TARGET_P99_MS, load: loadAfter, smoke: SMOKE,
     };
     console.log(
       table(
-        ["variant", "submitted", "accepted", "lost", "late", "refused at deadline", "other", "receipts verified", "p50 ms", "p99 ms", "max ms"],
+        ["variant", "submitted", "accepted", "stored", "stored, not answered 201", "lost", "late", "refused at deadline", "other", "receipts verified", "p50 ms", "p99 ms", "max ms"],
         [
-          ["platform, 3 nodes on NATS", fmt(summary.submitted), fmt(summary.accepted), fmt(lost), fmt(late), fmt(refusedAtDeadline), JSON.stringify(otherAnswers), fmt(receiptsVerified), fmt(summary.p50, 1), fmt(summary.p99, 1), fmt(summary.max, 1)],
-          ["bare knex insert, same rows", fmt(SUPPLIERS), fmt(SUPPLIERS), "", "", "", "", "", fmt(summary.bare.p50, 1), fmt(summary.bare.p99, 1), fmt(bareMs[bareMs.length - 1], 1)],
+          ["platform, 3 nodes on NATS", fmt(summary.submitted), fmt(summary.accepted), fmt(stored.size), fmt(storedUnanswered), fmt(lost), fmt(late), fmt(refusedAtDeadline), JSON.stringify(otherAnswers), fmt(receiptsVerified), fmt(summary.p50, 1), fmt(summary.p99, 1), fmt(summary.max, 1)],
+          ["bare knex insert, same rows", fmt(SUPPLIERS), fmt(SUPPLIERS), fmt(SUPPLIERS), "", "", "", "", "", "", fmt(summary.bare.p50, 1), fmt(summary.bare.p99, 1), fmt(bareMs[bareMs.length - 1], 1)],
         ],
       ),
     );
