@@ -219,6 +219,12 @@ export async function importList(
     await trx.raw("set local maintenance_work_mem = '256MB'");
     // one import of a list at a time: the diff is against what the last one left
     await trx.raw("select pg_advisory_xact_lock(hashtextextended(?, 0))", [`credit.list|${list.key}`]);
+    const last = await trx("credit_lists").where({ list: list.key }).max<{ seq: number | null }[]>("seq as seq");
+    const seq = (last[0]?.seq ?? 0) + 1;
+    // A list with no current entry (its first import) has nothing to diff against: its rows go
+    // straight into the entries, as this version's, which nobody sees before the commit. Otherwise
+    // they are staged, and the difference alone is applied.
+    const fresh = !(await trx("credit_list_entries").where({ list: list.key }).whereNull("valid_to").first("code"));
     await trx.raw(`create temp table credit_stage (line int, code text, name text, reason text, authority text, case_number text, listed_on date, until date,
       legal_representative text, controller text, row_hash text) on commit drop`);
     // every field, NULL as empty, so that a value moving between two fields still changes the hash
@@ -233,17 +239,28 @@ export async function importList(
       const params = [lines.splice(0), ...cols.map((c) => c.splice(0).map((v) => v || null))];
       await inFlight;
       // a knex query runs each time it is awaited: made a promise once, it runs once
-      inFlight = Promise.resolve(trx.raw(
-        `insert into credit_stage select u.*, ${hash("u.")} from unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::date[], ?::date[], ?::text[], ?::text[])
-           as u(line, code, name, reason, authority, case_number, listed_on, until, legal_representative, controller)`,
-        params,
-      ));
+      const batch = `unnest(?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::date[], ?::date[], ?::text[], ?::text[])
+           as u(line, code, name, reason, authority, case_number, listed_on, until, legal_representative, controller)`;
+      inFlight = Promise.resolve(fresh
+        ? trx.raw(
+          `insert into credit_list_entries (list, code, name, reason, authority, case_number, listed_on, until, legal_representative, controller, row_hash, valid_from)
+           select ?, u.code, u.name, u.reason, u.authority, u.case_number, u.listed_on, u.until, u.legal_representative, u.controller, ${hash("u.")}, ? from ${batch}`,
+          [list.key, seq, ...params],
+        )
+        : trx.raw(`insert into credit_stage select u.*, ${hash("u.")} from ${batch}`, params));
       // a failed batch fails the import when it is awaited; until then it must not be an unhandled rejection
       inFlight.catch(() => {});
     };
+    // each code's first line: a code twice in a file is a malformed row
+    const seen = new Map<string, number>();
     for await (const r of rows) {
       read++;
       const found = r.problem ? [r.problem] : checkRow(list, r.row!, r.line);
+      if (!found.length) {
+        const first = seen.get(r.row!.code);
+        if (first === undefined) seen.set(r.row!.code, r.line);
+        else found.push({ ...fieldError(`/rows/${r.line}/code`, "unique", `第 ${first}、${r.line} 行：统一社会信用代码 ${r.row!.code} 重复`, `lines ${first}, ${r.line}: credit code ${r.row!.code} appears twice`), line: r.line });
+      }
       if (found.length) {
         problemCount += found.length;
         for (const p of found) if (problems.length < REPORT_ROWS) problems.push(p);
@@ -263,59 +280,15 @@ export async function importList(
     await inFlight;
     phase("read, check and stage");
     if (!problemCount && !read) problems.push(fieldError("", "empty", "文件中没有数据行", "the file has no rows")), (problemCount = 1);
-    if (!problemCount) {
-      const dupes = await trx.raw(`select code, array_agg(line order by line) as lines from credit_stage group by code having count(*) > 1 order by min(line) limit ${REPORT_ROWS}`);
-      for (const d of dupes.rows as Array<{ code: string; lines: number[] }>) {
-        problemCount++;
-        const line = d.lines[1];
-        problems.push({ ...fieldError(`/rows/${line}/code`, "unique", `第 ${d.lines.join("、")} 行：统一社会信用代码 ${d.code} 重复`, `lines ${d.lines.join(", ")}: credit code ${d.code} appears twice`), line });
-      }
-    }
     if (problemCount) {
       const messages = { "zh-CN": `${NOTHING["zh-CN"]}（共 ${problemCount} 处错误）`, en: `${NOTHING.en} (${problemCount} problems)` };
       throw Object.assign(validationFailed(problems.slice(0, 100), messages), { report: { problems, problemCount, rowsRead: read } });
     }
-
-    phase("duplicates");
-    await trx.raw("create index on credit_stage (code)");
-    await trx.raw("analyze credit_stage");
-    phase("index the staged rows");
-    const last = await trx("credit_lists").where({ list: list.key }).max<{ seq: number | null }[]>("seq as seq");
-    const seq = (last[0]?.seq ?? 0) + 1;
-    await trx.raw("create temp table credit_diff (code text, kind text) on commit drop");
-    await trx.raw(
-      `insert into credit_diff select s.code, case when e.code is null then 'added' else 'changed' end from credit_stage s
-         left join credit_list_entries e on e.list = ? and e.valid_to is null and e.code = s.code
-        where e.code is null or e.row_hash <> s.row_hash`,
-      [list.key],
-    );
-    await trx.raw(
-      `insert into credit_diff select e.code, 'removed' from credit_list_entries e
-        where e.list = ? and e.valid_to is null and not exists (select 1 from credit_stage s where s.code = e.code)`,
-      [list.key],
-    );
-    phase("diff");
-    await trx.raw(
-      `update credit_list_entries e set valid_to = ? from credit_diff d
-        where d.kind in ('removed', 'changed') and e.list = ? and e.valid_to is null and e.code = d.code`,
-      [seq, list.key],
-    );
-    await trx.raw(
-      `insert into credit_list_entries (list, code, name, reason, authority, case_number, listed_on, until, legal_representative, controller, row_hash, valid_from)
-       select ?, s.code, s.name, s.reason, s.authority, s.case_number, s.listed_on, s.until, s.legal_representative, s.controller, s.row_hash, ?
-         from credit_stage s join credit_diff d on d.code = s.code and d.kind in ('added', 'changed')
-        -- in the index's order: a million entries appended to the code index instead of scattered through it
-        order by s.code`,
-      [list.key, seq],
-    );
-    phase("apply");
-    const counts = await trx.raw(`select kind, count(*)::int as n, (array_agg(code order by code))[1:${SAMPLES}] as sample from credit_diff group by kind`);
-    const kinds = Object.fromEntries((counts.rows as Array<{ kind: string; n: number; sample: string[] }>).map((c) => [c.kind, c]));
-    const result: ImportResult = {
-      list: list.key, seq, version: job.version, entries: read,
-      added: kinds.added?.n ?? 0, removed: kinds.removed?.n ?? 0, changed: kinds.changed?.n ?? 0,
-      samples: { added: kinds.added?.sample ?? [], removed: kinds.removed?.sample ?? [], changed: kinds.changed?.sample ?? [] },
-    };
+    seen.clear();
+    const result: ImportResult = fresh
+      ? { list: list.key, seq, version: job.version, entries: read, added: read, removed: 0, changed: 0, samples: { added: await firstCodes(trx, list.key, seq), removed: [], changed: [] } }
+      : await applyDiff(trx, list.key, seq, job.version, read, phase);
+    if (fresh) phase("apply");
     const now = platformNow();
     await trx("credit_lists").insert({
       list: list.key, seq, version: job.version, source: job.source, fetched_at: job.fetched_at, imported_at: now, job_id: job.id, entries: read,
@@ -325,6 +298,51 @@ export async function importList(
     await writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.list.import", object: `${list.key}/${seq}`, after: { version: job.version, source: job.source, added: result.added, removed: result.removed, changed: result.changed } });
     return result;
   });
+}
+
+/** Each code of a list's current entries against the staged rows: added, removed, changed (by the row's hash), applied as version `seq`. */
+async function applyDiff(trx: Knex.Transaction, list: string, seq: number, version: string, read: number, phase: (name: string) => void): Promise<ImportResult> {
+  await trx.raw("create index on credit_stage (code)");
+  await trx.raw("analyze credit_stage");
+  phase("index the staged rows");
+  await trx.raw("create temp table credit_diff (code text, kind text) on commit drop");
+  await trx.raw(
+    `insert into credit_diff select s.code, case when e.code is null then 'added' else 'changed' end from credit_stage s
+       left join credit_list_entries e on e.list = ? and e.valid_to is null and e.code = s.code
+      where e.code is null or e.row_hash <> s.row_hash`,
+    [list],
+  );
+  await trx.raw(
+    `insert into credit_diff select e.code, 'removed' from credit_list_entries e
+      where e.list = ? and e.valid_to is null and not exists (select 1 from credit_stage s where s.code = e.code)`,
+    [list],
+  );
+  phase("diff");
+  await trx.raw(
+    `update credit_list_entries e set valid_to = ? from credit_diff d
+      where d.kind in ('removed', 'changed') and e.list = ? and e.valid_to is null and e.code = d.code`,
+    [seq, list],
+  );
+  await trx.raw(
+    `insert into credit_list_entries (list, code, name, reason, authority, case_number, listed_on, until, legal_representative, controller, row_hash, valid_from)
+     select ?, s.code, s.name, s.reason, s.authority, s.case_number, s.listed_on, s.until, s.legal_representative, s.controller, s.row_hash, ?
+       from credit_stage s join credit_diff d on d.code = s.code and d.kind in ('added', 'changed')`,
+    [list, seq],
+  );
+  phase("apply");
+  const counts = await trx.raw(`select kind, count(*)::int as n, (array_agg(code order by code))[1:${SAMPLES}] as sample from credit_diff group by kind`);
+  const kinds = Object.fromEntries((counts.rows as Array<{ kind: string; n: number; sample: string[] }>).map((c) => [c.kind, c]));
+  return {
+    list, seq, version, entries: read,
+    added: kinds.added?.n ?? 0, removed: kinds.removed?.n ?? 0, changed: kinds.changed?.n ?? 0,
+    samples: { added: kinds.added?.sample ?? [], removed: kinds.removed?.sample ?? [], changed: kinds.changed?.sample ?? [] },
+  };
+}
+
+/** The first codes of a version, for the diff's samples. */
+async function firstCodes(trx: Knex.Transaction, list: string, seq: number): Promise<string[]> {
+  const rows: Array<{ code: string }> = await trx("credit_list_entries").where({ list, valid_from: seq }).orderBy("code").limit(SAMPLES).select("code");
+  return rows.map((r) => r.code);
 }
 
 const isAdmin = (ctx: PlatformContext) => ctx.meta.user!.roles.includes("platform-admin") || (ctx.meta.user!.roles.includes("regulator") && ctx.meta.user!.tenantCode === "440000");
