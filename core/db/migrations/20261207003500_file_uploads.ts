@@ -28,8 +28,8 @@ export async function up(knex: Knex): Promise<void> {
     t.binary("data").notNullable();
     t.primary(["upload_id", "offset"]);
   });
-  // Uploads a service keeps past the clean-up of unattached uploads, for its own purpose (a sealed
-  // bid's files until the opening and after): the holder is the service, the key its own reference.
+  // Uploads a service keeps past the clean-up of unattached uploads, for a purpose of its own that
+  // no form names: the holder is the service, the key its own reference.
   await knex.schema.createTable("core_file_holds", (t) => {
     t.uuid("file_id").notNullable().references("id").inTable("core_files");
     t.text("holder").notNullable();
