@@ -30,13 +30,16 @@ export interface AskContext {
 // while cutting. Words of the synonym list are added to it so that "保证金" or "电子保函" stay whole.
 let jieba: Jieba | undefined;
 const added = new Set<string>();
-function segmenter(words: Iterable<string>): Jieba {
+const loaded = new WeakSet<Synonyms>();
+function segmenter(synonyms: Synonyms): Jieba {
   jieba ??= Jieba.withDict(dict);
-  const fresh = [...words].filter((w) => /[\u4e00-\u9fff]/.test(w) && !added.has(w));
+  if (loaded.has(synonyms)) return jieba;
+  const fresh = synonyms.words().filter((w) => /[\u4e00-\u9fff]/.test(w) && !added.has(w));
   if (fresh.length) {
     jieba.loadDict(Buffer.from(fresh.map((w) => `${w} 50000 n`).join("\n")));
     for (const w of fresh) added.add(w);
   }
+  loaded.add(synonyms);
   return jieba;
 }
 
@@ -101,7 +104,7 @@ export class Synonyms {
 /** The words of a text after segmentation, stop words out, each mapped to its synonym group's head. */
 export function wordsOf(text: string, synonyms: Synonyms, known?: (term: string) => boolean): string[] {
   const norm = normalize(text);
-  const seg = segmenter(synonyms.words());
+  const seg = segmenter(synonyms);
   const out: string[] = [];
   const keep = (piece: string) => {
     const w = piece.trim();
@@ -141,8 +144,6 @@ interface Doc {
   id: string;
   roles: Set<string>;
   category: string;
-  fields: Map<string, number>[]; // term → count, per field
-  lengths: number[];
 }
 
 // BM25F: the question (and staff-written variants) is what a user's question resembles most; the
@@ -164,68 +165,80 @@ const PAGE_CATEGORIES: [RegExp, string[]][] = [
 
 export class Retriever {
   private readonly docs: Doc[];
-  private readonly df = new Map<string, number>();
-  private readonly avg: number[];
+  /** term → [doc index, the term's BM25F weight in it] (its idf included): the question only adds them up */
+  private readonly postings = new Map<string, Array<[number, number]>>();
+  private readonly idfs = new Map<string, number>();
 
   constructor(
     entries: KbEntry[],
     readonly synonyms: Synonyms,
   ) {
-    this.docs = entries.map((e) => {
-      const texts = [
-        [e.question, ...e.variants].join("。"),
-        e.answer,
-        e.answerEn,
-        e.category,
-      ];
+    const fieldsOf = entries.map((e) => {
+      const texts = [[e.question, ...e.variants].join("。"), e.answer, e.answerEn, e.category];
       const fields = texts.map((t) => count(wordsOf(t, synonyms)));
       fields.push(count(grams(normalize([e.question, ...e.variants].join(" ")))));
-      return { id: e.id, roles: new Set(e.roles), category: e.category, fields, lengths: fields.map(total) };
+      return fields;
     });
-    for (const d of this.docs) {
+    this.docs = entries.map((e) => ({ id: e.id, roles: new Set(e.roles), category: e.category }));
+    const lengths = fieldsOf.map((fields) => fields.map(total));
+    const avg = FIELD_WEIGHTS.map((_, i) => lengths.reduce((s, l) => s + l[i], 0) / Math.max(1, lengths.length) || 1);
+    const df = new Map<string, number>();
+    fieldsOf.forEach((fields) => {
       const seen = new Set<string>();
-      for (const f of d.fields) for (const t of f.keys()) seen.add(t);
-      for (const t of seen) this.df.set(t, (this.df.get(t) ?? 0) + 1);
-    }
-    this.avg = FIELD_WEIGHTS.map((_, i) => this.docs.reduce((s, d) => s + d.lengths[i], 0) / Math.max(1, this.docs.length) || 1);
+      for (const f of fields) for (const t of f.keys()) seen.add(t);
+      for (const t of seen) df.set(t, (df.get(t) ?? 0) + 1);
+    });
+    const n = entries.length;
+    for (const [t, d] of df) this.idfs.set(t, Math.log(1 + (n - d + 0.5) / (d + 0.5)));
+    fieldsOf.forEach((fields, doc) => {
+      const tf = new Map<string, number>();
+      fields.forEach((f, i) => {
+        for (const [t, c] of f) tf.set(t, (tf.get(t) ?? 0) + (FIELD_WEIGHTS[i] * c) / (1 - B + (B * lengths[doc][i]) / avg[i]));
+      });
+      for (const [t, w] of tf) {
+        const list = this.postings.get(t) ?? [];
+        list.push([doc, this.idfs.get(t)! * (w / (K1 + w))]);
+        this.postings.set(t, list);
+      }
+    });
+    this.maxIdf = Math.log(1 + (n + 0.5) / 0.5);
   }
 
+  private readonly maxIdf: number;
+
   private idf(term: string): number {
-    const n = this.docs.length;
-    const df = this.df.get(term) ?? 0;
-    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+    return this.idfs.get(term) ?? this.maxIdf;
   }
 
   /** The entries ranked for a question, best first, each with its score and coverage. */
   search(question: string, context: AskContext = {}, limit = 3): Hit[] {
-    const words = [...new Set(wordsOf(question, this.synonyms, (t) => this.df.has(t)))];
+    const words = [...new Set(wordsOf(question, this.synonyms, (t) => this.idfs.has(t)))];
     const ngrams = [...new Set(grams(normalize(question)))];
     if (!words.length && !ngrams.length) return [];
     const totalIdf = words.reduce((s, w) => s + this.idf(w), 0) || 1;
     const pageCategories = context.page ? (PAGE_CATEGORIES.find(([re]) => re.test(context.page!))?.[1] ?? []) : [];
-    const hits: Hit[] = [];
-    for (const d of this.docs) {
-      let score = 0;
-      let covered = 0;
-      for (const [terms, factor] of [[words, 1], [ngrams, NGRAM_FACTOR]] as const) {
-        for (const t of terms) {
-          let tf = 0;
-          d.fields.forEach((f, i) => {
-            const c = f.get(t);
-            if (c) tf += (FIELD_WEIGHTS[i] * c) / (1 - B + (B * d.lengths[i]) / this.avg[i]);
-          });
-          if (!tf) continue;
-          const idf = this.idf(t);
-          score += factor * idf * (tf / (K1 + tf));
-          if (factor === 1) covered += idf;
+    const score = new Float64Array(this.docs.length);
+    const covered = new Float64Array(this.docs.length);
+    for (const [terms, factor] of [[words, 1], [ngrams, NGRAM_FACTOR]] as const) {
+      for (const t of terms) {
+        const list = this.postings.get(t);
+        if (!list) continue;
+        const idf = this.idf(t);
+        for (const [doc, w] of list) {
+          score[doc] += factor * w;
+          if (factor === 1) covered[doc] += idf;
         }
       }
-      if (score <= 0) continue;
-      // context only reorders near-equals: an entry for the user's role or page gains a little
-      if (context.role && d.roles.has(context.role)) score *= 1.08;
-      if (pageCategories.includes(d.category)) score *= 1.12;
-      hits.push({ id: d.id, score, coverage: covered / totalIdf });
     }
+    const hits: Hit[] = [];
+    this.docs.forEach((d, i) => {
+      let s = score[i];
+      if (s <= 0) return;
+      // context only reorders near-equals: an entry for the user's role or page gains a little
+      if (context.role && d.roles.has(context.role)) s *= 1.08;
+      if (pageCategories.includes(d.category)) s *= 1.12;
+      hits.push({ id: d.id, score: s, coverage: covered[i] / totalIdf });
+    });
     hits.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
     return hits.slice(0, limit);
   }
