@@ -274,12 +274,12 @@ function mergeInto(target: Record<string, unknown>, src: Record<string, unknown>
       for (const item of v as Array<Record<string, unknown>>) {
         const same = items.find((x) => x.id === item.id);
         if (same) mergeInto(same, item);
-        else items.push(structuredClone(item));
+        else items.push(item);
       }
     } else if (isObject(v) && isObject(target[k])) {
       mergeInto(target[k] as Record<string, unknown>, v);
     } else {
-      target[k] = structuredClone(v);
+      target[k] = v;
     }
   }
 }
@@ -291,7 +291,8 @@ export const byDate = (a: Release, b: Release) => (a.date < b.date ? -1 : a.date
 export function compile(releases: Release[]): Release {
   const sorted = [...releases].sort(byDate);
   const out: Record<string, unknown> = {};
-  for (const r of sorted) mergeInto(out, r);
+  // merged from copies: the compiled release's objects must not be the releases' own, which it changes
+  for (const r of sorted) mergeInto(out, JSON.parse(JSON.stringify(r)) as Release);
   out.id = `${sorted[0].ocid}-compiled`;
   out.tag = ["compiled"];
   return out;

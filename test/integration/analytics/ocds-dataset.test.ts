@@ -6,7 +6,9 @@ import { explain, ocdsValidators } from "./ocds-schemas";
 
 /**
  * Every release and record of a generated 10,000-project dataset against the official OCDS 1.1.5
- * schemas (draft-04, compiled once), by the same functions the feed's event handler and routes run.
+ * schemas (draft-04, compiled once), by the same functions the feed's event handler and routes run:
+ * each release in a release package and in its record package, each compiled release also against
+ * the schema with the extension.
  * No database: what is checked is what the builder makes of every kind of fact.
  */
 describe("OCDS releases of a generated 10,000-project dataset", () => {
@@ -26,6 +28,7 @@ describe("OCDS releases of a generated 10,000-project dataset", () => {
 
   test("every release, release package and record package validates, and the extension's fields too", () => {
     const started = Date.now();
+    const cpu = process.cpuUsage();
     const failures: string[] = [];
     let releases = 0;
     let records = 0;
@@ -45,8 +48,6 @@ describe("OCDS releases of a generated 10,000-project dataset", () => {
         releases++;
         r.tag.forEach((t: string) => tags.add(t));
         if (r.tender?.procurementMethod) methods.add(r.tender.procurementMethod);
-        // the official schema checks each release inside its package below; this adds the extension's fields
-        if (failures.length < 10 && !v.extendedRelease(r)) failures.push(`${r.id} (extension): ${explain(v.extendedRelease.errors)}`);
         made.push(r);
         page.push(r);
         if (page.length === 100) checkPage();
@@ -54,6 +55,7 @@ describe("OCDS releases of a generated 10,000-project dataset", () => {
       const record = recordOf(made[0].ocid, made);
       records++;
       if (failures.length < 10 && !v.recordPackage({ ...head, records: [record] })) failures.push(`record ${record.ocid}: ${explain(v.recordPackage.errors)}`);
+      // the extension's fields: the compiled release holds every one the project's releases set
       if (failures.length < 10 && !v.extendedRelease(record.compiledRelease)) failures.push(`compiled ${record.ocid}: ${explain(v.extendedRelease.errors)}`);
     }
     if (page.length) checkPage();
@@ -62,6 +64,8 @@ describe("OCDS releases of a generated 10,000-project dataset", () => {
     // every stage and every OCDS method the mapping can give is in the dataset
     expect([...tags].sort()).toEqual(["award", "contract", "implementation", "planning", "planningUpdate", "tender", "tenderAmendment", "tenderCancellation"]);
     expect([...methods].sort()).toEqual(["direct", "limited", "open", "selective"]);
-    console.log(`[ocds] ${releases} releases and ${records} records validated in ${Date.now() - started} ms`);
-  }, 60_000);
+    const used = process.cpuUsage(cpu);
+    console.log(`[ocds] ${releases} releases and ${records} records validated in ${Date.now() - started} ms (${Math.round((used.user + used.system) / 1000)} ms of CPU)`);
+    // about 8 s on an idle 2-core machine; the timeout leaves room for a loaded CI runner
+  }, 180_000);
 });
