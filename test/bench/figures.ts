@@ -282,7 +282,7 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
     figure("helpdesk", `evaluation set, top-1 accuracy (${s.answerable} answerable questions)`, s.top1 * 100, "%", { goal: atLeast(s.goals.top1 * 100, `≥ ${s.goals.top1 * 100} %`) }),
     figure("helpdesk", "evaluation set, top-3 accuracy", s.top3 * 100, "%", { goal: atLeast(s.goals.top3 * 100, `≥ ${s.goals.top3 * 100} %`) }),
     figure("helpdesk", `evaluation set, unanswerable handed over (${s.unanswerable} questions)`, s.handover * 100, "%", { goal: atLeast(s.goals.handover * 100, `≥ ${s.goals.handover * 100} %`) }),
-    figure("helpdesk", `POST /api/helpdesk/ask, ${s.users} users at once, p99, against the retrieval alone`, s.p99, "ms", { baseline: s.bareP99, goal: below(s.goals.p99Ms, `< ${s.goals.p99Ms} ms`) }),
+    figure("helpdesk", `POST /api/helpdesk/ask, ${s.users} users at once (each reading an answer ${s.thinkMs} ms), p99, against the retrieval alone`, s.p99, "ms", { baseline: s.bareP99, goal: below(s.goals.p99Ms, `< ${s.goals.p99Ms} ms`) }),
   ],
   evaluation: (s: EvaluationSummary) => [
     figure("evaluation", `drawing 7 of ${thousands(s.experts)} experts with conflict exclusion (${thousands(s.eligible)} eligible)`, s.drawing.p99, "ms p99", { goal: below(s.drawing.target, `< ${s.drawing.target} ms`) }),
