@@ -41,12 +41,8 @@ describe("the credit demonstration data", () => {
     const token = await signedIn("huizhou.agency", "441300801");
     const detail = (await platform.api(`/api/etrading/tenders/${tender}`, { token })).body;
     platform.kernel.clock.travelTo(new Date(Date.parse(detail.bidDeadline) + 60_000).toISOString());
-    const snapshot = await poll("the snapshot at the cutoff", async () => {
-      const got = await platform.api(`/api/etrading/tenders/${tender}/screening`, { token });
-      // the deadline's event screens it; the agency asking for it does the same, once
-      if (got.body.status === "pending") await platform.api(`/api/etrading/tenders/${tender}/screening`, { method: "POST", token });
-      return got;
-    }, (r) => r.body?.status === "screened", 60_000);
+    // nobody asks: the deadline fires the tender's open step, whose event has it screened
+    const snapshot = await poll("the snapshot at the cutoff", () => platform.api(`/api/etrading/tenders/${tender}/screening`, { token }), (r) => r.body?.status === "screened", 60_000);
     const lead = snapshot.body.bidders.find((b: { code: string }) => b.code === "91441302MA52KQ7X3E");
     expect(lead).toMatchObject({ eligible: false, members: [{ code: "91441300MA56CD8L3J" }] });
     expect(lead.reasons.map((r: { rule: string }) => r.rule)).toContain("credit.consortium");
