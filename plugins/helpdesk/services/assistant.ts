@@ -47,7 +47,7 @@ type This = Service &
     index?: Index;
     building?: Promise<Index>;
     places?: { at: number; list: Place[] };
-    asked: Map<string, { minute: number; n: number }>;
+    asked: Map<string, { tokens: number; at: number }>;
     currentIndex(): Promise<Index>;
     placesOf(ctx: PlatformContext): Promise<Place[]>;
   };
@@ -134,12 +134,17 @@ export const assistantService: PlatformServiceSchema = {
         const { question, page } = checkQuestion(ctx.params);
         const user = ctx.meta.user;
         const who = user?.id ?? (ctx.meta as { client?: { ip?: string } }).client?.ip ?? "anonymous";
-        const minute = Math.floor(Date.now() / 60_000);
-        const seen = this.asked.get(who);
-        if (seen && seen.minute === minute && seen.n >= ratePerMinute()) {
-          throw new PlatformError("RATE_LIMITED", { "zh-CN": "提问太频繁，请一分钟后再试", en: "Too many questions; try again in a minute" }, { retryAfterSeconds: 60 - (Math.floor(Date.now() / 1000) % 60) });
+        // a token bucket per caller: a burst of a minute's questions, then one per 60/rate seconds
+        const rate = ratePerMinute();
+        const now = Date.now();
+        const bucket = this.asked.get(who) ?? { tokens: rate, at: now };
+        bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 60_000) * rate);
+        bucket.at = now;
+        if (bucket.tokens < 1) {
+          throw new PlatformError("RATE_LIMITED", { "zh-CN": "提问太频繁，请稍后再试", en: "Too many questions; try again shortly" }, { retryAfterSeconds: Math.ceil(((1 - bucket.tokens) * 60) / rate) });
         }
-        this.asked.set(who, { minute, n: seen?.minute === minute ? seen.n + 1 : 1 });
+        bucket.tokens -= 1;
+        this.asked.set(who, bucket);
         if (this.asked.size > 50_000) this.asked.clear();
 
         const index = await this.currentIndex();
