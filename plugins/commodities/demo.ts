@@ -45,25 +45,33 @@ export async function commoditiesDemo(d: DemoTools): Promise<void> {
     await admin("commodities.review", { code: supplierCode, decision: "admitted", note: "资料齐全" });
   }
   const r = rng(20210101);
-  let offers = 0;
-  for (let n = 0; n < PRODUCTS; n++) {
+  // the catalogue in bulk, as a supplier's import would bring it: one request per maker and per seller
+  const planned = Array.from({ length: PRODUCTS }, (_, n) => {
     const leaf = LEAVES[n % LEAVES.length];
-    const services = leaf.code.startsWith("C") || leaf.code.startsWith("B");
-    const brand = services ? `惠州${["鹏程", "安达", "诚信", "顺景", "大亚湾"][n % 5]}` : BRANDS[Math.floor(r() * BRANDS.length)];
-    const maker = services ? "huizhou.supplier3" : "huizhou.supplier";
-    const product = await d.as(maker)<{ id: string }>("commodities.createProduct", {
-      categoryCode: leaf.code, brand, model: `${leaf.code.slice(-3)}-${String(n).padStart(4, "0")}`, name: `${brand}${leaf.name}`,
-      attributes: attributesFor(leaf.attributes!, r), specifications: `${leaf.name}，符合国家相关标准，含运输、安装与培训。`,
-    });
-    const base = 50 + Math.round(r() * (services ? 5000 : 20000));
-    const sellers = services ? ["huizhou.supplier3"] : ["huizhou.supplier", "huizhou.supplier2"];
-    for (const [j, who] of sellers.entries()) {
-      await d.as(who)("commodities.offer", {
-        productId: product.id, price: (base * (1 + j * 0.04)).toFixed(2), stock: 5 + Math.floor(r() * 500),
-        regions: r() < 0.3 ? ["441300", "441302", "440100"] : ["441300", "441302"], deliveryDays: 2 + Math.floor(r() * 10), warrantyMonths: services ? 3 : 12 + 12 * Math.floor(r() * 3),
-      });
-      offers++;
-    }
+    // services by the designated point; goods and works by the manufacturer, resold by the dealer
+    const services = leaf.code.startsWith("C");
+    const brand = services || leaf.code.startsWith("B") ? `惠州${["鹏程", "安达", "诚信", "顺景", "大亚湾"][n % 5]}` : BRANDS[Math.floor(r() * BRANDS.length)];
+    return {
+      services,
+      base: 50 + Math.round(r() * (services ? 5000 : 20000)),
+      product: { categoryCode: leaf.code, brand, model: `${leaf.code.slice(-3)}-${String(n).padStart(4, "0")}`, name: `${brand}${leaf.name}`, attributes: attributesFor(leaf.attributes!, r), specifications: `${leaf.name}，符合国家相关标准，含运输、安装与培训。` },
+    };
+  });
+  const ids = new Map<object, string>();
+  for (const [maker, services] of [["huizhou.supplier", false], ["huizhou.supplier3", true]] as const) {
+    const mine = planned.filter((p) => p.services === services);
+    const { items } = await d.as(maker)<{ items: Array<{ id: string }> }>("commodities.importProducts", { products: mine.map((p) => p.product) });
+    mine.forEach((p, i) => ids.set(p, items[i].id));
+  }
+  let offers = 0;
+  for (const [j, who] of SUPPLIERS.entries()) {
+    const sells = planned.filter((p) => (j === 2 ? p.services : !p.services));
+    const list = sells.map((p) => ({
+      productId: ids.get(p)!, price: (p.base * (1 + (j === 1 ? 0.04 : 0))).toFixed(2), stock: 5 + Math.floor(r() * 500),
+      regions: r() < 0.3 ? ["441300", "441302", "440100"] : ["441300", "441302"], deliveryDays: 2 + Math.floor(r() * 10), warrantyMonths: p.services ? 3 : 12 + 12 * Math.floor(r() * 3),
+    }));
+    await d.as(who)("commodities.importOffers", { offers: list });
+    offers += list.length;
   }
   const pavilions = [
     { key: "central", kind: "central", title: "集采馆", titleEn: "Central purchasing", categories: ["A0201", "A0202"] },

@@ -257,6 +257,78 @@ async function admittedSupplier(db: Knex | Knex.Transaction, code: string, day: 
   return adm;
 }
 
+interface ProductInput { categoryCode?: string; brand?: string; model?: string; name?: string; attributes?: unknown; specifications?: string }
+interface OfferInput { productId?: string; price?: string; stock?: number; regions?: unknown; deliveryDays?: number; warrantyMonths?: number }
+
+/** Products checked against their categories' schemas (each problem at `<at>/<i>/…`), then written in one transaction. */
+async function putProducts(db: Knex, ctx: PlatformContext, list: ProductInput[], at: string) {
+  const code = asSupplier(ctx);
+  const problems: ErrorDetail[] = [];
+  const cats = new Map((await db<CategoryRow>("commodities_categories").whereNotNull("attributes")).map((c) => [c.code, c]));
+  list.forEach((p, i) => {
+    const path = at ? `${at}/${i}` : "";
+    for (const k of ["brand", "model", "name"] as const) if (!str(p?.[k]) || str(p[k]).length > 80) problems.push(fieldError(`${path}/${k}`, "required", "必填，不超过 80 字", "required, at most 80 characters"));
+    const cat = typeof p?.categoryCode === "string" ? cats.get(p.categoryCode) : undefined;
+    if (!cat) problems.push(fieldError(`${path}/categoryCode`, "category", "应为品目分类的末级品目", "must be a leaf of the item classification"));
+    else problems.push(...attributeProblems(cat.code, cat.attributes!, p.attributes).map((d) => ({ ...d, path: `${path}${d.path}` })));
+    if (typeof p?.specifications === "string" && p.specifications.length > 4000) problems.push(fieldError(`${path}/specifications`, "maxLength", "最多 4000 字", "at most 4000 characters"));
+  });
+  if (problems.length) throw validationFailed(problems);
+  const adm = await admittedSupplier(db, code, localDate(platformNow()));
+  if (adm.role === "designated-point" && list.some((p) => !p.categoryCode!.startsWith("C"))) throw conflict({ "zh-CN": "定点供应商只能发布服务类商品", en: "A designated point lists services only" }, { rule: "designated-point-services" });
+  const now = platformNow();
+  const rows = list.map((p) => ({ id: crypto.randomUUID(), category_code: p.categoryCode!, brand: str(p.brand), model: str(p.model), name: str(p.name), attributes: p.attributes as Record<string, unknown>, specifications: str(p.specifications), created_by: code, created_at: now }));
+  await db.transaction(async (trx) => {
+    for (let i = 0; i < rows.length; i += 500) {
+      const part = rows.slice(i, i + 500);
+      const dup = await trx("commodities_products").whereIn(["brand", "model"], part.map((r) => [r.brand, r.model])).first("id", "brand", "model");
+      if (dup) throw conflict({ "zh-CN": `商品库已有 ${dup.brand} ${dup.model}，请直接对其报价`, en: `${dup.brand} ${dup.model} is already in the registry: offer it` }, { rule: "product-exists", productId: dup.id });
+      await trx("commodities_products").insert(part.map((r) => ({ ...r, attributes: JSON.stringify(r.attributes) })));
+    }
+    await writeAudit(trx, { actor: actorOf(userOf(ctx)), tenantCode: userOf(ctx).tenantCode, action: "commodities.product.create", object: rows.length === 1 ? rows[0].id : `${rows.length} products`, after: rows.map((r) => ({ id: r.id, brand: r.brand, model: r.model })) });
+  });
+  return rows.map(productView);
+}
+
+/** Offers checked (each problem at `<at>/<i>/…`), written in one transaction, each product's prices monitored again. */
+async function putOffers(db: Knex, ctx: PlatformContext, list: OfferInput[], at: string) {
+  const code = asSupplier(ctx);
+  const problems: ErrorDetail[] = [];
+  const ids = list.map((p) => p?.productId).filter(isUuid) as string[];
+  const products = new Map((await db<ProductRow>("commodities_products").whereIn("id", ids)).map((p) => [p.id, p]));
+  list.forEach((p, i) => {
+    const path = at ? `${at}/${i}` : "";
+    if (typeof p?.price !== "string" || !/^\d{1,13}(\.\d{1,2})?$/.test(p.price) || compareMoney(p.price, "0.01") < 0) problems.push(fieldError(`${path}/price`, "money", "应为不小于 0.01 的金额", "must be an amount of at least 0.01"));
+    if (!Number.isInteger(p?.stock) || p.stock! < 0 || p.stock! > 10_000_000) problems.push(fieldError(`${path}/stock`, "integer", "库存应为 0 至 10000000 的整数", "stock is a whole number from 0 to 10,000,000"));
+    if (!Number.isInteger(p?.deliveryDays) || p.deliveryDays! < 1 || p.deliveryDays! > 180) problems.push(fieldError(`${path}/deliveryDays`, "integer", "供货期应为 1 至 180 天", "delivery takes 1 to 180 days"));
+    if (!Number.isInteger(p?.warrantyMonths) || p.warrantyMonths! < 0 || p.warrantyMonths! > 120) problems.push(fieldError(`${path}/warrantyMonths`, "integer", "质保期应为 0 至 120 个月", "warranty is 0 to 120 months"));
+    const regions = Array.isArray(p?.regions) ? p.regions : [];
+    if (!regions.length || regions.length > 200 || !regions.every((r) => typeof r === "string" && /^\d{6}$/.test(r))) problems.push(fieldError(`${path}/regions`, "division-code", "请列出供货的行政区划代码（6 位）", "list the 6-digit division codes delivered to"));
+    if (!products.has(p?.productId as string)) problems.push(fieldError(`${path}/productId`, "product", "商品库中没有这个商品", "No such product in the registry"));
+  });
+  if (problems.length) throw validationFailed(problems);
+  const now = platformNow();
+  const adm = await admittedSupplier(db, code, localDate(now));
+  const supplier = await ctx.call<{ region: string }, { code: string }>("registries.suppliers.get", { code });
+  await db.transaction(async (trx) => {
+    const rows = list.map((p) => {
+      const product = products.get(p.productId!)!;
+      return {
+        id: crypto.randomUUID(), product_id: product.id, supplier_code: code, supplier_name: adm.supplier_name, supplier_region: supplier.region, category_code: product.category_code, brand: product.brand,
+        price: p.price, stock: p.stock, regions: p.regions as string[], delivery_days: p.deliveryDays, warranty_months: p.warrantyMonths, status: "active", search: searchText(product), created_at: now, updated_at: now,
+      };
+    });
+    for (let i = 0; i < rows.length; i += 500) {
+      await trx("commodities_offers").insert(rows.slice(i, i + 500)).onConflict(["product_id", "supplier_code"]).merge(["price", "stock", "regions", "delivery_days", "warranty_months", "status", "updated_at"]);
+    }
+    for (const id of new Set(rows.map((r) => r.product_id))) await reprice(trx, id);
+    await writeAudit(trx, { actor: actorOf(userOf(ctx)), tenantCode: userOf(ctx).tenantCode, action: "commodities.offer.put", object: code, after: rows.map((r) => ({ productId: r.product_id, price: r.price, stock: r.stock })) });
+  });
+  const saved = await db<OfferRow>("commodities_offers").where({ supplier_code: code }).whereIn("product_id", list.map((p) => p.productId!));
+  const byProduct = new Map(saved.map((r) => [r.product_id, r]));
+  return list.map((p) => offerView(byProduct.get(p.productId!)!));
+}
+
 export const catalogueService: PlatformServiceSchema & ThisType<PluginServiceThis> = {
   name: "commodities",
   async started(this: PluginServiceThis & { sweepTimer?: NodeJS.Timeout }) {
@@ -336,26 +408,21 @@ export const catalogueService: PlatformServiceSchema & ThisType<PluginServiceThi
       rest: "POST /products",
       kind: "create",
       permission: "authenticated",
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ categoryCode?: string; brand?: string; model?: string; name?: string; attributes?: unknown; specifications?: string }>) {
-        const code = asSupplier(ctx);
-        const p = ctx.params;
-        const problems: ErrorDetail[] = [];
-        for (const k of ["brand", "model", "name"] as const) if (!str(p[k]) || str(p[k]).length > 80) problems.push(fieldError(`/${k}`, "required", "必填，不超过 80 字", "required, at most 80 characters"));
-        const cat = typeof p.categoryCode === "string" ? await this.db<CategoryRow>("commodities_categories").where({ code: p.categoryCode }).first() : undefined;
-        if (!cat || !cat.attributes) problems.push(fieldError("/categoryCode", "category", "应为品目分类的末级品目", "must be a leaf of the item classification"));
-        else problems.push(...attributeProblems(cat.code, cat.attributes, p.attributes));
-        if (typeof p.specifications === "string" && p.specifications.length > 4000) problems.push(fieldError("/specifications", "maxLength", "最多 4000 字", "at most 4000 characters"));
-        if (problems.length) throw validationFailed(problems);
-        const adm = await admittedSupplier(this.db, code, localDate(platformNow()));
-        if (adm.role === "designated-point" && !cat!.code.startsWith("C")) throw conflict({ "zh-CN": "定点供应商只能发布服务类商品", en: "A designated point lists services only" }, { rule: "designated-point-services" });
-        const row = { id: crypto.randomUUID(), category_code: cat!.code, brand: str(p.brand), model: str(p.model), name: str(p.name), attributes: p.attributes as Record<string, unknown>, specifications: str(p.specifications), created_by: code, created_at: platformNow() };
-        await this.db.transaction(async (trx) => {
-          const dup = await trx("commodities_products").where({ brand: row.brand, model: row.model }).first("id");
-          if (dup) throw conflict({ "zh-CN": `商品库已有 ${row.brand} ${row.model}，请直接对其报价`, en: `${row.brand} ${row.model} is already in the registry: offer it` }, { rule: "product-exists", productId: dup.id });
-          await trx("commodities_products").insert({ ...row, attributes: JSON.stringify(row.attributes) });
-          await writeAudit(trx, { actor: actorOf(userOf(ctx)), tenantCode: userOf(ctx).tenantCode, action: "commodities.product.create", object: row.id, after: { brand: row.brand, model: row.model } });
-        });
-        return productView(row);
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ProductInput>) {
+        const [made] = await putProducts(this.db, ctx, [ctx.params], "");
+        return made;
+      },
+    },
+
+    /** A supplier's catalogue in one request (up to 1,000 products): all are checked, and all or none written. */
+    importProducts: {
+      rest: "POST /products/import",
+      kind: "create",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ products?: unknown }>) {
+        const list = ctx.params.products;
+        if (!Array.isArray(list) || !list.length || list.length > 1000) throw validationFailed([fieldError("/products", "maxItems", "请提供 1 至 1000 个商品", "give 1 to 1,000 products")]);
+        return { items: await putProducts(this.db, ctx, list as ProductInput[], "/products") };
       },
     },
 
@@ -390,33 +457,21 @@ export const catalogueService: PlatformServiceSchema & ThisType<PluginServiceThi
       rest: "POST /offers",
       kind: "create",
       permission: "authenticated",
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ productId?: string; price?: string; stock?: number; regions?: unknown; deliveryDays?: number; warrantyMonths?: number }>) {
-        const code = asSupplier(ctx);
-        const p = ctx.params;
-        const problems: ErrorDetail[] = [];
-        if (typeof p.price !== "string" || !/^\d{1,13}(\.\d{1,2})?$/.test(p.price) || compareMoney(p.price, "0.01") < 0) problems.push(fieldError("/price", "money", "应为不小于 0.01 的金额", "must be an amount of at least 0.01"));
-        if (!Number.isInteger(p.stock) || p.stock! < 0 || p.stock! > 10_000_000) problems.push(fieldError("/stock", "integer", "库存应为 0 至 10000000 的整数", "stock is a whole number from 0 to 10,000,000"));
-        if (!Number.isInteger(p.deliveryDays) || p.deliveryDays! < 1 || p.deliveryDays! > 180) problems.push(fieldError("/deliveryDays", "integer", "供货期应为 1 至 180 天", "delivery takes 1 to 180 days"));
-        if (!Number.isInteger(p.warrantyMonths) || p.warrantyMonths! < 0 || p.warrantyMonths! > 120) problems.push(fieldError("/warrantyMonths", "integer", "质保期应为 0 至 120 个月", "warranty is 0 to 120 months"));
-        const regions = Array.isArray(p.regions) ? p.regions : [];
-        if (!regions.length || regions.length > 200 || !regions.every((r) => typeof r === "string" && /^\d{6}$/.test(r))) problems.push(fieldError("/regions", "division-code", "请列出供货的行政区划代码（6 位）", "list the 6-digit division codes delivered to"));
-        const product = isUuid(p.productId) ? await this.db<ProductRow>("commodities_products").where({ id: p.productId }).first() : undefined;
-        if (!product) problems.push(fieldError("/productId", "product", "商品库中没有这个商品", "No such product in the registry"));
-        if (problems.length) throw validationFailed(problems);
-        const now = platformNow();
-        const adm = await admittedSupplier(this.db, code, localDate(now));
-        const supplier = await ctx.call<{ region: string }, { code: string }>("registries.suppliers.get", { code });
-        const id = crypto.randomUUID();
-        await this.db.transaction(async (trx) => {
-          await trx("commodities_offers").insert({
-            id, product_id: product!.id, supplier_code: code, supplier_name: adm.supplier_name, supplier_region: supplier.region, category_code: product!.category_code, brand: product!.brand,
-            price: p.price, stock: p.stock, regions, delivery_days: p.deliveryDays, warranty_months: p.warrantyMonths, status: "active", search: searchText(product!), created_at: now, updated_at: now,
-          }).onConflict(["product_id", "supplier_code"]).merge(["price", "stock", "regions", "delivery_days", "warranty_months", "status", "updated_at"]);
-          await reprice(trx, product!.id);
-          await writeAudit(trx, { actor: actorOf(userOf(ctx)), tenantCode: userOf(ctx).tenantCode, action: "commodities.offer.put", object: `${product!.id}/${code}`, after: { price: p.price, stock: p.stock } });
-        });
-        const row = await this.db<OfferRow>("commodities_offers").where({ product_id: product!.id, supplier_code: code }).first();
-        return offerView(row!);
+      async handler(this: PluginServiceThis, ctx: PlatformContext<OfferInput>) {
+        const [made] = await putOffers(this.db, ctx, [ctx.params], "");
+        return made;
+      },
+    },
+
+    /** A supplier's offers in one request (up to 2,000): all are checked, and all or none written. */
+    importOffers: {
+      rest: "POST /offers/import",
+      kind: "create",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ offers?: unknown }>) {
+        const list = ctx.params.offers;
+        if (!Array.isArray(list) || !list.length || list.length > 2000) throw validationFailed([fieldError("/offers", "maxItems", "请提供 1 至 2000 条报价", "give 1 to 2,000 offers")]);
+        return { items: await putOffers(this.db, ctx, list as OfferInput[], "/offers") };
       },
     },
 

@@ -63,6 +63,17 @@ describe("commodities registry", () => {
     expect(rows).toHaveLength(0);
   });
 
+  test("a catalogue import is checked item by item and written all or nothing", async () => {
+    const good = product({ model: "开天M90z-G" });
+    const bad = product({ model: "开天M90z-B", attributes: { cpu: "兆芯", memoryGb: 1, storageGb: 512, os: "统信UOS" } });
+    const refused = await l.call("smallSupplier", "/api/commodities/products/import", { method: "POST", body: { products: [good, bad] } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details.map((d: { path: string }) => d.path)).toEqual(["/products/1/attributes/memoryGb"]);
+    expect(await l.platform.kernel.db.knex("commodities_products").where("model", "like", "开天M90z-%")).toHaveLength(0);
+    const made = ok(await l.call("smallSupplier", "/api/commodities/products/import", { method: "POST", body: { products: [good] } }));
+    expect(made.items).toHaveLength(1);
+  });
+
   let productId: string;
   test("a product and offers by four suppliers: an offer far above the median across suppliers is flagged for review", async () => {
     const p = ok(await l.call("smallSupplier", "/api/commodities/products", { method: "POST", body: product() }));
