@@ -360,7 +360,7 @@ async function answer(svc: PluginServiceThis, ctx: PlatformContext<{ id: string;
   });
 }
 
-type This = PluginServiceThis & { broker: { logger: { info(...a: unknown[]): void } } };
+type This = PluginServiceThis & { logger: { info(...a: unknown[]): void } };
 
 export const drawingsService: PlatformServiceSchema = {
   name: "experts.drawings",
@@ -448,7 +448,7 @@ export const drawingsService: PlatformServiceSchema = {
       kind: "read",
       permission: "public",
       handler(this: This, ctx) {
-        this.broker.logger.info(`[sms:dev] to ${ctx.params.phone.slice(0, 3)}****${ctx.params.phone.slice(-4)} (${ctx.params.reference}): ${ctx.params.text}`);
+        this.logger.info(`[sms:dev] to ${ctx.params.phone.slice(0, 3)}****${ctx.params.phone.slice(-4)} (${ctx.params.reference}): ${ctx.params.text}`);
         return { accepted: true, provider: "log" };
       },
     }),

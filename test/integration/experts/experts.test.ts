@@ -139,6 +139,8 @@ describe("experts registry and drawing", () => {
     const before = await api(`/api/experts/drawings/${drawingId}`, w.tokens.agency);
     expect(before.body).toMatchObject({ status: "committed", seedHash, seed: null });
 
+    // the development text-message gateway writes each invitation's message to the broker's log
+    const sms = jest.spyOn(w.platform.kernel.broker.getLocalService("experts.drawings")!.logger, "info");
     const drawn = await api(`/api/instances/${started.body.id}/transitions/draw`, w.tokens.agency, { method: "POST", body: {} });
     expect(drawn.status).toBe(200);
     expect(drawn.body.data).toMatchObject({ invited: 5, eligibleCount: 9 });
@@ -172,6 +174,13 @@ describe("experts registry and drawing", () => {
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ verified: true, checks: { seedMatchesCommitment: true, entropyMatchesOpeningRecord: true, eligibleMatchesHash: true, orderRecomputed: true, invitationsFollowOrder: true } });
     expect((await api(`/api/experts/drawings/${drawingId}/verify`, w.tokens.agency, { method: "POST" })).status).toBe(403);
+
+    const texts = () => sms.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith("[sms:dev]"));
+    for (let k = 0; k < 100 && texts().length < 5; k++) await new Promise((r) => setTimeout(r, 50));
+    const sent = texts();
+    sms.mockRestore();
+    expect(sent).toHaveLength(5);
+    expect(sent[0]).toMatch(new RegExp(`^\\[sms:dev\\] to 138\\*{4}8000 \\(.+\\): 【政府采购】您被抽取为 ${slotDate}上午 的评审专家`));
   });
 
   test("a refusal is replaced at once and silence by the workflow's timer, both from the same seed chain; the committee is confirmed once full; the year's figures count them", async () => {
