@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import localizeZh from "ajv-i18n/localize/zh";
+import { pinyin } from "pinyin-pro";
 import type { Knex } from "knex";
 import {
   actorOf, compareMoney, conflict, type ErrorDetail, fieldError, forbidden, isUuid, listPage, listParams, type ListOrder, localDate, notFound,
@@ -72,10 +73,15 @@ export const PRICE_FLAG_PERCENT = 30;
 const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
 const normal = (s: string) => s.normalize("NFKC").toLowerCase();
 
-/** What search matches: brand, model, product name and the values of its attributes. */
+/** The pinyin initials of each run of Chinese characters: 联想台式计算机 → lxtsjsj (a buyer types lx for 联想). */
+export function initials(text: string): string[] {
+  return (text.match(/\p{Script=Han}+/gu) ?? []).map((run) => pinyin(run, { pattern: "first", toneType: "none", type: "array" }).join(""));
+}
+
+/** What search matches: brand, model, product name, the values of its attributes, and the pinyin initials of brand and name. */
 export function searchText(p: { brand: string; model: string; name: string; attributes: Record<string, unknown> }): string {
   const values = Object.values(p.attributes).filter((v) => typeof v === "string" || typeof v === "number").map(String);
-  return normal([p.brand, p.model, p.name, ...values].join(" "));
+  return normal([p.brand, p.model, p.name, ...values, ...initials(p.brand), ...initials(p.name)].join(" "));
 }
 
 const offerView = (r: OfferRow & { product_name?: string; model?: string }) => ({
