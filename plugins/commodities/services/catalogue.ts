@@ -163,6 +163,12 @@ export async function sweepLicences(db: Knex, day: string): Promise<{ suspended:
 
 /** Cheapest first, then the key: the partial indexes commodities_offers_price and _category_price. */
 const OFFER_ORDER: ListOrder = { name: "commodities.offers", keys: [{ column: "o.price", kind: "text" }, { column: "o.id", kind: "uuid" }], direction: "asc" };
+/**
+ * The same order for a search with words: `price + 0` keeps the planner off the price index. Walking
+ * it cheapest first and testing each row against a rare word (a model fragment matching 300 of a million)
+ * reads most of the table; the words' bigram/trigram indexes find the matches, then they are sorted.
+ */
+const MATCH_ORDER: ListOrder = { ...OFFER_ORDER, keys: [{ column: "(o.price + 0)", kind: "text" }, OFFER_ORDER.keys[1]] };
 /** brand, model, name and attribute values; bigram and trigram indexes (core's list-query helper) */
 const OFFER_SEARCH: SearchColumn = { column: "o.search", bigrams: "commodities_bigrams(o.search)", trigram: true };
 const PRICE_BANDS = ["0", "500", "2000", "5000", "20000", "100000"];
@@ -196,10 +202,10 @@ function filtered(db: Knex, p: SearchParams, terms: string[], pavilion: { catego
   return q;
 }
 
-async function facetsOf(db: Knex, base: Knex.QueryBuilder) {
+async function facetsOf(db: Knex, base: Knex.QueryBuilder, order: ListOrder) {
   // each facet over at most the first 1,000 matches (cheapest first): a broad query's facets describe its
   // cheapest thousand, which is what a buyer narrows from; counting all of a million would not fit 100 ms
-  const sample = base.clone().clearSelect().select("o.category_code", "o.brand", "o.price", "o.regions").orderBy("o.price").limit(1000);
+  const sample = base.clone().clearSelect().select("o.category_code", "o.brand", "o.price", "o.regions").orderByRaw(order.keys[0].column).limit(1000);
   const rows = await db.raw(
     `with s as (${sample.toString()})
      select 'category' as facet, left(category_code, 5) as value, count(*)::int as n from s group by 2
@@ -231,10 +237,11 @@ export async function searchOffers(db: Knex, ctx: PlatformContext<SearchParams>)
   const tenantCode = p.tenantCode ?? userOf(ctx)?.tenantCode ?? "441300";
   const pavilion = p.pavilion ? await pavilionOf(db, tenantCode, p.pavilion) : null;
   const base = filtered(db, p, req.terms, pavilion);
+  const order = req.terms.length ? MATCH_ORDER : OFFER_ORDER;
   const rows = base.clone().join("commodities_products as pr", "pr.id", "o.product_id").select("o.*", "pr.name as product_name", "pr.model");
   const [page, facets] = await Promise.all([
-    listPage<OfferRow & { product_name: string; model: string }>(db, rows, OFFER_ORDER, req),
-    p.facets === "0" ? null : facetsOf(db, base),
+    listPage<OfferRow & { product_name: string; model: string }>(db, rows, order, req),
+    p.facets === "0" ? null : facetsOf(db, base, order),
   ]);
   return { items: page.rows.map(offerView), total: page.total, totalIsEstimate: page.totalIsEstimate, nextCursor: page.nextCursor, page: req.page, pageSize: req.pageSize, facets };
 }
