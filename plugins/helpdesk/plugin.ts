@@ -1,6 +1,7 @@
 import { definePlugin } from "../../core/sdk";
 import { assistantService } from "./services/assistant";
 import { faqHooks } from "./services/kb";
+import { liveService } from "./services/live";
 
 export default definePlugin({
   name: "helpdesk",
@@ -11,7 +12,7 @@ export default definePlugin({
   },
   version: "0.1.0",
   // Reads the tenant tree and module timelines through tenancy's public actions only.
-  services: [assistantService],
+  services: [assistantService, liveService],
   migrations: "migrations",
   forms: ["helpdesk.faq"],
   workflows: ["helpdesk.faq"],
@@ -25,6 +26,8 @@ export default definePlugin({
       can("read", "WorkflowInstance", { workflowId: "helpdesk.faq", tenantCode: { $in: tenantScope } });
       can("update", "HelpdeskSynonyms");
       can("read", "HelpdeskHandover");
+      // live chats and tickets of the agent's region only: another city's are not found
+      can("read", "HelpdeskChat", { tenantCode: { $in: tenantScope } });
     }
   },
 });
