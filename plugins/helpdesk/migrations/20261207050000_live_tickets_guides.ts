@@ -47,12 +47,15 @@ export async function up(knex: Knex): Promise<void> {
     t.text("subject").notNullable();
     t.text("category").notNullable();
     t.string("priority", 8).notNullable();
+    // the instance's state, kept by the workflow's hooks, for the lists
+    t.string("state", 16).notNullable().defaultTo("open");
     t.timestamp("first_response_due", { useTz: true }).notNullable();
     t.timestamp("resolution_due", { useTz: true }).notNullable();
     t.timestamp("first_response_at", { useTz: true });
     t.timestamp("escalated_at", { useTz: true });
     t.smallint("rating");
     t.timestamp("created_at", { useTz: true }).notNullable();
+    t.timestamp("updated_at", { useTz: true }).notNullable();
     t.index(["requester_id"]);
     t.index(["tenant_code", "created_at"]);
   });
