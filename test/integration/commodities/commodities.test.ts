@@ -1,4 +1,5 @@
-import { type Lifecycle, lifecycle, ok } from "../supervision/support";
+import { type Lifecycle, ok } from "../supervision/support";
+import { mallLifecycle as lifecycle } from "../emall/support";
 import { usccCheckChar } from "../../../core/forms/formats";
 
 const company = (division: string, n: number) => {
