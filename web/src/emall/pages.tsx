@@ -92,11 +92,16 @@ function FacetList({ title, facets, label, onPick, active }: { title: string; fa
 }
 
 export function MallPage() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [q, setQ] = useState("");
   const [filters, setFilters] = useState<{ q: string; category: string | null; brand: string | null; region: string | null; price: string | null; pavilion: string | null }>({ q: "", category: null, brand: null, region: null, price: null, pavilion: null });
   const [added, setAdded] = useState<string | null>(null);
   const pavilions = useApi<{ items: Array<{ key: string; title: string; titleEn: string }> }>("/commodities/pavilions/441300");
+  const categories = useApi<{ items: Array<{ code: string; name: string; nameEn: string }> }>("/commodities/categories");
+  const categoryName = (code: string) => {
+    const c = categories.data?.items.find((x) => x.code === code);
+    return c ? `${lang === "en" ? c.nameEn : c.name} ${code}` : code;
+  };
   const [priceMin, priceMax] = filters.price ? filters.price.split("-") : [undefined, undefined];
   const path = `/commodities/offers${query({ q: filters.q, category: filters.category, brand: filters.brand, region: filters.region, priceMin, priceMax, pavilion: filters.pavilion, tenantCode: filters.pavilion ? "441300" : undefined })}`;
   const result = useApi<SearchResult>(path);
@@ -105,7 +110,6 @@ export function MallPage() {
     e.preventDefault();
     setFilters((f) => ({ ...f, q: q.trim() }));
   };
-  const { lang } = useI18n();
   return (
     <div>
       <PageTitle sub={t("emall.mall.sub")}>{t("emall.mall.title")}</PageTitle>
@@ -130,7 +134,7 @@ export function MallPage() {
       <div style={{ display: "flex", gap: "1.5rem", flexWrap: "wrap", alignItems: "flex-start" }}>
         {result.data?.facets ? (
           <aside aria-label={t("emall.facets")}>
-            <FacetList title={t("emall.facet.category")} facets={result.data.facets.category} onPick={set("category")} active={filters.category} />
+            <FacetList title={t("emall.facet.category")} facets={result.data.facets.category} onPick={set("category")} active={filters.category} label={categoryName} />
             <FacetList title={t("emall.facet.brand")} facets={result.data.facets.brand} onPick={set("brand")} active={filters.brand} />
             <FacetList title={t("emall.facet.price")} facets={result.data.facets.price} onPick={set("price")} active={filters.price} label={(v) => `¥${v.replace(/-$/, "+")}`} />
             <FacetList title={t("emall.facet.region")} facets={result.data.facets.region} onPick={set("region")} active={filters.region} />
