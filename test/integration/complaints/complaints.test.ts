@@ -1,7 +1,16 @@
 import STATUTE from "../../../plugins/complaints/statutory-rules.json";
-import { ok, type Trading, trading } from "../etrading/support";
+import { ok, SUPPLIERS, type Trading, trading } from "../etrading/support";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function poll<T>(what: string, get: () => Promise<T>, good: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await get();
+    if (good(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 /**
  * Challenges and complaints (质疑与投诉, 财政部令第94号) on one published Huizhou tender: filing, the
@@ -33,6 +42,7 @@ describe("challenges and complaints with their statutory clocks", () => {
     for (const who of ["smallSupplier", "supplier1"]) ok(await t.call(who, `/api/etrading/tenders/${tenderId}/registrations`, { method: "POST" }));
   }, 120_000);
   afterAll(() => t.platform.stop());
+  afterEach(() => t.platform.kernel.clock.reset());
 
   test("the statutory periods are the rule list's (challenge.window, challenge.reply, complaint.window, complaint.intake, complaint.respondentReply, complaint.decision, complaint.suspendProcurement, complaint.frivolousRecord)", () => {
     const r = STATUTE.rules as Record<string, { value: unknown; unit: string }>;
@@ -159,6 +169,9 @@ describe("challenges and complaints with their statutory clocks", () => {
     const decided = ok(await step("regulator", complaintId, "decide", { outcome: "unfounded", decision: "投诉事项缺乏事实依据，驳回投诉。" }));
     expect(decided).toMatchObject({ status: "decided", outcome: "unfounded", clocks: [] });
     expect(await outbox("portal.publish")).toContainEqual(expect.objectContaining({ instanceId: complaintId, plugin: "complaints", notice: "result", tenantCode: "441300" }));
+    // and the portal shows it among Huizhou's result notices
+    const notices = await poll("the decision on the portal", async () => ok(await t.call("admin", "/api/portal/notices?tenant=441300&type=result")), (b) => b.items.some((n: Any) => n.title.startsWith("投诉处理决定")));
+    expect(notices.items.find((n: Any) => n.title.startsWith("投诉处理决定")).title).toBe("投诉处理决定：惠州市城区道路照明设备采购项目（投诉不成立）");
     expect(ok(await t.call("buyer", `/api/complaints/tenders/${tenderId}/suspension`))).toMatchObject({ contractSigningSuspended: false, procurementSuspendedUntil: null });
   });
 
@@ -177,5 +190,8 @@ describe("challenges and complaints with their statutory clocks", () => {
     const third = await unfounded("2021-04-21");
     const facts = await outbox("credit.fact");
     expect(facts).toEqual([expect.objectContaining({ rule: "complaint.frivolousRecord", subjectKind: "supplier", kind: "complaint", reference: third, tenantCode: "441300" })]);
+    // credit writes it into the supplier's file
+    const code = SUPPLIERS.small.creditCode;
+    await poll("the credit fact", async () => await t.call("regulator", `/api/credit/files/${code}`), (r) => r.status === 200 && JSON.stringify(r.body).includes("complaint.frivolousRecord"));
   });
 });
