@@ -4,6 +4,7 @@ import { faqHooks } from "./services/kb";
 import { liveService } from "./services/live";
 import { ticketHooks, ticketsService } from "./services/tickets";
 import { guideHooks, guidesService } from "./services/guides";
+import { helpdeskDemo } from "./demo";
 
 export default definePlugin({
   name: "helpdesk",
@@ -19,6 +20,8 @@ export default definePlugin({
   forms: ["helpdesk.faq", "helpdesk.ticket", "helpdesk.ticket-reply", "helpdesk.guide"],
   workflows: ["helpdesk.faq", "helpdesk.ticket", "helpdesk.guide"],
   workflowHooks: { "helpdesk.faq": faqHooks, "helpdesk.ticket": ticketHooks, "helpdesk.guide": guideHooks },
+  // guides, tickets (one about to miss its first-reply target) and a waiting chat in Huizhou
+  demo: helpdeskDemo,
   roles: {
     "helpdesk-agent": { title: { "zh-CN": "客服人员", en: "helpdesk agent" } },
   },

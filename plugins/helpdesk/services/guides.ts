@@ -1,7 +1,10 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { Service } from "moleculer";
 import type { Knex } from "knex";
 import {
   fieldError,
+  forbidden,
   isUuid,
   notFound,
   searchTerms,
@@ -128,6 +131,23 @@ function visible(db: Knex, ctx: PlatformContext) {
 export const guidesService: PlatformServiceSchema = {
   name: "helpdesk.guides",
   actions: {
+    /**
+     * No route: the demo's video and poster (plugins/helpdesk/demo, a few seconds of WebM recorded
+     * from a canvas, 12 KB) uploaded through core/files as the calling administrator. A demo's tools
+     * call actions with parameters only, and an upload is a stream.
+     */
+    uploadDemoMedia: {
+      kind: "create",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext) {
+        if (!ctx.meta.user!.roles.some((r) => r === "tenant-admin" || r === "platform-admin")) throw forbidden();
+        const put = (name: string, file: string) =>
+          ctx.call<{ id: string }, Record<string, unknown>>("files.upload", { name }, { stream: fs.createReadStream(path.join(__dirname, "..", "demo", file)), meta: ctx.meta } as never);
+        const [video, poster] = [await put("投标操作演示.webm", "guide.webm"), await put("投标操作演示封面.png", "poster.png")];
+        return { video: video.id, poster: poster.id };
+      },
+    },
+
     /** GET /api/helpdesk/guides?kind=&subsystem=&role=&q=: the published guides the caller may read, newest first. */
     list: {
       rest: "GET /guides",

@@ -115,3 +115,41 @@ describe("helpdesk guides", () => {
     expect(refused.body.error.details[0]).toMatchObject({ path: "/video" });
   });
 });
+
+/** plugins/helpdesk/demo.ts on a first start with demo accounts. */
+describe("the helpdesk demo", () => {
+  let platform: TestPlatform;
+  let pluginsDir: string;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-demo-"));
+    // registries says what the demo accounts' first passwords are: without it there are no accounts
+    for (const p of ["registries", "helpdesk"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true }, { log: (l) => lines.push(l) });
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.stop();
+    fs.rmSync(pluginsDir, { recursive: true, force: true });
+  });
+
+  test("two manuals, a playable video and a notice; three open Huizhou tickets, one about to miss its first reply; a chat waiting", async () => {
+    expect(lines.filter((l) => /demo|helpdesk/.test(l))).toEqual(expect.arrayContaining([expect.stringContaining("[helpdesk] demo")]));
+    const supplier = await platform.token({ tenantCode: HUIZHOU, roles: ["supplier"] });
+    const guides = (await platform.api("/api/helpdesk/guides", { token: supplier })).body.items as { id: string; kind: string }[];
+    expect(guides.map((g) => g.kind).sort()).toEqual(["manual", "manual", "notice", "video"]);
+    const video = (await platform.api(`/api/helpdesk/guides/${guides.find((g) => g.kind === "video")!.id}`, { token: supplier })).body.video;
+    const link = (await platform.api(`/api/files/${video.fileId}/link`, { token: supplier })).body.url;
+    const res = await fetch(platform.baseUrl + link, { headers: { range: "bytes=0-3" } });
+    expect(res.status).toBe(206);
+    // the EBML magic number every WebM file starts with
+    expect(Buffer.from(await res.arrayBuffer()).toString("hex")).toBe("1a45dfa3");
+
+    const tickets = await platform.kernel.db.knex("helpdesk_tickets").where({ tenant_code: HUIZHOU }).orderBy("first_response_due");
+    expect(tickets.map((t) => t.state).sort()).toEqual(["answered", "open", "open"]);
+    const soonest = tickets.find((t) => t.state === "open")!;
+    // due after now, and no later than the next office hours' first half hour
+    expect(new Date(soonest.first_response_due).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(new Date(soonest.first_response_due).getTime()).toBeLessThan(new Date(tickets[tickets.length - 1].first_response_due).getTime());
+    expect(await platform.kernel.db.knex("helpdesk_chats").where({ tenant_code: HUIZHOU, status: "waiting" })).toHaveLength(1);
+  });
+});
