@@ -45,6 +45,10 @@ const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfileP
 const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
 const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
 const DrawingPage = named(() => import("./experts/pages"), "DrawingPage");
+const ChallengeFilePage = named(() => import("./complaints/pages"), "ChallengeFilePage");
+const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage");
+const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
+const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -81,6 +85,10 @@ const ROUTES: Route[] = [
   { path: "/experts/admission", access: "signed-in", render: () => <ExpertAdmissionPage /> },
   { path: "/experts/drawings", access: "signed-in", render: () => <DrawingsPage /> },
   { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/challenge", access: "signed-in", render: (p) => <ChallengeFilePage tenderId={p.id} /> },
+  { path: "/complaints/challenges", access: "signed-in", render: () => <ChallengesPage /> },
+  { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },
+  { path: "/complaints/desk", access: "signed-in", render: () => <ComplaintDeskPage /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
   { path: "/mall", access: "public", render: () => <MallPage /> },
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
@@ -175,6 +183,11 @@ function Header() {
               {expertsHome(snap.state?.user.roles) ? (
                 <NavLink to={expertsHome(snap.state?.user.roles)!} match={(p) => p.startsWith("/experts")}>
                   {t("nav.experts")}
+                </NavLink>
+              ) : null}
+              {snap.state?.user.roles.some((r) => r === "supplier" || r === "regulator") ? (
+                <NavLink to={snap.state.user.roles.includes("regulator") ? "/complaints/desk" : "/complaints/challenges"} match={(p) => p.startsWith("/complaints")}>
+                  {t("nav.complaints")}
                 </NavLink>
               ) : null}
               {isAdmin(snap.state?.user.roles) ? (
