@@ -15,8 +15,15 @@ import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 const named = <K extends string>(load: () => Promise<Record<K, React.ComponentType<never>>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] as React.ComponentType<Record<string, string>> })));
 import { HelpdeskChat } from "./helpdesk/chat";
+import { PageHelpLink } from "./helpdesk/help-link";
 const LoginPage = named(() => import("./auth/pages"), "LoginPage");
 const HelpPage = named(() => import("./helpdesk/help"), "HelpPage");
+const GuideListPage = named(() => import("./helpdesk/guides"), "GuideListPage");
+const GuidePage = named(() => import("./helpdesk/guides"), "GuidePage");
+const PageHelpPage = named(() => import("./helpdesk/guides"), "PageHelpPage");
+const AgentDeskPage = named(() => import("./helpdesk/agent"), "AgentDeskPage");
+const HelpdeskTicketsPage = named(() => import("./helpdesk/tickets"), "TicketsPage");
+const HelpdeskTicketPage = named(() => import("./helpdesk/tickets"), "TicketPage");
 const ChangePasswordPage = named(() => import("./auth/pages"), "ChangePasswordPage");
 const TasksPage = named(() => import("./work/tasks"), "TasksPage");
 const StartPage = named(() => import("./work/instance"), "StartPage");
@@ -61,6 +68,12 @@ const ROUTES: Route[] = [
   { path: "/", access: "public", render: () => <NoticesPage /> },
   { path: "/notices", access: "public", render: () => <NoticesPage /> },
   { path: "/help", access: "public", render: () => <HelpPage /> },
+  { path: "/help/guides", access: "public", render: () => <GuideListPage /> },
+  { path: "/help/guides/:id", access: "public", render: (p) => <GuidePage id={p.id} /> },
+  { path: "/help/page", access: "public", render: () => <PageHelpPage /> },
+  { path: "/helpdesk/agent", access: "signed-in", render: () => <AgentDeskPage /> },
+  { path: "/helpdesk/tickets", access: "signed-in", render: () => <HelpdeskTicketsPage /> },
+  { path: "/helpdesk/tickets/:id", access: "signed-in", render: (p) => <HelpdeskTicketPage id={p.id} /> },
   { path: "/notices/:id", access: "public", render: (p) => <NoticePage id={p.id} /> },
   { path: "/calendar", access: "public", render: () => <CalendarPage /> },
   { path: "/guides", access: "public", render: () => <GuidesPage /> },
@@ -190,6 +203,11 @@ function Header() {
                   {t("nav.complaints")}
                 </NavLink>
               ) : null}
+              {snap.state?.user.roles.includes("helpdesk-agent") ? (
+                <NavLink to="/helpdesk/agent" match={(p) => p.startsWith("/helpdesk")}>
+                  {t("helpdesk.agent.title")}
+                </NavLink>
+              ) : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}
@@ -269,6 +287,7 @@ export function App() {
       </main>
       <footer className="site-footer">
         <p>{t("app.footer")}</p>
+        <PageHelpLink />
         <HelpdeskChat />
       </footer>
     </>
