@@ -111,12 +111,12 @@ const figures = (r: SumRow) => ({ planned: num(r.planned), contracted: num(r.con
 export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
   const tree = tenantTree();
   const [totalsRows, byMonth, byMethod, byCategory, byTenant, byUnit, cycles, breaches] = await Promise.all([
-    scoped(db, CELLS, q).select(sumCols(db)),
-    scoped(db, CELLS, q).groupBy("month").orderBy("month").select("month", sumCols(db)),
-    scoped(db, CELLS, q).groupBy("method").orderBy("method").select("method", sumCols(db)),
-    scoped(db, CELLS, q).groupBy("category").orderBy("category").select("category", sumCols(db)),
-    scoped(db, CELLS, q).groupBy("tenant_code").select("tenant_code", sumCols(db)),
-    scoped(db, CELLS, q).where("tenant_code", region).groupBy("unit").orderBy("unit").select("unit", sumCols(db)),
+    scoped(db, CELLS, q).select(...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("month").orderBy("month").select("month", ...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("method").orderBy("method").select("method", ...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("category").orderBy("category").select("category", ...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("tenant_code").select("tenant_code", ...sumCols(db)),
+    scoped(db, CELLS, q).where("tenant_code", region).groupBy("unit").orderBy("unit").select("unit", ...sumCols(db)),
     scoped(db, CYCLES, q).groupBy("kind", "method", "days").select("kind", "method", "days", db.raw("sum(n)::int as n")),
     scoped(db, BREACHES, q).orderBy([{ column: "done_on", order: "desc" }, { column: "fact_key" }]).limit(BREACH_LIMIT)
       .select("project_id", "tenant_code", "unit", "rule", db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
