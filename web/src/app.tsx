@@ -45,6 +45,8 @@ const MallPage = named(() => import("./emall/pages"), "MallPage");
 const MallProductPage = named(() => import("./emall/pages"), "ProductPage");
 const MallCartPage = named(() => import("./emall/pages"), "CartPage");
 const MallOrdersPage = named(() => import("./emall/pages"), "OrdersPage");
+const MallAuctionsPage = named(() => import("./emall/auction"), "AuctionsPage");
+const MallAuctionPage = named(() => import("./emall/auction"), "AuctionPage");
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
@@ -107,6 +109,8 @@ const ROUTES: Route[] = [
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
   { path: "/mall/cart", access: "signed-in", render: () => <MallCartPage /> },
   { path: "/mall/orders", access: "signed-in", render: () => <MallOrdersPage /> },
+  { path: "/mall/auctions", access: "signed-in", render: () => <MallAuctionsPage /> },
+  { path: "/mall/auctions/:id", access: "signed-in", render: (p) => <MallAuctionPage id={p.id} /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
