@@ -142,7 +142,7 @@ describe("emall reverse auctions", () => {
 
     // server time decides: at the end exactly, a quote is clearly refused
     l.travel("2021-03-01T10:30:00+08:00");
-    const late = await l.call(suppliers[3].who, `/api/emall/auctions/${a.id}/quotes`, { method: "POST", body: { unitPrice: "3000.00", offerId: suppliers[3].offerId }, headers: { "Accept-Language": "en" } });
+    const late = await l.platform.api(`/api/emall/auctions/${a.id}/quotes`, { method: "POST", token: l.tokens[suppliers[3].who], body: { unitPrice: "3000.00", offerId: suppliers[3].offerId }, headers: { "Accept-Language": "en" } });
     expect(late.status).toBe(409);
     expect(late.body.error.details).toMatchObject({ rule: "ended" });
     expect(late.body.error.message).toMatch(/^Bidding ended at/);
