@@ -41,21 +41,27 @@ const monthOf = (day: string) => day.slice(0, 7);
 type Sums = Partial<Record<"planned" | "awarded" | "sme_awarded" | "contracted" | "paid", string>> &
   Partial<Record<"awards" | "sme_awards" | "small_awards" | "small_sme_awards" | "contracts" | "payments", number>>;
 
+/**
+ * The unit under which a region's own sums are kept as well: a regulator's dashboard reads one row
+ * per tenant, method, category and month, however many units there are.
+ */
+export const ALL_UNITS = "*";
+
 async function addCell(trx: Knex.Transaction, key: { tenant_code: string; unit: string; method: string; category: string; month: string }, sums: Sums): Promise<void> {
   const cols = Object.keys(sums);
-  await trx.raw(
+  for (const unit of [key.unit, ALL_UNITS]) await trx.raw(
     `insert into ${CELLS} (tenant_code, unit, method, category, month, ${cols.join(", ")}) values (?, ?, ?, ?, ?, ${cols.map(() => "?").join(", ")})
      on conflict (tenant_code, month, unit, method, category) do update set ${cols.map((c) => `${c} = ${CELLS}.${c} + excluded.${c}`).join(", ")}`,
-    [key.tenant_code, key.unit, key.method, key.category, key.month, ...Object.values(sums)],
+    [key.tenant_code, unit, key.method, key.category, key.month, ...Object.values(sums)],
   );
 }
 
 async function addCycle(trx: Knex.Transaction, p: ProjectRow, kind: CycleKind, from: string, to: string): Promise<void> {
   const days = daysBetween(from, to, "calendar-days");
-  await trx.raw(
+  for (const unit of [p.unit, ALL_UNITS]) await trx.raw(
     `insert into ${CYCLES} (tenant_code, unit, method, kind, month, days, n) values (?, ?, ?, ?, ?, ?, 1)
      on conflict (tenant_code, month, unit, method, kind, days) do update set n = ${CYCLES}.n + 1`,
-    [p.tenant_code, p.unit, p.method, kind, monthOf(to), days],
+    [p.tenant_code, unit, p.method, kind, monthOf(to), days],
   );
 }
 

@@ -14,7 +14,7 @@ import {
   unitsPoint,
   validationFailed,
 } from "../../../core/sdk";
-import { aggregateFact, BREACHES, CELLS, CYCLES, type CycleKind, RULES } from "./aggregates";
+import { aggregateFact, ALL_UNITS, BREACHES, CELLS, CYCLES, type CycleKind, RULES } from "./aggregates";
 import { factOf } from "./ocds-store";
 import { dayParam } from "./ocds";
 
@@ -93,9 +93,12 @@ export interface DashboardQuery {
   toMonth?: string;
 }
 
-function scoped(db: Knex, table: string, q: DashboardQuery): Knex.QueryBuilder {
+/** A table's rows in scope: a unit's own, or a region's sums (ALL_UNITS), or (`units`) each unit's. */
+function scoped(db: Knex, table: string, q: DashboardQuery, units = false): Knex.QueryBuilder {
   const b = db(table).whereIn("tenant_code", q.codes);
   if (q.unit !== undefined) b.where("unit", q.unit);
+  else if (units) b.whereNot("unit", ALL_UNITS);
+  else if (table !== BREACHES) b.where("unit", ALL_UNITS);
   if (q.fromMonth) b.where("month", ">=", q.fromMonth);
   if (q.toMonth) b.where("month", "<=", q.toMonth);
   return b;
@@ -116,7 +119,7 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
     scoped(db, CELLS, q).groupBy("method").orderBy("method").select("method", ...sumCols(db)),
     scoped(db, CELLS, q).groupBy("category").orderBy("category").select("category", ...sumCols(db)),
     scoped(db, CELLS, q).groupBy("tenant_code").select("tenant_code", ...sumCols(db)),
-    scoped(db, CELLS, q).where("tenant_code", region).groupBy("unit").orderBy("unit").select("unit", ...sumCols(db)),
+    scoped(db, CELLS, q, true).where("tenant_code", region).groupBy("unit").orderBy("unit").select("unit", ...sumCols(db)),
     scoped(db, CYCLES, q).groupBy("kind", "method", "days").select("kind", "method", "days", db.raw("sum(n)::int as n")),
     scoped(db, BREACHES, q).orderBy([{ column: "done_on", order: "desc" }, { column: "fact_key" }]).limit(BREACH_LIMIT)
       .select("project_id", "tenant_code", "unit", "rule", db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
