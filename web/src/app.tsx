@@ -58,6 +58,8 @@ const ChallengeFilePage = named(() => import("./complaints/pages"), "ChallengeFi
 const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage");
 const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
 const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
+const AnalyticsPage = named(() => import("./analytics/pages"), "AnalyticsPage");
+const DataPage = named(() => import("./analytics/pages"), "DataPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -105,6 +107,8 @@ const ROUTES: Route[] = [
   { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },
   { path: "/complaints/desk", access: "signed-in", render: () => <ComplaintDeskPage /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
+  { path: "/data", access: "public", render: () => <DataPage /> },
+  { path: "/analytics", access: "signed-in", render: () => <AnalyticsPage /> },
   { path: "/mall", access: "public", render: () => <MallPage /> },
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
   { path: "/mall/cart", access: "signed-in", render: () => <MallCartPage /> },
@@ -183,6 +187,7 @@ function Header() {
           <NavLink to="/calendar">{t("nav.calendar")}</NavLink>
           <NavLink to="/guides">{t("nav.guides")}</NavLink>
           <NavLink to="/credit">{t("nav.credit")}</NavLink>
+          <NavLink to="/data">{t("nav.data")}</NavLink>
           <NavLink to="/mall" match={(p) => p.startsWith("/mall")}>
             {t("nav.mall")}
           </NavLink>
@@ -212,6 +217,7 @@ function Header() {
                   {t("helpdesk.agent.title")}
                 </NavLink>
               ) : null}
+              {snap.state?.user.roles.some((r) => r === "regulator" || r === "purchaser") ? <NavLink to="/analytics">{t("nav.analytics")}</NavLink> : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}

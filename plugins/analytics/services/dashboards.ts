@@ -229,5 +229,27 @@ export const dashboardsService: PlatformServiceSchema = {
         });
       },
     },
+
+    // The portal's open-data page: a region's sums for everyone, with no unit's figures and no
+    // breach list (those name units and cases: the regulator's dashboard has them).
+    public: {
+      rest: "GET /public",
+      kind: "read",
+      permission: "public",
+      async handler(this: This, ctx: PlatformContext<DashboardParams>) {
+        const p = ctx.params;
+        const problems: ErrorDetail[] = [];
+        const raw = single(p.region);
+        const region = raw === undefined || raw === "" ? tenantTree().root().code : String(raw ?? "").trim();
+        if (!tenantTree().get(region)) problems.push(fieldError("/region", "tenant", `区划「${region}」不在本平台`, `${JSON.stringify(region)} is not a region of this platform`));
+        const from = dayParam("from", p.from, problems);
+        const to = dayParam("to", p.to, problems);
+        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+        if (problems.length) throw validationFailed(problems);
+        const d = await dashboard(this.db, region, { codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
+        ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=60" };
+        return { region: d.region, from: d.from, to: d.to, totals: d.totals, byMonth: d.byMonth, byMethod: d.byMethod, byCategory: d.byCategory, byRegion: d.byRegion, sme: d.sme, cycles: d.cycles };
+      },
+    },
   },
 };

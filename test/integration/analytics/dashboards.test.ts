@@ -161,4 +161,16 @@ describe("the analytics dashboards", () => {
     const absurd = await dash("province", "from=1999-01-01&to=2026-13-01");
     expect(absurd.body.error.details.map((e: { path: string; rule: string }) => `${e.path} ${e.rule}`)).toEqual(["/from range", "/to format"]);
   });
+
+  test("the public data page's figures: a region's sums for anybody, no unit and no breach", async () => {
+    const res = await platform.api("/api/analytics/public");
+    expect(res.status).toBe(200);
+    expect(res.body.region.code).toBe("440000");
+    expect(res.body.totals).toMatchObject({ planned: 4000000, contracted: 3400000 });
+    expect(res.body.byUnit).toBeUndefined();
+    expect(res.body.breaches).toBeUndefined();
+    const bad = await platform.api("/api/analytics/public?region=123&from=2026-05-01&to=2026-01-01", { headers: { "accept-language": "en" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((e: { path: string }) => e.path).sort()).toEqual(["/region", "/to"]);
+  });
 });
