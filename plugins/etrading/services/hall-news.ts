@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { ServiceBroker } from "moleculer";
-import { type Localized, platformNow, toRoom } from "../../../core/sdk";
+import { type Localized, platformNow, type SessionUser, toRoom } from "../../../core/sdk";
 import rules from "./hall-rules.json";
 
 /** The law's facts the hall applies, by rule id (./hall-rules.json). */
@@ -59,4 +59,23 @@ export async function hallRecord(broker: ServiceBroker, db: Knex, t: { id: strin
   if (!inserted.length) return;
   await hallNews(broker, db, t.id, "record", { record });
   await hallNews(broker, db, t.id, "outcome", { outcome: outcomeView(inserted[0]) });
+  if (state === "failed") await moveTender(broker, t, "fail-at-opening");
+  if (state === "awaiting-approval") await moveTender(broker, t, "await-approval");
+}
+
+/**
+ * Takes the tender's workflow step that the hall's outcome calls for, through the engine (history,
+ * audit), as `user` (the regulator who decided) or else as the platform, which acts there as the
+ * tender's region's regulator (the transitions' role; their hooks check the outcome). A step the
+ * instance is past already, or an instance the tender lacks, is logged and left.
+ */
+export async function moveTender(broker: ServiceBroker, t: { id: string }, name: string, user?: SessionUser): Promise<void> {
+  const tender = t as { id: string; instance_id?: string; tenant_code?: string };
+  if (!tender.instance_id || !tender.tenant_code) return;
+  const platform: SessionUser = { id: "etrading.hall", username: "etrading.hall", tenantCode: tender.tenant_code, roles: ["regulator"], oversees: true };
+  try {
+    await broker.call("workflows.transition", { id: tender.instance_id, name }, { meta: { user: user ?? platform } });
+  } catch (err) {
+    broker.logger.warn(`etrading: tender ${tender.id} did not take "${name}": ${(err as Error).message}`);
+  }
 }

@@ -7,7 +7,7 @@ import {
 import { SealError, openWithDataKey } from "../sealed";
 import { bidSecurity, type BidSecurityStatus } from "../api";
 import { BIDDER_KEY, closeOpening, opening, type OpeningBid, type OpeningTender } from "./bids";
-import { hallNews, hallRecord, hallRoom, outcomeView, type HallEvent } from "./hall-news";
+import { hallNews, hallRecord, hallRoom, moveTender, outcomeView, type HallEvent } from "./hall-news";
 import { tenderGate } from "./tenders";
 
 /**
@@ -434,6 +434,8 @@ export const hallService: PlatformServiceSchema = {
         }
         const view = outcomeView(changed);
         await hallNews(this.broker, this.db, t.id, "outcome", { outcome: view });
+        // the regulator's decision moves the tender, in the regulator's name
+        await moveTender(this.broker, t, approved ? "approve-method-change" : "refuse-method-change", user);
         return view;
       },
     },

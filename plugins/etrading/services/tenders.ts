@@ -226,6 +226,19 @@ async function tellRegistered(step: StepContext | { publish: StepContext["publis
 
 // ── Hooks, one set per procedure, read from its configuration ───────────────────────────────
 
+/** A step the opening hall's outcome (etrading_hall_outcomes) must already stand for; the tender's status follows it. */
+function hallConcluded(outcome: "failed" | "awaiting-approval" | "method-changed"): StepHook {
+  return async (step: StepContext) => {
+    const tender = await tenderOf(step.trx, step.instanceId);
+    const o = await step.trx("etrading_hall_outcomes").where({ tender_id: tender.id }).first();
+    if (o?.state !== outcome) {
+      throw conflict({ "zh-CN": "开标大厅的结论不支持这一步", en: "The opening hall's outcome does not allow this step" }, { rule: o?.rule ?? "tender.minBidders", outcome: o?.state ?? null });
+    }
+    await ROW(step.trx).where({ id: tender.id }).update({ status: outcome, updated_at: step.now });
+    return { data: { hallOutcome: outcome, hallRule: o.rule, validBids: o.valid_bids, ...(o.method ? { newMethod: o.method } : {}) } };
+  };
+}
+
 function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
   const draft = prepared({
     prepare: async (step) => {
@@ -382,14 +395,22 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       const tender = await tenderOf(step.trx, step.instanceId);
       await ROW(step.trx).where({ id: tender.id }).update({ status: "cancelled", updated_at: step.now });
     },
+    // What the opening hall concluded moves the tender (services/hall-news.ts takes these): each only
+    // when the hall's outcome says so, so that nobody takes one by hand against the record.
+    "fail-at-opening": hallConcluded("failed"),
+    "await-approval": hallConcluded("awaiting-approval"),
+    "approve-method-change": hallConcluded("method-changed"),
+    "refuse-method-change": hallConcluded("failed"),
     async "end-publicity"(step) {
       const tender = await tenderOf(step.trx, step.instanceId);
       await ROW(step.trx).where({ id: tender.id }).update({ status: "published", updated_at: step.now });
     },
   };
-  // the documents' period and the publicity are transitions only of the procedures that have them
+  // the documents' period and the publicity are transitions only of the procedures that have them;
+  // the regulator's change of method only of an open tender (tender.twoBidders.negotiation)
   if (!cfg.docAvailability) delete transitions["close-documents"];
   if (!cfg.publicity) delete transitions["end-publicity"];
+  if (cfg.method !== "public-tender") for (const name of ["await-approval", "approve-method-change", "refuse-method-change"]) delete transitions[name];
   return { start: draft, transitions };
 }
 

@@ -1,3 +1,5 @@
+import { newKeyPair, newSigningKey, openShare, sealBid, softwareSigner, type SealedBid } from "../../../plugins/etrading/sealed";
+import { packageOf } from "./bids-support";
 import { AGENCY, ok, type Trading, trading } from "./support";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -110,6 +112,58 @@ describe("from a filed plan to the opening: publication, registration, questions
       const seen = ok(await t.call("agency", path));
       expect([path, JSON.stringify(seen).includes(budgetCode)]).toEqual([path, false]);
     }
+  });
+
+  /** Waits until the instance is in `state` (a deadline's step fires on the sweep, after the clock moved). */
+  const inState = (id: string, state: string) => poll(`state ${state}`, async () => ok(await t.call("buyer", `/api/instances/${id}`)), (i) => i.state === state);
+
+  test("the hall's outcome moves the tender and its workflow: no valid bid fails it (tender.minBidders); two in an open tender await the regulator, whose approval changes the method (tender.twoBidders.negotiation)", async () => {
+    const knex = t.platform.kernel.db.knex;
+    // nobody bid: closing the opening leaves the tender failed, its status and its workflow state, in the history
+    const none = ok(await t.start("buyer", "etrading.public-tender", t.documents(await t.filedProject("public-tender", "2021-03-01"), { title: "惠州市无人投标项目" })), 201);
+    ok(await t.take("buyer", none.id, "publish"));
+    t.travel("2021-03-29T09:31:00+08:00");
+    await inState(none.id, "opening");
+    ok(await t.call("buyer", `/api/etrading/tenders/${none.id}/opening/close`, { method: "POST" }));
+    const failed = await inState(none.id, "failed");
+    expect(failed.history.map((h: Any) => h.transition)).toContain("fail-at-opening");
+    expect(failed.data).toMatchObject({ hallOutcome: "failed", hallRule: "tender.minBidders", validBids: 0 });
+    expect((await knex("etrading_tenders").where({ id: none.id }).first()).status).toBe("failed");
+    // nobody takes that step by hand against the hall's record
+    t.platform.kernel.clock.reset();
+
+    const two = ok(await t.start("buyer", "etrading.public-tender", t.documents(await t.filedProject("public-tender", "2021-03-01"), { title: "惠州市两家投标项目" })), 201);
+    ok(await t.take("buyer", two.id, "publish"));
+    const byHand = await t.take("regulator", two.id, "await-approval");
+    expect(byHand.status).toBe(409);
+    const keys = { purchaser: newKeyPair(), supervisor: newKeyPair() };
+    ok(await t.call("buyer", `/api/etrading/tenders/${two.id}/custodians/purchaser/key`, { method: "PUT", body: { publicKey: keys.purchaser.publicKey } }));
+    ok(await t.call("regulator", `/api/etrading/tenders/${two.id}/custodians/supervisor/key`, { method: "PUT", body: { publicKey: keys.supervisor.publicKey } }));
+    for (const [i, who] of ["smallSupplier", "supplier1"].entries()) {
+      ok(await t.call(who, `/api/etrading/tenders/${two.id}/registrations`, { method: "POST" }));
+      const sealing = ok(await t.call(who, `/api/etrading/tenders/${two.id}/sealing`));
+      const bid = await sealBid({ tenderId: two.id, package: packageOf(`${1200000 + i}.00`), custodians: sealing.custodians, threshold: sealing.threshold, signer: softwareSigner(newSigningKey()) });
+      ok(await t.call(who, `/api/etrading/tenders/${two.id}/bids`, { method: "POST", body: { bid } }), 201);
+    }
+    t.travel("2021-03-29T09:31:00+08:00");
+    await inState(two.id, "opening");
+    for (const [c, who] of [["purchaser", "buyer"], ["supervisor", "regulator"]] as const) {
+      const f = ok(await t.call(who, `/api/etrading/tenders/${two.id}/opening/custodians/${c}/shares`));
+      const shares = f.bids.map((x: { bidId: string; tenderId: string; shares: SealedBid["shares"] }) => ({ bidId: x.bidId, share: openShare(x, c, keys[c].privateKey) }));
+      ok(await t.call(who, `/api/etrading/tenders/${two.id}/opening/shares`, { method: "POST", body: { custodian: c, shares } }));
+    }
+    const waiting = await inState(two.id, "awaiting-approval");
+    expect(waiting.data).toMatchObject({ hallOutcome: "awaiting-approval", hallRule: "tender.twoBidders.negotiation", validBids: 2 });
+    expect((await knex("etrading_tenders").where({ id: two.id }).first()).status).toBe("awaiting-approval");
+    ok(await t.call("regulator", `/api/etrading/tenders/${two.id}/hall/method-change`, { method: "POST", body: { approve: true, reason: "两家有效投标，同意转为竞争性谈判" } }));
+    const changed = await inState(two.id, "method-changed");
+    const last = changed.history[changed.history.length - 1];
+    expect(last.transition).toBe("approve-method-change");
+    expect(JSON.stringify(last.actor)).not.toContain("etrading.hall");
+    expect(changed.data).toMatchObject({ hallRule: "tender.twoBidders.negotiation", newMethod: "competitive-negotiation" });
+    expect((await knex("etrading_tenders").where({ id: two.id }).first()).status).toBe("method-changed");
+    const audit = await knex("core_audit_log").where("object", "like", `%${two.id}%`).pluck("action");
+    expect(audit).toEqual(expect.arrayContaining([expect.stringMatching(/await-approval/), expect.stringMatching(/approve-method-change/)]));
   });
 
   test("questions (question.answer), clarifications and corrigenda reach every registered supplier; a corrigendum asks for bids to be confirmed again", async () => {
