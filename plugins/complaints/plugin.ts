@@ -1,4 +1,5 @@
-import { definePlugin } from "../../core/sdk";
+import { definePlugin, provide } from "../../core/sdk";
+import { contractHolds } from "../supervision/api";
 import { casesService } from "./services/cases";
 import { complaintsDemo } from "./demo";
 
@@ -14,8 +15,10 @@ export default definePlugin({
   // through e-trading (etrading.get, as the caller), whose gate applies e-trading's schedule at the
   // tender's place. A tenant that runs e-trading therefore has challenges and complaints with it.
   gated: false,
-  dependsOn: ["etrading"],
+  dependsOn: ["etrading", "supervision"],
   services: [casesService],
+  // supervision asks before a contract's filing whether a challenge or complaint holds it (challenge.suspendContract)
+  extends: { ...provide(contractHolds, { holds: "complaints.contractHolds" }) },
   migrations: "migrations",
   forms: ["complaints.challenge", "complaints.complaint"],
   // one challenge awaiting its answer and one complaint awaiting the regulator, on etrading's opened Huizhou tender

@@ -1,7 +1,9 @@
 import { subject } from "@casl/ability";
 import type { Knex } from "knex";
+import type { Service } from "moleculer";
 import {
   abilityOf,
+  implement,
   actorOf,
   conflict,
   enqueue,
@@ -24,6 +26,7 @@ import {
 import type { ComplaintsChallenge } from "../../../forms/types/complaints.challenge";
 import type { ComplaintsComplaint } from "../../../forms/types/complaints.complaint";
 import type { CreditFactEvent } from "../../credit/api";
+import { type ContractHold, contractHolds } from "../../supervision/api";
 import {
   CHALLENGE_REPLY, CHALLENGE_WINDOW, clock, COMPLAINT_WINDOW, DECISION, dueAfter, extendBy, FRIVOLOUS_COUNT, FRIVOLOUS_MONTHS, INTAKE_REVIEW,
   RESPONDENT_REPLY, SUSPEND_MAX, type Clock,
@@ -38,6 +41,8 @@ const COMPLAINT = { "zh-CN": "投诉", en: "complaint" };
 /** What e-trading's `etrading.get` answers that this plugin uses (plugins/etrading/services/tenders.ts `view`). */
 interface TenderView {
   id: string;
+  /** the tender's workflow instance, whose data names the supervision project it executes */
+  instanceId: string;
   tenantCode: string;
   title: string;
   status: string;
@@ -54,6 +59,18 @@ interface TenderView {
  * rules of who sees the tender, and tells whether the caller runs it or obtained its documents.
  */
 const tenderOf = (ctx: PlatformContext, id: string) => ctx.call<TenderView, { id: string }>("etrading.get", { id });
+
+/**
+ * The supervision project the tender executes, as its notice's workflow data names it: read as the
+ * platform (the region's oversight), since a supplier does not see the tender's drafting data, and
+ * kept with the challenge so that supervision's `contract-holds` question is answered by project.
+ */
+async function projectOf(svc: PluginServiceThis, ctx: PlatformContext, tender: TenderView): Promise<string | null> {
+  const platform: SessionUser = { id: "complaints.cases", username: "complaints.cases", tenantCode: tender.tenantCode, roles: ["regulator"], oversees: true };
+  const asPlatform = (svc as unknown as Service).broker.ContextFactory.create((svc as unknown as Service).broker, null as never, {}, { meta: { user: platform }, parentCtx: ctx }) as unknown as PlatformContext;
+  const inst = await asPlatform.call<{ data: { projectId?: unknown } }, { id: string }>("workflows.instance", { id: tender.instanceId });
+  return isUuid(inst.data.projectId) ? inst.data.projectId : null;
+}
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 const dateOf = (d: Date | string) => (typeof d === "string" ? d.slice(0, 10) : localDate(d));
@@ -180,10 +197,11 @@ export const casesService: PlatformServiceSchema = {
           }
         }
         if (problems.length) throw validationFailed(problems);
+        const projectId = await projectOf(this, ctx, tender);
         const row = await this.db.transaction(async (trx) => {
           const [c] = await trx(CHALLENGES)
             .insert({
-              tenant_code: tender.tenantCode, tender_id: tender.id, tender_title: tender.title, supplier_code: user.unitCode, target: data.target, known_on: data.knownOn,
+              tenant_code: tender.tenantCode, tender_id: tender.id, project_id: projectId, tender_title: tender.title, supplier_code: user.unitCode, target: data.target, known_on: data.knownOn,
               window_end: windowEnd, filed_at: now, reply_due: dueAfter(today, CHALLENGE_REPLY), affects_result: data.affectsResult ?? true, status: "awaiting-reply",
             })
             .returning("*");
@@ -283,6 +301,19 @@ export const casesService: PlatformServiceSchema = {
         return suspensionOf(this.db, tender.id, platformNow());
       },
     },
+
+    /**
+     * supervision.contract-holds: a project's contract may not be filed while a challenge of its tender
+     * that may affect the result awaits its answer or its complaint its decision (challenge.suspendContract),
+     * nor while the regulator keeps the procurement suspended (complaint.suspendProcurement).
+     */
+    contractHolds: implement(contractHolds, "holds", {
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx) {
+        return { holds: await holdsOf(this.db, ctx.params.projectId, platformNow()) };
+      },
+    }),
 
     /** POST /api/complaints/complaints: the challenger complains to the finance department, on challenged matters only. */
     complain: {
@@ -490,4 +521,50 @@ export async function suspensionOf(db: Knex, tenderId: string, now: Date) {
     reasons: open.map((r) => ({ rule: "challenge.suspendContract", challengeId: r.id, complaintId: r.complaint_id ?? null })),
     procurementSuspendedUntil: suspended?.until ? dateOf(suspended.until) : null,
   };
+}
+
+/** What holds a project's contract (supervision.contract-holds), each naming its rule and its case. */
+export async function holdsOf(db: Knex, projectId: string, now: Date): Promise<ContractHold[]> {
+  if (!isUuid(projectId)) return [];
+  const today = localDate(now);
+  const undecided = ["intake", "correcting", "accepted", "answered"];
+  const rows = await db(CHALLENGES)
+    .leftJoin(COMPLAINTS, `${COMPLAINTS}.challenge_id`, `${CHALLENGES}.id`)
+    .where(`${CHALLENGES}.project_id`, projectId)
+    .where((w) =>
+      w.where((a) => a.where(`${CHALLENGES}.affects_result`, true).where((o) => o.where(`${CHALLENGES}.status`, "awaiting-reply").orWhereIn(`${COMPLAINTS}.status`, undecided)))
+        .orWhere((b) => b.whereIn(`${COMPLAINTS}.status`, undecided).where(`${COMPLAINTS}.suspended_until`, ">=", today)),
+    )
+    .orderBy(`${CHALLENGES}.filed_at`)
+    .select(`${CHALLENGES}.id`, `${CHALLENGES}.status`, `${CHALLENGES}.affects_result`, `${CHALLENGES}.reply_due`, `${COMPLAINTS}.id as complaint_id`, `${COMPLAINTS}.status as complaint_status`, `${COMPLAINTS}.suspended_until`);
+  return rows.map((r): ContractHold => {
+    if (r.affects_result && r.status === "awaiting-reply") {
+      return {
+        rule: "challenge.suspendContract",
+        message: {
+          "zh-CN": `质疑（${r.id}）可能影响中标、成交结果，尚未答复（答复期至 ${dateOf(r.reply_due)}）：暂停签订合同（challenge.suspendContract）`,
+          en: `Challenge ${r.id} may affect the result and awaits its reply (due by ${dateOf(r.reply_due)}): contract signing is suspended (challenge.suspendContract)`,
+        },
+        reference: { challengeId: r.id, complaintId: null },
+      };
+    }
+    if (r.suspended_until && dateOf(r.suspended_until) >= today) {
+      return {
+        rule: "complaint.suspendProcurement",
+        message: {
+          "zh-CN": `投诉（${r.complaint_id}）处理期间，财政部门暂停采购活动至 ${dateOf(r.suspended_until)}（complaint.suspendProcurement）`,
+          en: `While complaint ${r.complaint_id} is handled the finance department suspended the procurement until ${dateOf(r.suspended_until)} (complaint.suspendProcurement)`,
+        },
+        reference: { challengeId: r.id, complaintId: r.complaint_id },
+      };
+    }
+    return {
+      rule: "challenge.suspendContract",
+      message: {
+        "zh-CN": `就质疑（${r.id}）提出的投诉（${r.complaint_id}）尚未作出处理决定：暂停签订合同（challenge.suspendContract）`,
+        en: `Complaint ${r.complaint_id} on challenge ${r.id} awaits its decision: contract signing is suspended (challenge.suspendContract)`,
+      },
+      reference: { challengeId: r.id, complaintId: r.complaint_id },
+    };
+  });
 }

@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
+import { type ContractHold, contractHolds } from "../api";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
 const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
@@ -209,6 +210,26 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
           return { open, opensAt: !open && m?.next?.state === "live" ? m.next.at : null };
         }).map(({ refusal: _r, ...c }) => ({ ...c, state: c.module ? (byKey.get(c.module)?.state ?? "off") : null }));
         return { method: row.method, chosen: row.channel, channels };
+      },
+    },
+
+    /**
+     * Whether the project's contract may be filed now, by every provider of `supervision.contract-holds`
+     * (a challenge awaiting its answer, …), asked as the caller. No route: the contract's step hooks call
+     * it in their prepare phase, before the step's transaction opens (core/workflow/README.md).
+     */
+    contractHolds: {
+      kind: "read",
+      permission: "authenticated",
+      params: { projectId: "string" },
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ projectId: string }>): Promise<{ holds: ContractHold[] }> {
+        if (!isUuid(ctx.params.projectId)) return { holds: [] };
+        // one the caller cannot see has nothing to say here: the step itself refuses it as before
+        const row = await this.db<ProjectRow>("supervision_projects").where({ id: ctx.params.projectId }).first();
+        if (!row) return { holds: [] };
+        const holds: ContractHold[] = [];
+        for (const p of this.extensions.providers(ctx, contractHolds)) holds.push(...(await p.call.holds({ projectId: row.id, tenantCode: row.tenant_code })).holds);
+        return { holds };
       },
     },
   },

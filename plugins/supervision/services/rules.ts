@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { findWorkday } from "chinese-days";
 import { compareMoney, conflict, fieldError, localDate, type Localized, money, notFound, type PrepareContext, prepared, type StepContext, type StepOutcome, sumMoney, toMoney, validationFailed, type WorkflowHooks } from "../../../core/sdk";
 import { channelOptions } from "./channels";
+import type { ContractHold } from "../api";
 import type { SupervisionPlan } from "../../../forms/types/supervision.plan";
 import statutoryRules from "../statutory-rules.json";
 
@@ -293,51 +294,77 @@ export function filingDeadline(signedOn: string): string {
   return findWorkday(CONTRACT_FILING_WORKING_DAYS, signedOn);
 }
 
+/**
+ * What the providers of `supervision.contract-holds` say against filing this project's contract now
+ * (asked in the prepare phase, through supervision's own action, as the step's user).
+ */
+const holdsOf = async (step: PrepareContext, projectId: unknown): Promise<ContractHold[]> =>
+  step.call ? (await step.call<{ holds: ContractHold[] }>("supervision.contractHolds", { projectId: str(projectId) })).holds : [];
+
+/** A contract held by a provider is refused with the rule and the case: `409` naming each. */
+function refuseHeld(holds: ContractHold[]): void {
+  if (!holds.length) return;
+  const message: Localized = { "zh-CN": holds.map((h) => h.message["zh-CN"]).join("；"), en: holds.map((h) => h.message.en).join("; ") };
+  throw conflict(message, { rule: holds[0].rule, holds: holds.map((h) => ({ rule: h.rule, ...(h.reference ?? {}) })) });
+}
+
 const contract: WorkflowHooks = {
-  async start(step) {
-    const project = await lockProject(step.trx, step, step.result.projectId);
-    if (!project.supplier_code) throw conflict({ "zh-CN": "该项目尚未确定成交供应商", en: "This project has no awarded supplier yet" }, { rule: "not-awarded" });
-    if (project.contract_id) throw conflict({ "zh-CN": "该项目已有合同", en: "This project already has a contract" }, { rule: "one-contract" });
-    const problems = [];
-    if (step.result.supplierCode !== project.supplier_code) {
-      problems.push(fieldError("/supplierCode", "awarded-supplier", `应为成交供应商 ${project.supplier_name}（${project.supplier_code}）`, `must be the awarded supplier ${project.supplier_code}`));
-    }
-    if (compareMoney(str(step.result.amount), String(project.awarded_amount)) > 0 && !step.result.overAwardReason) {
-      problems.push(fieldError("/amount", "awarded-amount", `超过成交金额 ${toMoney(project.awarded_amount!)}，须说明理由`, `exceeds the awarded ${toMoney(project.awarded_amount!)}: give the reason`));
-    }
-    if (str(step.result.endDate) < str(step.result.startDate)) problems.push(fieldError("/endDate", "order", "不得早于开始日期", "may not be before the start"));
-    if (problems.length) throw validationFailed(problems);
-    await link(step.trx, project.id, step, "contract", str(step.result.amount));
-    await update(step.trx, project.id, step.now, { contract_id: step.instanceId });
-    return {
-      data: { projectName: project.name, purchaserName: project.unit_name, supplierName: project.supplier_name, awardedAmount: toMoney(project.awarded_amount!), filingDue: filingDeadline(str(step.result.signedOn)) },
-      parties: [project.supplier_code],
-    };
-  },
+  start: prepared({
+    prepare: (step) => holdsOf(step, step.result.projectId),
+    apply: (step, holds: ContractHold[]) => startContract(step, holds),
+  }),
   transitions: {
-    async file(step) {
-      const project = await projectOf(step.trx, step.instanceId);
-      const filedOn = localDate(step.now);
-      const due = filingDeadline(str(step.result.signedOn));
-      const late = filedOn > due;
-      if (late) {
-        // Late filings are the regulator's to follow up: told in the same transaction as the filing.
-        await step.publish("notifications.requested", {
-          tenantCode: project.tenant_code,
-          roles: ["regulator"],
-          title: { "zh-CN": `合同备案逾期：${project.name}（应于 ${due} 前备案）`, en: `Contract filed late: ${project.name} (due by ${due})` },
-          link: `/instances/${step.instanceId}`,
-          instanceId: step.instanceId,
-          kind: "supervision.late-contract-filing",
-        });
-      }
-      await update(step.trx, project.id, step.now, {
-        stage: "acceptance", contract_amount: str(step.result.amount), signed_on: str(step.result.signedOn), contract_filed_on: filedOn, late_filing: late,
-      });
-      return { data: { filedOn, filingDue: due, lateFiling: late } };
-    },
+    file: prepared({
+      prepare: async (step) => holdsOf(step, step.before.projectId),
+      apply: (step, holds: ContractHold[]) => fileContract(step, holds),
+    }),
   },
 };
+
+async function startContract(step: StepContext, holds: ContractHold[]): Promise<StepOutcome> {
+  const project = await lockProject(step.trx, step, step.result.projectId);
+  refuseHeld(holds);
+  if (!project.supplier_code) throw conflict({ "zh-CN": "该项目尚未确定成交供应商", en: "This project has no awarded supplier yet" }, { rule: "not-awarded" });
+  if (project.contract_id) throw conflict({ "zh-CN": "该项目已有合同", en: "This project already has a contract" }, { rule: "one-contract" });
+  const problems = [];
+  if (step.result.supplierCode !== project.supplier_code) {
+    problems.push(fieldError("/supplierCode", "awarded-supplier", `应为成交供应商 ${project.supplier_name}（${project.supplier_code}）`, `must be the awarded supplier ${project.supplier_code}`));
+  }
+  if (compareMoney(str(step.result.amount), String(project.awarded_amount)) > 0 && !step.result.overAwardReason) {
+    problems.push(fieldError("/amount", "awarded-amount", `超过成交金额 ${toMoney(project.awarded_amount!)}，须说明理由`, `exceeds the awarded ${toMoney(project.awarded_amount!)}: give the reason`));
+  }
+  if (str(step.result.endDate) < str(step.result.startDate)) problems.push(fieldError("/endDate", "order", "不得早于开始日期", "may not be before the start"));
+  if (problems.length) throw validationFailed(problems);
+  await link(step.trx, project.id, step, "contract", str(step.result.amount));
+  await update(step.trx, project.id, step.now, { contract_id: step.instanceId });
+  return {
+    data: { projectName: project.name, purchaserName: project.unit_name, supplierName: project.supplier_name, awardedAmount: toMoney(project.awarded_amount!), filingDue: filingDeadline(str(step.result.signedOn)) },
+    parties: [project.supplier_code],
+  };
+}
+
+async function fileContract(step: StepContext, holds: ContractHold[]): Promise<StepOutcome> {
+  const project = await projectOf(step.trx, step.instanceId);
+  refuseHeld(holds);
+  const filedOn = localDate(step.now);
+  const due = filingDeadline(str(step.result.signedOn));
+  const late = filedOn > due;
+  if (late) {
+    // Late filings are the regulator's to follow up: told in the same transaction as the filing.
+    await step.publish("notifications.requested", {
+      tenantCode: project.tenant_code,
+      roles: ["regulator"],
+      title: { "zh-CN": `合同备案逾期：${project.name}（应于 ${due} 前备案）`, en: `Contract filed late: ${project.name} (due by ${due})` },
+      link: `/instances/${step.instanceId}`,
+      instanceId: step.instanceId,
+      kind: "supervision.late-contract-filing",
+    });
+  }
+  await update(step.trx, project.id, step.now, {
+    stage: "acceptance", contract_amount: str(step.result.amount), signed_on: str(step.result.signedOn), contract_filed_on: filedOn, late_filing: late,
+  });
+  return { data: { filedOn, filingDue: due, lateFiling: late } };
+}
 
 // ── 5. acceptance ───────────────────────────────────────────────────────────────────────────
 
