@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "analytics", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "emall-auction", "analytics", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -147,6 +147,15 @@ interface EmallSummary {
   offers: number;
   search: { p50: number; p99: number; target: number };
   pageOnlyP99: number;
+}
+interface AuctionSummary {
+  suppliers: number;
+  quotes: number;
+  windowS: number;
+  platform: { toAllP50: number; toAllP99: number; pushes: number; delivered: number };
+  bare: { toAllP99: number };
+  rankingCorrect: boolean;
+  targetP99Ms: number;
 }
 interface EvaluationSummary {
   experts: number;
@@ -290,6 +299,11 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
   ],
   emall: (s: EmallSummary) => [
     figure("emall", `catalogue search with facets over ${thousands(s.offers)} offers (brand, attribute, model, category + price, region + pavilion, all; the page without facets beneath)`, s.search.p99, "ms p99", { baseline: s.pageOnlyP99, goal: below(s.search.target, `< ${s.search.target} ms`) }),
+  ],
+  "emall-auction": (s: AuctionSummary) => [
+    figure("emall-auction", `reverse auction, ${thousands(s.suppliers)} suppliers quoting in the last ${s.windowS} s (${thousands(s.quotes)} quotes): acceptance → every participant sees the lowest, p99, against bare socket.io`, s.platform.toAllP99, "ms", { baseline: s.bare.toAllP99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
+    figure("emall-auction", "lowest-price pushes lost", s.platform.pushes * s.suppliers - s.platform.delivered, "deliveries", { goal: atMost(0, "0") }),
+    figure("emall-auction", "final ranking wrong (last quote of each, lowest, earliest)", s.rankingCorrect ? 0 : 1, "rankings", { goal: atMost(0, "0") }),
   ],
   analytics: (s: AnalyticsSummary) => [
     figure("analytics", `GET /api/analytics/dashboard over the aggregates of ${thousands(s.projects)} projects (province, eleven months, a city, a county's quarter), against the province totals' bare SQL`, s.dashboard.p99, "ms p99", { baseline: s.bareP99, goal: below(s.dashboard.target, `< ${s.dashboard.target} ms`) }),

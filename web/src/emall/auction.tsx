@@ -88,7 +88,7 @@ function useSecondsLeft(endsAt: string | undefined, serverTime: string | undefin
 }
 
 export function AuctionPage({ id }: { id: string }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const snap = useSession();
   const me = snap.state?.user;
   const supplier = !!me?.roles.includes("supplier");
@@ -147,6 +147,8 @@ export function AuctionPage({ id }: { id: string }) {
   }, [supplier, data?.categoryCode, me?.unitCode]);
 
   const lowest = live ?? data?.lowest ?? null;
+  // a refused quote says why beside the field it is about
+  const problem = failure instanceof ApiError ? failure.details.find((d) => d.path === "/unitPrice" || d.path === "/offerId")?.message : undefined;
   const bidding = data?.status === "bidding" && left !== 0;
 
   const submit = async (e: FormEvent) => {
@@ -210,8 +212,9 @@ export function AuctionPage({ id }: { id: string }) {
                 {offers.map((o) => <option key={o.id} value={o.id}>{`${o.brand} ${o.model ?? ""} ${o.productName}`}</option>)}
               </select>
               <label htmlFor="auction-price">{t("auction.price")}</label>
-              <input id="auction-price" required inputMode="decimal" pattern="[0-9]+(\.[0-9]{1,2})?" aria-describedby="auction-price-hint" value={price} onChange={(e) => setPrice(e.target.value)} />
+              <input id="auction-price" required inputMode="decimal" pattern="[0-9]+(\.[0-9]{1,2})?" aria-invalid={problem ? true : undefined} aria-describedby={problem ? "auction-price-hint auction-price-problem" : "auction-price-hint"} value={price} onChange={(e) => setPrice(e.target.value)} />
               <p id="auction-price-hint" className="hint">{t("auction.priceHint", { max: data.maxUnitPrice })}</p>
+              {problem ? <p id="auction-price-problem" className="notice-detail">{problem[lang]}</p> : null}
               <button type="submit" className="btn btn-primary">{t("auction.submit")}</button>
             </form>
           ) : null}
