@@ -16,6 +16,8 @@ export default definePlugin({
   // the filed plan it executes comes from supervision; suppliers and agencies from the registries
   dependsOn: ["registries", "supervision"],
   services: [tendersService, bidsService],
+  // a bid's contents and the key shares that open it stay out of every log until the opening and after
+  secretFields: ["bid", "bids", "sealed", "share", "shares"],
   // sealed bids are signed through a provider: software keys here, CA certificates and UKeys from other plugins
   extensionPoints: { "signing-providers": signingProviders },
   migrations: "migrations",
