@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import { createTestDatabase } from "../../support/db";
@@ -73,6 +74,15 @@ describe("operations of one node over HTTP: /metrics, trace ids, structured logs
     expect(text).toMatch(/# TYPE platform_queue_jobs gauge/);
     expect(text).toMatch(/# TYPE platform_dead_letters gauge/);
     expect(sample(text, "platform_process_resident_memory_bytes")).toBeGreaterThan(0);
+  });
+
+  test("every metric the sample Grafana dashboard (docs/grafana-dashboard.json) queries is one this node exports", async () => {
+    const text = await (await get("/metrics", { authorization: `Bearer ${METRICS_TOKEN}` })).text();
+    const exported = new Set([...text.matchAll(/^# TYPE (\S+) (\w+)/gm)].map((m) => m[1]));
+    const dashboard = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../docs/grafana-dashboard.json"), "utf8")) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const queried = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\bplatform_\w+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, "")))));
+    expect(queried.size).toBeGreaterThanOrEqual(10);
+    expect([...queried].filter((name) => !exported.has(name))).toEqual([]);
   });
 
   test("an error's answer carries the request's trace id (X-Request-ID, the envelope unchanged), which is on every log line of the request", async () => {
