@@ -38,6 +38,7 @@ import { setFormClock } from "./forms/formats";
 import { Files } from "./files/files";
 import { filesService } from "./files/service";
 import { PgBlobStore, S3BlobStore } from "./files/store";
+import { Uploads, uploadsService } from "./files/uploads";
 import { Metrics } from "./observability/metrics";
 import { createRootLogger, moleculerLogger } from "./observability/log";
 import { traceMiddleware } from "./observability/trace";
@@ -209,6 +210,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       formOf: (ref) => forms.formOf(ref),
       log,
     });
+    // large files in chunks that resume, finished into an ordinary upload (core/files/uploads.ts)
+    const uploads = new Uploads(files);
     const gate: GateSources = {
       book: () => tenancy.book(),
       clock: tenancy.clock,
@@ -247,6 +250,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       auditService(db.knex),
       notificationsService({ knex: db.knex, tree }),
       filesService(files),
+      uploadsService(uploads),
     ];
     // Every installed plugin's subscribers, served here or not: the relay queues each its copy.
     const subscriptions = collectSubscriptions([...coreServices, ...registry.plugins.flatMap((p) => p.manifest.services)]);
@@ -263,6 +267,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await events.start();
     // uploads no submitted form named, a day on (core/files)
     await files.startCleanup(events.boss);
+    await uploads.startCleanup(events.boss);
     coreServices.push(deadLettersService(db.knex, events));
     // A session revoked here stops working on every node at once (and within seconds on one that
     // missed the event: Sessions re-reads what it caches).

@@ -76,7 +76,7 @@ export interface LinkParams {
 }
 
 /** A file name as the uploader's system gave it: its last path segment, NFC, no control characters. */
-function fileName(raw: unknown): string {
+export function fileName(raw: unknown): string {
   const name = typeof raw === "string" ? raw.split(/[\\/]/).pop()!.normalize("NFC").trim() : "";
   if (!name || name.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(name)) {
     throw validationFailed([fieldError("/name", "name", `请提供文件名（1–${NAME_MAX} 个字符，不含控制字符）`, `give the file's name (1–${NAME_MAX} characters, no control characters)`)]);
@@ -149,7 +149,7 @@ export class Files {
    * one transaction with its row and audit entry (a refusal or a broken connection leaves nothing).
    * The same bytes stored before are not stored again.
    */
-  async upload(body: Readable, meta: { name: unknown; user: SessionUser; field?: { pointer: string; limits: AttachmentLimits } }): Promise<FileView> {
+  async upload(body: Readable, meta: { name: unknown; user: SessionUser; field?: { pointer: string; limits: AttachmentLimits }; encrypted?: boolean }): Promise<FileView> {
     const name = fileName(meta.name);
     const location = randomUUID();
     const hash = createHash("sha256");
@@ -168,7 +168,8 @@ export class Files {
     const field = meta.field;
     const put = async (piece: Buffer) => {
       if (type === undefined) {
-        type = await this.typeOf(piece);
+        // ciphertext has no type to read (core/files/uploads.ts): it is opaque bytes, opened elsewhere
+        type = meta.encrypted ? "application/octet-stream" : await this.typeOf(piece);
         if (field && !acceptsType(field.limits.accept, type)) throw validationFailed([typeRefusal(field.pointer, field.limits.accept!, type)]);
       }
       hash.update(piece);
@@ -377,6 +378,7 @@ export class Files {
              select f.id from core_files f
               where f.created_at < now() - make_interval(secs => ?)
                 and not exists (select 1 from core_file_refs r where r.file_id = f.id)
+                and not exists (select 1 from core_file_holds h where h.file_id = f.id)
               order by f.created_at limit 1000 for update skip locked)
            returning sha256`,
           [olderThanMs / 1000],

@@ -12,6 +12,7 @@ import type { PluginManifest, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
 import type { Kernel } from "../kernel";
 import { SECURITY_HEADERS } from "./headers";
+import { pluginRoom, servePluginRooms, type RoomMessage } from "./plugin-rooms";
 
 /**
  * socket.io on the gateway's port (core/gateway/README.md, "Live notifications").
@@ -20,7 +21,8 @@ import { SECURITY_HEADERS } from "./headers";
  *                        the socket to its rooms (account, session, tenant, role within tenant,
  *                        unit, followed instances); sends `notifications` (a list, in id
  *                        order), `read`, `ready`,
- *                        `session-ended`; takes `follow` / `unfollow` { instanceId } with an ack
+ *                        `session-ended`; takes `follow` / `unfollow` { instanceId } with an ack,
+ *                        and `join` / `leave` for rooms plugins own (./plugin-rooms.ts)
  *   namespace "/public"  anyone; `subscribe` { tenants: [...] } → what plugins announce to
  *                        everybody (the portal's `notice`) of those tenants and the tenants below them
  *
@@ -221,6 +223,7 @@ export class LiveSockets {
     });
     socket.on("follow", (arg: unknown, ack?: unknown) => void this.follow(socket, arg, ack, true));
     socket.on("unfollow", (arg: unknown, ack?: unknown) => void this.follow(socket, arg, ack, false));
+    servePluginRooms(this.deps.broker, socket, () => socket.data as UserData);
     void this.catchUp(socket, state).catch((err) => {
       this.deps.log(`[sockets] catch-up for ${user.username} failed: ${(err as Error).message}`);
       // Without its catch-up the client would silently miss notifications: let it reconnect.
@@ -422,6 +425,11 @@ export class LiveSockets {
     if (!this.closed && ev.feeds.length) this.visitors.to(ev.feeds).emit(ev.event, ev.item);
   }
 
+  /** A plugin's event to its room (plugin-rooms.ts `toRoom`). */
+  toRoom(ev: RoomMessage): void {
+    if (!this.closed) this.users.to(pluginRoom(ev.room)).emit(ev.event, ev.data);
+  }
+
   read(ev: ReadEvent): void {
     if (!this.closed) this.users.to(rooms.user(ev.account)).emit("read", { ids: ev.ids, unread: ev.unread });
   }
@@ -557,6 +565,7 @@ export function socketsMixin(kernel: Kernel, options?: SocketsOptions): Partial<
     events: {
       "notifications.push": on<PushEvent>((s, p) => s.push(Array.isArray(p?.items) ? p.items : [], typeof p?.after === "number" ? p.after : undefined)),
       "notifications.public": on<PublicEvent>((s, p) => typeof p?.event === "string" && !!p.item && Array.isArray(p.feeds) && s.publish(p)),
+      "sockets.room": on<RoomMessage>((s, p) => typeof p?.room === "string" && typeof p.event === "string" && s.toRoom(p)),
       "notifications.read": on<ReadEvent>((s, p) => p?.account && s.read(p)),
       "notifications.rooms": on<RoomsEvent>((s, p) => p?.account && s.rooms(p)),
       "identity.sessions.revoked": on<{ ids?: unknown }>((s, p) => Array.isArray(p?.ids) && s.revoked(p.ids.filter((id): id is string => typeof id === "string"))),

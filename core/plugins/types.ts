@@ -72,6 +72,11 @@ export interface PlatformActionSchema extends ActionSchema<AnyThis> {
   stream?: boolean;
   /** callable by a user who must change their password first (changing it, signing out) */
   duringPasswordChange?: boolean;
+  /**
+   * A socket may call it to join a room its plugin owns (core/gateway/plugin-rooms.ts): it answers
+   * `{ room: "<service>:...", ... }`, called as the user with `ctx.meta.socketId`.
+   */
+  room?: boolean;
 }
 
 export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S, Record<string, AnyThis>, Record<string, AnyThis>, AnyThis>, "actions"> {

@@ -71,6 +71,8 @@ export { enqueue } from "../events/outbox";
 export type { OutboxEvent, OutboxMessage } from "../events/outbox";
 export { onceHandler, receiveOnce } from "../events/receipts";
 export { announcePublic } from "../events/notifications";
+export { toRoom } from "../gateway/plugin-rooms";
+export type { RoomJoin, RoomLeft } from "../gateway/plugin-rooms";
 
 // ── Tenancy: the tenant tree, the module gate's rule, the platform's local date (core/tenancy) ──
 export { tenantTree } from "../tenancy";
@@ -92,3 +94,6 @@ export { uploadLimit } from "../gateway/upload";
 // every searchable list: query string, Chinese substring search, keyset pages, bounded totals
 export { EXACT_TOTAL_LIMIT, bigramsOf, bigramsSql, countUpTo, decodeCursor, encodeCursor, listPage, listParams, pageRows, searchTerms, termsParam, whereContains } from "../gateway/list-query";
 export type { KeyKind, ListOrder, ListParamsInput, ListQuery, ListRequest, SearchColumn, SortKey } from "../gateway/list-query";
+// every list as a CSV or Excel file with its filters, streamed
+export { EXPORT_FORMATS, EXPORT_ROW_LIMIT, exportFormatParam, exportLang, exportList, neutralized } from "../gateway/export";
+export type { ExportColumn, ExportFormat, ExportSpec } from "../gateway/export";

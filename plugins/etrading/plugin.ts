@@ -1,9 +1,11 @@
-import { definePlugin } from "../../core/sdk";
+import { definePlugin, provide } from "../../core/sdk";
 import { tenderHooks, tendersService } from "./services/tenders";
 import { PROCEDURES } from "./services/procedures";
 import { etradingDemo } from "./demo";
 import { bidsService } from "./services/bids";
-import { signingProviders } from "./api";
+import { bidSecurity, eligibility, signingProviders } from "./api";
+import { hallService } from "./services/hall";
+import { screeningService } from "./services/screening";
 
 export default definePlugin({
   name: "etrading",
@@ -15,11 +17,14 @@ export default definePlugin({
   version: "0.1.0",
   // the filed plan it executes comes from supervision; suppliers and agencies from the registries
   dependsOn: ["registries", "supervision"],
-  services: [tendersService, bidsService],
+  services: [tendersService, bidsService, screeningService, hallService],
   // a bid's contents and the key shares that open it stay out of every log until the opening and after
   secretFields: ["bid", "bids", "sealed", "share", "shares"],
+  // bidders are screened at the credit-query cutoff by an eligibility provider (plugins/credit), if one is installed
   // sealed bids are signed through a provider: software keys here, CA certificates and UKeys from other plugins
-  extensionPoints: { "signing-providers": signingProviders },
+  // deposits and guarantees are asked of providers at the opening: the plain deposit record here, e-guarantees from finance later
+  extensionPoints: { "signing-providers": signingProviders, eligibility, "bid-security": bidSecurity },
+  extends: { ...provide(bidSecurity, { status: "etrading.hall.depositStatus" }) },
   migrations: "migrations",
   // three Huizhou tenders (taking bids, closing minutes after the start, closed): after supervision's demo, whose registry records they use
   demo: etradingDemo,

@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -44,6 +44,17 @@ export const ISSUE_16 = {
 } as const;
 
 // Summary shapes, as each bench writes them (only what is read here).
+interface ScreeningSummary {
+  entries: number;
+  bidders: number;
+  importS: number;
+  bareS: number;
+  reimportS: number;
+  screenS: number;
+  second: { changed: number };
+  importTargetS: number;
+  screenTargetS: number;
+}
 interface Rate {
   perS: number;
   p50: number;
@@ -88,6 +99,30 @@ interface TransitionsSummary {
   /** the most this process (the node: kernel and callers) held during the engine's rounds, if measured */
   rssMaxMb?: number;
 }
+/** test/bench/opening-hall.ts */
+interface BidsSummary {
+  suppliers: number;
+  windowMs: number;
+  packageBytes: number;
+  nodes: number;
+  submitted: number;
+  accepted: number;
+  lost: number;
+  late: number;
+  refusedAtDeadline: number;
+  receiptsVerified: number;
+  p50: number;
+  p99: number;
+  bare: { p50: number; p99: number };
+  targetP99Ms: number;
+}
+interface OpeningHallSummary {
+  clients: number;
+  events: number;
+  platform: { delivered: number; events: number; clients: number; toAllP50: number; toAllP99: number; p99: number };
+  bare: { toAllP50: number; toAllP99: number; p99: number };
+  targetP99Ms: number;
+}
 interface NotificationsSummary {
   clients: number;
   notifications: number;
@@ -98,12 +133,24 @@ interface NotificationsSummary {
   targetRatio: number;
   targetP99Ms: number;
 }
+type HelpdeskSummary = import("./helpdesk").HelpdeskSummary;
+
 interface SearchSummary {
   where: string;
   /** seeded small by the bench itself (--smoke), not the province's scale */
   smoke?: boolean;
   goalMs: number;
   figures: Array<{ figure: string; p50: number; p99: number }>;
+}
+interface EmallSummary {
+  offers: number;
+  search: { p50: number; p99: number; target: number };
+  pageOnlyP99: number;
+}
+interface EvaluationSummary {
+  experts: number;
+  eligible: number;
+  drawing: { p50: number; p99: number; target: number };
 }
 interface ProfileSummary {
   bare: number;
@@ -205,6 +252,44 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
     if (first && deep) out.push({ ...figure("search", "notices: deep page by cursor against page 1", deep.p99, "ms p99", { baseline: first.p99, ratioGoal: atMost(1.5, "≤ 1.5× page 1 (as fast)") }), ...note });
     return out;
   },
+  screening: (s: ScreeningSummary) => [
+    figure("screening", `import a ${thousands(s.entries)}-entry list (CSV, checked, diffed, versioned) against bare array INSERTs`, s.importS, "s", { baseline: s.bareS, goal: below(s.importTargetS, `< ${s.importTargetS} s`) }),
+    figure("screening", `the same list again, 1 % changed (${thousands(s.second.changed)} changed)`, s.reimportS, "s", { goal: below(s.importTargetS, `< ${s.importTargetS} s`) }),
+    figure("screening", `screen ${thousands(s.bidders)} bidders at the cutoff against ${thousands(s.entries)} entries`, s.screenS, "s", { goal: below(s.screenTargetS, `< ${s.screenTargetS} s`) }),
+  ],
+  bids: (s: BidsSummary) => {
+    const what = `${thousands(s.suppliers)} sealed bids (${Math.round(s.packageBytes / 1024)} KB) in the last ${s.windowMs / 1000} s, ${s.nodes} nodes on NATS`;
+    return [
+      figure("bids", `${what}: submitted`, s.submitted, "bids"),
+      figure("bids", `${what}: accepted`, s.accepted, "bids"),
+      figure("bids", `${what}: refused at the deadline (arrived after it by server time)`, s.refusedAtDeadline, "bids"),
+      figure("bids", `${what}: lost (answered 201, not stored)`, s.lost, "bids", { goal: atMost(0, "0") }),
+      figure("bids", `${what}: accepted late`, s.late, "bids", { goal: atMost(0, "0") }),
+      figure("bids", `${what}: receipts not verified with the receipt key`, s.accepted - s.receiptsVerified, "receipts", { goal: atMost(0, "0") }),
+      figure("bids", `${what}: p50, against a bare knex insert of the same row`, s.p50, "ms", { baseline: s.bare.p50 }),
+      figure("bids", `${what}: p99, against a bare knex insert of the same row`, s.p99, "ms", { baseline: s.bare.p99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
+    ];
+  },
+  "opening-hall": (s: OpeningHallSummary) => {
+    const who = `${thousands(s.clients)} bidders in one hall`;
+    return [
+      figure("opening-hall", `announcement to all ${who}, p50 (request start → last client)`, s.platform.toAllP50, "ms", { baseline: s.bare.toAllP50 }),
+      figure("opening-hall", `announcement to all ${who}, p99 (request start → last client)`, s.platform.toAllP99, "ms", { baseline: s.bare.toAllP99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
+      figure("opening-hall", `announcements lost, ${s.platform.events} × ${thousands(s.clients)}`, s.platform.events * s.platform.clients - s.platform.delivered, "deliveries", { goal: atMost(0, "0") }),
+    ];
+  },
+  helpdesk: (s: HelpdeskSummary) => [
+    figure("helpdesk", `evaluation set, top-1 accuracy (${s.answerable} answerable questions)`, s.top1 * 100, "%", { goal: atLeast(s.goals.top1 * 100, `≥ ${s.goals.top1 * 100} %`) }),
+    figure("helpdesk", "evaluation set, top-3 accuracy", s.top3 * 100, "%", { goal: atLeast(s.goals.top3 * 100, `≥ ${s.goals.top3 * 100} %`) }),
+    figure("helpdesk", `evaluation set, unanswerable handed over (${s.unanswerable} questions)`, s.handover * 100, "%", { goal: atLeast(s.goals.handover * 100, `≥ ${s.goals.handover * 100} %`) }),
+    figure("helpdesk", `POST /api/helpdesk/ask, ${s.users} users at once (each reading an answer ${s.thinkMs} ms), p99, against the retrieval alone`, s.p99, "ms", { baseline: s.bareP99, goal: below(s.goals.p99Ms, `< ${s.goals.p99Ms} ms`) }),
+  ],
+  evaluation: (s: EvaluationSummary) => [
+    figure("evaluation", `drawing 7 of ${thousands(s.experts)} experts with conflict exclusion (${thousands(s.eligible)} eligible)`, s.drawing.p99, "ms p99", { goal: below(s.drawing.target, `< ${s.drawing.target} ms`) }),
+  ],
+  emall: (s: EmallSummary) => [
+    figure("emall", `catalogue search with facets over ${thousands(s.offers)} offers (brand, attribute, model, category + price, region + pavilion, all; the page without facets beneath)`, s.search.p99, "ms p99", { baseline: s.pageOnlyP99, goal: below(s.search.target, `< ${s.search.target} ms`) }),
+  ],
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };
 

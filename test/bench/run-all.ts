@@ -5,6 +5,7 @@
  *
  *   npm run bench                        action-overhead, cold-start, accounts-import, sign-in,
  *                                        form-validation, transitions, notifications, search
+ *                                        opening-hall
  *   npm run bench -- --profile           also options-profile (where a platform action's time goes)
  *   npm run bench -- --only transitions,search     those only (names: the file names)
  *   npm run bench -- --json              the figures as JSON, one object per line, on stdout
@@ -78,7 +79,17 @@ export const SMOKE_KNOBS: Record<string, string> = {
   NOTIFY_CLIENTS: "50",
   NOTIFY_COUNT: "10",
   NOTIFY_ROUNDS: "1",
+  HELPDESK_MS: "500",
   SEARCH_MS: "200",
+  EVAL_EXPERTS: "2000",
+  EVAL_DRAWS: "20",
+  HALL_CLIENTS: "20",
+  HALL_EVENTS: "5",
+  BIDS_SUPPLIERS: "60",
+  BIDS_WINDOW_MS: "1500",
+  SCREENING_ENTRIES: "20000",
+  EMALL_OFFERS: "5000",
+  EMALL_QUERIES: "5",
 };
 
 /** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */

@@ -18,6 +18,7 @@ const ROLES: Array<{ role: string; username: string; first: string }> = [
   { role: "agency", username: "huizhou.agency", first: "441300801" },
   { role: "supplier", username: "huizhou.supplier", first: "441300901" },
   { role: "tenant-admin", username: "huizhou.admin", first: "441300001" },
+  { role: "expert", username: "huizhou.expert", first: "441300990" },
   { role: "platform-admin", username: "admin", first: ADMIN_PASSWORD },
 ];
 
@@ -57,7 +58,7 @@ async function firstId(token: string | null, path: string): Promise<string | nul
 /** The routes of web/src/app.tsx this person can reach, with real ids where a route takes one. */
 async function routesOf(signed: Signed | null): Promise<string[]> {
   const notice = await firstId(null, "/api/portal/notices?pageSize=1");
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/no/such/page"];
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/help", "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
@@ -65,6 +66,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const custodian = (["agency", "purchaser", "regulator"] as const).find((r) => user.roles.includes(r));
   const instance = await firstId(token, "/api/instances?pageSize=1");
   const tender = await firstId(token, "/api/etrading/tenders");
+  const drawing = await firstId(token, "/api/experts/drawings");
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
   const startable = workflows.filter((w) => w.start?.roles.some((r) => user.roles.includes(r))).map((w) => `/start/${w.id}`);
   const admin = user.roles.some((r) => r === "tenant-admin" || r === "platform-admin");
@@ -84,6 +86,17 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(user.roles.includes("platform-admin") ? ["/admin/dead-letters"] : []),
     ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/bid`] : []),
     ...(tender && custodian ? [`/etrading/tenders/${tender}/custodians/${custodian === "regulator" ? "supervisor" : custodian}`] : []),
+    // the opening hall: open to those who take part after the deadline, a clear refusal otherwise
+    ...(tender ? [`/etrading/tenders/${tender}/opening`] : []),
+    // credit: the screening snapshot (a clear refusal for those it is not for), the party's own file, the regulators' imports
+    ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
+    ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
+    ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
+    // the experts registry: the expert's own record (a way to apply for the others), the regulator's admission list, the drawings
+    "/experts/me",
+    ...(user.roles.includes("regulator") ? ["/experts/admission"] : []),
+    ...(["agency", "purchaser", "regulator"].some((r) => user.roles.includes(r)) ? ["/experts/drawings"] : []),
+    ...(drawing ? [`/experts/drawings/${drawing}`] : []),
   ];
 }
 

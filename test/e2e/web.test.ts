@@ -289,9 +289,11 @@ describe("the web app in Chromium", () => {
     await call(`/api/instances/${plan.id}/transitions/return`, reg, { data: { reason: "请核对单价" }, expectedVersion: submitted.version });
 
     await buyer.goto(`/instances/${plan.id}`);
-    await buyer.getByRole("button", { name: "修改", exact: true }).click();
+    // The page loads the 200-line instance, its forms and its steps before it shows 修改; on a CI machine
+    // busy with the other suite run that took longer than the default 15 s twice, so this step gets a minute.
+    await buyer.getByRole("button", { name: "修改", exact: true }).click({ timeout: 60_000 });
     const t0 = Date.now();
-    await buyer.locator("#t_revise_items_199_name").waitFor();
+    await buyer.locator("#t_revise_items_199_name").waitFor({ timeout: 60_000 });
     const shown = Date.now() - t0;
     await see(buyer.locator("#t_revise_items_199_name")).toHaveValue("课桌椅 200");
     // one keystroke, from the input event to the next frame painted, as the page measures it

@@ -6,6 +6,7 @@ import { inbox } from "./notifications/live";
 import { CalendarPage, GuidesPage } from "./portal/calendar";
 import { NoticePage, NoticesPage } from "./portal/notices";
 import { Link, matchPath, navigate, useRouter } from "./router";
+import { expertsHome } from "./experts/home";
 import { ElderSwitch } from "./ui/elder";
 import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 
@@ -13,7 +14,9 @@ import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 // console load when someone signs in.
 const named = <K extends string>(load: () => Promise<Record<K, React.ComponentType<never>>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] as React.ComponentType<Record<string, string>> })));
+import { HelpdeskChat } from "./helpdesk/chat";
 const LoginPage = named(() => import("./auth/pages"), "LoginPage");
+const HelpPage = named(() => import("./helpdesk/help"), "HelpPage");
 const ChangePasswordPage = named(() => import("./auth/pages"), "ChangePasswordPage");
 const TasksPage = named(() => import("./work/tasks"), "TasksPage");
 const StartPage = named(() => import("./work/instance"), "StartPage");
@@ -29,6 +32,15 @@ const TendersPage = named(() => import("./etrading/tenders"), "TendersPage");
 const TenderPage = named(() => import("./etrading/tenders"), "TenderPage");
 const BidPage = named(() => import("./etrading/bid-page"), "BidPage");
 const CustodianPage = named(() => import("./etrading/bid-custodian"), "CustodianPage");
+const OpeningHallPage = named(() => import("./etrading/opening-hall"), "OpeningHallPage");
+const CreditPublicPage = named(() => import("./credit/pages"), "CreditPublicPage");
+const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
+const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
+const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
+const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfilePage");
+const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
+const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
+const DrawingPage = named(() => import("./experts/pages"), "DrawingPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -40,6 +52,7 @@ interface Route {
 const ROUTES: Route[] = [
   { path: "/", access: "public", render: () => <NoticesPage /> },
   { path: "/notices", access: "public", render: () => <NoticesPage /> },
+  { path: "/help", access: "public", render: () => <HelpPage /> },
   { path: "/notices/:id", access: "public", render: (p) => <NoticePage id={p.id} /> },
   { path: "/calendar", access: "public", render: () => <CalendarPage /> },
   { path: "/guides", access: "public", render: () => <GuidesPage /> },
@@ -58,6 +71,15 @@ const ROUTES: Route[] = [
   { path: "/etrading/tenders/:id", access: "signed-in", render: (p) => <TenderPage id={p.id} /> },
   { path: "/etrading/tenders/:id/bid", access: "signed-in", render: (p) => <BidPage id={p.id} /> },
   { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
+  { path: "/etrading/tenders/:id/opening", access: "signed-in", render: (p) => <OpeningHallPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/screening", access: "signed-in", render: (p) => <ScreeningPage id={p.id} /> },
+  { path: "/experts/me", access: "signed-in", render: () => <ExpertProfilePage /> },
+  { path: "/experts/admission", access: "signed-in", render: () => <ExpertAdmissionPage /> },
+  { path: "/experts/drawings", access: "signed-in", render: () => <DrawingsPage /> },
+  { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
+  { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
+  { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
+  { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
@@ -127,6 +149,7 @@ function Header() {
           </NavLink>
           <NavLink to="/calendar">{t("nav.calendar")}</NavLink>
           <NavLink to="/guides">{t("nav.guides")}</NavLink>
+          <NavLink to="/credit">{t("nav.credit")}</NavLink>
           {signedIn ? (
             <>
               <NavLink to="/work" match={(p) => p === "/work" || p.startsWith("/instances") || p.startsWith("/start")}>
@@ -138,6 +161,11 @@ function Header() {
               <NavLink to="/etrading/tenders" match={(p) => p.startsWith("/etrading")}>
                 {t("nav.tenders")}
               </NavLink>
+              {expertsHome(snap.state?.user.roles) ? (
+                <NavLink to={expertsHome(snap.state?.user.roles)!} match={(p) => p.startsWith("/experts")}>
+                  {t("nav.experts")}
+                </NavLink>
+              ) : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}
@@ -217,6 +245,7 @@ export function App() {
       </main>
       <footer className="site-footer">
         <p>{t("app.footer")}</p>
+        <HelpdeskChat />
       </footer>
     </>
   );

@@ -48,6 +48,20 @@ export interface WrappedShare extends WrappedKey {
   digest: string;
 }
 
+/**
+ * A large file of the bid (plans, drawings, videos), sealed in the browser with the bid's own data key
+ * and sent up before the bid in chunks that resume (core resumable uploads); the bid names it, and its
+ * hash is in what the bidder signs. `sha256` and `size` are of the sealed bytes as uploaded.
+ */
+export interface SealedFile {
+  fileId: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
+/** Files one bid may name. */
+export const MAX_SEALED_FILES = 20;
+
 export interface SealedBid {
   format: typeof FORMAT;
   algorithm: Algorithm;
@@ -62,6 +76,8 @@ export interface SealedBid {
   shares: WrappedShare[];
   /** the tenant option: the data key also sealed to the bidder's own key, for the bidder to decrypt at opening */
   bidderKey?: WrappedKey;
+  /** large files sealed with the same data key, uploaded beforehand */
+  files?: SealedFile[];
   signature: BidSignature;
 }
 
@@ -73,6 +89,9 @@ export interface SealInput {
   /** X25519 public key (hex) of the bidder, when the tenant wants the bidder to hold a copy of the key */
   bidderPublicKey?: string;
   signer: SigningProvider;
+  /** the data key the bid's large files were sealed with (newDataKey()); a fresh one otherwise */
+  dataKey?: Uint8Array;
+  files?: SealedFile[];
 }
 
 /** Why a sealed bid cannot be opened, or is not well formed; `path` names the field at fault. */
@@ -119,8 +138,9 @@ export function newKeyPair(): { privateKey: string; publicKey: string } {
 
 /** The bytes the bidder signs: everything but the ciphertext itself, which the hash stands for. */
 export function signedContent(bid: Omit<SealedBid, "signature" | "ciphertext">): Uint8Array {
-  const { format, algorithm, tenderId, nonce, hash, threshold, shares, bidderKey } = bid;
-  return utf8(canonicalJson({ format, algorithm, tenderId, nonce, hash, threshold, shares, bidderKey }));
+  const { format, algorithm, tenderId, nonce, hash, threshold, shares, bidderKey, files } = bid;
+  // a bid without files signs what it signed before files existed
+  return utf8(canonicalJson({ format, algorithm, tenderId, nonce, hash, threshold, shares, bidderKey, files: files?.length ? files : undefined }));
 }
 
 export const ciphertextHash = (nonceHex: string, ciphertext: Uint8Array): string => sha256Hex(concatBytes(hexToBytes(nonceHex), ciphertext));
@@ -137,7 +157,8 @@ export async function sealBid(input: SealInput): Promise<SealedBid> {
   });
   if (input.bidderPublicKey !== undefined && !HEX(32).test(input.bidderPublicKey)) throw new SealError("malformed", "bidderPublicKey");
 
-  const dataKey = randomBytes(32);
+  if (input.dataKey !== undefined && input.dataKey.length !== 32) throw new SealError("malformed", "dataKey");
+  const dataKey = input.dataKey ?? randomBytes(32);
   const nonce = randomBytes(12);
   const nonceHex = bytesToHex(nonce);
   const ciphertext = gcm(dataKey, nonce, packageAad(tenderId)).encrypt(utf8(canonicalJson(input.package)));
@@ -149,7 +170,8 @@ export async function sealBid(input: SealInput): Promise<SealedBid> {
   const bidderKey = input.bidderPublicKey ? wrapKey(input.bidderPublicKey, "bidder", dataKey, wrapContext(tenderId, "bidder")) : undefined;
   dataKey.fill(0);
   parts.forEach((p) => p.fill(0));
-  const unsigned = { format: FORMAT as typeof FORMAT, algorithm: "AES-256-GCM" as const, tenderId, nonce: nonceHex, hash: ciphertextHash(nonceHex, ciphertext), threshold, shares, bidderKey };
+  const files = input.files?.length ? input.files : undefined;
+  const unsigned = { format: FORMAT as typeof FORMAT, algorithm: "AES-256-GCM" as const, tenderId, nonce: nonceHex, hash: ciphertextHash(nonceHex, ciphertext), threshold, shares, bidderKey, files };
   return { ...unsigned, ciphertext: toBase64(ciphertext), signature: await signWith(input.signer, signedContent(unsigned)) };
 }
 
@@ -179,12 +201,58 @@ export function checkSealed(bid: SealedBid): Uint8Array {
   };
   b.shares.forEach((s, i) => wrapped(s, `shares[${i}]`, true));
   if (b.bidderKey !== undefined) wrapped(b.bidderKey, "bidderKey", false);
+  if (b.files !== undefined) {
+    if (!Array.isArray(b.files) || b.files.length > MAX_SEALED_FILES) throw new SealError("malformed", "files");
+    b.files.forEach((f: Record<string, unknown>, i) => {
+      if (f === null || typeof f !== "object" || typeof f.fileId !== "string") throw new SealError("malformed", `files[${i}].fileId`);
+      if (typeof f.name !== "string" || !f.name || f.name.length > 255) throw new SealError("malformed", `files[${i}].name`);
+      if (!Number.isSafeInteger(f.size) || (f.size as number) < 29) throw new SealError("malformed", `files[${i}].size`);
+      if (typeof f.sha256 !== "string" || !HEX(32).test(f.sha256)) throw new SealError("malformed", `files[${i}].sha256`);
+    });
+  }
   const s = b.signature as Record<string, unknown>;
   if (s === null || typeof s !== "object" || typeof s.provider !== "string" || typeof s.publicKey !== "string" || typeof s.signature !== "string") {
     throw new SealError("malformed", "signature");
   }
   if (ciphertextHash(bid.nonce, ciphertext) !== bid.hash) throw new SealError("hash-mismatch", "hash");
   return ciphertext;
+}
+
+/** A fresh data key for a bid whose large files are sealed before the bid itself. */
+export const newDataKey = (): Uint8Array => randomBytes(32);
+
+const fileAad = (tenderId: string, name: string) => utf8(`${FORMAT}|file|${tenderId}|${name}`);
+
+/**
+ * Seals one large file of a bid with the bid's data key: nonce ‖ AES-256-GCM(file), bound to the
+ * tender and the file's name (a file moved to another bid or renamed does not open). What is
+ * uploaded, and whose SHA-256 the bid names.
+ */
+export function sealFile(dataKey: Uint8Array, tenderId: string, name: string, plain: Uint8Array): Uint8Array {
+  const nonce = randomBytes(12);
+  return concatBytes(nonce, gcm(dataKey, nonce, fileAad(tenderId, name)).encrypt(plain));
+}
+
+/** The SealedFile a bid names for bytes sealed by sealFile and uploaded as `fileId`. */
+export const sealedFileRef = (fileId: string, name: string, sealed: Uint8Array): SealedFile => ({ fileId, name, size: sealed.length, sha256: sha256Hex(sealed) });
+
+/**
+ * Opens a large file of a bid at the opening, from the same custodians' shares as the bid: the
+ * sealed bytes must be those the bidder signed (their hash), then the AEAD tag checks the rest.
+ */
+export async function openFile(bid: Pick<SealedBid, "tenderId" | "threshold">, shares: string[], file: Pick<SealedFile, "name" | "sha256">, sealed: Uint8Array): Promise<Uint8Array> {
+  if (sha256Hex(sealed) !== file.sha256) throw new SealError("hash-mismatch", "files");
+  const bytes = shares.map((s) => fromBase64(s));
+  if (bytes.some((b) => !b || b.length !== 33)) throw new SealError("bad-share", "shares");
+  if (bytes.length < bid.threshold) throw new SealError("not-enough-shares", "shares");
+  const dataKey = await combine(bytes as Uint8Array[]);
+  try {
+    return gcm(dataKey, sealed.subarray(0, 12), fileAad(bid.tenderId, file.name)).decrypt(sealed.subarray(12));
+  } catch {
+    throw new SealError("decryption-failed", "files");
+  } finally {
+    dataKey.fill(0);
+  }
 }
 
 /** True/false for a software signature; undefined when another provider must verify it. */
@@ -236,6 +304,31 @@ export async function openBid(bid: SealedBid, shares: string[]): Promise<BidPack
 export function openWithBidderKey(bid: SealedBid, bidderPrivateKeyHex: string): BidPackage {
   if (!bid.bidderKey) throw new SealError("malformed", "bidderKey");
   const dataKey = unwrapKey(bidderPrivateKeyHex, bid.bidderKey, wrapContext(bid.tenderId, "bidder"));
+  try {
+    return decryptPackage(bid, dataKey);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * Bidder self-decryption in the opening hall: the bidder's browser unwraps the data key it sealed to
+ * its own key and hands the key (base64) in; the server opens the bid with it (`openWithDataKey`),
+ * the AEAD tag telling a wrong key from the right one.
+ */
+export function unwrapBidderKey(bid: Pick<SealedBid, "tenderId" | "bidderKey">, bidderPrivateKeyHex: string): string {
+  if (!bid.bidderKey) throw new SealError("malformed", "bidderKey");
+  const dataKey = unwrapKey(bidderPrivateKeyHex, bid.bidderKey, wrapContext(bid.tenderId, "bidder"));
+  try {
+    return toBase64(dataKey);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+export function openWithDataKey(bid: SealedBid, dataKeyBase64: string): BidPackage {
+  const dataKey = fromBase64(dataKeyBase64);
+  if (!dataKey || dataKey.length !== 32) throw new SealError("bad-share", "dataKey");
   try {
     return decryptPackage(bid, dataKey);
   } finally {

@@ -7,17 +7,21 @@ import {
   type PlatformServiceSchema, platformNow, type PluginServiceThis, type SessionUser, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import {
-  SealError, checkSealed, newSigningKey, openBid, receiptKeyId, receiptPublicKey, shareMatches, signReceipt, signedContent,
+  SealError, checkSealed, newSigningKey, openBid, openWithDataKey, receiptKeyId, receiptPublicKey, shareMatches, signReceipt, signedContent,
   toBase64, verifyBidSignature, type BidReceipt, type SealedBid,
 } from "../sealed";
 import rules from "./bids-rules.json";
 import { tenderGate } from "./tenders";
 import { signingProviders } from "../api";
+import { openFile, type SealedFile } from "../sealed";
+import { hallNews, hallRecord } from "./hall-news";
 
 /** The law's facts this service enforces, by rule id (./bids-rules.json). */
 export const BID_RULES = rules.rules;
 
 const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
+/** The place in etrading_opening_shares of the data key a bidder unwrapped itself in the hall (never a custodian's id). */
+export const BIDDER_KEY = "bidder";
 /** Custodians may not be fewer: one alone must never open a bid. */
 const MIN_THRESHOLD = 2;
 
@@ -50,6 +54,7 @@ interface BidRow {
   shares: SealedBid["shares"] | null;
   bidder_key: SealedBid["bidderKey"] | null;
   signature: SealedBid["signature"] | null;
+  files: SealedFile[] | null;
   receipt: BidReceipt;
   received_at: Date;
 }
@@ -253,7 +258,7 @@ const receiptView = (b: BidRow, current: number | undefined) => ({ ...b.receipt,
 type Outcome = "opened" | "revoked" | "withdrawn" | "above-max-price" | "unconfirmed";
 
 /** What opening one bid finds with the shares handed in (ebid.decryptionFailure), or undefined for too few shares. */
-async function openOne(t: Tender, b: BidRow, shares: string[]): Promise<{ outcome: Outcome; price: string | null; tampered: boolean; detail: Record<string, unknown> } | undefined> {
+async function openOne(t: Tender, b: BidRow, shares: string[], bidderDataKey?: string): Promise<{ outcome: Outcome; price: string | null; tampered: boolean; detail: Record<string, unknown> } | undefined> {
   const sealed = { ...stored(b) };
   const tampered = (() => {
     try {
@@ -270,9 +275,10 @@ async function openOne(t: Tender, b: BidRow, shares: string[]): Promise<{ outcom
   }
   // The platform's copy is not what it received: nobody can blame the bidder.
   if (tampered) return { outcome: "withdrawn", price: null, tampered, detail: { rule: "ebid.decryptionFailure", reason: "hash-differs-from-receipt" } };
-  if (shares.length < (b.threshold ?? MIN_THRESHOLD)) return undefined;
+  if (!bidderDataKey && shares.length < (b.threshold ?? MIN_THRESHOLD)) return undefined;
   try {
-    const pkg = await openBid(sealed, shares.slice(0, b.threshold ?? MIN_THRESHOLD));
+    // the bidder's own decryption in the hall (tenant option config.bidderKey), else the custodians' k shares
+    const pkg = bidderDataKey ? openWithDataKey(sealed, bidderDataKey) : await openBid(sealed, shares.slice(0, b.threshold ?? MIN_THRESHOLD));
     const price = typeof pkg.form.price === "string" && isMoney(pkg.form.price) ? toMoney(pkg.form.price) : null;
     // a package without a readable price is the bidder's own making
     if (price === null) return { outcome: "revoked", price: null, tampered, detail: { rule: "ebid.decryptionFailure", reason: "no-price" } };
@@ -297,6 +303,7 @@ function stored(b: BidRow): SealedBid {
     threshold: b.threshold!,
     shares: b.shares!,
     bidderKey: b.bidder_key ?? undefined,
+    files: b.files ?? undefined,
     signature: b.signature!,
   };
 }
@@ -364,19 +371,106 @@ async function decide(svc: This, ctx: PlatformContext, t: Tender, now: Date, bid
   const decided = new Set((await svc.db("etrading_openings").where({ tender_id: t.id }).select("bid_id")).map((r) => r.bid_id));
   let opened = 0;
   for (const b of bids.filter((x) => !decided.has(x.id))) {
-    const shares = (await svc.db("etrading_opening_shares").where({ bid_id: b.id }).orderBy("custodian")).map((s) => s.share as string);
-    const found = await openOne(t, b, shares);
+    const handed = await svc.db("etrading_opening_shares").where({ bid_id: b.id }).orderBy("custodian");
+    const shares = handed.filter((s) => s.custodian !== BIDDER_KEY).map((s) => s.share as string);
+    const found = await openOne(t, b, shares, handed.find((s) => s.custodian === BIDDER_KEY)?.share);
     if (!found) continue;
-    await svc.db.transaction(async (trx) => {
+    const fresh = await svc.db.transaction(async (trx) => {
       const inserted = await trx("etrading_openings")
         .insert({ bid_id: b.id, tender_id: t.id, outcome: found.outcome, price: found.price, tampered: found.tampered, detail: JSON.stringify(found.detail), decided_at: now })
         .onConflict("bid_id").ignore().returning("bid_id");
-      if (!inserted.length) return;
+      if (!inserted.length) return false;
       opened++;
       await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: t.tenant_code, action: "etrading.bid.open", object: b.id, after: { outcome: found.outcome, price: found.price, tampered: found.tampered, hash: b.hash } });
+      return true;
     });
+    // the opening hall hears of each bid as it is decided; a changed ciphertext is flagged there
+    if (fresh) await hallNews(svc.broker, svc.db, t.id, found.tampered ? "tampered" : "opened", { bidId: b.id, supplierCode: b.supplier_code, outcome: found.outcome, price: found.price, tampered: found.tampered });
   }
   return opened;
+}
+
+/**
+ * Ends the decryption, once (a second call changes nothing and tells nobody again): a bid still
+ * sealed is deemed withdrawn, or revoked when opening it was the bidder's to do
+ * (ebid.decryptionFailure), and every bidder is asked to confirm the record. Called by the agency's
+ * `close` and by the end of the hall's window (services/hall.ts). True when this call closed it.
+ */
+export async function closeOpening(db: Knex, t: Tender, now: Date, actor: Record<string, unknown>, accountId: string, reason: "custodians-did-not-decrypt" | "bidder-did-not-decrypt"): Promise<boolean> {
+  // the tender's own status moves by its workflow (record-opening), not here
+  return db.transaction(async (trx) => {
+    const first = await trx("etrading_opening_closures").insert({ tender_id: t.id, account_id: accountId, closed_at: now }).onConflict("tender_id").ignore().returning("tender_id");
+    if (!first.length) return false;
+    const left: BidRow[] = await lastVersions(trx, t.id).where("b.action", "submitted")
+      .whereNotExists(function () { this.select(trx.raw("1")).from("etrading_openings as o").whereRaw("o.bid_id = b.id"); }).select("b.id", "b.hash");
+    if (left.length) {
+      await trx("etrading_openings").insert(left.map((b) => ({ bid_id: b.id, tender_id: t.id, outcome: reason === "bidder-did-not-decrypt" ? "revoked" : "withdrawn", tampered: false, detail: JSON.stringify({ rule: "ebid.decryptionFailure", reason }), decided_at: now })));
+    }
+    // the record goes to every bidder, live in its bell, to confirm or object (tender.opening.record)
+    const bidders: Array<{ supplier_code: string }> = await lastVersions(trx, t.id).where("b.action", "submitted").select("b.supplier_code");
+    for (const b of bidders) {
+      await enqueue(trx, {
+        event: "notifications.requested",
+        key: t.id,
+        payload: {
+          tenantCode: t.tenant_code, owner: { unit: b.supplier_code, account: null }, link: `/etrading/tenders/${t.id}`, kind: "etrading.opening",
+          title: { "zh-CN": "开标记录已生成，请确认或提出异议", en: "The opening record is ready: confirm it or object" },
+        },
+      });
+    }
+    await writeAudit(trx, { actor, tenantCode: t.tenant_code, action: "etrading.opening.close", object: t.id, after: { [reason === "bidder-did-not-decrypt" ? "revoked" : "withdrawn"]: left.map((b) => b.id) } });
+    return true;
+  });
+}
+
+// ── A bid's large files ──────────────────────────────────────────────────────────────────
+
+/** Under which key this service holds a tender's bid files (core/files/uploads.ts, holds). */
+const filesKey = (t: Pick<Tender, "id">) => `etrading.tender:${t.id}`;
+
+/**
+ * The large files a bid names must be finished uploads of the bidder's own, with the hashes it
+ * signed; then they are kept past the clean-up of unattached uploads, for the opening and after.
+ */
+async function holdBidFiles(ctx: PlatformContext, t: Tender, bid: SealedBid): Promise<void> {
+  if (!bid.files?.length) return;
+  await ctx.call("files.uploads.hold", { key: filesKey(t), pointer: "/bid/files", files: bid.files.map((f) => ({ id: f.fileId, sha256: f.sha256 })) });
+}
+
+const NOT_OPENED: Localized = { "zh-CN": "该投标文件尚未解密，其附件不能打开", en: "This bid has not been opened: its files cannot be opened either" };
+
+/**
+ * A large file of an opened bid, decrypted with the shares that opened the bid: for those who may
+ * read the opening record, after the deadline, once the bid's outcome is "opened"; never before.
+ */
+async function openBidFile(svc: This, ctx: PlatformContext<{ id: string; bidId: string; n: string }>): Promise<Buffer> {
+  const user = ctx.meta.user!;
+  const t = await tenderOf(svc.db, ctx.params.id);
+  const b = /^[0-9a-f-]{36}$/i.test(ctx.params.bidId) ? await svc.db<BidRow>("etrading_bids").where({ id: ctx.params.bidId, tender_id: t.id }).first() : undefined;
+  const own = !!b && !!user.unitCode && user.roles.includes("supplier") && b.supplier_code === user.unitCode;
+  if (!b || (!own && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c)))) throw notFound({ "zh-CN": "投标文件", en: "bid" });
+  const file = b.files?.[Number(ctx.params.n)];
+  if (!file || !/^\d+$/.test(ctx.params.n)) throw notFound({ "zh-CN": "投标附件", en: "bid file" });
+  refuseBeforeDeadline(t, platformNow(), NOT_OPENED);
+  const opening = await svc.db("etrading_openings").where({ bid_id: b.id }).first();
+  if (opening?.outcome !== "opened") throw conflict(NOT_OPENED, { rule: "bid-not-opened", outcome: opening?.outcome ?? "pending" });
+  // the custodians' shares that opened the bid (a bidder's own data key, the hall's option, is not a share)
+  const shares = (await svc.db("etrading_opening_shares").where({ bid_id: b.id }).whereNot({ custodian: "bidder" }).orderBy("custodian")).map((s) => s.share as string);
+  const pieces: Buffer[] = [];
+  for await (const piece of (await ctx.call("files.uploads.held", { key: filesKey(t), id: file.fileId })) as AsyncIterable<Buffer>) pieces.push(piece);
+  let plain: Uint8Array;
+  try {
+    plain = await openFile({ tenderId: t.id, threshold: b.threshold ?? MIN_THRESHOLD }, shares.slice(0, b.threshold ?? MIN_THRESHOLD), file, Buffer.concat(pieces));
+  } catch (err) {
+    if (!(err instanceof SealError)) throw err;
+    throw conflict(
+      { "zh-CN": `投标附件「${file.name}」${SEAL_PROBLEM[err.reason][0]}`, en: `The bid file "${file.name}" ${SEAL_PROBLEM[err.reason][1]}` },
+      { rule: "ebid.decryptionFailure", reason: err.reason, file: file.name },
+    );
+  }
+  ctx.meta.$responseType = "application/octet-stream";
+  ctx.meta.$responseHeaders = { "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`, "Cache-Control": "private, no-store" };
+  return Buffer.from(plain);
 }
 
 // ── The service ──────────────────────────────────────────────────────────────────────────
@@ -486,6 +580,7 @@ export const bidsService: PlatformServiceSchema = {
         const keys = await custodianKeys(this.db, t);
         keysReady(t, keys);
         const ciphertext = await checkBid(ctx, this, t, supplier.code, bid, keys);
+        await holdBidFiles(ctx, t, bid);
         const { privateKey } = await receiptKey(this);
 
         return this.db.transaction(async (trx) => {
@@ -501,7 +596,7 @@ export const bidsService: PlatformServiceSchema = {
           await trx("etrading_bids").insert({
             id, tender_id: t.id, supplier_code: supplier.code, version, action: "submitted", idempotency_key: key ?? null, docs_version: row.docs_version,
             algorithm: bid.algorithm, nonce: bid.nonce, ciphertext, hash: bid.hash, threshold: bid.threshold, shares: JSON.stringify(bid.shares),
-            bidder_key: bid.bidderKey ? JSON.stringify(bid.bidderKey) : null, signature: JSON.stringify(bid.signature), receipt: JSON.stringify(receipt), received_at: now,
+            bidder_key: bid.bidderKey ? JSON.stringify(bid.bidderKey) : null, files: bid.files?.length ? JSON.stringify(bid.files) : null, signature: JSON.stringify(bid.signature), receipt: JSON.stringify(receipt), received_at: now,
           });
           // the hash goes into the audit chain: a ciphertext changed later no longer matches it
           await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.bid.submit", object: id, after: { tenderId: t.id, version, hash: bid.hash, receivedAt: now.toISOString(), signer: bid.signature.publicKey } });
@@ -541,6 +636,18 @@ export const bidsService: PlatformServiceSchema = {
           await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.bid.withdraw", object: id, after: { tenderId: t.id, version, hash: last.hash, receivedAt: now.toISOString() } });
           return { receipt, rule: "tender.bidModifyUntilDeadline" };
         });
+      },
+    },
+
+    /** GET /api/etrading/tenders/:id/bids/:bidId/files/:n: a large file of an opened bid, decrypted (openBidFile). */
+    bidFile: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /tenders/:id/bids/:bidId/files/:n",
+      gate: tenderGate,
+      params: { id: "string", bidId: "string", n: "string" },
+      handler(this: This, ctx: PlatformContext<{ id: string; bidId: string; n: string }>) {
+        return openBidFile(this, ctx);
       },
     },
 
@@ -656,7 +763,9 @@ export const bidsService: PlatformServiceSchema = {
           await trx("etrading_opening_shares").insert(list.map((s) => ({ bid_id: s.bidId, custodian, share: s.share, submitted_at: now }))).onConflict(["bid_id", "custodian"]).ignore();
           await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: t.tenant_code, action: "etrading.opening.shares", object: `${t.id}/${custodian}`, after: { bids: list.map((s) => s.bidId) } });
         });
+        await hallNews(this.broker, this.db, t.id, "shares", { custodian, handedIn: list.length });
         const opened = await decide(this, ctx, t, now, list.map((s) => s.bidId as string));
+        if (opened && (await allDecided(this.db, t.id))) await hallRecord(this.broker, this.db, t, await openingRecord(this.db, t));
         return { handedIn: list.length, opened, record: await openingRecord(this.db, t) };
       },
     },
@@ -678,30 +787,7 @@ export const bidsService: PlatformServiceSchema = {
         const now = platformNow();
         refuseBeforeDeadline(t, now, { "zh-CN": "结束开标", en: "The opening can be closed" });
         await decide(this, ctx, t, now);
-        // the tender's own status moves by its workflow (record-opening), not here
-        await this.db.transaction(async (trx) => {
-          // closed once: a second call changes nothing and tells nobody again
-          const first = await trx("etrading_opening_closures").insert({ tender_id: t.id, account_id: ctx.meta.user!.id, closed_at: now }).onConflict("tender_id").ignore().returning("tender_id");
-          if (!first.length) return;
-          const left: BidRow[] = await lastVersions(trx, t.id).where("b.action", "submitted")
-            .whereNotExists(function () { this.select(trx.raw("1")).from("etrading_openings as o").whereRaw("o.bid_id = b.id"); }).select("b.id", "b.hash");
-          if (left.length) {
-            await trx("etrading_openings").insert(left.map((b) => ({ bid_id: b.id, tender_id: t.id, outcome: "withdrawn", tampered: false, detail: JSON.stringify({ rule: "ebid.decryptionFailure", reason: "custodians-did-not-decrypt" }), decided_at: now })));
-          }
-          // the record goes to every bidder, live in its bell, to confirm or object (tender.opening.record)
-          const bidders: Array<{ supplier_code: string }> = await lastVersions(trx, t.id).where("b.action", "submitted").select("b.supplier_code");
-          for (const b of bidders) {
-            await enqueue(trx, {
-              event: "notifications.requested",
-              key: t.id,
-              payload: {
-                tenantCode: t.tenant_code, owner: { unit: b.supplier_code, account: null }, link: `/etrading/tenders/${t.id}`, kind: "etrading.opening",
-                title: { "zh-CN": "开标记录已生成，请确认或提出异议", en: "The opening record is ready: confirm it or object" },
-              },
-            });
-          }
-          await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: t.tenant_code, action: "etrading.opening.close", object: t.id, after: { withdrawn: left.map((b) => b.id) } });
-        });
+        if (await closeOpening(this.db, t, now, actorOf(ctx.meta.user!), ctx.meta.user!.id, "custodians-did-not-decrypt")) await hallRecord(this.broker, this.db, t, await openingRecord(this.db, t));
         return openingRecord(this.db, t);
       },
     },
@@ -783,3 +869,7 @@ function retried(first: BidRow, ctx: PlatformContext<{ id: string; bid?: unknown
   }
   return { receipt: first.receipt, retried: true, rule: "tender.bidModifyUntilDeadline" };
 }
+
+/** What the opening hall (services/hall.ts) shares with the opening here. */
+export const opening = { tenderOf, openingRecord, lastVersions, runs, regulates, holds, custodianIds, refuseBeforeDeadline, allDecided, decide, stored, OUTCOME_TEXT };
+export type { Tender as OpeningTender, BidRow as OpeningBid, Outcome as OpeningOutcome };

@@ -26,9 +26,8 @@ function dayParam(name: string, raw: unknown, problems: ErrorDetail[]): string |
   return undefined;
 }
 
-/** The list's query string, checked: every problem at once, each with its field (400 otherwise). */
-export function parseListParams(params: ListParams, tenants: Map<string, TenantEntry>): NoticeFilter {
-  const problems: ErrorDetail[] = [];
+/** The list's query string, checked: every problem at once (with those the caller found), each with its field (400 otherwise). */
+export function parseListParams(params: ListParams, tenants: Map<string, TenantEntry>, problems: ErrorDetail[] = []): NoticeFilter {
 
   let tenantCodes: string[] | undefined;
   const tenant = single(params.tenant);

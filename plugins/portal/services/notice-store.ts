@@ -146,7 +146,8 @@ export const NOTICE_ORDER: ListOrder = {
   direction: "desc",
 };
 
-const LIST_COLUMNS = ["id", "type", "title", "tenant_code as tenantCode", "unit_name as unitName", "published_at as publishedAt", "updated_at as updatedAt"];
+/** What a list item reads (and an export writes). */
+export const NOTICE_LIST_COLUMNS = ["id", "type", "title", "tenant_code as tenantCode", "unit_name as unitName", "published_at as publishedAt", "updated_at as updatedAt"];
 
 export interface NoticeFilter {
   /** tenant codes, a whole subtree; undefined: everywhere */
@@ -184,11 +185,11 @@ export function filteredNotices(db: Knex, f: Omit<NoticeFilter, "page" | "pageSi
 
 export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
   const base = filteredNotices(db, f);
-  return listPage<NoticeRow>(db, base.clone().select(LIST_COLUMNS), NOTICE_ORDER, f);
+  return listPage<NoticeRow>(db, base.clone().select(NOTICE_LIST_COLUMNS), NOTICE_ORDER, f);
 }
 
 export async function findNotice(db: Knex, id: string): Promise<NoticeRow | undefined> {
   return db(TABLE)
     .where({ id })
-    .first([...LIST_COLUMNS, "instance_id as instanceId", "workflow_id as workflowId", "fields", "withdrawn_at as withdrawnAt"]) as Promise<NoticeRow | undefined>;
+    .first([...NOTICE_LIST_COLUMNS, "instance_id as instanceId", "workflow_id as workflowId", "fields", "withdrawn_at as withdrawnAt"]) as Promise<NoticeRow | undefined>;
 }

@@ -1,7 +1,7 @@
 import type { Context, Service } from "moleculer";
-import { isUuid, notFound, onceHandler, type PlatformContext, PlatformError, type PlatformServiceSchema, type PluginServiceThis } from "../../../core/sdk";
+import { type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, isUuid, notFound, onceHandler, type PlatformContext, PlatformError, type PlatformServiceSchema, type PluginServiceThis } from "../../../core/sdk";
 import { parseListParams, type ListParams } from "./list-params";
-import { applyPublication, applyWithdrawal, findNotice, listNotices, publicationOf, withdrawalOf, type NoticeRow } from "./notice-store";
+import { applyPublication, applyWithdrawal, filteredNotices, findNotice, listNotices, NOTICE_LIST_COLUMNS, NOTICE_ORDER, type NoticeType, publicationOf, withdrawalOf, type NoticeRow } from "./notice-store";
 import { TenantDirectory, type TenantEntry } from "./tenants";
 
 /** The receipts' consumer name: each outbox event is applied once, however often it is delivered. */
@@ -31,6 +31,25 @@ function item(row: NoticeRow, tenants: Map<string, TenantEntry>) {
     publishedAt: iso(row.publishedAt),
     updatedAt: iso(row.updatedAt),
   };
+}
+
+const TYPE_TITLE: Record<NoticeType, { "zh-CN": string; en: string }> = {
+  intention: { "zh-CN": "采购意向", en: "Intention" },
+  tender: { "zh-CN": "采购公告", en: "Tender notice" },
+  result: { "zh-CN": "结果公告", en: "Result notice" },
+  contract: { "zh-CN": "合同公告", en: "Contract notice" },
+};
+
+/** The export's columns: what the list shows, in its order. */
+function exportColumns(tenants: Map<string, TenantEntry>, lang: "zh-CN" | "en"): ExportColumn<NoticeRow>[] {
+  return [
+    { title: { "zh-CN": "类型", en: "Type" }, value: (r) => TYPE_TITLE[r.type]?.[lang] ?? r.type, width: 12 },
+    { title: { "zh-CN": "标题", en: "Title" }, value: (r) => r.title, width: 48 },
+    { title: { "zh-CN": "采购单位", en: "Purchasing unit" }, value: (r) => r.unitName, width: 28 },
+    { title: { "zh-CN": "地区", en: "Region" }, value: (r) => tenants.get(r.tenantCode)?.name[lang] ?? r.tenantCode, width: 14 },
+    { title: { "zh-CN": "发布时间", en: "Published" }, value: (r) => iso(r.publishedAt), width: 26 },
+    { title: { "zh-CN": "更正时间", en: "Amended" }, value: (r) => iso(r.updatedAt), width: 26 },
+  ];
 }
 
 function cacheable(ctx: PlatformContext): void {
@@ -77,6 +96,30 @@ export const noticesService: PlatformServiceSchema = {
         const { rows, nextCursor, total, totalIsEstimate } = await listNotices(this.db, filter);
         cacheable(ctx);
         return { items: rows.map((r) => item(r, tenants)), total, totalIsEstimate, page: filter.page, pageSize: filter.pageSize, nextCursor };
+      },
+    },
+
+    // before `get`, whose /notices/:id would take "export" for an id
+    export: {
+      rest: "GET /notices/export",
+      kind: "read",
+      permission: "public",
+      async handler(this: This, ctx: PlatformContext<ListParams & { format?: unknown; lang?: unknown }>) {
+        const tenants = await this.tenants.get(ctx as Context);
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const filter = parseListParams(ctx.params, tenants, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<NoticeRow>(ctx, {
+          db: this.db,
+          query: filteredNotices(this.db, filter).select(NOTICE_LIST_COLUMNS),
+          order: NOTICE_ORDER,
+          columns: exportColumns(tenants, lang),
+          format,
+          lang,
+          filename: lang === "en" ? "notices" : "公告",
+          sheet: { "zh-CN": "公告", en: "Notices" },
+        });
       },
     },
 

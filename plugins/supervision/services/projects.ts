@@ -1,4 +1,4 @@
-import { abilityOf, allows, type ErrorDetail, fieldError, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
+import { abilityOf, allows, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
@@ -85,6 +85,49 @@ const PROJECT_ORDER: ListOrder = {
 /** `q`: the project's and the unit's names, normalised, with their indexes (migration 20261206000200_project_search). */
 const PROJECT_SEARCH: SearchColumn = { column: "search", bigrams: "supervision_bigrams(search)", trigram: true };
 
+interface ListQueryParams {
+  stage?: string;
+  q?: string;
+  tenantCode?: string;
+  page?: string;
+  pageSize?: string;
+  cursor?: string;
+}
+
+/** The projects the caller may read, filtered as the list's query string says (400 with every problem). */
+function filteredProjects(db: Knex, ctx: PlatformContext<ListQueryParams>, problems: ErrorDetail[] = []) {
+  if (ctx.params.stage && !(STAGES as readonly string[]).includes(ctx.params.stage)) {
+    problems.push(fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`));
+  }
+  const req = listParams(ctx.params, PROJECT_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
+  const query = scopeQuery(db<ProjectRow>("supervision_projects"), abilityOf(ctx), "read", "Project");
+  if (ctx.params.stage) query.where("stage", ctx.params.stage);
+  if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
+  whereContains(query, PROJECT_SEARCH, req.terms);
+  return { query, req };
+}
+
+type ProjectView = ReturnType<typeof view>;
+
+/** The export's columns: what the workspace's list and a project's page show, never a unit's code. */
+function exportColumns(lang: "zh-CN" | "en"): ExportColumn<ProjectView>[] {
+  return [
+    { title: { "zh-CN": "项目名称", en: "Project" }, value: (p) => p.name, width: 40 },
+    { title: { "zh-CN": "采购单位", en: "Purchasing unit" }, value: (p) => p.unitName, width: 28 },
+    { title: { "zh-CN": "区划代码", en: "Division code" }, value: (p) => p.tenantCode, width: 10 },
+    { title: { "zh-CN": "阶段", en: "Stage" }, value: (p) => p.stageTitle?.[lang] ?? p.stage, width: 14 },
+    { title: { "zh-CN": "采购方式", en: "Method" }, value: (p) => p.method, width: 22 },
+    { title: { "zh-CN": "预算（元）", en: "Budget (CNY)" }, value: (p) => p.budget, width: 16 },
+    { title: { "zh-CN": "计划金额（元）", en: "Plan total (CNY)" }, value: (p) => p.planTotal, width: 16 },
+    { title: { "zh-CN": "成交供应商", en: "Supplier" }, value: (p) => p.supplier?.name ?? null, width: 28 },
+    { title: { "zh-CN": "成交金额（元）", en: "Award (CNY)" }, value: (p) => p.awardedAmount, width: 16 },
+    { title: { "zh-CN": "合同金额（元）", en: "Contract (CNY)" }, value: (p) => p.contractAmount, width: 16 },
+    { title: { "zh-CN": "已支付（元）", en: "Paid (CNY)" }, value: (p) => p.paidTotal, width: 16 },
+    { title: { "zh-CN": "提示", en: "Flags" }, value: (p) => p.flags.map((f) => f.title[lang]).join("；"), width: 36 },
+    { title: { "zh-CN": "更新时间", en: "Updated" }, value: (p) => p.updatedAt, width: 26 },
+  ];
+}
+
 /**
  * The projects API: the workspace's list and a project's page across its stages. The stages
  * themselves are changed through the generic workflow API (core/workflow); the rules between
@@ -97,18 +140,34 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
       rest: "GET /projects",
       kind: "read",
       permission: ["read", "Project"],
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ stage?: string; q?: string; tenantCode?: string; page?: string; pageSize?: string; cursor?: string }>) {
-        const problems: ErrorDetail[] = [];
-        if (ctx.params.stage && !(STAGES as readonly string[]).includes(ctx.params.stage)) {
-          problems.push(fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`));
-        }
-        const req = listParams(ctx.params, PROJECT_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
-        const query = scopeQuery(this.db<ProjectRow>("supervision_projects"), abilityOf(ctx), "read", "Project");
-        if (ctx.params.stage) query.where("stage", ctx.params.stage);
-        if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
-        whereContains(query, PROJECT_SEARCH, req.terms);
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ListQueryParams>) {
+        const { query, req } = filteredProjects(this.db, ctx);
         const { rows, nextCursor, total, totalIsEstimate } = await listPage<ProjectRow>(this.db, query, PROJECT_ORDER, req);
         return { items: rows.map((r) => view(r, ctx.meta.user)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before `get`, whose /projects/:id would take "export" for an id
+    export: {
+      rest: "GET /projects/export",
+      kind: "read",
+      permission: ["read", "Project"],
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ListQueryParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredProjects(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const user = ctx.meta.user;
+        return exportList<ProjectRow>(ctx, {
+          db: this.db,
+          query,
+          order: PROJECT_ORDER,
+          columns: exportColumns(lang).map((c) => ({ ...c, value: (row: ProjectRow) => c.value(view(row, user)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "projects" : "采购项目",
+          sheet: { "zh-CN": "采购项目", en: "Projects" },
+        });
       },
     },
 

@@ -77,6 +77,25 @@ async function errorOf(res: Response): Promise<ApiError> {
   );
 }
 
+/** pauses before a read answered 503 is asked again */
+const READ_RETRIES = [400, 1200];
+const MAX_RETRY_WAIT_MS = 5000;
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException("aborted", "AbortError"));
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(new DOMException("aborted", "AbortError"));
+      },
+      { once: true },
+    );
+  });
+}
+
 export async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
   const send = async (): Promise<Response> => {
     const headers: Record<string, string> = { accept: "application/json", "accept-language": currentLang() };
@@ -96,6 +115,14 @@ export async function request<T>(method: string, path: string, body?: unknown, o
   let res = await send();
   // An access token refused (expired in a sleeping tab, a clock off): renew once and try again.
   if (res.status === 401 && opts.auth !== false && tokens && (await tokens.renew())) res = await send();
+  // A read answered 503 (a node draining, the database pool full for a moment) is asked again, twice at
+  // most, after the server's Retry-After or a short pause: a page should not show an error for a blip.
+  // Writes are not repeated here; one with an Idempotency-Key may be sent again by its caller.
+  for (let attempt = 0; res.status === 503 && method === "GET" && attempt < READ_RETRIES.length; attempt++) {
+    const after = Number(res.headers.get("retry-after"));
+    await pause(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, MAX_RETRY_WAIT_MS) : READ_RETRIES[attempt], opts.signal);
+    res = await send();
+  }
   if (!res.ok) throw await errorOf(res);
   if (res.status === 204) return undefined as T;
   const text = await res.text();

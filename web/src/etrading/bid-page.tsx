@@ -5,10 +5,12 @@
  */
 import { useRef, useState, type FormEvent } from "react";
 import { compareMoney, isMoney } from "../../../core/forms/money";
-import { newSigningKey, sealBid, softwareSigner, toBase64, verifyReceipt, type BidReceipt, type SealedBid } from "../../../plugins/etrading/sealed";
+import {
+  newDataKey, newSigningKey, sealBid, sealFile, sealedFileRef, softwareSigner, toBase64, verifyReceipt, type BidReceipt, type SealedBid, type SealedFile,
+} from "../../../plugins/etrading/sealed";
 import { api, ApiError } from "../api/client";
-import { useSession } from "../auth/session";
-import { chinaDateTime, Data, useI18n } from "../i18n";
+import { session, useSession } from "../auth/session";
+import { chinaDateTime, currentLang, Data, useI18n } from "../i18n";
 import { Badge, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { BidCountdown } from "./bid-countdown";
@@ -48,6 +50,73 @@ async function readFile(file: File): Promise<{ name: string; type: string; conte
   return { name: file.name, type: file.type || "application/octet-stream", content: toBase64(new Uint8Array(await file.arrayBuffer())) };
 }
 
+// ── Large files: sealed here with the bid's data key, sent in chunks that resume (core/files/uploads.ts) ──
+
+/** Bytes per PUT: small enough to resend cheaply after a broken connection, within the server's 8 MiB. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Pauses before each retry of a chunk whose connection broke; then the supplier resumes by hand. */
+const CHUNK_RETRIES_MS = [1000, 3000, 10_000];
+
+/** One large file on its way up: what is needed to go on from the server's offset after a break. */
+interface LargeUpload {
+  name: string;
+  sealed: Uint8Array;
+  session?: string;
+  fileId?: string;
+  sent: number;
+}
+
+const sha256Hex = async (bytes: Uint8Array) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One chunk at `offset`; answers the server's offset (on a 409 too: the offset it has). */
+async function putChunk(sessionId: string, offset: number, chunk: Uint8Array): Promise<number> {
+  const token = await session.token();
+  let res: Response;
+  try {
+    res = await fetch(`/api/files/uploads/${sessionId}?offset=${offset}`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream", "accept-language": currentLang(), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: chunk as Uint8Array<ArrayBuffer>,
+    });
+  } catch (err) {
+    throw new ApiError(0, "NETWORK", (err as Error).message);
+  }
+  const body = (await res.json().catch(() => null)) as { offset?: number; error?: { code?: string; message?: string; details?: { offset?: number } } } | null;
+  if (res.ok && typeof body?.offset === "number") return body.offset;
+  if (res.status === 409 && typeof body?.error?.details?.offset === "number") return body.error.details.offset;
+  throw new ApiError(res.status, body?.error?.code ?? "INTERNAL_ERROR", body?.error?.message ?? res.statusText);
+}
+
+/**
+ * Sends a sealed file from where the server has it (asked first, after a break), a chunk at a time,
+ * retrying a broken connection a few times; then finishes it into an upload.
+ */
+async function sendLarge(u: LargeUpload, progress: (u: LargeUpload) => void): Promise<SealedFile> {
+  if (!u.fileId) {
+    if (!u.session) {
+      const made = await api.post<{ id: string }>("/files/uploads", { name: `${u.name}.sealed`, size: u.sealed.length, sha256: await sha256Hex(u.sealed), encrypted: true });
+      u.session = made.id;
+    }
+    u.sent = (await api.get<{ offset: number }>(`/files/uploads/${u.session}`)).offset;
+    progress(u);
+    let failures = 0;
+    while (u.sent < u.sealed.length) {
+      try {
+        u.sent = await putChunk(u.session, u.sent, u.sealed.subarray(u.sent, u.sent + CHUNK_BYTES));
+        failures = 0;
+        progress(u);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.code !== "NETWORK" || failures >= CHUNK_RETRIES_MS.length) throw err;
+        await pause(CHUNK_RETRIES_MS[failures++]);
+        u.sent = (await api.get<{ offset: number }>(`/files/uploads/${u.session}`)).offset;
+      }
+    }
+    u.fileId = (await api.post<{ id: string }>(`/files/uploads/${u.session}/finish`)).id;
+  }
+  return sealedFileRef(u.fileId, u.name, u.sealed);
+}
+
 export function BidPage({ id }: { id: string }) {
   const { t } = useI18n();
   const snap = useSession();
@@ -56,6 +125,10 @@ export function BidPage({ id }: { id: string }) {
   const [price, setPrice] = useState("");
   const [note, setNote] = useState("");
   const files = useRef<HTMLInputElement>(null);
+  const largeFiles = useRef<HTMLInputElement>(null);
+  // the bid's data key and its large files while they go up: kept so that "resume" goes on where it broke
+  const large = useRef<{ dataKey: Uint8Array; uploads: LargeUpload[] } | null>(null);
+  const [largeProgress, setLargeProgress] = useState<{ name: string; sent: number; total: number } | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
   const [busy, setBusy] = useState<"" | "sealing" | "sending" | "withdrawing">("");
   const [failure, setFailure] = useState<unknown>(null);
@@ -107,12 +180,23 @@ export function BidPage({ id }: { id: string }) {
     setBusy("sealing");
     try {
       const attached = await Promise.all([...(files.current?.files ?? [])].map(readFile));
+      const chosen = [...(largeFiles.current?.files ?? [])];
+      if (!large.current && chosen.length) {
+        const dataKey = newDataKey();
+        const uploads = await Promise.all(chosen.map(async (f) => ({ name: f.name, sealed: sealFile(dataKey, s.tenderId, f.name, new Uint8Array(await f.arrayBuffer())), sent: 0 })));
+        large.current = { dataKey, uploads };
+      }
+      const refs: SealedFile[] = [];
+      for (const u of large.current?.uploads ?? []) refs.push(await sendLarge(u, (x) => setLargeProgress({ name: x.name, sent: x.sent, total: x.sealed.length })));
       const bid = await sealBid({
         tenderId: s.tenderId,
         package: { form: { price: p, note: note.trim(), docsVersion: s.docsVersion }, files: attached },
         custodians: s.custodians,
         threshold: s.threshold,
         signer: softwareSigner(signingKeyOf(account)),
+        // a copy: sealBid wipes the key it is given, and a refused bid is sealed again with the same files
+        dataKey: large.current ? Uint8Array.from(large.current.dataKey) : undefined,
+        files: refs,
       });
       pending.current = { bid, key: crypto.randomUUID() };
     } catch (err) {
@@ -220,6 +304,33 @@ export function BidPage({ id }: { id: string }) {
             {t("bid.files.help")}
           </p>
         </div>
+        <div className="form-group">
+          <label className="control-label" htmlFor="bid-large-files">
+            {t("bid.largeFiles")}
+          </label>
+          <input
+            id="bid-large-files"
+            type="file"
+            multiple
+            ref={largeFiles}
+            aria-describedby="bid-large-files-help"
+            disabled={locked}
+            onChange={() => {
+              // other files chosen: what went up before is not this bid's any more
+              large.current = null;
+              setLargeProgress(null);
+            }}
+          />
+          <p id="bid-large-files-help" className="help-block">
+            {t("bid.largeFiles.help")}
+          </p>
+          {largeProgress ? (
+            <p role="status">
+              <progress max={largeProgress.total} value={largeProgress.sent} aria-label={t("bid.largeFiles.progress", { name: largeProgress.name })} />{" "}
+              {t("bid.largeFiles.sent", { name: largeProgress.name, percent: String(Math.floor((largeProgress.sent / largeProgress.total) * 100)) })}
+            </p>
+          ) : null}
+        </div>
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={locked}>
             {busy === "sealing" ? t("bid.sealing") : busy === "sending" ? t("common.sending") : t("bid.submit")}
@@ -227,6 +338,11 @@ export function BidPage({ id }: { id: string }) {
           {current?.action === "submitted" ? (
             <button type="button" className="btn" onClick={() => void withdraw()} disabled={locked}>
               {busy === "withdrawing" ? t("common.sending") : t("bid.withdraw")}
+            </button>
+          ) : null}
+          {!pending.current && large.current?.uploads.some((u) => !u.fileId) && !busy && failure instanceof ApiError && failure.code === "NETWORK" ? (
+            <button type="submit" className="btn">
+              {t("bid.largeFiles.resume")}
             </button>
           ) : null}
           {pending.current && !busy && failure instanceof ApiError && failure.code === "NETWORK" ? (

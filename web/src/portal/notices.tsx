@@ -6,6 +6,7 @@ import type { NoticeDetail, NoticeItem, Page } from "../api/types";
 import { chinaDate, chinaDateTime, Data, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
 import { Empty, ErrorNotice, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
+import { ExportButtons } from "../ui/export-button";
 import { useApi } from "../ui/use-api";
 import { FormDataView, useFormCatalog, workflowForms } from "../forms/form-data";
 import { useWorkflows } from "../work/workflows";
@@ -86,6 +87,7 @@ export function NoticesPage() {
           {t("portal.searchButton")}
         </button>
       </form>
+      <ExportButtons path={`/portal/notices/export${query({ tenant, type, q })}`} fileName="notices" />
       {fresh > seen ? (
         <div className="notice notice-info" role="status">
           {t("portal.fresh", { n: fresh - seen })}{" "}

@@ -10,6 +10,7 @@ import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
 import { Badge, Empty, ErrorNotice, ListState, Loading, Money, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { ExportButtons } from "../ui/export-button";
 import { displayValue } from "../forms/field-catalog";
 import { useFormCatalog, workflowForms } from "../forms/form-data";
 import { tenantName, useTenantTree } from "../portal/tenants";
@@ -87,6 +88,7 @@ function ProjectList() {
           {t("portal.searchButton")}
         </button>
       </form>
+      <ExportButtons path={`/supervision/projects/export${query({ q, stage })}`} fileName="projects" />
       <ListState state={list} empty={t("projects.none")} />
       {list.data?.items.length ? (
         <>

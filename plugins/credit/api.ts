@@ -1,0 +1,29 @@
+/**
+ * What other plugins may import of credit management (types only): the payload of the `credit.fact`
+ * event they put in their outbox (`enqueue(trx, { event: "credit.fact", key: "<plugin>:<id>", payload })`)
+ * for a party's credit file: complaints' `complaint.frivolousRecord`, late contract publication, late
+ * payment, deposits not refunded, expert no-shows, refusals to sign. The key's first part names the source.
+ */
+export interface CreditFactEvent {
+  /** the party the fact is about: its unified social credit code or budget code (experts: their registry code) */
+  subjectCode: string;
+  subjectKind: "supplier" | "agency" | "purchaser" | "expert";
+  subjectName?: string;
+  /** what the emitting plugin calls it: complaint, late-payment, no-show, ... */
+  kind: string;
+  /** the statutory rule id it rests on, if any */
+  rule?: string;
+  title: { "zh-CN": string; en: string };
+  /** the case, decision or instance it comes from */
+  reference?: string;
+  /** YYYY-MM-DD */
+  occurredOn: string;
+  startsOn?: string;
+  endsOn?: string;
+  /** barred from procurement from startsOn to endsOn: screening excludes the party then */
+  bars?: boolean;
+  appealState?: "none" | "pending" | "upheld" | "overturned";
+  published?: boolean;
+  /** the tenant where it happened */
+  tenantCode: string;
+}

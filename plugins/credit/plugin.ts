@@ -1,0 +1,32 @@
+import { definePlugin, provide } from "../../core/sdk";
+import { eligibility } from "../etrading/api";
+import { creditDemo } from "./demo";
+import { eligibilityService } from "./services/eligibility";
+import { filesService } from "./services/files";
+import { listsService } from "./services/lists";
+
+export default definePlugin({
+  name: "credit",
+  title: { "zh-CN": "诚信管理系统", en: "Credit management" },
+  description: {
+    "zh-CN": "外部失信名单导入（来源、版本、差异）、投标截止时点的信用筛查、各方信用档案、信用信息公示",
+    en: "External lists imported with provenance, versions and diffs; credit screening at the bid cutoff; every party's credit file; the public credit page",
+  },
+  version: "0.1.0",
+  // it provides e-trading's eligibility point, so it loads after e-trading
+  dependsOn: ["etrading"],
+  services: [listsService, eligibilityService, filesService],
+  migrations: "migrations",
+  extends: { ...provide(eligibility, { check: "credit.eligibility.check" }) },
+  // a Huizhou supplier on the dishonest-debtor list, excluded at the cutoff of a tender it bid in
+  demo: creditDemo,
+  permissions(user, { can }) {
+    const roles = new Set(user.roles);
+    // the province's regulator imports the external lists; every regulator reads them and records penalties
+    if (roles.has("platform-admin") || (roles.has("regulator") && user.tenantCode === "440000")) can("import", "CreditList");
+    if (roles.has("platform-admin") || roles.has("regulator")) {
+      can("read", "CreditList");
+      can("record", "CreditPenalty");
+    }
+  },
+});

@@ -1,0 +1,67 @@
+import { type DemoTools, localDate } from "../../core/sdk";
+
+const DAY = 86_400_000;
+interface Offer { id: string; price: string; supplier: { code: string } }
+
+/**
+ * A Huizhou unit's office-equipment plan filed for the e-mall (huizhou.buyer) and its direct orders
+ * in each state: awaiting the supplier, confirmed, accepted (payment due), paid and lapsed (placed
+ * four days ago, never confirmed: its timer fires as the platform starts). Each step on its day.
+ */
+export async function emallDemo(d: DemoTools): Promise<void> {
+  const buyer = d.as("huizhou.buyer");
+  const regulator = d.as("huizhou.regulator");
+  const now = Date.now();
+  const on = (daysAgo: number) => d.travelTo(new Date(`${localDate(new Date(now - daysAgo * DAY))}T10:00:00+08:00`));
+  const start = (workflowId: string, data: unknown) => buyer<{ id: string; data: Record<string, unknown> }>("workflows.start", { workflowId, data });
+  const take = (who: typeof buyer, id: string, name: string) => who("workflows.transition", { id, name });
+  const unit = (await buyer<{ user: { unitCode: string } }>("auth.me")).user.unitCode;
+
+  on(45);
+  const intention = await start("supervision.intention", { projectName: "惠州市办公设备电子卖场采购（2021年度）", summary: "台式计算机与激光打印机，电子卖场直接订购", budget: "300000.00", expectedMonth: localDate(new Date(now - 8 * DAY)).slice(0, 7) });
+  await take(buyer, intention.id, "publish");
+  const projectId = intention.data.projectId as string;
+  on(10);
+  const items = [
+    { category: "A02010104", name: "台式计算机", quantity: 40, unit: "台", unitPrice: "5000.00", amount: "200000.00" },
+    { category: "A0201060101", name: "激光打印机", quantity: 20, unit: "台", unitPrice: "2000.00", amount: "40000.00" },
+  ];
+  const plan = await start("supervision.plan", { projectId, budgetCode: unit, fundsSource: "current-year-quota", method: "emall-direct", items, total: "240000.00", smeShare: 40 });
+  await take(buyer, plan.id, "submit");
+  on(9);
+  await take(regulator, plan.id, "file");
+  await buyer("workflows.transition", { id: plan.id, name: "choose-channel", data: { channel: "emall" } });
+
+  const cheapest = async (category: string) => (await buyer<{ items: Offer[] }>("commodities.search", { category, region: "441300", pageSize: "5", facets: "0" })).items;
+  const pcs = await cheapest("A02010104");
+  const printers = await cheapest("A0201060101");
+  const order = (offer: Offer, quantity: number, line: number) => start("emall.order", {
+    projectId, planLine: line, lines: [{ offerId: offer.id, quantity }],
+    consignee: { name: "李主任", phone: "0752-2282001", address: "惠州市惠城区江北文明一路8号" },
+    invoice: { kind: "normal", title: "惠州市采购单位", taxId: unit },
+  });
+  const accounts = new Map<string, string>();
+  for (const who of ["huizhou.supplier", "huizhou.supplier2"]) accounts.set((await d.as(who)<{ user: { unitCode: string } }>("auth.me")).user.unitCode, who);
+  const supplierOf = (o: Offer) => d.as(accounts.get(o.supplier.code)!);
+
+  on(8);
+  const paid = await order(pcs[0], 2, 0);
+  await take(supplierOf(pcs[0]), paid.id, "confirm");
+  on(6);
+  await take(buyer, paid.id, "accept");
+  on(2);
+  await take(buyer, paid.id, "pay");
+  on(6);
+  const accepted = await order(printers[0], 2, 1);
+  await take(supplierOf(printers[0]), accepted.id, "confirm");
+  on(3);
+  await take(buyer, accepted.id, "accept");
+  on(4);
+  await order(pcs[1] ?? pcs[0], 1, 0); // never confirmed: lapses
+  on(1);
+  const confirmed = await order(pcs[0], 3, 0);
+  await take(supplierOf(pcs[0]), confirmed.id, "confirm");
+  on(0);
+  await order(printers[1] ?? printers[0], 1, 1);
+  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed");
+}

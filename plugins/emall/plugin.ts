@@ -1,0 +1,21 @@
+import { definePlugin } from "../../core/sdk";
+import { orderHooks, ordersService } from "./services/orders";
+import { emallDemo } from "./demo";
+
+export default definePlugin({
+  name: "emall",
+  title: { "zh-CN": "电子卖场系统", en: "E-mall" },
+  description: {
+    "zh-CN": "公开招标数额以下的货物和服务：按已备案计划直接订购，供应商确认，验收与付款",
+    en: "Goods and services below the public-tender threshold: direct orders against a filed plan, the supplier's confirmation, acceptance and payment",
+  },
+  version: "0.1.0",
+  // the filed plan and its lines come from supervision, the offers from the commodities registry
+  dependsOn: ["registries", "supervision", "commodities"],
+  services: [ordersService],
+  migrations: "migrations",
+  demo: emallDemo,
+  forms: ["emall.order"],
+  workflows: ["emall.order"],
+  workflowHooks: { "emall.order": orderHooks },
+});

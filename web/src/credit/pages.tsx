@@ -1,0 +1,305 @@
+/**
+ * Credit management (诚信管理): the regulator's list import with its progress bar and diff, a
+ * party's credit file, the screening snapshot of a tender, and the public credit page.
+ */
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { api, query } from "../api/client";
+import { session } from "../auth/session";
+import { currentLang, useI18n } from "../i18n";
+import { Link } from "../router";
+import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
+import { useApi } from "../ui/use-api";
+
+type L = { "zh-CN": string; en: string };
+interface Job {
+  id: string;
+  status: "waiting" | "reading" | "refused" | "done" | "failed";
+  progress: number | null;
+  rowsRead: number;
+  problemCount: number;
+  problems: Array<{ path: string; message?: L; line?: number }>;
+  result: { seq: number; added: number; removed: number; changed: number; entries: number; samples: { added: string[]; removed: string[]; changed: string[] } } | null;
+}
+interface ListsView {
+  lists: Array<{ key: string; title: L; versions: Array<{ seq: number; version: string; source: string; fetchedAt: string; importedAt: string; entries: number; added: number; removed: number; changed: number }> }>;
+}
+
+/** /credit/imports: the province's regulator imports a list; the bar follows the server's progress. */
+export function CreditImportPage() {
+  const { t, pick } = useI18n();
+  const lists = useApi<ListsView>("/credit/lists");
+  const [list, setList] = useState("dishonest-debtors");
+  const [version, setVersion] = useState("");
+  const [source, setSource] = useState("https://www.creditchina.gov.cn/");
+  const [fetchedAt, setFetchedAt] = useState("");
+  const [file, setFile] = useState<File | null>(null);
+  const [job, setJob] = useState<Job | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const polling = useRef<number | null>(null);
+  useEffect(() => () => { if (polling.current) window.clearInterval(polling.current); }, []);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    setJob(null);
+    if (!file) return;
+    try {
+      const created = await api.post<Job>("/credit/imports", {
+        list, version, source, fetchedAt: fetchedAt ? new Date(fetchedAt).toISOString() : "", format: file.name.toLowerCase().endsWith(".csv") ? "csv" : "json", bytes: file.size,
+      });
+      setJob(created);
+      polling.current = window.setInterval(() => {
+        api.get<Job>(`/credit/imports/${created.id}`).then((j) => setJob((old) => (old && old.status !== "reading" && old.status !== "waiting" ? old : j)), () => {});
+      }, 500);
+      const token = await session.token();
+      const res = await fetch(`/api/credit/imports/${created.id}/file`, {
+        method: "PUT", body: file, headers: { "content-type": "application/octet-stream", "accept-language": currentLang(), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
+      if (polling.current) window.clearInterval(polling.current);
+      const final = await api.get<Job>(`/credit/imports/${created.id}`);
+      setJob(final);
+      // a refused file's rows are in the job's report, shown below
+      void res;
+      lists.reload();
+    } catch (err) {
+      if (polling.current) window.clearInterval(polling.current);
+      setError(err);
+    }
+  }
+
+  const percent = job?.progress === null || job?.progress === undefined ? null : Math.round(job.progress * 100);
+  return (
+    <div>
+      <PageTitle sub={t("credit.import.sub")}>{t("credit.import.title")}</PageTitle>
+      <form className="panel" onSubmit={submit} aria-labelledby="credit-import-form">
+        <h2 id="credit-import-form">{t("credit.import.form")}</h2>
+        <label>
+          {t("credit.import.list")}
+          <select value={list} onChange={(e) => setList(e.target.value)}>
+            {(lists.data?.lists ?? []).map((l) => (
+              <option key={l.key} value={l.key}>{pick(l.title)}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {t("credit.import.version")}
+          <input required value={version} onChange={(e) => setVersion(e.target.value)} />
+        </label>
+        <label>
+          {t("credit.import.source")}
+          <input required value={source} onChange={(e) => setSource(e.target.value)} />
+        </label>
+        <label>
+          {t("credit.import.fetchedAt")}
+          <input required type="datetime-local" value={fetchedAt} onChange={(e) => setFetchedAt(e.target.value)} />
+        </label>
+        <label>
+          {t("credit.import.file")}
+          <input required type="file" accept=".csv,.json,.jsonl,text/csv,application/json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+        </label>
+        <p className="hint">{t("credit.import.columns")}</p>
+        <button type="submit" disabled={!file || job?.status === "reading"}>{t("credit.import.submit")}</button>
+      </form>
+      <ErrorNotice error={error} />
+      {job ? (
+        <section className="panel" aria-labelledby="credit-job" aria-live="polite">
+          <h2 id="credit-job">{t("credit.import.job")}</h2>
+          <label htmlFor="credit-progress">{t("credit.import.progress", { rows: job.rowsRead.toLocaleString() })}</label>
+          <progress id="credit-progress" max={100} value={percent ?? undefined}>{percent ?? ""}%</progress>
+          <p>{t(`credit.import.status.${job.status}`)}</p>
+          {job.result ? (
+            <TableWrap label={t("credit.import.diff")}>
+              <table>
+                <caption>{t("credit.import.diff")}</caption>
+                <thead><tr><th scope="col">{t("credit.diff.kind")}</th><th scope="col">{t("credit.diff.count")}</th><th scope="col">{t("credit.diff.sample")}</th></tr></thead>
+                <tbody>
+                  {(["added", "removed", "changed"] as const).map((k) => (
+                    <tr key={k}><th scope="row">{t(`credit.diff.${k}`)}</th><td>{job.result![k]}</td><td>{job.result!.samples[k].slice(0, 5).join("、")}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          ) : null}
+          {job.problems.length ? (
+            <div role="alert">
+              <p>{t("credit.import.refused", { n: String(job.problemCount) })}</p>
+              <ul>
+                {job.problems.slice(0, 50).map((p, i) => <li key={i}>{p.message ? pick(p.message) : p.path}</li>)}
+              </ul>
+            </div>
+          ) : null}
+        </section>
+      ) : null}
+      <section className="panel" aria-labelledby="credit-versions">
+        <h2 id="credit-versions">{t("credit.import.versions")}</h2>
+        {lists.loading && !lists.data ? <Loading /> : null}
+        <ErrorNotice error={lists.error} />
+        {(lists.data?.lists ?? []).map((l) => (
+          <div key={l.key}>
+            <h3>{pick(l.title)}</h3>
+            {l.versions.length ? (
+              <ul>
+                {l.versions.map((v) => (
+                  <li key={v.seq}>
+                    {t("credit.import.versionLine", { version: v.version, source: v.source, fetched: new Date(v.fetchedAt).toLocaleString(), entries: v.entries.toLocaleString(), added: String(v.added), removed: String(v.removed), changed: String(v.changed) })}
+                  </li>
+                ))}
+              </ul>
+            ) : <Empty>{t("credit.import.none")}</Empty>}
+          </div>
+        ))}
+      </section>
+    </div>
+  );
+}
+
+interface FileView {
+  code: string;
+  name: string | null;
+  barredToday: boolean;
+  facts: Array<{ id: string; kind: string; title: L; source: string; reference: string | null; occurredOn: string; startsOn: string | null; endsOn: string | null; appealState: string; rule: string | null }>;
+  listEntries: Array<{ list: string; listTitle: L; reason: string | null; authority: string | null; listedOn: string | null; until: string | null }>;
+}
+
+/** /credit/files/:code: a party's credit file, for itself, regulators and the committee of a tender it bid in. */
+export function CreditFilePage({ code }: { code: string }) {
+  const { t, pick } = useI18n();
+  const f = useApi<FileView>(`/credit/files/${encodeURIComponent(code)}`);
+  return (
+    <div>
+      <PageTitle sub={code}>{t("credit.file.title", { name: f.data?.name ?? code })}</PageTitle>
+      {f.loading && !f.data ? <Loading /> : null}
+      <ErrorNotice error={f.error} />
+      {f.data ? (
+        <>
+          <p>{f.data.barredToday ? <Badge tone="danger">{t("credit.file.barred")}</Badge> : <Badge tone="ok">{t("credit.file.clear")}</Badge>}</p>
+          <TableWrap label={t("credit.file.facts")}>
+            <table>
+              <caption>{t("credit.file.facts")}</caption>
+              <thead><tr><th scope="col">{t("credit.file.what")}</th><th scope="col">{t("credit.file.source")}</th><th scope="col">{t("credit.file.period")}</th><th scope="col">{t("credit.file.appeal")}</th></tr></thead>
+              <tbody>
+                {f.data.facts.map((x) => (
+                  <tr key={x.id}><td>{pick(x.title)}{x.reference ? `（${x.reference}）` : ""}</td><td>{x.source}</td><td>{x.startsOn ?? x.occurredOn}{x.endsOn ? ` – ${x.endsOn}` : ""}</td><td>{x.appealState}</td></tr>
+                ))}
+                {f.data.listEntries.map((e) => (
+                  <tr key={e.list}><td>{pick(e.listTitle)}：{e.reason}</td><td>{e.authority}</td><td>{e.listedOn ?? ""}{e.until ? ` – ${e.until}` : ""}</td><td>—</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+          {!f.data.facts.length && !f.data.listEntries.length ? <Empty>{t("credit.file.empty")}</Empty> : null}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+interface Snapshot {
+  status: "pending" | "screened" | "no-provider";
+  cutoff: string;
+  cutoffDeclared: boolean;
+  screenedAt?: string;
+  note?: L;
+  lists: Array<{ list: string; version: string | null; source: string | null; fetchedAt: string | null }>;
+  bidders: Array<{ code: string; name: string | null; eligible: boolean; members: Array<{ code: string; name?: string | null }>; reasons: Array<{ rule: string; party: string; message: L }>; flags: Array<{ rule: string; party: string; message: L }> }>;
+}
+
+/** /etrading/tenders/:id/screening: the credit screening snapshot of a tender, for its committee, runners and regulators. */
+export function ScreeningPage({ id }: { id: string }) {
+  const { t, pick } = useI18n();
+  const s = useApi<Snapshot>(`/etrading/tenders/${encodeURIComponent(id)}/screening`);
+  return (
+    <div>
+      <PageTitle sub={s.data ? t("credit.screening.cutoff", { at: new Date(s.data.cutoff).toLocaleString(), declared: t(s.data.cutoffDeclared ? "credit.screening.declared" : "credit.screening.undeclared") }) : undefined}>
+        {t("credit.screening.title")}
+      </PageTitle>
+      <p><Link to={`/etrading/tenders/${id}`}>{t("credit.screening.back")}</Link></p>
+      {s.loading && !s.data ? <Loading /> : null}
+      <ErrorNotice error={s.error} />
+      {s.data?.status === "pending" ? <Empty>{t("credit.screening.pending")}</Empty> : null}
+      {s.data?.note ? <p role="status">{pick(s.data.note)}</p> : null}
+      {s.data && s.data.status !== "pending" ? (
+        <>
+          <h2>{t("credit.screening.lists")}</h2>
+          <ul>
+            {s.data.lists.map((l) => <li key={l.list}>{l.list}: {l.version ?? t("credit.screening.noVersion")}{l.source ? ` · ${l.source}` : ""}</li>)}
+          </ul>
+          <TableWrap label={t("credit.screening.bidders")}>
+            <table>
+              <caption>{t("credit.screening.bidders")}</caption>
+              <thead><tr><th scope="col">{t("credit.screening.bidder")}</th><th scope="col">{t("credit.screening.result")}</th><th scope="col">{t("credit.screening.reasons")}</th></tr></thead>
+              <tbody>
+                {s.data.bidders.map((b) => (
+                  <tr key={b.code}>
+                    <th scope="row">{b.name ?? b.code}<br /><small>{b.code}</small>{b.members.length ? <><br /><small>{t("credit.screening.members", { codes: b.members.map((m) => m.name ?? m.code).join("、") })}</small></> : null}</th>
+                    <td>{b.eligible ? <Badge tone="ok">{t("credit.screening.eligible")}</Badge> : <Badge tone="danger">{t("credit.screening.excluded")}</Badge>}</td>
+                    <td>
+                      <ul>
+                        {b.reasons.map((r, i) => <li key={`r${i}`}>{pick(r.message)} <small>（{r.rule}）</small></li>)}
+                        {b.flags.map((r, i) => <li key={`f${i}`}>{t("credit.screening.flag")}：{pick(r.message)} <small>（{r.rule}）</small></li>)}
+                      </ul>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+interface PublicView {
+  entries: Array<{ list: string; listTitle: L; code: string; name: string; reason: string | null; authority: string | null; listedOn: string | null; until: string | null }>;
+  penalties: Array<{ id: string; code: string; name: string | null; title: L; reference: string | null; occurredOn: string; endsOn: string | null }>;
+}
+
+/** /credit: what the law publishes, searchable by name or credit code, without signing in. */
+export function CreditPublicPage() {
+  const { t, pick } = useI18n();
+  const [q, setQ] = useState("");
+  const [asked, setAsked] = useState("");
+  const v = useApi<PublicView>(`/credit/public${query({ q: asked || null })}`);
+  return (
+    <div>
+      <PageTitle sub={t("credit.public.sub")}>{t("credit.public.title")}</PageTitle>
+      <form role="search" onSubmit={(e) => { e.preventDefault(); setAsked(q.trim()); }}>
+        <label>
+          {t("credit.public.search")}
+          <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+        </label>
+        <button type="submit">{t("credit.public.go")}</button>
+      </form>
+      {v.loading && !v.data ? <Loading /> : null}
+      <ErrorNotice error={v.error} />
+      {v.data ? (
+        <>
+          <TableWrap label={t("credit.public.entries")}>
+            <table>
+              <caption>{t("credit.public.entries")}</caption>
+              <thead><tr><th scope="col">{t("credit.public.name")}</th><th scope="col">{t("credit.public.list")}</th><th scope="col">{t("credit.public.reason")}</th><th scope="col">{t("credit.public.date")}</th></tr></thead>
+              <tbody>
+                {v.data.entries.map((e) => (
+                  <tr key={`${e.list}${e.code}`}><th scope="row">{e.name}<br /><small>{e.code}</small></th><td>{pick(e.listTitle)}</td><td>{e.reason}{e.authority ? `（${e.authority}）` : ""}</td><td>{e.listedOn ?? ""}{e.until ? ` – ${e.until}` : ""}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+          {!v.data.entries.length ? <Empty>{t("credit.public.none")}</Empty> : null}
+          <TableWrap label={t("credit.public.penalties")}>
+            <table>
+              <caption>{t("credit.public.penalties")}</caption>
+              <thead><tr><th scope="col">{t("credit.public.name")}</th><th scope="col">{t("credit.public.reason")}</th><th scope="col">{t("credit.public.date")}</th></tr></thead>
+              <tbody>
+                {v.data.penalties.map((p) => (
+                  <tr key={p.id}><th scope="row">{p.name ?? p.code}<br /><small>{p.code}</small></th><td>{pick(p.title)}{p.reference ? `（${p.reference}）` : ""}</td><td>{p.occurredOn}{p.endsOn ? ` – ${p.endsOn}` : ""}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        </>
+      ) : null}
+    </div>
+  );
+}
