@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 
 /** Everything a node reads from its environment, in one place. */
@@ -82,6 +83,9 @@ export interface KernelConfig {
   /** the types (by content) an upload may be at all; a field's own accept list narrows it */
   filesTypes: string[];
 }
+
+/** NODE_ID, or one made of the host and the process: unique in a cluster. */
+export const nodeIdOf = (cfg: Pick<KernelConfig, "nodeId">) => cfg.nodeId ?? `${os.hostname()}-${process.pid}`;
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, "..")): KernelConfig {
   const int = (name: string, fallback: number): number => {

@@ -1,9 +1,9 @@
 import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
-import { readConfig, type KernelConfig } from "./config";
+import { nodeIdOf, readConfig, type KernelConfig } from "./config";
 import type { DestinationStream, Logger } from "pino";
-import { createBroker, isClustered, nodeIdOf } from "./broker";
+import { createBroker, isClustered } from "./broker";
 import { kernelMiddlewares } from "./broker/middlewares";
 import { openDatabase, type Database } from "./db";
 import { runMigrations, type MigrationUnit } from "./db/migrate";

@@ -1,7 +1,5 @@
-import { readConfig, type KernelConfig } from "./config";
-import { startKernel, type Kernel } from "./kernel";
-import { ensureWebBuilt } from "./gateway/web-build";
-import { nodeIdOf } from "./broker";
+import { nodeIdOf, readConfig, type KernelConfig } from "./config";
+import type { Kernel } from "./kernel";
 import { createRootLogger, lineLogger } from "./observability/log";
 
 /** One line on stderr, no stack: what an operator reads when a node will not start. */
@@ -51,6 +49,10 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
+  // The kernel (Moleculer, knex, every plugin) is loaded once the configuration is known good: a
+  // bad setting is reported in a moment, not after seconds of loading.
+  const { startKernel } = await import("./kernel");
+  const { ensureWebBuilt } = await import("./gateway/web-build");
   // A node that serves HTTP serves the web app: build it first when web/dist is missing or stale.
   if (!cfg.services || cfg.services.includes("gateway")) await ensureWebBuilt(cfg.rootDir);
   starting = startKernel(cfg, log, { logger }).catch((err: Error) => fail(err.message));

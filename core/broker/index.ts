@@ -1,6 +1,5 @@
-import os from "node:os";
 import { ServiceBroker, type BrokerOptions, type Middleware } from "moleculer";
-import type { KernelConfig } from "../config";
+import { nodeIdOf, type KernelConfig } from "../config";
 import { settleError } from "./middlewares";
 import { AnsweringRoundRobin, PromptDiscoverer } from "./liveness";
 import { platform } from "../platform";
@@ -69,9 +68,6 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
     ...extra,
   });
 }
-
-/** NODE_ID, or one made of the host and the process: unique in a cluster. */
-export const nodeIdOf = (cfg: KernelConfig) => cfg.nodeId ?? `${os.hostname()}-${process.pid}`;
 
 /** Whether this node talks to others (and so needs timeouts, retries and a circuit breaker). */
 export const isClustered = (cfg: KernelConfig) => !!cfg.natsUrl;

@@ -7,7 +7,7 @@ const ROOT = path.resolve(__dirname, "../../..");
 const FIXTURE_PLUGINS = path.resolve(__dirname, "../../fixtures/plugins");
 
 /** `tsx core/main.ts` with this environment (and nothing of the test's own), until it exits. */
-function runMain(env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; stderr: string; stdout: string; ms: number }> {
+function runMain(env: Record<string, string>, timeoutMs = 50_000): Promise<{ code: number | null; stderr: string; stdout: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const proc = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), ["core/main.ts"], {
@@ -39,33 +39,34 @@ const oneClearLine = (stderr: string) => {
 };
 
 describe("bad configuration stops the start with one clear line on stderr, no stack trace", () => {
-  test.concurrent("a missing secret in production mode", async () => {
+  test("a missing secret in production mode", async () => {
     const run = await runMain({ NODE_ENV: "production", DATABASE_URL: "postgres://u:p@127.0.0.1:1/x" });
     expect(run.code).toBe(1);
     expect(oneClearLine(run.stderr)).toContain("AUTH_SECRET is required when NODE_ENV=production");
   });
 
-  test.concurrent("a malformed DATABASE_URL, without repeating its password", async () => {
+  test("a malformed DATABASE_URL, without repeating its password", async () => {
     const run = await runMain({ DATABASE_URL: "postgres//planner:Hunter2-secret@db.internal/procurement" });
     expect(run.code).toBe(1);
     expect(oneClearLine(run.stderr)).toContain("DATABASE_URL is not a valid postgres URL (expected like postgres://user:password@host:5432/database)");
     expect(run.stderr + run.stdout).not.toContain("Hunter2-secret");
   });
 
-  test.concurrent("a setting that is not a number", async () => {
+  test("a setting that is not a number", async () => {
     const run = await runMain({ SHUTDOWN_TIMEOUT_MS: "ten seconds" });
     expect(run.code).toBe(1);
     expect(oneClearLine(run.stderr)).toContain('SHUTDOWN_TIMEOUT_MS must be a whole number, got "ten seconds"');
   });
 
-  test.concurrent("a transporter that cannot be reached, after a bounded wait", async () => {
+  test("a transporter that cannot be reached, after a bounded wait", async () => {
     const db = await createTestDatabase();
     try {
       const port = await freePort();
       const run = await runMain({ DATABASE_URL: db.url, NATS_URL: `nats://127.0.0.1:${port}`, TRANSPORTER_CONNECT_TIMEOUT_MS: "2000", PLUGINS_DIR: FIXTURE_PLUGINS, SERVICES: "probe" });
       expect(run.code).toBe(1);
       expect(oneClearLine(run.stderr)).toContain(`cannot reach the transporter at nats://127.0.0.1:${port} within 2 s; check NATS_URL and that nats-server runs`);
-      expect(run.ms).toBeLessThan(20_000);
+      // the 2 s wait, plus loading the kernel on a busy machine
+      expect(run.ms).toBeLessThan(45_000);
     } finally {
       await db.drop();
     }
