@@ -94,6 +94,7 @@ export const CONFIG_SECTIONS: Array<{ title: string; vars: ConfigVar[] }> = [
       { name: "METRICS_TOKEN", default: "", description: "when set, /metrics answers only `Authorization: Bearer <token>`" },
       { name: "METRICS_PORT", default: "", description: "when set, /metrics and /health/* on this port of their own (every node, gateway or not), and /metrics no longer on PORT" },
       { name: "METRICS_HOST", default: "0.0.0.0", description: "address of METRICS_PORT (e.g. a private interface)" },
+      { name: "OTEL_EXPORTER_OTLP_ENDPOINT", default: "", description: "an OTLP/HTTP collector (`http://otel-collector:4318`): traces of every request (HTTP, actions on any node, queries) go to `<it>/v1/traces`; unset = tracing off, its SDK not even loaded" },
     ],
   },
   {

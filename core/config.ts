@@ -61,6 +61,8 @@ export interface KernelConfig {
   /** when set, /metrics and /health/* are (also) served on this port, on every node, gateway or not */
   metricsPort?: number;
   metricsHost: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: traces go there over OTLP/HTTP; unset, tracing is off (core/observability/otel.ts) */
+  otlpEndpoint?: string;
   /** identity: the first platform administrator, created once on a first start */
   initAdminUsername: string;
   initAdminPassword?: string;
@@ -147,6 +149,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     metricsToken: env.METRICS_TOKEN || undefined,
     metricsPort: env.METRICS_PORT ? int("METRICS_PORT", 0) : undefined,
     metricsHost: env.METRICS_HOST || "0.0.0.0",
+    otlpEndpoint: checkedUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"], "http://otel-collector:4318"),
     initAdminUsername: env.INIT_ADMIN_USERNAME?.trim() || "admin",
     initAdminPassword: env.INIT_ADMIN_PASSWORD || undefined,
     accessTokenTtl: int("ACCESS_TOKEN_TTL", 15 * 60),

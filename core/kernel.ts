@@ -42,6 +42,7 @@ import { Uploads, uploadsService } from "./files/uploads";
 import { Metrics } from "./observability/metrics";
 import { createRootLogger, moleculerLogger } from "./observability/log";
 import { traceMiddleware } from "./observability/trace";
+import { startTracing, type Tracing } from "./observability/otel";
 import { startOpsServer, type Readiness } from "./observability/http";
 
 export interface Kernel {
@@ -78,6 +79,8 @@ export interface Kernel {
   logger: Logger;
   /** what GET /health/ready checks */
   readiness: Readiness;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set */
+  tracing?: Tracing;
   stop(): Promise<void>;
 }
 
@@ -182,6 +185,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
   const nodeID = nodeIdOf(cfg);
   const logger = opts.logger ?? createRootLogger({ level: cfg.logLevel, format: cfg.logFormat, node: nodeID, destination: opts.logDestination });
   const metrics = cfg.metrics ? new Metrics(nodeID) : undefined;
+  const tracing = cfg.otlpEndpoint ? startTracing({ endpoint: cfg.otlpEndpoint, serviceName: "gd-procurement-cloud", node: nodeID }) : undefined;
+  tracing?.watch(db.knex);
   let started = false;
   let stopping = false;
   let broker: ServiceBroker | undefined;
@@ -224,7 +229,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const node = (broker = createBroker(
       cfg,
       // the trace fields outermost, so that the metrics' and the gates' logs carry them too
-      [traceMiddleware(), ...(metrics ? [metrics.middleware()] : []), ...kernelMiddlewares(() => manifests, tree, gate)],
+      [traceMiddleware(), ...(tracing ? [tracing.middleware()] : []), ...(metrics ? [metrics.middleware()] : []), ...kernelMiddlewares(() => manifests, tree, gate)],
       { logger: moleculerLogger(logger, cfg.logLevel, registry.plugins.flatMap((p) => p.manifest.secretFields ?? [])) },
     ));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
@@ -301,6 +306,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       },
       metrics,
       logger,
+      tracing,
       readiness: {
         async checks() {
           const database = await db.ping(2000);
@@ -323,6 +329,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         await events.stop();
         await node.stop();
         await db.close();
+        // the last spans, flushed
+        await tracing?.shutdown().catch(() => {});
       },
     };
     let deadlines: { stop(): Promise<void> } | undefined;

@@ -112,12 +112,14 @@ function accessLog(kernel: Kernel, req: Req & { $alias?: { fullPath?: string } }
   res.once("finish", () => {
     const ctx = req.$ctx;
     const user = ctx?.meta?.user;
+    const route = req.$alias?.fullPath ?? (req.url?.startsWith("/api") ? "api-unmatched" : "static");
+    kernel.tracing?.endHttp(req, route, res.statusCode);
     kernel.logger.info(
       {
         traceId: ctx?.requestID ?? undefined,
         tenant: user?.tenantCode,
         userId: user?.id,
-        http: { method: req.method, route: req.$alias?.fullPath ?? (req.url?.startsWith("/api") ? "api-unmatched" : "static"), status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 },
+        http: { method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 },
       },
       "request",
     );
@@ -189,8 +191,9 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       ip: config.host,
       log4XXResponses: false,
       // X-Request-Id from a proxy is kept when it is a plausible id; otherwise one is made (the trace id)
+      // With OpenTelemetry on, the request id is the trace's id (itself from a caller's traceparent).
       rootCallOptions(options: { requestID?: string }, req: Req) {
-        options.requestID = requestIdFrom(req.headers["x-request-id"] ?? req.headers["x-correlation-id"]);
+        options.requestID = kernel.tracing?.activeTraceId() ?? requestIdFrom(req.headers["x-request-id"] ?? req.headers["x-correlation-id"]);
       },
       logRequest: "debug",
       logResponse: "debug",
@@ -260,7 +263,8 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
         // /metrics here unless METRICS_PORT serves it apart; /health/live and /health/ready always
         if (serveOps({ metrics: config.metricsPort === undefined ? kernel.metrics : undefined, metricsToken: config.metricsToken, readiness: kernel.readiness }, req, res)) return;
         accessLog(kernel, req, res);
-        return (ApiGateway.methods!.httpHandler as (req: Req, res: ServerResponse, next?: unknown) => Promise<void>).call(this, req, res, next);
+        const handle = () => (ApiGateway.methods!.httpHandler as (req: Req, res: ServerResponse, next?: unknown) => Promise<void>).call(this, req, res, next);
+        return kernel.tracing ? kernel.tracing.http(req, handle) : handle();
       },
       /**
        * A valid signature is not enough: the token's session must still be open (not signed out,

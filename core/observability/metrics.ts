@@ -127,7 +127,7 @@ export class Metrics {
   middleware(): Middleware {
     const m = this;
     return {
-      name: "Metrics",
+      name: "PlatformMetrics",
       localAction(next: (ctx: CallCtx) => Promise<unknown>, action: { name: string }) {
         const name = action.name;
         return function measured(ctx: CallCtx) {
