@@ -70,6 +70,25 @@ function download(lang: Lang): OperationDetail {
   };
 }
 
+/** A resumable upload's session (core/files/uploads.ts). */
+const uploadView = (lang: Lang): Json => ({
+  type: "object",
+  required: ["id", "name", "size", "sha256", "encrypted", "offset", "state", "fileId", "chunkMaxBytes", "expiresAt"],
+  properties: {
+    id: { type: "string", format: "uuid" },
+    name: { type: "string", maxLength: 255 },
+    size: { type: "integer", minimum: 1 },
+    sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+    encrypted: { type: "boolean" },
+    offset: { type: "integer", minimum: 0, description: t(lang, "服务器期待的下一个字节：此前的字节均已保存", "The next byte the server expects: every byte before it is stored") },
+    state: { type: "string", enum: ["open", "finishing", "done"] },
+    fileId: { type: ["string", "null"], format: "uuid", description: t(lang, "完成后得到的文件", "The upload it became once finished") },
+    chunkMaxBytes: { type: "integer" },
+    expiresAt: { type: "string", format: "date-time", description: t(lang, "此后无人续传则清除", "Removed if nothing is sent before then") },
+  },
+});
+const uploadAnswer = (lang: Lang, status: string, zh: string, en: string) => ({ [status]: { description: t(lang, zh, en), content: { "application/json": { schema: uploadView(lang) } } } });
+
 /** The files service's routes as OpenAPI (core/files/README.md, "API"), keyed by action. */
 export const filesOperations: Record<string, (lang: Lang) => OperationDetail> = {
   "files.upload": (lang) => ({
@@ -96,6 +115,42 @@ export const filesOperations: Record<string, (lang: Lang) => OperationDetail> = 
           },
         },
       },
+    },
+  }),
+  "files.uploads.create": (lang) => ({
+    requestBody: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: {
+            type: "object",
+            required: ["name", "size", "sha256"],
+            properties: {
+              name: { type: "string", minLength: 1, maxLength: 255 },
+              size: { type: "integer", minimum: 1, description: t(lang, "文件的字节数，不超过 FILES_MAX_BYTES", "The file's bytes, at most FILES_MAX_BYTES") },
+              sha256: { type: "string", pattern: "^[0-9a-f]{64}$", description: t(lang, "完成时据此校验", "Checked when the upload is finished") },
+              encrypted: { type: "boolean", description: t(lang, "密文：不按内容识别类型，存为 application/octet-stream", "Ciphertext: not typed by its content, stored as application/octet-stream") },
+            },
+          },
+        },
+      },
+    },
+    responses: uploadAnswer(lang, "201", "上传任务，偏移 0", "The session, at offset 0"),
+  }),
+  "files.uploads.status": (lang) => ({ responses: uploadAnswer(lang, "200", "上传任务：断线后从 offset 继续", "The session: after a broken connection, go on from offset") }),
+  "files.uploads.put": (lang) => ({
+    parameters: [{ name: "offset", in: "query", required: true, description: t(lang, "这一块的起始字节位置，须等于服务器的 offset", "The chunk's first byte, which must be the server's offset"), schema: { type: "string", pattern: "^[0-9]+$" } }],
+    requestBody: {
+      required: true,
+      description: t(lang, "这一块的字节（至多 8 MiB）", "The chunk's bytes (8 MiB at most)"),
+      content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+    },
+    responses: uploadAnswer(lang, "200", "已保存这一块（或它已保存过）", "The chunk is stored (or was already)"),
+  }),
+  "files.uploads.finish": (lang) => ({
+    responses: {
+      "201": { description: t(lang, "已校验并保存为普通上传", "Checked and stored as an ordinary upload"), content: { "application/json": { schema: fileView(lang) } } },
+      "200": { description: t(lang, "此前已完成：同一文件", "Finished before: the same file"), content: { "application/json": { schema: fileView(lang) } } },
     },
   }),
   "files.download": download,

@@ -1,6 +1,8 @@
 import { definePlugin } from "../../core/sdk";
 import { assistantService } from "./services/assistant";
 import { faqHooks } from "./services/kb";
+import { liveService } from "./services/live";
+import { ticketHooks, ticketsService } from "./services/tickets";
 
 export default definePlugin({
   name: "helpdesk",
@@ -11,19 +13,27 @@ export default definePlugin({
   },
   version: "0.1.0",
   // Reads the tenant tree and module timelines through tenancy's public actions only.
-  services: [assistantService],
+  services: [assistantService, liveService, ticketsService],
   migrations: "migrations",
-  forms: ["helpdesk.faq"],
-  workflows: ["helpdesk.faq"],
-  workflowHooks: { "helpdesk.faq": faqHooks },
+  forms: ["helpdesk.faq", "helpdesk.ticket", "helpdesk.ticket-reply"],
+  workflows: ["helpdesk.faq", "helpdesk.ticket"],
+  workflowHooks: { "helpdesk.faq": faqHooks, "helpdesk.ticket": ticketHooks },
   roles: {
     "helpdesk-agent": { title: { "zh-CN": "客服人员", en: "helpdesk agent" } },
   },
   permissions(user, { can, tenantScope }) {
     if (user.roles.includes("helpdesk-agent")) {
       // the region's agents review one another's edits of the knowledge base
-      can("read", "WorkflowInstance", { workflowId: "helpdesk.faq", tenantCode: { $in: tenantScope } });
+      can("read", "WorkflowInstance", { workflowId: { $in: ["helpdesk.faq", "helpdesk.ticket"] }, tenantCode: { $in: tenantScope } });
       can("update", "HelpdeskSynonyms");
+      can("read", "HelpdeskHandover");
+      // live chats and tickets of the agent's region only: another city's are not found
+      can("read", "HelpdeskChat", { tenantCode: { $in: tenantScope } });
+    }
+    // the tenant's administrators supervise its helpdesk: escalated tickets are theirs to chase
+    if (user.roles.includes("tenant-admin")) {
+      can("read", "WorkflowInstance", { workflowId: "helpdesk.ticket", tenantCode: { $in: tenantScope } });
+      can("read", "HelpdeskChat", { tenantCode: { $in: tenantScope } });
       can("read", "HelpdeskHandover");
     }
   },

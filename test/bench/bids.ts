@@ -207,9 +207,9 @@ async function main(): Promise<void> {
     nats = await startNats();
     const ports = await Promise.all(Array.from({ length: NODES }, () => freePort()));
     const node = (n: number) => startNode({ nodeId: `bids-${n + 1}`, services: "", databaseUrl: db.url, natsUrl: nats!.url, port: ports[n], env: { PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms"), DEMO_ACCOUNTS: "false", BODY_LIMIT: "2mb", ...(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) } });
-    // the first alone (it makes what is made once: the receipt key's row, the queues), then the others together
-    nodes.push(await node(0));
-    nodes.push(...(await Promise.all(Array.from({ length: NODES - 1 }, (_, n) => node(n + 1)))));
+    // together: the set-up kernel ran the migrations, and what a node makes once (the receipt key's row,
+    // the queues) is made under a lock or with ON CONFLICT
+    nodes.push(...(await Promise.all(Array.from({ length: NODES }, (_, n) => node(n)))));
     const gateways = ports.map((p) => `http://127.0.0.1:${p}`);
     const receiptKey = ((await (await fetch(`${gateways[0]}/api/etrading/receipt-key`)).json()) as { publicKey: string }).publicKey;
     // warm each gateway's path (the first call of an action loads what it needs)

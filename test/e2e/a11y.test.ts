@@ -58,7 +58,10 @@ async function firstId(token: string | null, path: string): Promise<string | nul
 /** The routes of web/src/app.tsx this person can reach, with real ids where a route takes one. */
 async function routesOf(signed: Signed | null): Promise<string[]> {
   const notice = await firstId(null, "/api/portal/notices?pageSize=1");
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/help", "/no/such/page"];
+  const offers = await platform.api("/api/commodities/offers?pageSize=1&facets=0");
+  const product = offers.status === 200 && offers.body.items?.length ? String(offers.body.items[0].productId) : null;
+  // the e-mall's catalogue and a product (demo data: plugins/commodities/demo.ts)
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/help", "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
@@ -94,6 +97,10 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
     // the experts registry: the expert's own record (a way to apply for the others), the regulator's admission list, the drawings
     "/experts/me",
+    // the e-mall: the cart and order form, the unit's orders or the supplier's inbox
+    "/mall",
+    "/mall/cart",
+    "/mall/orders",
     ...(user.roles.includes("regulator") ? ["/experts/admission"] : []),
     ...(["agency", "purchaser", "regulator"].some((r) => user.roles.includes(r)) ? ["/experts/drawings"] : []),
     ...(drawing ? [`/experts/drawings/${drawing}`] : []),

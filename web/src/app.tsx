@@ -34,6 +34,10 @@ const BidPage = named(() => import("./etrading/bid-page"), "BidPage");
 const CustodianPage = named(() => import("./etrading/bid-custodian"), "CustodianPage");
 const OpeningHallPage = named(() => import("./etrading/opening-hall"), "OpeningHallPage");
 const CreditPublicPage = named(() => import("./credit/pages"), "CreditPublicPage");
+const MallPage = named(() => import("./emall/pages"), "MallPage");
+const MallProductPage = named(() => import("./emall/pages"), "ProductPage");
+const MallCartPage = named(() => import("./emall/pages"), "CartPage");
+const MallOrdersPage = named(() => import("./emall/pages"), "OrdersPage");
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
@@ -78,6 +82,10 @@ const ROUTES: Route[] = [
   { path: "/experts/drawings", access: "signed-in", render: () => <DrawingsPage /> },
   { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
+  { path: "/mall", access: "public", render: () => <MallPage /> },
+  { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
+  { path: "/mall/cart", access: "signed-in", render: () => <MallCartPage /> },
+  { path: "/mall/orders", access: "signed-in", render: () => <MallOrdersPage /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
@@ -150,6 +158,9 @@ function Header() {
           <NavLink to="/calendar">{t("nav.calendar")}</NavLink>
           <NavLink to="/guides">{t("nav.guides")}</NavLink>
           <NavLink to="/credit">{t("nav.credit")}</NavLink>
+          <NavLink to="/mall" match={(p) => p.startsWith("/mall")}>
+            {t("nav.mall")}
+          </NavLink>
           {signedIn ? (
             <>
               <NavLink to="/work" match={(p) => p === "/work" || p.startsWith("/instances") || p.startsWith("/start")}>

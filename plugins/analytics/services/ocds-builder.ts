@@ -40,6 +40,8 @@ export interface ProjectContext {
   supplierName?: string | null;
   title?: string | null;
   method?: Method | null;
+  /** a tender notice was published: only then is a cancellation news (a draft's is not) */
+  tendered?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -158,6 +160,7 @@ export function contextAfter(ctx: ProjectContext, f: Fact): ProjectContext {
     supplierName: str(d.supplierName) ?? ctx.supplierName ?? null,
     title: str(d.projectName) ?? str(d.title) ?? ctx.title ?? null,
     method: isMethod(d.method) ? d.method : (ctx.method ?? null),
+    tendered: ctx.tendered || f.stage === "tender" || f.stage === "tenderAmendment",
   };
 }
 
@@ -218,7 +221,7 @@ export function buildRelease(prefix: string, f: Fact, ctx: ProjectContext): Rele
         submissionMethod: ["electronicSubmission"],
         ...methodFields(method, invitation),
       }));
-      if (f.stage === "tenderAmendment") tender.amendments = [drop({ id: `amendment-${f.instanceId}-${f.version}`, date: f.at, rationale: str(d.rationale) ?? "更正公告" })];
+      if (f.stage === "tenderAmendment") tender.amendments = [drop({ id: `amendment-${f.instanceId}-${f.version}`, date: f.at, rationale: str(d.rationale) ?? str(d.reason) ?? "更正公告" })];
       break;
     }
     case "tenderCancellation":

@@ -36,6 +36,8 @@ export async function applyFact(trx: Knex.Transaction, prefix: string, f: Fact):
   const ocid = ocidOf(prefix, f.projectId);
   await trx.raw(`insert into ${PROJECTS} (ocid, project_id, tenant_code, updated_at) values (?, ?, ?, now()) on conflict (ocid) do nothing`, [ocid, f.projectId, f.tenantCode]);
   const row = (await trx(PROJECTS).where({ ocid }).forUpdate().first("context")) as { context: ProjectContext };
+  // a tender cancelled while a draft was never published: nothing to withdraw from the public
+  if (f.stage === "tenderCancellation" && !row.context.tendered) return false;
   const context = contextAfter(row.context, f);
   const release = buildRelease(prefix, f, context);
   const { rows } = await trx.raw(

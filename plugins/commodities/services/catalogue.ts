@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import localizeZh from "ajv-i18n/localize/zh";
+import { pinyin } from "pinyin-pro";
 import type { Knex } from "knex";
 import {
   actorOf, compareMoney, conflict, type ErrorDetail, fieldError, forbidden, isUuid, listPage, listParams, type ListOrder, localDate, notFound,
@@ -72,10 +73,15 @@ export const PRICE_FLAG_PERCENT = 30;
 const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
 const normal = (s: string) => s.normalize("NFKC").toLowerCase();
 
-/** What search matches: brand, model, product name and the values of its attributes. */
+/** The pinyin initials of each run of Chinese characters: 联想台式计算机 → lxtsjsj (a buyer types lx for 联想). */
+export function initials(text: string): string[] {
+  return (text.match(/\p{Script=Han}+/gu) ?? []).map((run) => pinyin(run, { pattern: "first", toneType: "none", type: "array" }).join(""));
+}
+
+/** What search matches: brand, model, product name, the values of its attributes, and the pinyin initials of brand and name. */
 export function searchText(p: { brand: string; model: string; name: string; attributes: Record<string, unknown> }): string {
   const values = Object.values(p.attributes).filter((v) => typeof v === "string" || typeof v === "number").map(String);
-  return normal([p.brand, p.model, p.name, ...values].join(" "));
+  return normal([p.brand, p.model, p.name, ...values, ...initials(p.brand), ...initials(p.name)].join(" "));
 }
 
 const offerView = (r: OfferRow & { product_name?: string; model?: string }) => ({
@@ -157,11 +163,30 @@ export async function sweepLicences(db: Knex, day: string): Promise<{ suspended:
 
 /** Cheapest first, then the key: the partial indexes commodities_offers_price and _category_price. */
 const OFFER_ORDER: ListOrder = { name: "commodities.offers", keys: [{ column: "o.price", kind: "text" }, { column: "o.id", kind: "uuid" }], direction: "asc" };
+/**
+ * The same order for a search with rare words: `price + 0` keeps the planner off the price index. Walking
+ * it cheapest first and testing each row against a rare word (a model fragment matching 300 of a million)
+ * reads most of the table; the words' bigram/trigram indexes find the matches, then they are sorted. A
+ * common word (a brand: 25,000 offers) is the other way round, so the plan's estimate picks (WALK_FROM).
+ */
+/** From this many expected matches, walking the price index finds a page sooner than sorting every match. */
+const WALK_FROM = 3000;
+async function estimatedRows(db: Knex, q: Knex.QueryBuilder): Promise<number> {
+  const plain = q.clone().clearSelect().select(db.raw("1")).toSQL();
+  const { rows } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
+  return Number(rows[0]["QUERY PLAN"][0].Plan["Plan Rows"]);
+}
+const MATCH_ORDER: ListOrder = { ...OFFER_ORDER, keys: [{ column: "(o.price + 0)", kind: "text" }, OFFER_ORDER.keys[1]] };
 /** brand, model, name and attribute values; bigram and trigram indexes (core's list-query helper) */
 const OFFER_SEARCH: SearchColumn = { column: "o.search", bigrams: "commodities_bigrams(o.search)", trigram: true };
 const PRICE_BANDS = ["0", "500", "2000", "5000", "20000", "100000"];
 
 interface SearchParams { q?: string; category?: string; brand?: string; priceMin?: string; priceMax?: string; region?: string; pavilion?: string; tenantCode?: string; page?: string; pageSize?: string; cursor?: string; facets?: string }
+
+const leavesUnder = (prefix: string) => {
+  const found = LEAVES.filter((l) => l.code.startsWith(prefix)).map((l) => l.code);
+  return found.length ? found : ["-"];
+};
 
 async function pavilionOf(db: Knex, tenantCode: string, key: string) {
   const row = await db("commodities_pavilions").where({ tenant_code: tenantCode, key }).first();
@@ -171,22 +196,24 @@ async function pavilionOf(db: Knex, tenantCode: string, key: string) {
 
 function filtered(db: Knex, p: SearchParams, terms: string[], pavilion: { categories: string[]; supplier_regions: string[] } | null) {
   const q = db<OfferRow>("commodities_offers as o").where("o.status", "active");
-  if (p.category) q.where("o.category_code", "like", `${p.category.replace(/[\\%_]/g, "")}%`);
+  // a branch is the list of its leaves, so that the (category_code, price, id) index serves it too
+  if (p.category) q.whereIn("o.category_code", leavesUnder(p.category));
   if (p.brand) q.where("o.brand", p.brand);
   if (p.priceMin) q.where("o.price", ">=", p.priceMin);
   if (p.priceMax) q.where("o.price", "<", p.priceMax);
   if (p.region) q.whereRaw("o.regions @> array[?]::text[]", [p.region]);
   if (pavilion) {
-    if (pavilion.categories.length) q.where((w) => { for (const c of pavilion.categories) w.orWhere("o.category_code", "like", `${c}%`); });
+    if (pavilion.categories.length) q.whereIn("o.category_code", pavilion.categories.flatMap(leavesUnder));
     if (pavilion.supplier_regions.length) q.whereIn("o.supplier_region", pavilion.supplier_regions);
   }
   whereContains(q, OFFER_SEARCH, terms);
   return q;
 }
 
-async function facetsOf(db: Knex, base: Knex.QueryBuilder) {
-  // each facet over at most the first 5,000 matches (cheapest first): counts of a broad query are shown as "5,000+"
-  const sample = base.clone().clearSelect().select("o.category_code", "o.brand", "o.price", "o.regions").orderBy("o.price").limit(5000);
+async function facetsOf(db: Knex, base: Knex.QueryBuilder, order: ListOrder) {
+  // each facet over at most the first 1,000 matches (cheapest first): a broad query's facets describe its
+  // cheapest thousand, which is what a buyer narrows from; counting all of a million would not fit 100 ms
+  const sample = base.clone().clearSelect().select("o.category_code", "o.brand", "o.price", "o.regions").orderByRaw(order.keys[0].column).limit(1000);
   const rows = await db.raw(
     `with s as (${sample.toString()})
      select 'category' as facet, left(category_code, 5) as value, count(*)::int as n from s group by 2
@@ -218,10 +245,11 @@ export async function searchOffers(db: Knex, ctx: PlatformContext<SearchParams>)
   const tenantCode = p.tenantCode ?? userOf(ctx)?.tenantCode ?? "441300";
   const pavilion = p.pavilion ? await pavilionOf(db, tenantCode, p.pavilion) : null;
   const base = filtered(db, p, req.terms, pavilion);
+  const order = req.terms.length && (await estimatedRows(db, base)) < WALK_FROM ? MATCH_ORDER : OFFER_ORDER;
   const rows = base.clone().join("commodities_products as pr", "pr.id", "o.product_id").select("o.*", "pr.name as product_name", "pr.model");
   const [page, facets] = await Promise.all([
-    listPage<OfferRow & { product_name: string; model: string }>(db, rows, OFFER_ORDER, req),
-    p.facets === "0" ? null : facetsOf(db, base),
+    listPage<OfferRow & { product_name: string; model: string }>(db, rows, order, req),
+    p.facets === "0" ? null : facetsOf(db, base, order),
   ]);
   return { items: page.rows.map(offerView), total: page.total, totalIsEstimate: page.totalIsEstimate, nextCursor: page.nextCursor, page: req.page, pageSize: req.pageSize, facets };
 }

@@ -23,7 +23,12 @@ interface Present {
   role: string;
   name: string;
 }
-type This = Service & PluginServiceThis & { windowTimer?: NodeJS.Timeout; closing?: Promise<void>; presenceBatches?: Map<string, { joined: Map<string, Present>; left: Set<string> }> };
+type This = Service & PluginServiceThis & { windowTimer?: NodeJS.Timeout; closing?: Promise<void>; presenceBatches?: Map<string, PresenceBatch> };
+interface PresenceBatch {
+  joined: Map<string, Present>;
+  left: Set<string>;
+  timer?: NodeJS.Timeout;
+}
 type Role = "host" | "custodian" | "regulator" | "bidder";
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
@@ -82,10 +87,10 @@ function announcePresence(svc: This, tenderId: string, change: { joined?: Presen
   svc.presenceBatches ??= new Map();
   let batch = svc.presenceBatches.get(tenderId);
   if (!batch) {
-    const fresh = { joined: new Map<string, Present>(), left: new Set<string>() };
+    const fresh: PresenceBatch = { joined: new Map(), left: new Set() };
     batch = fresh;
     svc.presenceBatches.set(tenderId, fresh);
-    setTimeout(() => {
+    fresh.timer = setTimeout(() => {
       svc.presenceBatches!.delete(tenderId);
       void (async () => {
         const [{ n }] = await svc.db("etrading_hall_presence").where({ tender_id: tenderId }).countDistinct({ n: "account_id" });
@@ -175,6 +180,8 @@ export const hallService: PlatformServiceSchema = {
   },
   async stopped(this: This) {
     clearInterval(this.windowTimer);
+    // the database goes with the node: presence not told yet is for the next GET to tell
+    for (const b of this.presenceBatches?.values() ?? []) clearTimeout(b.timer);
     await this.closing;
   },
   events: {

@@ -156,6 +156,15 @@ async function lockedDrawing(trx: Knex.Transaction, where: Record<string, string
   return d;
 }
 
+/** Why an expert of the order can no longer be invited for the drawing's slot, or null. */
+async function noLongerAvailable(trx: Knex.Transaction, d: DrawingRow, expertId: string, status: string): Promise<string | null> {
+  if (status !== "admitted") return `status: ${status}`;
+  if (await trx("experts_unavailable").where({ expert_id: expertId, day: d.slot_date }).first()) return "unavailable that day";
+  const busy = await trx("experts_invitations as i").join("experts_drawings as x", "x.id", "i.drawing_id")
+    .where("i.expert_id", expertId).whereIn("i.status", ["invited", "accepted"]).where("x.slot_date", d.slot_date).where("x.slot", d.slot).whereNot("x.id", d.id).first("i.id");
+  return busy ? "invited elsewhere for the slot" : null;
+}
+
 /**
  * Invites the next experts of the drawing order until the seats are filled or the order runs out:
  * a replacement is the next one of the same seed chain, so the regulator's recomputation covers it.
@@ -168,8 +177,16 @@ async function fillSeats(trx: Knex.Transaction, d: DrawingRow, now: Date): Promi
   let invited = 0;
   while (open > 0 && next < order.length) {
     const expertId = order[next];
-    const expert = await trx("experts_experts").where({ id: expertId }).first("account_id", "phone", "tenant_code");
+    const expert = await trx("experts_experts").where({ id: expertId }).first("account_id", "phone", "tenant_code", "status");
     const id = randomUUID();
+    // the order was fixed at the draw; one who since left the registry, marked the day or took another
+    // invitation for the slot keeps their place in it, skipped with the reason, so the recomputation still holds
+    const gone = await noLongerAvailable(trx, d, expertId, expert.status);
+    if (gone) {
+      await trx("experts_invitations").insert({ id, drawing_id: d.id, expert_id: expertId, position: next, status: "skipped", invited_at: now, reply_by: now, answered_at: now, reason: gone });
+      next++;
+      continue;
+    }
     await trx("experts_invitations").insert({ id, drawing_id: d.id, expert_id: expertId, position: next, status: "invited", invited_at: now, reply_by: new Date(now.getTime() + REPLY_MINUTES * 60_000) });
     await notifyExpert(trx, expert.tenant_code, expert.account_id, "/experts/me", "experts.invitation", {
       "zh-CN": `评审邀请：${d.slot_date}${d.slot === "am" ? "上午" : "下午"}，请在 ${REPLY_MINUTES} 分钟内答复`,
@@ -187,7 +204,7 @@ async function fillSeats(trx: Knex.Transaction, d: DrawingRow, now: Date): Promi
 
 async function countsOf(db: Knex, drawingId: string) {
   const rows = await db("experts_invitations").where({ drawing_id: drawingId }).groupBy("status").select("status", db.raw("count(*)::int as n"));
-  const out: Record<string, number> = { invited: 0, accepted: 0, declined: 0, lapsed: 0, withdrawn: 0 };
+  const out: Record<string, number> = { invited: 0, accepted: 0, declined: 0, lapsed: 0, withdrawn: 0, skipped: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
 }
@@ -360,7 +377,7 @@ async function answer(svc: PluginServiceThis, ctx: PlatformContext<{ id: string;
   });
 }
 
-type This = PluginServiceThis & { broker: { logger: { info(...a: unknown[]): void } } };
+type This = PluginServiceThis & { logger: { info(...a: unknown[]): void } };
 
 export const drawingsService: PlatformServiceSchema = {
   name: "experts.drawings",
@@ -448,7 +465,7 @@ export const drawingsService: PlatformServiceSchema = {
       kind: "read",
       permission: "public",
       handler(this: This, ctx) {
-        this.broker.logger.info(`[sms:dev] to ${ctx.params.phone.slice(0, 3)}****${ctx.params.phone.slice(-4)} (${ctx.params.reference}): ${ctx.params.text}`);
+        this.logger.info(`[sms:dev] to ${ctx.params.phone.slice(0, 3)}****${ctx.params.phone.slice(-4)} (${ctx.params.reference}): ${ctx.params.text}`);
         return { accepted: true, provider: "log" };
       },
     }),

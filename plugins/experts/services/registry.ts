@@ -99,7 +99,7 @@ export async function statsOf(db: Knex, expertIds: string[], year: number): Prom
   const to = new Date(`${year + 1}-01-01T00:00:00+08:00`);
   const rows = await db("experts_invitations").whereIn("expert_id", expertIds).where("invited_at", ">=", from).where("invited_at", "<", to)
     .groupBy("expert_id")
-    .select("expert_id", db.raw("count(*)::int as drawings"), db.raw("count(*) filter (where status = 'accepted')::int as attendances"), db.raw("count(*) filter (where status in ('declined', 'lapsed'))::int as refusals"));
+    .select("expert_id", db.raw("count(*) filter (where status <> 'skipped')::int as drawings"), db.raw("count(*) filter (where status = 'accepted')::int as attendances"), db.raw("count(*) filter (where status in ('declined', 'lapsed'))::int as refusals"));
   const out = new Map(expertIds.map((id) => [id, { drawings: 0, attendances: 0, refusals: 0 }]));
   for (const r of rows) out.set(r.expert_id, { drawings: r.drawings, attendances: r.attendances, refusals: r.refusals });
   return out;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { DEFAULT_OCID_PREFIX } from "../../../plugins/analytics/ocds-config";
+import { METHOD_MAP, type Method } from "../../../plugins/analytics/services/ocds-builder";
 import { localDate } from "../../../core/sdk";
 import { poll } from "../../support/http";
 import type { TestPlatform } from "../../support/kernel";
@@ -59,8 +60,16 @@ describe("the OCDS feed", () => {
     for (const r of releases) expect({ id: r.id, ok: v.extendedRelease(r), errors: explain(v.extendedRelease.errors) }).toEqual({ id: r.id, ok: true, errors: [] });
     const dates = releases.map((r) => Date.parse(r.date));
     expect(dates).toEqual([...dates].sort((a, b) => b - a));
-    // the demo's stages: intentions, filed plans, an award, a contract, payments
-    expect(new Set(releases.flatMap((r) => r.tag))).toEqual(new Set(["planning", "planningUpdate", "award", "contract", "implementation"]));
+    // the demo's stages: intentions, filed plans, e-trading's tender notices, an award, a contract, payments
+    expect(new Set(releases.flatMap((r) => r.tag))).toEqual(new Set(["planning", "planningUpdate", "tender", "award", "contract", "implementation"]));
+    const tenders = releases.filter((r) => r.tag[0] === "tender");
+    // the demo's e-trading tenders (plugins/etrading/demo.ts), each method mapped as the reference says
+    expect(tenders.length).toBeGreaterThanOrEqual(3);
+    for (const r of tenders) {
+      const mapping = METHOD_MAP[r.tender.chinaMethod.code as Method];
+      expect(r.tender).toMatchObject({ status: "active", procurementMethodDetails: mapping.zh, tenderPeriod: { endDate: expect.any(String) } });
+      expect(r.tender.procurementMethod).toBe(mapping.code(r.tender.chinaMethod.invitation));
+    }
     expect(releases.every((r) => r.ocid.startsWith(`${DEFAULT_OCID_PREFIX}-`))).toBe(true);
 
     const ocids = [...new Set(releases.map((r) => r.ocid))];
@@ -120,6 +129,22 @@ describe("the OCDS feed", () => {
     expect(maoming.map((r) => r.ocid)).toEqual([ocid, ocid, ocid]);
     const huizhou = (await walk("region=441300&pageSize=100")).flatMap((p) => p.releases as Release[]);
     expect(huizhou.some((r) => r.ocid === ocid)).toBe(false);
+  });
+
+  test("a cancelled draft tender publishes nothing; a cancelled published one is a tenderCancellation", async () => {
+    const before = await releaseCount();
+    const draft = { workflowId: "etrading.public-tender", plugin: "etrading", tenantCode: "440902", instanceId: randomUUID(), version: 2, stage: "tenderCancellation", data: { projectId: randomUUID() } };
+    await announceFact(platform, draft);
+    expect(await releaseCount()).toBe(before);
+    const projectId = randomUUID();
+    const instanceId = randomUUID();
+    const base = { workflowId: "etrading.inquiry", plugin: "etrading", tenantCode: "440902", instanceId };
+    await announceFact(platform, { ...base, version: 2, stage: "tender", data: { projectId, title: "询价采购", purchaserName: "茂南区人民医院", method: "inquiry", maxPrice: "90000.00", publishedOn: "2026-11-02", bidDeadline: "2026-11-06T09:30:00+08:00" } });
+    await announceFact(platform, { ...base, version: 3, stage: "tenderCancellation", data: { projectId } });
+    const record = (await get(platform, `${ROUTE}/records/${DEFAULT_OCID_PREFIX}-${projectId}`)).body.records[0];
+    expect(record.releases.map((r: Release) => r.tag[0])).toEqual(["tender", "tenderCancellation"]);
+    expect(record.compiledRelease.tender).toMatchObject({ status: "cancelled", procurementMethod: "open", procurementMethodDetails: "询价" });
+    expect(v.extendedRelease(record.compiledRelease)).toBe(true);
   });
 
   test("a fact that breaks the contract is let go once, its receipt kept, and publishes nothing", async () => {

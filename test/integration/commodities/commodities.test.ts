@@ -1,4 +1,5 @@
-import { type Lifecycle, lifecycle, ok } from "../supervision/support";
+import { type Lifecycle, ok } from "../supervision/support";
+import { mallLifecycle as lifecycle } from "../emall/support";
 import { usccCheckChar } from "../../../core/forms/formats";
 
 const company = (division: string, n: number) => {
@@ -103,6 +104,9 @@ describe("commodities registry", () => {
     expect(byBrand.items.map((o: { price: string }) => o.price)).toEqual(["5200.00", "5300.00", "5350.00", "5400.00"]);
     const byAttribute = ok(await l.call("buyer", `/api/commodities/offers?q=${encodeURIComponent("统信")}`));
     expect(byAttribute.items).toHaveLength(4);
+    // pinyin initials: lx for 联想, btjgdyj for 奔图激光打印机 (its name's 黑白激光打印机 run: hbjgdyj)
+    expect(ok(await l.call("buyer", "/api/commodities/offers?q=lx")).items).toHaveLength(4);
+    expect(ok(await l.call("buyer", "/api/commodities/offers?q=jgdyj")).items.map((o: { brand: string }) => o.brand)).toEqual(["奔图"]);
     const byModel = ok(await l.call("buyer", "/api/commodities/offers?q=p3308"));
     expect(byModel.items.map((o: { productId: string }) => o.productId)).toEqual([p2.id]);
     const all = ok(await l.call("buyer", "/api/commodities/offers"));

@@ -1,4 +1,5 @@
-import { intention, type Lifecycle, lifecycle, ok, plan, SUPPLIERS, UNITS } from "../supervision/support";
+import { intention, type Lifecycle, ok, plan, SUPPLIERS, UNITS } from "../supervision/support";
+import { mallLifecycle as lifecycle } from "../emall/support";
 import { usccCheckChar } from "../../../core/forms/formats";
 
 const company = (division: string, n: number) => {

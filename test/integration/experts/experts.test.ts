@@ -139,6 +139,8 @@ describe("experts registry and drawing", () => {
     const before = await api(`/api/experts/drawings/${drawingId}`, w.tokens.agency);
     expect(before.body).toMatchObject({ status: "committed", seedHash, seed: null });
 
+    // the development text-message gateway writes each invitation's message to the broker's log
+    const sms = jest.spyOn(w.platform.kernel.broker.getLocalService("experts.drawings")!.logger, "info");
     const drawn = await api(`/api/instances/${started.body.id}/transitions/draw`, w.tokens.agency, { method: "POST", body: {} });
     expect(drawn.status).toBe(200);
     expect(drawn.body.data).toMatchObject({ invited: 5, eligibleCount: 9 });
@@ -172,6 +174,13 @@ describe("experts registry and drawing", () => {
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ verified: true, checks: { seedMatchesCommitment: true, entropyMatchesOpeningRecord: true, eligibleMatchesHash: true, orderRecomputed: true, invitationsFollowOrder: true } });
     expect((await api(`/api/experts/drawings/${drawingId}/verify`, w.tokens.agency, { method: "POST" })).status).toBe(403);
+
+    const texts = () => sms.mock.calls.map((c) => String(c[0])).filter((l) => l.startsWith("[sms:dev]"));
+    for (let k = 0; k < 100 && texts().length < 5; k++) await new Promise((r) => setTimeout(r, 50));
+    const sent = texts();
+    sms.mockRestore();
+    expect(sent).toHaveLength(5);
+    expect(sent[0]).toMatch(new RegExp(`^\\[sms:dev\\] to 138\\*{4}8000 \\(.+\\): 【政府采购】您被抽取为 ${slotDate}上午 的评审专家`));
   });
 
   test("a refusal is replaced at once and silence by the workflow's timer, both from the same seed chain; the committee is confirmed once full; the year's figures count them", async () => {
@@ -190,11 +199,15 @@ describe("experts registry and drawing", () => {
     expect(noReason.status).toBe(400);
     // another expert cannot answer it
     expect((await api(`/api/experts/invitations/${invitation.id}/accept`, experts.P1.id === first.expertId ? experts.P2.token : experts.P1.token, { method: "POST" })).status).toBe(404);
+    // the next one of the order is suspended meanwhile: skipped with the reason, keeping its place
+    const nextInOrder = byId((await view()).drawOrder[5]);
+    expect((await api(`/api/instances/${nextInOrder.instance}/transitions/suspend`, w.tokens.regulator, { method: "POST", body: { data: { reason: "接受调查，暂停抽取" } } })).status).toBe(200);
     expect((await api(`/api/experts/invitations/${invitation.id}/decline`, firstExpert.token, { method: "POST", body: { reason: "当日另有公务" } })).status).toBe(200);
     expect((await api(`/api/experts/invitations/${invitation.id}/accept`, firstExpert.token, { method: "POST" })).status).toBe(409);
     let v = await view();
-    expect(v.counts).toMatchObject({ invited: 5, declined: 1 });
-    expect(v.invitations.map((i: { position: number }) => i.position)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(v.counts).toMatchObject({ invited: 5, declined: 1, skipped: 1 });
+    expect(v.invitations.map((i: { position: number; status: string }) => `${i.position} ${i.status}`).slice(5)).toEqual(["5 skipped", "6 invited"]);
+    expect(v.invitations[5]).toMatchObject({ expertId: nextInOrder.id, reason: "status: suspended" });
 
     // three accept, two stay silent past the reply time: the sweep lapses and replaces them
     const open = await pending();
@@ -207,11 +220,11 @@ describe("experts registry and drawing", () => {
     w.platform.kernel.clock.travelTo(new Date(w.platform.kernel.clock.now().getTime() + 40 * 60_000));
     for (let k = 0; k < 100 && (await view()).counts.lapsed < 2; k++) await new Promise((r) => setTimeout(r, 100));
     v = await view();
-    expect(v.counts).toMatchObject({ accepted: 3, declined: 1, lapsed: 2, invited: 2 });
+    expect(v.counts).toMatchObject({ accepted: 3, declined: 1, lapsed: 2, invited: 2, skipped: 1 });
     expect(v.invitations.filter((i: { status: string }) => i.status === "lapsed").map((i: { expertId: string }) => i.expertId).sort()).toEqual([...silent].sort());
     const verified = await api(`/api/experts/drawings/${drawingId}/verify`, w.tokens.regulator, { method: "POST" });
     expect(verified.body).toMatchObject({ verified: true });
-    expect(verified.body.invited).toEqual(recompute(v.seed, v.entropy, v.eligible).slice(0, 8));
+    expect(verified.body.invited).toEqual(recompute(v.seed, v.entropy, v.eligible).slice(0, 9));
 
     const instance = v.instanceId;
     const early = await api(`/api/instances/${instance}/transitions/complete`, w.tokens.agency, { method: "POST", body: {} });

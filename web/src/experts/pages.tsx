@@ -33,7 +33,7 @@ interface Verification { verified: boolean; checks: Record<string, boolean>; see
 
 const TONE: Record<string, "neutral" | "info" | "ok" | "warn" | "danger"> = {
   applied: "info", admitted: "ok", suspended: "warn", rejected: "danger", removed: "danger",
-  invited: "info", accepted: "ok", declined: "warn", lapsed: "warn", withdrawn: "neutral",
+  invited: "info", accepted: "ok", declined: "warn", lapsed: "warn", withdrawn: "neutral", skipped: "neutral",
   committed: "info", inviting: "info", complete: "ok", cancelled: "neutral",
 };
 
