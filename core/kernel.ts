@@ -2,6 +2,7 @@ import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { nodeIdOf, readConfig, type KernelConfig } from "./config";
+import { platform } from "./platform";
 import type { DestinationStream, Logger } from "pino";
 import { createBroker, isClustered } from "./broker";
 import { kernelMiddlewares } from "./broker/middlewares";
@@ -185,7 +186,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
   const nodeID = nodeIdOf(cfg);
   const logger = opts.logger ?? createRootLogger({ level: cfg.logLevel, format: cfg.logFormat, node: nodeID, destination: opts.logDestination });
   const metrics = cfg.metrics ? new Metrics(nodeID) : undefined;
-  const tracing = cfg.otlpEndpoint ? startTracing({ endpoint: cfg.otlpEndpoint, serviceName: "gd-procurement-cloud", node: nodeID }) : undefined;
+  const tracing = cfg.otlpEndpoint ? startTracing({ endpoint: cfg.otlpEndpoint, serviceName: platform.id, node: nodeID }) : undefined;
   tracing?.watch(db.knex);
   let started = false;
   let stopping = false;

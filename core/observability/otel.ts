@@ -42,7 +42,7 @@ export function startTracing(opts: { endpoint: string; serviceName: string; node
   });
   // the AsyncLocalStorage context manager and the W3C traceparent propagator
   provider.register();
-  const tracer = provider.getTracer("gd-procurement-cloud");
+  const tracer = provider.getTracer(opts.serviceName);
   type Held = IncomingMessage & { [SPAN]?: Span };
 
   return {
