@@ -1,4 +1,4 @@
-import type { DemoTools } from "../../core/sdk";
+import { type DemoTools, localDate, platformNow } from "../../core/sdk";
 
 /** e-trading's opened Huizhou demo tender (plugins/etrading/demo.ts): its bidders took part, so they may challenge. */
 const TENDER_TITLE = "惠州市桥梁健康监测设备采购";
@@ -21,7 +21,7 @@ export async function complaintsDemo(d: DemoTools): Promise<void> {
     d.log(`[demo] complaints: e-trading's opened tender "${TENDER_TITLE}" is not there; no challenges seeded`);
     return;
   }
-  const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+  const today = localDate(platformNow());
   await supplier("complaints.file", {
     tenderId: tender.id, target: "process", knownOn: today, affectsResult: true,
     matters: [

@@ -3,6 +3,8 @@ import { assistantService } from "./services/assistant";
 import { faqHooks } from "./services/kb";
 import { liveService } from "./services/live";
 import { ticketHooks, ticketsService } from "./services/tickets";
+import { guideHooks, guidesService } from "./services/guides";
+import { helpdeskDemo } from "./demo";
 
 export default definePlugin({
   name: "helpdesk",
@@ -13,15 +15,19 @@ export default definePlugin({
   },
   version: "0.1.0",
   // Reads the tenant tree and module timelines through tenancy's public actions only.
-  services: [assistantService, liveService, ticketsService],
+  services: [assistantService, liveService, ticketsService, guidesService],
   migrations: "migrations",
-  forms: ["helpdesk.faq", "helpdesk.ticket", "helpdesk.ticket-reply"],
-  workflows: ["helpdesk.faq", "helpdesk.ticket"],
-  workflowHooks: { "helpdesk.faq": faqHooks, "helpdesk.ticket": ticketHooks },
+  forms: ["helpdesk.faq", "helpdesk.ticket", "helpdesk.ticket-reply", "helpdesk.guide"],
+  workflows: ["helpdesk.faq", "helpdesk.ticket", "helpdesk.guide"],
+  workflowHooks: { "helpdesk.faq": faqHooks, "helpdesk.ticket": ticketHooks, "helpdesk.guide": guideHooks },
+  // guides, tickets (one about to miss its first-reply target) and a waiting chat in Huizhou
+  demo: helpdeskDemo,
   roles: {
     "helpdesk-agent": { title: { "zh-CN": "客服人员", en: "helpdesk agent" } },
   },
   permissions(user, { can, tenantScope }) {
+    // a published guide is for everyone signed in: reading its instance is what lets core/files stream its video
+    can("read", "WorkflowInstance", { workflowId: "helpdesk.guide", state: "published" });
     if (user.roles.includes("helpdesk-agent")) {
       // the region's agents review one another's edits of the knowledge base
       can("read", "WorkflowInstance", { workflowId: { $in: ["helpdesk.faq", "helpdesk.ticket"] }, tenantCode: { $in: tenantScope } });

@@ -70,6 +70,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const instance = await firstId(token, "/api/instances?pageSize=1");
   const tender = await firstId(token, "/api/etrading/tenders");
   const drawing = await firstId(token, "/api/experts/drawings");
+  const challenge = await firstId(token, "/api/complaints/challenges");
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
   const startable = workflows.filter((w) => w.start?.roles.some((r) => user.roles.includes(r))).map((w) => `/start/${w.id}`);
   const admin = user.roles.some((r) => r === "tenant-admin" || r === "platform-admin");
@@ -104,6 +105,12 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(user.roles.includes("regulator") ? ["/experts/admission"] : []),
     ...(["agency", "purchaser", "regulator"].some((r) => user.roles.includes(r)) ? ["/experts/drawings"] : []),
     ...(drawing ? [`/experts/drawings/${drawing}`] : []),
+    // challenges and complaints: filing from the tender page (a clear refusal for a non-participant), the list and one challenge, the regulator's desk
+    ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/challenge`] : []),
+    "/complaints/challenges",
+    ...(tender ? [`/complaints/challenges?tender=${tender}`] : []),
+    ...(challenge ? [`/complaints/challenges/${challenge}`] : []),
+    ...(user.roles.includes("regulator") ? ["/complaints/desk"] : []),
   ];
 }
 

@@ -15,8 +15,15 @@ import { ErrorNotice, Loading, PageTitle } from "./ui/parts";
 const named = <K extends string>(load: () => Promise<Record<K, React.ComponentType<never>>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] as React.ComponentType<Record<string, string>> })));
 import { HelpdeskChat } from "./helpdesk/chat";
+import { PageHelpLink } from "./helpdesk/help-link";
 const LoginPage = named(() => import("./auth/pages"), "LoginPage");
 const HelpPage = named(() => import("./helpdesk/help"), "HelpPage");
+const GuideListPage = named(() => import("./helpdesk/guides"), "GuideListPage");
+const GuidePage = named(() => import("./helpdesk/guides"), "GuidePage");
+const PageHelpPage = named(() => import("./helpdesk/guides"), "PageHelpPage");
+const AgentDeskPage = named(() => import("./helpdesk/agent"), "AgentDeskPage");
+const HelpdeskTicketsPage = named(() => import("./helpdesk/tickets"), "TicketsPage");
+const HelpdeskTicketPage = named(() => import("./helpdesk/tickets"), "TicketPage");
 const ChangePasswordPage = named(() => import("./auth/pages"), "ChangePasswordPage");
 const TasksPage = named(() => import("./work/tasks"), "TasksPage");
 const StartPage = named(() => import("./work/instance"), "StartPage");
@@ -45,6 +52,10 @@ const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfileP
 const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
 const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
 const DrawingPage = named(() => import("./experts/pages"), "DrawingPage");
+const ChallengeFilePage = named(() => import("./complaints/pages"), "ChallengeFilePage");
+const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage");
+const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
+const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -57,6 +68,12 @@ const ROUTES: Route[] = [
   { path: "/", access: "public", render: () => <NoticesPage /> },
   { path: "/notices", access: "public", render: () => <NoticesPage /> },
   { path: "/help", access: "public", render: () => <HelpPage /> },
+  { path: "/help/guides", access: "public", render: () => <GuideListPage /> },
+  { path: "/help/guides/:id", access: "public", render: (p) => <GuidePage id={p.id} /> },
+  { path: "/help/page", access: "public", render: () => <PageHelpPage /> },
+  { path: "/helpdesk/agent", access: "signed-in", render: () => <AgentDeskPage /> },
+  { path: "/helpdesk/tickets", access: "signed-in", render: () => <HelpdeskTicketsPage /> },
+  { path: "/helpdesk/tickets/:id", access: "signed-in", render: (p) => <HelpdeskTicketPage id={p.id} /> },
   { path: "/notices/:id", access: "public", render: (p) => <NoticePage id={p.id} /> },
   { path: "/calendar", access: "public", render: () => <CalendarPage /> },
   { path: "/guides", access: "public", render: () => <GuidesPage /> },
@@ -81,6 +98,10 @@ const ROUTES: Route[] = [
   { path: "/experts/admission", access: "signed-in", render: () => <ExpertAdmissionPage /> },
   { path: "/experts/drawings", access: "signed-in", render: () => <DrawingsPage /> },
   { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/challenge", access: "signed-in", render: (p) => <ChallengeFilePage tenderId={p.id} /> },
+  { path: "/complaints/challenges", access: "signed-in", render: () => <ChallengesPage /> },
+  { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },
+  { path: "/complaints/desk", access: "signed-in", render: () => <ComplaintDeskPage /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
   { path: "/mall", access: "public", render: () => <MallPage /> },
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
@@ -177,6 +198,16 @@ function Header() {
                   {t("nav.experts")}
                 </NavLink>
               ) : null}
+              {snap.state?.user.roles.some((r) => r === "supplier" || r === "regulator") ? (
+                <NavLink to={snap.state.user.roles.includes("regulator") ? "/complaints/desk" : "/complaints/challenges"} match={(p) => p.startsWith("/complaints")}>
+                  {t("nav.complaints")}
+                </NavLink>
+              ) : null}
+              {snap.state?.user.roles.includes("helpdesk-agent") ? (
+                <NavLink to="/helpdesk/agent" match={(p) => p.startsWith("/helpdesk")}>
+                  {t("helpdesk.agent.title")}
+                </NavLink>
+              ) : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}
@@ -256,6 +287,7 @@ export function App() {
       </main>
       <footer className="site-footer">
         <p>{t("app.footer")}</p>
+        <PageHelpLink />
         <HelpdeskChat />
       </footer>
     </>

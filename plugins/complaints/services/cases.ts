@@ -32,8 +32,8 @@ import {
 const CHALLENGES = "complaints_challenges";
 const MATTERS = "complaints_matters";
 const COMPLAINTS = "complaints_complaints";
-const CHALLENGE = { "zh-CN": "该质疑", en: "This challenge" };
-const COMPLAINT = { "zh-CN": "该投诉", en: "This complaint" };
+const CHALLENGE = { "zh-CN": "质疑", en: "challenge" };
+const COMPLAINT = { "zh-CN": "投诉", en: "complaint" };
 
 /** What e-trading's `etrading.get` answers that this plugin uses (plugins/etrading/services/tenders.ts `view`). */
 interface TenderView {
@@ -431,7 +431,7 @@ export const casesService: PlatformServiceSchema = {
               break;
             }
             default:
-              throw notFound({ "zh-CN": "该办理事项", en: "This step" });
+              throw notFound({ "zh-CN": "办理事项", en: "step" });
           }
           const [u] = await trx(COMPLAINTS).where({ id: p0.id }).update(change).returning("*");
           if (publish) await published(trx, u, access.tender.title);

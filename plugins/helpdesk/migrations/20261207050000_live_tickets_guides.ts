@@ -92,6 +92,7 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid("poster_file");
     t.jsonb("chapters").notNullable().defaultTo("[]");
     t.integer("version").notNullable().defaultTo(1);
+    t.boolean("published").notNullable().defaultTo(false);
     t.uuid("updated_by");
     t.timestamp("updated_at", { useTz: true }).notNullable();
     t.index(["tenant_code", "kind"]);

@@ -214,6 +214,7 @@ export function TenderPage({ id }: { id: string }) {
           {x.registered ? (
             <p>
               <Badge tone="ok">{t("etrading.registered")}</Badge> <Link to={`/etrading/tenders/${x.id}/bid`}>{t("etrading.register.toBid")}</Link>
+              {" · "}<Link to={`/etrading/tenders/${x.id}/challenge`}>{t("complaints.file.link")}</Link>
             </p>
           ) : open ? (
             <button type="button" className="btn btn-primary" onClick={() => void register()} disabled={busy}>
@@ -325,6 +326,7 @@ export function TenderPage({ id }: { id: string }) {
       {x.mine ? (
         <p>
           <Link to={`/instances/${x.instanceId}`}>{t("etrading.tender.procedure")}</Link>
+          {" · "}<Link to={`/complaints/challenges?tender=${x.id}`}>{t("complaints.list.title")}</Link>
         </p>
       ) : null}
     </div>

@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api/client";
 import { useI18n } from "../i18n";
 import { useRouter } from "../router";
+import { LiveChat } from "./live-chat";
 
 /** The hotline of the province's notice (粤财采购函〔2020〕59号), as helpdesk-faq.json faq-075 gives it. */
 export const HOTLINE = "400-183-2999";
@@ -130,7 +131,12 @@ function Reply({ reply, lang, onAsk }: { reply: AskAnswer; lang: string; onAsk: 
           </p>
         </>
       ) : null}
-      {reply.handover ? <p className="helpdesk-handover">{t("helpdesk.handedOver", { hotline: HOTLINE })}</p> : null}
+      {reply.handover ? (
+        <>
+          <p className="helpdesk-handover">{t("helpdesk.handedOver", { hotline: HOTLINE })}</p>
+          <LiveChat question={reply.question} handoverId={reply.handoverId} />
+        </>
+      ) : null}
       {reply.alternatives.length ? (
         <>
           <p>{t(reply.answer ? "helpdesk.alternatives" : "helpdesk.maybe")}</p>

@@ -1,6 +1,8 @@
 import { useEffect, useId, useMemo, useState } from "react";
 import { api } from "../api/client";
 import { useI18n } from "../i18n";
+import { useSession } from "../auth/session";
+import { Link } from "../router";
 import { ErrorNotice, Loading, PageTitle } from "../ui/parts";
 import { HOTLINE } from "./chat";
 
@@ -16,6 +18,7 @@ interface Entry {
 /** /help: the knowledge base by category, with a filter over questions and answers. */
 export function HelpPage() {
   const { t, lang } = useI18n();
+  const snap = useSession();
   const [items, setItems] = useState<Entry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [q, setQ] = useState("");
@@ -36,6 +39,15 @@ export function HelpPage() {
   return (
     <div>
       <PageTitle sub={`${t("helpdesk.hotline")} ${HOTLINE}`}>{t("help.title")}</PageTitle>
+      <p>
+        <Link to="/help/guides">{t("helpdesk.guides.title")}</Link>
+        {snap.state ? (
+          <>
+            {" · "}
+            <Link to="/helpdesk/tickets">{t("helpdesk.tickets.title")}</Link>
+          </>
+        ) : null}
+      </p>
       <p>
         <label htmlFor={searchId}>{t("help.search")}</label>{" "}
         <input id={searchId} type="search" value={q} onChange={(e) => setQ(e.target.value)} />
