@@ -111,5 +111,12 @@ export function moleculerLogger(root: Logger, level: string, secretFields: strin
   };
 }
 
-/** The kernel's start-up and housekeeping lines ("[db] ...", "[start] ..."), as info lines of the same log. */
-export const lineLogger = (root: Logger) => (line: string) => root.info(line.trim());
+/**
+ * The kernel's start-up and housekeeping lines ("[db] ...", "[start] ... ready", "[stop] ..."), as info
+ * lines of the same log, written whatever LOG_LEVEL says (as they always were): an operator, and
+ * whatever waits for a node to be ready, reads them; LOG_LEVEL quietens the broker's own lines.
+ */
+export const lineLogger = (root: Logger) => {
+  const lines = root.child({}, { level: "info" });
+  return (line: string) => lines.info(line.trim());
+};

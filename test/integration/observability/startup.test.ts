@@ -86,7 +86,8 @@ describe("graceful shutdown on SIGTERM", () => {
 
   test("finishes the requests in flight, answers not-ready while it drains, and exits within SHUTDOWN_TIMEOUT_MS", async () => {
     const port = await freePort();
-    node = await startNode({ nodeId: "drain-1", services: "gateway,probe", databaseUrl: db.url, natsUrl: "", port, env: { PLUGINS_DIR: FIXTURE_PLUGINS, SHUTDOWN_TIMEOUT_MS: "4000", LOG_LEVEL: "info" } });
+    // LOG_LEVEL=warn quietens the broker, not the start-up and stop lines an operator (and startNode) waits for
+    node = await startNode({ nodeId: "drain-1", services: "gateway,probe", databaseUrl: db.url, natsUrl: "", port, env: { PLUGINS_DIR: FIXTURE_PLUGINS, SHUTDOWN_TIMEOUT_MS: "4000", LOG_LEVEL: "warn" } });
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/health/ready`)).status).toBe(200);
     // a request that takes 1.5 s, sent before the signal
