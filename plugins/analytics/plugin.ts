@@ -1,4 +1,5 @@
-import { definePlugin } from "../../core/sdk";
+import { definePlugin, unitsPoint } from "../../core/sdk";
+import { dashboardsService } from "./services/dashboards";
 import { ocdsService } from "./services/ocds";
 
 export default definePlugin({
@@ -11,6 +12,8 @@ export default definePlugin({
   version: "0.1.0",
   // Fed by `analytics.fact` events, which workflows emit with the generic `emit` effect (README.md,
   // "Facts"); reads no other plugin's tables.
-  services: [ocdsService],
+  services: [ocdsService, dashboardsService],
+  // a purchasing unit's dashboard is found by its published name, which the registers know
+  consumes: { [unitsPoint.id]: "optional" },
   migrations: "migrations",
 });

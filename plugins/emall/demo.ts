@@ -63,5 +63,14 @@ export async function emallDemo(d: DemoTools): Promise<void> {
   await take(supplierOf(pcs[0]), confirmed.id, "confirm");
   on(0);
   await order(printers[1] ?? printers[0], 1, 1);
-  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed");
+  // a live reverse auction on the computers' line, ending in two days, two suppliers already quoting
+  const auction = await start("emall.auction", {
+    projectId, planLine: 0, title: "惠州市台式计算机网上竞价", requirements: "国产CPU，内存不少于8GB，固态硬盘不少于256GB，三年上门保修，送货至惠城区",
+    categoryCode: "A02010104", quantity: 8, maxUnitPrice: "5000.00", endsAt: new Date(now + 2 * DAY).toISOString(),
+  });
+  const bidders = pcs.filter((o, i) => accounts.has(o.supplier.code) && pcs.findIndex((x) => x.supplier.code === o.supplier.code) === i);
+  for (const [i, o] of bidders.entries()) {
+    await supplierOf(o)("emall.auctions.quote", { id: auction.id, offerId: o.id, unitPrice: (4800 - i * 60).toFixed(2) });
+  }
+  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed, and a live reverse auction");
 }

@@ -1,5 +1,6 @@
 import { definePlugin } from "../../core/sdk";
 import { orderHooks, ordersService } from "./services/orders";
+import { auctionHooks, auctionsService } from "./services/auctions";
 import { emallDemo } from "./demo";
 
 export default definePlugin({
@@ -12,10 +13,10 @@ export default definePlugin({
   version: "0.1.0",
   // the filed plan and its lines come from supervision, the offers from the commodities registry
   dependsOn: ["registries", "supervision", "commodities"],
-  services: [ordersService],
+  services: [ordersService, auctionsService],
   migrations: "migrations",
   demo: emallDemo,
-  forms: ["emall.order"],
-  workflows: ["emall.order"],
-  workflowHooks: { "emall.order": orderHooks },
+  forms: ["emall.order", "emall.auction"],
+  workflows: ["emall.order", "emall.auction"],
+  workflowHooks: { "emall.order": orderHooks, "emall.auction": auctionHooks },
 });

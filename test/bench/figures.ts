@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "analytics", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -134,6 +134,7 @@ interface NotificationsSummary {
   targetP99Ms: number;
 }
 type HelpdeskSummary = import("./helpdesk").HelpdeskSummary;
+type AnalyticsSummary = import("./analytics").AnalyticsSummary;
 
 interface SearchSummary {
   where: string;
@@ -289,6 +290,10 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
   ],
   emall: (s: EmallSummary) => [
     figure("emall", `catalogue search with facets over ${thousands(s.offers)} offers (brand, attribute, model, category + price, region + pavilion, all; the page without facets beneath)`, s.search.p99, "ms p99", { baseline: s.pageOnlyP99, goal: below(s.search.target, `< ${s.search.target} ms`) }),
+  ],
+  analytics: (s: AnalyticsSummary) => [
+    figure("analytics", `GET /api/analytics/dashboard over the aggregates of ${thousands(s.projects)} projects (province, eleven months, a city, a county's quarter), against the province totals' bare SQL`, s.dashboard.p99, "ms p99", { baseline: s.bareP99, goal: below(s.dashboard.target, `< ${s.dashboard.target} ms`) }),
+    figure("analytics", "analytics.fact through the aggregates' handler (outbox to tables)", s.factsPerS, "facts/s"),
   ],
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };

@@ -4,7 +4,7 @@
  * with its goal (figures.ts turns each bench's summary into figures).
  *
  *   npm run bench                        action-overhead, cold-start, accounts-import, sign-in,
- *                                        form-validation, transitions, notifications, search
+ *                                        form-validation, transitions, notifications, search, screening
  *                                        opening-hall
  *   npm run bench -- --profile           also options-profile (where a platform action's time goes)
  *   npm run bench -- --only transitions,search     those only (names: the file names)
@@ -81,16 +81,19 @@ export const SMOKE_KNOBS: Record<string, string> = {
   NOTIFY_ROUNDS: "1",
   HELPDESK_MS: "500",
   SEARCH_MS: "200",
-  EVAL_EXPERTS: "2000",
-  EVAL_DRAWS: "20",
   HALL_CLIENTS: "20",
   HALL_EVENTS: "5",
   BIDS_SUPPLIERS: "60",
   BIDS_WINDOW_MS: "1500",
+  EVAL_EXPERTS: "2000",
+  EVAL_DRAWS: "20",
   SCREENING_ENTRIES: "5000",
   SCREENING_BIDDERS: "1000",
   EMALL_OFFERS: "5000",
   EMALL_QUERIES: "5",
+  ANALYTICS_PROJECTS: "20000",
+  ANALYTICS_QUERIES: "3",
+  ANALYTICS_FACTS: "50",
 };
 
 /** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */

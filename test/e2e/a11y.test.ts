@@ -71,6 +71,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const tender = await firstId(token, "/api/etrading/tenders");
   const drawing = await firstId(token, "/api/experts/drawings");
   const challenge = await firstId(token, "/api/complaints/challenges");
+  const auction = await firstId(token, "/api/emall/auctions");
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
   const startable = workflows.filter((w) => w.start?.roles.some((r) => user.roles.includes(r))).map((w) => `/start/${w.id}`);
   const admin = user.roles.some((r) => r === "tenant-admin" || r === "platform-admin");
@@ -102,6 +103,9 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/mall",
     "/mall/cart",
     "/mall/orders",
+    // the live reverse auctions: the list, and the demo's Huizhou auction (plugins/emall/demo.ts)
+    "/mall/auctions",
+    ...(auction ? [`/mall/auctions/${auction}`] : []),
     ...(user.roles.includes("regulator") ? ["/experts/admission"] : []),
     ...(["agency", "purchaser", "regulator"].some((r) => user.roles.includes(r)) ? ["/experts/drawings"] : []),
     ...(drawing ? [`/experts/drawings/${drawing}`] : []),

@@ -45,6 +45,8 @@ const MallPage = named(() => import("./emall/pages"), "MallPage");
 const MallProductPage = named(() => import("./emall/pages"), "ProductPage");
 const MallCartPage = named(() => import("./emall/pages"), "CartPage");
 const MallOrdersPage = named(() => import("./emall/pages"), "OrdersPage");
+const MallAuctionsPage = named(() => import("./emall/auction"), "AuctionsPage");
+const MallAuctionPage = named(() => import("./emall/auction"), "AuctionPage");
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
@@ -56,6 +58,8 @@ const ChallengeFilePage = named(() => import("./complaints/pages"), "ChallengeFi
 const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage");
 const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
 const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
+const AnalyticsPage = named(() => import("./analytics/pages"), "AnalyticsPage");
+const DataPage = named(() => import("./analytics/pages"), "DataPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -103,10 +107,14 @@ const ROUTES: Route[] = [
   { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },
   { path: "/complaints/desk", access: "signed-in", render: () => <ComplaintDeskPage /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
+  { path: "/data", access: "public", render: () => <DataPage /> },
+  { path: "/analytics", access: "signed-in", render: () => <AnalyticsPage /> },
   { path: "/mall", access: "public", render: () => <MallPage /> },
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
   { path: "/mall/cart", access: "signed-in", render: () => <MallCartPage /> },
   { path: "/mall/orders", access: "signed-in", render: () => <MallOrdersPage /> },
+  { path: "/mall/auctions", access: "signed-in", render: () => <MallAuctionsPage /> },
+  { path: "/mall/auctions/:id", access: "signed-in", render: (p) => <MallAuctionPage id={p.id} /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
@@ -179,6 +187,7 @@ function Header() {
           <NavLink to="/calendar">{t("nav.calendar")}</NavLink>
           <NavLink to="/guides">{t("nav.guides")}</NavLink>
           <NavLink to="/credit">{t("nav.credit")}</NavLink>
+          <NavLink to="/data">{t("nav.data")}</NavLink>
           <NavLink to="/mall" match={(p) => p.startsWith("/mall")}>
             {t("nav.mall")}
           </NavLink>
@@ -208,6 +217,7 @@ function Header() {
                   {t("helpdesk.agent.title")}
                 </NavLink>
               ) : null}
+              {snap.state?.user.roles.some((r) => r === "regulator" || r === "purchaser") ? <NavLink to="/analytics">{t("nav.analytics")}</NavLink> : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}

@@ -47,7 +47,7 @@ const dayAfter = (day: string, n = 1) => {
 const dayStart = (day: string) => new Date(`${day}T00:00:00+08:00`).toISOString();
 
 /** A day parameter: a real YYYY-MM-DD, not before 2000 nor beyond tomorrow; or a problem at `/<name>`. */
-function dayParam(name: string, raw: unknown, problems: ErrorDetail[]): string | undefined {
+export function dayParam(name: string, raw: unknown, problems: ErrorDetail[]): string | undefined {
   const v = single(raw);
   if (v === undefined || v === "") return undefined;
   const day = v === null ? "" : v.trim();

@@ -21,17 +21,17 @@ export interface OrderRow {
 interface OrderLine { offerId: string; productId: string; productName: string; brand: string; model: string; quantity: number; unitPrice: string; amount: string }
 
 interface PlanItem { category: string; name: string; amount: string }
-interface ProjectView { id: string; tenantCode: string; unitName: string; stage: string; channel: string | null; method: string | null; stages: Array<{ stage: string; data: { items?: PlanItem[] } }> }
-interface OfferForOrder {
+export interface ProjectView { id: string; tenantCode: string; unitName: string; stage: string; channel: string | null; method: string | null; stages: Array<{ stage: string; data: { items?: PlanItem[] } }> }
+export interface OfferForOrder {
   id: string; productId: string; productName: string; model: string; brand: string; price: string; stock: number; regions: string[]; status: string;
   supplier: { code: string; name: string }; mayTrade: boolean; lapsedLicences: Array<{ kind: string; number: string; expiresOn: string }>;
 }
 
 /** The plan's lines, from the project as supervision shows it to the caller. */
-const planItems = (project: ProjectView): PlanItem[] => project.stages.find((s) => s.stage === "plan")?.data.items ?? [];
+export const planItems = (project: ProjectView): PlanItem[] => project.stages.find((s) => s.stage === "plan")?.data.items ?? [];
 
 /** What the orders of a plan line hold, in the step's transaction, the line locked against concurrent orders. */
-async function spentOn(trx: Knex.Transaction, projectId: string, line: number): Promise<string> {
+export async function spentOn(trx: Knex.Transaction, projectId: string, line: number): Promise<string> {
   // one lock per plan line: two orders at once cannot both fit the same remainder
   await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [`emall.plan-line:${projectId}:${line}`]);
   const row = await trx("emall_orders").where({ project_id: projectId, plan_line: line }).whereIn("status", HOLDING).sum({ s: "total" }).first();

@@ -25,19 +25,26 @@ export interface BidReceipt {
 
 export const receiptKeyId = (publicKeyHex: string): string => sha256Hex(hexToBytes(publicKeyHex)).slice(0, 16);
 
-const content = (r: Omit<BidReceipt, "signature">) =>
+/** The bytes a receipt's signature covers. */
+export const receiptContent = (r: Omit<BidReceipt, "signature">) =>
   utf8(`gd-bid-receipt/1|${canonicalJson({ bidId: r.bidId, tenderId: r.tenderId, version: r.version, action: r.action, hash: r.hash, receivedAt: r.receivedAt, keyId: r.keyId })}`);
 
 export function signReceipt(r: Omit<BidReceipt, "signature" | "keyId">, privateKeyHex: string): BidReceipt {
   const privateKey = hexToBytes(privateKeyHex);
   const unsigned = { ...r, keyId: receiptKeyId(bytesToHex(ed25519.getPublicKey(privateKey))) };
-  return { ...unsigned, signature: bytesToHex(ed25519.sign(content(unsigned), privateKey)) };
+  return { ...unsigned, signature: bytesToHex(ed25519.sign(receiptContent(unsigned), privateKey)) };
+}
+
+/** The same receipt, signed by another Ed25519 implementation (the server's node:crypto): `sign` answers the signature's hex. */
+export function signReceiptWith(r: Omit<BidReceipt, "signature" | "keyId">, publicKeyHex: string, sign: (message: Uint8Array) => string): BidReceipt {
+  const unsigned = { ...r, keyId: receiptKeyId(publicKeyHex) };
+  return { ...unsigned, signature: sign(receiptContent(unsigned)) };
 }
 
 export function verifyReceipt(r: BidReceipt, publicKeyHex: string): boolean {
   if (!HEX(64).test(r.signature) || r.keyId !== receiptKeyId(publicKeyHex)) return false;
   try {
-    return ed25519.verify(hexToBytes(r.signature), content(r), hexToBytes(publicKeyHex));
+    return ed25519.verify(hexToBytes(r.signature), receiptContent(r), hexToBytes(publicKeyHex));
   } catch {
     return false;
   }

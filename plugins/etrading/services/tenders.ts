@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import type { Service } from "moleculer";
 import { subject } from "@casl/ability";
 import {
   type ActionGate, abilityOf, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
@@ -123,6 +124,8 @@ async function gather(step: PrepareContext): Promise<Facts> {
   const agencyName = project.agencyCode
     ? (await lookup<{ name: string }>(step, "registries.agencies.get", { code: project.agencyCode }, "/projectId", `代理机构库中没有 ${project.agencyCode}`, `No agency ${project.agencyCode} in the registry`)).name
     : null;
+  // an agency is not shown the purchaser's budget code: the platform reads it, and keeps it in the tender row only
+  if (!project.unitCode) project.unitCode = (await lookup<{ unitCode: string | null }>(step, "etrading.purchaserUnit", { projectId: project.id }, "/projectId", "没有这个采购项目，或您无权查看", "No such procurement project, or not yours to see")).unitCode ?? undefined;
   const codes = Array.isArray(step.result.invitees) ? (step.result.invitees as string[]) : [];
   const suppliers: SupplierView[] = [];
   for (const [i, code] of codes.entries()) {
@@ -205,7 +208,6 @@ const documentsOf = (data: Record<string, unknown>, cfg: ProcedureConfig) => ({
   // a single source's one supplier is public (its publicity); an invited tender's pool is not
   ...(cfg.invitation === "named" ? { invitees: data.invitees } : {}),
 });
-const user = (step: PrepareContext | StepContext) => step.user ?? { roles: [] as string[] };
 
 async function tenderOf(trx: Knex.Transaction, instanceId: string): Promise<TenderRow> {
   const row = await ROW(trx).where({ instance_id: instanceId }).forUpdate().first();
@@ -244,8 +246,7 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       if (step.transition === "$start") {
         await ROW(step.trx).insert({
           id: step.instanceId, instance_id: step.instanceId, tenant_code: step.tenantCode,
-          // an agency is not shown the purchaser's budget code: left empty, it is filled when the purchaser first opens the tender
-          unit: project.unitCode ?? (user(step).roles.includes("purchaser") ? step.ownerUnit ?? "" : ""), unit_name: project.unitName,
+          unit: project.unitCode ?? "", unit_name: project.unitName,
           agency_code: project.agencyCode, project_id: project.id, method: cfg.method, status: "draft", created_at: step.now, ...fields,
         });
       } else {
@@ -413,14 +414,6 @@ async function visibleTender(svc: PluginServiceThis, ctx: PlatformContext, id: s
   const user = ctx.meta.user!;
   const row = /^[0-9a-f-]{36}$/.test(id) ? await ROW(svc.db).where({ id }).first() : undefined;
   if (!row) throw notFound(TENDER);
-  if (!row.unit && row.project_id && user.roles.includes("purchaser") && user.unitCode) {
-    // drafted by the agency: the project tells whether this purchaser is the one it serves
-    const project = await ctx.call<{ unitCode?: string }, { id: string }>("supervision.get", { id: row.project_id }).catch(() => null);
-    if (project?.unitCode === user.unitCode) {
-      await ROW(svc.db).where({ id: row.id, unit: "" }).update({ unit: user.unitCode });
-      row.unit = user.unitCode;
-    }
-  }
   if (runs(user, row) || regulates(ctx, row)) return row;
   if (row.status === "draft") throw notFound(TENDER);
   if (row.config.invitation !== "notice") {
@@ -468,6 +461,28 @@ export const tendersService: PlatformServiceSchema = {
       rest: "GET /time",
       handler(this: PluginServiceThis) {
         return { serverTime: platformNow().toISOString() };
+      },
+    },
+
+    /**
+     * The purchasing unit of a project the caller (its entrusted agency) may draft for. No route: the
+     * start hook calls it, and keeps the code in the tender row, which no answer to the agency shows;
+     * supervision hides the budget code from an agency, so the platform reads it as the project's
+     * region's regulator would.
+     */
+    purchaserUnit: {
+      kind: "read",
+      permission: "authenticated",
+      params: { projectId: "string" },
+      async handler(this: PluginServiceThis & Service, ctx: PlatformContext<{ projectId: string }>) {
+        const user = ctx.meta.user!;
+        const seen = await ctx.call<ProjectView, { id: string }>("supervision.get", { id: ctx.params.projectId });
+        if (seen.unitCode) return { unitCode: seen.unitCode };
+        if (!user.roles.includes("agency") || !user.unitCode || seen.agencyCode !== user.unitCode) throw notFound({ "zh-CN": "采购项目", en: "project" });
+        const platform: SessionUser = { id: "etrading.tenders", username: "etrading.tenders", tenantCode: seen.tenantCode, roles: ["regulator"], oversees: true };
+        const asPlatform = this.broker.ContextFactory.create(this.broker, null as never, {}, { meta: { user: platform }, parentCtx: ctx }) as unknown as PlatformContext;
+        const project = await asPlatform.call<ProjectView, { id: string }>("supervision.get", { id: ctx.params.projectId });
+        return { unitCode: project.unitCode ?? null };
       },
     },
 

@@ -75,9 +75,16 @@ describe("challenges and complaints with their statutory clocks", () => {
     expect(await rows()).toEqual({ challenges: 0, complaints: 0 });
 
     t.travel("2021-03-10");
-    const filed = ok(await file("smallSupplier", { tenderId, target: "documents", knownOn: "2021-03-01", matters }), 201);
+    // evidence: an upload of the challenger's; an id that is no upload of its own is refused at its place
+    const upload = ok(await t.platform.api(`/api/files?name=${encodeURIComponent("参数对照.pdf")}`, { method: "POST", token: t.tokens.smallSupplier, raw: Buffer.from("%PDF-1.4\n% evidence\n%%EOF\n"), headers: { "content-type": "application/octet-stream" } }), 201);
+    const forged = await file("smallSupplier", { tenderId, target: "documents", knownOn: "2021-03-01", matters: [matters[0], { ...matters[1], evidence: ["00000000-0000-4000-8000-000000000000"] }] });
+    expect(forged.status).toBe(400);
+    expect(forged.body.error.details).toEqual([expect.objectContaining({ path: "/matters/1/evidence/0", rule: "attachment" })]);
+    expect(await rows()).toEqual({ challenges: 0, complaints: 0 });
+
+    const filed = ok(await file("smallSupplier", { tenderId, target: "documents", knownOn: "2021-03-01", matters: [{ ...matters[0], evidence: [upload.id] }, matters[1]] }), 201);
     challengeId = filed.id;
-    expect(filed).toMatchObject({ status: "awaiting-reply", windowEnd: "2021-03-10", replyDue: "2021-03-19", matters: [{ n: 1 }, { n: 2 }] });
+    expect(filed).toMatchObject({ status: "awaiting-reply", windowEnd: "2021-03-10", replyDue: "2021-03-19", matters: [{ n: 1, evidence: [upload.id] }, { n: 2, evidence: [] }] });
   });
 
   test("challenge.reply: 7 working days, the clock counting down; one party cannot read another's challenge; challenge.suspendContract while it is unanswered", async () => {

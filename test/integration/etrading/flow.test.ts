@@ -95,6 +95,23 @@ describe("from a filed plan to the opening: publication, registration, questions
     expect((await t.call("maomingRegulator", `/api/etrading/tenders/${s.id}/registrations`)).status).toBe(403);
   });
 
+  test("a tender the agency drafts knows its purchaser from the start: the purchaser registers its custodian key before ever opening the tender, and the agency is never shown the budget code", async () => {
+    const projectId = await t.filedProject("public-tender", "2021-03-01", "1400000.00", true);
+    const s = ok(await t.start("agency", "etrading.public-tender", t.documents(projectId, { title: "惠州市代理起草保管人密钥项目" })), 201);
+    ok(await t.take("agency", s.id, "publish"));
+    const publicKey = "ab".repeat(32);
+    // the purchaser's first call about this tender is its key, not the tender's page
+    const key = await t.call("buyer", `/api/etrading/tenders/${s.id}/custodians/purchaser/key`, { method: "PUT", body: { publicKey } });
+    expect([key.status, key.body.publicKey]).toEqual([200, publicKey]);
+    expect(ok(await t.call("buyer", "/api/etrading/tenders?mine=1")).items.map((x: Any) => x.id)).toContain(s.id);
+    const budgetCode = (await t.platform.kernel.db.knex("etrading_tenders").where({ id: s.id }).first()).unit;
+    expect(budgetCode).toBeTruthy();
+    for (const path of [`/api/etrading/tenders/${s.id}`, "/api/etrading/tenders", `/api/instances/${s.id}`]) {
+      const seen = ok(await t.call("agency", path));
+      expect([path, JSON.stringify(seen).includes(budgetCode)]).toEqual([path, false]);
+    }
+  });
+
   test("questions (question.answer), clarifications and corrigenda reach every registered supplier; a corrigendum asks for bids to be confirmed again", async () => {
     const projectId = await t.filedProject("public-tender", "2021-03-01");
     const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId, { title: "惠州市询问澄清更正测试项目" })), 201);

@@ -115,7 +115,7 @@ export function MallPage() {
       <PageTitle sub={t("emall.mall.sub")}>{t("emall.mall.title")}</PageTitle>
       <AccessBanner />
       <p>
-        <Link to="/mall/cart">{t("emall.cart.link")}</Link> · <Link to="/mall/orders">{t("emall.orders.link")}</Link>
+        <Link to="/mall/cart">{t("emall.cart.link")}</Link> · <Link to="/mall/orders">{t("emall.orders.link")}</Link> · <Link to="/mall/auctions">{t("nav.auctions")}</Link>
       </p>
       {pavilions.data && pavilions.data.items.length ? (
         <nav aria-label={t("emall.pavilions")} className="filters">

@@ -1,0 +1,255 @@
+import type { Knex } from "knex";
+import type { Service } from "moleculer";
+import {
+  type ErrorDetail,
+  fieldError,
+  onceHandler,
+  type PlatformContext,
+  PlatformError,
+  type PlatformServiceSchema,
+  type PluginServiceThis,
+  type SessionUser,
+  single,
+  tenantTree,
+  unitsPoint,
+  validationFailed,
+} from "../../../core/sdk";
+import { aggregateFact, ALL_UNITS, BREACHES, CELLS, CYCLES, type CycleKind, RULES } from "./aggregates";
+import { factOf } from "./ocds-store";
+import { dayParam } from "./ocds";
+
+/** The receipts' consumer: the aggregates count each event once (the OCDS feed has its own). */
+const CONSUMER = "analytics.aggregates";
+/** Breaches listed at most, newest first: the table links to cases, it is not an export. */
+const BREACH_LIMIT = 200;
+
+type This = Service & PluginServiceThis;
+
+/** Who may see which part: a regulator its region (and below), a purchasing unit itself. */
+interface Scope {
+  region: string;
+  unit?: string;
+}
+
+async function scopeOf(svc: This, ctx: PlatformContext<unknown>, user: SessionUser | null | undefined, regionParam: string | undefined, problems: ErrorDetail[]): Promise<Scope | undefined> {
+  if (!user) throw new PlatformError("UNAUTHENTICATED", { "zh-CN": "请先登录", en: "Sign-in required" });
+  const tree = tenantTree();
+  const roles = new Set(user.roles);
+  const oversees = user.oversees === true || roles.has("tenant-admin") || roles.has("platform-admin");
+  if (oversees) {
+    if (regionParam === undefined) return { region: user.tenantCode };
+    const own = tree.subtree(user.tenantCode);
+    if (!tree.get(regionParam)) problems.push(fieldError("/region", "tenant", `区划「${regionParam}」不在本平台`, `${JSON.stringify(regionParam)} is not a region of this platform`));
+    else if (!own.includes(regionParam)) {
+      problems.push({
+        ...fieldError("/region", "scope", `区划 ${regionParam} 不在您监管的区域（${tree.get(user.tenantCode)?.name["zh-CN"] ?? user.tenantCode}）内`, `region ${regionParam} is outside the region you oversee (${tree.get(user.tenantCode)?.name.en ?? user.tenantCode})`),
+        allowed: user.tenantCode,
+      });
+    } else return { region: regionParam };
+    return undefined;
+  }
+  if (roles.has("supplier") || roles.has("agency") || !user.unitCode) {
+    throw new PlatformError("FORBIDDEN", { "zh-CN": "采购数据看板仅向监管部门和采购单位开放", en: "The procurement dashboards are for regulators and purchasing units" });
+  }
+  // a unit's figures are under its published name, which the facts carry (never its budget code)
+  let name: string | undefined;
+  for (const provider of svc.extensions.providers(ctx, unitsPoint)) {
+    const found = (await provider.call.resolve({ codes: [user.unitCode] })) as Array<{ code: string; name: string }>;
+    name = found.find((u) => u.code === user.unitCode)?.name;
+    if (name) break;
+  }
+  if (!name) throw new PlatformError("FORBIDDEN", { "zh-CN": "您的单位不在采购单位登记库中", en: "Your unit is not in the purchasing units' register" });
+  if (regionParam !== undefined && regionParam !== user.tenantCode) {
+    problems.push({ ...fieldError("/region", "scope", "采购单位只能查看本单位的数据", "a purchasing unit sees its own figures only"), allowed: user.tenantCode });
+    return undefined;
+  }
+  return { region: user.tenantCode, unit: name };
+}
+
+const num = (v: unknown) => Math.round(Number(v ?? 0) * 100) / 100;
+const share = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : null);
+
+/** Median and p90 from a histogram of whole days (nearest rank). */
+export function percentiles(hist: Array<{ days: number; n: number }>): { n: number; median: number | null; p90: number | null } {
+  const sorted = [...hist].sort((a, b) => a.days - b.days);
+  const n = sorted.reduce((s, h) => s + h.n, 0);
+  const at = (q: number) => {
+    if (!n) return null;
+    const rank = Math.ceil(q * n);
+    let seen = 0;
+    for (const h of sorted) {
+      seen += h.n;
+      if (seen >= rank) return h.days;
+    }
+    return null;
+  };
+  return { n, median: at(0.5), p90: at(0.9) };
+}
+
+export interface DashboardQuery {
+  codes: string[];
+  unit?: string;
+  fromMonth?: string;
+  toMonth?: string;
+}
+
+/** A table's rows in scope: a unit's own, or a region's sums (ALL_UNITS), or (`units`) each unit's. */
+function scoped(db: Knex, table: string, q: DashboardQuery, units = false): Knex.QueryBuilder {
+  const b = db(table).whereIn("tenant_code", q.codes);
+  if (q.unit !== undefined) b.where("unit", q.unit);
+  else if (units) b.whereNot("unit", ALL_UNITS);
+  else if (table !== BREACHES) b.where("unit", ALL_UNITS);
+  if (q.fromMonth) b.where("month", ">=", q.fromMonth);
+  if (q.toMonth) b.where("month", "<=", q.toMonth);
+  return b;
+}
+
+const SUMS = ["planned", "awarded", "sme_awarded", "contracted", "paid"];
+const COUNTS = ["awards", "sme_awards", "small_awards", "small_sme_awards", "contracts", "payments"];
+const sumCols = (db: Knex) => [...SUMS, ...COUNTS].map((c) => db.raw(`sum(${c}) as ${c}`));
+type SumRow = Record<string, string | null>;
+const figures = (r: SumRow) => ({ planned: num(r.planned), contracted: num(r.contracted), paid: num(r.paid), awarded: num(r.awarded) });
+
+/** The dashboard's figures for a region (or one unit of it), from the aggregate tables only. */
+export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
+  const tree = tenantTree();
+  const [totalsRows, byMonth, byMethod, byCategory, byTenant, byUnit, cycles, breaches] = await Promise.all([
+    scoped(db, CELLS, q).select(...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("month").orderBy("month").select("month", ...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("method").orderBy("method").select("method", ...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("category").orderBy("category").select("category", ...sumCols(db)),
+    scoped(db, CELLS, q).groupBy("tenant_code").select("tenant_code", ...sumCols(db)),
+    scoped(db, CELLS, q, true).where("tenant_code", region).groupBy("unit").orderBy("unit").select("unit", ...sumCols(db)),
+    scoped(db, CYCLES, q).groupBy("kind", "method", "days").select("kind", "method", "days", db.raw("sum(n)::int as n")),
+    scoped(db, BREACHES, q).orderBy([{ column: "done_on", order: "desc" }, { column: "fact_key" }]).limit(BREACH_LIMIT)
+      .select("project_id", "tenant_code", "unit", "rule", db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
+  ]);
+  const t = totalsRows[0] as SumRow;
+
+  // the region's children (a county: its units) hold what was spent in them and below them
+  const children = tree.children(region);
+  const childOf = new Map<string, string>();
+  for (const c of children) for (const code of tree.subtree(c.code)) childOf.set(code, c.code);
+  const regions = new Map(children.map((c) => [c.code, { code: c.code, name: c.name, level: c.level, planned: 0, contracted: 0, paid: 0, awarded: 0 }]));
+  for (const r of byTenant as SumRow[]) {
+    const child = regions.get(childOf.get(String(r.tenant_code)) ?? "");
+    if (!child) continue;
+    const f = figures(r);
+    child.planned = num(child.planned + f.planned);
+    child.contracted = num(child.contracted + f.contracted);
+    child.paid = num(child.paid + f.paid);
+    child.awarded = num(child.awarded + f.awarded);
+  }
+
+  const histograms = new Map<string, { kind: CycleKind; method: string; hist: Array<{ days: number; n: number }> }>();
+  for (const c of cycles as Array<{ kind: CycleKind; method: string; days: number; n: number }>) {
+    const k = `${c.kind}|${c.method}`;
+    if (!histograms.has(k)) histograms.set(k, { kind: c.kind, method: c.method, hist: [] });
+    histograms.get(k)!.hist.push({ days: c.days, n: c.n });
+  }
+
+  const awards = Number(t.awards ?? 0);
+  const small = Number(t.small_awards ?? 0);
+  const tenant = tree.get(region)!;
+  return {
+    region: { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null },
+    unit: q.unit ?? null,
+    from: q.fromMonth ?? null,
+    to: q.toMonth ?? null,
+    totals: { ...figures(t), awards, contracts: Number(t.contracts ?? 0), payments: Number(t.payments ?? 0) },
+    byMonth: (byMonth as SumRow[]).map((r) => ({ month: r.month, ...figures(r) })),
+    byMethod: (byMethod as SumRow[]).map((r) => ({ method: r.method, ...figures(r) })),
+    byCategory: (byCategory as SumRow[]).map((r) => ({ category: r.category, ...figures(r) })),
+    byRegion: [...regions.values()],
+    byUnit: (byUnit as SumRow[]).map((r) => ({ unit: r.unit, ...figures(r) })),
+    sme: {
+      awards,
+      smeAwards: Number(t.sme_awards ?? 0),
+      awardedShare: share(Number(t.sme_awarded ?? 0), Number(t.awarded ?? 0)),
+      goal: { rule: "sme.reservedShare", percent: RULES["sme.reservedShare"].value },
+      small: { rule: "sme.reservedSmall", below: RULES["sme.reservedSmall"].value, awards: small, smeAwards: Number(t.small_sme_awards ?? 0), share: share(Number(t.small_sme_awards ?? 0), small) },
+    },
+    cycles: [...histograms.values()]
+      .sort((a, b) => a.kind.localeCompare(b.kind) || a.method.localeCompare(b.method))
+      .map((h) => ({ kind: h.kind, method: h.method, ...percentiles(h.hist) })),
+    breaches: (breaches as Array<Record<string, string | number>>).map((b) => ({
+      projectId: b.project_id,
+      tenantCode: b.tenant_code,
+      unit: b.unit,
+      rule: b.rule,
+      from: b.from_on,
+      done: b.done_on,
+      days: Number(b.days),
+      allowed: Number(b.allowed),
+      unitOfDays: RULES[b.rule as keyof typeof RULES].unit,
+      link: `/supervision/projects/${b.project_id}`,
+    })),
+  };
+}
+
+interface DashboardParams {
+  region?: unknown;
+  from?: unknown;
+  to?: unknown;
+}
+
+/**
+ * The regulator's dashboards (README.md, "Dashboards"): aggregates kept current from the same
+ * `analytics.fact` events as the OCDS feed, read by region and month.
+ */
+export const dashboardsService: PlatformServiceSchema = {
+  name: "analytics.dashboards",
+  events: {
+    "analytics.fact": onceHandler(CONSUMER, (svc) => (svc as This).db, async function (this: Service, ctx, trx) {
+      const fact = factOf(ctx.params);
+      if (typeof fact === "string") return; // the feed's handler says why, once
+      await aggregateFact(trx, fact);
+    }),
+  },
+  actions: {
+    dashboard: {
+      rest: "GET /dashboard",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<DashboardParams>) {
+        const p = ctx.params;
+        const problems: ErrorDetail[] = [];
+        const rawRegion = single(p.region);
+        const region = rawRegion === undefined || rawRegion === "" ? undefined : String(rawRegion ?? "").trim();
+        const from = dayParam("from", p.from, problems);
+        const to = dayParam("to", p.to, problems);
+        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+        const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
+        if (problems.length || !scope) throw validationFailed(problems);
+        return dashboard(this.db, scope.region, {
+          codes: tenantTree().subtree(scope.region),
+          unit: scope.unit,
+          fromMonth: from?.slice(0, 7),
+          toMonth: to?.slice(0, 7),
+        });
+      },
+    },
+
+    // The portal's open-data page: a region's sums for everyone, with no unit's figures and no
+    // breach list (those name units and cases: the regulator's dashboard has them).
+    public: {
+      rest: "GET /public",
+      kind: "read",
+      permission: "public",
+      async handler(this: This, ctx: PlatformContext<DashboardParams>) {
+        const p = ctx.params;
+        const problems: ErrorDetail[] = [];
+        const raw = single(p.region);
+        const region = raw === undefined || raw === "" ? tenantTree().root().code : String(raw ?? "").trim();
+        if (!tenantTree().get(region)) problems.push(fieldError("/region", "tenant", `区划「${region}」不在本平台`, `${JSON.stringify(region)} is not a region of this platform`));
+        const from = dayParam("from", p.from, problems);
+        const to = dayParam("to", p.to, problems);
+        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+        if (problems.length) throw validationFailed(problems);
+        const d = await dashboard(this.db, region, { codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
+        ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=60" };
+        return { region: d.region, from: d.from, to: d.to, totals: d.totals, byMonth: d.byMonth, byMethod: d.byMethod, byCategory: d.byCategory, byRegion: d.byRegion, sme: d.sme, cycles: d.cycles };
+      },
+    },
+  },
+};

@@ -1,0 +1,254 @@
+import type { Knex } from "knex";
+import type { Service } from "moleculer";
+import {
+  conflict, fieldError, forbidden, isMoney, isUuid, money, notFound, PlatformError, type PlatformContext, platformNow, type PlatformServiceSchema,
+  type PluginServiceThis, prepared, type PrepareContext, type RoomJoin, type SessionUser, toMoney, toRoom, validationFailed, type WorkflowHooks,
+} from "../../../core/sdk";
+import { type OfferForOrder, orderHooks, planItems, type ProjectView, spentOn } from "./orders";
+
+/**
+ * The live reverse auction (电子反拍 / 网上竞价, plugins/emall/README.md "Reverse auction"): the
+ * emall.auction workflow carries it from bidding to payment; quotes and the live room are here.
+ * Every quote of an auction is taken under one per-auction lock: 200 bidders in the last 30 seconds
+ * are a few quotes a second, and one order of quotes makes the ranking, the end and the pushed
+ * lowest price agree whatever arrives at once.
+ */
+
+const AUCTION = { "zh-CN": "竞价", en: "auction" };
+/** 72 hours: the winner's time to confirm (the workflow's `lapse` deadline says the same, 3 days) */
+export const CONFIRM_HOURS = 72;
+const HOUR = 3_600_000;
+
+export interface AuctionRow {
+  id: string; tenant_code: string; unit_code: string; unit_name: string; project_id: string; plan_line: number; title: string; requirements: string;
+  category_code: string; quantity: number; max_unit_price: string; starts_at: Date; ends_at: Date; status: string; closed_at: Date | null;
+  winner_code: string | null; winner_price: string | null; created_at: Date;
+}
+interface Standing { supplier_code: string; supplier_name: string; seq: number; unit_price: string; quoted_at: Date; id: string }
+
+export const auctionRoom = (id: string) => `emall.auctions:${id}`;
+/** 供应商 A … Z, then AA, AB …: what the other bidders know a bidder by, in this auction only */
+export function alias(seq: number): string {
+  let s = "";
+  for (let n = seq; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
+
+const lock = (trx: Knex.Transaction, id: string) => trx.raw("select pg_advisory_xact_lock(hashtext(?))", [`emall.auction:${id}`]);
+
+/** Each bidder's last quote, best first: the lowest price, a tie to the earliest quote (then the earlier row). */
+export async function ranking(db: Knex, id: string): Promise<Standing[]> {
+  const r = await db.raw(
+    `select l.supplier_code, b.supplier_name, b.seq, l.unit_price, l.quoted_at, l.id
+       from (select distinct on (supplier_code) supplier_code, unit_price, quoted_at, id from emall_auction_quotes where auction_id = ? order by supplier_code, id desc) l
+       join emall_auction_bidders b on b.auction_id = ? and b.supplier_code = l.supplier_code
+      order by l.unit_price asc, l.quoted_at asc, l.id asc`,
+    [id, id],
+  );
+  return r.rows;
+}
+
+async function auctionOf(db: Knex, id: string, forUpdate = false): Promise<AuctionRow> {
+  if (!isUuid(id)) throw notFound(AUCTION);
+  const q = db<AuctionRow>("emall_auctions").where({ id });
+  const row = await (forUpdate ? q.forUpdate() : q).first();
+  if (!row) throw notFound(AUCTION);
+  return row;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+/** What a participant sees: the lowest price and who holds it by letter only; its own standing in full. */
+function publicView(a: AuctionRow, rank: Standing[], me: string | null, seesNames: boolean) {
+  const best = rank[0];
+  const mine = me ? rank.findIndex((s) => s.supplier_code === me) : -1;
+  return {
+    id: a.id, title: a.title, requirements: a.requirements, categoryCode: a.category_code, quantity: a.quantity, maxUnitPrice: toMoney(a.max_unit_price),
+    unitName: a.unit_name, startsAt: iso(a.starts_at), endsAt: iso(a.ends_at), status: a.status, serverTime: platformNow().toISOString(), room: auctionRoom(a.id),
+    bidders: rank.length,
+    lowest: best ? { unitPrice: toMoney(best.unit_price), bidder: alias(best.seq), at: iso(best.quoted_at) } : null,
+    me: mine >= 0 ? { bidder: alias(rank[mine].seq), unitPrice: toMoney(rank[mine].unit_price), rank: mine + 1 } : null,
+    // the purchaser and regulators see the names once bidding is over; bidders never see each other's
+    ranking: seesNames && a.status === "closed" ? rank.map((s, i) => ({ rank: i + 1, bidder: alias(s.seq), supplierCode: s.supplier_code, supplierName: s.supplier_name, unitPrice: toMoney(s.unit_price), at: iso(s.quoted_at) })) : null,
+    winner: a.status === "closed" && a.winner_code ? { unitPrice: toMoney(a.winner_price!), bidder: alias(rank[0].seq), ...(seesNames || me === a.winner_code ? { supplierCode: a.winner_code, supplierName: rank[0].supplier_name } : {}) } : null,
+  };
+}
+
+/** The purchaser that runs it, or a regulator or admin of its region: those see names after the end. */
+const oversees = (u: SessionUser, a: AuctionRow) => (u.roles.includes("purchaser") && u.unitCode === a.unit_code) || ((u.roles.includes("regulator") || u.roles.includes("tenant-admin")) && u.tenantCode === a.tenant_code);
+
+/**
+ * The auction's start and award: a filed plan executed on the e-mall, the line's remaining budget
+ * holding quantity × maximum, an end in the future; at the end (the `close` deadline, server time)
+ * the lowest last quote wins and becomes an order (emall_orders under the auction's id), so that
+ * confirm, accept and pay are the direct order's own steps.
+ */
+export const auctionHooks: WorkflowHooks = {
+  start: prepared({
+    async prepare(step: PrepareContext) {
+      if (!step.call) throw new Error("an auction is started by a user");
+      return step.call<ProjectView>("supervision.get", { id: step.result.projectId }).catch((err) => {
+        if ((err as { type?: string }).type !== "NOT_FOUND") throw err;
+        throw validationFailed([fieldError("/projectId", "project", "没有这个采购项目，或您无权查看", "No such procurement project, or not yours to see")]);
+      });
+    },
+    async apply(step, project) {
+      const user = step.user as SessionUser;
+      const d = step.result as { planLine: number; title: string; requirements: string; categoryCode: string; quantity: number; maxUnitPrice: string; endsAt: string };
+      if (project.stage !== "execution" || project.channel !== "emall") {
+        throw validationFailed([fieldError("/projectId", "plan-filed", "该项目的采购计划尚未备案，或未选择电子卖场执行", "The project's plan is not filed, or is not executed on the e-mall")]);
+      }
+      const item = planItems(project)[d.planLine];
+      if (!item) throw validationFailed([fieldError("/planLine", "plan-line", "计划中没有这一明细行", "The plan has no such line")]);
+      if (!isMoney(d.maxUnitPrice) || !money(d.maxUnitPrice).greaterThan(0)) throw validationFailed([fieldError("/maxUnitPrice", "money", "最高限价应为大于 0 的金额", "The maximum must be an amount above 0")]);
+      const endsAt = new Date(d.endsAt);
+      if (endsAt.getTime() <= step.now.getTime() + 60_000) throw validationFailed([fieldError("/endsAt", "future", "竞价截止时间应晚于当前服务器时间至少 1 分钟", "The end must be at least a minute after the server's time now")]);
+      const ceiling = toMoney(money(toMoney(d.maxUnitPrice)).times(d.quantity));
+      const remaining = toMoney(money(toMoney(item.amount)).minus(await spentOn(step.trx, project.id, d.planLine)));
+      if (money(ceiling).greaterThan(remaining)) {
+        throw validationFailed([fieldError("/maxUnitPrice", "plan-line-budget", `数量 × 最高限价 = ${ceiling} 元，超过计划明细“${item.name}”的剩余预算 ${remaining} 元`, `Quantity × maximum = ${ceiling} yuan exceeds the remaining ${remaining} yuan of the plan line "${item.name}"`)]);
+      }
+      await step.trx("emall_auctions").insert({
+        id: step.instanceId, tenant_code: project.tenantCode, unit_code: user.unitCode, unit_name: project.unitName, project_id: project.id, plan_line: d.planLine,
+        title: d.title, requirements: d.requirements, category_code: d.categoryCode, quantity: d.quantity, max_unit_price: toMoney(d.maxUnitPrice),
+        starts_at: step.now, ends_at: endsAt, status: "bidding", created_at: step.now,
+      });
+      return { data: { endsAt: endsAt.toISOString(), purchaserName: project.unitName, planLineName: item.name, ceiling } };
+    },
+  }),
+  transitions: {
+    async close(step) {
+      // after every quote taken before the end: the same lock the quotes take
+      await lock(step.trx, step.instanceId);
+      const a = await auctionOf(step.trx, step.instanceId, true);
+      const rank = await ranking(step.trx, a.id);
+      const best = rank[0];
+      await step.trx("emall_auctions").where({ id: a.id }).update({ status: "closed", closed_at: step.now, winner_code: best?.supplier_code ?? null, winner_price: best?.unit_price ?? null });
+      if (!best) return { data: { winner: null } };
+      const total = toMoney(money(best.unit_price).times(a.quantity));
+      const confirmBy = new Date(step.now.getTime() + CONFIRM_HOURS * HOUR);
+      const line = { offerId: null, productId: null, productName: a.title, brand: "", model: "", quantity: a.quantity, unitPrice: toMoney(best.unit_price), amount: total };
+      await step.trx("emall_orders").insert({
+        id: a.id, tenant_code: a.tenant_code, unit_code: a.unit_code, unit_name: a.unit_name, project_id: a.project_id, plan_line: a.plan_line,
+        supplier_code: best.supplier_code, supplier_name: best.supplier_name, total, lines: JSON.stringify([line]), status: "placed", confirm_by: confirmBy, created_at: step.now, updated_at: step.now,
+      });
+      return {
+        data: { winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total }, bidders: rank.length, confirmBy: confirmBy.toISOString() },
+        parties: [best.supplier_code],
+      };
+    },
+    async fail(step) {
+      const a = await auctionOf(step.trx, step.instanceId);
+      if (a.winner_code) throw conflict({ "zh-CN": "本次竞价已有成交供应商", en: "This auction has a winner" }, { rule: "has-winner" });
+      return {};
+    },
+    // the winner cannot back out (price error, stock, logistics): it confirms, or the deadline lapses the award
+    confirm: orderHooks.transitions!.confirm,
+    async lapse(step) {
+      await step.trx("emall_orders").where({ id: step.instanceId }).update({ status: "lapsed", updated_at: step.now });
+      return {};
+    },
+    accept: orderHooks.transitions!.accept,
+    pay: orderHooks.transitions!.pay,
+  },
+};
+
+type This = Service & PluginServiceThis;
+
+export const auctionsService: PlatformServiceSchema & ThisType<This> = {
+  name: "emall.auctions",
+  actions: {
+    /** GET /api/emall/auctions: the open and recent auctions of the caller's region (a supplier's to take part in; a unit's own). */
+    list: {
+      rest: "GET /auctions",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext) {
+        const u = ctx.meta.user as SessionUser;
+        const q = this.db<AuctionRow>("emall_auctions").orderBy("ends_at", "desc").limit(100);
+        if (u.roles.includes("purchaser") && u.unitCode) q.where({ unit_code: u.unitCode });
+        else q.where({ tenant_code: u.tenantCode });
+        return { items: (await q).map((a) => ({ id: a.id, title: a.title, categoryCode: a.category_code, quantity: a.quantity, maxUnitPrice: toMoney(a.max_unit_price), unitName: a.unit_name, endsAt: iso(a.ends_at), status: a.status })), serverTime: platformNow().toISOString() };
+      },
+    },
+
+    /** GET /api/emall/auctions/:id: where it stands, for a first load, a reload or a late joiner (the room is the fast path). */
+    get: {
+      rest: "GET /auctions/:id",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<{ id: string }>) {
+        const u = ctx.meta.user as SessionUser;
+        const a = await auctionOf(this.db, ctx.params.id);
+        if (!oversees(u, a) && !u.roles.includes("supplier")) throw forbidden();
+        return publicView(a, await ranking(this.db, a.id), u.roles.includes("supplier") ? u.unitCode ?? null : null, oversees(u, a));
+      },
+    },
+
+    /** The live room: the purchaser, its regulators and any supplier of the region may watch; the gate and the answer decide. */
+    join: {
+      room: true,
+      kind: "read",
+      permission: "authenticated",
+      params: { id: "string" },
+      async handler(this: This, ctx: PlatformContext<{ id: string }>): Promise<RoomJoin> {
+        const u = ctx.meta.user as SessionUser;
+        const a = await auctionOf(this.db, ctx.params.id);
+        if (!oversees(u, a) && !u.roles.includes("supplier")) throw forbidden();
+        return { room: auctionRoom(a.id), auctionId: a.id, endsAt: iso(a.ends_at) };
+      },
+    },
+
+    /**
+     * POST /api/emall/auctions/:id/quotes { unitPrice, offerId }: a supplier's quote, with the offer of
+     * its own in the auction's category it quotes for (admitted, licences valid: commodities decides).
+     * Server time decides: at or after the end it is refused. Never above the maximum.
+     */
+    quote: {
+      rest: "POST /auctions/:id/quotes",
+      kind: "continue",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<{ id: string; unitPrice?: unknown; offerId?: unknown }>) {
+        const u = ctx.meta.user as SessionUser;
+        if (!u.roles.includes("supplier") || !u.unitCode) throw forbidden();
+        const price = ctx.params.unitPrice;
+        if (typeof price !== "string" || !isMoney(price) || !money(price).greaterThan(0)) throw validationFailed([fieldError("/unitPrice", "money", "报价应为大于 0 的金额，如 4500.00", "The quote must be an amount above 0, e.g. 4500.00")]);
+        if (typeof ctx.params.offerId !== "string" || !isUuid(ctx.params.offerId)) throw validationFailed([fieldError("/offerId", "offer", "请选择贵单位在该品目下的一条商品报价", "Choose one of your offers in this category")]);
+        const a = await auctionOf(this.db, ctx.params.id);
+        const { items } = await ctx.call<{ items: OfferForOrder[] }, { ids: string[] }>("commodities.forOrder", { ids: [ctx.params.offerId] });
+        const offer = items[0] as (OfferForOrder & { categoryCode: string }) | undefined;
+        if (!offer || offer.supplier.code !== u.unitCode || offer.status !== "active" || !offer.categoryCode.startsWith(a.category_code)) {
+          throw validationFailed([fieldError("/offerId", "category", "该报价不是贵单位在本次竞价品目下的有效报价", "This is not an active offer of yours in the auction's category")]);
+        }
+        if (!offer.mayTrade) throw conflict({ "zh-CN": "贵单位未通过商品库入驻审核，或资质证照已过期，不能参加竞价", en: "You are not admitted to the commodities registry, or a licence has expired: you may not take part" }, { rule: "admission", lapsed: offer.lapsedLicences });
+        const unitPrice = toMoney(price);
+        if (money(unitPrice).greaterThan(toMoney(a.max_unit_price))) {
+          throw validationFailed([fieldError("/unitPrice", "max-price", `报价 ${unitPrice} 元高于最高限价 ${toMoney(a.max_unit_price)} 元`, `The quote of ${unitPrice} yuan is above the maximum of ${toMoney(a.max_unit_price)} yuan`)]);
+        }
+        const taken = await this.db.transaction(async (trx) => {
+          await lock(trx, a.id);
+          // the time is read once the lock is held: what was before the end here is before the close too
+          const now = platformNow();
+          const row = await auctionOf(trx, a.id);
+          if (row.status !== "bidding" || now.getTime() >= new Date(row.ends_at).getTime()) {
+            throw new PlatformError("CONFLICT", { "zh-CN": `竞价已于 ${new Date(row.ends_at).toISOString()} 截止，本次报价（服务器时间 ${now.toISOString()}）未被接受`, en: `Bidding ended at ${new Date(row.ends_at).toISOString()}: this quote (server time ${now.toISOString()}) is not accepted` }, { rule: "ended", endsAt: iso(row.ends_at), serverTime: now.toISOString() });
+          }
+          let me = await trx("emall_auction_bidders").where({ auction_id: a.id, supplier_code: u.unitCode }).first();
+          if (!me) {
+            const [{ n }] = await trx("emall_auction_bidders").where({ auction_id: a.id }).count({ n: "*" });
+            me = { auction_id: a.id, supplier_code: u.unitCode, supplier_name: offer.supplier.name, seq: Number(n) + 1, joined_at: now };
+            await trx("emall_auction_bidders").insert(me);
+          }
+          const [q] = await trx("emall_auction_quotes").insert({ auction_id: a.id, supplier_code: u.unitCode, offer_id: offer.id, unit_price: unitPrice, quoted_at: now }).returning(["id"]);
+          const rank = await ranking(trx, a.id);
+          return { quoteId: String(q.id), at: now, rank, me: alias(me.seq) };
+        });
+        const best = taken.rank[0];
+        const mine = taken.rank.findIndex((s) => s.supplier_code === u.unitCode);
+        // the quote id orders the pushes: a page keeps the latest it has seen, whichever arrives first
+        await toRoom(this.broker, auctionRoom(a.id), "lowest", { auctionId: a.id, seq: Number(taken.quoteId), unitPrice: toMoney(best.unit_price), bidder: alias(best.seq), bidders: taken.rank.length, at: iso(taken.at) });
+        return { quoteId: taken.quoteId, unitPrice, at: taken.at.toISOString(), bidder: taken.me, rank: mine + 1, lowest: toMoney(best.unit_price) };
+      },
+    },
+  },
+};
