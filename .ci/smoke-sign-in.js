@@ -22,7 +22,9 @@ const expect = (what, ok, got) => {
 };
 
 (async () => {
-  const m = /first administrator created: username "([^"]+)", one-time password (\S+)/.exec(fs.readFileSync(logFile, "utf8"));
+  // the log is JSON lines (LOG_FORMAT=json, the default): the sentence is a line's msg
+  const messages = fs.readFileSync(logFile, "utf8").split("\n").map((l) => { try { return JSON.parse(l).msg ?? l; } catch { return l; } });
+  const m = /first administrator created: username "([^"]+)", one-time password (\S+)/.exec(messages.join("\n"));
   expect("the start-up log shows the first administrator's one-time password", !!m, null);
   const [, username, password] = m;
   const first = await call("/api/auth/login", { body: { username, password } });

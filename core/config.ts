@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 
 /** Everything a node reads from its environment, in one place. */
@@ -19,6 +20,10 @@ export interface KernelConfig {
   heartbeatTimeoutMs: number;
   /** how long an upload (a CSV import) may take */
   uploadTimeoutMs: number;
+  /** how long a stop (SIGTERM) waits for requests in flight and socket.io clients before it closes anyway */
+  shutdownTimeoutMs: number;
+  /** how long start-up waits for the transporter (NATS) before it gives up with one line */
+  transporterConnectTimeoutMs: number;
   nodeId?: string;
   pluginsDir: string;
   /** PLUGIN_PATHS: plugins kept outside plugins/, each a plugin's folder or a folder of them */
@@ -45,6 +50,19 @@ export interface KernelConfig {
   queueMaintenanceSeconds: number;
   webDir: string;
   logLevel: string;
+  /** "json" (one object a line, for a log shipper) or "text" (for a person at a terminal) */
+  logFormat: "json" | "text";
+  /** NODE_ENV=production: secrets must be given, not made up */
+  production: boolean;
+  /** GET /metrics (Prometheus), unless METRICS=off */
+  metrics: boolean;
+  /** when set, /metrics answers only a request with `Authorization: Bearer <it>` */
+  metricsToken?: string;
+  /** when set, /metrics and /health/* are (also) served on this port, on every node, gateway or not */
+  metricsPort?: number;
+  metricsHost: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: traces go there over OTLP/HTTP; unset, tracing is off (core/observability/otel.ts) */
+  otlpEndpoint?: string;
   /** identity: the first platform administrator, created once on a first start */
   initAdminUsername: string;
   initAdminPassword?: string;
@@ -68,6 +86,9 @@ export interface KernelConfig {
   filesTypes: string[];
 }
 
+/** NODE_ID, or one made of the host and the process: unique in a cluster. */
+export const nodeIdOf = (cfg: Pick<KernelConfig, "nodeId">) => cfg.nodeId ?? `${os.hostname()}-${process.pid}`;
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.resolve(__dirname, "..")): KernelConfig {
   const int = (name: string, fallback: number): number => {
     const raw = env[name];
@@ -76,6 +97,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
     return n;
   };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = (env[name] ?? "").trim().toLowerCase();
+    if (!raw) return fallback;
+    if (["1", "true", "on", "yes"].includes(raw)) return true;
+    if (["0", "false", "off", "no"].includes(raw)) return false;
+    throw new Error(`${name} must be on or off, got "${env[name]}"`);
+  };
+  const production = env.NODE_ENV === "production";
+  // Every node must verify every other node's tokens: in production the key is the operator's, not one made up at first start.
+  if (production && !env.AUTH_SECRET) throw new Error("AUTH_SECRET is required when NODE_ENV=production: set it to the same random string of 32 characters or more on every node");
+  if (env.AUTH_SECRET !== undefined && Buffer.byteLength(env.AUTH_SECRET) < 32) throw new Error("AUTH_SECRET must be at least 32 bytes long");
   const services = env.SERVICES?.trim()
     ? env.SERVICES.split(",").map((s) => s.trim()).filter(Boolean)
     : null;
@@ -83,8 +115,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     rootDir,
     port: int("PORT", 3000),
     host: env.HOST || "0.0.0.0",
-    databaseUrl: env.DATABASE_URL || undefined,
-    natsUrl: env.NATS_URL || undefined,
+    databaseUrl: checkedUrl(env, "DATABASE_URL", ["postgres:", "postgresql:"], "postgres://user:password@host:5432/database"),
+    natsUrl: checkedUrl(env, "NATS_URL", ["nats:", "tls:"], "nats://host:4222"),
     services,
     dataDir: path.resolve(rootDir, env.DATA_DIR || ".data"),
     embeddedPgPort: int("EMBEDDED_PG_PORT", 54329),
@@ -93,6 +125,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     heartbeatIntervalMs: int("HEARTBEAT_INTERVAL_MS", 500),
     heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 2500),
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
+    shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", 10_000),
+    transporterConnectTimeoutMs: int("TRANSPORTER_CONNECT_TIMEOUT_MS", 15_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),
     // separated as PATH is (":" here, ";" on Windows); relative entries from the project folder
@@ -108,7 +142,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     eventExpireSeconds: int("EVENT_EXPIRE_S", 300),
     queueMaintenanceSeconds: int("QUEUE_MAINTENANCE_S", 30),
     webDir: path.resolve(rootDir, "web"),
-    logLevel: env.LOG_LEVEL || "info",
+    logLevel: logLevel(env.LOG_LEVEL),
+    logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, "json"),
+    production,
+    metrics: bool("METRICS", true),
+    metricsToken: env.METRICS_TOKEN || undefined,
+    metricsPort: env.METRICS_PORT ? int("METRICS_PORT", 0) : undefined,
+    metricsHost: env.METRICS_HOST || "0.0.0.0",
+    otlpEndpoint: checkedUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"], "http://otel-collector:4318"),
     initAdminUsername: env.INIT_ADMIN_USERNAME?.trim() || "admin",
     initAdminPassword: env.INIT_ADMIN_PASSWORD || undefined,
     accessTokenTtl: int("ACCESS_TOKEN_TTL", 15 * 60),
@@ -118,6 +159,38 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     demoAccounts: env.DEMO_ACCOUNTS ? env.DEMO_ACCOUNTS === "1" || env.DEMO_ACCOUNTS === "true" : !env.DATABASE_URL,
     ...filesConfig(env, int),
   };
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"];
+function logLevel(raw: string | undefined): string {
+  const level = (raw || "info").toLowerCase();
+  if (!LOG_LEVELS.includes(level)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${raw}"`);
+  return level;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = (env[name] || fallback).toLowerCase() as T;
+  if (!allowed.includes(raw)) throw new Error(`${name} must be ${allowed.map((a) => `"${a}"`).join(" or ")}, got "${env[name]}"`);
+  return raw;
+}
+
+/** A URL that cannot be what it names fails here, at start, not at its first use; the message never repeats a password. */
+function checkedUrl(env: NodeJS.ProcessEnv, name: string, protocols: string[], example: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  // NATS takes several servers, comma separated
+  for (const one of name === "NATS_URL" ? raw.split(",") : [raw]) {
+    let url: URL | undefined;
+    try {
+      url = new URL(one.trim());
+    } catch {
+      url = undefined;
+    }
+    if (!url || !protocols.includes(url.protocol) || !url.hostname) {
+      throw new Error(`${name} is not a valid ${protocols[0].slice(0, -1)} URL (expected like ${example})`);
+    }
+  }
+  return raw;
 }
 
 /** Documents, images, archives and video that procurement files are; never programs or scripts. */

@@ -1,7 +1,9 @@
 import net from "node:net";
 import path from "node:path";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
-import { readConfig, type KernelConfig } from "./config";
+import { nodeIdOf, readConfig, type KernelConfig } from "./config";
+import { platform } from "./platform";
+import type { DestinationStream, Logger } from "pino";
 import { createBroker, isClustered } from "./broker";
 import { kernelMiddlewares } from "./broker/middlewares";
 import { openDatabase, type Database } from "./db";
@@ -38,6 +40,11 @@ import { Files } from "./files/files";
 import { filesService } from "./files/service";
 import { PgBlobStore, S3BlobStore } from "./files/store";
 import { Uploads, uploadsService } from "./files/uploads";
+import { Metrics } from "./observability/metrics";
+import { createRootLogger, moleculerLogger } from "./observability/log";
+import { traceMiddleware } from "./observability/trace";
+import { startTracing, type Tracing } from "./observability/otel";
+import { startOpsServer, type Readiness } from "./observability/http";
 
 export interface Kernel {
   config: KernelConfig;
@@ -67,8 +74,36 @@ export interface Kernel {
   gateway: boolean;
   /** plugin name → ids of the nodes currently serving it, across the cluster */
   runningPlugins(): Map<string, string[]>;
+  /** this node's Prometheus metrics (core/observability), unless METRICS=off */
+  metrics?: Metrics;
+  /** the node's structured log (pino), which the broker's loggers write to */
+  logger: Logger;
+  /** what GET /health/ready checks */
+  readiness: Readiness;
+  /** OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set */
+  tracing?: Tracing;
   stop(): Promise<void>;
 }
+
+export interface KernelOptions {
+  /** the root logger (main.ts makes it first, to log start-up); one is made from the config otherwise */
+  logger?: Logger;
+  /** where the made logger writes (tests capture it) */
+  logDestination?: DestinationStream;
+}
+
+/** What start-up waits for, bounded: a transporter that cannot be reached fails the start with one line. */
+async function within<T>(ms: number, work: Promise<T>, failure: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(failure()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** NATS_URL without credentials, for a message. */
+const describeNats = (url?: string) => (url ?? "").split(",").map((u) => u.trim().replace(/\/\/[^@/]*@/, "//")).join(",");
 
 export class StartupError extends Error {
   override name = "StartupError";
@@ -137,7 +172,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
   });
 }
 
-export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log): Promise<Kernel> {
+export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: string) => void = console.log, opts: KernelOptions = {}): Promise<Kernel> {
   const registry = new PluginRegistry(discoverPlugins(cfg.pluginsDir, cfg.pluginPaths));
   // Roles and the first-password rule are the plugins' to declare: a clash stops start-up here.
   const roles = new RoleBook(registry.plugins.map((p) => p.manifest));
@@ -148,6 +183,13 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
   const tree = tenantTree(tenantsDir);
   if (selection.gateway) await assertPortFree(cfg.host, cfg.port);
   const db = await openDatabase(cfg, log);
+  const nodeID = nodeIdOf(cfg);
+  const logger = opts.logger ?? createRootLogger({ level: cfg.logLevel, format: cfg.logFormat, node: nodeID, destination: opts.logDestination });
+  const metrics = cfg.metrics ? new Metrics(nodeID) : undefined;
+  const tracing = cfg.otlpEndpoint ? startTracing({ endpoint: cfg.otlpEndpoint, serviceName: platform.id, node: nodeID }) : undefined;
+  tracing?.watch(db.knex);
+  let started = false;
+  let stopping = false;
   let broker: ServiceBroker | undefined;
   let relay: OutboxRelay | undefined;
   let queue: EventQueue | undefined;
@@ -184,7 +226,13 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     };
     // a provider of an extension point whose plugin the caller's tenant has not switched on is not offered
     registry.gateWith((plugin, kind, user) => registry.get(plugin)?.gated === false || !moduleRefusal(gate, plugin, kind, user));
-    const node = (broker = createBroker(cfg, kernelMiddlewares(() => manifests, tree, gate)));
+    metrics?.attach({ knex: db.knex, nowMs: () => tenancy.clock.nowMs(), tenants: new Set(tree.tenants.map((t) => t.code)) });
+    const node = (broker = createBroker(
+      cfg,
+      // the trace fields outermost, so that the metrics' and the gates' logs carry them too
+      [traceMiddleware(), ...(tracing ? [tracing.middleware()] : []), ...(metrics ? [metrics.middleware()] : []), ...kernelMiddlewares(() => manifests, tree, gate)],
+      { logger: moleculerLogger(logger, cfg.logLevel, registry.plugins.flatMap((p) => p.manifest.secretFields ?? [])) },
+    ));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and
     // checks each against its plugin's module schedule.
     const workflows = loadWorkflows(registry.plugins, cfg.formsDir, (id) => forms.has(id), cfg.rootDir, roles);
@@ -257,7 +305,24 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         }
         return out;
       },
+      metrics,
+      logger,
+      tracing,
+      readiness: {
+        async checks() {
+          const database = await db.ping(2000);
+          return {
+            started: started && !stopping,
+            migrations: started,
+            database,
+            transporter: isClustered(cfg) ? !!node.transit?.connected : true,
+          };
+        },
+      },
       async stop() {
+        // not ready from the first moment: a load balancer stops sending while what is in flight drains
+        stopping = true;
+        await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
         clearInterval(purge);
         await deadlines?.stop();
         await anchoring?.stop();
@@ -265,18 +330,24 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
         await events.stop();
         await node.stop();
         await db.close();
+        // the last spans, flushed
+        await tracing?.shutdown().catch(() => {});
       },
     };
     let deadlines: { stop(): Promise<void> } | undefined;
     let anchoring: Anchoring | undefined;
     let purge: NodeJS.Timeout | undefined;
+    let opsServer: import("node:http").Server | undefined;
     // Core services call extension points too (core/access/units.ts: the units plugins keep).
     const withExtensions = { created(this: PluginServiceThis) { this.extensions = registry; } };
     for (const svc of coreServices) node.createService({ ...withoutDurableEvents(svc), mixins: [withExtensions, ...(svc.mixins ?? [])] } as unknown as ServiceSchema);
     for (const plugin of selection.plugins) {
       for (const svc of plugin.manifest.services) node.createService(withKernel(svc, kernel, plugin));
     }
-    await node.start();
+    // A NATS that cannot be reached would have Moleculer retry for ever: start-up gives up instead.
+    await within(cfg.transporterConnectTimeoutMs, node.start(), () =>
+      new StartupError(`cannot reach the transporter at ${describeNats(cfg.natsUrl)} within ${cfg.transporterConnectTimeoutMs / 1000} s; check NATS_URL and that nats-server runs`),
+    );
     await events.work(node);
     // Demonstration data (first start on the embedded defaults) is made through the platform's own
     // actions, on a clock set in the past, before the gateway lets anybody in.
@@ -298,11 +369,14 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     // Published events and their receipts are kept 30 days.
     purge = setInterval(() => void purgeEvents(db.knex, { olderThanDays: 30 }).catch((err: Error) => log(`[events] purge: ${err.message}`)), 86_400_000);
     purge.unref();
+    if (cfg.metricsPort !== undefined) opsServer = await startOpsServer({ metrics, metricsToken: cfg.metricsToken, readiness: kernel.readiness }, cfg.metricsHost, cfg.metricsPort);
+    started = true;
     return kernel;
   } catch (err) {
     await relay?.stop().catch(() => {});
     await queue?.stop().catch(() => {});
-    await broker?.stop().catch(() => {});
+    // a broker still trying to reach NATS may not stop promptly: the start failed anyway
+    await within(2000, broker?.stop() ?? Promise.resolve(), () => new Error("broker stop")).catch(() => {});
     await db.close();
     throw err;
   }

@@ -1,6 +1,5 @@
-import os from "node:os";
 import { ServiceBroker, type BrokerOptions, type Middleware } from "moleculer";
-import type { KernelConfig } from "../config";
+import { nodeIdOf, type KernelConfig } from "../config";
 import { settleError } from "./middlewares";
 import { AnsweringRoundRobin, PromptDiscoverer } from "./liveness";
 import { platform } from "../platform";
@@ -23,7 +22,7 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
   const clustered = isClustered(cfg);
   return new ServiceBroker({
     namespace: platform.id,
-    nodeID: cfg.nodeId ?? `${os.hostname()}-${process.pid}`,
+    nodeID: nodeIdOf(cfg),
     // The NATS client pings its server as often as the heartbeat timeout: a node cut off from NATS
     // finds out (and reconnects) in two of those rather than in the client's default 4 minutes.
     transporter: cfg.natsUrl ? { type: "NATS", options: { url: cfg.natsUrl, pingInterval: cfg.heartbeatTimeoutMs, maxPingOut: 2 } } : undefined,
@@ -50,7 +49,7 @@ export function createBroker(cfg: KernelConfig, middlewares: Middleware[], extra
       check: (err: Error & { code?: number }) => !!err && typeof err.code === "number" && err.code >= 500,
     },
     // Graceful stop: wait for in-flight requests before leaving the cluster.
-    tracking: { enabled: true, shutdownTimeout: 10 * 1000 },
+    tracking: { enabled: true, shutdownTimeout: cfg.shutdownTimeoutMs },
     heartbeatInterval: cfg.heartbeatIntervalMs / 1000,
     heartbeatTimeout: cfg.heartbeatTimeoutMs / 1000,
     registry: {

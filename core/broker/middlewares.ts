@@ -5,6 +5,7 @@ import { buildAbility } from "../access/ability";
 import type { AppAbility, PlatformActionSchema, PlatformContext, PluginManifest, SessionUser } from "../plugins/types";
 import type { TenantTree } from "../tenancy/tree";
 import { moduleGate, type GateSources } from "../tenancy/gate";
+import { withTraceOf } from "../observability/trace";
 
 type Next = (ctx: PlatformContext) => Promise<unknown>;
 
@@ -51,7 +52,11 @@ const UNREACHED: Record<string, (service: string) => PlatformError> = {
  *
  * Moleculer's retries and circuit breaker sit inside this handler: they see its errors as they are.
  */
-export function settleError(this: ServiceBroker, err: unknown, info: { action?: { name?: string } | null; actionName?: string }): never {
+export function settleError(this: ServiceBroker, err: unknown, info: { action?: { name?: string } | null; actionName?: string; ctx?: unknown }): never {
+  return withTraceOf(info.ctx, () => settle.call(this, err, info));
+}
+
+function settle(this: ServiceBroker, err: unknown, info: { action?: { name?: string } | null; actionName?: string }): never {
   const e = err as { type?: string; code?: number; name?: string };
   if (err instanceof PlatformError) throw err;
   const where = info.action?.name ?? info.actionName ?? "a call";

@@ -89,22 +89,27 @@ export interface S3Settings {
  * Bytes in an S3-compatible bucket (FILES_STORE=s3), one object per distinct content, named by its
  * location. The database keeps only the rows that say which object holds which hash.
  */
+/** A client of the bucket FILES_S3_* name (also the backup's: core/db/backup.ts). */
+export function s3Client(s: S3Settings): Minio.Client {
+  const url = new URL(s.endpoint);
+  const useSSL = url.protocol === "https:";
+  return new Minio.Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    accessKey: s.accessKey,
+    secretKey: s.secretKey,
+    region: s.region,
+    pathStyle: true,
+  });
+}
+
 export class S3BlobStore implements BlobStore {
   readonly kind = "s3" as const;
   private readonly client: Minio.Client;
 
   constructor(private readonly s: S3Settings) {
-    const url = new URL(s.endpoint);
-    const useSSL = url.protocol === "https:";
-    this.client = new Minio.Client({
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : useSSL ? 443 : 80,
-      useSSL,
-      accessKey: s.accessKey,
-      secretKey: s.secretKey,
-      region: s.region,
-      pathStyle: true,
-    });
+    this.client = s3Client(s);
   }
 
   private key(location: string) {

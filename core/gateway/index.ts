@@ -12,8 +12,10 @@ import { socketsMixin } from "./sockets";
 import { checkRequestInput } from "./input";
 import { restRoutes } from "./openapi/routes";
 import { openApiRoutes } from "./openapi/docs";
+import { serveOps } from "../observability/http";
+import { noteCaller, requestIdFrom } from "../observability/trace";
 
-type Req = IncomingMessage & { $ctx?: PlatformContext; query?: Record<string, string>; $params?: unknown };
+type Req = IncomingMessage & { $ctx?: PlatformContext & { requestID?: string | null }; query?: Record<string, string>; $params?: unknown };
 
 /** Input no action can take (NUL, lone surrogates, deep nesting, repeated parameters) stops here: ./input.ts. */
 function onBeforeCall(_ctx: unknown, _route: unknown, req: Req) {
@@ -44,6 +46,8 @@ const sessionEnded = () =>
 
 function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { error: (...a: unknown[]) => void }) {
   const lang = pickLang(req.headers["accept-language"] as string | undefined, req.query?.lang);
+  // The envelope stays DESIGN.md §7's; the trace id to quote to an operator is the X-Request-ID
+  // header, which moleculer-web set on this answer before routing (core/observability/README.md).
   const { status, body } = toEnvelope(err, lang);
   // An INTERNAL_ERROR was logged, with its stack, by settleError on the node where it happened;
   // what reaches here unsettled (a failure in the gateway itself) is logged here.
@@ -96,6 +100,30 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex) {
     `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\n` +
       `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
   );
+}
+
+/**
+ * One line a request, when it ends: route pattern (never the URL, which may carry a name or a
+ * code), status, time, and the trace fields; and its time in the metrics.
+ */
+function accessLog(kernel: Kernel, req: Req & { $alias?: { fullPath?: string } }, res: ServerResponse) {
+  const t0 = process.hrtime.bigint();
+  kernel.metrics?.observeHttp(req, res);
+  res.once("finish", () => {
+    const ctx = req.$ctx;
+    const user = ctx?.meta?.user;
+    const route = req.$alias?.fullPath ?? (req.url?.startsWith("/api") ? "api-unmatched" : "static");
+    kernel.tracing?.endHttp(req, route, res.statusCode);
+    kernel.logger.info(
+      {
+        traceId: ctx?.requestID ?? undefined,
+        tenant: user?.tenantCode,
+        userId: user?.id,
+        http: { method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - t0) / 1e6 },
+      },
+      "request",
+    );
+  });
 }
 
 export function gatewayService(kernel: Kernel): ServiceSchema {
@@ -162,6 +190,11 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       port: config.port,
       ip: config.host,
       log4XXResponses: false,
+      // X-Request-Id from a proxy is kept when it is a plausible id; otherwise one is made (the trace id)
+      // With OpenTelemetry on, the request id is the trace's id (itself from a caller's traceparent).
+      rootCallOptions(options: { requestID?: string }, req: Req) {
+        options.requestID = kernel.tracing?.activeTraceId() ?? requestIdFrom(req.headers["x-request-id"] ?? req.headers["x-correlation-id"]);
+      },
       logRequest: "debug",
       logResponse: "debug",
       routes: [
@@ -227,7 +260,11 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
       /** Every answer (routed, static, fallback, error) passes here first: the security headers. */
       httpHandler(this: unknown, req: Req, res: ServerResponse, next?: unknown) {
         for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-        return (ApiGateway.methods!.httpHandler as (req: Req, res: ServerResponse, next?: unknown) => Promise<void>).call(this, req, res, next);
+        // /metrics here unless METRICS_PORT serves it apart; /health/live and /health/ready always
+        if (serveOps({ metrics: config.metricsPort === undefined ? kernel.metrics : undefined, metricsToken: config.metricsToken, readiness: kernel.readiness }, req, res)) return;
+        accessLog(kernel, req, res);
+        const handle = () => (ApiGateway.methods!.httpHandler as (req: Req, res: ServerResponse, next?: unknown) => Promise<void>).call(this, req, res, next);
+        return kernel.tracing ? kernel.tracing.http(req, handle) : handle();
       },
       /**
        * A valid signature is not enough: the token's session must still be open (not signed out,
@@ -244,6 +281,7 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
         const m = /^Bearer\s+(\S+)$/i.exec(header);
         const user = await kernel.identity.tokens.verify(m ? m[1] : ""); // throws UNAUTHENTICATED
         if (!(await kernel.identity.sessions.isActive(user))) throw sessionEnded();
+        noteCaller(user);
         return user;
       },
     },

@@ -69,6 +69,9 @@ export function checkManifest(m: unknown, folder: string): PluginManifest {
     if (role.oversees !== undefined && typeof role.oversees !== "boolean") fail(`roles.${name}.oversees`, "must be true or false");
   }
   if (p.demo !== undefined && typeof p.demo !== "function") fail("demo", "must be an async function (tools) => void");
+  if (p.secretFields !== undefined && (!Array.isArray(p.secretFields) || !p.secretFields.every((f) => typeof f === "string" && /^[\w$-]+$/.test(f)))) {
+    fail("secretFields", "must be a list of field names");
+  }
   for (const key of ["forms", "workflows"] as const) {
     const ids = p[key];
     if (ids === undefined) continue;

@@ -159,6 +159,12 @@ export interface PluginManifest {
    * demo accounts do, so everything it makes passes the same rules as a user's work.
    */
   demo?: (tools: DemoTools) => Promise<void>;
+  /**
+   * Names of params and fields this plugin's actions take that must never reach a log (first
+   * passwords, sealed contents): redacted at any depth of a logged object, as the kernel's own
+   * secrets (passwords, tokens) are (core/observability/log.ts).
+   */
+  secretFields?: string[];
 }
 
 export interface DemoTools {

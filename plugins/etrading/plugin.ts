@@ -18,6 +18,8 @@ export default definePlugin({
   // the filed plan it executes comes from supervision; suppliers and agencies from the registries
   dependsOn: ["registries", "supervision"],
   services: [tendersService, bidsService, screeningService, hallService],
+  // a bid's contents and the key shares that open it stay out of every log until the opening and after
+  secretFields: ["bid", "bids", "sealed", "share", "shares"],
   // bidders are screened at the credit-query cutoff by an eligibility provider (plugins/credit), if one is installed
   // sealed bids are signed through a provider: software keys here, CA certificates and UKeys from other plugins
   // deposits and guarantees are asked of providers at the opening: the plain deposit record here, e-guarantees from finance later

@@ -18,6 +18,8 @@ export default definePlugin({
   version: "0.2.0",
   // Every tenant always has its registries: the other modules cannot work without them.
   gated: false,
+  // a unit's budget code is its accounts' first password (below): never in a log
+  secretFields: ["budgetCode", "budget_code"],
   services: [...registryServices, unitsService],
   // The people of the registered units; what each may do is in `permissions` below.
   roles: {

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { readConfig, type KernelConfig } from "../../core/config";
-import { startKernel, type Kernel } from "../../core/kernel";
+import { startKernel, type Kernel, type KernelOptions } from "../../core/kernel";
 import type { SessionUser } from "../../core/plugins/types";
 import { createTestDatabase } from "./db";
 import { usernameKey } from "../../core/identity/accounts";
@@ -24,10 +24,10 @@ export interface TestPlatform {
  * A whole platform node in this process, on its own fresh database and a free port, the way
  * `npm start` runs it (same kernel, same gateway), for tests that go through HTTP.
  */
-export async function startTestPlatform(overrides: Partial<KernelConfig> = {}, opts: { log?: (line: string) => void } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(overrides: Partial<KernelConfig> = {}, opts: { log?: (line: string) => void; logDestination?: KernelOptions["logDestination"] } = {}): Promise<TestPlatform> {
   const db = overrides.databaseUrl ? null : await createTestDatabase();
   const cfg: KernelConfig = { ...readConfig({ LOG_LEVEL: "error" }), port: 0, host: "127.0.0.1", databaseUrl: db?.url, demoAccounts: false, ...overrides };
-  const kernel = await startKernel(cfg, opts.log ?? (() => {}));
+  const kernel = await startKernel(cfg, opts.log ?? (() => {}), { logDestination: opts.logDestination });
   const gateway = kernel.broker.getLocalService("gateway") as unknown as { server?: Server } | undefined;
   const port = gateway?.server ? (gateway.server.address() as AddressInfo).port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;

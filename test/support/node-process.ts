@@ -133,7 +133,8 @@ export async function startNode(opts: StartNodeOptions): Promise<PlatformNode> {
   let onReady: (() => void) | undefined;
   const append = (chunk: Buffer) => {
     if (out.length < MAX_OUTPUT) out += chunk.toString();
-    if (onReady && out.split("\n").some((l) => l.startsWith(READY_LINE))) onReady();
+    // a line of its own (LOG_FORMAT=text) or a JSON line's message (json, the default)
+    if (onReady && out.split("\n").some((l) => l.startsWith(READY_LINE) || l.includes(`"msg":"${READY_LINE}`))) onReady();
   };
   proc.stdout!.on("data", append);
   proc.stderr!.on("data", append);
@@ -192,7 +193,7 @@ export async function startNode(opts: StartNodeOptions): Promise<PlatformNode> {
         clearTimeout(timer);
         resolve();
       };
-      if (out.split("\n").some((l) => l.startsWith(READY_LINE))) onReady();
+      if (out.split("\n").some((l) => l.startsWith(READY_LINE) || l.includes(`"msg":"${READY_LINE}`))) onReady();
       void exit.then(() => {
         clearTimeout(timer);
         reject(new Error(`node ${opts.nodeId} exited before it was ready (${JSON.stringify(exitInfo)}); output:\n${out}`));
