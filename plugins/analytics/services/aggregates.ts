@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { daysBetween, isDate, isMoney, localDate } from "../../../core/sdk";
+import { daysBetween, isDate, isMoney, localDate, tenantTree } from "../../../core/sdk";
 import statutory from "../statutory-rules.json";
 import type { Fact } from "./ocds-builder";
 
@@ -42,26 +42,37 @@ type Sums = Partial<Record<"planned" | "awarded" | "sme_awarded" | "contracted" 
   Partial<Record<"awards" | "sme_awards" | "small_awards" | "small_sme_awards" | "contracts" | "payments", number>>;
 
 /**
- * The unit under which a region's own sums are kept as well: a regulator's dashboard reads one row
- * per tenant, method, category and month, however many units there are.
+ * The unit under which a region's sums are kept, its own and its subtree's alike: a fact adds to
+ * its unit's row and to this row of its tenant and of every tenant above it. So a regulator's
+ * dashboard reads the rows of one tenant (and its children's, for the drill-down), however many
+ * units and counties lie below.
  */
 export const ALL_UNITS = "*";
 
+/** The tenant itself and every tenant above it. */
+export function withAncestors(code: string): string[] {
+  const out: string[] = [];
+  for (let t = tenantTree().get(code); t; t = t.parent ? tenantTree().get(t.parent) : undefined) out.push(t.code);
+  return out.length ? out : [code];
+}
+
 async function addCell(trx: Knex.Transaction, key: { tenant_code: string; unit: string; method: string; category: string; month: string }, sums: Sums): Promise<void> {
   const cols = Object.keys(sums);
-  for (const unit of [key.unit, ALL_UNITS]) await trx.raw(
+  const rows = [{ tenant: key.tenant_code, unit: key.unit }, ...withAncestors(key.tenant_code).map((tenant) => ({ tenant, unit: ALL_UNITS }))];
+  for (const { tenant, unit } of rows) await trx.raw(
     `insert into ${CELLS} (tenant_code, unit, method, category, month, ${cols.join(", ")}) values (?, ?, ?, ?, ?, ${cols.map(() => "?").join(", ")})
      on conflict (tenant_code, month, unit, method, category) do update set ${cols.map((c) => `${c} = ${CELLS}.${c} + excluded.${c}`).join(", ")}`,
-    [key.tenant_code, unit, key.method, key.category, key.month, ...Object.values(sums)],
+    [tenant, unit, key.method, key.category, key.month, ...Object.values(sums)],
   );
 }
 
 async function addCycle(trx: Knex.Transaction, p: ProjectRow, kind: CycleKind, from: string, to: string): Promise<void> {
   const days = daysBetween(from, to, "calendar-days");
-  for (const unit of [p.unit, ALL_UNITS]) await trx.raw(
+  const rows = [{ tenant: p.tenant_code, unit: p.unit }, ...withAncestors(p.tenant_code).map((tenant) => ({ tenant, unit: ALL_UNITS }))];
+  for (const { tenant, unit } of rows) await trx.raw(
     `insert into ${CYCLES} (tenant_code, unit, method, kind, month, days, n) values (?, ?, ?, ?, ?, ?, 1)
      on conflict (tenant_code, month, unit, method, kind, days) do update set n = ${CYCLES}.n + 1`,
-    [p.tenant_code, unit, p.method, kind, monthOf(to), days],
+    [tenant, unit, p.method, kind, monthOf(to), days],
   );
 }
 

@@ -87,18 +87,23 @@ export function percentiles(hist: Array<{ days: number; n: number }>): { n: numb
 }
 
 export interface DashboardQuery {
+  region: string;
+  /** the region's subtree */
   codes: string[];
   unit?: string;
   fromMonth?: string;
   toMonth?: string;
 }
 
-/** A table's rows in scope: a unit's own, or a region's sums (ALL_UNITS), or (`units`) each unit's. */
-function scoped(db: Knex, table: string, q: DashboardQuery, units = false): Knex.QueryBuilder {
-  const b = db(table).whereIn("tenant_code", q.codes);
-  if (q.unit !== undefined) b.where("unit", q.unit);
-  else if (units) b.whereNot("unit", ALL_UNITS);
-  else if (table !== BREACHES) b.where("unit", ALL_UNITS);
+/**
+ * A table's rows in scope: a unit's own; or the region's subtree sums (ALL_UNITS rows of the region
+ * itself, `codes` its children's for the drill-down); breaches, one row each, across the subtree.
+ */
+function scoped(db: Knex, table: string, q: DashboardQuery, codes?: string[]): Knex.QueryBuilder {
+  const b = db(table);
+  if (q.unit !== undefined) b.whereIn("tenant_code", q.codes).where("unit", q.unit);
+  else if (table === BREACHES) b.whereIn("tenant_code", q.codes);
+  else b.whereIn("tenant_code", codes ?? [q.region]).where("unit", ALL_UNITS);
   if (q.fromMonth) b.where("month", ">=", q.fromMonth);
   if (q.toMonth) b.where("month", "<=", q.toMonth);
   return b;
@@ -113,40 +118,36 @@ const figures = (r: SumRow) => ({ planned: num(r.planned), contracted: num(r.con
 /** The dashboard's figures for a region (or one unit of it), from the aggregate tables only. */
 export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
   const tree = tenantTree();
-  // one scan of the cells for every grouping the page shows, rather than one scan each
-  const [sets, byUnit, cycles, breaches] = await Promise.all([
+  const children = tree.children(region);
+  // one scan of the region's cells for every grouping the page shows, rather than one scan each
+  const [sets, byTenant, byUnit, cycles, breaches] = await Promise.all([
     scoped(db, CELLS, q)
-      .select(db.raw("grouping(month) as g_month, grouping(method) as g_method, grouping(category) as g_category, grouping(tenant_code) as g_tenant"), "month", "method", "category", "tenant_code", ...sumCols(db))
-      .groupByRaw("grouping sets ((), (month), (method), (category), (tenant_code))"),
-    scoped(db, CELLS, q, true).where("tenant_code", region).groupBy("unit").orderBy("unit").select("unit", ...sumCols(db)),
+      .select(db.raw("grouping(month) as g_month, grouping(method) as g_method, grouping(category) as g_category"), "month", "method", "category", ...sumCols(db))
+      .groupByRaw("grouping sets ((), (month), (method), (category))"),
+    q.unit === undefined && children.length ? scoped(db, CELLS, q, children.map((c) => c.code)).groupBy("tenant_code").select("tenant_code", ...sumCols(db)) : [],
+    db(CELLS).where("tenant_code", region).whereNot("unit", ALL_UNITS).modify((b) => {
+      if (q.unit !== undefined) b.where("unit", q.unit);
+      if (q.fromMonth) b.where("month", ">=", q.fromMonth);
+      if (q.toMonth) b.where("month", "<=", q.toMonth);
+    }).groupBy("unit").orderBy("unit").select("unit", ...sumCols(db)),
     scoped(db, CYCLES, q).groupBy("kind", "method", "days").select("kind", "method", "days", db.raw("sum(n)::int as n")),
     scoped(db, BREACHES, q).orderBy([{ column: "done_on", order: "desc" }, { column: "fact_key" }]).limit(BREACH_LIMIT)
       .select("project_id", "tenant_code", "unit", "rule", db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
   ]);
-  const rows = sets as Array<SumRow & { g_month: number; g_method: number; g_category: number; g_tenant: number }>;
-  const only = (key: "g_month" | "g_method" | "g_category" | "g_tenant", col: string) =>
+  const rows = sets as Array<SumRow & { g_month: number; g_method: number; g_category: number }>;
+  const only = (key: "g_month" | "g_method" | "g_category", col: string) =>
     rows.filter((r) => r[key] === 0).sort((x, y) => String(x[col]).localeCompare(String(y[col])));
-  const totalsRows = rows.filter((r) => r.g_month === 1 && r.g_method === 1 && r.g_category === 1 && r.g_tenant === 1);
+  const totalsRows = rows.filter((r) => r.g_month === 1 && r.g_method === 1 && r.g_category === 1);
   const byMonth = only("g_month", "month");
   const byMethod = only("g_method", "method");
   const byCategory = only("g_category", "category");
-  const byTenant = only("g_tenant", "tenant_code");
   const t = (totalsRows[0] ?? {}) as SumRow;
 
-  // the region's children (a county: its units) hold what was spent in them and below them
-  const children = tree.children(region);
-  const childOf = new Map<string, string>();
-  for (const c of children) for (const code of tree.subtree(c.code)) childOf.set(code, c.code);
-  const regions = new Map(children.map((c) => [c.code, { code: c.code, name: c.name, level: c.level, planned: 0, contracted: 0, paid: 0, awarded: 0 }]));
-  for (const r of byTenant as SumRow[]) {
-    const child = regions.get(childOf.get(String(r.tenant_code)) ?? "");
-    if (!child) continue;
-    const f = figures(r);
-    child.planned = num(child.planned + f.planned);
-    child.contracted = num(child.contracted + f.contracted);
-    child.paid = num(child.paid + f.paid);
-    child.awarded = num(child.awarded + f.awarded);
-  }
+  // each child's row holds its whole subtree (ALL_UNITS); a unit's dashboard has no drill-down
+  const sums = new Map((byTenant as SumRow[]).map((r) => [String(r.tenant_code), figures(r)]));
+  const regions = new Map(
+    (q.unit === undefined ? children : []).map((c) => [c.code, { code: c.code, name: c.name, level: c.level, ...(sums.get(c.code) ?? { planned: 0, contracted: 0, paid: 0, awarded: 0 }) }]),
+  )
 
   const histograms = new Map<string, { kind: CycleKind; method: string; hist: Array<{ days: number; n: number }> }>();
   for (const c of cycles as Array<{ kind: CycleKind; method: string; days: number; n: number }>) {
@@ -229,6 +230,7 @@ export const dashboardsService: PlatformServiceSchema = {
         const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
         if (problems.length || !scope) throw validationFailed(problems);
         return dashboard(this.db, scope.region, {
+          region: scope.region,
           codes: tenantTree().subtree(scope.region),
           unit: scope.unit,
           fromMonth: from?.slice(0, 7),
@@ -253,7 +255,7 @@ export const dashboardsService: PlatformServiceSchema = {
         const to = dayParam("to", p.to, problems);
         if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
         if (problems.length) throw validationFailed(problems);
-        const d = await dashboard(this.db, region, { codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
+        const d = await dashboard(this.db, region, { region, codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
         ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=60" };
         return { region: d.region, from: d.from, to: d.to, totals: d.totals, byMonth: d.byMonth, byMethod: d.byMethod, byCategory: d.byCategory, byRegion: d.byRegion, sme: d.sme, cycles: d.cycles };
       },
