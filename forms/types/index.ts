@@ -2,6 +2,7 @@
 
 import type { ComplaintsChallenge } from "./complaints.challenge";
 import type { ComplaintsComplaint } from "./complaints.complaint";
+import type { EmallAuction } from "./emall.auction";
 import type { EmallOrder } from "./emall.order";
 import type { EtradingClarification } from "./etrading.clarification";
 import type { EtradingCorrigendum } from "./etrading.corrigendum";
@@ -30,12 +31,13 @@ import type { SupervisionPlan } from "./supervision.plan";
 import type { SupervisionResult } from "./supervision.result";
 import type { SupervisionReturn } from "./supervision.return";
 
-export type { ComplaintsChallenge, ComplaintsComplaint, EmallOrder, EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
+export type { ComplaintsChallenge, ComplaintsComplaint, EmallAuction, EmallOrder, EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
 
 /** Form id → the type of its data (the base form; a tenant's overlay may add fields). */
 export interface FormTypes {
   "complaints.challenge": ComplaintsChallenge;
   "complaints.complaint": ComplaintsComplaint;
+  "emall.auction": EmallAuction;
   "emall.order": EmallOrder;
   "etrading.clarification": EtradingClarification;
   "etrading.corrigendum": EtradingCorrigendum;
