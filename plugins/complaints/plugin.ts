@@ -2,6 +2,7 @@ import { definePlugin, provide } from "../../core/sdk";
 import { contractHolds } from "../supervision/api";
 import { casesService } from "./services/cases";
 import { complaintsDemo } from "./demo";
+import { clockHooks } from "./services/clocks";
 
 export default definePlugin({
   name: "complaints",
@@ -20,7 +21,10 @@ export default definePlugin({
   // supervision asks before a contract's filing whether a challenge or complaint holds it (challenge.suspendContract)
   extends: { ...provide(contractHolds, { holds: "complaints.contractHolds" }) },
   migrations: "migrations",
-  forms: ["complaints.challenge", "complaints.complaint"],
+  forms: ["complaints.challenge", "complaints.complaint", "complaints.clock"],
+  // every clock of a case is checked by the engine's persisted timer, once a day while the case is open
+  workflows: ["complaints.clock"],
+  workflowHooks: { "complaints.clock": clockHooks },
   // one challenge awaiting its answer and one complaint awaiting the regulator, on etrading's opened Huizhou tender
   demo: complaintsDemo,
   permissions(user, { can, tenantScope }) {

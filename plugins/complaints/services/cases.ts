@@ -1,4 +1,5 @@
 import { subject } from "@casl/ability";
+import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
@@ -32,9 +33,9 @@ import {
   RESPONDENT_REPLY, SUSPEND_MAX, type Clock,
 } from "./rules";
 
-const CHALLENGES = "complaints_challenges";
+export const CHALLENGES = "complaints_challenges";
 const MATTERS = "complaints_matters";
-const COMPLAINTS = "complaints_complaints";
+export const COMPLAINTS = "complaints_complaints";
 const CHALLENGE = { "zh-CN": "质疑", en: "challenge" };
 const COMPLAINT = { "zh-CN": "投诉", en: "complaint" };
 
@@ -60,20 +61,27 @@ interface TenderView {
  */
 const tenderOf = (ctx: PlatformContext, id: string) => ctx.call<TenderView, { id: string }>("etrading.get", { id });
 
+/** Whom the case concerns besides the challenger, as supervision knows the project: never shown in a view. */
+interface Parties { projectId: string | null; purchaserUnit: string | null; agencyCode: string | null }
+
 /**
- * The supervision project the tender executes, as its notice's workflow data names it: read as the
- * platform (the region's oversight), since a supplier does not see the tender's drafting data, and
- * kept with the challenge so that supervision's `contract-holds` question is answered by project.
+ * The supervision project the tender executes (its notice's workflow data names it) and the units
+ * that run it, read as the platform (the region's oversight): a supplier sees neither the tender's
+ * drafting data nor the purchaser's code (its budget code). Kept with the challenge so that
+ * supervision's `contract-holds` is answered by project and the clocks' warnings reach the units.
  */
-async function projectOf(svc: PluginServiceThis, ctx: PlatformContext, tender: TenderView): Promise<string | null> {
+async function partiesOf(svc: PluginServiceThis, ctx: PlatformContext, tender: TenderView): Promise<Parties> {
   const platform: SessionUser = { id: "complaints.cases", username: "complaints.cases", tenantCode: tender.tenantCode, roles: ["regulator"], oversees: true };
-  const asPlatform = (svc as unknown as Service).broker.ContextFactory.create((svc as unknown as Service).broker, null as never, {}, { meta: { user: platform }, parentCtx: ctx }) as unknown as PlatformContext;
+  const broker = (svc as unknown as Service).broker;
+  const asPlatform = broker.ContextFactory.create(broker, null as never, {}, { meta: { user: platform }, parentCtx: ctx }) as unknown as PlatformContext;
   const inst = await asPlatform.call<{ data: { projectId?: unknown } }, { id: string }>("workflows.instance", { id: tender.instanceId });
-  return isUuid(inst.data.projectId) ? inst.data.projectId : null;
+  if (!isUuid(inst.data.projectId)) return { projectId: null, purchaserUnit: null, agencyCode: null };
+  const project = await asPlatform.call<{ unitCode?: string | null; agencyCode?: string | null }, { id: string }>("supervision.get", { id: inst.data.projectId });
+  return { projectId: inst.data.projectId, purchaserUnit: project.unitCode ?? null, agencyCode: project.agencyCode ?? null };
 }
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
-const dateOf = (d: Date | string) => (typeof d === "string" ? d.slice(0, 10) : localDate(d));
+export const dateOf = (d: Date | string) => (typeof d === "string" ? d.slice(0, 10) : localDate(d));
 const isUuid = (s: unknown): s is string => typeof s === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 const text = (v: unknown, path: string, max = 20000) => {
   if (typeof v !== "string" || !v.trim() || v.length > max) throw validationFailed([fieldError(path, "required", `请填写（不超过 ${max} 字）`, `is required (at most ${max} characters)`)]);
@@ -108,16 +116,16 @@ async function mattersOf(db: Knex, challengeId: string) {
 }
 
 /** The complaint window's first day: the reply's, or the day the reply was due when none came (complaint.window). */
-const complaintBase = (c: Row) => (c.replied_at ? dateOf(c.replied_at) : dateOf(c.reply_due));
+export const complaintBase = (c: Row) => (c.replied_at ? dateOf(c.replied_at) : dateOf(c.reply_due));
 
-function challengeClocks(c: Row, now: Date): Clock[] {
+export function challengeClocks(c: Row, now: Date): Clock[] {
   const clocks: Clock[] = [];
   if (c.status === "awaiting-reply") clocks.push(clock("challenge.reply", dateOf(c.reply_due), now));
   else if (!c.complaint_id) clocks.push(clock("complaint.window", dueAfter(complaintBase(c), COMPLAINT_WINDOW), now));
   return clocks;
 }
 
-function complaintClocks(p: Row, now: Date): Clock[] {
+export function complaintClocks(p: Row, now: Date): Clock[] {
   const clocks: Clock[] = [];
   if (p.status === "intake") clocks.push(clock("complaint.intake", dateOf(p.intake_due), now));
   if (p.status === "accepted") clocks.push(clock("complaint.respondentReply", dateOf(p.respondent_due), now));
@@ -197,11 +205,16 @@ export const casesService: PlatformServiceSchema = {
           }
         }
         if (problems.length) throw validationFailed(problems);
-        const projectId = await projectOf(this, ctx, tender);
+        const parties = await partiesOf(this, ctx, tender);
+        // the clock first: a clock whose challenge never came closes itself at its first check, while
+        // a challenge is never without its clock
+        const challengeId = randomUUID();
+        const clockInstance = await ctx.call<{ id: string }, Record<string, unknown>>("workflows.start", { workflowId: "complaints.clock", data: { challengeId } });
         const row = await this.db.transaction(async (trx) => {
           const [c] = await trx(CHALLENGES)
             .insert({
-              tenant_code: tender.tenantCode, tender_id: tender.id, project_id: projectId, tender_title: tender.title, supplier_code: user.unitCode, target: data.target, known_on: data.knownOn,
+              id: challengeId, clock_instance_id: clockInstance.id, purchaser_unit: parties.purchaserUnit, agency_code: parties.agencyCode,
+              tenant_code: tender.tenantCode, tender_id: tender.id, project_id: parties.projectId, tender_title: tender.title, supplier_code: user.unitCode, target: data.target, known_on: data.knownOn,
               window_end: windowEnd, filed_at: now, reply_due: dueAfter(today, CHALLENGE_REPLY), affects_result: data.affectsResult ?? true, status: "awaiting-reply",
             })
             .returning("*");
