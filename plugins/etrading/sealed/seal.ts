@@ -136,6 +136,9 @@ export function newKeyPair(): { privateKey: string; publicKey: string } {
   return { privateKey: bytesToHex(privateKey), publicKey: bytesToHex(x25519.getPublicKey(privateKey)) };
 }
 
+/** The public half of a key pair kept as its private key alone (a bidder's own key in its browser). */
+export const publicKeyOfPair = (privateKeyHex: string): string => bytesToHex(x25519.getPublicKey(hexToBytes(privateKeyHex)));
+
 /** The bytes the bidder signs: everything but the ciphertext itself, which the hash stands for. */
 export function signedContent(bid: Omit<SealedBid, "signature" | "ciphertext">): Uint8Array {
   const { format, algorithm, tenderId, nonce, hash, threshold, shares, bidderKey, files } = bid;

@@ -13,6 +13,7 @@ import {
 import { publicKeyOf, signEd25519, verifyEd25519 } from "./ed25519";
 import rules from "./bids-rules.json";
 import { tenderGate } from "./tenders";
+import { custodianIds, holds } from "./custodians";
 import { signingProviders } from "../api";
 import { openFile, type SealedFile } from "../sealed";
 import { hallNews, hallRecord } from "./hall-news";
@@ -70,26 +71,6 @@ const iso = (d: Date | string) => new Date(d).toISOString();
 const runs = (u: SessionUser, t: Tender) => !!u.unitCode && ((u.roles.includes("purchaser") && u.unitCode === t.unit) || (u.roles.includes("agency") && u.unitCode === t.agency_code));
 /** Regulators of the tender's region (the manifest's CASL rule on EtradingTender). */
 const regulates = (ctx: PlatformContext, t: Tender) => abilityOf(ctx).can("read", subject("EtradingTender", { tenantCode: t.tenant_code }));
-
-/** The custodian places of a tender (its roles there), in the order the tender lists them. */
-const custodianIds = (t: Tender): string[] => t.custodians.map((c, i) => c.role ?? `custodian-${i + 1}`);
-
-/**
- * Whether the user holds that custodian place: the named account if the tender names one; else the
- * agency's people, the purchasing unit's, the regulators of the tender's region (services/tenders.ts
- * writes the places without the purchaser's budget code, which is the tender's own `unit`).
- */
-function holds(u: SessionUser, t: Tender, custodian: string): boolean {
-  const i = custodianIds(t).indexOf(custodian);
-  if (i < 0) return false;
-  const c = t.custodians[i];
-  if (c.account) return c.account === u.id;
-  if (c.unit) return c.unit === u.unitCode;
-  if (c.role === "agency") return u.roles.includes("agency") && !!u.unitCode && u.unitCode === t.agency_code;
-  if (c.role === "purchaser") return u.roles.includes("purchaser") && !!u.unitCode && u.unitCode === t.unit;
-  if (c.role === "supervisor") return u.roles.includes("regulator") && u.tenantCode === (c.tenantCode ?? t.tenant_code);
-  return false;
-}
 
 /** k of n: the tender's own, or 2; never 1, never more than the custodians. */
 function thresholdOf(t: Tender): number {

@@ -7,6 +7,7 @@ import {
   type PlatformServiceSchema, type PluginServiceThis, type PrepareContext, periodEnd, prepared, type SessionUser, type StepContext, type StepHook,
   toMoney, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
+import { type CustodianTender, custodianIds, holds } from "./custodians";
 import { METHODS, type Method, type Period, PROCEDURES, type ProcedureConfig, PUBLIC_TENDER_THRESHOLD, QUESTION_ANSWER, STATUTE } from "./procedures";
 
 export const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
@@ -571,7 +572,17 @@ export const tendersService: PlatformServiceSchema = {
             ? (await this.db("etrading_registrations").where({ tender_id: t.id }).orderBy("supplier_code")).map((r) => ({ supplierCode: r.supplier_code, supplierName: r.supplier_name, invited: r.invited, registeredAt: iso(r.registered_at) }))
             : null
           : undefined;
+        // where this caller goes from here: the hall from the deadline on, the screening snapshot, its custodian places
+        const places = t.status === "draft" ? [] : custodianIds(t as unknown as CustodianTender).filter((c) => holds(user, t as unknown as CustodianTender, c));
+        const overseen = runs(user, t) || regulates(ctx, t);
+        const links = {
+          hall: t.status !== "draft" && now >= new Date(t.bid_deadline) && (overseen || places.length > 0 || !!mine?.registered_at),
+          screening: overseen && t.status !== "draft",
+          custodians: places,
+          bid: !!mine?.registered_at,
+        };
         return view(t, user, now, {
+          links,
           documents: t.documents,
           registered: !!mine?.registered_at,
           invited: !!mine?.invited,

@@ -97,7 +97,7 @@ describe("from a filed plan to the opening: publication, registration, questions
     expect((await t.call("maomingRegulator", `/api/etrading/tenders/${s.id}/registrations`)).status).toBe(403);
   });
 
-  test("a tender the agency drafts knows its purchaser from the start: the purchaser registers its custodian key before ever opening the tender, and the agency is never shown the budget code", async () => {
+  test("a tender the agency drafts knows its purchaser from the start: the purchaser registers its custodian key before ever opening the tender, the agency is never shown the budget code, and the page links each person onward", async () => {
     const projectId = await t.filedProject("public-tender", "2021-03-01", "1400000.00", true);
     const s = ok(await t.start("agency", "etrading.public-tender", t.documents(projectId, { title: "惠州市代理起草保管人密钥项目" })), 201);
     ok(await t.take("agency", s.id, "publish"));
@@ -112,6 +112,18 @@ describe("from a filed plan to the opening: publication, registration, questions
       const seen = ok(await t.call("agency", path));
       expect([path, JSON.stringify(seen).includes(budgetCode)]).toEqual([path, false]);
     }
+
+    // the tender page's links: each custodian to its place, the runners and the regulator to the screening, a registered supplier to its bid, everyone concerned to the hall from the deadline on
+    ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+    const links = async (who: string) => ok(await t.call(who, `/api/etrading/tenders/${s.id}`)).links;
+    expect(await links("buyer")).toEqual({ hall: false, screening: true, custodians: ["purchaser"], bid: false });
+    expect(await links("agency")).toEqual({ hall: false, screening: true, custodians: ["agency"], bid: false });
+    expect(await links("regulator")).toEqual({ hall: false, screening: true, custodians: ["supervisor"], bid: false });
+    expect(await links("smallSupplier")).toEqual({ hall: false, screening: false, custodians: [], bid: true });
+    expect(await links("supplier2")).toEqual({ hall: false, screening: false, custodians: [], bid: false });
+    t.travel("2021-03-29T09:30:00+08:00");
+    expect((await links("smallSupplier")).hall).toBe(true);
+    expect((await links("buyer")).hall).toBe(true);
   });
 
   /** Waits until the instance is in `state` (a deadline's step fires on the sweep, after the clock moved). */

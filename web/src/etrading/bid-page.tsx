@@ -14,6 +14,7 @@ import { chinaDateTime, currentLang, Data, useI18n } from "../i18n";
 import { Badge, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { BidCountdown } from "./bid-countdown";
+import { bidderKeyName, bidderKeyOf } from "./bidder-key";
 
 interface Sealing {
   tenderId: string;
@@ -136,6 +137,8 @@ export function BidPage({ id }: { id: string }) {
   const [closed, setClosed] = useState(false);
   // a sealed bid not yet acknowledged, with its Idempotency-Key: sending it again cannot make two versions
   const pending = useRef<{ bid: SealedBid; key: string } | null>(null);
+  // the bidder's own decryption key (tender option bidderKey), as this browser keeps it
+  const [ownKey, setOwnKey] = useState<string | null>(() => localStorage.getItem(bidderKeyName(id)));
 
   if (sealing.loading && !sealing.data) return <Loading />;
   if (!sealing.data) {
@@ -188,8 +191,12 @@ export function BidPage({ id }: { id: string }) {
       }
       const refs: SealedFile[] = [];
       for (const u of large.current?.uploads ?? []) refs.push(await sendLarge(u, (x) => setLargeProgress({ name: x.name, sent: x.sent, total: x.sealed.length })));
+      const own = s.bidderKey ? bidderKeyOf(s.tenderId) : null;
+      if (own) setOwnKey(own.privateKey);
       const bid = await sealBid({
         tenderId: s.tenderId,
+        // the data key also sealed to the bidder's own key, which it uses in the opening hall
+        bidderPublicKey: own?.publicKey,
         package: { form: { price: p, note: note.trim(), docsVersion: s.docsVersion }, files: attached },
         custodians: s.custodians,
         threshold: s.threshold,
@@ -331,6 +338,24 @@ export function BidPage({ id }: { id: string }) {
             </p>
           ) : null}
         </div>
+        {s.bidderKey ? (
+          <div className="form-group" data-testid="bid-self-key">
+            <h2>{t("bid.selfKey.title")}</h2>
+            <p id="bid-self-key-help" className="help-block">
+              {t("bid.selfKey.help")}
+            </p>
+            {ownKey ? (
+              <>
+                <label className="control-label" htmlFor="bid-self-key">
+                  {t("bid.selfKey.backup")}
+                </label>
+                <input id="bid-self-key" className="form-control" readOnly value={ownKey} aria-describedby="bid-self-key-help" autoComplete="off" />
+              </>
+            ) : (
+              <p>{t("bid.selfKey.none")}</p>
+            )}
+          </div>
+        ) : null}
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={locked}>
             {busy === "sealing" ? t("bid.sealing") : busy === "sending" ? t("common.sending") : t("bid.submit")}

@@ -9,6 +9,7 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { io } from "socket.io-client";
 import { unwrapBidderKey, type WrappedKey } from "../../../plugins/etrading/sealed";
+import { bidderKeyName } from "./bidder-key";
 import { api, ApiError } from "../api/client";
 import { session } from "../auth/session";
 import { chinaDateTime, currentLang, Data, useI18n } from "../i18n";
@@ -73,8 +74,6 @@ interface BidderRow {
 const ROLE_KEY: Record<string, MessageKey> = { host: "hall.role.host", custodian: "hall.role.custodian", regulator: "hall.role.regulator", bidder: "hall.role.bidder" };
 const SECURITY_KEY: Record<string, MessageKey> = { received: "hall.security.received", missing: "hall.security.missing", invalid: "hall.security.invalid" };
 
-/** The bidder's own X25519 key for a tender, kept by this browser when it sealed the bid (the bidder-key option). */
-export const bidderKeyName = (tender: string) => `gdpc.etrading.bidder.${tender}`;
 
 export function OpeningHallPage({ id }: { id: string }) {
   const { t, lang } = useI18n();

@@ -51,6 +51,8 @@ interface Tender extends TenderSummary {
   messages: Message[];
   registrations?: Array<{ supplierCode: string; supplierName: string; registeredAt: string | null }> | null;
   registrationsHiddenUntil?: string | null;
+  /** where the caller goes from here, as the server decides it */
+  links?: { hall: boolean; screening: boolean; custodians: string[]; bid: boolean };
 }
 
 const STATUS_TONE: Record<string, "info" | "ok" | "warn" | "neutral" | "danger"> = { published: "info", opening: "warn", opened: "ok", failed: "danger", cancelled: "neutral", draft: "neutral" };
@@ -224,6 +226,29 @@ export function TenderPage({ id }: { id: string }) {
             <p>{t("etrading.register.closed")}</p>
           )}
         </section>
+      ) : null}
+
+      {x.links && (x.links.hall || x.links.screening || x.links.custodians.length) ? (
+        <nav aria-labelledby="tender-links">
+          <h2 id="tender-links">{t("etrading.links.title")}</h2>
+          <ul>
+            {x.links.hall ? (
+              <li>
+                <Link to={`/etrading/tenders/${x.id}/opening`}>{t("etrading.links.hall")}</Link>
+              </li>
+            ) : null}
+            {x.links.screening ? (
+              <li>
+                <Link to={`/etrading/tenders/${x.id}/screening`}>{t("etrading.links.screening")}</Link>
+              </li>
+            ) : null}
+            {x.links.custodians.map((c) => (
+              <li key={c}>
+                <Link to={`/etrading/tenders/${x.id}/custodians/${encodeURIComponent(c)}`}>{t("etrading.links.custodian", { custodian: c })}</Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
       ) : null}
 
       <section aria-labelledby="tender-docs">
