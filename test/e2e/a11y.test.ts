@@ -20,6 +20,7 @@ const ROLES: Array<{ role: string; username: string; first: string }> = [
   { role: "tenant-admin", username: "huizhou.admin", first: "441300001" },
   { role: "expert", username: "huizhou.expert", first: "441300990" },
   { role: "platform-admin", username: "admin", first: ADMIN_PASSWORD },
+  { role: "helpdesk-agent", username: "huizhou.helpdesk", first: "441300001" },
 ];
 
 let platform: TestPlatform;
@@ -61,7 +62,10 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const offers = await platform.api("/api/commodities/offers?pageSize=1&facets=0");
   const product = offers.status === 200 && offers.body.items?.length ? String(offers.body.items[0].productId) : null;
   // the e-mall's catalogue and a product (demo data: plugins/commodities/demo.ts)
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/help", "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
+  // the helpdesk's guides (plugins/helpdesk/demo.ts): the list, one guide, the help link's page
+  const guide = await firstId(signed?.state.token ?? null, "/api/helpdesk/guides?kind=video");
+  const helpdesk = ["/help/guides", ...(guide ? [`/help/guides/${guide}`] : []), `/help/page?path=${encodeURIComponent("/etrading/tenders")}`];
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
@@ -72,6 +76,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const drawing = await firstId(token, "/api/experts/drawings");
   const challenge = await firstId(token, "/api/complaints/challenges");
   const auction = await firstId(token, "/api/emall/auctions");
+  const ticket = await firstId(token, `/api/helpdesk/tickets?scope=${user.roles.includes("helpdesk-agent") ? "region" : "mine"}`);
   const workflows = (await platform.api("/api/workflows", { token })).body as Array<{ id: string; start: { roles: string[] } | null }>;
   const startable = workflows.filter((w) => w.start?.roles.some((r) => user.roles.includes(r))).map((w) => `/start/${w.id}`);
   const admin = user.roles.some((r) => r === "tenant-admin" || r === "platform-admin");
@@ -97,6 +102,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
     ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
     ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
+    // the analytics dashboard: a regulator's region, a purchasing unit's own figures
+    ...(user.roles.some((r) => r === "regulator" || r === "purchaser") ? ["/analytics"] : []),
     // the experts registry: the expert's own record (a way to apply for the others), the regulator's admission list, the drawings
     "/experts/me",
     // the e-mall: the cart and order form, the unit's orders or the supplier's inbox
@@ -115,6 +122,11 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender ? [`/complaints/challenges?tender=${tender}`] : []),
     ...(challenge ? [`/complaints/challenges/${challenge}`] : []),
     ...(user.roles.includes("regulator") ? ["/complaints/desk"] : []),
+    // the helpdesk: guides for the role, tickets (the demo's are Huizhou suppliers' and a purchaser's), the agents' desk
+    ...helpdesk,
+    "/helpdesk/tickets",
+    ...(ticket ? [`/helpdesk/tickets/${ticket}`] : []),
+    ...(user.roles.includes("helpdesk-agent") ? ["/helpdesk/agent", "/helpdesk/tickets?scope=region"] : []),
   ];
 }
 

@@ -90,7 +90,9 @@ export function Chart({ id, title, kind, labels, series, labelHeader, onSelect, 
   const summary = t("analytics.chart.summary", {
     title,
     n: String(labels.length),
-    series: series.map((s) => `${s.name} ${fmt(s.values.reduce((a, b) => a + b, 0))}`).join("，"),
+    series: series.map((s) => `${s.name} ${fmt(s.values.reduce((a, b) => a + b, 0))}`).join(lang === "en" ? ", " : "，"),
+    // the item a sighted reader's eye goes to first: the largest of the first series
+    top: labels.length ? labels[series[0]?.values.reduce((best, v, i, all) => (v > all[best] ? i : best), 0) ?? 0] : "—",
   });
   const header = [labelHeader, ...series.map((s) => s.name)];
   const rows = labels.map((l, i) => [l, ...series.map((s) => s.values[i] ?? 0)]);

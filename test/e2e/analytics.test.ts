@@ -1,0 +1,136 @@
+/**
+ * The regulator's dashboard and the portal's open-data page in Debian's Chromium: ECharts draws
+ * every chart, and the numbers ECharts holds are the numbers of the table beside it; a click on a
+ * region's row drills down; both pages pass WCAG 2.1 AA in Chinese and English. One platform (the
+ * demo, plus facts of a second city so that the province has regions to compare).
+ */
+import { randomUUID } from "node:crypto";
+import type { Browser, Page } from "playwright-core";
+import { enqueue } from "../../core/events/outbox";
+import { poll } from "../support/http";
+import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { apiSignIn, axeCheck, cspViolations, ready, serious, useSession, watchCsp } from "./a11y";
+import { builtWebApp, launchChromium, newPage } from "./browser";
+
+jest.setTimeout(180_000);
+
+let platform: TestPlatform;
+let browser: Browser;
+const pages: Array<{ page: Page; errors: string[] }> = [];
+
+async function fact(tenantCode: string, projectId: string, stage: string, data: Record<string, unknown>) {
+  const instanceId = randomUUID();
+  const payload = { instanceId, workflowId: "e2e.fact", plugin: "e2e", tenantCode, version: 1, stage, data: { projectId, ...data } };
+  const knex = platform.kernel.db.knex;
+  const { eventId } = await knex.transaction((trx) => enqueue(trx, { event: "analytics.fact", payload, key: instanceId }));
+  await poll(`aggregates of ${eventId}`, () => knex("core_event_receipts").where({ consumer: "analytics.aggregates", event_id: eventId }).first(), (r) => !!r);
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  await builtWebApp();
+  platform = await startTestPlatform({ demoAccounts: true });
+  for (const [tenant, unit, amount] of [["441300", "惠州市交通运输局", "800000.00"], ["440100", "广州市教育局", "1500000.00"], ["440902", "茂南区人民医院", "620000.00"]]) {
+    const id = randomUUID();
+    await fact(tenant, id, "planning", { purchaserName: unit, budget: amount, publishedAt: "2026-03-02T09:00:00+08:00" });
+    await fact(tenant, id, "plan", { purchaserName: unit, method: "public-tender", total: amount, category: "A02" });
+    await fact(tenant, id, "contract", { purchaserName: unit, amount, signedOn: "2026-05-11", filedOn: "2026-05-19" });
+    await fact(tenant, id, "payment", { amount, paidOn: "2026-06-15" });
+  }
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await platform?.stop();
+});
+
+afterEach(async () => {
+  for (const p of pages) {
+    expect(p.errors).toEqual([]);
+    expect(await cspViolations(p.page)).toEqual([]);
+  }
+  pages.length = 0;
+});
+
+async function open(): Promise<Page> {
+  const p = await newPage(browser, platform.baseUrl);
+  await watchCsp(p.context);
+  pages.push(p);
+  return p.page;
+}
+
+/** Every chart on the page: what ECharts holds against the table's cells, column by column. */
+async function chartsAgainstTables(page: Page): Promise<Array<{ id: string; chart: number[][]; table: number[][] }>> {
+  // a string: this file is compiled without the DOM's types
+  return page.evaluate(`[...document.querySelectorAll("[data-chart]")].map((el) => {
+    const id = el.dataset.chart;
+    const series = JSON.parse(el.dataset.chartSeries || "[]");
+    const rows = [...document.querySelectorAll('table[data-table="' + id + '"] tbody tr')];
+    const table = series.map((_, col) => rows.map((r) => Number(r.querySelectorAll("td[data-value]")[col].dataset.value)));
+    return { id, chart: series.map((s) => s.data.map(Number)), table };
+  })`);
+}
+
+async function bothLanguages(page: Page): Promise<void> {
+  await ready(page);
+  expect(serious(await axeCheck(page))).toEqual([]);
+  await page.getByRole("button", { name: "切换语言：English" }).click();
+  await page.waitForFunction(`document.documentElement.lang === "en"`);
+  await ready(page);
+  expect(serious(await axeCheck(page))).toEqual([]);
+  await page.getByRole("button", { name: "Switch language: 中文" }).click();
+  await page.waitForFunction(`document.documentElement.lang === "zh-CN"`);
+}
+
+test("the province regulator's dashboard: charts drawn by ECharts with the tables' numbers, drill-down by a region's row, accessible in both languages", async () => {
+  const signed = await apiSignIn(platform, "gd.regulator", "440000001", "Regulator-Dash-2027");
+  const page = await open();
+  await useSession(page, signed);
+  await page.goto("/analytics");
+  await page.locator('[data-chart="by-region"] svg').waitFor();
+  await ready(page);
+  const charts = await chartsAgainstTables(page);
+  expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(["by-month", "by-region", "by-method", "by-category", "cycles"]));
+  for (const c of charts) {
+    expect(c.chart.length).toBeGreaterThan(0);
+    expect({ id: c.id, values: c.chart }).toEqual({ id: c.id, values: c.table });
+  }
+  // the image's label summarises it; the canvas draws in SVG
+  const region = page.locator('[data-chart="by-region"]');
+  expect(await region.getAttribute("role")).toBe("img");
+  // the label names the region that planned most, as the table says
+  const planned = await page.evaluate<Array<{ name: string; v: number }>>(
+    `[...document.querySelectorAll('table[data-table="by-region"] tbody tr')].map((r) => ({ name: r.querySelector("th").textContent, v: Number(r.querySelector("td[data-value]").dataset.value) }))`,
+  );
+  const top = planned.reduce((a, b) => (b.v > a.v ? b : a));
+  expect(await region.getAttribute("aria-label")).toContain(`最高：${top.name}`);
+  // Guangzhou's contracted amount, in the chart's table
+  const gz = page.locator('table[data-table="by-region"] tr', { hasText: "广州市" });
+  expect(await gz.locator("td[data-value]").nth(1).getAttribute("data-value")).toBe("1500000");
+  // a missed contract deadline is listed with a link to its project
+  await page.getByRole("link", { name: "打开项目" }).first().waitFor();
+  await bothLanguages(page);
+
+  await page.getByRole("button", { name: "查看茂名市" }).click();
+  await page.waitForURL(/region=440900/);
+  await page.getByRole("heading", { level: 1, name: /茂名市/ }).waitFor();
+  await page.locator('[data-chart="by-region"] svg').waitFor();
+  const drilled = await chartsAgainstTables(page);
+  for (const c of drilled) expect({ id: c.id, values: c.chart }).toEqual({ id: c.id, values: c.table });
+  expect(await page.locator('table[data-table="by-region"] tr', { hasText: "茂南区" }).locator("td[data-value]").nth(1).getAttribute("data-value")).toBe("620000");
+});
+
+test("the public data page: the province's charts with their tables and the OCDS downloads, signed out, in both languages", async () => {
+  const page = await open();
+  await page.goto("/data");
+  await page.locator('[data-chart="by-month"] svg').waitFor();
+  const charts = await chartsAgainstTables(page);
+  expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(["by-month", "by-region", "by-method"]));
+  for (const c of charts) expect({ id: c.id, values: c.chart }).toEqual({ id: c.id, values: c.table });
+  expect(await page.getByRole("link", { name: /发布包/ }).getAttribute("href")).toBe("/api/analytics/ocds/releases");
+  expect(await page.getByRole("link", { name: /JSON Lines/ }).getAttribute("href")).toMatch(/^\/api\/analytics\/ocds\/bulk\/\d{4}-\d{2}-\d{2}\.jsonl\.gz$/);
+  // no unit's figures and no breach list for the public
+  expect(await page.locator('[data-chart="by-unit"]').count()).toBe(0);
+  expect(await page.getByText("时限违规").count()).toBe(0);
+  await bothLanguages(page);
+});
