@@ -140,3 +140,42 @@ test("a bidder watches the hall while a custodian hands in shares in its own bro
   await watcher.getByRole("heading", { name: "投标人名单" }).waitFor();
   await accessible(host, "opening hall (host)");
 });
+
+test("with bidder self-decryption the bid page keeps the bidder's own key in its browser and seals the data key to it; in the hall the same browser opens the bid with it", async () => {
+  const deadline = new Date(Math.ceil(Date.now() / 1000) * 1000 + 2 * 3600_000);
+  const tender = await publishedTender({ platform } as BidsWorld, deadline, { maxPrice: "400000.00", config: { bidderKey: true } });
+  const agency = await account(["agency"], UNITS.agency);
+  const purchaser = await account(["purchaser"], UNITS.purchaser);
+  const supervisor = await account(["regulator"], UNITS.supervisor);
+  const keys = { agency: newKeyPair(), purchaser: newKeyPair(), supervisor: newKeyPair() };
+  for (const [c, who] of [["agency", agency], ["purchaser", purchaser], ["supervisor", supervisor]] as const) {
+    expect((await platform.api(`/api/etrading/tenders/${tender}/custodians/${c}/key`, { method: "PUT", token: who.state.token, body: { publicKey: keys[c].publicKey } })).status).toBe(200);
+  }
+  const page = await open(await account(["supplier"], SUPPLIERS[0]));
+  await page.goto(`/etrading/tenders/${tender}/bid`);
+  await ready(page);
+  await page.getByText("递交投标文件时将在本浏览器生成解密密钥").waitFor();
+  await page.getByLabel("投标报价（元）").fill("356789.00");
+  await page.getByRole("button", { name: "加密并递交" }).click();
+  await page.getByText("回执签名已在本机核验").waitFor();
+  const kept = await page.evaluate((name) => localStorage.getItem(name), `gdpc.etrading.bidder.${tender}`);
+  expect(kept).toMatch(/^[0-9a-f]{64}$/);
+  // shown for its holder to back up, as a custodian's key is
+  expect(await page.getByLabel("解密私钥（请离线备份，勿发给任何人）").inputValue()).toBe(kept);
+  await accessible(page, "bid page with the bidder's own key");
+  // the server holds the copy sealed to the bidder's key, never the key itself
+  const row = await platform.kernel.db.knex("etrading_bids").where({ tender_id: tender }).first();
+  expect(row.bidder_key).toMatchObject({ to: "bidder" });
+  expect(JSON.stringify(row)).not.toContain(kept);
+
+  platform.kernel.clock.travelTo(deadline);
+  const endsAt = new Date(deadline.getTime() + 30 * 60_000).toISOString();
+  expect((await platform.api(`/api/etrading/tenders/${tender}/hall/window`, { method: "PUT", token: agency.state.token, body: { startsAt: deadline.toISOString(), endsAt } })).status).toBe(200);
+  await page.goto(`/etrading/tenders/${tender}/opening`);
+  await ready(page);
+  expect(await page.getByLabel("投标人私钥（64 位十六进制）").inputValue()).toBe(kept);
+  await page.getByRole("button", { name: "解密本单位投标文件" }).click();
+  await page.getByTestId("hall-record").getByText("356789.00").waitFor();
+  const opened = await platform.kernel.db.knex("etrading_openings").where({ bid_id: row.id }).first();
+  expect(opened.outcome).toBe("opened");
+});
