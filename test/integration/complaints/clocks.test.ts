@@ -28,7 +28,7 @@ describe("complaints' clocks as persisted workflow timers", () => {
     const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId)), 201);
     ok(await t.take("buyer", s.id, "publish"));
     tenderId = s.id;
-    ok(await t.call("smallSupplier", `/api/etrading/tenders/${tenderId}/registrations`, { method: "POST" }));
+    for (const who of ["smallSupplier", "supplier1"]) ok(await t.call(who, `/api/etrading/tenders/${tenderId}/registrations`, { method: "POST" }));
   }, 120_000);
   afterAll(() => t.platform.stop());
 
@@ -72,5 +72,35 @@ describe("complaints' clocks as persisted workflow timers", () => {
     expect(clock.history.map((h: Any) => h.transition)).toEqual(["$start", "tick", "tick", "tick", "tick", "close"]);
     expect(clock.state).toBe("closed");
     expect(await pending(row.clock_instance_id)).toEqual([]);
+  });
+
+  test("complaint.intake warns the regulator on its last working day; complaint.respondentReply missed is told to the regulator and the unit; a paused complaint.decision sends nothing", async () => {
+    t.travel("2021-04-20");
+    const c = ok(await t.call("supplier1", "/api/complaints/challenges", { method: "POST", body: { tenderId, target: "process", knownOn: "2021-04-20", matters: [{ text: "开标程序不符合规定" }] } }), 201);
+    const clockId = (await knex()("complaints_challenges").where({ id: c.id }).first()).clock_instance_id;
+    ok(await t.call("buyer", `/api/complaints/challenges/${c.id}/reply`, { method: "POST", body: { reply: "开标程序符合规定。" } }));
+    t.travel("2021-04-21");
+    const p = ok(await t.call("supplier1", "/api/complaints/complaints", { method: "POST", body: { challengeId: c.id, matters: [1], statement: "请求认定开标程序违法" } }), 201);
+    const mine = async () => (await alerts()).filter((a: Any) => a.link === `/complaints/challenges/${c.id}`);
+
+    // the intake review's last working day but one: the regulator (who must act) is warned, no unit is
+    t.travel(new Date(Date.parse(`${p.intakeDue}T09:00:00+08:00`) - 86_400_000).toISOString());
+    await fire();
+    expect(await mine()).toEqual([expect.objectContaining({ kind: "complaints.clock-due", rule: "complaint.intake", due: p.intakeDue, roles: ["regulator"] })]);
+    expect((await mine())[0].owner).toBeUndefined();
+
+    const accepted = ok(await t.call("regulator", `/api/complaints/complaints/${p.id}/steps/accept`, { method: "POST", body: {} }));
+    ok(await t.call("regulator", `/api/complaints/complaints/${p.id}/steps/pause`, { method: "POST", body: { reason: "委托检验" } }));
+    // two working days after the respondent's last day, unanswered
+    t.travel(new Date(Date.parse(`${accepted.respondentDue}T10:00:00+08:00`) + 4 * 86_400_000).toISOString());
+    await fire();
+    const missed = (await mine()).filter((a: Any) => a.kind === "complaints.clock-missed");
+    expect(missed).toEqual([
+      expect.objectContaining({ rule: "complaint.respondentReply", due: accepted.respondentDue, roles: ["regulator"] }),
+      expect.objectContaining({ rule: "complaint.respondentReply", due: accepted.respondentDue, owner: { unit: UNITS.buyer.budgetCode } }),
+    ]);
+    // the decision's clock is paused (inspection): it is neither warned nor missed while paused
+    expect((await mine()).filter((a: Any) => a.rule === "complaint.decision")).toEqual([]);
+    expect(await pending(clockId)).toEqual([expect.objectContaining({ transition: "tick" })]);
   });
 });
