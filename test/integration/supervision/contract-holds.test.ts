@@ -36,7 +36,7 @@ describe("supervision.contract-holds: a contract waits for the challenges that m
   }, 120_000);
   afterAll(() => t.platform.stop());
 
-  test("challenge.suspendContract: the filing is refused at its start and at its submission while a challenge of the result is unanswered, allowed after the reply", async () => {
+  test("challenge.suspendContract: the filing is refused at its start and at its submission while a challenge of the result is unanswered or its complaint undecided (complaint.suspendProcurement while suspended), allowed after the reply and the decision", async () => {
     t.travel("2021-03-31");
     const first = ok(await challenge("smallSupplier"), 201);
 
@@ -64,6 +64,20 @@ describe("supervision.contract-holds: a contract waits for the challenges that m
     expect(ok(await t.call("buyer", `/api/supervision/projects/${projectId}`)).contractFiledOn).toBeNull();
 
     ok(await reply(second.id));
+
+    // the first challenger, unsatisfied, complains: undecided, it still holds the contract; the regulator's suspension names its own rule
+    const complaint = ok(await t.call("smallSupplier", "/api/complaints/complaints", { method: "POST", body: { challengeId: first.id, matters: [1], statement: "请求认定评审违法" } }), 201);
+    const undecided = await t.take("buyer", started.id, "file");
+    expect(undecided.status).toBe(409);
+    expect(undecided.body.error).toMatchObject({ message: expect.stringContaining(`投诉（${complaint.id}）尚未作出处理决定`), details: { rule: "challenge.suspendContract", holds: [{ challengeId: first.id, complaintId: complaint.id }] } });
+    const step = (name: string, body: Any = {}) => t.call("regulator", `/api/complaints/complaints/${complaint.id}/steps/${name}`, { method: "POST", body });
+    ok(await step("accept"));
+    ok(await step("suspend", { days: 5 }));
+    const suspended = await t.take("buyer", started.id, "file");
+    expect(suspended.status).toBe(409);
+    expect(suspended.body.error.details).toMatchObject({ rule: "complaint.suspendProcurement", holds: [{ rule: "complaint.suspendProcurement", complaintId: complaint.id }] });
+    ok(await step("decide", { outcome: "unfounded", decision: "投诉事项缺乏事实依据，驳回投诉。" }));
+
     const filed = ok(await t.take("buyer", started.id, "file"));
     expect(filed).toMatchObject({ state: "filed", data: { filedOn: "2021-03-31", lateFiling: false } });
   });
