@@ -138,3 +138,36 @@ test("a ticket nobody answers within 4 working hours escalates: the requester se
   await admin.goto("/notifications");
   await admin.getByText("客服工单首次答复超时，已升级").first().waitFor();
 });
+
+test("guides: the list, a manual (Markdown, sanitized) and a page's help link pass WCAG 2.1 AA in Chinese and English", async () => {
+  const root = await platform.token({ tenantCode: "440000", roles: ["platform-admin"] });
+  const started = await platform.api("/api/workflows/helpdesk.guide/instances", {
+    method: "POST",
+    token: root,
+    body: { data: { kind: "manual", title: "电子投标入门", titleEn: "E-bidding primer", roles: ["public"], subsystem: "portal", pages: ["/notices"], body: "# 投标\n\n1. **登录**\n2. 上传<script>window.bad=1</script>投标文件" } },
+  });
+  expect((await platform.api(`/api/instances/${started.body.id}/transitions/publish`, { method: "POST", token: root, body: {} })).status).toBe(200);
+  const p = await newPage(browser, platform.baseUrl);
+  await watchCsp(p.context);
+  pages.push(p);
+  const page = p.page;
+  await page.goto("/help");
+  await ready(page);
+  await page.goto("/notices");
+  await page.getByRole("link", { name: "本页帮助 Help" }).click();
+  await page.getByRole("heading", { level: 1, name: "电子投标入门" }).waitFor();
+  expect(await page.evaluate("window.bad")).toBeUndefined();
+  await expect(page.locator(".guide-body strong").textContent()).resolves.toBe("登录");
+  expect(serious(await axeCheck(page))).toEqual([]);
+  await page.goto("/help/guides");
+  await ready(page);
+  await page.getByRole("link", { name: "电子投标入门" }).waitFor();
+  expect(serious(await axeCheck(page))).toEqual([]);
+  await page.getByRole("button", { name: "切换语言：English" }).click();
+  await page.waitForFunction(`document.documentElement.lang === "en"`);
+  await page.getByRole("link", { name: "E-bidding primer" }).waitFor();
+  expect(serious(await axeCheck(page))).toEqual([]);
+  await page.getByRole("link", { name: "E-bidding primer" }).click();
+  await page.getByRole("button", { name: "Print" }).waitFor();
+  expect(serious(await axeCheck(page))).toEqual([]);
+});
