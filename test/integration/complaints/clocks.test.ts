@@ -13,8 +13,19 @@ describe("complaints' clocks as persisted workflow timers", () => {
   let t: Trading;
   let tenderId: string;
   const knex = () => t.platform.kernel.db.knex;
-  // what every node runs each second (and a restarted node first): the engine claims each due timer row once
-  const fire = () => t.platform.kernel.workflow.fireDue("test");
+  /**
+   * What every node runs each second (and a restarted node first): the engine claims each due timer row
+   * once. The test platform's own loop may hold one this call skips, so it waits (polling) until none is due.
+   */
+  const fire = async () => {
+    for (let i = 0; i < 100; i++) {
+      await t.platform.kernel.workflow.fireDue("test");
+      const [{ n }] = await knex()("core_workflow_timers").whereNull("fired_at").whereNull("cancelled_at").where("due_at", "<=", t.platform.kernel.clock.now()).count({ n: "*" });
+      if (Number(n) === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error("due timers did not fire");
+  };
   const alerts = async () =>
     (await knex()("core_outbox").where({ event: "notifications.requested" }).orderBy("id"))
       .map((r: Any) => (typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload))
