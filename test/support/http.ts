@@ -13,6 +13,8 @@ export interface Call {
   /** a body sent as it is (CSV, broken JSON) */
   raw?: string | Buffer;
   headers?: Record<string, string>;
+  /** how long to wait for the answer (default 30 s); a 65 MB upload on a loaded machine needs more */
+  timeoutMs?: number;
 }
 
 /** One request to a platform node, as a browser or script would make it. */
@@ -26,7 +28,7 @@ export async function callApi(baseUrl: string, path: string, init: Call = {}): P
   }
   const sentAt = Date.now();
   // Never let a hanging node hang the suite: well past any answer a test accepts.
-  const res = await fetch(baseUrl + path, { method: init.method ?? "GET", headers, body, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(baseUrl + path, { method: init.method ?? "GET", headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
   const text = await res.text();
   let parsed: unknown = text;
   try {
