@@ -22,6 +22,8 @@ export interface KernelConfig {
   uploadTimeoutMs: number;
   /** how long a stop (SIGTERM) waits for requests in flight and socket.io clients before it closes anyway */
   shutdownTimeoutMs: number;
+  /** on SIGTERM, how long the node keeps serving while /health/ready says not ready, so balancers stop sending before it closes */
+  shutdownDelayMs: number;
   /** how long start-up waits for the transporter (NATS) before it gives up with one line */
   transporterConnectTimeoutMs: number;
   nodeId?: string;
@@ -126,6 +128,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 2500),
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", 10_000),
+    shutdownDelayMs: int("SHUTDOWN_DELAY_MS", 0),
     transporterConnectTimeoutMs: int("TRANSPORTER_CONNECT_TIMEOUT_MS", 15_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),

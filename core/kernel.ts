@@ -322,6 +322,8 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       async stop() {
         // not ready from the first moment: a load balancer stops sending while what is in flight drains
         stopping = true;
+        // A balancer only notices at its next check: until then it still sends, so keep serving.
+        if (cfg.shutdownDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, cfg.shutdownDelayMs));
         await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
         clearInterval(purge);
         await deadlines?.stop();

@@ -29,12 +29,12 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`[stop] ${signal}: finishing requests in flight (at most ${cfg.shutdownTimeoutMs / 1000} s), then stopping`);
+    log(`[stop] ${signal}: not ready; serving ${cfg.shutdownDelayMs / 1000} s more, then finishing requests in flight (at most ${cfg.shutdownTimeoutMs / 1000} s) and stopping`);
     // The broker gives requests in flight SHUTDOWN_TIMEOUT_MS; the database and the rest get a few seconds more.
     const bound = setTimeout(() => {
-      process.stderr.write(`[stop] not stopped within ${cfg.shutdownTimeoutMs / 1000 + 10} s of ${signal}: exiting anyway\n`);
+      process.stderr.write(`[stop] not stopped within ${(cfg.shutdownDelayMs + cfg.shutdownTimeoutMs) / 1000 + 10} s of ${signal}: exiting anyway\n`);
       process.exit(1);
-    }, cfg.shutdownTimeoutMs + 10_000);
+    }, cfg.shutdownDelayMs + cfg.shutdownTimeoutMs + 10_000);
     bound.unref();
     try {
       const kernel = await starting;
