@@ -178,6 +178,8 @@ describe("at least once", () => {
     const written = [await step(db.knex, "K"), await step(db.knex, "K"), await step(db.knex, "K")];
     n.startRelay({ retryMinMs: 100, pollMs: 5000 });
     await until("all three arrive", () => seen.length === 3);
+    // a delivery can reach the watcher before the relay has marked its row sent
+    await until("all three marked sent", async () => (await unsentCount(db.knex)) === 0);
     expect(seen.map((d) => d.params.data.seq)).toEqual([1, 2, 3]);
     expect(calls).toBe(4);
     const rows = await db.knex("core_outbox").orderBy("id");
