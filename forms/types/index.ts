@@ -12,6 +12,9 @@ import type { ExpertsApplication } from "./experts.application";
 import type { ExpertsDrawing } from "./experts.drawing";
 import type { ExpertsReason } from "./experts.reason";
 import type { HelpdeskFaq } from "./helpdesk.faq";
+import type { HelpdeskGuide } from "./helpdesk.guide";
+import type { HelpdeskTicketReply } from "./helpdesk.ticket-reply";
+import type { HelpdeskTicket } from "./helpdesk.ticket";
 import type { LegacyAccept } from "./legacy.accept";
 import type { LegacyContract } from "./legacy.contract";
 import type { LegacyImportedContract } from "./legacy.imported-contract";
@@ -32,7 +35,7 @@ import type { SupervisionPlan } from "./supervision.plan";
 import type { SupervisionResult } from "./supervision.result";
 import type { SupervisionReturn } from "./supervision.return";
 
-export type { ComplaintsChallenge, ComplaintsClock, ComplaintsComplaint, EmallAuction, EmallOrder, EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
+export type { ComplaintsChallenge, ComplaintsClock, ComplaintsComplaint, EmallAuction, EmallOrder, EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, HelpdeskGuide, HelpdeskTicketReply, HelpdeskTicket, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
 
 /** Form id → the type of its data (the base form; a tenant's overlay may add fields). */
 export interface FormTypes {
@@ -48,6 +51,9 @@ export interface FormTypes {
   "experts.drawing": ExpertsDrawing;
   "experts.reason": ExpertsReason;
   "helpdesk.faq": HelpdeskFaq;
+  "helpdesk.guide": HelpdeskGuide;
+  "helpdesk.ticket-reply": HelpdeskTicketReply;
+  "helpdesk.ticket": HelpdeskTicket;
   "legacy.accept": LegacyAccept;
   "legacy.contract": LegacyContract;
   "legacy.imported-contract": LegacyImportedContract;
