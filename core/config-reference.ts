@@ -27,7 +27,7 @@ export const CONFIG_SECTIONS: Array<{ title: string; vars: ConfigVar[] }> = [
       { name: "REQUEST_TIMEOUT_MS", default: "10000", description: "time an API call may take (in a cluster, each call between nodes too)" },
       { name: "UPLOAD_TIMEOUT_MS", default: "600000", description: "time an upload (CSV import) may take" },
       { name: "SHUTDOWN_TIMEOUT_MS", default: "10000", description: "on SIGTERM, how long requests in flight and socket.io clients get before the node closes anyway; the process exits at most 10 s after that" },
-      { name: "SHUTDOWN_DELAY_MS", default: "0", description: "on SIGTERM, how long the node keeps serving while `/health/ready` already answers 503, before it closes its port and drains; set it above your balancer's health-check interval × unhealthy threshold, or requests sent meanwhile are refused" },
+      { name: "SHUTDOWN_DELAY_MS", default: "0 (5000 with NODE_ENV=production)", description: "on SIGTERM, how long the node keeps serving while `/health/ready` already answers 503, before it closes its port and drains; set it above your balancer's health-check interval × unhealthy threshold, or requests sent meanwhile are refused" },
     ],
   },
   {

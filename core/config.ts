@@ -128,7 +128,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     heartbeatTimeoutMs: int("HEARTBEAT_TIMEOUT_MS", 2500),
     uploadTimeoutMs: int("UPLOAD_TIMEOUT_MS", 10 * 60_000),
     shutdownTimeoutMs: int("SHUTDOWN_TIMEOUT_MS", 10_000),
-    shutdownDelayMs: int("SHUTDOWN_DELAY_MS", 0),
+    // in production a balancer sits in front: keep serving until it has seen /health/ready fail
+    shutdownDelayMs: int("SHUTDOWN_DELAY_MS", production ? 5000 : 0),
     transporterConnectTimeoutMs: int("TRANSPORTER_CONNECT_TIMEOUT_MS", 15_000),
     nodeId: env.NODE_ID || undefined,
     pluginsDir: path.resolve(rootDir, env.PLUGINS_DIR || "plugins"),

@@ -48,3 +48,10 @@ test("a default the reference states for a number is the one readConfig uses", (
   };
   for (const [name, value] of Object.entries(numbers)) expect({ name, default: CONFIG_VARS.find((v) => v.name === name)?.default }).toEqual({ name, default: String(value) });
 });
+
+test("in production a stopping node keeps serving 5 s after it turns not ready, unless told otherwise", () => {
+  const secret = "s".repeat(32);
+  expect(readConfig({}).shutdownDelayMs).toBe(0);
+  expect(readConfig({ NODE_ENV: "production", AUTH_SECRET: secret }).shutdownDelayMs).toBe(5000);
+  expect(readConfig({ NODE_ENV: "production", AUTH_SECRET: secret, SHUTDOWN_DELAY_MS: "0" }).shutdownDelayMs).toBe(0);
+});
