@@ -8,6 +8,7 @@ import {
   toMoney, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
 import { type CustodianTender, custodianIds, holds } from "./custodians";
+import { corrigendumNotice, type NoticeFacts, singleSourcePublicity, tenderNotice } from "./notice-format";
 import { METHODS, type Method, type Period, PROCEDURES, type ProcedureConfig, PUBLIC_TENDER_THRESHOLD, QUESTION_ANSWER, STATUTE } from "./procedures";
 
 export const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
@@ -240,6 +241,17 @@ function hallConcluded(outcome: "failed" | "awaiting-approval" | "method-changed
   };
 }
 
+/** The public facts a notice in the national format is written from (notice-format.ts): never the unit's code nor who registered. */
+function noticeFacts(tender: TenderRow, data: Record<string, unknown>, publishedAt: Date): NoticeFacts {
+  const d = tender.documents;
+  return {
+    tenderId: tender.id, projectName: str(data.projectName) || tender.title, title: tender.title, budget: tender.config.planTotal ?? null, maxPrice: tender.max_price,
+    requirements: str(d.requirements), qualifications: str(d.qualifications), deposit: (d.deposit as NoticeFacts["deposit"]) ?? null, creditQueryCutoff: str(d.creditQueryCutoff) || null,
+    singleSourceReason: str(d.singleSourceReason) || null, publishedAt, docsUntil: tender.docs_until, bidDeadline: new Date(tender.bid_deadline), openingAt: new Date(tender.opening_at),
+    purchaserName: tender.unit_name, agencyName: tender.config.agencyName ?? null,
+  };
+}
+
 function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
   const draft = prepared({
     prepare: async (step) => {
@@ -319,6 +331,11 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
         }
       }
       await ROW(step.trx).where({ id: tender.id }).update({ status: "published", published_at: step.now, docs_until: docsUntil, custodians: JSON.stringify(custodians) as unknown as TenderRow["custodians"], updated_at: step.now });
+      const facts = noticeFacts({ ...tender, docs_until: docsUntil }, step.result, step.now);
+      if (cfg.publicity) {
+        const names = (step.result.inviteeNames as Array<{ name: string }> | undefined) ?? [];
+        data.notice = singleSourcePublicity(facts, { supplierName: names.map((n) => n.name).join("、"), until: str(data.publicityUntil) });
+      } else if (cfg.method === "public-tender") data.notice = tenderNotice(facts);
       return { data };
     },
     async "close-documents"(step) {
@@ -372,8 +389,13 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       });
       // Bids made against the earlier documents must be confirmed again (ProZorro's invalidation): the bids service listens.
       await step.publish("etrading.tender.amended", { tenderId: tender.id, instanceId: tender.instance_id, tenantCode: tender.tenant_code, docsVersion: version, bidDeadline: deadline.toISOString(), at: step.now.toISOString() });
+      const amended = await tenderOf(step.trx, step.instanceId);
+      const facts = noticeFacts(amended, step.result, amended.published_at ?? step.now);
+      const notices: Record<string, unknown> = { corrigendumNotice: corrigendumNotice(facts, { reason: str(step.submitted.reason), changes, at: step.now, originalPublishedAt: facts.publishedAt }) };
+      // the notice itself is re-issued with the corrected facts, the corrigendum beside it
+      if (cfg.method === "public-tender") notices.notice = tenderNotice(facts);
       await tellRegistered(step, tender, { "zh-CN": `更正公告：${tender.title}，已递交的投标须重新确认`, en: `Corrigendum: ${tender.title}; submitted bids must be confirmed again` }, "etrading.corrigendum");
-      return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, docsVersion: version, lastChangeAt: step.now.toISOString() } };
+      return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, docsVersion: version, lastChangeAt: step.now.toISOString(), ...notices } };
     },
     async open(step) {
       const tender = await tenderOf(step.trx, step.instanceId);
