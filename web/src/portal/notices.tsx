@@ -138,6 +138,51 @@ export function NoticesPage() {
   );
 }
 
+/**
+ * A public field that is a whole document in numbered sections (the publishing plugin decides the
+ * format, e.g. a national notice format); the portal shows whatever sections it is given, in order.
+ */
+interface SectionedDocument {
+  heading: string;
+  sections: Array<{ title: string; items: Array<{ label: string; value: string }> }>;
+}
+
+const isText = (v: unknown): v is string => typeof v === "string";
+function isSectioned(v: unknown): v is SectionedDocument {
+  const d = v as SectionedDocument | null;
+  return !!d && typeof d === "object" && isText(d.heading) && Array.isArray(d.sections) &&
+    d.sections.every((s) => !!s && isText(s.title) && Array.isArray(s.items) && s.items.every((i) => !!i && isText(i.label) && isText(i.value)));
+}
+
+function SectionedView({ doc, id }: { doc: SectionedDocument; id: string }) {
+  return (
+    <section className="notice-document" aria-labelledby={id}>
+      <h2 id={id}>
+        <Data>{doc.heading}</Data>
+      </h2>
+      {doc.sections.map((s, i) => (
+        <section key={i} aria-labelledby={`${id}-${i}`}>
+          <h3 id={`${id}-${i}`}>
+            <Data>{s.title}</Data>
+          </h3>
+          <dl>
+            {s.items.map((item, j) => (
+              <div key={j}>
+                <dt>
+                  <Data>{item.label}</Data>
+                </dt>
+                <dd>
+                  <Data>{item.value}</Data>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      ))}
+    </section>
+  );
+}
+
 export function NoticePage({ id }: { id: string }) {
   const { t, pick } = useI18n();
   const { data, error, loading } = useApi<NoticeDetail>(`/portal/notices/${encodeURIComponent(id)}`);
@@ -168,8 +213,13 @@ export function NoticePage({ id }: { id: string }) {
           </>
         ) : null}
       </p>
+      {Object.entries(data.fields)
+        .filter(([, v]) => isSectioned(v))
+        .map(([key, v]) => (
+          <SectionedView key={key} doc={v as SectionedDocument} id={`notice-${key}`} />
+        ))}
       <TableWrap label={t("portal.notice")}>
-        <FormDataView value={data.fields} catalog={catalog} />
+        <FormDataView value={Object.fromEntries(Object.entries(data.fields).filter(([, v]) => !isSectioned(v)))} catalog={catalog} />
       </TableWrap>
       <p>
         <Link to="/notices">{t("portal.back")}</Link>
