@@ -368,7 +368,9 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       await step.trx("etrading_messages").insert({ id: randomUUID(), tender_id: tender.id, kind: "clarification", text: str(step.submitted.text), deadline_before: current, deadline_after: deadline, created_at: step.now });
       await ROW(step.trx).where({ id: tender.id }).update({ bid_deadline: deadline, opening_at: deadline, updated_at: step.now });
       await tellRegistered(step, tender, { "zh-CN": `澄清：${tender.title}${moved ? `（截止时间改为 ${deadline.toISOString()}）` : ""}`, en: `Clarification: ${tender.title}${moved ? ` (deadline now ${deadline.toISOString()})` : ""}` }, "etrading.clarification");
-      return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, lastChangeAt: step.now.toISOString() } };
+      // a clarification that moves the deadline re-issues the notice with the new one
+      const clarified = cfg.method === "public-tender" ? { notice: tenderNotice(noticeFacts(await tenderOf(step.trx, step.instanceId), step.result, tender.published_at ?? step.now)) } : {};
+      return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, lastChangeAt: step.now.toISOString(), ...clarified } };
     },
     async corrigendum(step) {
       const tender = await tenderOf(step.trx, step.instanceId);

@@ -38,7 +38,7 @@ describe("the tender notice reaches the public portal in the national format (�
     }, (n) => !!n && good(n)) as Promise<Any>;
   }
 
-  test("publishing an open tender puts a 招标公告 with the national sections in order and the tender's facts (tender.noticePeriod); a corrigendum adds the 更正公告; no budget code, no bidder names", async () => {
+  test("publishing an open tender puts a 招标公告 with the national sections in order and the tender's facts (tender.noticePeriod); a corrigendum adds the 更正公告, a clarification moving the deadline re-issues it; no budget code, no bidder names", async () => {
     const title = "惠州市国家格式公告路灯项目";
     const projectId = await t.filedProject("public-tender", "2021-03-01", "1400000.00", true);
     const s = ok(await t.start("agency", "etrading.public-tender", t.documents(projectId, { title })), 201);
@@ -74,7 +74,15 @@ describe("the tender notice reaches the public portal in the national format (�
     expect(amended.fields.notice.sections.map((x: Any) => x.title)).toEqual(TENDER_SECTIONS);
     expect(itemsOf(amended.fields.notice, TENDER_SECTIONS[0])).toMatchObject({ 最高限价: "1300000.00 元", 采购需求: "LED路灯1100盏，色温4000K" });
     expect(amended.updatedAt).not.toBeNull();
-    const text = JSON.stringify(amended);
+    // a clarification late enough to move the deadline (tender.clarification.leadTime) re-issues the notice with the new one
+    t.travel("2021-03-20");
+    const moved = ok(await t.take("agency", s.id, "clarify", { text: "安装时间为夜间" }));
+    expect(moved.data.deadlineMoved).toBe(true);
+    const b = new Date(Date.parse(moved.data.bidDeadline) + 8 * 3_600_000).toISOString();
+    const beijing = `${b.slice(0, 4)}年${b.slice(5, 7)}月${b.slice(8, 10)}日 ${b.slice(11, 16)}（北京时间）`;
+    const clarified = await portalNotice(title, (n) => itemsOf(n.fields.notice, TENDER_SECTIONS[3]).提交投标文件截止时间 === beijing);
+    expect(itemsOf(clarified.fields.notice, TENDER_SECTIONS[3]).开标时间).toBe(beijing);
+    const text = JSON.stringify(clarified);
     for (const secret of [UNITS.buyer.budgetCode, SUPPLIERS.small.name, SUPPLIERS.small.creditCode]) expect(text).not.toContain(secret);
   });
 
