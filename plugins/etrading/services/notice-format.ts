@@ -178,3 +178,60 @@ export function singleSourcePublicity(f: NoticeFacts, s: { supplierName: string;
     ]),
   };
 }
+
+/** The non-tender methods' notices: one section list in the format, under each method's own name. */
+const NON_TENDER_KIND: Record<string, { kind: string; asked: string }> = {
+  "competitive-negotiation": { kind: "竞争性谈判公告", asked: "谈判" },
+  "competitive-consultation": { kind: "竞争性磋商公告", asked: "磋商" },
+  inquiry: { kind: "询价公告", asked: "询价" },
+};
+
+/**
+ * The format's own notice period for these three notices; the platform's rule list has no rule for it
+ * (tender.noticePeriod is the 招标公告's), so it is the format's figure, not verified against a statute here.
+ */
+const NON_TENDER_NOTICE_DAYS = 3;
+
+/** 竞争性谈判公告, 竞争性磋商公告, 询价公告: the eight numbered sections of the format. */
+export function nonTenderNotice(method: string, f: NoticeFacts): NoticeDocument {
+  const { kind } = NON_TENDER_KIND[method];
+  return {
+    format: NATIONAL_FORMAT,
+    kind,
+    heading: `${f.title}${kind}`,
+    sections: numbered([
+      ["项目基本情况", [
+        item("项目编号", f.tenderId),
+        item("项目名称", f.projectName),
+        item("预算金额", f.budget ? yuan(f.budget) : SEE_DOCUMENTS),
+        item("最高限价", yuan(f.maxPrice)),
+        item("采购需求", f.requirements),
+        item("合同履行期限", SEE_DOCUMENTS),
+        item("本项目是否接受联合体", SEE_DOCUMENTS),
+      ]],
+      ["申请人的资格要求", [
+        item("满足《中华人民共和国政府采购法》第二十二条规定", "是"),
+        item("落实政府采购政策需满足的资格要求", SEE_DOCUMENTS),
+        item("本项目的特定资格要求", f.qualifications),
+      ]],
+      ["获取采购文件", [
+        item("时间", `${day(localDay(f.publishedAt))}至${day(f.docsUntil ?? localDay(f.bidDeadline))}`),
+        item("地点", link(f.tenderId)),
+        item("方式", "供应商登录本平台，在项目页面登记获取"),
+        item("售价", "0 元"),
+      ]],
+      ["响应文件提交", [item("截止时间", beijing(f.bidDeadline)), item("地点", `本平台：/etrading/tenders/${f.tenderId}`)]],
+      ["开启", [item("时间", beijing(f.openingAt)), item("地点", `本平台开标大厅（在线开启）：/etrading/tenders/${f.tenderId}`)]],
+      ["公告期限", [item("公告期限", `自本公告发布之日起${NON_TENDER_NOTICE_DAYS}个工作日`)]],
+      ["其他补充事宜", others(f)],
+      ["凡对本次采购提出询问，请按以下方式联系", contacts(f)],
+    ]),
+  };
+}
+
+/** The notice a method publishes to the portal when it publishes by notice; null when it does not (invited tender: invitations only). */
+export function noticeOf(method: string, f: NoticeFacts): NoticeDocument | null {
+  if (method === "public-tender") return tenderNotice(f);
+  if (method in NON_TENDER_KIND) return nonTenderNotice(method, f);
+  return null;
+}

@@ -8,7 +8,7 @@ import {
   toMoney, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
 import { type CustodianTender, custodianIds, holds } from "./custodians";
-import { corrigendumNotice, type NoticeFacts, singleSourcePublicity, tenderNotice } from "./notice-format";
+import { corrigendumNotice, type NoticeFacts, noticeOf, singleSourcePublicity } from "./notice-format";
 import { METHODS, type Method, type Period, PROCEDURES, type ProcedureConfig, PUBLIC_TENDER_THRESHOLD, QUESTION_ANSWER, STATUTE } from "./procedures";
 
 export const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
@@ -335,7 +335,10 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       if (cfg.publicity) {
         const names = (step.result.inviteeNames as Array<{ name: string }> | undefined) ?? [];
         data.notice = singleSourcePublicity(facts, { supplierName: names.map((n) => n.name).join("、"), until: str(data.publicityUntil) });
-      } else if (cfg.method === "public-tender") data.notice = tenderNotice(facts);
+      } else {
+        const notice = noticeOf(cfg.method, facts);
+        if (notice) data.notice = notice;
+      }
       return { data };
     },
     async "close-documents"(step) {
@@ -369,7 +372,8 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       await ROW(step.trx).where({ id: tender.id }).update({ bid_deadline: deadline, opening_at: deadline, updated_at: step.now });
       await tellRegistered(step, tender, { "zh-CN": `澄清：${tender.title}${moved ? `（截止时间改为 ${deadline.toISOString()}）` : ""}`, en: `Clarification: ${tender.title}${moved ? ` (deadline now ${deadline.toISOString()})` : ""}` }, "etrading.clarification");
       // a clarification that moves the deadline re-issues the notice with the new one
-      const clarified = cfg.method === "public-tender" ? { notice: tenderNotice(noticeFacts(await tenderOf(step.trx, step.instanceId), step.result, tender.published_at ?? step.now)) } : {};
+      const notice = cfg.publicity ? null : noticeOf(cfg.method, noticeFacts(await tenderOf(step.trx, step.instanceId), step.result, tender.published_at ?? step.now));
+      const clarified = notice ? { notice } : {};
       return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, lastChangeAt: step.now.toISOString(), ...clarified } };
     },
     async corrigendum(step) {
@@ -395,7 +399,8 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       const facts = noticeFacts(amended, step.result, amended.published_at ?? step.now);
       const notices: Record<string, unknown> = { corrigendumNotice: corrigendumNotice(facts, { reason: str(step.submitted.reason), changes, at: step.now, originalPublishedAt: facts.publishedAt }) };
       // the notice itself is re-issued with the corrected facts, the corrigendum beside it
-      if (cfg.method === "public-tender") notices.notice = tenderNotice(facts);
+      const reissued = cfg.publicity ? null : noticeOf(cfg.method, facts);
+      if (reissued) notices.notice = reissued;
       await tellRegistered(step, tender, { "zh-CN": `更正公告：${tender.title}，已递交的投标须重新确认`, en: `Corrigendum: ${tender.title}; submitted bids must be confirmed again` }, "etrading.corrigendum");
       return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, docsVersion: version, lastChangeAt: step.now.toISOString(), ...notices } };
     },

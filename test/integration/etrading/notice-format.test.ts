@@ -86,6 +86,25 @@ describe("the tender notice reaches the public portal in the national format (�
     for (const secret of [UNITS.buyer.budgetCode, SUPPLIERS.small.name, SUPPLIERS.small.creditCode]) expect(text).not.toContain(secret);
   });
 
+  test.each([
+    ["competitive-negotiation", "竞争性谈判公告", "2021-03-04T09:30:00+08:00", "2021年03月04日 09:30（北京时间）"],
+    ["competitive-consultation", "竞争性磋商公告", "2021-03-11T09:30:00+08:00", "2021年03月11日 09:30（北京时间）"],
+    ["inquiry", "询价公告", "2021-03-04T09:30:00+08:00", "2021年03月04日 09:30（北京时间）"],
+  ])("%s publishes its own notice (%s) in the format's eight sections, in order", async (method, kind, bidDeadline, shown) => {
+    const title = `惠州市国家格式${kind}项目`;
+    const projectId = await t.filedProject("public-tender", "2021-03-01", "800000.00");
+    const s = ok(await t.start("buyer", `etrading.${method}`, t.documents(projectId, { title, maxPrice: "800000.00", deposit: { kind: "deposit", amount: "16000.00" }, bidDeadline })), 201);
+    ok(await t.take("buyer", s.id, "publish"));
+    const notice = (await portalNotice(title, (n) => !!n.fields.notice)).fields.notice;
+    expect(notice).toMatchObject({ kind, heading: `${title}${kind}` });
+    expect(notice.sections.map((x: Any) => x.title)).toEqual(["一、项目基本情况", "二、申请人的资格要求", "三、获取采购文件", "四、响应文件提交", "五、开启", "六、公告期限", "七、其他补充事宜", "八、凡对本次采购提出询问，请按以下方式联系"]);
+    expect(itemsOf(notice, "一、项目基本情况")).toMatchObject({ 项目编号: s.id, 预算金额: "800000.00 元", 最高限价: "800000.00 元" });
+    expect(itemsOf(notice, "四、响应文件提交").截止时间).toBe(shown);
+    expect(itemsOf(notice, "五、开启").时间).toBe(shown);
+    // the format's 3 working days: no rule in the platform's list (tender.noticePeriod is the 招标公告's)
+    expect(itemsOf(notice, "六、公告期限")).toEqual({ 公告期限: "自本公告发布之日起3个工作日" });
+  });
+
   test("a single source puts a 单一来源采购公示 naming the one supplier for 5 working days (singleSource.publicity)", async () => {
     const title = "惠州市国家格式单一来源项目";
     const projectId = await t.filedProject("single-source", "2021-03-01");
