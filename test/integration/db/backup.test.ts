@@ -59,6 +59,10 @@ describe("npm run backup / npm run restore (embedded PostgreSQL, physical copy o
   afterAll(async () => {
     await kernel?.stop();
     fs.rmSync(scratch, { recursive: true, force: true });
+    // pg-boss's stop leaves a loop behind that checks its workers every second and loads a module each
+    // time (node_modules/pg-boss/src/manager.js offWork); under load a worker's last fetch outlived the
+    // stop, and the loop's next load came after jest had torn this file down. Two turns of it, then done.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
   });
 
   test("a backup of the running platform holds the cluster, its password and a manifest of counts and audit head", async () => {
