@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import type { Context, Service, ServiceBroker } from "moleculer";
+import "./pg-boss-delay";
 import PgBoss from "pg-boss";
 import type { ClientConfig } from "pg";
 import { conflict, notFound } from "../errors";
