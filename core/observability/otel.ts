@@ -93,7 +93,7 @@ export function startTracing(opts: { endpoint: string; serviceName: string; node
       const open = new Map<string, Span>();
       knex.on("query", (q: { __knexQueryUid: string; sql: string; method?: string }) => {
         if (!trace.getActiveSpan()) return;
-        // the statement without its bindings: values (a password's hash, a bid) never leave
+        // the statement without its bindings: values (a password's hash, an uploaded document) never leave
         open.set(q.__knexQueryUid, tracer.startSpan(`db ${q.method ?? "query"}`, { kind: SpanKind.CLIENT, attributes: { "db.system": "postgresql", "db.statement": q.sql.slice(0, 2000) } }));
       });
       const end = (failed: boolean) => (_r: unknown, q: { __knexQueryUid: string }) => {
