@@ -20,8 +20,8 @@ import { eligibility, type EligibilityBidder, type EligibilityOutcome, type List
  */
 
 const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
-/** How often the sweep looks for tenders whose cutoff has passed unscreened (a cutoff later than the deadline, a missed event). */
-const SWEEP_MS = Number(process.env.SCREENING_SWEEP_MS ?? 30_000);
+/** How often the sweep looks for tenders whose cutoff has passed unscreened (a cutoff later than the deadline, a missed event); SCREENING_SWEEP_MS, read when the service starts. */
+const sweepMs = (): number => Number(process.env.SCREENING_SWEEP_MS ?? 30_000);
 /** A consortium has a handful of members; more is a mistake, not a consortium. */
 const MAX_MEMBERS = 10;
 
@@ -170,7 +170,7 @@ export const screeningService: PlatformServiceSchema = {
         this.sweeping = sweep(this).catch((err) => this.logger.warn(`screening sweep: ${(err as Error).message}`)).finally(() => {
           if (!this.stopping) loop();
         });
-      }, SWEEP_MS);
+      }, sweepMs());
       this.sweepTimer.unref();
     };
     loop();
