@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { daysBetween, isDate, isMoney, localDate, tenantTree } from "../../../core/sdk";
 import statutory from "../statutory-rules.json";
+import { checkContractAboveAward, checkRepeatWinner, checkSingleBid, checkTenderPeriod } from "./flags";
 import type { Fact } from "./ocds-builder";
 
 /** The law's numbers the dashboards measure against, by rule id: ../statutory-rules.json. */
@@ -21,6 +22,9 @@ interface ProjectRow {
   intention_on: string | null;
   signed_on: string | null;
   first_paid_on: string | null;
+  awarded: string | null;
+  contracted: string | null;
+  period_at: string | null;
 }
 
 const text = (v: unknown) => (typeof v === "string" ? v.trim() : "");
@@ -39,7 +43,13 @@ const dayOf = (v: unknown, fallback: string): string => {
 const monthOf = (day: string) => day.slice(0, 7);
 
 type Sums = Partial<Record<"planned" | "awarded" | "sme_awarded" | "contracted" | "paid", string>> &
-  Partial<Record<"awards" | "sme_awards" | "small_awards" | "small_sme_awards" | "contracts" | "payments", number>>;
+  Partial<Record<"awards" | "sme_awards" | "small_awards" | "small_sme_awards" | "contracts" | "payments" | "bid_tenders" | "bids" | "single_bid_tenders", number>>;
+
+/** The bids an award counted (OCDS `tender.numberOfTenderers`), when its fact publishes them. */
+const bidCount = (v: unknown): number | undefined => {
+  const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 ? n : undefined;
+};
 
 /**
  * The unit under which a region's sums are kept, its own and its subtree's alike: a fact adds to
@@ -104,7 +114,7 @@ export async function aggregateFact(trx: Knex.Transaction, f: Fact): Promise<boo
   const proj = (await trx(PROJECTS)
     .where({ project_id: f.projectId })
     .forUpdate()
-    .first("tenant_code", "unit", "method", day("intention_on"), day("signed_on"), day("first_paid_on"))) as ProjectRow;
+    .first("tenant_code", "unit", "method", day("intention_on"), day("signed_on"), day("first_paid_on"), "awarded", "contracted", trx.raw(`to_char(period_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as period_at`))) as ProjectRow;
   const change: Partial<ProjectRow> = {};
   if (unitName && !proj.unit) change.unit = unitName;
   const method = text(d.method);
@@ -121,6 +131,14 @@ export async function aggregateFact(trx: Knex.Transaction, f: Fact): Promise<boo
       }
       break;
     }
+    case "tender":
+    case "tenderAmendment": {
+      const deadline = text(d.bidDeadline);
+      if (!deadline) break;
+      const at = await checkTenderPeriod(trx, f, proj, method || proj.method, proj.period_at, dayOf(d.publishedOn, f.at), dayOf(deadline, f.at));
+      if (at !== proj.period_at) change.period_at = proj.period_at = at;
+      break;
+    }
     case "plan":
       await addCell(trx, { ...cell, month: monthOf(dayOf(undefined, f.at)) }, { planned: amount(d.total) });
       break;
@@ -128,20 +146,31 @@ export async function aggregateFact(trx: Knex.Transaction, f: Fact): Promise<boo
       const value = amount(d.amount);
       const sme = d.supplierSme === true;
       const small = Number(value) < RULES["sme.reservedSmall"].value;
-      await addCell(trx, { ...cell, month: monthOf(dayOf(d.awardDate, f.at)) }, {
+      const awardOn = dayOf(d.awardDate, f.at);
+      const bidders = bidCount(d.bidders);
+      await addCell(trx, { ...cell, month: monthOf(awardOn) }, {
         awarded: value,
         awards: 1,
         sme_awarded: sme ? value : "0",
         sme_awards: sme ? 1 : 0,
         small_awards: small ? 1 : 0,
         small_sme_awards: small && sme ? 1 : 0,
+        bid_tenders: bidders ? 1 : 0,
+        bids: bidders ?? 0,
+        single_bid_tenders: bidders === 1 ? 1 : 0,
       });
+      await checkSingleBid(trx, f, proj, cell.method, bidders, awardOn);
+      await checkRepeatWinner(trx, f, proj, text(d.supplierName), cell.method, awardOn);
+      change.awarded = proj.awarded = value;
+      await checkContractAboveAward(trx, f.projectId, proj, proj.awarded, proj.contracted, monthOf(awardOn));
       break;
     }
     case "contract": {
       const signed = dayOf(d.signedOn, f.at);
       await addCell(trx, { ...cell, month: monthOf(signed) }, { contracted: amount(d.amount), contracts: 1 });
       await addBreach(trx, key, f, proj, "contract.publish", signed, dayOf(d.filedOn, f.at));
+      change.contracted = proj.contracted = amount(d.amount);
+      await checkContractAboveAward(trx, f.projectId, proj, proj.awarded, proj.contracted, monthOf(signed));
       if (!proj.signed_on) {
         change.signed_on = proj.signed_on = signed;
         if (proj.intention_on) await addCycle(trx, proj, "intention-contract", proj.intention_on, signed);

@@ -15,6 +15,7 @@ import {
   validationFailed,
 } from "../../../core/sdk";
 import { aggregateFact, ALL_UNITS, BREACHES, CELLS, CYCLES, type CycleKind, RULES } from "./aggregates";
+import { listFlags } from "./flags";
 import { factOf } from "./ocds-store";
 import { dayParam } from "./ocds";
 
@@ -110,10 +111,35 @@ function scoped(db: Knex, table: string, q: DashboardQuery, codes?: string[]): K
 }
 
 const SUMS = ["planned", "awarded", "sme_awarded", "contracted", "paid"];
-const COUNTS = ["awards", "sme_awards", "small_awards", "small_sme_awards", "contracts", "payments"];
+const COUNTS = ["awards", "sme_awards", "small_awards", "small_sme_awards", "contracts", "payments", "bid_tenders", "bids", "single_bid_tenders"];
 const sumCols = (db: Knex) => [...SUMS, ...COUNTS].map((c) => db.raw(`sum(${c}) as ${c}`));
 type SumRow = Record<string, string | null>;
 const figures = (r: SumRow) => ({ planned: num(r.planned), contracted: num(r.contracted), paid: num(r.paid), awarded: num(r.awarded) });
+
+/** Bids per tender over the awards whose bids were counted, and the share of those with one bid. */
+const bidding = (r: SumRow) => {
+  const tenders = Number(r.bid_tenders ?? 0);
+  return {
+    awards: Number(r.awards ?? 0),
+    awarded: num(r.awarded),
+    tenders,
+    bids: Number(r.bids ?? 0),
+    meanBids: tenders ? Math.round((Number(r.bids ?? 0) / tenders) * 100) / 100 : null,
+    singleBidShare: share(Number(r.single_bid_tenders ?? 0), tenders),
+  };
+};
+
+/** Each method's share of a group's awards, by count and by value. */
+const methodShares = (rows: SumRow[], whole: SumRow) =>
+  rows
+    .map((r) => ({ method: String(r.method), awards: Number(r.awards ?? 0), awarded: num(r.awarded), countShare: share(Number(r.awards ?? 0), Number(whole.awards ?? 0)), valueShare: share(Number(r.awarded ?? 0), Number(whole.awarded ?? 0)) }))
+    .filter((m) => m.awards > 0)
+    .sort((a, b) => a.method.localeCompare(b.method));
+
+/** A grouping's competition: its bids and its methods' shares, from the rows of that group by method. */
+function competitionBy(groups: SumRow[], byMethod: SumRow[], col: string) {
+  return groups.map((g) => ({ [col]: g[col], ...bidding(g), methods: methodShares(byMethod.filter((m) => m[col] === g[col]), g) }));
+}
 
 /** The dashboard's figures for a region (or one unit of it), from the aggregate tables only. */
 export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
@@ -123,8 +149,10 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
   const [sets, byTenant, byUnit, cycles, breaches] = await Promise.all([
     scoped(db, CELLS, q)
       .select(db.raw("grouping(month) as g_month, grouping(method) as g_method, grouping(category) as g_category"), "month", "method", "category", ...sumCols(db))
-      .groupByRaw("grouping sets ((), (month), (method), (category))"),
-    q.unit === undefined && children.length ? scoped(db, CELLS, q, children.map((c) => c.code)).groupBy("tenant_code").select("tenant_code", ...sumCols(db)) : [],
+      .groupByRaw("grouping sets ((), (month), (method), (category), (month, method), (category, method))"),
+    q.unit === undefined && children.length
+      ? scoped(db, CELLS, q, children.map((c) => c.code)).select(db.raw("grouping(method) as g_method"), "tenant_code", "method", ...sumCols(db)).groupByRaw("grouping sets ((tenant_code), (tenant_code, method))")
+      : [],
     db(CELLS).where("tenant_code", region).whereNot("unit", ALL_UNITS).modify((b) => {
       if (q.unit !== undefined) b.where("unit", q.unit);
       if (q.fromMonth) b.where("month", ">=", q.fromMonth);
@@ -135,8 +163,10 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
       .select("project_id", "tenant_code", "unit", "rule", db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
   ]);
   const rows = sets as Array<SumRow & { g_month: number; g_method: number; g_category: number }>;
-  const only = (key: "g_month" | "g_method" | "g_category", col: string) =>
-    rows.filter((r) => r[key] === 0).sort((x, y) => String(x[col]).localeCompare(String(y[col])));
+  type G = "g_month" | "g_method" | "g_category";
+  // the rows of one grouping set: these keys grouped, the others not
+  const set = (...keys: G[]) => rows.filter((r) => (["g_month", "g_method", "g_category"] as G[]).every((k) => Number(r[k]) === (keys.includes(k) ? 0 : 1)));
+  const only = (key: G, col: string) => set(key).sort((x, y) => String(x[col]).localeCompare(String(y[col])));
   const totalsRows = rows.filter((r) => r.g_month === 1 && r.g_method === 1 && r.g_category === 1);
   const byMonth = only("g_month", "month");
   const byMethod = only("g_method", "method");
@@ -144,7 +174,9 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
   const t = (totalsRows[0] ?? {}) as SumRow;
 
   // each child's row holds its whole subtree (ALL_UNITS); a unit's dashboard has no drill-down
-  const sums = new Map((byTenant as SumRow[]).map((r) => [String(r.tenant_code), figures(r)]));
+  const tenantRows = (byTenant as Array<SumRow & { g_method: number }>).filter((r) => Number(r.g_method) === 1);
+  const tenantMethods = (byTenant as Array<SumRow & { g_method: number }>).filter((r) => Number(r.g_method) === 0);
+  const sums = new Map(tenantRows.map((r) => [String(r.tenant_code), figures(r)]));
   const regions = new Map(
     (q.unit === undefined ? children : []).map((c) => [c.code, { code: c.code, name: c.name, level: c.level, ...(sums.get(c.code) ?? { planned: 0, contracted: 0, paid: 0, awarded: 0 }) }]),
   )
@@ -180,6 +212,18 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
     cycles: [...histograms.values()]
       .sort((a, b) => a.kind.localeCompare(b.kind) || a.method.localeCompare(b.method))
       .map((h) => ({ kind: h.kind, method: h.method, ...percentiles(h.hist) })),
+    competition: {
+      ...bidding(t),
+      singleBidRule: { rule: "tender.minBidders", minimum: RULES["tender.minBidders"].value },
+      methods: methodShares(byMethod as SumRow[], t),
+      byMonth: competitionBy(byMonth as SumRow[], set("g_month", "g_method"), "month"),
+      byCategory: competitionBy(byCategory as SumRow[], set("g_category", "g_method"), "category"),
+      byRegion: (q.unit === undefined ? children : []).map((c) => {
+        const row = tenantRows.find((r) => r.tenant_code === c.code) ?? {};
+        return { code: c.code, name: c.name, ...bidding(row), methods: methodShares(tenantMethods.filter((m) => m.tenant_code === c.code), row) };
+      }),
+      byUnit: (byUnit as SumRow[]).map((r) => ({ unit: r.unit, ...bidding(r) })),
+    },
     breaches: (breaches as Array<Record<string, string | number>>).map((b) => ({
       projectId: b.project_id,
       tenantCode: b.tenant_code,
@@ -239,6 +283,28 @@ export const dashboardsService: PlatformServiceSchema = {
       },
     },
 
+    // The red flags (README.md, "Red flags"): they name units and cases, so a regulator's only.
+    flags: {
+      rest: "GET /flags",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<DashboardParams>) {
+        const p = ctx.params;
+        const problems: ErrorDetail[] = [];
+        const rawRegion = single(p.region);
+        const region = rawRegion === undefined || rawRegion === "" ? undefined : String(rawRegion ?? "").trim();
+        const from = dayParam("from", p.from, problems);
+        const to = dayParam("to", p.to, problems);
+        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+        const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
+        if (scope?.unit !== undefined) throw new PlatformError("FORBIDDEN", { "zh-CN": "风险提示仅向监管部门开放", en: "The red flags are for regulators" });
+        if (problems.length || !scope) throw validationFailed(problems);
+        const tenant = tenantTree().get(scope.region)!;
+        const found = await listFlags(this.db, { codes: tenantTree().subtree(scope.region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
+        return { region: { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null }, from: from?.slice(0, 7) ?? null, to: to?.slice(0, 7) ?? null, ...found };
+      },
+    },
+
     // The portal's open-data page: a region's sums for everyone, with no unit's figures and no
     // breach list (those name units and cases: the regulator's dashboard has them).
     public: {
@@ -257,7 +323,8 @@ export const dashboardsService: PlatformServiceSchema = {
         if (problems.length) throw validationFailed(problems);
         const d = await dashboard(this.db, region, { region, codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
         ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=60" };
-        return { region: d.region, from: d.from, to: d.to, totals: d.totals, byMonth: d.byMonth, byMethod: d.byMethod, byCategory: d.byCategory, byRegion: d.byRegion, sme: d.sme, cycles: d.cycles };
+        const { byUnit: _units, ...competition } = d.competition;
+        return { region: d.region, from: d.from, to: d.to, totals: d.totals, byMonth: d.byMonth, byMethod: d.byMethod, byCategory: d.byCategory, byRegion: d.byRegion, sme: d.sme, cycles: d.cycles, competition };
       },
     },
   },
