@@ -39,6 +39,45 @@ interface Breach {
   unitOfDays: string;
   link: string;
 }
+interface Bidding {
+  awards: number;
+  awarded: number;
+  tenders: number;
+  bids: number;
+  meanBids: number | null;
+  singleBidShare: number | null;
+}
+interface MethodShare {
+  method: string;
+  awards: number;
+  awarded: number;
+  countShare: number | null;
+  valueShare: number | null;
+}
+interface Competition extends Bidding {
+  singleBidRule: { rule: string; minimum: number };
+  methods: MethodShare[];
+  byMonth: Array<Bidding & { month: string; methods: MethodShare[] }>;
+  byCategory: Array<Bidding & { category: string; methods: MethodShare[] }>;
+  byRegion: Array<Bidding & { code: string; name: Localized; methods: MethodShare[] }>;
+  byUnit?: Array<Bidding & { unit: string }>;
+}
+interface RedFlag {
+  id: string;
+  flag: "single-bid" | "short-tender-period" | "repeat-winner" | "non-competitive-share" | "contract-above-award";
+  title: Localized;
+  explanation: Localized;
+  source: { rule?: string; ocds?: string };
+  tenantCode: string;
+  unit: string;
+  month: string;
+  evidence: Record<string, string | number>;
+  projects: Array<{ projectId: string; link: string }>;
+}
+interface Flags {
+  flags: RedFlag[];
+  counts: Record<RedFlag["flag"], number>;
+}
 export interface Dashboard {
   region: { code: string; name: Localized; level: string; parent: string | null };
   unit?: string | null;
@@ -51,6 +90,7 @@ export interface Dashboard {
   sme: { awards: number; smeAwards: number; awardedShare: number | null; goal: { rule: string; percent: number }; small: { rule: string; below: number; awards: number; smeAwards: number; share: number | null } };
   cycles: Cycle[];
   breaches?: Breach[];
+  competition: Competition;
 }
 
 const METHOD_KEYS: Record<string, MessageKey> = {
@@ -224,6 +264,133 @@ function Breaches({ list }: { list: Breach[] }) {
   );
 }
 
+/** Bids per tender and single-bid share by month and region, and each method's share of the awards. */
+function CompetitionCharts({ c, onRegion }: { c: Competition; onRegion?: (code: string) => void }) {
+  const { t, lang, pick } = useI18n();
+  const label = useLabels();
+  const pct = (v: number | null) => (v === null ? "—" : `${v}%`);
+  const bidSeries = (rows: Bidding[]) => [
+    { name: t("analytics.comp.meanBids"), values: rows.map((r) => r.meanBids ?? 0) },
+    { name: t("analytics.comp.singleShare"), values: rows.map((r) => r.singleBidShare ?? 0) },
+  ];
+  const months = useMemo(() => c.byMonth.map((m) => m.month), [c]);
+  const monthSeries = useMemo(() => bidSeries(c.byMonth), [c, t]); // eslint-disable-line react-hooks/exhaustive-deps
+  const regionLabels = useMemo(() => c.byRegion.map((r) => pick(r.name)), [c, pick]);
+  const regionSeries = useMemo(() => bidSeries(c.byRegion), [c, t]); // eslint-disable-line react-hooks/exhaustive-deps
+  const methodLabels = useMemo(() => c.methods.map((m) => label.method(m.method)), [c, t]); // eslint-disable-line react-hooks/exhaustive-deps
+  const methodSeries = useMemo(
+    () => [
+      { name: t("analytics.comp.countShare"), values: c.methods.map((m) => m.countShare ?? 0) },
+      { name: t("analytics.comp.valueShare"), values: c.methods.map((m) => m.valueShare ?? 0) },
+    ],
+    [c, t],
+  );
+  return (
+    <section aria-labelledby="competition-title">
+      <h2 id="competition-title">{t("analytics.comp.title")}</h2>
+      <dl className="analytics-totals">
+        <div>
+          <dt>{t("analytics.comp.meanBids")}</dt>
+          <dd data-total="meanBids">{c.meanBids === null ? "—" : c.meanBids.toLocaleString(lang)}</dd>
+        </div>
+        <div>
+          <dt>{t("analytics.comp.singleShare")}</dt>
+          <dd data-total="singleBidShare">{pct(c.singleBidShare)}</dd>
+        </div>
+        <div>
+          <dt>{t("analytics.comp.tenders")}</dt>
+          <dd data-total="tenders">{c.tenders.toLocaleString(lang)}</dd>
+        </div>
+      </dl>
+      <p>{t("analytics.comp.note", { minimum: String(c.singleBidRule.minimum), rule: c.singleBidRule.rule })}</p>
+      {months.length ? <Chart id="competition-month" title={t("analytics.comp.byMonth")} kind="line" labels={months} series={monthSeries} labelHeader={t("analytics.month")} /> : null}
+      {c.byRegion.length ? (
+        <Chart
+          id="competition-region"
+          title={t("analytics.comp.byRegion")}
+          kind="bar"
+          labels={regionLabels}
+          series={regionSeries}
+          labelHeader={t("analytics.region")}
+          onSelect={onRegion ? (i) => onRegion(c.byRegion[i].code) : undefined}
+          selectLabel={t("analytics.drillHeader")}
+        />
+      ) : null}
+      {methodLabels.length ? <Chart id="method-share" title={t("analytics.comp.methods")} kind="bar" labels={methodLabels} series={methodSeries} labelHeader={t("analytics.method")} /> : null}
+    </section>
+  );
+}
+
+/** What a flag's evidence says, in a sentence of the reader's language. */
+function evidenceText(f: RedFlag, t: ReturnType<typeof useI18n>["t"], method: (m: string) => string): string {
+  const e = f.evidence;
+  const s = (k: string) => String(e[k] ?? "");
+  switch (f.flag) {
+    case "single-bid":
+      return t("analytics.flags.ev.single", { method: method(s("method")), date: s("awardDate") });
+    case "short-tender-period":
+      return t(e.unitOfDays === "working-days" ? "analytics.flags.ev.shortWorking" : "analytics.flags.ev.shortCalendar", { method: method(s("method")), from: s("from"), to: s("to"), days: s("days"), minimum: s("minimum"), rule: s("rule") });
+    case "repeat-winner":
+      return t("analytics.flags.ev.repeat", { supplier: s("supplier"), wins: s("wins"), first: s("first"), last: s("last") });
+    case "non-competitive-share":
+      return t("analytics.flags.ev.share", { direct: s("nonCompetitive"), awards: s("awards"), share: s("share"), threshold: s("threshold") });
+    case "contract-above-award":
+      return t("analytics.flags.ev.contract", { awarded: Number(e.awarded).toLocaleString(), contracted: Number(e.contracted).toLocaleString(), excess: s("excessPercent") });
+  }
+}
+
+/** The red flags as a table: each with what it means, where the idea comes from, and its projects. */
+function RedFlags({ data }: { data: Flags }) {
+  const { t, pick } = useI18n();
+  const label = useLabels();
+  const title = t("analytics.flags.title", { n: String(data.flags.length) });
+  return (
+    <section aria-labelledby="flags-title">
+      <h2 id="flags-title">{title}</h2>
+      <p>{t("analytics.flags.sub")}</p>
+      {data.flags.length ? (
+        <TableWrap label={title}>
+          <table className="table" data-table="flags">
+            <thead>
+              <tr>
+                <th scope="col">{t("analytics.flags.flag")}</th>
+                <th scope="col">{t("analytics.unit")}</th>
+                <th scope="col">{t("analytics.flags.evidence")}</th>
+                <th scope="col">{t("analytics.flags.source")}</th>
+                <th scope="col">{t("analytics.flags.projects")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.flags.map((f) => (
+                <tr key={f.id} data-flag={f.flag}>
+                  <th scope="row">
+                    {pick(f.title)}
+                    <p className="muted">{pick(f.explanation)}</p>
+                  </th>
+                  <td>{f.unit}</td>
+                  <td>{evidenceText(f, t, label.method)}</td>
+                  <td>{[f.source.rule, f.source.ocds].filter(Boolean).join("；")}</td>
+                  <td>
+                    <ul>
+                      {f.projects.map((x, i) => (
+                        <li key={x.projectId}>
+                          <Link to={`/projects/${x.projectId}`}>{t("analytics.flags.open", { n: String(i + 1) })}</Link>
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableWrap>
+      ) : (
+        <p>{t("analytics.flags.none")}</p>
+      )}
+    </section>
+  );
+}
+
 /** From and to: the server checks them (reversed, absurd) and says what is wrong. */
 function RangeForm({ from, to, onApply }: { from: string; to: string; onApply(from: string, to: string): void }) {
   const { t } = useI18n();
@@ -259,6 +426,8 @@ export function AnalyticsPage() {
   const go = (p: { region?: string; from?: string; to?: string }) => navigate(`/analytics${query({ region, from, to, ...p })}`);
   const state = useApi<Dashboard>(`/analytics/dashboard${query({ region, from, to })}`);
   const d = state.data;
+  // the flags name units and cases: a regulator's, so a unit's page does not ask
+  const flags = useApi<Flags>(d && !d.unit ? `/analytics/flags${query({ region, from, to })}` : null);
   return (
     <div className="analytics">
       <PageTitle sub={t("analytics.sub")}>{d ? t("analytics.titleOf", { region: d.unit ?? pick(d.region.name) }) : t("analytics.title")}</PageTitle>
@@ -277,6 +446,9 @@ export function AnalyticsPage() {
           <Sme d={d} />
           <Cycles d={d} />
           <Breaches list={d.breaches ?? []} />
+          <CompetitionCharts c={d.competition} onRegion={(code) => go({ region: code })} />
+          {flags.error ? <ErrorNotice error={flags.error} /> : null}
+          {flags.data ? <RedFlags data={flags.data} /> : null}
         </>
       ) : null}
     </div>
@@ -331,6 +503,7 @@ export function DataPage() {
           <Totals d={d} />
           <SpendCharts d={d} onRegion={(code) => navigate(`/data${query({ region: code })}`)} />
           <Sme d={d} />
+          <CompetitionCharts c={d.competition} onRegion={(code) => navigate(`/data${query({ region: code })}`)} />
         </>
       ) : null}
       <OcdsLinks />
