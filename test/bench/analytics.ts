@@ -5,6 +5,8 @@
  * the way the `analytics.fact` handler adds them; then a sample of real facts through the handler, to
  * show the tables stay current. Then GET /api/analytics/dashboard as the province's, a city's and a
  * county's regulator ask it, with date ranges. Goal: p99 < 1 s. Beneath: the totals' bare SQL.
+ * Then GET /api/analytics/flags as the province and a city: the red flags raised (one project in 50)
+ * and each purchaser's share of non-competitive awards, summed from the cells for the range.
  *
  *   ANALYTICS_PROJECTS   projects whose aggregates are seeded (1000000; --smoke 20000)
  *   ANALYTICS_QUERIES    dashboards asked per kind (40; --smoke 3)
@@ -37,6 +39,8 @@ export interface AnalyticsSummary {
   dashboard: { p50: number; p99: number; target: number };
   bareP99: number;
   factsPerS: number;
+  /** GET /api/analytics/flags, province and cities */
+  flags: { p50: number; p99: number };
 }
 
 async function main(): Promise<void> {
@@ -69,9 +73,10 @@ async function main(): Promise<void> {
       ["a.ancestor", `'*'`, ` join ${up} a on a.code = p.tenant_code`, upArgs],
     ] as Array<[string, string, string, unknown[]]>) {
       await knex.raw(
-        `insert into analytics_agg_cells (tenant_code, unit, method, category, month, planned, awarded, awards, sme_awarded, sme_awards, small_awards, small_sme_awards, contracted, contracts, paid, payments)
+        `insert into analytics_agg_cells (tenant_code, unit, method, category, month, planned, awarded, awards, sme_awarded, sme_awards, small_awards, small_sme_awards, contracted, contracts, paid, payments, bid_tenders, bids, single_bid_tenders)
          select ${tenantExpr}, ${unit}, method, category, month, sum(amount * 1.1), sum(amount), count(*), sum(case when sme then amount else 0 end), count(*) filter (where sme),
-                count(*) filter (where amount < 2000000), count(*) filter (where sme and amount < 2000000), sum(amount), count(*), sum(amount * 0.8), count(*) * 2
+                count(*) filter (where amount < 2000000), count(*) filter (where sme and amount < 2000000), sum(amount), count(*), sum(amount * 0.8), count(*) * 2,
+                count(*), sum(1 + i % 7), count(*) filter (where i % 7 = 0)
          from (${series}) p${from} group by 1, 2, 3, 4, 5`,
         [...args, ...extra],
       );
@@ -87,6 +92,18 @@ async function main(): Promise<void> {
        select 'contract-' || i, gen_random_uuid(), tenant_code, unit, 'contract.publish', month, (month || '-01')::date, (month || '-10')::date, 7, 2 from (${series}) p where i % 50 = 0`,
       args,
     );
+    // an award a project, and a flag for one project in 50, as the handler leaves them
+    await knex.raw(
+      `insert into analytics_agg_wins (project_id, tenant_code, unit, supplier, method, award_on)
+       select gen_random_uuid(), tenant_code, unit, '供应商' || (i % 97), method, (month || '-15')::date from (${series}) p`,
+      args,
+    );
+    await knex.raw(
+      `insert into analytics_agg_flags (flag_key, flag, tenant_code, unit, month, project_ids, evidence)
+       select 'single-bid|' || i, 'single-bid', tenant_code, unit, month, array[gen_random_uuid()], jsonb_build_object('method', method, 'bidders', 1, 'rule', 'tender.minBidders', 'minimum', 3)
+       from (${series}) p where i % 50 = 0`,
+      args,
+    );
     await knex.raw("analyze");
     const seedS = (performance.now() - t0) / 1000;
     const cells = Number((await knex("analytics_agg_cells").count({ n: "*" }))[0].n);
@@ -96,7 +113,11 @@ async function main(): Promise<void> {
     const sent: string[] = [];
     for (let i = 0; i < FACTS; i++) {
       const instanceId = randomUUID();
-      const payload = { instanceId, workflowId: "bench.fact", plugin: "bench", tenantCode: tenants[i % tenants.length], version: 1, stage: "contract", data: { projectId: randomUUID(), purchaserName: `单位${i % 40}`, amount: "100000.00", signedOn: "2026-03-02", filedOn: "2026-03-03" } };
+      // contracts and awards, the awards counting bids and naming suppliers (the flags' paths)
+      const data = i % 2
+        ? { projectId: randomUUID(), method: METHODS[i % METHODS.length], purchaserName: `单位${i % 40}`, supplierName: `供应商${i % 97}`, amount: "100000.00", awardDate: "2026-03-01", bidders: 1 + (i % 5) }
+        : { projectId: randomUUID(), purchaserName: `单位${i % 40}`, amount: "100000.00", signedOn: "2026-03-02", filedOn: "2026-03-03" };
+      const payload = { instanceId, workflowId: "bench.fact", plugin: "bench", tenantCode: tenants[i % tenants.length], version: 1, stage: i % 2 ? "award" : "contract", data };
       const { eventId } = await knex.transaction((trx) => enqueue(trx, { event: "analytics.fact", payload, key: instanceId }));
       sent.push(eventId);
     }
@@ -120,9 +141,9 @@ async function main(): Promise<void> {
       { label: "a city (drill-down)", token: province, query: (i) => `region=${tenants.filter((t) => tenantTree().get(t)?.level === "city")[i % 20]}` },
       { label: "a county, a quarter", token: province, query: (i) => `region=${tenants.filter((t) => tenantTree().get(t)?.level === "county")[i % 5]}&from=2025-04-01&to=2025-06-30` },
     ];
-    const ask = async (tok: string, qs: string) => {
-      const r = await fetch(`${base}/api/analytics/dashboard?${qs}`, { headers: { authorization: `Bearer ${tok}` } });
-      if (r.status !== 200) throw new Error(`dashboard ${qs}: ${r.status} ${await r.text()}`);
+    const ask = async (tok: string, qs: string, route = "dashboard") => {
+      const r = await fetch(`${base}/api/analytics/${route}?${qs}`, { headers: { authorization: `Bearer ${tok}` } });
+      if (r.status !== 200) throw new Error(`${route} ${qs}: ${r.status} ${await r.text()}`);
       return r.json();
     };
     const all: number[] = [];
@@ -139,6 +160,17 @@ async function main(): Promise<void> {
       all.push(...lat);
       rows.push([k.label, fmt(percentile(lat, 50), 1), fmt(percentile(lat, 99), 1)]);
     }
+    const flagLat: number[] = [];
+    const flagKinds = [kinds[0], kinds[1], kinds[2]];
+    for (const k of flagKinds) {
+      await ask(k.token, k.query(0), "flags");
+      for (let i = 0; i < QUERIES; i++) {
+        const s = performance.now();
+        await ask(k.token, k.query(i), "flags");
+        flagLat.push(performance.now() - s);
+      }
+    }
+    flagLat.sort((a, b) => a - b);
     const bare: number[] = [];
     for (let i = 0; i < QUERIES; i++) {
       const s = performance.now();
@@ -152,8 +184,9 @@ async function main(): Promise<void> {
     console.log(`machine: ${machine()}; load ${load()}\n`);
     console.log(table(["dashboard", "p50 ms", "p99 ms"], rows));
     console.log(`\nall kinds: p50 ${fmt(p50, 1)} ms, p99 ${fmt(p99, 1)} ms (goal < ${GOAL_MS} ms); the province totals' bare SQL: p99 ${fmt(percentile(bare, 99), 1)} ms`);
+    console.log(`red flags (province and cities): p50 ${fmt(percentile(flagLat, 50), 1)} ms, p99 ${fmt(percentile(flagLat, 99), 1)} ms`);
     console.log(`\n${NOISE_NOTE}`);
-    writeSummary({ projects: PROJECTS, cells, queries: all.length, dashboard: { p50, p99, target: GOAL_MS }, bareP99: percentile(bare, 99), factsPerS } satisfies AnalyticsSummary);
+    writeSummary({ projects: PROJECTS, cells, queries: all.length, dashboard: { p50, p99, target: GOAL_MS }, bareP99: percentile(bare, 99), factsPerS, flags: { p50: percentile(flagLat, 50), p99: percentile(flagLat, 99) } } satisfies AnalyticsSummary);
   } finally {
     await kernel.stop();
     await db.close();

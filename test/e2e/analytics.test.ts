@@ -34,6 +34,8 @@ beforeAll(async () => {
     const id = randomUUID();
     await fact(tenant, id, "planning", { purchaserName: unit, budget: amount, publishedAt: "2026-03-02T09:00:00+08:00" });
     await fact(tenant, id, "plan", { purchaserName: unit, method: "public-tender", total: amount, category: "A02" });
+    // Guangzhou's open tender had a single bid: a red flag on the regulator's page
+    await fact(tenant, id, "award", { method: "public-tender", purchaserName: unit, supplierName: "测试供应商有限公司", amount, awardDate: "2026-05-06", bidders: tenant === "440100" ? 1 : 4 });
     await fact(tenant, id, "contract", { purchaserName: unit, amount, signedOn: "2026-05-11", filedOn: "2026-05-19" });
     await fact(tenant, id, "payment", { amount, paidOn: "2026-06-15" });
   }
@@ -90,7 +92,7 @@ test("the province regulator's dashboard: charts drawn by ECharts with the table
   await page.locator('[data-chart="by-region"] svg').waitFor();
   await ready(page);
   const charts = await chartsAgainstTables(page);
-  expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(["by-month", "by-region", "by-method", "by-category", "cycles"]));
+  expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(["by-month", "by-region", "by-method", "by-category", "cycles", "competition-month", "competition-region", "method-share"]));
   for (const c of charts) {
     expect(c.chart.length).toBeGreaterThan(0);
     expect({ id: c.id, values: c.chart }).toEqual({ id: c.id, values: c.table });
@@ -109,9 +111,19 @@ test("the province regulator's dashboard: charts drawn by ECharts with the table
   expect(await gz.locator("td[data-value]").nth(1).getAttribute("data-value")).toBe("1500000");
   // a missed contract deadline is listed with a link to its project
   await page.getByRole("link", { name: "打开项目" }).first().waitFor();
+  // the single bid is flagged beside the charts, and its project opens from the keyboard
+  const flag = page.locator('table[data-table="flags"] tr[data-flag="single-bid"]', { hasText: "广州市教育局" });
+  await flag.waitFor();
+  expect(await flag.textContent()).toContain("tender.minBidders");
   await bothLanguages(page);
+  const link = flag.getByRole("link", { name: "打开项目 1" });
+  await link.focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/projects\/[0-9a-f-]{36}/);
+  await page.goBack();
+  await page.locator('[data-chart="by-region"] svg').waitFor();
 
-  await page.getByRole("button", { name: "查看茂名市" }).click();
+  await page.getByRole("button", { name: "查看茂名市" }).first().click();
   await page.waitForURL(/region=440900/);
   await page.getByRole("heading", { level: 1, name: /茂名市/ }).waitFor();
   await page.locator('[data-chart="by-region"] svg').waitFor();
@@ -125,12 +137,13 @@ test("the public data page: the province's charts with their tables and the OCDS
   await page.goto("/data");
   await page.locator('[data-chart="by-month"] svg').waitFor();
   const charts = await chartsAgainstTables(page);
-  expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(["by-month", "by-region", "by-method"]));
+  expect(charts.map((c) => c.id)).toEqual(expect.arrayContaining(["by-month", "by-region", "by-method", "competition-month", "method-share"]));
   for (const c of charts) expect({ id: c.id, values: c.chart }).toEqual({ id: c.id, values: c.table });
   expect(await page.getByRole("link", { name: /发布包/ }).getAttribute("href")).toBe("/api/analytics/ocds/releases");
   expect(await page.getByRole("link", { name: /JSON Lines/ }).getAttribute("href")).toMatch(/^\/api\/analytics\/ocds\/bulk\/\d{4}-\d{2}-\d{2}\.jsonl\.gz$/);
   // no unit's figures and no breach list for the public
   expect(await page.locator('[data-chart="by-unit"]').count()).toBe(0);
   expect(await page.getByText("时限违规").count()).toBe(0);
+  expect(await page.locator('table[data-table="flags"]').count()).toBe(0);
   await bothLanguages(page);
 });
