@@ -15,7 +15,7 @@ import {
   validationFailed,
 } from "../../../core/sdk";
 import { aggregateFact, ALL_UNITS, BREACHES, CELLS, CYCLES, type CycleKind, RULES } from "./aggregates";
-import { listFlags } from "./flags";
+import { flagConfig, listFlags } from "./flags";
 import { factOf } from "./ocds-store";
 import { dayParam } from "./ocds";
 
@@ -245,12 +245,26 @@ interface DashboardParams {
   to?: unknown;
 }
 
+/** A signed-in reader's region and days, every problem added to `problems`. */
+function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
+  const raw = single(p.region);
+  const region = raw === undefined || raw === "" ? undefined : String(raw ?? "").trim();
+  const from = dayParam("from", p.from, problems);
+  const to = dayParam("to", p.to, problems);
+  if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+  return { region, from, to };
+}
+
 /**
  * The regulator's dashboards (README.md, "Dashboards"): aggregates kept current from the same
  * `analytics.fact` events as the OCDS feed, read by region and month.
  */
 export const dashboardsService: PlatformServiceSchema = {
   name: "analytics.dashboards",
+  // a bad threshold stops start-up, as a bad ocid prefix does, rather than every fact's handler
+  created() {
+    flagConfig();
+  },
   events: {
     "analytics.fact": onceHandler(CONSUMER, (svc) => (svc as This).db, async function (this: Service, ctx, trx) {
       const fact = factOf(ctx.params);
@@ -264,13 +278,8 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const p = ctx.params;
         const problems: ErrorDetail[] = [];
-        const rawRegion = single(p.region);
-        const region = rawRegion === undefined || rawRegion === "" ? undefined : String(rawRegion ?? "").trim();
-        const from = dayParam("from", p.from, problems);
-        const to = dayParam("to", p.to, problems);
-        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+        const { region, from, to } = rangeOf(ctx.params, problems);
         const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
         if (problems.length || !scope) throw validationFailed(problems);
         return dashboard(this.db, scope.region, {
@@ -289,13 +298,8 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const p = ctx.params;
         const problems: ErrorDetail[] = [];
-        const rawRegion = single(p.region);
-        const region = rawRegion === undefined || rawRegion === "" ? undefined : String(rawRegion ?? "").trim();
-        const from = dayParam("from", p.from, problems);
-        const to = dayParam("to", p.to, problems);
-        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
+        const { region, from, to } = rangeOf(ctx.params, problems);
         const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
         if (scope?.unit !== undefined) throw new PlatformError("FORBIDDEN", { "zh-CN": "风险提示仅向监管部门开放", en: "The red flags are for regulators" });
         if (problems.length || !scope) throw validationFailed(problems);

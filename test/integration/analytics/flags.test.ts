@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { enqueue } from "../../../core/events/outbox";
+import { flagConfig } from "../../../plugins/analytics/services/flags";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 
@@ -178,6 +179,13 @@ describe("competition figures and red flags", () => {
     expect(unit.body.error).toMatchObject({ code: "FORBIDDEN", message: "风险提示仅向监管部门开放" });
     expect((await api("unit", "flags", "", "en")).body.error.message).toBe("The red flags are for regulators");
     expect((await platform.api("/api/analytics/flags")).status).toBe(401);
+  });
+
+  test("the thresholds are the deployment's; one out of range is refused by name", () => {
+    expect(flagConfig({})).toEqual({ repeatWins: 3, nonCompetitivePercent: 50, nonCompetitiveMinAwards: 5 });
+    expect(flagConfig({ ANALYTICS_FLAG_REPEAT_WINS: "4", ANALYTICS_FLAG_NON_COMPETITIVE_PERCENT: "70" })).toMatchObject({ repeatWins: 4, nonCompetitivePercent: 70 });
+    expect(() => flagConfig({ ANALYTICS_FLAG_REPEAT_WINS: "1" })).toThrow("ANALYTICS_FLAG_REPEAT_WINS must be a whole number from 2 to 100");
+    expect(() => flagConfig({ ANALYTICS_FLAG_NON_COMPETITIVE_PERCENT: "half" })).toThrow("ANALYTICS_FLAG_NON_COMPETITIVE_PERCENT");
   });
 
   test("bad input to the flags: reversed and absurd dates, all at once, in zh-CN and en", async () => {
