@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { daysBetween, isDate, isMoney, localDate, tenantTree } from "../../../core/sdk";
 import statutory from "../statutory-rules.json";
 import { checkContractAboveAward, checkRepeatWinner, checkSingleBid, checkTenderPeriod } from "./flags";
-import type { Fact } from "./ocds-builder";
+import { bidCount, type Fact } from "./ocds-builder";
 
 /** The law's numbers the dashboards measure against, by rule id: ../statutory-rules.json. */
 export const RULES = statutory.rules;
@@ -44,12 +44,6 @@ const monthOf = (day: string) => day.slice(0, 7);
 
 type Sums = Partial<Record<"planned" | "awarded" | "sme_awarded" | "contracted" | "paid", string>> &
   Partial<Record<"awards" | "sme_awards" | "small_awards" | "small_sme_awards" | "contracts" | "payments" | "bid_tenders" | "bids" | "single_bid_tenders", number>>;
-
-/** The bids an award counted (OCDS `tender.numberOfTenderers`), when its fact publishes them. */
-const bidCount = (v: unknown): number | undefined => {
-  const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v;
-  return typeof n === "number" && Number.isInteger(n) && n >= 1 ? n : undefined;
-};
 
 /**
  * The unit under which a region's sums are kept, its own and its subtree's alike: a fact adds to

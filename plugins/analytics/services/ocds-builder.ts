@@ -20,6 +20,12 @@ export type Method = (typeof METHODS)[number];
 export const INVITATIONS = ["notice", "prequalification", "registry", "recommendation"] as const;
 export type Invitation = (typeof INVITATIONS)[number];
 
+/** The bids an award counted (OCDS `tender.numberOfTenderers`), when its fact publishes them. */
+export const bidCount = (v: unknown): number | undefined => {
+  const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === "number" && Number.isInteger(n) && n >= 1 ? n : undefined;
+};
+
 export interface Fact {
   stage: Stage;
   /** the project: the ocid is the prefix and this id */
@@ -228,7 +234,8 @@ export function buildRelease(prefix: string, f: Fact, ctx: ProjectContext): Rele
       Object.assign(tender, { status: "cancelled" });
       break;
     case "award": {
-      Object.assign(tender, { status: "complete", ...methodFields(method, invitation) });
+      // the count of bids is public once the award is; their contents never reach the analytics
+      Object.assign(tender, { status: "complete", ...methodFields(method, invitation), ...drop({ numberOfTenderers: bidCount(d.bidders) }) });
       release.awards = [drop({ id: awardIdOf(ocid), status: "active", date: dateTime(d.awardDate) ?? f.at, value: amount(d.amount), suppliers: supplier ? [supplier] : undefined })];
       break;
     }

@@ -6,6 +6,7 @@ import { enqueue } from "../../../core/events/outbox";
 import { flagConfig } from "../../../plugins/analytics/services/flags";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { explain, ocdsValidators } from "./ocds-schemas";
 
 /**
  * Competition figures and red flags (plugins/analytics/README.md, "Competition" and "Red flags"):
@@ -153,6 +154,18 @@ describe("competition figures and red flags", () => {
     const flags = await flagsOf("guangzhou");
     expect(about(flags, "contract-above-award", p.single)).toEqual([expect.objectContaining({ evidence: { awarded: 1000000, contracted: 1100000, excessPercent: 10 } })]);
     expect(about(flags, "contract-above-award", p.clean)).toEqual([]);
+  });
+
+  test("the OCDS record publishes the count of bids with the award, and nothing of the bids", async () => {
+    const res = await platform.api(`/api/analytics/ocds/records/ocds-xxxxxx-gd-${p.single}`);
+    expect(res.status).toBe(200);
+    const v = ocdsValidators();
+    expect({ ok: v.recordPackage(res.body), errors: explain(v.recordPackage.errors) }).toEqual({ ok: true, errors: [] });
+    const compiled = res.body.records[0].compiledRelease;
+    expect({ ok: v.extendedRelease(compiled), errors: explain(v.extendedRelease.errors) }).toEqual({ ok: true, errors: [] });
+    expect(compiled.tender).toMatchObject({ numberOfTenderers: 1, status: "complete" });
+    expect(compiled.tender.tenderers).toBeUndefined();
+    expect(compiled.bids).toBeUndefined();
   });
 
   test("the same award delivered again, under another event id, counts once", async () => {
