@@ -26,8 +26,8 @@ interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; sup
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
 
-const runs = (u: SessionUser, e: Pick<Row, "unit_code" | "agency_code">) =>
-  !!u.unitCode && ((u.roles.includes("purchaser") && u.unitCode === e.unit_code) || (u.roles.includes("agency") && u.unitCode === e.agency_code));
+const runs = (u: SessionUser, e: Pick<Row, "unit_code" | "agency_code" | "tenant_code">) =>
+  !!u.unitCode && tenantTree().subtree(u.tenantCode).includes(e.tenant_code) && ((u.roles.includes("purchaser") && u.unitCode === e.unit_code) || (u.roles.includes("agency") && u.unitCode === e.agency_code));
 const isMember = (u: SessionUser, e: Pick<Row, "members">) => u.roles.includes("expert") && e.members.includes(u.id);
 const regulates = (u: SessionUser, e: Pick<Row, "tenant_code">) => u.roles.includes("regulator") && u.oversees === true && tenantTree().subtree(u.tenantCode).includes(e.tenant_code);
 
