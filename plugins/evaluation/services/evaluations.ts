@@ -526,7 +526,7 @@ async function checkedScores(trx: Knex.Transaction, e: Row, raw: unknown) {
     const c = s && typeof s === "object" ? criteria.get(s.criterion) : undefined;
     if (!s || typeof s !== "object" || !qualified.has(s.bidId)) problems.push(fieldError(`/scores/${i}/bidId`, "bid", "应为通过资格审查的投标", "a bid that passed the qualification review"));
     else if (!c) problems.push(fieldError(`/scores/${i}/criterion`, "criterion", "没有该评审因素", "no such criterion"));
-    else if (typeof s.score !== "number" || !Number.isFinite(s.score) || s.score < 0 || s.score > c.max || Math.round(s.score * 100) !== s.score * 100) {
+    else if (typeof s.score !== "number" || !Number.isFinite(s.score) || s.score < 0 || s.score > c.max || Math.abs(Math.round(s.score * 100) - s.score * 100) > 1e-6) {
       problems.push(fieldError(`/scores/${i}/score`, "range", `「${c.title}」的得分应在 0–${c.max} 分之间（至多两位小数）`, `the score of "${c.titleEn ?? c.title}" is 0 to ${c.max} (two decimals at most)`));
     } else out.push({ bidId: s.bidId, criterion: c.id, score: s.score });
   }

@@ -85,7 +85,8 @@ describe("evaluation and award after the opening", () => {
 
     // member m gives bid b: tech 30 + m, service 20 (bid 0), 20 (bid 1), 25 (bid 2); first a lower draft that the second save overwrites
     const sheet = (m: number, bump = 0) => bids.flatMap((b, i) => [
-      { bidId: b.bidId, criterion: "tech", score: 30 + m - bump },
+      // the draft has two decimals (25.15 × 100 is not exact in binary): still a valid score
+      { bidId: b.bidId, criterion: "tech", score: 30 + m - bump + (bump ? 0.15 : 0) },
       { bidId: b.bidId, criterion: "service", score: [20, 20, 25][i] },
     ]);
     const first = await Promise.all(committee().map((e, m) => api(url, e.token, { method: "PUT", body: { scores: sheet(m, 5) } })));
