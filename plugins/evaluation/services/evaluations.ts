@@ -33,9 +33,15 @@ const regulates = (u: SessionUser, e: Pick<Row, "tenant_code">) => u.roles.inclu
 
 const unitsOf = (e: Row) => [e.unit_code, e.agency_code].filter((u): u is string => !!u);
 
+// a UUID's own shape: PostgreSQL refuses anything else with an error, not an empty answer
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// text PostgreSQL cannot store (NUL) or JSON cannot carry (a lone surrogate)
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (v: unknown): v is string => typeof v === "string" && !v.includes("\u0000") && !LONE_SURROGATE.test(v);
+
 const SELECT = ["*", "to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"];
 async function rowOf(db: Knex, id: string, lock?: "update" | "share"): Promise<Row | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!UUID.test(id)) return undefined;
   const q = db("evaluation_evaluations").where({ id }).first(db.raw(SELECT.join(", ")));
   if (lock === "update") q.forUpdate();
   if (lock === "share") q.forShare();
@@ -75,7 +81,7 @@ const settled = () => conflict(
 
 function text(raw: unknown, path: string, max = 2000): string | null {
   if (raw === undefined || raw === null) return null;
-  if (typeof raw !== "string" || raw.trim().length > max) throw validationFailed([fieldError(path, "text", `应为文字（至多 ${max} 字）`, `must be text (${max} characters at most)`)]);
+  if (!storable(raw) || raw.trim().length > max) throw validationFailed([fieldError(path, "text", `应为文字（至多 ${max} 字）`, `must be text (${max} characters at most)`)]);
   return raw.trim() || null;
 }
 
@@ -100,7 +106,7 @@ function checkStart(p: StartParams, tender: TenderView) {
   if (category !== "goods" && category !== "services") problems.push(fieldError("/category", "enum", "项目类别应为货物（goods）或服务（services）", "the category is goods or services"));
   const members = Array.isArray(p.members) ? p.members : [];
   const c = committeeRule(tender.maxPrice);
-  if (!Array.isArray(p.members) || members.some((m) => typeof m !== "string" || !/^[0-9a-f-]{36}$/i.test(m)) || new Set(members).size !== members.length) {
+  if (!Array.isArray(p.members) || members.some((m) => typeof m !== "string" || !UUID.test(m)) || new Set(members).size !== members.length) {
     problems.push(fieldError("/members", "members", "评标委员会成员应为不重复的专家账号", "the committee members are distinct expert accounts"));
   } else if (members.length < c.size || members.length % 2 === 0) {
     problems.push(fieldError("/members", c.id, `评标委员会应为 ${c.size} 人以上单数，现为 ${members.length} 人（${c.id}）`, `the committee is an odd number of at least ${c.size}; ${members.length} given (${c.id})`));
@@ -120,11 +126,11 @@ function checkStart(p: StartParams, tender: TenderView) {
       problems.push(fieldError("/priceWeight", ruleId, `价格分值应占总分的 ${min}%–100%（${ruleId}）`, `the price weight is ${min}–100 % of the points (${ruleId})`));
     } else weight = w;
     const raw = Array.isArray(p.criteria) ? p.criteria : null;
-    const ok = raw?.every((x) => x && typeof x === "object" && typeof x.id === "string" && /^[a-z0-9-]{1,40}$/.test(x.id) && typeof x.title === "string" && x.title.trim() && typeof x.max === "number" && x.max > 0);
+    const ok = raw?.every((x) => x && typeof x === "object" && typeof x.id === "string" && /^[a-z0-9-]{1,40}$/.test(x.id) && storable(x.title) && x.title.trim() && x.title.length <= 200 && (x.titleEn === undefined || (storable(x.titleEn) && x.titleEn.length <= 200)) && typeof x.max === "number" && x.max > 0 && x.max <= 100);
     if (!raw || !raw.length || !ok || new Set(raw.map((x) => x.id)).size !== raw.length) {
       problems.push(fieldError("/criteria", "criteria", "综合评分法须列明评审因素：每项有编号（小写字母、数字、连字符）、名称和满分", "comprehensive scoring lists its criteria, each with an id (lowercase letters, digits, hyphens), a title and its maximum points"));
     } else {
-      criteria = raw.map((x) => ({ id: x.id, title: x.title.trim(), ...(typeof x.titleEn === "string" ? { titleEn: x.titleEn } : {}), max: x.max }));
+      criteria = raw.map((x) => ({ id: x.id, title: x.title.trim(), ...(x.titleEn !== undefined ? { titleEn: x.titleEn } : {}), max: x.max }));
       const total = criteria.reduce((a, x) => a + x.max, 0);
       if (weight !== null && Math.abs(total + weight - 100) > 1e-9) {
         problems.push(fieldError("/criteria", "points", `评审因素满分合计 ${total} 分加价格分 ${weight} 分应为 100 分`, `the criteria's ${total} points and the price's ${weight} make 100`));
@@ -229,6 +235,7 @@ export const evaluationsService: PlatformServiceSchema = {
         const user = ctx.meta.user!;
         if (!user.unitCode || !(user.roles.includes("purchaser") || user.roles.includes("agency"))) throw forbidden();
         // the tender's facts come first, through e-trading's own actions and as the caller; no transaction is open yet
+        if (!UUID.test(ctx.params.tenderId)) throw validationFailed([fieldError("/tenderId", "tender", "没有该采购项目，或您无权查看", "no such procurement, or it is not yours to see")]);
         const { tender, record } = await tenderFacts(ctx, ctx.params.tenderId);
         if (tender.status !== "opened") {
           throw conflict({ "zh-CN": "该项目尚未确认开标记录，不能开始评审", en: "The opening of this procurement is not recorded yet: the evaluation cannot start" }, { rule: "evaluation.afterOpening", status: tender.status });
@@ -291,6 +298,7 @@ export const evaluationsService: PlatformServiceSchema = {
           const ids = new Set(e.bids.map((b) => b.bidId));
           results.forEach((r, i) => {
             if (!r || typeof r !== "object" || !ids.has(r.bidId) || typeof r.passed !== "boolean") problems.push(fieldError(`/results/${i}`, "result", "每项应为本项目的有效投标及是否通过", "each result names a valid bid of the tender and whether it passed"));
+            else if (r.reason !== undefined && r.reason !== null && !(storable(r.reason) && r.reason.length <= 2000)) problems.push(fieldError(`/results/${i}/reason`, "text", "原因应为文字（至多 2000 字）", "the reason is text (2,000 characters at most)"));
             else if (!r.passed && !(typeof r.reason === "string" && r.reason.trim())) problems.push(fieldError(`/results/${i}/reason`, "award.informLosers", "未通过资格审查的应写明原因（award.informLosers）", "a failed bidder is told why: give the reason (award.informLosers)"));
           });
           const seen = new Set(results.map((r) => r?.bidId));
@@ -484,7 +492,7 @@ export const evaluationsService: PlatformServiceSchema = {
       params: { tenderId: "string" },
       async handler(this: This, ctx: PlatformContext<{ tenderId: string }>) {
         const user = ctx.meta.user!;
-        if (!user.roles.includes("supplier") || !user.unitCode || !/^[0-9a-f-]{36}$/i.test(ctx.params.tenderId)) throw notFound(EVALUATION);
+        if (!user.roles.includes("supplier") || !user.unitCode || !UUID.test(ctx.params.tenderId)) throw notFound(EVALUATION);
         const e: Row | undefined = await this.db("evaluation_evaluations").where({ tender_id: ctx.params.tenderId }).first();
         const bid = e?.bids.find((b) => b.supplierCode === user.unitCode);
         if (!e || !bid) throw notFound(EVALUATION);

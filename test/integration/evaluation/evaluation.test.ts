@@ -34,6 +34,11 @@ describe("evaluation and award after the opening", () => {
     const six = await api("/api/evaluation/evaluations", w.tokens.purchaser, { method: "POST", lang: "en", body: comprehensive(w.experts.slice(0, 6).map((e) => e.id)) });
     expect(six.status).toBe(400);
     expect(six.body.error.details[0].message.en).toContain("odd number of at least 5; 6 given (eval.committee.tender.size)");
+    // input PostgreSQL cannot take is the caller's mistake, not a 500: a member id of UUID length that is no UUID, a NUL in a title
+    const odd = await api("/api/evaluation/evaluations", w.tokens.purchaser, { method: "POST", body: comprehensive([..."-".repeat(5)].map(() => "-".repeat(36))) });
+    expect(odd.status).toBe(400);
+    expect(odd.body.error.details.map((d: { path: string }) => d.path)).toEqual(["/members"]);
+    expect((await api("/api/evaluation/evaluations", w.tokens.purchaser, { method: "POST", body: { ...comprehensive(committee().map((e) => e.id)), criteria: [{ id: "tech", title: "a\u0000b", max: 70 }] } })).status).toBe(400);
     // services may weigh price at 10 % (eval.priceWeight.services); goods may not
     const services = await api("/api/evaluation/evaluations", w.tokens.purchaser, { method: "POST", body: { ...comprehensive(committee().map((e) => e.id)), category: "services", priceWeight: 5 } });
     expect(services.body.error.details.map((d: { rule: string }) => d.rule)).toEqual(["eval.priceWeight.services"]);
@@ -132,6 +137,7 @@ describe("evaluation and award after the opening", () => {
 
   test("every member signs, a dissent kept in the report (eval.report.signatures); then no change (eval.noReEvaluation) but by a regulator's order with a reason", async () => {
     const url = `/api/evaluation/evaluations/${evalId}/signature`;
+    expect((await api(url, w.experts[0].token, { method: "POST", body: { dissent: "\u0000" } })).status).toBe(400);
     expect((await api(url, w.experts[0].token, { method: "POST", body: { dissent: "对第 2 名技术分有不同意见：方案缺少冗余设计" } })).status).toBe(200);
     expect((await api(url, w.experts[0].token, { method: "POST", body: {} })).status).toBe(409);
     expect((await api(url, w.experts[6].token, { method: "POST", body: {} })).status).toBe(404);
