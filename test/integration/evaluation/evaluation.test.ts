@@ -169,8 +169,13 @@ describe("evaluation and award after the opening", () => {
     await Promise.all(committee().map((e, m) => api(`/api/evaluation/evaluations/${evalId}/scores`, e.token, {
       method: "PUT", body: { scores: bids.flatMap((b) => [{ bidId: b.bidId, criterion: "tech", score: 30 + m }, { bidId: b.bidId, criterion: "service", score: 20 }]) },
     })));
-    for (const e of committee()) expect((await api(`/api/evaluation/evaluations/${evalId}/submission`, e.token, { method: "POST" })).status).toBe(200);
-    for (const e of committee()) expect((await api(url, e.token, { method: "POST", body: {} })).status).toBe(200);
+    // every member submits and signs at once: one report, every signature kept
+    const submitted = await Promise.all(committee().map((e) => api(`/api/evaluation/evaluations/${evalId}/submission`, e.token, { method: "POST" })));
+    expect(submitted.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(submitted.filter((r) => r.body.status === "signing")).toHaveLength(1);
+    const signatures = await Promise.all(committee().map((e) => api(url, e.token, { method: "POST", body: {} })));
+    expect(signatures.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await w.platform.kernel.db.knex("core_audit_log").where({ action: "evaluation.report", object: evalId }).count("* as n")).toEqual([{ n: "2" }]);
     const again = await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.agency);
     expect(again.body.report.ranking.map((x: { supplierCode: string }) => x.supplierCode)).toEqual([SUPPLIERS[1], SUPPLIERS[0], SUPPLIERS[2]]);
   });
