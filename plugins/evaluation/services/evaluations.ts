@@ -264,6 +264,28 @@ export const evaluationsService: PlatformServiceSchema = {
       },
     },
 
+    /**
+     * GET /api/evaluation/evaluations: the caller's evaluations, newest first: an expert's committees, the ones its
+     * unit started, the region's for a regulator. Scoped in SQL; a supplier has none.
+     */
+    list: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /evaluations",
+      async handler(this: This, ctx: PlatformContext) {
+        const u = ctx.meta.user!;
+        const q = this.db("evaluation_evaluations").where((w) => {
+          w.whereRaw("false");
+          if (u.roles.includes("expert")) w.orWhereRaw("?::uuid = any(members)", [u.id]);
+          if (u.unitCode && u.roles.includes("purchaser")) w.orWhere((x) => x.where({ unit_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
+          if (u.unitCode && u.roles.includes("agency")) w.orWhere((x) => x.where({ agency_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
+          if (u.roles.includes("regulator") && u.oversees === true) w.orWhereIn("tenant_code", tenantTree().subtree(u.tenantCode));
+        });
+        const rows = await q.orderBy("created_at", "desc").limit(200).select("id", "tender_id", "title", "method", "status", "round", "created_at", this.db.raw("to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"));
+        return { items: rows.map((r) => ({ id: r.id, tenderId: r.tender_id, title: r.title, method: r.method, status: r.status, round: r.round, confirmBy: r.confirm_by, createdAt: new Date(r.created_at).toISOString() })) };
+      },
+    },
+
     /** GET /api/evaluation/evaluations/:id */
     get: {
       kind: "read",

@@ -231,6 +231,14 @@ describe("evaluation and award after the opening", () => {
     for (const token of [w.experts[0].token, w.suppliers[1], w.tokens.otherCityAgency, w.tokens.outsider]) {
       expect((await api(`/api/evaluation/evaluations/${id}`, token)).status).toBe(404);
     }
+    // lists: an expert its committees, the agency what it started, the regulator its region's; a supplier and another city nothing
+    const ids = async (token: string) => (await api("/api/evaluation/evaluations", token)).body.items.map((x: { id: string }) => x.id);
+    expect(await ids(w.experts[0].token)).toEqual([evalId]);
+    expect(await ids(w.experts[3].token)).toEqual([id, evalId]);
+    expect(await ids(w.tokens.agency)).toEqual([id]);
+    expect(await ids(w.tokens.regulator)).toEqual([id, evalId]);
+    expect(await ids(w.suppliers[0])).toEqual([]);
+    expect(await ids(w.tokens.otherCityAgency)).toEqual([]);
     // the purchaser and its agency see the committee's size, not its names (experts.namesConfidential); the regulator sees them
     expect((await api(`/api/evaluation/evaluations/${id}`, w.tokens.purchaser)).body.members).toBeNull();
     expect((await api(`/api/evaluation/evaluations/${id}`, w.tokens.regulator)).body.members).toEqual(members);
