@@ -161,6 +161,7 @@ interface EvaluationSummary {
   experts: number;
   eligible: number;
   drawing: { p50: number; p99: number; target: number };
+  scoring?: { saves: number; members: number; bids: number; criteria: number; target: number; platform: { p50: number; p99: number }; bare: { p50: number; p99: number } };
 }
 interface ProfileSummary {
   bare: number;
@@ -296,6 +297,9 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
   ],
   evaluation: (s: EvaluationSummary) => [
     figure("evaluation", `drawing 7 of ${thousands(s.experts)} experts with conflict exclusion (${thousands(s.eligible)} eligible)`, s.drawing.p99, "ms p99", { goal: below(s.drawing.target, `< ${s.drawing.target} ms`) }),
+    ...(s.scoring
+      ? [figure("evaluation", `score save, ${s.scoring.members} members × ${s.scoring.bids} bids × ${s.scoring.criteria} criteria at once, against a bare knex upsert`, s.scoring.platform.p99, "ms p99", { baseline: s.scoring.bare.p99, goal: below(s.scoring.target, `< ${s.scoring.target} ms`) })]
+      : []),
   ],
   emall: (s: EmallSummary) => [
     figure("emall", `catalogue search with facets over ${thousands(s.offers)} offers (brand, attribute, model, category + price, region + pavilion, all; the page without facets beneath)`, s.search.p99, "ms p99", { baseline: s.pageOnlyP99, goal: below(s.search.target, `< ${s.search.target} ms`) }),

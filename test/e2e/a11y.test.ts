@@ -74,6 +74,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const instance = await firstId(token, "/api/instances?pageSize=1");
   const tender = await firstId(token, "/api/etrading/tenders");
   const drawing = await firstId(token, "/api/experts/drawings");
+  const evaluation = await firstId(token, "/api/evaluation/evaluations");
   const challenge = await firstId(token, "/api/complaints/challenges");
   const auction = await firstId(token, "/api/emall/auctions");
   const ticket = await firstId(token, `/api/helpdesk/tickets?scope=${user.roles.includes("helpdesk-agent") ? "region" : "mine"}`);
@@ -116,6 +117,9 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(user.roles.includes("regulator") ? ["/experts/admission"] : []),
     ...(["agency", "purchaser", "regulator"].some((r) => user.roles.includes(r)) ? ["/experts/drawings"] : []),
     ...(drawing ? [`/experts/drawings/${drawing}`] : []),
+    // evaluation: the caller's evaluations and one of them (an expert's score sheet, the report)
+    "/evaluation",
+    ...(evaluation ? [`/evaluation/evaluations/${evaluation}`] : []),
     // challenges and complaints: filing from the tender page (a clear refusal for a non-participant), the list and one challenge, the regulator's desk
     ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/challenge`] : []),
     "/complaints/challenges",

@@ -54,6 +54,8 @@ const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfileP
 const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
 const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
 const DrawingPage = named(() => import("./experts/pages"), "DrawingPage");
+const EvaluationsPage = named(() => import("./evaluation/pages"), "EvaluationsPage");
+const EvaluationPage = named(() => import("./evaluation/pages"), "EvaluationPage");
 const ChallengeFilePage = named(() => import("./complaints/pages"), "ChallengeFilePage");
 const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage");
 const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
@@ -102,6 +104,8 @@ const ROUTES: Route[] = [
   { path: "/experts/admission", access: "signed-in", render: () => <ExpertAdmissionPage /> },
   { path: "/experts/drawings", access: "signed-in", render: () => <DrawingsPage /> },
   { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
+  { path: "/evaluation", access: "signed-in", render: () => <EvaluationsPage /> },
+  { path: "/evaluation/evaluations/:id", access: "signed-in", render: (p) => <EvaluationPage id={p.id} /> },
   { path: "/etrading/tenders/:id/challenge", access: "signed-in", render: (p) => <ChallengeFilePage tenderId={p.id} /> },
   { path: "/complaints/challenges", access: "signed-in", render: () => <ChallengesPage /> },
   { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },

@@ -1,0 +1,592 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import {
+  actorOf, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
+  type PluginServiceThis, periodEnd, type SessionUser, tenantTree, validationFailed, writeAudit,
+} from "../../../core/sdk";
+import { type Criterion, type EvalBid, rank, type Report, rule } from "./ranking";
+
+const EVALUATION: Localized = { "zh-CN": "评审", en: "evaluation" };
+/** How often a node looks for awards past `award.purchaserConfirm` (the warning is written once). */
+const AWARD_CHECK_MS = Number(process.env.EVALUATION_AWARD_CHECK_MS ?? 1000);
+
+type This = PluginServiceThis & { awardTimer?: NodeJS.Timeout; warning?: Promise<unknown>; logger: { warn(msg: string): void } };
+
+interface Row {
+  id: string; tender_id: string; tender_instance_id: string; tenant_code: string; unit_code: string | null; agency_code: string | null; title: string; unit_name: string;
+  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; criteria: Criterion[]; members: string[];
+  bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
+  orders: Array<{ reason: string; at: string; by: string }>;
+}
+/** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
+type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
+
+interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean }
+interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null }> }
+
+// ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
+
+const runs = (u: SessionUser, e: Pick<Row, "unit_code" | "agency_code" | "tenant_code">) =>
+  !!u.unitCode && tenantTree().subtree(u.tenantCode).includes(e.tenant_code) && ((u.roles.includes("purchaser") && u.unitCode === e.unit_code) || (u.roles.includes("agency") && u.unitCode === e.agency_code));
+const isMember = (u: SessionUser, e: Pick<Row, "members">) => u.roles.includes("expert") && e.members.includes(u.id);
+const regulates = (u: SessionUser, e: Pick<Row, "tenant_code">) => u.roles.includes("regulator") && u.oversees === true && tenantTree().subtree(u.tenantCode).includes(e.tenant_code);
+
+const unitsOf = (e: Row) => [e.unit_code, e.agency_code].filter((u): u is string => !!u);
+
+// a UUID's own shape: PostgreSQL refuses anything else with an error, not an empty answer
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// text PostgreSQL cannot store (NUL) or JSON cannot carry (a lone surrogate)
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (v: unknown): v is string => typeof v === "string" && !v.includes("\u0000") && !LONE_SURROGATE.test(v);
+
+const SELECT = ["*", "to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"];
+async function rowOf(db: Knex, id: string, lock?: "update" | "share"): Promise<Row | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const q = db("evaluation_evaluations").where({ id }).first(db.raw(SELECT.join(", ")));
+  if (lock === "update") q.forUpdate();
+  if (lock === "share") q.forShare();
+  return q;
+}
+
+/**
+ * Whether the caller runs the evaluation's tender: the unit that started it at once, the other of purchaser
+ * and agency as e-trading says (its own action, as the caller). Asked before any transaction opens.
+ */
+async function runsTender(ctx: PlatformContext, db: Knex, id: string): Promise<boolean> {
+  const u = ctx.meta.user!;
+  const e = await rowOf(db, id);
+  if (!e) return false;
+  if (runs(u, e)) return true;
+  if (!u.unitCode || !(u.roles.includes("purchaser") || u.roles.includes("agency"))) return false;
+  try {
+    return (await ctx.call<TenderView, { id: string }>("etrading.get", { id: e.tender_id })).mine === true;
+  } catch {
+    return false;
+  }
+}
+
+/** The evaluation if the caller may see it (those who run the tender, its committee, its regulators): 404 otherwise. */
+async function visible(db: Knex, u: SessionUser, id: string, lock?: "update" | "share", runner?: boolean): Promise<Row> {
+  const e = await rowOf(db, id, lock);
+  if (!e || !((runner ?? runs(u, e)) || isMember(u, e) || regulates(u, e))) throw notFound(EVALUATION);
+  return e;
+}
+
+const wrongStage = (e: Row, zh: string, en: string, ruleId = "evaluation.stage") => conflict({ "zh-CN": zh, en }, { rule: ruleId, status: e.status });
+/** After every member signed, the result stands (eval.noReEvaluation) unless a regulator orders otherwise. */
+const settled = () => conflict(
+  { "zh-CN": "评审报告已由全体成员签署，评审结果不得修改；仅可依监管部门的重新评审决定重新评审（eval.noReEvaluation）", en: "Every member has signed the report: the result cannot change except by the regulator's re-evaluation order (eval.noReEvaluation)" },
+  { rule: "eval.noReEvaluation" },
+);
+
+function text(raw: unknown, path: string, max = 2000): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (!storable(raw) || raw.trim().length > max) throw validationFailed([fieldError(path, "text", `应为文字（至多 ${max} 字）`, `must be text (${max} characters at most)`)]);
+  return raw.trim() || null;
+}
+
+// ── Starting: the method, the committee, the SME deduction ───────────────────────────────────
+
+interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members: unknown; smeDeduction?: unknown }
+
+/** The smallest committee for the tender's budget (eval.committee.tender.size, …sizeLarge). */
+function committeeRule(maxPrice: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge"; size: number } {
+  const large = rule("eval.committee.tender.sizeLarge");
+  if (Number(maxPrice) >= (large.budgetThresholdCNY ?? Infinity)) return { id: "eval.committee.tender.sizeLarge", size: large.value as number };
+  return { id: "eval.committee.tender.size", size: rule("eval.committee.tender.size").value as number };
+}
+
+function checkStart(p: StartParams, tender: TenderView) {
+  const problems = [];
+  const method = p.method;
+  if (method !== "lowest-price" && method !== "comprehensive") {
+    problems.push(fieldError("/method", "enum", "评标方法应为最低评标价法（lowest-price）或综合评分法（comprehensive）", "the method is lowest-price or comprehensive"));
+  }
+  const category = p.category;
+  if (category !== "goods" && category !== "services") problems.push(fieldError("/category", "enum", "项目类别应为货物（goods）或服务（services）", "the category is goods or services"));
+  const members = Array.isArray(p.members) ? p.members : [];
+  const c = committeeRule(tender.maxPrice);
+  if (!Array.isArray(p.members) || members.some((m) => typeof m !== "string" || !UUID.test(m)) || new Set(members).size !== members.length) {
+    problems.push(fieldError("/members", "members", "评标委员会成员应为不重复的专家账号", "the committee members are distinct expert accounts"));
+  } else if (members.length < c.size || members.length % 2 === 0) {
+    problems.push(fieldError("/members", c.id, `评标委员会应为 ${c.size} 人以上单数，现为 ${members.length} 人（${c.id}）`, `the committee is an odd number of at least ${c.size}; ${members.length} given (${c.id})`));
+  }
+  const [lo, hi] = rule("sme.priceDeduction.2022").value as [number, number];
+  const d = p.smeDeduction === undefined || p.smeDeduction === null ? 0 : p.smeDeduction;
+  if (typeof d !== "number" || (d !== 0 && (d < lo || d > hi))) {
+    problems.push(fieldError("/smeDeduction", "sme.priceDeduction.2022", `小微企业价格扣除应为 ${lo}%–${hi}%（不扣除填 0）（sme.priceDeduction.2022）`, `the SME price deduction is ${lo}–${hi} % (0 for none) (sme.priceDeduction.2022)`));
+  }
+  let criteria: Criterion[] = [];
+  let weight: number | null = null;
+  if (method === "comprehensive") {
+    const ruleId = category === "services" ? "eval.priceWeight.services" : "eval.priceWeight.goods";
+    const min = rule(ruleId).value as number;
+    const w = p.priceWeight;
+    if (typeof w !== "number" || w < min || w > 100) {
+      problems.push(fieldError("/priceWeight", ruleId, `价格分值应占总分的 ${min}%–100%（${ruleId}）`, `the price weight is ${min}–100 % of the points (${ruleId})`));
+    } else weight = w;
+    const raw = Array.isArray(p.criteria) ? p.criteria : null;
+    const ok = raw?.every((x) => x && typeof x === "object" && typeof x.id === "string" && /^[a-z0-9-]{1,40}$/.test(x.id) && storable(x.title) && x.title.trim() && x.title.length <= 200 && (x.titleEn === undefined || (storable(x.titleEn) && x.titleEn.length <= 200)) && typeof x.max === "number" && x.max > 0 && x.max <= 100);
+    if (!raw || !raw.length || !ok || new Set(raw.map((x) => x.id)).size !== raw.length) {
+      problems.push(fieldError("/criteria", "criteria", "综合评分法须列明评审因素：每项有编号（小写字母、数字、连字符）、名称和满分", "comprehensive scoring lists its criteria, each with an id (lowercase letters, digits, hyphens), a title and its maximum points"));
+    } else {
+      criteria = raw.map((x) => ({ id: x.id, title: x.title.trim(), ...(x.titleEn !== undefined ? { titleEn: x.titleEn } : {}), max: x.max }));
+      const total = criteria.reduce((a, x) => a + x.max, 0);
+      if (weight !== null && Math.abs(total + weight - 100) > 1e-9) {
+        problems.push(fieldError("/criteria", "points", `评审因素满分合计 ${total} 分加价格分 ${weight} 分应为 100 分`, `the criteria's ${total} points and the price's ${weight} make 100`));
+      }
+    }
+  } else if (method === "lowest-price" && (p.criteria !== undefined || p.priceWeight !== undefined)) {
+    problems.push(fieldError("/criteria", "eval.lowestPrice.method", "最低评标价法不设评审因素和价格分（eval.lowestPrice.method）", "the lowest evaluated price method has no criteria and no price weight (eval.lowestPrice.method)"));
+  }
+  if (problems.length) throw validationFailed(problems);
+  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: d as number };
+}
+
+async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ tender: TenderView; record: OpeningRecord }> {
+  try {
+    const tender = await ctx.call<TenderView, { id: string }>("etrading.get", { id: tenderId });
+    if (!tender.mine) throw forbidden();
+    const record = await ctx.call<OpeningRecord, { id: string }>("etrading.bids.record", { id: tenderId });
+    return { tender, record };
+  } catch (err) {
+    if ((err as { type?: string }).type === "NOT_FOUND") throw validationFailed([fieldError("/tenderId", "tender", "没有该采购项目，或您无权查看", "no such procurement, or it is not yours to see")]);
+    throw err;
+  }
+}
+
+// ── Views ─────────────────────────────────────────────────────────────────────────────────────
+
+async function view(db: Knex, u: SessionUser, e: Row) {
+  const [quals, subs, sigs] = await Promise.all([
+    db("evaluation_qualifications").where({ evaluation_id: e.id }),
+    db("evaluation_submissions").where({ evaluation_id: e.id }),
+    db("evaluation_signatures").where({ evaluation_id: e.id }),
+  ]);
+  const member = isMember(u, e);
+  return {
+    id: e.id, tenderId: e.tender_id, tenantCode: e.tenant_code, title: e.title, method: e.method, category: e.category,
+    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria,
+    status: e.status, round: e.round, committeeSize: e.members.length,
+    // the purchaser and its agency see counts; the committee and the regulator see the members
+    members: member || regulates(u, e) ? e.members : null,
+    bids: e.bids.map((b) => {
+      const q = quals.find((x) => x.bid_id === b.bidId);
+      return { ...b, qualification: q ? { passed: q.passed, sme: q.sme, reason: q.reason } : null };
+    }),
+    submitted: subs.length,
+    mySubmission: member ? !!subs.find((s) => s.member_id === u.id) : undefined,
+    // a member sees the ranking only when every member has submitted: the report exists from then on
+    report: e.report ? { ...e.report, signatures: sigs.map((s) => ({ memberId: s.member_id, dissent: s.dissent, signedAt: new Date(s.signed_at).toISOString() })) } : null,
+    signed: sigs.length,
+    confirmBy: e.confirm_by, awardOverdue: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
+  };
+}
+
+const notify = (trx: Knex.Transaction, e: Row, owner: { accounts?: string[]; unit?: string }, kind: string, title: Localized) =>
+  enqueue(trx, {
+    event: "notifications.requested", key: e.id,
+    payload: { tenantCode: e.tenant_code, ...(owner.accounts ? { accounts: owner.accounts } : { owner: { unit: owner.unit, account: null } }), link: `/evaluation/evaluations/${e.id}`, kind, title },
+  });
+
+/** The purchaser (and its agency) are told once that `award.purchaserConfirm` has lapsed. */
+async function warnOverdue(db: Knex, now: Date): Promise<number> {
+  return db.transaction(async (trx) => {
+    const due: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNull("warned_at").where("confirm_by", "<", localDate(now)).forUpdate().skipLocked().select("*");
+    for (const e of due) {
+      await trx("evaluation_evaluations").where({ id: e.id }).update({ warned_at: now });
+      for (const unit of unitsOf(e)) {
+        await notify(trx, e, { unit }, "evaluation.award.overdue", {
+          "zh-CN": `${e.title}：收到评审报告已逾 5 个工作日仍未确定中标人，逾期未确定又无合法理由的视同确定排名第一的候选人（award.purchaserConfirm）`,
+          en: `${e.title}: 5 working days have passed since the report without a winner; without a lawful reason the first-ranked candidate is deemed chosen (award.purchaserConfirm)`,
+        });
+      }
+      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.overdue", object: e.id, after: { confirmBy: e.confirm_by } });
+    }
+    return due.length;
+  });
+}
+
+type Ctx<P> = PlatformContext<P & { id: string }>;
+
+export const evaluationsService: PlatformServiceSchema = {
+  name: "evaluation",
+  started(this: This) {
+    this.awardTimer = setInterval(() => {
+      if (this.warning) return;
+      this.warning = warnOverdue(this.db, platformNow())
+        .catch((err: Error) => this.logger.warn(`award clock: ${err.message}`))
+        .finally(() => (this.warning = undefined));
+    }, AWARD_CHECK_MS);
+    this.awardTimer.unref();
+  },
+  async stopped(this: This) {
+    clearInterval(this.awardTimer);
+    await this.warning;
+  },
+  actions: {
+    /** POST /api/evaluation/evaluations: the purchaser or agency that runs an opened tender starts its evaluation. */
+    start: {
+      kind: "create",
+      permission: "authenticated",
+      rest: "POST /evaluations",
+      params: { tenderId: "string", method: "any", category: "any", priceWeight: { type: "any", optional: true }, criteria: { type: "any", optional: true }, members: "any", smeDeduction: { type: "any", optional: true } },
+      async handler(this: This, ctx: PlatformContext<StartParams>) {
+        const user = ctx.meta.user!;
+        if (!user.unitCode || !(user.roles.includes("purchaser") || user.roles.includes("agency"))) throw forbidden();
+        // the tender's facts come first, through e-trading's own actions and as the caller; no transaction is open yet
+        if (!UUID.test(ctx.params.tenderId)) throw validationFailed([fieldError("/tenderId", "tender", "没有该采购项目，或您无权查看", "no such procurement, or it is not yours to see")]);
+        const { tender, record } = await tenderFacts(ctx, ctx.params.tenderId);
+        if (tender.status !== "opened") {
+          throw conflict({ "zh-CN": "该项目尚未确认开标记录，不能开始评审", en: "The opening of this procurement is not recorded yet: the evaluation cannot start" }, { rule: "evaluation.afterOpening", status: tender.status });
+        }
+        const s = checkStart(ctx.params, tender);
+        const bids: EvalBid[] = record.bids.map((b, i) => ({ ...b, order: i + 1 })).filter((b) => b.outcome === "opened" && b.price !== null)
+          .map((b) => ({ bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, price: b.price!, order: b.order }));
+        if (!bids.length) throw conflict({ "zh-CN": "开标记录中没有有效投标", en: "The opening record has no valid bid" }, { rule: "evaluation.noBids" });
+        const now = platformNow();
+        const id = randomUUID();
+        return this.db.transaction(async (trx) => {
+          const inserted = await trx("evaluation_evaluations").insert({
+            id, tender_id: tender.id, tender_instance_id: tender.instanceId, tenant_code: tender.tenantCode,
+            // the unit and agency are the ones e-trading says run it: the caller is one of them
+            unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
+            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction,
+            criteria: JSON.stringify(s.criteria), members: s.members, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
+          }).onConflict("tender_id").ignore().returning("id");
+          if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
+          const e = (await rowOf(trx, id))!;
+          await notify(trx, e, { accounts: s.members }, "evaluation.committee", { "zh-CN": `评审任务：${e.title}`, en: `To evaluate: ${e.title}` });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, smeDeduction: s.smeDeduction } });
+          ctx.meta.$statusCode = 201;
+          return view(trx, user, e);
+        });
+      },
+    },
+
+    /**
+     * GET /api/evaluation/evaluations: the caller's evaluations, newest first: an expert's committees, the ones its
+     * unit started, the region's for a regulator. Scoped in SQL; a supplier has none.
+     */
+    list: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /evaluations",
+      async handler(this: This, ctx: PlatformContext) {
+        const u = ctx.meta.user!;
+        const q = this.db("evaluation_evaluations").where((w) => {
+          w.whereRaw("false");
+          if (u.roles.includes("expert")) w.orWhereRaw("?::uuid = any(members)", [u.id]);
+          if (u.unitCode && u.roles.includes("purchaser")) w.orWhere((x) => x.where({ unit_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
+          if (u.unitCode && u.roles.includes("agency")) w.orWhere((x) => x.where({ agency_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
+          if (u.roles.includes("regulator") && u.oversees === true) w.orWhereIn("tenant_code", tenantTree().subtree(u.tenantCode));
+        });
+        const rows = await q.orderBy("created_at", "desc").limit(200).select("id", "tender_id", "title", "method", "status", "round", "created_at", this.db.raw("to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"));
+        return { items: rows.map((r) => ({ id: r.id, tenderId: r.tender_id, title: r.title, method: r.method, status: r.status, round: r.round, confirmBy: r.confirm_by, createdAt: new Date(r.created_at).toISOString() })) };
+      },
+    },
+
+    /** GET /api/evaluation/evaluations/:id */
+    get: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /evaluations/:id",
+      params: { id: "string" },
+      async handler(this: This, ctx: Ctx<object>) {
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return view(this.db, ctx.meta.user!, await visible(this.db, ctx.meta.user!, ctx.params.id, undefined, runner));
+      },
+    },
+
+    /**
+     * PUT /api/evaluation/evaluations/:id/qualification `{ results: [{ bidId, passed, reason?, sme? }] }`: the purchaser or
+     * agency reviews every bidder's qualification after the opening (tender.qualificationReviewAfterOpening), and
+     * records which bidders the documents' SME declaration covers; then the committee scores the qualified bids.
+     */
+    qualify: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "PUT /evaluations/:id/qualification",
+      params: { id: "string", results: "any" },
+      async handler(this: This, ctx: Ctx<{ results: unknown }>) {
+        const user = ctx.meta.user!;
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (e.status !== "qualification") throw wrongStage(e, "资格审查已完成", "The qualification review is done", "tender.qualificationReviewAfterOpening");
+          const results = Array.isArray(ctx.params.results) ? ctx.params.results : [];
+          const problems = [];
+          const ids = new Set(e.bids.map((b) => b.bidId));
+          results.forEach((r, i) => {
+            if (!r || typeof r !== "object" || !ids.has(r.bidId) || typeof r.passed !== "boolean") problems.push(fieldError(`/results/${i}`, "result", "每项应为本项目的有效投标及是否通过", "each result names a valid bid of the tender and whether it passed"));
+            else if (r.reason !== undefined && r.reason !== null && !(storable(r.reason) && r.reason.length <= 2000)) problems.push(fieldError(`/results/${i}/reason`, "text", "原因应为文字（至多 2000 字）", "the reason is text (2,000 characters at most)"));
+            else if (!r.passed && !(typeof r.reason === "string" && r.reason.trim())) problems.push(fieldError(`/results/${i}/reason`, "award.informLosers", "未通过资格审查的应写明原因（award.informLosers）", "a failed bidder is told why: give the reason (award.informLosers)"));
+          });
+          const seen = new Set(results.map((r) => r?.bidId));
+          if (!problems.length && (seen.size !== ids.size || results.length !== ids.size)) {
+            problems.push(fieldError("/results", "tender.qualificationReviewAfterOpening", `应对全部 ${ids.size} 名投标人逐一作出资格审查结论（tender.qualificationReviewAfterOpening）`, `review each of the ${ids.size} bidders once (tender.qualificationReviewAfterOpening)`));
+          }
+          if (problems.length) throw validationFailed(problems);
+          const now = platformNow();
+          await trx("evaluation_qualifications").insert(results.map((r) => ({ evaluation_id: e.id, bid_id: r.bidId, passed: r.passed, sme: r.sme === true, reason: text(r.reason, "/reason"), account_id: user.id, reviewed_at: now })));
+          if (!results.some((r) => r.passed)) throw conflict({ "zh-CN": "没有投标人通过资格审查", en: "No bidder passed the qualification review" }, { rule: "tender.qualificationReviewAfterOpening" });
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "scoring", updated_at: now });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.qualify", object: e.id, after: { results } });
+          return view(trx, user, { ...e, status: "scoring" });
+        });
+      },
+    },
+
+    /**
+     * PUT /api/evaluation/evaluations/:id/scores `{ scores: [{ bidId, criterion, score }] }`: a member's scores, saved
+     * as they go; the same (member, bid, criterion) overwrites. Refused after the member submitted.
+     */
+    score: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "PUT /evaluations/:id/scores",
+      params: { id: "string", scores: "any" },
+      async handler(this: This, ctx: Ctx<{ scores: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          // shared: members save side by side; a submission or a report waits for the saves in flight
+          const e = await visible(trx, user, ctx.params.id, "share");
+          if (!isMember(user, e)) throw forbidden();
+          await refuseUnlessScoring(trx, e, user);
+          const rows = await checkedScores(trx, e, ctx.params.scores);
+          const now = platformNow();
+          await trx("evaluation_scores").insert(rows.map((r) => ({ evaluation_id: e.id, member_id: user.id, bid_id: r.bidId, criterion: r.criterion, score: r.score, saved_at: now })))
+            .onConflict(["evaluation_id", "member_id", "bid_id", "criterion"]).merge(["score", "saved_at"]);
+          return { saved: rows.length };
+        });
+      },
+    },
+
+    /** GET /api/evaluation/evaluations/:id/scores/mine: a member's own scores, and only theirs, until the report. */
+    myScores: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /evaluations/:id/scores/mine",
+      params: { id: "string" },
+      async handler(this: This, ctx: Ctx<object>) {
+        const user = ctx.meta.user!;
+        const e = await visible(this.db, user, ctx.params.id);
+        if (!isMember(user, e)) throw forbidden();
+        const rows = await this.db("evaluation_scores").where({ evaluation_id: e.id, member_id: user.id }).orderBy(["bid_id", "criterion"]);
+        return { items: rows.map((r) => ({ bidId: r.bid_id, criterion: r.criterion, score: Number(r.score) })) };
+      },
+    },
+
+    /** POST /api/evaluation/evaluations/:id/submission: a member's scores are final; the last one makes the report. */
+    submit: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/submission",
+      params: { id: "string" },
+      async handler(this: This, ctx: Ctx<object>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          await refuseUnlessScoring(trx, e, user);
+          const qualified = await qualifiedBids(trx, e);
+          const have = await trx("evaluation_scores").where({ evaluation_id: e.id, member_id: user.id }).whereIn("bid_id", qualified).count<{ n: string }[]>("* as n");
+          const need = qualified.length * e.criteria.length;
+          if (Number(have[0].n) < need) {
+            throw conflict({ "zh-CN": `尚有 ${need - Number(have[0].n)} 项未评分，全部评完方可提交`, en: `${need - Number(have[0].n)} scores are missing: score every criterion of every bid before submitting` }, { rule: "evaluation.complete", missing: need - Number(have[0].n) });
+          }
+          const now = platformNow();
+          await trx("evaluation_submissions").insert({ evaluation_id: e.id, member_id: user.id, submitted_at: now });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.submit", object: e.id, after: { round: e.round } });
+          const n = await trx("evaluation_submissions").where({ evaluation_id: e.id }).count<{ n: string }[]>("* as n");
+          let next = e;
+          if (Number(n[0].n) === e.members.length) next = await makeReport(trx, e, now);
+          return view(trx, user, next);
+        });
+      },
+    },
+
+    /** POST /api/evaluation/evaluations/:id/signature `{ dissent? }`: each member signs the report, a dissent kept in it (eval.report.signatures). */
+    sign: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/signature",
+      params: { id: "string", dissent: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ dissent?: unknown }>) {
+        const user = ctx.meta.user!;
+        const dissent = text(ctx.params.dissent, "/dissent", 4000);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (e.status === "signed" || e.status === "awarded") throw settled();
+          if (e.status !== "signing") throw wrongStage(e, "评审报告尚未生成，全体成员提交评分后方可签署", "The report is not made yet: it is signed once every member has submitted", "eval.report.signatures");
+          const now = platformNow();
+          const inserted = await trx("evaluation_signatures").insert({ evaluation_id: e.id, member_id: user.id, dissent, signed_at: now }).onConflict(["evaluation_id", "member_id"]).ignore().returning("member_id");
+          if (!inserted.length) throw conflict({ "zh-CN": "您已签署评审报告", en: "You have already signed the report" }, { rule: "eval.report.signatures" });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.sign", object: e.id, after: { dissent } });
+          const n = await trx("evaluation_signatures").where({ evaluation_id: e.id }).count<{ n: string }[]>("* as n");
+          let next = e;
+          if (Number(n[0].n) === e.members.length) {
+            // the purchaser has the report from now: award.purchaserConfirm counts its working days
+            const confirmBy = periodEnd(now, rule("award.purchaserConfirm").value as number, "working-days");
+            await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "signed", confirm_by: confirmBy, updated_at: now });
+            next = { ...e, status: "signed", confirm_by: confirmBy };
+            for (const unit of unitsOf(e)) {
+              await notify(trx, e, { unit }, "evaluation.report", { "zh-CN": `${e.title}：评审报告已签署，请在 ${confirmBy} 前确定中标人`, en: `${e.title}: the report is signed; confirm the winner by ${confirmBy}` });
+            }
+          }
+          return view(trx, user, next);
+        });
+      },
+    },
+
+    /** POST /api/evaluation/evaluations/:id/re-evaluation `{ reason }`: only a regulator's order reopens a signed evaluation (eval.noReEvaluation). */
+    reEvaluate: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/re-evaluation",
+      params: { id: "string", reason: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = text(ctx.params.reason, "/reason");
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!regulates(user, e)) throw forbidden();
+          if (!reason) throw validationFailed([fieldError("/reason", "eval.noReEvaluation", "重新评审决定应写明理由（eval.noReEvaluation）", "a re-evaluation order gives its reason (eval.noReEvaluation)")]);
+          if (e.status !== "signed") throw wrongStage(e, "只有已签署且尚未定标的评审报告可以决定重新评审", "Only a signed report whose award is not made can be re-evaluated", "eval.noReEvaluation");
+          const now = platformNow();
+          for (const t of ["evaluation_scores", "evaluation_submissions", "evaluation_signatures"]) await trx(t).where({ evaluation_id: e.id }).delete();
+          const orders = [...e.orders, { reason, at: now.toISOString(), by: user.id }];
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "scoring", report: null, confirm_by: null, warned_at: null, round: e.round + 1, orders: JSON.stringify(orders), updated_at: now });
+          await notify(trx, e, { accounts: e.members }, "evaluation.reEvaluation", { "zh-CN": `${e.title}：监管部门决定重新评审（${reason}）`, en: `${e.title}: the regulator ordered a re-evaluation (${reason})` });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.reEvaluate", object: e.id, before: { report: e.report }, after: { reason, round: e.round + 1 } });
+          return view(trx, user, (await rowOf(trx, e.id))!);
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/award `{ bidId, reason? }`: the purchaser confirms the winner in the report's
+     * order (award.purchaserConfirm): the first-ranked, or a later one with its reason. The result is published and each
+     * bidder told; a losing bidder reads its own score and rank only (award.informLosers).
+     */
+    award: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/award",
+      params: { id: "string", bidId: "any", reason: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ bidId: unknown; reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = text(ctx.params.reason, "/reason");
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (e.status === "awarded") throw conflict({ "zh-CN": "已确定中标人", en: "The winner is already confirmed" }, { rule: "award.purchaserConfirm" });
+          if (e.status !== "signed") throw wrongStage(e, "评审报告经全体成员签署后方可确定中标人", "The winner is confirmed once every member has signed the report", "award.purchaserConfirm");
+          const ranking = e.report!.ranking;
+          const chosen = ranking.find((r) => r.bidId === ctx.params.bidId);
+          if (!chosen) throw validationFailed([fieldError("/bidId", "award.purchaserConfirm", "应从评审报告推荐的候选人中确定", "choose a candidate the report ranks")]);
+          if (chosen.rank > 1 && !reason) {
+            throw validationFailed([fieldError("/reason", "award.purchaserConfirm", `未按评审报告的排序确定排名第一的候选人，应说明理由（award.purchaserConfirm）`, "choosing other than the first-ranked candidate needs a reason (award.purchaserConfirm)")]);
+          }
+          const now = platformNow();
+          const award = { bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(), late: e.confirm_by !== null && localDate(now) > e.confirm_by };
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), updated_at: now });
+          await publishResult(trx, e, award, now);
+          for (const r of ranking) {
+            await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
+              ? { "zh-CN": `${e.title}：贵单位为中标人`, en: `${e.title}: your company is the winner` }
+              : { "zh-CN": `${e.title}：评审结果已公告，贵单位可查看本单位的得分与排序`, en: `${e.title}: the result is published; your own score and rank are available` });
+          }
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.award", object: e.id, after: award });
+          return view(trx, user, { ...e, status: "awarded", award });
+        });
+      },
+    },
+
+    /** GET /api/evaluation/tenders/:tenderId/my-result: a bidder's own result after the award, and nobody else's (award.informLosers). */
+    myResult: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /tenders/:tenderId/my-result",
+      params: { tenderId: "string" },
+      async handler(this: This, ctx: PlatformContext<{ tenderId: string }>) {
+        const user = ctx.meta.user!;
+        if (!user.roles.includes("supplier") || !user.unitCode || !UUID.test(ctx.params.tenderId)) throw notFound(EVALUATION);
+        const e: Row | undefined = await this.db("evaluation_evaluations").where({ tender_id: ctx.params.tenderId }).first();
+        const bid = e?.bids.find((b) => b.supplierCode === user.unitCode);
+        if (!e || !bid) throw notFound(EVALUATION);
+        if (e.status !== "awarded") throw conflict({ "zh-CN": "评审结果尚未公告", en: "The result is not published yet" }, { rule: "award.informLosers" });
+        const mine = e.report!.ranking.find((r) => r.bidId === bid.bidId);
+        const out = e.report!.disqualified.find((d) => d.bidId === bid.bidId);
+        return {
+          tenderId: e.tender_id, title: e.title, winner: (e.award as { supplierName: string }).supplierName, won: (e.award as { bidId: string }).bidId === bid.bidId,
+          candidates: e.report!.ranking.length,
+          mine: mine ? { rank: mine.rank, total: mine.total, technical: mine.technical, priceScore: mine.priceScore, evaluatedPrice: mine.evaluatedPrice } : null,
+          disqualified: out ? { reason: out.reason } : null,
+          rule: "award.informLosers",
+        };
+      },
+    },
+  },
+};
+
+async function refuseUnlessScoring(trx: Knex.Transaction, e: Row, user: SessionUser) {
+  if (e.status === "signed" || e.status === "awarded") throw settled();
+  if (e.status !== "scoring") throw wrongStage(e, "当前不在评分阶段", "Scoring is not open", "evaluation.stage");
+  if (await trx("evaluation_submissions").where({ evaluation_id: e.id, member_id: user.id }).first()) {
+    throw conflict({ "zh-CN": "您已提交评分，不能再修改", en: "You have submitted your scores: they cannot change" }, { rule: "evaluation.submitted" });
+  }
+}
+
+async function qualifiedBids(db: Knex, e: Row): Promise<string[]> {
+  return (await db("evaluation_qualifications").where({ evaluation_id: e.id, passed: true }).select("bid_id")).map((r) => r.bid_id);
+}
+
+async function checkedScores(trx: Knex.Transaction, e: Row, raw: unknown) {
+  const list = Array.isArray(raw) ? raw : null;
+  if (!list || !list.length || list.length > 2000) throw validationFailed([fieldError("/scores", "scores", "应提交 1–2000 项评分", "send 1 to 2,000 scores")]);
+  const qualified = new Set(await qualifiedBids(trx, e));
+  const criteria = new Map(e.criteria.map((c) => [c.id, c]));
+  const problems = [];
+  const out: Array<{ bidId: string; criterion: string; score: number }> = [];
+  for (const [i, s] of list.entries()) {
+    const c = s && typeof s === "object" ? criteria.get(s.criterion) : undefined;
+    if (!s || typeof s !== "object" || !qualified.has(s.bidId)) problems.push(fieldError(`/scores/${i}/bidId`, "bid", "应为通过资格审查的投标", "a bid that passed the qualification review"));
+    else if (!c) problems.push(fieldError(`/scores/${i}/criterion`, "criterion", "没有该评审因素", "no such criterion"));
+    else if (typeof s.score !== "number" || !Number.isFinite(s.score) || s.score < 0 || s.score > c.max || Math.abs(Math.round(s.score * 100) - s.score * 100) > 1e-6) {
+      problems.push(fieldError(`/scores/${i}/score`, "range", `「${c.title}」的得分应在 0–${c.max} 分之间（至多两位小数）`, `the score of "${c.titleEn ?? c.title}" is 0 to ${c.max} (two decimals at most)`));
+    } else out.push({ bidId: s.bidId, criterion: c.id, score: s.score });
+  }
+  if (problems.length) throw validationFailed(problems);
+  return out;
+}
+
+async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row> {
+  const quals = await trx("evaluation_qualifications").where({ evaluation_id: e.id });
+  const scores = await trx("evaluation_scores").where({ evaluation_id: e.id });
+  const report = rank({
+    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria, members: e.members, bids: e.bids,
+    qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, reason: q.reason })),
+    scores: scores.map((s) => ({ memberId: s.member_id, bidId: s.bid_id, criterion: s.criterion, score: Number(s.score) })),
+  });
+  const stamped = { ...report, generatedAt: now.toISOString(), round: e.round };
+  await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "signing", report: JSON.stringify(stamped), updated_at: now });
+  await writeAudit(trx, { actor: { system: "evaluation.report" }, tenantCode: e.tenant_code, action: "evaluation.report", object: e.id, after: { ranking: report.ranking.map((r) => ({ bidId: r.bidId, rank: r.rank, total: r.total })) } });
+  return { ...e, status: "signing", report: stamped };
+}
+
+/** The result notice on the portal (award.resultNotice): winner, price, and the committee's size; no one's scores. */
+async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierName: string; price: string }, now: Date) {
+  await enqueue(trx, {
+    event: "portal.publish",
+    key: e.id,
+    payload: {
+      instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
+      version: e.round, notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
+      data: { projectName: e.title, purchaserName: e.unit_name, winner: award.supplierName, winningPrice: award.price, awardedAt: now.toISOString() },
+    },
+  });
+}

@@ -1,0 +1,179 @@
+/**
+ * Evaluation (评标): the caller's evaluations, and one evaluation: an expert scores each qualified
+ * bid on each criterion (saved as they go, only their own scores shown), submits, then signs the
+ * report with an optional dissent; the others read the stage and, once made, the report.
+ */
+import { useEffect, useState } from "react";
+import { api } from "../api/client";
+import { useI18n, type MessageKey } from "../i18n";
+import { Link } from "../router";
+import { Badge, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
+import { useApi } from "../ui/use-api";
+
+interface Listed { id: string; tenderId: string; title: string; method: string; status: string; round: number; confirmBy: string | null }
+interface Criterion { id: string; title: string; titleEn?: string; max: number }
+interface Ranked { rank: number; bidId: string; supplierName: string; price: string; evaluatedPrice: string; technical: number | null; priceScore: number | null; total: number | null }
+interface Evaluation {
+  id: string; title: string; method: string; status: string; round: number; committeeSize: number; criteria: Criterion[]; submitted: number; signed: number;
+  mySubmission?: boolean; members: string[] | null;
+  bids: Array<{ bidId: string; supplierName: string; price: string; order: number; qualification: { passed: boolean } | null }>;
+  report: { ranking: Ranked[]; signatures: Array<{ memberId: string; dissent: string | null }> } | null;
+}
+
+const TONE: Record<string, "info" | "ok" | "warn" | "neutral"> = { qualification: "info", scoring: "info", signing: "warn", signed: "ok", awarded: "ok" };
+
+function Stage({ status }: { status: string }) {
+  const { t } = useI18n();
+  return <Badge tone={TONE[status] ?? "neutral"}>{t(`evaluation.status.${status}` as MessageKey)}</Badge>;
+}
+
+/** /evaluation: an expert's committees, what the caller's unit started, the region's for a regulator. */
+export function EvaluationsPage() {
+  const { t } = useI18n();
+  const list = useApi<{ items: Listed[] }>("/evaluation/evaluations");
+  return (
+    <div>
+      <PageTitle sub={t("evaluation.list.sub")}>{t("evaluation.list.title")}</PageTitle>
+      <ListState state={list} empty={t("evaluation.list.empty")} />
+      {list.data?.items.length ? (
+        <ul className="notice-list">
+          {list.data.items.map((e) => (
+            <li key={e.id}>
+              <Link to={`/evaluation/evaluations/${e.id}`}>{e.title}</Link> <Stage status={e.status} />
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** /evaluation/evaluations/:id: a member's scoring sheet and signature; the report once every member submitted. */
+export function EvaluationPage({ id }: { id: string }) {
+  const { t, lang } = useI18n();
+  const e = useApi<Evaluation>(`/evaluation/evaluations/${encodeURIComponent(id)}`);
+  const v = e.data;
+  const member = v?.mySubmission !== undefined;
+  const mine = useApi<{ items: Array<{ bidId: string; criterion: string; score: number }> }>(member ? `/evaluation/evaluations/${encodeURIComponent(id)}/scores/mine` : null);
+  const [sheet, setSheet] = useState<Record<string, string>>({});
+  const [dissent, setDissent] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState("");
+  useEffect(() => {
+    if (mine.data) setSheet(Object.fromEntries(mine.data.items.map((s) => [`${s.bidId}|${s.criterion}`, String(s.score)])));
+  }, [mine.data]);
+
+  async function act(fn: () => Promise<unknown>, message: string) {
+    setError(null);
+    setDone("");
+    try {
+      await fn();
+      setDone(message);
+      e.reload();
+      mine.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  const save = () => {
+    const scores = Object.entries(sheet).filter(([, s]) => s.trim() !== "").map(([key, s]) => {
+      const [bidId, criterion] = key.split("|");
+      return { bidId, criterion, score: Number(s) };
+    });
+    return act(() => api.put(`/evaluation/evaluations/${encodeURIComponent(id)}/scores`, { scores }), t("evaluation.saved"));
+  };
+
+  const qualified = v?.bids.filter((b) => b.qualification?.passed) ?? [];
+  const criterionTitle = (c: Criterion) => (lang === "en" && c.titleEn ? c.titleEn : c.title);
+  return (
+    <div>
+      <PageTitle sub={t("evaluation.page.sub")}>{v ? v.title : t("evaluation.list.title")}</PageTitle>
+      {e.loading && !v ? <Loading /> : null}
+      <ErrorNotice error={e.error} />
+      {v ? (
+        <>
+          <section className="panel" aria-labelledby="evaluation-stage">
+            <h2 id="evaluation-stage">{t("evaluation.page.stage")}</h2>
+            <p><Stage status={v.status} /> {t("evaluation.page.progress", { submitted: v.submitted, signed: v.signed, size: v.committeeSize })}</p>
+          </section>
+          <ErrorNotice error={error} />
+          {done ? <p role="status">{done}</p> : null}
+
+          {member && v.status === "scoring" && !v.mySubmission && v.criteria.length ? (
+            <section className="panel" aria-labelledby="evaluation-sheet">
+              <h2 id="evaluation-sheet">{t("evaluation.sheet.title")}</h2>
+              <TableWrap label={t("evaluation.sheet.title")}>
+                <table>
+                  <caption>{t("evaluation.sheet.caption")}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("evaluation.field.bidder")}</th>
+                      {v.criteria.map((c) => <th scope="col" key={c.id}>{t("evaluation.sheet.criterion", { title: criterionTitle(c), max: c.max })}</th>)}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {qualified.map((b) => (
+                      <tr key={b.bidId}>
+                        <th scope="row">{b.supplierName}</th>
+                        {v.criteria.map((c) => (
+                          <td key={c.id}>
+                            <input
+                              type="number" min={0} max={c.max} step="0.01" inputMode="decimal"
+                              aria-label={t("evaluation.sheet.input", { bidder: b.supplierName, title: criterionTitle(c) })}
+                              value={sheet[`${b.bidId}|${c.id}`] ?? ""}
+                              onChange={(ev) => setSheet({ ...sheet, [`${b.bidId}|${c.id}`]: ev.target.value })}
+                            />
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+              <p>
+                <button type="button" className="btn" onClick={() => void save()}>{t("evaluation.sheet.save")}</button>{" "}
+                <button type="button" className="btn btn-primary" onClick={() => void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/submission`), t("evaluation.submitted"))}>{t("evaluation.sheet.submit")}</button>
+              </p>
+            </section>
+          ) : null}
+          {member && v.status === "scoring" && !v.mySubmission && !v.criteria.length ? (
+            <p><button type="button" className="btn btn-primary" onClick={() => void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/submission`), t("evaluation.submitted"))}>{t("evaluation.sheet.confirm")}</button></p>
+          ) : null}
+
+          {v.report ? (
+            <section className="panel" aria-labelledby="evaluation-report">
+              <h2 id="evaluation-report">{t("evaluation.report.title")}</h2>
+              <TableWrap label={t("evaluation.report.title")}>
+                <table>
+                  <caption>{t("evaluation.report.caption")}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t("evaluation.field.rank")}</th><th scope="col">{t("evaluation.field.bidder")}</th><th scope="col">{t("evaluation.field.price")}</th>
+                      <th scope="col">{t("evaluation.field.evaluatedPrice")}</th><th scope="col">{t("evaluation.field.technical")}</th><th scope="col">{t("evaluation.field.priceScore")}</th><th scope="col">{t("evaluation.field.total")}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {v.report.ranking.map((r) => (
+                      <tr key={r.bidId}>
+                        <td>{r.rank}</td><th scope="row">{r.supplierName}</th><td>{r.price}</td><td>{r.evaluatedPrice}</td>
+                        <td>{r.technical ?? "—"}</td><td>{r.priceScore ?? "—"}</td><td>{r.total ?? "—"}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+              {v.report.signatures.filter((s) => s.dissent).map((s) => <p key={s.memberId}>{t("evaluation.report.dissent", { text: s.dissent! })}</p>)}
+              {member && v.status === "signing" ? (
+                <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/signature`, dissent.trim() ? { dissent } : {}), t("evaluation.signedDone")); }}>
+                  <label htmlFor="evaluation-dissent">{t("evaluation.report.dissentLabel")}</label>
+                  <textarea id="evaluation-dissent" value={dissent} onChange={(ev) => setDissent(ev.target.value)} maxLength={4000} />
+                  <p><button type="submit" className="btn btn-primary">{t("evaluation.report.sign")}</button></p>
+                </form>
+              ) : null}
+            </section>
+          ) : null}
+        </>
+      ) : null}
+    </div>
+  );
+}
