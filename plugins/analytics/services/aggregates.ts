@@ -1,15 +1,9 @@
 import type { Knex } from "knex";
 import { daysBetween, isDate, isMoney, localDate, tenantTree } from "../../../core/sdk";
-import statutory from "../statutory-rules.json";
 import { checkContractAboveAward, checkRepeatWinner, checkSingleBid, checkTenderPeriod } from "./flags";
 import { bidCount, type Fact } from "./ocds-builder";
+import { ALL_UNITS, BREACHES, CELLS, CYCLES, RULES } from "./tables";
 
-/** The law's numbers the dashboards measure against, by rule id: ../statutory-rules.json. */
-export const RULES = statutory.rules;
-
-export const CELLS = "analytics_agg_cells";
-export const CYCLES = "analytics_agg_cycles";
-export const BREACHES = "analytics_agg_breaches";
 const PROJECTS = "analytics_agg_projects";
 const SEEN = "analytics_agg_seen";
 
@@ -45,13 +39,6 @@ const monthOf = (day: string) => day.slice(0, 7);
 type Sums = Partial<Record<"planned" | "awarded" | "sme_awarded" | "contracted" | "paid", string>> &
   Partial<Record<"awards" | "sme_awards" | "small_awards" | "small_sme_awards" | "contracts" | "payments" | "bid_tenders" | "bids" | "single_bid_tenders", number>>;
 
-/**
- * The unit under which a region's sums are kept, its own and its subtree's alike: a fact adds to
- * its unit's row and to this row of its tenant and of every tenant above it. So a regulator's
- * dashboard reads the rows of one tenant (and its children's, for the drill-down), however many
- * units and counties lie below.
- */
-export const ALL_UNITS = "*";
 
 /** The tenant itself and every tenant above it. */
 export function withAncestors(code: string): string[] {

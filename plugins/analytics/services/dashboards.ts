@@ -14,7 +14,8 @@ import {
   unitsPoint,
   validationFailed,
 } from "../../../core/sdk";
-import { aggregateFact, ALL_UNITS, BREACHES, CELLS, CYCLES, type CycleKind, RULES } from "./aggregates";
+import { aggregateFact, type CycleKind } from "./aggregates";
+import { ALL_UNITS, BREACHES, CELLS, CYCLES, RULES } from "./tables";
 import { flagConfig, listFlags } from "./flags";
 import { factOf } from "./ocds-store";
 import { dayParam } from "./ocds";

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import { daysBetween } from "../../../core/sdk";
-import { ALL_UNITS, CELLS, RULES } from "./aggregates";
+import { ALL_UNITS, CELLS, RULES } from "./tables";
 import { METHOD_MAP, type Fact, type Invitation, type Method } from "./ocds-builder";
 
 export const FLAGS = "analytics_agg_flags";
