@@ -5,6 +5,7 @@ import os from "os";
 import path from "path";
 import { EmbeddedPostgres, EmbeddedPostgresError, startEmbeddedPostgres } from "../../../core/db/embedded";
 import { Client } from "pg";
+import { freePort } from "../../support/processes";
 // initdb takes a few seconds, and some tests start a second process through npx.
 jest.setTimeout(120000);
 
@@ -29,10 +30,11 @@ afterEach(async () => {
 
 it("keeps the data between starts, and only the first start runs initdb", async () => {
   const dataDir = makeDataDir();
-  const first = await start(dataDir, 55401);
+  const port = await freePort();
+  const first = await start(dataDir, port);
   expect(first.lines.some((line) => line.includes("initialising a new PostgreSQL cluster"))).toBe(true);
   expect(first.lines.at(-1)).toMatch(SUMMARY);
-  expect(first.db.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:55401\/procurement$/);
+  expect(first.db.url).toMatch(new RegExp(`^postgres://postgres:[^@]+@127\\.0\\.0\\.1:${port}/procurement$`));
   expect(first.db.clusterDir).toBe(path.join(fs.realpathSync(dataDir), "postgres"));
   expect(fs.statSync(path.join(dataDir, "postgres.password")).mode & 0o777).toBe(0o600);
 
@@ -42,7 +44,7 @@ it("keeps the data between starts, and only the first start runs initdb", async 
   await first.db.stop();
   expect(fs.existsSync(path.join(dataDir, "platform.lock"))).toBe(false);
 
-  const second = await start(dataDir, 55401);
+  const second = await start(dataDir, port);
   expect(second.lines.some((line) => line.includes("initialising"))).toBe(false);
   expect(second.lines.at(-1)).toMatch(SUMMARY);
   expect(await query(second.db.url, "SELECT body FROM notes")).toEqual([{ body: "kept between starts" }]);
@@ -50,7 +52,8 @@ it("keeps the data between starts, and only the first start runs initdb", async 
 
 it("a killed platform process leaves its postmaster running, and the next start stops that orphan and reads the data", async () => {
   const dataDir = makeDataDir();
-  const platformPid = await startFixture(dataDir, 55402);
+  const port = await freePort();
+  const platformPid = await startFixture(dataDir, port);
   const clusterDir = fs.realpathSync(path.join(dataDir, "postgres"));
   const postmaster = postmasterPid(clusterDir);
 
@@ -58,7 +61,7 @@ it("a killed platform process leaves its postmaster running, and the next start 
   await waitUntil(() => !isRunning(platformPid));
   expect(isRunning(postmaster)).toBe(true);
 
-  const { db, lines } = await start(dataDir, 55402);
+  const { db, lines } = await start(dataDir, port);
   expect(lines).toContainEqual(
     expect.stringContaining(`stopped PostgreSQL (pid ${postmaster}) left running by platform process ${platformPid}`),
   );
@@ -69,7 +72,8 @@ it("a killed platform process leaves its postmaster running, and the next start 
 
 it("a postmaster.pid left by a SIGKILLed postmaster does not block the next start", async () => {
   const dataDir = makeDataDir();
-  const platformPid = await startFixture(dataDir, 55403);
+  const port = await freePort();
+  const platformPid = await startFixture(dataDir, port);
   const clusterDir = fs.realpathSync(path.join(dataDir, "postgres"));
   const postmaster = postmasterPid(clusterDir);
 
@@ -78,17 +82,18 @@ it("a postmaster.pid left by a SIGKILLed postmaster does not block the next star
   await waitUntil(() => !isRunning(platformPid) && !isRunning(postmaster));
   expect(fs.existsSync(path.join(clusterDir, "postmaster.pid"))).toBe(true);
 
-  const { db, lines } = await start(dataDir, 55403);
+  const { db, lines } = await start(dataDir, port);
   expect(lines).toContainEqual(expect.stringContaining(`removed a stale postmaster.pid (PostgreSQL pid ${postmaster}`));
   expect(await query(db.url, "SELECT body FROM notes")).toEqual([{ body: "written by the fixture" }]);
 });
 
 it("a second platform process on the same data directory is refused with a message naming the first one's pid", async () => {
   const dataDir = makeDataDir();
-  const platformPid = await startFixture(dataDir, 55404);
+  const port = await freePort();
+  const platformPid = await startFixture(dataDir, port);
   const postmaster = postmasterPid(fs.realpathSync(path.join(dataDir, "postgres")));
 
-  const refused = await startEmbeddedPostgres({ dataDir, port: 55405, log: () => undefined }).catch((err: Error) => err);
+  const refused = await startEmbeddedPostgres({ dataDir, port: await freePort(), log: () => undefined }).catch((err: Error) => err);
   expect(refused).toBeInstanceOf(EmbeddedPostgresError);
   expect((refused as Error).message).toBe(
     `another platform process (pid ${platformPid}) is using ${dataDir}; stop it or set DATA_DIR to another folder`,
@@ -105,11 +110,13 @@ it("a second platform process on the same data directory is refused with a messa
 it("a port held by another program gives an EmbeddedPostgresError naming the port and EMBEDDED_PG_PORT", async () => {
   const dataDir = makeDataDir();
   const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(55406, "127.0.0.1", resolve));
+  // a port the system hands out, held here: no fixed number another program may have taken first
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
   try {
-    const err = await startEmbeddedPostgres({ dataDir, port: 55406, log: () => undefined }).catch((e: Error) => e);
+    const err = await startEmbeddedPostgres({ dataDir, port, log: () => undefined }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(EmbeddedPostgresError);
-    expect((err as Error).message).toContain("port 55406 is already in use");
+    expect((err as Error).message).toContain(`port ${port} is already in use`);
     expect((err as Error).message).toContain("EMBEDDED_PG_PORT");
     expect(fs.existsSync(path.join(dataDir, "platform.lock"))).toBe(false);
   } finally {
@@ -119,14 +126,15 @@ it("a port held by another program gives an EmbeddedPostgresError naming the por
 
 it("a database made by another PostgreSQL major (17 before the move to 18) is refused with what to do, and left as it is", async () => {
   const dataDir = makeDataDir();
-  const first = await start(dataDir, 55408);
+  const port = await freePort();
+  const first = await start(dataDir, port);
   const clusterDir = first.db.clusterDir;
   await first.db.stop();
   const running = fs.readFileSync(path.join(clusterDir, "PG_VERSION"), "utf8").trim();
   const older = String(Number(running) - 1);
   // What a cluster initialised by the previous major says about itself
   fs.writeFileSync(path.join(clusterDir, "PG_VERSION"), `${older}\n`);
-  const err = await startEmbeddedPostgres({ dataDir, port: 55408, log: () => undefined }).catch((e: Error) => e);
+  const err = await startEmbeddedPostgres({ dataDir, port, log: () => undefined }).catch((e: Error) => e);
   expect(err).toBeInstanceOf(EmbeddedPostgresError);
   expect((err as Error).message).toContain(`${clusterDir} holds a PostgreSQL ${older} database`);
   expect((err as Error).message).toMatch(new RegExp(`PostgreSQL ${running}\\.\\d+ \\(the one this platform runs\\)`));
@@ -140,9 +148,10 @@ it("a database made by another PostgreSQL major (17 before the move to 18) is re
   "as root, a data directory user postgres cannot enter is relocated under /var/lib/gd-procurement/clusters, and its data survives a restart",
   async () => {
     const dataDir = makeDataDir({ enterableByOthers: false });
+    const port = await freePort();
     const link = path.join(dataDir, "postgres");
 
-    const first = await start(dataDir, 55407);
+    const first = await start(dataDir, port);
     const target = fs.readlinkSync(link);
     leftovers.push(target);
     expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
@@ -156,7 +165,7 @@ it("a database made by another PostgreSQL major (17 before the move to 18) is re
     await query(first.db.url, "INSERT INTO notes VALUES ($1)", ["relocated"]);
     await first.db.stop();
 
-    const second = await start(dataDir, 55407);
+    const second = await start(dataDir, port);
     expect(second.lines.some((line) => line.includes("initialising"))).toBe(false);
     expect(second.db.clusterDir).toBe(target);
     expect(await query(second.db.url, "SELECT body FROM notes")).toEqual([{ body: "relocated" }]);
