@@ -14,6 +14,8 @@ import { MAX_PAGE, single, wholeParam } from "./query";
  *   letters or digits, by pg_trgm when the column has that index too;
  * - `pageRows`: a page in the list's order, after a cursor (keyset: page 10,000 costs what page 1
  *   costs) or at an OFFSET (`page`, kept for the web app's pager), with the next page's cursor;
+ *   with `mergeBy`, a list kept to several values of one column (a tenant and those below it) is
+ *   read value by value along a (column, keys…) index and merged;
  * - `countUpTo`: exact totals up to 10,000, PostgreSQL's estimate beyond, and says which.
  */
 
