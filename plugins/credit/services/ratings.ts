@@ -6,6 +6,7 @@ import {
   PlatformError, platformNow, type PlatformServiceSchema, type PluginServiceThis, type SessionUser, startOfDay, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import type { RatingRoundEvent } from "../api";
+import { insertFact } from "./files";
 import { day } from "./lists";
 
 /**
@@ -184,8 +185,11 @@ export const ratingsService: PlatformServiceSchema = {
       ];
       await openRound(trx, { source: e.source || "event", sourceId: e.sourceId, tenantCode: e.tenantCode, title: e.title, completedOn: e.completedOn, parties }, platformNow());
     }),
-    /** A mall order paid (emall's order workflow): the purchaser and the supplier rate each other. */
-    "emall.order.paid": onceHandler<{ instanceId: string; tenantCode: string; ownerUnit: string; data: Record<string, string> }>("credit.ratings", (svc) => (svc as This).db, async function (this: Service, ctx, trx) {
+    /**
+     * A mall order paid (emall's order workflow): the purchaser and the supplier rate each other; paid after
+     * its due day (payment.invoice30days), it is a late payment in the purchaser's credit file.
+     */
+    "emall.order.paid": onceHandler<{ instanceId: string; tenantCode: string; ownerUnit: string; data: Record<string, string | boolean> }>("credit.ratings", (svc) => (svc as This).db, async function (this: Service, ctx, trx) {
       const e = ctx.params.data;
       const d = e?.data ?? {};
       if (!e?.instanceId || !e.ownerUnit || !d.supplierCode) {
@@ -193,10 +197,18 @@ export const ratingsService: PlatformServiceSchema = {
         return;
       }
       const now = platformNow();
+      const [paidOn, purchaserName, supplierName] = [d.paidOn, d.purchaserName, d.supplierName].map((v) => (typeof v === "string" ? v : undefined));
       await openRound(trx, {
-        source: "emall", sourceId: e.instanceId, tenantCode: e.tenantCode, title: `电子卖场订单：${d.planLineName ?? d.supplierName ?? ""}`, completedOn: d.paidOn ?? localDate(now),
-        parties: [{ kind: "purchaser", code: e.ownerUnit, name: d.purchaserName ?? null }, { kind: "supplier", code: String(d.supplierCode).toUpperCase(), name: d.supplierName ?? null, winner: true }],
+        source: "emall", sourceId: e.instanceId, tenantCode: e.tenantCode, title: `电子卖场订单：${d.planLineName ?? supplierName ?? ""}`, completedOn: paidOn ?? localDate(now),
+        parties: [{ kind: "purchaser", code: e.ownerUnit, name: purchaserName ?? null }, { kind: "supplier", code: String(d.supplierCode).toUpperCase(), name: supplierName ?? null, winner: true }],
       }, now);
+      if (d.paidLate === true && paidOn) {
+        await insertFact(trx, {
+          subjectCode: e.ownerUnit, subjectKind: "purchaser", subjectName: purchaserName, kind: "late-payment", rule: "payment.invoice30days", reference: `emall:${e.instanceId}`,
+          title: { "zh-CN": `电子卖场订单逾期付款（应于 ${d.paymentDue} 前支付，${paidOn} 支付）`, en: `E-mall order paid late (due by ${d.paymentDue}, paid ${paidOn})` },
+          occurredOn: paidOn, startsOn: typeof d.paymentDue === "string" ? d.paymentDue : undefined, appealState: "none",
+        }, e.tenantCode, "emall", "event", null, now);
+      }
     }),
   },
   started(this: This) {

@@ -67,6 +67,13 @@ describe("credit ratings", () => {
     else process.env.RATING_SWEEP_MS = sweepBefore;
   });
 
+  let mallProject: string;
+  let mallOffer: string;
+  const orderData = (quantity: number) => ({
+    projectId: mallProject, planLine: 0, lines: [{ offerId: mallOffer, quantity }], consignee: { name: "张科长", phone: "0752-2281234", address: "惠州市惠城区江北三新南路22号" },
+    invoice: { kind: "normal", title: UNITS.buyer.name, taxId: UNITS.buyer.budgetCode },
+  });
+
   test("a mall order paid opens a round: the purchaser and the supplier rate each other; only once, never oneself, only by a party, each refusal clear", async () => {
     // a plan line on the e-mall, an admitted supplier's offer, an order placed, confirmed, accepted and paid
     travel("2021-01-20");
@@ -85,10 +92,8 @@ describe("credit ratings", () => {
       method: "POST", body: { categoryCode: "A02010104", brand: "同方", model: "超越E500", name: "同方台式计算机", attributes: { cpu: "兆芯KX-6000", memoryGb: 8, storageGb: 256, os: "麒麟" } },
     }));
     const offer = ok(await api("mallSupplier", "/api/commodities/offers", { method: "POST", body: { productId: product.id, price: "4800.00", stock: 10, regions: ["441300"], deliveryDays: 3, warrantyMonths: 36 } }));
-    const order = ok(await api("buyer", "/api/workflows/emall.order/instances", {
-      method: "POST",
-      body: { data: { projectId: started.data.projectId, planLine: 0, lines: [{ offerId: offer.id, quantity: 2 }], consignee: { name: "张科长", phone: "0752-2281234", address: "惠州市惠城区江北三新南路22号" }, invoice: { kind: "normal", title: UNITS.buyer.name, taxId: UNITS.buyer.budgetCode } } },
-    }), 201);
+    [mallProject, mallOffer] = [started.data.projectId, offer.id];
+    const order = ok(await api("buyer", "/api/workflows/emall.order/instances", { method: "POST", body: { data: orderData(2) } }), 201);
     ok(await take("mallSupplier", order.id, "confirm"));
     travel("2021-03-05");
     ok(await take("buyer", order.id, "accept"));
@@ -211,5 +216,21 @@ describe("credit ratings", () => {
     const bad = await api("winner", "/api/credit/scores/mine?quarter=2021-2");
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0]).toMatchObject({ path: "/quarter" });
+  });
+
+  test("payment.invoice30days: a mall order paid after its due day is a late payment in the purchaser's credit file, once; one paid in time is none", async () => {
+    const file = async () => ok(await api("buyer", `/api/credit/files/${UNITS.buyer.budgetCode}`)).facts.filter((f: { kind: string }) => f.kind === "late-payment");
+    expect(await file()).toEqual([]);
+    const order = ok(await api("buyer", "/api/workflows/emall.order/instances", { method: "POST", body: { data: orderData(1) } }), 201);
+    ok(await take("mallSupplier", order.id, "confirm"));
+    const accepted = ok(await take("buyer", order.id, "accept"));
+    expect(accepted.data.paymentDue).toBe("2021-06-21");
+    travel("2021-06-23");
+    expect(ok(await take("buyer", order.id, "pay")).data).toMatchObject({ paidLate: true });
+    const facts = await poll("the late payment", file, (f) => f.length > 0);
+    expect(facts).toEqual([expect.objectContaining({ source: "emall", rule: "payment.invoice30days", subjectKind: "purchaser", occurredOn: "2021-06-23", startsOn: "2021-06-21", appealState: "none", reference: `emall:${order.id}` })]);
+    // its rating round opened too: the first order's was paid in time and left no fact
+    await poll("the second round", () => pending("buyer"), (r) => r.length === 1);
+    expect(await file()).toHaveLength(1);
   });
 });
