@@ -25,6 +25,8 @@ export default definePlugin({
     const roles = new Set(user.roles);
     // the province's regulator imports the external lists; every regulator reads them and records penalties
     if (roles.has("platform-admin") || (roles.has("regulator") && user.tenantCode === "440000")) can("import", "CreditList");
+    // a rating round for a procurement completed outside the platform's plugins (the old system, the demo)
+    if (roles.has("platform-admin")) can("open", "RatingRound");
     if (roles.has("platform-admin") || roles.has("regulator")) {
       can("read", "CreditList");
       can("record", "CreditPenalty");

@@ -83,6 +83,15 @@ async function openRound(trx: Knex.Transaction, e: { source: string; sourceId: s
 /** A party's code as stored: units' codes in capitals, experts' account ids as they are. */
 const codeOf = (c: string): string => (isUuid(c) ? c : String(c).toUpperCase());
 
+function partiesOf(e: RatingRoundEvent): Party[] {
+  return [
+    ...(e.purchaser ? [{ kind: "purchaser" as const, code: codeOf(e.purchaser.code), name: e.purchaser.name ?? null }] : []),
+    ...(e.agency ? [{ kind: "agency" as const, code: codeOf(e.agency.code), name: e.agency.name ?? null }] : []),
+    ...(e.experts ?? []).map((a) => ({ kind: "expert" as const, code: a })),
+    ...(e.suppliers ?? []).map((s) => ({ kind: "supplier" as const, code: codeOf(s.code), name: s.name ?? null, winner: s.winner === true })),
+  ];
+}
+
 const uniqueRaters = (raters: Party[]) => [...new Map(raters.map((r) => [r.code, r])).values()];
 
 /** A notification to a party: every account of its unit, or the expert's own account. */
@@ -177,13 +186,7 @@ export const ratingsService: PlatformServiceSchema = {
         this.logger.warn(`credit.ratingRound ${ctx.params.eventId} ignored: no sourceId, tenantCode or completedOn`);
         return;
       }
-      const parties: Party[] = [
-        ...(e.purchaser ? [{ kind: "purchaser" as const, code: e.purchaser.code, name: e.purchaser.name ?? null }] : []),
-        ...(e.agency ? [{ kind: "agency" as const, code: e.agency.code, name: e.agency.name ?? null }] : []),
-        ...(e.experts ?? []).map((a) => ({ kind: "expert" as const, code: a })),
-        ...(e.suppliers ?? []).map((s) => ({ kind: "supplier" as const, code: s.code, name: s.name ?? null, winner: s.winner === true })),
-      ];
-      await openRound(trx, { source: e.source || "event", sourceId: e.sourceId, tenantCode: e.tenantCode, title: e.title, completedOn: e.completedOn, parties }, platformNow());
+      await openRound(trx, { source: e.source || "event", sourceId: e.sourceId, tenantCode: e.tenantCode, title: e.title, completedOn: e.completedOn, parties: partiesOf(e) }, platformNow());
     }),
     /**
      * A mall order paid (emall's order workflow): the purchaser and the supplier rate each other; paid after
@@ -228,6 +231,27 @@ export const ratingsService: PlatformServiceSchema = {
     await this.sweeping;
   },
   actions: {
+    /**
+     * A round for a procurement completed outside the platform's own plugins (the old execution platform,
+     * an integration, the demo): no route; a platform administrator only. Answers the round's id.
+     */
+    open: {
+      kind: "create",
+      permission: ["open", "RatingRound"],
+      params: { source: "string", sourceId: "string", tenantCode: "string", title: "string", completedOn: "string", experts: { type: "array", items: "string", optional: true } },
+      async handler(this: This, ctx: PlatformContext<RatingRoundEvent>) {
+        const e = ctx.params;
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(e.completedOn)) throw validationFailed([fieldError("/completedOn", "date", "日期格式应为 YYYY-MM-DD", "dates are YYYY-MM-DD")]);
+        const id = await this.db.transaction(async (trx) => {
+          const made = await openRound(trx, { source: e.source, sourceId: e.sourceId, tenantCode: e.tenantCode, title: e.title, completedOn: e.completedOn, parties: partiesOf({ ...e, experts: e.experts ?? [], suppliers: e.suppliers ?? [] }) }, platformNow());
+          if (!made) throw conflict({ "zh-CN": "该项目的互评已经开始", en: "This procurement's rating round is already open" }, { rule: "credit.rating.once" });
+          await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: e.tenantCode, action: "credit.rating.round", object: made, after: { source: e.source, sourceId: e.sourceId } });
+          return made;
+        });
+        return { id };
+      },
+    },
+
     /** GET /api/credit/ratings/pending: the ratings the caller still owes, in open rounds. */
     pending: {
       kind: "read",
