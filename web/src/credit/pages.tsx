@@ -311,13 +311,14 @@ interface ScoreView {
 }
 
 /** One rating owed: 1 to 5 stars (radio buttons, so the keyboard moves between them) and a comment. */
-function RatingForm({ r, onDone }: { r: PendingRating; onDone: () => void }) {
+function RatingForm({ r, n, onDone }: { r: PendingRating; n: number; onDone: () => void }) {
   const { t, pick } = useI18n();
   const [stars, setStars] = useState(0);
   const [comment, setComment] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const who = r.rateeName ?? (r.rateeKind === "expert" ? t("credit.ratings.anExpert") : r.rateeCode);
+  // experts are rated as persons whose names the round does not carry: numbered, so each form has its own name
+  const who = r.rateeName ?? (r.rateeKind === "expert" ? t("credit.ratings.anExpert", { n }) : r.rateeCode);
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(null);
@@ -373,7 +374,7 @@ export function RatingsPage() {
           <article key={items[0].roundId}>
             <h3>{items[0].title}</h3>
             <p>{t("credit.ratings.window", { completed: items[0].completedOn, due: items[0].dueOn })}</p>
-            {items.map((r) => <RatingForm key={r.id} r={r} onDone={() => { setDone((d) => [...d, r.id]); score.reload(); }} />)}
+            {items.map((r) => <RatingForm key={r.id} r={r} n={(pending.data?.items ?? []).filter((x) => x.roundId === r.roundId && x.rateeKind === "expert").indexOf(r) + 1} onDone={() => { setDone((d) => [...d, r.id]); score.reload(); }} />)}
           </article>
         ))}
       </section>
