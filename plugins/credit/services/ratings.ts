@@ -107,7 +107,8 @@ export async function sweepRatings(db: Knex, now: Date): Promise<{ reminded: num
   let reminded = 0;
   let closed = 0;
   await db.transaction(async (trx) => {
-    const last: Round[] = await trx("credit_rating_rounds").whereNull("closed_at").whereNull("reminded_at").where("due_on", "<=", today).forUpdate().skipLocked().select("*");
+    // on the last day only: a round whose last day passed unswept is closed below, not reminded of a window already shut
+    const last: Round[] = await trx("credit_rating_rounds").whereNull("closed_at").whereNull("reminded_at").where("due_on", today).forUpdate().skipLocked().select("*");
     for (const r of last) {
       await trx("credit_rating_rounds").where({ id: r.id }).update({ reminded_at: now });
       const owing: Array<Pick<Rating, "rater_kind" | "rater_code">> = await trx("credit_ratings").where({ round_id: r.id, status: "pending" }).distinct("rater_kind", "rater_code");

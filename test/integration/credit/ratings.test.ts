@@ -173,7 +173,7 @@ describe("credit ratings", () => {
     travel("2021-04-13T09:00:00+08:00");
     const reminders = await poll("the reminders", kinds, (r) => r.length >= 6);
     const told = reminders.map((r) => r.owner?.unit ?? r.accounts[0]).sort();
-    // the mall round (due 03-29) was reminded and closed on the way: both had rated, so nobody owed there
+    // the mall round (due 03-29) was closed on the way, both having rated: nobody owed there
     expect(told).toEqual([PURCHASER, AGENCY, WINNER, LOSER, experts[1], experts[2]].sort());
     const inbox = await poll("the loser's reminder", () => api("loser", "/api/notifications"), (r) => r.status === 200 && r.body.items.length > 0);
     expect(inbox.body.items.map((n: { kind: string }) => n.kind)).toContain("credit.rating.reminder");
