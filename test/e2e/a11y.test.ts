@@ -103,6 +103,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
     ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
     ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
+    // credit: the ratings the party owes and its quarter score
+    ...(user.roles.some((r) => ["purchaser", "agency", "supplier", "expert"].includes(r)) ? ["/credit/ratings"] : []),
     // the analytics dashboard: a regulator's region, a purchasing unit's own figures
     ...(user.roles.some((r) => r === "regulator" || r === "purchaser") ? ["/analytics"] : []),
     // the experts registry: the expert's own record (a way to apply for the others), the regulator's admission list, the drawings

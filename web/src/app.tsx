@@ -50,6 +50,7 @@ const MallAuctionPage = named(() => import("./emall/auction"), "AuctionPage");
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
+const RatingsPage = named(() => import("./credit/pages"), "RatingsPage");
 const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfilePage");
 const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
 const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
@@ -121,6 +122,7 @@ const ROUTES: Route[] = [
   { path: "/mall/auctions/:id", access: "signed-in", render: (p) => <MallAuctionPage id={p.id} /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
+  { path: "/credit/ratings", access: "signed-in", render: () => <RatingsPage /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
@@ -222,6 +224,7 @@ function Header() {
                 </NavLink>
               ) : null}
               {snap.state?.user.roles.some((r) => r === "regulator" || r === "purchaser") ? <NavLink to="/analytics">{t("nav.analytics")}</NavLink> : null}
+              {snap.state?.user.roles.some((r) => r === "purchaser" || r === "agency" || r === "supplier" || r === "expert") ? <NavLink to="/credit/ratings">{t("nav.ratings")}</NavLink> : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}
