@@ -1,5 +1,6 @@
 import { definePlugin, unitsPoint } from "../../core/sdk";
 import { dashboardsService } from "./services/dashboards";
+import { documentsService } from "./services/documents";
 import { ocdsService } from "./services/ocds";
 
 export default definePlugin({
@@ -12,7 +13,7 @@ export default definePlugin({
   version: "0.1.0",
   // Fed by `analytics.fact` events, which workflows emit with the generic `emit` effect (README.md,
   // "Facts"); reads no other plugin's tables.
-  services: [ocdsService, dashboardsService],
+  services: [ocdsService, dashboardsService, documentsService],
   // a purchasing unit's dashboard is found by its published name, which the registers know
   consumes: { [unitsPoint.id]: "optional" },
   migrations: "migrations",

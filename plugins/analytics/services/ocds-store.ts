@@ -4,7 +4,7 @@ import { createGzip } from "node:zlib";
 import { isUuid, type ListOrder, pageRows, type OutboxEvent } from "../../../core/sdk";
 import { buildRelease, contextAfter, type Fact, ocidOf, type ProjectContext, type Release, STAGES, type Stage } from "./ocds-builder";
 
-const PROJECTS = "analytics_ocds_projects";
+export const PROJECTS = "analytics_ocds_projects";
 const RELEASES = "analytics_ocds_releases";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
