@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { enqueue } from "../../../core/events/outbox";
 import { DEFAULT_OCID_PREFIX } from "../../../plugins/analytics/ocds-config";
+import { poll } from "../../support/http";
 import type { TestPlatform } from "../../support/kernel";
 import { announceFact, startAnalyticsPlatform } from "./support";
 
@@ -75,6 +77,38 @@ describe("printable documents and their verification codes", () => {
 
     const contract = await doc(ocid(paid), "contract");
     expect(contract.body.document).toMatchObject({ amount: "1200000.00", signedOn: "2026-05-11", filedOn: "2026-05-12", startDate: "2026-05-15", endDate: "2026-12-31", supplier: SUPPLIER });
+  });
+
+  test("a payment heard before any fact named the buyer is restated with its payer once one does, so the record names its payer whatever the order (the feed's flake)", async () => {
+    const late = randomUUID();
+    const payment = randomUUID();
+    const contract = randomUUID();
+    // the contract is signed first (its event's time is earlier) but its event is heard after the
+    // payment's, as two instances' events may be
+    let commit!: () => void;
+    const held = knex().transaction(async (trx) => {
+      await trx.raw("select now()");
+      await enqueue(trx, { event: "analytics.fact", key: contract, payload: { instanceId: contract, workflowId: "test.fact", plugin: "test", tenantCode: "440100", version: 1, stage: "contract", data: { projectId: late, purchaserName: BUYER, supplierName: SUPPLIER, amount: "300000.00", signedOn: "2026-05-11", filedOn: "2026-05-12" } } });
+      await new Promise<void>((resolve) => (commit = resolve));
+    });
+    await announceFact(platform, { instanceId: payment, workflowId: "test.fact", plugin: "test", tenantCode: "440100", version: 1, stage: "payment", data: { projectId: late, supplierName: SUPPLIER, amount: "300000.00", paidOn: "2026-07-01" } });
+    const before = await platform.api(`/api/analytics/ocds/records/${ocid(late)}`);
+    expect(before.body.records[0].compiledRelease.parties.flatMap((p: { roles: string[] }) => p.roles)).toEqual(["supplier", "payee"]);
+    commit();
+    await held;
+    await poll("the contract heard", () => platform.api(`/api/analytics/ocds/records/${ocid(late)}`), (r) => r.body.records[0].releases.length === 3);
+
+    const after = (await platform.api(`/api/analytics/ocds/records/${ocid(late)}`)).body.records[0];
+    expect(after.releases.map((r: { id: string }) => r.id)).toEqual([`contract-${contract}-1`, `payment-${payment}-1`, `payment-${payment}-1-payer`]);
+    const compiled = after.compiledRelease;
+    expect(compiled.parties.flatMap((p: { roles: string[] }) => p.roles).sort()).toEqual(["buyer", "payee", "payer", "procuringEntity", "supplier"]);
+    // merged into the one payment, not counted twice
+    expect(compiled.contracts[0].implementation.transactions).toEqual([expect.objectContaining({ id: `payment-${payment}`, payer: { id: expect.any(String), name: BUYER }, value: { amount: 300000, currency: "CNY" } })]);
+
+    // a later fact naming the buyer again restates nothing more
+    await fact(late, "award", { method: "public-tender", purchaserName: BUYER, supplierName: SUPPLIER, amount: "300000.00", awardDate: "2026-05-06", bidders: 3 });
+    const releases = (await platform.api(`/api/analytics/ocds/records/${ocid(late)}`)).body.records[0].releases as Array<{ id: string }>;
+    expect(releases.filter((r) => r.id.endsWith("-payer"))).toHaveLength(1);
   });
 
   test("a stored copy edited in the database no longer verifies", async () => {
