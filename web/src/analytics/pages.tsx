@@ -476,6 +476,9 @@ function OcdsLinks() {
         <li>
           <a href="/api/docs">{t("data.api")}</a>
         </li>
+        <li>
+          <Link to="/verify">{t("data.verify")}</Link>
+        </li>
       </ul>
     </section>
   );
