@@ -191,9 +191,8 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
 
   const awards = Number(t.awards ?? 0);
   const small = Number(t.small_awards ?? 0);
-  const tenant = tree.get(region)!;
   return {
-    region: { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null },
+    region: regionOf(region),
     unit: q.unit ?? null,
     from: q.fromMonth ?? null,
     to: q.toMonth ?? null,
@@ -246,7 +245,7 @@ interface DashboardParams {
   to?: unknown;
 }
 
-/** A signed-in reader's region and days, every problem added to `problems`. */
+/** The region and days asked for, every problem added to `problems`. */
 function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
   const raw = single(p.region);
   const region = raw === undefined || raw === "" ? undefined : String(raw ?? "").trim();
@@ -254,6 +253,25 @@ function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
   const to = dayParam("to", p.to, problems);
   if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
   return { region, from, to };
+}
+
+/**
+ * A signed-in reader's scope and months, for the dashboard and the flags alike. `refuse` sees the
+ * scope before the bad input is reported: who may not read at all is told so, not that a date is wrong.
+ */
+async function readerQuery(svc: This, ctx: PlatformContext<DashboardParams>, refuse?: (scope: Scope | undefined) => void): Promise<DashboardQuery> {
+  const problems: ErrorDetail[] = [];
+  const { region, from, to } = rangeOf(ctx.params, problems);
+  const scope = await scopeOf(svc, ctx, ctx.meta.user, region, problems);
+  refuse?.(scope);
+  if (problems.length || !scope) throw validationFailed(problems);
+  return { region: scope.region, codes: tenantTree().subtree(scope.region), unit: scope.unit, fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) };
+}
+
+/** A region as the answers name it. */
+function regionOf(code: string) {
+  const tenant = tenantTree().get(code)!;
+  return { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null };
 }
 
 /**
@@ -279,17 +297,8 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const problems: ErrorDetail[] = [];
-        const { region, from, to } = rangeOf(ctx.params, problems);
-        const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
-        if (problems.length || !scope) throw validationFailed(problems);
-        return dashboard(this.db, scope.region, {
-          region: scope.region,
-          codes: tenantTree().subtree(scope.region),
-          unit: scope.unit,
-          fromMonth: from?.slice(0, 7),
-          toMonth: to?.slice(0, 7),
-        });
+        const q = await readerQuery(this, ctx);
+        return dashboard(this.db, q.region, q);
       },
     },
 
@@ -299,14 +308,11 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const problems: ErrorDetail[] = [];
-        const { region, from, to } = rangeOf(ctx.params, problems);
-        const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
-        if (scope?.unit !== undefined) throw new PlatformError("FORBIDDEN", { "zh-CN": "风险提示仅向监管部门开放", en: "The red flags are for regulators" });
-        if (problems.length || !scope) throw validationFailed(problems);
-        const tenant = tenantTree().get(scope.region)!;
-        const found = await listFlags(this.db, { codes: tenantTree().subtree(scope.region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
-        return { region: { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null }, from: from?.slice(0, 7) ?? null, to: to?.slice(0, 7) ?? null, ...found };
+        const q = await readerQuery(this, ctx, (scope) => {
+          if (scope?.unit !== undefined) throw new PlatformError("FORBIDDEN", { "zh-CN": "风险提示仅向监管部门开放", en: "The red flags are for regulators" });
+        });
+        const found = await listFlags(this.db, { codes: q.codes, fromMonth: q.fromMonth, toMonth: q.toMonth });
+        return { region: regionOf(q.region), from: q.fromMonth ?? null, to: q.toMonth ?? null, ...found };
       },
     },
 
@@ -317,14 +323,11 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "public",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const p = ctx.params;
         const problems: ErrorDetail[] = [];
-        const raw = single(p.region);
-        const region = raw === undefined || raw === "" ? tenantTree().root().code : String(raw ?? "").trim();
+        const asked = rangeOf(ctx.params, problems);
+        const region = asked.region ?? tenantTree().root().code;
+        const { from, to } = asked;
         if (!tenantTree().get(region)) problems.push(fieldError("/region", "tenant", `区划「${region}」不在本平台`, `${JSON.stringify(region)} is not a region of this platform`));
-        const from = dayParam("from", p.from, problems);
-        const to = dayParam("to", p.to, problems);
-        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
         if (problems.length) throw validationFailed(problems);
         const d = await dashboard(this.db, region, { region, codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
         ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=60" };
