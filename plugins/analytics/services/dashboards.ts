@@ -2,7 +2,12 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
   type ErrorDetail,
+  type ExportColumn,
+  exportFormatParam,
+  exportLang,
+  exportList,
   fieldError,
+  type ListOrder,
   onceHandler,
   type PlatformContext,
   PlatformError,
@@ -245,6 +250,37 @@ interface DashboardParams {
   to?: unknown;
 }
 
+interface BreachRow {
+  fact_key: string;
+  project_id: string;
+  tenant_code: string;
+  unit: string;
+  rule: keyof typeof RULES;
+  from_on: string;
+  done_on: string;
+  days: number;
+  allowed: number;
+}
+
+/** By the fact that found the breach: unique, so the export's batches neither skip nor repeat a row. */
+const BREACH_ORDER: ListOrder = { name: "analytics.breaches", keys: [{ column: "fact_key", kind: "text" }], direction: "asc" };
+
+/** The export's columns: what the dashboard's table shows, with the rule's id and the project. */
+function breachColumns(lang: "zh-CN" | "en"): ExportColumn<BreachRow>[] {
+  const region = (code: string) => tenantTree().get(code)?.name[lang] ?? code;
+  const unitOf = (r: BreachRow) => (RULES[r.rule]?.unit === "working-days" ? (lang === "en" ? "working days" : "个工作日") : lang === "en" ? "days" : "日");
+  return [
+    { title: { "zh-CN": "规则", en: "Rule" }, value: (r) => r.rule, width: 22 },
+    { title: { "zh-CN": "地区", en: "Region" }, value: (r) => region(r.tenant_code), width: 14 },
+    { title: { "zh-CN": "采购单位", en: "Purchasing unit" }, value: (r) => r.unit, width: 28 },
+    { title: { "zh-CN": "起算日", en: "Counted from" }, value: (r) => r.from_on, width: 12 },
+    { title: { "zh-CN": "完成日", en: "Done on" }, value: (r) => r.done_on, width: 12 },
+    { title: { "zh-CN": "用时", en: "Took" }, value: (r) => `${r.days} ${unitOf(r)}`, width: 14 },
+    { title: { "zh-CN": "时限", en: "Limit" }, value: (r) => `${r.allowed} ${unitOf(r)}`, width: 14 },
+    { title: { "zh-CN": "项目", en: "Project" }, value: (r) => r.project_id, width: 38 },
+  ];
+}
+
 /** The region and days asked for, every problem added to `problems`. */
 function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
   const raw = single(p.region);
@@ -259,8 +295,7 @@ function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
  * A signed-in reader's scope and months, for the dashboard and the flags alike. `refuse` sees the
  * scope before the bad input is reported: who may not read at all is told so, not that a date is wrong.
  */
-async function readerQuery(svc: This, ctx: PlatformContext<DashboardParams>, refuse?: (scope: Scope | undefined) => void): Promise<DashboardQuery> {
-  const problems: ErrorDetail[] = [];
+async function readerQuery(svc: This, ctx: PlatformContext<DashboardParams>, refuse?: (scope: Scope | undefined) => void, problems: ErrorDetail[] = []): Promise<DashboardQuery> {
   const { region, from, to } = rangeOf(ctx.params, problems);
   const scope = await scopeOf(svc, ctx, ctx.meta.user, region, problems);
   refuse?.(scope);
@@ -299,6 +334,30 @@ export const dashboardsService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
         const q = await readerQuery(this, ctx);
         return dashboard(this.db, q.region, q);
+      },
+    },
+
+    // Every breach of the range, not the page's newest 200: streamed as CSV or Excel with the
+    // dashboard's region, scope and days (core's exportList: keyset batches, a row limit).
+    breaches: {
+      rest: "GET /breaches/export",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<DashboardParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const q = await readerQuery(this, ctx, undefined, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<BreachRow>(ctx, {
+          db: this.db,
+          query: scoped(this.db, BREACHES, q).select("fact_key", "project_id", "tenant_code", "unit", "rule", this.db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), this.db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
+          order: BREACH_ORDER,
+          columns: breachColumns(lang),
+          format,
+          lang,
+          filename: lang === "en" ? "deadlines-missed" : "时限违规",
+          sheet: { "zh-CN": "时限违规", en: "Deadlines missed" },
+        });
       },
     },
 

@@ -7,6 +7,7 @@ import { query } from "../api/client";
 import { useI18n, type Localized } from "../i18n";
 import type { MessageKey } from "../i18n/messages";
 import { Link, navigate, useRouter } from "../router";
+import { ExportButtons } from "../ui/export-button";
 import { ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { Chart } from "./charts";
@@ -223,11 +224,13 @@ function Cycles({ d }: { d: Dashboard }) {
   return <Chart id="cycles" title={t("analytics.cycle.title")} kind="bar" labels={labels} series={series} labelHeader={t("analytics.cycle.what")} />;
 }
 
-function Breaches({ list }: { list: Breach[] }) {
+function Breaches({ list, exportPath }: { list: Breach[]; exportPath: string }) {
   const { t } = useI18n();
   return (
     <section aria-labelledby="breaches-title">
       <h2 id="breaches-title">{t("analytics.breaches.title", { n: String(list.length) })}</h2>
+      {/* the table shows the newest 200; the export has every breach of the range */}
+      {list.length ? <ExportButtons path={exportPath} fileName="breaches" /> : null}
       {list.length ? (
         <TableWrap label={t("analytics.breaches.title", { n: String(list.length) })}>
           <table className="table">
@@ -445,7 +448,7 @@ export function AnalyticsPage() {
           <SpendCharts d={d} onRegion={(code) => go({ region: code })} units />
           <Sme d={d} />
           <Cycles d={d} />
-          <Breaches list={d.breaches ?? []} />
+          <Breaches list={d.breaches ?? []} exportPath={`/analytics/breaches/export${query({ region, from, to })}`} />
           <CompetitionCharts c={d.competition} onRegion={(code) => go({ region: code })} />
           {flags.error ? <ErrorNotice error={flags.error} /> : null}
           {flags.data ? <RedFlags data={flags.data} /> : null}
