@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { enqueue } from "../../../core/events/outbox";
+import type { AwardFactData } from "../../../plugins/analytics/api";
 import { DEFAULT_OCID_PREFIX } from "../../../plugins/analytics/ocds-config";
 import { poll } from "../../support/http";
 import type { TestPlatform } from "../../support/kernel";
@@ -29,8 +30,10 @@ describe("printable documents and their verification codes", () => {
     platform = await startAnalyticsPlatform();
     for (const id of [awarded, paid]) {
       await fact(id, "plan", { projectName: "教学楼打印设备采购", purchaserName: BUYER, method: "public-tender", total: "1300000.00" });
-      // the award fact as evaluation emits it: with the bids received (plugins/analytics/api.ts, AwardFact)
-      await fact(id, "award", { method: "public-tender", purchaserName: BUYER, supplierName: SUPPLIER, amount: "1200000.00", awardDate: "2026-05-06", bidders: 5 });
+      await fact(id, "tender", { title: "教学楼打印设备采购", purchaserName: BUYER, method: "public-tender", maxPrice: "1300000.00", publishedOn: "2026-04-01", docsUntil: "2026-04-08", bidDeadline: "2026-04-22" });
+      // the award fact as evaluation emits it, typed by the analytics' api.ts: with the bids received
+      const award: AwardFactData = { projectId: id, method: "public-tender", purchaserName: BUYER, supplierName: SUPPLIER, amount: "1200000.00", awardDate: "2026-05-06", bidders: 5 };
+      await fact(id, "award", { ...award });
     }
     await fact(paid, "contract", { purchaserName: BUYER, supplierName: SUPPLIER, amount: "1200000.00", signedOn: "2026-05-11", filedOn: "2026-05-12", startDate: "2026-05-15", endDate: "2026-12-31" });
     await fact(paid, "payment", { projectName: "教学楼打印设备采购", supplierName: SUPPLIER, amount: "400000.00", paidOn: "2026-06-10" });
@@ -74,6 +77,10 @@ describe("printable documents and their verification codes", () => {
     const old = await verify(first.body.code);
     expect(old.body).toMatchObject({ valid: true, current: false, currentCode: second.body.code });
     expect(old.body.document.total).toBe("400000.00");
+
+    const tender = await doc(ocid(paid), "tender");
+    expect(tender.body.document).toMatchObject({ kind: "tender", title: "教学楼打印设备采购", buyer: BUYER, method: "公开招标", maxPrice: "1300000.00", publishedOn: "2026-04-01", bidDeadline: "2026-04-22", amendments: 0 });
+    expect(tender.body.name).toEqual({ "zh-CN": "采购公告", en: "tender notice" });
 
     const contract = await doc(ocid(paid), "contract");
     expect(contract.body.document).toMatchObject({ amount: "1200000.00", signedOn: "2026-05-11", filedOn: "2026-05-12", startDate: "2026-05-15", endDate: "2026-12-31", supplier: SUPPLIER });
