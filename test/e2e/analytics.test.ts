@@ -5,6 +5,7 @@
  * demo, plus facts of a second city so that the province has regions to compare).
  */
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { enqueue } from "../../core/events/outbox";
 import { poll } from "../support/http";
@@ -126,6 +127,19 @@ test("the province regulator's dashboard: charts drawn by ECharts with the table
   await page.waitForURL(/\/projects\/[0-9a-f-]{36}/);
   await page.goBack();
   await page.locator('[data-chart="by-region"] svg').waitFor();
+
+  // the breaches' export: the same rows as the table (all of them here: fewer than the page's 200), as CSV for Excel
+  const breaches = page.locator('section[aria-labelledby="breaches-title"]');
+  const shown = await breaches.locator("tbody tr").count();
+  expect(shown).toBeGreaterThan(0);
+  const downloading = page.waitForEvent("download");
+  await breaches.getByRole("button", { name: "导出 CSV" }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe("时限违规.csv");
+  const csv = fs.readFileSync((await download.path())!, "utf8").replace(/^\uFEFF/, "").trimEnd().split("\r\n");
+  expect(csv[0]).toBe("规则,地区,采购单位,起算日,完成日,用时,时限,项目");
+  expect(csv).toHaveLength(1 + shown);
+  expect(csv.some((l) => l.startsWith("contract.publish,广州市,广州市教育局,2026-05-11,2026-05-19,"))).toBe(true);
 
   await page.getByRole("button", { name: "查看茂名市" }).first().click();
   await page.waitForURL(/region=440900/);
