@@ -164,6 +164,11 @@ test("the public data page: the province's charts with their tables and the OCDS
   expect(await page.getByText("时限违规").count()).toBe(0);
   expect(await page.locator('table[data-table="flags"]').count()).toBe(0);
   await bothLanguages(page);
+  // printed, the page is its figures alone: the print stylesheet leaves the site's chrome and buttons on screen
+  const printed = pdfText(await page.pdf({ format: "A4" })).join("").replace(/\s+/g, "");
+  expect(printed).toContain("政府采购开放数据");
+  expect(printed).toContain("计划金额（元）");
+  for (const chrome of ["跳到主要内容", "适老模式", "下载CSV"]) expect({ chrome, printed: printed.includes(chrome) }).toEqual({ chrome, printed: false });
 });
 
 test("an award notice's print view and its PDF: Chinese text that extracts back, a verification code that the public page verifies", async () => {
