@@ -141,6 +141,13 @@ test("the province regulator's dashboard: charts drawn by ECharts with the table
   expect(csv).toHaveLength(1 + shown);
   expect(csv.some((l) => l.startsWith("contract.publish,广州市,广州市教育局,2026-05-11,2026-05-19,"))).toBe(true);
 
+  // the red flags' table downloads as it stands
+  const flagsDownload = page.waitForEvent("download");
+  await page.getByRole("button", { name: /^下载 CSV：风险提示/ }).click();
+  const flagsCsv = fs.readFileSync((await (await flagsDownload).path())!, "utf8").replace(/^\uFEFF/, "").trimEnd().split("\r\n");
+  expect(flagsCsv[0]).toBe("风险,采购单位,依据,规则或指标来源,涉及项目");
+  expect(flagsCsv.some((l) => l.includes("广州市教育局") && l.includes(projects["440100"]))).toBe(true);
+
   await page.getByRole("button", { name: "查看茂名市" }).first().click();
   await page.waitForURL(/region=440900/);
   await page.getByRole("heading", { level: 1, name: /茂名市/ }).waitFor();

@@ -10,7 +10,7 @@ import { Link, navigate, useRouter } from "../router";
 import { ExportButtons } from "../ui/export-button";
 import { ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
-import { Chart } from "./charts";
+import { Chart, download, tableCsv } from "./charts";
 
 interface Figures {
   planned: number;
@@ -390,6 +390,24 @@ function RedFlags({ data }: { data: Flags }) {
       ) : (
         <p>{t("analytics.flags.none")}</p>
       )}
+      {data.flags.length ? (
+        // at most 500 rows, already here: the table's own CSV, as the charts' tables download theirs
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() =>
+            download(
+              "flags.csv",
+              tableCsv(
+                [t("analytics.flags.flag"), t("analytics.unit"), t("analytics.flags.evidence"), t("analytics.flags.source"), t("analytics.flags.projects")],
+                data.flags.map((f) => [pick(f.title), f.unit, evidenceText(f, t, label.method), [f.source.rule, f.source.ocds].filter(Boolean).join("；"), f.projects.map((x) => x.projectId).join(" ")]),
+              ),
+            )
+          }
+        >
+          {t("analytics.download", { title })}
+        </button>
+      ) : null}
     </section>
   );
 }
