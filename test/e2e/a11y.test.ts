@@ -65,7 +65,11 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   // the helpdesk's guides (plugins/helpdesk/demo.ts): the list, one guide, the help link's page
   const guide = await firstId(signed?.state.token ?? null, "/api/helpdesk/guides?kind=video");
   const helpdesk = ["/help/guides", ...(guide ? [`/help/guides/${guide}`] : []), `/help/page?path=${encodeURIComponent("/etrading/tenders")}`];
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
+  // a print view (the demo's award notice, plugins/analytics) and the page that verifies its code
+  const releases = await platform.api("/api/analytics/ocds/releases?pageSize=100");
+  const award = (releases.body.releases ?? []).find((r: { tag: string[] }) => r.tag.includes("award"))?.ocid as string | undefined;
+  const documents = ["/verify", ...(award ? [`/documents/${award}/award`] : [])];
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", ...documents, "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");

@@ -63,6 +63,8 @@ const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage")
 const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
 const AnalyticsPage = named(() => import("./analytics/pages"), "AnalyticsPage");
 const DataPage = named(() => import("./analytics/pages"), "DataPage");
+const DocumentPage = named(() => import("./analytics/documents"), "DocumentPage");
+const VerifyPage = named(() => import("./analytics/documents"), "VerifyPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -113,6 +115,8 @@ const ROUTES: Route[] = [
   { path: "/complaints/desk", access: "signed-in", render: () => <ComplaintDeskPage /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
   { path: "/data", access: "public", render: () => <DataPage /> },
+  { path: "/documents/:ocid/:kind", access: "public", render: (p) => <DocumentPage ocid={p.ocid} kind={p.kind} /> },
+  { path: "/verify", access: "public", render: () => <VerifyPage /> },
   { path: "/analytics", access: "signed-in", render: () => <AnalyticsPage /> },
   { path: "/mall", access: "public", render: () => <MallPage /> },
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
