@@ -194,6 +194,7 @@ test("an award notice's print view and its PDF: Chinese text that extracts back,
   expect(pdf.toString("latin1")).toMatch(/\/FontName \/[A-Z]{6}\+WenQuanYiMicroHei/);
   const pages = pdfText(pdf);
   expect(pages).toHaveLength(1);
+  // read as printed: a code or id drawn with a ligature ("ff" as ﬀ, which a uuid can hold) would not match
   const text = pages[0].replace(/\s+/g, "");
   for (const line of ["广东省政府采购网", "中标（成交）结果公告", "惠州市交通运输局", "测试供应商有限公司", "公开招标", "800,000.00", "投标（响应）供应商数4", `验证码${code}`, ocid]) expect(text).toContain(line.replace(/\s+/g, ""));
   // the screen's chrome stays off the paper
