@@ -276,4 +276,49 @@ describe("finance", () => {
     expect((await api("DEPOSITED", "/api/finance/deposits")).body.items.map((d: { id: string }) => d.id)).toEqual([d1.body.id]);
     at(T0);
   });
+
+  test("contract financing (finance.smeGuaranteeAndFinancing): the winner applies against its filed contract with consent; the bank approves an amount and term; supervision shows the payment lock until repaid; the dashboard counts exposure", async () => {
+    expect(RULES.rules["finance.smeGuaranteeAndFinancing"].value).toBe(true);
+    const knex = platform.kernel.db.knex;
+    const project = randomUUID();
+    const now = new Date(T0);
+    await knex("supervision_projects").insert({
+      id: project, tenant_code: "441300", owner_unit: UNITS.purchaser, unit_name: "惠州市交通运输局", name: "惠州市城区道路照明设备采购", stage: "contract", budget: "1000000.00",
+      intention_id: randomUUID(), method: "public-tender", supplier_code: ISSUED, supplier_name: "惠州市第1照明科技有限公司", supplier_sme: true, awarded_amount: "800000.00",
+      contract_id: randomUUID(), contract_amount: "800000.00", signed_on: "2026-10-20", contract_filed_on: "2026-10-21", created_at: now, updated_at: now,
+    });
+    const body = { projectId: project, institutionCode: BANK, amount: "500000.00", days: 180, consent: true };
+    const noConsent = await api("ISSUED", "/api/finance/financing", { method: "POST", body: { ...body, consent: false } });
+    expect(noConsent.status).toBe(400);
+    expect(rules(noConsent)).toEqual(["consent"]);
+    // another supplier cannot borrow against a contract it did not win
+    expect((await api("DECLINED", "/api/finance/financing", { method: "POST", body })).status).toBe(404);
+    expect(rules(await api("ISSUED", "/api/finance/financing", { method: "POST", body: { ...body, amount: "800000.01" } }))).toEqual(["maximum"]);
+    const applied = await api("ISSUED", "/api/finance/financing", { method: "POST", body });
+    expect(applied.status).toBe(201);
+    // the institution sees the contract and the consent recorded with its words
+    expect(applied.body).toMatchObject({ status: "pending", contract: { amount: "800000.00", filedOn: "2026-10-21", sme: true }, consent: { text: expect.stringContaining("同意") } });
+    expect((await api("insurer", "/api/finance/financing")).body.items).toEqual([]);
+    expect((await api("insurer", `/api/finance/financing/${applied.body.id}/decision`, { method: "POST", body: { approve: true, amount: "500000.00", days: 180 } })).status).toBe(404);
+    const inbox = await api("bank", "/api/finance/financing");
+    expect(inbox.body.items.map((f: { id: string }) => f.id)).toEqual([applied.body.id]);
+
+    const tooMuch = await api("bank", `/api/finance/financing/${applied.body.id}/decision`, { method: "POST", body: { approve: true, amount: "500000.01", days: 180 } });
+    expect(rules(tooMuch)).toEqual(["maximum"]);
+    const approved = await api("bank", `/api/finance/financing/${applied.body.id}/decision`, { method: "POST", body: { approve: true, amount: "450000.00", days: 180 } });
+    expect(approved.body).toMatchObject({ status: "approved", approvedAmount: "450000.00", approvedDays: 180, collectionAccount: "44050171000100001234", dueOn: "2027-05-01" });
+
+    // supervision shows the lock to the purchaser and the regulator
+    const seen = await api("purchaser", `/api/supervision/projects/${project}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.paymentLocks).toEqual([expect.objectContaining({ rule: "finance.smeGuaranteeAndFinancing", account: "44050171000100001234", holder: "中国建设银行惠州分行", amount: "450000.00" })]);
+    expect((await api("city", `/api/supervision/projects/${project}`)).body.paymentLocks).toHaveLength(1);
+    const dash = await api("bank", "/api/finance/financing/dashboard");
+    expect(dash.body).toMatchObject({ applications: { approved: 1, pending: 0 }, exposure: { financing: "450000.00" } });
+
+    expect((await api("ISSUED", `/api/finance/financing/${applied.body.id}/repaid`, { method: "POST" })).status).toBe(403);
+    expect((await api("bank", `/api/finance/financing/${applied.body.id}/repaid`, { method: "POST" })).body.status).toBe("repaid");
+    expect((await api("purchaser", `/api/supervision/projects/${project}`)).body.paymentLocks).toEqual([]);
+    expect((await api("bank", "/api/finance/financing/dashboard")).body.exposure.financing).toBe("0.00");
+  });
 });
