@@ -43,6 +43,21 @@ interface Deposit {
   interest: string;
 }
 interface Institution { code: string; name: string; kindTitle: L }
+interface Financing {
+  id: string;
+  projectId: string;
+  institutionName: string | null;
+  contract: { name: string; unitName: string; supplierName: string; amount: string; filedOn: string };
+  requestedAmount: string;
+  requestedDays: number;
+  consent: { at: string; text: string };
+  status: string;
+  approvedAmount: string | null;
+  dueOn: string | null;
+  collectionAccount: string | null;
+  declineReason: string | null;
+}
+interface ProjectRow { id: string; name: string; tenantCode: string; contractFiledOn: string | null; contractAmount: string | null; supplier: { code: string } | null }
 interface Tender { id: string; title: string; tenantCode: string; bidDeadline: string; registered?: boolean }
 
 const TONE: Record<string, "neutral" | "info" | "ok" | "warn" | "danger"> = { pending: "info", issued: "ok", declined: "danger", claimed: "warn", paid: "danger", "claim-refused": "neutral", declared: "info", confirmed: "ok", refunded: "neutral" };
@@ -110,7 +125,116 @@ export function SecuritiesPage() {
         <h2 id="finance-deposits">{t("finance.deposits.mine")}</h2>
         <DepositTable state={deposits} />
       </section>
+      <FinancingApplication />
     </div>
+  );
+}
+
+/** The supplier's contract financing: a filed contract it won, an admitted institution, amount, term and consent. */
+function FinancingApplication() {
+  const { t, pick } = useI18n();
+  const snap = useSession();
+  const me = snap.state?.user.unitCode;
+  const projects = useApi<{ items: ProjectRow[] }>("/supervision/projects?pageSize=100");
+  const mine = useApi<{ items: Financing[] }>("/finance/financing");
+  const filed = (projects.data?.items ?? []).filter((p) => p.contractFiledOn && p.supplier?.code === me);
+  const [projectId, setProjectId] = useState("");
+  const project = filed.find((p) => p.id === projectId);
+  const institutions = useApi<{ items: Institution[] }>(project ? `/finance/institutions${query({ region: project.tenantCode })}` : null);
+  const [institutionCode, setInstitutionCode] = useState("");
+  const [amount, setAmount] = useState("");
+  const [days, setDays] = useState("180");
+  const [consent, setConsent] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.post("/finance/financing", { projectId, institutionCode, amount, days: Number(days), consent });
+      mine.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="finance-financing">
+      <h2 id="finance-financing">{t("finance.financing.title")}</h2>
+      <form onSubmit={submit} aria-labelledby="finance-financing-form">
+        <h3 id="finance-financing-form">{t("finance.financing.apply")}</h3>
+        <label>
+          {t("finance.financing.project")}
+          <select required value={projectId} onChange={(e) => { setProjectId(e.target.value); setInstitutionCode(""); }}>
+            <option value="">{t("finance.apply.choose")}</option>
+            {filed.map((p) => <option key={p.id} value={p.id}>{`${p.name}（${p.contractAmount ?? ""}）`}</option>)}
+          </select>
+        </label>
+        <label>
+          {t("finance.apply.institution")}
+          <select required value={institutionCode} onChange={(e) => setInstitutionCode(e.target.value)} disabled={!project}>
+            <option value="">{t("finance.apply.choose")}</option>
+            {(institutions.data?.items ?? []).map((i) => <option key={i.code} value={i.code}>{`${i.name}（${pick(i.kindTitle)}）`}</option>)}
+          </select>
+        </label>
+        <label>
+          {t("finance.financing.amount")}
+          <input required inputMode="decimal" value={amount} onChange={(e) => setAmount(e.target.value)} />
+        </label>
+        <label>
+          {t("finance.financing.days")}
+          <input required type="number" min={1} max={1095} value={days} onChange={(e) => setDays(e.target.value)} />
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} />
+          {t("finance.financing.consent")}
+        </label>
+        <button type="submit" disabled={!projectId || !institutionCode || !consent}>{t("finance.financing.submit")}</button>
+        <ErrorNotice error={error} />
+      </form>
+      <FinancingTable state={mine} />
+    </section>
+  );
+}
+
+function FinancingTable({ state, actions }: { state: { data?: { items: Financing[] }; error: unknown; loading: boolean }; actions?: (f: Financing) => React.ReactNode }) {
+  const { t } = useI18n();
+  if (state.loading && !state.data) return <Loading />;
+  if (state.error) return <ErrorNotice error={state.error} />;
+  const items = state.data?.items ?? [];
+  if (!items.length) return <Empty>{t("finance.financing.none")}</Empty>;
+  return (
+    <TableWrap label={t("finance.financing.title")}>
+      <table>
+        <caption>{t("finance.financing.title")}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t("finance.col.title")}</th>
+            <th scope="col">{t("finance.col.beneficiary")}</th>
+            <th scope="col">{t("finance.col.amount")}</th>
+            <th scope="col">{t("finance.financing.days")}</th>
+            <th scope="col">{t("finance.col.status")}</th>
+            {actions ? <th scope="col">{t("finance.col.action")}</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((f) => (
+            <tr key={f.id}>
+              <th scope="row">{`${f.contract.name} · ${f.contract.supplierName}`}</th>
+              <td>{f.contract.unitName}</td>
+              <td><Money value={f.approvedAmount ?? f.requestedAmount} /></td>
+              <td>{f.requestedDays}</td>
+              <td>
+                <StatusBadge status={f.status} />
+                {f.status === "approved" && f.collectionAccount ? ` ${t("finance.financing.lock", { account: f.collectionAccount, due: f.dueOn ?? "" })}` : ""}
+                {f.declineReason ? ` ${f.declineReason}` : ""}
+              </td>
+              {actions ? <td>{actions(f)}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
   );
 }
 
@@ -199,9 +323,24 @@ export function InstitutionInboxPage() {
   const { t } = useI18n();
   const mine = useApi<{ name: string; regions: string[] }>("/finance/institutions/mine");
   const list = useApi<{ items: Guarantee[] }>("/finance/guarantees");
+  const financing = useApi<{ items: Financing[] }>("/finance/financing");
+  const dashboard = useApi<{ applications: Record<string, number>; exposure: { financing: string; guarantees: string } }>("/finance/financing/dashboard");
   const [reasons, setReasons] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [said, setSaid] = useState("");
+
+  async function lend(f: Financing, what: "approve" | "decline" | "repaid") {
+    setError(null);
+    setSaid("");
+    try {
+      if (what === "repaid") await api.post(`/finance/financing/${f.id}/repaid`, {});
+      else await api.post(`/finance/financing/${f.id}/decision`, what === "approve" ? { approve: true, amount: f.requestedAmount, days: f.requestedDays } : { approve: false, reason: reasons[f.id] ?? "" });
+      financing.reload();
+      dashboard.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
 
   async function decide(g: Guarantee, approve: boolean) {
     setError(null);
@@ -221,6 +360,17 @@ export function InstitutionInboxPage() {
       <ErrorNotice error={mine.error} />
       <ErrorNotice error={error} />
       {said ? <p role="status">{said}</p> : null}
+      {dashboard.data ? (
+        <section className="panel" aria-labelledby="finance-dashboard">
+          <h2 id="finance-dashboard">{t("finance.dashboard.title")}</h2>
+          <dl className="facts">
+            <div><dt>{t("finance.dashboard.pending")}</dt><dd>{dashboard.data.applications.pending}</dd></div>
+            <div><dt>{t("finance.dashboard.approved")}</dt><dd>{dashboard.data.applications.approved}</dd></div>
+            <div><dt>{t("finance.dashboard.financing")}</dt><dd><Money value={dashboard.data.exposure.financing} /></dd></div>
+            <div><dt>{t("finance.dashboard.guarantees")}</dt><dd><Money value={dashboard.data.exposure.guarantees} /></dd></div>
+          </dl>
+        </section>
+      ) : null}
       <section className="panel" aria-labelledby="finance-inbox">
         <h2 id="finance-inbox">{t("finance.guarantees.title")}</h2>
         <GuaranteeTable
@@ -235,6 +385,22 @@ export function InstitutionInboxPage() {
               <button type="button" className="secondary" onClick={() => decide(g, false)}>{t("finance.inbox.decline")}</button>
             </div>
           ) : null}
+        />
+      </section>
+      <section className="panel" aria-labelledby="finance-lending">
+        <h2 id="finance-lending">{t("finance.financing.title")}</h2>
+        <FinancingTable
+          state={financing}
+          actions={(f) => f.status === "pending" ? (
+            <div className="actions">
+              <button type="button" onClick={() => lend(f, "approve")}>{t("finance.financing.approve")}</button>
+              <label>
+                {t("finance.inbox.reason")}
+                <input value={reasons[f.id] ?? ""} onChange={(e) => setReasons({ ...reasons, [f.id]: e.target.value })} />
+              </label>
+              <button type="button" className="secondary" onClick={() => lend(f, "decline")}>{t("finance.inbox.decline")}</button>
+            </div>
+          ) : f.status === "approved" ? <button type="button" onClick={() => lend(f, "repaid")}>{t("finance.financing.repaid")}</button> : null}
         />
       </section>
     </div>
