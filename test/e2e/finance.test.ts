@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { randomUUID } from "node:crypto";
 import { usernameKey } from "../../core/identity/accounts";
 import { newKeyPair, newSigningKey } from "../../plugins/etrading/sealed";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
@@ -140,4 +141,49 @@ test("a supplier bids with an e-guarantee the insurer issued: valid at the deadl
   expect(await pub.locator("dl.facts").innerText()).toContain("惠州市交通运输局");
   await accessible(pub, "verification page");
   platform.kernel.clock.reset();
+});
+
+test("contract financing: the winner applies in its browser, the bank approves, and the purchaser's project page in supervision shows the payment lock", async () => {
+  const BANK = "914400001903427525";
+  const province = await platform.token({ tenantCode: "440000", roles: ["regulator"] });
+  const admitted = await platform.api("/api/finance/institutions", { method: "POST", token: province, body: { code: BANK, name: "中国建设银行股份有限公司广东省分行", kind: "bank", regions: ["440000"], collectionAccount: "44050110000100000001" } });
+  expect(admitted.status).toBe(201);
+  // a project whose contract is filed, won by the supplier (supervision's stages have their own tests)
+  const project = randomUUID();
+  const now = new Date();
+  await platform.kernel.db.knex("supervision_projects").insert({
+    id: project, tenant_code: "441300", owner_unit: UNITS.purchaser, unit_name: "惠州市交通运输局", name: "惠州市隧道照明改造采购", stage: "contract", budget: "900000.00",
+    intention_id: randomUUID(), method: "public-tender", supplier_code: SUPPLIERS[1], supplier_name: "惠州市第2照明科技有限公司", supplier_sme: true, awarded_amount: "850000.00",
+    contract_id: randomUUID(), contract_amount: "850000.00", signed_on: "2026-11-20", contract_filed_on: "2026-11-21", created_at: now, updated_at: now,
+  });
+
+  const supplier = await account(["supplier"], SUPPLIERS[1]);
+  const sp = await open(supplier);
+  await sp.goto("/finance/securities");
+  await ready(sp);
+  await sp.getByLabel("已备案的合同").selectOption({ label: "惠州市隧道照明改造采购（850000.00）" });
+  await sp.getByLabel("放款机构").selectOption({ label: "中国建设银行股份有限公司广东省分行（银行）" });
+  await sp.getByLabel("融资金额（元）").fill("600000.00");
+  await sp.getByLabel("期限（天）").fill("120");
+  await sp.getByLabel("同意所选金融机构查询本单位信用信息摘要").check();
+  await sp.getByRole("button", { name: "提交融资申请" }).click();
+  await sp.getByRole("rowheader", { name: "惠州市隧道照明改造采购 · 惠州市第2照明科技有限公司" }).waitFor();
+  await accessible(sp, "securities page with financing");
+
+  const bank = await account(["institution"], BANK, "440000");
+  const bp = await open(bank);
+  await bp.goto("/finance/inbox");
+  await ready(bp);
+  await bp.getByRole("button", { name: "批准" }).click();
+  await bp.getByText("回款账户 44050110000100000001").waitFor();
+  await accessible(bp, "institution inbox with financing");
+
+  const purchaser = await account(["purchaser"], UNITS.purchaser);
+  const pp = await open(purchaser);
+  await pp.goto(`/projects/${project}`);
+  await ready(pp);
+  const lock = pp.getByTestId("payment-locks");
+  await lock.waitFor();
+  expect(await lock.innerText()).toContain("合同款项须支付至 中国建设银行股份有限公司广东省分行 回款账户 44050110000100000001");
+  expect(serious(await axeCheck(pp))).toEqual([]);
 });

@@ -171,7 +171,7 @@ function FinancingApplication() {
           </select>
         </label>
         <label>
-          {t("finance.apply.institution")}
+          {t("finance.financing.institution")}
           <select required value={institutionCode} onChange={(e) => setInstitutionCode(e.target.value)} disabled={!project}>
             <option value="">{t("finance.apply.choose")}</option>
             {(institutions.data?.items ?? []).map((i) => <option key={i.code} value={i.code}>{`${i.name}（${pick(i.kindTitle)}）`}</option>)}
