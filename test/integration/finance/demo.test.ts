@@ -6,7 +6,8 @@ import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 /**
  * A first start's finance data (plugins/finance/demo.ts): the bank and the insurer admitted by the
  * province, with accounts that sign in; huizhou.supplier's e-guarantee issued (its code checks on the
- * public route), huizhou.supplier2's pending at the bank, huizhou.supplier3's deposit awaiting the agency.
+ * public route), huizhou.supplier2's pending at the bank, huizhou.supplier3's deposit awaiting the agency,
+ * huizhou.supplier's contract financing application pending at the bank.
  */
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -31,7 +32,7 @@ describe("the finance demonstration data", () => {
     return changed.body.token as string;
   }
 
-  test("the bank and the insurer sign in to their own business: one letter issued and verifiable, one pending, one deposit to confirm", async () => {
+  test("the bank and the insurer sign in to their own business: one letter issued and verifiable, one pending, one deposit to confirm, one financing application", async () => {
     const issuedLine = lines.find((l) => l.startsWith("[demo] finance: huizhou.insurer issued"));
     expect(issuedLine).toBeDefined();
     const code = /check code ([A-Z0-9-]+) at \/finance\/verify/.exec(issuedLine!)![1];
@@ -43,6 +44,10 @@ describe("the finance demonstration data", () => {
     const bank = await signedIn("gd.bank", "440000701");
     const pending = (await platform.api("/api/finance/guarantees?status=pending", { token: bank })).body.items;
     expect(pending).toEqual([expect.objectContaining({ title: "广东省高速公路服务区充电设施采购", status: "pending" })]);
+    const financing = (await platform.api("/api/finance/financing", { token: bank })).body.items;
+    expect(financing).toEqual([expect.objectContaining({ status: "pending", contract: expect.objectContaining({ name: "惠州市路政执法车辆采购" }) })]);
+    // half the contract is asked
+    expect(Number(financing[0].requestedAmount) * 2).toBeCloseTo(Number(financing[0].contract.amount), 1);
 
     const agency = await signedIn("huizhou.agency", "441300801");
     const tenders = (await platform.api("/api/etrading/tenders?mine=1", { token: agency })).body.items as Array<{ id: string; title: string }>;
