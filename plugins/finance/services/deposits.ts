@@ -4,7 +4,7 @@ import {
   actorOf, conflict, daysBetween, fieldError, isDate, localDate, money, notFound, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow,
   PlatformError, type PluginServiceThis, tenantTree, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
-import { beforeDeadline, DEPOSIT, iso, isRegulator, oversees, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
+import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, oversees, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
 
 /**
  * Deposits (保证金): paid in a non-cash form the supplier chooses (deposit.nonCashAndGuarantee), at most
@@ -84,7 +84,8 @@ type This = PluginServiceThis;
 
 /** The deposit, for the agency (or purchaser) that runs its tender as e-trading says: anyone else is told there is none. */
 async function runDeposit(svc: This, ctx: PlatformContext<{ id: string }>): Promise<DepositRow> {
-  const d = /^[0-9a-f-]{36}$/i.test(ctx.params.id) ? await svc.db<DepositRow>("finance_deposits").where({ id: ctx.params.id }).first() : undefined;
+  const id = idOf(ctx.params.id);
+  const d = id ? await svc.db<DepositRow>("finance_deposits").where({ id }).first() : undefined;
   if (!d) throw notFound(DEPOSIT);
   const t = await tenderOf(ctx, d.tender_id).catch(() => null);
   if (!t?.mine) throw notFound(DEPOSIT);
@@ -200,7 +201,11 @@ export const depositsService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext<{ tenderId?: string }>) {
         const u = ctx.meta.user!;
         const q = this.db<DepositRow>("finance_deposits").orderBy("declared_at", "desc").limit(500);
-        if (ctx.params.tenderId) q.where({ tender_id: /^[0-9a-f-]{36}$/i.test(ctx.params.tenderId) ? ctx.params.tenderId : "00000000-0000-0000-0000-000000000000" });
+        if (ctx.params.tenderId) {
+          const tenderId = idOf(ctx.params.tenderId);
+          if (!tenderId) return { items: [] };
+          q.where({ tender_id: tenderId });
+        }
         if (u.roles.includes("supplier")) q.where({ supplier_code: supplierOnly(u) });
         else if (isRegulator(u)) q.whereIn("tenant_code", tenantTree().subtree(u.tenantCode));
         else if (ctx.params.tenderId && (u.roles.includes("agency") || u.roles.includes("purchaser"))) {

@@ -7,7 +7,7 @@ import {
 } from "../../../core/sdk";
 import { paymentLocks, type PaymentLock } from "../../supervision/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, myInstitution } from "./institutions";
-import { covers, isInstitution, iso, supplierOnly } from "./shared";
+import { covers, idOf, isAmount, isInstitution, iso, supplierOnly } from "./shared";
 
 /**
  * Contract financing (政采贷, finance.smeGuaranteeAndFinancing): the winning supplier applies against
@@ -67,13 +67,13 @@ type This = PluginServiceThis;
 /** A loan's last day is the contract's: the term in calendar days from approval, not moved off holidays as a statutory period is. */
 const dueOn = (from: string, days: number) => new Date(Date.parse(`${from}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
-const isAmount = (v: unknown): v is string => typeof v === "string" && /^\d{1,13}(\.\d{1,2})?$/.test(v) && compareMoney(v, "0") > 0;
 const isDays = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_DAYS;
 
 async function own(db: Knex | Knex.Transaction, ctx: PlatformContext<{ id: string }>, lock = false): Promise<Row> {
   const u = ctx.meta.user!;
-  const q = db<Row>("finance_financings").where({ id: /^[0-9a-f-]{36}$/i.test(ctx.params.id) ? ctx.params.id : "00000000-0000-0000-0000-000000000000" });
-  const r = await (lock ? q.forUpdate() : q).first();
+  const id = idOf(ctx.params.id);
+  const q = db<Row>("finance_financings").where({ id: id ?? "" });
+  const r = id ? await (lock ? q.forUpdate() : q).first() : undefined;
   const party = r && ((u.roles.includes("supplier") && u.unitCode === r.supplier_code) || (isInstitution(u) && u.unitCode === r.institution_code));
   if (!r || !party) throw notFound(FINANCING);
   return r;

@@ -6,7 +6,7 @@ import {
 } from "../../../core/sdk";
 import { bidSecurity, type BidSecurityStatus } from "../../etrading/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, KINDS, myInstitution } from "./institutions";
-import { beforeDeadline, covers, GUARANTEE, isInstitution, iso, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen } from "./shared";
+import { beforeDeadline, covers, GUARANTEE, idOf, isAmount, isInstitution, iso, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen } from "./shared";
 
 /**
  * Electronic guarantees (电子保函): a supplier applies to an admitted institution with the tender
@@ -93,8 +93,9 @@ export function guaranteeView(g: GuaranteeRow, inst?: Pick<InstitutionRow, "name
 /** A guarantee the caller is a party to: its applicant, or the institution it was made to; anyone else is told there is none. */
 async function ownGuarantee(db: Knex | Knex.Transaction, ctx: PlatformContext<{ id: string }>, lock = false): Promise<GuaranteeRow> {
   const u = ctx.meta.user!;
-  const q = db<GuaranteeRow>("finance_guarantees").where({ id: /^[0-9a-f-]{36}$/i.test(ctx.params.id) ? ctx.params.id : "00000000-0000-0000-0000-000000000000" });
-  const g = await (lock ? q.forUpdate() : q).first();
+  const id = idOf(ctx.params.id);
+  const q = db<GuaranteeRow>("finance_guarantees").where({ id: id ?? "" });
+  const g = id ? await (lock ? q.forUpdate() : q).first() : undefined;
   const party = g && ((u.roles.includes("supplier") && u.unitCode === g.supplier_code) || (isInstitution(u) && u.unitCode === g.institution_code));
   if (!g || !party) throw notFound(GUARANTEE);
   return g;
@@ -170,7 +171,6 @@ export const guaranteesService: PlatformServiceSchema = {
         text("contractRef", "请填写合同编号", "Give the contract's number");
         text("title", "请填写合同名称", "Give the contract's title");
         text("beneficiary", "请填写采购人", "Give the purchaser");
-        const isAmount = (v: unknown) => typeof v === "string" && /^\d{1,13}(\.\d{1,2})?$/.test(v) && compareMoney(v, "0") > 0;
         if (!isAmount(p.contractAmount)) problems.push(fieldError("/contractAmount", "money", "合同金额应为元，至多两位小数", "The contract amount is yuan with at most two decimals"));
         if (!isAmount(p.amount)) problems.push(fieldError("/amount", "money", "保函金额应为元，至多两位小数", "The amount is yuan with at most two decimals"));
         const until = typeof p.validUntil === "string" ? new Date(p.validUntil) : null;
@@ -269,7 +269,8 @@ export const guaranteesService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext<{ id: string; reason?: unknown; statement?: unknown }>) {
         const u = ctx.meta.user!;
         if (!u.roles.includes("purchaser") || !u.unitCode) throw new PlatformError("FORBIDDEN", { "zh-CN": "索赔由采购人提出", en: "A claim is filed by the purchaser" });
-        const g0 = await this.db<GuaranteeRow>("finance_guarantees").where({ id: /^[0-9a-f-]{36}$/i.test(ctx.params.id) ? ctx.params.id : "00000000-0000-0000-0000-000000000000" }).first();
+        const id = idOf(ctx.params.id);
+        const g0 = id ? await this.db<GuaranteeRow>("finance_guarantees").where({ id }).first() : undefined;
         if (!g0 || g0.purpose !== "bid" || !g0.tender_id) throw notFound(GUARANTEE);
         // the purchaser is the one e-trading says runs the tender; anyone else is told there is no such letter
         const t = await tenderOf(ctx, g0.tender_id).catch(() => null);

@@ -1,6 +1,7 @@
 import type { Context } from "moleculer";
 import {
-  compareMoney, conflict, fieldError, forbidden, type Localized, money, notFound, type PlatformContext, type SessionUser, tenantTree, toMoney, validationFailed,
+  compareMoney, conflict, fieldError, forbidden, isUnsignedMoney, isUuid, type Localized, money, notFound, type PlatformContext, type SessionUser, tenantTree, toMoney,
+  validationFailed,
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
 
@@ -50,7 +51,7 @@ export function securityAmount(t: TenderSeen, given: unknown, what: Localized): 
     throw validationFailed([fieldError("/tenderId", "deposit.nonCashAndGuarantee", `该项目采购文件未要求投标保证金，不接受${what["zh-CN"]}`, `This tender asks for no bid security: it takes no ${what.en}`)]);
   }
   if (given === undefined || given === null || given === "") return asked.amount;
-  if (typeof given !== "string" || !/^\d{1,13}(\.\d{1,2})?$/.test(given)) throw validationFailed([fieldError("/amount", "money", "金额应为元，至多两位小数", "An amount is yuan with at most two decimals")]);
+  if (!isAmount(given)) throw validationFailed([fieldError("/amount", "money", "金额应为元，至多两位小数", "An amount is yuan with at most two decimals")]);
   const cap = depositCap(t);
   if (compareMoney(given, cap) > 0) {
     throw validationFailed([fieldError("/amount", "deposit.max", `不得超过采购项目预算的 ${RULE["deposit.max"].value}%（${cap} 元）`, `may not exceed ${RULE["deposit.max"].value}% of the budget (${cap} yuan)`)]);
@@ -92,5 +93,11 @@ export const GUARANTEE: Localized = { "zh-CN": "保函", en: "guarantee" };
 export const DEPOSIT: Localized = { "zh-CN": "保证金", en: "deposit" };
 export const INSTITUTION: Localized = { "zh-CN": "金融机构", en: "institution" };
 export const missing = (what: Localized) => notFound(what);
+
+/** A positive amount of money as the API takes it: a decimal string of yuan, at most two decimals. */
+export const isAmount = (v: unknown): v is string => typeof v === "string" && isUnsignedMoney(v) && compareMoney(v, "0") > 0;
+
+/** The id of a path, or null when it cannot be one (then the object is simply not found). */
+export const idOf = (v: unknown): string | null => (typeof v === "string" && isUuid(v) ? v : null);
 
 export const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
