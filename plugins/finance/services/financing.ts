@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import type { Context } from "moleculer";
 import {
   actorOf, compareMoney, conflict, fieldError, implement, localDate, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
   PlatformError, type PluginServiceThis, sumMoney, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import { paymentLocks, type PaymentLock } from "../../supervision/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, myInstitution } from "./institutions";
-import { covers, idOf, isAmount, isInstitution, iso, supplierOnly } from "./shared";
+import { covers, idOf, isAmount, isInstitution, iso, supplierOnly, wonContract } from "./shared";
 
 /**
  * Contract financing (政采贷, finance.smeGuaranteeAndFinancing): the winning supplier applies against
@@ -20,17 +19,6 @@ const FINANCING = { "zh-CN": "融资申请", en: "financing application" };
 const CONSENT = "本人（本单位）同意所选金融机构为审核本次政府采购合同融资申请查询本单位在平台的信用信息摘要。";
 const MAX_DAYS = 1095;
 
-interface ProjectSeen {
-  id: string;
-  name: string;
-  tenantCode: string;
-  unitName: string;
-  supplier: { code: string; name: string; sme: boolean } | null;
-  contractAmount: string | null;
-  signedOn: string | null;
-  contractFiledOn: string | null;
-  paidTotal: string | null;
-}
 
 interface Row {
   id: string;
@@ -96,11 +84,7 @@ export const financingService: PlatformServiceSchema = {
         if (!isDays(p.days)) problems.push(fieldError("/days", "range", `融资期限为 1 至 ${MAX_DAYS} 天`, `The term is 1 to ${MAX_DAYS} days`));
         if (p.consent !== true) problems.push(fieldError("/consent", "consent", "须同意金融机构查询信用信息摘要", "Consent to the institution reading the credit summary"));
         if (problems.length) throw validationFailed(problems);
-        if (typeof p.projectId !== "string") throw validationFailed([fieldError("/projectId", "required", "请选择合同", "Choose a contract")]);
-        // the project as the supplier itself may read it: one it did not win is not found
-        const project = await (ctx as unknown as Context).call<ProjectSeen, { id: string }>("supervision.get", { id: p.projectId });
-        if (project.supplier?.code !== supplier) throw notFound({ "zh-CN": "合同", en: "contract" });
-        if (!project.contractFiledOn || !project.contractAmount) throw conflict({ "zh-CN": "合同备案后方可申请融资", en: "Apply once the contract is filed" }, { rule: "finance.smeGuaranteeAndFinancing" });
+        const project = await wonContract(ctx, p.projectId, supplier, "finance.smeGuaranteeAndFinancing");
         const unpaid = toMoney(sumMoney([project.contractAmount, `-${toMoney(project.paidTotal ?? "0")}`]));
         if (compareMoney(p.amount as string, unpaid) > 0) throw validationFailed([fieldError("/amount", "maximum", `不得超过合同未付金额 ${unpaid} 元`, `may not exceed the contract's unpaid ${unpaid} yuan`)]);
         const inst = typeof p.institutionCode === "string" ? await institutionOf(this.db, p.institutionCode) : undefined;

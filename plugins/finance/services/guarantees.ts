@@ -6,7 +6,7 @@ import {
 } from "../../../core/sdk";
 import { bidSecurity, type BidSecurityStatus } from "../../etrading/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, KINDS, myInstitution } from "./institutions";
-import { beforeDeadline, covers, GUARANTEE, idOf, isAmount, isInstitution, iso, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen } from "./shared";
+import { beforeDeadline, covers, GUARANTEE, idOf, isAmount, wonContract, isInstitution, iso, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen } from "./shared";
 
 /**
  * Electronic guarantees (电子保函): a supplier applies to an admitted institution with the tender
@@ -153,38 +153,31 @@ export const guaranteesService: PlatformServiceSchema = {
     },
 
     /**
-     * POST /api/finance/guarantees/performance { tenantCode, contractRef, title, beneficiary, contractAmount, amount, institutionCode, validUntil }:
-     * a performance guarantee for a contract, at most performance.max of its amount.
+     * POST /api/finance/guarantees/performance { projectId, institutionCode, amount, validUntil }: a performance
+     * guarantee for the supplier's filed contract (read from supervision), at most performance.max of its amount.
      */
     applyPerformance: {
       kind: "create",
       permission: "authenticated",
       rest: "POST /guarantees/performance",
-      params: { $$strict: false },
-      async handler(this: This, ctx: PlatformContext<Record<string, unknown>>) {
+      params: { projectId: { type: "any", optional: true }, institutionCode: { type: "any", optional: true }, amount: { type: "any", optional: true }, validUntil: { type: "any", optional: true } },
+      async handler(this: This, ctx: PlatformContext<{ projectId?: unknown; institutionCode?: unknown; amount?: unknown; validUntil?: unknown }>) {
         const supplier = supplierOnly(ctx.meta.user!);
         const p = ctx.params;
         const problems = [];
-        const text = (k: string, zh: string, en: string) => {
-          if (typeof p[k] !== "string" || !(p[k] as string).trim() || (p[k] as string).length > 200) problems.push(fieldError(`/${k}`, "required", zh, en));
-        };
-        text("contractRef", "请填写合同编号", "Give the contract's number");
-        text("title", "请填写合同名称", "Give the contract's title");
-        text("beneficiary", "请填写采购人", "Give the purchaser");
-        if (!isAmount(p.contractAmount)) problems.push(fieldError("/contractAmount", "money", "合同金额应为元，至多两位小数", "The contract amount is yuan with at most two decimals"));
         if (!isAmount(p.amount)) problems.push(fieldError("/amount", "money", "保函金额应为元，至多两位小数", "The amount is yuan with at most two decimals"));
         const until = typeof p.validUntil === "string" ? new Date(p.validUntil) : null;
         if (!until || Number.isNaN(until.getTime()) || until <= platformNow()) problems.push(fieldError("/validUntil", "future", "有效期应晚于今天", "Valid until a later day"));
-        if (typeof p.tenantCode !== "string" || !/^\d{6}$/.test(p.tenantCode)) problems.push(fieldError("/tenantCode", "tenant", "请填写合同所在地区", "Give the contract's region"));
         if (problems.length) throw validationFailed(problems);
-        const cap = toMoney(money(p.contractAmount as string).times(RULE["performance.max"].value).dividedBy(100).toDecimalPlaces(2, 1));
+        const project = await wonContract(ctx, p.projectId, supplier, "performance.max");
+        const cap = toMoney(money(project.contractAmount).times(RULE["performance.max"].value).dividedBy(100).toDecimalPlaces(2, 1));
         if (compareMoney(p.amount as string, cap) > 0) {
           throw validationFailed([fieldError("/amount", "performance.max", `履约保证金不得超过合同金额的 ${RULE["performance.max"].value}%（${cap} 元）`, `A performance guarantee may not exceed ${RULE["performance.max"].value}% of the contract (${cap} yuan)`)]);
         }
-        const inst = await chosenInstitution(this.db, p.institutionCode, p.tenantCode as string);
+        const inst = await chosenInstitution(this.db, p.institutionCode, project.tenantCode);
         return insertApplication(this, ctx, {
-          id: randomUUID(), purpose: "performance", tender_id: null, contract_ref: (p.contractRef as string).trim(), tenant_code: p.tenantCode as string, title: (p.title as string).trim(),
-          beneficiary: (p.beneficiary as string).trim(), beneficiary_unit: null, supplier_code: supplier, institution_code: inst.code, amount: toMoney(p.amount as string), valid_until: until!, created_at: platformNow(),
+          id: randomUUID(), purpose: "performance", tender_id: null, contract_ref: project.id, tenant_code: project.tenantCode, title: project.name,
+          beneficiary: project.unitName, beneficiary_unit: null, supplier_code: supplier, institution_code: inst.code, amount: toMoney(p.amount as string), valid_until: until!, created_at: platformNow(),
         }, inst);
       },
     },

@@ -69,6 +69,32 @@ export function beforeDeadline(t: TenderSeen, now: Date): void {
   }
 }
 
+/** A project as its winning supplier reads it in supervision (GET /api/supervision/projects/:id), the fields finance uses. */
+export interface ProjectSeen {
+  id: string;
+  name: string;
+  tenantCode: string;
+  unitName: string;
+  supplier: { code: string; name: string; sme: boolean } | null;
+  contractAmount: string | null;
+  signedOn: string | null;
+  contractFiledOn: string | null;
+  paidTotal: string | null;
+}
+
+/**
+ * The filed contract of a project the supplier won, through supervision's own action with the
+ * supplier's rights: another's project, or one it did not win, is not found; one not yet filed is refused.
+ */
+type WonContract = ProjectSeen & { contractAmount: string; contractFiledOn: string; supplier: NonNullable<ProjectSeen["supplier"]> };
+export async function wonContract(ctx: PlatformContext, projectId: unknown, supplier: string, rule: string): Promise<WonContract> {
+  if (typeof projectId !== "string" || !projectId) throw validationFailed([fieldError("/projectId", "required", "请选择合同", "Choose a contract")]);
+  const project = await (ctx as unknown as Context).call<ProjectSeen, { id: string }>("supervision.get", { id: projectId });
+  if (project.supplier?.code !== supplier) throw notFound({ "zh-CN": "合同", en: "contract" });
+  if (!project.contractFiledOn || !project.contractAmount) throw conflict({ "zh-CN": "合同备案后方可办理", en: "Only for a filed contract" }, { rule });
+  return project as WonContract;
+}
+
 export const isSupplier = (u: SessionUser) => u.roles.includes("supplier") && !!u.unitCode;
 export const isInstitution = (u: SessionUser) => u.roles.includes("institution") && !!u.unitCode;
 export const isRegulator = (u: SessionUser) => u.roles.includes("regulator");

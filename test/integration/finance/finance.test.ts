@@ -202,17 +202,32 @@ describe("finance", () => {
     at(T0);
   });
 
-  test("a performance guarantee is at most performance.max of the contract", async () => {
+  /** A project of Huizhou's purchaser whose contract is filed, won by `supplier` (supervision's stages have their own tests). */
+  async function filedContract(supplier: string, amount: string): Promise<string> {
+    const id = randomUUID();
+    const now = new Date(T0);
+    await platform.kernel.db.knex("supervision_projects").insert({
+      id, tenant_code: "441300", owner_unit: UNITS.purchaser, unit_name: "惠州市交通运输局", name: "惠州市城区道路照明设备采购", stage: "contract", budget: "1000000.00",
+      intention_id: randomUUID(), method: "public-tender", supplier_code: supplier, supplier_name: "惠州市第1照明科技有限公司", supplier_sme: true, awarded_amount: amount,
+      contract_id: randomUUID(), contract_amount: amount, signed_on: "2026-10-20", contract_filed_on: "2026-10-21", created_at: now, updated_at: now,
+    });
+    return id;
+  }
+
+  test("a performance guarantee is for the supplier's own filed contract, at most performance.max of it", async () => {
     expect(RULES.rules["performance.max"].value).toBe(10);
-    const base = { tenantCode: "441300", contractRef: "HZJT-2026-018", title: "照明设备采购合同", beneficiary: "惠州市交通运输局", contractAmount: "800000.00", institutionCode: BANK, validUntil: new Date(T0 + 400 * DAY).toISOString() };
+    const project = await filedContract(ISSUED, "800000.00");
+    const base = { projectId: project, institutionCode: BANK, validUntil: new Date(T0 + 400 * DAY).toISOString() };
     const over = await api("ISSUED", "/api/finance/guarantees/performance", { method: "POST", body: { ...base, amount: "80000.01" } });
     expect(over.status).toBe(400);
     expect(rules(over)).toEqual(["performance.max"]);
+    // another supplier's contract is not found
+    expect((await api("DECLINED", "/api/finance/guarantees/performance", { method: "POST", body: { ...base, amount: "80000.00" } })).status).toBe(404);
     const ok = await api("ISSUED", "/api/finance/guarantees/performance", { method: "POST", body: { ...base, amount: "80000.00" } });
     expect(ok.status).toBe(201);
-    expect(ok.body).toMatchObject({ purpose: "performance", contractRef: "HZJT-2026-018", amount: "80000.00", status: "pending" });
+    expect(ok.body).toMatchObject({ purpose: "performance", contractRef: project, title: "惠州市城区道路照明设备采购", beneficiary: "惠州市交通运输局", amount: "80000.00", status: "pending" });
     const issued = await api("bank", `/api/finance/guarantees/${ok.body.id}/decision`, { method: "POST", body: { approve: true } });
-    expect((await api(null, `/api/finance/verify/${issued.body.verificationCode}`)).body).toMatchObject({ valid: true, letter: { purpose: "performance", contractRef: "HZJT-2026-018" } });
+    expect((await api(null, `/api/finance/verify/${issued.body.verificationCode}`)).body).toMatchObject({ valid: true, letter: { purpose: "performance", contractRef: project } });
   });
 
   test("a deposit: non-cash only (deposit.nonCashAndGuarantee), capped (deposit.max), confirmed by the agency, refunded in 5 working days (deposit.refund.losers, deposit.refund.winner), late refunds owe interest (deposit.lateRefundInterest) and are red items", async () => {
@@ -279,14 +294,7 @@ describe("finance", () => {
 
   test("contract financing (finance.smeGuaranteeAndFinancing): the winner applies against its filed contract with consent; the bank approves an amount and term; supervision shows the payment lock until repaid; the dashboard counts exposure", async () => {
     expect(RULES.rules["finance.smeGuaranteeAndFinancing"].value).toBe(true);
-    const knex = platform.kernel.db.knex;
-    const project = randomUUID();
-    const now = new Date(T0);
-    await knex("supervision_projects").insert({
-      id: project, tenant_code: "441300", owner_unit: UNITS.purchaser, unit_name: "惠州市交通运输局", name: "惠州市城区道路照明设备采购", stage: "contract", budget: "1000000.00",
-      intention_id: randomUUID(), method: "public-tender", supplier_code: ISSUED, supplier_name: "惠州市第1照明科技有限公司", supplier_sme: true, awarded_amount: "800000.00",
-      contract_id: randomUUID(), contract_amount: "800000.00", signed_on: "2026-10-20", contract_filed_on: "2026-10-21", created_at: now, updated_at: now,
-    });
+    const project = await filedContract(ISSUED, "800000.00");
     const body = { projectId: project, institutionCode: BANK, amount: "500000.00", days: 180, consent: true };
     const noConsent = await api("ISSUED", "/api/finance/financing", { method: "POST", body: { ...body, consent: false } });
     expect(noConsent.status).toBe(400);
