@@ -129,6 +129,10 @@ test("a supplier bids with an e-guarantee the insurer issued: valid at the deadl
   const screened = await platform.api(`/api/etrading/tenders/${tender}/screening`, { method: "POST", token: world.tokens.agency });
   expect(screened.status).toBe(200);
   expect(screened.body.bidders).toEqual([expect.objectContaining({ code: SUPPLIERS[0], eligible: true, security: expect.objectContaining({ provider: "finance", kind: "guarantee", status: "received", amount: "4000.00" }) })]);
+  // the opening hall lists the bidder with its e-guarantee (finance's answer before e-trading's plain deposit record)
+  const hall = await platform.api(`/api/etrading/tenders/${tender}/hall/bidders`, { method: "POST", token: world.tokens.agency });
+  expect(hall.status).toBe(200);
+  expect(JSON.stringify(hall.body)).toContain('"kind":"guarantee","status":"received"');
 
   // anyone, signed out, checks the letter by its code
   const pub = await open(null);
