@@ -4,7 +4,7 @@ import {
   actorOf, conflict, daysBetween, fieldError, isDate, localDate, money, notFound, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow,
   PlatformError, type PluginServiceThis, tenantTree, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
-import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, oversees, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
+import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
 
 /**
  * Deposits (保证金): paid in a non-cash form the supplier chooses (deposit.nonCashAndGuarantee), at most
@@ -235,7 +235,7 @@ export const depositsService: PlatformServiceSchema = {
         else if (u.roles.includes("agency") && u.unitCode) q.where({ agency_code: u.unitCode });
         else if (u.roles.includes("purchaser") && u.unitCode) q.where({ unit: u.unitCode });
         else throw new PlatformError("FORBIDDEN", { "zh-CN": "仅代理机构、采购人和监管部门可查看", en: "For agencies, purchasers and regulators" });
-        const items = (await q).map((d) => view(d, today)).filter((d) => !isRegulator(u) || oversees(u, d.tenantCode));
+        const items = (await q).map((d) => view(d, today));
         return { items, rule: "deposit.lateRefundInterest", benchmarkRatePercent: PBOC_BENCHMARK_RATE_PERCENT, markupPercent: RULE["deposit.lateRefundInterest"].value };
       },
     },

@@ -56,7 +56,7 @@ interface Letter {
 }
 
 interface Claim {
-  reason: "withdrew-after-deadline" | "refused-to-sign" | "failed-to-perform";
+  reason: "withdrew-after-deadline" | "refused-to-sign";
   statement: string;
   filedBy: string;
   filedAt: string;
@@ -66,7 +66,6 @@ interface Claim {
 const CLAIM_REASONS: Record<Claim["reason"], Localized> = {
   "withdrew-after-deadline": { "zh-CN": "投标截止后撤回投标文件", en: "withdrew the bid after the deadline" },
   "refused-to-sign": { "zh-CN": "中标后无正当理由拒不签订合同", en: "refused to sign the contract after the award" },
-  "failed-to-perform": { "zh-CN": "未按合同约定履约", en: "failed to perform the contract" },
 };
 
 /** A bid letter stays valid this long after the deadline: through evaluation, award and signing. */
@@ -86,7 +85,7 @@ export function guaranteeView(g: GuaranteeRow, inst?: Pick<InstitutionRow, "name
     id: g.id, purpose: g.purpose, tenderId: g.tender_id, contractRef: g.contract_ref, tenantCode: g.tenant_code, title: g.title, beneficiary: g.beneficiary,
     supplierCode: g.supplier_code, institutionCode: g.institution_code, institutionName: inst?.name ?? null, institutionKind: inst ? KINDS[inst.kind] : null,
     amount: toMoney(g.amount), validUntil: iso(g.valid_until), status: g.status, declineReason: g.decline_reason, verificationCode: g.verification_code,
-    letter: g.letter, signature: g.signature, claim: g.claim, createdAt: iso(g.created_at), decidedAt: iso(g.decided_at),
+    letter: g.letter, signature: g.signature, claim: g.claim ? { ...g.claim, reasonTitle: CLAIM_REASONS[g.claim.reason] } : null, createdAt: iso(g.created_at), decidedAt: iso(g.decided_at),
   };
 }
 
@@ -252,7 +251,7 @@ export const guaranteesService: PlatformServiceSchema = {
 
     /**
      * POST /api/finance/guarantees/:id/claim { reason, statement }: the purchaser of the tender claims on an
-     * issued bid letter (the bidder withdrew after the deadline, refused to sign) or a performance letter.
+     * issued bid letter (the bidder withdrew after the deadline, refused to sign).
      */
     claim: {
       kind: "continue",
@@ -270,7 +269,7 @@ export const guaranteesService: PlatformServiceSchema = {
         if (!t?.mine) throw notFound(GUARANTEE);
         const reason = ctx.params.reason as Claim["reason"];
         const problems = [];
-        if (typeof reason !== "string" || !(reason in CLAIM_REASONS) || reason === "failed-to-perform") problems.push(fieldError("/reason", "enum", "索赔事由应为截止后撤回投标或拒不签订合同", "The reason is a withdrawal after the deadline or a refusal to sign"));
+        if (typeof reason !== "string" || !(reason in CLAIM_REASONS)) problems.push(fieldError("/reason", "enum", "索赔事由应为截止后撤回投标或拒不签订合同", "The reason is a withdrawal after the deadline or a refusal to sign"));
         if (typeof ctx.params.statement !== "string" || !ctx.params.statement.trim()) problems.push(fieldError("/statement", "required", "请陈述索赔事实", "State the facts of the claim"));
         if (problems.length) throw validationFailed(problems);
         const now = platformNow();

@@ -112,8 +112,6 @@ export function covers(regions: string[], tenantCode: string): boolean {
   return regions.some((r) => tree.subtree(r).includes(tenantCode));
 }
 
-/** A region's regulator oversees its subtree. */
-export const oversees = (u: SessionUser, tenantCode: string) => isRegulator(u) && tenantTree().subtree(u.tenantCode).includes(tenantCode);
 
 export const GUARANTEE: Localized = { "zh-CN": "保函", en: "guarantee" };
 export const DEPOSIT: Localized = { "zh-CN": "保证金", en: "deposit" };
