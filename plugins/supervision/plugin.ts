@@ -2,7 +2,7 @@ import { definePlugin } from "../../core/sdk";
 import { projectsService } from "./services/projects";
 import { hooks } from "./services/rules";
 import { supervisionDemo } from "./demo";
-import { contractHolds } from "./api";
+import { contractHolds, paymentLocks } from "./api";
 
 const STAGE_FORMS = ["intention", "plan", "return", "channel", "result", "contract", "acceptance", "acknowledge", "payment", "paid"];
 
@@ -16,7 +16,7 @@ export default definePlugin({
   version: "0.1.0",
   services: [projectsService],
   // asked before a contract's filing starts and is submitted (complaints: challenge.suspendContract)
-  extensionPoints: { "contract-holds": contractHolds },
+  extensionPoints: { "contract-holds": contractHolds, "payment-locks": paymentLocks },
   // the registries it reads (purchasers, suppliers, agencies) must be there first
   dependsOn: ["registries"],
   migrations: "migrations",

@@ -21,6 +21,7 @@ const ROLES: Array<{ role: string; username: string; first: string }> = [
   { role: "expert", username: "huizhou.expert", first: "441300990" },
   { role: "platform-admin", username: "admin", first: ADMIN_PASSWORD },
   { role: "helpdesk-agent", username: "huizhou.helpdesk", first: "441300001" },
+  { role: "institution", username: "huizhou.insurer", first: "441300702" },
 ];
 
 let platform: TestPlatform;
@@ -69,7 +70,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   const releases = await platform.api("/api/analytics/ocds/releases?pageSize=100");
   const award = (releases.body.releases ?? []).find((r: { tag: string[] }) => r.tag.includes("award"))?.ocid as string | undefined;
   const documents = ["/verify", ...(award ? [`/documents/${award}/award`] : [])];
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", ...documents, "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", ...documents, "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/finance/verify", "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
@@ -137,6 +138,10 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/helpdesk/tickets",
     ...(ticket ? [`/helpdesk/tickets/${ticket}`] : []),
     ...(user.roles.includes("helpdesk-agent") ? ["/helpdesk/agent", "/helpdesk/tickets?scope=region"] : []),
+    // financial services: the supplier's securities, the institution's inbox, the agency's and regulator's deposits and red items
+    ...(user.roles.includes("supplier") ? ["/finance/securities"] : []),
+    ...(user.roles.includes("institution") ? ["/finance/inbox"] : []),
+    ...(["agency", "regulator"].some((r) => user.roles.includes(r)) ? ["/finance/deposits"] : []),
   ];
 }
 

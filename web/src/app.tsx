@@ -62,6 +62,10 @@ const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage
 const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
 const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
 const AnalyticsPage = named(() => import("./analytics/pages"), "AnalyticsPage");
+const FinanceSecuritiesPage = named(() => import("./finance/pages"), "SecuritiesPage");
+const FinanceInboxPage = named(() => import("./finance/pages"), "InstitutionInboxPage");
+const FinanceDepositsPage = named(() => import("./finance/pages"), "DepositsPage");
+const FinanceVerifyPage = named(() => import("./finance/pages"), "VerifyPage");
 const DataPage = named(() => import("./analytics/pages"), "DataPage");
 const DocumentPage = named(() => import("./analytics/documents"), "DocumentPage");
 const VerifyPage = named(() => import("./analytics/documents"), "VerifyPage");
@@ -127,8 +131,16 @@ const ROUTES: Route[] = [
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
   { path: "/credit/ratings", access: "signed-in", render: () => <RatingsPage /> },
+  { path: "/finance/verify", access: "public", render: () => <FinanceVerifyPage /> },
+  { path: "/finance/securities", access: "signed-in", render: () => <FinanceSecuritiesPage /> },
+  { path: "/finance/inbox", access: "signed-in", render: () => <FinanceInboxPage /> },
+  { path: "/finance/deposits", access: "signed-in", render: () => <FinanceDepositsPage /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
+
+/** Where financial services start for a role: the supplier's securities, the institution's inbox, the agency's and regulator's deposits. */
+const financeHome = (roles: string[] | undefined) =>
+  roles?.includes("supplier") ? "/finance/securities" : roles?.includes("institution") ? "/finance/inbox" : roles?.some((r) => r === "agency" || r === "regulator") ? "/finance/deposits" : null;
 
 const isAdmin = (roles: string[] | undefined) => !!roles?.some((r) => r === "tenant-admin" || r === "platform-admin");
 
@@ -229,6 +241,11 @@ function Header() {
               ) : null}
               {snap.state?.user.roles.some((r) => r === "regulator" || r === "purchaser") ? <NavLink to="/analytics">{t("nav.analytics")}</NavLink> : null}
               {snap.state?.user.roles.some((r) => r === "purchaser" || r === "agency" || r === "supplier" || r === "expert") ? <NavLink to="/credit/ratings">{t("nav.ratings")}</NavLink> : null}
+              {financeHome(snap.state?.user.roles) ? (
+                <NavLink to={financeHome(snap.state?.user.roles)!} match={(p) => p.startsWith("/finance")}>
+                  {t("nav.finance")}
+                </NavLink>
+              ) : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}

@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
-import { type ContractHold, contractHolds } from "../api";
+import { type ContractHold, contractHolds, type PaymentLock, paymentLocks } from "../api";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
 const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
@@ -189,7 +189,10 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
             if ((err as { type?: string }).type !== "NOT_FOUND") throw err;
           }
         }
-        return { ...view(row, ctx.meta.user), stages };
+        // where the contract's payments must go, as the providers of supervision.payment-locks say (contract financing)
+        const locks: PaymentLock[] = [];
+        if (row.contract_filed_on) for (const p of this.extensions.providers(ctx, paymentLocks)) locks.push(...(await p.call.locks({ projectId: row.id, tenantCode: row.tenant_code })).locks);
+        return { ...view(row, ctx.meta.user), stages, paymentLocks: locks };
       },
     },
 
