@@ -15,5 +15,7 @@ export default definePlugin({
   // `purchaser`, `agency` and `expert` are the registries' roles, `regulator` supervision's; tenders and opening records are e-trading's
   dependsOn: ["registries", "supervision", "etrading"],
   services: [evaluationsService],
+  // the committee is the experts' drawing's: read through the experts plugin's point
+  consumes: { "experts.committee": "required" },
   migrations: "migrations",
 });

@@ -4,6 +4,7 @@ import {
   actorOf, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
   type PluginServiceThis, periodEnd, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
+import { committeeSource } from "../../experts/api";
 import { type Criterion, type EvalBid, rank, type Report, rule } from "./ranking";
 
 const EVALUATION: Localized = { "zh-CN": "评审", en: "evaluation" };
@@ -16,7 +17,7 @@ interface Row {
   id: string; tender_id: string; tender_instance_id: string; tenant_code: string; unit_code: string | null; agency_code: string | null; title: string; unit_name: string;
   method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
-  orders: Array<{ reason: string; at: string; by: string }>;
+  orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
 }
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
@@ -87,7 +88,7 @@ function text(raw: unknown, path: string, max = 2000): string | null {
 
 // ── Starting: the method, the committee, the SME deduction ───────────────────────────────────
 
-interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members: unknown; smeDeduction?: unknown }
+interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members?: unknown; smeDeduction?: unknown }
 
 /** The smallest committee for the tender's budget (eval.committee.tender.size, …sizeLarge). */
 function committeeRule(maxPrice: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge"; size: number } {
@@ -96,7 +97,7 @@ function committeeRule(maxPrice: string): { id: "eval.committee.tender.size" | "
   return { id: "eval.committee.tender.size", size: rule("eval.committee.tender.size").value as number };
 }
 
-function checkStart(p: StartParams, tender: TenderView) {
+function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   const problems = [];
   const method = p.method;
   if (method !== "lowest-price" && method !== "comprehensive") {
@@ -104,11 +105,17 @@ function checkStart(p: StartParams, tender: TenderView) {
   }
   const category = p.category;
   if (category !== "goods" && category !== "services") problems.push(fieldError("/category", "enum", "项目类别应为货物（goods）或服务（services）", "the category is goods or services"));
-  const members = Array.isArray(p.members) ? p.members : [];
+  // the committee is the drawing's: a list the caller sends may only repeat it, never add to it
+  const members = drawn;
   const c = committeeRule(tender.maxPrice);
-  if (!Array.isArray(p.members) || members.some((m) => typeof m !== "string" || !UUID.test(m)) || new Set(members).size !== members.length) {
-    problems.push(fieldError("/members", "members", "评标委员会成员应为不重复的专家账号", "the committee members are distinct expert accounts"));
-  } else if (members.length < c.size || members.length % 2 === 0) {
+  if (p.members !== undefined && p.members !== null) {
+    const typed = Array.isArray(p.members) ? p.members : [null];
+    const strangers = typed.filter((m) => !drawn.includes(m as string));
+    if (strangers.length || typed.length !== drawn.length) {
+      problems.push(fieldError("/members", "evaluation.committeeFromDrawing", `评标委员会成员只能是本项目抽取并接受邀请的 ${drawn.length} 名专家，其中 ${strangers.length} 人不在抽取结果中`, `the committee is the ${drawn.length} experts who accepted this tender's drawing; ${strangers.length} given are not among them`));
+    }
+  }
+  if (members.length < c.size || members.length % 2 === 0) {
     problems.push(fieldError("/members", c.id, `评标委员会应为 ${c.size} 人以上单数，现为 ${members.length} 人（${c.id}）`, `the committee is an odd number of at least ${c.size}; ${members.length} given (${c.id})`));
   }
   const [lo, hi] = rule("sme.priceDeduction.2022").value as [number, number];
@@ -143,6 +150,21 @@ function checkStart(p: StartParams, tender: TenderView) {
   return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: d as number };
 }
 
+/**
+ * The committee the experts' drawing made for the tender (the `experts.committee` point, asked as the caller):
+ * the accepted experts, first drawn first. No complete drawing, no evaluation.
+ */
+async function drawnCommittee(svc: This, ctx: PlatformContext, tenderId: string): Promise<{ drawingId: string; members: string[] }> {
+  for (const p of svc.extensions.providers(ctx, committeeSource)) {
+    const c = await p.call.committee({ tenderId });
+    if (c.drawingId) return { drawingId: c.drawingId, members: c.members.map((m) => m.accountId) };
+  }
+  throw conflict(
+    { "zh-CN": "该项目尚未完成评审专家抽取：评标委员会由抽取并接受邀请的专家组成", en: "This procurement's expert drawing is not complete: the committee is the experts who accepted the drawing" },
+    { rule: "evaluation.committeeFromDrawing" },
+  );
+}
+
 async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ tender: TenderView; record: OpeningRecord }> {
   try {
     const tender = await ctx.call<TenderView, { id: string }>("etrading.get", { id: tenderId });
@@ -167,7 +189,9 @@ async function view(db: Knex, u: SessionUser, e: Row) {
   return {
     id: e.id, tenderId: e.tender_id, tenantCode: e.tenant_code, title: e.title, method: e.method, category: e.category,
     priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria,
-    status: e.status, round: e.round, committeeSize: e.members.length,
+    status: e.status, round: e.round, committeeSize: e.members.length, drawingId: e.drawing_id,
+    // who chairs is the committee's and the regulator's to see, as the members are
+    chair: member || regulates(u, e) ? e.chair : null, chairElected: !!e.chair,
     // the purchaser and its agency see counts; the committee and the regulator see the members
     members: member || regulates(u, e) ? e.members : null,
     bids: e.bids.map((b) => {
@@ -230,7 +254,7 @@ export const evaluationsService: PlatformServiceSchema = {
       kind: "create",
       permission: "authenticated",
       rest: "POST /evaluations",
-      params: { tenderId: "string", method: "any", category: "any", priceWeight: { type: "any", optional: true }, criteria: { type: "any", optional: true }, members: "any", smeDeduction: { type: "any", optional: true } },
+      params: { tenderId: "string", method: "any", category: "any", priceWeight: { type: "any", optional: true }, criteria: { type: "any", optional: true }, members: { type: "any", optional: true }, smeDeduction: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<StartParams>) {
         const user = ctx.meta.user!;
         if (!user.unitCode || !(user.roles.includes("purchaser") || user.roles.includes("agency"))) throw forbidden();
@@ -240,7 +264,8 @@ export const evaluationsService: PlatformServiceSchema = {
         if (tender.status !== "opened") {
           throw conflict({ "zh-CN": "该项目尚未确认开标记录，不能开始评审", en: "The opening of this procurement is not recorded yet: the evaluation cannot start" }, { rule: "evaluation.afterOpening", status: tender.status });
         }
-        const s = checkStart(ctx.params, tender);
+        const drawn = await drawnCommittee(this, ctx, tender.id);
+        const s = checkStart(ctx.params, tender, drawn.members);
         const bids: EvalBid[] = record.bids.map((b, i) => ({ ...b, order: i + 1 })).filter((b) => b.outcome === "opened" && b.price !== null)
           .map((b) => ({ bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, price: b.price!, order: b.order }));
         if (!bids.length) throw conflict({ "zh-CN": "开标记录中没有有效投标", en: "The opening record has no valid bid" }, { rule: "evaluation.noBids" });
@@ -252,7 +277,7 @@ export const evaluationsService: PlatformServiceSchema = {
             // the unit and agency are the ones e-trading says run it: the caller is one of them
             unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
             title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction,
-            criteria: JSON.stringify(s.criteria), members: s.members, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
+            criteria: JSON.stringify(s.criteria), members: s.members, drawing_id: drawn.drawingId, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
           }).onConflict("tender_id").ignore().returning("id");
           if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
           const e = (await rowOf(trx, id))!;
@@ -407,6 +432,39 @@ export const evaluationsService: PlatformServiceSchema = {
       },
     },
 
+    /**
+     * POST /api/evaluation/evaluations/:id/chair `{ candidate }`: the committee elects its chair before scoring. No rule
+     * of the statutory list names the first-drawn, so it is a vote: each member one vote for a member (changeable),
+     * elected by a majority of the whole committee.
+     */
+    voteChair: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/chair",
+      params: { id: "string", candidate: "any" },
+      async handler(this: This, ctx: Ctx<{ candidate: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (e.chair) throw conflict({ "zh-CN": "组长已推选产生", en: "The chair is already elected" }, { rule: "evaluation.chair" });
+          if (e.status !== "qualification" && e.status !== "scoring") throw wrongStage(e, "组长应在评分前推选", "The chair is elected before scoring", "evaluation.chair");
+          const candidate = ctx.params.candidate;
+          if (typeof candidate !== "string" || !e.members.includes(candidate)) throw validationFailed([fieldError("/candidate", "evaluation.chair", "组长应从评标委员会成员中推选", "the chair is one of the committee's members")]);
+          const now = platformNow();
+          await trx("evaluation_chair_votes").insert({ evaluation_id: e.id, member_id: user.id, candidate_id: candidate, voted_at: now }).onConflict(["evaluation_id", "member_id"]).merge(["candidate_id", "voted_at"]);
+          const [top] = await trx("evaluation_chair_votes").where({ evaluation_id: e.id }).groupBy("candidate_id").orderByRaw("count(*) desc").select("candidate_id", trx.raw("count(*)::int as n"));
+          let next = e;
+          if (top && top.n * 2 > e.members.length) {
+            await trx("evaluation_evaluations").where({ id: e.id }).update({ chair: top.candidate_id, updated_at: now });
+            await writeAudit(trx, { actor: { system: "evaluation.chair" }, tenantCode: e.tenant_code, action: "evaluation.chair", object: e.id, after: { chair: top.candidate_id, votes: top.n } });
+            next = { ...e, chair: top.candidate_id };
+          }
+          return view(trx, user, next);
+        });
+      },
+    },
+
     /** POST /api/evaluation/evaluations/:id/signature `{ dissent? }`: each member signs the report, a dissent kept in it (eval.report.signatures). */
     sign: {
       kind: "continue",
@@ -536,6 +594,7 @@ export const evaluationsService: PlatformServiceSchema = {
 async function refuseUnlessScoring(trx: Knex.Transaction, e: Row, user: SessionUser) {
   if (e.status === "signed" || e.status === "awarded") throw settled();
   if (e.status !== "scoring") throw wrongStage(e, "当前不在评分阶段", "Scoring is not open", "evaluation.stage");
+  if (!e.chair) throw conflict({ "zh-CN": "评标委员会尚未推选组长，推选后方可评分", en: "The committee has not elected its chair yet: scoring starts after the election" }, { rule: "evaluation.chair" });
   if (await trx("evaluation_submissions").where({ evaluation_id: e.id, member_id: user.id }).first()) {
     throw conflict({ "zh-CN": "您已提交评分，不能再修改", en: "You have submitted your scores: they cannot change" }, { rule: "evaluation.submitted" });
   }

@@ -1,0 +1,47 @@
+import type { Knex } from "knex";
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.schema.alterTable("evaluation_evaluations", (t) => {
+    // the experts' drawing the committee came from (the experts plugin's), and the chair it elected
+    t.uuid("drawing_id");
+    t.uuid("chair");
+    // the documents' consortium deduction (sme.consortiumDeduction), 0 when none
+    t.decimal("consortium_deduction", 5, 2).notNullable().defaultTo(0);
+    // the contract's clock from the award (contract.signWithin) and the winners who refused (contract.winnerRefuses)
+    t.date("sign_by");
+    t.jsonb("contract");
+    t.jsonb("refusals").notNullable().defaultTo("[]");
+    // collusion indicators found at the start (eval.collusionIndicators), shown to the committee
+    t.jsonb("indicators").notNullable().defaultTo("[]");
+  });
+  await knex.schema.alterTable("evaluation_qualifications", (t) => {
+    t.boolean("consortium").notNullable().defaultTo(false);
+  });
+  await knex.schema.createTable("evaluation_chair_votes", (t) => {
+    t.uuid("evaluation_id").notNullable().references("evaluation_evaluations.id").onDelete("CASCADE");
+    t.uuid("member_id").notNullable();
+    t.uuid("candidate_id").notNullable();
+    t.timestamp("voted_at", { useTz: true }).notNullable();
+    // one vote per member, which it may change until a chair is elected
+    t.primary(["evaluation_id", "member_id"]);
+  });
+  // a bidder's explanation of an abnormally low price, or the committee's note of it (eval.collusionIndicators' sibling check)
+  await knex.schema.createTable("evaluation_explanations", (t) => {
+    t.uuid("evaluation_id").notNullable().references("evaluation_evaluations.id").onDelete("CASCADE");
+    t.uuid("bid_id").notNullable();
+    t.text("text").notNullable();
+    t.string("by", 10).notNullable();
+    t.uuid("account_id").notNullable();
+    t.timestamp("at", { useTz: true }).notNullable();
+    t.primary(["evaluation_id", "bid_id"]);
+  });
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable("evaluation_explanations");
+  await knex.schema.dropTable("evaluation_chair_votes");
+  await knex.schema.alterTable("evaluation_qualifications", (t) => t.dropColumn("consortium"));
+  await knex.schema.alterTable("evaluation_evaluations", (t) => {
+    for (const c of ["drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "indicators"]) t.dropColumn(c);
+  });
+}
