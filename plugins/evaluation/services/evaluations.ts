@@ -18,7 +18,9 @@ interface Row {
   method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
+  sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
 }
+type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
@@ -40,7 +42,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const storable = (v: unknown): v is string => typeof v === "string" && !v.includes("\u0000") && !LONE_SURROGATE.test(v);
 
-const SELECT = ["*", "to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"];
+const SELECT = ["*", "to_char(confirm_by, 'YYYY-MM-DD') as confirm_by", "to_char(sign_by, 'YYYY-MM-DD') as sign_by"];
 async function rowOf(db: Knex, id: string, lock?: "update" | "share"): Promise<Row | undefined> {
   if (!UUID.test(id)) return undefined;
   const q = db("evaluation_evaluations").where({ id }).first(db.raw(SELECT.join(", ")));
@@ -203,7 +205,8 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     // a member sees the ranking only when every member has submitted: the report exists from then on
     report: e.report ? { ...e.report, signatures: sigs.map((s) => ({ memberId: s.member_id, dissent: s.dissent, signedAt: new Date(s.signed_at).toISOString() })) } : null,
     signed: sigs.length,
-    confirmBy: e.confirm_by, awardOverdue: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
+    confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
+    signBy: e.sign_by, contract: e.contract, refusals: e.refusals,
   };
 }
 
@@ -213,22 +216,67 @@ const notify = (trx: Knex.Transaction, e: Row, owner: { accounts?: string[]; uni
     payload: { tenantCode: e.tenant_code, ...(owner.accounts ? { accounts: owner.accounts } : { owner: { unit: owner.unit, account: null } }), link: `/evaluation/evaluations/${e.id}`, kind, title },
   });
 
-/** The purchaser (and its agency) are told once that `award.purchaserConfirm` has lapsed. */
-async function warnOverdue(db: Knex, now: Date): Promise<number> {
+/**
+ * The `award.purchaserConfirm` clock, one pass. On the last day to confirm, the purchaser (and its agency) are warned
+ * once; the day after, if still unconfirmed, the first-ranked candidate is deemed chosen, as the rule says. A deemed
+ * award needs its warning first, so a clock that jumps past both days warns on one pass and awards on the next.
+ * Every node runs the pass, but only one at a time does anything: the one holding the transaction-level advisory
+ * lock (core's workflow deadlines serve workflow instances only, and an evaluation is not one).
+ */
+async function awardClock(db: Knex, now: Date): Promise<{ warned: number; deemed: number }> {
   return db.transaction(async (trx) => {
-    const due: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNull("warned_at").where("confirm_by", "<", localDate(now)).forUpdate().skipLocked().select("*");
+    const [{ leader }] = (await trx.raw("select pg_try_advisory_xact_lock(hashtextextended('evaluation.award.clock', 0)) as leader")).rows;
+    if (!leader) return { warned: 0, deemed: 0 };
+    const today = localDate(now);
+    const lapsed: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNotNull("warned_at").where("confirm_by", "<", today).forUpdate().skipLocked().select(trx.raw(SELECT.join(", ")));
+    for (const e of lapsed) {
+      const first = e.report!.ranking.find((r) => !e.refusals.some((x) => x.bidId === r.bidId));
+      if (!first) continue;
+      const award = await makeAward(trx, e, first, null, now, true);
+      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.deemed", object: e.id, after: award });
+    }
+    const due: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNull("warned_at").where("confirm_by", "<=", today).forUpdate().skipLocked().select("*");
     for (const e of due) {
       await trx("evaluation_evaluations").where({ id: e.id }).update({ warned_at: now });
       for (const unit of unitsOf(e)) {
-        await notify(trx, e, { unit }, "evaluation.award.overdue", {
-          "zh-CN": `${e.title}：收到评审报告已逾 5 个工作日仍未确定中标人，逾期未确定又无合法理由的视同确定排名第一的候选人（award.purchaserConfirm）`,
-          en: `${e.title}: 5 working days have passed since the report without a winner; without a lawful reason the first-ranked candidate is deemed chosen (award.purchaserConfirm)`,
+        await notify(trx, e, { unit }, "evaluation.award.warning", {
+          "zh-CN": `${e.title}：应在收到评审报告后 5 个工作日内确定中标人，期限即将届满；逾期未确定又无合法理由的，视同确定排名第一的候选人（award.purchaserConfirm）`,
+          en: `${e.title}: the 5 working days to confirm the winner after the report are ending; without a lawful reason the first-ranked candidate is then deemed chosen (award.purchaserConfirm)`,
         });
       }
-      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.overdue", object: e.id, after: { confirmBy: e.confirm_by } });
+      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.warning", object: e.id, after: { confirmBy: e.confirm_by } });
     }
-    return due.length;
+    return { warned: due.length, deemed: lapsed.length };
   });
+}
+
+/**
+ * The award, chosen by the purchaser or deemed by the clock: the contract's clock starts (contract.signWithin), the
+ * result is published and each bidder told; a losing bidder reads its own score and rank only (award.informLosers).
+ */
+async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"][number], reason: string | null, now: Date, deemed: boolean): Promise<Award> {
+  const award: Award = {
+    bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(),
+    late: e.confirm_by !== null && localDate(now) > e.confirm_by, deemed,
+  };
+  const signBy = periodEnd(now, rule("contract.signWithin").value as number, "calendar-days");
+  await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), sign_by: signBy, updated_at: now });
+  await publishResult(trx, e, award, now);
+  for (const r of e.report!.ranking) {
+    if (e.refusals.some((x) => x.bidId === r.bidId)) continue;
+    await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
+      ? { "zh-CN": `${e.title}：贵单位为中标人，请于 ${signBy} 前与采购人签订合同`, en: `${e.title}: your company is the winner; sign the contract with the purchaser by ${signBy}` }
+      : { "zh-CN": `${e.title}：评审结果已公告，贵单位可查看本单位的得分与排序`, en: `${e.title}: the result is published; your own score and rank are available` });
+  }
+  if (deemed) {
+    for (const unit of unitsOf(e)) {
+      await notify(trx, e, { unit }, "evaluation.award.deemed", {
+        "zh-CN": `${e.title}：逾期未确定中标人，视同确定排名第一的候选人 ${chosen.supplierName}（award.purchaserConfirm）`,
+        en: `${e.title}: no winner was confirmed in time; the first-ranked candidate ${chosen.supplierName} is deemed chosen (award.purchaserConfirm)`,
+      });
+    }
+  }
+  return award;
 }
 
 type Ctx<P> = PlatformContext<P & { id: string }>;
@@ -238,7 +286,7 @@ export const evaluationsService: PlatformServiceSchema = {
   started(this: This) {
     this.awardTimer = setInterval(() => {
       if (this.warning) return;
-      this.warning = warnOverdue(this.db, platformNow())
+      this.warning = awardClock(this.db, platformNow())
         .catch((err: Error) => this.logger.warn(`award clock: ${err.message}`))
         .finally(() => (this.warning = undefined));
     }, AWARD_CHECK_MS);
@@ -549,17 +597,64 @@ export const evaluationsService: PlatformServiceSchema = {
           if (chosen.rank > 1 && !reason) {
             throw validationFailed([fieldError("/reason", "award.purchaserConfirm", `未按评审报告的排序确定排名第一的候选人，应说明理由（award.purchaserConfirm）`, "choosing other than the first-ranked candidate needs a reason (award.purchaserConfirm)")]);
           }
-          const now = platformNow();
-          const award = { bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(), late: e.confirm_by !== null && localDate(now) > e.confirm_by };
-          await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), updated_at: now });
-          await publishResult(trx, e, award, now);
-          for (const r of ranking) {
-            await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
-              ? { "zh-CN": `${e.title}：贵单位为中标人`, en: `${e.title}: your company is the winner` }
-              : { "zh-CN": `${e.title}：评审结果已公告，贵单位可查看本单位的得分与排序`, en: `${e.title}: the result is published; your own score and rank are available` });
-          }
+          const award = await makeAward(trx, e, chosen, reason, platformNow(), false);
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.award", object: e.id, after: award });
-          return view(trx, user, { ...e, status: "awarded", award });
+          return view(trx, user, (await rowOf(trx, e.id))!);
+        });
+      },
+    },
+
+    /** POST /api/evaluation/evaluations/:id/contract: the purchaser records the contract signed, on time or not (contract.signWithin). */
+    contract: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/contract",
+      params: { id: "string" },
+      async handler(this: This, ctx: Ctx<object>) {
+        const user = ctx.meta.user!;
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (e.status !== "awarded") throw wrongStage(e, "确定中标人后方可签订合同", "The contract is signed after the award", "contract.signWithin");
+          if (e.contract) throw conflict({ "zh-CN": "合同已签订", en: "The contract is already signed" }, { rule: "contract.signWithin" });
+          const now = platformNow();
+          const contract = { at: now.toISOString(), late: localDate(now) > e.sign_by!, bidId: (e.award as Award).bidId };
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ contract: JSON.stringify(contract), updated_at: now });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.contract", object: e.id, after: contract });
+          return view(trx, user, { ...e, contract });
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/winner-refusal `{ reason }`: the winner refused to sign; the purchaser takes the
+     * next candidate of the report's order (contract.winnerRefuses), published as the result in its place.
+     */
+    winnerRefusal: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/winner-refusal",
+      params: { id: "string", reason: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = text(ctx.params.reason, "/reason");
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (!reason) throw validationFailed([fieldError("/reason", "contract.winnerRefuses", "应写明中标人拒绝签订合同的情况（contract.winnerRefuses）", "say how the winner refused to sign (contract.winnerRefuses)")]);
+          if (e.status !== "awarded" || e.contract) throw wrongStage(e, "只有已确定中标人且尚未签订合同时，中标人才可能拒签", "A winner refuses only after the award and before a contract", "contract.winnerRefuses");
+          const now = platformNow();
+          const refusals = [...e.refusals, { bidId: (e.award as Award).bidId, reason, at: now.toISOString() }];
+          const next = e.report!.ranking.find((r) => !refusals.some((x) => x.bidId === r.bidId));
+          if (!next) {
+            throw conflict({ "zh-CN": "评审报告推荐的候选人均已拒签，应重新开展政府采购活动（contract.winnerRefuses）", en: "Every candidate of the report has refused: the procurement starts again (contract.winnerRefuses)" }, { rule: "contract.winnerRefuses" });
+          }
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ refusals: JSON.stringify(refusals) });
+          const award = await makeAward(trx, { ...e, refusals }, next, `contract.winnerRefuses: ${reason}`, now, false);
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.winnerRefuses", object: e.id, before: { award: e.award }, after: award });
+          return view(trx, user, (await rowOf(trx, e.id))!);
         });
       },
     },
@@ -644,7 +739,8 @@ async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierNam
     key: e.id,
     payload: {
       instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
-      version: e.round, notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
+      // a later round, or the next candidate after a winner's refusal, replaces the notice: a higher version
+      version: e.round * 100 + e.refusals.length, notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
       data: { projectName: e.title, purchaserName: e.unit_name, winner: award.supplierName, winningPrice: award.price, awardedAt: now.toISOString() },
     },
   });

@@ -212,18 +212,18 @@ describe("evaluation and award after the opening", () => {
     expect(again.body.report.ranking.map((x: { supplierCode: string }) => x.supplierCode)).toEqual([SUPPLIERS[1], SUPPLIERS[0], SUPPLIERS[2]]);
   });
 
-  test("award: the first-ranked, or another with a reason (award.purchaserConfirm); a warning when it lapses; the result notice; each loser reads its own score and rank only (award.informLosers)", async () => {
+  test("award: the first-ranked, or another with a reason (award.purchaserConfirm); a warning on the last day; the result notice; each loser reads its own score and rank only (award.informLosers); the next candidate when the winner refuses (contract.winnerRefuses); the contract's 30 days (contract.signWithin)", async () => {
     const view = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.purchaser)).body;
     const [first, second] = view.report.ranking;
-    // the clock passes the 5 working days: the purchaser is warned once
-    w.platform.kernel.clock.travelTo(new Date(new Date(`${view.confirmBy}T12:00:00+08:00`).getTime() + 86_400_000));
-    let overdue = false;
-    for (let i = 0; i < 100 && !overdue; i++) {
-      overdue = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.purchaser)).body.awardOverdue;
-      if (!overdue) await new Promise((r) => setTimeout(r, 100));
+    // the last of the 5 working days (award.purchaserConfirm): the purchaser is warned once
+    w.platform.kernel.clock.travelTo(new Date(`${view.confirmBy}T12:00:00+08:00`));
+    let warnedFlag = false;
+    for (let i = 0; i < 100 && !warnedFlag; i++) {
+      warnedFlag = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.purchaser)).body.awardWarned;
+      if (!warnedFlag) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(overdue).toBe(true);
-    const warned = await w.platform.kernel.db.knex("core_outbox").where({ event: "notifications.requested" }).whereRaw("payload->>'kind' = 'evaluation.award.overdue'");
+    expect(warnedFlag).toBe(true);
+    const warned = await w.platform.kernel.db.knex("core_outbox").where({ event: "notifications.requested" }).whereRaw("payload->>'kind' = 'evaluation.award.warning'");
     expect(warned.map((r) => r.payload.owner.unit)).toEqual(["441300401"]);
 
     const out = await api(`/api/evaluation/evaluations/${evalId}/award`, w.tokens.purchaser, { method: "POST", lang: "en", body: { bidId: second.bidId } });
@@ -232,7 +232,9 @@ describe("evaluation and award after the opening", () => {
     expect((await api(`/api/evaluation/evaluations/${evalId}/award`, committee()[0].token, { method: "POST", body: { bidId: first.bidId } })).status).toBe(403);
     const awarded = await api(`/api/evaluation/evaluations/${evalId}/award`, w.tokens.purchaser, { method: "POST", body: { bidId: first.bidId } });
     expect(awarded.status).toBe(200);
-    expect(awarded.body.award).toMatchObject({ supplierCode: SUPPLIERS[1], rank: 1, late: true });
+    expect(awarded.body.award).toMatchObject({ supplierCode: SUPPLIERS[1], rank: 1, late: false, deemed: false });
+    // contract.signWithin: 30 calendar days from the award notice
+    expect(awarded.body.signBy).toBe(periodEnd(w.platform.kernel.clock.now(), 30, "calendar-days"));
     expect((await api(`/api/evaluation/evaluations/${evalId}/award`, w.tokens.purchaser, { method: "POST", body: { bidId: first.bidId } })).status).toBe(409);
     // the result notice for the portal (award.resultNotice), without anyone's scores
     const [notice] = await w.platform.kernel.db.knex("core_outbox").where({ event: "portal.publish" });
@@ -250,9 +252,31 @@ describe("evaluation and award after the opening", () => {
     // a supplier that did not bid, and a supplier reading the evaluation itself: not found
     expect((await api(`/api/evaluation/tenders/${tender}/my-result`, w.suppliers[3])).status).toBe(404);
     expect((await api(`/api/evaluation/evaluations/${evalId}`, w.suppliers[0])).status).toBe(404);
+
+    // contract.winnerRefuses: the winner will not sign; the purchaser takes the next candidate, published in its place
+    const noReason = await api(`/api/evaluation/evaluations/${evalId}/winner-refusal`, w.tokens.purchaser, { method: "POST", body: {} });
+    expect(noReason.status).toBe(400);
+    expect(noReason.body.error.details[0].rule).toBe("contract.winnerRefuses");
+    expect((await api(`/api/evaluation/evaluations/${evalId}/winner-refusal`, w.suppliers[1], { method: "POST", body: { reason: "x" } })).status).toBe(404);
+    const next = await api(`/api/evaluation/evaluations/${evalId}/winner-refusal`, w.tokens.purchaser, { method: "POST", body: { reason: "中标人书面表示放弃中标" } });
+    expect(next.status).toBe(200);
+    expect(next.body.award).toMatchObject({ bidId: second.bidId, rank: 2, reason: expect.stringContaining("contract.winnerRefuses") });
+    expect(next.body.refusals).toEqual([expect.objectContaining({ bidId: first.bidId, reason: "中标人书面表示放弃中标" })]);
+    const notices = await w.platform.kernel.db.knex("core_outbox").where({ event: "portal.publish" }).orderBy("id");
+    expect(notices.map((n) => [n.payload.version, n.payload.data.winner])).toEqual([[200, first.supplierName], [201, second.supplierName]]);
+    expect((await api(`/api/evaluation/tenders/${tender}/my-result`, w.suppliers[0])).body.won).toBe(second.supplierCode === SUPPLIERS[0]);
+
+    // the contract, inside its 30 days: recorded once
+    const signedContract = await api(`/api/evaluation/evaluations/${evalId}/contract`, w.tokens.purchaser, { method: "POST" });
+    expect(signedContract.status).toBe(200);
+    expect(signedContract.body.contract).toMatchObject({ late: false, bidId: second.bidId });
+    const twice = await api(`/api/evaluation/evaluations/${evalId}/contract`, w.tokens.purchaser, { method: "POST" });
+    expect([twice.status, twice.body.error.details.rule]).toEqual([409, "contract.signWithin"]);
+    // after the contract, no refusal moves the award
+    expect((await api(`/api/evaluation/evaluations/${evalId}/winner-refusal`, w.tokens.purchaser, { method: "POST", body: { reason: "x" } })).status).toBe(409);
   });
 
-  test("object-level access: another tender's committee member, a supplier, another city's agency and an unrelated purchaser are refused; ties go to the lower price, then the opening order", async () => {
+  test("object-level access: another tender's committee member, a supplier, another city's agency and an unrelated purchaser are refused; ties go to the lower price, then the opening order; unconfirmed, the first-ranked is deemed chosen after the warning (award.purchaserConfirm)", async () => {
     const second = await drawnCommittee(w, other, 5, "pm");
     const started = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", body: { tenderId: other, method: "lowest-price", category: "goods" } });
     expect(started.status).toBe(201);
@@ -281,5 +305,20 @@ describe("evaluation and award after the opening", () => {
     const report = (await api(`/api/evaluation/evaluations/${id}`, second[0].token)).body.report;
     expect(report.rules).toContain("eval.lowestPrice.method");
     expect(report.ranking.map((x: { supplierCode: string; rank: number }) => [x.rank, x.supplierCode])).toEqual([[1, SUPPLIERS[1]], [2, SUPPLIERS[2]], [3, SUPPLIERS[0]]]);
+
+    // award.purchaserConfirm: nobody confirms; the warning on the last day, then the first-ranked is deemed chosen
+    for (const m of second) expect((await api(`/api/evaluation/evaluations/${id}/signature`, m.token, { method: "POST", body: {} })).status).toBe(200);
+    const confirmBy = (await api(`/api/evaluation/evaluations/${id}`, w.tokens.agency)).body.confirmBy;
+    w.platform.kernel.clock.travelTo(new Date(new Date(`${confirmBy}T12:00:00+08:00`).getTime() + 2 * 86_400_000));
+    let v: { status: string; award: { supplierCode: string; deemed: boolean; rank: number } | null } = { status: "signed", award: null };
+    for (let i = 0; i < 100 && v.status !== "awarded"; i++) {
+      v = (await api(`/api/evaluation/evaluations/${id}`, w.tokens.agency)).body;
+      if (v.status !== "awarded") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(v).toMatchObject({ status: "awarded", award: { supplierCode: SUPPLIERS[1], rank: 1, deemed: true, late: true } });
+    const trail = await w.platform.kernel.db.knex("core_audit_log").where({ object: id }).whereIn("action", ["evaluation.award.warning", "evaluation.award.deemed"]).orderBy("id").select("action");
+    expect(trail.map((r) => r.action)).toEqual(["evaluation.award.warning", "evaluation.award.deemed"]);
+    const told = await w.platform.kernel.db.knex("core_outbox").where({ event: "notifications.requested" }).whereRaw("payload->>'kind' = 'evaluation.award.deemed'");
+    expect(told.map((r) => r.payload.title["zh-CN"])).toEqual([expect.stringContaining("视同确定排名第一的候选人")]);
   });
 });
