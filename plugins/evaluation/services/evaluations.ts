@@ -15,7 +15,7 @@ type This = PluginServiceThis & { awardTimer?: NodeJS.Timeout; warning?: Promise
 
 interface Row {
   id: string; tender_id: string; tender_instance_id: string; tenant_code: string; unit_code: string | null; agency_code: string | null; title: string; unit_name: string;
-  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; criteria: Criterion[]; members: string[];
+  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; consortium_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
   sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
@@ -24,7 +24,7 @@ type Award = { bidId: string; supplierCode: string; supplierName: string; price:
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
-interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean }
+interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown> }
 interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null }> }
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
@@ -120,11 +120,13 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   if (members.length < c.size || members.length % 2 === 0) {
     problems.push(fieldError("/members", c.id, `评标委员会应为 ${c.size} 人以上单数，现为 ${members.length} 人（${c.id}）`, `the committee is an odd number of at least ${c.size}; ${members.length} given (${c.id})`));
   }
-  const [lo, hi] = rule("sme.priceDeduction.2022").value as [number, number];
-  const d = p.smeDeduction === undefined || p.smeDeduction === null ? 0 : p.smeDeduction;
-  if (typeof d !== "number" || (d !== 0 && (d < lo || d > hi))) {
-    problems.push(fieldError("/smeDeduction", "sme.priceDeduction.2022", `小微企业价格扣除应为 ${lo}%–${hi}%（不扣除填 0）（sme.priceDeduction.2022）`, `the SME price deduction is ${lo}–${hi} % (0 for none) (sme.priceDeduction.2022)`));
+  // the deductions are the documents' (e-trading's `smePriceDeduction`, `consortiumDeduction`): declared to every bidder
+  // before the bids, never chosen after the opening
+  if (p.smeDeduction !== undefined) {
+    problems.push(fieldError("/smeDeduction", "sme.priceDeduction.2022", "小微企业价格扣除以采购文件的声明为准，评审时不能另定（sme.priceDeduction.2022）", "the SME price deduction is the one the documents declare: it is not set at the evaluation (sme.priceDeduction.2022)"));
   }
+  const sme = declared(tender, "smePriceDeduction", "sme.priceDeduction.2022", "小微企业价格扣除", "SME price deduction", problems);
+  const consortium = declared(tender, "consortiumDeduction", "sme.consortiumDeduction", "联合体价格扣除", "consortium price deduction", problems);
   let criteria: Criterion[] = [];
   let weight: number | null = null;
   if (method === "comprehensive") {
@@ -149,7 +151,7 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
     problems.push(fieldError("/criteria", "eval.lowestPrice.method", "最低评标价法不设评审因素和价格分（eval.lowestPrice.method）", "the lowest evaluated price method has no criteria and no price weight (eval.lowestPrice.method)"));
   }
   if (problems.length) throw validationFailed(problems);
-  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: d as number };
+  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: sme, consortiumDeduction: consortium };
 }
 
 /**
@@ -165,6 +167,15 @@ async function drawnCommittee(svc: This, ctx: PlatformContext, tenderId: string)
     { "zh-CN": "该项目尚未完成评审专家抽取：评标委员会由抽取并接受邀请的专家组成", en: "This procurement's expert drawing is not complete: the committee is the experts who accepted the drawing" },
     { rule: "evaluation.committeeFromDrawing" },
   );
+}
+
+/** A deduction the documents declare: 0 (none) or within its rule's range; outside it the documents are at fault, and the evaluation cannot start. */
+function declared(tender: TenderView, field: string, ruleId: "sme.priceDeduction.2022" | "sme.consortiumDeduction", zh: string, en: string, problems: unknown[]): number {
+  const v = tender.documents?.[field] ?? 0;
+  const [lo, hi] = rule(ruleId).value as [number, number];
+  if (typeof v === "number" && (v === 0 || (v >= lo && v <= hi))) return v;
+  problems.push(fieldError("/tenderId", ruleId, `采购文件声明的${zh}（${String(v)}%）不在 ${lo}%–${hi}% 之内，应先更正采购文件（${ruleId}）`, `the documents' ${en} (${String(v)} %) is outside ${lo}–${hi} %: correct the documents first (${ruleId})`));
+  return 0;
 }
 
 async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ tender: TenderView; record: OpeningRecord }> {
@@ -190,7 +201,7 @@ async function view(db: Knex, u: SessionUser, e: Row) {
   const member = isMember(u, e);
   return {
     id: e.id, tenderId: e.tender_id, tenantCode: e.tenant_code, title: e.title, method: e.method, category: e.category,
-    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria,
+    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction), criteria: e.criteria,
     status: e.status, round: e.round, committeeSize: e.members.length, drawingId: e.drawing_id,
     // who chairs is the committee's and the regulator's to see, as the members are
     chair: member || regulates(u, e) ? e.chair : null, chairElected: !!e.chair,
@@ -198,7 +209,7 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     members: member || regulates(u, e) ? e.members : null,
     bids: e.bids.map((b) => {
       const q = quals.find((x) => x.bid_id === b.bidId);
-      return { ...b, qualification: q ? { passed: q.passed, sme: q.sme, reason: q.reason } : null };
+      return { ...b, qualification: q ? { passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason } : null };
     }),
     submitted: subs.length,
     mySubmission: member ? !!subs.find((s) => s.member_id === u.id) : undefined,
@@ -324,13 +335,13 @@ export const evaluationsService: PlatformServiceSchema = {
             id, tender_id: tender.id, tender_instance_id: tender.instanceId, tenant_code: tender.tenantCode,
             // the unit and agency are the ones e-trading says run it: the caller is one of them
             unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
-            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction,
+            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction,
             criteria: JSON.stringify(s.criteria), members: s.members, drawing_id: drawn.drawingId, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
           }).onConflict("tender_id").ignore().returning("id");
           if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
           const e = (await rowOf(trx, id))!;
           await notify(trx, e, { accounts: s.members }, "evaluation.committee", { "zh-CN": `评审任务：${e.title}`, en: `To evaluate: ${e.title}` });
-          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, smeDeduction: s.smeDeduction } });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, drawingId: drawn.drawingId, smeDeduction: s.smeDeduction, consortiumDeduction: s.consortiumDeduction } });
           ctx.meta.$statusCode = 201;
           return view(trx, user, e);
         });
@@ -372,9 +383,10 @@ export const evaluationsService: PlatformServiceSchema = {
     },
 
     /**
-     * PUT /api/evaluation/evaluations/:id/qualification `{ results: [{ bidId, passed, reason?, sme? }] }`: the purchaser or
-     * agency reviews every bidder's qualification after the opening (tender.qualificationReviewAfterOpening), and
-     * records which bidders the documents' SME declaration covers; then the committee scores the qualified bids.
+     * PUT /api/evaluation/evaluations/:id/qualification `{ results: [{ bidId, passed, reason?, sme?, consortium? }] }`: the
+     * purchaser or agency reviews every bidder's qualification after the opening (tender.qualificationReviewAfterOpening),
+     * and records which bidders the documents' deductions cover (a small firm's own bid, or a consortium whose small
+     * firms hold 30 % or more); then the committee scores the qualified bids.
      */
     qualify: {
       kind: "continue",
@@ -395,6 +407,9 @@ export const evaluationsService: PlatformServiceSchema = {
             if (!r || typeof r !== "object" || !ids.has(r.bidId) || typeof r.passed !== "boolean") problems.push(fieldError(`/results/${i}`, "result", "每项应为本项目的有效投标及是否通过", "each result names a valid bid of the tender and whether it passed"));
             else if (r.reason !== undefined && r.reason !== null && !(storable(r.reason) && r.reason.length <= 2000)) problems.push(fieldError(`/results/${i}/reason`, "text", "原因应为文字（至多 2000 字）", "the reason is text (2,000 characters at most)"));
             else if (!r.passed && !(typeof r.reason === "string" && r.reason.trim())) problems.push(fieldError(`/results/${i}/reason`, "award.informLosers", "未通过资格审查的应写明原因（award.informLosers）", "a failed bidder is told why: give the reason (award.informLosers)"));
+            else if (r.sme === true && r.consortium === true) problems.push(fieldError(`/results/${i}/consortium`, "sme.consortiumDeduction", "一个投标人只适用一种价格扣除：小微企业或联合体", "one deduction per bidder: a small firm's or a consortium's"));
+            else if (r.sme === true && !Number(e.sme_deduction)) problems.push(fieldError(`/results/${i}/sme`, "sme.priceDeduction.2022", "采购文件未声明小微企业价格扣除（sme.priceDeduction.2022）", "the documents declare no SME price deduction (sme.priceDeduction.2022)"));
+            else if (r.consortium === true && !Number(e.consortium_deduction)) problems.push(fieldError(`/results/${i}/consortium`, "sme.consortiumDeduction", "采购文件未声明联合体价格扣除（sme.consortiumDeduction）", "the documents declare no consortium price deduction (sme.consortiumDeduction)"));
           });
           const seen = new Set(results.map((r) => r?.bidId));
           if (!problems.length && (seen.size !== ids.size || results.length !== ids.size)) {
@@ -402,7 +417,7 @@ export const evaluationsService: PlatformServiceSchema = {
           }
           if (problems.length) throw validationFailed(problems);
           const now = platformNow();
-          await trx("evaluation_qualifications").insert(results.map((r) => ({ evaluation_id: e.id, bid_id: r.bidId, passed: r.passed, sme: r.sme === true, reason: text(r.reason, "/reason"), account_id: user.id, reviewed_at: now })));
+          await trx("evaluation_qualifications").insert(results.map((r) => ({ evaluation_id: e.id, bid_id: r.bidId, passed: r.passed, sme: r.sme === true, consortium: r.consortium === true, reason: text(r.reason, "/reason"), account_id: user.id, reviewed_at: now })));
           if (!results.some((r) => r.passed)) throw conflict({ "zh-CN": "没有投标人通过资格审查", en: "No bidder passed the qualification review" }, { rule: "tender.qualificationReviewAfterOpening" });
           await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "scoring", updated_at: now });
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.qualify", object: e.id, after: { results } });
@@ -722,8 +737,8 @@ async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row
   const quals = await trx("evaluation_qualifications").where({ evaluation_id: e.id });
   const scores = await trx("evaluation_scores").where({ evaluation_id: e.id });
   const report = rank({
-    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria, members: e.members, bids: e.bids,
-    qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, reason: q.reason })),
+    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction),
+    criteria: e.criteria, members: e.members, bids: e.bids, qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason })),
     scores: scores.map((s) => ({ memberId: s.member_id, bidId: s.bid_id, criterion: s.criterion, score: Number(s.score) })),
   });
   const stamped = { ...report, generatedAt: now.toISOString(), round: e.round };

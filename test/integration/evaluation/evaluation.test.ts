@@ -17,14 +17,15 @@ describe("evaluation and award after the opening", () => {
     w.platform.api(path, { method: init.method, token, body: init.body, headers: init.lang ? { "accept-language": init.lang } : {} });
   const committee = () => members;
   const comprehensive = (ids?: string[]) => ({
-    tenderId: tender, method: "comprehensive", category: "goods", priceWeight: 30, smeDeduction: 10, ...(ids ? { members: ids } : {}),
+    tenderId: tender, method: "comprehensive", category: "goods", priceWeight: 30, ...(ids ? { members: ids } : {}),
     criteria: [{ id: "tech", title: "技术方案", titleEn: "Technical", max: 40 }, { id: "service", title: "售后服务", titleEn: "Service", max: 30 }],
   });
 
   beforeAll(async () => {
     w = await startEvalWorld(7);
-    // supplier 1 is a small enterprise: 401,000 less 10 % is 360,900, the lowest evaluated price
-    tender = await openedTender(w, ["400000.00", "401000.00", "402000.00"]);
+    // the documents declare 10 % for small firms and 5 % for consortia: supplier 1 is a small enterprise (401,000 less
+    // 10 % is 360,900, the lowest evaluated price), supplier 2 a consortium whose small firms hold 30 % (402,000 less 5 % is 381,900)
+    tender = await openedTender(w, ["400000.00", "401000.00", "402000.00"], { documents: { smePriceDeduction: 10, consortiumDeduction: 5 } });
     other = await openedTender(w, ["500000.00", "450000.00", "450000.00"]);
     members = await drawnCommittee(w, tender, 5, "am");
     nonMember = w.experts.find((e) => !members.includes(e))!;
@@ -46,6 +47,15 @@ describe("evaluation and award after the opening", () => {
     expect(byPath["/members"].message["zh-CN"]).toContain("其中 1 人不在抽取结果中");
     expect(byPath["/priceWeight"].rule).toBe("eval.priceWeight.goods");
     expect(byPath["/smeDeduction"].rule).toBe("sme.priceDeduction.2022");
+    expect(byPath["/smeDeduction"].message["zh-CN"]).toContain("以采购文件的声明为准");
+    // documents declaring a deduction outside sme.priceDeduction.2022 / sme.consortiumDeduction: corrected first
+    const knex = w.platform.kernel.db.knex;
+    await knex("etrading_tenders").where({ id: tender }).update({ documents: JSON.stringify({ smePriceDeduction: 6, consortiumDeduction: 3 }) });
+    const wrongDocs = await api("/api/evaluation/evaluations", w.tokens.purchaser, { method: "POST", lang: "en", body: comprehensive() });
+    await knex("etrading_tenders").where({ id: tender }).update({ documents: JSON.stringify({ smePriceDeduction: 10, consortiumDeduction: 5 }) });
+    expect(wrongDocs.status).toBe(400);
+    expect(wrongDocs.body.error.details.map((d: { rule: string }) => d.rule)).toEqual(["sme.priceDeduction.2022", "sme.consortiumDeduction"]);
+    expect(wrongDocs.body.error.details[1].message.en).toContain("consortium price deduction (3 %) is outside 4–6 %");
     const six = await api("/api/evaluation/evaluations", w.tokens.purchaser, { method: "POST", lang: "en", body: comprehensive([...committee().map((e) => e.id), nonMember.id]) });
     expect(six.status).toBe(400);
     expect(six.body.error.details[0].message.en).toContain("the 5 experts who accepted this tender's drawing; 1 given are not among them");
@@ -89,9 +99,14 @@ describe("evaluation and award after the opening", () => {
     // an expert does not review qualifications
     expect((await api(`/api/evaluation/evaluations/${evalId}/qualification`, committee()[0].token, { method: "PUT", body: { results: [] } })).status).toBe(403);
     // the fourth bidder's (none) and a 4th bid: the three bids, supplier 1 covered by the SME declaration
+    // one deduction per bidder
+    const both = await api(`/api/evaluation/evaluations/${evalId}/qualification`, w.tokens.agency, {
+      method: "PUT", body: { results: [{ bidId: bids[0].bidId, passed: true, sme: true, consortium: true }, { bidId: bids[1].bidId, passed: true }, { bidId: bids[2].bidId, passed: true }] },
+    });
+    expect(both.body.error.details.map((d: { rule: string }) => d.rule)).toEqual(["sme.consortiumDeduction"]);
     const reviewed = await api(`/api/evaluation/evaluations/${evalId}/qualification`, w.tokens.agency, {
       method: "PUT",
-      body: { results: [{ bidId: bids[0].bidId, passed: true }, { bidId: bids[1].bidId, passed: true, sme: true }, { bidId: bids[2].bidId, passed: true }] },
+      body: { results: [{ bidId: bids[0].bidId, passed: true }, { bidId: bids[1].bidId, passed: true, sme: true }, { bidId: bids[2].bidId, passed: true, consortium: true }] },
     });
     expect(reviewed.status).toBe(200);
     expect(reviewed.body.status).toBe("scoring");
@@ -147,7 +162,7 @@ describe("evaluation and award after the opening", () => {
     expect((await api(`/api/evaluation/evaluations/${evalId}`, committee()[0].token)).body.report).toBeNull();
   });
 
-  test("the last submission makes the report: average scores, the platform's price score (eval.priceScore.formula) after the SME deduction (sme.priceDeduction.2022), ranked", async () => {
+  test("the last submission makes the report: average scores, the platform's price score (eval.priceScore.formula) after the documents' SME deduction (sme.priceDeduction.2022) and consortium deduction (sme.consortiumDeduction), ranked", async () => {
     const last = await api(`/api/evaluation/evaluations/${evalId}/submission`, committee()[4].token, { method: "POST" });
     expect(last.status).toBe(200);
     expect(last.body.status).toBe("signing");
@@ -156,13 +171,15 @@ describe("evaluation and award after the opening", () => {
     const base = 360900; // 401,000 less 10 %
     const price = (p: number) => Math.round((base / p) * 30 * 100) / 100;
     const expected = [
-      { supplierCode: SUPPLIERS[2], evaluatedPrice: "402000.00", technical: 57, priceScore: price(402000), total: Math.round((57 + price(402000)) * 100) / 100 },
+      { supplierCode: SUPPLIERS[2], evaluatedPrice: "381900.00", technical: 57, priceScore: price(381900), total: Math.round((57 + price(381900)) * 100) / 100 },
       { supplierCode: SUPPLIERS[1], evaluatedPrice: "360900.00", technical: 52, priceScore: 30, total: 82 },
       { supplierCode: SUPPLIERS[0], evaluatedPrice: "400000.00", technical: 52, priceScore: price(400000), total: Math.round((52 + price(400000)) * 100) / 100 },
     ];
     expect(r.ranking.map((x: Record<string, unknown>) => ({ supplierCode: x.supplierCode, evaluatedPrice: x.evaluatedPrice, technical: x.technical, priceScore: x.priceScore, total: x.total }))).toEqual(expected);
     expect(r.ranking.map((x: { rank: number }) => x.rank)).toEqual([1, 2, 3]);
     expect(r.basePrice).toBe("360900.00");
+    expect([r.smeDeduction, r.consortiumDeduction]).toEqual([10, 5]);
+    expect(r.ranking.map((x: { sme: boolean; consortium: boolean }) => [x.sme, x.consortium])).toEqual([[false, true], [true, false], [false, false]]);
     // the purchaser sees the report now
     expect((await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.purchaser)).body.report.ranking).toHaveLength(3);
   });
@@ -196,7 +213,7 @@ describe("evaluation and award after the opening", () => {
     const ordered = await api(`/api/evaluation/evaluations/${evalId}/re-evaluation`, w.tokens.regulator, { method: "POST", body: { reason: "投诉处理决定：第 3 名的售后服务分计算错误" } });
     expect(ordered.status).toBe(200);
     expect(ordered.body).toMatchObject({ status: "scoring", round: 2, report: null, reEvaluationOrders: [expect.objectContaining({ reason: expect.stringContaining("计算错误") })] });
-    // round 2: the same scores, except bid 2's service now 20: supplier 1 comes first
+    // round 2: the same scores, except bid 2's service now 20: supplier 1 comes first, the consortium's deduction keeps supplier 2 ahead of supplier 0
     const bids = ordered.body.bids as Array<{ bidId: string }>;
     await Promise.all(committee().map((e, m) => api(`/api/evaluation/evaluations/${evalId}/scores`, e.token, {
       method: "PUT", body: { scores: bids.flatMap((b) => [{ bidId: b.bidId, criterion: "tech", score: 30 + m }, { bidId: b.bidId, criterion: "service", score: 20 }]) },
@@ -209,7 +226,7 @@ describe("evaluation and award after the opening", () => {
     expect(signatures.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(await w.platform.kernel.db.knex("core_audit_log").where({ action: "evaluation.report", object: evalId }).count("* as n")).toEqual([{ n: "2" }]);
     const again = await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.agency);
-    expect(again.body.report.ranking.map((x: { supplierCode: string }) => x.supplierCode)).toEqual([SUPPLIERS[1], SUPPLIERS[0], SUPPLIERS[2]]);
+    expect(again.body.report.ranking.map((x: { supplierCode: string }) => x.supplierCode)).toEqual([SUPPLIERS[1], SUPPLIERS[2], SUPPLIERS[0]]);
   });
 
   test("award: the first-ranked, or another with a reason (award.purchaserConfirm); a warning on the last day; the result notice; each loser reads its own score and rank only (award.informLosers); the next candidate when the winner refuses (contract.winnerRefuses); the contract's 30 days (contract.signWithin)", async () => {

@@ -62,7 +62,7 @@ export async function stopEvalWorld(w: EvalWorld | undefined): Promise<void> {
  * A public tender whose bidders (suppliers 0..n-1) bid these prices, opened and recorded: the opening
  * closed by the agency, then the tender's row as the `record-opening` step leaves it (status `opened`).
  */
-export async function openedTender(w: EvalWorld, prices: string[], opts: { record?: boolean } = {}): Promise<string> {
+export async function openedTender(w: EvalWorld, prices: string[], opts: { record?: boolean; documents?: Record<string, unknown> } = {}): Promise<string> {
   const deadline = new Date(Math.ceil(w.platform.kernel.clock.now().getTime() / 1000) * 1000 + 3600_000);
   const tender = await publishedTender(w, deadline);
   await registerCustodianKeys(w, tender);
@@ -81,6 +81,8 @@ export async function openedTender(w: EvalWorld, prices: string[], opts: { recor
   const closed = await w.platform.api(`/api/etrading/tenders/${tender}/opening/close`, { method: "POST", token: w.tokens.agency });
   if (closed.status !== 200) throw new Error(`close: ${closed.status} ${JSON.stringify(closed.body)}`);
   if (opts.record !== false) await w.platform.kernel.db.knex("etrading_tenders").where({ id: tender }).update({ status: "opened" });
+  // the documents' declarations as the publish step keeps them (e-trading's DOCUMENT_FIELDS)
+  if (opts.documents) await w.platform.kernel.db.knex("etrading_tenders").where({ id: tender }).update({ documents: JSON.stringify(opts.documents) });
   return tender;
 }
 
