@@ -613,6 +613,8 @@ export const tendersService: PlatformServiceSchema = {
         return view(t, user, now, {
           links,
           documents: t.documents,
+          // the filed project it executes, for those who run it: the evaluation's award fact joins the project's record by it
+          ...(runs(user, t) ? { projectId: t.project_id } : {}),
           registered: !!mine?.registered_at,
           invited: !!mine?.invited,
           messages: shown,

@@ -2,6 +2,9 @@ import type { Knex } from "knex";
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable("evaluation_evaluations", (t) => {
+    // the filed project and the procedure, as e-trading tells them: what the award's analytics fact names
+    t.uuid("project_id");
+    t.string("tender_method", 30);
     // the experts' drawing the committee came from (the experts plugin's), and the chair it elected
     t.uuid("drawing_id");
     t.uuid("chair");
@@ -42,6 +45,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable("evaluation_chair_votes");
   await knex.schema.alterTable("evaluation_qualifications", (t) => t.dropColumn("consortium"));
   await knex.schema.alterTable("evaluation_evaluations", (t) => {
-    for (const c of ["drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "indicators"]) t.dropColumn(c);
+    for (const c of ["project_id", "tender_method", "drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "indicators"]) t.dropColumn(c);
   });
 }

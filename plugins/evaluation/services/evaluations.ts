@@ -18,13 +18,13 @@ interface Row {
   method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; consortium_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
-  sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
+  project_id: string | null; tender_method: string | null; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
 }
 type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
-interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown> }
+interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null }
 interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null }> }
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
@@ -273,6 +273,7 @@ async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"
   const signBy = periodEnd(now, rule("contract.signWithin").value as number, "calendar-days");
   await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), sign_by: signBy, updated_at: now });
   await publishResult(trx, e, award, now);
+  await awardFact(trx, e, award, now);
   for (const r of e.report!.ranking) {
     if (e.refusals.some((x) => x.bidId === r.bidId)) continue;
     await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
@@ -335,7 +336,7 @@ export const evaluationsService: PlatformServiceSchema = {
             id, tender_id: tender.id, tender_instance_id: tender.instanceId, tenant_code: tender.tenantCode,
             // the unit and agency are the ones e-trading says run it: the caller is one of them
             unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
-            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction,
+            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction, project_id: tender.projectId ?? null, tender_method: tender.method,
             criteria: JSON.stringify(s.criteria), members: s.members, drawing_id: drawn.drawingId, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
           }).onConflict("tender_id").ignore().returning("id");
           if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
@@ -747,6 +748,27 @@ async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row
   return { ...e, status: "signing", report: stamped };
 }
 
+/**
+ * The award as analytics hears it (`analytics.fact`, stage `award`, the fields its README names): the count of bids
+ * is public once the award is, and feeds the competition figures and the single-bid red flag. A tender executing
+ * no filed project has no record to join, and is left out.
+ */
+async function awardFact(trx: Knex.Transaction, e: Row, award: Award, now: Date) {
+  if (!e.project_id) return;
+  await enqueue(trx, {
+    event: "analytics.fact",
+    key: e.id,
+    payload: {
+      stage: "award", instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
+      version: resultVersion(e),
+      data: { projectId: e.project_id, method: e.tender_method, purchaserName: e.unit_name, supplierName: award.supplierName, amount: award.price, awardDate: localDate(now), bidders: e.bids.length },
+    },
+  });
+}
+
+// a later round, or the next candidate after a winner's refusal, replaces the result: a higher version
+const resultVersion = (e: Row) => e.round * 100 + e.refusals.length;
+
 /** The result notice on the portal (award.resultNotice): winner, price, and the committee's size; no one's scores. */
 async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierName: string; price: string }, now: Date) {
   await enqueue(trx, {
@@ -754,8 +776,7 @@ async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierNam
     key: e.id,
     payload: {
       instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
-      // a later round, or the next candidate after a winner's refusal, replaces the notice: a higher version
-      version: e.round * 100 + e.refusals.length, notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
+      version: resultVersion(e), notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
       data: { projectName: e.title, purchaserName: e.unit_name, winner: award.supplierName, winningPrice: award.price, awardedAt: now.toISOString() },
     },
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { periodEnd } from "../../../core/sdk";
 import { drawnCommittee, type EvalWorld, openedTender, startEvalWorld, stopEvalWorld, SUPPLIERS } from "./support";
 
@@ -337,5 +338,35 @@ describe("evaluation and award after the opening", () => {
     expect(trail.map((r) => r.action)).toEqual(["evaluation.award.warning", "evaluation.award.deemed"]);
     const told = await w.platform.kernel.db.knex("core_outbox").where({ event: "notifications.requested" }).whereRaw("payload->>'kind' = 'evaluation.award.deemed'");
     expect(told.map((r) => r.payload.title["zh-CN"])).toEqual([expect.stringContaining("视同确定排名第一的候选人")]);
+  });
+
+  test("the award is an analytics.fact with its bidders: an open tender awarded on one bid raises analytics' single-bid flag (tender.minBidders)", async () => {
+    const single = await openedTender(w, ["300000.00"]);
+    const projectId = randomUUID();
+    await w.platform.kernel.db.knex("etrading_tenders").where({ id: single }).update({ project_id: projectId });
+    const committee3 = await drawnCommittee(w, single, 5, "am", periodEnd(w.slotDate, 1, "working-days"));
+    const started = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", body: { tenderId: single, method: "lowest-price", category: "goods" } });
+    expect(started.status).toBe(201);
+    const id = started.body.id;
+    const [bid] = started.body.bids as Array<{ bidId: string }>;
+    expect((await api(`/api/evaluation/evaluations/${id}/qualification`, w.tokens.agency, { method: "PUT", body: { results: [{ bidId: bid.bidId, passed: true }] } })).status).toBe(200);
+    for (const m of committee3.slice(0, 3)) await api(`/api/evaluation/evaluations/${id}/chair`, m.token, { method: "POST", body: { candidate: committee3[0].id } });
+    for (const m of committee3) expect((await api(`/api/evaluation/evaluations/${id}/submission`, m.token, { method: "POST" })).status).toBe(200);
+    for (const m of committee3) expect((await api(`/api/evaluation/evaluations/${id}/signature`, m.token, { method: "POST", body: {} })).status).toBe(200);
+    expect((await api(`/api/evaluation/evaluations/${id}/award`, w.tokens.agency, { method: "POST", body: { bidId: bid.bidId } })).status).toBe(200);
+
+    const [fact] = await w.platform.kernel.db.knex("core_outbox").where({ event: "analytics.fact" }).whereRaw("payload->'data'->>'projectId' = ?", [projectId]);
+    expect(fact.payload).toMatchObject({ stage: "award", tenantCode: "441300", data: { projectId, method: "public-tender", bidders: 1, amount: "300000.00", supplierName: expect.any(String) } });
+    let flags: Array<{ flag: string; evidence: Record<string, unknown>; projects: Array<{ projectId: string }> }> = [];
+    for (let i = 0; i < 100 && !flags.some((f) => f.flag === "single-bid" && f.projects.some((p) => p.projectId === projectId)); i++) {
+      const r = await api("/api/analytics/flags", w.tokens.regulator);
+      expect(r.status).toBe(200);
+      flags = r.body.flags;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const flag = flags.find((f) => f.flag === "single-bid" && f.projects.some((p) => p.projectId === projectId));
+    expect(flag?.evidence).toMatchObject({ method: "public-tender", bidders: 1, rule: "tender.minBidders" });
+    // the three-bid tenders awarded above carry no project: no fact, no flag
+    expect(flags.filter((f) => f.flag === "single-bid")).toHaveLength(1);
   });
 });

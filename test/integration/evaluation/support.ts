@@ -20,7 +20,7 @@ export interface EvalWorld extends BidsWorld {
 /** A platform with the evaluation plugin and what it depends on, each linked into a folder of its own. */
 export async function startEvalWorld(experts = 7): Promise<EvalWorld> {
   const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "evaluation-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "experts", "evaluation"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  for (const p of ["registries", "supervision", "etrading", "experts", "evaluation", "analytics"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
   const platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
   const tenantCode = "441300";
   const supervisor = await platform.token({ tenantCode, roles: ["regulator"], unitCode: UNITS.supervisor });
@@ -90,9 +90,9 @@ export async function openedTender(w: EvalWorld, prices: string[], opts: { recor
  * The tender's committee through the experts' drawing: the agency draws `size` experts for the slot, every
  * invited expert accepts, the drawing completes. Answers the members in drawing order.
  */
-export async function drawnCommittee(w: EvalWorld, tender: string, size = 5, slot: "am" | "pm" = "am"): Promise<Array<{ token: string; id: string }>> {
+export async function drawnCommittee(w: EvalWorld, tender: string, size = 5, slot: "am" | "pm" = "am", slotDate = w.slotDate): Promise<Array<{ token: string; id: string }>> {
   const api = (p: string, token: string, body?: unknown) => w.platform.api(p, { method: "POST", token, body });
-  const started = await api("/api/workflows/experts.drawing/instances", w.tokens.agency, { data: { tenderId: tender, committeeSize: size, experts: size, specialities: ["A03"], region: "441300", slotDate: w.slotDate, slot } });
+  const started = await api("/api/workflows/experts.drawing/instances", w.tokens.agency, { data: { tenderId: tender, committeeSize: size, experts: size, specialities: ["A03"], region: "441300", slotDate, slot } });
   if (started.status !== 201) throw new Error(`drawing: ${started.status} ${JSON.stringify(started.body)}`);
   const drawn = await api(`/api/instances/${started.body.id}/transitions/draw`, w.tokens.agency, {});
   if (drawn.status !== 200) throw new Error(`draw: ${drawn.status} ${JSON.stringify(drawn.body)}`);
