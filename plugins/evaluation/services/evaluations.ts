@@ -5,6 +5,7 @@ import {
   type PluginServiceThis, periodEnd, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import { committeeSource } from "../../experts/api";
+import { type Indicator, indicatorsOf } from "./indicators";
 import { type Criterion, type EvalBid, rank, type Report, rule } from "./ranking";
 
 const EVALUATION: Localized = { "zh-CN": "评审", en: "evaluation" };
@@ -18,14 +19,14 @@ interface Row {
   method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; consortium_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
-  project_id: string | null; tender_method: string | null; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
+  project_id: string | null; tender_method: string | null; indicators: Indicator[]; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
 }
 type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
 interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null }
-interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null }> }
+interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null; fileHashes?: string[] }> }
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
 
@@ -193,10 +194,11 @@ async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ te
 // ── Views ─────────────────────────────────────────────────────────────────────────────────────
 
 async function view(db: Knex, u: SessionUser, e: Row) {
-  const [quals, subs, sigs] = await Promise.all([
+  const [quals, subs, sigs, explanations] = await Promise.all([
     db("evaluation_qualifications").where({ evaluation_id: e.id }),
     db("evaluation_submissions").where({ evaluation_id: e.id }),
     db("evaluation_signatures").where({ evaluation_id: e.id }),
+    db("evaluation_explanations").where({ evaluation_id: e.id }),
   ]);
   const member = isMember(u, e);
   return {
@@ -218,6 +220,11 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     signed: sigs.length,
     confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
     signBy: e.sign_by, contract: e.contract, refusals: e.refusals,
+    // flagged to the committee (eval.collusionIndicators), each abnormally low price with its recorded explanation
+    indicators: e.indicators.map((i) => {
+      const x = i.kind === "abnormally-low" ? explanations.find((y) => y.bid_id === i.bidIds[0]) : undefined;
+      return i.kind === "abnormally-low" ? { ...i, explanation: x ? { text: x.text, at: new Date(x.at).toISOString() } : null } : i;
+    }),
   };
 }
 
@@ -329,6 +336,7 @@ export const evaluationsService: PlatformServiceSchema = {
         const bids: EvalBid[] = record.bids.map((b, i) => ({ ...b, order: i + 1 })).filter((b) => b.outcome === "opened" && b.price !== null)
           .map((b) => ({ bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, price: b.price!, order: b.order }));
         if (!bids.length) throw conflict({ "zh-CN": "开标记录中没有有效投标", en: "The opening record has no valid bid" }, { rule: "evaluation.noBids" });
+        const indicators = indicatorsOf(bids.map((b) => ({ ...b, fileHashes: record.bids.find((r) => r.bidId === b.bidId)?.fileHashes })));
         const now = platformNow();
         const id = randomUUID();
         return this.db.transaction(async (trx) => {
@@ -336,7 +344,7 @@ export const evaluationsService: PlatformServiceSchema = {
             id, tender_id: tender.id, tender_instance_id: tender.instanceId, tenant_code: tender.tenantCode,
             // the unit and agency are the ones e-trading says run it: the caller is one of them
             unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
-            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction, project_id: tender.projectId ?? null, tender_method: tender.method,
+            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction, project_id: tender.projectId ?? null, tender_method: tender.method, indicators: JSON.stringify(indicators),
             criteria: JSON.stringify(s.criteria), members: s.members, drawing_id: drawn.drawingId, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
           }).onConflict("tender_id").ignore().returning("id");
           if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
@@ -480,6 +488,13 @@ export const evaluationsService: PlatformServiceSchema = {
           if (!isMember(user, e)) throw forbidden();
           await refuseUnlessScoring(trx, e, user);
           const qualified = await qualifiedBids(trx, e);
+          const unexplained = await unexplainedLowPrices(trx, e, qualified);
+          if (unexplained.length) {
+            throw conflict(
+              { "zh-CN": `${unexplained.length} 份报价明显低于其他投标人，评标委员会应先记录投标人的书面说明`, en: `${unexplained.length} prices are abnormally low: the committee records the bidder's written explanation first` },
+              { rule: "evaluation.abnormallyLowPrice", bidIds: unexplained },
+            );
+          }
           const have = await trx("evaluation_scores").where({ evaluation_id: e.id, member_id: user.id }).whereIn("bid_id", qualified).count<{ n: string }[]>("* as n");
           const need = qualified.length * e.criteria.length;
           if (Number(have[0].n) < need) {
@@ -620,6 +635,35 @@ export const evaluationsService: PlatformServiceSchema = {
       },
     },
 
+    /**
+     * POST /api/evaluation/evaluations/:id/explanations `{ bidId, text }`: a member records the written explanation the
+     * bidder of an abnormally low price gave the committee (evaluation.abnormallyLowPrice); the members submit after.
+     */
+    explain: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/explanations",
+      params: { id: "string", bidId: "any", text: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ bidId: unknown; text?: unknown }>) {
+        const user = ctx.meta.user!;
+        const said = text(ctx.params.text, "/text", 4000);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (e.status !== "qualification" && e.status !== "scoring") throw wrongStage(e, "书面说明应在评审报告生成前记录", "The explanation is recorded before the report", "evaluation.abnormallyLowPrice");
+          if (!e.indicators.some((i) => i.kind === "abnormally-low" && i.bidIds[0] === ctx.params.bidId)) {
+            throw validationFailed([fieldError("/bidId", "evaluation.abnormallyLowPrice", "该投标的报价未被标记为明显偏低", "this bid's price is not flagged abnormally low")]);
+          }
+          if (!said) throw validationFailed([fieldError("/text", "evaluation.abnormallyLowPrice", "应记录投标人书面说明的内容", "record what the bidder's written explanation says")]);
+          const now = platformNow();
+          await trx("evaluation_explanations").insert({ evaluation_id: e.id, bid_id: ctx.params.bidId, text: said, by: "committee", account_id: user.id, at: now })
+            .onConflict(["evaluation_id", "bid_id"]).merge(["text", "account_id", "at"]);
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.explanation", object: e.id, after: { bidId: ctx.params.bidId, text: said } });
+          return view(trx, user, e);
+        });
+      },
+    },
+
     /** POST /api/evaluation/evaluations/:id/contract: the purchaser records the contract signed, on time or not (contract.signWithin). */
     contract: {
       kind: "continue",
@@ -709,6 +753,14 @@ async function refuseUnlessScoring(trx: Knex.Transaction, e: Row, user: SessionU
   if (await trx("evaluation_submissions").where({ evaluation_id: e.id, member_id: user.id }).first()) {
     throw conflict({ "zh-CN": "您已提交评分，不能再修改", en: "You have submitted your scores: they cannot change" }, { rule: "evaluation.submitted" });
   }
+}
+
+/** Qualified bids flagged abnormally low whose explanation the committee has not recorded. */
+async function unexplainedLowPrices(db: Knex, e: Row, qualified: string[]): Promise<string[]> {
+  const low = e.indicators.filter((i) => i.kind === "abnormally-low").map((i) => i.bidIds[0]).filter((b) => qualified.includes(b));
+  if (!low.length) return [];
+  const have = new Set((await db("evaluation_explanations").where({ evaluation_id: e.id }).whereIn("bid_id", low).select("bid_id")).map((r) => r.bid_id));
+  return low.filter((b) => !have.has(b));
 }
 
 async function qualifiedBids(db: Knex, e: Row): Promise<string[]> {

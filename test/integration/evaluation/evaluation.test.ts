@@ -369,4 +369,39 @@ describe("evaluation and award after the opening", () => {
     // the three-bid tenders awarded above carry no project: no fact, no flag
     expect(flags.filter((f) => f.flag === "single-bid")).toHaveLength(1);
   });
+
+  test("eval.collusionIndicators: identical files and prices a constant step apart are flagged to the committee; an abnormally low price waits for the bidder's explanation the committee records (evaluation.abnormallyLowPrice)", async () => {
+    // bidders 0 and 1 hand in the same file; bidder 2 bids far below the others
+    const t = await openedTender(w, ["400000.00", "400500.00", "250000.00"], { notes: ["技术响应：同一份文件", "技术响应：同一份文件", "技术响应：自行编制"] });
+    const c = await drawnCommittee(w, t, 5, "am", periodEnd(w.slotDate, 2, "working-days"));
+    const started = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", body: { tenderId: t, method: "lowest-price", category: "goods" } });
+    expect(started.status).toBe(201);
+    const id = started.body.id;
+    const bids = started.body.bids as Array<{ bidId: string }>;
+    const kinds = (started.body.indicators as Array<{ kind: string; rule: string; bidIds: string[] }>).map((i) => [i.kind, i.rule, [...i.bidIds].sort()]);
+    expect(kinds).toEqual([
+      ["identical-files", "eval.collusionIndicators", [bids[0].bidId, bids[1].bidId].sort()],
+      ["abnormally-low", "evaluation.abnormallyLowPrice", [bids[2].bidId]],
+    ]);
+    // the committee sees them too; a supplier sees nothing of the evaluation
+    expect((await api(`/api/evaluation/evaluations/${id}`, c[0].token)).body.indicators).toHaveLength(2);
+    expect((await api(`/api/evaluation/evaluations/${id}`, w.suppliers[2])).status).toBe(404);
+    expect((await api(`/api/evaluation/evaluations/${id}/qualification`, w.tokens.agency, { method: "PUT", body: { results: bids.map((b) => ({ bidId: b.bidId, passed: true })) } })).status).toBe(200);
+    for (const m of c.slice(0, 3)) await api(`/api/evaluation/evaluations/${id}/chair`, m.token, { method: "POST", body: { candidate: c[1].id } });
+    const early = await api(`/api/evaluation/evaluations/${id}/submission`, c[0].token, { method: "POST", lang: "en" });
+    expect(early.status).toBe(409);
+    expect(early.body.error.details).toMatchObject({ rule: "evaluation.abnormallyLowPrice", bidIds: [bids[2].bidId] });
+    expect(early.body.error.message).toContain("abnormally low");
+    // a bid not flagged, an empty text, a non-member: refused
+    expect((await api(`/api/evaluation/evaluations/${id}/explanations`, c[0].token, { method: "POST", body: { bidId: bids[0].bidId, text: "x" } })).status).toBe(400);
+    expect((await api(`/api/evaluation/evaluations/${id}/explanations`, c[0].token, { method: "POST", body: { bidId: bids[2].bidId, text: "  " } })).status).toBe(400);
+    expect((await api(`/api/evaluation/evaluations/${id}/explanations`, w.tokens.agency, { method: "POST", body: { bidId: bids[2].bidId, text: "x" } })).status).toBe(403);
+    const explained = await api(`/api/evaluation/evaluations/${id}/explanations`, c[1].token, { method: "POST", body: { bidId: bids[2].bidId, text: "投标人书面说明：自有库存设备，成本构成见附表" } });
+    expect(explained.status).toBe(200);
+    expect(explained.body.indicators[1].explanation.text).toContain("自有库存设备");
+    for (const m of c) expect((await api(`/api/evaluation/evaluations/${id}/submission`, m.token, { method: "POST" })).status).toBe(200);
+    // the regular step: three prices 1,000.00 apart, on the first tender
+    const first = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.regulator)).body.indicators;
+    expect(first.find((i: { kind: string }) => i.kind === "regular-prices")).toMatchObject({ rule: "eval.collusionIndicators", evidence: { step: "1000.00" } });
+  });
 });

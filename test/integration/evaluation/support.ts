@@ -62,12 +62,12 @@ export async function stopEvalWorld(w: EvalWorld | undefined): Promise<void> {
  * A public tender whose bidders (suppliers 0..n-1) bid these prices, opened and recorded: the opening
  * closed by the agency, then the tender's row as the `record-opening` step leaves it (status `opened`).
  */
-export async function openedTender(w: EvalWorld, prices: string[], opts: { record?: boolean; documents?: Record<string, unknown> } = {}): Promise<string> {
+export async function openedTender(w: EvalWorld, prices: string[], opts: { record?: boolean; documents?: Record<string, unknown>; notes?: string[] } = {}): Promise<string> {
   const deadline = new Date(Math.ceil(w.platform.kernel.clock.now().getTime() / 1000) * 1000 + 3600_000);
   const tender = await publishedTender(w, deadline);
   await registerCustodianKeys(w, tender);
   for (const [i, price] of prices.entries()) {
-    const r = await submit(w, i, tender, await sealAs(w, i, tender, packageOf(price)));
+    const r = await submit(w, i, tender, await sealAs(w, i, tender, opts.notes ? fileOf(price, opts.notes[i]) : packageOf(price)));
     if (r.status !== 201) throw new Error(`bid ${i}: ${r.status} ${JSON.stringify(r.body)}`);
   }
   w.platform.kernel.clock.travelTo(new Date(deadline.getTime() + 1000));
@@ -111,3 +111,6 @@ export async function drawnCommittee(w: EvalWorld, tender: string, size = 5, slo
   for (const r of rows) order.push(r.account_id);
   return order.map((id) => w.experts.find((e) => e.id === id)!);
 }
+
+/** A bid whose one file is exactly this text: two bidders given the same text hand in the same file. */
+const fileOf = (price: string, text: string) => ({ form: { price, note: text }, files: [{ name: "技术响应.txt", type: "text/plain", content: Buffer.from(text).toString("base64") }] });
