@@ -28,6 +28,19 @@ export async function up(knex: Knex): Promise<void> {
     // one vote per member, which it may change until a chair is elected
     t.primary(["evaluation_id", "member_id"]);
   });
+  // negotiation and consultation: the rounds of final offers (negotiation.finalOffers.min), each bidder's offer per round
+  await knex.schema.alterTable("evaluation_evaluations", (t) => {
+    t.integer("offer_round").notNullable().defaultTo(0);
+    t.boolean("offers_open").notNullable().defaultTo(false);
+  });
+  await knex.schema.createTable("evaluation_final_offers", (t) => {
+    t.uuid("evaluation_id").notNullable().references("evaluation_evaluations.id").onDelete("CASCADE");
+    t.integer("round").notNullable();
+    t.uuid("bid_id").notNullable();
+    t.decimal("price", 15, 2).notNullable();
+    t.timestamp("offered_at", { useTz: true }).notNullable();
+    t.primary(["evaluation_id", "round", "bid_id"]);
+  });
   // a bidder's explanation of an abnormally low price, or the committee's note of it (eval.collusionIndicators' sibling check)
   await knex.schema.createTable("evaluation_explanations", (t) => {
     t.uuid("evaluation_id").notNullable().references("evaluation_evaluations.id").onDelete("CASCADE");
@@ -41,10 +54,11 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable("evaluation_final_offers");
   await knex.schema.dropTable("evaluation_explanations");
   await knex.schema.dropTable("evaluation_chair_votes");
   await knex.schema.alterTable("evaluation_qualifications", (t) => t.dropColumn("consortium"));
   await knex.schema.alterTable("evaluation_evaluations", (t) => {
-    for (const c of ["project_id", "tender_method", "drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "indicators"]) t.dropColumn(c);
+    for (const c of ["offer_round", "offers_open", "project_id", "tender_method", "drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "indicators"]) t.dropColumn(c);
   });
 }

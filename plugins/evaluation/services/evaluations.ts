@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
-  type PluginServiceThis, periodEnd, type SessionUser, tenantTree, validationFailed, writeAudit,
+  actorOf, compareMoney, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
+  type PluginServiceThis, isMoney, periodEnd, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import { committeeSource } from "../../experts/api";
 import { type Indicator, indicatorsOf } from "./indicators";
@@ -19,7 +19,7 @@ interface Row {
   method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; consortium_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
-  project_id: string | null; tender_method: string | null; indicators: Indicator[]; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
+  project_id: string | null; tender_method: string | null; indicators: Indicator[]; offer_round: number; offers_open: boolean; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
 }
 type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
@@ -93,8 +93,10 @@ function text(raw: unknown, path: string, max = 2000): string | null {
 
 interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members?: unknown; smeDeduction?: unknown }
 
-/** The smallest committee for the tender's budget (eval.committee.tender.size, …sizeLarge). */
-function committeeRule(maxPrice: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge"; size: number } {
+/** The smallest committee for the method and the tender's budget (eval.committee.tender.size, …sizeLarge, eval.committee.nonTender.size, eval.committee.consultation.size). */
+function committeeRule(maxPrice: string, method: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge" | "eval.committee.nonTender.size" | "eval.committee.consultation.size"; size: number } {
+  if (method === "competitive-negotiation") return { id: "eval.committee.nonTender.size", size: rule("eval.committee.nonTender.size").value as number };
+  if (method === "competitive-consultation") return { id: "eval.committee.consultation.size", size: rule("eval.committee.consultation.size").value as number };
   const large = rule("eval.committee.tender.sizeLarge");
   if (Number(maxPrice) >= (large.budgetThresholdCNY ?? Infinity)) return { id: "eval.committee.tender.sizeLarge", size: large.value as number };
   return { id: "eval.committee.tender.size", size: rule("eval.committee.tender.size").value as number };
@@ -110,7 +112,7 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   if (category !== "goods" && category !== "services") problems.push(fieldError("/category", "enum", "项目类别应为货物（goods）或服务（services）", "the category is goods or services"));
   // the committee is the drawing's: a list the caller sends may only repeat it, never add to it
   const members = drawn;
-  const c = committeeRule(tender.maxPrice);
+  const c = committeeRule(tender.maxPrice, tender.method);
   if (p.members !== undefined && p.members !== null) {
     const typed = Array.isArray(p.members) ? p.members : [null];
     const strangers = typed.filter((m) => !drawn.includes(m as string));
@@ -194,11 +196,12 @@ async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ te
 // ── Views ─────────────────────────────────────────────────────────────────────────────────────
 
 async function view(db: Knex, u: SessionUser, e: Row) {
-  const [quals, subs, sigs, explanations] = await Promise.all([
+  const [quals, subs, sigs, explanations, offers] = await Promise.all([
     db("evaluation_qualifications").where({ evaluation_id: e.id }),
     db("evaluation_submissions").where({ evaluation_id: e.id }),
     db("evaluation_signatures").where({ evaluation_id: e.id }),
     db("evaluation_explanations").where({ evaluation_id: e.id }),
+    db("evaluation_final_offers").where({ evaluation_id: e.id, round: e.offer_round }),
   ]);
   const member = isMember(u, e);
   return {
@@ -220,6 +223,8 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     signed: sigs.length,
     confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
     signBy: e.sign_by, contract: e.contract, refusals: e.refusals,
+    // negotiation and consultation: the current round of final offers, how many are in (the prices once it is closed)
+    finalOffers: negotiates(e) ? { round: e.offer_round, open: e.offers_open, count: offers.length, offers: e.offers_open ? null : offers.map((o) => ({ bidId: o.bid_id, price: Number(o.price).toFixed(2) })) } : null,
     // flagged to the committee (eval.collusionIndicators), each abnormally low price with its recorded explanation
     indicators: e.indicators.map((i) => {
       const x = i.kind === "abnormally-low" ? explanations.find((y) => y.bid_id === i.bidIds[0]) : undefined;
@@ -488,6 +493,9 @@ export const evaluationsService: PlatformServiceSchema = {
           if (!isMember(user, e)) throw forbidden();
           await refuseUnlessScoring(trx, e, user);
           const qualified = await qualifiedBids(trx, e);
+          if (negotiates(e) && (e.offer_round === 0 || e.offers_open)) {
+            throw conflict({ "zh-CN": "竞争性谈判（磋商）应先完成最后报价轮次，再提交评审意见（negotiation.finalOffers.min）", en: "Negotiation and consultation close a round of final offers before the members submit (negotiation.finalOffers.min)" }, { rule: FINAL_OFFERS });
+          }
           const unexplained = await unexplainedLowPrices(trx, e, qualified);
           if (unexplained.length) {
             throw conflict(
@@ -664,6 +672,74 @@ export const evaluationsService: PlatformServiceSchema = {
       },
     },
 
+    /**
+     * POST /api/evaluation/evaluations/:id/final-offers/round `{ open }`: the chair opens a round of final offers (negotiation,
+     * consultation), or closes it; a closed round needs `negotiation.finalOffers.min` (3) offers, else it stays open.
+     */
+    offerRound: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/final-offers/round",
+      params: { id: "string", open: "any" },
+      async handler(this: This, ctx: Ctx<{ open: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (!negotiates(e)) throw conflict({ "zh-CN": "只有竞争性谈判和竞争性磋商有最后报价轮次", en: "Only negotiation and consultation have rounds of final offers" }, { rule: FINAL_OFFERS });
+          if (e.chair !== user.id) throw conflict({ "zh-CN": "最后报价轮次由组长开启和结束", en: "The chair opens and closes the rounds of final offers" }, { rule: "evaluation.chair" });
+          if (e.status !== "scoring") throw wrongStage(e, "资格审查后、提交评审意见前进行最后报价", "Final offers come after the qualification review and before the submissions", FINAL_OFFERS);
+          const now = platformNow();
+          if (ctx.params.open === true) {
+            if (e.offers_open) throw conflict({ "zh-CN": "本轮最后报价尚未结束", en: "The current round is still open" }, { rule: FINAL_OFFERS });
+            const next = { ...e, offer_round: e.offer_round + 1, offers_open: true };
+            await trx("evaluation_evaluations").where({ id: e.id }).update({ offer_round: next.offer_round, offers_open: true, updated_at: now });
+            for (const b of e.bids) await notify(trx, e, { unit: b.supplierCode }, "evaluation.finalOffers", { "zh-CN": `${e.title}：请提交第 ${next.offer_round} 轮最后报价`, en: `${e.title}: send your final offer for round ${next.offer_round}` });
+            await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffers.open", object: e.id, after: { round: next.offer_round } });
+            return view(trx, user, next);
+          }
+          if (!e.offers_open) throw conflict({ "zh-CN": "没有正在进行的最后报价轮次", en: "No round of final offers is open" }, { rule: FINAL_OFFERS });
+          const n = Number((await trx("evaluation_final_offers").where({ evaluation_id: e.id, round: e.offer_round }).count<{ n: string }[]>("* as n"))[0].n);
+          const min = rule("negotiation.finalOffers.min").value as number;
+          if (n < min) {
+            throw conflict(
+              { "zh-CN": `提交最后报价的供应商不得少于 ${min} 家，本轮只有 ${n} 家（negotiation.finalOffers.min）`, en: `At least ${min} suppliers submit final offers; this round has ${n} (negotiation.finalOffers.min)` },
+              { rule: FINAL_OFFERS, offers: n, minimum: min },
+            );
+          }
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ offers_open: false, updated_at: now });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffers.close", object: e.id, after: { round: e.offer_round, offers: n } });
+          return view(trx, user, { ...e, offers_open: false });
+        });
+      },
+    },
+
+    /** PUT /api/evaluation/evaluations/:id/final-offers/mine `{ price }`: a qualified bidder's final offer in the open round, replaceable until it closes. */
+    finalOffer: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "PUT /evaluations/:id/final-offers/mine",
+      params: { id: "string", price: "any" },
+      async handler(this: This, ctx: Ctx<{ price: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await rowOf(trx, ctx.params.id, "share");
+          const bid = e?.bids.find((b) => b.supplierCode === user.unitCode);
+          if (!e || !bid || !user.roles.includes("supplier")) throw notFound(EVALUATION);
+          const q = await trx("evaluation_qualifications").where({ evaluation_id: e.id, bid_id: bid.bidId }).first();
+          if (!q?.passed) throw conflict({ "zh-CN": "只有通过资格审查的供应商提交最后报价", en: "Only a qualified supplier sends a final offer" }, { rule: FINAL_OFFERS });
+          if (!e.offers_open) throw conflict({ "zh-CN": "没有正在进行的最后报价轮次", en: "No round of final offers is open" }, { rule: FINAL_OFFERS });
+          const price = ctx.params.price;
+          if (typeof price !== "string" || !isMoney(price) || compareMoney(price, "0.01") < 0) throw validationFailed([fieldError("/price", "money", "最后报价应为金额（元，至多两位小数）", "the final offer is an amount of yuan, two decimals at most")]);
+          await trx("evaluation_final_offers").insert({ evaluation_id: e.id, round: e.offer_round, bid_id: bid.bidId, price: toMoney(price), offered_at: platformNow() })
+            .onConflict(["evaluation_id", "round", "bid_id"]).merge(["price", "offered_at"]);
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffer", object: e.id, after: { round: e.offer_round, bidId: bid.bidId } });
+          // sealed until the round closes: the supplier hears only that its offer is in
+          return { round: e.offer_round, received: true };
+        });
+      },
+    },
+
     /** POST /api/evaluation/evaluations/:id/contract: the purchaser records the contract signed, on time or not (contract.signWithin). */
     contract: {
       kind: "continue",
@@ -755,6 +831,16 @@ async function refuseUnlessScoring(trx: Knex.Transaction, e: Row, user: SessionU
   }
 }
 
+/** Negotiation and consultation end in rounds of final offers; the tender methods take the opening's prices. */
+const negotiates = (e: Pick<Row, "tender_method">) => e.tender_method === "competitive-negotiation" || e.tender_method === "competitive-consultation";
+const FINAL_OFFERS = "negotiation.finalOffers.min";
+
+/** The last closed round's final offers by bid: the prices the report compares, in place of the opening's. */
+async function finalOffers(db: Knex, e: Row): Promise<Map<string, string>> {
+  const rows = await db("evaluation_final_offers").where({ evaluation_id: e.id, round: e.offer_round });
+  return new Map(rows.map((o) => [o.bid_id as string, Number(o.price).toFixed(2)]));
+}
+
 /** Qualified bids flagged abnormally low whose explanation the committee has not recorded. */
 async function unexplainedLowPrices(db: Knex, e: Row, qualified: string[]): Promise<string[]> {
   const low = e.indicators.filter((i) => i.kind === "abnormally-low").map((i) => i.bidIds[0]).filter((b) => qualified.includes(b));
@@ -787,11 +873,18 @@ async function checkedScores(trx: Knex.Transaction, e: Row, raw: unknown) {
 }
 
 async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row> {
-  const quals = await trx("evaluation_qualifications").where({ evaluation_id: e.id });
+  let quals = await trx("evaluation_qualifications").where({ evaluation_id: e.id });
   const scores = await trx("evaluation_scores").where({ evaluation_id: e.id });
+  let bids = e.bids;
+  if (negotiates(e)) {
+    // the final offers are the prices compared; a bidder that made none in the last round leaves the competition
+    const offers = await finalOffers(trx, e);
+    bids = e.bids.map((b) => ({ ...b, price: offers.get(b.bidId) ?? b.price }));
+    quals = quals.map((q) => (q.passed && !offers.has(q.bid_id) ? { ...q, passed: false, reason: "未在最后一轮提交最后报价" } : q));
+  }
   const report = rank({
     method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction),
-    criteria: e.criteria, members: e.members, bids: e.bids, qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason })),
+    criteria: e.criteria, members: e.members, bids, qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason })),
     scores: scores.map((s) => ({ memberId: s.member_id, bidId: s.bid_id, criterion: s.criterion, score: Number(s.score) })),
   });
   const stamped = { ...report, generatedAt: now.toISOString(), round: e.round };

@@ -404,4 +404,45 @@ describe("evaluation and award after the opening", () => {
     const first = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.regulator)).body.indicators;
     expect(first.find((i: { kind: string }) => i.kind === "regular-prices")).toMatchObject({ rule: "eval.collusionIndicators", evidence: { step: "1000.00" } });
   });
+
+  test("negotiation.finalOffers.min: a negotiation's chair runs rounds of final offers, closed only with 3 offers or more; the report compares the last round's offers (eval.committee.nonTender.size: a committee of 3)", async () => {
+    const t = await openedTender(w, ["300000.00", "310000.00", "320000.00"]);
+    await w.platform.kernel.db.knex("etrading_tenders").where({ id: t }).update({ method: "competitive-negotiation" });
+    const c = await drawnCommittee(w, t, 3, "pm", periodEnd(w.slotDate, 1, "working-days"));
+    const started = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", body: { tenderId: t, method: "lowest-price", category: "goods" } });
+    expect(started.status).toBe(201);
+    expect(started.body).toMatchObject({ committeeSize: 3, finalOffers: { round: 0, open: false, count: 0 } });
+    const id = started.body.id;
+    const bids = started.body.bids as Array<{ bidId: string }>;
+    expect((await api(`/api/evaluation/evaluations/${id}/qualification`, w.tokens.agency, { method: "PUT", body: { results: bids.map((b) => ({ bidId: b.bidId, passed: true })) } })).status).toBe(200);
+    for (const m of c.slice(0, 2)) await api(`/api/evaluation/evaluations/${id}/chair`, m.token, { method: "POST", body: { candidate: c[0].id } });
+    const round = `/api/evaluation/evaluations/${id}/final-offers/round`;
+    const offer = (i: number, price: unknown) => api(`/api/evaluation/evaluations/${id}/final-offers/mine`, w.suppliers[i], { method: "PUT", body: { price } });
+
+    const early = await api(`/api/evaluation/evaluations/${id}/submission`, c[1].token, { method: "POST" });
+    expect([early.status, early.body.error.details.rule]).toEqual([409, "negotiation.finalOffers.min"]);
+    expect((await offer(0, "290000.00")).status).toBe(409);
+    expect((await api(round, c[1].token, { method: "POST", body: { open: true } })).body.error.details.rule).toBe("evaluation.chair");
+    const opened = await api(round, c[0].token, { method: "POST", body: { open: true } });
+    expect(opened.body.finalOffers).toMatchObject({ round: 1, open: true, count: 0, offers: null });
+    expect((await offer(0, "290000.00")).body).toEqual({ round: 1, received: true });
+    expect((await offer(1, "305000.00")).status).toBe(200);
+    expect((await offer(1, "三十万")).status).toBe(400);
+    expect((await offer(3, "1.00")).status).toBe(404);
+    // two offers of the three: the round cannot close (negotiation.finalOffers.min)
+    const few = await api(round, c[0].token, { method: "POST", lang: "en", body: { open: false } });
+    expect(few.status).toBe(409);
+    expect(few.body.error.details).toMatchObject({ rule: "negotiation.finalOffers.min", offers: 2, minimum: 3 });
+    expect(few.body.error.message).toContain("At least 3 suppliers");
+    expect((await offer(2, "298000.00")).status).toBe(200);
+    // an offer replaced while the round is open
+    expect((await offer(0, "299500.00")).status).toBe(200);
+    const closed = await api(round, c[0].token, { method: "POST", body: { open: false } });
+    expect(closed.status).toBe(200);
+    expect(closed.body.finalOffers).toMatchObject({ round: 1, open: false, count: 3 });
+    expect((await offer(0, "1.00")).status).toBe(409);
+    for (const m of c) expect((await api(`/api/evaluation/evaluations/${id}/submission`, m.token, { method: "POST" })).status).toBe(200);
+    const report = (await api(`/api/evaluation/evaluations/${id}`, c[0].token)).body.report;
+    expect(report.ranking.map((r: { supplierCode: string; price: string }) => [r.supplierCode, r.price])).toEqual([[SUPPLIERS[2], "298000.00"], [SUPPLIERS[0], "299500.00"], [SUPPLIERS[1], "305000.00"]]);
+  });
 });
