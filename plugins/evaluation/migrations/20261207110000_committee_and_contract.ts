@@ -14,6 +14,8 @@ export async function up(knex: Knex): Promise<void> {
     t.date("sign_by");
     t.jsonb("contract");
     t.jsonb("refusals").notNullable().defaultTo("[]");
+    // the purchaser's lawful reason for not confirming in time, which stops the deemed award (award.purchaserConfirm)
+    t.jsonb("award_hold");
     // collusion indicators found at the start (eval.collusionIndicators), shown to the committee
     t.jsonb("indicators").notNullable().defaultTo("[]");
   });
@@ -59,6 +61,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTable("evaluation_chair_votes");
   await knex.schema.alterTable("evaluation_qualifications", (t) => t.dropColumn("consortium"));
   await knex.schema.alterTable("evaluation_evaluations", (t) => {
-    for (const c of ["offer_round", "offers_open", "project_id", "tender_method", "drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "indicators"]) t.dropColumn(c);
+    for (const c of ["offer_round", "offers_open", "project_id", "tender_method", "drawing_id", "chair", "consortium_deduction", "sign_by", "contract", "refusals", "award_hold", "indicators"]) t.dropColumn(c);
   });
 }

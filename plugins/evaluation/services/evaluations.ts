@@ -20,6 +20,7 @@ interface Row {
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
   project_id: string | null; tender_method: string | null; indicators: Indicator[]; offer_round: number; offers_open: boolean; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
+  award_hold: { reason: string; at: string; by: string } | null;
 }
 type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
@@ -222,7 +223,7 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     report: e.report ? { ...e.report, signatures: sigs.map((s) => ({ memberId: s.member_id, dissent: s.dissent, signedAt: new Date(s.signed_at).toISOString() })) } : null,
     signed: sigs.length,
     confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
-    signBy: e.sign_by, contract: e.contract, refusals: e.refusals,
+    signBy: e.sign_by, contract: e.contract, refusals: e.refusals, awardHold: e.award_hold,
     // negotiation and consultation: the current round of final offers, how many are in (the prices once it is closed)
     finalOffers: negotiates(e) ? { round: e.offer_round, open: e.offers_open, count: offers.length, offers: e.offers_open ? null : offers.map((o) => ({ bidId: o.bid_id, price: Number(o.price).toFixed(2) })) } : null,
     // flagged to the committee (eval.collusionIndicators), each abnormally low price with its recorded explanation
@@ -251,7 +252,7 @@ async function awardClock(db: Knex, now: Date): Promise<{ warned: number; deemed
     const [{ leader }] = (await trx.raw("select pg_try_advisory_xact_lock(hashtextextended('evaluation.award.clock', 0)) as leader")).rows;
     if (!leader) return { warned: 0, deemed: 0 };
     const today = localDate(now);
-    const lapsed: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNotNull("warned_at").where("confirm_by", "<", today).forUpdate().skipLocked().select(trx.raw(SELECT.join(", ")));
+    const lapsed: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNotNull("warned_at").whereNull("award_hold").where("confirm_by", "<", today).forUpdate().skipLocked().select(trx.raw(SELECT.join(", ")));
     for (const e of lapsed) {
       const first = e.report!.ranking.find((r) => !e.refusals.some((x) => x.bidId === r.bidId));
       if (!first) continue;
@@ -736,6 +737,32 @@ export const evaluationsService: PlatformServiceSchema = {
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffer", object: e.id, after: { round: e.offer_round, bidId: bid.bidId } });
           // sealed until the round closes: the supplier hears only that its offer is in
           return { round: e.offer_round, received: true };
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/award-hold `{ reason }`: the purchaser's lawful reason for not confirming within
+     * award.purchaserConfirm (a challenge to answer, a complaint): no first-ranked candidate is deemed chosen while it stands.
+     */
+    holdAward: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/award-hold",
+      params: { id: "string", reason: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = text(ctx.params.reason, "/reason");
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (!reason) throw validationFailed([fieldError("/reason", "award.purchaserConfirm", "应写明未能按期确定中标人的合法理由（award.purchaserConfirm）", "give the lawful reason for not confirming in time (award.purchaserConfirm)")]);
+          if (e.status !== "signed") throw wrongStage(e, "评审报告签署后、确定中标人前方可说明理由", "A reason is given after the report is signed and before the award", "award.purchaserConfirm");
+          const hold = { reason, at: platformNow().toISOString(), by: user.id };
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ award_hold: JSON.stringify(hold), updated_at: platformNow() });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.award.hold", object: e.id, after: hold });
+          return view(trx, user, { ...e, award_hold: hold });
         });
       },
     },

@@ -12,6 +12,8 @@ describe("evaluation and award after the opening", () => {
   let other: string;
   /** the tender's committee as the drawing made it, first drawn first */
   let members: Array<{ token: string; id: string }>;
+  /** the collusion test's evaluation, signed and left unconfirmed for the award clock */
+  let collusionId: string;
   /** an admitted expert the drawing left out */
   let nonMember: { token: string; id: string };
   const api = (path: string, token: string, init: { method?: string; body?: unknown; lang?: string } = {}) =>
@@ -400,12 +402,14 @@ describe("evaluation and award after the opening", () => {
     expect(explained.status).toBe(200);
     expect(explained.body.indicators[1].explanation.text).toContain("自有库存设备");
     for (const m of c) expect((await api(`/api/evaluation/evaluations/${id}/submission`, m.token, { method: "POST" })).status).toBe(200);
+    for (const m of c) expect((await api(`/api/evaluation/evaluations/${id}/signature`, m.token, { method: "POST", body: {} })).status).toBe(200);
+    collusionId = id;
     // the regular step: three prices 1,000.00 apart, on the first tender
     const first = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.regulator)).body.indicators;
     expect(first.find((i: { kind: string }) => i.kind === "regular-prices")).toMatchObject({ rule: "eval.collusionIndicators", evidence: { step: "1000.00" } });
   });
 
-  test("negotiation.finalOffers.min: a negotiation's chair runs rounds of final offers, closed only with 3 offers or more; the report compares the last round's offers (eval.committee.nonTender.size: a committee of 3)", async () => {
+  test("negotiation.finalOffers.min: a negotiation's chair runs rounds of final offers, closed only with 3 offers or more; the report compares the last round's offers (eval.committee.nonTender.size: a committee of 3); a lawful reason holds the deemed award (award.purchaserConfirm)", async () => {
     const t = await openedTender(w, ["300000.00", "310000.00", "320000.00"]);
     await w.platform.kernel.db.knex("etrading_tenders").where({ id: t }).update({ method: "competitive-negotiation" });
     const c = await drawnCommittee(w, t, 3, "pm", periodEnd(w.slotDate, 1, "working-days"));
@@ -444,5 +448,23 @@ describe("evaluation and award after the opening", () => {
     for (const m of c) expect((await api(`/api/evaluation/evaluations/${id}/submission`, m.token, { method: "POST" })).status).toBe(200);
     const report = (await api(`/api/evaluation/evaluations/${id}`, c[0].token)).body.report;
     expect(report.ranking.map((r: { supplierCode: string; price: string }) => [r.supplierCode, r.price])).toEqual([[SUPPLIERS[2], "298000.00"], [SUPPLIERS[0], "299500.00"], [SUPPLIERS[1], "305000.00"]]);
+
+    // award.purchaserConfirm's lawful reason: this one is held, the collusion test's (signed the same day) is not
+    for (const m of c) expect((await api(`/api/evaluation/evaluations/${id}/signature`, m.token, { method: "POST", body: {} })).status).toBe(200);
+    const noReason = await api(`/api/evaluation/evaluations/${id}/award-hold`, w.tokens.agency, { method: "POST", body: {} });
+    expect([noReason.status, noReason.body.error.details[0].rule]).toEqual([400, "award.purchaserConfirm"]);
+    expect((await api(`/api/evaluation/evaluations/${id}/award-hold`, c[0].token, { method: "POST", body: { reason: "x" } })).status).toBe(403);
+    const held = await api(`/api/evaluation/evaluations/${id}/award-hold`, w.tokens.agency, { method: "POST", body: { reason: "供应商对成交结果提出质疑，正在答复" } });
+    expect(held.body.awardHold).toMatchObject({ reason: "供应商对成交结果提出质疑，正在答复" });
+    const confirmBy = held.body.confirmBy;
+    w.platform.kernel.clock.travelTo(new Date(new Date(`${confirmBy}T12:00:00+08:00`).getTime() + 2 * 86_400_000));
+    // the pass that deems the unheld one is the pass that would have deemed this one
+    let other = "signed";
+    for (let i = 0; i < 100 && other !== "awarded"; i++) {
+      other = (await api(`/api/evaluation/evaluations/${collusionId}`, w.tokens.agency)).body.status;
+      if (other !== "awarded") await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(other).toBe("awarded");
+    expect((await api(`/api/evaluation/evaluations/${id}`, w.tokens.agency)).body).toMatchObject({ status: "signed", awardWarned: true, award: null });
   });
 });
