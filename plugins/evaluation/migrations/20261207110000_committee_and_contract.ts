@@ -43,7 +43,7 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp("offered_at", { useTz: true }).notNullable();
     t.primary(["evaluation_id", "round", "bid_id"]);
   });
-  // a bidder's explanation of an abnormally low price, or the committee's note of it (eval.collusionIndicators' sibling check)
+  // the written explanation of an abnormally low price, as a member recorded it (evaluation.abnormallyLowPrice)
   await knex.schema.createTable("evaluation_explanations", (t) => {
     t.uuid("evaluation_id").notNullable().references("evaluation_evaluations.id").onDelete("CASCADE");
     t.uuid("bid_id").notNullable();
