@@ -17,10 +17,10 @@ export interface EvalWorld extends BidsWorld {
   slotDate: string;
 }
 
-/** A platform with the evaluation plugin and what it depends on, each linked into a folder of its own. */
-export async function startEvalWorld(experts = 7): Promise<EvalWorld> {
+/** A platform with the evaluation plugin and what it depends on, each linked into a folder of its own; `more` plugins beside them (the e2e's complaints and portal). */
+export async function startEvalWorld(experts = 7, more: string[] = []): Promise<EvalWorld> {
   const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "evaluation-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "experts", "evaluation", "analytics"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  for (const p of ["registries", "supervision", "etrading", "experts", "evaluation", "analytics", ...more]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
   const platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
   const tenantCode = "441300";
   const supervisor = await platform.token({ tenantCode, roles: ["regulator"], unitCode: UNITS.supervisor });

@@ -256,6 +256,9 @@ const zh = {
   "field.signedOn": "签订日期",
   "field.publishedAt": "发布时间",
   "field.filedOn": "备案日期",
+  "field.winner": "中标（成交）供应商",
+  "field.winningPrice": "中标（成交）金额（元）",
+  "field.awardedAt": "定标时间",
 
   "calendar.title": "模块上线日历",
   "calendar.sub": "各地区今天开通了哪些系统，哪些将在何时开通或停止受理",
@@ -1387,6 +1390,9 @@ const en: Record<MessageKey, string> = {
   "field.signedOn": "Signed on",
   "field.publishedAt": "Published",
   "field.filedOn": "Filed on",
+  "field.winner": "Winning supplier",
+  "field.winningPrice": "Winning price (yuan)",
+  "field.awardedAt": "Awarded at",
 
   "calendar.title": "Module rollout calendar",
   "calendar.sub": "Which systems each region has today, and which open or stop taking new business when",
