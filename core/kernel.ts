@@ -353,7 +353,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     await events.work(node);
     // Demonstration data (first start on the embedded defaults) is made through the platform's own
     // actions, on a clock set in the past, before the gateway lets anybody in.
-    if (cfg.demoAccounts) await runDemos({ knex: db.knex, broker: node, identity, clock: tenancy.clock, plugins: selection.plugins, log });
+    if (cfg.demoAccounts) await runDemos({ knex: db.knex, broker: node, identity, clock: tenancy.clock, plugins: selection.plugins, log, fireDue: () => workflow.fireDue(`${node.nodeID}:demo`, 100) });
     if (selection.gateway) {
       const gateway = node.createService(gatewayService(kernel));
       await node.waitForServices(gateway.name);

@@ -10,7 +10,7 @@ import type { DemoTools, LoadedPlugin, SessionUser } from "./types";
  * demo accounts (the embedded defaults), in dependency order, before the gateway opens. A demo that
  * fails is reported and the platform starts anyway, without it; it is not tried again.
  */
-export async function runDemos(o: { knex: Knex; broker: ServiceBroker; identity: Identity; clock: Clock; plugins: LoadedPlugin[]; log: (line: string) => void }): Promise<void> {
+export async function runDemos(o: { knex: Knex; broker: ServiceBroker; identity: Identity; clock: Clock; plugins: LoadedPlugin[]; log: (line: string) => void; fireDue: () => Promise<number> }): Promise<void> {
   const withDemo = o.plugins.filter((p) => p.manifest.demo);
   if (!withDemo.length) return;
   const claimed = await o.knex("core_settings").insert({ key: "demo.plugins-seeded", value: JSON.stringify(new Date().toISOString()) }).onConflict("key").ignore().returning("key");
@@ -32,6 +32,7 @@ export async function runDemos(o: { knex: Knex; broker: ServiceBroker; identity:
       };
     },
     travelTo: (at) => o.clock.travelTo(at),
+    fireDueTimers: () => o.fireDue(),
     log: o.log,
   };
   try {

@@ -177,6 +177,11 @@ export interface DemoTools {
    * them in the past, up to now); the clock is back on real time when the demos are done.
    */
   travelTo(at: Date | string): void;
+  /**
+   * Fires the workflow deadlines due by the demo's clock. The timers start after the demos, so a demo
+   * whose next step waits on a deadline (a step nobody may take by hand) fires it first. Answers how many fired.
+   */
+  fireDueTimers(): Promise<number>;
   log(line: string): void;
 }
 

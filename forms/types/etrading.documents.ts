@@ -31,6 +31,22 @@ export interface EtradingDocuments {
    */
   scoring?: string;
   /**
+   * 小微企业价格扣除（%） / Small and micro enterprise price deduction (%)
+   *
+   * 不扣除填 0；货物和服务项目为 10%–20%（sme.priceDeduction.2022）
+   *
+   * 0 for none; 10–20 % for goods and services (sme.priceDeduction.2022)
+   */
+  smePriceDeduction?: number;
+  /**
+   * 联合体（小微企业份额 30% 以上）价格扣除（%） / Consortium price deduction, small firms' share 30 % or more (%)
+   *
+   * 不扣除填 0；4%–6%（sme.consortiumDeduction）
+   *
+   * 0 for none; 4–6 % (sme.consortiumDeduction)
+   */
+  consortiumDeduction?: number;
+  /**
    * 投标（响应）保证金 / Bid security
    */
   deposit: {

@@ -32,8 +32,12 @@ interface DemoTender {
   deadlineInMinutes: number;
   /** drafted and run by the level's agency, which the plan entrusts */
   agency?: boolean;
-  /** each supplier's price, as a share of the maximum price, in the order of SUPPLIERS */
+  /** each bidder's price, as a share of the maximum price, in the order of its bidders */
   offers: [number, number, number];
+  /** who bids, when not SUPPLIERS: the evaluation's demo tender leaves out huizhou.supplier2, to which the demo expert declared a tie */
+  bidders?: readonly [string, string, string];
+  /** opened, then the purchaser's record-opening step taken: the tender the evaluation's demo evaluates */
+  recorded?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -46,6 +50,7 @@ const TENDERS: DemoTender[] = [
   { level: PROVINCE, stage: "taking-bids", name: "广东省高速公路服务区充电设施采购", summary: "省内高速公路服务区直流快充桩300台，含安装及三年运维", item: { category: "A02061500", name: "直流充电桩", quantity: 300, unit: "台", unitPrice: "45000.00" }, publishedDaysAgo: 4, deadlineInMinutes: 24 * 24 * 60, offers: [0.94, 0.92, 0.96] },
   { level: PROVINCE, stage: "closing", name: "广东省交通运输应急指挥通信设备采购", summary: "省级交通应急指挥卫星通信终端及单兵设备", item: { category: "A02080000", name: "应急通信终端", quantity: 80, unit: "套", unitPrice: "36000.00" }, publishedDaysAgo: 25, deadlineInMinutes: 8, offers: [0.9, 0.95, 0.93] },
   { level: PROVINCE, stage: "opened", name: "广东省普通国省道桥梁检测设备采购", summary: "桥梁检测车及无损检测仪器一批", item: { category: "A02100000", name: "桥梁检测设备", quantity: 12, unit: "套", unitPrice: "420000.00" }, publishedDaysAgo: 32, deadlineInMinutes: -3 * 24 * 60, offers: [0.93, 0.91, 0.97] },
+  { level: HUIZHOU, stage: "opened", name: "惠州市隧道照明智能控制系统采购", summary: "市区六座隧道照明智能调光控制终端及管理平台", item: { category: "A02061802", name: "隧道照明控制终端", quantity: 60, unit: "套", unitPrice: "18000.00" }, publishedDaysAgo: 28, deadlineInMinutes: -24 * 60, agency: true, offers: [0.93, 0.9, 0.96], bidders: ["huizhou.supplier", "huizhou.supplier3", "huizhou.supplier4"], recorded: true },
 ];
 
 type Caller = ReturnType<DemoTools["as"]>;
@@ -72,7 +77,6 @@ const packageOf = (supplier: string, price: string, docsVersion: number): BidPac
  * custodians to restore on their custodian page; those of the opened tenders are dropped once used.
  */
 export async function etradingDemo(d: DemoTools): Promise<void> {
-  const suppliers = SUPPLIERS.map((s) => d.as(s));
   const unitOf = async (who: Caller) => (await who<{ user: { unitCode: string } }>("auth.me")).user.unitCode;
   const now = Date.now();
   const at = (ms: number) => {
@@ -85,6 +89,8 @@ export async function etradingDemo(d: DemoTools): Promise<void> {
   const keyLines: string[] = [];
 
   for (const t of TENDERS) {
+    const bidders = t.bidders ?? SUPPLIERS;
+    const suppliers = bidders.map((s) => d.as(s));
     const buyer = d.as(t.level.buyer);
     const regulator = d.as(t.level.regulator);
     const agency = t.agency && t.level.agency ? d.as(t.level.agency) : undefined;
@@ -154,7 +160,7 @@ export async function etradingDemo(d: DemoTools): Promise<void> {
       if (t.stage === "taking-bids" && i === 0) continue;
       const sealing = await s<{ custodians: Array<{ id: string; publicKey: string }>; threshold: number; docsVersion: number }>("etrading.bids.sealing", { id });
       const price = toMoney(money(maxPrice).times(t.offers[i]));
-      const bid: SealedBid = await sealBid({ tenderId: id, package: packageOf(SUPPLIERS[i], price, sealing.docsVersion), custodians: sealing.custodians, threshold: sealing.threshold, signer: softwareSigner(newSigningKey()) });
+      const bid: SealedBid = await sealBid({ tenderId: id, package: packageOf(bidders[i], price, sealing.docsVersion), custodians: sealing.custodians, threshold: sealing.threshold, signer: softwareSigner(newSigningKey()) });
       await s("etrading.bids.submit", { id, bid });
     }
 
@@ -171,6 +177,10 @@ export async function etradingDemo(d: DemoTools): Promise<void> {
     }
     // the window closed: each bidder is told to confirm the record or object
     await runner("etrading.bids.close", { id });
+    if (!t.recorded) continue;
+    // the deadline's own step (open) is the timers', which start after the demos: fired here, then the record confirmed
+    await d.fireDueTimers();
+    await take(runner, instance.id, "record-opening");
   }
   const summary = TENDERS.map((t) => `${t.level.name} ${t.stage}`).join("; ");
   d.log(`[demo] etrading: ${TENDERS.length} open tenders (${summary}); custodians' private keys of the tenders still to open, for their custodian pages (never stored on the platform):`);

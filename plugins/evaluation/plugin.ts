@@ -1,5 +1,6 @@
 import { definePlugin } from "../../core/sdk";
 import { evaluationsService } from "./services/evaluations";
+import { evaluationDemo } from "./demo";
 
 export default definePlugin({
   name: "evaluation",
@@ -15,5 +16,9 @@ export default definePlugin({
   // `purchaser`, `agency` and `expert` are the registries' roles, `regulator` supervision's; tenders and opening records are e-trading's
   dependsOn: ["registries", "supervision", "etrading"],
   services: [evaluationsService],
+  // the committee is the experts' drawing's: read through the experts plugin's point
+  consumes: { "experts.committee": "required" },
   migrations: "migrations",
+  // one evaluation in progress for huizhou.expert, on e-trading's recorded tender ⑦: after experts' and e-trading's demos, which it builds on
+  demo: evaluationDemo,
 });

@@ -21,3 +21,27 @@ export const smsProvider = extensionPoint<SmsProvider>("experts.sms-provider", {
   },
   methods: { send: true },
 });
+
+/**
+ * A tender's evaluation committee as its drawing made it: the experts who accepted, in drawing order.
+ * The evaluation reads its members here instead of taking accounts the purchaser types. Called with the
+ * caller's identity: only those who run the tender (e-trading says `mine`) get an answer.
+ */
+export interface CommitteeSource {
+  committee(params: { tenderId: string }): Promise<{
+    /** null when the tender has no complete drawing */
+    drawingId: string | null;
+    committeeSize: number;
+    /** the accepted experts' accounts, first drawn first */
+    members: Array<{ accountId: string; position: number }>;
+  }>;
+}
+
+export const committeeSource = extensionPoint<CommitteeSource>("experts.committee", {
+  title: { "zh-CN": "抽取产生的评审委员会", en: "Committees from the drawing" },
+  description: {
+    "zh-CN": "项目已完成抽取中接受邀请的评审专家，按抽取顺序",
+    en: "The experts who accepted a tender's completed drawing, in drawing order",
+  },
+  methods: { committee: true },
+});

@@ -1,7 +1,7 @@
 import { definePlugin, provide } from "../../core/sdk";
 import { applicationHooks, registryService } from "./services/registry";
 import { drawingHooks, drawingsService } from "./services/drawings";
-import { smsProvider } from "./api";
+import { committeeSource, smsProvider } from "./api";
 import { expertsDemo } from "./demo";
 
 export default definePlugin({
@@ -19,8 +19,8 @@ export default definePlugin({
   // the `expert` and `agency` roles are the registries'; `regulator` is supervision's; tenders and opening records are e-trading's
   dependsOn: ["registries", "supervision", "etrading"],
   services: [registryService, drawingsService],
-  extensionPoints: { "sms-provider": smsProvider },
-  extends: { ...provide(smsProvider, { send: "experts.drawings.smsLog" }) },
+  extensionPoints: { "sms-provider": smsProvider, committee: committeeSource },
+  extends: { ...provide(smsProvider, { send: "experts.drawings.smsLog" }), ...provide(committeeSource, { committee: "experts.drawings.committee" }) },
   migrations: "migrations",
   demo: expertsDemo,
   forms: ["experts.application", "experts.reason", "experts.drawing"],

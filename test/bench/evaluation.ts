@@ -126,7 +126,7 @@ async function scoringFigures(kernel: Kernel) {
   const criteria = Array.from({ length: CRITERIA }, (_, i) => ({ id: `c${i}`, title: `评审因素${i}`, max: 70 / CRITERIA }));
   await knex("evaluation_evaluations").insert({
     id, tender_id: randomUUID(), tender_instance_id: randomUUID(), tenant_code: "441300", unit_code: "441300401", title: "基准评审", unit_name: "惠州市交通运输局", method: "comprehensive",
-    category: "goods", price_weight: 30, sme_deduction: 0, criteria: JSON.stringify(criteria), members: members.map((m) => m.id), bids: JSON.stringify(bids), status: "scoring", created_at: now, updated_at: now,
+    category: "goods", price_weight: 30, sme_deduction: 0, criteria: JSON.stringify(criteria), members: members.map((m) => m.id), chair: members[0].id, bids: JSON.stringify(bids), status: "scoring", created_at: now, updated_at: now,
   });
   await knex("evaluation_qualifications").insert(bids.map((b) => ({ evaluation_id: id, bid_id: b.bidId, passed: true, sme: false, account_id: members[0].id, reviewed_at: now })));
   const gateway = kernel.broker.getLocalService("gateway") as unknown as { server: { address(): { port: number } } };

@@ -196,6 +196,34 @@ describe("WCAG 2.1 AA on every route, both languages", () => {
   }
 });
 
+describe("the demo evaluation's score sheet", () => {
+  test("huizhou.expert's sheet on the demo evaluation (plugins/evaluation/demo.ts): every score input named by bidder and criterion, no serious violation, in both languages", async () => {
+    // the matrix signed the expert in already when the whole file runs; alone (-t), it signs in here
+    const signed = sessions.get("expert") ?? (await apiSignIn(platform, "huizhou.expert", "441300990", `Guangdong-A11y-${ROLES.findIndex((r) => r.role === "expert")}-2027!`));
+    const id = await firstId(signed.state.token, "/api/evaluation/evaluations");
+    expect(id).not.toBeNull();
+    const p = await newPage(browser, platform.baseUrl);
+    await watchCsp(p.context);
+    opened.push(p);
+    const { page } = p;
+    await useSession(page, signed);
+    await page.goto(`/evaluation/evaluations/${id}`);
+    await ready(page);
+    const inputs = page.locator("section[aria-labelledby=evaluation-sheet] input[type=number]");
+    // three qualified bids × two criteria
+    expect(await inputs.count()).toBe(6);
+    expect(await inputs.first().getAttribute("aria-label")).toMatch(/^惠州市.+：技术方案$/);
+    expect(await unlabelledFields(page)).toEqual([]);
+    expect(serious(await axeCheck(page))).toEqual([]);
+    await page.getByRole("button", { name: "切换语言：English" }).click();
+    await page.waitForFunction(`document.documentElement.lang === "en"`);
+    await ready(page);
+    expect(await inputs.first().getAttribute("aria-label")).toMatch(/: Technical proposal$/);
+    expect(await unlabelledFields(page)).toEqual([]);
+    expect(serious(await axeCheck(page))).toEqual([]);
+  });
+});
+
 describe("forms a tenant overlays", () => {
   test("a field Huizhou adds is labelled and described like the form's own, and its error is announced and linked", async () => {
     const admin = sessions.get("tenant-admin")!;

@@ -9,7 +9,8 @@ import { click, render, settle, type } from "./render";
 
 const ID = "5b1d2c3b-1111-4a5b-8c9d-0000000000e1";
 const EVALUATION = {
-  id: ID, title: "惠州市桥梁健康监测设备采购", method: "comprehensive", status: "scoring", round: 1, committeeSize: 5, submitted: 1, signed: 0, mySubmission: false, members: null,
+  id: ID, title: "惠州市桥梁健康监测设备采购", method: "comprehensive", status: "scoring", round: 1, committeeSize: 5, submitted: 1, signed: 0, mySubmission: false, members: ["u0", "u1", "u2", "u3", "u4"], chairElected: true, chair: "u1",
+  indicators: [{ kind: "abnormally-low", bidIds: ["b1"], evidence: {}, explanation: { text: "自有库存设备" } }],
   criteria: [{ id: "tech", title: "技术方案", titleEn: "Technical", max: 40 }, { id: "service", title: "售后服务", titleEn: "Service", max: 30 }],
   bids: [
     { bidId: "b1", supplierName: "惠州市绿源照明科技有限公司", price: "400000.00", order: 1, qualification: { passed: true } },
@@ -53,6 +54,9 @@ test("a member's sheet holds the qualified bids only, filled with its own saved 
   expect(put.url).toContain(`/api/evaluation/evaluations/${ID}/scores`);
   expect(put.body).toEqual({ scores: [{ bidId: "b1", criterion: "tech", score: 31.5 }, { bidId: "b1", criterion: "service", score: 25 }] });
   expect(container.textContent).toContain("评分已保存");
+  // the elected chair (the signed-in member here) and the committee's flags with the recorded explanation
+  expect(container.textContent).toContain("组长：第 2 位成员（本人）");
+  expect(container.textContent).toContain("书面说明：自有库存设备");
   // no report before every member submitted
   expect(container.textContent).not.toContain("评审报告");
 });

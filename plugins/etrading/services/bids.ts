@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
@@ -266,7 +266,9 @@ async function openOne(t: Tender, b: BidRow, shares: string[], bidderDataKey?: s
     // a package without a readable price is the bidder's own making
     if (price === null) return { outcome: "revoked", price: null, tampered, detail: { rule: "ebid.decryptionFailure", reason: "no-price" } };
     if (compareMoney(price, t.max_price) > 0) return { outcome: "above-max-price", price, tampered, detail: { rule: "max-price", maxPrice: toMoney(t.max_price) } };
-    return { outcome: "opened", price, tampered, detail: {} };
+    // the opened files' digests, kept for the evaluation's collusion check (identical documents, eval.collusionIndicators)
+    const fileHashes = (pkg.files ?? []).map((f) => createHash("sha256").update(Buffer.from(f.content, "base64")).digest("hex"));
+    return { outcome: "opened", price, tampered, detail: { fileHashes } };
   } catch (err) {
     if (!(err instanceof SealError)) throw err;
     // The shares matched the digests the bidder signed, so the key is the one it sealed: a package
@@ -299,7 +301,7 @@ const OUTCOME_TEXT: Record<Outcome, Localized> = {
   unconfirmed: { "zh-CN": "采购文件更正后未重新确认，投标无效", en: "not confirmed again after the corrigendum: invalid" },
 };
 
-async function openingRecord(db: Knex, t: Tender) {
+async function openingRecord(db: Knex, t: Tender, evidence = false) {
   const bids = await lastVersions(db, t.id).where("b.action", "submitted").select("b.*");
   const outcomes = new Map((await db("etrading_openings").where({ tender_id: t.id })).map((o) => [o.bid_id, o]));
   const names = new Map((await db("etrading_registrations").where({ tender_id: t.id })).map((r) => [r.supplier_code, r.supplier_name]));
@@ -319,6 +321,8 @@ async function openingRecord(db: Knex, t: Tender) {
         outcomeText: o ? OUTCOME_TEXT[o.outcome as Outcome] : { "zh-CN": "待解密", en: "awaiting decryption" },
         price: o?.price !== null && o?.price !== undefined ? toMoney(o.price) : null,
         tampered: !!o?.tampered,
+        // for those who run or oversee the tender only: the opened files' digests (identical documents between bidders)
+        ...(evidence ? { fileHashes: ((o?.detail as { fileHashes?: string[] } | undefined)?.fileHashes ?? []) } : {}),
         // the bidder's answer to the record: confirmed, an objection, or none yet (tender.opening.record)
         confirmation: answers.has(b.supplier_code)
           ? { confirmed: answers.get(b.supplier_code).confirmed as boolean, objection: (answers.get(b.supplier_code).objection as string | null) ?? null, at: iso(answers.get(b.supplier_code).answered_at) }
@@ -825,7 +829,7 @@ export const bidsService: PlatformServiceSchema = {
         const bidder = !!user.unitCode && user.roles.includes("supplier") && !!(await this.db("etrading_bids").where({ tender_id: t.id, supplier_code: user.unitCode }).first());
         if (!bidder && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c))) throw forbidden();
         refuseBeforeDeadline(t, platformNow(), { "zh-CN": "开标记录", en: "The opening record is available" });
-        return openingRecord(this.db, t);
+        return openingRecord(this.db, t, runs(user, t) || regulates(ctx, t));
       },
     },
   },

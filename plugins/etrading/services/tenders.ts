@@ -204,7 +204,7 @@ export const tenderGate: ActionGate = {
   },
 };
 /** What suppliers read of the documents: the procurement terms, not the project's internal ids. */
-const DOCUMENT_FIELDS = ["requirements", "qualifications", "scoring", "deposit", "creditQueryCutoff", "singleSourceReason"] as const;
+const DOCUMENT_FIELDS = ["requirements", "qualifications", "scoring", "smePriceDeduction", "consortiumDeduction", "deposit", "creditQueryCutoff", "singleSourceReason"] as const;
 const documentsOf = (data: Record<string, unknown>, cfg: ProcedureConfig) => ({
   ...Object.fromEntries(DOCUMENT_FIELDS.filter((k) => data[k] !== undefined).map((k) => [k, data[k]])),
   // a single source's one supplier is public (its publicity); an invited tender's pool is not
@@ -613,6 +613,8 @@ export const tendersService: PlatformServiceSchema = {
         return view(t, user, now, {
           links,
           documents: t.documents,
+          // the filed project it executes, for those who run it: the evaluation's award fact joins the project's record by it
+          ...(runs(user, t) ? { projectId: t.project_id } : {}),
           registered: !!mine?.registered_at,
           invited: !!mine?.invited,
           messages: shown,

@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
-  type PluginServiceThis, periodEnd, type SessionUser, tenantTree, validationFailed, writeAudit,
+  actorOf, compareMoney, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
+  type PluginServiceThis, isMoney, periodEnd, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
+import { committeeSource } from "../../experts/api";
+import { type Indicator, indicatorsOf } from "./indicators";
 import { type Criterion, type EvalBid, rank, type Report, rule } from "./ranking";
 
 const EVALUATION: Localized = { "zh-CN": "评审", en: "evaluation" };
@@ -14,15 +16,18 @@ type This = PluginServiceThis & { awardTimer?: NodeJS.Timeout; warning?: Promise
 
 interface Row {
   id: string; tender_id: string; tender_instance_id: string; tenant_code: string; unit_code: string | null; agency_code: string | null; title: string; unit_name: string;
-  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; criteria: Criterion[]; members: string[];
+  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; consortium_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
-  orders: Array<{ reason: string; at: string; by: string }>;
+  orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
+  project_id: string | null; tender_method: string | null; indicators: Indicator[]; offer_round: number; offers_open: boolean; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
+  award_hold: { reason: string; at: string; by: string } | null;
 }
+type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
-interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean }
-interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null }> }
+interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null }
+interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null; fileHashes?: string[] }> }
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
 
@@ -39,7 +44,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const storable = (v: unknown): v is string => typeof v === "string" && !v.includes("\u0000") && !LONE_SURROGATE.test(v);
 
-const SELECT = ["*", "to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"];
+const SELECT = ["*", "to_char(confirm_by, 'YYYY-MM-DD') as confirm_by", "to_char(sign_by, 'YYYY-MM-DD') as sign_by"];
 async function rowOf(db: Knex, id: string, lock?: "update" | "share"): Promise<Row | undefined> {
   if (!UUID.test(id)) return undefined;
   const q = db("evaluation_evaluations").where({ id }).first(db.raw(SELECT.join(", ")));
@@ -87,16 +92,18 @@ function text(raw: unknown, path: string, max = 2000): string | null {
 
 // ── Starting: the method, the committee, the SME deduction ───────────────────────────────────
 
-interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members: unknown; smeDeduction?: unknown }
+interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members?: unknown; smeDeduction?: unknown }
 
-/** The smallest committee for the tender's budget (eval.committee.tender.size, …sizeLarge). */
-function committeeRule(maxPrice: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge"; size: number } {
+/** The smallest committee for the method and the tender's budget (eval.committee.tender.size, …sizeLarge, eval.committee.nonTender.size, eval.committee.consultation.size). */
+function committeeRule(maxPrice: string, method: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge" | "eval.committee.nonTender.size" | "eval.committee.consultation.size"; size: number } {
+  if (method === "competitive-negotiation") return { id: "eval.committee.nonTender.size", size: rule("eval.committee.nonTender.size").value as number };
+  if (method === "competitive-consultation") return { id: "eval.committee.consultation.size", size: rule("eval.committee.consultation.size").value as number };
   const large = rule("eval.committee.tender.sizeLarge");
   if (Number(maxPrice) >= (large.budgetThresholdCNY ?? Infinity)) return { id: "eval.committee.tender.sizeLarge", size: large.value as number };
   return { id: "eval.committee.tender.size", size: rule("eval.committee.tender.size").value as number };
 }
 
-function checkStart(p: StartParams, tender: TenderView) {
+function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   const problems = [];
   const method = p.method;
   if (method !== "lowest-price" && method !== "comprehensive") {
@@ -104,18 +111,26 @@ function checkStart(p: StartParams, tender: TenderView) {
   }
   const category = p.category;
   if (category !== "goods" && category !== "services") problems.push(fieldError("/category", "enum", "项目类别应为货物（goods）或服务（services）", "the category is goods or services"));
-  const members = Array.isArray(p.members) ? p.members : [];
-  const c = committeeRule(tender.maxPrice);
-  if (!Array.isArray(p.members) || members.some((m) => typeof m !== "string" || !UUID.test(m)) || new Set(members).size !== members.length) {
-    problems.push(fieldError("/members", "members", "评标委员会成员应为不重复的专家账号", "the committee members are distinct expert accounts"));
-  } else if (members.length < c.size || members.length % 2 === 0) {
+  // the committee is the drawing's: a list the caller sends may only repeat it, never add to it
+  const members = drawn;
+  const c = committeeRule(tender.maxPrice, tender.method);
+  if (p.members !== undefined && p.members !== null) {
+    const typed = Array.isArray(p.members) ? p.members : [null];
+    const strangers = typed.filter((m) => !drawn.includes(m as string));
+    if (strangers.length || typed.length !== drawn.length) {
+      problems.push(fieldError("/members", "evaluation.committeeFromDrawing", `评标委员会成员只能是本项目抽取并接受邀请的 ${drawn.length} 名专家，其中 ${strangers.length} 人不在抽取结果中`, `the committee is the ${drawn.length} experts who accepted this tender's drawing; ${strangers.length} given are not among them`));
+    }
+  }
+  if (members.length < c.size || members.length % 2 === 0) {
     problems.push(fieldError("/members", c.id, `评标委员会应为 ${c.size} 人以上单数，现为 ${members.length} 人（${c.id}）`, `the committee is an odd number of at least ${c.size}; ${members.length} given (${c.id})`));
   }
-  const [lo, hi] = rule("sme.priceDeduction.2022").value as [number, number];
-  const d = p.smeDeduction === undefined || p.smeDeduction === null ? 0 : p.smeDeduction;
-  if (typeof d !== "number" || (d !== 0 && (d < lo || d > hi))) {
-    problems.push(fieldError("/smeDeduction", "sme.priceDeduction.2022", `小微企业价格扣除应为 ${lo}%–${hi}%（不扣除填 0）（sme.priceDeduction.2022）`, `the SME price deduction is ${lo}–${hi} % (0 for none) (sme.priceDeduction.2022)`));
+  // the deductions are the documents' (e-trading's `smePriceDeduction`, `consortiumDeduction`): declared to every bidder
+  // before the bids, never chosen after the opening
+  if (p.smeDeduction !== undefined) {
+    problems.push(fieldError("/smeDeduction", "sme.priceDeduction.2022", "小微企业价格扣除以采购文件的声明为准，评审时不能另定（sme.priceDeduction.2022）", "the SME price deduction is the one the documents declare: it is not set at the evaluation (sme.priceDeduction.2022)"));
   }
+  const sme = declared(tender, "smePriceDeduction", "sme.priceDeduction.2022", "小微企业价格扣除", "SME price deduction", problems);
+  const consortium = declared(tender, "consortiumDeduction", "sme.consortiumDeduction", "联合体价格扣除", "consortium price deduction", problems);
   let criteria: Criterion[] = [];
   let weight: number | null = null;
   if (method === "comprehensive") {
@@ -140,7 +155,31 @@ function checkStart(p: StartParams, tender: TenderView) {
     problems.push(fieldError("/criteria", "eval.lowestPrice.method", "最低评标价法不设评审因素和价格分（eval.lowestPrice.method）", "the lowest evaluated price method has no criteria and no price weight (eval.lowestPrice.method)"));
   }
   if (problems.length) throw validationFailed(problems);
-  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: d as number };
+  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: sme, consortiumDeduction: consortium };
+}
+
+/**
+ * The committee the experts' drawing made for the tender (the `experts.committee` point, asked as the caller):
+ * the accepted experts, first drawn first. No complete drawing, no evaluation.
+ */
+async function drawnCommittee(svc: This, ctx: PlatformContext, tenderId: string): Promise<{ drawingId: string; members: string[] }> {
+  for (const p of svc.extensions.providers(ctx, committeeSource)) {
+    const c = await p.call.committee({ tenderId });
+    if (c.drawingId) return { drawingId: c.drawingId, members: c.members.map((m) => m.accountId) };
+  }
+  throw conflict(
+    { "zh-CN": "该项目尚未完成评审专家抽取：评标委员会由抽取并接受邀请的专家组成", en: "This procurement's expert drawing is not complete: the committee is the experts who accepted the drawing" },
+    { rule: "evaluation.committeeFromDrawing" },
+  );
+}
+
+/** A deduction the documents declare: 0 (none) or within its rule's range; outside it the documents are at fault, and the evaluation cannot start. */
+function declared(tender: TenderView, field: string, ruleId: "sme.priceDeduction.2022" | "sme.consortiumDeduction", zh: string, en: string, problems: unknown[]): number {
+  const v = tender.documents?.[field] ?? 0;
+  const [lo, hi] = rule(ruleId).value as [number, number];
+  if (typeof v === "number" && (v === 0 || (v >= lo && v <= hi))) return v;
+  problems.push(fieldError("/tenderId", ruleId, `采购文件声明的${zh}（${String(v)}%）不在 ${lo}%–${hi}% 之内，应先更正采购文件（${ruleId}）`, `the documents' ${en} (${String(v)} %) is outside ${lo}–${hi} %: correct the documents first (${ruleId})`));
+  return 0;
 }
 
 async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ tender: TenderView; record: OpeningRecord }> {
@@ -158,28 +197,40 @@ async function tenderFacts(ctx: PlatformContext, tenderId: string): Promise<{ te
 // ── Views ─────────────────────────────────────────────────────────────────────────────────────
 
 async function view(db: Knex, u: SessionUser, e: Row) {
-  const [quals, subs, sigs] = await Promise.all([
+  const [quals, subs, sigs, explanations, offers] = await Promise.all([
     db("evaluation_qualifications").where({ evaluation_id: e.id }),
     db("evaluation_submissions").where({ evaluation_id: e.id }),
     db("evaluation_signatures").where({ evaluation_id: e.id }),
+    db("evaluation_explanations").where({ evaluation_id: e.id }),
+    db("evaluation_final_offers").where({ evaluation_id: e.id, round: e.offer_round }),
   ]);
   const member = isMember(u, e);
   return {
     id: e.id, tenderId: e.tender_id, tenantCode: e.tenant_code, title: e.title, method: e.method, category: e.category,
-    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria,
-    status: e.status, round: e.round, committeeSize: e.members.length,
+    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction), criteria: e.criteria,
+    status: e.status, round: e.round, committeeSize: e.members.length, drawingId: e.drawing_id,
+    // who chairs is the committee's and the regulator's to see, as the members are
+    chair: member || regulates(u, e) ? e.chair : null, chairElected: !!e.chair,
     // the purchaser and its agency see counts; the committee and the regulator see the members
     members: member || regulates(u, e) ? e.members : null,
     bids: e.bids.map((b) => {
       const q = quals.find((x) => x.bid_id === b.bidId);
-      return { ...b, qualification: q ? { passed: q.passed, sme: q.sme, reason: q.reason } : null };
+      return { ...b, qualification: q ? { passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason } : null };
     }),
     submitted: subs.length,
     mySubmission: member ? !!subs.find((s) => s.member_id === u.id) : undefined,
     // a member sees the ranking only when every member has submitted: the report exists from then on
     report: e.report ? { ...e.report, signatures: sigs.map((s) => ({ memberId: s.member_id, dissent: s.dissent, signedAt: new Date(s.signed_at).toISOString() })) } : null,
     signed: sigs.length,
-    confirmBy: e.confirm_by, awardOverdue: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
+    confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
+    signBy: e.sign_by, contract: e.contract, refusals: e.refusals, awardHold: e.award_hold,
+    // negotiation and consultation: the current round of final offers, how many are in (the prices once it is closed)
+    finalOffers: negotiates(e) ? { round: e.offer_round, open: e.offers_open, count: offers.length, offers: e.offers_open ? null : offers.map((o) => ({ bidId: o.bid_id, price: Number(o.price).toFixed(2) })) } : null,
+    // flagged to the committee (eval.collusionIndicators), each abnormally low price with its recorded explanation
+    indicators: e.indicators.map((i) => {
+      const x = i.kind === "abnormally-low" ? explanations.find((y) => y.bid_id === i.bidIds[0]) : undefined;
+      return i.kind === "abnormally-low" ? { ...i, explanation: x ? { text: x.text, at: new Date(x.at).toISOString() } : null } : i;
+    }),
   };
 }
 
@@ -189,22 +240,75 @@ const notify = (trx: Knex.Transaction, e: Row, owner: { accounts?: string[]; uni
     payload: { tenantCode: e.tenant_code, ...(owner.accounts ? { accounts: owner.accounts } : { owner: { unit: owner.unit, account: null } }), link: `/evaluation/evaluations/${e.id}`, kind, title },
   });
 
-/** The purchaser (and its agency) are told once that `award.purchaserConfirm` has lapsed. */
-async function warnOverdue(db: Knex, now: Date): Promise<number> {
+/**
+ * The `award.purchaserConfirm` clock, one pass. On the last day to confirm, the purchaser (and its agency) are warned
+ * once; the day after, if still unconfirmed, the first-ranked candidate is deemed chosen, as the rule says. A deemed
+ * award needs its warning first, so a clock that jumps past both days warns on one pass and awards on the next.
+ * Every node runs the pass, but only one at a time does anything: the one holding the transaction-level advisory
+ * lock (core's workflow deadlines serve workflow instances only, and an evaluation is not one).
+ */
+async function awardClock(db: Knex, now: Date): Promise<{ warned: number; deemed: number }> {
   return db.transaction(async (trx) => {
-    const due: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNull("warned_at").where("confirm_by", "<", localDate(now)).forUpdate().skipLocked().select("*");
+    const [{ leader }] = (await trx.raw("select pg_try_advisory_xact_lock(hashtextextended('evaluation.award.clock', 0)) as leader")).rows;
+    if (!leader) return { warned: 0, deemed: 0 };
+    const today = localDate(now);
+    const lapsed: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNotNull("warned_at").whereNull("award_hold").where("confirm_by", "<", today).forUpdate().skipLocked().select(trx.raw(SELECT.join(", ")));
+    for (const e of lapsed) {
+      const first = e.report!.ranking.find((r) => !e.refusals.some((x) => x.bidId === r.bidId));
+      if (!first) continue;
+      const award = await makeAward(trx, e, first, null, now, true);
+      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.deemed", object: e.id, after: award });
+    }
+    const due: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNull("warned_at").where("confirm_by", "<=", today).forUpdate().skipLocked().select("*");
     for (const e of due) {
       await trx("evaluation_evaluations").where({ id: e.id }).update({ warned_at: now });
       for (const unit of unitsOf(e)) {
-        await notify(trx, e, { unit }, "evaluation.award.overdue", {
-          "zh-CN": `${e.title}：收到评审报告已逾 5 个工作日仍未确定中标人，逾期未确定又无合法理由的视同确定排名第一的候选人（award.purchaserConfirm）`,
-          en: `${e.title}: 5 working days have passed since the report without a winner; without a lawful reason the first-ranked candidate is deemed chosen (award.purchaserConfirm)`,
+        await notify(trx, e, { unit }, "evaluation.award.warning", {
+          "zh-CN": `${e.title}：应在收到评审报告后 5 个工作日内确定中标人，期限即将届满；逾期未确定又无合法理由的，视同确定排名第一的候选人（award.purchaserConfirm）`,
+          en: `${e.title}: the 5 working days to confirm the winner after the report are ending; without a lawful reason the first-ranked candidate is then deemed chosen (award.purchaserConfirm)`,
         });
       }
-      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.overdue", object: e.id, after: { confirmBy: e.confirm_by } });
+      await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.warning", object: e.id, after: { confirmBy: e.confirm_by } });
     }
-    return due.length;
+    return { warned: due.length, deemed: lapsed.length };
   });
+}
+
+/**
+ * The award, chosen by the purchaser or deemed by the clock: the contract's clock starts (contract.signWithin), the
+ * result is published and each bidder told; a losing bidder reads its own score and rank only (award.informLosers).
+ */
+async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"][number], reason: string | null, now: Date, deemed: boolean): Promise<Award> {
+  const award: Award = {
+    bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(),
+    late: e.confirm_by !== null && localDate(now) > e.confirm_by, deemed,
+  };
+  const signBy = periodEnd(now, rule("contract.signWithin").value as number, "calendar-days");
+  await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), sign_by: signBy, updated_at: now });
+  await publishResult(trx, e, award, now);
+  await awardFact(trx, e, award, now);
+  // the procurement is complete: credit opens its mutual rating round (plugins/credit/api.ts RatingRoundEvent);
+  // credit opens one per evaluation, so a later award (the winner refused) opens none
+  await enqueue(trx, { event: "credit.ratingRound", key: `evaluation:${e.id}`, payload: {
+    source: "evaluation", sourceId: e.id, tenantCode: e.tenant_code, title: e.title, completedOn: localDate(now),
+    purchaser: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null, agency: e.agency_code ? { code: e.agency_code } : null, experts: e.members,
+    suppliers: e.bids.map((b) => ({ code: b.supplierCode, name: b.supplierName, winner: b.bidId === chosen.bidId })),
+  } });
+  for (const r of e.report!.ranking) {
+    if (e.refusals.some((x) => x.bidId === r.bidId)) continue;
+    await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
+      ? { "zh-CN": `${e.title}：贵单位为中标人，请于 ${signBy} 前与采购人签订合同`, en: `${e.title}: your company is the winner; sign the contract with the purchaser by ${signBy}` }
+      : { "zh-CN": `${e.title}：评审结果已公告，贵单位可查看本单位的得分与排序`, en: `${e.title}: the result is published; your own score and rank are available` });
+  }
+  if (deemed) {
+    for (const unit of unitsOf(e)) {
+      await notify(trx, e, { unit }, "evaluation.award.deemed", {
+        "zh-CN": `${e.title}：逾期未确定中标人，视同确定排名第一的候选人 ${chosen.supplierName}（award.purchaserConfirm）`,
+        en: `${e.title}: no winner was confirmed in time; the first-ranked candidate ${chosen.supplierName} is deemed chosen (award.purchaserConfirm)`,
+      });
+    }
+  }
+  return award;
 }
 
 type Ctx<P> = PlatformContext<P & { id: string }>;
@@ -214,7 +318,7 @@ export const evaluationsService: PlatformServiceSchema = {
   started(this: This) {
     this.awardTimer = setInterval(() => {
       if (this.warning) return;
-      this.warning = warnOverdue(this.db, platformNow())
+      this.warning = awardClock(this.db, platformNow())
         .catch((err: Error) => this.logger.warn(`award clock: ${err.message}`))
         .finally(() => (this.warning = undefined));
     }, AWARD_CHECK_MS);
@@ -230,7 +334,7 @@ export const evaluationsService: PlatformServiceSchema = {
       kind: "create",
       permission: "authenticated",
       rest: "POST /evaluations",
-      params: { tenderId: "string", method: "any", category: "any", priceWeight: { type: "any", optional: true }, criteria: { type: "any", optional: true }, members: "any", smeDeduction: { type: "any", optional: true } },
+      params: { tenderId: "string", method: "any", category: "any", priceWeight: { type: "any", optional: true }, criteria: { type: "any", optional: true }, members: { type: "any", optional: true }, smeDeduction: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<StartParams>) {
         const user = ctx.meta.user!;
         if (!user.unitCode || !(user.roles.includes("purchaser") || user.roles.includes("agency"))) throw forbidden();
@@ -240,10 +344,12 @@ export const evaluationsService: PlatformServiceSchema = {
         if (tender.status !== "opened") {
           throw conflict({ "zh-CN": "该项目尚未确认开标记录，不能开始评审", en: "The opening of this procurement is not recorded yet: the evaluation cannot start" }, { rule: "evaluation.afterOpening", status: tender.status });
         }
-        const s = checkStart(ctx.params, tender);
+        const drawn = await drawnCommittee(this, ctx, tender.id);
+        const s = checkStart(ctx.params, tender, drawn.members);
         const bids: EvalBid[] = record.bids.map((b, i) => ({ ...b, order: i + 1 })).filter((b) => b.outcome === "opened" && b.price !== null)
           .map((b) => ({ bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, price: b.price!, order: b.order }));
         if (!bids.length) throw conflict({ "zh-CN": "开标记录中没有有效投标", en: "The opening record has no valid bid" }, { rule: "evaluation.noBids" });
+        const indicators = indicatorsOf(bids.map((b) => ({ ...b, fileHashes: record.bids.find((r) => r.bidId === b.bidId)?.fileHashes })));
         const now = platformNow();
         const id = randomUUID();
         return this.db.transaction(async (trx) => {
@@ -251,13 +357,13 @@ export const evaluationsService: PlatformServiceSchema = {
             id, tender_id: tender.id, tender_instance_id: tender.instanceId, tenant_code: tender.tenantCode,
             // the unit and agency are the ones e-trading says run it: the caller is one of them
             unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
-            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction,
-            criteria: JSON.stringify(s.criteria), members: s.members, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
+            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction, project_id: tender.projectId ?? null, tender_method: tender.method, indicators: JSON.stringify(indicators),
+            criteria: JSON.stringify(s.criteria), members: s.members, drawing_id: drawn.drawingId, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
           }).onConflict("tender_id").ignore().returning("id");
           if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
           const e = (await rowOf(trx, id))!;
           await notify(trx, e, { accounts: s.members }, "evaluation.committee", { "zh-CN": `评审任务：${e.title}`, en: `To evaluate: ${e.title}` });
-          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, smeDeduction: s.smeDeduction } });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, drawingId: drawn.drawingId, smeDeduction: s.smeDeduction, consortiumDeduction: s.consortiumDeduction } });
           ctx.meta.$statusCode = 201;
           return view(trx, user, e);
         });
@@ -299,9 +405,10 @@ export const evaluationsService: PlatformServiceSchema = {
     },
 
     /**
-     * PUT /api/evaluation/evaluations/:id/qualification `{ results: [{ bidId, passed, reason?, sme? }] }`: the purchaser or
-     * agency reviews every bidder's qualification after the opening (tender.qualificationReviewAfterOpening), and
-     * records which bidders the documents' SME declaration covers; then the committee scores the qualified bids.
+     * PUT /api/evaluation/evaluations/:id/qualification `{ results: [{ bidId, passed, reason?, sme?, consortium? }] }`: the
+     * purchaser or agency reviews every bidder's qualification after the opening (tender.qualificationReviewAfterOpening),
+     * and records which bidders the documents' deductions cover (a small firm's own bid, or a consortium whose small
+     * firms hold 30 % or more); then the committee scores the qualified bids.
      */
     qualify: {
       kind: "continue",
@@ -322,6 +429,9 @@ export const evaluationsService: PlatformServiceSchema = {
             if (!r || typeof r !== "object" || !ids.has(r.bidId) || typeof r.passed !== "boolean") problems.push(fieldError(`/results/${i}`, "result", "每项应为本项目的有效投标及是否通过", "each result names a valid bid of the tender and whether it passed"));
             else if (r.reason !== undefined && r.reason !== null && !(storable(r.reason) && r.reason.length <= 2000)) problems.push(fieldError(`/results/${i}/reason`, "text", "原因应为文字（至多 2000 字）", "the reason is text (2,000 characters at most)"));
             else if (!r.passed && !(typeof r.reason === "string" && r.reason.trim())) problems.push(fieldError(`/results/${i}/reason`, "award.informLosers", "未通过资格审查的应写明原因（award.informLosers）", "a failed bidder is told why: give the reason (award.informLosers)"));
+            else if (r.sme === true && r.consortium === true) problems.push(fieldError(`/results/${i}/consortium`, "sme.consortiumDeduction", "一个投标人只适用一种价格扣除：小微企业或联合体", "one deduction per bidder: a small firm's or a consortium's"));
+            else if (r.sme === true && !Number(e.sme_deduction)) problems.push(fieldError(`/results/${i}/sme`, "sme.priceDeduction.2022", "采购文件未声明小微企业价格扣除（sme.priceDeduction.2022）", "the documents declare no SME price deduction (sme.priceDeduction.2022)"));
+            else if (r.consortium === true && !Number(e.consortium_deduction)) problems.push(fieldError(`/results/${i}/consortium`, "sme.consortiumDeduction", "采购文件未声明联合体价格扣除（sme.consortiumDeduction）", "the documents declare no consortium price deduction (sme.consortiumDeduction)"));
           });
           const seen = new Set(results.map((r) => r?.bidId));
           if (!problems.length && (seen.size !== ids.size || results.length !== ids.size)) {
@@ -329,7 +439,7 @@ export const evaluationsService: PlatformServiceSchema = {
           }
           if (problems.length) throw validationFailed(problems);
           const now = platformNow();
-          await trx("evaluation_qualifications").insert(results.map((r) => ({ evaluation_id: e.id, bid_id: r.bidId, passed: r.passed, sme: r.sme === true, reason: text(r.reason, "/reason"), account_id: user.id, reviewed_at: now })));
+          await trx("evaluation_qualifications").insert(results.map((r) => ({ evaluation_id: e.id, bid_id: r.bidId, passed: r.passed, sme: r.sme === true, consortium: r.consortium === true, reason: text(r.reason, "/reason"), account_id: user.id, reviewed_at: now })));
           if (!results.some((r) => r.passed)) throw conflict({ "zh-CN": "没有投标人通过资格审查", en: "No bidder passed the qualification review" }, { rule: "tender.qualificationReviewAfterOpening" });
           await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "scoring", updated_at: now });
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.qualify", object: e.id, after: { results } });
@@ -391,6 +501,16 @@ export const evaluationsService: PlatformServiceSchema = {
           if (!isMember(user, e)) throw forbidden();
           await refuseUnlessScoring(trx, e, user);
           const qualified = await qualifiedBids(trx, e);
+          if (negotiates(e) && (e.offer_round === 0 || e.offers_open)) {
+            throw conflict({ "zh-CN": "竞争性谈判（磋商）应先完成最后报价轮次，再提交评审意见（negotiation.finalOffers.min）", en: "Negotiation and consultation close a round of final offers before the members submit (negotiation.finalOffers.min)" }, { rule: FINAL_OFFERS });
+          }
+          const unexplained = await unexplainedLowPrices(trx, e, qualified);
+          if (unexplained.length) {
+            throw conflict(
+              { "zh-CN": `${unexplained.length} 份报价明显低于其他投标人，评标委员会应先记录投标人的书面说明`, en: `${unexplained.length} prices are abnormally low: the committee records the bidder's written explanation first` },
+              { rule: "evaluation.abnormallyLowPrice", bidIds: unexplained },
+            );
+          }
           const have = await trx("evaluation_scores").where({ evaluation_id: e.id, member_id: user.id }).whereIn("bid_id", qualified).count<{ n: string }[]>("* as n");
           const need = qualified.length * e.criteria.length;
           if (Number(have[0].n) < need) {
@@ -402,6 +522,39 @@ export const evaluationsService: PlatformServiceSchema = {
           const n = await trx("evaluation_submissions").where({ evaluation_id: e.id }).count<{ n: string }[]>("* as n");
           let next = e;
           if (Number(n[0].n) === e.members.length) next = await makeReport(trx, e, now);
+          return view(trx, user, next);
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/chair `{ candidate }`: the committee elects its chair before scoring. No rule
+     * of the statutory list names the first-drawn, so it is a vote: each member one vote for a member (changeable),
+     * elected by a majority of the whole committee.
+     */
+    voteChair: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/chair",
+      params: { id: "string", candidate: "any" },
+      async handler(this: This, ctx: Ctx<{ candidate: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (e.chair) throw conflict({ "zh-CN": "组长已推选产生", en: "The chair is already elected" }, { rule: "evaluation.chair" });
+          if (e.status !== "qualification" && e.status !== "scoring") throw wrongStage(e, "组长应在评分前推选", "The chair is elected before scoring", "evaluation.chair");
+          const candidate = ctx.params.candidate;
+          if (typeof candidate !== "string" || !e.members.includes(candidate)) throw validationFailed([fieldError("/candidate", "evaluation.chair", "组长应从评标委员会成员中推选", "the chair is one of the committee's members")]);
+          const now = platformNow();
+          await trx("evaluation_chair_votes").insert({ evaluation_id: e.id, member_id: user.id, candidate_id: candidate, voted_at: now }).onConflict(["evaluation_id", "member_id"]).merge(["candidate_id", "voted_at"]);
+          const [top] = await trx("evaluation_chair_votes").where({ evaluation_id: e.id }).groupBy("candidate_id").orderByRaw("count(*) desc").select("candidate_id", trx.raw("count(*)::int as n"));
+          let next = e;
+          if (top && top.n * 2 > e.members.length) {
+            await trx("evaluation_evaluations").where({ id: e.id }).update({ chair: top.candidate_id, updated_at: now });
+            await writeAudit(trx, { actor: { system: "evaluation.chair" }, tenantCode: e.tenant_code, action: "evaluation.chair", object: e.id, after: { chair: top.candidate_id, votes: top.n } });
+            next = { ...e, chair: top.candidate_id };
+          }
           return view(trx, user, next);
         });
       },
@@ -491,23 +644,187 @@ export const evaluationsService: PlatformServiceSchema = {
           if (chosen.rank > 1 && !reason) {
             throw validationFailed([fieldError("/reason", "award.purchaserConfirm", `未按评审报告的排序确定排名第一的候选人，应说明理由（award.purchaserConfirm）`, "choosing other than the first-ranked candidate needs a reason (award.purchaserConfirm)")]);
           }
-          const now = platformNow();
-          const award = { bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(), late: e.confirm_by !== null && localDate(now) > e.confirm_by };
-          await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), updated_at: now });
-          await publishResult(trx, e, award, now);
-          // the procurement is complete: credit opens its mutual rating round (plugins/credit/api.ts RatingRoundEvent)
-          await enqueue(trx, { event: "credit.ratingRound", key: `evaluation:${e.id}`, payload: {
-            source: "evaluation", sourceId: e.id, tenantCode: e.tenant_code, title: e.title, completedOn: localDate(now),
-            purchaser: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null, agency: e.agency_code ? { code: e.agency_code } : null, experts: e.members,
-            suppliers: e.bids.map((b) => ({ code: b.supplierCode, name: b.supplierName, winner: b.bidId === chosen.bidId })),
-          } });
-          for (const r of ranking) {
-            await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
-              ? { "zh-CN": `${e.title}：贵单位为中标人`, en: `${e.title}: your company is the winner` }
-              : { "zh-CN": `${e.title}：评审结果已公告，贵单位可查看本单位的得分与排序`, en: `${e.title}: the result is published; your own score and rank are available` });
-          }
+          const award = await makeAward(trx, e, chosen, reason, platformNow(), false);
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.award", object: e.id, after: award });
-          return view(trx, user, { ...e, status: "awarded", award });
+          return view(trx, user, (await rowOf(trx, e.id))!);
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/explanations `{ bidId, text }`: a member records the written explanation the
+     * bidder of an abnormally low price gave the committee (evaluation.abnormallyLowPrice); the members submit after.
+     */
+    explain: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/explanations",
+      params: { id: "string", bidId: "any", text: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ bidId: unknown; text?: unknown }>) {
+        const user = ctx.meta.user!;
+        const said = text(ctx.params.text, "/text", 4000);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (e.status !== "qualification" && e.status !== "scoring") throw wrongStage(e, "书面说明应在评审报告生成前记录", "The explanation is recorded before the report", "evaluation.abnormallyLowPrice");
+          if (!e.indicators.some((i) => i.kind === "abnormally-low" && i.bidIds[0] === ctx.params.bidId)) {
+            throw validationFailed([fieldError("/bidId", "evaluation.abnormallyLowPrice", "该投标的报价未被标记为明显偏低", "this bid's price is not flagged abnormally low")]);
+          }
+          if (!said) throw validationFailed([fieldError("/text", "evaluation.abnormallyLowPrice", "应记录投标人书面说明的内容", "record what the bidder's written explanation says")]);
+          const now = platformNow();
+          await trx("evaluation_explanations").insert({ evaluation_id: e.id, bid_id: ctx.params.bidId, text: said, by: "committee", account_id: user.id, at: now })
+            .onConflict(["evaluation_id", "bid_id"]).merge(["text", "account_id", "at"]);
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.explanation", object: e.id, after: { bidId: ctx.params.bidId, text: said } });
+          return view(trx, user, e);
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/final-offers/round `{ open }`: the chair opens a round of final offers (negotiation,
+     * consultation), or closes it; a closed round needs `negotiation.finalOffers.min` (3) offers, else it stays open.
+     */
+    offerRound: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/final-offers/round",
+      params: { id: "string", open: "any" },
+      async handler(this: This, ctx: Ctx<{ open: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update");
+          if (!isMember(user, e)) throw forbidden();
+          if (!negotiates(e)) throw conflict({ "zh-CN": "只有竞争性谈判和竞争性磋商有最后报价轮次", en: "Only negotiation and consultation have rounds of final offers" }, { rule: FINAL_OFFERS });
+          if (e.chair !== user.id) throw conflict({ "zh-CN": "最后报价轮次由组长开启和结束", en: "The chair opens and closes the rounds of final offers" }, { rule: "evaluation.chair" });
+          if (e.status !== "scoring") throw wrongStage(e, "资格审查后、提交评审意见前进行最后报价", "Final offers come after the qualification review and before the submissions", FINAL_OFFERS);
+          const now = platformNow();
+          if (ctx.params.open === true) {
+            if (e.offers_open) throw conflict({ "zh-CN": "本轮最后报价尚未结束", en: "The current round is still open" }, { rule: FINAL_OFFERS });
+            const next = { ...e, offer_round: e.offer_round + 1, offers_open: true };
+            await trx("evaluation_evaluations").where({ id: e.id }).update({ offer_round: next.offer_round, offers_open: true, updated_at: now });
+            for (const b of e.bids) await notify(trx, e, { unit: b.supplierCode }, "evaluation.finalOffers", { "zh-CN": `${e.title}：请提交第 ${next.offer_round} 轮最后报价`, en: `${e.title}: send your final offer for round ${next.offer_round}` });
+            await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffers.open", object: e.id, after: { round: next.offer_round } });
+            return view(trx, user, next);
+          }
+          if (!e.offers_open) throw conflict({ "zh-CN": "没有正在进行的最后报价轮次", en: "No round of final offers is open" }, { rule: FINAL_OFFERS });
+          const n = Number((await trx("evaluation_final_offers").where({ evaluation_id: e.id, round: e.offer_round }).count<{ n: string }[]>("* as n"))[0].n);
+          const min = rule("negotiation.finalOffers.min").value as number;
+          if (n < min) {
+            throw conflict(
+              { "zh-CN": `提交最后报价的供应商不得少于 ${min} 家，本轮只有 ${n} 家（negotiation.finalOffers.min）`, en: `At least ${min} suppliers submit final offers; this round has ${n} (negotiation.finalOffers.min)` },
+              { rule: FINAL_OFFERS, offers: n, minimum: min },
+            );
+          }
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ offers_open: false, updated_at: now });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffers.close", object: e.id, after: { round: e.offer_round, offers: n } });
+          return view(trx, user, { ...e, offers_open: false });
+        });
+      },
+    },
+
+    /** PUT /api/evaluation/evaluations/:id/final-offers/mine `{ price }`: a qualified bidder's final offer in the open round, replaceable until it closes. */
+    finalOffer: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "PUT /evaluations/:id/final-offers/mine",
+      params: { id: "string", price: "any" },
+      async handler(this: This, ctx: Ctx<{ price: unknown }>) {
+        const user = ctx.meta.user!;
+        return this.db.transaction(async (trx) => {
+          const e = await rowOf(trx, ctx.params.id, "share");
+          const bid = e?.bids.find((b) => b.supplierCode === user.unitCode);
+          if (!e || !bid || !user.roles.includes("supplier")) throw notFound(EVALUATION);
+          const q = await trx("evaluation_qualifications").where({ evaluation_id: e.id, bid_id: bid.bidId }).first();
+          if (!q?.passed) throw conflict({ "zh-CN": "只有通过资格审查的供应商提交最后报价", en: "Only a qualified supplier sends a final offer" }, { rule: FINAL_OFFERS });
+          if (!e.offers_open) throw conflict({ "zh-CN": "没有正在进行的最后报价轮次", en: "No round of final offers is open" }, { rule: FINAL_OFFERS });
+          const price = ctx.params.price;
+          if (typeof price !== "string" || !isMoney(price) || compareMoney(price, "0.01") < 0) throw validationFailed([fieldError("/price", "money", "最后报价应为金额（元，至多两位小数）", "the final offer is an amount of yuan, two decimals at most")]);
+          await trx("evaluation_final_offers").insert({ evaluation_id: e.id, round: e.offer_round, bid_id: bid.bidId, price: toMoney(price), offered_at: platformNow() })
+            .onConflict(["evaluation_id", "round", "bid_id"]).merge(["price", "offered_at"]);
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.finalOffer", object: e.id, after: { round: e.offer_round, bidId: bid.bidId } });
+          // sealed until the round closes: the supplier hears only that its offer is in
+          return { round: e.offer_round, received: true };
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/award-hold `{ reason }`: the purchaser's lawful reason for not confirming within
+     * award.purchaserConfirm (a challenge to answer, a complaint): no first-ranked candidate is deemed chosen while it stands.
+     */
+    holdAward: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/award-hold",
+      params: { id: "string", reason: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = text(ctx.params.reason, "/reason");
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (!reason) throw validationFailed([fieldError("/reason", "award.purchaserConfirm", "应写明未能按期确定中标人的合法理由（award.purchaserConfirm）", "give the lawful reason for not confirming in time (award.purchaserConfirm)")]);
+          if (e.status !== "signed") throw wrongStage(e, "评审报告签署后、确定中标人前方可说明理由", "A reason is given after the report is signed and before the award", "award.purchaserConfirm");
+          const hold = { reason, at: platformNow().toISOString(), by: user.id };
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ award_hold: JSON.stringify(hold), updated_at: platformNow() });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.award.hold", object: e.id, after: hold });
+          return view(trx, user, { ...e, award_hold: hold });
+        });
+      },
+    },
+
+    /** POST /api/evaluation/evaluations/:id/contract: the purchaser records the contract signed, on time or not (contract.signWithin). */
+    contract: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/contract",
+      params: { id: "string" },
+      async handler(this: This, ctx: Ctx<object>) {
+        const user = ctx.meta.user!;
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (e.status !== "awarded") throw wrongStage(e, "确定中标人后方可签订合同", "The contract is signed after the award", "contract.signWithin");
+          if (e.contract) throw conflict({ "zh-CN": "合同已签订", en: "The contract is already signed" }, { rule: "contract.signWithin" });
+          const now = platformNow();
+          const contract = { at: now.toISOString(), late: localDate(now) > e.sign_by!, bidId: (e.award as Award).bidId };
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ contract: JSON.stringify(contract), updated_at: now });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.contract", object: e.id, after: contract });
+          return view(trx, user, { ...e, contract });
+        });
+      },
+    },
+
+    /**
+     * POST /api/evaluation/evaluations/:id/winner-refusal `{ reason }`: the winner refused to sign; the purchaser takes the
+     * next candidate of the report's order (contract.winnerRefuses), published as the result in its place.
+     */
+    winnerRefusal: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /evaluations/:id/winner-refusal",
+      params: { id: "string", reason: { type: "any", optional: true } },
+      async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = text(ctx.params.reason, "/reason");
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        return this.db.transaction(async (trx) => {
+          const e = await visible(trx, user, ctx.params.id, "update", runner);
+          if (!runner) throw forbidden();
+          if (!reason) throw validationFailed([fieldError("/reason", "contract.winnerRefuses", "应写明中标人拒绝签订合同的情况（contract.winnerRefuses）", "say how the winner refused to sign (contract.winnerRefuses)")]);
+          if (e.status !== "awarded" || e.contract) throw wrongStage(e, "只有已确定中标人且尚未签订合同时，中标人才可能拒签", "A winner refuses only after the award and before a contract", "contract.winnerRefuses");
+          const now = platformNow();
+          const refusals = [...e.refusals, { bidId: (e.award as Award).bidId, reason, at: now.toISOString() }];
+          const next = e.report!.ranking.find((r) => !refusals.some((x) => x.bidId === r.bidId));
+          if (!next) {
+            throw conflict({ "zh-CN": "评审报告推荐的候选人均已拒签，应重新开展政府采购活动（contract.winnerRefuses）", en: "Every candidate of the report has refused: the procurement starts again (contract.winnerRefuses)" }, { rule: "contract.winnerRefuses" });
+          }
+          await trx("evaluation_evaluations").where({ id: e.id }).update({ refusals: JSON.stringify(refusals) });
+          const award = await makeAward(trx, { ...e, refusals }, next, `contract.winnerRefuses: ${reason}`, now, false);
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.winnerRefuses", object: e.id, before: { award: e.award }, after: award });
+          return view(trx, user, (await rowOf(trx, e.id))!);
         });
       },
     },
@@ -542,9 +859,28 @@ export const evaluationsService: PlatformServiceSchema = {
 async function refuseUnlessScoring(trx: Knex.Transaction, e: Row, user: SessionUser) {
   if (e.status === "signed" || e.status === "awarded") throw settled();
   if (e.status !== "scoring") throw wrongStage(e, "当前不在评分阶段", "Scoring is not open", "evaluation.stage");
+  if (!e.chair) throw conflict({ "zh-CN": "评标委员会尚未推选组长，推选后方可评分", en: "The committee has not elected its chair yet: scoring starts after the election" }, { rule: "evaluation.chair" });
   if (await trx("evaluation_submissions").where({ evaluation_id: e.id, member_id: user.id }).first()) {
     throw conflict({ "zh-CN": "您已提交评分，不能再修改", en: "You have submitted your scores: they cannot change" }, { rule: "evaluation.submitted" });
   }
+}
+
+/** Negotiation and consultation end in rounds of final offers; the tender methods take the opening's prices. */
+const negotiates = (e: Pick<Row, "tender_method">) => e.tender_method === "competitive-negotiation" || e.tender_method === "competitive-consultation";
+const FINAL_OFFERS = "negotiation.finalOffers.min";
+
+/** The last closed round's final offers by bid: the prices the report compares, in place of the opening's. */
+async function finalOffers(db: Knex, e: Row): Promise<Map<string, string>> {
+  const rows = await db("evaluation_final_offers").where({ evaluation_id: e.id, round: e.offer_round });
+  return new Map(rows.map((o) => [o.bid_id as string, Number(o.price).toFixed(2)]));
+}
+
+/** Qualified bids flagged abnormally low whose explanation the committee has not recorded. */
+async function unexplainedLowPrices(db: Knex, e: Row, qualified: string[]): Promise<string[]> {
+  const low = e.indicators.filter((i) => i.kind === "abnormally-low").map((i) => i.bidIds[0]).filter((b) => qualified.includes(b));
+  if (!low.length) return [];
+  const have = new Set((await db("evaluation_explanations").where({ evaluation_id: e.id }).whereIn("bid_id", low).select("bid_id")).map((r) => r.bid_id));
+  return low.filter((b) => !have.has(b));
 }
 
 async function qualifiedBids(db: Knex, e: Row): Promise<string[]> {
@@ -571,11 +907,18 @@ async function checkedScores(trx: Knex.Transaction, e: Row, raw: unknown) {
 }
 
 async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row> {
-  const quals = await trx("evaluation_qualifications").where({ evaluation_id: e.id });
+  let quals = await trx("evaluation_qualifications").where({ evaluation_id: e.id });
   const scores = await trx("evaluation_scores").where({ evaluation_id: e.id });
+  let bids = e.bids;
+  if (negotiates(e)) {
+    // the final offers are the prices compared; a bidder that made none in the last round leaves the competition
+    const offers = await finalOffers(trx, e);
+    bids = e.bids.map((b) => ({ ...b, price: offers.get(b.bidId) ?? b.price }));
+    quals = quals.map((q) => (q.passed && !offers.has(q.bid_id) ? { ...q, passed: false, reason: "未在最后一轮提交最后报价" } : q));
+  }
   const report = rank({
-    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), criteria: e.criteria, members: e.members, bids: e.bids,
-    qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, reason: q.reason })),
+    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction),
+    criteria: e.criteria, members: e.members, bids, qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason })),
     scores: scores.map((s) => ({ memberId: s.member_id, bidId: s.bid_id, criterion: s.criterion, score: Number(s.score) })),
   });
   const stamped = { ...report, generatedAt: now.toISOString(), round: e.round };
@@ -584,6 +927,27 @@ async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row
   return { ...e, status: "signing", report: stamped };
 }
 
+/**
+ * The award as analytics hears it (`analytics.fact`, stage `award`, the fields its README names): the count of bids
+ * is public once the award is, and feeds the competition figures and the single-bid red flag. A tender executing
+ * no filed project has no record to join, and is left out.
+ */
+async function awardFact(trx: Knex.Transaction, e: Row, award: Award, now: Date) {
+  if (!e.project_id) return;
+  await enqueue(trx, {
+    event: "analytics.fact",
+    key: e.id,
+    payload: {
+      stage: "award", instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
+      version: resultVersion(e),
+      data: { projectId: e.project_id, method: e.tender_method, purchaserName: e.unit_name, supplierName: award.supplierName, amount: award.price, awardDate: localDate(now), bidders: e.bids.length },
+    },
+  });
+}
+
+// a later round, or the next candidate after a winner's refusal, replaces the result: a higher version
+const resultVersion = (e: Row) => e.round * 100 + e.refusals.length;
+
 /** The result notice on the portal (award.resultNotice): winner, price, and the committee's size; no one's scores. */
 async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierName: string; price: string }, now: Date) {
   await enqueue(trx, {
@@ -591,7 +955,7 @@ async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierNam
     key: e.id,
     payload: {
       instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
-      version: e.round, notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
+      version: resultVersion(e), notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
       data: { projectName: e.title, purchaserName: e.unit_name, winner: award.supplierName, winningPrice: award.price, awardedAt: now.toISOString() },
     },
   });

@@ -3,7 +3,7 @@ import RULES from "../statutory-rules.json";
 /** A valid bid of the opening record as the evaluation took it; `order` is its place in the record. */
 export interface EvalBid { bidId: string; supplierCode: string; supplierName: string; price: string; order: number }
 export interface Criterion { id: string; title: string; titleEn?: string; max: number }
-export interface Qualification { bidId: string; passed: boolean; sme: boolean; reason: string | null }
+export interface Qualification { bidId: string; passed: boolean; sme: boolean; consortium?: boolean; reason: string | null }
 export interface ScoreRow { memberId: string; bidId: string; criterion: string; score: number }
 
 export interface Ranked {
@@ -13,7 +13,8 @@ export interface Ranked {
   supplierName: string;
   price: string;
   sme: boolean;
-  /** the price after the SME deduction (sme.priceDeduction.2022), the one the method compares */
+  consortium: boolean;
+  /** the price after the SME or consortium deduction (sme.priceDeduction.2022, sme.consortiumDeduction), the one the method compares */
   evaluatedPrice: string;
   /** per criterion, the members' average */
   criteria: Record<string, number> | null;
@@ -26,6 +27,7 @@ export interface Report {
   method: string;
   priceWeight: number | null;
   smeDeduction: number;
+  consortiumDeduction: number;
   basePrice: string;
   ranking: Ranked[];
   disqualified: Array<{ bidId: string; supplierCode: string; supplierName: string; reason: string | null }>;
@@ -46,6 +48,7 @@ export function rank(input: {
   method: "lowest-price" | "comprehensive";
   priceWeight: number | null;
   smeDeduction: number;
+  consortiumDeduction?: number;
   criteria: Criterion[];
   members: string[];
   bids: EvalBid[];
@@ -55,14 +58,15 @@ export function rank(input: {
   const q = new Map(input.qualifications.map((x) => [x.bidId, x]));
   const passed = input.bids.filter((b) => q.get(b.bidId)?.passed);
   // in cents, so that the deduction and the comparison are exact
-  const evaluated = new Map(passed.map((b) => [b.bidId, q.get(b.bidId)!.sme ? Math.round((cents(b.price) * (100 - input.smeDeduction)) / 100) : cents(b.price)]));
+  const deduction = (x: Qualification) => (x.sme ? input.smeDeduction : x.consortium ? input.consortiumDeduction ?? 0 : 0);
+  const evaluated = new Map(passed.map((b) => [b.bidId, Math.round((cents(b.price) * (100 - deduction(q.get(b.bidId)!))) / 100)]));
   const base = Math.min(...evaluated.values());
   const sums = new Map<string, number>();
   for (const s of input.scores) sums.set(`${s.bidId}|${s.criterion}`, (sums.get(`${s.bidId}|${s.criterion}`) ?? 0) + s.score);
   const rows = passed.map((b) => {
     const ev = evaluated.get(b.bidId)!;
     const row: Ranked = {
-      rank: 0, bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, price: b.price, sme: q.get(b.bidId)!.sme, evaluatedPrice: money(ev),
+      rank: 0, bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, price: b.price, sme: q.get(b.bidId)!.sme, consortium: !!q.get(b.bidId)!.consortium, evaluatedPrice: money(ev),
       criteria: null, technical: null, priceScore: null, total: null,
     };
     if (input.method === "comprehensive") {
@@ -75,11 +79,12 @@ export function rank(input: {
   });
   rows.sort((a, b) => (b.row.total ?? 0) - (a.row.total ?? 0) || a.ev - b.ev || a.order - b.order);
   rows.forEach((r, i) => (r.row.rank = i + 1));
-  const rules = input.method === "comprehensive" ? ["eval.priceScore.formula", "sme.priceDeduction.2022"] : ["eval.lowestPrice.method", "sme.priceDeduction.2022"];
+  const rules = [input.method === "comprehensive" ? "eval.priceScore.formula" : "eval.lowestPrice.method", "sme.priceDeduction.2022", "sme.consortiumDeduction"];
   return {
     method: input.method,
     priceWeight: input.priceWeight,
     smeDeduction: input.smeDeduction,
+    consortiumDeduction: input.consortiumDeduction ?? 0,
     basePrice: Number.isFinite(base) ? money(base) : "0.00",
     ranking: rows.map((r) => r.row),
     disqualified: input.bids.filter((b) => !q.get(b.bidId)?.passed).map((b) => ({ bidId: b.bidId, supplierCode: b.supplierCode, supplierName: b.supplierName, reason: q.get(b.bidId)?.reason ?? null })),

@@ -6,7 +6,7 @@ import {
   type PlatformServiceSchema, platformNow, type PluginServiceThis, prepared, type SessionUser, type StepContext, tenantTree, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
-import { smsProvider } from "../api";
+import { committeeSource, smsProvider } from "../api";
 import { drawingOrder, listHash, openingRecordHash, sha256 } from "./draw";
 import { matchingCodes, notifyExpert, oversees, unknownRegion, unknownSpecialities } from "./registry";
 
@@ -461,6 +461,24 @@ export const drawingsService: PlatformServiceSchema = {
     },
 
     /** The development text-message gateway: writes the message to the log, sends nothing. */
+    /**
+     * The `experts.committee` point: the accepted experts of the tender's completed drawing, in drawing order,
+     * for those who run the tender (e-trading's `mine`, asked as the caller); ids only, never names
+     * (experts.namesConfidential).
+     */
+    committee: implement(committeeSource, "committee", {
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx) {
+        const tender = await ctx.call<TenderView, { id: string }>("etrading.get", { id: ctx.params.tenderId });
+        if (!tender.mine) throw forbidden();
+        const d = await this.db("experts_drawings").where({ tender_id: ctx.params.tenderId, status: "complete" }).orderBy("committed_at", "desc").first("id", "committee_size");
+        if (!d) return { drawingId: null, committeeSize: 0, members: [] };
+        const rows = await this.db("experts_invitations as i").join("experts_experts as e", "e.id", "i.expert_id")
+          .where({ "i.drawing_id": d.id, "i.status": "accepted" }).orderBy("i.position").select("e.account_id", "i.position");
+        return { drawingId: d.id as string, committeeSize: d.committee_size as number, members: rows.map((r) => ({ accountId: r.account_id as string, position: r.position as number })) };
+      },
+    }),
     smsLog: implement(smsProvider, "send", {
       kind: "read",
       permission: "public",

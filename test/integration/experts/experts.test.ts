@@ -248,6 +248,7 @@ describe("experts registry and drawing", () => {
   test("the text-message gateway is an extension point the plugin declares, with its logging provider for development", async () => {
     const plugins = await w.platform.api("/api/plugins");
     const experts = plugins.body.find((p: { name: string }) => p.name === "experts");
-    expect(experts.extensionPoints).toEqual([expect.objectContaining({ id: "experts.sms-provider", contributors: ["experts"] })]);
+    // and the committee the drawing made, which the evaluation reads (experts.committee)
+    expect(experts.extensionPoints).toEqual([expect.objectContaining({ id: "experts.sms-provider", contributors: ["experts"] }), expect.objectContaining({ id: "experts.committee", contributors: ["experts"] })]);
   });
 });

@@ -25,9 +25,9 @@ describe("the demonstration data of a first start", () => {
     const fresh = await signIn("huizhou.regulator", "Huizhou-Regulator-2026!");
     const list = await platform.api("/api/supervision/projects?pageSize=50", { token: fresh });
     const stages = (list.body as { items: Array<{ stage: string; unitName: string }> }).items.map((p) => p.stage).sort();
-    // the three more in execution are e-trading's demo tenders (plugins/etrading/demo.ts), one more the
-    // e-mall's plan its demo orders draw on (plugins/emall/demo.ts)
-    expect(stages).toEqual(["acceptance", "contract", "execution", "execution", "execution", "execution", "execution", "intention", "paid", "payment", "plan"]);
+    // the four more in execution are e-trading's Huizhou demo tenders (plugins/etrading/demo.ts: ①②③ and the
+    // evaluation's ⑦), one more the e-mall's plan its demo orders draw on (plugins/emall/demo.ts)
+    expect(stages).toEqual(["acceptance", "contract", "execution", "execution", "execution", "execution", "execution", "execution", "intention", "paid", "payment", "plan"]);
     expect((list.body as { items: Array<{ unitName: string }> }).items.every((p) => p.unitName === "惠州市交通运输局")).toBe(true);
     // the clock is back on real time
     expect(Math.abs(platform.kernel.clock.now().getTime() - Date.now())).toBeLessThan(5000);

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
+import { useSession } from "../auth/session";
 import { useI18n, type MessageKey } from "../i18n";
 import { Link } from "../router";
 import { Badge, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
@@ -15,7 +16,8 @@ interface Criterion { id: string; title: string; titleEn?: string; max: number }
 interface Ranked { rank: number; bidId: string; supplierName: string; price: string; evaluatedPrice: string; technical: number | null; priceScore: number | null; total: number | null }
 interface Evaluation {
   id: string; title: string; method: string; status: string; round: number; committeeSize: number; criteria: Criterion[]; submitted: number; signed: number;
-  mySubmission?: boolean; members: string[] | null;
+  mySubmission?: boolean; members: string[] | null; chairElected?: boolean; chair?: string | null;
+  indicators?: Array<{ kind: string; bidIds: string[]; evidence: Record<string, unknown>; explanation?: { text: string } | null }>;
   bids: Array<{ bidId: string; supplierName: string; price: string; order: number; qualification: { passed: boolean } | null }>;
   report: { ranking: Ranked[]; signatures: Array<{ memberId: string; dissent: string | null }> } | null;
 }
@@ -57,6 +59,9 @@ export function EvaluationPage({ id }: { id: string }) {
   const mine = useApi<{ items: Array<{ bidId: string; criterion: string; score: number }> }>(member ? `/evaluation/evaluations/${encodeURIComponent(id)}/scores/mine` : null);
   const [sheet, setSheet] = useState<Record<string, string>>({});
   const [dissent, setDissent] = useState("");
+  const [candidate, setCandidate] = useState("");
+  const [explanation, setExplanation] = useState<Record<string, string>>({});
+  const myId = useSession().state?.user.id;
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState("");
   useEffect(() => {
@@ -84,6 +89,8 @@ export function EvaluationPage({ id }: { id: string }) {
   };
 
   const qualified = v?.bids.filter((b) => b.qualification?.passed) ?? [];
+  const bidder = (bidId: string) => v?.bids.find((b) => b.bidId === bidId)?.supplierName ?? bidId;
+  const open = v?.status === "qualification" || v?.status === "scoring";
   const criterionTitle = (c: Criterion) => (lang === "en" && c.titleEn ? c.titleEn : c.title);
   return (
     <div>
@@ -99,7 +106,44 @@ export function EvaluationPage({ id }: { id: string }) {
           <ErrorNotice error={error} />
           {done ? <p role="status">{done}</p> : null}
 
-          {member && v.status === "scoring" && !v.mySubmission && v.criteria.length ? (
+          {member && open && !v.chairElected && v.members ? (
+            <section className="panel" aria-labelledby="evaluation-chair">
+              <h2 id="evaluation-chair">{t("evaluation.chair.title")}</h2>
+              <p>{t("evaluation.chair.explain")}</p>
+              <form onSubmit={(ev) => { ev.preventDefault(); if (candidate) void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/chair`, { candidate }), t("evaluation.chair.voted")); }}>
+                <label htmlFor="evaluation-chair-candidate">{t("evaluation.chair.candidate")}</label>
+                <select id="evaluation-chair-candidate" value={candidate} onChange={(ev) => setCandidate(ev.target.value)} required>
+                  <option value="">{t("evaluation.chair.choose")}</option>
+                  {v.members.map((m, i) => <option key={m} value={m}>{t(m === myId ? "evaluation.chair.memberSelf" : "evaluation.chair.member", { n: i + 1 })}</option>)}
+                </select>
+                <p><button type="submit" className="btn btn-primary">{t("evaluation.chair.vote")}</button></p>
+              </form>
+            </section>
+          ) : null}
+          {v.chairElected && v.members && v.chair ? <p>{t(v.chair === myId ? "evaluation.chair.isSelf" : "evaluation.chair.is", { n: v.members.indexOf(v.chair) + 1 })}</p> : null}
+
+          {v.indicators?.length ? (
+            <section className="panel" aria-labelledby="evaluation-indicators">
+              <h2 id="evaluation-indicators">{t("evaluation.indicators.title")}</h2>
+              <ul>
+                {v.indicators.map((i, k) => (
+                  <li key={`${i.kind}-${k}`}>
+                    {t(`evaluation.indicators.${i.kind}` as MessageKey, { bidders: i.bidIds.map(bidder).join("、") })}
+                    {i.kind === "abnormally-low" && i.explanation ? <p>{t("evaluation.indicators.explanation", { text: i.explanation.text })}</p> : null}
+                    {i.kind === "abnormally-low" && !i.explanation && member && open ? (
+                      <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/explanations`, { bidId: i.bidIds[0], text: explanation[i.bidIds[0]] ?? "" }), t("evaluation.indicators.recorded")); }}>
+                        <label htmlFor={`evaluation-explain-${k}`}>{t("evaluation.indicators.explainLabel", { bidder: bidder(i.bidIds[0]) })}</label>
+                        <textarea id={`evaluation-explain-${k}`} value={explanation[i.bidIds[0]] ?? ""} onChange={(ev) => setExplanation({ ...explanation, [i.bidIds[0]]: ev.target.value })} maxLength={4000} required />
+                        <p><button type="submit" className="btn">{t("evaluation.indicators.record")}</button></p>
+                      </form>
+                    ) : null}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
+
+          {member && v.status === "scoring" && v.chairElected && !v.mySubmission && v.criteria.length ? (
             <section className="panel" aria-labelledby="evaluation-sheet">
               <h2 id="evaluation-sheet">{t("evaluation.sheet.title")}</h2>
               <TableWrap label={t("evaluation.sheet.title")}>
@@ -136,7 +180,7 @@ export function EvaluationPage({ id }: { id: string }) {
               </p>
             </section>
           ) : null}
-          {member && v.status === "scoring" && !v.mySubmission && !v.criteria.length ? (
+          {member && v.status === "scoring" && v.chairElected && !v.mySubmission && !v.criteria.length ? (
             <p><button type="button" className="btn btn-primary" onClick={() => void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/submission`), t("evaluation.submitted"))}>{t("evaluation.sheet.confirm")}</button></p>
           ) : null}
 

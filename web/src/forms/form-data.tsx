@@ -32,6 +32,10 @@ const OWN_WORDS: Record<string, MessageKey> = {
   supplierName: "field.supplierName",
   publishedAt: "field.publishedAt",
   filedOn: "field.filedOn",
+  // the result notice the evaluation publishes (plugins/evaluation: the award)
+  winner: "field.winner",
+  winningPrice: "field.winningPrice",
+  awardedAt: "field.awardedAt",
 };
 
 /**
