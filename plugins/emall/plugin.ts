@@ -1,4 +1,5 @@
-import { definePlugin } from "../../core/sdk";
+import { definePlugin, provide } from "../../core/sdk";
+import { contractRecords } from "../supervision/api";
 import { orderHooks, ordersService } from "./services/orders";
 import { auctionHooks, auctionsService } from "./services/auctions";
 import { emallDemo } from "./demo";
@@ -14,6 +15,8 @@ export default definePlugin({
   // the filed plan and its lines come from supervision, the offers from the commodities registry
   dependsOn: ["registries", "supervision", "commodities"],
   services: [ordersService, auctionsService],
+  // a confirmed order, award or call-off is a contract record on supervision's project page, with its spend
+  extends: { ...provide(contractRecords, { records: "emall.contractRecords" }) },
   migrations: "migrations",
   demo: emallDemo,
   forms: ["emall.order", "emall.auction"],

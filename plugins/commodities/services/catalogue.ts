@@ -557,6 +557,40 @@ export const catalogueService: PlatformServiceSchema & ThisType<PluginServiceThi
       },
     },
 
+    /**
+     * For the e-mall, as its supplier confirms an order: the order's quantities taken from the
+     * supplier's own offers, all or none, each only while that much is in stock (two orders for the
+     * last item: the first confirmation takes it, the second is refused `409 stock`). Once per order.
+     * Not a route.
+     */
+    takeStock: {
+      kind: "continue",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ orderId: string; lines: Array<{ offerId: string; quantity: number }> }>) {
+        const u = userOf(ctx);
+        const { orderId, lines } = ctx.params;
+        if (!isUuid(orderId) || !Array.isArray(lines) || lines.some((l) => !isUuid(l.offerId) || !Number.isInteger(l.quantity) || l.quantity < 1)) {
+          throw validationFailed([fieldError("/lines", "lines", "订单明细无效", "The order's lines are not valid")]);
+        }
+        return this.db.transaction(async (trx) => {
+          if (await trx("commodities_stock_takes").where({ order_id: orderId }).first()) return { taken: false, lines };
+          const left: Array<{ offerId: string; stock: number }> = [];
+          for (const [i, l] of lines.entries()) {
+            // the row's own lock decides between two confirmations at once: the second sees what the first left
+            const [row] = await trx("commodities_offers").where({ id: l.offerId, supplier_code: u.unitCode ?? "" }).where("stock", ">=", l.quantity).decrement("stock", l.quantity).returning(["stock"]);
+            if (!row) {
+              const offer = await trx("commodities_offers").where({ id: l.offerId, supplier_code: u.unitCode ?? "" }).first();
+              if (!offer) throw validationFailed([fieldError(`/lines/${i}/offerId`, "offer", "不是贵单位的商品报价", "Not an offer of yours")]);
+              throw conflict({ "zh-CN": `库存不足：该商品仅剩 ${offer.stock} 件，订单需要 ${l.quantity} 件`, en: `Not enough stock: ${offer.stock} left, the order needs ${l.quantity}` }, { rule: "stock", offerId: l.offerId, stock: offer.stock, quantity: l.quantity });
+            }
+            left.push({ offerId: l.offerId, stock: row.stock });
+          }
+          await trx("commodities_stock_takes").insert({ order_id: orderId, supplier_code: u.unitCode, lines: JSON.stringify(lines), taken_at: platformNow() });
+          return { taken: true, lines: left };
+        });
+      },
+    },
+
     pavilions: {
       rest: "GET /pavilions/:tenantCode",
       kind: "read",

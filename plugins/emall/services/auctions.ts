@@ -24,7 +24,7 @@ export interface AuctionRow {
   category_code: string; quantity: number; max_unit_price: string; starts_at: Date; ends_at: Date; status: string; closed_at: Date | null;
   winner_code: string | null; winner_price: string | null; created_at: Date;
 }
-interface Standing { supplier_code: string; supplier_name: string; seq: number; unit_price: string; quoted_at: Date; id: string }
+interface Standing { supplier_code: string; supplier_name: string; seq: number; unit_price: string; quoted_at: Date; id: string; offer_id: string }
 
 export const auctionRoom = (id: string) => `emall.auctions:${id}`;
 /** 供应商 A … Z, then AA, AB …: what the other bidders know a bidder by, in this auction only */
@@ -39,8 +39,8 @@ const lock = (trx: Knex.Transaction, id: string) => trx.raw("select pg_advisory_
 /** Each bidder's last quote, best first: the lowest price, a tie to the earliest quote (then the earlier row). */
 export async function ranking(db: Knex, id: string): Promise<Standing[]> {
   const r = await db.raw(
-    `select l.supplier_code, b.supplier_name, b.seq, l.unit_price, l.quoted_at, l.id
-       from (select distinct on (supplier_code) supplier_code, unit_price, quoted_at, id from emall_auction_quotes where auction_id = ? order by supplier_code, id desc) l
+    `select l.supplier_code, b.supplier_name, b.seq, l.unit_price, l.quoted_at, l.id, l.offer_id
+       from (select distinct on (supplier_code) supplier_code, unit_price, quoted_at, id, offer_id from emall_auction_quotes where auction_id = ? order by supplier_code, id desc) l
        join emall_auction_bidders b on b.auction_id = ? and b.supplier_code = l.supplier_code
       order by l.unit_price asc, l.quoted_at asc, l.id asc`,
     [id, id],
@@ -127,13 +127,14 @@ export const auctionHooks: WorkflowHooks = {
       if (!best) return { data: { winner: null } };
       const total = toMoney(money(best.unit_price).times(a.quantity));
       const confirmBy = new Date(step.now.getTime() + CONFIRM_HOURS * HOUR);
-      const line = { offerId: null, productId: null, productName: a.title, brand: "", model: "", quantity: a.quantity, unitPrice: toMoney(best.unit_price), amount: total };
+      // the offer it last quoted with is what the confirmation takes from stock
+      const line = { offerId: best.offer_id, productId: null, productName: a.title, brand: "", model: "", quantity: a.quantity, unitPrice: toMoney(best.unit_price), amount: total };
       await step.trx("emall_orders").insert({
         id: a.id, tenant_code: a.tenant_code, unit_code: a.unit_code, unit_name: a.unit_name, project_id: a.project_id, plan_line: a.plan_line,
-        supplier_code: best.supplier_code, supplier_name: best.supplier_name, total, lines: JSON.stringify([line]), status: "placed", confirm_by: confirmBy, created_at: step.now, updated_at: step.now,
+        supplier_code: best.supplier_code, supplier_name: best.supplier_name, total, lines: JSON.stringify([line]), status: "placed", kind: "auction", confirm_by: confirmBy, created_at: step.now, updated_at: step.now,
       });
       return {
-        data: { winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total }, bidders: rank.length, confirmBy: confirmBy.toISOString() },
+        data: { winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total, offerId: best.offer_id, quantity: a.quantity }, bidders: rank.length, confirmBy: confirmBy.toISOString() },
         parties: [best.supplier_code],
       };
     },
