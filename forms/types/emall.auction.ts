@@ -40,4 +40,8 @@ export interface EmallAuction {
    * A time with its offset (RFC 3339).
    */
   endsAt: string;
+  /**
+   * 框架协议（二次竞价时选择） / Framework agreement (for a second-round competition)
+   */
+  frameworkId?: string;
 }

@@ -2,6 +2,7 @@ import { definePlugin, provide } from "../../core/sdk";
 import { contractRecords } from "../supervision/api";
 import { orderHooks, ordersService } from "./services/orders";
 import { auctionHooks, auctionsService } from "./services/auctions";
+import { callOffHooks, frameworksService } from "./services/frameworks";
 import { emallDemo } from "./demo";
 
 export default definePlugin({
@@ -14,12 +15,12 @@ export default definePlugin({
   version: "0.1.0",
   // the filed plan and its lines come from supervision, the offers from the commodities registry
   dependsOn: ["registries", "supervision", "commodities"],
-  services: [ordersService, auctionsService],
+  services: [ordersService, auctionsService, frameworksService],
   // a confirmed order, award or call-off is a contract record on supervision's project page, with its spend
   extends: { ...provide(contractRecords, { records: "emall.contractRecords" }) },
   migrations: "migrations",
   demo: emallDemo,
-  forms: ["emall.order", "emall.auction"],
-  workflows: ["emall.order", "emall.auction"],
-  workflowHooks: { "emall.order": orderHooks, "emall.auction": auctionHooks },
+  forms: ["emall.order", "emall.auction", "emall.calloff"],
+  workflows: ["emall.order", "emall.auction", "emall.calloff"],
+  workflowHooks: { "emall.order": orderHooks, "emall.auction": auctionHooks, "emall.calloff": callOffHooks },
 });

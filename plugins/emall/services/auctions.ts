@@ -1,10 +1,11 @@
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  conflict, fieldError, forbidden, isMoney, isUuid, money, notFound, PlatformError, type PlatformContext, platformNow, type PlatformServiceSchema,
+  conflict, fieldError, forbidden, isMoney, isUuid, localDate, money, notFound, PlatformError, type PlatformContext, platformNow, type PlatformServiceSchema,
   type PluginServiceThis, prepared, type PrepareContext, type RoomJoin, type SessionUser, toMoney, toRoom, validationFailed, type WorkflowHooks,
 } from "../../../core/sdk";
 import { type OfferForOrder, orderHooks, planItems, type ProjectView, spentOn } from "./orders";
+import { frameworkOf, memberOf, publishCallOff } from "./frameworks";
 
 /**
  * The live reverse auction (电子反拍 / 网上竞价, plugins/emall/README.md "Reverse auction"): the
@@ -22,7 +23,7 @@ const HOUR = 3_600_000;
 export interface AuctionRow {
   id: string; tenant_code: string; unit_code: string; unit_name: string; project_id: string; plan_line: number; title: string; requirements: string;
   category_code: string; quantity: number; max_unit_price: string; starts_at: Date; ends_at: Date; status: string; closed_at: Date | null;
-  winner_code: string | null; winner_price: string | null; created_at: Date;
+  winner_code: string | null; winner_price: string | null; framework_id: string | null; created_at: Date;
 }
 interface Standing { supplier_code: string; supplier_name: string; seq: number; unit_price: string; quoted_at: Date; id: string; offer_id: string }
 
@@ -94,7 +95,7 @@ export const auctionHooks: WorkflowHooks = {
     },
     async apply(step, project) {
       const user = step.user as SessionUser;
-      const d = step.result as { planLine: number; title: string; requirements: string; categoryCode: string; quantity: number; maxUnitPrice: string; endsAt: string };
+      const d = step.result as { planLine: number; title: string; requirements: string; categoryCode: string; quantity: number; maxUnitPrice: string; endsAt: string; frameworkId?: string };
       if (project.stage !== "execution" || project.channel !== "emall") {
         throw validationFailed([fieldError("/projectId", "plan-filed", "该项目的采购计划尚未备案，或未选择电子卖场执行", "The project's plan is not filed, or is not executed on the e-mall")]);
       }
@@ -103,6 +104,18 @@ export const auctionHooks: WorkflowHooks = {
       if (!isMoney(d.maxUnitPrice) || !money(d.maxUnitPrice).greaterThan(0)) throw validationFailed([fieldError("/maxUnitPrice", "money", "最高限价应为大于 0 的金额", "The maximum must be an amount above 0")]);
       const endsAt = new Date(d.endsAt);
       if (endsAt.getTime() <= step.now.getTime() + 60_000) throw validationFailed([fieldError("/endsAt", "future", "竞价截止时间应晚于当前服务器时间至少 1 分钟", "The end must be at least a minute after the server's time now")]);
+      if (d.frameworkId) {
+        // a second-round competition among the agreement's suppliers: the agreement's price is the ceiling (framework.callOffMethods)
+        const f = await frameworkOf(step.trx, d.frameworkId).catch(() => {
+          throw validationFailed([fieldError("/frameworkId", "framework", "没有这份框架协议", "No such framework agreement")]);
+        });
+        const today = localDate(step.now);
+        if (today < f.starts_on || today > f.ends_on) throw validationFailed([fieldError("/frameworkId", "framework.term", `框架协议有效期为 ${f.starts_on} 至 ${f.ends_on}`, `The agreement runs from ${f.starts_on} to ${f.ends_on}`)]);
+        if (!d.categoryCode.startsWith(f.category_code)) throw validationFailed([fieldError("/categoryCode", "framework", `应为框架协议的品目 ${f.category_code}`, `must be the agreement's category ${f.category_code}`)]);
+        if (money(toMoney(d.maxUnitPrice)).greaterThan(f.max_unit_price)) {
+          throw validationFailed([fieldError("/maxUnitPrice", "framework.callOffMethods", `二次竞价以协议价格为最高限价：不得高于 ${toMoney(f.max_unit_price)} 元`, `A second round's ceiling is the agreement's price: at most ${toMoney(f.max_unit_price)} yuan`)]);
+        }
+      }
       const ceiling = toMoney(money(toMoney(d.maxUnitPrice)).times(d.quantity));
       const remaining = toMoney(money(toMoney(item.amount)).minus(await spentOn(step.trx, project.id, d.planLine)));
       if (money(ceiling).greaterThan(remaining)) {
@@ -111,7 +124,7 @@ export const auctionHooks: WorkflowHooks = {
       await step.trx("emall_auctions").insert({
         id: step.instanceId, tenant_code: project.tenantCode, unit_code: user.unitCode, unit_name: project.unitName, project_id: project.id, plan_line: d.planLine,
         title: d.title, requirements: d.requirements, category_code: d.categoryCode, quantity: d.quantity, max_unit_price: toMoney(d.maxUnitPrice),
-        starts_at: step.now, ends_at: endsAt, status: "bidding", created_at: step.now,
+        starts_at: step.now, ends_at: endsAt, status: "bidding", framework_id: d.frameworkId ?? null, created_at: step.now,
       });
       return { data: { endsAt: endsAt.toISOString(), purchaserName: project.unitName, planLineName: item.name, ceiling } };
     },
@@ -131,10 +144,14 @@ export const auctionHooks: WorkflowHooks = {
       const line = { offerId: best.offer_id, productId: null, productName: a.title, brand: "", model: "", quantity: a.quantity, unitPrice: toMoney(best.unit_price), amount: total };
       await step.trx("emall_orders").insert({
         id: a.id, tenant_code: a.tenant_code, unit_code: a.unit_code, unit_name: a.unit_name, project_id: a.project_id, plan_line: a.plan_line,
-        supplier_code: best.supplier_code, supplier_name: best.supplier_name, total, lines: JSON.stringify([line]), status: "placed", kind: "auction", confirm_by: confirmBy, created_at: step.now, updated_at: step.now,
+        supplier_code: best.supplier_code, supplier_name: best.supplier_name, total, lines: JSON.stringify([line]), status: "placed", kind: a.framework_id ? "call-off" : "auction", confirm_by: confirmBy, created_at: step.now, updated_at: step.now,
       });
+      // a second round under an agreement: its award published, within framework.callOffResultNotice
+      const notice = a.framework_id
+        ? await publishCallOff(step, await frameworkOf(step.trx, a.framework_id), { supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), quantity: a.quantity, total, method: "second-round", unitName: a.unit_name })
+        : {};
       return {
-        data: { winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total, offerId: best.offer_id, quantity: a.quantity }, bidders: rank.length, confirmBy: confirmBy.toISOString() },
+        data: { winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total, offerId: best.offer_id, quantity: a.quantity }, bidders: rank.length, confirmBy: confirmBy.toISOString(), ...notice },
         parties: [best.supplier_code],
       };
     },
@@ -216,6 +233,8 @@ export const auctionsService: PlatformServiceSchema & ThisType<This> = {
         if (typeof price !== "string" || !isMoney(price) || !money(price).greaterThan(0)) throw validationFailed([fieldError("/unitPrice", "money", "报价应为大于 0 的金额，如 4500.00", "The quote must be an amount above 0, e.g. 4500.00")]);
         if (typeof ctx.params.offerId !== "string" || !isUuid(ctx.params.offerId)) throw validationFailed([fieldError("/offerId", "offer", "请选择贵单位在该品目下的一条商品报价", "Choose one of your offers in this category")]);
         const a = await auctionOf(this.db, ctx.params.id);
+        // a second round is among the agreement's suppliers only
+        if (a.framework_id) await memberOf(this.db, await frameworkOf(this.db, a.framework_id), u.unitCode, localDate(platformNow()), "/offerId");
         const { items } = await ctx.call<{ items: OfferForOrder[] }, { ids: string[] }>("commodities.forOrder", { ids: [ctx.params.offerId] });
         const offer = items[0] as (OfferForOrder & { categoryCode: string }) | undefined;
         if (!offer || offer.supplier.code !== u.unitCode || offer.status !== "active" || !offer.categoryCode.startsWith(a.category_code)) {
