@@ -6,7 +6,8 @@ interface Offer { id: string; price: string; supplier: { code: string } }
 /**
  * A Huizhou unit's office-equipment plan filed for the e-mall (huizhou.buyer) and its direct orders
  * in each state: awaiting the supplier, confirmed, accepted (payment due), paid and lapsed (placed
- * four days ago, never confirmed: its timer fires as the platform starts). Each step on its day.
+ * four days ago, never confirmed: its timer fires as the platform starts), a printers' framework agreement
+ * with its call-offs, and a live auction. Each step on its day.
  */
 export async function emallDemo(d: DemoTools): Promise<void> {
   const buyer = d.as("huizhou.buyer");
@@ -63,6 +64,33 @@ export async function emallDemo(d: DemoTools): Promise<void> {
   await take(supplierOf(pcs[0]), confirmed.id, "confirm");
   on(0);
   await order(printers[1] ?? printers[0], 1, 1);
+  // a closed framework agreement for printers (its first stage run as a public tender: three qualified,
+  // two admitted), signed and in force, with a direct call-off confirmed and a rotation call-off placed
+  const admin = d.as("huizhou.admin");
+  const codes = [...accounts.keys()];
+  const third = (await d.as("huizhou.supplier3")<{ user: { unitCode: string } }>("auth.me")).user.unitCode;
+  const day = (daysAgo: number) => localDate(new Date(now - daysAgo * DAY));
+  on(20);
+  const framework = await admin<{ id: string }>("emall.frameworks.create", {
+    kind: "closed", title: "惠州市2021年度激光打印机框架协议", categoryCode: "A0201060101", subject: "goods", maxUnitPrice: "2300.00", channel: "electronic",
+    startsOn: day(20), endsOn: day(-300), signedOn: day(24),
+    firstStage: {
+      callNoticeOn: day(60), responsesDueOn: day(38), admissionNoticeOn: day(30),
+      responses: [...codes, third].map((code, i) => ({ supplierCode: code, unitPrice: (2150 + i * 40).toFixed(2), qualified: true })),
+      admitted: codes,
+    },
+  });
+  const callOff = (method: string, supplierCode?: string) => start("emall.calloff", {
+    frameworkId: framework.id, projectId, planLine: 1, method, ...(supplierCode ? { supplierCode } : {}), quantity: 2,
+    consignee: { name: "李主任", phone: "0752-2282001", address: "惠州市惠城区江北文明一路8号" },
+    invoice: { kind: "normal", title: "惠州市采购单位", taxId: unit },
+  });
+  on(5);
+  const direct = await callOff("direct", codes[0]);
+  await take(d.as(accounts.get(codes[0])!), direct.id, "confirm");
+  on(0);
+  await callOff("rotation");
+
   // a live reverse auction on the computers' line, ending in two days, two suppliers already quoting
   const auction = await start("emall.auction", {
     projectId, planLine: 0, title: "惠州市台式计算机网上竞价", requirements: "国产CPU，内存不少于8GB，固态硬盘不少于256GB，三年上门保修，送货至惠城区",
@@ -72,5 +100,5 @@ export async function emallDemo(d: DemoTools): Promise<void> {
   for (const [i, o] of bidders.entries()) {
     await supplierOf(o)("emall.auctions.quote", { id: auction.id, offerId: o.id, unitPrice: (4800 - i * 60).toFixed(2) });
   }
-  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed, and a live reverse auction");
+  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed, a framework agreement with two call-offs, and a live reverse auction");
 }
