@@ -7,7 +7,7 @@ interface Offer { id: string; price: string; supplier: { code: string } }
  * A Huizhou unit's office-equipment plan filed for the e-mall (huizhou.buyer) and its direct orders
  * in each state: awaiting the supplier, confirmed, accepted (payment due), paid and lapsed (placed
  * four days ago, never confirmed: its timer fires as the platform starts), a printers' framework agreement
- * with its call-offs, and a live auction. Each step on its day.
+ * with its call-offs, a designated garage's service orders, and a live auction. Each step on its day.
  */
 export async function emallDemo(d: DemoTools): Promise<void> {
   const buyer = d.as("huizhou.buyer");
@@ -26,8 +26,9 @@ export async function emallDemo(d: DemoTools): Promise<void> {
   const items = [
     { category: "A02010104", name: "台式计算机", quantity: 40, unit: "台", unitPrice: "5000.00", amount: "200000.00" },
     { category: "A0201060101", name: "激光打印机", quantity: 20, unit: "台", unitPrice: "2000.00", amount: "40000.00" },
+    { category: "C23120301", name: "公务车辆定点维修保养", quantity: 1, unit: "年", unitPrice: "20000.00", amount: "20000.00" },
   ];
-  const plan = await start("supervision.plan", { projectId, budgetCode: unit, fundsSource: "current-year-quota", method: "emall-direct", items, total: "240000.00", smeShare: 40 });
+  const plan = await start("supervision.plan", { projectId, budgetCode: unit, fundsSource: "current-year-quota", method: "emall-direct", items, total: "260000.00", smeShare: 40 });
   await take(buyer, plan.id, "submit");
   on(9);
   await take(regulator, plan.id, "file");
@@ -91,6 +92,18 @@ export async function emallDemo(d: DemoTools): Promise<void> {
   on(0);
   await callOff("rotation");
 
+  // the unit's designated garage (huizhou.supplier3, a designated point): two services recorded, the first confirmed
+  const points = await buyer<{ items: Array<{ code: string; offers: Offer[] }> }>("commodities.designatedPoints", { category: "C2312" });
+  const garage = points.items[0];
+  const serviceOrder = (servedOn: string, description: string, amount: string) => start("emall.designated", {
+    projectId, planLine: 2, offerId: garage.offers[0].id, servedOn, description, amount, invoice: { kind: "normal", title: "惠州市采购单位", taxId: unit },
+  });
+  on(4);
+  const serviced = await serviceOrder(day(5), "粤L·A1234 公务车二级保养，更换机油及滤芯", "860.00");
+  await take(d.as("huizhou.supplier3"), serviced.id, "confirm");
+  on(0);
+  await serviceOrder(day(1), "粤L·B5678 更换前刹车片", "1240.50");
+
   // a live reverse auction on the computers' line, ending in two days, two suppliers already quoting
   const auction = await start("emall.auction", {
     projectId, planLine: 0, title: "惠州市台式计算机网上竞价", requirements: "国产CPU，内存不少于8GB，固态硬盘不少于256GB，三年上门保修，送货至惠城区",
@@ -100,5 +113,5 @@ export async function emallDemo(d: DemoTools): Promise<void> {
   for (const [i, o] of bidders.entries()) {
     await supplierOf(o)("emall.auctions.quote", { id: auction.id, offerId: o.id, unitPrice: (4800 - i * 60).toFixed(2) });
   }
-  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed, a framework agreement with two call-offs, and a live reverse auction");
+  d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed, a framework agreement with two call-offs, a designated garage's service orders, and a live reverse auction");
 }

@@ -3,6 +3,7 @@ import { contractRecords } from "../supervision/api";
 import { orderHooks, ordersService } from "./services/orders";
 import { auctionHooks, auctionsService } from "./services/auctions";
 import { callOffHooks, frameworksService } from "./services/frameworks";
+import { designatedHooks } from "./services/designated";
 import { emallDemo } from "./demo";
 
 export default definePlugin({
@@ -20,7 +21,7 @@ export default definePlugin({
   extends: { ...provide(contractRecords, { records: "emall.contractRecords" }) },
   migrations: "migrations",
   demo: emallDemo,
-  forms: ["emall.order", "emall.auction", "emall.calloff"],
-  workflows: ["emall.order", "emall.auction", "emall.calloff"],
-  workflowHooks: { "emall.order": orderHooks, "emall.auction": auctionHooks, "emall.calloff": callOffHooks },
+  forms: ["emall.order", "emall.auction", "emall.calloff", "emall.designated"],
+  workflows: ["emall.order", "emall.auction", "emall.calloff", "emall.designated"],
+  workflowHooks: { "emall.order": orderHooks, "emall.auction": auctionHooks, "emall.calloff": callOffHooks, "emall.designated": designatedHooks },
 });

@@ -21,7 +21,7 @@ describe("the e-mall's demonstration data", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("orders in several states, a framework agreement with a direct and a rotation call-off", async () => {
+  test("orders in several states, a framework agreement with a direct and a rotation call-off, a designated point with its service orders", async () => {
     expect(lines.filter((l) => l.startsWith("[demo]") && l.includes("not complete"))).toEqual([]);
     const db = platform.kernel.db.knex;
     // the order placed four days ago lapses by its timer once the platform runs
@@ -31,5 +31,7 @@ describe("the e-mall's demonstration data", () => {
     expect(framework).toMatchObject({ kind: "closed", category_code: "A0201060101" });
     expect(await db("emall_framework_members").where({ framework_id: framework.id, status: "admitted" })).toHaveLength(2);
     expect(kinds.filter((k) => k.kind === "call-off").map((k) => k.status).sort()).toEqual(["confirmed", "placed"]);
+    const services = await db("emall_orders").where({ kind: "designated" }).orderBy("created_at");
+    expect(services.map((o) => [o.status, o.total])).toEqual([["confirmed", "860.00"], ["placed", "1240.50"]]);
   });
 });
