@@ -1,5 +1,6 @@
 import { definePlugin, provide } from "../../core/sdk";
 import { contractRecords } from "../supervision/api";
+import { eligibility } from "../etrading/api";
 import { orderHooks, ordersService } from "./services/orders";
 import { auctionHooks, auctionsService } from "./services/auctions";
 import { callOffHooks, frameworksService } from "./services/frameworks";
@@ -19,6 +20,9 @@ export default definePlugin({
   services: [ordersService, auctionsService, frameworksService],
   // a confirmed order, award or call-off is a contract record on supervision's project page, with its spend
   extends: { ...provide(contractRecords, { records: "emall.contractRecords" }) },
+  // related suppliers are kept out of one auction by e-trading's eligibility point (credit provides it):
+  // the same screening a tender's bidders get, from the same imported enterprise registrations
+  consumes: { [eligibility.id]: "optional" },
   migrations: "migrations",
   demo: emallDemo,
   forms: ["emall.order", "emall.auction", "emall.calloff", "emall.designated"],

@@ -6,6 +6,7 @@ import {
 } from "../../../core/sdk";
 import { type OfferForOrder, orderHooks, planItems, type ProjectView, spentOn } from "./orders";
 import { frameworkOf, memberOf, publishCallOff } from "./frameworks";
+import { eligibility } from "../../etrading/api";
 
 /**
  * The live reverse auction (电子反拍 / 网上竞价, plugins/emall/README.md "Reverse auction"): the
@@ -173,6 +174,27 @@ export const auctionHooks: WorkflowHooks = {
 
 type This = Service & PluginServiceThis;
 
+/**
+ * Through e-trading's eligibility point (credit provides it from its imported lists): a supplier whose
+ * head or controller it shares with a bidder already in may not take part (supplier.relatedParties,
+ * where e-trading only flags it for the committee), nor one a list excludes. The other bidder is not
+ * named: bidders stay anonymous to each other.
+ */
+async function screen(svc: This, ctx: PlatformContext, a: AuctionRow, others: Array<{ code: string; name: string }>, me: { code: string; name: string }) {
+  for (const p of svc.extensions.providers(ctx, eligibility)) {
+    const { bidders } = await p.call.check({ tenderId: a.id, tenantCode: a.tenant_code, cutoff: platformNow().toISOString(), bidders: [...others, me], committee: [a.unit_code] });
+    const mine = bidders.find((b) => b.code === me.code);
+    if (mine && !mine.eligible) throw conflict({ "zh-CN": "贵单位在信用记录名单中，不能参加本次竞价", en: "A credit list excludes you from this auction" }, { rule: mine.reasons[0]?.rule ?? "eligibility", reasons: mine.reasons.map((r) => ({ rule: r.rule, source: r.source })) });
+    const related = mine?.flags.filter((f) => f.rule === "supplier.relatedParties" && f.party === me.code) ?? [];
+    if (related.length) {
+      throw conflict(
+        { "zh-CN": "贵单位与本次竞价已有的参与供应商单位负责人为同一人或存在直接控股、管理关系，不得参加同一竞价（supplier.relatedParties）", en: "You share a head, or a direct control or management relation, with a supplier already in this auction: you may not take part (supplier.relatedParties)" },
+        { rule: "supplier.relatedParties", source: related[0].source },
+      );
+    }
+  }
+}
+
 export const auctionsService: PlatformServiceSchema & ThisType<This> = {
   name: "emall.auctions",
   actions: {
@@ -245,8 +267,17 @@ export const auctionsService: PlatformServiceSchema & ThisType<This> = {
         if (money(unitPrice).greaterThan(toMoney(a.max_unit_price))) {
           throw validationFailed([fieldError("/unitPrice", "max-price", `报价 ${unitPrice} 元高于最高限价 ${toMoney(a.max_unit_price)} 元`, `The quote of ${unitPrice} yuan is above the maximum of ${toMoney(a.max_unit_price)} yuan`)]);
         }
-        const taken = await this.db.transaction(async (trx) => {
+        // A new bidder is screened against the bidders already in (supplier.relatedParties, and credit's
+        // blacklists) before its first quote is taken; the screening holds for the bidders it saw, so the
+        // quote is taken only if nobody joined meanwhile, else it is screened again with them.
+        const screened = this.extensions.providers(ctx, eligibility).length > 0;
+        const bidders = async (db: Knex) => (await db("emall_auction_bidders").where({ auction_id: a.id }).select("supplier_code", "supplier_name")).map((b) => ({ code: b.supplier_code as string, name: b.supplier_name as string }));
+        const take = (seen: Array<{ code: string }> | null) => this.db.transaction(async (trx) => {
           await lock(trx, a.id);
+          if (seen) {
+            const current = await bidders(trx);
+            if (!current.some((b) => b.code === u.unitCode) && current.length !== seen.length) return null;
+          }
           // the time is read once the lock is held: what was before the end here is before the close too
           const now = platformNow();
           const row = await auctionOf(trx, a.id);
@@ -263,6 +294,13 @@ export const auctionsService: PlatformServiceSchema & ThisType<This> = {
           const rank = await ranking(trx, a.id);
           return { quoteId: String(q.id), at: now, rank, me: alias(me.seq) };
         });
+        let taken = null;
+        for (let round = 0; round < 5 && !taken; round++) {
+          const seen = screened ? await bidders(this.db) : null;
+          if (seen && !seen.some((b) => b.code === u.unitCode)) await screen(this, ctx, a, seen, { code: u.unitCode, name: offer.supplier.name });
+          taken = await take(seen);
+        }
+        if (!taken) throw conflict({ "zh-CN": "参与竞价的供应商正在加入，请重新提交报价", en: "Suppliers are joining this auction: submit the quote again" }, { rule: "retry" });
         const best = taken.rank[0];
         const mine = taken.rank.findIndex((s) => s.supplier_code === u.unitCode);
         // the quote id orders the pushes: a page keeps the latest it has seen, whichever arrives first

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import { poll } from "../../support/http";
+import { MALL_PLUGINS } from "./support";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -13,7 +14,7 @@ describe("the e-mall's demonstration data", () => {
   const lines: string[] = [];
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "emall-demo-"));
-    for (const p of ["registries", "supervision", "commodities", "emall"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(dir, p), "dir");
+    for (const p of MALL_PLUGINS) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(dir, p), "dir");
     platform = await startTestPlatform({ demoAccounts: true, pluginsDir: dir, formsDir: path.join(ROOT, "forms") }, { log: (l) => lines.push(l) });
   }, 300_000);
   afterAll(async () => {
