@@ -25,6 +25,11 @@ export default definePlugin({
   consumes: { [eligibility.id]: "optional" },
   migrations: "migrations",
   demo: emallDemo,
+  // a supplier taking part moves a bidding auction's end after its late quote (the `extend` step), so it
+  // reads bidding auctions as their public page shows them (GET /api/emall/auctions/:id)
+  permissions(user, { can }) {
+    if (user.roles.includes("supplier")) can("read", "WorkflowInstance", { workflowId: "emall.auction", state: "bidding" });
+  },
   forms: ["emall.order", "emall.auction", "emall.calloff", "emall.designated"],
   workflows: ["emall.order", "emall.auction", "emall.calloff", "emall.designated"],
   workflowHooks: { "emall.order": orderHooks, "emall.auction": auctionHooks, "emall.calloff": callOffHooks, "emall.designated": designatedHooks },

@@ -25,6 +25,7 @@ export interface AuctionRow {
   id: string; tenant_code: string; unit_code: string; unit_name: string; project_id: string; plan_line: number; title: string; requirements: string;
   category_code: string; quantity: number; max_unit_price: string; starts_at: Date; ends_at: Date; status: string; closed_at: Date | null;
   winner_code: string | null; winner_price: string | null; framework_id: string | null; created_at: Date;
+  ext_within_s: number | null; ext_by_s: number | null; ext_max: number | null; extensions: number;
 }
 interface Standing { supplier_code: string; supplier_name: string; seq: number; unit_price: string; quoted_at: Date; id: string; offer_id: string }
 
@@ -66,7 +67,8 @@ function publicView(a: AuctionRow, rank: Standing[], me: string | null, seesName
   const mine = me ? rank.findIndex((s) => s.supplier_code === me) : -1;
   return {
     id: a.id, title: a.title, requirements: a.requirements, categoryCode: a.category_code, quantity: a.quantity, maxUnitPrice: toMoney(a.max_unit_price),
-    unitName: a.unit_name, startsAt: iso(a.starts_at), endsAt: iso(a.ends_at), status: a.status, serverTime: platformNow().toISOString(), room: auctionRoom(a.id),
+    unitName: a.unit_name, startsAt: iso(a.starts_at), endsAt: iso(a.ends_at), status: a.status,
+    extension: a.ext_within_s ? { withinSeconds: a.ext_within_s, bySeconds: a.ext_by_s, maxTimes: a.ext_max, used: a.extensions } : null, serverTime: platformNow().toISOString(), room: auctionRoom(a.id),
     bidders: rank.length,
     lowest: best ? { unitPrice: toMoney(best.unit_price), bidder: alias(best.seq), at: iso(best.quoted_at) } : null,
     me: mine >= 0 ? { bidder: alias(rank[mine].seq), unitPrice: toMoney(rank[mine].unit_price), rank: mine + 1 } : null,
@@ -96,7 +98,10 @@ export const auctionHooks: WorkflowHooks = {
     },
     async apply(step, project) {
       const user = step.user as SessionUser;
-      const d = step.result as { planLine: number; title: string; requirements: string; categoryCode: string; quantity: number; maxUnitPrice: string; endsAt: string; frameworkId?: string };
+      const d = step.result as {
+        planLine: number; title: string; requirements: string; categoryCode: string; quantity: number; maxUnitPrice: string; endsAt: string; frameworkId?: string;
+        extension?: { withinSeconds: number; bySeconds: number; maxTimes: number };
+      };
       if (project.stage !== "execution" || project.channel !== "emall") {
         throw validationFailed([fieldError("/projectId", "plan-filed", "该项目的采购计划尚未备案，或未选择电子卖场执行", "The project's plan is not filed, or is not executed on the e-mall")]);
       }
@@ -126,15 +131,28 @@ export const auctionHooks: WorkflowHooks = {
         id: step.instanceId, tenant_code: project.tenantCode, unit_code: user.unitCode, unit_name: project.unitName, project_id: project.id, plan_line: d.planLine,
         title: d.title, requirements: d.requirements, category_code: d.categoryCode, quantity: d.quantity, max_unit_price: toMoney(d.maxUnitPrice),
         starts_at: step.now, ends_at: endsAt, status: "bidding", framework_id: d.frameworkId ?? null, created_at: step.now,
+        ext_within_s: d.extension?.withinSeconds ?? null, ext_by_s: d.extension?.bySeconds ?? null, ext_max: d.extension?.maxTimes ?? null,
       });
       return { data: { endsAt: endsAt.toISOString(), purchaserName: project.unitName, planLineName: item.name, ceiling } };
     },
   }),
   transitions: {
+    /**
+     * The end moved by a late quote (the auction's extension rule, applied in the quote's own locked
+     * step): the instance's `endsAt` follows the row's, so the engine moves the close timer with it.
+     * Taken by the quote's supplier right after it; taking it by hand changes nothing else.
+     */
+    async extend(step) {
+      await lock(step.trx, step.instanceId);
+      const a = await auctionOf(step.trx, step.instanceId);
+      return { data: { endsAt: iso(a.ends_at), extensions: a.extensions } };
+    },
     async close(step) {
       // after every quote taken before the end: the same lock the quotes take
       await lock(step.trx, step.instanceId);
       const a = await auctionOf(step.trx, step.instanceId, true);
+      // a late quote moved the end: this timer is the old one (the extension's step sets the new one)
+      if (new Date(a.ends_at).getTime() > step.now.getTime()) throw conflict({ "zh-CN": `竞价已延时至 ${iso(a.ends_at)}`, en: `Bidding was extended to ${iso(a.ends_at)}` }, { rule: "extended", endsAt: iso(a.ends_at) });
       const rank = await ranking(step.trx, a.id);
       const best = rank[0];
       await step.trx("emall_auctions").where({ id: a.id }).update({ status: "closed", closed_at: step.now, winner_code: best?.supplier_code ?? null, winner_price: best?.unit_price ?? null });
@@ -291,8 +309,17 @@ export const auctionsService: PlatformServiceSchema & ThisType<This> = {
             await trx("emall_auction_bidders").insert(me);
           }
           const [q] = await trx("emall_auction_quotes").insert({ auction_id: a.id, supplier_code: u.unitCode, offer_id: offer.id, unit_price: unitPrice, quoted_at: now }).returning(["id"]);
+          // the auction's own rule (none unless set at its creation): a late quote moves the end
+          let extendedTo: Date | null = null;
+          if (row.ext_within_s && row.ext_by_s && row.ext_max && row.extensions < row.ext_max && new Date(row.ends_at).getTime() - now.getTime() <= row.ext_within_s * 1000) {
+            const to = new Date(now.getTime() + row.ext_by_s * 1000);
+            if (to.getTime() > new Date(row.ends_at).getTime()) {
+              extendedTo = to;
+              await trx("emall_auctions").where({ id: a.id }).update({ ends_at: to, extensions: row.extensions + 1 });
+            }
+          }
           const rank = await ranking(trx, a.id);
-          return { quoteId: String(q.id), at: now, rank, me: alias(me.seq) };
+          return { quoteId: String(q.id), at: now, rank, me: alias(me.seq), extendedTo };
         });
         let taken = null;
         for (let round = 0; round < 5 && !taken; round++) {
@@ -305,7 +332,12 @@ export const auctionsService: PlatformServiceSchema & ThisType<This> = {
         const mine = taken.rank.findIndex((s) => s.supplier_code === u.unitCode);
         // the quote id orders the pushes: a page keeps the latest it has seen, whichever arrives first
         await toRoom(this.broker, auctionRoom(a.id), "lowest", { auctionId: a.id, seq: Number(taken.quoteId), unitPrice: toMoney(best.unit_price), bidder: alias(best.seq), bidders: taken.rank.length, at: iso(taken.at) });
-        return { quoteId: taken.quoteId, unitPrice, at: taken.at.toISOString(), bidder: taken.me, rank: mine + 1, lowest: toMoney(best.unit_price) };
+        if (taken.extendedTo) {
+          await toRoom(this.broker, auctionRoom(a.id), "extended", { auctionId: a.id, seq: Number(taken.quoteId), endsAt: iso(taken.extendedTo) });
+          // the close timer follows the new end (a close that fires before this refuses, see `close`)
+          await ctx.call("workflows.transition", { id: a.id, name: "extend" });
+        }
+        return { quoteId: taken.quoteId, unitPrice, at: taken.at.toISOString(), bidder: taken.me, rank: mine + 1, lowest: toMoney(best.unit_price), ...(taken.extendedTo ? { endsAt: iso(taken.extendedTo) } : {}) };
       },
     },
   },
