@@ -109,9 +109,13 @@ export async function emallDemo(d: DemoTools): Promise<void> {
     projectId, planLine: 0, title: "惠州市台式计算机网上竞价", requirements: "国产CPU，内存不少于8GB，固态硬盘不少于256GB，三年上门保修，送货至惠城区",
     categoryCode: "A02010104", quantity: 8, maxUnitPrice: "5000.00", endsAt: new Date(now + 2 * DAY).toISOString(),
   });
-  const bidders = pcs.filter((o, i) => accounts.has(o.supplier.code) && pcs.findIndex((x) => x.supplier.code === o.supplier.code) === i);
-  for (const [i, o] of bidders.entries()) {
-    await supplierOf(o)("emall.auctions.quote", { id: auction.id, offerId: o.id, unitPrice: (4800 - i * 60).toFixed(2) });
-  }
+  // huizhou.supplier and huizhou.supplier2 share a legal representative in credit's demo registrations
+  // (supplier.relatedParties): the second bidder is an unrelated dealer, admitted here with its offers
+  const dealer = d.as("huizhou.dealer");
+  const { supplierCode: dealerCode } = await dealer<{ supplierCode: string }>("commodities.apply", { role: "dealer", licences: [{ kind: "营业执照", number: "91441300DEMO6", expiresOn: "2030-12-31" }] });
+  await d.as(d.admin)("commodities.review", { code: dealerCode, decision: "admitted", note: "资料齐全" });
+  const dealerOffer = await dealer<Offer>("commodities.offer", { productId: (pcs[0] as Offer & { productId: string }).productId, price: (Number(pcs[0].price) * 1.02).toFixed(2), stock: 40, regions: ["441300"], deliveryDays: 5, warrantyMonths: 36 });
+  const quotes: Array<[typeof buyer, string]> = [[supplierOf(pcs[0]), pcs[0].id], [dealer, dealerOffer.id]];
+  for (const [i, [who, offerId]] of quotes.entries()) await who("emall.auctions.quote", { id: auction.id, offerId, unitPrice: (4800 - i * 60).toFixed(2) });
   d.log("[demo] emall: a Huizhou plan filed for the e-mall, orders placed, confirmed, accepted, paid and lapsed, a framework agreement with two call-offs, a designated garage's service orders, and a live reverse auction");
 }

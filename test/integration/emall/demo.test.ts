@@ -32,6 +32,9 @@ describe("the e-mall's demonstration data", () => {
     expect(framework).toMatchObject({ kind: "closed", category_code: "A0201060101" });
     expect(await db("emall_framework_members").where({ framework_id: framework.id, status: "admitted" })).toHaveLength(2);
     expect(kinds.filter((k) => k.kind === "call-off").map((k) => k.status).sort()).toEqual(["confirmed", "placed"]);
+    // the live auction: two unrelated bidders quoting
+    const [auction] = await db("emall_auctions").where({ status: "bidding" });
+    expect(await db("emall_auction_bidders").where({ auction_id: auction.id })).toHaveLength(2);
     const services = await db("emall_orders").where({ kind: "designated" }).orderBy("created_at");
     expect(services.map((o) => [o.status, o.total])).toEqual([["confirmed", "860.00"], ["placed", "1240.50"]]);
   });
