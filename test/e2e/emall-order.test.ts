@@ -111,7 +111,7 @@ test("a purchaser searches, adds to the cart and orders; the supplier confirms; 
 
   // the supplier confirms in its inbox: the stock goes down by the order's quantity
   await seller.goto("/mall/orders");
-  await seller.getByRole("button", { name: `确认 ${UNITS.buyer.name} 的订单` }).click();
+  await seller.getByRole("button", { name: `确认订单：${UNITS.buyer.name}` }).click();
   await seller.getByRole("table").getByText("已确认").waitFor();
   expect(Number((await l.platform.kernel.db.knex("commodities_offers").where({ id: offerId }).first()).stock)).toBe(3);
 
