@@ -170,7 +170,8 @@ export const auctionHooks: WorkflowHooks = {
         ? await publishCallOff(step, await frameworkOf(step.trx, a.framework_id), { supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), quantity: a.quantity, total, method: "second-round", unitName: a.unit_name })
         : {};
       return {
-        data: { winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total, offerId: best.offer_id, quantity: a.quantity }, bidders: rank.length, confirmBy: confirmBy.toISOString(), ...notice },
+        // the supplier at the top level too, as every order's data has it (the `emall.order.paid` event's fields)
+        data: { supplierCode: best.supplier_code, supplierName: best.supplier_name, winner: { supplierCode: best.supplier_code, supplierName: best.supplier_name, unitPrice: toMoney(best.unit_price), total, offerId: best.offer_id, quantity: a.quantity }, bidders: rank.length, confirmBy: confirmBy.toISOString(), ...notice },
         parties: [best.supplier_code],
       };
     },

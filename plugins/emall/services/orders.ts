@@ -50,9 +50,6 @@ async function gather(step: PrepareContext) {
   return { project, offers: new Map(items.map((o) => [o.id, o])) };
 }
 
-/** The event of an order paid, the end of its lifecycle (plugins/emall/README.md "Events"). */
-export const COMPLETED = "emall.order.completed";
-
 /** Whose an order is and what it takes from stock, from its instance's data (a direct order's items, an award's winner). */
 function orderedFrom(data: Record<string, unknown>): { supplierCode: string | undefined; lines: Array<{ offerId: string; quantity: number }> } {
   const items = (data.items ?? []) as OrderLine[];
@@ -164,12 +161,6 @@ export const orderHooks: WorkflowHooks = {
       const paidOn = localDate(step.now);
       const late = paidOn > order.payment_due!;
       await setStatus(step, { status: "paid", paid_on: paidOn, paid_late: late });
-      // the order is done: what rates it (credit's mutual rating) and counts it starts from here
-      await step.publish(COMPLETED, {
-        orderId: order.id, kind: order.kind, tenantCode: order.tenant_code, unitCode: order.unit_code, unitName: order.unit_name, projectId: order.project_id,
-        supplierCode: order.supplier_code, supplierName: order.supplier_name, total: toMoney(order.total), confirmedOn: order.confirmed_on, acceptedOn: order.accepted_on,
-        paymentDue: order.payment_due, paidOn, paidLate: late,
-      });
       return { data: { paidOn, paidLate: late } };
     },
   },

@@ -164,6 +164,9 @@ describe("emall reverse auctions", () => {
     expect(paid.state).toBe("paid");
     const order = (await l.platform.kernel.db.knex("emall_orders").where({ id: a.id }))[0];
     expect(order).toMatchObject({ supplier_code: winner.code, status: "paid", total: (Number(expected[0].price) * 4).toFixed(2) });
+    // paid, an award is complete as a direct order is: emall.order.paid (credit's rating round opens on it)
+    const [done] = await l.platform.kernel.db.knex("core_outbox").where({ event: "emall.order.paid" }).whereRaw("payload->>'instanceId' = ?", [a.id]);
+    expect(done.payload.data).toMatchObject({ supplierCode: winner.code, paidLate: false });
   }, 120_000);
 
   test("an award the winner does not confirm within 72 hours lapses by the workflow's timer and gives the budget back", async () => {

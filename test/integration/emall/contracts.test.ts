@@ -46,7 +46,7 @@ describe("emall orders as contracts in supervision", () => {
   }, 180_000);
   afterAll(() => l?.platform.stop());
 
-  test("confirmed, the order is a contract record on supervision's project page with its spend against the plan line; accepted, paid within payment.invoice30days; paid, emall.order.completed", async () => {
+  test("confirmed, the order is a contract record on supervision's project page with its spend against the plan line; accepted, paid within payment.invoice30days; paid, emall.order.paid", async () => {
     const placed = ok(await order(2), 201);
     // placed, not yet a contract: supervision shows none
     expect(ok(await project()).contractRecords).toBeUndefined();
@@ -74,9 +74,10 @@ describe("emall orders as contracts in supervision", () => {
     expect(paid.contractRecords[0]).toMatchObject({ status: "paid", paidOn: "2021-04-07", paidLate: true });
     expect(paid.lineSpend[0]).toMatchObject({ contracted: "3600.00", paid: "3600.00", remaining: "12400.00" });
     expect(paid.flags).toEqual([]);
-    const events = await l.platform.kernel.db.knex("core_outbox").where({ event: "emall.order.completed" });
+    // the order's completion, where credit's mutual rating round opens: emall.order.paid, with the late payment
+    const events = await l.platform.kernel.db.knex("core_outbox").where({ event: "emall.order.paid" });
     expect(events.map((e) => e.payload)).toEqual([
-      expect.objectContaining({ orderId: placed.id, kind: "order", supplierCode: SUPPLIERS.small.creditCode, total: "3600.00", acceptedOn: "2021-03-05", paidOn: "2021-04-07", paidLate: true }),
+      expect.objectContaining({ instanceId: placed.id, tenantCode: "441300", data: expect.objectContaining({ supplierCode: SUPPLIERS.small.creditCode, paymentDue: "2021-04-06", paidOn: "2021-04-07", paidLate: true }) }),
     ]);
   });
 
