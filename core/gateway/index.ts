@@ -60,13 +60,53 @@ function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { err
   res.setHeader("Cache-Control", "no-store");
   const retryAfter = (body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
   if (status === 429 && retryAfter) res.setHeader("Retry-After", String(retryAfter));
-  // Answered before the request body was read to its end (too large, refused upload): this
-  // connection cannot carry another request, so say so rather than let the client reuse it.
-  if (!req.complete) res.setHeader("Connection", "close");
+  if (!req.complete && !lingerOverUnreadBody(req)) res.setHeader("Connection", "close");
   res.writeHead(status);
   res.end(JSON.stringify(body));
 }
 
+/** How long an early answer waits for the rest of the body it refused: in all, and between two pieces. */
+const LINGER_MS = { total: 30_000, idle: 5_000 };
+
+/**
+ * Answered before the request body was read to its end (too large, a refused upload). Closing now
+ * would leave the client's bytes still in flight unread, and the kernel answers those with a reset
+ * that can destroy our answer in the client's buffers before it is read: a browser then shows a
+ * network error instead of the message. So the rest of the body is read and thrown away, as web
+ * servers' lingering close does, and the connection stays usable; a body that goes on past
+ * LINGER_MS (in all, or silent between pieces) is cut, by when the client has had the answer.
+ * Says whether it could.
+ */
+function lingerOverUnreadBody(req: Req): boolean {
+  const socket = req.socket;
+  // A request stream already destroyed (an upload pipeline that failed destroys its source) can no
+  // longer be read: Node stops reading its socket, so this connection can only be closed, with the
+  // reset that risks. So can one the client has left.
+  if (req.destroyed || !socket || socket.destroyed) return false;
+  let idle: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearTimeout(total);
+    clearTimeout(idle);
+    req.off("data", quiet);
+  };
+  const cut = () => {
+    stop();
+    if (!req.complete) socket.destroy();
+  };
+  const quiet = () => {
+    clearTimeout(idle);
+    idle = setTimeout(cut, LINGER_MS.idle).unref();
+  };
+  const total = setTimeout(cut, LINGER_MS.total).unref();
+  quiet();
+  req.on("data", quiet);
+  req.once("end", stop);
+  req.once("close", stop);
+  // The upload route may have stopped reading (unpiped, paused) when it refused: draining resumes it.
+  req.unpipe();
+  req.resume();
+  return true;
+}
 
 /**
  * What a missing file looks like, as opposed to a page of the app: a name the build or a browser

@@ -14,6 +14,8 @@ import { MAX_PAGE, single, wholeParam } from "./query";
  *   letters or digits, by pg_trgm when the column has that index too;
  * - `pageRows`: a page in the list's order, after a cursor (keyset: page 10,000 costs what page 1
  *   costs) or at an OFFSET (`page`, kept for the web app's pager), with the next page's cursor;
+ *   with `mergeBy`, a list kept to several values of one column (a tenant and those below it) is
+ *   read value by value along a (column, keys…) index and merged;
  * - `countUpTo`: exact totals up to 10,000, PostgreSQL's estimate beyond, and says which.
  */
 
@@ -230,6 +232,7 @@ export async function pageRows<T extends object>(
   query: ListQuery,
   order: ListOrder,
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
+  options: PageOptions = {},
 ): Promise<{ rows: T[]; nextCursor: string | null }> {
   const q = query.clone() as Knex.QueryBuilder;
   const cols = order.keys.map((k) => keyColumn(k.column));
@@ -267,16 +270,38 @@ export async function pageRows<T extends object>(
   }
   // "nulls last" only where a key may be null: on a not-null key it would not match a plain
   // (published_at desc) index, and PostgreSQL would sort the whole match instead of walking it.
-  order.keys.forEach((k, i) => q.orderByRaw(`${cols[i]} ${order.direction}${k.nullable ? " nulls last" : ""}`));
-  q.limit(req.pageSize + 1);
-  if (!req.after) q.offset((req.page - 1) * req.pageSize);
-  const rows = (await q) as Array<Record<string, unknown>>;
+  const nulls = (k: SortKey) => (k.nullable ? " nulls last" : "");
+  order.keys.forEach((k, i) => q.orderByRaw(`${cols[i]} ${order.direction}${nulls(k)}`));
+  const offset = req.after ? 0 : (req.page - 1) * req.pageSize;
+  const merge = options.mergeBy && options.mergeBy.values.length > 1 ? options.mergeBy : undefined;
+  let rows: Array<Record<string, unknown>>;
+  if (!merge) rows = (await q.limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+  else {
+    // Each value's rows walk its own (column, keys…) index, as far as the page needs, and the
+    // walks are merged by the cursor's keys: a tenant and the tenants below it cost a few index
+    // probes, where one walk of the order's index would read past every other region's rows.
+    const plainOf = (b: ListQuery) => ("toKnexQuery" in b ? b.toKnexQuery() : b) as Knex.QueryBuilder;
+    const parts = merge.values.map((v) => plainOf((q.clone() as Knex.QueryBuilder).where(merge.column, v as Knex.Value).limit(offset + req.pageSize + 1)).toSQL());
+    const union = db.raw(`(${parts.map((p) => `(${p.sql})`).join(" union all ")}) as merged`, parts.flatMap((p) => p.bindings as Knex.Value[]));
+    const outer = ("modelClass" in query ? query.modelClass().query(db) : db.queryBuilder()) as unknown as Knex.QueryBuilder;
+    outer.select("*").from(union);
+    order.keys.forEach((k, i) => outer.orderByRaw(`${cursorField(i)} ${order.direction}${nulls(k)}`));
+    rows = (await outer.limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+  }
   const more = rows.length > req.pageSize;
   if (more) rows.length = req.pageSize;
   const last = rows[rows.length - 1];
   const nextCursor = more && last ? encodeCursor(order, order.keys.map((_, i) => last[cursorField(i)] ?? null)) : null;
   for (const r of rows) order.keys.forEach((_, i) => delete r[cursorField(i)]);
   return { rows: rows as T[], nextCursor };
+}
+
+export interface PageOptions {
+  /**
+   * The query keeps `column` to one of `values` (a tenant and those below it), and an index on
+   * (column, the order's keys) exists: the page is read per value and merged (see pageRows).
+   */
+  mergeBy?: { column: string; values: readonly (string | number)[] };
 }
 
 /**
@@ -318,8 +343,9 @@ export async function listPage<T extends object>(
   query: ListQuery,
   order: ListOrder,
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
+  options: PageOptions = {},
 ): Promise<{ rows: T[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
-  const [page, count] = await Promise.all([pageRows<T>(db, query, order, req), countUpTo(db, query)]);
+  const [page, count] = await Promise.all([pageRows<T>(db, query, order, req, options), countUpTo(db, query)]);
   if (!page.nextCursor && !req.after && (page.rows.length > 0 || req.page === 1)) {
     return { ...page, total: (req.page - 1) * req.pageSize + page.rows.length, totalIsEstimate: false };
   }

@@ -27,3 +27,25 @@ export interface CreditFactEvent {
   /** the tenant where it happened */
   tenantCode: string;
 }
+
+/**
+ * The payload of the `credit.ratingRound` event a plugin puts in its outbox when a procurement it ran is
+ * complete (`enqueue(trx, { event: "credit.ratingRound", key: "<plugin>:<id>", payload })`): credit opens
+ * the mutual rating round (一项目一评价) of those parties once per `source` and `sourceId`.
+ */
+export interface RatingRoundEvent {
+  /** the emitting plugin: evaluation, ... */
+  source: string;
+  /** its procurement, once: the award, the order */
+  sourceId: string;
+  tenantCode: string;
+  title: string;
+  /** YYYY-MM-DD: the rating window of 5 working days starts the day after */
+  completedOn: string;
+  purchaser: { code: string; name?: string } | null;
+  agency: { code: string; name?: string } | null;
+  /** the committee's experts by account id */
+  experts: string[];
+  /** every bidder; the winner is rated by the purchaser, every one rates the purchaser and the agency */
+  suppliers: Array<{ code: string; name?: string; winner: boolean }>;
+}

@@ -10,6 +10,12 @@ const LEAD = "huizhou.supplier3";
 /** the tender of e-trading's demo whose bids close minutes after the start */
 const CLOSING = "惠州市公交站台电子站牌采购";
 
+/** the rating round's people and project (supervision's demo project paid in full, run on the old execution platform) */
+const BUYER = "huizhou.buyer";
+const AGENCY = "huizhou.agency";
+const EXPERT = "huizhou.expert";
+const RATED = "惠州市道路标线涂料采购";
+
 const DAY = 86_400_000;
 
 /**
@@ -61,4 +67,31 @@ export async function creditDemo(d: DemoTools): Promise<void> {
     d.log(`[demo] credit: ${LEAD} bids on 「${CLOSING}」 with listed ${LISTED} as its consortium member: excluded at the cutoff (/etrading/tenders/${tender.id}/screening)`);
   }
   d.log(`[demo] credit: three lists imported by ${PROVINCE_REGULATOR}, a penalty by ${REGULATOR}; public page /credit`);
+
+  await ratingsDemo(d, regulator, unitOf);
+}
+
+/**
+ * A rating round (一项目一评价) for supervision's demo project completed on the old execution platform,
+ * opened today: two ratings given (a losing supplier rates the purchaser, the expert the agency), the
+ * purchaser's two still owed (the supplier and the agency, at /credit/ratings); and a warning in
+ * huizhou.supplier2's credit file, which its quarter score counts.
+ */
+async function ratingsDemo(d: DemoTools, regulator: ReturnType<DemoTools["as"]>, unitOf: (who: ReturnType<DemoTools["as"]>) => Promise<string>): Promise<void> {
+  const today = localDate(new Date());
+  const [buyer, agency, winner, loser] = await Promise.all([BUYER, AGENCY, "huizhou.supplier", "huizhou.supplier2"].map((u) => unitOf(d.as(u))));
+  const expert = (await d.as(EXPERT)<{ user: { id: string } }>("auth.me")).user.id;
+  const round = await d.as(d.admin)<{ id: string }>("credit.ratings.open", {
+    source: "legacy", sourceId: "惠州市道路标线涂料采购", tenantCode: "441300", title: RATED, completedOn: today,
+    purchaser: { code: buyer, name: "惠州市交通运输局" }, agency: { code: agency, name: "惠州市公共资源交易代理有限公司" }, experts: [expert],
+    suppliers: [{ code: winner, name: "惠州市绿源照明科技有限公司", winner: true }, { code: loser, name: "惠州市明途光电科技有限公司", winner: false }],
+  });
+  await d.as("huizhou.supplier2")("credit.ratings.rate", { roundId: round.id, rateeCode: buyer, stars: 4, comment: "答疑及时，付款按期" });
+  await d.as(EXPERT)("credit.ratings.rate", { roundId: round.id, rateeCode: agency, stars: 5, comment: "组织有序，资料齐全" });
+  await regulator("credit.files.penalty", {
+    subjectCode: loser, subjectKind: "supplier", subjectName: "惠州市明途光电科技有限公司",
+    title: { "zh-CN": "未按合同约定期限交货，予以警告", en: "Goods delivered after the contract's date: a warning" },
+    reference: "惠财采监〔2026〕7号", occurredOn: today, published: false,
+  });
+  d.log(`[demo] credit: a rating round for 「${RATED}」: ${BUYER} rates the supplier and the agency at /credit/ratings, where each party sees its quarter score and formula`);
 }

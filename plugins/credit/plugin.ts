@@ -4,6 +4,7 @@ import { creditDemo } from "./demo";
 import { eligibilityService } from "./services/eligibility";
 import { filesService } from "./services/files";
 import { listsService } from "./services/lists";
+import { ratingsService } from "./services/ratings";
 
 export default definePlugin({
   name: "credit",
@@ -15,7 +16,7 @@ export default definePlugin({
   version: "0.1.0",
   // it provides e-trading's eligibility point, so it loads after e-trading
   dependsOn: ["etrading"],
-  services: [listsService, eligibilityService, filesService],
+  services: [listsService, eligibilityService, filesService, ratingsService],
   migrations: "migrations",
   extends: { ...provide(eligibility, { check: "credit.eligibility.check" }) },
   // a Huizhou supplier on the dishonest-debtor list, excluded at the cutoff of a tender it bid in
@@ -24,6 +25,8 @@ export default definePlugin({
     const roles = new Set(user.roles);
     // the province's regulator imports the external lists; every regulator reads them and records penalties
     if (roles.has("platform-admin") || (roles.has("regulator") && user.tenantCode === "440000")) can("import", "CreditList");
+    // a rating round for a procurement completed outside the platform's plugins (the old system, the demo)
+    if (roles.has("platform-admin")) can("open", "RatingRound");
     if (roles.has("platform-admin") || roles.has("regulator")) {
       can("read", "CreditList");
       can("record", "CreditPenalty");

@@ -97,6 +97,8 @@ export interface BidSecurityStatus {
   amount?: string | null;
   /** the guarantee's number or the payment's reference, shown in the hall */
   reference?: string | null;
+  /** why a security is `invalid` or `missing`, as the provider says it: the reason a bidder is excluded at the deadline */
+  reason?: { "zh-CN": string; en: string };
 }
 
 /**

@@ -31,6 +31,39 @@ export const contractHolds = extensionPoint<ContractHoldsProvider>("supervision.
   methods: { holds: true },
 });
 
+/** A lock on where a contract's payments go: a lender's collection account, until the loan is repaid. */
+export interface PaymentLock {
+  /** the statutory rule or programme it rests on, e.g. `finance.smeGuaranteeAndFinancing` (政采贷) */
+  rule: string;
+  message: Localized;
+  /** the account every payment of this contract goes to while the lock holds */
+  account: string;
+  /** who holds the lock (a lender's name) */
+  holder: string;
+  /** the amount and the last day the lock secures, for the purchaser and the regulator */
+  amount?: string | null;
+  until?: string | null;
+  reference?: Record<string, string | null>;
+}
+
+/**
+ * What a provider implements: asked when a project is read, whether its contract's payments are
+ * locked to an account (contract financing: the lender's collection account until the loan is
+ * repaid); an empty `locks` when they are not. Supervision shows them with the project.
+ */
+export interface PaymentLocksProvider {
+  locks(params: { projectId: string; tenantCode: string }): { locks: PaymentLock[] };
+}
+
+export const paymentLocks = extensionPoint<PaymentLocksProvider>("supervision.payment-locks", {
+  title: { "zh-CN": "合同款项支付账户锁定", en: "Locks on a contract's payment account" },
+  description: {
+    "zh-CN": "读取项目时询问各提供方：该合同的款项是否须支付至指定账户（如政采贷放款机构的回款账户），直至解除",
+    en: "When a project is read, each provider is asked whether its contract's payments must go to a given account (a lender's collection account under contract financing) until released",
+  },
+  methods: { locks: true },
+});
+
 /**
  * One contract that another channel made for a project's plan line without supervision's own contract
  * stage (an e-mall order once its supplier confirmed it, an auction award, a framework call-off): it

@@ -21,6 +21,7 @@ const ROLES: Array<{ role: string; username: string; first: string }> = [
   { role: "expert", username: "huizhou.expert", first: "441300990" },
   { role: "platform-admin", username: "admin", first: ADMIN_PASSWORD },
   { role: "helpdesk-agent", username: "huizhou.helpdesk", first: "441300001" },
+  { role: "institution", username: "huizhou.insurer", first: "441300702" },
 ];
 
 let platform: TestPlatform;
@@ -65,7 +66,11 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
   // the helpdesk's guides (plugins/helpdesk/demo.ts): the list, one guide, the help link's page
   const guide = await firstId(signed?.state.token ?? null, "/api/helpdesk/guides?kind=video");
   const helpdesk = ["/help/guides", ...(guide ? [`/help/guides/${guide}`] : []), `/help/page?path=${encodeURIComponent("/etrading/tenders")}`];
-  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/no/such/page"];
+  // a print view (the demo's award notice, plugins/analytics) and the page that verifies its code
+  const releases = await platform.api("/api/analytics/ocds/releases?pageSize=100");
+  const award = (releases.body.releases ?? []).find((r: { tag: string[] }) => r.tag.includes("award"))?.ocid as string | undefined;
+  const documents = ["/verify", ...(award ? [`/documents/${award}/award`] : [])];
+  const publicRoutes = ["/", "/notices", ...(notice ? [`/notices/${notice}`] : []), "/calendar", "/guides", "/credit", "/data", ...documents, "/help", ...helpdesk, "/mall", ...(product ? [`/mall/products/${product}`] : []), "/finance/verify", "/no/such/page"];
   if (!signed) return [...publicRoutes, "/login", "/work"];
   const { token, user } = signed.state;
   const project = await firstId(token, "/api/supervision/projects?pageSize=1");
@@ -103,6 +108,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
     ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
     ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
+    // credit: the ratings the party owes and its quarter score
+    ...(user.roles.some((r) => ["purchaser", "agency", "supplier", "expert"].includes(r)) ? ["/credit/ratings"] : []),
     // the analytics dashboard: a regulator's region, a purchasing unit's own figures
     ...(user.roles.some((r) => r === "regulator" || r === "purchaser") ? ["/analytics"] : []),
     // the experts registry: the expert's own record (a way to apply for the others), the regulator's admission list, the drawings
@@ -131,6 +138,10 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     "/helpdesk/tickets",
     ...(ticket ? [`/helpdesk/tickets/${ticket}`] : []),
     ...(user.roles.includes("helpdesk-agent") ? ["/helpdesk/agent", "/helpdesk/tickets?scope=region"] : []),
+    // financial services: the supplier's securities, the institution's inbox, the agency's and regulator's deposits and red items
+    ...(user.roles.includes("supplier") ? ["/finance/securities"] : []),
+    ...(user.roles.includes("institution") ? ["/finance/inbox"] : []),
+    ...(["agency", "regulator"].some((r) => user.roles.includes(r)) ? ["/finance/deposits"] : []),
   ];
 }
 

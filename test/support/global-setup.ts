@@ -5,6 +5,9 @@ import { startEmbeddedPostgres } from "../../core/db/embedded";
 import { freePort } from "./processes";
 
 export default async function globalSetup(): Promise<void> {
+  // The analytics demo's two years of history (plugins/analytics/demo.ts) cost a demo start tens of
+  // seconds; the suites that read it (test/integration/analytics/demo.test.ts) ask for it.
+  process.env.ANALYTICS_DEMO_MONTHS ??= "0";
   if (process.env.DATABASE_URL) {
     process.env.TEST_ADMIN_DATABASE_URL = process.env.DATABASE_URL;
     console.log(`\n[test] PostgreSQL from DATABASE_URL`);

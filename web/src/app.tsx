@@ -50,6 +50,7 @@ const MallAuctionPage = named(() => import("./emall/auction"), "AuctionPage");
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
+const RatingsPage = named(() => import("./credit/pages"), "RatingsPage");
 const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfilePage");
 const ExpertAdmissionPage = named(() => import("./experts/pages"), "ExpertAdmissionPage");
 const DrawingsPage = named(() => import("./experts/pages"), "DrawingsPage");
@@ -61,7 +62,13 @@ const ChallengesPage = named(() => import("./complaints/pages"), "ChallengesPage
 const ChallengePage = named(() => import("./complaints/pages"), "ChallengePage");
 const ComplaintDeskPage = named(() => import("./complaints/pages"), "ComplaintDeskPage");
 const AnalyticsPage = named(() => import("./analytics/pages"), "AnalyticsPage");
+const FinanceSecuritiesPage = named(() => import("./finance/pages"), "SecuritiesPage");
+const FinanceInboxPage = named(() => import("./finance/pages"), "InstitutionInboxPage");
+const FinanceDepositsPage = named(() => import("./finance/pages"), "DepositsPage");
+const FinanceVerifyPage = named(() => import("./finance/pages"), "VerifyPage");
 const DataPage = named(() => import("./analytics/pages"), "DataPage");
+const DocumentPage = named(() => import("./analytics/documents"), "DocumentPage");
+const VerifyPage = named(() => import("./analytics/documents"), "VerifyPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -112,6 +119,8 @@ const ROUTES: Route[] = [
   { path: "/complaints/desk", access: "signed-in", render: () => <ComplaintDeskPage /> },
   { path: "/credit", access: "public", render: () => <CreditPublicPage /> },
   { path: "/data", access: "public", render: () => <DataPage /> },
+  { path: "/documents/:ocid/:kind", access: "public", render: (p) => <DocumentPage ocid={p.ocid} kind={p.kind} /> },
+  { path: "/verify", access: "public", render: () => <VerifyPage /> },
   { path: "/analytics", access: "signed-in", render: () => <AnalyticsPage /> },
   { path: "/mall", access: "public", render: () => <MallPage /> },
   { path: "/mall/products/:id", access: "public", render: (p) => <MallProductPage id={p.id} /> },
@@ -121,8 +130,17 @@ const ROUTES: Route[] = [
   { path: "/mall/auctions/:id", access: "signed-in", render: (p) => <MallAuctionPage id={p.id} /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
+  { path: "/credit/ratings", access: "signed-in", render: () => <RatingsPage /> },
+  { path: "/finance/verify", access: "public", render: () => <FinanceVerifyPage /> },
+  { path: "/finance/securities", access: "signed-in", render: () => <FinanceSecuritiesPage /> },
+  { path: "/finance/inbox", access: "signed-in", render: () => <FinanceInboxPage /> },
+  { path: "/finance/deposits", access: "signed-in", render: () => <FinanceDepositsPage /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
+
+/** Where financial services start for a role: the supplier's securities, the institution's inbox, the agency's and regulator's deposits. */
+const financeHome = (roles: string[] | undefined) =>
+  roles?.includes("supplier") ? "/finance/securities" : roles?.includes("institution") ? "/finance/inbox" : roles?.some((r) => r === "agency" || r === "regulator") ? "/finance/deposits" : null;
 
 const isAdmin = (roles: string[] | undefined) => !!roles?.some((r) => r === "tenant-admin" || r === "platform-admin");
 
@@ -222,6 +240,12 @@ function Header() {
                 </NavLink>
               ) : null}
               {snap.state?.user.roles.some((r) => r === "regulator" || r === "purchaser") ? <NavLink to="/analytics">{t("nav.analytics")}</NavLink> : null}
+              {snap.state?.user.roles.some((r) => r === "purchaser" || r === "agency" || r === "supplier" || r === "expert") ? <NavLink to="/credit/ratings">{t("nav.ratings")}</NavLink> : null}
+              {financeHome(snap.state?.user.roles) ? (
+                <NavLink to={financeHome(snap.state?.user.roles)!} match={(p) => p.startsWith("/finance")}>
+                  {t("nav.finance")}
+                </NavLink>
+              ) : null}
               {isAdmin(snap.state?.user.roles) ? (
                 <NavLink to="/admin" match={(p) => p.startsWith("/admin")}>
                   {t("nav.admin")}

@@ -2,7 +2,12 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
   type ErrorDetail,
+  type ExportColumn,
+  exportFormatParam,
+  exportLang,
+  exportList,
   fieldError,
+  type ListOrder,
   onceHandler,
   type PlatformContext,
   PlatformError,
@@ -191,9 +196,8 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
 
   const awards = Number(t.awards ?? 0);
   const small = Number(t.small_awards ?? 0);
-  const tenant = tree.get(region)!;
   return {
-    region: { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null },
+    region: regionOf(region),
     unit: q.unit ?? null,
     from: q.fromMonth ?? null,
     to: q.toMonth ?? null,
@@ -246,7 +250,38 @@ interface DashboardParams {
   to?: unknown;
 }
 
-/** A signed-in reader's region and days, every problem added to `problems`. */
+interface BreachRow {
+  fact_key: string;
+  project_id: string;
+  tenant_code: string;
+  unit: string;
+  rule: keyof typeof RULES;
+  from_on: string;
+  done_on: string;
+  days: number;
+  allowed: number;
+}
+
+/** By the fact that found the breach: unique, so the export's batches neither skip nor repeat a row. */
+const BREACH_ORDER: ListOrder = { name: "analytics.breaches", keys: [{ column: "fact_key", kind: "text" }], direction: "asc" };
+
+/** The export's columns: what the dashboard's table shows, with the rule's id and the project. */
+function breachColumns(lang: "zh-CN" | "en"): ExportColumn<BreachRow>[] {
+  const region = (code: string) => tenantTree().get(code)?.name[lang] ?? code;
+  const unitOf = (r: BreachRow) => (RULES[r.rule]?.unit === "working-days" ? (lang === "en" ? "working days" : "个工作日") : lang === "en" ? "days" : "日");
+  return [
+    { title: { "zh-CN": "规则", en: "Rule" }, value: (r) => r.rule, width: 22 },
+    { title: { "zh-CN": "地区", en: "Region" }, value: (r) => region(r.tenant_code), width: 14 },
+    { title: { "zh-CN": "采购单位", en: "Purchasing unit" }, value: (r) => r.unit, width: 28 },
+    { title: { "zh-CN": "起算日", en: "Counted from" }, value: (r) => r.from_on, width: 12 },
+    { title: { "zh-CN": "完成日", en: "Done on" }, value: (r) => r.done_on, width: 12 },
+    { title: { "zh-CN": "用时", en: "Took" }, value: (r) => `${r.days} ${unitOf(r)}`, width: 14 },
+    { title: { "zh-CN": "时限", en: "Limit" }, value: (r) => `${r.allowed} ${unitOf(r)}`, width: 14 },
+    { title: { "zh-CN": "项目", en: "Project" }, value: (r) => r.project_id, width: 38 },
+  ];
+}
+
+/** The region and days asked for, every problem added to `problems`. */
 function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
   const raw = single(p.region);
   const region = raw === undefined || raw === "" ? undefined : String(raw ?? "").trim();
@@ -254,6 +289,24 @@ function rangeOf(p: DashboardParams, problems: ErrorDetail[]) {
   const to = dayParam("to", p.to, problems);
   if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
   return { region, from, to };
+}
+
+/**
+ * A signed-in reader's scope and months, for the dashboard and the flags alike. `refuse` sees the
+ * scope before the bad input is reported: who may not read at all is told so, not that a date is wrong.
+ */
+async function readerQuery(svc: This, ctx: PlatformContext<DashboardParams>, refuse?: (scope: Scope | undefined) => void, problems: ErrorDetail[] = []): Promise<DashboardQuery> {
+  const { region, from, to } = rangeOf(ctx.params, problems);
+  const scope = await scopeOf(svc, ctx, ctx.meta.user, region, problems);
+  refuse?.(scope);
+  if (problems.length || !scope) throw validationFailed(problems);
+  return { region: scope.region, codes: tenantTree().subtree(scope.region), unit: scope.unit, fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) };
+}
+
+/** A region as the answers name it. */
+function regionOf(code: string) {
+  const tenant = tenantTree().get(code)!;
+  return { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null };
 }
 
 /**
@@ -279,16 +332,31 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
+        const q = await readerQuery(this, ctx);
+        return dashboard(this.db, q.region, q);
+      },
+    },
+
+    // Every breach of the range, not the page's newest 200: streamed as CSV or Excel with the
+    // dashboard's region, scope and days (core's exportList: keyset batches, a row limit).
+    breaches: {
+      rest: "GET /breaches/export",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<DashboardParams & { format?: unknown; lang?: unknown }>) {
         const problems: ErrorDetail[] = [];
-        const { region, from, to } = rangeOf(ctx.params, problems);
-        const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
-        if (problems.length || !scope) throw validationFailed(problems);
-        return dashboard(this.db, scope.region, {
-          region: scope.region,
-          codes: tenantTree().subtree(scope.region),
-          unit: scope.unit,
-          fromMonth: from?.slice(0, 7),
-          toMonth: to?.slice(0, 7),
+        const format = exportFormatParam(ctx.params.format, problems);
+        const q = await readerQuery(this, ctx, undefined, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<BreachRow>(ctx, {
+          db: this.db,
+          query: scoped(this.db, BREACHES, q).select("fact_key", "project_id", "tenant_code", "unit", "rule", this.db.raw("to_char(from_on, 'YYYY-MM-DD') as from_on"), this.db.raw("to_char(done_on, 'YYYY-MM-DD') as done_on"), "days", "allowed"),
+          order: BREACH_ORDER,
+          columns: breachColumns(lang),
+          format,
+          lang,
+          filename: lang === "en" ? "deadlines-missed" : "时限违规",
+          sheet: { "zh-CN": "时限违规", en: "Deadlines missed" },
         });
       },
     },
@@ -299,14 +367,11 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "authenticated",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const problems: ErrorDetail[] = [];
-        const { region, from, to } = rangeOf(ctx.params, problems);
-        const scope = await scopeOf(this, ctx, ctx.meta.user, region, problems);
-        if (scope?.unit !== undefined) throw new PlatformError("FORBIDDEN", { "zh-CN": "风险提示仅向监管部门开放", en: "The red flags are for regulators" });
-        if (problems.length || !scope) throw validationFailed(problems);
-        const tenant = tenantTree().get(scope.region)!;
-        const found = await listFlags(this.db, { codes: tenantTree().subtree(scope.region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
-        return { region: { code: tenant.code, name: tenant.name, level: tenant.level, parent: tenant.parent ?? null }, from: from?.slice(0, 7) ?? null, to: to?.slice(0, 7) ?? null, ...found };
+        const q = await readerQuery(this, ctx, (scope) => {
+          if (scope?.unit !== undefined) throw new PlatformError("FORBIDDEN", { "zh-CN": "风险提示仅向监管部门开放", en: "The red flags are for regulators" });
+        });
+        const found = await listFlags(this.db, { codes: q.codes, fromMonth: q.fromMonth, toMonth: q.toMonth });
+        return { region: regionOf(q.region), from: q.fromMonth ?? null, to: q.toMonth ?? null, ...found };
       },
     },
 
@@ -317,14 +382,11 @@ export const dashboardsService: PlatformServiceSchema = {
       kind: "read",
       permission: "public",
       async handler(this: This, ctx: PlatformContext<DashboardParams>) {
-        const p = ctx.params;
         const problems: ErrorDetail[] = [];
-        const raw = single(p.region);
-        const region = raw === undefined || raw === "" ? tenantTree().root().code : String(raw ?? "").trim();
+        const asked = rangeOf(ctx.params, problems);
+        const region = asked.region ?? tenantTree().root().code;
+        const { from, to } = asked;
         if (!tenantTree().get(region)) problems.push(fieldError("/region", "tenant", `区划「${region}」不在本平台`, `${JSON.stringify(region)} is not a region of this platform`));
-        const from = dayParam("from", p.from, problems);
-        const to = dayParam("to", p.to, problems);
-        if (from && to && from > to) problems.push(fieldError("/to", "range", `结束日期 ${to} 早于开始日期 ${from}`, `to (${to}) is before from (${from})`));
         if (problems.length) throw validationFailed(problems);
         const d = await dashboard(this.db, region, { region, codes: tenantTree().subtree(region), fromMonth: from?.slice(0, 7), toMonth: to?.slice(0, 7) });
         ctx.meta.$responseHeaders = { "Cache-Control": "public, max-age=60" };

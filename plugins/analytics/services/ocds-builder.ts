@@ -266,6 +266,21 @@ export function buildRelease(prefix: string, f: Fact, ctx: ProjectContext): Rele
   return release;
 }
 
+/**
+ * A payment's release restated with its payer, for a payment heard before any fact named the buyer
+ * (facts of one project arrive in any order, and a payment names only its payee). Same date and
+ * transaction id, so the compiled release merges it into the payment rather than adding one; the
+ * release id says what it restates.
+ */
+export function withPayer(payment: Release, buyerName: string): Release {
+  const buyer = { id: partyId("buyer", buyerName), name: buyerName };
+  const contracts = (payment.contracts as Release[]).map((c) => ({
+    ...c,
+    implementation: { ...c.implementation, transactions: (c.implementation?.transactions ?? []).map((t: Release) => ({ ...t, payer: buyer })) },
+  }));
+  return { ...payment, id: `${payment.id}-payer`, parties: [{ ...buyer, roles: ["buyer", "procuringEntity", "payer"] }, ...(payment.parties ?? [])], buyer, contracts };
+}
+
 // ── records ─────────────────────────────────────────────────────────────────────────────────
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);

@@ -2,9 +2,9 @@ import type { Knex } from "knex";
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { isUuid, type ListOrder, pageRows, type OutboxEvent } from "../../../core/sdk";
-import { buildRelease, contextAfter, type Fact, ocidOf, type ProjectContext, type Release, STAGES, type Stage } from "./ocds-builder";
+import { buildRelease, contextAfter, type Fact, ocidOf, type ProjectContext, type Release, STAGES, type Stage, withPayer } from "./ocds-builder";
 
-const PROJECTS = "analytics_ocds_projects";
+export const PROJECTS = "analytics_ocds_projects";
 const RELEASES = "analytics_ocds_releases";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
@@ -46,6 +46,14 @@ export async function applyFact(trx: Knex.Transaction, prefix: string, f: Fact):
     [ocid, release.id, f.tenantCode, release.date, JSON.stringify(release)],
   );
   if (rows.length) await trx(PROJECTS).where({ ocid }).update({ context: JSON.stringify(context), updated_at: trx.fn.now() });
+  // the first fact to name the buyer restates the payments heard before it, which had no payer
+  if (rows.length && !row.context.buyerName && context.buyerName) {
+    const unpaid = (await trx(RELEASES).where({ ocid }).whereRaw(`release->'tag' @> '["implementation"]'::jsonb and release->'buyer' is null`).select("release", "date")) as Array<{ release: Release; date: Date }>;
+    for (const p of unpaid) {
+      const restated = withPayer(p.release, context.buyerName);
+      await trx.raw(`insert into ${RELEASES} (ocid, release_id, tenant_code, date, release) values (?, ?, ?, ?, ?::jsonb) on conflict (ocid, release_id) do nothing`, [ocid, restated.id, f.tenantCode, p.date, JSON.stringify(restated)]);
+    }
+  }
   return rows.length === 1;
 }
 

@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import fs from "node:fs";
 import path from "node:path";
 import type { Service } from "moleculer";
@@ -157,20 +158,8 @@ export const ocdsService: PlatformServiceSchema = {
       kind: "read",
       permission: "public",
       async handler(this: This, ctx: PlatformContext<{ ocid: string }>) {
-        const ocid = String(ctx.params.ocid ?? "");
-        const prefix = this.ocds.ocidPrefix;
-        if (!/^ocds-[a-z0-9]{6}/.test(ocid)) {
-          throw validationFailed([fieldError("/ocid", "format", `「${ocid.slice(0, 80)}」不是 OCDS 开放合同编号（ocid 以 ocds- 开头）`, `${JSON.stringify(ocid.slice(0, 80))} is not an OCDS ocid (an ocid begins with "ocds-")`)]);
-        }
-        if (!ocid.startsWith(`${prefix}-`)) {
-          throw new PlatformError(
-            "NOT_FOUND",
-            { "zh-CN": `该 ocid 不是本平台发布的：本平台的前缀为 ${prefix}`, en: `This ocid was not published by this platform: its prefix is ${prefix}` },
-            { reason: "other-publisher", prefix },
-          );
-        }
-        const releases = isUuid(ocid.slice(prefix.length + 1)) ? await releasesOf(this.db, ocid) : [];
-        if (!releases.length) throw new PlatformError("NOT_FOUND", { "zh-CN": "未找到该开放合同记录", en: "No record with this ocid" }, { reason: "unknown-ocid" });
+        const ocid = ocidParam(ctx.params.ocid, this.ocds.ocidPrefix);
+        const releases = await publishedReleases(this.db, ocid, this.ocds.ocidPrefix);
         cacheable(ctx);
         return {
           ...packageHead(this.ocds, `${this.ocds.baseUrl}/api/analytics/ocds/records/${ocid}`),
@@ -208,6 +197,29 @@ export const ocdsService: PlatformServiceSchema = {
     },
   },
 };
+
+/** An ocid asked for: an ocid at all (or 400), and one of this platform's prefix (or 404, saying whose it is). */
+export function ocidParam(raw: unknown, prefix: string): string {
+  const ocid = String(raw ?? "");
+  if (!/^ocds-[a-z0-9]{6}/.test(ocid)) {
+    throw validationFailed([fieldError("/ocid", "format", `「${ocid.slice(0, 80)}」不是 OCDS 开放合同编号（ocid 以 ocds- 开头）`, `${JSON.stringify(ocid.slice(0, 80))} is not an OCDS ocid (an ocid begins with "ocds-")`)]);
+  }
+  if (!ocid.startsWith(`${prefix}-`)) {
+    throw new PlatformError(
+      "NOT_FOUND",
+      { "zh-CN": `该 ocid 不是本平台发布的：本平台的前缀为 ${prefix}`, en: `This ocid was not published by this platform: its prefix is ${prefix}` },
+      { reason: "other-publisher", prefix },
+    );
+  }
+  return ocid;
+}
+
+/** A contracting process's releases, oldest first; 404 when this platform published none. */
+export async function publishedReleases(db: Knex, ocid: string, prefix: string): Promise<Release[]> {
+  const releases = isUuid(ocid.slice(prefix.length + 1)) ? await releasesOf(db, ocid) : [];
+  if (!releases.length) throw new PlatformError("NOT_FOUND", { "zh-CN": "未找到该开放合同记录", en: "No record with this ocid" }, { reason: "unknown-ocid" });
+  return releases;
+}
 
 /** A record: every release embedded, oldest first, and the compiled release. */
 export function recordOf(ocid: string, releases: Release[]) {

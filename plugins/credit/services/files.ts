@@ -90,7 +90,7 @@ function checkFact(p: Record<string, unknown>): { problems: ErrorDetail[]; fact:
   };
 }
 
-async function insertFact(trx: Knex.Transaction, f: Omit<CreditFactEvent, "tenantCode">, tenantCode: string, source: string, by: string, eventId: string | null, now: Date): Promise<string> {
+export async function insertFact(trx: Knex.Transaction, f: Omit<CreditFactEvent, "tenantCode">, tenantCode: string, source: string, by: string, eventId: string | null, now: Date): Promise<string> {
   const id = randomUUID();
   await trx("credit_facts").insert({
     id, subject_code: f.subjectCode, subject_kind: f.subjectKind, subject_name: f.subjectName ?? null, kind: f.kind, rule: f.rule ?? null, title_zh: f.title["zh-CN"], title_en: f.title.en,

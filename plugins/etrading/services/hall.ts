@@ -251,7 +251,8 @@ export const hallService: PlatformServiceSchema = {
         hostOnly(ctx, t);
         const record = await opening.openingRecord(this.db, t);
         const required = t.documents?.deposit ?? null;
-        const providers = this.extensions.providers(ctx, bidSecurity);
+        // a plugin's own record (an e-guarantee, a confirmed deposit) before e-trading's plain record, which answers for everyone
+        const providers = [...this.extensions.providers(ctx, bidSecurity)].sort((a, b) => Number(a.plugin === "etrading") - Number(b.plugin === "etrading"));
         const bidders = [];
         for (const b of record.bids) {
           let security: BidSecurityStatus = { handled: false };

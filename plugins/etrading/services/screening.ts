@@ -5,7 +5,7 @@ import {
   abilityOf, actorOf, conflict, fieldError, forbidden, isUnifiedSocialCreditCode, isUuid, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit,
 } from "../../../core/sdk";
-import { eligibility, type EligibilityBidder, type EligibilityOutcome, type ListVersionUsed } from "../api";
+import { bidSecurity, type BidSecurityStatus, eligibility, type EligibilityBidder, type EligibilityOutcome, type ListVersionUsed } from "../api";
 
 /**
  * Credit screening at the cutoff the documents declare (credit.cutoffDeclared): every bidder, each
@@ -43,7 +43,7 @@ interface Snapshot {
   status: "screened" | "no-provider";
   provider: string | null;
   lists: ListVersionUsed[];
-  bidders: Array<EligibilityOutcome & { name: string | null; members: Array<{ code: string; name?: string | null }> }>;
+  bidders: Array<EligibilityOutcome & { name: string | null; members: Array<{ code: string; name?: string | null }>; security?: BidSecurityStatus & { provider: string } }>;
   screened_at: Date;
 }
 
@@ -109,9 +109,10 @@ async function screen(svc: This, ctx: Context, t: Tender, now: Date): Promise<Sn
       mine.flags.push(...o.flags);
     }
   }
+  const security = await securityAtDeadline(svc, asPlatform, t, bidders, byCode);
   const row = {
     tender_id: t.id, cutoff, cutoff_declared: declared, status: providers.length ? "screened" : "no-provider", provider: providers.map((p) => p.plugin).join(",") || null,
-    lists: JSON.stringify(lists), bidders: JSON.stringify(bidders.map((b) => ({ ...byCode.get(b.code)!, name: b.name ?? null, members: b.members ?? [] }))), screened_at: now,
+    lists: JSON.stringify(lists), bidders: JSON.stringify(bidders.map((b) => ({ ...byCode.get(b.code)!, name: b.name ?? null, members: b.members ?? [], ...(security.has(b.code) ? { security: security.get(b.code) } : {}) }))), screened_at: now,
   };
   await svc.db.transaction(async (trx) => {
     const made = await trx("etrading_screenings").insert(row).onConflict("tender_id").ignore().returning("tender_id");
@@ -120,6 +121,37 @@ async function screen(svc: This, ctx: Context, t: Tender, now: Date): Promise<Sn
     await writeAudit(trx, { actor: actorOf(actor), tenantCode: t.tenant_code, action: "etrading.screening.create", object: t.id, after: { cutoff: cutoff.toISOString(), status: row.status, lists, excluded } });
   });
   return (await svc.db<Snapshot>("etrading_screenings").where({ tender_id: t.id }).first())!;
+}
+
+/**
+ * The bid security at the deadline (deposit.nonCashAndGuarantee: it is due by then), asked of each
+ * provider in turn for each bidder; a security its provider calls missing or invalid excludes the bidder
+ * with the provider's reason. E-trading's own plain record is left out: the host fills it in at the
+ * opening, after the deadline, so it cannot answer now. With no other provider nothing is asked.
+ */
+async function securityAtDeadline(svc: This, ctx: Context, t: Tender, bidders: EligibilityBidder[], byCode: Map<string, EligibilityOutcome>) {
+  const found = new Map<string, BidSecurityStatus & { provider: string }>();
+  const required = (t.documents?.deposit as { kind?: string; amount?: string } | undefined) ?? null;
+  if (!required?.kind || required.kind === "none") return found;
+  const providers = svc.extensions.providers(ctx, bidSecurity).filter((p) => p.plugin !== "etrading");
+  for (const b of bidders) {
+    for (const p of providers) {
+      const r = await p.call.status({ tenantCode: t.tenant_code, tenderId: t.id, supplierCode: b.code, required });
+      if (!r.handled) continue;
+      found.set(b.code, { ...r, provider: p.plugin });
+      if (r.status !== "received") {
+        const o = byCode.get(b.code)!;
+        o.eligible = false;
+        o.reasons.push({
+          rule: "deposit.nonCashAndGuarantee", party: b.code, source: p.plugin, version: null,
+          message: r.reason ?? { "zh-CN": "投标截止时投标保证金（保函）无效", en: "The bid security was not valid at the deadline" },
+          detail: { kind: r.kind, status: r.status, amount: r.amount ?? null, reference: r.reference ?? null },
+        });
+      }
+      break;
+    }
+  }
+  return found;
 }
 
 function view(s: Snapshot, only?: string) {

@@ -495,6 +495,12 @@ export const evaluationsService: PlatformServiceSchema = {
           const award = { bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(), late: e.confirm_by !== null && localDate(now) > e.confirm_by };
           await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), updated_at: now });
           await publishResult(trx, e, award, now);
+          // the procurement is complete: credit opens its mutual rating round (plugins/credit/api.ts RatingRoundEvent)
+          await enqueue(trx, { event: "credit.ratingRound", key: `evaluation:${e.id}`, payload: {
+            source: "evaluation", sourceId: e.id, tenantCode: e.tenant_code, title: e.title, completedOn: localDate(now),
+            purchaser: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null, agency: e.agency_code ? { code: e.agency_code } : null, experts: e.members,
+            suppliers: e.bids.map((b) => ({ code: b.supplierCode, name: b.supplierName, winner: b.bidId === chosen.bidId })),
+          } });
           for (const r of ranking) {
             await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
               ? { "zh-CN": `${e.title}：贵单位为中标人`, en: `${e.title}: your company is the winner` }

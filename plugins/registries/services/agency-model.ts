@@ -188,10 +188,12 @@ export const AGENCIES: CodedRegistry<Agency> = {
   },
   filters(params) {
     const { tenants, values } = listFilters(params, { status: STATUSES });
-    return (query) => {
-      // `tenant`: the agencies that work there, in it or in a tenant below it.
-      if (tenants) query.whereRaw("tenants_served && ?::text[]", [tenants]);
-      if (values.status) query.where("status", values.status);
+    return {
+      narrow(query) {
+        // `tenant`: the agencies that work there, in it or in a tenant below it.
+        if (tenants) query.whereRaw("tenants_served && ?::text[]", [tenants]);
+        if (values.status) query.where("status", values.status);
+      },
     };
   },
   csv: AGENCY_CSV,

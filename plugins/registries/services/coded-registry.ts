@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, type PageOptions, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 import { importRecords, type CsvLayout, type SecondaryKey } from "./coded-import";
 
@@ -76,7 +76,7 @@ export interface CodedRegistry<R extends CodedRecord> {
   /** columns `q` matches as codes besides the name */
   search: readonly CodeSearch[];
   /** the list's own query-string filters, checked (`listFilters`), as a narrowing of the query */
-  filters(params: ListParams): (query: QueryBuilder<R, R[]>) => void;
+  filters(params: ListParams): ListFilter<R>;
   /** its CSV files, and the unique keys besides the code an import checks rows against */
   csv: CsvLayout;
   keys?: readonly SecondaryKey[];
@@ -159,6 +159,17 @@ export async function findVisible<R extends CodedRecord>(spec: CodedRegistry<R>,
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+/**
+ * A list's filters as a narrowing of its query, and, when they keep the region column to a tenant
+ * and those below it, that column and those tenants: the page is then read region by region along
+ * the (region, name) index and merged (core's pageRows), not by one walk of the name index that
+ * passes every other region's rows first.
+ */
+export interface ListFilter<R extends CodedRecord> {
+  narrow(query: QueryBuilder<R, R[]>): void;
+  mergeBy?: PageOptions["mergeBy"];
+}
+
 export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<Record<string, unknown>>) {
   return viewFor(spec, await findVisible(spec, ctx, ctx.params[spec.id.param]), abilityOf(ctx));
 }
@@ -206,7 +217,7 @@ export function listFilters(params: ListParams, enums: Record<string, readonly s
  * narrow the rest.
  */
 export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<ListParams>) {
-  const narrow = spec.filters(ctx.params);
+  const filter = spec.filters(ctx.params);
   const order = orderOf(spec);
   const req = listParams(ctx.params, order, { pageSize: 20, maxPageSize: 100 });
   const ability = abilityOf(ctx);
@@ -227,9 +238,10 @@ export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>,
       });
     }
   }
-  narrow(query);
+  filter.narrow(query);
   const db = spec.model.knex();
-  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req);
+  // A search walks its own indexes (bigrams, codes): the merge is for the plain list of a region.
+  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, req.terms.length ? {} : { mergeBy: filter.mergeBy });
   return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
 }
 

@@ -122,9 +122,12 @@ export const PURCHASERS: CodedRegistry<Purchaser> = {
   ],
   filters(params) {
     const { tenants, values } = listFilters(params, { status: STATUSES }, "tenantCode");
-    return (query: QueryBuilder<Purchaser, Purchaser[]>) => {
-      if (tenants) query.whereIn("tenant_code", tenants);
-      if (values.status) query.where("status", values.status);
+    return {
+      narrow(query: QueryBuilder<Purchaser, Purchaser[]>) {
+        if (tenants) query.whereIn("tenant_code", tenants);
+        if (values.status) query.where("status", values.status);
+      },
+      mergeBy: tenants && { column: "tenant_code", values: tenants },
     };
   },
   csv: PURCHASER_CSV,

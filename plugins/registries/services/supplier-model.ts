@@ -87,11 +87,14 @@ export const SUPPLIERS: CodedRegistry<Supplier> = {
   unique: () => fieldError("/creditCode", "unique", "该统一社会信用代码的供应商已登记", "a supplier with this credit code is already registered"),
   filters(params) {
     const { tenants, values } = listFilters(params, { sizeClass: SIZE_CLASSES, status: STATUSES, sme: ["true", "false"] });
-    return (query) => {
-      if (tenants) query.whereIn("region", tenants);
-      if (values.sizeClass) query.where("size_class", values.sizeClass);
-      if (values.status) query.where("status", values.status);
-      if (values.sme) query.whereIn("size_class", values.sme === "true" ? ["small", "micro"] : ["large", "medium"]);
+    return {
+      narrow(query) {
+        if (tenants) query.whereIn("region", tenants);
+        if (values.sizeClass) query.where("size_class", values.sizeClass);
+        if (values.status) query.where("status", values.status);
+        if (values.sme) query.whereIn("size_class", values.sme === "true" ? ["small", "micro"] : ["large", "medium"]);
+      },
+      mergeBy: tenants && { column: "region", values: tenants },
     };
   },
   csv: SUPPLIER_CSV,

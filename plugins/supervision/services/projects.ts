@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
-import { type ContractHold, contractHolds, type ContractRecord, contractRecords } from "../api";
+import { type ContractHold, contractHolds, type ContractRecord, contractRecords, type PaymentLock, paymentLocks } from "../api";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
 const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
@@ -203,7 +203,10 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
             if ((err as { type?: string }).type !== "NOT_FOUND") throw err;
           }
         }
-        const shown = view(row, ctx.meta.user);
+        // where the contract's payments must go, as the providers of supervision.payment-locks say (contract financing)
+        const locks: PaymentLock[] = [];
+        if (row.contract_filed_on) for (const p of this.extensions.providers(ctx, paymentLocks)) locks.push(...(await p.call.locks({ projectId: row.id, tenantCode: row.tenant_code })).locks);
+        const shown = { ...view(row, ctx.meta.user), paymentLocks: locks };
         const records: ContractRecord[] = [];
         for (const p of this.extensions.providers(ctx, contractRecords)) records.push(...(await p.call.records({ projectId: row.id, tenantCode: row.tenant_code })).records);
         if (!records.length) return { ...shown, stages };

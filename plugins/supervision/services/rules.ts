@@ -1,8 +1,9 @@
 import type { Knex } from "knex";
 import { findWorkday } from "chinese-days";
-import { compareMoney, conflict, fieldError, localDate, type Localized, money, notFound, type PrepareContext, prepared, type StepContext, type StepOutcome, sumMoney, toMoney, validationFailed, type WorkflowHooks } from "../../../core/sdk";
+import { compareMoney, conflict, enqueue, fieldError, localDate, type Localized, money, notFound, type PrepareContext, prepared, type StepContext, type StepOutcome, sumMoney, toMoney, validationFailed, type WorkflowHooks } from "../../../core/sdk";
 import { channelOptions } from "./channels";
 import type { ContractHold } from "../api";
+import type { CreditFactEvent } from "../../credit/api";
 import type { SupervisionPlan } from "../../../forms/types/supervision.plan";
 import statutoryRules from "../statutory-rules.json";
 
@@ -359,11 +360,21 @@ async function fileContract(step: StepContext, holds: ContractHold[]): Promise<S
       instanceId: step.instanceId,
       kind: "supervision.late-contract-filing",
     });
+    await creditFact(step, project, {
+      kind: "late-contract-filing", rule: "contract.publish", occurredOn: filedOn, startsOn: due,
+      title: { "zh-CN": `合同逾期备案公告：${project.name}（${str(step.result.signedOn)} 签订，应于 ${due} 前，实际 ${filedOn}）`, en: `Contract published late: ${project.name} (signed ${str(step.result.signedOn)}, due by ${due}, filed ${filedOn})` },
+    });
   }
   await update(step.trx, project.id, step.now, {
     stage: "acceptance", contract_amount: str(step.result.amount), signed_on: str(step.result.signedOn), contract_filed_on: filedOn, late_filing: late,
   });
   return { data: { filedOn, filingDue: due, lateFiling: late } };
+}
+
+/** A fact for the purchasing unit's credit file (plugins/credit/api.ts), in the step's transaction: once per instance and kind. */
+function creditFact(step: StepContext, project: ProjectRow, f: Pick<CreditFactEvent, "kind" | "rule" | "occurredOn" | "startsOn" | "title">) {
+  const payload: CreditFactEvent = { subjectCode: project.owner_unit, subjectKind: "purchaser", subjectName: project.unit_name, reference: `${project.name}（${step.instanceId}）`, appealState: "none", tenantCode: project.tenant_code, ...f };
+  return enqueue(step.trx, { event: "credit.fact", key: `supervision:${step.instanceId}:${f.kind}`, payload });
 }
 
 // ── 5. acceptance ───────────────────────────────────────────────────────────────────────────
@@ -407,6 +418,10 @@ const acceptance: WorkflowHooks = {
       const about = { tenantCode: project.tenant_code, title, link: `/supervision/projects/${project.id}`, kind: "supervision.payment-overdue" };
       await step.publish("notifications.requested", { ...about, roles: ["regulator"], owner: { unit: project.supplier_code, account: null }, instanceId: step.instanceId });
       await step.publish("notifications.requested", { ...about, owner: { unit: project.owner_unit, account: null }, followers: false });
+      await creditFact(step, project, {
+        kind: "late-payment", rule: "gd.smePayment", occurredOn: localDate(step.now), startsOn: project.payment_due ?? undefined,
+        title: { "zh-CN": `中小企业合同款项逾期未付：${project.name}（应于 ${project.payment_due} 前支付）`, en: `Payment to a small or micro supplier overdue: ${project.name} (due by ${project.payment_due})` },
+      });
       return { data: { paymentOverdue: true } };
     },
   },

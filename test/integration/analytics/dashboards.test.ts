@@ -1,3 +1,4 @@
+import ExcelJS from "exceljs";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -172,5 +173,44 @@ describe("the analytics dashboards", () => {
     const bad = await platform.api("/api/analytics/public?region=123&from=2026-05-01&to=2026-01-01", { headers: { "accept-language": "en" } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((e: { path: string }) => e.path).sort()).toEqual(["/region", "/to"]);
+  });
+  test("the breaches export: every breach in the reader's scope and range, as CSV or Excel, streamed by core's exportList", async () => {
+    const download = async (who: string, query: string) => {
+      const res = await fetch(`${platform.baseUrl}/api/analytics/breaches/export?${query}`, { headers: { authorization: `Bearer ${tokens[who]}` } });
+      return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+    };
+    const lines = (body: Buffer) => body.subarray(3).toString("utf8").trimEnd().split("\r\n");
+    const csv = await download("province", "format=csv");
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    expect(csv.headers.get("x-export-rows")).toBe("2");
+    expect(csv.body.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    expect(lines(csv.body)[0]).toBe("规则,地区,采购单位,起算日,完成日,用时,时限,项目");
+    expect(lines(csv.body).slice(1).sort()).toEqual([
+      `contract.publish,广州市,${UNIT},2026-03-02,2026-03-09,5 个工作日,2 个工作日,${a}`,
+      `payment.invoice30days,广州市,${UNIT},2026-03-01,2026-04-10,40 日,30 日,${a}`,
+    ]);
+    // the page's filters: March only (a breach counts in the month it was done)
+    const march = await download("province", "format=csv&from=2026-03-01&to=2026-03-31");
+    expect(lines(march.body).slice(1)).toEqual([`contract.publish,广州市,${UNIT},2026-03-02,2026-03-09,5 个工作日,2 个工作日,${a}`]);
+    // a unit exports its own; another city's regulator nothing of Guangzhou's
+    expect(lines((await download("unit", "format=csv")).body)).toHaveLength(3);
+    const maoming = await download("province", "format=csv&region=440900");
+    expect(lines(maoming.body)).toHaveLength(1);
+
+    const xlsx = await download("guangzhou", "format=xlsx&lang=en");
+    expect(xlsx.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(xlsx.body as unknown as ArrayBuffer);
+    const sheet = book.getWorksheet("Deadlines missed")!;
+    expect(sheet.getRow(1).values).toEqual([undefined, "Rule", "Region", "Purchasing unit", "Counted from", "Done on", "Took", "Limit", "Project"]);
+    expect(sheet.rowCount).toBe(3);
+    expect(sheet.getRow(2).getCell(2).value).toBe("Guangzhou");
+
+    // bad input all at once; a supplier is refused
+    const bad = await download("province", "format=pdf&from=2026-05-01&to=2026-04-01");
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body.toString()).error.details.map((e: { path: string; rule: string }) => `${e.path} ${e.rule}`).sort()).toEqual(["/format enum", "/to range"]);
+    expect((await download("supplier", "format=csv")).status).toBe(403);
   });
 });

@@ -191,6 +191,14 @@ describe("competition figures and red flags", () => {
     expect(unit.status).toBe(403);
     expect(unit.body.error).toMatchObject({ code: "FORBIDDEN", message: "风险提示仅向监管部门开放" });
     expect((await api("unit", "flags", "", "en")).body.error.message).toBe("The red flags are for regulators");
+    // refused before its input is judged: a unit's bad dates are no reason to tell it more than "no"
+    const unitBad = await api("unit", "flags", "from=2026-05-01&to=2026-04-01");
+    expect(unitBad.status).toBe(403);
+    expect(unitBad.body.error.code).toBe("FORBIDDEN");
+    // while the dashboard, which a unit may read, reports the same dates as bad input
+    const dashBad = await api("unit", "dashboard", "from=2026-05-01&to=2026-04-01");
+    expect(dashBad.status).toBe(400);
+    expect(dashBad.body.error.details).toEqual([expect.objectContaining({ path: "/to", rule: "range" })]);
     expect((await platform.api("/api/analytics/flags")).status).toBe(401);
   });
 

@@ -11,9 +11,9 @@ export const CONSUMER = "analytics.ocds";
  * A platform with the plugins the demo's projects go through and the analytics: other plugins'
  * work in progress cannot stop these tests.
  */
-export async function startAnalyticsPlatform(opts: { demo?: boolean } = {}): Promise<TestPlatform> {
+export async function startAnalyticsPlatform(opts: { demo?: boolean; plugins?: string[] } = {}): Promise<TestPlatform> {
   const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "analytics-plugins-"));
-  const plugins = opts.demo ? ["registries", "supervision", "etrading", "portal", "analytics"] : ["analytics"];
+  const plugins = opts.plugins ?? (opts.demo ? ["registries", "supervision", "etrading", "portal", "analytics"] : ["analytics"]);
   for (const p of plugins) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
   try {
     const platform = await startTestPlatform({ pluginsDir, demoAccounts: !!opts.demo });

@@ -54,4 +54,16 @@ describe("the credit demonstration data", () => {
     expect(pub.body.entries.map((e: { code: string }) => e.code)).toEqual(["91441300MA56CD8L3J"]);
     expect(pub.body.penalties.map((p: { code: string }) => p.code)).toEqual(["91441300MA56CD8L3J"]);
   }, 120_000);
+
+  test("a rating round opened today: the buyer owes the supplier and the agency; two ratings given; the rated purchaser's quarter score shows its formula", async () => {
+    expect(lines.some((l) => l.startsWith("[demo] credit: a rating round for 「惠州市道路标线涂料采购」"))).toBe(true);
+    const buyer = await signedIn("huizhou.buyer", "441300401");
+    const owed = await platform.api("/api/credit/ratings/pending", { token: buyer });
+    expect(owed.body.items.filter((r: { title: string }) => r.title === "惠州市道路标线涂料采购").map((r: { rateeKind: string }) => r.rateeKind).sort()).toEqual(["agency", "supplier"]);
+    const score = await platform.api("/api/credit/scores/mine", { token: buyer });
+    expect(score.body).toMatchObject({ breakdown: { ratingsReceived: 1, ratingPoints: 80 } });
+    expect(score.body.formula["zh-CN"]).toContain("评价分");
+    const supplier2 = await signedIn("huizhou.supplier2", "441300902");
+    expect((await platform.api("/api/credit/scores/mine", { token: supplier2 })).body.breakdown.records).toBe(1);
+  });
 });

@@ -206,6 +206,11 @@ describe("evaluation and award after the opening", () => {
     const [notice] = await w.platform.kernel.db.knex("core_outbox").where({ event: "portal.publish" });
     expect(notice.payload).toMatchObject({ notice: "result", tenantCode: "441300", data: { winner: first.supplierName, winningPrice: first.price } });
     expect(JSON.stringify(notice.payload)).not.toContain("technical");
+    // the procurement is complete: credit's mutual rating round (plugins/credit/api.ts) names every party
+    const [round] = await w.platform.kernel.db.knex("core_outbox").where({ event: "credit.ratingRound" });
+    expect(round.payload).toMatchObject({ source: "evaluation", sourceId: evalId, tenantCode: "441300", purchaser: { code: "441300401" } });
+    expect(round.payload.experts).toEqual((await w.platform.kernel.db.knex("evaluation_evaluations").where({ id: evalId }).first()).members);
+    expect(round.payload.suppliers.filter((s: { winner: boolean }) => s.winner).map((s: { code: string }) => s.code)).toEqual([SUPPLIERS[1]]);
 
     // each bidder reads its own score and rank, nobody else's
     for (const [i, code] of SUPPLIERS.slice(0, 3).entries()) {

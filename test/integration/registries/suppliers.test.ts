@@ -198,6 +198,42 @@ describe("the suppliers registry", () => {
       expect(seen).toEqual(all.items.map((s: { creditCode: string }) => s.creditCode));
     });
 
+    test("a city and its counties, page after page by cursor and by number: the same name order as one page, read region by region", async () => {
+      const all = (await list("?tenant=441300&pageSize=100")).body;
+      expect(all.items.length).toBeGreaterThan(3);
+      const expected = all.items.map((s: { creditCode: string }) => s.creditCode);
+      const collate = await platform.kernel.db.knex("registries_suppliers").whereIn("credit_code", expected).orderBy([{ column: "name" }, { column: "credit_code" }]).pluck("credit_code");
+      expect(expected).toEqual(collate);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await list(`?tenant=441300&pageSize=2${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(res.status).toBe(200);
+        seen.push(...res.body.items.map((s: { creditCode: string }) => s.creditCode));
+        cursor = res.body.nextCursor;
+      } while (cursor && seen.length <= expected.length);
+      expect(seen).toEqual(expected);
+      const numbered: string[] = [];
+      for (let page = 1; page <= Math.ceil(expected.length / 2); page++) {
+        numbered.push(...(await list(`?tenant=441300&pageSize=2&page=${page}`)).body.items.map((s: { creditCode: string }) => s.creditCode));
+      }
+      expect(numbered).toEqual(expected);
+      // the page is read per region (a union of one walk each), and each walks its (region, name) index
+      const sqls: string[] = [];
+      const spy = (q: { sql: string }) => sqls.push(q.sql);
+      platform.kernel.db.knex.on("query", spy);
+      try {
+        await list("?tenant=441300&pageSize=2");
+      } finally {
+        platform.kernel.db.knex.off("query", spy);
+      }
+      expect(sqls.some((q) => q.includes("union all") && q.includes("registries_suppliers"))).toBe(true);
+      expect((await list("?tenant=441302&pageSize=2")).body.items.length).toBeGreaterThan(0);
+      const { sql, bindings } = platform.kernel.db.knex("registries_suppliers").where("region", "441302").orderBy(["name", "credit_code"]).limit(21).toSQL();
+      const plan = await platform.kernel.db.knex.raw(`explain ${sql}`, bindings as never);
+      expect(JSON.stringify(plan.rows)).toContain("registries_suppliers_region_name");
+    });
+
     test("a tampered cursor is 400 at /cursor, and a cursor of the agencies' list is refused here", async () => {
       const first = (await list("?pageSize=1")).body.nextCursor as string;
       const edited = Buffer.from(JSON.stringify([...JSON.parse(Buffer.from(first, "base64url").toString()).slice(0, 2), 42])).toString("base64url");

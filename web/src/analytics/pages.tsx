@@ -7,9 +7,10 @@ import { query } from "../api/client";
 import { useI18n, type Localized } from "../i18n";
 import type { MessageKey } from "../i18n/messages";
 import { Link, navigate, useRouter } from "../router";
+import { ExportButtons } from "../ui/export-button";
 import { ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
-import { Chart } from "./charts";
+import { Chart, download, tableCsv } from "./charts";
 
 interface Figures {
   planned: number;
@@ -223,11 +224,13 @@ function Cycles({ d }: { d: Dashboard }) {
   return <Chart id="cycles" title={t("analytics.cycle.title")} kind="bar" labels={labels} series={series} labelHeader={t("analytics.cycle.what")} />;
 }
 
-function Breaches({ list }: { list: Breach[] }) {
+function Breaches({ list, exportPath }: { list: Breach[]; exportPath: string }) {
   const { t } = useI18n();
   return (
     <section aria-labelledby="breaches-title">
       <h2 id="breaches-title">{t("analytics.breaches.title", { n: String(list.length) })}</h2>
+      {/* the table shows the newest 200; the export has every breach of the range */}
+      {list.length ? <ExportButtons path={exportPath} fileName="breaches" /> : null}
       {list.length ? (
         <TableWrap label={t("analytics.breaches.title", { n: String(list.length) })}>
           <table className="table">
@@ -387,6 +390,24 @@ function RedFlags({ data }: { data: Flags }) {
       ) : (
         <p>{t("analytics.flags.none")}</p>
       )}
+      {data.flags.length ? (
+        // at most 500 rows, already here: the table's own CSV, as the charts' tables download theirs
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() =>
+            download(
+              "flags.csv",
+              tableCsv(
+                [t("analytics.flags.flag"), t("analytics.unit"), t("analytics.flags.evidence"), t("analytics.flags.source"), t("analytics.flags.projects")],
+                data.flags.map((f) => [pick(f.title), f.unit, evidenceText(f, t, label.method), [f.source.rule, f.source.ocds].filter(Boolean).join("；"), f.projects.map((x) => x.projectId).join(" ")]),
+              ),
+            )
+          }
+        >
+          {t("analytics.download", { title })}
+        </button>
+      ) : null}
     </section>
   );
 }
@@ -445,7 +466,7 @@ export function AnalyticsPage() {
           <SpendCharts d={d} onRegion={(code) => go({ region: code })} units />
           <Sme d={d} />
           <Cycles d={d} />
-          <Breaches list={d.breaches ?? []} />
+          <Breaches list={d.breaches ?? []} exportPath={`/analytics/breaches/export${query({ region, from, to })}`} />
           <CompetitionCharts c={d.competition} onRegion={(code) => go({ region: code })} />
           {flags.error ? <ErrorNotice error={flags.error} /> : null}
           {flags.data ? <RedFlags data={flags.data} /> : null}
@@ -475,6 +496,9 @@ function OcdsLinks() {
         </li>
         <li>
           <a href="/api/docs">{t("data.api")}</a>
+        </li>
+        <li>
+          <Link to="/verify">{t("data.verify")}</Link>
         </li>
       </ul>
     </section>

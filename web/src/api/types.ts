@@ -215,6 +215,8 @@ export interface ProjectStage {
 export interface ProjectDetail extends ProjectItem {
   stages: ProjectStage[];
   flags: Array<{ kind: string; title: Localized; at: string }>;
+  /** where the contract's payments must go (supervision.payment-locks: a lender under contract financing) */
+  paymentLocks?: Array<{ rule: string; message: Localized; account: string; holder: string; amount?: string | null; until?: string | null }>;
 }
 
 /** GET /api/accounts */

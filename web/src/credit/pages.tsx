@@ -303,3 +303,101 @@ export function CreditPublicPage() {
     </div>
   );
 }
+
+interface PendingRating { id: string; roundId: string; title: string; source: string; rateeKind: string; rateeKindTitle: L; rateeCode: string; rateeName: string | null; completedOn: string; dueOn: string }
+interface ScoreView {
+  quarter: string; from: string; to: string; score: number; formula: L;
+  breakdown: { ratingsReceived: number; ratingPoints: number; records: number; missed: number; recordPoints: number; computation: string; recordList: Array<{ id: string; title: L; occurredOn: string; source: string }> };
+}
+
+/** One rating owed: 1 to 5 stars (radio buttons, so the keyboard moves between them) and a comment. */
+function RatingForm({ r, n, onDone }: { r: PendingRating; n: number; onDone: () => void }) {
+  const { t, pick } = useI18n();
+  const [stars, setStars] = useState(0);
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  // experts are rated as persons whose names the round does not carry: numbered, so each form has its own name
+  const who = r.rateeName ?? (r.rateeKind === "expert" ? t("credit.ratings.anExpert", { n }) : r.rateeCode);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      await api.post("/credit/ratings", { roundId: r.roundId, rateeCode: r.rateeCode, stars, comment });
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form onSubmit={submit} aria-label={t("credit.ratings.formFor", { who })}>
+      <fieldset>
+        <legend>{t("credit.ratings.rate", { kind: pick(r.rateeKindTitle), who })}</legend>
+        {[1, 2, 3, 4, 5].map((n) => (
+          <label key={n}>
+            <input type="radio" name={`stars-${r.id}`} value={n} checked={stars === n} onChange={() => setStars(n)} required />
+            {t("credit.ratings.stars", { n })}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        {t("credit.ratings.comment")}
+        <textarea value={comment} maxLength={500} rows={2} onChange={(e) => setComment(e.target.value)} />
+      </label>
+      <ErrorNotice error={error} />
+      <button type="submit" disabled={busy}>{t("credit.ratings.submit")}</button>
+    </form>
+  );
+}
+
+/** /credit/ratings: the ratings the signed-in party owes (一项目一评价) and its quarter score with the formula. */
+export function RatingsPage() {
+  const { t, pick } = useI18n();
+  const pending = useApi<{ items: PendingRating[] }>("/credit/ratings/pending");
+  const score = useApi<ScoreView>("/credit/scores/mine");
+  const [done, setDone] = useState<string[]>([]);
+  const rounds = new Map<string, PendingRating[]>();
+  for (const r of pending.data?.items ?? []) if (!done.includes(r.id)) rounds.set(r.roundId, [...(rounds.get(r.roundId) ?? []), r]);
+  return (
+    <div>
+      <PageTitle sub={t("credit.ratings.sub")}>{t("credit.ratings.title")}</PageTitle>
+      <section aria-labelledby="ratings-pending">
+        <h2 id="ratings-pending">{t("credit.ratings.pending")}</h2>
+        {pending.loading && !pending.data ? <Loading /> : null}
+        <ErrorNotice error={pending.error} />
+        {done.length ? <p role="status">{t("credit.ratings.saved", { n: done.length })}</p> : null}
+        {pending.data && !rounds.size ? <Empty>{t("credit.ratings.none")}</Empty> : null}
+        {[...rounds.values()].map((items) => (
+          <article key={items[0].roundId}>
+            <h3>{items[0].title}</h3>
+            <p>{t("credit.ratings.window", { completed: items[0].completedOn, due: items[0].dueOn })}</p>
+            {items.map((r) => <RatingForm key={r.id} r={r} n={(pending.data?.items ?? []).filter((x) => x.roundId === r.roundId && x.rateeKind === "expert").indexOf(r) + 1} onDone={() => { setDone((d) => [...d, r.id]); score.reload(); }} />)}
+          </article>
+        ))}
+      </section>
+      <section aria-labelledby="ratings-score">
+        <h2 id="ratings-score">{t("credit.ratings.score")}</h2>
+        {score.loading && !score.data ? <Loading /> : null}
+        <ErrorNotice error={score.error} />
+        {score.data ? (
+          <>
+            <p>{t("credit.ratings.scoreLine", { quarter: score.data.quarter, score: score.data.score })}</p>
+            <p><strong>{t("credit.ratings.formula")}</strong>{pick(score.data.formula)}</p>
+            <dl className="facts">
+              <dt>{t("credit.ratings.received")}</dt><dd>{score.data.breakdown.ratingsReceived}（{score.data.breakdown.ratingPoints}）</dd>
+              <dt>{t("credit.ratings.records")}</dt><dd>{score.data.breakdown.records}</dd>
+              <dt>{t("credit.ratings.missed")}</dt><dd>{score.data.breakdown.missed}</dd>
+              <dt>{t("credit.ratings.computation")}</dt><dd>{score.data.breakdown.computation}</dd>
+            </dl>
+            {score.data.breakdown.recordList.length ? (
+              <ul>{score.data.breakdown.recordList.map((f) => <li key={f.id}>{f.occurredOn} · {pick(f.title)}（{f.source}）</li>)}</ul>
+            ) : null}
+          </>
+        ) : null}
+      </section>
+    </div>
+  );
+}

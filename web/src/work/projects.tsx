@@ -291,6 +291,16 @@ export function ProjectPage({ id }: { id: string }) {
           </ul>
         </div>
       ) : null}
+      {data.paymentLocks?.length ? (
+        <div className="notice notice-warn" role="note" data-testid="payment-locks">
+          <strong>{t("projects.paymentLocks")}</strong>
+          <ul>
+            {data.paymentLocks.map((l, i) => (
+              <li key={i}>{pick(l.message)}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <ol className="stages" aria-label={t("projects.stages")} data-testid="stages">
         {STAGES.map((s, i) => (
           <StageCard key={s} stage={s} index={i} project={data} entries={entriesOf(s)} />
