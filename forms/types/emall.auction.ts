@@ -40,4 +40,25 @@ export interface EmallAuction {
    * A time with its offset (RFC 3339).
    */
   endsAt: string;
+  /**
+   * 框架协议（二次竞价时选择） / Framework agreement (for a second-round competition)
+   */
+  frameworkId?: string;
+  /**
+   * 延时规则（可选，默认不延时） / Extension on late quotes (optional; none by default)
+   */
+  extension?: {
+    /**
+     * 截止前多少秒内的报价触发延时 / A quote within this many seconds of the end extends it
+     */
+    withinSeconds: number;
+    /**
+     * 延至该报价后多少秒 / To this many seconds after the quote
+     */
+    bySeconds: number;
+    /**
+     * 最多延时次数 / At most this many times
+     */
+    maxTimes: number;
+  };
 }

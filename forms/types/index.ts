@@ -4,6 +4,8 @@ import type { ComplaintsChallenge } from "./complaints.challenge";
 import type { ComplaintsClock } from "./complaints.clock";
 import type { ComplaintsComplaint } from "./complaints.complaint";
 import type { EmallAuction } from "./emall.auction";
+import type { EmallCalloff } from "./emall.calloff";
+import type { EmallDesignated } from "./emall.designated";
 import type { EmallOrder } from "./emall.order";
 import type { EtradingClarification } from "./etrading.clarification";
 import type { EtradingCorrigendum } from "./etrading.corrigendum";
@@ -35,7 +37,7 @@ import type { SupervisionPlan } from "./supervision.plan";
 import type { SupervisionResult } from "./supervision.result";
 import type { SupervisionReturn } from "./supervision.return";
 
-export type { ComplaintsChallenge, ComplaintsClock, ComplaintsComplaint, EmallAuction, EmallOrder, EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, HelpdeskGuide, HelpdeskTicketReply, HelpdeskTicket, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
+export type { ComplaintsChallenge, ComplaintsClock, ComplaintsComplaint, EmallAuction, EmallCalloff, EmallDesignated, EmallOrder, EtradingClarification, EtradingCorrigendum, EtradingDocuments, ExpertsApplication, ExpertsDrawing, ExpertsReason, HelpdeskFaq, HelpdeskGuide, HelpdeskTicketReply, HelpdeskTicket, LegacyAccept, LegacyContract, LegacyImportedContract, LegacyImported, LegacyPay, LegacyProject, RegistriesAgency, RegistriesPurchaser, RegistriesSupplier, SupervisionAcceptance, SupervisionAcknowledge, SupervisionChannel, SupervisionContract, SupervisionIntention, SupervisionPaid, SupervisionPayment, SupervisionPlan, SupervisionResult, SupervisionReturn };
 
 /** Form id → the type of its data (the base form; a tenant's overlay may add fields). */
 export interface FormTypes {
@@ -43,6 +45,8 @@ export interface FormTypes {
   "complaints.clock": ComplaintsClock;
   "complaints.complaint": ComplaintsComplaint;
   "emall.auction": EmallAuction;
+  "emall.calloff": EmallCalloff;
+  "emall.designated": EmallDesignated;
   "emall.order": EmallOrder;
   "etrading.clarification": EtradingClarification;
   "etrading.corrigendum": EtradingCorrigendum;

@@ -63,3 +63,39 @@ export const paymentLocks = extensionPoint<PaymentLocksProvider>("supervision.pa
   },
   methods: { locks: true },
 });
+
+/**
+ * One contract that another channel made for a project's plan line without supervision's own contract
+ * stage (an e-mall order once its supplier confirmed it, an auction award, a framework call-off): it
+ * runs acceptance and payment in its own workflow, and supervision shows it and counts its spend.
+ */
+export interface ContractRecord {
+  /** the providing plugin and the record's kind there, e.g. `emall` / `order` */
+  source: string;
+  kind: string;
+  /** its workflow instance (the page that runs it) */
+  instanceId: string;
+  planLine: number;
+  supplier: { code: string; name: string };
+  amount: string;
+  /** contracted · accepted · paid */
+  status: "contracted" | "accepted" | "paid";
+  signedOn: string;
+  acceptedOn: string | null;
+  paymentDue: string | null;
+  paidOn: string | null;
+  paidLate: boolean;
+}
+
+export interface ContractRecordsProvider {
+  records(params: { projectId: string; tenantCode: string }): { records: ContractRecord[] };
+}
+
+export const contractRecords = extensionPoint<ContractRecordsProvider>("supervision.contract-records", {
+  title: { "zh-CN": "其他渠道形成的合同", en: "Contracts made through other channels" },
+  description: {
+    "zh-CN": "项目详情向各提供方询问该项目在其渠道形成的合同（如电子卖场订单）：验收、付款及对计划明细的支出",
+    en: "A project's page asks each provider for the contracts its channel made for the project (e-mall orders, …): acceptance, payment and the spend against each plan line",
+  },
+  methods: { records: true },
+});

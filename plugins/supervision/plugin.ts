@@ -2,7 +2,7 @@ import { definePlugin } from "../../core/sdk";
 import { projectsService } from "./services/projects";
 import { hooks } from "./services/rules";
 import { supervisionDemo } from "./demo";
-import { contractHolds, paymentLocks } from "./api";
+import { contractHolds, contractRecords, paymentLocks } from "./api";
 
 const STAGE_FORMS = ["intention", "plan", "return", "channel", "result", "contract", "acceptance", "acknowledge", "payment", "paid"];
 
@@ -16,7 +16,8 @@ export default definePlugin({
   version: "0.1.0",
   services: [projectsService],
   // asked before a contract's filing starts and is submitted (complaints: challenge.suspendContract)
-  extensionPoints: { "contract-holds": contractHolds, "payment-locks": paymentLocks },
+  // asked for the contracts other channels made for a project (the e-mall's orders), shown with their spend
+  extensionPoints: { "contract-holds": contractHolds, "payment-locks": paymentLocks, "contract-records": contractRecords },
   // the registries it reads (purchasers, suppliers, agencies) must be there first
   dependsOn: ["registries"],
   migrations: "migrations",

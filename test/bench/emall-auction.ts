@@ -123,7 +123,7 @@ function phaseOf(name: string, sent: Map<number, number>, arrivals: Record<strin
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_emall_auction");
   const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-auction-plugins-"));
-  for (const p of ["registries", "supervision", "commodities", "emall"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  for (const p of ["registries", "supervision", "etrading", "commodities", "emall"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
   const kernel: Kernel = await startKernel(
     { ...readConfig({ LOG_LEVEL: "warn", PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms") }), port: 0, host: "127.0.0.1", databaseUrl: db.url, demoAccounts: false, deadlineCheckMs: 3_600_000, initAdminPassword: "Bench-Keeper-Lantern-2026" },
     () => {},

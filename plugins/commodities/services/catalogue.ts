@@ -546,14 +546,88 @@ export const catalogueService: PlatformServiceSchema & ThisType<PluginServiceThi
         const day = localDate(platformNow());
         const codes = [...new Set(rows.map((r: OfferRow) => r.supplier_code))];
         const licences = await this.db<LicenceRow>("commodities_licences").whereIn("supplier_code", codes);
-        const admitted = new Set((await this.db<AdmissionRow>("commodities_admissions").whereIn("supplier_code", codes).where({ status: "admitted" })).map((a) => a.supplier_code));
+        const admissions = await this.db<AdmissionRow>("commodities_admissions").whereIn("supplier_code", codes).where({ status: "admitted" });
+        const admitted = new Set(admissions.map((a) => a.supplier_code));
+        const roles = new Map(admissions.map((a) => [a.supplier_code, a.role]));
         return {
           items: rows.map((r: OfferRow & { product_name: string; model: string }) => ({
             ...offerView(r),
+            role: roles.get(r.supplier_code) ?? null,
             mayTrade: admitted.has(r.supplier_code) && licencesValid(licences.filter((l) => l.supplier_code === r.supplier_code), day),
             lapsedLicences: licences.filter((l) => l.supplier_code === r.supplier_code && l.expires_on < day).map((l) => ({ kind: l.kind, number: l.number, expiresOn: l.expires_on })),
           })),
         };
+      },
+    },
+
+    /**
+     * GET /api/commodities/designated-points?region=&category=: the admitted designated-point suppliers
+     * (定点: vehicle repair, insurance, fuel, printing, conferences) whose active offers in the category
+     * serve the region, each with those offers, licences valid today.
+     */
+    designatedPoints: {
+      rest: "GET /designated-points",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ region?: string; category?: string }>) {
+        const region = ctx.params.region ?? userOf(ctx).tenantCode;
+        const problems: ErrorDetail[] = [];
+        if (!/^[0-9]{6}$/.test(region)) problems.push(fieldError("/region", "pattern", "应为6位行政区划代码", "must be a 6-digit division code"));
+        if (ctx.params.category !== undefined && !/^C[0-9]{0,12}$/.test(ctx.params.category)) problems.push(fieldError("/category", "pattern", "定点采购为服务类品目（C 开头）", "Designated points serve service categories (C…)"));
+        if (problems.length) throw validationFailed(problems);
+        const rows: Array<OfferRow & { product_name: string; model: string }> = await this.db("commodities_offers as o")
+          .join("commodities_products as pr", "pr.id", "o.product_id")
+          .join("commodities_admissions as a", "a.supplier_code", "o.supplier_code")
+          .where({ "a.role": "designated-point", "a.status": "admitted", "o.status": "active" })
+          .where("o.category_code", "like", `${ctx.params.category ?? "C"}%`)
+          .whereRaw("o.regions @> array[?]::text[]", [region])
+          .orderBy(["o.supplier_name", "o.price"])
+          .select("o.*", "pr.name as product_name", "pr.model")
+          .limit(500);
+        const day = localDate(platformNow());
+        const licences = await this.db<LicenceRow>("commodities_licences").whereIn("supplier_code", [...new Set(rows.map((r) => r.supplier_code))]);
+        const suppliers = new Map<string, { code: string; name: string; region: string; offers: ReturnType<typeof offerView>[] }>();
+        for (const r of rows) {
+          if (!licencesValid(licences.filter((l) => l.supplier_code === r.supplier_code), day)) continue;
+          const s = suppliers.get(r.supplier_code) ?? { code: r.supplier_code, name: r.supplier_name, region: r.supplier_region, offers: [] };
+          s.offers.push(offerView(r));
+          suppliers.set(r.supplier_code, s);
+        }
+        return { region, items: [...suppliers.values()] };
+      },
+    },
+
+    /**
+     * For the e-mall, as its supplier confirms an order: the order's quantities taken from the
+     * supplier's own offers, all or none, each only while that much is in stock (two orders for the
+     * last item: the first confirmation takes it, the second is refused `409 stock`). Once per order.
+     * Not a route.
+     */
+    takeStock: {
+      kind: "continue",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ orderId: string; lines: Array<{ offerId: string; quantity: number }> }>) {
+        const u = userOf(ctx);
+        const { orderId, lines } = ctx.params;
+        if (!isUuid(orderId) || !Array.isArray(lines) || lines.some((l) => !isUuid(l.offerId) || !Number.isInteger(l.quantity) || l.quantity < 1)) {
+          throw validationFailed([fieldError("/lines", "lines", "订单明细无效", "The order's lines are not valid")]);
+        }
+        return this.db.transaction(async (trx) => {
+          if (await trx("commodities_stock_takes").where({ order_id: orderId }).first()) return { taken: false, lines };
+          const left: Array<{ offerId: string; stock: number }> = [];
+          for (const [i, l] of lines.entries()) {
+            // the row's own lock decides between two confirmations at once: the second sees what the first left
+            const [row] = await trx("commodities_offers").where({ id: l.offerId, supplier_code: u.unitCode ?? "" }).where("stock", ">=", l.quantity).decrement("stock", l.quantity).returning(["stock"]);
+            if (!row) {
+              const offer = await trx("commodities_offers").where({ id: l.offerId, supplier_code: u.unitCode ?? "" }).first();
+              if (!offer) throw validationFailed([fieldError(`/lines/${i}/offerId`, "offer", "不是贵单位的商品报价", "Not an offer of yours")]);
+              throw conflict({ "zh-CN": `库存不足：该商品仅剩 ${offer.stock} 件，订单需要 ${l.quantity} 件`, en: `Not enough stock: ${offer.stock} left, the order needs ${l.quantity}` }, { rule: "stock", offerId: l.offerId, stock: offer.stock, quantity: l.quantity });
+            }
+            left.push({ offerId: l.offerId, stock: row.stock });
+          }
+          await trx("commodities_stock_takes").insert({ order_id: orderId, supplier_code: u.unitCode, lines: JSON.stringify(lines), taken_at: platformNow() });
+          return { taken: true, lines: left };
+        });
       },
     },
 

@@ -1,9 +1,10 @@
 import type { Knex } from "knex";
 import {
   allows, conflict, type ErrorDetail, fieldError, forbidden, isUuid, localDate, money, notFound, periodEnd, type PlatformContext, type PlatformServiceSchema,
-  type PluginServiceThis, prepared, type PrepareContext, type SessionUser, type StepContext, toMoney, validationFailed, type WorkflowHooks,
+  implement, type PluginServiceThis, prepared, type PrepareContext, type SessionUser, type StepContext, toMoney, validationFailed, type WorkflowHooks,
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
+import { type ContractRecord, contractRecords } from "../../supervision/api";
 
 /** payment.invoice30days: the purchaser pays within 30 days of the invoice, which comes with the acceptance here */
 const PAY_WITHIN = RULES.rules["payment.invoice30days"].value;
@@ -16,9 +17,9 @@ const HOLDING = ["placed", "confirmed", "accepted", "paid"];
 export interface OrderRow {
   id: string; tenant_code: string; unit_code: string; unit_name: string; project_id: string; plan_line: number; supplier_code: string; supplier_name: string;
   total: string; lines: OrderLine[]; status: string; confirm_by: Date; confirmed_on: string | null; accepted_on: string | null; payment_due: string | null;
-  paid_on: string | null; paid_late: boolean; created_at: Date; updated_at: Date;
+  paid_on: string | null; paid_late: boolean; kind: string; created_at: Date; updated_at: Date;
 }
-interface OrderLine { offerId: string; productId: string; productName: string; brand: string; model: string; quantity: number; unitPrice: string; amount: string }
+interface OrderLine { offerId: string | null; productId: string; productName: string; brand: string; model: string; quantity: number; unitPrice: string; amount: string }
 
 interface PlanItem { category: string; name: string; amount: string }
 export interface ProjectView { id: string; tenantCode: string; unitName: string; stage: string; channel: string | null; method: string | null; stages: Array<{ stage: string; data: { items?: PlanItem[] } }> }
@@ -47,6 +48,14 @@ async function gather(step: PrepareContext) {
   const lines = step.result.lines as Array<{ offerId: string; quantity: number }>;
   const { items } = await step.call<{ items: OfferForOrder[] }>("commodities.forOrder", { ids: lines.map((l) => l.offerId) });
   return { project, offers: new Map(items.map((o) => [o.id, o])) };
+}
+
+/** Whose an order is and what it takes from stock, from its instance's data (a direct order's items, an award's winner). */
+function orderedFrom(data: Record<string, unknown>): { supplierCode: string | undefined; lines: Array<{ offerId: string; quantity: number }> } {
+  const items = (data.items ?? []) as OrderLine[];
+  const winner = data.winner as { supplierCode: string; offerId?: string; quantity?: number } | undefined;
+  if (winner) return { supplierCode: winner.supplierCode, lines: winner.offerId ? [{ offerId: winner.offerId, quantity: Number(winner.quantity) }] : [] };
+  return { supplierCode: data.supplierCode as string | undefined, lines: items.filter((l) => l.offerId).map((l) => ({ offerId: l.offerId!, quantity: l.quantity })) };
 }
 
 async function orderOf(trx: Knex.Transaction, id: string): Promise<OrderRow> {
@@ -90,7 +99,7 @@ export const orderHooks: WorkflowHooks = {
         if (!o.regions.includes(project.tenantCode) && !o.regions.includes(user.tenantCode)) problems.push(fieldError(`/lines/${i}/offerId`, "region", "该报价不向贵单位所在地区供货", "This offer does not deliver to your region"));
         lines.push({ offerId: o.id, productId: o.productId, productName: o.productName, brand: o.brand, model: o.model, quantity: w.quantity, unitPrice: o.price, amount: toMoney(money(o.price).times(w.quantity)) });
       });
-      if (new Set(lines.map((l) => offers.get(l.offerId)!.supplier.code)).size > 1) problems.push(fieldError("/lines", "one-supplier", "一张订单只能向一家供应商订购，请按供应商分开下单", "One order is to one supplier: split the cart by supplier"));
+      if (new Set(lines.map((l) => offers.get(l.offerId!)!.supplier.code)).size > 1) problems.push(fieldError("/lines", "one-supplier", "一张订单只能向一家供应商订购，请按供应商分开下单", "One order is to one supplier: split the cart by supplier"));
       if (problems.length) throw validationFailed(problems);
       if (lapsed.length) {
         throw conflict({ "zh-CN": "该供应商的资质证照已过期，暂停交易", en: "The supplier's licence has expired: it may not trade until renewed" }, { rule: "licence-expired", lapsed });
@@ -101,7 +110,7 @@ export const orderHooks: WorkflowHooks = {
       if (money(total).greaterThan(remaining)) {
         throw validationFailed([fieldError("/lines", "plan-line-budget", `订单金额 ${total} 元超过计划明细“${item.name}”的剩余预算 ${remaining} 元`, `The order's ${total} yuan exceeds the remaining ${remaining} yuan of the plan line "${item.name}"`)]);
       }
-      const supplier = offers.get(lines[0].offerId)!.supplier;
+      const supplier = offers.get(lines[0].offerId!)!.supplier;
       const confirmBy = new Date(step.now.getTime() + CONFIRM_DAYS * DAY);
       await step.trx("emall_orders").insert({
         id: step.instanceId, tenant_code: project.tenantCode, unit_code: user.unitCode, unit_name: project.unitName, project_id: project.id, plan_line: planLine,
@@ -114,13 +123,22 @@ export const orderHooks: WorkflowHooks = {
     },
   }),
   transitions: {
-    async confirm(step) {
-      const order = await orderOf(step.trx, step.instanceId);
-      // a party sees the order; only its own supplier confirms it
-      if (step.user?.unitCode !== order.supplier_code) throw forbidden();
-      await setStatus(step, { status: "confirmed", confirmed_on: localDate(step.now) });
-      return { data: { confirmedOn: localDate(step.now) } };
-    },
+    confirm: prepared({
+      // the stock is the registry's: taken there, once per order, before this step's transaction
+      async prepare(step) {
+        const { supplierCode, lines } = orderedFrom(step.before);
+        if (!step.call || step.user?.unitCode !== supplierCode || !lines.length) return { taken: false };
+        await step.call("commodities.takeStock", { orderId: step.instanceId, lines });
+        return { taken: true };
+      },
+      async apply(step) {
+        const order = await orderOf(step.trx, step.instanceId);
+        // a party sees the order; only its own supplier confirms it
+        if (step.user?.unitCode !== order.supplier_code) throw forbidden();
+        await setStatus(step, { status: "confirmed", confirmed_on: localDate(step.now) });
+        return { data: { confirmedOn: localDate(step.now) } };
+      },
+    }),
     async lapse(step) {
       await orderOf(step.trx, step.instanceId);
       await setStatus(step, { status: "lapsed" });
@@ -150,7 +168,7 @@ export const orderHooks: WorkflowHooks = {
 
 const view = (r: OrderRow) => ({
   id: r.id, tenantCode: r.tenant_code, unitName: r.unit_name, projectId: r.project_id, planLine: r.plan_line,
-  supplier: { code: r.supplier_code, name: r.supplier_name }, total: toMoney(r.total), lines: r.lines, status: r.status,
+  supplier: { code: r.supplier_code, name: r.supplier_name }, total: toMoney(r.total), lines: r.lines, status: r.status, kind: r.kind,
   confirmBy: new Date(r.confirm_by).toISOString(), confirmedOn: r.confirmed_on, acceptedOn: r.accepted_on, paymentDue: r.payment_due, paidOn: r.paid_on, paidLate: r.paid_late,
   createdAt: new Date(r.created_at).toISOString(),
 });
@@ -177,6 +195,28 @@ export const ordersService: PlatformServiceSchema & ThisType<PluginServiceThis> 
         return { items: (await q).map(view) };
       },
     },
+
+    /**
+     * supervision.contract-records: each order of the project its supplier confirmed is a contract
+     * (confirmed on the day), then accepted and paid here; a supplier sees its own only.
+     */
+    contractRecords: implement(contractRecords, "records", {
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx) {
+        const u = ctx.meta.user as SessionUser | undefined;
+        const q = this.db<OrderRow>("emall_orders").where({ project_id: ctx.params.projectId }).whereIn("status", ["confirmed", "accepted", "paid"]).orderBy("created_at");
+        if (u?.roles.includes("supplier")) q.where({ supplier_code: u.unitCode ?? "" });
+        const rows = await q;
+        return {
+          records: rows.map((r): ContractRecord => ({
+            source: "emall", kind: r.kind, instanceId: r.id, planLine: r.plan_line, supplier: { code: r.supplier_code, name: r.supplier_name }, amount: toMoney(r.total),
+            status: r.status === "confirmed" ? "contracted" : (r.status as "accepted" | "paid"), signedOn: r.confirmed_on!, acceptedOn: r.accepted_on,
+            paymentDue: r.payment_due, paidOn: r.paid_on, paidLate: r.paid_late,
+          })),
+        };
+      },
+    }),
 
     /** GET /api/emall/budget/:projectId: each plan line, what its orders hold and what remains. */
     budget: {

@@ -1,9 +1,9 @@
-import { abilityOf, allows, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
+import { abilityOf, allows, localDate, money as decimal, platformNow, sumMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
 import { PROJECT, type ProjectRow } from "./rules";
-import { type ContractHold, contractHolds, type PaymentLock, paymentLocks } from "../api";
+import { type ContractHold, contractHolds, type ContractRecord, contractRecords, type PaymentLock, paymentLocks } from "../api";
 
 const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment", "paid", "withdrawn"] as const;
 const STAGE_TITLES: Record<string, { "zh-CN": string; en: string }> = {
@@ -130,6 +130,20 @@ function exportColumns(lang: "zh-CN" | "en"): ExportColumn<ProjectView>[] {
 }
 
 /**
+ * Each plan line's amount against what the contracts of other channels spent of it (contracted) and
+ * paid; the plan as the plan stage's data shows it to this caller (none when they may not read it).
+ */
+function lineSpend(stages: Array<{ stage: string; data: unknown }>, records: ContractRecord[]) {
+  const items = ((stages.find((s) => s.stage === "plan")?.data as { items?: Array<{ name: string; category: string; amount: string }> } | undefined)?.items) ?? [];
+  return items.map((it, line) => {
+    const mine = records.filter((r) => r.planLine === line);
+    const sum = (rs: ContractRecord[]) => toMoney(sumMoney(rs.map((r) => r.amount)));
+    const contracted = sum(mine);
+    return { line, name: it.name, category: it.category, amount: toMoney(it.amount), contracted, paid: sum(mine.filter((r) => r.status === "paid")), remaining: toMoney(decimal(toMoney(it.amount)).minus(contracted)) };
+  });
+}
+
+/**
  * The projects API: the workspace's list and a project's page across its stages. The stages
  * themselves are changed through the generic workflow API (core/workflow); the rules between
  * them are the step hooks (./rules.ts).
@@ -192,7 +206,15 @@ export const projectsService: PlatformServiceSchema & ThisType<PluginServiceThis
         // where the contract's payments must go, as the providers of supervision.payment-locks say (contract financing)
         const locks: PaymentLock[] = [];
         if (row.contract_filed_on) for (const p of this.extensions.providers(ctx, paymentLocks)) locks.push(...(await p.call.locks({ projectId: row.id, tenantCode: row.tenant_code })).locks);
-        return { ...view(row, ctx.meta.user), stages, paymentLocks: locks };
+        const shown = { ...view(row, ctx.meta.user), paymentLocks: locks };
+        const records: ContractRecord[] = [];
+        for (const p of this.extensions.providers(ctx, contractRecords)) records.push(...(await p.call.records({ projectId: row.id, tenantCode: row.tenant_code })).records);
+        if (!records.length) return { ...shown, stages };
+        const today = localDate(platformNow());
+        // an accepted record unpaid past its due day is the same flag as the project's own contract's
+        const overdue = records.filter((r) => r.status === "accepted" && r.paymentDue !== null && today > r.paymentDue);
+        const flags = [...shown.flags, ...overdue.map((r) => ({ kind: "payment-overdue", title: { "zh-CN": `${r.supplier.name}的合同款逾期未付（应于 ${r.paymentDue} 前支付）`, en: `Payment to ${r.supplier.name} overdue (due by ${r.paymentDue})` } }))];
+        return { ...shown, flags, stages, contractRecords: records, lineSpend: lineSpend(stages, records) };
       },
     },
 

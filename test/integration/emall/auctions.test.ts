@@ -164,6 +164,9 @@ describe("emall reverse auctions", () => {
     expect(paid.state).toBe("paid");
     const order = (await l.platform.kernel.db.knex("emall_orders").where({ id: a.id }))[0];
     expect(order).toMatchObject({ supplier_code: winner.code, status: "paid", total: (Number(expected[0].price) * 4).toFixed(2) });
+    // paid, an award is complete as a direct order is: emall.order.paid (credit's rating round opens on it)
+    const [done] = await l.platform.kernel.db.knex("core_outbox").where({ event: "emall.order.paid" }).whereRaw("payload->>'instanceId' = ?", [a.id]);
+    expect(done.payload.data).toMatchObject({ supplierCode: winner.code, paidLate: false });
   }, 120_000);
 
   test("an award the winner does not confirm within 72 hours lapses by the workflow's timer and gives the budget back", async () => {
@@ -182,5 +185,40 @@ describe("emall reverse auctions", () => {
     expect(await stateOf(a.id)).toBe("lapsed");
     expect(Number(await spent())).toBe(Number(held) - 3600);
     expect((await l.take(suppliers[5].who, a.id, "confirm")).status).toBe(409);
+  }, 60_000);
+
+  test("extensions on late quotes only when the auction's own rule says so: a quote in the last minute moves the end, at most the set number of times, and the close follows", async () => {
+    l.travel("2021-05-10T10:00:00+08:00");
+    // by default none: a quote in the last seconds leaves the end where it was
+    const plain = ok(await l.start("buyer", "emall.auction", auction({ endsAt: "2021-05-10T10:30:00+08:00", maxUnitPrice: "1000.00" })), 201);
+    l.travel("2021-05-10T10:29:50+08:00");
+    const lastSecond = ok(await quote(suppliers[6], plain.id, "950.00"));
+    expect(lastSecond.endsAt).toBeUndefined();
+    expect(ok(await l.call("buyer", `/api/emall/auctions/${plain.id}`))).toMatchObject({ endsAt: "2021-05-10T02:30:00.000Z", extension: null });
+
+    l.travel("2021-05-10T11:00:00+08:00");
+    const a = ok(await l.start("buyer", "emall.auction", auction({ endsAt: "2021-05-10T11:30:00+08:00", maxUnitPrice: "1000.00", extension: { withinSeconds: 60, bySeconds: 120, maxTimes: 2 } })), 201);
+    l.travel("2021-05-10T11:28:00+08:00");
+    expect(ok(await quote(suppliers[7], a.id, "990.00")).endsAt).toBeUndefined();
+    l.travel("2021-05-10T11:29:30+08:00");
+    expect(ok(await quote(suppliers[8], a.id, "980.00")).endsAt).toBe("2021-05-10T03:31:30.000Z");
+    // the old end passes: still bidding, and a quote is taken
+    l.travel("2021-05-10T11:30:30+08:00");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await stateOf(a.id)).toBe("bidding");
+    expect(ok(await quote(suppliers[7], a.id, "970.00")).endsAt).toBe("2021-05-10T03:32:30.000Z");
+    // the second extension was the last one the rule allows
+    l.travel("2021-05-10T11:32:00+08:00");
+    expect(ok(await quote(suppliers[8], a.id, "960.00")).endsAt).toBeUndefined();
+    const shown = ok(await l.call("buyer", `/api/emall/auctions/${a.id}`));
+    expect(shown).toMatchObject({ endsAt: "2021-05-10T03:32:30.000Z", extension: { withinSeconds: 60, bySeconds: 120, maxTimes: 2, used: 2 } });
+    l.travel("2021-05-10T11:32:30+08:00");
+    const late = await quote(suppliers[7], a.id, "950.00");
+    expect(late.status).toBe(409);
+    expect(late.body.error.details.rule).toBe("ended");
+    for (let i = 0; i < 100 && (await stateOf(a.id)) === "bidding"; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await stateOf(a.id)).toBe("awarded");
+    const order = await l.platform.kernel.db.knex("emall_orders").where({ id: a.id }).first();
+    expect(order).toMatchObject({ supplier_code: suppliers[8].code, total: "3840.00" });
   }, 60_000);
 });

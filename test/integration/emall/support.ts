@@ -5,15 +5,17 @@ import { startTestPlatform } from "../../support/kernel";
 import { type Lifecycle, SUPPLIERS, UNITS } from "../supervision/support";
 
 const ROOT = path.resolve(__dirname, "../../..");
+/** the e-mall and what it stands on; e-trading declares the eligibility point the auctions consume */
+export const MALL_PLUGINS = ["registries", "supervision", "etrading", "commodities", "emall"];
 
 /**
  * supervision's test lifecycle (its registries, people and tokens) on a platform of the e-mall and the
- * plugins it depends on only, linked into a folder of their own: other plugins' work in progress cannot
- * stop these tests.
+ * plugins it depends on only (and `extra`: credit for the related-parties screening), linked into a
+ * folder of their own: other plugins' work in progress cannot stop these tests.
  */
-export async function mallLifecycle(): Promise<Lifecycle> {
+export async function mallLifecycle(extra: string[] = []): Promise<Lifecycle> {
   const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "emall-plugins-"));
-  for (const p of ["registries", "supervision", "commodities", "emall"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  for (const p of [...MALL_PLUGINS, ...extra]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
   const platform = await startTestPlatform({ deadlineCheckMs: 100, pluginsDir, formsDir: path.join(ROOT, "forms") });
   const stop = platform.stop.bind(platform);
   platform.stop = async () => {

@@ -124,6 +124,11 @@ export function AuctionPage({ id }: { id: string }) {
       });
     });
     socket.on("disconnect", () => setConnected(false));
+    // a late quote moved the end (the auction's own extension rule): read the state, with its new end
+    socket.on("extended", (m: { endsAt: string }) => {
+      setAnnounced(tRef.current("auction.extended", { at: chinaDateTime(m.endsAt) }));
+      setReload((n) => n + 1);
+    });
     socket.on("lowest", (m: Lowest & { seq: number; bidders: number }) => {
       setLive((prev) => {
         if (prev && prev.seq >= m.seq) return prev;

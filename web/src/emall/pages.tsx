@@ -409,10 +409,10 @@ export function OrdersPage() {
   const [reload, setReload] = useState(0);
   const orders = useApi<{ items: Order[] }>(`/emall/orders?r=${reload}`.replace("?r=0", ""));
   const [failure, setFailure] = useState<unknown>(null);
-  const confirm = async (id: string) => {
+  const take = async (id: string, transition: "confirm" | "accept" | "pay") => {
     setFailure(null);
     try {
-      await api.post(`/instances/${id}/transitions/confirm`, {});
+      await api.post(`/instances/${id}/transitions/${transition}`, {});
       setReload((n) => n + 1);
     } catch (err) {
       setFailure(err);
@@ -456,8 +456,19 @@ export function OrdersPage() {
                   </td>
                   <td>
                     {supplier && o.status === "placed" ? (
-                      <button type="button" className="btn" onClick={() => void confirm(o.id)} aria-label={t("emall.orders.confirmNamed", { name: o.unitName })}>
+                      <button type="button" className="btn" onClick={() => void take(o.id, "confirm")} aria-label={t("emall.orders.confirmNamed", { name: o.unitName })}>
                         {t("emall.orders.confirm")}
+                      </button>
+                    ) : null}
+                    {/* the purchaser's steps after the supplier's: acceptance (the invoice with it), then payment */}
+                    {!supplier && o.status === "confirmed" ? (
+                      <button type="button" className="btn" onClick={() => void take(o.id, "accept")} aria-label={t("emall.orders.acceptNamed", { name: o.supplier.name })}>
+                        {t("emall.orders.accept")}
+                      </button>
+                    ) : null}
+                    {!supplier && o.status === "accepted" ? (
+                      <button type="button" className="btn" onClick={() => void take(o.id, "pay")} aria-label={t("emall.orders.payNamed", { name: o.supplier.name })}>
+                        {t("emall.orders.pay")}
                       </button>
                     ) : null}
                   </td>

@@ -15,6 +15,7 @@ import { displayValue } from "../forms/field-catalog";
 import { useFormCatalog, workflowForms } from "../forms/form-data";
 import { tenantName, useTenantTree } from "../portal/tenants";
 import { stateTitle, transitionTitle, useWorkflows } from "./workflows";
+import { type ContractRecord, ContractRecords, type LineSpend } from "./contract-records";
 
 /** The six stages of a project's life (DESIGN.md §1), in order. */
 export const STAGES = ["intention", "plan", "execution", "contract", "acceptance", "payment"] as const;
@@ -236,7 +237,7 @@ function StageCard({ stage, index, project, entries }: { stage: string; index: n
 
 export function ProjectPage({ id }: { id: string }) {
   const { t, pick, lang } = useI18n();
-  const { data, error, loading } = useApi<ProjectDetail>(`/supervision/projects/${encodeURIComponent(id)}`);
+  const { data, error, loading } = useApi<ProjectDetail & { contractRecords?: ContractRecord[]; lineSpend?: LineSpend[] }>(`/supervision/projects/${encodeURIComponent(id)}`);
   // the channel's words are the plan workflow's (its choose-channel form)
   const workflows = useWorkflows();
   const catalog = useFormCatalog(workflowForms(workflows.byId.get(STAGE_WORKFLOW.plan)));
@@ -305,6 +306,7 @@ export function ProjectPage({ id }: { id: string }) {
           <StageCard key={s} stage={s} index={i} project={data} entries={entriesOf(s)} />
         ))}
       </ol>
+      {data.contractRecords?.length ? <ContractRecords records={data.contractRecords} spend={data.lineSpend ?? []} /> : null}
     </div>
   );
 }
