@@ -1,8 +1,9 @@
 /**
  * What other plugins may import of credit management (types only): the payload of the `credit.fact`
  * event they put in their outbox (`enqueue(trx, { event: "credit.fact", key: "<plugin>:<id>", payload })`)
- * for a party's credit file: complaints' `complaint.frivolousRecord`, late contract publication, late
- * payment, deposits not refunded, expert no-shows, refusals to sign. The key's first part names the source.
+ * for a party's credit file: complaints' `complaint.frivolousRecord`, supervision's late contract publication
+ * and late payment, finance's late deposit refunds, evaluation's refusals to sign. The key's first part names
+ * the source.
  */
 export interface CreditFactEvent {
   /** the party the fact is about: its unified social credit code or budget code (experts: their registry code) */
@@ -48,4 +49,22 @@ export interface RatingRoundEvent {
   experts: string[];
   /** every bidder; the winner is rated by the purchaser, every one rates the purchaser and the agency */
   suppliers: Array<{ code: string; name?: string; winner: boolean }>;
+}
+
+/**
+ * What an institution reads of a supplier that applied for contract financing and consented to it: the
+ * `credit.files.summary` action (no route), which finance calls; never the file itself.
+ */
+export interface CreditSummary {
+  code: string;
+  name: string | null;
+  /** barred from procurement today (a listed entry or a penalty that bars) */
+  barredToday: boolean;
+  /** the external lists it is on today, by title */
+  lists: Array<{ "zh-CN": string; en: string }>;
+  /** its credit records of the last three years that were not overturned, by kind, with the latest day */
+  records: Array<{ kind: string; count: number; latest: string }>;
+  /** the window the records cover: YYYY-MM-DD to YYYY-MM-DD */
+  since: string;
+  until: string;
 }

@@ -5,7 +5,7 @@ import {
   actorOf, type ErrorDetail, fieldError, isDate, isUuid, localDate, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema,
   PlatformError, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit,
 } from "../../../core/sdk";
-import type { CreditFactEvent } from "../api";
+import type { CreditFactEvent, CreditSummary } from "../api";
 import { day, LIST_BY_KEY } from "./lists";
 
 /**
@@ -171,6 +171,40 @@ export const filesService: PlatformServiceSchema = {
           await writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.fact.appeal", object: f.id, before: { appealState: f.appeal_state }, after: { appealState: state } });
           return factView({ ...f, appeal_state: state });
         });
+      },
+    },
+
+    /**
+     * Called by finance only (no route): what an institution may read of a supplier that applied for contract
+     * financing and consented (plugins/credit/api.ts CreditSummary), never the file itself.
+     */
+    summary: {
+      kind: "read",
+      permission: "authenticated",
+      params: { code: "string", consentAt: "string" },
+      async handler(this: This, ctx: PlatformContext<{ code: string; consentAt: string }>): Promise<CreditSummary> {
+        const code = String(ctx.params.code).trim().toUpperCase();
+        const until = localDate(platformNow());
+        const since = `${Number(until.slice(0, 4)) - 3}${until.slice(4)}`;
+        const facts = await this.db<Fact>("credit_facts").where({ subject_code: code }).whereNot({ appeal_state: "overturned" }).where("occurred_on", ">=", since);
+        const entries = await this.db("credit_list_entries").where({ code }).whereNull("valid_to").whereNot({ list: "enterprise-registrations" });
+        const current = entries.filter((e) => !e.until || day(e.until)! >= until);
+        const records = new Map<string, { kind: string; count: number; latest: string }>();
+        for (const f of facts) {
+          const on = day(f.occurred_on)!;
+          const r = records.get(f.kind) ?? { kind: f.kind, count: 0, latest: on };
+          r.count++;
+          if (on > r.latest) r.latest = on;
+          records.set(f.kind, r);
+        }
+        const barredByPenalty = facts.some((f) => f.bars && (!f.starts_on || day(f.starts_on)! <= until) && (!f.ends_on || day(f.ends_on)! >= until));
+        return {
+          code, name: facts.find((f) => f.subject_name)?.subject_name ?? entries[0]?.name ?? null,
+          barredToday: barredByPenalty || current.length > 0,
+          lists: [...new Set(current.map((e) => e.list as string))].map((l) => LIST_BY_KEY.get(l)!.title),
+          records: [...records.values()].sort((a, b) => (a.kind < b.kind ? -1 : 1)),
+          since, until,
+        };
       },
     },
 

@@ -3,7 +3,7 @@ import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  abilityOf, actorOf, compareMoney, conflict, enqueue, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
+  abilityOf, actorOf, compareMoney, conflict, enqueue, localDate, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, platformNow, type PluginServiceThis, type SessionUser, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import {
@@ -15,6 +15,7 @@ import rules from "./bids-rules.json";
 import { tenderGate } from "./tenders";
 import { custodianIds, holds } from "./custodians";
 import { signingProviders } from "../api";
+import type { RefundClockEvent } from "../../finance/api";
 import { openFile, type SealedFile } from "../sealed";
 import { hallNews, hallRecord } from "./hall-news";
 
@@ -621,6 +622,9 @@ export const bidsService: PlatformServiceSchema = {
           const receipt = signReceiptWith({ bidId: id, tenderId: t.id, version, action: "withdrawn", hash: last.hash, receivedAt: now.toISOString() }, publicKey, (m) => signEd25519(m, privateKey));
           await trx("etrading_bids").insert({ id, tender_id: t.id, supplier_code: supplier.code, version, action: "withdrawn", idempotency_key: key ?? null, docs_version: row.docs_version, hash: last.hash, receipt: JSON.stringify(receipt), received_at: now });
           await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.bid.withdraw", object: id, after: { tenderId: t.id, version, hash: last.hash, receivedAt: now.toISOString() } });
+          // its deposit goes back within deposit.refund.onWithdrawal (finance, if installed, hears it)
+          const clock: RefundClockEvent = { tenderId: t.id, rule: "deposit.refund.onWithdrawal", from: localDate(now), supplierCodes: [supplier.code] };
+          await enqueue(trx, { event: "finance.refundClock", key: `etrading:${t.id}`, payload: clock });
           return { receipt, rule: "tender.bidModifyUntilDeadline" };
         });
       },

@@ -4,6 +4,8 @@ import {
   actorOf, compareMoney, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
   type PluginServiceThis, isMoney, periodEnd, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
+import type { CreditFactEvent } from "../../credit/api";
+import type { RefundClockEvent } from "../../finance/api";
 import { committeeSource } from "../../experts/api";
 import { type Indicator, indicatorsOf } from "./indicators";
 import { type Criterion, type EvalBid, rank, type Report, rule } from "./ranking";
@@ -294,6 +296,9 @@ async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"
     purchaser: e.unit_code ? { code: e.unit_code, name: e.unit_name } : null, agency: e.agency_code ? { code: e.agency_code } : null, experts: e.members,
     suppliers: e.bids.map((b) => ({ code: b.supplierCode, name: b.supplierName, winner: b.bidId === chosen.bidId })),
   } });
+  // the losers' deposits go back within deposit.refund.losers of the award notice (finance, if installed, hears it)
+  const losers = e.bids.filter((b) => b.bidId !== chosen.bidId).map((b) => b.supplierCode);
+  if (losers.length) await enqueue(trx, { event: "finance.refundClock", key: `evaluation:${e.id}`, payload: refundClock(e, "deposit.refund.losers", localDate(now), losers) });
   for (const r of e.report!.ranking) {
     if (e.refusals.some((x) => x.bidId === r.bidId)) continue;
     await notify(trx, e, { unit: r.supplierCode }, "evaluation.result", r.bidId === chosen.bidId
@@ -792,6 +797,8 @@ export const evaluationsService: PlatformServiceSchema = {
           const contract = { at: now.toISOString(), late: localDate(now) > e.sign_by!, bidId: (e.award as Award).bidId };
           await trx("evaluation_evaluations").where({ id: e.id }).update({ contract: JSON.stringify(contract), updated_at: now });
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.contract", object: e.id, after: contract });
+          // the winner's deposit goes back within deposit.refund.winner of the contract
+          await enqueue(trx, { event: "finance.refundClock", key: `evaluation:${e.id}`, payload: refundClock(e, "deposit.refund.winner", localDate(now), [(e.award as Award).supplierCode]) });
           return view(trx, user, { ...e, contract });
         });
       },
@@ -822,6 +829,14 @@ export const evaluationsService: PlatformServiceSchema = {
             throw conflict({ "zh-CN": "评审报告推荐的候选人均已拒签，应重新开展政府采购活动（contract.winnerRefuses）", en: "Every candidate of the report has refused: the procurement starts again (contract.winnerRefuses)" }, { rule: "contract.winnerRefuses" });
           }
           await trx("evaluation_evaluations").where({ id: e.id }).update({ refusals: JSON.stringify(refusals) });
+          // a refusal to sign is a fact in the supplier's credit file (plugins/credit/api.ts)
+          const refuser = e.award as Award;
+          const fact: CreditFactEvent = {
+            subjectCode: refuser.supplierCode, subjectKind: "supplier", subjectName: refuser.supplierName, kind: "refused-to-sign", rule: "contract.winnerRefuses",
+            title: { "zh-CN": `${e.title}：中标后拒绝签订政府采购合同`, en: `${e.title}: refused to sign the contract after the award` },
+            reference: e.id, occurredOn: localDate(now), appealState: "none", tenantCode: e.tenant_code,
+          };
+          await enqueue(trx, { event: "credit.fact", key: `evaluation:${e.id}:refusal:${refusals.length}`, payload: fact });
           const award = await makeAward(trx, { ...e, refusals }, next, `contract.winnerRefuses: ${reason}`, now, false);
           await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.winnerRefuses", object: e.id, before: { award: e.award }, after: award });
           return view(trx, user, (await rowOf(trx, e.id))!);
@@ -932,6 +947,9 @@ async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row
  * is public once the award is, and feeds the competition figures and the single-bid red flag. A tender executing
  * no filed project has no record to join, and is left out.
  */
+/** finance's refund clock for these suppliers' deposits on the tender (plugins/finance/api.ts). */
+const refundClock = (e: Row, rule: RefundClockEvent["rule"], from: string, supplierCodes: string[]): RefundClockEvent => ({ tenderId: e.tender_id, rule, from, supplierCodes });
+
 async function awardFact(trx: Knex.Transaction, e: Row, award: Award, now: Date) {
   if (!e.project_id) return;
   await enqueue(trx, {

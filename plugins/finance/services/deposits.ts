@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import type { Service } from "moleculer";
 import {
-  actorOf, conflict, daysBetween, fieldError, isDate, localDate, money, notFound, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow,
+  actorOf, conflict, daysBetween, enqueue, fieldError, isDate, localDate, money, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow,
   PlatformError, type PluginServiceThis, tenantTree, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
+import type { CreditFactEvent } from "../../credit/api";
+import type { RefundClockEvent } from "../api";
 import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
 
 /**
@@ -92,16 +95,54 @@ async function runDeposit(svc: This, ctx: PlatformContext<{ id: string }>): Prom
   return d;
 }
 
-async function update(svc: This, ctx: PlatformContext, d: DepositRow, patch: Partial<DepositRow>, action: string) {
+async function update(svc: This, ctx: PlatformContext, d: DepositRow, patch: Partial<DepositRow>, action: string, also?: (trx: Knex.Transaction) => Promise<void>) {
   return svc.db.transaction(async (trx: Knex.Transaction) => {
     await trx("finance_deposits").where({ id: d.id }).update(patch);
     await writeAudit(trx, { actor: actorOf(ctx.meta.user!), tenantCode: d.tenant_code, action, object: d.id, after: patch as Record<string, unknown> });
+    await also?.(trx);
     return view({ ...d, ...patch }, localDate(platformNow()));
   });
 }
 
+/** The refund is due the rule's working days after `from`. */
+const dueAfter = (rule: ClockRule, from: string) => periodEnd(from, RULE[rule].value, RULE[rule].unit as "working-days");
+
+/**
+ * A refund made after its day is a fact in the credit file of whoever held the deposit (the agency, or the
+ * purchaser running the tender itself): "deposits not refunded" of issue 20, with the days and the interest.
+ */
+async function lateRefundFact(trx: Knex.Transaction, d: DepositRow, on: string, days: number, interest: string) {
+  const holder = d.agency_code ? { code: d.agency_code, kind: "agency" as const } : d.unit ? { code: d.unit, kind: "purchaser" as const } : null;
+  if (!holder || days <= 0) return;
+  const fact: CreditFactEvent = {
+    subjectCode: holder.code, subjectKind: holder.kind, kind: "late-deposit-refund", rule: d.refund_rule ?? undefined,
+    title: { "zh-CN": `${d.title}：投标保证金逾期 ${days} 日退还，应付利息 ${interest} 元`, en: `${d.title}: a bid deposit refunded ${days} days late, interest owed ${interest} CNY` },
+    reference: d.id, occurredOn: on, appealState: "none", tenantCode: d.tenant_code,
+  };
+  await enqueue(trx, { event: "credit.fact", key: `finance:${d.id}:late-refund`, payload: fact });
+}
+
 export const depositsService: PlatformServiceSchema = {
   name: "finance.deposits",
+  events: {
+    /**
+     * What starts a refund clock happened (plugins/finance/api.ts): each named supplier's confirmed deposit
+     * on the tender that has no clock yet gets this one, once per event.
+     */
+    "finance.refundClock": onceHandler<RefundClockEvent>("finance.deposits", (svc) => (svc as unknown as This).db, async function (this: Service, ctx, trx) {
+      const e = ctx.params.data as RefundClockEvent;
+      if (!e || !idOf(e.tenderId) || !(e.rule in CLOCKS) || typeof e.from !== "string" || !isDate(e.from) || !Array.isArray(e.supplierCodes)) {
+        this.logger.warn(`finance.refundClock ${ctx.params.eventId} ignored: no tender, rule, day or suppliers`);
+        return;
+      }
+      const started = await trx<DepositRow>("finance_deposits")
+        .where({ tender_id: e.tenderId, status: "confirmed" }).whereNull("refund_rule").whereIn("supplier_code", e.supplierCodes)
+        .update({ refund_rule: e.rule, refund_from: e.from, refund_due: dueAfter(e.rule, e.from) }).returning(["id", "tenant_code"]);
+      for (const d of started as Array<{ id: string; tenant_code: string }>) {
+        await writeAudit(trx, { actor: { system: "finance.refundClock" }, tenantCode: d.tenant_code, action: "finance.deposit.clock", object: d.id, after: { rule: e.rule, from: e.from } });
+      }
+    }),
+  },
   actions: {
     /** POST /api/finance/deposits { tenderId, form, reference, amount? }: the supplier declares its deposit, in a non-cash form it chooses. */
     declare: {
@@ -168,9 +209,7 @@ export const depositsService: PlatformServiceSchema = {
         const d = await runDeposit(this, ctx);
         if (d.status !== "confirmed") throw conflict({ "zh-CN": "仅已确认且未退还的保证金可起算退还期限", en: "Only a confirmed deposit not yet refunded has a refund clock" }, { status: d.status });
         const rule = ctx.params.rule as ClockRule;
-        const r = RULE[rule];
-        const due = periodEnd(ctx.params.from as string, r.value, r.unit as "working-days");
-        return update(this, ctx, d, { refund_rule: rule, refund_from: ctx.params.from as string, refund_due: due }, "finance.deposit.clock");
+        return update(this, ctx, d, { refund_rule: rule, refund_from: ctx.params.from as string, refund_due: dueAfter(rule, ctx.params.from as string) }, "finance.deposit.clock");
       },
     },
 
@@ -187,8 +226,8 @@ export const depositsService: PlatformServiceSchema = {
         const d = await runDeposit(this, ctx);
         if (d.status !== "confirmed") throw conflict({ "zh-CN": "该保证金不在待退还状态", en: "This deposit is not awaiting a refund" }, { status: d.status });
         const due = dayText(d.refund_due);
-        const interest = due ? lateInterest(toMoney(d.amount), due, on).interest : "0.00";
-        return update(this, ctx, d, { status: "refunded", refunded_on: on, late_interest: interest }, "finance.deposit.refund");
+        const late = due ? lateInterest(toMoney(d.amount), due, on) : { days: 0, interest: "0.00" };
+        return update(this, ctx, d, { status: "refunded", refunded_on: on, late_interest: late.interest }, "finance.deposit.refund", (trx) => lateRefundFact(trx, d, on, late.days, late.interest));
       },
     },
 

@@ -4,6 +4,7 @@ import {
   actorOf, compareMoney, conflict, fieldError, implement, localDate, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
   PlatformError, type PluginServiceThis, sumMoney, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
+import type { CreditSummary } from "../../credit/api";
 import { paymentLocks, type PaymentLock } from "../../supervision/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, myInstitution } from "./institutions";
 import { covers, idOf, isAmount, isInstitution, iso, supplierOnly, wonContract } from "./shared";
@@ -51,6 +52,15 @@ const view = (r: Row, inst?: InstitutionRow) => ({
 });
 
 type This = PluginServiceThis;
+
+/**
+ * What the institution reads of the applicant's credit, by the consent the application records: credit's
+ * summary (plugins/credit/api.ts), never the file; none where credit is not installed.
+ */
+async function creditSummaryOf(svc: This, ctx: PlatformContext, r: Row): Promise<CreditSummary | null> {
+  if (!svc.extensions.get("credit")) return null;
+  return ctx.call<CreditSummary, { code: string; consentAt: string }>("credit.files.summary", { code: r.supplier_code, consentAt: iso(r.consent_at)! });
+}
 
 /** A loan's last day is the contract's: the term in calendar days from approval, not moved off holidays as a statutory period is. */
 const dueOn = (from: string, days: number) => new Date(Date.parse(`${from}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
@@ -115,9 +125,15 @@ export const financingService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext) {
         const u = ctx.meta.user!;
         const q = this.db<Row>("finance_financings").orderBy("created_at", "desc").limit(200);
-        if (isInstitution(u)) q.where({ institution_code: (await myInstitution(this.db, ctx)).code });
-        else q.where({ supplier_code: supplierOnly(u) });
-        return { items: (await q).map((r) => view(r)) };
+        if (!isInstitution(u)) {
+          q.where({ supplier_code: supplierOnly(u) });
+          return { items: (await q).map((r) => view(r)) };
+        }
+        q.where({ institution_code: (await myInstitution(this.db, ctx)).code });
+        // an application still to decide shows the applicant's credit summary, by its consent
+        const items = [];
+        for (const r of await q) items.push({ ...view(r), creditSummary: r.status === "pending" ? await creditSummaryOf(this, ctx, r) : null });
+        return { items };
       },
     },
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { periodEnd } from "../../../core/sdk";
+import { localDate, periodEnd } from "../../../core/sdk";
 import { drawnCommittee, type EvalWorld, openedTender, startEvalWorld, stopEvalWorld, SUPPLIERS } from "./support";
 
 jest.setTimeout(120_000);
@@ -265,6 +265,11 @@ describe("evaluation and award after the opening", () => {
     expect(round.payload).toMatchObject({ source: "evaluation", sourceId: evalId, tenantCode: "441300", purchaser: { code: "441300401" } });
     expect(round.payload.experts).toEqual((await w.platform.kernel.db.knex("evaluation_evaluations").where({ id: evalId }).first()).members);
     expect(round.payload.suppliers.filter((s: { winner: boolean }) => s.winner).map((s: { code: string }) => s.code)).toEqual([SUPPLIERS[1]]);
+    // deposit.refund.losers: finance's refund clock for every other bidder, from the award notice's day
+    const clocks = () => w.platform.kernel.db.knex("core_outbox").where({ event: "finance.refundClock" }).orderBy("id");
+    const [losers] = await clocks();
+    expect(losers.payload).toMatchObject({ tenderId: tender, rule: "deposit.refund.losers", from: localDate(w.platform.kernel.clock.now()) });
+    expect([...losers.payload.supplierCodes].sort()).toEqual(view.report.ranking.map((r: { supplierCode: string }) => r.supplierCode).filter((c: string) => c !== SUPPLIERS[1]).sort());
 
     // each bidder reads its own score and rank, nobody else's
     for (const [i, code] of SUPPLIERS.slice(0, 3).entries()) {
@@ -287,6 +292,9 @@ describe("evaluation and award after the opening", () => {
     expect(next.status).toBe(200);
     expect(next.body.award).toMatchObject({ bidId: second.bidId, rank: 2, reason: expect.stringContaining("contract.winnerRefuses") });
     expect(next.body.refusals).toEqual([expect.objectContaining({ bidId: first.bidId, reason: "中标人书面表示放弃中标" })]);
+    // the refusal is a fact in the refusing supplier's credit file
+    const [refusal] = await w.platform.kernel.db.knex("core_outbox").where({ event: "credit.fact" });
+    expect(refusal.payload).toMatchObject({ subjectCode: first.supplierCode, subjectKind: "supplier", kind: "refused-to-sign", rule: "contract.winnerRefuses", reference: evalId });
     const notices = await w.platform.kernel.db.knex("core_outbox").where({ event: "portal.publish" }).orderBy("id");
     expect(notices.map((n) => [n.payload.version, n.payload.data.winner])).toEqual([[200, first.supplierName], [201, second.supplierName]]);
     expect((await api(`/api/evaluation/tenders/${tender}/my-result`, w.suppliers[0])).body.won).toBe(second.supplierCode === SUPPLIERS[0]);
@@ -295,6 +303,8 @@ describe("evaluation and award after the opening", () => {
     const signedContract = await api(`/api/evaluation/evaluations/${evalId}/contract`, w.tokens.purchaser, { method: "POST" });
     expect(signedContract.status).toBe(200);
     expect(signedContract.body.contract).toMatchObject({ late: false, bidId: second.bidId });
+    // deposit.refund.winner: the winner's refund clock from the contract's day
+    expect((await clocks()).at(-1).payload).toMatchObject({ tenderId: tender, rule: "deposit.refund.winner", supplierCodes: [second.supplierCode] });
     const twice = await api(`/api/evaluation/evaluations/${evalId}/contract`, w.tokens.purchaser, { method: "POST" });
     expect([twice.status, twice.body.error.details.rule]).toEqual([409, "contract.signWithin"]);
     // after the contract, no refusal moves the award

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { usccCheckChar } from "../../../core/forms/formats";
+import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
 import RULES from "../../../plugins/finance/statutory-rules.json";
 
@@ -32,7 +33,7 @@ describe("finance", () => {
 
   beforeAll(async () => {
     pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "finance-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "finance"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    for (const p of ["registries", "supervision", "etrading", "credit", "finance"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     const tok = (tenantCode: string, roles: string[], unitCode?: string) => platform.token({ tenantCode, roles, unitCode });
     t.province = await tok("440000", ["regulator"]);
@@ -292,6 +293,52 @@ describe("finance", () => {
     at(T0);
   });
 
+  test("refund clocks start from the events themselves: a bid withdrawn starts deposit.refund.onWithdrawal (e-trading's withdrawal), an award the losers' and a contract the winner's (finance.refundClock); a late refund is a fact in the agency's credit file", async () => {
+    const [W, A, B] = [code(211), code(212), code(213)];
+    for (const [k, c] of Object.entries({ W, A, B })) t[k] = await platform.token({ tenantCode: "441300", roles: ["supplier"], unitCode: c });
+    at(T0);
+    const id = await tender({ kind: "deposit", amount: "10000.00" }, [W, A, B]);
+    const deposits: Record<string, string> = {};
+    for (const k of ["W", "A", "B"]) {
+      const d = await api(k, "/api/finance/deposits", { method: "POST", body: { tenderId: id, form: "cheque", reference: `CHQ-10${k}` } });
+      expect(d.status).toBe(201);
+      deposits[k] = d.body.id;
+      expect((await api("agency", `/api/finance/deposits/${d.body.id}/confirm`, { method: "POST" })).body.status).toBe("confirmed");
+    }
+    const refundOf = async (k: string) => ((await api("agency", `/api/finance/deposits?tenderId=${id}`)).body.items as Array<{ id: string; refund: { rule: string; from: string; due: string } | null }>).find((d) => d.id === deposits[k])!.refund;
+
+    // W withdraws its bid on Wednesday 4 November through e-trading: its deposit is due back 5 working days later
+    const knex = platform.kernel.db.knex;
+    await knex("etrading_bids").insert({ id: randomUUID(), tender_id: id, supplier_code: W, version: 1, action: "submitted", docs_version: 1, hash: "0".repeat(64), receipt: "{}", received_at: new Date(T0) });
+    at(Date.parse("2026-11-04T09:00:00+08:00"));
+    const withdrawn = await api("W", `/api/etrading/tenders/${id}/bids/mine`, { method: "DELETE" });
+    expect(withdrawn.status).toBe(200);
+    expect(RULES.rules["deposit.refund.onWithdrawal"]).toMatchObject({ value: 5, unit: "working-days" });
+    expect(await poll("the withdrawal's refund clock", () => refundOf("W"), (r) => r !== null)).toMatchObject({ rule: "deposit.refund.onWithdrawal", from: "2026-11-04", due: "2026-11-11" });
+
+    // the award (evaluation puts this in its outbox): the losers' clocks; the contract: the winner's; the same event twice changes nothing
+    const event = (rule: string, from: string, supplierCodes: string[]) => knex.transaction((trx) => trx("core_outbox").insert({ event: "finance.refundClock", payload: JSON.stringify({ tenderId: id, rule, from, supplierCodes }) }));
+    await event("deposit.refund.losers", "2026-11-13", [B, W]);
+    expect(await poll("the loser's refund clock", () => refundOf("B"), (r) => r !== null)).toMatchObject({ rule: "deposit.refund.losers", from: "2026-11-13", due: "2026-11-20" });
+    await event("deposit.refund.winner", "2026-11-16", [A]);
+    await event("deposit.refund.losers", "2026-11-16", [B]);
+    expect(await poll("the winner's refund clock", () => refundOf("A"), (r) => r !== null)).toMatchObject({ rule: "deposit.refund.winner", due: "2026-11-23" });
+    expect(await refundOf("B")).toMatchObject({ from: "2026-11-13" });
+    expect(await refundOf("W")).toMatchObject({ rule: "deposit.refund.onWithdrawal" });
+
+    // A's deposit goes back late, on 30 November: the agency's credit file gets the fact (credit, if installed, files it)
+    at(Date.parse("2026-11-30T12:00:00+08:00"));
+    const late = await api("agency", `/api/finance/deposits/${deposits.A}/refund`, { method: "POST", body: {} });
+    expect(late.body).toMatchObject({ status: "refunded", overdue: true });
+    const [fact] = await knex("core_outbox").where({ event: "credit.fact" }).whereRaw("payload->>'reference' = ?", [deposits.A]);
+    expect(fact.payload).toMatchObject({ subjectCode: UNITS.agency, subjectKind: "agency", kind: "late-deposit-refund", rule: "deposit.refund.winner", occurredOn: "2026-11-30", tenantCode: "441300" });
+    // on time: no fact
+    at(Date.parse("2026-11-19T12:00:00+08:00"));
+    await api("agency", `/api/finance/deposits/${deposits.B}/refund`, { method: "POST", body: {} });
+    expect(await knex("core_outbox").where({ event: "credit.fact" }).whereRaw("payload->>'reference' = ?", [deposits.B])).toEqual([]);
+    at(T0);
+  });
+
   test("contract financing (finance.smeGuaranteeAndFinancing): the winner applies against its filed contract with consent; the bank approves an amount and term; supervision shows the payment lock until repaid; the dashboard counts exposure", async () => {
     expect(RULES.rules["finance.smeGuaranteeAndFinancing"].value).toBe(true);
     const project = await filedContract(ISSUED, "800000.00");
@@ -308,8 +355,16 @@ describe("finance", () => {
     expect(applied.body).toMatchObject({ status: "pending", contract: { amount: "800000.00", filedOn: "2026-10-21", sme: true }, consent: { text: expect.stringContaining("同意") } });
     expect((await api("insurer", "/api/finance/financing")).body.items).toEqual([]);
     expect((await api("insurer", `/api/finance/financing/${applied.body.id}/decision`, { method: "POST", body: { approve: true, amount: "500000.00", days: 180 } })).status).toBe(404);
+    // and, by that consent, the applicant's credit summary (credit's, never its file): a warning of this year counted
+    const knex = platform.kernel.db.knex;
+    await knex.transaction((trx) => trx("core_outbox").insert({ event: "credit.fact", payload: JSON.stringify({ subjectCode: ISSUED, subjectKind: "supplier", kind: "warning", title: { "zh-CN": "警告", en: "a warning" }, occurredOn: "2026-10-30", tenantCode: "441300" }) }));
+    await poll("the warning in the file", () => knex("credit_facts").where({ subject_code: ISSUED }), (rows) => rows.length > 0);
     const inbox = await api("bank", "/api/finance/financing");
     expect(inbox.body.items.map((f: { id: string }) => f.id)).toEqual([applied.body.id]);
+    expect(inbox.body.items[0].creditSummary).toMatchObject({ code: ISSUED, barredToday: false, lists: [], records: [{ kind: "warning", count: 1, latest: "2026-10-30" }] });
+    expect(JSON.stringify(inbox.body.items[0].creditSummary)).not.toContain("警告");
+    expect((await api("ISSUED", "/api/finance/financing")).body.items[0].creditSummary).toBeUndefined();
+    expect((await api("bank", `/api/credit/files/${ISSUED}`)).status).toBe(403);
 
     const tooMuch = await api("bank", `/api/finance/financing/${applied.body.id}/decision`, { method: "POST", body: { approve: true, amount: "500000.01", days: 180 } });
     expect(rules(tooMuch)).toEqual(["maximum"]);

@@ -51,6 +51,8 @@ interface Financing {
   requestedAmount: string;
   requestedDays: number;
   consent: { at: string; text: string };
+  /** the institution's, for an application to decide: credit's summary by the supplier's consent */
+  creditSummary?: { barredToday: boolean; lists: L[]; records: Array<{ kind: string; count: number; latest: string }>; since: string } | null;
   status: string;
   approvedAmount: string | null;
   dueOn: string | null;
@@ -320,7 +322,7 @@ function DepositTable({ state, actions }: { state: { data?: { items: Deposit[] }
 
 /** /finance/inbox: an institution's applications; issue the letter or decline with a reason. */
 export function InstitutionInboxPage() {
-  const { t } = useI18n();
+  const { t, pick } = useI18n();
   const mine = useApi<{ name: string; regions: string[] }>("/finance/institutions/mine");
   const list = useApi<{ items: Guarantee[] }>("/finance/guarantees");
   const financing = useApi<{ items: Financing[] }>("/finance/financing");
@@ -393,6 +395,13 @@ export function InstitutionInboxPage() {
           state={financing}
           actions={(f) => f.status === "pending" ? (
             <div className="actions">
+              {f.creditSummary ? (
+                <p className="credit-summary">
+                  {t("finance.credit.summary")}
+                  {f.creditSummary.barredToday ? t("finance.credit.barred", { lists: f.creditSummary.lists.map((l) => pick(l)).join("、") }) : t("finance.credit.clean")}
+                  {t("finance.credit.records", { since: f.creditSummary.since, count: String(f.creditSummary.records.reduce((n, r) => n + r.count, 0)) })}
+                </p>
+              ) : null}
               <button type="button" onClick={() => lend(f, "approve")}>{t("finance.financing.approve")}</button>
               <label>
                 {t("finance.inbox.reason")}
