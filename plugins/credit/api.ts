@@ -2,8 +2,8 @@
  * What other plugins may import of credit management (types only): the payload of the `credit.fact`
  * event they put in their outbox (`enqueue(trx, { event: "credit.fact", key: "<plugin>:<id>", payload })`)
  * for a party's credit file: complaints' `complaint.frivolousRecord`, supervision's late contract publication
- * and late payment, finance's late deposit refunds, evaluation's refusals to sign. The key's first part names
- * the source.
+ * and late payment, finance's late deposit refunds, evaluation's refusals to sign, experts' no-shows. The key's
+ * first part names the source.
  */
 export interface CreditFactEvent {
   /** the party the fact is about: its unified social credit code or budget code (experts: their registry code) */

@@ -7,6 +7,7 @@ import {
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
 import { committeeSource, smsProvider } from "../api";
+import type { CreditFactEvent } from "../../credit/api";
 import { drawingOrder, listHash, openingRecordHash, sha256 } from "./draw";
 import { matchingCodes, notifyExpert, oversees, unknownRegion, unknownSpecialities } from "./registry";
 
@@ -204,7 +205,7 @@ async function fillSeats(trx: Knex.Transaction, d: DrawingRow, now: Date): Promi
 
 async function countsOf(db: Knex, drawingId: string) {
   const rows = await db("experts_invitations").where({ drawing_id: drawingId }).groupBy("status").select("status", db.raw("count(*)::int as n"));
-  const out: Record<string, number> = { invited: 0, accepted: 0, declined: 0, lapsed: 0, withdrawn: 0, skipped: 0 };
+  const out: Record<string, number> = { invited: 0, accepted: 0, declined: 0, lapsed: 0, withdrawn: 0, skipped: 0, absent: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
 }
@@ -457,6 +458,42 @@ export const drawingsService: PlatformServiceSchema = {
       params: { id: "string", reason: { type: "any", optional: true } },
       handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string; reason?: unknown }>) {
         return answer(this, ctx, false);
+      },
+    },
+
+    /**
+     * POST /api/experts/invitations/:id/no-show { reason }: the drawing's runner records that an expert who accepted
+     * did not come on the day: the seat is no longer the committee's (a new drawing fills the committee), and the
+     * no-show is a fact in the expert's credit file (plugins/credit/api.ts; the expert by account, as ratings are).
+     */
+    noShow: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /invitations/:id/no-show",
+      params: { id: "string", reason: { type: "any", optional: true } },
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string; reason?: unknown }>) {
+        const user = ctx.meta.user!;
+        const reason = typeof ctx.params.reason === "string" ? ctx.params.reason.trim() : "";
+        if (reason.length < 2 || reason.length > 500) throw validationFailed([fieldError("/reason", "minLength", "请说明缺席情况（2 至 500 字）", "say how the expert did not attend (2 to 500 characters)")]);
+        const probe = /^[0-9a-f-]{36}$/.test(ctx.params.id) ? await this.db("experts_invitations").where({ id: ctx.params.id }).first("drawing_id") : undefined;
+        if (!probe) throw notFound(INVITATION);
+        const now = platformNow();
+        return this.db.transaction(async (trx) => {
+          const d = await lockedDrawing(trx, { id: probe.drawing_id });
+          if (readerOf(user, d) !== "runner") throw notFound(INVITATION);
+          const inv = await trx("experts_invitations as i").join("experts_experts as e", "e.id", "i.expert_id").where("i.id", ctx.params.id).forUpdate("i").first("i.id", "i.status", "e.account_id", "e.name");
+          if (inv.status !== "accepted") throw conflict({ "zh-CN": "只有已确认参加的专家才可能缺席", en: "Only an expert who accepted can be absent" }, { rule: "not-accepted", status: inv.status });
+          if (d.slot_date > localDate(now)) throw conflict({ "zh-CN": `评审时段（${d.slot_date}）尚未到来`, en: `The evaluation's day (${d.slot_date}) has not come` }, { rule: "slot-not-come" });
+          await trx("experts_invitations").where({ id: inv.id }).update({ status: "absent", reason });
+          const fact: CreditFactEvent = {
+            subjectCode: inv.account_id, subjectKind: "expert", subjectName: inv.name, kind: "expert-no-show",
+            title: { "zh-CN": `${d.slot_date} 评审：确认参加后未到场（${reason}）`, en: `Evaluation of ${d.slot_date}: accepted, then did not attend (${reason})` },
+            reference: inv.id, occurredOn: d.slot_date, appealState: "none", tenantCode: d.tenant_code,
+          };
+          await enqueue(trx, { event: "credit.fact", key: `experts:${inv.id}:no-show`, payload: fact });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: d.tenant_code, action: "experts.invitation.noShow", object: inv.id, after: { drawingId: d.id, reason } });
+          return { id: inv.id, status: "absent" };
+        });
       },
     },
 

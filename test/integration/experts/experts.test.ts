@@ -245,6 +245,34 @@ describe("experts registry and drawing", () => {
     w.platform.kernel.clock.reset();
   });
 
+  test("a no-show: the drawing's runner records that an expert who accepted did not come on the day; the seat leaves the committee and the expert's credit file gets the fact; before the day, for one who did not accept, or by anyone else: refused", async () => {
+    const drawing = (await api("/api/experts/drawings", w.tokens.regulator)).body.items.find((d: { status: string }) => d.status === "complete");
+    const view = async () => (await api(`/api/experts/drawings/${drawing.id}`, w.tokens.regulator)).body;
+    const v = await view();
+    const accepted = v.invitations.find((i: { status: string }) => i.status === "accepted");
+    const declined = v.invitations.find((i: { status: string }) => i.status === "declined");
+    const noShow = (id: string, token: string, body: unknown = { reason: "评审当日未到场，电话无人接听" }) => api(`/api/experts/invitations/${id}/no-show`, token, { method: "POST", body });
+    expect((await noShow(accepted.id, w.tokens.agency, {})).status).toBe(400);
+    const early = await noShow(accepted.id, w.tokens.agency);
+    expect([early.status, early.body.error.details.rule]).toEqual([409, "slot-not-come"]);
+    w.platform.kernel.clock.travelTo(`${slotDate}T15:00:00+08:00`);
+    try {
+      // the regulator oversees, it does not run the drawing; an expert cannot mark itself
+      expect((await noShow(accepted.id, w.tokens.regulator)).status).toBe(404);
+      expect((await noShow(accepted.id, Object.values(experts).find((e) => e.id === accepted.expertId)!.token)).status).toBe(404);
+      expect((await noShow(declined.id, w.tokens.agency)).body.error.details.rule).toBe("not-accepted");
+      expect((await noShow(accepted.id, w.tokens.agency)).body).toEqual({ id: accepted.id, status: "absent" });
+      expect((await noShow(accepted.id, w.tokens.agency)).status).toBe(409);
+      expect((await view()).counts).toMatchObject({ accepted: 4, absent: 1 });
+      const facts = await w.platform.kernel.db.knex("core_outbox").where({ event: "credit.fact" }).whereRaw("payload->>'reference' = ?", [accepted.id]);
+      expect(facts).toHaveLength(1);
+      const account = await w.platform.kernel.db.knex("experts_experts").where({ id: accepted.expertId }).first("account_id");
+      expect(facts[0].payload).toMatchObject({ subjectCode: account.account_id, subjectKind: "expert", kind: "expert-no-show", occurredOn: slotDate, tenantCode: "441300" });
+    } finally {
+      w.platform.kernel.clock.reset();
+    }
+  });
+
   test("the text-message gateway is an extension point the plugin declares, with its logging provider for development", async () => {
     const plugins = await w.platform.api("/api/plugins");
     const experts = plugins.body.find((p: { name: string }) => p.name === "experts");
