@@ -105,6 +105,20 @@ function committeeRule(maxPrice: string, method: string): { id: "eval.committee.
   return { id: "eval.committee.tender.size", size: rule("eval.committee.tender.size").value as number };
 }
 
+/**
+ * The price weight a comprehensive scoring may give: a tender's at least eval.priceWeight.goods/services; a
+ * competitive consultation's within consultation.priceWeight (goods 30–60 %, the rule's value; services 10–30 %,
+ * the rule's text).
+ */
+function priceWeightBounds(tenderMethod: string, category: Row["category"]): { ruleId: string; min: number; max: number } {
+  if (tenderMethod === "competitive-consultation") {
+    const [min, max] = category === "services" ? (rule("consultation.priceWeight").services as [number, number]) : (rule("consultation.priceWeight").value as [number, number]);
+    return { ruleId: "consultation.priceWeight", min, max };
+  }
+  const ruleId = category === "services" ? "eval.priceWeight.services" : "eval.priceWeight.goods";
+  return { ruleId, min: rule(ruleId).value as number, max: 100 };
+}
+
 function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   const problems = [];
   const method = p.method;
@@ -136,11 +150,10 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   let criteria: Criterion[] = [];
   let weight: number | null = null;
   if (method === "comprehensive") {
-    const ruleId = category === "services" ? "eval.priceWeight.services" : "eval.priceWeight.goods";
-    const min = rule(ruleId).value as number;
+    const { ruleId, min, max } = priceWeightBounds(tender.method, category as Row["category"]);
     const w = p.priceWeight;
-    if (typeof w !== "number" || w < min || w > 100) {
-      problems.push(fieldError("/priceWeight", ruleId, `价格分值应占总分的 ${min}%–100%（${ruleId}）`, `the price weight is ${min}–100 % of the points (${ruleId})`));
+    if (typeof w !== "number" || w < min || w > max) {
+      problems.push(fieldError("/priceWeight", ruleId, `价格分值应占总分的 ${min}%–${max}%（${ruleId}）`, `the price weight is ${min}–${max} % of the points (${ruleId})`));
     } else weight = w;
     const raw = Array.isArray(p.criteria) ? p.criteria : null;
     const ok = raw?.every((x) => x && typeof x === "object" && typeof x.id === "string" && /^[a-z0-9-]{1,40}$/.test(x.id) && storable(x.title) && x.title.trim() && x.title.length <= 200 && (x.titleEn === undefined || (storable(x.titleEn) && x.titleEn.length <= 200)) && typeof x.max === "number" && x.max > 0 && x.max <= 100);
@@ -224,6 +237,11 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     // a member sees the ranking only when every member has submitted: the report exists from then on
     report: e.report ? { ...e.report, signatures: sigs.map((s) => ({ memberId: s.member_id, dissent: s.dissent, signedAt: new Date(s.signed_at).toISOString() })) } : null,
     signed: sigs.length,
+    // the platform hands the report to the purchaser the moment the last member signs (award.reportDelivery: within
+    // 2 working days of the evaluation's end), and says so: when, and by which rule
+    reportDelivered: (e.status === "signed" || e.status === "awarded") && sigs.length
+      ? { at: new Date(Math.max(...sigs.map((s) => new Date(s.signed_at).getTime()))).toISOString(), rule: "award.reportDelivery" }
+      : null,
     confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
     signBy: e.sign_by, contract: e.contract, refusals: e.refusals, awardHold: e.award_hold,
     // negotiation and consultation: the current round of final offers, how many are in (the prices once it is closed)

@@ -92,5 +92,5 @@ export function rank(input: {
   };
 }
 
-type Rule = { value: unknown; budgetThresholdCNY?: number };
+type Rule = { value: unknown; budgetThresholdCNY?: number; /** consultation.priceWeight: the services' range, which the rule's text gives */ services?: number[] };
 export const rule = (id: keyof typeof RULES.rules) => RULES.rules[id] as Rule;

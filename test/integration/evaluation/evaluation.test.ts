@@ -187,7 +187,7 @@ describe("evaluation and award after the opening", () => {
     expect((await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.purchaser)).body.report.ranking).toHaveLength(3);
   });
 
-  test("every member signs, a dissent kept in the report (eval.report.signatures); then no change (eval.noReEvaluation) but by a regulator's order with a reason", async () => {
+  test("every member signs, a dissent kept in the report (eval.report.signatures), delivered to the purchaser at the last signature (award.reportDelivery); then no change (eval.noReEvaluation) but by a regulator's order with a reason", async () => {
     const url = `/api/evaluation/evaluations/${evalId}/signature`;
     expect((await api(url, committee()[0].token, { method: "POST", body: { dissent: "\u0000" } })).status).toBe(400);
     expect((await api(url, committee()[0].token, { method: "POST", body: { dissent: "对第 2 名技术分有不同意见：方案缺少冗余设计" } })).status).toBe(200);
@@ -203,6 +203,11 @@ describe("evaluation and award after the opening", () => {
     expect(signed.body.report.signatures.find((s: { memberId: string }) => s.memberId === committee()[0].id).dissent).toContain("冗余设计");
     // award.purchaserConfirm: 5 working days from the day the report is complete, on the platform's calendar
     expect(signed.body.confirmBy).toBe(periodEnd(w.platform.kernel.clock.now(), 5, "working-days"));
+    // award.reportDelivery (within 2 working days of the evaluation's end): the purchaser has it the moment the last member signed
+    const delivered = (await api(`/api/evaluation/evaluations/${evalId}`, w.tokens.purchaser)).body;
+    const lastSigned = signed.body.report.signatures.map((s: { signedAt: string }) => s.signedAt).sort().at(-1);
+    expect(delivered.reportDelivered).toEqual({ at: lastSigned, rule: "award.reportDelivery" });
+    expect(delivered.report.ranking.length).toBeGreaterThan(0);
 
     const late = await api(`/api/evaluation/evaluations/${evalId}/scores`, committee()[1].token, { method: "PUT", lang: "en", body: { scores: [{ bidId: signed.body.bids[0].bidId, criterion: "tech", score: 1 }] } });
     expect(late.status).toBe(409);
@@ -424,10 +429,18 @@ describe("evaluation and award after the opening", () => {
     expect(first.find((i: { kind: string }) => i.kind === "regular-prices")).toMatchObject({ rule: "eval.collusionIndicators", evidence: { step: "1000.00" } });
   });
 
-  test("negotiation.finalOffers.min: a negotiation's chair runs rounds of final offers, closed only with 3 offers or more; the report compares the last round's offers (eval.committee.nonTender.size: a committee of 3); a lawful reason holds the deemed award (award.purchaserConfirm)", async () => {
+  test("consultation.priceWeight and negotiation.finalOffers.min: a consultation's price weight within its range; a negotiation's chair runs rounds of final offers, closed only with 3 offers or more; the report compares the last round's offers (eval.committee.nonTender.size: a committee of 3); a lawful reason holds the deemed award (award.purchaserConfirm)", async () => {
     const t = await openedTender(w, ["300000.00", "310000.00", "320000.00"]);
     await w.platform.kernel.db.knex("etrading_tenders").where({ id: t }).update({ method: "competitive-negotiation" });
     const c = await drawnCommittee(w, t, 3, "pm", periodEnd(w.slotDate, 1, "working-days"));
+    // consultation.priceWeight: a competitive consultation's comprehensive scoring gives the price 30–60 % (goods), 10–30 % (services)
+    await w.platform.kernel.db.knex("etrading_tenders").where({ id: t }).update({ method: "competitive-consultation" });
+    const criteria = (points: number) => [{ id: "tech", title: "技术方案", max: points }];
+    const heavy = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", body: { tenderId: t, method: "comprehensive", category: "goods", priceWeight: 70, criteria: criteria(30) } });
+    expect(heavy.body.error.details.map((d: { rule: string }) => d.rule)).toEqual(["consultation.priceWeight"]);
+    const services = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", lang: "en", body: { tenderId: t, method: "comprehensive", category: "services", priceWeight: 40, criteria: criteria(60) } });
+    expect(services.body.error.details).toEqual([expect.objectContaining({ rule: "consultation.priceWeight", message: expect.objectContaining({ en: expect.stringContaining("10–30 %") }) })]);
+    await w.platform.kernel.db.knex("etrading_tenders").where({ id: t }).update({ method: "competitive-negotiation" });
     const started = await api("/api/evaluation/evaluations", w.tokens.agency, { method: "POST", body: { tenderId: t, method: "lowest-price", category: "goods" } });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ committeeSize: 3, finalOffers: { round: 0, open: false, count: 0 } });
