@@ -4,7 +4,7 @@ import {
   conflict, fieldError, forbidden, isMoney, isUuid, localDate, money, notFound, PlatformError, type PlatformContext, platformNow, type PlatformServiceSchema,
   type PluginServiceThis, prepared, type PrepareContext, type RoomJoin, type SessionUser, toMoney, toRoom, validationFailed, type WorkflowHooks,
 } from "../../../core/sdk";
-import { type OfferForOrder, orderHooks, planItems, type ProjectView, spentOn } from "./orders";
+import { type OfferForOrder, orderHooks, planItems, type ProjectView, spentOn, withinMallScope } from "./orders";
 import { frameworkOf, memberOf, publishCallOff } from "./frameworks";
 import { eligibility } from "../../etrading/api";
 
@@ -123,6 +123,8 @@ export const auctionHooks: WorkflowHooks = {
         }
       }
       const ceiling = toMoney(money(toMoney(d.maxUnitPrice)).times(d.quantity));
+      const scope = withinMallScope(ceiling, "/maxUnitPrice");
+      if (scope) throw validationFailed([scope]);
       const remaining = toMoney(money(toMoney(item.amount)).minus(await spentOn(step.trx, project.id, d.planLine)));
       if (money(ceiling).greaterThan(remaining)) {
         throw validationFailed([fieldError("/maxUnitPrice", "plan-line-budget", `数量 × 最高限价 = ${ceiling} 元，超过计划明细“${item.name}”的剩余预算 ${remaining} 元`, `Quantity × maximum = ${ceiling} yuan exceeds the remaining ${remaining} yuan of the plan line "${item.name}"`)]);

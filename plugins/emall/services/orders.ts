@@ -9,6 +9,17 @@ import { type ContractRecord, contractRecords } from "../../supervision/api";
 /** payment.invoice30days: the purchaser pays within 30 days of the invoice, which comes with the acceptance here */
 const PAY_WITHIN = RULES.rules["payment.invoice30days"].value;
 const CONFIRM_DAYS = RULES.settings.confirmWithinDays.value;
+
+/**
+ * emall.scope: the e-mall is for purchases below the public-tender threshold (Guangdong's, in the rule's
+ * `publicTenderThresholdCNY`); a purchase at or above it is a public tender, refused here with the figure.
+ */
+export function withinMallScope(amount: string, path: string): ErrorDetail | null {
+  const threshold = RULES.rules["emall.scope"].publicTenderThresholdCNY;
+  if (money(amount).lessThan(threshold)) return null;
+  const yuan = threshold.toLocaleString("en-US");
+  return fieldError(path, "emall.scope", `${amount} 元达到公开招标数额标准（${yuan} 元），应依法公开招标，不能在电子卖场采购`, `${amount} yuan reaches the public-tender threshold (${yuan} yuan): it is publicly tendered, not bought on the e-mall`);
+}
 const DAY = 86_400_000;
 const ORDER = { "zh-CN": "订单", en: "order" };
 /** orders that hold budget: every one not lapsed or cancelled */
@@ -105,6 +116,8 @@ export const orderHooks: WorkflowHooks = {
         throw conflict({ "zh-CN": "该供应商的资质证照已过期，暂停交易", en: "The supplier's licence has expired: it may not trade until renewed" }, { rule: "licence-expired", lapsed });
       }
       const total = toMoney(lines.reduce((s, l) => s.plus(l.amount), money("0")));
+      const scope = withinMallScope(total, "/lines");
+      if (scope) throw validationFailed([scope]);
       const spent = await spentOn(step.trx, project.id, planLine);
       const remaining = toMoney(money(toMoney(item.amount)).minus(spent));
       if (money(total).greaterThan(remaining)) {

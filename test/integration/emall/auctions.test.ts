@@ -72,8 +72,13 @@ describe("emall reverse auctions", () => {
     await l?.platform.stop();
   });
 
-  test("an auction within the plan line's remaining budget only (plan-line-budget), ending in the future", async () => {
+  test("an auction within the plan line's remaining budget only (plan-line-budget), ending in the future; at the public-tender threshold it is no e-mall purchase (emall.scope)", async () => {
     l.travel("2021-03-01T09:00:00+08:00");
+    // emall.scope: 1,000 × 4,000.00 = 4,000,000.00, Guangdong's public-tender threshold: a public tender, whatever the plan holds
+    const tender = await l.start("buyer", "emall.auction", auction({ quantity: 1000, maxUnitPrice: "4000.00" }));
+    expect(tender.status).toBe(400);
+    expect(tender.body.error.details).toEqual([expect.objectContaining({ path: "/maxUnitPrice", rule: "emall.scope" })]);
+    expect(tender.body.error.details[0].message["zh-CN"]).toContain("4,000,000");
     const over = await l.start("buyer", "emall.auction", auction({ maxUnitPrice: "5000.01" }));
     expect(over.status).toBe(400);
     expect(over.body.error.details[0]).toMatchObject({ path: "/maxUnitPrice", rule: "plan-line-budget" });
