@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, type PageOptions, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, exportFormatParam, exportLang, exportList, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, type PageOptions, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 import { importRecords, type CsvLayout, type SecondaryKey } from "./coded-import";
 
@@ -217,6 +217,15 @@ export function listFilters(params: ListParams, enums: Record<string, readonly s
  * narrow the rest.
  */
 export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<ListParams>) {
+  const { query, order, req, filter, ability } = listQuery(spec, ctx);
+  const db = spec.model.knex();
+  // A search walks its own indexes (bigrams, codes): the merge is for the plain list of a region.
+  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, req.terms.length ? {} : { mergeBy: filter.mergeBy });
+  return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+}
+
+/** The records a list shows (the caller's rules as SQL, `q` and the filters), unordered: the list's and the export's. */
+function listQuery<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<ListParams>) {
   const filter = spec.filters(ctx.params);
   const order = orderOf(spec);
   const req = listParams(ctx.params, order, { pageSize: 20, maxPageSize: 100 });
@@ -239,10 +248,37 @@ export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>,
     }
   }
   filter.narrow(query);
-  const db = spec.model.knex();
-  // A search walks its own indexes (bigrams, codes): the merge is for the plain list of a region.
-  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, req.terms.length ? {} : { mergeBy: filter.mergeBy });
-  return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+  return { query, order, req, filter, ability };
+}
+
+/**
+ * The list as a file, Excel or CSV (core's exportList: the same filters, streamed, a row limit): the
+ * columns of the registry's CSV import, so that an exported file imports back; a field the caller may
+ * not read is empty, as the list leaves it out.
+ */
+export async function exportRecords<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<ListParams & { format?: unknown; lang?: unknown }>) {
+  const problems: ErrorDetail[] = [];
+  const format = exportFormatParam(ctx.params.format, problems);
+  const { query, order, ability } = listQuery(spec, ctx);
+  if (problems.length) throw validationFailed(problems);
+  const lang = exportLang(ctx.params.lang);
+  const field = (column: string) => column.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  return exportList<R>(ctx, {
+    db: spec.model.knex(),
+    query,
+    order,
+    columns: spec.csv.columns.map((column) => ({
+      title: { "zh-CN": column, en: column },
+      value: (row: R) => {
+        const v = (viewFor(spec, row, ability) as Record<string, unknown>)[field(column)];
+        return v === undefined || v === null ? "" : Array.isArray(v) ? v.join(";") : typeof v === "object" ? JSON.stringify(v) : (v as string | number);
+      },
+    })),
+    format,
+    lang,
+    filename: `${spec.what[lang]}`,
+    sheet: spec.what,
+  });
 }
 
 /** The caller's rules that show `field`, as an ability of their own. */
@@ -451,6 +487,8 @@ export function registryService<R extends CodedRecord>(spec: CodedRegistry<R>): 
     name: spec.service,
     actions: {
       list: { rest: `GET /${spec.path}`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<ListParams>) => listRecords(spec, ctx) },
+      // before `get`, whose /<path>/:id would take "export" for an id
+      export: { rest: `GET /${spec.path}/export`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<ListParams & { format?: unknown; lang?: unknown }>) => exportRecords(spec, ctx) },
       get: { rest: `GET ${one}`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => readRecord(spec, ctx) },
       create: { rest: `POST /${spec.path}`, kind: "create", permission: ["create", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(spec, ctx) },
       update: {

@@ -198,6 +198,31 @@ describe("the suppliers registry", () => {
       expect(seen).toEqual(all.items.map((s: { creditCode: string }) => s.creditCode));
     });
 
+    test("the list as a file: CSV with the import's columns, the list's filters and order; what the caller may not read stays empty; it imports back", async () => {
+      const download = async (url: string, token: string) => {
+        const res = await fetch(platform.baseUrl + url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(60_000) });
+        return { status: res.status, type: res.headers.get("content-type"), rows: res.headers.get("x-export-rows"), lines: Buffer.from(await res.arrayBuffer()).toString("utf8").replace(/^\uFEFF/, "").split("\r\n").filter(Boolean) };
+      };
+      const listed = (await list("?tenant=441300&pageSize=100")).body.items.map((s: { creditCode: string }) => s.creditCode);
+      const file = await download("/api/registries/suppliers/export?tenant=441300&format=csv", admin);
+      expect([file.status, file.type]).toEqual([200, expect.stringContaining("text/csv")]);
+      const header = file.lines[0].split(",");
+      expect(header).toEqual(["name", "credit_code", "size_class", "region", "contact_name", "contact_phone", "contact_email", "address", "status"]);
+      expect(file.lines.slice(1).map((l) => l.split(",")[1])).toEqual(listed);
+      expect(file.rows).toBe(String(listed.length));
+      // a purchaser reads no supplier's contacts: the columns are there, empty
+      const seen = await download("/api/registries/suppliers/export?tenant=441300&format=csv", purchaser);
+      expect(seen.lines.slice(1).every((l) => l.split(",").slice(4, 8).every((v) => v === ""))).toBe(true);
+      expect(seen.lines.length).toBe(file.lines.length);
+      // bad input: a format that is none, a tenant that is none
+      expect((await platform.api("/api/registries/suppliers/export?format=pdf", { token: admin })).body.error.details).toEqual([expect.objectContaining({ path: "/format" })]);
+      expect((await platform.api("/api/registries/suppliers/export?tenant=999999&format=csv", { token: admin })).status).toBe(400);
+      // what was exported imports back unchanged: nothing created, nothing changed
+      const res = await platform.api("/api/registries/suppliers/import", { method: "POST", token: admin, raw: file.lines.join("\n") + "\n", headers: { "content-type": "text/csv" } });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ created: 0 });
+    });
+
     test("a city and its counties, page after page by cursor and by number: the same name order as one page, read region by region", async () => {
       const all = (await list("?tenant=441300&pageSize=100")).body;
       expect(all.items.length).toBeGreaterThan(3);
