@@ -142,16 +142,21 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(user.roles.includes("supplier") ? ["/finance/securities"] : []),
     ...(user.roles.includes("institution") ? ["/finance/inbox"] : []),
     ...(["agency", "regulator"].some((r) => user.roles.includes(r)) ? ["/finance/deposits"] : []),
+    // the registries: every signed-in role has the page (the API says what each may read), a supplier filter on
+    "/registries/suppliers",
+    "/registries/suppliers?sizeClass=small&sme=true",
+    "/registries/purchasers",
+    "/registries/agencies",
   ];
 }
 
-async function checkAll(who: string, signed: Signed | null): Promise<void> {
+async function checkAll(who: string, signed: Signed | null, only?: (route: string) => boolean): Promise<void> {
   const p = await newPage(browser, platform.baseUrl);
   await watchCsp(p.context);
   opened.push(p);
   const { page } = p;
   if (signed) await useSession(page, signed);
-  const routes = await routesOf(signed);
+  const routes = (await routesOf(signed)).filter((r) => !only || only(r));
   const check = async (route: string, lang: string) => {
     await ready(page);
     expect([route, await page.evaluate("document.documentElement.lang")]).toEqual([route, lang]);
@@ -192,6 +197,27 @@ describe("WCAG 2.1 AA on every route, both languages", () => {
       expect(signed.state.user.roles).toContain(r.role);
       sessions.set(r.role, signed);
       await checkAll(r.role, signed);
+    });
+  }
+});
+
+describe("the registries pages", () => {
+  // what the matrix checks for every role, alone for two (-t 'registries'), with the columns each gets
+  for (const [role, contacts] of [
+    ["purchaser", false],
+    ["platform-admin", true],
+  ] as const) {
+    test(`registries as ${role}: no serious violation in either language; supplier contacts shown only to those who may read them`, async () => {
+      const r = ROLES.find((x) => x.role === role)!;
+      const signed = sessions.get(role) ?? (await apiSignIn(platform, r.username, r.first, `Guangdong-A11y-${ROLES.indexOf(r)}-2027!`));
+      sessions.set(role, signed);
+      await checkAll(`${role} (registries)`, signed, (route) => route.startsWith("/registries"));
+      const { page } = opened[opened.length - 1];
+      await page.goto("/registries/suppliers");
+      await ready(page);
+      const headers = await page.locator("[data-testid=registry] thead th").allInnerTexts();
+      expect(headers.slice(0, 2)).toEqual(["名称", "统一社会信用代码"]);
+      expect(headers.includes("联系人")).toBe(contacts);
     });
   }
 });

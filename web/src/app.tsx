@@ -69,6 +69,7 @@ const FinanceVerifyPage = named(() => import("./finance/pages"), "VerifyPage");
 const DataPage = named(() => import("./analytics/pages"), "DataPage");
 const DocumentPage = named(() => import("./analytics/documents"), "DocumentPage");
 const VerifyPage = named(() => import("./analytics/documents"), "VerifyPage");
+const RegistryPage = named(() => import("./registries/pages"), "RegistryPage");
 
 type Access = "public" | "signed-in" | "admin";
 interface Route {
@@ -135,6 +136,7 @@ const ROUTES: Route[] = [
   { path: "/finance/securities", access: "signed-in", render: () => <FinanceSecuritiesPage /> },
   { path: "/finance/inbox", access: "signed-in", render: () => <FinanceInboxPage /> },
   { path: "/finance/deposits", access: "signed-in", render: () => <FinanceDepositsPage /> },
+  { path: "/registries/:registry", access: "signed-in", render: (p) => <RegistryPage registry={p.registry} /> },
   { path: "/admin/:code/:module", access: "admin", render: (p) => <ModulePage code={p.code} module={p.module} /> },
 ];
 
@@ -241,6 +243,9 @@ function Header() {
               ) : null}
               {snap.state?.user.roles.some((r) => r === "regulator" || r === "purchaser") ? <NavLink to="/analytics">{t("nav.analytics")}</NavLink> : null}
               {snap.state?.user.roles.some((r) => r === "purchaser" || r === "agency" || r === "supplier" || r === "expert") ? <NavLink to="/credit/ratings">{t("nav.ratings")}</NavLink> : null}
+              <NavLink to="/registries/suppliers" match={(p) => p.startsWith("/registries")}>
+                {t("nav.registries")}
+              </NavLink>
               {financeHome(snap.state?.user.roles) ? (
                 <NavLink to={financeHome(snap.state?.user.roles)!} match={(p) => p.startsWith("/finance")}>
                   {t("nav.finance")}
