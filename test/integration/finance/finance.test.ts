@@ -339,6 +339,24 @@ describe("finance", () => {
     at(T0);
   });
 
+  test("the tenant's schedule gates finance: where it is off a supplier neither declares nor reads; in sunset new business is refused and reading goes on", async () => {
+    const admin = await platform.token({ roles: ["platform-admin"], tenantCode: "440000" });
+    at(T0);
+    for (const [county, state] of [["441303", "off"], ["441322", "sunset"]]) {
+      expect((await platform.api(`/api/tenants/${county}/modules/finance`, { method: "PUT", token: admin, body: { state, from: "2026-11-03" } })).status).toBe(200);
+    }
+    at(T0 + DAY);
+    const off = await platform.token({ tenantCode: "441303", roles: ["supplier"], unitCode: code(221) });
+    const sunset = await platform.token({ tenantCode: "441322", roles: ["supplier"], unitCode: code(222) });
+    const body = { tenderId: randomUUID(), form: "cheque", reference: "CHQ-9001" };
+    const refused = await platform.api("/api/finance/deposits", { method: "POST", token: off, body });
+    expect([refused.status, refused.body.error.code]).toEqual([403, "MODULE_NOT_ENABLED"]);
+    expect((await platform.api("/api/finance/deposits", { token: off })).body.error.code).toBe("MODULE_NOT_ENABLED");
+    expect((await platform.api("/api/finance/deposits", { method: "POST", token: sunset, body })).body.error.code).toBe("MODULE_NOT_ENABLED");
+    expect((await platform.api("/api/finance/deposits", { token: sunset })).status).toBe(200);
+    at(T0);
+  });
+
   test("contract financing (finance.smeGuaranteeAndFinancing): the winner applies against its filed contract with consent; the bank approves an amount and term; supervision shows the payment lock until repaid; the dashboard counts exposure", async () => {
     expect(RULES.rules["finance.smeGuaranteeAndFinancing"].value).toBe(true);
     const project = await filedContract(ISSUED, "800000.00");
