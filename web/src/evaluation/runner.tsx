@@ -136,7 +136,7 @@ function QualificationResults({ v }: { v: RunnerView }) {
       <ul>
         {v.bids.map((b) => (
           <li key={b.bidId}>
-            {b.supplierName}：{b.qualification?.passed ? t("evaluation.qualification.passed") : t("evaluation.qualification.failed")}
+            {t("evaluation.qualification.result", { bidder: b.supplierName, verdict: t(b.qualification?.passed ? "evaluation.qualification.passed" : "evaluation.qualification.failed") })}
             {b.qualification && !b.qualification.passed && b.qualification.reason ? t("evaluation.qualification.because", { reason: b.qualification.reason }) : null}
           </li>
         ))}
