@@ -84,13 +84,31 @@ test("the agency draws five experts for the opened tender; each accepts on its o
   expect(drawing).toMatchObject({ status: "complete", experts: 5 });
 });
 
-test("the committee elects its chair, scores each bid in the browser, submits and signs the report", async () => {
+test("the purchaser starts the evaluation and reviews the qualifications in the browser; the committee elects its chair, scores each bid, submits and signs the report", async () => {
   const criteria = [{ id: "tech", title: "技术方案", titleEn: "Technical", max: 40 }, { id: "service", title: "售后服务", titleEn: "Service", max: 30 }];
-  const started = await call(w.tokens.agency, "/api/evaluation/evaluations", { tenderId: tender, method: "comprehensive", category: "goods", priceWeight: 30, criteria });
-  evaluationId = started.id;
-  // the purchaser reviews each bidder's qualification on the evaluation's page
+  // the purchaser starts it on /evaluation: a price weight below eval.priceWeight.goods is refused beside its field
   const purchaser = await pageFor("purchaser", w.tokens.purchaser);
-  await purchaser.goto(`/evaluation/evaluations/${evaluationId}`);
+  await purchaser.goto("/evaluation");
+  await ready(purchaser);
+  await purchaser.getByLabel("采购项目").selectOption({ label: TITLE });
+  await purchaser.getByLabel("项目类别").selectOption({ label: "货物" });
+  await purchaser.getByLabel("价格分值（占总分的百分比）").fill("20");
+  for (const [i, c] of criteria.entries()) {
+    if (i) await purchaser.getByRole("button", { name: "增加评审因素" }).click();
+    await purchaser.getByLabel(`评审因素 ${i + 1} 名称`).fill(c.title);
+    await purchaser.getByLabel(`评审因素 ${i + 1} 英文名称（可选）`).fill(c.titleEn);
+    await purchaser.getByLabel(`评审因素 ${i + 1} 满分`).fill(String(c.max));
+  }
+  await purchaser.getByRole("button", { name: "发起评标", exact: true }).click();
+  await purchaser.locator("#evaluation-start-weight-problem").filter({ hasText: "eval.priceWeight.goods" }).waitFor();
+  expect(await purchaser.locator("#evaluation-start-weight").getAttribute("aria-invalid")).toBe("true");
+  await purchaser.getByLabel("价格分值（占总分的百分比）").fill("30");
+  await purchaser.getByRole("button", { name: "发起评标", exact: true }).press("Enter");
+  await purchaser.waitForURL(/\/evaluation\/evaluations\/[0-9a-f-]{36}$/);
+  evaluationId = purchaser.url().split("/").pop()!;
+  const started = await call(w.tokens.agency, `/api/evaluation/evaluations/${evaluationId}`);
+  expect(started).toMatchObject({ tenderId: tender, method: "comprehensive", category: "goods", priceWeight: 30, criteria: criteria.map((c) => expect.objectContaining({ title: c.title, titleEn: c.titleEn, max: c.max })) });
+  // then reviews each bidder's qualification on the evaluation's page
   await ready(purchaser);
   const bidders = started.bids.map((b: { supplierName: string }) => b.supplierName) as string[];
   for (const name of bidders) await purchaser.getByRole("group", { name: new RegExp(`^${name}`) }).getByRole("radio", { name: "通过", exact: true }).check();

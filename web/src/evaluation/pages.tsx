@@ -11,6 +11,7 @@ import { Link } from "../router";
 import { Badge, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { RunnerPanels, type RunnerView } from "./runner";
+import { StartEvaluation } from "./start";
 
 interface Listed { id: string; tenderId: string; title: string; method: string; status: string; round: number; confirmBy: string | null }
 interface Criterion { id: string; title: string; titleEn?: string; max: number }
@@ -34,9 +35,11 @@ function Stage({ status }: { status: string }) {
 export function EvaluationsPage() {
   const { t } = useI18n();
   const list = useApi<{ items: Listed[] }>("/evaluation/evaluations");
+  const runs = !!useSession().state?.user.roles.some((r) => r === "purchaser" || r === "agency");
   return (
     <div>
       <PageTitle sub={t("evaluation.list.sub")}>{t("evaluation.list.title")}</PageTitle>
+      {runs && list.data ? <StartEvaluation started={list.data.items.map((e) => e.tenderId)} /> : null}
       <ListState state={list} empty={t("evaluation.list.empty")} />
       {list.data?.items.length ? (
         <ul className="notice-list">
