@@ -161,7 +161,7 @@ test("the purchaser starts the evaluation and reviews the qualifications in the 
   expect(v.report.signatures.filter((s: { dissent: string | null }) => s.dissent)).toHaveLength(1);
 });
 
-test("the purchaser awards the first-ranked on the evaluation's page; the result notice is on the public portal; the contract is recorded", async () => {
+test("the purchaser awards the first-ranked on the evaluation's page; the result notice is on the public portal; the winner refuses, the next signs", async () => {
   const v = await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`);
   const purchaser = pages.find((p) => p.who === "purchaser")!.page;
   await purchaser.goto(`/evaluation/evaluations/${evaluationId}`);
@@ -211,6 +211,17 @@ test("the purchaser awards the first-ranked on the evaluation's page; the result
   expect(text).toContain("定标时间");
   expect(text).not.toContain("总分");
   await shot(p.page, "evaluation-result-notice");
+
+  // contract.winnerRefuses: the refusal needs what happened (refused beside its field), then the next candidate wins
+  await purchaser.getByRole("button", { name: "中标人拒签" }).click();
+  await purchaser.locator("#evaluation-refusal-reason-problem").filter({ hasText: "contract.winnerRefuses" }).waitFor();
+  expect(await purchaser.locator("#evaluation-refusal-reason").getAttribute("aria-invalid")).toBe("true");
+  await purchaser.getByLabel("中标人拒绝签订合同的情况").fill("中标人书面表示因供货周期无法满足，拒绝签订合同");
+  await purchaser.getByRole("button", { name: "中标人拒签" }).click();
+  await purchaser.getByRole("status").filter({ hasText: "已记录中标人拒签" }).waitFor();
+  await purchaser.locator("section[aria-labelledby=evaluation-runner] dl").filter({ hasText: "惠州市第1照明科技有限公司" }).waitFor();
+  await purchaser.getByText("惠州市第2照明科技有限公司 拒绝签订合同：中标人书面表示因供货周期无法满足，拒绝签订合同").waitFor();
+  expect(await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`)).toMatchObject({ award: { bidId: v.report.ranking[1].bidId }, refusals: [expect.objectContaining({ bidId: v.report.ranking[0].bidId })] });
 
   await purchaser.getByRole("button", { name: "合同已签订" }).click();
   await purchaser.getByRole("status").filter({ hasText: "已记录合同签订" }).waitFor();

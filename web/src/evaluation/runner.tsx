@@ -28,7 +28,7 @@ function problemAt(error: unknown, path: string): Localized | undefined {
 /** A field's error, linked to it by id (aria-describedby), in the language on screen. */
 function FieldProblem({ id, message }: { id: string; message: Localized | undefined }) {
   const { lang } = useI18n();
-  return message ? <p id={id} className="field-problem">{message[lang]}</p> : null;
+  return message ? <span id={id} className="field-problem">{message[lang]}</span> : null;
 }
 
 const invalid = (message: Localized | undefined, id: string) => (message ? { "aria-invalid": true as const, "aria-describedby": id } : {});

@@ -27,7 +27,7 @@ export function StartEvaluation({ started }: { started: string[] }) {
     const m = problem(path);
     return {
       attrs: m ? { "aria-invalid": true as const, "aria-describedby": `${id}-problem` } : {},
-      note: m ? <p id={`${id}-problem`} className="field-problem">{m[lang]}</p> : null,
+      note: m ? <span id={`${id}-problem`} className="field-problem">{m[lang]}</span> : null,
     };
   };
   const comprehensive = method === "comprehensive";
