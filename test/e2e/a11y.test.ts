@@ -250,6 +250,35 @@ describe("the demo evaluation's score sheet", () => {
   });
 });
 
+describe("the demo evaluation's runner page", () => {
+  test("huizhou.agency runs the demo evaluation (plugins/evaluation/demo.ts, in scoring): its panel with the qualification review's results, no serious violation, in both languages", async () => {
+    const signed = sessions.get("agency") ?? (await apiSignIn(platform, "huizhou.agency", "441300801", `Guangdong-A11y-${ROLES.findIndex((r) => r.role === "agency")}-2027!`));
+    const id = await firstId(signed.state.token, "/api/evaluation/evaluations");
+    expect(id).not.toBeNull();
+    const p = await newPage(browser, platform.baseUrl);
+    await watchCsp(p.context);
+    opened.push(p);
+    const { page } = p;
+    await useSession(page, signed);
+    await page.goto(`/evaluation/evaluations/${id}`);
+    await ready(page);
+    const panel = page.locator("section[aria-labelledby=evaluation-runner]");
+    await panel.getByRole("heading", { name: "采购人（代理机构）办理" }).waitFor();
+    // the demo's agency passed the three bids; the committee's score sheet is not the runner's
+    expect(await panel.getByRole("listitem").allInnerTexts()).toEqual([expect.stringMatching(/：通过$/), expect.stringMatching(/：通过$/), expect.stringMatching(/：通过$/)]);
+    expect(await page.locator("section[aria-labelledby=evaluation-sheet]").count()).toBe(0);
+    expect(await unlabelledFields(page)).toEqual([]);
+    expect(serious(await axeCheck(page))).toEqual([]);
+    await page.getByRole("button", { name: "切换语言：English" }).click();
+    await page.waitForFunction(`document.documentElement.lang === "en"`);
+    await ready(page);
+    await panel.getByRole("heading", { name: "For the purchaser or agency" }).waitFor();
+    expect(await panel.getByRole("listitem").allInnerTexts()).toEqual([expect.stringMatching(/: Passed$/), expect.stringMatching(/: Passed$/), expect.stringMatching(/: Passed$/)]);
+    expect(await unlabelledFields(page)).toEqual([]);
+    expect(serious(await axeCheck(page))).toEqual([]);
+  });
+});
+
 describe("forms a tenant overlays", () => {
   test("a field Huizhou adds is labelled and described like the form's own, and its error is announced and linked", async () => {
     const admin = sessions.get("tenant-admin")!;

@@ -2,8 +2,8 @@
  * Issue 19's chain in Debian's Chromium, after an opening: the agency draws five experts (through the API:
  * the drawing's start is the generic workflow form, tested by the experts' own tests), each expert accepts
  * its invitation on its own page, the committee elects its chair, scores independently, submits and signs
- * the report in the browser; the purchaser awards the first-ranked (API: the award has no page yet) and the
- * result notice is read on the public portal; a losing bidder files a challenge of the result in its
+ * the report in the browser; the purchaser reviews the qualifications, awards the first-ranked and records the
+ * contract on the evaluation's page, and the result notice is read on the public portal; a losing bidder files a challenge of the result in its
  * browser, the agency answers it on the challenge's page, the bidder complains to the finance department and
  * the regulator finds the complaint on its desk.
  */
@@ -84,12 +84,45 @@ test("the agency draws five experts for the opened tender; each accepts on its o
   expect(drawing).toMatchObject({ status: "complete", experts: 5 });
 });
 
-test("the committee elects its chair, scores each bid in the browser, submits and signs the report", async () => {
+test("the purchaser starts the evaluation and reviews the qualifications in the browser; the committee elects its chair, scores each bid, submits and signs the report", async () => {
   const criteria = [{ id: "tech", title: "技术方案", titleEn: "Technical", max: 40 }, { id: "service", title: "售后服务", titleEn: "Service", max: 30 }];
-  const started = await call(w.tokens.agency, "/api/evaluation/evaluations", { tenderId: tender, method: "comprehensive", category: "goods", priceWeight: 30, criteria });
-  evaluationId = started.id;
-  const r = await w.platform.api(`/api/evaluation/evaluations/${evaluationId}/qualification`, { method: "PUT", token: w.tokens.agency, body: { results: started.bids.map((b: { bidId: string }) => ({ bidId: b.bidId, passed: true })) } });
-  expect(r.status).toBe(200);
+  // the purchaser starts it on /evaluation: a price weight below eval.priceWeight.goods is refused beside its field
+  const purchaser = await pageFor("purchaser", w.tokens.purchaser);
+  await purchaser.goto("/evaluation");
+  await ready(purchaser);
+  await purchaser.getByLabel("采购项目").selectOption({ label: TITLE });
+  await purchaser.getByLabel("项目类别").selectOption({ label: "货物" });
+  await purchaser.getByLabel("价格分值（占总分的百分比）").fill("20");
+  for (const [i, c] of criteria.entries()) {
+    if (i) await purchaser.getByRole("button", { name: "增加评审因素" }).click();
+    await purchaser.getByLabel(`评审因素 ${i + 1} 名称`).fill(c.title);
+    await purchaser.getByLabel(`评审因素 ${i + 1} 英文名称（可选）`).fill(c.titleEn);
+    await purchaser.getByLabel(`评审因素 ${i + 1} 满分`).fill(String(c.max));
+  }
+  await purchaser.getByRole("button", { name: "发起评标", exact: true }).click();
+  await purchaser.locator("#evaluation-start-weight-problem").filter({ hasText: "eval.priceWeight.goods" }).waitFor();
+  expect(await purchaser.locator("#evaluation-start-weight").getAttribute("aria-invalid")).toBe("true");
+  await purchaser.getByLabel("价格分值（占总分的百分比）").fill("30");
+  await purchaser.getByRole("button", { name: "发起评标", exact: true }).press("Enter");
+  await purchaser.waitForURL(/\/evaluation\/evaluations\/[0-9a-f-]{36}$/);
+  evaluationId = purchaser.url().split("/").pop()!;
+  const started = await call(w.tokens.agency, `/api/evaluation/evaluations/${evaluationId}`);
+  expect(started).toMatchObject({ tenderId: tender, method: "comprehensive", category: "goods", priceWeight: 30, criteria: criteria.map((c) => expect.objectContaining({ title: c.title, titleEn: c.titleEn, max: c.max })) });
+  // then reviews each bidder's qualification on the evaluation's page
+  await ready(purchaser);
+  const bidders = started.bids.map((b: { supplierName: string }) => b.supplierName) as string[];
+  for (const name of bidders) await purchaser.getByRole("group", { name: new RegExp(`^${name}`) }).getByRole("radio", { name: "通过", exact: true }).check();
+  // a failure without its reason is refused, and the server's words stand beside the reason's field
+  await purchaser.getByRole("group", { name: new RegExp(`^${bidders[2]}`) }).getByRole("radio", { name: "不通过", exact: true }).check();
+  await purchaser.getByRole("button", { name: "提交资格审查结果" }).click();
+  const reason = purchaser.locator("#evaluation-qualification-2-reason");
+  await purchaser.locator("#evaluation-qualification-2-reason-problem").filter({ hasText: "award.informLosers" }).waitFor();
+  expect(await reason.getAttribute("aria-invalid")).toBe("true");
+  expect(await reason.getAttribute("aria-describedby")).toBe("evaluation-qualification-2-reason-problem");
+  await purchaser.getByRole("group", { name: new RegExp(`^${bidders[2]}`) }).getByRole("radio", { name: "通过", exact: true }).check();
+  await purchaser.getByRole("button", { name: "提交资格审查结果" }).press("Enter");
+  await purchaser.getByRole("status").filter({ hasText: "资格审查结果已提交" }).waitFor();
+  expect(await call(w.tokens.agency, `/api/evaluation/evaluations/${evaluationId}`)).toMatchObject({ status: "scoring", bids: bidders.map(() => expect.objectContaining({ qualification: expect.objectContaining({ passed: true }) })) });
   const committee = pages.filter((p) => p.who.startsWith("expert"));
   // three of five vote for the first drawn member: a majority of the whole committee
   for (const p of committee.slice(0, 3)) {
@@ -128,9 +161,36 @@ test("the committee elects its chair, scores each bid in the browser, submits an
   expect(v.report.signatures.filter((s: { dissent: string | null }) => s.dissent)).toHaveLength(1);
 });
 
-test("the purchaser awards the first-ranked; the result notice is on the public portal", async () => {
+test("the purchaser awards the first-ranked on the evaluation's page; the result notice is on the public portal; the winner refuses, the next signs", async () => {
   const v = await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`);
-  await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}/award`, { bidId: v.report.ranking[0].bidId });
+  const purchaser = pages.find((p) => p.who === "purchaser")!.page;
+  await purchaser.goto(`/evaluation/evaluations/${evaluationId}`);
+  await ready(purchaser);
+  // award.purchaserConfirm: the confirm-by day, the report's candidates in order, the first-ranked chosen to begin with
+  await purchaser.getByText(`应于 ${v.confirmBy} 前确定中标人`).waitFor();
+  const candidates = purchaser.getByRole("group", { name: "评审报告推荐的中标候选人（按排序）" }).getByRole("radio");
+  expect(await candidates.count()).toBe(3);
+  const first = purchaser.getByRole("radio", { name: "第 1 名：惠州市第2照明科技有限公司（380000.00 元）" });
+  expect(await first.isChecked()).toBe(true);
+  // another candidate needs its reason: refused beside the reason's field, nothing awarded
+  await purchaser.getByRole("radio", { name: /^第 2 名/ }).check();
+  await purchaser.getByRole("button", { name: "确定中标人" }).click();
+  await purchaser.locator("#evaluation-award-reason-problem").filter({ hasText: "award.purchaserConfirm" }).waitFor();
+  expect(await purchaser.locator("#evaluation-award-reason").getAttribute("aria-invalid")).toBe("true");
+  expect(await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`)).toMatchObject({ status: "signed", award: null });
+  // back to the first-ranked with the keyboard
+  await first.focus();
+  await purchaser.keyboard.press("Space");
+  await purchaser.getByRole("button", { name: "确定中标人" }).focus();
+  await purchaser.keyboard.press("Enter");
+  await purchaser.getByRole("status").filter({ hasText: "已确定中标人" }).waitFor();
+  const awarded = await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`);
+  expect(awarded).toMatchObject({ status: "awarded", award: { bidId: v.report.ranking[0].bidId, rank: 1, reason: null, deemed: false } });
+  const result = await purchaser.locator("section[aria-labelledby=evaluation-runner] dl").innerText();
+  expect(result).toMatch(/中标人\s+惠州市第2照明科技有限公司/);
+  // contract.signWithin: the sign-by day the award started
+  expect(result).toContain(awarded.signBy);
+  await shot(purchaser, "evaluation-award");
   // the notice reaches the portal through the outbox
   let notice: { id: string; title: string } | undefined;
   for (let i = 0; i < 100 && !notice; i++) {
@@ -151,6 +211,23 @@ test("the purchaser awards the first-ranked; the result notice is on the public 
   expect(text).toContain("定标时间");
   expect(text).not.toContain("总分");
   await shot(p.page, "evaluation-result-notice");
+
+  // contract.winnerRefuses: the refusal needs what happened (refused beside its field), then the next candidate wins
+  await purchaser.getByRole("button", { name: "中标人拒签" }).click();
+  await purchaser.locator("#evaluation-refusal-reason-problem").filter({ hasText: "contract.winnerRefuses" }).waitFor();
+  expect(await purchaser.locator("#evaluation-refusal-reason").getAttribute("aria-invalid")).toBe("true");
+  await purchaser.getByLabel("中标人拒绝签订合同的情况").fill("中标人书面表示因供货周期无法满足，拒绝签订合同");
+  await purchaser.getByRole("button", { name: "中标人拒签" }).click();
+  await purchaser.getByRole("status").filter({ hasText: "已记录中标人拒签" }).waitFor();
+  await purchaser.locator("section[aria-labelledby=evaluation-runner] dl").filter({ hasText: "惠州市第1照明科技有限公司" }).waitFor();
+  await purchaser.getByText("惠州市第2照明科技有限公司 拒绝签订合同：中标人书面表示因供货周期无法满足，拒绝签订合同").waitFor();
+  expect(await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`)).toMatchObject({ award: { bidId: v.report.ranking[1].bidId }, refusals: [expect.objectContaining({ bidId: v.report.ranking[0].bidId })] });
+
+  await purchaser.getByRole("button", { name: "合同已签订" }).click();
+  await purchaser.getByRole("status").filter({ hasText: "已记录合同签订" }).waitFor();
+  await purchaser.getByText(/合同已于 \d{4}-\d{2}-\d{2} 签订/).waitFor();
+  expect(await purchaser.getByRole("button", { name: "中标人拒签" }).count()).toBe(0);
+  expect(await call(w.tokens.purchaser, `/api/evaluation/evaluations/${evaluationId}`)).toMatchObject({ contract: { late: false } });
 });
 
 test("a losing bidder challenges the result in its browser; the agency answers on the challenge's page; the bidder complains and the regulator finds it on its desk", async () => {

@@ -10,15 +10,17 @@ import { useI18n, type MessageKey } from "../i18n";
 import { Link } from "../router";
 import { Badge, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { RunnerPanels, type RunnerView } from "./runner";
+import { StartEvaluation } from "./start";
 
 interface Listed { id: string; tenderId: string; title: string; method: string; status: string; round: number; confirmBy: string | null }
 interface Criterion { id: string; title: string; titleEn?: string; max: number }
 interface Ranked { rank: number; bidId: string; supplierName: string; price: string; evaluatedPrice: string; technical: number | null; priceScore: number | null; total: number | null }
-interface Evaluation {
+interface Evaluation extends Omit<RunnerView, "bids" | "report"> {
   id: string; title: string; method: string; status: string; round: number; committeeSize: number; criteria: Criterion[]; submitted: number; signed: number;
   mySubmission?: boolean; members: string[] | null; chairElected?: boolean; chair?: string | null;
   indicators?: Array<{ kind: string; bidIds: string[]; evidence: Record<string, unknown>; explanation?: { text: string } | null }>;
-  bids: Array<{ bidId: string; supplierName: string; price: string; order: number; qualification: { passed: boolean } | null }>;
+  bids: RunnerView["bids"];
   report: { ranking: Ranked[]; signatures: Array<{ memberId: string; dissent: string | null }> } | null;
 }
 
@@ -33,9 +35,11 @@ function Stage({ status }: { status: string }) {
 export function EvaluationsPage() {
   const { t } = useI18n();
   const list = useApi<{ items: Listed[] }>("/evaluation/evaluations");
+  const runs = !!useSession().state?.user.roles.some((r) => r === "purchaser" || r === "agency");
   return (
     <div>
       <PageTitle sub={t("evaluation.list.sub")}>{t("evaluation.list.title")}</PageTitle>
+      {runs && list.data ? <StartEvaluation started={list.data.items.map((e) => e.tenderId)} /> : null}
       <ListState state={list} empty={t("evaluation.list.empty")} />
       {list.data?.items.length ? (
         <ul className="notice-list">
@@ -61,7 +65,10 @@ export function EvaluationPage({ id }: { id: string }) {
   const [dissent, setDissent] = useState("");
   const [candidate, setCandidate] = useState("");
   const [explanation, setExplanation] = useState<Record<string, string>>({});
-  const myId = useSession().state?.user.id;
+  const me = useSession().state?.user;
+  const myId = me?.id;
+  // whoever sees an evaluation without sitting on its committee is one who runs the tender or a regulator (others get 404)
+  const runner = v !== undefined && !member && !!me?.roles.some((r) => r === "purchaser" || r === "agency");
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState("");
   useEffect(() => {
@@ -216,6 +223,7 @@ export function EvaluationPage({ id }: { id: string }) {
               ) : null}
             </section>
           ) : null}
+          {runner ? <RunnerPanels v={v} reload={e.reload} /> : null}
         </>
       ) : null}
     </div>
