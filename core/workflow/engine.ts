@@ -597,7 +597,17 @@ export class WorkflowEngine {
    */
   async fireDue(node: string, limit = 20): Promise<number> {
     let fired = 0;
-    while (fired < limit && (await this.claimAndFire(node))) fired++;
+    while (fired < limit) {
+      try {
+        if (!(await this.claimAndFire(node))) break;
+      } catch (err) {
+        // Two nodes firing timers whose hooks lock the same instances in turn can deadlock; PostgreSQL
+        // rolls one back whole, its timer still due: the next pass fires it, so this pass just ends.
+        if (lostToAnother(err)) break;
+        throw err;
+      }
+      fired++;
+    }
     return fired;
   }
 
@@ -647,6 +657,9 @@ export class WorkflowEngine {
     return "fired";
   }
 }
+
+/** PostgreSQL's deadlock and serialization failures: the transaction was rolled back whole and may simply be run again. */
+const lostToAnother = (err: unknown) => ["40P01", "40001"].includes((err as { code?: string } | null)?.code ?? "");
 
 const unique = (units: string[]) => [...new Set(units.filter((u) => typeof u === "string" && u))];
 

@@ -52,7 +52,7 @@ export async function publishCallOff(step: StepContext, f: FrameworkRow, award: 
     notice: "result",
     title: `${f.title}（框架协议采购）成交结果`,
     unitName: award.unitName,
-    data: { frameworkId: f.id, framework: f.title, method: award.method, supplierName: award.supplierName, unitPrice: award.unitPrice, quantity: award.quantity, total: award.total, awardedOn: localDate(step.now) },
+    data: { framework: f.title, method: award.method, supplierName: award.supplierName, unitPrice: award.unitPrice, quantity: award.quantity, total: award.total, awardedOn: localDate(step.now) },
   });
   return { resultNoticeDue: due, resultPublishedOn: localDate(step.now) };
 }
@@ -258,7 +258,7 @@ export const frameworksService: PlatformServiceSchema & ThisType<PluginServiceTh
           // framework.openJoin: the admission is published (within 2 working days of the review: at once here)
           await enqueue(trx, {
             event: "portal.publish", key: `${f.id}:${m.supplier_code}`,
-            payload: { instanceId: crypto.randomUUID(), workflowId: "emall.framework", plugin: "emall", tenantCode: f.tenant_code, ownerUnit: null, state: "admitted", transition: "review", version: 1, notice: "result", title: `${f.title}（开放式框架协议）入围结果：${m.supplier_name}`, data: { frameworkId: f.id, supplierName: m.supplier_name, unitPrice: toMoney(m.unit_price), admittedOn: today } },
+            payload: { instanceId: crypto.randomUUID(), workflowId: "emall.framework", plugin: "emall", tenantCode: f.tenant_code, ownerUnit: null, state: "admitted", transition: "review", version: 1, notice: "result", title: `${f.title}（开放式框架协议）入围结果：${m.supplier_name}`, data: { framework: f.title, supplierName: m.supplier_name, unitPrice: toMoney(m.unit_price), admittedOn: today } },
           });
         });
         return { frameworkId: f.id, supplierCode: m.supplier_code, status: ctx.params.decision, reviewedOn: today, inTime: today <= (m.review_due ?? today) };

@@ -158,6 +158,6 @@ describe("emall framework agreements (MOF order 110)", () => {
     expect(reviewed).toMatchObject({ status: "admitted", reviewedOn: "2021-03-10", inTime: true });
     const shown = ok(await l.call("buyer", `/api/emall/frameworks/${open.id}`));
     expect(shown.members).toEqual([expect.objectContaining({ supplierCode: FIRMS[4].creditCode, status: "admitted", unitPrice: "4500.00" })]);
-    expect((await notices()).some((n) => n.data.frameworkId === open.id && n.data.supplierName === FIRMS[4].name)).toBe(true);
+    expect((await notices()).some((n) => n.data.framework === open.title && !("frameworkId" in n.data) && n.data.supplierName === FIRMS[4].name)).toBe(true);
   });
 });

@@ -19,6 +19,7 @@ describe("roles come from the installed plugins", () => {
       ["supplier", "registries"],
       ["expert", "registries"],
       ["regulator", "supervision"],
+      ["institution", "finance"],
       ["helpdesk-agent", "helpdesk"],
     ]);
     expect(r.body.items.find((x: { name: string }) => x.name === "regulator")).toEqual({ name: "regulator", title: { "zh-CN": "监管部门", en: "regulator" }, plugin: "supervision", oversees: true });
@@ -28,7 +29,7 @@ describe("roles come from the installed plugins", () => {
     const admin = await platform.token({ roles: ["platform-admin"], tenantCode: "440000" });
     const bad = await platform.api("/api/accounts", { method: "POST", token: admin, headers: { "accept-language": "en" }, body: { username: "bank.clerk", displayName: "某银行", tenantCode: "441300", roles: ["bank"] } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: "VALIDATION_FAILED", details: [{ path: "/roles/0", rule: "enum", message: { en: "must be one of: platform-admin, tenant-admin, purchaser, agency, supplier, expert, regulator, helpdesk-agent" } }] });
+    expect(bad.body.error).toMatchObject({ code: "VALIDATION_FAILED", details: [{ path: "/roles/0", rule: "enum", message: { en: "must be one of: platform-admin, tenant-admin, purchaser, agency, supplier, expert, regulator, institution, helpdesk-agent" } }] });
     const zh = await platform.api("/api/accounts", { method: "POST", token: admin, body: { username: "bank.clerk", displayName: "某银行", tenantCode: "441300", roles: ["bank"] } });
     expect(zh.body.error.message).toMatch(/[\u4e00-\u9fff]/);
     const ok = await platform.api("/api/accounts", { method: "POST", token: admin, body: { username: "hz.reg.2", displayName: "惠州监管二", tenantCode: "441300", roles: ["regulator"] } });

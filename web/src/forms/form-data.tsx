@@ -36,6 +36,12 @@ const OWN_WORDS: Record<string, MessageKey> = {
   winner: "field.winner",
   winningPrice: "field.winningPrice",
   awardedAt: "field.awardedAt",
+  // the e-mall's framework notices (plugins/emall: a call-off's award, an open agreement's admission)
+  framework: "field.framework",
+  unitPrice: "field.unitPrice",
+  total: "field.total",
+  awardedOn: "field.awardedOn",
+  admittedOn: "field.admittedOn",
 };
 
 /**

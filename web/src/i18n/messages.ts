@@ -257,6 +257,11 @@ const zh = {
   "field.publishedAt": "发布时间",
   "field.filedOn": "备案日期",
   "field.winner": "中标（成交）供应商",
+  "field.framework": "框架协议",
+  "field.unitPrice": "成交单价（元）",
+  "field.total": "成交金额（元）",
+  "field.awardedOn": "成交日期",
+  "field.admittedOn": "入围日期",
   "field.winningPrice": "中标（成交）金额（元）",
   "field.awardedAt": "定标时间",
 
@@ -1663,6 +1668,11 @@ const en: Record<MessageKey, string> = {
   "field.publishedAt": "Published",
   "field.filedOn": "Filed on",
   "field.winner": "Winning supplier",
+  "field.framework": "Framework agreement",
+  "field.unitPrice": "Unit price (yuan)",
+  "field.total": "Amount (yuan)",
+  "field.awardedOn": "Awarded on",
+  "field.admittedOn": "Admitted on",
   "field.winningPrice": "Winning price (yuan)",
   "field.awardedAt": "Awarded at",
 
