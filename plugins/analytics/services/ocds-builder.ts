@@ -48,6 +48,12 @@ export interface ProjectContext {
   method?: Method | null;
   /** a tender notice was published: only then is a cancellation news (a draft's is not) */
   tendered?: boolean;
+  /**
+   * a payment was heard: from then on every release names the buyer as payer and the supplier as payee too.
+   * Releases compile in date order and a party's roles are replaced, not added (OCDS's merge), so a fact heard
+   * after a payment (facts arrive in any order) must not drop the roles the payment gave.
+   */
+  paid?: boolean;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -167,6 +173,7 @@ export function contextAfter(ctx: ProjectContext, f: Fact): ProjectContext {
     title: str(d.projectName) ?? str(d.title) ?? ctx.title ?? null,
     method: isMethod(d.method) ? d.method : (ctx.method ?? null),
     tendered: ctx.tendered || f.stage === "tender" || f.stage === "tenderAmendment",
+    paid: ctx.paid || f.stage === "payment",
   };
 }
 
@@ -178,13 +185,13 @@ export function buildRelease(prefix: string, f: Fact, ctx: ProjectContext): Rele
   let buyer: Release | undefined;
   if (ctx.buyerName) {
     buyer = { id: partyId("buyer", ctx.buyerName), name: ctx.buyerName };
-    parties.push({ ...buyer, roles: f.stage === "payment" ? ["buyer", "procuringEntity", "payer"] : ["buyer", "procuringEntity"] });
+    parties.push({ ...buyer, roles: ctx.paid ? ["buyer", "procuringEntity", "payer"] : ["buyer", "procuringEntity"] });
   }
   let supplier: Release | undefined;
   const supplierKnown = f.stage === "award" || f.stage === "contract" || f.stage === "payment";
   if (supplierKnown && ctx.supplierName) {
     supplier = { id: partyId("supplier", ctx.supplierName), name: ctx.supplierName };
-    parties.push({ ...supplier, roles: f.stage === "payment" ? ["supplier", "payee"] : ["supplier"] });
+    parties.push({ ...supplier, roles: ctx.paid ? ["supplier", "payee"] : ["supplier"] });
   }
 
   const release: Release = {
