@@ -97,3 +97,20 @@ export async function unlabelledFields(page: Page): Promise<string[]> {
     return out;
   })()`);
 }
+
+/**
+ * A page as a reader meets it in both languages: zh-CN, switched to English, and back (the switch is
+ * the header's button, by keyboard-reachable role), each with no serious or critical axe violation and
+ * no unnamed field. `what` names the page in a failure.
+ */
+export async function accessible(page: Page, what: string): Promise<void> {
+  for (const [lang, button] of [["zh-CN", null], ["en", "切换语言：English"], ["zh-CN", "Switch language: 中文"]] as const) {
+    if (button) {
+      await page.getByRole("button", { name: button }).click();
+      await page.waitForFunction(`document.documentElement.lang === "${lang}"`);
+    }
+    await ready(page);
+    expect([what, lang, serious(await axeCheck(page)).map((v) => `${v.id}: ${v.targets[0]}`)]).toEqual([what, lang, []]);
+    expect([what, lang, await unlabelledFields(page)]).toEqual([what, lang, []]);
+  }
+}

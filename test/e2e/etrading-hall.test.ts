@@ -11,7 +11,7 @@ import { newKeyPair, newSigningKey, openShare, sealBid, softwareSigner, type Sea
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { packageOf, publishedTender, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
-import { axeCheck, cspViolations, ready, serious, unlabelledFields, useSession, watchCsp, type Signed } from "./a11y";
+import { accessible, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 
 jest.setTimeout(180_000);
@@ -38,17 +38,6 @@ async function open(signed: Signed): Promise<Page> {
   return p.page;
 }
 
-async function accessible(page: Page, what: string): Promise<void> {
-  for (const [lang, button] of [["zh-CN", null], ["en", "切换语言：English"], ["zh-CN", "Switch language: 中文"]] as const) {
-    if (button) {
-      await page.getByRole("button", { name: button }).click();
-      await page.waitForFunction(`document.documentElement.lang === "${lang}"`);
-    }
-    await ready(page);
-    expect([what, lang, serious(await axeCheck(page)).map((v) => `${v.id}: ${v.targets[0]}`)]).toEqual([what, lang, []]);
-    expect([what, lang, await unlabelledFields(page)]).toEqual([what, lang, []]);
-  }
-}
 
 beforeAll(async () => {
   browser = await launchChromium();
