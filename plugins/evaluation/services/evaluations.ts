@@ -336,6 +336,19 @@ async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"
 
 type Ctx<P> = PlatformContext<P & { id: string }>;
 
+/**
+ * A change only those who run the tender make: the evaluation locked in a transaction, refused (403) to anyone
+ * else who may read it and not found for those who may not (visible's answer).
+ */
+async function runnersChange<T>(svc: This, ctx: Ctx<object>, change: (trx: Knex.Transaction, e: Row) => Promise<T>): Promise<T> {
+  const runner = await runsTender(ctx, svc.db, ctx.params.id);
+  return svc.db.transaction(async (trx) => {
+    const e = await visible(trx, ctx.meta.user!, ctx.params.id, "update", runner);
+    if (!runner) throw forbidden();
+    return change(trx, e);
+  });
+}
+
 export const evaluationsService: PlatformServiceSchema = {
   name: "evaluation",
   started(this: This) {
@@ -440,10 +453,7 @@ export const evaluationsService: PlatformServiceSchema = {
       params: { id: "string", results: "any" },
       async handler(this: This, ctx: Ctx<{ results: unknown }>) {
         const user = ctx.meta.user!;
-        const runner = await runsTender(ctx, this.db, ctx.params.id);
-        return this.db.transaction(async (trx) => {
-          const e = await visible(trx, user, ctx.params.id, "update", runner);
-          if (!runner) throw forbidden();
+        return runnersChange(this, ctx, async (trx, e) => {
           if (e.status !== "qualification") throw wrongStage(e, "资格审查已完成", "The qualification review is done", "tender.qualificationReviewAfterOpening");
           const results = Array.isArray(ctx.params.results) ? ctx.params.results : [];
           const problems = [];
@@ -655,10 +665,7 @@ export const evaluationsService: PlatformServiceSchema = {
       async handler(this: This, ctx: Ctx<{ bidId: unknown; reason?: unknown }>) {
         const user = ctx.meta.user!;
         const reason = text(ctx.params.reason, "/reason");
-        const runner = await runsTender(ctx, this.db, ctx.params.id);
-        return this.db.transaction(async (trx) => {
-          const e = await visible(trx, user, ctx.params.id, "update", runner);
-          if (!runner) throw forbidden();
+        return runnersChange(this, ctx, async (trx, e) => {
           if (e.status === "awarded") throw conflict({ "zh-CN": "已确定中标人", en: "The winner is already confirmed" }, { rule: "award.purchaserConfirm" });
           if (e.status !== "signed") throw wrongStage(e, "评审报告经全体成员签署后方可确定中标人", "The winner is confirmed once every member has signed the report", "award.purchaserConfirm");
           const ranking = e.report!.ranking;
@@ -783,10 +790,7 @@ export const evaluationsService: PlatformServiceSchema = {
       async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
         const user = ctx.meta.user!;
         const reason = text(ctx.params.reason, "/reason");
-        const runner = await runsTender(ctx, this.db, ctx.params.id);
-        return this.db.transaction(async (trx) => {
-          const e = await visible(trx, user, ctx.params.id, "update", runner);
-          if (!runner) throw forbidden();
+        return runnersChange(this, ctx, async (trx, e) => {
           if (!reason) throw validationFailed([fieldError("/reason", "award.purchaserConfirm", "应写明未能按期确定中标人的合法理由（award.purchaserConfirm）", "give the lawful reason for not confirming in time (award.purchaserConfirm)")]);
           if (e.status !== "signed") throw wrongStage(e, "评审报告签署后、确定中标人前方可说明理由", "A reason is given after the report is signed and before the award", "award.purchaserConfirm");
           const hold = { reason, at: platformNow().toISOString(), by: user.id };
@@ -805,10 +809,7 @@ export const evaluationsService: PlatformServiceSchema = {
       params: { id: "string" },
       async handler(this: This, ctx: Ctx<object>) {
         const user = ctx.meta.user!;
-        const runner = await runsTender(ctx, this.db, ctx.params.id);
-        return this.db.transaction(async (trx) => {
-          const e = await visible(trx, user, ctx.params.id, "update", runner);
-          if (!runner) throw forbidden();
+        return runnersChange(this, ctx, async (trx, e) => {
           if (e.status !== "awarded") throw wrongStage(e, "确定中标人后方可签订合同", "The contract is signed after the award", "contract.signWithin");
           if (e.contract) throw conflict({ "zh-CN": "合同已签订", en: "The contract is already signed" }, { rule: "contract.signWithin" });
           const now = platformNow();
@@ -834,10 +835,7 @@ export const evaluationsService: PlatformServiceSchema = {
       async handler(this: This, ctx: Ctx<{ reason?: unknown }>) {
         const user = ctx.meta.user!;
         const reason = text(ctx.params.reason, "/reason");
-        const runner = await runsTender(ctx, this.db, ctx.params.id);
-        return this.db.transaction(async (trx) => {
-          const e = await visible(trx, user, ctx.params.id, "update", runner);
-          if (!runner) throw forbidden();
+        return runnersChange(this, ctx, async (trx, e) => {
           if (!reason) throw validationFailed([fieldError("/reason", "contract.winnerRefuses", "应写明中标人拒绝签订合同的情况（contract.winnerRefuses）", "say how the winner refused to sign (contract.winnerRefuses)")]);
           if (e.status !== "awarded" || e.contract) throw wrongStage(e, "只有已确定中标人且尚未签订合同时，中标人才可能拒签", "A winner refuses only after the award and before a contract", "contract.winnerRefuses");
           const now = platformNow();
