@@ -196,19 +196,28 @@ export interface SearchColumn {
  *   first where the planner scans a narrow filter instead, so the function is called on few rows);
  * - one character: strpos alone (a scan; a one-character search is rare and matches most rows).
  */
-export function whereContains<Q extends ListQuery>(query: Q, search: SearchColumn, terms: string[]): Q {
+export function whereContains<Q extends ListQuery>(query: Q, search: SearchColumn, terms: string[], use: SearchUse = "list"): Q {
   const q = query as Knex.QueryBuilder;
   for (const term of terms) {
     if (search.trigram && TRIGRAM_WORD.test(term)) {
       q.whereRaw(`${search.column} like ?`, [`%${likeEscape(term)}%`]);
     } else {
-      q.whereRaw(`strpos(${search.column}, ?) > 0`, [term]);
+      if (use !== "index") q.whereRaw(`strpos(${search.column}, ?) > 0`, [term]);
       const pieces = bigramsOf(term);
-      if (pieces.length) q.whereRaw(`${search.bigrams} @> ?::text[]`, [pieces]);
+      if (pieces.length && use !== "walk") q.whereRaw(`${search.bigrams} @> ?::text[]`, [pieces]);
     }
   }
   return query;
 }
+
+/**
+ * How whereContains narrows: `list` exactly, through the indexes where they serve; `index` by the
+ * index conditions alone (a superset, and what the planner has statistics for: ANALYZE keeps each
+ * pair's frequency, a strpos it can only guess at); `walk` exactly without the pair index (a walk
+ * along another index tests each row it passes, and a pair condition would only tempt the planner
+ * into building the word's whole bitmap first).
+ */
+export type SearchUse = "list" | "index" | "walk";
 
 /**
  * A list's query: knex's, or objection's (scopeQuery's, whose rows come back as the model's
@@ -234,6 +243,37 @@ export async function pageRows<T extends object>(
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
   options: PageOptions = {},
 ): Promise<{ rows: T[]; nextCursor: string | null }> {
+  const offset = req.after ? 0 : (req.page - 1) * req.pageSize;
+  const merge = await mergeOf(db, options.mergeBy);
+  let rows: Array<Record<string, unknown>>;
+  if (!merge) rows = (await ordered(db, query, order, req).limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+  else {
+    // Each value's rows walk its own (column, keys…) index, as far as the page needs, and the
+    // walks are merged by the cursor's keys: a tenant and the tenants below it cost a few index
+    // probes, where one walk of the order's index would read past every other region's rows.
+    const plainOf = (b: ListQuery) => ("toKnexQuery" in b ? b.toKnexQuery() : b) as Knex.QueryBuilder;
+    const walk = ordered(db, merge.words ? whereContains(merge.words.without.clone(), merge.words.search, merge.words.terms, "walk") : query, order, req);
+    const parts = merge.values.map((v) => plainOf((walk.clone() as Knex.QueryBuilder).where(merge.column, v as Knex.Value).limit(offset + req.pageSize + 1)).toSQL());
+    const union = db.raw(`(${parts.map((p) => `(${p.sql})`).join(" union all ")}) as merged`, parts.flatMap((p) => p.bindings as Knex.Value[]));
+    const outer = ("modelClass" in query ? query.modelClass().query(db) : db.queryBuilder()) as unknown as Knex.QueryBuilder;
+    outer.select("*").from(union);
+    order.keys.forEach((k, i) => outer.orderByRaw(`${cursorField(i)} ${order.direction}${nullsLast(k)}`));
+    rows = (await outer.limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+  }
+  const more = rows.length > req.pageSize;
+  if (more) rows.length = req.pageSize;
+  const last = rows[rows.length - 1];
+  const nextCursor = more && last ? encodeCursor(order, order.keys.map((_, i) => last[cursorField(i)] ?? null)) : null;
+  for (const r of rows) order.keys.forEach((_, i) => delete r[cursorField(i)]);
+  return { rows: rows as T[], nextCursor };
+}
+
+// "nulls last" only where a key may be null: on a not-null key it would not match a plain
+// (published_at desc) index, and PostgreSQL would sort the whole match instead of walking it.
+const nullsLast = (k: SortKey) => (k.nullable ? " nulls last" : "");
+
+/** The query with the cursor's keys selected, after the cursor when one was given, in the order; no limit yet. */
+function ordered(db: Knex, query: ListQuery, order: ListOrder, req: Pick<ListRequest, "after">): Knex.QueryBuilder {
   const q = query.clone() as Knex.QueryBuilder;
   const cols = order.keys.map((k) => keyColumn(k.column));
   // The cursor's columns are added to the query's own; a query that chose none reads every column.
@@ -268,32 +308,8 @@ export async function pageRows<T extends object>(
       q.whereRaw(`(${cols.join(", ")}) ${cmp} (${cols.map(() => "?").join(", ")})`, req.after as Knex.Value[]);
     }
   }
-  // "nulls last" only where a key may be null: on a not-null key it would not match a plain
-  // (published_at desc) index, and PostgreSQL would sort the whole match instead of walking it.
-  const nulls = (k: SortKey) => (k.nullable ? " nulls last" : "");
-  order.keys.forEach((k, i) => q.orderByRaw(`${cols[i]} ${order.direction}${nulls(k)}`));
-  const offset = req.after ? 0 : (req.page - 1) * req.pageSize;
-  const merge = options.mergeBy && options.mergeBy.values.length > 1 ? options.mergeBy : undefined;
-  let rows: Array<Record<string, unknown>>;
-  if (!merge) rows = (await q.limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
-  else {
-    // Each value's rows walk its own (column, keys…) index, as far as the page needs, and the
-    // walks are merged by the cursor's keys: a tenant and the tenants below it cost a few index
-    // probes, where one walk of the order's index would read past every other region's rows.
-    const plainOf = (b: ListQuery) => ("toKnexQuery" in b ? b.toKnexQuery() : b) as Knex.QueryBuilder;
-    const parts = merge.values.map((v) => plainOf((q.clone() as Knex.QueryBuilder).where(merge.column, v as Knex.Value).limit(offset + req.pageSize + 1)).toSQL());
-    const union = db.raw(`(${parts.map((p) => `(${p.sql})`).join(" union all ")}) as merged`, parts.flatMap((p) => p.bindings as Knex.Value[]));
-    const outer = ("modelClass" in query ? query.modelClass().query(db) : db.queryBuilder()) as unknown as Knex.QueryBuilder;
-    outer.select("*").from(union);
-    order.keys.forEach((k, i) => outer.orderByRaw(`${cursorField(i)} ${order.direction}${nulls(k)}`));
-    rows = (await outer.limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
-  }
-  const more = rows.length > req.pageSize;
-  if (more) rows.length = req.pageSize;
-  const last = rows[rows.length - 1];
-  const nextCursor = more && last ? encodeCursor(order, order.keys.map((_, i) => last[cursorField(i)] ?? null)) : null;
-  for (const r of rows) order.keys.forEach((_, i) => delete r[cursorField(i)]);
-  return { rows: rows as T[], nextCursor };
+  order.keys.forEach((k, i) => q.orderByRaw(`${cols[i]} ${order.direction}${nullsLast(k)}`));
+  return q;
 }
 
 export interface PageOptions {
@@ -301,7 +317,44 @@ export interface PageOptions {
    * The query keeps `column` to one of `values` (a tenant and those below it), and an index on
    * (column, the order's keys) exists: the page is read per value and merged (see pageRows).
    */
-  mergeBy?: { column: string; values: readonly (string | number)[] };
+  mergeBy?: {
+    column: string;
+    values: readonly (string | number)[];
+    /**
+     * The list's search, when it has one: the query is `without` narrowed by whereContains. The
+     * walks pay off when the words are frequent: each walk meets its page's matches soon, testing
+     * the words on the rows it passes, where one query first builds the bitmap of every match in
+     * the word index. A rare word is the other way round: its index finds its few rows at once, and
+     * the walks would read on for matches that are not there. So the page is merged only when the
+     * planner expects at least MERGE_MIN_MATCHES rows of `table` to hold the words (one EXPLAIN of
+     * their index conditions, whose frequencies ANALYZE keeps; no rows read).
+     */
+    words?: { without: ListQuery; table: ListQuery; search: SearchColumn; terms: string[] };
+  };
+}
+
+/**
+ * Where a search's matches are about this many, the two ways cost alike (1.1 million notices on the
+ * machine of the README's benchmarks: a word in 88,000 titles took 124 ms as one query and 8 ms merged,
+ * one in 109 titles 3–5 ms as one query and 33–105 ms merged).
+ */
+export const MERGE_MIN_MATCHES = 20_000;
+
+/** The merge pageRows takes, if any (see PageOptions). */
+async function mergeOf(db: Knex, mergeBy: PageOptions["mergeBy"]): Promise<PageOptions["mergeBy"]> {
+  if (!mergeBy || mergeBy.values.length < 2) return undefined;
+  const words = mergeBy.words;
+  if (!words?.terms.length) return { column: mergeBy.column, values: mergeBy.values };
+  const matches = await estimatedRows(db, whereContains(words.table.clone(), words.search, words.terms, "index"));
+  return matches >= MERGE_MIN_MATCHES ? mergeBy : undefined;
+}
+
+/** The planner's estimate of the rows a (filtered, unordered) query matches: one EXPLAIN, no rows read. */
+export async function estimatedRows(db: Knex, query: ListQuery): Promise<number> {
+  const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
+  const plain = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+  const { rows: plan } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
+  return Math.round(Number(plan[0]["QUERY PLAN"][0].Plan["Plan Rows"]));
 }
 
 /**
@@ -314,9 +367,7 @@ export interface PageOptions {
  */
 export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT): Promise<{ total: number; totalIsEstimate: boolean }> {
   const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
-  const plain = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
-  const { rows: plan } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
-  const estimate = Math.round(Number(plan[0]["QUERY PLAN"][0].Plan["Plan Rows"]));
+  const estimate = await estimatedRows(db, query);
   if (estimate > ESTIMATE_TRUSTED * limit) return { total: estimate, totalIsEstimate: true };
   const capped = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
   const [row] = await db.count({ n: "*" }).from(capped.as("capped"));

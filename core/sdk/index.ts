@@ -92,7 +92,7 @@ export { MAX_PAGE, pageOf, single, wholeParam } from "../gateway/query";
 export { inputProblems } from "../gateway/input";
 export { uploadLimit } from "../gateway/upload";
 // every searchable list: query string, Chinese substring search, keyset pages, bounded totals
-export { EXACT_TOTAL_LIMIT, bigramsOf, bigramsSql, countUpTo, decodeCursor, encodeCursor, listPage, listParams, pageRows, searchTerms, termsParam, whereContains } from "../gateway/list-query";
+export { EXACT_TOTAL_LIMIT, bigramsOf, bigramsSql, countUpTo, decodeCursor, encodeCursor, listPage, listParams, MERGE_MIN_MATCHES, pageRows, searchTerms, termsParam, whereContains } from "../gateway/list-query";
 export type { KeyKind, ListOrder, ListParamsInput, ListQuery, ListRequest, PageOptions, SearchColumn, SortKey } from "../gateway/list-query";
 // every list as a CSV or Excel file with its filters, streamed
 export { EXPORT_FORMATS, EXPORT_ROW_LIMIT, exportFormatParam, exportLang, exportList, neutralized } from "../gateway/export";

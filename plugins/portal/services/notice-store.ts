@@ -174,18 +174,27 @@ const dayAfter = (day: string) => {
 
 /** The notices a list shows, filtered, in no order yet (also what the search-plan test explains). */
 export function filteredNotices(db: Knex, f: Omit<NoticeFilter, "page" | "pageSize">): Knex.QueryBuilder {
+  return whereContains(unworded(db, f), SEARCH, f.terms);
+}
+
+/** The list's filters but its words. */
+function unworded(db: Knex, f: Omit<NoticeFilter, "page" | "pageSize" | "terms">): Knex.QueryBuilder {
   const query = db(TABLE).whereNull("withdrawn_at");
   if (f.tenantCodes) query.whereIn("tenant_code", f.tenantCodes);
   if (f.type) query.where("type", f.type);
   // A day is the platform's (UTC+8): bounds as times, so that the newest index serves the range.
   if (f.from) query.where("published_at", ">=", `${f.from}T00:00:00+08:00`);
   if (f.to) query.where("published_at", "<", `${dayAfter(f.to)}T00:00:00+08:00`);
-  return whereContains(query, SEARCH, f.terms);
+  return query;
 }
 
 export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
-  const base = filteredNotices(db, f);
-  return listPage<NoticeRow>(db, base.clone().select(NOTICE_LIST_COLUMNS), NOTICE_ORDER, f);
+  // A region and the regions below it are read region by region along portal_notices_tenant_newest
+  // and merged, unless the words are rare enough to be found by their own index (core's pageRows).
+  const mergeBy = f.tenantCodes && f.tenantCodes.length > 1
+    ? { column: "tenant_code", values: f.tenantCodes, words: { without: unworded(db, f).select(NOTICE_LIST_COLUMNS), table: db(TABLE).whereNull("withdrawn_at"), search: SEARCH, terms: f.terms } }
+    : undefined;
+  return listPage<NoticeRow>(db, filteredNotices(db, f).select(NOTICE_LIST_COLUMNS), NOTICE_ORDER, f, { mergeBy });
 }
 
 export async function findNotice(db: Knex, id: string): Promise<NoticeRow | undefined> {

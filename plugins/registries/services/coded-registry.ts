@@ -217,10 +217,13 @@ export function listFilters(params: ListParams, enums: Record<string, readonly s
  * narrow the rest.
  */
 export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<ListParams>) {
-  const { query, order, req, filter, ability } = listQuery(spec, ctx);
+  const { query, order, req, filter, ability, unworded } = listQuery(spec, ctx);
   const db = spec.model.knex();
-  // A search walks its own indexes (bigrams, codes): the merge is for the plain list of a region.
-  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, req.terms.length ? {} : { mergeBy: filter.mergeBy });
+  // A region's list is merged region by region; with a search only when its words are frequent
+  // (core's pageRows asks the planner); a code is found by its own index, never merged.
+  const words = unworded && { without: unworded, table: spec.model.query(), search: REGISTRY_SEARCH, terms: req.terms };
+  const mergeBy = filter.mergeBy && (!req.terms.length ? filter.mergeBy : words ? { ...filter.mergeBy, words } : undefined);
+  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, { mergeBy });
   return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
 }
 
@@ -231,12 +234,16 @@ function listQuery<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformC
   const req = listParams(ctx.params, order, { pageSize: 20, maxPageSize: 100 });
   const ability = abilityOf(ctx);
   const query = scopeQuery(spec.model.query() as unknown as QueryBuilder<R, R[]>, ability, "read", spec.subject);
+  // the list's rules and filters but its words, when it searches by words alone (the merge's walks: listRecords)
+  let unworded: QueryBuilder<R, R[]> | undefined;
   if (req.terms.length) {
     const q = single(ctx.params.q)!.trim();
     // only the code columns a query can match are ORed in: otherwise the plan keeps to one index
     const codes = spec.search.map((c) => ({ c, value: c.upper ? q.toUpperCase() : q })).filter(({ c, value }) => c.pattern.test(value));
-    if (!codes.length) whereContains(query, REGISTRY_SEARCH, req.terms);
-    else {
+    if (!codes.length) {
+      unworded = query.clone();
+      whereContains(query, REGISTRY_SEARCH, req.terms);
+    } else {
       query.where((w) => {
         w.where((n) => whereContains(n, REGISTRY_SEARCH, req.terms));
         for (const { c, value } of codes) {
@@ -248,7 +255,8 @@ function listQuery<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformC
     }
   }
   filter.narrow(query);
-  return { query, order, req, filter, ability };
+  if (unworded) filter.narrow(unworded);
+  return { query, order, req, filter, ability, unworded };
 }
 
 /**
