@@ -230,7 +230,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
     const node = (broker = createBroker(
       cfg,
       // the trace fields outermost, so that the metrics' and the gates' logs carry them too
-      [traceMiddleware(), ...(tracing ? [tracing.middleware()] : []), ...(metrics ? [metrics.middleware()] : []), ...kernelMiddlewares(() => manifests, tree, gate)],
+      [traceMiddleware(), ...(tracing ? [tracing.middleware()] : []), ...(metrics ? [metrics.middleware()] : []), ...kernelMiddlewares(() => manifests, tree, gate, () => db.knex)],
       { logger: moleculerLogger(logger, cfg.logLevel, registry.plugins.flatMap((p) => p.manifest.secretFields ?? [])) },
     ));
     // Every node runs every plugin's workflows (the generic API may be asked on any gateway), and

@@ -6,6 +6,8 @@ import type { AppAbility, PlatformActionSchema, PlatformContext, PluginManifest,
 import type { TenantTree } from "../tenancy/tree";
 import { moduleGate, type GateSources } from "../tenancy/gate";
 import { withTraceOf } from "../observability/trace";
+import { idempotencyGate } from "./idempotency";
+import type { Knex } from "knex";
 
 type Next = (ctx: PlatformContext) => Promise<unknown>;
 
@@ -144,9 +146,10 @@ export function passwordChangeGate(): Middleware {
 
 /**
  * The kernel's middlewares, outermost first (the order of DESIGN.md §3): the password-change
- * gate, the module gate, then permissions. Errors are settled by the broker's error handler
+ * gate, the module gate, permissions, then the keeping of Idempotency-Keys (only what is allowed
+ * is kept). Errors are settled by the broker's error handler
  * (settleError), outside them all.
  */
-export function kernelMiddlewares(plugins: () => PluginManifest[], tree: TenantTree, gate: GateSources): Middleware[] {
-  return [passwordChangeGate(), moduleGate(gate), permissionGate(plugins, tree)];
+export function kernelMiddlewares(plugins: () => PluginManifest[], tree: TenantTree, gate: GateSources, db: () => Knex): Middleware[] {
+  return [passwordChangeGate(), moduleGate(gate), permissionGate(plugins, tree), idempotencyGate(db)];
 }

@@ -77,6 +77,11 @@ export interface PlatformActionSchema extends ActionSchema<AnyThis> {
    * `{ room: "<service>:...", ... }`, called as the user with `ctx.meta.socketId`.
    */
   room?: boolean;
+  /**
+   * "own": the action keeps a request's Idempotency-Key in its own transaction (the workflow
+   * engine's steps, a bid), and the kernel's keeping (core/broker/idempotency.ts) leaves it alone.
+   */
+  idempotency?: "own";
 }
 
 export interface PlatformServiceSchema<S = ServiceSettingSchema> extends Omit<ServiceSchema<S, Record<string, AnyThis>, Record<string, AnyThis>, AnyThis>, "actions"> {

@@ -36,6 +36,8 @@ export type { DataPoint, ExtensionPoint, Provider, ProviderMethods, Remote } fro
 // ── Errors: the envelope of DESIGN.md §7, bilingual messages ──
 export { PlatformError, conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
 export type { ErrorCode, ErrorDetail, Localized } from "../errors";
+// a write sent again: the request's Idempotency-Key, checked (for an action that keeps it itself: `idempotency: "own"`)
+export { idempotencyKeyOf } from "../broker/idempotency";
 
 // ── Audit: one hash-chained entry per change, written in the change's transaction (core/audit) ──
 export { actorOf, writeAudit } from "../audit/log";

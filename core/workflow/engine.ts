@@ -1,4 +1,5 @@
 import { subject } from "@casl/ability";
+import { idempotencyKeyOf as checkedIdempotencyKey } from "../broker/idempotency";
 import jsonLogic from "json-logic-js";
 import type { Knex } from "knex";
 import { findWorkday } from "chinese-days";
@@ -136,17 +137,7 @@ export interface Caller {
   idempotencyKey?: unknown;
 }
 
-/** An Idempotency-Key: what clients send (a UUID, a counter, a hash) fits; anything else is a mistake. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-function idempotencyKeyOf(caller: Caller): string | undefined {
-  const key = caller.idempotencyKey;
-  if (key === undefined || key === null || key === "") return undefined;
-  if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
-    throw validationFailed([fieldError("/headers/idempotency-key", "format", "Idempotency-Key 应为 1–200 个可见 ASCII 字符", "Idempotency-Key must be 1–200 visible ASCII characters")]);
-  }
-  return key;
-}
+const idempotencyKeyOf = (caller: Caller) => checkedIdempotencyKey(caller.idempotencyKey);
 
 /** What a COMMIT may take at most, on a loaded machine: a step that reaches it later than this before its caller's deadline is not committed. */
 const COMMIT_MARGIN_MS = 500;

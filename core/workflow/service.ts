@@ -107,6 +107,8 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
 
       start: {
         rest: "POST /workflows/:workflowId/instances",
+        // its key is kept in the step's own transaction (engine.ts)
+        idempotency: "own",
         kind: "create",
         permission: "authenticated",
         async handler(ctx: PlatformContext<{ workflowId: string; data?: unknown }>) {
@@ -203,6 +205,8 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
 
       transition: {
         rest: "POST /instances/:id/transitions/:name",
+        // its key is kept in the step's own transaction (engine.ts)
+        idempotency: "own",
         kind: "continue",
         permission: ["read", "WorkflowInstance"],
         async handler(ctx: PlatformContext<{ id: string; name: string; data?: unknown; expectedVersion?: unknown }>) {

@@ -3,7 +3,7 @@ import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  abilityOf, actorOf, compareMoney, conflict, enqueue, localDate, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
+  abilityOf, actorOf, compareMoney, conflict, enqueue, idempotencyKeyOf, localDate, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, platformNow, type PluginServiceThis, type SessionUser, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import {
@@ -548,6 +548,8 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "POST /tenders/:id/bids",
+      // the key is kept with the bid itself, in its transaction (madeWithKey)
+      idempotency: "own",
       gate: tenderGate,
       params: { id: "string", bid: { type: "any", optional: true } },
       async handler(this: This, ctx: PlatformContext<{ id: string; bid?: unknown }>) {
@@ -556,7 +558,7 @@ export const bidsService: PlatformServiceSchema = {
         const user = ctx.meta.user!;
         const t = await tenderOf(this.db, ctx.params.id);
         const supplier = await registeredSupplier(this.db, ctx, t);
-        const key = idempotencyKey(ctx.meta.idempotencyKey);
+        const key = idempotencyKeyOf(ctx.meta.idempotencyKey);
         if (key) {
           const first = await madeWithKey(this.db, t, supplier.code, key);
           if (first) return retried(first, ctx);
@@ -599,6 +601,8 @@ export const bidsService: PlatformServiceSchema = {
       kind: "continue",
       permission: "authenticated",
       rest: "DELETE /tenders/:id/bids/mine",
+      // the key is kept with the bid itself, in its transaction (madeWithKey)
+      idempotency: "own",
       gate: tenderGate,
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
@@ -606,7 +610,7 @@ export const bidsService: PlatformServiceSchema = {
         const user = ctx.meta.user!;
         const t = await tenderOf(this.db, ctx.params.id);
         const supplier = await registeredSupplier(this.db, ctx, t);
-        const key = idempotencyKey(ctx.meta.idempotencyKey);
+        const key = idempotencyKeyOf(ctx.meta.idempotencyKey);
         if (key) {
           const first = await madeWithKey(this.db, t, supplier.code, key);
           if (first) return retried(first, ctx);
@@ -838,16 +842,6 @@ export const bidsService: PlatformServiceSchema = {
     },
   },
 };
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-
-function idempotencyKey(raw: unknown): string | undefined {
-  if (raw === undefined || raw === null || raw === "") return undefined;
-  if (typeof raw !== "string" || !IDEMPOTENCY_KEY.test(raw)) {
-    throw validationFailed([fieldError("/headers/idempotency-key", "format", "Idempotency-Key 应为 1–200 个可见 ASCII 字符", "Idempotency-Key must be 1–200 visible ASCII characters")]);
-  }
-  return raw;
-}
 
 /** A retried request: the first receipt again, whatever was sent this time, as long as it is the same bid. */
 function retried(first: BidRow, ctx: PlatformContext<{ id: string; bid?: unknown }>) {
