@@ -1,0 +1,214 @@
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import ExcelJS from "exceljs";
+import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * The e-trading tenders list, the evaluations list and the challenges and complaints lists on core's
+ * list helper: keyset pages that hold every row once, `q` by substring, filters checked (400 in the
+ * envelope), and each list's export (CSV with its BOM, Excel) holding what the list shows the caller
+ * and nothing of another party's. Rows are written straight into the tables: the lists read them.
+ */
+describe("procurement lists and their exports", () => {
+  let platform: TestPlatform;
+  let pluginsDir: string;
+  const tokens: Record<string, string> = {};
+  const HZ = "441300";
+  const MM = "440900";
+  const BUYER = "441300401";
+  const OTHER_BUYER = "441300402";
+  const AGENCY = "91441300MA4X0AGE01";
+  const SUPPLIER = "91441300MA4X0SUP01";
+  const OTHER_SUPPLIER = "91441300MA4X0SUP02";
+  const TOPICS = ["道路照明采购", "医疗设备采购", "课桌椅采购"];
+
+  const download = async (url: string, who: string, lang?: string) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${tokens[who]}` };
+    if (lang) headers["accept-language"] = lang;
+    const res = await fetch(platform.baseUrl + url, { headers, signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  };
+  /** the CSV's lines (no field here holds a comma or a line break) */
+  const csvLines = (body: Buffer) => {
+    const text = body.toString("utf8");
+    expect(text.startsWith("\uFEFF")).toBe(true);
+    return text.slice(1).split("\r\n").filter(Boolean);
+  };
+  const api = (url: string, who: string, lang?: string) => platform.api(url, { token: tokens[who], ...(lang ? { headers: { "accept-language": lang } } : {}) });
+  /** every page by cursor: each item's id, in order */
+  const walk = async (url: string, who: string) => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const r = await api(`${url}${url.includes("?") ? "&" : "?"}pageSize=7${cursor ? `&cursor=${cursor}` : ""}`, who);
+      expect(r.status).toBe(200);
+      ids.push(...(r.body as Any).items.map((x: Any) => x.id));
+      cursor = (r.body as Any).nextCursor;
+      pages++;
+    } while (cursor && pages < 50);
+    return { ids, pages };
+  };
+  const sheetOf = async (body: Buffer, name: string) => {
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(body as unknown as ArrayBuffer);
+    const sheet = book.getWorksheet(name)!;
+    const rows: unknown[][] = [];
+    sheet.eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
+    return rows;
+  };
+
+  const tenders: Any[] = [];
+
+  beforeAll(async () => {
+    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "lists-plugins-"));
+    for (const p of ["registries", "supervision", "etrading", "experts", "evaluation", "complaints"]) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
+    platform = await startTestPlatform({ pluginsDir });
+    const users: Record<string, { roles: string[]; tenantCode: string; unitCode?: string }> = {
+      regulator: { roles: ["regulator"], tenantCode: HZ },
+      maomingRegulator: { roles: ["regulator"], tenantCode: MM },
+      buyer: { roles: ["purchaser"], tenantCode: HZ, unitCode: BUYER },
+      otherBuyer: { roles: ["purchaser"], tenantCode: HZ, unitCode: OTHER_BUYER },
+      agency: { roles: ["agency"], tenantCode: HZ, unitCode: AGENCY },
+      supplier: { roles: ["supplier"], tenantCode: HZ, unitCode: SUPPLIER },
+      otherSupplier: { roles: ["supplier"], tenantCode: HZ, unitCode: OTHER_SUPPLIER },
+    };
+    for (const [who, u] of Object.entries(users)) tokens[who] = await platform.token(u);
+    const db = platform.kernel.db.knex;
+    // 24 Huizhou tenders (8 per topic; every third the other buyer's; the buyer's first half through the agency), 6 in Maoming;
+    // statuses: published open tenders, drafts, invited tenders (the supplier invited to some), opened ones
+    for (let i = 0; i < 30; i++) {
+      const huizhou = i < 24;
+      const status = i % 6 === 1 ? "draft" : i % 6 === 3 ? "opened" : "published";
+      const invited = i % 6 === 4;
+      const unit = !huizhou ? "440900101" : i % 3 === 2 ? OTHER_BUYER : BUYER;
+      tenders.push({
+        id: crypto.randomUUID(), instance_id: crypto.randomUUID(), tenant_code: huizhou ? HZ : MM, unit,
+        unit_name: huizhou ? (unit === BUYER ? "惠州市交通运输局" : "惠州市人民医院") : "茂名市教育局",
+        agency_code: huizhou && unit === BUYER && i < 12 ? AGENCY : null,
+        method: invited ? "invited-tender" : "public-tender",
+        title: `${TOPICS[i % 3]}第${i + 1}期`, max_price: "100000.00",
+        published_at: status === "draft" ? null : new Date(Date.UTC(2026, 2, 1)),
+        // deadlines out of insertion order, two sharing one instant (the id orders them)
+        bid_deadline: new Date(Date.UTC(2026, 3, 1 + ((i * 7) % 30), 1, i === 5 ? 0 : i % 2)),
+        status,
+        config: JSON.stringify({ invitation: invited ? "draw" : "notice", agencyName: null }),
+        created_at: new Date(Date.UTC(2026, 2, 1)), updated_at: new Date(Date.UTC(2026, 2, 1)),
+      });
+      tenders[i].opening_at = tenders[i].bid_deadline;
+    }
+    tenders[11].bid_deadline = tenders[11].opening_at = tenders[5].bid_deadline;
+    await db("etrading_tenders").insert(tenders);
+    // the supplier was invited to the Huizhou invited tenders 4 and 10; registered for open tender 0
+    await db("etrading_registrations").insert([
+      { tender_id: tenders[4].id, supplier_code: SUPPLIER, supplier_name: "惠州市绿源照明科技有限公司", invited: true },
+      { tender_id: tenders[10].id, supplier_code: SUPPLIER, supplier_name: "惠州市绿源照明科技有限公司", invited: true, registered_at: new Date() },
+      { tender_id: tenders[0].id, supplier_code: SUPPLIER, supplier_name: "惠州市绿源照明科技有限公司", registered_at: new Date() },
+      { tender_id: tenders[16].id, supplier_code: OTHER_SUPPLIER, supplier_name: "惠州市明途光电科技有限公司", invited: true },
+    ]);
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.stop();
+    fs.rmSync(pluginsDir, { recursive: true, force: true });
+  });
+
+  const byDeadline = (rows: Any[]) => [...rows].sort((a, b) => a.bid_deadline - b.bid_deadline || (a.id < b.id ? -1 : 1)).map((r) => r.id);
+  const hz = () => tenders.filter((t) => t.tenant_code === HZ);
+  /** what a supplier may see: published open tenders anywhere, and those it was invited to or registered for (never a draft) */
+  const supplierSees = (code: string, regs: Record<string, string[]>) => tenders.filter((t) => t.status !== "draft" && ((JSON.parse(t.config).invitation === "notice" && t.status === "published") || regs[code]?.includes(t.id)));
+
+  describe("GET /api/etrading/tenders", () => {
+    test("paging by cursor returns each of the region's tenders once, deadline first; the total is exact; page numbers still serve the web's pager", async () => {
+      const { ids, pages } = await walk("/api/etrading/tenders", "regulator");
+      expect(ids).toEqual(byDeadline(hz()));
+      expect(pages).toBe(4);
+      const first = (await api("/api/etrading/tenders?pageSize=10&page=3", "regulator")).body as Any;
+      expect(first).toMatchObject({ total: 24, totalIsEstimate: false, page: 3, pageSize: 10, nextCursor: null });
+      expect(first.items.map((x: Any) => x.id)).toEqual(byDeadline(hz()).slice(20));
+      expect(typeof first.serverTime).toBe("string");
+      // Maoming's regulator sees only Maoming's
+      expect((await walk("/api/etrading/tenders", "maomingRegulator")).ids).toEqual(byDeadline(tenders.slice(24)));
+    });
+
+    test("a supplier sees the published open tenders and the ones it was invited to, never a draft, with mine=1 too; registered and invited flags are its own", async () => {
+      const regs = { [SUPPLIER]: [tenders[4].id, tenders[10].id, tenders[0].id] };
+      const expected = byDeadline(supplierSees(SUPPLIER, regs));
+      expect((await walk("/api/etrading/tenders", "supplier")).ids).toEqual(expected);
+      expect((await walk("/api/etrading/tenders?mine=1", "supplier")).ids).toEqual(expected);
+      const items = ((await api("/api/etrading/tenders", "supplier")).body as Any).items as Any[];
+      expect(items.find((x) => x.id === tenders[10].id)).toMatchObject({ registered: true, invited: true });
+      expect(items.find((x) => x.id === tenders[4].id)).toMatchObject({ registered: false, invited: true });
+      expect(items.some((x) => x.id === tenders[16].id)).toBe(false);
+    });
+
+    test("q finds any substring of the title or the purchaser (2-character Chinese words too); status and method filter; a purchaser and an agency see their own", async () => {
+      const medical = ((await api(`/api/etrading/tenders?q=${encodeURIComponent("医疗")}`, "regulator")).body as Any).items.map((x: Any) => x.title);
+      expect(medical).toHaveLength(8);
+      expect(medical.every((t: string) => t.startsWith("医疗设备采购"))).toBe(true);
+      expect(((await api(`/api/etrading/tenders?q=${encodeURIComponent("人民医院")}`, "regulator")).body as Any).total).toBe(8);
+      expect(((await api(`/api/etrading/tenders?q=${encodeURIComponent("第1期")}`, "regulator")).body as Any).total).toBe(1);
+      const opened = ((await api("/api/etrading/tenders?status=opened&method=public-tender", "regulator")).body as Any).items as Any[];
+      expect(opened.map((x) => x.id).sort()).toEqual(hz().filter((t) => t.status === "opened").map((t) => t.id).sort());
+      expect(((await api("/api/etrading/tenders?mine=1", "buyer")).body as Any).items.map((x: Any) => x.id)).toEqual(byDeadline(hz().filter((t) => t.unit === BUYER)));
+      expect(((await api("/api/etrading/tenders", "agency")).body as Any).items.map((x: Any) => x.id)).toEqual(byDeadline(hz().filter((t) => t.agency_code === AGENCY)));
+    });
+
+    test("bad filters are 400 in the envelope, each at its field, in zh-CN and en", async () => {
+      const bad = await api("/api/etrading/tenders?status=closed&method=auction&mine=2&pageSize=500&cursor=xyz", "regulator");
+      expect(bad.status).toBe(400);
+      expect((bad.body as Any).error.code).toBe("VALIDATION_FAILED");
+      expect((bad.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/cursor", "/method", "/mine", "/pageSize", "/status"]);
+      const status = (bad.body as Any).error.details.find((d: Any) => d.path === "/status");
+      expect(status.message["zh-CN"]).toMatch(/^应为 draft、published/);
+      expect(status.message.en).toMatch(/^must be one of draft, published/);
+      const zh = await api("/api/etrading/tenders?status=closed", "regulator");
+      const en = await api("/api/etrading/tenders?status=closed", "regulator", "en");
+      expect((zh.body as Any).error.message).toMatch(/[\u4e00-\u9fff]/);
+      expect((en.body as Any).error.message).not.toMatch(/[\u4e00-\u9fff]/);
+      // a cursor of another list is refused
+      const projects = await api("/api/etrading/tenders?cursor=" + Buffer.from(JSON.stringify(["supervision.projects", "2026-01-01T00:00:00.000000Z", crypto.randomUUID()])).toString("base64url"), "regulator");
+      expect(projects.status).toBe(400);
+    });
+
+    test("the export holds the list's rows with its filters (CSV: BOM, zh-CN and en headers), and an xlsx that opens with them", async () => {
+      const csv = await download(`/api/etrading/tenders/export?format=csv&q=${encodeURIComponent("医疗")}&status=published`, "regulator");
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+      const lines = csvLines(csv.body);
+      expect(lines[0]).toBe("项目名称,采购方式,采购人,代理机构,区划代码,最高限价（元）,状态,发布时间,文件获取截止日,投标截止时间");
+      const expected = hz().filter((t) => t.title.startsWith("医疗") && t.status === "published");
+      expect(expected.length).toBeGreaterThan(0);
+      expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(byDeadline(expected).map((id) => tenders.find((t) => t.id === id).title));
+      const top = tenders.find((t) => t.id === byDeadline(expected)[0]);
+      expect(lines[1].split(",").slice(1, 7)).toEqual([top.method === "public-tender" ? "公开招标" : "邀请招标", top.unit_name, "", HZ, "100000.00", "接受投标"]);
+      const en = csvLines((await download(`/api/etrading/tenders/export?format=csv&lang=en&status=draft`, "regulator")).body);
+      expect(en[0]).toBe("Title,Method,Purchaser,Agency,Division code,Maximum price (CNY),Status,Published,Documents until,Bid deadline");
+      expect(en).toHaveLength(1 + hz().filter((t) => t.status === "draft").length);
+      expect(en.slice(1).every((l) => l.split(",")[6] === "Draft")).toBe(true);
+      const xlsx = await download("/api/etrading/tenders/export?format=xlsx", "regulator");
+      expect(xlsx.headers.get("content-type")).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+      const rows = await sheetOf(xlsx.body, "采购项目");
+      expect(rows[0][0]).toBe("项目名称");
+      expect(rows.slice(1).map((r) => r[0])).toEqual(byDeadline(hz()).map((id) => tenders.find((t) => t.id === id).title));
+    });
+
+    test("another party's tenders are not in an export: the other buyer's, a supplier's drafts and invitations to others; a bad format is 400", async () => {
+      const mine = csvLines((await download("/api/etrading/tenders/export", "buyer")).body);
+      expect(mine).toHaveLength(1 + hz().filter((t) => t.unit === BUYER).length);
+      expect(mine.some((l) => l.includes("人民医院"))).toBe(false);
+      const supplier = csvLines((await download("/api/etrading/tenders/export?mine=1", "otherSupplier")).body);
+      const sees = supplierSees(OTHER_SUPPLIER, { [OTHER_SUPPLIER]: [tenders[16].id] });
+      expect(supplier.slice(1).map((l) => l.split(",")[0]).sort()).toEqual(sees.map((t) => t.title).sort());
+      expect(supplier.some((l) => l.startsWith(tenders[4].title + ","))).toBe(false);
+      expect(supplier.some((l) => l.startsWith(tenders[1].title + ","))).toBe(false);
+      const bad = await api("/api/etrading/tenders/export?format=pdf&status=x", "regulator");
+      expect(bad.status).toBe(400);
+      expect((bad.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/format", "/status"]);
+      expect((await fetch(`${platform.baseUrl}/api/etrading/tenders/export`)).status).toBe(401);
+    });
+  });
+});
