@@ -63,6 +63,8 @@ describe("procurement lists and their exports", () => {
   };
 
   const tenders: Any[] = [];
+  const evaluations: Any[] = [];
+  let expertId: string;
 
   beforeAll(async () => {
     pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "lists-plugins-"));
@@ -76,9 +78,11 @@ describe("procurement lists and their exports", () => {
       agency: { roles: ["agency"], tenantCode: HZ, unitCode: AGENCY },
       supplier: { roles: ["supplier"], tenantCode: HZ, unitCode: SUPPLIER },
       otherSupplier: { roles: ["supplier"], tenantCode: HZ, unitCode: OTHER_SUPPLIER },
+      expert: { roles: ["expert"], tenantCode: HZ, username: "lists-expert" } as never,
     };
     for (const [who, u] of Object.entries(users)) tokens[who] = await platform.token(u);
     const db = platform.kernel.db.knex;
+    expertId = (await db("core_accounts").where({ username: "lists-expert" }).first()).id;
     // 24 Huizhou tenders (8 per topic; every third the other buyer's; the buyer's first half through the agency), 6 in Maoming;
     // statuses: published open tenders, drafts, invited tenders (the supplier invited to some), opened ones
     for (let i = 0; i < 30; i++) {
@@ -110,6 +114,22 @@ describe("procurement lists and their exports", () => {
       { tender_id: tenders[0].id, supplier_code: SUPPLIER, supplier_name: "惠州市绿源照明科技有限公司", registered_at: new Date() },
       { tender_id: tenders[16].id, supplier_code: OTHER_SUPPLIER, supplier_name: "惠州市明途光电科技有限公司", invited: true },
     ]);
+    // 12 Huizhou evaluations (the buyer's even ones, the first four through the agency; the expert on every third), 3 in Maoming
+    const STATUSES = ["qualification", "scoring", "signing", "signed", "awarded"];
+    for (let i = 0; i < 15; i++) {
+      const huizhou = i < 12;
+      const unit = !huizhou ? "440900101" : i % 2 === 0 ? BUYER : OTHER_BUYER;
+      evaluations.push({
+        id: crypto.randomUUID(), tender_id: tenders[i].id, tender_instance_id: tenders[i].instance_id, tenant_code: huizhou ? HZ : MM,
+        unit_code: unit, agency_code: huizhou && i < 4 && unit === BUYER ? AGENCY : null, title: `${TOPICS[i % 3]}评标第${i + 1}号`,
+        unit_name: huizhou ? (unit === BUYER ? "惠州市交通运输局" : "惠州市人民医院") : "茂名市教育局",
+        method: i % 2 ? "comprehensive" : "lowest-price", category: "goods", criteria: "[]", members: i % 3 === 0 ? [expertId] : [], bids: "[]",
+        status: STATUSES[i % 5], confirm_by: i % 5 === 4 ? "2026-04-20" : null,
+        // two started at the same instant: the id orders them
+        created_at: new Date(Date.UTC(2026, 3, 1, 0, i === 7 ? 6 : i)), updated_at: new Date(Date.UTC(2026, 3, 1)),
+      });
+    }
+    await db("evaluation_evaluations").insert(evaluations);
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
@@ -182,8 +202,8 @@ describe("procurement lists and their exports", () => {
       expect(lines[0]).toBe("项目名称,采购方式,采购人,代理机构,区划代码,最高限价（元）,状态,发布时间,文件获取截止日,投标截止时间");
       const expected = hz().filter((t) => t.title.startsWith("医疗") && t.status === "published");
       expect(expected.length).toBeGreaterThan(0);
-      expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(byDeadline(expected).map((id) => tenders.find((t) => t.id === id).title));
-      const top = tenders.find((t) => t.id === byDeadline(expected)[0]);
+      expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(byDeadline(expected).map((id) => tenders.find((t) => t.id === id)!.title));
+      const top = tenders.find((t) => t.id === byDeadline(expected)[0])!;
       expect(lines[1].split(",").slice(1, 7)).toEqual([top.method === "public-tender" ? "公开招标" : "邀请招标", top.unit_name, "", HZ, "100000.00", "接受投标"]);
       const en = csvLines((await download(`/api/etrading/tenders/export?format=csv&lang=en&status=draft`, "regulator")).body);
       expect(en[0]).toBe("Title,Method,Purchaser,Agency,Division code,Maximum price (CNY),Status,Published,Documents until,Bid deadline");
@@ -193,7 +213,7 @@ describe("procurement lists and their exports", () => {
       expect(xlsx.headers.get("content-type")).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
       const rows = await sheetOf(xlsx.body, "采购项目");
       expect(rows[0][0]).toBe("项目名称");
-      expect(rows.slice(1).map((r) => r[0])).toEqual(byDeadline(hz()).map((id) => tenders.find((t) => t.id === id).title));
+      expect(rows.slice(1).map((r) => r[0])).toEqual(byDeadline(hz()).map((id) => tenders.find((t) => t.id === id)!.title));
     });
 
     test("another party's tenders are not in an export: the other buyer's, a supplier's drafts and invitations to others; a bad format is 400", async () => {
@@ -209,6 +229,53 @@ describe("procurement lists and their exports", () => {
       expect(bad.status).toBe(400);
       expect((bad.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/format", "/status"]);
       expect((await fetch(`${platform.baseUrl}/api/etrading/tenders/export`)).status).toBe(401);
+    });
+  });
+
+  describe("GET /api/evaluation/evaluations", () => {
+    const newest = (rows: Any[]) => [...rows].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+    const hzEvals = () => evaluations.filter((e) => e.tenant_code === HZ);
+
+    test("paging by cursor returns each evaluation the caller may see once, newest first: a regulator its region's, a purchaser its own, an expert its committees'", async () => {
+      expect((await walk("/api/evaluation/evaluations", "regulator")).ids).toEqual(newest(hzEvals()));
+      expect((await walk("/api/evaluation/evaluations", "buyer")).ids).toEqual(newest(hzEvals().filter((e) => e.unit_code === BUYER)));
+      expect((await walk("/api/evaluation/evaluations", "expert")).ids).toEqual(newest(evaluations.filter((e) => e.members.includes(expertId))));
+      expect(((await api("/api/evaluation/evaluations", "supplier")).body as Any)).toMatchObject({ items: [], total: 0 });
+      const page = (await api("/api/evaluation/evaluations?pageSize=5&page=2", "regulator")).body as Any;
+      expect(page).toMatchObject({ total: 12, totalIsEstimate: false, page: 2, pageSize: 5 });
+      expect(page.items[0]).toMatchObject({ id: newest(hzEvals())[5], tenderId: expect.any(String), method: expect.any(String), round: 1, createdAt: expect.any(String) });
+    });
+
+    test("q and status filter the list and its export alike (CSV: BOM, zh-CN and en headers); an xlsx opens with the rows", async () => {
+      const medical = hzEvals().filter((e) => e.title.startsWith("医疗"));
+      const listed = (await api(`/api/evaluation/evaluations?q=${encodeURIComponent("医疗")}`, "regulator")).body as Any;
+      expect(listed.items.map((x: Any) => x.id)).toEqual(newest(medical));
+      const csv = await download(`/api/evaluation/evaluations/export?q=${encodeURIComponent("医疗")}&status=awarded`, "regulator");
+      expect(csv.status).toBe(200);
+      const lines = csvLines(csv.body);
+      expect(lines[0]).toBe("项目名称,采购人,评标方法,状态,评审轮次,确认中标人期限,开始时间");
+      const awarded = medical.filter((e) => e.status === "awarded");
+      expect(awarded.length).toBeGreaterThan(0);
+      expect(lines.slice(1).map((l) => l.split(",").slice(0, 6))).toEqual(
+        newest(awarded).map((id) => evaluations.find((e) => e.id === id)!).map((e) => [e.title, e.unit_name, e.method === "comprehensive" ? "综合评分法" : "最低评标价法", "已定标", "1", "2026-04-20"]),
+      );
+      const en = csvLines((await download("/api/evaluation/evaluations/export?lang=en&status=signing", "regulator")).body);
+      expect(en[0]).toBe("Title,Purchaser,Method,Status,Round,Award due,Started");
+      expect(en.slice(1).map((l) => l.split(",")[3])).toEqual(hzEvals().filter((e) => e.status === "signing").map(() => "Report to sign"));
+      const rows = await sheetOf((await download("/api/evaluation/evaluations/export?format=xlsx", "expert")).body, "评标项目");
+      expect(rows[0][0]).toBe("项目名称");
+      expect(rows.slice(1).map((r) => r[0])).toEqual(newest(evaluations.filter((e) => e.members.includes(expertId))).map((id) => evaluations.find((e) => e.id === id)!.title));
+    });
+
+    test("another purchaser's evaluations are not in an export; bad filters and format are 400 in the envelope", async () => {
+      const other = csvLines((await download("/api/evaluation/evaluations/export", "otherBuyer")).body);
+      expect(other.slice(1).map((l) => l.split(",")[0]).sort()).toEqual(hzEvals().filter((e) => e.unit_code === OTHER_BUYER).map((e) => e.title).sort());
+      expect(other.some((l) => l.includes("交通运输局"))).toBe(false);
+      const bad = await api("/api/evaluation/evaluations/export?format=docx&status=done&cursor=zzz", "regulator", "en");
+      expect(bad.status).toBe(400);
+      expect((bad.body as Any).error.code).toBe("VALIDATION_FAILED");
+      expect((bad.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/cursor", "/format", "/status"]);
+      expect((await api("/api/evaluation/evaluations?pageSize=0", "regulator")).status).toBe(400);
     });
   });
 });
