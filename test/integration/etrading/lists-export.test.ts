@@ -65,6 +65,8 @@ describe("procurement lists and their exports", () => {
   const tenders: Any[] = [];
   const evaluations: Any[] = [];
   let expertId: string;
+  const challenges: Any[] = [];
+  const complaints: Any[] = [];
 
   beforeAll(async () => {
     pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "lists-plugins-"));
@@ -130,6 +132,27 @@ describe("procurement lists and their exports", () => {
       });
     }
     await db("evaluation_evaluations").insert(evaluations);
+    // 10 Huizhou challenges (three on the buyer's tender 0, from both suppliers), 2 in Maoming; a complaint of every other one
+    const ON = [0, 0, 0, 2, 3, 4, 5, 6, 8, 9, 24, 25];
+    ON.forEach((ti, i) => {
+      const t = tenders[ti];
+      challenges.push({
+        id: crypto.randomUUID(), tenant_code: t.tenant_code, tender_id: t.id, tender_title: t.title, supplier_code: i % 2 === 0 ? SUPPLIER : OTHER_SUPPLIER,
+        target: ["documents", "process", "result"][i % 3], known_on: "2026-04-01", window_end: "2026-04-10", reply_due: "2026-04-13", affects_result: true,
+        status: i % 3 === 0 ? "replied" : "awaiting-reply", replied_at: i % 3 === 0 ? new Date(Date.UTC(2026, 3, 3)) : null,
+        filed_at: new Date(Date.UTC(2026, 3, 2, 0, i === 5 ? 4 : i)),
+      });
+    });
+    await db("complaints_challenges").insert(challenges);
+    challenges.filter((_, i) => i % 2 === 0).forEach((c, k) => {
+      const status = ["intake", "accepted", "decided"][k % 3];
+      complaints.push({
+        id: crypto.randomUUID(), challenge_id: c.id, tenant_code: c.tenant_code, tender_id: c.tender_id, supplier_code: c.supplier_code, matters: "[1]", statement: "评分标准指向特定品牌",
+        filed_at: new Date(Date.UTC(2026, 3, 10, 0, k)), status, intake_due: status === "intake" ? "2026-04-17" : null, decision_due: status === "accepted" ? "2026-05-22" : null, respondent_due: status === "accepted" ? "2026-04-17" : null,
+        outcome: status === "decided" ? "founded" : null, decided_at: status === "decided" ? new Date(Date.UTC(2026, 4, 1)) : null,
+      });
+    });
+    await db("complaints_complaints").insert(complaints);
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
@@ -276,6 +299,75 @@ describe("procurement lists and their exports", () => {
       expect((bad.body as Any).error.code).toBe("VALIDATION_FAILED");
       expect((bad.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/cursor", "/format", "/status"]);
       expect((await api("/api/evaluation/evaluations?pageSize=0", "regulator")).status).toBe(400);
+    });
+  });
+
+  describe("GET /api/complaints/challenges and /complaints", () => {
+    const newest = (rows: Any[]) => [...rows].sort((a, b) => b.filed_at - a.filed_at || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+    const title = (id: string) => challenges.find((c) => c.id === id)!.tender_title;
+
+    test("paging by cursor returns each challenge the caller may read once, newest first; a tender's for its buyer; a supplier only its own", async () => {
+      const hzChallenges = challenges.filter((c) => c.tenant_code === HZ);
+      expect((await walk("/api/complaints/challenges", "regulator")).ids).toEqual(newest(hzChallenges));
+      expect((await walk("/api/complaints/challenges", "supplier")).ids).toEqual(newest(challenges.filter((c) => c.supplier_code === SUPPLIER)));
+      const onTender = challenges.filter((c) => c.tender_id === tenders[0].id);
+      expect(((await api(`/api/complaints/challenges?tenderId=${tenders[0].id}`, "buyer")).body as Any).items.map((x: Any) => x.id)).toEqual(newest(onTender));
+      expect(((await api(`/api/complaints/challenges?tenderId=${tenders[0].id}`, "otherSupplier")).body as Any).items.map((x: Any) => x.id)).toEqual(newest(onTender.filter((c) => c.supplier_code === OTHER_SUPPLIER)));
+      const page = (await api("/api/complaints/challenges?pageSize=4&page=3", "regulator")).body as Any;
+      expect(page).toMatchObject({ total: 10, totalIsEstimate: false, page: 3, pageSize: 4, nextCursor: null });
+      expect(page.items[0]).toMatchObject({ tenderTitle: expect.any(String), status: expect.any(String), clocks: expect.any(Array) });
+      expect(page.items[0]).toHaveProperty("complaintId");
+    });
+
+    test("the challenges export holds the list's rows with q and status (CSV: BOM, zh-CN and en headers), in xlsx too; another supplier's are not in a supplier's", async () => {
+      const awaiting = challenges.filter((c) => c.tenant_code === HZ && c.status === "awaiting-reply" && c.tender_title.startsWith("道路"));
+      expect(awaiting.length).toBeGreaterThan(0);
+      const lines = csvLines((await download(`/api/complaints/challenges/export?q=${encodeURIComponent("道路")}&status=awaiting-reply`, "regulator")).body);
+      expect(lines[0]).toBe("采购项目,质疑供应商,质疑对象,知道之日,提出时间,答复期限,状态,答复时间,已投诉");
+      expect(lines.slice(1).map((l) => l.split(","))).toEqual(newest(awaiting).map((id) => {
+        const c = challenges.find((x) => x.id === id)!;
+        return [c.tender_title, c.supplier_code, { documents: "采购文件", process: "采购过程", result: "中标（成交）结果" }[c.target as string], "2026-04-01", c.filed_at.toISOString(), "2026-04-13", "待答复", "", complaints.some((p) => p.challenge_id === c.id) ? "是" : "否"];
+      }));
+      const en = csvLines((await download("/api/complaints/challenges/export?lang=en&status=replied", "regulator")).body);
+      expect(en[0]).toBe("Procurement,Challenger,Challenged,Known on,Filed,Reply due,Status,Replied,Complained of");
+      expect(en).toHaveLength(1 + challenges.filter((c) => c.tenant_code === HZ && c.status === "replied").length);
+      const rows = await sheetOf((await download("/api/complaints/challenges/export?format=xlsx", "otherSupplier")).body, "质疑");
+      expect(rows.slice(1).map((r) => r[0])).toEqual(newest(challenges.filter((c) => c.supplier_code === OTHER_SUPPLIER)).map(title));
+      expect(rows.slice(1).every((r) => r[1] === OTHER_SUPPLIER)).toBe(true);
+    });
+
+    test("the complaints list pages by cursor and its export keeps to the caller's: a regulator's region, a supplier its own; status filters both", async () => {
+      const hzComplaints = complaints.filter((p) => p.tenant_code === HZ);
+      const walked = await walk("/api/complaints/complaints", "regulator");
+      expect(walked.ids).toEqual(newest(hzComplaints));
+      const first = ((await api("/api/complaints/complaints?pageSize=2", "regulator")).body as Any);
+      expect(first).toMatchObject({ total: hzComplaints.length, pageSize: 2, nextCursor: expect.any(String) });
+      expect(first.items[0]).toMatchObject({ tenderTitle: expect.any(String), status: expect.any(String), clocks: expect.any(Array) });
+      const decided = csvLines((await download("/api/complaints/complaints/export?status=decided", "regulator")).body);
+      expect(decided[0]).toBe("采购项目,投诉人,投诉时间,状态,受理审查期限,处理决定期限,处理结果,决定时间");
+      expect(decided.slice(1).map((l) => l.split(",").slice(3, 7))).toEqual(hzComplaints.filter((p) => p.status === "decided").map(() => ["已作出处理决定", "", "", "投诉成立"]));
+      const en = csvLines((await download(`/api/complaints/complaints/export?lang=en&q=${encodeURIComponent("照明")}`, "supplier")).body);
+      expect(en[0]).toBe("Procurement,Complainant,Filed,Status,Intake due,Decision due,Outcome,Decided");
+      const own = complaints.filter((p) => p.supplier_code === SUPPLIER && challenges.find((c) => c.id === p.challenge_id)!.tender_title.includes("照明"));
+      expect(own.length).toBeGreaterThan(0);
+      expect(en.slice(1).map((l) => l.split(",")[0])).toEqual(newest(own).map((id) => title(complaints.find((p) => p.id === id)!.challenge_id)));
+      // the other supplier filed none: its export is the header alone
+      expect(csvLines((await download("/api/complaints/complaints/export", "otherSupplier")).body)).toHaveLength(1);
+      const rows = await sheetOf((await download("/api/complaints/complaints/export?format=xlsx&lang=en", "regulator")).body, "Complaints");
+      expect(rows).toHaveLength(1 + hzComplaints.length);
+    });
+
+    test("bad filters and formats are 400 in the envelope at their fields", async () => {
+      const bad = await api(`/api/complaints/challenges/export?format=txt&status=open&tenderId=42`, "regulator");
+      expect(bad.status).toBe(400);
+      expect((bad.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/format", "/status", "/tenderId"]);
+      const list = await api("/api/complaints/complaints?status=open&cursor=abc", "regulator", "en");
+      expect(list.status).toBe(400);
+      expect((list.body as Any).error.code).toBe("VALIDATION_FAILED");
+      expect((list.body as Any).error.details.map((d: Any) => d.path).sort()).toEqual(["/cursor", "/status"]);
+      // a challenges cursor is not the complaints list's
+      const next = ((await api("/api/complaints/challenges?pageSize=1", "regulator")).body as Any).nextCursor;
+      expect((await api(`/api/complaints/complaints?cursor=${next}`, "regulator")).status).toBe(400);
     });
   });
 });
