@@ -4,6 +4,18 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
   abilityOf,
+  type ErrorDetail,
+  type ExportColumn,
+  exportFormatParam,
+  exportLang,
+  exportList,
+  listPage,
+  listParams,
+  type ListOrder,
+  type ListParamsInput,
+  type SearchColumn,
+  single,
+  whereContains,
   implement,
   actorOf,
   conflict,
@@ -157,6 +169,137 @@ function complaintView(p: Row, now: Date) {
   };
 }
 
+// ── The lists: who sees which cases, their order, search, filters and export ─────────────────
+
+const CHALLENGE_STATUSES = ["awaiting-reply", "replied"] as const;
+const COMPLAINT_STATUSES = ["intake", "correcting", "accepted", "answered", "decided", "rejected"] as const;
+const STATUS_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  "awaiting-reply": { "zh-CN": "待答复", en: "Awaiting reply" },
+  replied: { "zh-CN": "已答复", en: "Replied" },
+  intake: { "zh-CN": "待受理", en: "Awaiting intake" },
+  correcting: { "zh-CN": "待补正", en: "Correction requested" },
+  accepted: { "zh-CN": "已受理", en: "Accepted" },
+  answered: { "zh-CN": "被投诉人已答复", en: "Respondent answered" },
+  decided: { "zh-CN": "已作出处理决定", en: "Decided" },
+  rejected: { "zh-CN": "不予受理", en: "Not admitted" },
+};
+const TARGET_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  documents: { "zh-CN": "采购文件", en: "Documents" },
+  process: { "zh-CN": "采购过程", en: "Process" },
+  result: { "zh-CN": "中标（成交）结果", en: "Result" },
+};
+const OUTCOME_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  founded: { "zh-CN": "投诉成立", en: "Founded" },
+  unfounded: { "zh-CN": "投诉不成立", en: "Unfounded" },
+};
+
+/** Newest first (the indexes complaints_challenges_recent, complaints_complaints_recent). */
+const CHALLENGE_ORDER: ListOrder = {
+  name: "complaints.challenges",
+  keys: [
+    { column: `${CHALLENGES}.filed_at`, kind: "timestamp" },
+    { column: `${CHALLENGES}.id`, kind: "uuid" },
+  ],
+  direction: "desc",
+};
+const COMPLAINT_ORDER: ListOrder = {
+  name: "complaints.complaints",
+  keys: [
+    { column: `${COMPLAINTS}.filed_at`, kind: "timestamp" },
+    { column: `${COMPLAINTS}.id`, kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+/** `q`: the tender's title, normalised, on the challenge (migration 20261207140000_case_search); a complaint's through its challenge. */
+const CASE_SEARCH: SearchColumn = { column: `${CHALLENGES}.search`, bigrams: `complaints_bigrams(${CHALLENGES}.search)`, trigram: true };
+
+interface ListParams { q?: unknown; status?: unknown; page?: unknown; pageSize?: unknown; cursor?: unknown }
+type ChallengeListParams = ListParams & { tenderId?: unknown };
+type ComplaintListParams = ListParams;
+
+/** `status` of a list: one of `allowed`, or a problem at /status. */
+function statusParam(raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined {
+  const v = single(raw);
+  if (v === undefined || v === "") return undefined;
+  if (v !== null && allowed.includes(v)) return v;
+  problems.push(fieldError("/status", "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`));
+  return undefined;
+}
+
+/**
+ * The challenges the caller may read, filtered (400 with every problem): a tender's (`tenderId`) for
+ * those who run it, else only the caller's own or, for a regulator, its region's.
+ */
+async function filteredChallenges(db: Knex, ctx: PlatformContext<ChallengeListParams>, problems: ErrorDetail[] = []) {
+  const user = ctx.meta.user!;
+  const tenderId = single(ctx.params.tenderId);
+  if (tenderId !== undefined && tenderId !== "" && !isUuid(tenderId)) problems.push(fieldError("/tenderId", "format", "应为采购项目编号", "must be a procurement's id"));
+  const status = statusParam(ctx.params.status, CHALLENGE_STATUSES, problems);
+  const req = listParams(ctx.params as ListParamsInput, CHALLENGE_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const query = db(CHALLENGES).leftJoin(COMPLAINTS, `${COMPLAINTS}.challenge_id`, `${CHALLENGES}.id`).select(`${CHALLENGES}.*`, `${COMPLAINTS}.id as complaint_id`);
+  if (isUuid(tenderId)) {
+    const tender = await tenderOf(ctx, tenderId);
+    query.where(`${CHALLENGES}.tender_id`, tender.id);
+    if (!tender.mine) {
+      // not running it: only what the caller may read anyway (its own, or its region's as a regulator)
+      query.where((w) => {
+        w.where(`${CHALLENGES}.supplier_code`, user.unitCode ?? "");
+        if (abilityOf(ctx).can("update", subject("ComplaintsCase", { tenantCode: tender.tenantCode }))) w.orWhere(`${CHALLENGES}.tenant_code`, tender.tenantCode);
+      });
+    }
+  } else if (isSupplier(user)) query.where(`${CHALLENGES}.supplier_code`, user.unitCode ?? "");
+  else scopeQuery(query, abilityOf(ctx), "update", "ComplaintsCase", { tenantCode: `${CHALLENGES}.tenant_code` });
+  if (status) query.where(`${CHALLENGES}.status`, status);
+  whereContains(query, CASE_SEARCH, req.terms);
+  return { query, req };
+}
+
+/** The complaints the caller may read, filtered (400 with every problem): a supplier's own, a regulator's region's. */
+function filteredComplaints(db: Knex, ctx: PlatformContext<ComplaintListParams>, problems: ErrorDetail[] = []) {
+  const user = ctx.meta.user!;
+  const status = statusParam(ctx.params.status, COMPLAINT_STATUSES, problems);
+  const req = listParams(ctx.params as ListParamsInput, COMPLAINT_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const query = db(COMPLAINTS).join(CHALLENGES, `${CHALLENGES}.id`, `${COMPLAINTS}.challenge_id`).select(`${COMPLAINTS}.*`, `${CHALLENGES}.tender_title`);
+  if (isSupplier(user)) query.where(`${COMPLAINTS}.supplier_code`, user.unitCode ?? "");
+  else scopeQuery(query, abilityOf(ctx), "update", "ComplaintsCase", { tenantCode: `${COMPLAINTS}.tenant_code` });
+  if (status) query.where(`${COMPLAINTS}.status`, status);
+  whereContains(query, CASE_SEARCH, req.terms);
+  return { query, req };
+}
+
+type Titled = { "zh-CN": string; en: string };
+const titled = (map: Record<string, Titled>, v: string | null, lang: "zh-CN" | "en") => (v === null ? null : (map[v]?.[lang] ?? v));
+
+/** The challenges export's columns: what the list shows (the challenger's credit code is on its registry record). */
+function challengeColumns(lang: "zh-CN" | "en"): Array<ExportColumn<ReturnType<typeof challengeView>>> {
+  return [
+    { title: { "zh-CN": "采购项目", en: "Procurement" }, value: (c) => c.tenderTitle, width: 40 },
+    { title: { "zh-CN": "质疑供应商", en: "Challenger" }, value: (c) => c.supplierCode, width: 22 },
+    { title: { "zh-CN": "质疑对象", en: "Challenged" }, value: (c) => titled(TARGET_TITLES, c.target, lang), width: 18 },
+    { title: { "zh-CN": "知道之日", en: "Known on" }, value: (c) => c.knownOn, width: 12 },
+    { title: { "zh-CN": "提出时间", en: "Filed" }, value: (c) => c.filedAt, width: 26 },
+    { title: { "zh-CN": "答复期限", en: "Reply due" }, value: (c) => c.replyDue, width: 12 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (c) => titled(STATUS_TITLES, c.status, lang), width: 12 },
+    { title: { "zh-CN": "答复时间", en: "Replied" }, value: (c) => c.repliedAt, width: 26 },
+    { title: { "zh-CN": "已投诉", en: "Complained of" }, value: (c) => (c.complaintId ? (lang === "en" ? "yes" : "是") : lang === "en" ? "no" : "否"), width: 10 },
+  ];
+}
+
+/** The complaints export's columns: what the regulator's desk shows. */
+function complaintColumns(lang: "zh-CN" | "en"): Array<ExportColumn<ReturnType<typeof complaintView> & { tenderTitle: string }>> {
+  return [
+    { title: { "zh-CN": "采购项目", en: "Procurement" }, value: (p) => p.tenderTitle, width: 40 },
+    { title: { "zh-CN": "投诉人", en: "Complainant" }, value: (p) => p.supplierCode, width: 22 },
+    { title: { "zh-CN": "投诉时间", en: "Filed" }, value: (p) => p.filedAt, width: 26 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (p) => titled(STATUS_TITLES, p.status, lang), width: 16 },
+    { title: { "zh-CN": "受理审查期限", en: "Intake due" }, value: (p) => p.intakeDue, width: 12 },
+    { title: { "zh-CN": "处理决定期限", en: "Decision due" }, value: (p) => p.decisionDue, width: 12 },
+    { title: { "zh-CN": "处理结果", en: "Outcome" }, value: (p) => titled(OUTCOME_TITLES, p.outcome, lang), width: 12 },
+    { title: { "zh-CN": "决定时间", en: "Decided" }, value: (p) => p.decidedAt, width: 26 },
+  ];
+}
+
 /** Locks a complaint for a step and checks its state, naming what it is in now. */
 async function lockedComplaint(trx: Knex.Transaction, id: string, states: string[]) {
   const p = await trx(COMPLAINTS).where({ id }).forUpdate().first();
@@ -229,32 +372,42 @@ export const casesService: PlatformServiceSchema = {
 
     /**
      * GET /api/complaints/challenges?tenderId=: a tender's challenges for its purchaser and agency; without
-     * it, the caller's own (a supplier) or the region's (a regulator).
+     * it, the caller's own (a supplier) or the region's (a regulator). Newest first by keyset pages (core's
+     * list helper), `q` any substring of the tender's title, `status` awaiting-reply or replied.
      */
     challenges: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /challenges",
-      params: { tenderId: { type: "string", optional: true } },
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ tenderId?: string }>) {
-        const user = ctx.meta.user!;
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ChallengeListParams>) {
         const now = platformNow();
-        const q = this.db(CHALLENGES).leftJoin(COMPLAINTS, `${COMPLAINTS}.challenge_id`, `${CHALLENGES}.id`).select(`${CHALLENGES}.*`, `${COMPLAINTS}.id as complaint_id`).orderBy(`${CHALLENGES}.filed_at`, "desc").limit(200);
-        if (ctx.params.tenderId) {
-          if (!isUuid(ctx.params.tenderId)) throw validationFailed([fieldError("/tenderId", "format", "应为采购项目编号", "must be a procurement's id")]);
-          const tender = await tenderOf(ctx, ctx.params.tenderId);
-          q.where(`${CHALLENGES}.tender_id`, tender.id);
-          if (!tender.mine) {
-            // not running it: only what the caller may read anyway (its own, or its region's as a regulator)
-            q.where((w) => {
-              w.where(`${CHALLENGES}.supplier_code`, user.unitCode ?? "");
-              if (abilityOf(ctx).can("update", subject("ComplaintsCase", { tenantCode: tender.tenantCode }))) w.orWhere(`${CHALLENGES}.tenant_code`, tender.tenantCode);
-            });
-          }
-        } else if (isSupplier(user)) q.where(`${CHALLENGES}.supplier_code`, user.unitCode ?? "");
-        else scopeQuery(q, abilityOf(ctx), "update", "ComplaintsCase", { tenantCode: `${CHALLENGES}.tenant_code` });
-        const rows = await q;
-        return { items: rows.map((c) => challengeView(c, [], now)) };
+        const { query, req } = await filteredChallenges(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Row>(this.db, query, CHALLENGE_ORDER, req);
+        return { items: rows.map((c) => challengeView(c, [], now)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before `challenge`, whose /challenges/:id would take "export" for an id
+    exportChallenges: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /challenges/export",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ChallengeListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = await filteredChallenges(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const now = platformNow();
+        return exportList<Row>(ctx, {
+          db: this.db,
+          query,
+          order: CHALLENGE_ORDER,
+          columns: challengeColumns(lang).map((c) => ({ ...c, value: (row: Row) => c.value(challengeView(row, [], now)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "challenges" : "质疑",
+          sheet: { "zh-CN": "质疑", en: "Challenges" },
+        });
       },
     },
 
@@ -368,18 +521,40 @@ export const casesService: PlatformServiceSchema = {
       },
     },
 
-    /** GET /api/complaints/complaints: the regulator's desk (its region's), or the caller's own as a supplier. */
+    /** GET /api/complaints/complaints: the regulator's desk (its region's), or the caller's own as a supplier; newest first, keyset pages, `q` and `status`. */
     complaints: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /complaints",
-      async handler(this: PluginServiceThis, ctx: PlatformContext) {
-        const user = ctx.meta.user!;
-        const q = this.db(COMPLAINTS).join(CHALLENGES, `${CHALLENGES}.id`, `${COMPLAINTS}.challenge_id`).select(`${COMPLAINTS}.*`, `${CHALLENGES}.tender_title`).orderBy(`${COMPLAINTS}.filed_at`, "desc").limit(200);
-        if (isSupplier(user)) q.where(`${COMPLAINTS}.supplier_code`, user.unitCode ?? "");
-        else scopeQuery(q, abilityOf(ctx), "update", "ComplaintsCase", { tenantCode: `${COMPLAINTS}.tenant_code` });
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ComplaintListParams>) {
+        const { query, req } = filteredComplaints(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Row>(this.db, query, COMPLAINT_ORDER, req);
         const now = platformNow();
-        return { items: (await q).map((p) => ({ ...complaintView(p, now), tenderTitle: p.tender_title })) };
+        return { items: rows.map((p) => ({ ...complaintView(p, now), tenderTitle: p.tender_title })), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before the complaint's own routes, so that "export" is never taken for an id
+    exportComplaints: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /complaints/export",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ComplaintListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredComplaints(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const now = platformNow();
+        return exportList<Row>(ctx, {
+          db: this.db,
+          query,
+          order: COMPLAINT_ORDER,
+          columns: complaintColumns(lang).map((c) => ({ ...c, value: (row: Row) => c.value({ ...complaintView(row, now), tenderTitle: row.tender_title as string }) })),
+          format,
+          lang,
+          filename: lang === "en" ? "complaints" : "投诉",
+          sheet: { "zh-CN": "投诉", en: "Complaints" },
+        });
       },
     },
 

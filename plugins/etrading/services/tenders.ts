@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import { subject } from "@casl/ability";
 import {
-  type ActionGate, abilityOf, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
+  type ActionGate, abilityOf, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, single, whereContains, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, type PluginServiceThis, type PrepareContext, periodEnd, prepared, type SessionUser, type StepContext, type StepHook,
   toMoney, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
@@ -502,6 +502,111 @@ function view(t: TenderRow, user: SessionUser, now: Date, extra: Record<string, 
 
 const NO_TENDER = { "zh-CN": "该采购项目", en: "this procurement" };
 
+const STATUSES = ["draft", "published", "opening", "opened", "awaiting-approval", "method-changed", "failed", "cancelled"] as const;
+const STATUS_TITLES: Record<string, Localized> = {
+  draft: { "zh-CN": "草稿", en: "Draft" },
+  published: { "zh-CN": "接受投标", en: "Taking bids" },
+  opening: { "zh-CN": "开标中", en: "Opening" },
+  opened: { "zh-CN": "已开标", en: "Opened" },
+  "awaiting-approval": { "zh-CN": "待批准变更采购方式", en: "Awaiting approval of a change of method" },
+  "method-changed": { "zh-CN": "已变更采购方式", en: "Method changed" },
+  failed: { "zh-CN": "采购失败", en: "Failed" },
+  cancelled: { "zh-CN": "已终止", en: "Cancelled" },
+};
+
+/** Deadline first, the next to close on top (the index etrading_tenders_deadline_order). */
+const TENDER_ORDER: ListOrder = {
+  name: "etrading.tenders",
+  keys: [
+    { column: "bid_deadline", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "asc",
+};
+
+/** `q`: the title and the purchaser's name, normalised, with their indexes (migration 20261207140000_tender_search). */
+const TENDER_SEARCH: SearchColumn = { column: "search", bigrams: "etrading_bigrams(search)", trigram: true };
+
+interface TenderListParams {
+  q?: unknown;
+  mine?: unknown;
+  status?: unknown;
+  method?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+}
+
+/** An optional filter that must be one of `allowed`: a problem at its path otherwise. */
+function enumParam(name: string, raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined {
+  const v = single(raw);
+  if (v === undefined || v === "") return undefined;
+  if (v !== null && allowed.includes(v)) return v;
+  problems.push({ ...fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`), allowed: [...allowed] });
+  return undefined;
+}
+
+/**
+ * The tenders the caller may see, filtered as the list's query string says (400 with every problem).
+ * Who sees what is decided here in SQL, so that every page is full and an export holds what the list shows:
+ * a purchaser or agency its own; a supplier the published open tenders and those it is registered for or invited to;
+ * regulators and administrators their region's (the manifest's rule).
+ */
+function filteredTenders(db: Knex, ctx: PlatformContext<TenderListParams>, problems: ErrorDetail[] = []) {
+  const user = ctx.meta.user!;
+  const mine = enumParam("mine", ctx.params.mine, ["0", "1"], problems);
+  const status = enumParam("status", ctx.params.status, STATUSES, problems);
+  const method = enumParam("method", ctx.params.method, METHODS, problems);
+  // the page size the list had before paging (100), so that callers reading one page still get them all
+  const req = listParams(ctx.params as ListParamsInput, TENDER_ORDER, { pageSize: 100, maxPageSize: 100 }, problems);
+  const query = ROW(db);
+  const runner = user.roles.includes("purchaser") || user.roles.includes("agency");
+  if (runner && (mine === "1" || !isSupplier(user))) {
+    query.where((w) => {
+      if (user.roles.includes("purchaser")) w.orWhere({ unit: user.unitCode ?? "" });
+      if (user.roles.includes("agency")) w.orWhere({ agency_code: user.unitCode ?? "" });
+    });
+  } else if (isSupplier(user)) {
+    const code = user.unitCode ?? "";
+    query.whereNot({ status: "draft" }).where((w) =>
+      w.where((o) => o.where("config", "@>", JSON.stringify({ invitation: "notice" })).where({ status: "published" }))
+        .orWhereIn("id", db("etrading_registrations").select("tender_id").where({ supplier_code: code })),
+    );
+  } else {
+    // regulators and administrators: their region's, scoped in SQL by the manifest's rule
+    scopeQuery(query, abilityOf(ctx), "read", "EtradingTender");
+  }
+  if (status) query.where({ status });
+  if (method) query.where({ method: method as Method });
+  whereContains(query, TENDER_SEARCH, req.terms);
+  return { query, req };
+}
+
+/** The caller's own registrations for these tenders (a supplier's: registered, invited). */
+async function registrationsOf(db: Knex, user: SessionUser, rows: TenderRow[]) {
+  if (!user.unitCode || !rows.length) return new Map<string, { registered_at: Date | null; invited: boolean }>();
+  const regs = await db("etrading_registrations").whereIn("tender_id", rows.map((r) => r.id)).where({ supplier_code: user.unitCode });
+  return new Map(regs.map((r) => [r.tender_id as string, r]));
+}
+
+type TenderView = ReturnType<typeof view>;
+
+/** The export's columns: what the list shows, never the purchaser's budget code nor who registered. */
+function tenderColumns(lang: "zh-CN" | "en"): ExportColumn<TenderView>[] {
+  return [
+    { title: { "zh-CN": "项目名称", en: "Title" }, value: (x) => x.title, width: 40 },
+    { title: { "zh-CN": "采购方式", en: "Method" }, value: (x) => x.methodTitle[lang], width: 16 },
+    { title: { "zh-CN": "采购人", en: "Purchaser" }, value: (x) => x.purchaserName, width: 28 },
+    { title: { "zh-CN": "代理机构", en: "Agency" }, value: (x) => x.agencyName, width: 28 },
+    { title: { "zh-CN": "区划代码", en: "Division code" }, value: (x) => x.tenantCode, width: 10 },
+    { title: { "zh-CN": "最高限价（元）", en: "Maximum price (CNY)" }, value: (x) => x.maxPrice, width: 16 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (x) => STATUS_TITLES[x.status]?.[lang] ?? x.status, width: 14 },
+    { title: { "zh-CN": "发布时间", en: "Published" }, value: (x) => x.publishedAt, width: 26 },
+    { title: { "zh-CN": "文件获取截止日", en: "Documents until" }, value: (x) => x.docsUntil, width: 14 },
+    { title: { "zh-CN": "投标截止时间", en: "Bid deadline" }, value: (x) => x.bidDeadline, width: 26 },
+  ];
+}
+
 export const tendersService: PlatformServiceSchema = {
   name: "etrading",
   actions: {
@@ -540,39 +645,45 @@ export const tendersService: PlatformServiceSchema = {
     /**
      * GET /api/etrading/tenders: for a supplier, the tenders open to it (published, not yet closed
      * unless it took part); for a purchaser or agency, its own (`mine=1`); for a regulator, its region's.
+     * Deadline first, by keyset pages (core's list helper); `q` any substring of the title or purchaser.
      */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /tenders",
-      params: { q: { type: "string", optional: true, max: 100 }, mine: { type: "string", optional: true } },
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ q?: string; mine?: string }>) {
+      async handler(this: PluginServiceThis, ctx: PlatformContext<TenderListParams>) {
         const user = ctx.meta.user!;
         const now = platformNow();
-        const q = ROW(this.db).orderBy("bid_deadline", "asc").limit(100);
-        if (ctx.params.q?.trim()) q.where("title", "ilike", `%${ctx.params.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-        if (ctx.params.mine === "1" || (!isSupplier(user) && (user.roles.includes("purchaser") || user.roles.includes("agency")))) {
-          q.where((w) => {
-            if (user.roles.includes("purchaser")) w.orWhere({ unit: user.unitCode ?? "" });
-            if (user.roles.includes("agency")) w.orWhere({ agency_code: user.unitCode ?? "" });
-          });
-        } else if (isSupplier(user)) {
-          const code = user.unitCode ?? "";
-          q.whereNot({ status: "draft" }).where((w) =>
-            w.where((o) => o.where("config", "@>", JSON.stringify({ invitation: "notice" })).where({ status: "published" }))
-              .orWhereIn("id", this.db("etrading_registrations").select("tender_id").where({ supplier_code: code })),
-          );
-        } else {
-          // regulators and administrators: their region's, scoped in SQL by the manifest's rule
-          scopeQuery(q, abilityOf(ctx), "read", "EtradingTender");
-        }
-        const rows = await q;
-        const regs = user.unitCode && rows.length
-          ? new Map((await this.db("etrading_registrations").whereIn("tender_id", rows.map((r) => r.id)).where({ supplier_code: user.unitCode })).map((r) => [r.tender_id, r]))
-          : new Map();
-        const items = rows.filter((r) => user.roles.includes("platform-admin") || isSupplier(user) || runs(user, r) || regulates(ctx, r))
-          .map((r) => view(r, user, now, { registered: !!regs.get(r.id)?.registered_at, invited: !!regs.get(r.id)?.invited }));
-        return { items, serverTime: now.toISOString() };
+        const { query, req } = filteredTenders(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<TenderRow>(this.db, query, TENDER_ORDER, req);
+        const regs = await registrationsOf(this.db, user, rows);
+        const items = rows.map((r) => view(r, user, now, { registered: !!regs.get(r.id)?.registered_at, invited: !!regs.get(r.id)?.invited }));
+        return { items, total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor, serverTime: now.toISOString() };
+      },
+    },
+
+    // before `get`, whose /tenders/:id would take "export" for an id
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /tenders/export",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<TenderListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredTenders(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const user = ctx.meta.user!;
+        const now = platformNow();
+        return exportList<TenderRow>(ctx, {
+          db: this.db,
+          query,
+          order: TENDER_ORDER,
+          columns: tenderColumns(lang).map((c) => ({ ...c, value: (row: TenderRow) => c.value(view(row, user, now)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "procurements" : "采购项目",
+          sheet: { "zh-CN": "采购项目", en: "Procurements" },
+        });
       },
     },
 

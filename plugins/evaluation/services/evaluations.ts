@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, compareMoney, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
+  actorOf, compareMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, single, whereContains, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
   type PluginServiceThis, isMoney, periodEnd, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import type { CreditFactEvent } from "../../credit/api";
@@ -90,6 +90,75 @@ function text(raw: unknown, path: string, max = 2000): string | null {
   if (raw === undefined || raw === null) return null;
   if (!storable(raw) || raw.trim().length > max) throw validationFailed([fieldError(path, "text", `应为文字（至多 ${max} 字）`, `must be text (${max} characters at most)`)]);
   return raw.trim() || null;
+}
+
+// ── The list: who sees which evaluations, its order, search and export ───────────────────────
+
+const STATUSES: readonly Status[] = ["qualification", "scoring", "signing", "signed", "awarded"];
+const STATUS_TITLES: Record<Status, Localized> = {
+  qualification: { "zh-CN": "资格审查", en: "Qualification review" },
+  scoring: { "zh-CN": "评分中", en: "Scoring" },
+  signing: { "zh-CN": "报告待签署", en: "Report to sign" },
+  signed: { "zh-CN": "报告已签署", en: "Report signed" },
+  awarded: { "zh-CN": "已定标", en: "Awarded" },
+};
+const METHOD_TITLES: Record<Row["method"], Localized> = {
+  "lowest-price": { "zh-CN": "最低评标价法", en: "Lowest evaluated price" },
+  comprehensive: { "zh-CN": "综合评分法", en: "Comprehensive scoring" },
+};
+
+/** Newest first (the index evaluation_evaluations_recent). */
+const EVALUATION_ORDER: ListOrder = {
+  name: "evaluation.evaluations",
+  keys: [
+    { column: "created_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+/** `q`: the title and the purchaser's name, normalised, with their indexes (migration 20261207140000_evaluation_search). */
+const EVALUATION_SEARCH: SearchColumn = { column: "search", bigrams: "evaluation_bigrams(search)", trigram: true };
+
+interface EvaluationListParams { q?: unknown; status?: unknown; page?: unknown; pageSize?: unknown; cursor?: unknown }
+type Listed = Pick<Row, "id" | "tender_id" | "title" | "unit_name" | "method" | "status" | "round" | "confirm_by"> & { created_at: Date };
+
+/** The evaluations the caller may see (see `list`), filtered as the query string says (400 with every problem). */
+function filteredEvaluations(db: Knex, ctx: PlatformContext<EvaluationListParams>, problems: ErrorDetail[] = []) {
+  const u = ctx.meta.user!;
+  const status = single(ctx.params.status);
+  if (status !== undefined && status !== "" && !(STATUSES as readonly unknown[]).includes(status)) {
+    problems.push(fieldError("/status", "enum", `应为 ${STATUSES.join("、")} 之一`, `must be one of ${STATUSES.join(", ")}`));
+  }
+  const req = listParams(ctx.params as ListParamsInput, EVALUATION_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const query = db("evaluation_evaluations").where((w) => {
+    w.whereRaw("false");
+    if (u.roles.includes("expert")) w.orWhereRaw("?::uuid = any(members)", [u.id]);
+    if (u.unitCode && u.roles.includes("purchaser")) w.orWhere((x) => x.where({ unit_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
+    if (u.unitCode && u.roles.includes("agency")) w.orWhere((x) => x.where({ agency_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
+    if (u.roles.includes("regulator") && u.oversees === true) w.orWhereIn("tenant_code", tenantTree().subtree(u.tenantCode));
+  });
+  if (status) query.where({ status });
+  whereContains(query, EVALUATION_SEARCH, req.terms);
+  query.select("id", "tender_id", "title", "unit_name", "method", "status", "round", "created_at", db.raw("to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"));
+  return { query, req };
+}
+
+const listedView = (r: Listed) => ({
+  id: r.id, tenderId: r.tender_id, title: r.title, purchaserName: r.unit_name, method: r.method, status: r.status, round: r.round, confirmBy: r.confirm_by, createdAt: new Date(r.created_at).toISOString(),
+});
+
+/** The export's columns: what the list shows. */
+function evaluationColumns(lang: "zh-CN" | "en"): Array<ExportColumn<ReturnType<typeof listedView>>> {
+  return [
+    { title: { "zh-CN": "项目名称", en: "Title" }, value: (e) => e.title, width: 40 },
+    { title: { "zh-CN": "采购人", en: "Purchaser" }, value: (e) => e.purchaserName, width: 28 },
+    { title: { "zh-CN": "评标方法", en: "Method" }, value: (e) => METHOD_TITLES[e.method]?.[lang] ?? e.method, width: 16 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (e) => STATUS_TITLES[e.status]?.[lang] ?? e.status, width: 14 },
+    { title: { "zh-CN": "评审轮次", en: "Round" }, value: (e) => e.round, width: 8 },
+    { title: { "zh-CN": "确认中标人期限", en: "Award due" }, value: (e) => e.confirmBy, width: 14 },
+    { title: { "zh-CN": "开始时间", en: "Started" }, value: (e) => e.createdAt, width: 26 },
+  ];
 }
 
 // ── Starting: the method, the committee, the SME deduction ───────────────────────────────────
@@ -408,23 +477,40 @@ export const evaluationsService: PlatformServiceSchema = {
 
     /**
      * GET /api/evaluation/evaluations: the caller's evaluations, newest first: an expert's committees, the ones its
-     * unit started, the region's for a regulator. Scoped in SQL; a supplier has none.
+     * unit started, the region's for a regulator. Scoped in SQL; a supplier has none. Keyset pages (core's list
+     * helper), `q` any substring of the title or purchaser, `status` one of the stages.
      */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /evaluations",
-      async handler(this: This, ctx: PlatformContext) {
-        const u = ctx.meta.user!;
-        const q = this.db("evaluation_evaluations").where((w) => {
-          w.whereRaw("false");
-          if (u.roles.includes("expert")) w.orWhereRaw("?::uuid = any(members)", [u.id]);
-          if (u.unitCode && u.roles.includes("purchaser")) w.orWhere((x) => x.where({ unit_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
-          if (u.unitCode && u.roles.includes("agency")) w.orWhere((x) => x.where({ agency_code: u.unitCode }).whereIn("tenant_code", tenantTree().subtree(u.tenantCode)));
-          if (u.roles.includes("regulator") && u.oversees === true) w.orWhereIn("tenant_code", tenantTree().subtree(u.tenantCode));
+      async handler(this: This, ctx: PlatformContext<EvaluationListParams>) {
+        const { query, req } = filteredEvaluations(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Listed>(this.db, query, EVALUATION_ORDER, req);
+        return { items: rows.map(listedView), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before `get`, whose /evaluations/:id would take "export" for an id
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /evaluations/export",
+      async handler(this: This, ctx: PlatformContext<EvaluationListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredEvaluations(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<Listed>(ctx, {
+          db: this.db,
+          query,
+          order: EVALUATION_ORDER,
+          columns: evaluationColumns(lang).map((c) => ({ ...c, value: (row: Listed) => c.value(listedView(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "evaluations" : "评标项目",
+          sheet: { "zh-CN": "评标项目", en: "Evaluations" },
         });
-        const rows = await q.orderBy("created_at", "desc").limit(200).select("id", "tender_id", "title", "method", "status", "round", "created_at", this.db.raw("to_char(confirm_by, 'YYYY-MM-DD') as confirm_by"));
-        return { items: rows.map((r) => ({ id: r.id, tenderId: r.tender_id, title: r.title, method: r.method, status: r.status, round: r.round, confirmBy: r.confirm_by, createdAt: new Date(r.created_at).toISOString() })) };
       },
     },
 

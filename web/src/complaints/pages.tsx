@@ -5,11 +5,13 @@
  * days left, as the server counts them (China's calendar with its make-up days).
  */
 import { useState, type FormEvent } from "react";
-import { api } from "../api/client";
+import { api, query } from "../api/client";
+import type { Page } from "../api/types";
 import { chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { ServerForm } from "../forms/schema-form";
-import { Link, useRouter } from "../router";
-import { Badge, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
+import { Link, useRouter, withQuery } from "../router";
+import { ExportButtons } from "../ui/export-button";
+import { Badge, ErrorNotice, ListState, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 
 interface Clock { rule: string; due: string; remainingWorkingDays: number; overdue: boolean; paused?: boolean }
@@ -79,10 +81,12 @@ export function ChallengesPage() {
   const { t } = useI18n();
   const { location } = useRouter();
   const tender = location.query.get("tender");
-  const list = useApi<{ items: Challenge[] }>(`/complaints/challenges${tender ? `?tenderId=${encodeURIComponent(tender)}` : ""}`);
+  const page = Math.max(1, Number(location.query.get("page")) || 1);
+  const list = useApi<Page<Challenge>>(`/complaints/challenges${query({ tenderId: tender, page, pageSize: 50 })}`);
   return (
     <div>
       <PageTitle sub={t("complaints.list.sub")}>{t("complaints.list.title")}</PageTitle>
+      <ExportButtons path={`/complaints/challenges/export${query({ tenderId: tender })}`} fileName="challenges" />
       <ListState state={list} empty={t("complaints.list.empty")} />
       {list.data?.items.length ? (
         <TableWrap label={t("complaints.list.title")}>
@@ -100,6 +104,9 @@ export function ChallengesPage() {
             </tbody>
           </table>
         </TableWrap>
+      ) : null}
+      {list.data?.items.length ? (
+        <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} hrefFor={(n) => withQuery(location, { page: n })} />
       ) : null}
     </div>
   );
@@ -200,7 +207,9 @@ const STEPS: Record<string, string[]> = {
 /** /complaints/desk: the regulator's complaints with their clocks and the next steps. */
 export function ComplaintDeskPage() {
   const { t } = useI18n();
-  const list = useApi<{ items: Complaint[] }>("/complaints/complaints");
+  const { location } = useRouter();
+  const page = Math.max(1, Number(location.query.get("page")) || 1);
+  const list = useApi<Page<Complaint>>(`/complaints/complaints${query({ page, pageSize: 50 })}`);
   const [text, setText] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState("");
@@ -223,6 +232,7 @@ export function ComplaintDeskPage() {
       <PageTitle sub={t("complaints.desk.sub")}>{t("complaints.desk.title")}</PageTitle>
       <ErrorNotice error={error} />
       {done ? <p className="notice notice-ok" role="status">{done}</p> : null}
+      <ExportButtons path="/complaints/complaints/export" fileName="complaints" />
       <ListState state={list} empty={t("complaints.desk.empty")} />
       {list.data?.items.length ? (
         <ul className="notice-list">
@@ -251,6 +261,9 @@ export function ComplaintDeskPage() {
             );
           })}
         </ul>
+      ) : null}
+      {list.data?.items.length ? (
+        <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} hrefFor={(n) => withQuery(location, { page: n })} />
       ) : null}
     </div>
   );

@@ -5,11 +5,13 @@
  * clock. The purchaser or agency sees the same page with who registered, hidden until the deadline.
  */
 import { useState, type FormEvent } from "react";
-import { api } from "../api/client";
+import { api, query } from "../api/client";
+import type { Page } from "../api/types";
 import { useSession } from "../auth/session";
 import { chinaDate, chinaDateTime, Data, pick, useI18n, type Localized } from "../i18n";
-import { Link } from "../router";
-import { Badge, Empty, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
+import { Link, navigate, useRouter, withQuery } from "../router";
+import { ExportButtons } from "../ui/export-button";
+import { Badge, Empty, ErrorNotice, Loading, Money, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { BidCountdown } from "./bid-countdown";
 
@@ -55,6 +57,9 @@ interface Tender extends TenderSummary {
   links?: { hall: boolean; screening: boolean; custodians: string[]; bid: boolean };
 }
 
+/** the list's page in the workspace (the API's own default, 100, serves callers that read one page) */
+const PAGE_SIZE = 20;
+
 const STATUS_TONE: Record<string, "info" | "ok" | "warn" | "neutral" | "danger"> = { published: "info", opening: "warn", opened: "ok", failed: "danger", cancelled: "neutral", draft: "neutral" };
 
 function StatusBadge({ status }: { status: string }) {
@@ -67,12 +72,14 @@ export function TendersPage() {
   const { t, lang } = useI18n();
   const snap = useSession();
   const runner = !!snap.state?.user.roles.some((r) => r === "purchaser" || r === "agency");
-  const [q, setQ] = useState("");
-  const [search, setSearch] = useState("");
-  const list = useApi<{ items: TenderSummary[]; serverTime: string }>(`/etrading/tenders${search ? `?q=${encodeURIComponent(search)}` : ""}`);
+  const { location } = useRouter();
+  const search = location.query.get("q") ?? "";
+  const page = Math.max(1, Number(location.query.get("page")) || 1);
+  const [q, setQ] = useState(search);
+  const list = useApi<Page<TenderSummary> & { serverTime: string }>(`/etrading/tenders${query({ q: search, page, pageSize: PAGE_SIZE })}`);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setSearch(q.trim());
+    navigate(withQuery(location, { q: q.trim(), page: null }));
   };
   return (
     <div>
@@ -82,6 +89,7 @@ export function TendersPage() {
         <input id="tender-q" type="search" value={q} onChange={(e) => setQ(e.target.value)} />
         <button type="submit" className="btn">{t("etrading.list.searchButton")}</button>
       </form>
+      <ExportButtons path={`/etrading/tenders/export${query({ q: search })}`} fileName="procurements" />
       {list.loading && !list.data ? <Loading /> : null}
       {list.error ? <ErrorNotice error={list.error} /> : null}
       {list.data && list.data.items.length === 0 ? <Empty>{t("etrading.list.empty")}</Empty> : null}
@@ -123,6 +131,9 @@ export function TendersPage() {
             </tbody>
           </table>
         </TableWrap>
+      ) : null}
+      {list.data && list.data.items.length > 0 ? (
+        <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} hrefFor={(n) => withQuery(location, { page: n })} />
       ) : null}
     </div>
   );

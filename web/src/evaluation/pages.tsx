@@ -4,11 +4,13 @@
  * report with an optional dissent; the others read the stage and, once made, the report.
  */
 import { useEffect, useState } from "react";
-import { api } from "../api/client";
+import { api, query } from "../api/client";
+import type { Page } from "../api/types";
 import { useSession } from "../auth/session";
 import { useI18n, type MessageKey } from "../i18n";
-import { Link } from "../router";
-import { Badge, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
+import { Link, useRouter, withQuery } from "../router";
+import { ExportButtons } from "../ui/export-button";
+import { Badge, ErrorNotice, ListState, Loading, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { RunnerPanels, type RunnerView } from "./runner";
 import { StartEvaluation } from "./start";
@@ -34,21 +36,27 @@ function Stage({ status }: { status: string }) {
 /** /evaluation: an expert's committees, what the caller's unit started, the region's for a regulator. */
 export function EvaluationsPage() {
   const { t } = useI18n();
-  const list = useApi<{ items: Listed[] }>("/evaluation/evaluations");
+  const { location } = useRouter();
+  const page = Math.max(1, Number(location.query.get("page")) || 1);
+  const list = useApi<Page<Listed>>(`/evaluation/evaluations${query({ page, pageSize: 50 })}`);
   const runs = !!useSession().state?.user.roles.some((r) => r === "purchaser" || r === "agency");
   return (
     <div>
       <PageTitle sub={t("evaluation.list.sub")}>{t("evaluation.list.title")}</PageTitle>
       {runs && list.data ? <StartEvaluation started={list.data.items.map((e) => e.tenderId)} /> : null}
+      <ExportButtons path="/evaluation/evaluations/export" fileName="evaluations" />
       <ListState state={list} empty={t("evaluation.list.empty")} />
       {list.data?.items.length ? (
-        <ul className="notice-list">
-          {list.data.items.map((e) => (
-            <li key={e.id}>
-              <Link to={`/evaluation/evaluations/${e.id}`}>{e.title}</Link> <Stage status={e.status} />
-            </li>
-          ))}
-        </ul>
+        <>
+          <ul className="notice-list">
+            {list.data.items.map((e) => (
+              <li key={e.id}>
+                <Link to={`/evaluation/evaluations/${e.id}`}>{e.title}</Link> <Stage status={e.status} />
+              </li>
+            ))}
+          </ul>
+          <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} hrefFor={(n) => withQuery(location, { page: n })} />
+        </>
       ) : null}
     </div>
   );
