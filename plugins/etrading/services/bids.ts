@@ -18,6 +18,7 @@ import { signingProviders } from "../api";
 import type { RefundClockEvent } from "../../finance/api";
 import { openFile, type SealedFile } from "../sealed";
 import { hallNews, hallRecord } from "./hall-news";
+import { type Method, PROCEDURES } from "./procedures";
 
 /** The law's facts this service enforces, by rule id (./bids-rules.json). */
 export const BID_RULES = rules.rules;
@@ -384,6 +385,7 @@ async function printedRecord(db: Knex, t: Tender) {
     tenderId: t.id,
     title: row.title,
     method: row.method,
+    methodTitle: PROCEDURES[row.method as Method]?.title ?? { "zh-CN": row.method, en: row.method },
     purchaser: row.unit_name,
     tenantCode: t.tenant_code,
     maxPrice: record.maxPrice,
