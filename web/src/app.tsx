@@ -70,6 +70,7 @@ const DataPage = named(() => import("./analytics/pages"), "DataPage");
 const DocumentPage = named(() => import("./analytics/documents"), "DocumentPage");
 const VerifyPage = named(() => import("./portal/verify"), "VerifyPage");
 const OpeningRecordPage = named(() => import("./etrading/opening-record"), "OpeningRecordPage");
+const ReportPage = named(() => import("./evaluation/report"), "ReportPage");
 const RegistryPage = named(() => import("./registries/pages"), "RegistryPage");
 
 type Access = "public" | "signed-in" | "admin";
@@ -116,6 +117,7 @@ const ROUTES: Route[] = [
   { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
   { path: "/evaluation", access: "signed-in", render: () => <EvaluationsPage /> },
   { path: "/evaluation/evaluations/:id", access: "signed-in", render: (p) => <EvaluationPage id={p.id} /> },
+  { path: "/evaluation/evaluations/:id/report", access: "signed-in", render: (p) => <ReportPage id={p.id} /> },
   { path: "/etrading/tenders/:id/challenge", access: "signed-in", render: (p) => <ChallengeFilePage tenderId={p.id} /> },
   { path: "/complaints/challenges", access: "signed-in", render: () => <ChallengesPage /> },
   { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },

@@ -45,12 +45,12 @@ export function OpeningRecordPage({ id }: { id: string }) {
   const d = p?.document;
   return (
     <article className="print-doc">
+      {p ? <p className="doc-publisher">{t("doc.publisher")}</p> : null}
+      <PageTitle>{p ? pick(p.name) : t("opening.print.title")}</PageTitle>
       {state.error ? <ErrorNotice error={state.error} /> : null}
       {!p && state.loading ? <Loading /> : null}
       {p && d ? (
         <>
-          <p className="doc-publisher">{t("doc.publisher")}</p>
-          <PageTitle>{pick(p.name)}</PageTitle>
           <PrintButton />
           <PrintFields
             rows={[
