@@ -31,6 +31,7 @@ import { listenConnection } from "./events/relay";
 import { collectSubscriptions, EventQueue, withoutDurableEvents } from "./events/queue";
 import { deadLettersService } from "./events/dead-letters";
 import { auditService } from "./audit/service";
+import { documentsService } from "./audit/documents";
 import { notificationsService } from "./events/notifications";
 import { startAnchoring, type Anchoring } from "./audit/anchors";
 import { FormRegistry } from "./forms/registry";
@@ -254,6 +255,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       accountsService(identity),
       workflowsService(workflow),
       auditService(db.knex),
+      documentsService(db.knex),
       notificationsService({ knex: db.knex, tree }),
       filesService(files),
       uploadsService(uploads),

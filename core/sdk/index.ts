@@ -42,6 +42,9 @@ export { idempotencyKeyOf } from "../broker/idempotency";
 // ── Audit: one hash-chained entry per change, written in the change's transaction (core/audit) ──
 export { actorOf, writeAudit } from "../audit/log";
 export type { AuditEntry } from "../audit/log";
+// a document issued under a verification code: stored, its hash in the chain, answered at /api/verify/:code
+export { documentCode, documentHash, normaliseCode, sealDocument, verifyDocument } from "../audit/documents";
+export type { SealInput, SealedDocument, VerifiedDocument } from "../audit/documents";
 
 // ── Access: the caller's ability, object checks, list scoping, field-level reads (core/access) ──
 export { abilityOf, assertCan } from "../access/ability";

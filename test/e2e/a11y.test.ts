@@ -104,6 +104,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender && custodian ? [`/etrading/tenders/${tender}/custodians/${custodian === "regulator" ? "supervisor" : custodian}`] : []),
     // the opening hall: open to those who take part after the deadline, a clear refusal otherwise
     ...(tender ? [`/etrading/tenders/${tender}/opening`] : []),
+    // the printed opening record (its parties after the decryption, a clear refusal otherwise)
+    ...(tender ? [`/etrading/tenders/${tender}/opening-record`] : []),
     // credit: the screening snapshot (a clear refusal for those it is not for), the party's own file, the regulators' imports
     ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
     ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
@@ -127,6 +129,8 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     // evaluation: the caller's evaluations and one of them (an expert's score sheet, the report)
     "/evaluation",
     ...(evaluation ? [`/evaluation/evaluations/${evaluation}`] : []),
+    // the printed report (once signed; a clear refusal before)
+    ...(evaluation ? [`/evaluation/evaluations/${evaluation}/report`] : []),
     // challenges and complaints: filing from the tender page (a clear refusal for a non-participant), the list and one challenge, the regulator's desk
     ...(tender && user.roles.includes("supplier") ? [`/etrading/tenders/${tender}/challenge`] : []),
     "/complaints/challenges",
@@ -295,6 +299,45 @@ describe("the demo evaluation's runner page", () => {
     expect(await panel.getByRole("listitem").allInnerTexts()).toEqual([expect.stringMatching(/: Passed$/), expect.stringMatching(/: Passed$/), expect.stringMatching(/: Passed$/)]);
     expect(await unlabelledFields(page)).toEqual([]);
     expect(serious(await axeCheck(page))).toEqual([]);
+  });
+});
+
+describe("the printed records", () => {
+  test("printed records: ③'s opening record as huizhou.buyer, the demo evaluation's report before it is signed as huizhou.agency, and /verify with the record's code: no serious violation, in both languages", async () => {
+    const buyer = sessions.get("purchaser") ?? (await apiSignIn(platform, "huizhou.buyer", "441300401", `Guangdong-A11y-${ROLES.findIndex((r) => r.role === "purchaser")}-2027!`));
+    const agency = sessions.get("agency") ?? (await apiSignIn(platform, "huizhou.agency", "441300801", `Guangdong-A11y-${ROLES.findIndex((r) => r.role === "agency")}-2027!`));
+    sessions.set("purchaser", buyer);
+    sessions.set("agency", agency);
+    const tender = await platform.kernel.db.knex("etrading_tenders").where({ title: "惠州市桥梁健康监测设备采购" }).first("id");
+    const evaluation = await firstId(agency.state.token, "/api/evaluation/evaluations");
+    const record = await platform.api(`/api/etrading/tenders/${tender.id}/opening-record`, { token: buyer.state.token });
+    expect(record.status).toBe(200);
+    const p = await newPage(browser, platform.baseUrl);
+    await watchCsp(p.context);
+    opened.push(p);
+    const { page } = p;
+    const both = async (what: string) => {
+      await ready(page);
+      expect([what, await unlabelledFields(page)]).toEqual([what, []]);
+      expect([what, serious(await axeCheck(page))]).toEqual([what, []]);
+      await page.getByRole("button", { name: "切换语言：English" }).click();
+      await page.waitForFunction(`document.documentElement.lang === "en"`);
+      await ready(page);
+      expect([what, serious(await axeCheck(page))]).toEqual([what, []]);
+      await page.getByRole("button", { name: "Switch language: 中文" }).click();
+      await page.waitForFunction(`document.documentElement.lang === "zh-CN"`);
+    };
+    await useSession(page, buyer);
+    await page.goto(`/etrading/tenders/${tender.id}/opening-record`);
+    await page.locator(".doc-code").waitFor();
+    await both("opening record");
+    await useSession(page, agency);
+    await page.goto(`/evaluation/evaluations/${evaluation}/report`);
+    await page.locator(".notice-error").first().waitFor();
+    await both("evaluation report (not signed yet)");
+    await page.goto(`/verify?code=${record.body.code}`);
+    await page.locator(".verify-result").waitFor();
+    await both("verify");
   });
 });
 

@@ -68,7 +68,9 @@ const FinanceDepositsPage = named(() => import("./finance/pages"), "DepositsPage
 const FinanceVerifyPage = named(() => import("./finance/pages"), "VerifyPage");
 const DataPage = named(() => import("./analytics/pages"), "DataPage");
 const DocumentPage = named(() => import("./analytics/documents"), "DocumentPage");
-const VerifyPage = named(() => import("./analytics/documents"), "VerifyPage");
+const VerifyPage = named(() => import("./portal/verify"), "VerifyPage");
+const OpeningRecordPage = named(() => import("./etrading/opening-record"), "OpeningRecordPage");
+const ReportPage = named(() => import("./evaluation/report"), "ReportPage");
 const RegistryPage = named(() => import("./registries/pages"), "RegistryPage");
 
 type Access = "public" | "signed-in" | "admin";
@@ -107,6 +109,7 @@ const ROUTES: Route[] = [
   { path: "/etrading/tenders/:id/bid", access: "signed-in", render: (p) => <BidPage id={p.id} /> },
   { path: "/etrading/tenders/:id/custodians/:custodian", access: "signed-in", render: (p) => <CustodianPage id={p.id} custodian={p.custodian} /> },
   { path: "/etrading/tenders/:id/opening", access: "signed-in", render: (p) => <OpeningHallPage id={p.id} /> },
+  { path: "/etrading/tenders/:id/opening-record", access: "signed-in", render: (p) => <OpeningRecordPage id={p.id} /> },
   { path: "/etrading/tenders/:id/screening", access: "signed-in", render: (p) => <ScreeningPage id={p.id} /> },
   { path: "/experts/me", access: "signed-in", render: () => <ExpertProfilePage /> },
   { path: "/experts/admission", access: "signed-in", render: () => <ExpertAdmissionPage /> },
@@ -114,6 +117,7 @@ const ROUTES: Route[] = [
   { path: "/experts/drawings/:id", access: "signed-in", render: (p) => <DrawingPage id={p.id} /> },
   { path: "/evaluation", access: "signed-in", render: () => <EvaluationsPage /> },
   { path: "/evaluation/evaluations/:id", access: "signed-in", render: (p) => <EvaluationPage id={p.id} /> },
+  { path: "/evaluation/evaluations/:id/report", access: "signed-in", render: (p) => <ReportPage id={p.id} /> },
   { path: "/etrading/tenders/:id/challenge", access: "signed-in", render: (p) => <ChallengeFilePage tenderId={p.id} /> },
   { path: "/complaints/challenges", access: "signed-in", render: () => <ChallengesPage /> },
   { path: "/complaints/challenges/:id", access: "signed-in", render: (p) => <ChallengePage id={p.id} /> },

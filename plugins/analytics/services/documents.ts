@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
@@ -7,18 +6,18 @@ import {
   PlatformError,
   type PlatformServiceSchema,
   type PluginServiceThis,
-  platformNow,
+  documentCode,
+  documentHash,
+  sealDocument,
   sumMoney,
   toMoney,
   validationFailed,
-  writeAudit,
+  verifyDocument,
 } from "../../../core/sdk";
 import { readOcdsConfig, type OcdsConfig } from "../ocds-config";
 import { compile, type Release } from "./ocds-builder";
 import { PROJECTS } from "./ocds-store";
 import { ocidParam, publishedReleases } from "./ocds";
-
-const DOCUMENTS = "analytics_documents";
 
 /** The public documents of a project that can be printed: each is read from the published releases only. */
 export const DOCUMENT_KINDS = ["tender", "award", "contract", "payments"] as const;
@@ -71,33 +70,6 @@ export function documentOf(kind: DocumentKind, ocid: string, tenantCode: string,
   }
 }
 
-/** JSON with its keys sorted at every level: the same content always gives the same bytes, so the same hash. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
-  return JSON.stringify(v ?? null);
-}
-
-export const contentHash = (content: unknown) => createHash("sha256").update(canonical(content)).digest("hex");
-
-/** Crockford's base-32: no I, L, O or U, so a code read aloud or typed from paper is not misread. */
-const B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/** The verification code: the hash's first 80 bits, four groups of four, so it is the content's and nobody's choice. */
-export function codeOf(hash: string): string {
-  let bits = "";
-  for (const h of hash.slice(0, 20)) bits += parseInt(h, 16).toString(2).padStart(4, "0");
-  let out = "";
-  for (let i = 0; i < 80; i += 5) out += B32[parseInt(bits.slice(i, i + 5), 2)];
-  return out.match(/.{4}/g)!.join("-");
-}
-
-/** A code as typed: case, spaces and hyphens ignored, the letters people mistake for digits read as them. */
-export function normaliseCode(raw: unknown): string | undefined {
-  const s = String(raw ?? "").toUpperCase().replace(/[\s-]/g, "").replace(/[IL]/g, "1").replace(/O/g, "0");
-  return /^[0-9A-HJKMNP-TV-Z]{16}$/.test(s) ? s.match(/.{4}/g)!.join("-") : undefined;
-}
-
 function kindParam(raw: unknown): DocumentKind {
   const kind = String(raw ?? "");
   if (!(DOCUMENT_KINDS as readonly string[]).includes(kind)) {
@@ -106,15 +78,6 @@ function kindParam(raw: unknown): DocumentKind {
   return kind as DocumentKind;
 }
 
-interface DocumentRow {
-  code: string;
-  hash: string;
-  ocid: string;
-  kind: DocumentKind;
-  tenant_code: string;
-  content: Record<string, unknown>;
-  issued_at: Date;
-}
 
 /** The project's document as it stands now, or 404 saying the project has not reached that stage. */
 async function currentDocument(db: Knex, cfg: OcdsConfig, ocid: string, kind: DocumentKind) {
@@ -128,20 +91,20 @@ async function currentDocument(db: Knex, cfg: OcdsConfig, ocid: string, kind: Do
       { reason: "no-document", kind },
     );
   }
-  const hash = contentHash(content);
-  return { content, hash, code: codeOf(hash), tenantCode: project.tenant_code };
+  return { content, tenantCode: project.tenant_code };
 }
 
-const answer = (cfg: OcdsConfig, row: Pick<DocumentRow, "code" | "hash" | "ocid" | "kind" | "content"> & { issued_at: Date | string }) => ({
-  code: row.code,
-  hash: row.hash,
-  algorithm: "sha256",
-  ocid: row.ocid,
-  kind: row.kind,
-  name: KIND_NAMES[row.kind],
-  issuedAt: new Date(row.issued_at).toISOString(),
-  verifyUrl: `${cfg.baseUrl}/verify?code=${row.code}`,
-  document: row.content,
+/** As the analytics has always answered: the document under `document`, the project as `ocid`. */
+const answer = (d: { code: string; hash: string; algorithm: string; reference: string; kind: string; issuedAt: string; verifyUrl: string }, content: unknown) => ({
+  code: d.code,
+  hash: d.hash,
+  algorithm: d.algorithm,
+  ocid: d.reference,
+  kind: d.kind,
+  name: KIND_NAMES[d.kind as DocumentKind],
+  issuedAt: d.issuedAt,
+  verifyUrl: d.verifyUrl,
+  document: content,
 });
 
 /**
@@ -165,18 +128,10 @@ export const documentsService: PlatformServiceSchema = {
         const ocid = ocidParam(ctx.params.ocid, this.ocds.ocidPrefix);
         const kind = kindParam(ctx.params.kind);
         const doc = await currentDocument(this.db, this.ocds, ocid, kind);
-        const row = await this.db.transaction(async (trx) => {
-          const inserted = (await trx(DOCUMENTS)
-            .insert({ code: doc.code, hash: doc.hash, ocid, kind, tenant_code: doc.tenantCode, content: JSON.stringify(doc.content), issued_at: platformNow() })
-            .onConflict("code")
-            .ignore()
-            .returning("*")) as DocumentRow[];
-          // the first print of this content goes into the audit chain: its hash is then sealed
-          // with everything else, and an edit of the stored copy breaks the chain
-          if (inserted.length) await writeAudit(trx, { actor: { system: "analytics" }, tenantCode: doc.tenantCode, action: "analytics.document.issued", object: doc.code, after: { ocid, kind, hash: doc.hash } });
-          return inserted[0] ?? ((await trx(DOCUMENTS).where({ code: doc.code }).first()) as DocumentRow);
-        });
-        return answer(this.ocds, row);
+        // the first print of a content is stored and its hash goes into the audit chain (core's
+        // sealed documents); a reprint gives the code again
+        const sealed = await sealDocument(this.db, { issuer: "analytics", kind, reference: ocid, name: KIND_NAMES[kind], content: doc.content, public: true, tenantCode: doc.tenantCode, origin: this.ocds.baseUrl });
+        return answer(sealed, doc.content);
       },
     },
 
@@ -185,20 +140,12 @@ export const documentsService: PlatformServiceSchema = {
       kind: "read",
       permission: "public",
       async handler(this: This, ctx: PlatformContext<{ code: string }>) {
-        const code = normaliseCode(ctx.params.code);
-        if (!code) throw validationFailed([fieldError("/code", "format", "验证码应为 16 位字母或数字（如 1A2B-3C4D-5E6F-7G8H）", "a verification code is 16 letters or digits (like 1A2B-3C4D-5E6F-7G8H)")]);
-        const row = (await this.db(DOCUMENTS).where({ code }).first()) as DocumentRow | undefined;
-        if (!row) throw new PlatformError("NOT_FOUND", { "zh-CN": "本平台没有出具过该验证码的文件", en: "This platform issued no document with this code" }, { reason: "unknown-code" });
-        // the stored copy must still give its hash: an edited row does not verify
-        const intact = contentHash(row.content) === row.hash;
-        const now = intact ? await currentDocument(this.db, this.ocds, row.ocid, row.kind).catch(() => undefined) : undefined;
-        return {
-          ...answer(this.ocds, row),
-          valid: intact,
-          // a later fact (another payment) makes a new version; the old code still says what it certified
-          current: now?.code === row.code,
-          currentCode: now && now.code !== row.code ? now.code : null,
-        };
+        const v = await verifyDocument(this.db, ctx.params.code, this.ocds.baseUrl);
+        if (v.issuer !== "analytics") throw new PlatformError("NOT_FOUND", { "zh-CN": "本平台没有出具过该验证码的文件", en: "This platform issued no document with this code" }, { reason: "unknown-code" });
+        // the analytics recomputes what is current: a later fact makes a new version even before anyone prints it
+        const now = v.valid ? await currentDocument(this.db, this.ocds, v.reference, v.kind as DocumentKind).catch(() => undefined) : undefined;
+        const nowCode = now ? documentCode(documentHash(now.content)) : undefined;
+        return { ...answer(v, v.content), valid: v.valid, current: nowCode === v.code, currentCode: nowCode && nowCode !== v.code ? nowCode : null };
       },
     },
   },

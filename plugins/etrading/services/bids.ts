@@ -4,7 +4,7 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
   abilityOf, actorOf, compareMoney, conflict, enqueue, idempotencyKeyOf, localDate, fieldError, forbidden, isMoney, type Localized, notFound, type PlatformContext,
-  type PlatformServiceSchema, platformNow, type PluginServiceThis, type SessionUser, toMoney, validationFailed, writeAudit,
+  type PlatformServiceSchema, platformNow, type PluginServiceThis, sealDocument, type SessionUser, toMoney, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import {
   SOFTWARE_PROVIDER, SealError, checkSealed, newSigningKey, openBid, openWithDataKey, receiptKeyId, shareMatches, signReceiptWith, signedContent,
@@ -18,6 +18,7 @@ import { signingProviders } from "../api";
 import type { RefundClockEvent } from "../../finance/api";
 import { openFile, type SealedFile } from "../sealed";
 import { hallNews, hallRecord } from "./hall-news";
+import { type Method, PROCEDURES } from "./procedures";
 
 /** The law's facts this service enforces, by rule id (./bids-rules.json). */
 export const BID_RULES = rules.rules;
@@ -343,6 +344,62 @@ async function openingRecord(db: Knex, t: Tender, evidence = false) {
     minBidders,
     // fewer valid bids than the procedure's minimum: the tender fails unless another method is approved
     belowMinimum: valid < minBidders,
+  };
+}
+
+const RECORD_NAME: Localized = { "zh-CN": "开标记录", en: "bid opening record" };
+
+/** Who held each place that opened bids: the custodians' roles as the tender names them, or the bidders themselves. */
+const PLACE_TEXT: Record<string, Localized> = {
+  agency: { "zh-CN": "采购代理机构", en: "procurement agency" },
+  purchaser: { "zh-CN": "采购人", en: "purchaser" },
+  supervisor: { "zh-CN": "监督人（财政部门）", en: "supervisor (finance bureau)" },
+  [BIDDER_KEY]: { "zh-CN": "投标人自行解密", en: "the bidders themselves" },
+};
+
+/**
+ * The opening record as printed: the tender, when it opened, each bid as read out, who decrypted,
+ * and what went otherwise (bids not opened, changed ciphertexts, objections). No budget code and no
+ * file digests: what every party of the opening may read.
+ */
+async function printedRecord(db: Knex, t: Tender) {
+  const row = (await db("etrading_tenders").where({ id: t.id }).first("title", "unit_name", "method", "opening_at")) as { title: string; unit_name: string; method: string; opening_at: Date };
+  const record = await openingRecord(db, t);
+  const closure = await db("etrading_opening_closures").where({ tender_id: t.id }).first("closed_at");
+  const lastDecided = (await db("etrading_openings").where({ tender_id: t.id }).max({ at: "decided_at" }).first()) as { at: Date | null } | undefined;
+  const places = (await db("etrading_opening_shares as s").join("etrading_bids as b", "b.id", "s.bid_id").where("b.tender_id", t.id)
+    .groupBy("s.custodian").select("s.custodian").min({ first: "s.submitted_at" }).orderBy("first")) as Array<{ custodian: string; first: Date }>;
+  const bidders = record.bids.map((b) => ({
+    supplierName: b.supplierName,
+    supplierCode: b.supplierCode,
+    receivedAt: b.receivedAt,
+    hash: b.hash,
+    outcome: b.outcome,
+    outcomeText: b.outcomeText,
+    price: b.price,
+    tampered: b.tampered,
+    confirmation: b.confirmation,
+  }));
+  return {
+    kind: "opening-record",
+    tenderId: t.id,
+    title: row.title,
+    method: row.method,
+    methodTitle: PROCEDURES[row.method as Method]?.title ?? { "zh-CN": row.method, en: row.method },
+    purchaser: row.unit_name,
+    tenantCode: t.tenant_code,
+    maxPrice: record.maxPrice,
+    openingAt: iso(row.opening_at),
+    decryptionEndedAt: closure ? iso(closure.closed_at) : lastDecided?.at ? iso(lastDecided.at) : null,
+    bidders,
+    decryptedBy: places.map((p) => ({ place: p.custodian, placeText: PLACE_TEXT[p.custodian] ?? { "zh-CN": p.custodian, en: p.custodian }, firstShareAt: iso(p.first) })),
+    exceptions: bidders
+      .filter((b) => b.outcome !== "opened" || b.tampered || (b.confirmation && !b.confirmation.confirmed))
+      .map((b) => ({ supplierName: b.supplierName, outcome: b.outcome, outcomeText: b.outcomeText, tampered: b.tampered, objection: b.confirmation?.objection ?? null })),
+    validBids: record.validBids,
+    minBidders: record.minBidders,
+    minBiddersRule: t.config.minBidders?.rule ?? "tender.minBidders",
+    belowMinimum: record.belowMinimum,
   };
 }
 
@@ -838,6 +895,32 @@ export const bidsService: PlatformServiceSchema = {
         if (!bidder && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c))) throw forbidden();
         refuseBeforeDeadline(t, platformNow(), { "zh-CN": "开标记录", en: "The opening record is available" });
         return openingRecord(this.db, t, runs(user, t) || regulates(ctx, t));
+      },
+    },
+
+    /**
+     * GET /api/etrading/tenders/:id/opening-record: the opening record as a printed document (开标记录),
+     * once the decryption is over, for those who read the opening; sealed under a verification code
+     * (core's sealed documents), its content not public: bid prices are for the opening's parties.
+     */
+    printRecord: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /tenders/:id/opening-record",
+      gate: tenderGate,
+      params: { id: "string" },
+      async handler(this: This, ctx: PlatformContext<{ id: string }>) {
+        const user = ctx.meta.user!;
+        const t = await tenderOf(this.db, ctx.params.id);
+        const bidder = !!user.unitCode && user.roles.includes("supplier") && !!(await this.db("etrading_bids").where({ tender_id: t.id, supplier_code: user.unitCode }).first());
+        if (!bidder && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c))) throw forbidden();
+        refuseBeforeDeadline(t, platformNow(), { "zh-CN": "开标记录", en: "The opening record is available" });
+        if (!(await allDecided(this.db, t.id))) {
+          throw conflict({ "zh-CN": "开标解密尚未结束，开标记录还不完整，暂不能打印", en: "The decryption is not over: the opening record is not complete and cannot be printed yet" }, { rule: "tender.opening.record" });
+        }
+        const document = await printedRecord(this.db, t);
+        const sealed = await sealDocument(this.db, { issuer: "etrading", kind: "opening-record", reference: t.id, name: RECORD_NAME, content: document, public: false, tenantCode: t.tenant_code, actor: actorOf(user) });
+        return { ...sealed, document };
       },
     },
   },

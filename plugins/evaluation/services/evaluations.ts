@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
   actorOf, compareMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, single, whereContains, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
-  type PluginServiceThis, isMoney, periodEnd, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
+  type PluginServiceThis, isMoney, periodEnd, sealDocument, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import type { CreditFactEvent } from "../../credit/api";
 import type { RefundClockEvent } from "../../finance/api";
@@ -970,8 +970,73 @@ export const evaluationsService: PlatformServiceSchema = {
         };
       },
     },
+
+    /**
+     * GET /api/evaluation/evaluations/:id/report: the report as a printed document (评标报告) once every member has
+     * signed it (eval.report.signatures), for those who read the evaluation; sealed under a verification code
+     * (core's sealed documents), its content not public.
+     */
+    printReport: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /evaluations/:id/report",
+      params: { id: "string" },
+      async handler(this: This, ctx: Ctx<object>) {
+        const runner = await runsTender(ctx, this.db, ctx.params.id);
+        const e = await visible(this.db, ctx.meta.user!, ctx.params.id, undefined, runner);
+        if (e.status !== "signed" && e.status !== "awarded") {
+          throw wrongStage(e, "评审报告须经评标委员会全体成员签署后方可打印", "The report can be printed once every member of the committee has signed it", "eval.report.signatures");
+        }
+        const document = await printedReport(this.db, e);
+        const sealed = await sealDocument(this.db, { issuer: "evaluation", kind: "report", reference: e.id, name: REPORT_NAME, content: document, public: false, tenantCode: e.tenant_code, actor: actorOf(ctx.meta.user!) });
+        return { ...sealed, document };
+      },
+    },
   },
 };
+
+const REPORT_NAME: Localized = { "zh-CN": "评标报告", en: "evaluation report" };
+
+/**
+ * The signed report as printed: the procurement, the method and criteria, the committee by its drawing order (names
+ * stay off paper the purchaser reads: experts.namesConfidential), each member's signature and dissent, the scores
+ * per bidder, the ranking whose order the purchaser must follow (award.purchaserConfirm), the disqualified.
+ */
+async function printedReport(db: Knex, e: Row) {
+  const report = e.report!;
+  const sigs = await db("evaluation_signatures").where({ evaluation_id: e.id });
+  const signatures = new Map(sigs.map((s) => [s.member_id as string, s]));
+  return {
+    kind: "evaluation-report",
+    evaluationId: e.id,
+    tenderId: e.tender_id,
+    title: e.title,
+    purchaser: e.unit_name,
+    tenantCode: e.tenant_code,
+    method: e.method,
+    category: e.category,
+    priceWeight: report.priceWeight,
+    smeDeduction: report.smeDeduction,
+    consortiumDeduction: report.consortiumDeduction,
+    criteria: e.criteria.map((c) => ({ id: c.id, title: c.title, titleEn: c.titleEn ?? null, max: c.max })),
+    round: e.round,
+    generatedAt: (report as Report & { generatedAt?: string }).generatedAt ?? null,
+    committee: e.members.map((m, i) => {
+      const sig = signatures.get(m);
+      return { position: i + 1, chair: e.chair === m, signedAt: sig ? new Date(sig.signed_at).toISOString() : null, dissent: (sig?.dissent as string | null) ?? null };
+    }),
+    ranking: report.ranking.map((r) => ({
+      rank: r.rank, supplierName: r.supplierName, supplierCode: r.supplierCode, price: r.price, evaluatedPrice: r.evaluatedPrice, sme: r.sme, consortium: r.consortium,
+      criteria: r.criteria, technical: r.technical, priceScore: r.priceScore, total: r.total,
+    })),
+    // the report recommends its ranking in order; the purchaser chooses from it in that order (award.purchaserConfirm)
+    candidates: report.ranking.map((r) => r.supplierName),
+    candidatesRule: "award.purchaserConfirm",
+    disqualified: report.disqualified.map((d) => ({ supplierName: d.supplierName, reason: d.reason })),
+    dissent: e.members.flatMap((m, i) => (signatures.get(m)?.dissent ? [{ position: i + 1, text: signatures.get(m)!.dissent as string }] : [])),
+    signaturesRule: "eval.report.signatures",
+  };
+}
 
 async function refuseUnlessScoring(trx: Knex.Transaction, e: Row, user: SessionUser) {
   if (e.status === "signed" || e.status === "awarded") throw settled();

@@ -121,14 +121,14 @@ describe("printable documents and their verification codes", () => {
 
   test("a stored copy edited in the database no longer verifies", async () => {
     const res = await doc(ocid(awarded), "award");
-    const row = await knex()("analytics_documents").where({ code: res.body.code }).first();
-    await knex()("analytics_documents").where({ code: res.body.code }).update({ content: JSON.stringify({ ...row.content, amount: "120000.00" }) });
+    const row = await knex()("core_documents").where({ code: res.body.code }).first();
+    await knex()("core_documents").where({ code: res.body.code }).update({ content: JSON.stringify({ ...row.content, amount: "120000.00" }) });
     try {
       const checked = await verify(res.body.code);
       expect(checked.status).toBe(200);
       expect(checked.body).toMatchObject({ valid: false, current: false });
     } finally {
-      await knex()("analytics_documents").where({ code: res.body.code }).update({ content: JSON.stringify(row.content) });
+      await knex()("core_documents").where({ code: res.body.code }).update({ content: JSON.stringify(row.content) });
     }
   });
 

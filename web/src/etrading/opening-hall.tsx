@@ -16,6 +16,7 @@ import { chinaDateTime, currentLang, Data, useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/messages";
 import { Badge, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { Link } from "../router";
 
 type Localized = { "zh-CN": string; en: string };
 
@@ -349,6 +350,11 @@ export function OpeningHallPage({ id }: { id: string }) {
           <section aria-labelledby="hall-record">
             <h2 id="hall-record">{t("custodian.record")}</h2>
             <p>{t("custodian.record.valid", { valid: data.record.validBids, min: data.record.minBidders })}</p>
+            {data.record.closed ? (
+              <p>
+                <Link to={`/etrading/tenders/${id}/opening-record`}>{t("opening.print.link")}</Link>
+              </p>
+            ) : null}
             <TableWrap label={t("custodian.record")}>
               <table data-testid="hall-record">
                 <thead>

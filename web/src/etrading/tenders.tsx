@@ -248,6 +248,11 @@ export function TenderPage({ id }: { id: string }) {
                 <Link to={`/etrading/tenders/${x.id}/opening`}>{t("etrading.links.hall")}</Link>
               </li>
             ) : null}
+            {x.links.hall && x.status !== "published" ? (
+              <li>
+                <Link to={`/etrading/tenders/${x.id}/opening-record`}>{t("opening.print.link")}</Link>
+              </li>
+            ) : null}
             {x.links.screening ? (
               <li>
                 <Link to={`/etrading/tenders/${x.id}/screening`}>{t("etrading.links.screening")}</Link>

@@ -222,6 +222,7 @@ export function EvaluationPage({ id }: { id: string }) {
                 </table>
               </TableWrap>
               {v.report.signatures.filter((s) => s.dissent).map((s) => <p key={s.memberId}>{t("evaluation.report.dissent", { text: s.dissent! })}</p>)}
+              {v.status === "signed" || v.status === "awarded" ? <p><Link to={`/evaluation/evaluations/${encodeURIComponent(id)}/report`}>{t("report.print.link")}</Link></p> : null}
               {member && v.status === "signing" ? (
                 <form onSubmit={(ev) => { ev.preventDefault(); void act(() => api.post(`/evaluation/evaluations/${encodeURIComponent(id)}/signature`, dissent.trim() ? { dissent } : {}), t("evaluation.signedDone")); }}>
                   <label htmlFor="evaluation-dissent">{t("evaluation.report.dissentLabel")}</label>
