@@ -50,6 +50,7 @@ describe("plugin migrations", () => {
           "20261207000300_initial_mac.ts",
           "20261207000700_audit_sealer.ts",
           "20261207003500_file_uploads.ts",
+          "20261207004100_list_search.ts",
         ],
       },
       { name: "probe", ran: ["20260101000000_notes.ts", "20260102000000_seed_notes.ts"] },
