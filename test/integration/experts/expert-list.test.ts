@@ -19,6 +19,7 @@ describe("review experts: the regulator's list by cursor and export", () => {
   let regulator: string;
   let countyRegulator: string;
   let agency: string;
+  let buyer: string;
   const knex = () => platform.kernel.db.knex;
   const ids: string[] = [];
 
@@ -66,6 +67,15 @@ describe("review experts: the regulator's list by cursor and export", () => {
       id: drawing, instance_id: crypto.randomUUID(), tenant_code: "441300", tender_id: crypto.randomUUID(), unit_code: "441300401", committee_size: 5, experts: 4,
       specialities: ["B01"], region: "441300", slot_date: "2026-12-20", slot: "am", seed: "a".repeat(64), seed_hash: "b".repeat(64), status: "inviting", committed_at: new Date(),
     });
+    // four more drawings: the buyer's unit has three in all, another unit two
+    for (let k = 1; k <= 4; k++) {
+      await knex()("experts_drawings").insert({
+        id: crypto.randomUUID(), instance_id: crypto.randomUUID(), tenant_code: "441300", tender_id: crypto.randomUUID(), unit_code: k <= 2 ? "441300401" : "441300402", committee_size: 5, experts: 4,
+        specialities: ["A0302"], region: "441300", slot_date: `2026-12-2${k}`, slot: k % 2 ? "pm" : "am", seed: "c".repeat(64), seed_hash: String(k).repeat(64), status: k === 4 ? "cancelled" : "committed",
+        committed_at: new Date(Date.UTC(2026, 10, k)),
+      });
+    }
+    buyer = await platform.token({ tenantCode: "441300", roles: ["purchaser"], unitCode: "441300401" });
     const now = Date.now();
     const invite = (position: number, expert: string, status: string, at = new Date(now - 3600_000)) => ({
       id: crypto.randomUUID(), drawing_id: drawing, expert_id: expert, position, status, invited_at: at, reply_by: new Date(at.getTime() + 3600_000),
@@ -135,5 +145,31 @@ describe("review experts: the regulator's list by cursor and export", () => {
     const cursor = await platform.api("/api/experts/list?cursor=bm90LWEtY3Vyc29y", { token: regulator });
     expect(cursor.status).toBe(400);
     expect(cursor.body.error.details[0].path).toBe("/cursor");
+  });
+
+  test("drawings: by cursor, newest first, with their counts; a unit's own only; the export has the counts and no names", async () => {
+    const all = await byCursor("/api/experts/drawings", regulator, 2);
+    expect(all).toHaveLength(5);
+    const expected = await knex()("experts_drawings").orderBy([{ column: "committed_at", order: "desc" }, { column: "id", order: "desc" }]).pluck("id");
+    expect(all.map((d) => d.id)).toEqual(expected);
+    const first = (all as unknown as Array<{ counts: Record<string, number> }>)[0];
+    expect(first.counts).toMatchObject({ accepted: 2, declined: 1, skipped: 1, lapsed: 1, invited: 0 });
+    const own = await byCursor("/api/experts/drawings", buyer, 2);
+    expect(own).toHaveLength(3);
+    const file = await download(platform, "/api/experts/drawings/export?status=committed&format=csv", buyer);
+    expect(file.status).toBe(200);
+    const records = csvRecords(file.body);
+    expect(records[0]).toEqual(["评审日期", "时段", "抽取人数", "状态", "已确认参加", "待答复", "拒绝或逾期", "种子摘要", "项目编号", "公布时间"]);
+    expect(records.slice(1).map((r) => r[0])).toEqual(["2026-12-22", "2026-12-21"]);
+    expect(records[1].slice(1, 4)).toEqual(["上午", "4", "已公布种子摘要"]);
+    expect(file.body.toString("utf8")).not.toMatch(/王建|李建|张建/);
+    const regulatorFile = await xlsxRecords((await download(platform, "/api/experts/drawings/export?format=xlsx&lang=en", regulator)).body);
+    expect(regulatorFile.rows[0].slice(0, 4)).toEqual(["Review date", "Slot", "Experts", "Status"]);
+    // the inviting drawing's counts, every year's: two accepted, one declined and one silent (skipped is neither)
+    expect(regulatorFile.rows[1].slice(3, 7)).toEqual(["inviting", "2", "0", "2"]);
+    expect(regulatorFile.rows).toHaveLength(6);
+    const bad = await platform.api("/api/experts/drawings/export?status=open&format=x", { token: regulator });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["/format", "/status"]);
   });
 });

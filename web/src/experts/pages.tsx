@@ -258,11 +258,14 @@ export function ExpertAdmissionPage() {
 /** /experts/drawings: the unit's drawings (agency, purchaser) or the region's (regulator). */
 export function DrawingsPage() {
   const { t } = useI18n();
-  const list = useApi<{ items: DrawingListed[] }>("/experts/drawings");
+  const { location } = useRouter();
+  const cursor = location.query.get("cursor") ?? "";
+  const list = useApi<Page<DrawingListed>>(`/experts/drawings${query({ cursor })}`);
   return (
     <div>
       <PageTitle sub={t("experts.drawings.sub")}>{t("experts.drawings.title")}</PageTitle>
       <p><Link className="btn btn-primary" to="/start/experts.drawing">{t("experts.drawings.new")}</Link></p>
+      <ExportButtons path="/experts/drawings/export" fileName="expert-drawings" />
       <ListState state={list} empty={t("experts.drawings.empty")} />
       {list.data?.items.length ? (
         <ul className="notice-list">
@@ -275,6 +278,7 @@ export function DrawingsPage() {
           ))}
         </ul>
       ) : null}
+      {list.data?.items.length ? <CursorPager total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} nextCursor={list.data.nextCursor} /> : null}
     </div>
   );
 }
