@@ -107,7 +107,7 @@ export interface DeadLetterView {
   replayedBy: unknown;
 }
 
-interface DeadLetterRow {
+export interface DeadLetterRow {
   id: string;
   consumer: string;
   event_id: string;
@@ -122,7 +122,7 @@ interface DeadLetterRow {
   replayed_by: unknown;
 }
 
-const view = (r: DeadLetterRow): DeadLetterView => ({
+export const deadLetterView = (r: DeadLetterRow): DeadLetterView => ({
   id: String(r.id),
   consumer: r.consumer,
   event: r.event,
@@ -317,16 +317,6 @@ export class EventQueue {
     );
   }
 
-  /** Dead letters, newest first: open ones (not replayed), or all. */
-  async deadLetters(opts: { state?: "open" | "replayed" | "all"; page: number; pageSize: number }): Promise<{ items: DeadLetterView[]; total: number }> {
-    const q = this.o.knex("core_dead_letters");
-    if (opts.state === "open" || !opts.state) q.whereNull("replayed_at");
-    else if (opts.state === "replayed") q.whereNotNull("replayed_at");
-    const [{ count }] = (await q.clone().count({ count: "*" })) as Array<{ count: string }>;
-    const rows = (await q.orderBy([{ column: "failed_at", order: "desc" }, { column: "id", order: "desc" }]).limit(opts.pageSize).offset((opts.page - 1) * opts.pageSize)) as DeadLetterRow[];
-    return { items: rows.map(view), total: Number(count) };
-  }
-
   /**
    * Queues a dead letter's event for its subscriber again, with a fresh set of tries, and marks it
    * replayed, in `trx` (the caller's, with its audit entry): both or neither.
@@ -341,7 +331,7 @@ export class EventQueue {
     const data: EventJob = { consumer: row.consumer, eventId: row.event_id, event: row.event, key: row.stream_key, at: new Date(row.event_at).toISOString(), data: row.payload };
     await this.boss.insert([{ name: queueOf(row.consumer), data }], { db: inTransaction(trx) });
     const [updated] = (await trx("core_dead_letters").where({ id }).update({ replayed_at: trx.fn.now(), replayed_by: JSON.stringify(by) }).returning("*")) as DeadLetterRow[];
-    return view(updated);
+    return deadLetterView(updated);
   }
 
   async stop(): Promise<void> {

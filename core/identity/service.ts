@@ -6,14 +6,16 @@ import { abilityOf, assertCan } from "../access/ability";
 import { scopeQuery } from "../access/sql-scope";
 import { unitProblems } from "../access/units";
 import { compileSchema, schemaErrors } from "../forms/validate";
-import { conflict, fieldError, forbidden, notFound, validationFailed } from "../errors";
+import { conflict, type ErrorDetail, fieldError, forbidden, type Lang, notFound, validationFailed } from "../errors";
 import { writeAudit } from "../audit/log";
-import { ACCOUNT, accountView, findById, usernameKey, type AccountRow } from "./accounts";
+import { ACCOUNT, accountView, findById, usernameKey, type AccountRow, type AccountView } from "./accounts";
 import { PRIVILEGED_ROLES } from "./roles";
 import { importAccounts } from "./account-import";
 import { clearAttempts, type ClientInfo, type Identity } from "./index";
 import { isUuid } from "../db";
-import { pageOf } from "../gateway/query";
+import { single } from "../gateway/query";
+import { listPage, listParams, whereContains, type ListOrder, type SearchColumn } from "../gateway/list-query";
+import { exportFormatParam, exportLang, exportList, type ExportColumn } from "../gateway/export";
 
 const IMPORT_LIMIT = 64 * 1024 * 1024;
 
@@ -137,8 +139,89 @@ export function authService(identity: Identity): PlatformServiceSchema {
   };
 }
 
+interface AccountListParams {
+  q?: unknown;
+  tenantCode?: unknown;
+  role?: unknown;
+  status?: unknown;
+  passwordKind?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+}
+
+const ACCOUNT_STATUSES = ["active", "disabled"] as const;
+const PASSWORD_KINDS = ["none", "initial", "one-time", "chosen"] as const;
+
+/** By region, then username (unique): the index core_accounts_listed. */
+const ACCOUNT_ORDER: ListOrder = {
+  name: "accounts",
+  keys: [
+    { column: "tenant_code", kind: "text" },
+    { column: "username_key", kind: "text" },
+  ],
+  direction: "asc",
+};
+
+/** `q`: username, display name, unit code and old username, normalised (migration 20261207004100_list_search). */
+const ACCOUNT_SEARCH: SearchColumn = { column: "search", bigrams: "core_bigrams(search)", trigram: true };
+
+/**
+ * The export's columns: what the console's list shows. Never a hash or a MAC, and not the unit's
+ * code either: an account on its first password signs in with a code a plugin may derive from it
+ * (core/identity/credential.ts), and a spreadsheet travels further than the console.
+ */
+function accountColumns(lang: Lang, roleTitle: (role: string) => string): ExportColumn<AccountView>[] {
+  const kinds: Record<string, { "zh-CN": string; en: string }> = {
+    none: { "zh-CN": "未设密码", en: "none" },
+    initial: { "zh-CN": "初始密码", en: "first password" },
+    "one-time": { "zh-CN": "一次性密码", en: "one-time password" },
+    chosen: { "zh-CN": "自设密码", en: "chosen" },
+  };
+  const statuses: Record<string, { "zh-CN": string; en: string }> = { active: { "zh-CN": "启用", en: "active" }, disabled: { "zh-CN": "停用", en: "disabled" } };
+  return [
+    { title: { "zh-CN": "用户名", en: "Username" }, value: (a) => a.username, width: 24 },
+    { title: { "zh-CN": "姓名或单位名称", en: "Display name" }, value: (a) => a.displayName, width: 30 },
+    { title: { "zh-CN": "区划代码", en: "Division code" }, value: (a) => a.tenantCode, width: 10 },
+    { title: { "zh-CN": "角色", en: "Roles" }, value: (a) => a.roles.map(roleTitle).join(lang === "en" ? ", " : "、"), width: 24 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (a) => statuses[a.status]?.[lang] ?? a.status, width: 8 },
+    { title: { "zh-CN": "密码类型", en: "Password" }, value: (a) => kinds[a.passwordKind]?.[lang] ?? a.passwordKind, width: 14 },
+    { title: { "zh-CN": "密码到期时间", en: "Password expires" }, value: (a) => a.passwordExpiresAt, width: 26 },
+    { title: { "zh-CN": "原用户名", en: "Old username" }, value: (a) => a.legacyUsername, width: 20 },
+    { title: { "zh-CN": "创建时间", en: "Created" }, value: (a) => a.createdAt, width: 26 },
+  ];
+}
+
 export function accountsService(identity: Identity): PlatformServiceSchema {
   const knex = identity.knex;
+
+  /** The accounts the caller may read, filtered as the list's query string says (400 naming every bad parameter). */
+  function filteredAccounts(ctx: PlatformContext<AccountListParams>, problems: ErrorDetail[] = []) {
+    const p = ctx.params;
+    const tenantCode = single(p.tenantCode);
+    if (tenantCode === null || (tenantCode && !/^\d{6}$/.test(tenantCode))) problems.push(fieldError("/tenantCode", "format", "应为 6 位区划代码", "must be a 6-digit division code"));
+    const role = single(p.role);
+    if (role === null || (role && !identity.roles.has(role))) {
+      problems.push(fieldError("/role", "enum", `角色应为以下之一：${identity.roles.names().join(", ")}`, `must be one of: ${identity.roles.names().join(", ")}`));
+    }
+    const status = single(p.status);
+    if (status === null || (status && !(ACCOUNT_STATUSES as readonly string[]).includes(status))) {
+      problems.push(fieldError("/status", "enum", `应为 ${ACCOUNT_STATUSES.join("、")} 之一`, `must be one of ${ACCOUNT_STATUSES.join(", ")}`));
+    }
+    const passwordKind = single(p.passwordKind);
+    if (passwordKind === null || (passwordKind && !(PASSWORD_KINDS as readonly string[]).includes(passwordKind))) {
+      problems.push(fieldError("/passwordKind", "enum", `应为 ${PASSWORD_KINDS.join("、")} 之一`, `must be one of ${PASSWORD_KINDS.join(", ")}`));
+    }
+    const req = listParams(p, ACCOUNT_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+    const query = scopeQuery(knex<AccountRow>("core_accounts"), abilityOf(ctx), "read", "Account");
+    if (tenantCode) query.where("tenant_code", tenantCode);
+    if (role) query.whereRaw("? = any(roles)", [role]);
+    if (status) query.where("status", status);
+    // ?passwordKind=initial: who is still on the first password (and until when)
+    if (passwordKind) query.where("password_kind", passwordKind);
+    whereContains(query, ACCOUNT_SEARCH, req.terms);
+    return { query, req };
+  }
 
   /**
    * An account's unit is a registered unit of the account's region and of the administrator's: one
@@ -165,22 +248,34 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
         rest: "GET /accounts",
         kind: "read",
         permission: ["read", "Account"],
-        async handler(ctx: PlatformContext<{ q?: string; tenantCode?: string; role?: string; status?: string; passwordKind?: string; page?: string; pageSize?: string }>) {
-          const { page, pageSize } = pageOf(ctx.params, { pageSize: 50, maxPageSize: 200 });
-          const query = scopeQuery(knex<AccountRow>("core_accounts"), abilityOf(ctx), "read", "Account");
-          const q = (ctx.params.q ?? "").trim();
-          if (q) {
-            const like = q.replace(/[\\%_]/g, (c) => "\\" + c);
-            query.where((w) => w.where("username_key", "like", `%${like.toLowerCase()}%`).orWhere("display_name", "ilike", `%${like}%`).orWhere("unit_code", q));
-          }
-          if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
-          if (ctx.params.role) query.whereRaw("? = any(roles)", [ctx.params.role]);
-          if (ctx.params.status) query.where("status", ctx.params.status);
-          // ?passwordKind=initial: who is still on the first password (and until when)
-          if (ctx.params.passwordKind) query.where("password_kind", ctx.params.passwordKind);
-          const [{ count }] = await query.clone().count({ count: "*" });
-          const rows = await query.orderBy("tenant_code").orderBy("username_key").limit(pageSize).offset((page - 1) * pageSize);
-          return { items: rows.map(accountView), total: Number(count), page, pageSize };
+        async handler(ctx: PlatformContext<AccountListParams>) {
+          const { query, req } = filteredAccounts(ctx);
+          const { rows, nextCursor, total, totalIsEstimate } = await listPage<AccountRow>(knex, query, ACCOUNT_ORDER, req);
+          return { items: rows.map(accountView), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+        },
+      },
+
+      // before `get`, whose /accounts/:id would take "export" for an id
+      export: {
+        rest: "GET /accounts/export",
+        kind: "read",
+        permission: ["read", "Account"],
+        async handler(ctx: PlatformContext<AccountListParams & { format?: unknown; lang?: unknown }>) {
+          const problems: ErrorDetail[] = [];
+          const format = exportFormatParam(ctx.params.format, problems);
+          const { query } = filteredAccounts(ctx, problems);
+          const lang = exportLang(ctx.params.lang);
+          const columns = accountColumns(lang, (role) => identity.roles.list().find((r) => r.name === role)?.title[lang] ?? role);
+          return exportList<AccountRow>(ctx, {
+            db: knex,
+            query,
+            order: ACCOUNT_ORDER,
+            columns: columns.map((c) => ({ ...c, value: (row: AccountRow) => c.value(accountView(row)) })),
+            format,
+            lang,
+            filename: lang === "en" ? "accounts" : "账号",
+            sheet: { "zh-CN": "账号", en: "Accounts" },
+          });
         },
       },
 

@@ -4,8 +4,10 @@ import { scopeQuery } from "../access/sql-scope";
 import { seesUnitCode, withoutCode } from "../access/unit-code";
 import { unitProblems } from "../access/units";
 import { tenantTree } from "../tenancy";
-import { fieldError, validationFailed } from "../errors";
-import { pageOf, single } from "../gateway/query";
+import { type ErrorDetail, fieldError, validationFailed } from "../errors";
+import { exportFormatParam, exportLang, exportList, type ExportColumn } from "../gateway/export";
+import { listPage, listParams, type ListOrder } from "../gateway/list-query";
+import { single } from "../gateway/query";
 import { isUuid } from "../db";
 import type { Transition, Workflow } from "./definition";
 import { historyView, instanceView, type Caller, type InstanceRow, type WorkflowEngine } from "./engine";
@@ -83,7 +85,63 @@ function describe(wf: Workflow) {
  * of its own. The module gate and roles are the engine's to check (per workflow, by its plugin);
  * reading an instance is CASL's `read WorkflowInstance` (core/access/ability.ts and the plugins' rules).
  */
+interface InstanceListParams {
+  workflow?: unknown;
+  state?: unknown;
+  mine?: unknown;
+  actionable?: unknown;
+  tenantCode?: unknown;
+  ids?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+}
+
+/** Recently changed first (the index core_workflow_instances_recent). */
+const INSTANCE_ORDER: ListOrder = {
+  name: "workflow.instances",
+  keys: [
+    { column: "updated_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+const yes = (v: unknown) => single(v) === "1" || single(v) === "true";
+
 export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema {
+  /** The instances the caller may read, filtered as the list's query string says (400 naming every bad parameter). */
+  function filteredInstances(ctx: PlatformContext<InstanceListParams>, problems: ErrorDetail[] = []) {
+    const user = ctx.meta.user!;
+    const p = ctx.params;
+    const req = listParams({ page: p.page, pageSize: p.pageSize, cursor: p.cursor }, INSTANCE_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
+    const ids = idsParam(p.ids);
+    const query = scopeQuery(engine.knex<InstanceRow>("core_workflow_instances"), abilityOf(ctx), "read", "WorkflowInstance", {}, ["parties"]);
+    // ?ids=a,b,c: these instances (those the caller may read), as a page that lists items for one look-up
+    if (ids) query.whereIn("id", ids);
+    const workflow = single(p.workflow);
+    if (workflow) query.where("workflow_id", workflow);
+    const state = single(p.state);
+    if (state) query.where("state", state);
+    const tenantCode = single(p.tenantCode);
+    if (tenantCode) query.where("tenant_code", tenantCode);
+    if (yes(p.mine)) {
+      query.where((w) => {
+        w.where("created_by", user.id);
+        if (user.unitCode) w.orWhere("owner_unit", user.unitCode);
+      });
+    }
+    // ?actionable=1: only where the caller can take a transition now (the workspace's "my tasks"),
+    // each with those transitions: the states where one of their roles has a way out, by workflow
+    const actionable = yes(p.actionable);
+    if (actionable) {
+      const pairs = engine.actionableStates(user);
+      if (!pairs.length) query.whereRaw("false");
+      else query.whereIn(["workflow_id", "state"] as never, pairs as never);
+    }
+    return { query, req, actionable };
+  }
+
   return {
     name: "workflows",
     actions: {
@@ -149,37 +207,51 @@ export function workflowsService(engine: WorkflowEngine): PlatformServiceSchema 
         rest: "GET /instances",
         kind: "read",
         permission: ["read", "WorkflowInstance"],
-        async handler(ctx: PlatformContext<{ workflow?: string; state?: string; mine?: string; actionable?: string; tenantCode?: string; ids?: string; page?: string; pageSize?: string }>) {
+        async handler(ctx: PlatformContext<InstanceListParams>) {
           const user = ctx.meta.user!;
-          const { page, pageSize } = pageOf(ctx.params, { pageSize: 20, maxPageSize: 100 });
-          const ids = idsParam(ctx.params.ids);
-          const query = scopeQuery(engine.knex<InstanceRow>("core_workflow_instances"), abilityOf(ctx), "read", "WorkflowInstance", {}, ["parties"]);
-          // ?ids=a,b,c: these instances (those the caller may read), as a page that lists items for one look-up
-          if (ids) query.whereIn("id", ids);
-          if (ctx.params.workflow) query.where("workflow_id", ctx.params.workflow);
-          if (ctx.params.state) query.where("state", ctx.params.state);
-          if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
-          if (ctx.params.mine === "1" || ctx.params.mine === "true") {
-            query.where((w) => {
-              w.where("created_by", user.id);
-              if (user.unitCode) w.orWhere("owner_unit", user.unitCode);
-            });
-          }
-          // ?actionable=1: only where the caller can take a transition now (the workspace's "my tasks"),
-          // each with those transitions: the states where one of their roles has a way out, by workflow
-          const actionable = ctx.params.actionable === "1" || ctx.params.actionable === "true";
-          if (actionable) {
-            const pairs = engine.actionableStates(user);
-            if (!pairs.length) query.whereRaw("false");
-            else query.whereIn(["workflow_id", "state"] as never, pairs as never);
-          }
-          const [{ count }] = await query.clone().count({ count: "*" });
-          const rows = await query.orderBy("updated_at", "desc").orderBy("id").limit(pageSize).offset((page - 1) * pageSize);
+          const { query, req, actionable } = filteredInstances(ctx);
+          const { rows, nextCursor, total, totalIsEstimate } = await listPage<InstanceRow>(engine.knex, query, INSTANCE_ORDER, req);
           const items = rows.map((r) => {
             const view = instanceView(engine.workflows.get(r.workflow_id), r);
             return shown(ctx, actionable ? { ...view, actions: engine.available(user, r).map(transitionView) } : view);
           });
-          return { items, total: Number(count), page, pageSize };
+          return { items, total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+        },
+      },
+
+      // before `instance`, whose /instances/:id would take "export" for an id
+      instancesExport: {
+        rest: "GET /instances/export",
+        kind: "read",
+        permission: ["read", "WorkflowInstance"],
+        async handler(ctx: PlatformContext<InstanceListParams & { format?: unknown; lang?: unknown }>) {
+          const user = ctx.meta.user!;
+          const problems: ErrorDetail[] = [];
+          const format = exportFormatParam(ctx.params.format, problems);
+          const { query, actionable } = filteredInstances(ctx, problems);
+          const lang = exportLang(ctx.params.lang);
+          // Only what every instance has: a form's fields are its plugin's to show, by their own rules.
+          const columns: ExportColumn<InstanceRow>[] = [
+            { title: { "zh-CN": "事项", en: "Workflow" }, value: (r) => engine.workflows.get(r.workflow_id)?.title[lang] ?? r.workflow_id, width: 28 },
+            { title: { "zh-CN": "状态", en: "State" }, value: (r) => engine.workflows.get(r.workflow_id)?.states[r.state]?.title[lang] ?? r.state, width: 16 },
+            { title: { "zh-CN": "区划代码", en: "Division code" }, value: (r) => r.tenant_code, width: 10 },
+            ...(actionable
+              ? [{ title: { "zh-CN": "可办理", en: "Open to me" }, value: (r: InstanceRow) => engine.available(user, r).map((t) => t.title[lang]).join(lang === "en" ? ", " : "、"), width: 30 }]
+              : []),
+            { title: { "zh-CN": "创建时间", en: "Created" }, value: (r) => new Date(r.created_at).toISOString(), width: 26 },
+            { title: { "zh-CN": "更新时间", en: "Updated" }, value: (r) => new Date(r.updated_at).toISOString(), width: 26 },
+            { title: { "zh-CN": "编号", en: "Id" }, value: (r) => r.id, width: 38 },
+          ];
+          return exportList<InstanceRow>(ctx, {
+            db: engine.knex,
+            query,
+            order: INSTANCE_ORDER,
+            columns,
+            format,
+            lang,
+            filename: lang === "en" ? (actionable ? "my-tasks" : "instances") : actionable ? "待办事项" : "事项",
+            sheet: { "zh-CN": "事项", en: "Instances" },
+          });
         },
       },
 

@@ -67,7 +67,9 @@ test("lists each dead letter with its subscriber, event, error and tries, in a c
   ]);
   const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
   expect(cells).toEqual(expect.arrayContaining(["portal.notices", "duplicate key value violates unique constraint", "6"]));
-  expect(asked[0].url).toMatch(/\/api\/events\/dead-letters\?pageSize=200$/);
+  expect(asked[0].url).toMatch(/\/api\/events\/dead-letters\?pageSize=50$/);
+  // the open letters export, as the page lists them
+  expect([...container.querySelectorAll(".export-buttons button")].map((b) => b.textContent)).toEqual(["导出 Excel", "导出 CSV"]);
 });
 
 test("English, and a replay: the button names its letter, posts the replay and the list is read again", async () => {

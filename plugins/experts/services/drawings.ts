@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Context } from "moleculer";
 import {
+  type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, single,
   actorOf, conflict, enqueue, fieldError, forbidden, implement, isWorkingDay, localDate, type Localized, notFound, onceHandler, type OutboxEvent, type PlatformContext, PlatformError,
   type PlatformServiceSchema, platformNow, type PluginServiceThis, prepared, type SessionUser, type StepContext, tenantTree, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
@@ -380,22 +381,115 @@ async function answer(svc: PluginServiceThis, ctx: PlatformContext<{ id: string;
 
 type This = PluginServiceThis & { logger: { info(...a: unknown[]): void } };
 
+interface DrawingListParams {
+  status?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+}
+
+const DRAWING_STATUSES = ["committed", "inviting", "complete", "cancelled"] as const;
+const DRAWING_STATUS_TEXT: Record<string, Localized> = {
+  committed: { "zh-CN": "已公布种子摘要", en: "committed" },
+  inviting: { "zh-CN": "邀请中", en: "inviting" },
+  complete: { "zh-CN": "已组建", en: "complete" },
+  cancelled: { "zh-CN": "已取消", en: "cancelled" },
+};
+
+/** Newest first (the index experts_drawings_recent). */
+const DRAWING_ORDER: ListOrder = {
+  name: "experts.drawings",
+  keys: [
+    { column: "committed_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+type ListedDrawing = DrawingRow & { counts: Record<string, number> | null };
+
+/**
+ * The drawings the caller may list, filtered as the query string says (400 naming every bad
+ * parameter), each with its invitations counted by status in the same query (so the export's
+ * batches carry them): a regulator's region, an agency's or a purchaser's unit, nobody else's.
+ */
+function filteredDrawings(db: Knex, ctx: PlatformContext<DrawingListParams>, problems: ErrorDetail[] = []) {
+  const user = ctx.meta.user!;
+  const status = single(ctx.params.status);
+  if (status === null || (status && !(DRAWING_STATUSES as readonly string[]).includes(status))) {
+    problems.push(fieldError("/status", "enum", `应为 ${DRAWING_STATUSES.join("、")} 之一`, `must be one of ${DRAWING_STATUSES.join(", ")}`));
+  }
+  const req = listParams(ctx.params, DRAWING_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const query = db("experts_drawings").select(
+    "*",
+    db.raw("to_char(slot_date, 'YYYY-MM-DD') as slot_date"),
+    db.raw("(select jsonb_object_agg(c.status, c.n) from (select status, count(*)::int as n from experts_invitations i where i.drawing_id = experts_drawings.id group by status) c) as counts"),
+  );
+  if (user.oversees === true) query.whereIn("tenant_code", tenantTree().subtree(user.tenantCode));
+  else if (user.unitCode && (user.roles.includes("agency") || user.roles.includes("purchaser"))) query.where({ unit_code: user.unitCode });
+  else query.whereRaw("false");
+  if (status) query.where({ status });
+  return { query, req };
+}
+
+const listedDrawing = (d: ListedDrawing) => ({
+  id: d.id, instanceId: d.instance_id, tenderId: d.tender_id, experts: d.experts, slotDate: d.slot_date, slot: d.slot, status: d.status, seedHash: d.seed_hash,
+  counts: { invited: 0, accepted: 0, declined: 0, lapsed: 0, withdrawn: 0, skipped: 0, absent: 0, ...(d.counts ?? {}) },
+  committedAt: new Date(d.committed_at).toISOString(),
+});
+
+/** The export's columns: what the drawings page shows (the slot, the seats, the status, the counts, the commitment); no expert's name. */
+function drawingColumns(lang: "zh-CN" | "en"): ExportColumn<ReturnType<typeof listedDrawing>>[] {
+  return [
+    { title: { "zh-CN": "评审日期", en: "Review date" }, value: (d) => d.slotDate, width: 12 },
+    { title: { "zh-CN": "时段", en: "Slot" }, value: (d) => (d.slot === "am" ? (lang === "en" ? "morning" : "上午") : lang === "en" ? "afternoon" : "下午"), width: 8 },
+    { title: { "zh-CN": "抽取人数", en: "Experts" }, value: (d) => d.experts, width: 8 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (d) => DRAWING_STATUS_TEXT[d.status]?.[lang] ?? d.status, width: 14 },
+    { title: { "zh-CN": "已确认参加", en: "Accepted" }, value: (d) => d.counts.accepted, width: 10 },
+    { title: { "zh-CN": "待答复", en: "Invited" }, value: (d) => d.counts.invited, width: 10 },
+    { title: { "zh-CN": "拒绝或逾期", en: "Declined or lapsed" }, value: (d) => d.counts.declined + d.counts.lapsed, width: 12 },
+    { title: { "zh-CN": "种子摘要", en: "Seed hash" }, value: (d) => d.seedHash, width: 66 },
+    { title: { "zh-CN": "项目编号", en: "Tender id" }, value: (d) => d.tenderId, width: 38 },
+    { title: { "zh-CN": "公布时间", en: "Committed" }, value: (d) => d.committedAt, width: 26 },
+  ];
+}
+
 export const drawingsService: PlatformServiceSchema = {
   name: "experts.drawings",
   actions: {
-    /** GET /api/experts/drawings: the caller's unit's drawings (agency, purchaser) or its region's (regulator). */
+    /** GET /api/experts/drawings?status=: the caller's unit's drawings (agency, purchaser) or its region's (regulator), newest first, by page or cursor. */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /drawings",
-      async handler(this: PluginServiceThis, ctx: PlatformContext) {
-        const user = ctx.meta.user!;
-        const q = this.db("experts_drawings").orderBy("committed_at", "desc").limit(100).select("*", this.db.raw("to_char(slot_date, 'YYYY-MM-DD') as slot_date"));
-        if (user.oversees === true) q.whereIn("tenant_code", tenantTree().subtree(user.tenantCode));
-        else if (user.unitCode && (user.roles.includes("agency") || user.roles.includes("purchaser"))) q.where({ unit_code: user.unitCode });
-        else return { items: [] };
-        const rows: DrawingRow[] = await q;
-        return { items: await Promise.all(rows.map(async (d) => ({ id: d.id, instanceId: d.instance_id, tenderId: d.tender_id, experts: d.experts, slotDate: d.slot_date, slot: d.slot, status: d.status, seedHash: d.seed_hash, counts: await countsOf(this.db, d.id) }))) };
+      async handler(this: PluginServiceThis, ctx: PlatformContext<DrawingListParams>) {
+        const { query, req } = filteredDrawings(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<ListedDrawing>(this.db, query, DRAWING_ORDER, req);
+        return { items: rows.map(listedDrawing), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before `get`, whose /drawings/:id would take "export" for an id
+    /** GET /api/experts/drawings/export?status=&format=csv|xlsx&lang=: the same list as a file (counts, never names). */
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /drawings/export",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<DrawingListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredDrawings(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<ListedDrawing>(ctx, {
+          db: this.db,
+          query,
+          order: DRAWING_ORDER,
+          columns: drawingColumns(lang).map((c) => ({ ...c, value: (row: ListedDrawing) => c.value(listedDrawing(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "expert-drawings" : "专家抽取",
+          sheet: { "zh-CN": "专家抽取", en: "Expert drawings" },
+        });
       },
     },
 

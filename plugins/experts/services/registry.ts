@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, conflict, enqueue, fieldError, isDate, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
-  type PluginServiceThis, type SessionUser, type StepContext, tenantTree, validationFailed, type WorkflowHooks, writeAudit,
+  actorOf, conflict, enqueue, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isDate, listPage, listParams, type ListOrder,
+  localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow, type PluginServiceThis, type SearchColumn, type SessionUser, single,
+  type StepContext, tenantTree, validationFailed, whereContains, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
 import TREE from "../specialities.json";
 
@@ -105,10 +106,15 @@ export async function statsOf(db: Knex, expertIds: string[], year: number): Prom
   return out;
 }
 
-const yearOf = (v: unknown, now: Date) => {
+/** `?year=`, this year by default; a bad one is a problem at /year (thrown at once without `problems`). */
+const yearOf = (v: unknown, now: Date, problems?: ErrorDetail[]) => {
   if (v === undefined || v === null || v === "") return Number(localDate(now).slice(0, 4));
   const y = Number(v);
-  if (!Number.isInteger(y) || y < 2000 || y > 2100) throw validationFailed([fieldError("/year", "year", "年份应为 2000 至 2100 之间的整数", "a year between 2000 and 2100")]);
+  if (!Number.isInteger(y) || y < 2000 || y > 2100) {
+    const problem = fieldError("/year", "year", "年份应为 2000 至 2100 之间的整数", "a year between 2000 and 2100");
+    if (!problems) throw validationFailed([problem]);
+    problems.push(problem);
+  }
   return y;
 };
 
@@ -215,27 +221,118 @@ export const registryService: PlatformServiceSchema = {
       },
     },
 
-    /** GET /api/experts/list?status=: the experts of the regulator's region, with the year's figures. */
+    /** GET /api/experts/list?status=&q=&year=: the experts of the regulator's region, with the year's figures, by page or cursor. */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /list",
-      params: { status: { type: "any", optional: true }, year: { type: "any", optional: true } },
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ status?: unknown; year?: unknown }>) {
-        const user = ctx.meta.user!;
-        if (user.oversees !== true) throw notFound(EXPERT);
-        const year = yearOf(ctx.params.year, platformNow());
-        const status = ctx.params.status;
-        if (status !== undefined && !(typeof status === "string" && STATUS_TEXT[status])) throw validationFailed([fieldError("/status", "enum", "状态应为 applied、admitted、suspended、rejected 或 removed", "status is applied, admitted, suspended, rejected or removed")]);
-        const q = this.db("experts_experts").whereIn("tenant_code", tenantTree().subtree(user.tenantCode)).orderBy("created_at").limit(500);
-        if (status) q.where({ status });
-        const rows = await q;
-        const stats = await statsOf(this.db, rows.map((r) => r.id), year);
-        return { year, items: rows.map((r) => ({ ...profile(r), stats: stats.get(r.id) })) };
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ExpertListParams>) {
+        const { query, req, year } = filteredExperts(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<ListedRow>(this.db, query, EXPERT_ORDER, req);
+        return { year, items: rows.map(listed), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    /** GET /api/experts/list/export?format=csv|xlsx&lang=: the list, with its filters, as a file. */
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /list/export",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<ExpertListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query, year } = filteredExperts(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<ListedRow>(ctx, {
+          db: this.db,
+          query,
+          order: EXPERT_ORDER,
+          columns: expertColumns(lang, year).map((c) => ({ ...c, value: (row: ListedRow) => c.value(listed(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? `review-experts-${year}` : `评审专家-${year}`,
+          sheet: { "zh-CN": "评审专家", en: "Review experts" },
+        });
       },
     },
   },
 };
+
+interface ExpertListParams {
+  status?: unknown;
+  q?: unknown;
+  year?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+}
+
+/** In the order of application (the index experts_experts_listed). */
+const EXPERT_ORDER: ListOrder = {
+  name: "experts.list",
+  keys: [
+    { column: "experts_experts.created_at", kind: "timestamp" },
+    { column: "experts_experts.id", kind: "uuid" },
+  ],
+  direction: "asc",
+};
+
+/** `q`: the expert's and the employer's names, normalised (migration 20261207060000_expert_list). */
+const EXPERT_SEARCH: SearchColumn = { column: "experts_experts.search", bigrams: "experts_bigrams(experts_experts.search)" };
+
+type ListedRow = Record<string, any> & { drawings: number; attendances: number; refusals: number };
+
+/**
+ * The experts of the regulator's region, filtered as the query string says (400 naming every bad
+ * parameter), each row with the year's figures (as statsOf counts them) read in the same query,
+ * so that the export's batches carry them too. Anyone but a regulator: 404, as for no list at all.
+ */
+function filteredExperts(db: Knex, ctx: PlatformContext<ExpertListParams>, problems: ErrorDetail[] = []) {
+  const user = ctx.meta.user!;
+  if (user.oversees !== true) throw notFound(EXPERT);
+  const year = yearOf(ctx.params.year, platformNow(), problems);
+  const status = single(ctx.params.status);
+  if (status === null || (status && !STATUS_TEXT[status])) problems.push(fieldError("/status", "enum", "状态应为 applied、admitted、suspended、rejected 或 removed", "status is applied, admitted, suspended, rejected or removed"));
+  const req = listParams(ctx.params, EXPERT_ORDER, { pageSize: 100, maxPageSize: 500 }, problems);
+  const from = new Date(`${year}-01-01T00:00:00+08:00`);
+  const to = new Date(`${year + 1}-01-01T00:00:00+08:00`);
+  const figure = (name: string, filter: string) =>
+    db.raw(`(select count(*) filter (where ${filter})::int from experts_invitations i where i.expert_id = experts_experts.id and i.invited_at >= ? and i.invited_at < ?) as ${name}`, [from, to]);
+  const query = db("experts_experts")
+    .whereIn("experts_experts.tenant_code", tenantTree().subtree(user.tenantCode))
+    .select("experts_experts.*", figure("drawings", "i.status <> 'skipped'"), figure("attendances", "i.status = 'accepted'"), figure("refusals", "i.status in ('declined', 'lapsed')"));
+  if (status) query.where("experts_experts.status", status);
+  whereContains(query, EXPERT_SEARCH, req.terms);
+  return { query, req, year };
+}
+
+const listed = (r: ListedRow) => {
+  const { search: _search, drawings, attendances, refusals, ...row } = r;
+  return { ...profile(row), stats: { drawings, attendances, refusals } };
+};
+
+/**
+ * The export's columns: what the regulator's admission list shows (name, employer, specialities,
+ * region, status, the year's figures); not the phone or the employer's code, which a spreadsheet
+ * would carry further than the list does.
+ */
+function expertColumns(lang: "zh-CN" | "en", year: number): ExportColumn<ReturnType<typeof listed>>[] {
+  const speciality = (code: string) => {
+    const n = SPECIALITIES.get(code);
+    return n ? `${code} ${lang === "en" ? n.nameEn : n.name}` : code;
+  };
+  return [
+    { title: { "zh-CN": "姓名", en: "Name" }, value: (e) => e.name, width: 12 },
+    { title: { "zh-CN": "工作单位", en: "Employer" }, value: (e) => e.employerName, width: 30 },
+    { title: { "zh-CN": "专业", en: "Specialities" }, value: (e) => (e.specialities as string[]).map(speciality).join(lang === "en" ? "; " : "；"), width: 40 },
+    { title: { "zh-CN": "评审区域", en: "Region" }, value: (e) => e.region, width: 10 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (e) => STATUS_TEXT[e.status]?.[lang] ?? e.status, width: 10 },
+    { title: { "zh-CN": "状态说明", en: "Reason" }, value: (e) => e.statusReason, width: 24 },
+    { title: { "zh-CN": `${year} 年抽取次数`, en: `Drawn in ${year}` }, value: (e) => e.stats.drawings, width: 12 },
+    { title: { "zh-CN": `${year} 年参加次数`, en: `Attended in ${year}` }, value: (e) => e.stats.attendances, width: 12 },
+    { title: { "zh-CN": `${year} 年拒绝或未答复次数`, en: `Refused in ${year}` }, value: (e) => e.stats.refusals, width: 12 },
+  ];
+}
 
 export { oversees, STATUS_TEXT };
 // invitations are notified through the bell (and text messages: services/drawings.ts)

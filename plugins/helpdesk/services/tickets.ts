@@ -3,18 +3,30 @@ import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import {
   enqueue,
+  type ErrorDetail,
+  type ExportColumn,
+  exportFormatParam,
+  exportLang,
+  exportList,
   fieldError,
   forbidden,
   isUuid,
+  listPage,
+  listParams,
+  type ListOrder,
   notFound,
   platformNow,
+  type SearchColumn,
+  single,
   validationFailed,
+  whereContains,
+  type Localized,
   type PlatformContext,
   type PlatformServiceSchema,
   type PluginServiceThis,
   type WorkflowHooks,
 } from "../../../core/sdk";
-import { serviceLevels } from "../sla";
+import { CATEGORIES, serviceLevels } from "../sla";
 import { ENTRIES, HANDOVERS } from "./kb";
 import { CHATS, checkText, staffOf } from "./live";
 
@@ -153,26 +165,132 @@ function checkRating(raw: unknown) {
   return raw as number;
 }
 
+interface TicketListParams {
+  scope?: unknown;
+  state?: unknown;
+  category?: unknown;
+  priority?: unknown;
+  q?: unknown;
+  page?: unknown;
+  pageSize?: unknown;
+  cursor?: unknown;
+}
+
+const TICKET_STATES = ["open", "answered", "escalated", "overdue", "resolved"] as const;
+const PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+const STATE_TEXT: Record<string, Localized> = {
+  open: { "zh-CN": "待答复", en: "open" },
+  answered: { "zh-CN": "已答复", en: "answered" },
+  escalated: { "zh-CN": "已升级", en: "escalated" },
+  overdue: { "zh-CN": "已超时", en: "overdue" },
+  resolved: { "zh-CN": "已解决", en: "resolved" },
+};
+const PRIORITY_TEXT: Record<string, Localized> = {
+  low: { "zh-CN": "低", en: "low" },
+  normal: { "zh-CN": "普通", en: "normal" },
+  high: { "zh-CN": "高", en: "high" },
+  urgent: { "zh-CN": "紧急", en: "urgent" },
+};
+
+/** Newest first (the indexes helpdesk_tickets_recent and helpdesk_tickets_requester_recent). */
+const TICKET_ORDER: ListOrder = {
+  name: "helpdesk.tickets",
+  keys: [
+    { column: "created_at", kind: "timestamp" },
+    { column: "instance_id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+/** `q`: the subject, normalised (migration 20261207060000_ticket_list). */
+const TICKET_SEARCH: SearchColumn = { column: "search", bigrams: "helpdesk_bigrams(search)" };
+
+const oneOf = (name: string, raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined => {
+  const v = single(raw);
+  if (v === undefined || v === "") return undefined;
+  if (v !== null && allowed.includes(v)) return v;
+  problems.push(fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`));
+  return undefined;
+};
+
+/**
+ * The tickets the caller may list, filtered as the query string says (400 naming every bad
+ * parameter): their own as requester, or, for the staff of a region, every ticket of it.
+ */
+function filteredTickets(db: Knex, ctx: PlatformContext<TicketListParams>, problems: ErrorDetail[] = []) {
+  const user = ctx.meta.user!;
+  const scope = oneOf("scope", ctx.params.scope, ["mine", "region"], problems) ?? "mine";
+  const state = oneOf("state", ctx.params.state, TICKET_STATES, problems);
+  const category = oneOf("category", ctx.params.category, CATEGORIES, problems);
+  const priority = oneOf("priority", ctx.params.priority, PRIORITIES, problems);
+  const req = listParams(ctx.params, TICKET_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  if (scope === "region" && !staffOf(ctx, user.tenantCode)) throw forbidden();
+  const query = db<TicketRow>(TICKETS);
+  if (scope === "mine") query.where({ requester_id: user.id });
+  else query.where("tenant_code", "like", `${user.tenantCode.replace(/0+$/, "")}%`);
+  if (state) query.where({ state });
+  if (category) query.where({ category });
+  if (priority) query.where({ priority });
+  whereContains(query, TICKET_SEARCH, req.terms);
+  return { query, req };
+}
+
+/** The export's columns: what the tickets list and a ticket's page show, not its conversation. */
+function ticketColumns(lang: "zh-CN" | "en"): ExportColumn<ReturnType<typeof ticketView>>[] {
+  return [
+    { title: { "zh-CN": "主题", en: "Subject" }, value: (t) => t.subject, width: 40 },
+    { title: { "zh-CN": "分类", en: "Category" }, value: (t) => t.category, width: 14 },
+    { title: { "zh-CN": "优先级", en: "Priority" }, value: (t) => PRIORITY_TEXT[t.priority]?.[lang] ?? t.priority, width: 8 },
+    { title: { "zh-CN": "状态", en: "State" }, value: (t) => STATE_TEXT[t.state]?.[lang] ?? t.state, width: 10 },
+    { title: { "zh-CN": "区划代码", en: "Division code" }, value: (t) => t.tenantCode, width: 10 },
+    { title: { "zh-CN": "首次响应时限", en: "First response due" }, value: (t) => t.firstResponseDue, width: 26 },
+    { title: { "zh-CN": "首次响应时间", en: "First response" }, value: (t) => t.firstResponseAt, width: 26 },
+    { title: { "zh-CN": "解决时限", en: "Resolution due" }, value: (t) => t.resolutionDue, width: 26 },
+    { title: { "zh-CN": "升级时间", en: "Escalated" }, value: (t) => t.escalatedAt, width: 26 },
+    { title: { "zh-CN": "评分", en: "Rating" }, value: (t) => t.rating, width: 8 },
+    { title: { "zh-CN": "创建时间", en: "Created" }, value: (t) => t.createdAt, width: 26 },
+  ];
+}
+
 export const ticketsService: PlatformServiceSchema = {
   name: "helpdesk.tickets",
   actions: {
-    /** GET /api/helpdesk/tickets?scope=mine|region: the caller's tickets, or (staff) those of their region, newest first. */
+    /**
+     * GET /api/helpdesk/tickets?scope=mine|region&state=&category=&priority=&q=: the caller's tickets,
+     * or (staff) those of their region, newest first, by page or cursor.
+     */
     list: {
       rest: "GET /tickets",
       kind: "read",
       permission: "authenticated",
-      async handler(this: This, ctx: PlatformContext<{ scope?: unknown }>) {
-        const user = ctx.meta.user!;
-        const scope = ctx.params.scope ?? "mine";
-        if (scope !== "mine" && scope !== "region") throw validationFailed([fieldError("/scope", "enum", "scope 应为 mine 或 region", "scope is mine or region")]);
-        let q = this.db<TicketRow>(TICKETS).orderBy("created_at", "desc").limit(200);
-        if (scope === "mine") q = q.where({ requester_id: user.id });
-        else {
-          if (!staffOf(ctx, user.tenantCode)) throw forbidden();
-          const region = user.tenantCode.replace(/0+$/, "");
-          q = q.where("tenant_code", "like", `${region}%`);
-        }
-        return { items: (await q).map(ticketView) };
+      async handler(this: This, ctx: PlatformContext<TicketListParams>) {
+        const { query, req } = filteredTickets(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<TicketRow>(this.db, query, TICKET_ORDER, req);
+        return { items: rows.map(ticketView), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before `get`, whose /tickets/:id would take "export" for an id
+    /** GET /api/helpdesk/tickets/export?format=csv|xlsx&lang=: the list, with its filters, as a file. */
+    export: {
+      rest: "GET /tickets/export",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: This, ctx: PlatformContext<TicketListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredTickets(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<TicketRow>(ctx, {
+          db: this.db,
+          query,
+          order: TICKET_ORDER,
+          columns: ticketColumns(lang).map((c) => ({ ...c, value: (row: TicketRow) => c.value(ticketView(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "tickets" : "工单",
+          sheet: { "zh-CN": "工单", en: "Tickets" },
+        });
       },
     },
 

@@ -50,6 +50,7 @@ describe("plugin migrations", () => {
           "20261207000300_initial_mac.ts",
           "20261207000700_audit_sealer.ts",
           "20261207003500_file_uploads.ts",
+          "20261207004100_list_search.ts",
           "20261207120000_sealed_documents.ts",
         ],
       },

@@ -3,7 +3,7 @@
  * timeline with own and inherited stretches and a new schedule entry, and the accounts still on
  * their first password.
  */
-import { useMemo, useState } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { api, query } from "../api/client";
 import type { AccountView, ModuleTimeline, Page, RoleView } from "../api/types";
 import { session, useSession } from "../auth/session";
@@ -13,8 +13,10 @@ import { chinaDate, chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, navigate, useRouter, withQuery } from "../router";
 import { ModuleMatrix, StateLegend, TimelineView, UpcomingChanges, useModules } from "../portal/rollout";
 import { subtreeOf, useTenantTree } from "../portal/tenants";
-import { Badge, Empty, ErrorNotice, ListState, Loading, ModuleStateBadge, PageTitle, Pager, TableWrap } from "../ui/parts";
+import { Badge, Empty, ErrorNotice, ListState, Loading, ModuleStateBadge, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { CursorPager } from "../ui/cursor-pager";
+import { ExportButtons } from "../ui/export-button";
 
 /** The admin's region: their tenant and those below it (a platform admin: the province down). */
 function useRegion() {
@@ -184,9 +186,11 @@ export function AccountsPage() {
   const { t, pick } = useI18n();
   const { location } = useRouter();
   const { tenants } = useRegion();
-  const page = Math.max(1, Number(location.query.get("page")) || 1);
   const tenantCode = location.query.get("tenant") ?? "";
-  const list = useApi<Page<AccountView>>(`/accounts${query({ passwordKind: "initial", tenantCode, page, pageSize: 50 })}`);
+  const q = location.query.get("q") ?? "";
+  const cursor = location.query.get("cursor") ?? "";
+  const [text, setText] = useState(q);
+  const list = useApi<Page<AccountView>>(`/accounts${query({ passwordKind: "initial", tenantCode, q, cursor, pageSize: 50 })}`);
   const [reset, setReset] = useState<{ username: string; password: string; expiresAt: string } | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const name = (code: string) => pick(tenants.find((tn) => tn.code === code)?.name) || code;
@@ -198,10 +202,17 @@ export function AccountsPage() {
     <div>
       <PageTitle sub={t("admin.accountsSub")}>{t("admin.accounts")}</PageTitle>
       <AdminNav />
-      <div className="filters">
+      <form
+        className="filters"
+        role="search"
+        onSubmit={(e: FormEvent) => {
+          e.preventDefault();
+          navigate(withQuery(location, { q: text.trim(), cursor: null }));
+        }}
+      >
         <label>
           <span>{t("portal.region")}</span>
-          <select value={tenantCode} onChange={(e) => navigate(withQuery(location, { tenant: e.target.value, page: null }))}>
+          <select value={tenantCode} onChange={(e) => navigate(withQuery(location, { tenant: e.target.value, cursor: null }))}>
             <option value="">{t("portal.allRegions")}</option>
             {tenants.map((tn) => (
               <option key={tn.code} value={tn.code}>
@@ -211,7 +222,15 @@ export function AccountsPage() {
             ))}
           </select>
         </label>
-      </div>
+        <label className="grow">
+          <span>{t("portal.search")}</span>
+          <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder={t("admin.searchHint")} />
+        </label>
+        <button type="submit" className="btn btn-primary">
+          {t("portal.searchButton")}
+        </button>
+      </form>
+      <ExportButtons path={`/accounts/export${query({ passwordKind: "initial", tenantCode, q })}`} fileName="accounts" />
       {failure ? <ErrorNotice error={failure} /> : null}
       {reset ? (
         <div className="notice notice-warn" role="alert">
@@ -278,7 +297,7 @@ export function AccountsPage() {
               </tbody>
             </table>
           </TableWrap>
-          <Pager page={list.data.page} pageSize={list.data.pageSize} total={list.data.total} hrefFor={(n) => withQuery(location, { page: n })} />
+          <CursorPager total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} nextCursor={list.data.nextCursor} />
         </>
       ) : null}
     </div>

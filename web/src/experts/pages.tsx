@@ -10,6 +10,9 @@ import { chinaDateTime, useI18n, type MessageKey } from "../i18n";
 import { Link, useRouter, withQuery } from "../router";
 import { Badge, Empty, ErrorNotice, ListState, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { CursorPager } from "../ui/cursor-pager";
+import { ExportButtons } from "../ui/export-button";
+import type { Page } from "../api/types";
 
 type L = { "zh-CN": string; en: string };
 type Stats = { drawings: number; attendances: number; refusals: number };
@@ -210,15 +213,17 @@ export function ExpertAdmissionPage() {
   const { t } = useI18n();
   const { location } = useRouter();
   const status = location.query.get("status") ?? "applied";
-  const list = useApi<{ year: number; items: Listed[] }>(`/experts/list${query({ status })}`);
+  const cursor = location.query.get("cursor") ?? "";
+  const list = useApi<Page<Listed> & { year: number }>(`/experts/list${query({ status, cursor })}`);
   return (
     <div>
       <PageTitle sub={t("experts.admission.sub")}>{t("experts.admission.title")}</PageTitle>
       <nav className="filters" aria-label={t("experts.admission.filter")}>
         {STATUSES.map((s) => (
-          <Link key={s} to={withQuery(location, { status: s })} aria-current={s === status ? "page" : undefined} className="btn">{t(`experts.status.${s}` as MessageKey)}</Link>
+          <Link key={s} to={withQuery(location, { status: s, cursor: null })} aria-current={s === status ? "page" : undefined} className="btn">{t(`experts.status.${s}` as MessageKey)}</Link>
         ))}
       </nav>
+      <ExportButtons path={`/experts/list/export${query({ status })}`} fileName="experts" />
       <ListState state={list} empty={t("experts.admission.empty")} />
       {list.data?.items.length ? (
         <TableWrap label={t("experts.admission.title")}>
@@ -245,6 +250,7 @@ export function ExpertAdmissionPage() {
           </table>
         </TableWrap>
       ) : null}
+      {list.data?.items.length ? <CursorPager total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} nextCursor={list.data.nextCursor} /> : null}
     </div>
   );
 }
@@ -252,11 +258,14 @@ export function ExpertAdmissionPage() {
 /** /experts/drawings: the unit's drawings (agency, purchaser) or the region's (regulator). */
 export function DrawingsPage() {
   const { t } = useI18n();
-  const list = useApi<{ items: DrawingListed[] }>("/experts/drawings");
+  const { location } = useRouter();
+  const cursor = location.query.get("cursor") ?? "";
+  const list = useApi<Page<DrawingListed>>(`/experts/drawings${query({ cursor })}`);
   return (
     <div>
       <PageTitle sub={t("experts.drawings.sub")}>{t("experts.drawings.title")}</PageTitle>
       <p><Link className="btn btn-primary" to="/start/experts.drawing">{t("experts.drawings.new")}</Link></p>
+      <ExportButtons path="/experts/drawings/export" fileName="expert-drawings" />
       <ListState state={list} empty={t("experts.drawings.empty")} />
       {list.data?.items.length ? (
         <ul className="notice-list">
@@ -269,6 +278,7 @@ export function DrawingsPage() {
           ))}
         </ul>
       ) : null}
+      {list.data?.items.length ? <CursorPager total={list.data.total} totalIsEstimate={list.data.totalIsEstimate} nextCursor={list.data.nextCursor} /> : null}
     </div>
   );
 }

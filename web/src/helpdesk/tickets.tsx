@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
-import { api } from "../api/client";
+import { api, query } from "../api/client";
+import type { Page } from "../api/types";
 import { useSession } from "../auth/session";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n/messages";
 import { Link, useRouter, withQuery } from "../router";
 import { Badge, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
+import { CursorPager } from "../ui/cursor-pager";
+import { ExportButtons } from "../ui/export-button";
 
 interface Ticket {
   id: string;
@@ -30,21 +33,24 @@ export function TicketsPage() {
   const { location } = useRouter();
   const snap = useSession();
   const scope = location.query.get("scope") === "region" ? "region" : "mine";
-  const [items, setItems] = useState<Ticket[] | null>(null);
+  const cursor = location.query.get("cursor") ?? "";
+  const [list, setList] = useState<Page<Ticket> | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    setItems(null);
-    api.get<{ items: Ticket[] }>(`/helpdesk/tickets?scope=${scope}`).then((r) => setItems(r.items), setError);
-  }, [scope]);
+    setList(null);
+    api.get<Page<Ticket>>(`/helpdesk/tickets${query({ scope, cursor })}`).then(setList, setError);
+  }, [scope, cursor]);
+  const items = list?.items ?? null;
   const staff = snap.state?.user.roles.some((r) => r === "helpdesk-agent" || r === "tenant-admin");
   return (
     <div>
       <PageTitle>{scope === "region" ? t("helpdesk.tickets.region") : t("helpdesk.tickets.title")}</PageTitle>
       {staff ? (
         <p>
-          <Link to={withQuery(location, { scope: scope === "region" ? null : "region" })}>{scope === "region" ? t("helpdesk.tickets.title") : t("helpdesk.tickets.region")}</Link>
+          <Link to={withQuery(location, { scope: scope === "region" ? null : "region", cursor: null })}>{scope === "region" ? t("helpdesk.tickets.title") : t("helpdesk.tickets.region")}</Link>
         </p>
       ) : null}
+      <ExportButtons path={`/helpdesk/tickets/export${query({ scope })}`} fileName="tickets" />
       {error ? <ErrorNotice error={error} /> : null}
       {!items && !error ? <Loading /> : null}
       {items && !items.length ? <p role="status">{t("helpdesk.tickets.none")}</p> : null}
@@ -78,6 +84,7 @@ export function TicketsPage() {
           </table>
         </TableWrap>
       ) : null}
+      {list?.items.length ? <CursorPager total={list.total} totalIsEstimate={list.totalIsEstimate} nextCursor={list.nextCursor} /> : null}
     </div>
   );
 }

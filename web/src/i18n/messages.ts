@@ -210,6 +210,7 @@ const zh = {
   "pager.prev": "上一页",
   "pager.next": "下一页",
   "pager.page": "第 {page} 页",
+  "pager.first": "回到第一页",
 
   "portal.notices": "政府采购公告",
   "portal.noticesSub": "采购意向、采购公告、结果公告与合同公告，无需登录即可查阅",
@@ -437,6 +438,7 @@ const zh = {
   "admin.accounts": "仍在使用初始密码的账号",
   "admin.accountsSub": "这些账号尚未修改初始密码；过期的需要重置为一次性密码",
   "admin.noInitial": "没有仍在使用初始密码的账号。",
+  "admin.searchHint": "用户名、姓名或单位名称",
   "admin.username": "用户名",
   "admin.displayName": "名称",
   "admin.roles": "角色",
@@ -1668,6 +1670,7 @@ const en: Record<MessageKey, string> = {
   "pager.prev": "Previous",
   "pager.next": "Next",
   "pager.page": "Page {page}",
+  "pager.first": "First page",
 
   "portal.notices": "Procurement notices",
   "portal.noticesSub": "Intentions, tenders, results and contracts, open to everyone without signing in",
@@ -1895,6 +1898,7 @@ const en: Record<MessageKey, string> = {
   "admin.accounts": "Accounts still on their first password",
   "admin.accountsSub": "These accounts have not changed their first password; expired ones need a one-time password",
   "admin.noInitial": "No account is still on its first password.",
+  "admin.searchHint": "Username or display name",
   "admin.username": "Username",
   "admin.displayName": "Name",
   "admin.roles": "Roles",

@@ -11,6 +11,7 @@ import { inbox } from "../notifications/live";
 import { Link } from "../router";
 import { Badge, Empty, ErrorNotice, ListState, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { ExportButtons } from "../ui/export-button";
 import { startable, stateTitle, useWorkflows } from "./workflows";
 
 interface Task {
@@ -44,6 +45,7 @@ export function TasksPage() {
           {t("work.tasks")} {tasks.data ? <Badge tone={tasks.data.length ? "warn" : "neutral"}>{tasks.data.length}</Badge> : null}
         </h2>
         <ListState state={tasks} empty={t("work.noTasks")} />
+        {tasks.data?.length ? <ExportButtons path={`/instances/export${query({ actionable: 1 })}`} fileName="tasks" /> : null}
         {tasks.data?.length ? (
           <ul className="task-list" data-testid="tasks">
             {tasks.data.map(({ instance, transitions }) => (
@@ -91,6 +93,7 @@ export function TasksPage() {
         <h2 id="mine-h">{t("work.mine")}</h2>
         {mine.error ? <ErrorNotice error={mine.error} /> : null}
         {mine.data && !mine.data.items.length ? <Empty>{t("work.noneMine")}</Empty> : null}
+        {mine.data?.items.length ? <ExportButtons path={`/instances/export${query({ mine: 1 })}`} fileName="instances" /> : null}
         {mine.data?.items.length ? (
           <TableWrap label={t("work.mine")}>
             <table className="data-table">
