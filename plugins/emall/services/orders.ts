@@ -259,6 +259,41 @@ function exportColumns(lang: "zh-CN" | "en"): ExportColumn<OrderView>[] {
   ];
 }
 
+/** An order its supplier confirmed is a contract (supervision.contract-records); its status there. */
+const CONTRACTED: Record<string, "contracted" | "accepted" | "paid"> = { confirmed: "contracted", accepted: "accepted", paid: "paid" };
+const RECORD_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  contracted: { "zh-CN": "已签订", en: "Contracted" },
+  accepted: { "zh-CN": "已验收", en: "Accepted" },
+  paid: { "zh-CN": "已付款", en: "Paid" },
+};
+/** A project's contracts in the order they were made, as its page lists them. */
+const CONTRACT_ORDER: ListOrder = {
+  name: "emall.contracts",
+  keys: [
+    { column: "created_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "asc",
+};
+
+/** The export's columns: the project page's contract records, with the plan line each spends. */
+function contractColumns(lang: "zh-CN" | "en"): ExportColumn<OrderView>[] {
+  const status = (o: OrderView) => CONTRACTED[o.status];
+  return [
+    { title: { "zh-CN": "方式", en: "Kind" }, value: (o) => KIND_TITLES[o.kind]?.[lang] ?? o.kind, width: 16 },
+    { title: { "zh-CN": "计划明细行", en: "Plan line" }, value: (o) => o.planLine + 1, width: 10 },
+    { title: { "zh-CN": "供应商", en: "Supplier" }, value: (o) => o.supplier.name, width: 28 },
+    { title: { "zh-CN": "统一社会信用代码", en: "Credit code" }, value: (o) => o.supplier.code, width: 22 },
+    { title: { "zh-CN": "金额（元）", en: "Amount (CNY)" }, value: (o) => o.total, width: 16 },
+    { title: { "zh-CN": "签订日期", en: "Signed on" }, value: (o) => o.confirmedOn, width: 12 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (o) => RECORD_TITLES[status(o)][lang], width: 10 },
+    { title: { "zh-CN": "验收日期", en: "Accepted on" }, value: (o) => o.acceptedOn, width: 12 },
+    { title: { "zh-CN": "付款期限", en: "Payment due" }, value: (o) => o.paymentDue, width: 12 },
+    { title: { "zh-CN": "付款日期", en: "Paid on" }, value: (o) => o.paidOn, width: 12 },
+    { title: { "zh-CN": "逾期付款", en: "Paid late" }, value: (o) => (o.paidLate ? (lang === "en" ? "yes" : "是") : ""), width: 10 },
+  ];
+}
+
 export const ordersService: PlatformServiceSchema & ThisType<PluginServiceThis> = {
   name: "emall",
   actions: {
@@ -306,18 +341,56 @@ export const ordersService: PlatformServiceSchema & ThisType<PluginServiceThis> 
       permission: "authenticated",
       async handler(this: PluginServiceThis, ctx) {
         const u = ctx.meta.user as SessionUser | undefined;
-        const q = this.db<OrderRow>("emall_orders").where({ project_id: ctx.params.projectId }).whereIn("status", ["confirmed", "accepted", "paid"]).orderBy("created_at");
+        const q = this.db<OrderRow>("emall_orders").where({ project_id: ctx.params.projectId }).whereIn("status", Object.keys(CONTRACTED)).orderBy([{ column: "created_at" }, { column: "id" }]);
         if (u?.roles.includes("supplier")) q.where({ supplier_code: u.unitCode ?? "" });
         const rows = await q;
         return {
           records: rows.map((r): ContractRecord => ({
             source: "emall", kind: r.kind, instanceId: r.id, planLine: r.plan_line, supplier: { code: r.supplier_code, name: r.supplier_name }, amount: toMoney(r.total),
-            status: r.status === "confirmed" ? "contracted" : (r.status as "accepted" | "paid"), signedOn: r.confirmed_on!, acceptedOn: r.accepted_on,
+            status: CONTRACTED[r.status], signedOn: r.confirmed_on!, acceptedOn: r.accepted_on,
             paymentDue: r.payment_due, paidOn: r.paid_on, paidLate: r.paid_late,
           })),
         };
       },
     }),
+
+    /**
+     * GET /api/emall/projects/:projectId/contracts/export?status=&format=csv|xlsx&lang=: the contract records the
+     * project's page shows (an order its supplier confirmed, an award, a call-off), as a file: for those who may
+     * read the project (supervision says, as the caller), a supplier its own only, as the records themselves.
+     */
+    contractsExport: {
+      rest: "GET /projects/:projectId/contracts/export",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ projectId: string; status?: unknown; format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const status = ctx.params.status;
+        const statuses = Object.values(CONTRACTED);
+        if (status !== undefined && status !== "" && (typeof status !== "string" || !(statuses as string[]).includes(status))) {
+          problems.push(fieldError("/status", "enum", `应为 ${statuses.join("、")} 之一`, `must be one of ${statuses.join(", ")}`));
+        }
+        if (problems.length) throw validationFailed(problems);
+        if (!isUuid(ctx.params.projectId)) throw notFound({ "zh-CN": "采购项目", en: "project" });
+        const project = await ctx.call<ProjectView, { id: string }>("supervision.get", { id: ctx.params.projectId });
+        const u = ctx.meta.user as SessionUser;
+        const query = this.db<OrderRow>("emall_orders").where({ project_id: project.id });
+        query.whereIn("status", status ? Object.keys(CONTRACTED).filter((k) => CONTRACTED[k] === status) : Object.keys(CONTRACTED));
+        if (u.roles.includes("supplier")) query.where({ supplier_code: u.unitCode ?? "" });
+        const lang = exportLang(ctx.params.lang);
+        return exportList<OrderRow>(ctx, {
+          db: this.db,
+          query,
+          order: CONTRACT_ORDER,
+          columns: contractColumns(lang).map((c) => ({ ...c, value: (row: OrderRow) => c.value(view(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "contract-records" : "合同记录",
+          sheet: { "zh-CN": "合同记录", en: "Contract records" },
+        });
+      },
+    },
 
     /** GET /api/emall/budget/:projectId: each plan line, what its orders hold and what remains. */
     budget: {

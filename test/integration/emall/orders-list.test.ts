@@ -153,4 +153,46 @@ describe("e-mall orders: list, pages, export", () => {
     expect((await platform.api(`/api/emall/orders?cursor=${projects}`, { token: tokens.buyer })).status).toBe(400);
     expect((await fetch(`${platform.baseUrl}/api/emall/orders/export`)).status).toBe(401);
   });
+
+  test("a project's contract records export: every contract the page shows, a supplier its own, a stranger none", async () => {
+    const knex = platform.kernel.db.knex;
+    const projectId = crypto.randomUUID();
+    await knex("supervision_projects").insert({
+      id: projectId, tenant_code: "441300", owner_unit: "441300401", unit_name: "惠州市交通运输局", name: "惠州市交通运输局办公用品采购", stage: "execution", budget: "300000.00",
+      intention_id: crypto.randomUUID(), supplier_code: SUPPLIER_A, created_at: new Date(), updated_at: new Date(),
+    });
+    const order = (n: number, supplier: string, status: string) => ({
+      id: crypto.randomUUID(), tenant_code: "441300", unit_code: "441300401", unit_name: "惠州市交通运输局", project_id: projectId, plan_line: n % 2, supplier_code: supplier,
+      supplier_name: supplier === SUPPLIER_A ? "惠州市恒信办公设备有限公司" : "惠州市绿源照明科技有限公司", total: `${2000 + n}.00`, lines: "[]", status, kind: n === 3 ? "auction" : "order",
+      confirm_by: new Date(Date.UTC(2026, 10, 2)), confirmed_on: status === "placed" ? null : "2026-11-02", accepted_on: status === "accepted" || status === "paid" ? "2026-11-05" : null,
+      payment_due: status === "accepted" || status === "paid" ? "2026-12-05" : null, paid_on: status === "paid" ? "2026-12-20" : null, paid_late: status === "paid",
+      created_at: new Date(Date.UTC(2026, 10, 1, 0, n)), updated_at: new Date(Date.UTC(2026, 10, 1, 0, n)),
+    });
+    await knex("emall_orders").insert([order(1, SUPPLIER_A, "confirmed"), order(2, SUPPLIER_A, "accepted"), order(3, SUPPLIER_A, "paid"), order(4, SUPPLIER_B, "confirmed"), order(5, SUPPLIER_A, "placed")]);
+    const url = `/api/emall/projects/${projectId}/contracts/export`;
+    const buyer = csvRows((await download(url, tokens.buyer)).body);
+    expect(buyer[0]).toBe("方式,计划明细行,供应商,统一社会信用代码,金额（元）,签订日期,状态,验收日期,付款期限,付款日期,逾期付款");
+    expect(buyer.slice(1)).toEqual([
+      `直接订购,2,惠州市恒信办公设备有限公司,${SUPPLIER_A},2001.00,2026-11-02,已签订,,,,`,
+      `直接订购,1,惠州市恒信办公设备有限公司,${SUPPLIER_A},2002.00,2026-11-02,已验收,2026-11-05,2026-12-05,,`,
+      `网上竞价,2,惠州市恒信办公设备有限公司,${SUPPLIER_A},2003.00,2026-11-02,已付款,2026-11-05,2026-12-05,2026-12-20,是`,
+      `直接订购,1,惠州市绿源照明科技有限公司,${SUPPLIER_B},2004.00,2026-11-02,已签订,,,,`,
+    ]);
+    // the same records the project's page shows
+    const page = await platform.api(`/api/supervision/projects/${projectId}`, { token: tokens.buyer });
+    expect(page.body.contractRecords.map((r: { amount: string }) => r.amount)).toEqual(["2001.00", "2002.00", "2003.00", "2004.00"]);
+    const en = csvRows((await download(`${url}?lang=en&status=paid`, tokens.regulator)).body);
+    expect(en).toEqual(["Kind,Plan line,Supplier,Credit code,Amount (CNY),Signed on,Status,Accepted on,Payment due,Paid on,Paid late", `Reverse auction,2,惠州市恒信办公设备有限公司,${SUPPLIER_A},2003.00,2026-11-02,Paid,2026-11-05,2026-12-05,2026-12-20,yes`]);
+    // the project's supplier exports its own contracts; another supplier cannot read the project at all
+    const own = await download(`${url}?format=xlsx`, tokens.supplierA);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(own.body as unknown as ArrayBuffer);
+    const sheet = book.getWorksheet("合同记录")!;
+    expect(sheet.rowCount).toBe(1 + 3);
+    expect(sheet.getColumn(4).values.slice(2)).toEqual([SUPPLIER_A, SUPPLIER_A, SUPPLIER_A]);
+    expect((await platform.api(url, { token: tokens.supplierB })).status).toBe(404);
+    const bad = await platform.api(`${url}?status=placed&format=doc`, { token: tokens.buyer });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["/format", "/status"]);
+  });
 });
