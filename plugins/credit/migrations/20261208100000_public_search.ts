@@ -7,9 +7,10 @@ import { bigramsSql } from "../../../core/sdk";
 // since 1970 is the lists' sort key (nulls as -1, last): core's cursors carry integers, not dates.
 // The entries get the column and the order's index but no GIN index: a list of a million entries
 // is imported in one statement per 5,000 rows, and keeping bigram and trigram indexes up to date made
-// that import 8× slower (200,000 entries: 57 s against 7 s, test/bench/screening.ts), past its
-// 60-second target at a million; their search scans the current entries (strpos first, then the
-// bigram check on the few that match). The penalties, written one at a time, get both indexes.
+// that import about 7× slower (200,000 entries: 24.2 s with them, 5.0 s with the column and the order's
+// index, 3.6 s before; test/bench/screening.ts on a quiet 2-core machine), past its 60-second target
+// at a million; their search scans the current entries (strpos first, then the bigram check on the
+// few that match). The penalties, written one at a time, get both indexes.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw("create extension if not exists pg_trgm");
   await knex.raw(bigramsSql("credit_bigrams"));

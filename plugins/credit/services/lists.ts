@@ -391,7 +391,7 @@ const PUBLISHED = LISTS.filter((l) => l.published).map((l) => l.key);
  * (credit_list_entries_recent). A day is its number since 1970 here: core's cursors carry integers,
  * and an undated entry is -1, last in this order.
  */
-const ENTRY_ORDER: ListOrder = {
+export const ENTRY_ORDER: ListOrder = {
   name: "credit.public.entries",
   keys: [
     { column: "coalesce(listed_on - date '1970-01-01', -1)", kind: "integer" },
@@ -430,7 +430,7 @@ function oneOf(name: string, raw: unknown, allowed: readonly string[], problems:
 }
 
 /** The current entries of the published lists (or of `list`), searched: the list, its export and the page's first view read these. */
-function filteredEntries(db: Knex, params: PublicParams, problems: ErrorDetail[] = [], list = oneOf("list", params.list, PUBLISHED, problems)) {
+export function filteredEntries(db: Knex, params: PublicParams, problems: ErrorDetail[] = [], list = oneOf("list", params.list, PUBLISHED, problems)) {
   const req = listParams(params, ENTRY_ORDER, PAGE, problems);
   const query = db("credit_list_entries").whereIn("list", list ? [list] : PUBLISHED).whereNull("valid_to");
   whereContains(query, ENTRY_SEARCH, req.terms);
