@@ -3,8 +3,9 @@ import readline from "node:readline";
 import { Readable } from "node:stream";
 import type { Knex } from "knex";
 import {
-  actorOf, conflict, type ErrorDetail, fieldError, forbidden, isDate, isUnifiedSocialCreditCode, isUuid, type Localized, notFound, type PlatformContext,
-  type PlatformServiceSchema, platformNow, type PluginServiceThis, readCsv, type SessionUser, uploadLimit, validationFailed, writeAudit,
+  actorOf, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, forbidden, isDate, isUnifiedSocialCreditCode, isUuid,
+  listPage, listParams, type ListOrder, type Localized, notFound, pageRows, type PlatformContext, type PlatformServiceSchema, platformNow, type PluginServiceThis, readCsv,
+  type SearchColumn, type SessionUser, single, uploadLimit, validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 
 /**
@@ -382,6 +383,97 @@ async function receive(svc: This, ctx: PlatformContext<{ id: string }>, input: R
 }
 
 
+/** The lists the law publishes (the public credit page); the enterprise registrations are not among them. */
+const PUBLISHED = LISTS.filter((l) => l.published).map((l) => l.key);
+
+/**
+ * The public page's entries, newest listing first (undated last), then by list and code
+ * (credit_list_entries_recent). A day is its number since 1970 here: core's cursors carry integers,
+ * and an undated entry is -1, last in this order.
+ */
+export const ENTRY_ORDER: ListOrder = {
+  name: "credit.public.entries",
+  keys: [
+    { column: "coalesce(listed_on - date '1970-01-01', -1)", kind: "integer" },
+    { column: "list", kind: "text" },
+    { column: "code", kind: "text" },
+    { column: "valid_from", kind: "integer" },
+  ],
+  direction: "desc",
+};
+/** The published penalties, the latest decision first (credit_facts_penalties_recent). */
+const PENALTY_ORDER: ListOrder = {
+  name: "credit.public.penalties",
+  keys: [
+    { column: "(occurred_on - date '1970-01-01')", kind: "integer" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+/**
+ * `q`: the credit code and the name (a penalty's title too), normalised (migration 20261208100000_public_search);
+ * the entries' column has no GIN index (it would slow a million-row import eightfold), the penalties' has both.
+ */
+const ENTRY_SEARCH: SearchColumn = { column: "search", bigrams: "credit_bigrams(search)" };
+const PENALTY_SEARCH: SearchColumn = { column: "search", bigrams: "credit_bigrams(search)", trigram: true };
+const PAGE = { pageSize: 50, maxPageSize: 200 };
+
+interface PublicParams { q?: unknown; list?: unknown; kind?: unknown; page?: unknown; pageSize?: unknown; cursor?: unknown; format?: unknown; lang?: unknown }
+
+/** A filter that is one of `allowed`, or a problem at its field (absent: undefined). */
+function oneOf(name: string, raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined {
+  const v = single(raw);
+  if (v === undefined || v === "") return undefined;
+  if (v !== null && allowed.includes(v)) return v;
+  problems.push({ ...fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`), allowed: [...allowed] });
+  return undefined;
+}
+
+/** The current entries of the published lists (or of `list`), searched: the list, its export and the page's first view read these. */
+export function filteredEntries(db: Knex, params: PublicParams, problems: ErrorDetail[] = [], list = oneOf("list", params.list, PUBLISHED, problems)) {
+  const req = listParams(params, ENTRY_ORDER, PAGE, problems);
+  const query = db("credit_list_entries").whereIn("list", list ? [list] : PUBLISHED).whereNull("valid_to");
+  whereContains(query, ENTRY_SEARCH, req.terms);
+  return { query, req };
+}
+
+/** The penalties regulators published and no appeal overturned, searched. */
+function filteredPenalties(db: Knex, params: PublicParams, problems: ErrorDetail[] = []) {
+  const req = listParams(params, PENALTY_ORDER, PAGE, problems);
+  const query = db("credit_facts").where({ published: true, kind: "penalty" }).whereNot({ appeal_state: "overturned" });
+  whereContains(query, PENALTY_SEARCH, req.terms);
+  return { query, req };
+}
+
+type Rec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const entryView = (e: Rec) => ({ list: e.list, listTitle: LIST_BY_KEY.get(e.list)!.title, code: e.code, name: e.name, reason: e.reason, authority: e.authority, caseNumber: e.case_number, listedOn: day(e.listed_on), until: day(e.until) });
+const penaltyView = (f: Rec) => ({ id: f.id, code: f.subject_code, name: f.subject_name, title: { "zh-CN": f.title_zh, en: f.title_en }, reference: f.reference, occurredOn: day(f.occurred_on), startsOn: day(f.starts_on), endsOn: day(f.ends_on), appealState: f.appeal_state, source: f.source });
+
+function entryColumns(lang: "zh-CN" | "en"): ExportColumn<ReturnType<typeof entryView>>[] {
+  return [
+    { title: { "zh-CN": "名称", en: "Name" }, value: (e) => e.name, width: 32 },
+    { title: { "zh-CN": "统一社会信用代码", en: "Credit code" }, value: (e) => e.code, width: 22 },
+    { title: { "zh-CN": "名单", en: "List" }, value: (e) => e.listTitle[lang], width: 28 },
+    { title: { "zh-CN": "列入事由", en: "Reason" }, value: (e) => e.reason, width: 36 },
+    { title: { "zh-CN": "认定机关", en: "Authority" }, value: (e) => e.authority, width: 24 },
+    { title: { "zh-CN": "文书编号", en: "Case number" }, value: (e) => e.caseNumber, width: 22 },
+    { title: { "zh-CN": "列入日期", en: "Listed on" }, value: (e) => e.listedOn, width: 12 },
+    { title: { "zh-CN": "截止日期", en: "Until" }, value: (e) => e.until, width: 12 },
+  ];
+}
+
+function penaltyColumns(lang: "zh-CN" | "en"): ExportColumn<ReturnType<typeof penaltyView>>[] {
+  return [
+    { title: { "zh-CN": "名称", en: "Name" }, value: (p) => p.name, width: 32 },
+    { title: { "zh-CN": "统一社会信用代码", en: "Credit code" }, value: (p) => p.code, width: 22 },
+    { title: { "zh-CN": "处罚", en: "Penalty" }, value: (p) => p.title[lang], width: 40 },
+    { title: { "zh-CN": "决定文号", en: "Reference" }, value: (p) => p.reference, width: 22 },
+    { title: { "zh-CN": "决定日期", en: "Decided on" }, value: (p) => p.occurredOn, width: 12 },
+    { title: { "zh-CN": "起始日期", en: "From" }, value: (p) => p.startsOn, width: 12 },
+    { title: { "zh-CN": "截止日期", en: "Until" }, value: (p) => p.endsOn, width: 12 },
+  ];
+}
+
 export const listsService: PlatformServiceSchema = {
   name: "credit.lists",
   actions: {
@@ -485,35 +577,94 @@ export const listsService: PlatformServiceSchema = {
     },
 
     /**
-     * GET /api/credit/public?q=&kind=: what the law publishes, searchable by name or credit code:
-     * the current entries of the published lists and the penalties regulators published.
+     * GET /api/credit/public?q=&kind=: what the law publishes, searchable by name or credit code: the
+     * first page of the current entries of the published lists and of the penalties regulators
+     * published (kind: one list, or "penalty"), with their totals; the pages beyond are at
+     * GET /public/entries and /public/penalties.
      */
     public: {
       kind: "read",
       permission: "public",
       rest: "GET /public",
-      params: { q: { type: "string", optional: true, max: 100 }, kind: { type: "string", optional: true, max: 40 } },
-      async handler(this: This, ctx: PlatformContext<{ q?: string; kind?: string }>) {
-        const q = (ctx.params.q ?? "").trim();
-        const kind = ctx.params.kind ?? "";
-        const published = LISTS.filter((l) => l.published && (!kind || kind === l.key)).map((l) => l.key);
-        const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        const entries: Array<Record<string, any>> = published.length // eslint-disable-line @typescript-eslint/no-explicit-any
-          ? await this.db("credit_list_entries").whereIn("list", published).whereNull("valid_to")
-              .modify((w) => { if (q) w.where((o) => o.where("code", q.toUpperCase()).orWhere("name", "ilike", like)); })
-              .orderBy([{ column: "listed_on", order: "desc", nulls: "last" }, { column: "code" }]).limit(50)
-          : [];
-        const penalties: Array<Record<string, any>> = !kind || kind === "penalty" // eslint-disable-line @typescript-eslint/no-explicit-any
-          ? await this.db("credit_facts").where({ published: true, kind: "penalty" }).whereNot({ appeal_state: "overturned" })
-              .modify((w) => { if (q) w.where((o) => o.where("subject_code", q.toUpperCase()).orWhere("subject_name", "ilike", like).orWhere("title_zh", "ilike", like)); })
-              .orderBy("occurred_on", "desc").limit(50)
-          : [];
+      async handler(this: This, ctx: PlatformContext<PublicParams>) {
+        const problems: ErrorDetail[] = [];
+        const kind = oneOf("kind", ctx.params.kind, [...PUBLISHED, "penalty"], problems);
+        const params = { q: ctx.params.q };
+        const entries = filteredEntries(this.db, params, problems, kind === "penalty" ? undefined : kind);
+        const penalties = filteredPenalties(this.db, params);
+        const first = { page: 1, pageSize: PAGE.pageSize };
+        const [e, p] = await Promise.all([
+          kind === "penalty" ? null : pageRows<Rec>(this.db, entries.query, ENTRY_ORDER, first),
+          !kind || kind === "penalty" ? pageRows<Rec>(this.db, penalties.query, PENALTY_ORDER, first) : null,
+        ]);
         return {
-          q,
+          q: (single(ctx.params.q) ?? "").trim(),
           lists: LISTS.filter((l) => l.published).map((l) => ({ key: l.key, title: l.title })),
-          entries: entries.map((e) => ({ list: e.list, listTitle: LIST_BY_KEY.get(e.list)!.title, code: e.code, name: e.name, reason: e.reason, authority: e.authority, caseNumber: e.case_number, listedOn: day(e.listed_on), until: day(e.until) })),
-          penalties: penalties.map((f) => ({ id: f.id, code: f.subject_code, name: f.subject_name, title: { "zh-CN": f.title_zh, en: f.title_en }, reference: f.reference, occurredOn: day(f.occurred_on), startsOn: day(f.starts_on), endsOn: day(f.ends_on), appealState: f.appeal_state, source: f.source })),
+          entries: (e?.rows ?? []).map(entryView),
+          penalties: (p?.rows ?? []).map(penaltyView),
         };
+      },
+    },
+
+    /** GET /api/credit/public/entries?q=&list=&page=&pageSize=&cursor=: the published lists' current entries, page by page. */
+    publicEntries: {
+      kind: "read",
+      permission: "public",
+      rest: "GET /public/entries",
+      async handler(this: This, ctx: PlatformContext<PublicParams>) {
+        const { query, req } = filteredEntries(this.db, ctx.params);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Rec>(this.db, query, ENTRY_ORDER, req);
+        return { items: rows.map(entryView), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    /** GET /api/credit/public/entries/export?format=csv|xlsx&lang=: the same entries with the same filters, as a file. */
+    publicEntriesExport: {
+      kind: "read",
+      permission: "public",
+      rest: "GET /public/entries/export",
+      async handler(this: This, ctx: PlatformContext<PublicParams>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredEntries(this.db, ctx.params, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<Rec>(ctx, {
+          db: this.db, query, order: ENTRY_ORDER, format, lang,
+          columns: entryColumns(lang).map((c) => ({ ...c, value: (row: Rec) => c.value(entryView(row)) })),
+          filename: lang === "en" ? "credit-lists" : "信用名单",
+          sheet: { "zh-CN": "信用名单", en: "Credit lists" },
+        });
+      },
+    },
+
+    /** GET /api/credit/public/penalties?q=&page=&pageSize=&cursor=: the published penalties, page by page. */
+    publicPenalties: {
+      kind: "read",
+      permission: "public",
+      rest: "GET /public/penalties",
+      async handler(this: This, ctx: PlatformContext<PublicParams>) {
+        const { query, req } = filteredPenalties(this.db, ctx.params);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Rec>(this.db, query, PENALTY_ORDER, req);
+        return { items: rows.map(penaltyView), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    /** GET /api/credit/public/penalties/export?format=csv|xlsx&lang=: the same penalties with the same search, as a file. */
+    publicPenaltiesExport: {
+      kind: "read",
+      permission: "public",
+      rest: "GET /public/penalties/export",
+      async handler(this: This, ctx: PlatformContext<PublicParams>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredPenalties(this.db, ctx.params, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<Rec>(ctx, {
+          db: this.db, query, order: PENALTY_ORDER, format, lang,
+          columns: penaltyColumns(lang).map((c) => ({ ...c, value: (row: Rec) => c.value(penaltyView(row)) })),
+          filename: lang === "en" ? "credit-penalties" : "行政处罚",
+          sheet: { "zh-CN": "行政处罚", en: "Penalties" },
+        });
       },
     },
   },

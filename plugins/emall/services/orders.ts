@@ -1,7 +1,8 @@
 import type { Knex } from "knex";
 import {
-  allows, conflict, type ErrorDetail, fieldError, forbidden, isUuid, localDate, money, notFound, periodEnd, type PlatformContext, type PlatformServiceSchema,
-  implement, type PluginServiceThis, prepared, type PrepareContext, type SessionUser, type StepContext, toMoney, validationFailed, type WorkflowHooks,
+  allows, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, forbidden, isUuid, listPage, listParams, type ListOrder,
+  localDate, money, notFound, periodEnd, type PlatformContext, type PlatformServiceSchema, implement, type PluginServiceThis, prepared, type PrepareContext,
+  type SearchColumn, type SessionUser, type StepContext, toMoney, validationFailed, whereContains, type WorkflowHooks,
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
 import { type ContractRecord, contractRecords } from "../../supervision/api";
@@ -187,25 +188,147 @@ const view = (r: OrderRow) => ({
 });
 
 const STATUSES = ["placed", "confirmed", "accepted", "paid", "lapsed", "cancelled"];
+const STATUS_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  placed: { "zh-CN": "待确认", en: "Awaiting confirmation" },
+  confirmed: { "zh-CN": "已确认", en: "Confirmed" },
+  accepted: { "zh-CN": "已验收", en: "Accepted" },
+  paid: { "zh-CN": "已付款", en: "Paid" },
+  lapsed: { "zh-CN": "已失效", en: "Lapsed" },
+  cancelled: { "zh-CN": "已撤销", en: "Cancelled" },
+};
+const KIND_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  order: { "zh-CN": "直接订购", en: "Direct order" },
+  auction: { "zh-CN": "网上竞价", en: "Reverse auction" },
+  "call-off": { "zh-CN": "框架协议采购", en: "Framework call-off" },
+  designated: { "zh-CN": "定点采购", en: "Designated point" },
+};
+
+/** Newest first (the indexes emall_orders_recent and, per party, (supplier_code | unit_code | tenant_code, created_at)). */
+const ORDER_ORDER: ListOrder = {
+  name: "emall.orders",
+  keys: [
+    { column: "created_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "desc",
+};
+
+/** `q`: the purchaser's, the supplier's and the products' names, normalised (migration 20261208100000_order_search). */
+const ORDER_SEARCH: SearchColumn = { column: "search", bigrams: "emall_bigrams(search)", trigram: true };
+
+interface OrderListParams { status?: unknown; q?: unknown; page?: unknown; pageSize?: unknown; cursor?: unknown }
+
+/**
+ * The orders the caller is a party to (a supplier its own, a purchasing unit its own, a region's
+ * regulators and administrators the region's), filtered as the query string says: the list and its
+ * export read the same rows. 400 naming every bad parameter.
+ */
+function filteredOrders(db: Knex, ctx: PlatformContext<OrderListParams>, problems: ErrorDetail[] = []) {
+  const u = ctx.meta.user as SessionUser;
+  const status = ctx.params.status;
+  if (status !== undefined && status !== "" && (typeof status !== "string" || !STATUSES.includes(status))) {
+    problems.push(fieldError("/status", "enum", `应为 ${STATUSES.join("、")} 之一`, `must be one of ${STATUSES.join(", ")}`));
+  }
+  const req = listParams(ctx.params, ORDER_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
+  const query = db<OrderRow>("emall_orders");
+  if (u.roles.includes("supplier") && u.unitCode) query.where({ supplier_code: u.unitCode });
+  else if (u.roles.includes("purchaser") && u.unitCode) query.where({ unit_code: u.unitCode });
+  else if (u.roles.includes("regulator") || u.roles.includes("tenant-admin")) query.where({ tenant_code: u.tenantCode });
+  else throw forbidden();
+  if (status) query.where({ status: status as string });
+  whereContains(query, ORDER_SEARCH, req.terms);
+  return { query, req };
+}
+
+type OrderView = ReturnType<typeof view>;
+
+/** The export's columns: what the orders page shows, and each order's products. */
+function exportColumns(lang: "zh-CN" | "en"): ExportColumn<OrderView>[] {
+  return [
+    { title: { "zh-CN": "下单时间", en: "Placed" }, value: (o) => o.createdAt, width: 26 },
+    { title: { "zh-CN": "方式", en: "Kind" }, value: (o) => KIND_TITLES[o.kind]?.[lang] ?? o.kind, width: 14 },
+    { title: { "zh-CN": "采购单位", en: "Purchasing unit" }, value: (o) => o.unitName, width: 28 },
+    { title: { "zh-CN": "供应商", en: "Supplier" }, value: (o) => o.supplier.name, width: 28 },
+    { title: { "zh-CN": "商品", en: "Products" }, value: (o) => o.lines.map((l) => `${l.productName} × ${l.quantity}`).join("；"), width: 40 },
+    { title: { "zh-CN": "金额（元）", en: "Total (CNY)" }, value: (o) => o.total, width: 16 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (o) => STATUS_TITLES[o.status]?.[lang] ?? o.status, width: 14 },
+    { title: { "zh-CN": "确认日期", en: "Confirmed on" }, value: (o) => o.confirmedOn, width: 12 },
+    { title: { "zh-CN": "验收日期", en: "Accepted on" }, value: (o) => o.acceptedOn, width: 12 },
+    { title: { "zh-CN": "付款期限", en: "Payment due" }, value: (o) => o.paymentDue, width: 12 },
+    { title: { "zh-CN": "付款日期", en: "Paid on" }, value: (o) => o.paidOn, width: 12 },
+  ];
+}
+
+/** An order its supplier confirmed is a contract (supervision.contract-records); its status there. */
+const CONTRACTED: Record<string, "contracted" | "accepted" | "paid"> = { confirmed: "contracted", accepted: "accepted", paid: "paid" };
+const RECORD_TITLES: Record<string, { "zh-CN": string; en: string }> = {
+  contracted: { "zh-CN": "已签订", en: "Contracted" },
+  accepted: { "zh-CN": "已验收", en: "Accepted" },
+  paid: { "zh-CN": "已付款", en: "Paid" },
+};
+/** A project's contracts in the order they were made, as its page lists them. */
+const CONTRACT_ORDER: ListOrder = {
+  name: "emall.contracts",
+  keys: [
+    { column: "created_at", kind: "timestamp" },
+    { column: "id", kind: "uuid" },
+  ],
+  direction: "asc",
+};
+
+/** The export's columns: the project page's contract records, with the plan line each spends. */
+function contractColumns(lang: "zh-CN" | "en"): ExportColumn<OrderView>[] {
+  const status = (o: OrderView) => CONTRACTED[o.status];
+  return [
+    { title: { "zh-CN": "方式", en: "Kind" }, value: (o) => KIND_TITLES[o.kind]?.[lang] ?? o.kind, width: 16 },
+    { title: { "zh-CN": "计划明细行", en: "Plan line" }, value: (o) => o.planLine + 1, width: 10 },
+    { title: { "zh-CN": "供应商", en: "Supplier" }, value: (o) => o.supplier.name, width: 28 },
+    { title: { "zh-CN": "统一社会信用代码", en: "Credit code" }, value: (o) => o.supplier.code, width: 22 },
+    { title: { "zh-CN": "金额（元）", en: "Amount (CNY)" }, value: (o) => o.total, width: 16 },
+    { title: { "zh-CN": "签订日期", en: "Signed on" }, value: (o) => o.confirmedOn, width: 12 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (o) => RECORD_TITLES[status(o)][lang], width: 10 },
+    { title: { "zh-CN": "验收日期", en: "Accepted on" }, value: (o) => o.acceptedOn, width: 12 },
+    { title: { "zh-CN": "付款期限", en: "Payment due" }, value: (o) => o.paymentDue, width: 12 },
+    { title: { "zh-CN": "付款日期", en: "Paid on" }, value: (o) => o.paidOn, width: 12 },
+    { title: { "zh-CN": "逾期付款", en: "Paid late" }, value: (o) => (o.paidLate ? (lang === "en" ? "yes" : "是") : ""), width: 10 },
+  ];
+}
 
 export const ordersService: PlatformServiceSchema & ThisType<PluginServiceThis> = {
   name: "emall",
   actions: {
-    /** GET /api/emall/orders: a unit's orders, a supplier's inbox, a region's for its regulators. */
+    /** GET /api/emall/orders?status=&q=&page=&pageSize=&cursor=: a unit's orders, a supplier's inbox, a region's for its regulators. */
     orders: {
       rest: "GET /orders",
       kind: "read",
       permission: "authenticated",
-      async handler(this: PluginServiceThis, ctx: PlatformContext<{ status?: string }>) {
-        const u = ctx.meta.user as SessionUser;
-        if (ctx.params.status !== undefined && !STATUSES.includes(ctx.params.status)) throw validationFailed([fieldError("/status", "enum", `应为 ${STATUSES.join("、")} 之一`, `must be one of ${STATUSES.join(", ")}`)]);
-        const q = this.db<OrderRow>("emall_orders").orderBy("created_at", "desc").limit(200);
-        if (u.roles.includes("supplier") && u.unitCode) q.where({ supplier_code: u.unitCode });
-        else if (u.roles.includes("purchaser") && u.unitCode) q.where({ unit_code: u.unitCode });
-        else if (u.roles.includes("regulator") || u.roles.includes("tenant-admin")) q.where({ tenant_code: u.tenantCode });
-        else throw forbidden();
-        if (ctx.params.status) q.where({ status: ctx.params.status });
-        return { items: (await q).map(view) };
+      async handler(this: PluginServiceThis, ctx: PlatformContext<OrderListParams>) {
+        const { query, req } = filteredOrders(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<OrderRow>(this.db, query, ORDER_ORDER, req);
+        return { items: rows.map(view), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    /** GET /api/emall/orders/export?format=csv|xlsx&lang=: the same orders, the same filters, as a file. */
+    ordersExport: {
+      rest: "GET /orders/export",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<OrderListParams & { format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = filteredOrders(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        return exportList<OrderRow>(ctx, {
+          db: this.db,
+          query,
+          order: ORDER_ORDER,
+          columns: exportColumns(lang).map((c) => ({ ...c, value: (row: OrderRow) => c.value(view(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "emall-orders" : "电子卖场订单",
+          sheet: { "zh-CN": "电子卖场订单", en: "E-mall orders" },
+        });
       },
     },
 
@@ -218,18 +341,56 @@ export const ordersService: PlatformServiceSchema & ThisType<PluginServiceThis> 
       permission: "authenticated",
       async handler(this: PluginServiceThis, ctx) {
         const u = ctx.meta.user as SessionUser | undefined;
-        const q = this.db<OrderRow>("emall_orders").where({ project_id: ctx.params.projectId }).whereIn("status", ["confirmed", "accepted", "paid"]).orderBy("created_at");
+        const q = this.db<OrderRow>("emall_orders").where({ project_id: ctx.params.projectId }).whereIn("status", Object.keys(CONTRACTED)).orderBy([{ column: "created_at" }, { column: "id" }]);
         if (u?.roles.includes("supplier")) q.where({ supplier_code: u.unitCode ?? "" });
         const rows = await q;
         return {
           records: rows.map((r): ContractRecord => ({
             source: "emall", kind: r.kind, instanceId: r.id, planLine: r.plan_line, supplier: { code: r.supplier_code, name: r.supplier_name }, amount: toMoney(r.total),
-            status: r.status === "confirmed" ? "contracted" : (r.status as "accepted" | "paid"), signedOn: r.confirmed_on!, acceptedOn: r.accepted_on,
+            status: CONTRACTED[r.status], signedOn: r.confirmed_on!, acceptedOn: r.accepted_on,
             paymentDue: r.payment_due, paidOn: r.paid_on, paidLate: r.paid_late,
           })),
         };
       },
     }),
+
+    /**
+     * GET /api/emall/projects/:projectId/contracts/export?status=&format=csv|xlsx&lang=: the contract records the
+     * project's page shows (an order its supplier confirmed, an award, a call-off), as a file: for those who may
+     * read the project (supervision says, as the caller), a supplier its own only, as the records themselves.
+     */
+    contractsExport: {
+      rest: "GET /projects/:projectId/contracts/export",
+      kind: "read",
+      permission: "authenticated",
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ projectId: string; status?: unknown; format?: unknown; lang?: unknown }>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const status = ctx.params.status;
+        const statuses = Object.values(CONTRACTED);
+        if (status !== undefined && status !== "" && (typeof status !== "string" || !(statuses as string[]).includes(status))) {
+          problems.push(fieldError("/status", "enum", `应为 ${statuses.join("、")} 之一`, `must be one of ${statuses.join(", ")}`));
+        }
+        if (problems.length) throw validationFailed(problems);
+        if (!isUuid(ctx.params.projectId)) throw notFound({ "zh-CN": "采购项目", en: "project" });
+        const project = await ctx.call<ProjectView, { id: string }>("supervision.get", { id: ctx.params.projectId });
+        const u = ctx.meta.user as SessionUser;
+        const query = this.db<OrderRow>("emall_orders").where({ project_id: project.id });
+        query.whereIn("status", status ? Object.keys(CONTRACTED).filter((k) => CONTRACTED[k] === status) : Object.keys(CONTRACTED));
+        if (u.roles.includes("supplier")) query.where({ supplier_code: u.unitCode ?? "" });
+        const lang = exportLang(ctx.params.lang);
+        return exportList<OrderRow>(ctx, {
+          db: this.db,
+          query,
+          order: CONTRACT_ORDER,
+          columns: contractColumns(lang).map((c) => ({ ...c, value: (row: OrderRow) => c.value(view(row)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "contract-records" : "合同记录",
+          sheet: { "zh-CN": "合同记录", en: "Contract records" },
+        });
+      },
+    },
 
     /** GET /api/emall/budget/:projectId: each plan line, what its orders hold and what remains. */
     budget: {

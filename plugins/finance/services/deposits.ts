@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  actorOf, conflict, daysBetween, enqueue, fieldError, isDate, localDate, money, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow,
-  PlatformError, type PluginServiceThis, tenantTree, toMoney, validationFailed, writeAudit,
+  actorOf, conflict, daysBetween, enqueue, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isDate, listPage, listParams,
+  type ListOrder, localDate, money, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow, PlatformError, type PluginServiceThis,
+  type SearchColumn, single, tenantTree, toMoney, validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 import type { CreditFactEvent } from "../../credit/api";
 import type { RefundClockEvent } from "../api";
-import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
+import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, type ListQueryParams, oneOf, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
 
 /**
  * Deposits (保证金): paid in a non-cash form the supplier chooses (deposit.nonCashAndGuarantee), at most
@@ -84,6 +85,67 @@ function view(d: DepositRow, today: string) {
 }
 
 type This = PluginServiceThis;
+
+const STATUS_TITLES: Record<DepositRow["status"], { "zh-CN": string; en: string }> = {
+  declared: { "zh-CN": "待确认", en: "Declared" },
+  confirmed: { "zh-CN": "已确认", en: "Confirmed" },
+  refunded: { "zh-CN": "已退还", en: "Refunded" },
+};
+
+/** Newest first (finance_deposits_recent; a supplier's own by finance_deposits_supplier_recent). */
+const DEPOSIT_ORDER: ListOrder = { name: "finance.deposits", keys: [{ column: "declared_at", kind: "timestamp" }, { column: "id", kind: "uuid" }], direction: "desc" };
+/** `q`: the tender's title and the deposit's reference, normalised (migration 20261208100000_list_search). */
+const DEPOSIT_SEARCH: SearchColumn = { column: "search", bigrams: "finance_bigrams(search)", trigram: true };
+
+type DepositParams = ListQueryParams & { tenderId?: unknown; status?: unknown };
+
+/**
+ * The deposits the caller may read (a supplier's own; a regulator's region's; an agency's or a
+ * purchaser's tenders', or one tender of theirs as e-trading says), filtered as the query string
+ * says: the list and its export read the same rows. 400 naming every bad parameter.
+ */
+async function filteredDeposits(db: Knex, ctx: PlatformContext<DepositParams>, problems: ErrorDetail[] = []) {
+  const u = ctx.meta.user!;
+  const rawTender = single(ctx.params.tenderId);
+  const tenderId = rawTender ? idOf(rawTender) : null;
+  if (rawTender === null || (rawTender && !tenderId)) problems.push(fieldError("/tenderId", "uuid", "采购项目编号无效", "not a tender's id"));
+  const status = oneOf("status", ctx.params.status, Object.keys(STATUS_TITLES) as DepositRow["status"][], problems);
+  const req = listParams(ctx.params, DEPOSIT_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const q = db<DepositRow>("finance_deposits");
+  if (tenderId) q.where({ tender_id: tenderId });
+  if (u.roles.includes("supplier")) q.where({ supplier_code: supplierOnly(u) });
+  else if (isRegulator(u)) q.whereIn("tenant_code", tenantTree().subtree(u.tenantCode));
+  else if (tenderId && (u.roles.includes("agency") || u.roles.includes("purchaser"))) {
+    const t = await tenderOf(ctx, tenderId);
+    if (!t.mine) throw notFound({ "zh-CN": "采购项目", en: "tender" });
+  } else if (u.roles.includes("agency") && u.unitCode) q.where({ agency_code: u.unitCode });
+  else if (u.roles.includes("purchaser") && u.unitCode) q.where({ unit: u.unitCode });
+  else throw new PlatformError("FORBIDDEN", { "zh-CN": "无权查看保证金", en: "You may not read deposits" });
+  if (status) q.where({ status });
+  whereContains(q, DEPOSIT_SEARCH, req.terms);
+  return { query: q, req };
+}
+
+type DepositView = ReturnType<typeof view>;
+
+/** The export's columns: what the deposits page shows, with the refund's clock and any interest owed. */
+function exportColumns(lang: "zh-CN" | "en"): ExportColumn<DepositView>[] {
+  return [
+    { title: { "zh-CN": "提交时间", en: "Declared" }, value: (d) => d.declaredAt, width: 26 },
+    { title: { "zh-CN": "采购项目", en: "Tender" }, value: (d) => d.title, width: 36 },
+    { title: { "zh-CN": "区划代码", en: "Division code" }, value: (d) => d.tenantCode, width: 10 },
+    { title: { "zh-CN": "供应商", en: "Supplier" }, value: (d) => d.supplierCode, width: 22 },
+    { title: { "zh-CN": "金额（元）", en: "Amount (CNY)" }, value: (d) => d.amount, width: 16 },
+    { title: { "zh-CN": "形式", en: "Form" }, value: (d) => d.formTitle[lang], width: 10 },
+    { title: { "zh-CN": "票据号", en: "Reference" }, value: (d) => d.reference, width: 18 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (d) => STATUS_TITLES[d.status][lang], width: 10 },
+    { title: { "zh-CN": "退还起算事由", en: "Refund clock" }, value: (d) => d.refund?.ruleTitle[lang] ?? null, width: 30 },
+    { title: { "zh-CN": "应退还日期", en: "Refund due" }, value: (d) => d.refund?.due ?? null, width: 12 },
+    { title: { "zh-CN": "退还日期", en: "Refunded on" }, value: (d) => d.refund?.refundedOn ?? null, width: 12 },
+    { title: { "zh-CN": "逾期天数", en: "Days late" }, value: (d) => d.overdueDays, width: 10 },
+    { title: { "zh-CN": "逾期利息（元）", en: "Interest (CNY)" }, value: (d) => d.interest, width: 14 },
+  ];
+}
 
 /** The deposit, for the agency (or purchaser) that runs its tender as e-trading says: anyone else is told there is none. */
 async function runDeposit(svc: This, ctx: PlatformContext<{ id: string }>): Promise<DepositRow> {
@@ -231,30 +293,43 @@ export const depositsService: PlatformServiceSchema = {
       },
     },
 
-    /** GET /api/finance/deposits?tenderId=: a supplier's own; the agency's or purchaser's for a tender it runs; a regulator's region's. */
+    /**
+     * GET /api/finance/deposits?tenderId=&status=&q=&page=&pageSize=&cursor=: a supplier's own; the agency's or purchaser's
+     * for a tender it runs; a regulator's region's. Newest first.
+     */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /deposits",
-      params: { tenderId: { type: "string", optional: true } },
-      async handler(this: This, ctx: PlatformContext<{ tenderId?: string }>) {
-        const u = ctx.meta.user!;
-        const q = this.db<DepositRow>("finance_deposits").orderBy("declared_at", "desc").limit(500);
-        if (ctx.params.tenderId) {
-          const tenderId = idOf(ctx.params.tenderId);
-          if (!tenderId) return { items: [] };
-          q.where({ tender_id: tenderId });
-        }
-        if (u.roles.includes("supplier")) q.where({ supplier_code: supplierOnly(u) });
-        else if (isRegulator(u)) q.whereIn("tenant_code", tenantTree().subtree(u.tenantCode));
-        else if (ctx.params.tenderId && (u.roles.includes("agency") || u.roles.includes("purchaser"))) {
-          const t = await tenderOf(ctx, ctx.params.tenderId);
-          if (!t.mine) throw notFound({ "zh-CN": "采购项目", en: "tender" });
-        } else if (u.roles.includes("agency") && u.unitCode) q.where({ agency_code: u.unitCode });
-        else if (u.roles.includes("purchaser") && u.unitCode) q.where({ unit: u.unitCode });
-        else throw new PlatformError("FORBIDDEN", { "zh-CN": "无权查看保证金", en: "You may not read deposits" });
+      async handler(this: This, ctx: PlatformContext<DepositParams>) {
+        const { query, req } = await filteredDeposits(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<DepositRow>(this.db, query, DEPOSIT_ORDER, req);
         const today = localDate(platformNow());
-        return { items: (await q).map((d) => view(d, today)) };
+        return { items: rows.map((d) => view(d, today)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    /** GET /api/finance/deposits/export?format=csv|xlsx&lang=: the same deposits with the same filters, as a file. */
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /deposits/export",
+      async handler(this: This, ctx: PlatformContext<DepositParams>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = await filteredDeposits(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const today = localDate(platformNow());
+        return exportList<DepositRow>(ctx, {
+          db: this.db,
+          query,
+          order: DEPOSIT_ORDER,
+          columns: exportColumns(lang).map((c) => ({ ...c, value: (row: DepositRow) => c.value(view(row, today)) })),
+          format,
+          lang,
+          filename: lang === "en" ? "deposits" : "投标保证金",
+          sheet: { "zh-CN": "投标保证金", en: "Deposits" },
+        });
       },
     },
 

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, compareMoney, conflict, fieldError, implement, localDate, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
-  PlatformError, type PluginServiceThis, sumMoney, toMoney, validationFailed, writeAudit,
+  actorOf, compareMoney, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, implement, listPage, listParams, type ListOrder,
+  localDate, notFound, type PlatformContext, type PlatformServiceSchema, platformNow, PlatformError, type PluginServiceThis, type SearchColumn, sumMoney, toMoney,
+  validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 import type { CreditSummary } from "../../credit/api";
 import { paymentLocks, type PaymentLock } from "../../supervision/api";
-import { assertAdmitted, institutionOf, type InstitutionRow, myInstitution } from "./institutions";
-import { covers, idOf, isAmount, isInstitution, iso, supplierOnly, wonContract } from "./shared";
+import { assertAdmitted, institutionOf, type InstitutionRow, institutionsByCode, myInstitution } from "./institutions";
+import { covers, idOf, isAmount, isInstitution, iso, type ListQueryParams, oneOf, supplierOnly, wonContract } from "./shared";
 
 /**
  * Contract financing (政采贷, finance.smeGuaranteeAndFinancing): the winning supplier applies against
@@ -52,6 +53,56 @@ const view = (r: Row, inst?: InstitutionRow) => ({
 });
 
 type This = PluginServiceThis;
+
+const STATUS_TITLES: Record<Row["status"], { "zh-CN": string; en: string }> = {
+  pending: { "zh-CN": "待审核", en: "Pending" },
+  approved: { "zh-CN": "已放款", en: "Approved" },
+  declined: { "zh-CN": "已拒绝", en: "Declined" },
+  repaid: { "zh-CN": "已还款", en: "Repaid" },
+};
+
+/** Newest first (finance_financings_recent; an institution's by its (institution_code, status) index). */
+const FINANCING_ORDER: ListOrder = { name: "finance.financing", keys: [{ column: "created_at", kind: "timestamp" }, { column: "id", kind: "uuid" }], direction: "desc" };
+/** `q`: the contract's name and purchaser, normalised (migration 20261208100000_list_search). */
+const FINANCING_SEARCH: SearchColumn = { column: "search", bigrams: "finance_bigrams(search)", trigram: true };
+
+type FinancingParams = ListQueryParams & { status?: unknown };
+
+/**
+ * A supplier's applications or an institution's, filtered as the query string says: the list and
+ * its export read the same rows. 400 naming every bad parameter.
+ */
+async function filteredFinancing(db: Knex, ctx: PlatformContext<FinancingParams>, problems: ErrorDetail[] = []) {
+  const u = ctx.meta.user!;
+  const status = oneOf("status", ctx.params.status, Object.keys(STATUS_TITLES) as Row["status"][], problems);
+  const req = listParams(ctx.params, FINANCING_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const q = db<Row>("finance_financings");
+  if (isInstitution(u)) q.where({ institution_code: (await myInstitution(db, ctx)).code });
+  else q.where({ supplier_code: supplierOnly(u) });
+  if (status) q.where({ status });
+  whereContains(q, FINANCING_SEARCH, req.terms);
+  return { query: q, req, institution: isInstitution(u) };
+}
+
+type FinancingView = ReturnType<typeof view>;
+
+/** The export's columns: the application and the decision, never the applicant's credit summary. */
+function exportColumns(lang: "zh-CN" | "en"): ExportColumn<FinancingView>[] {
+  return [
+    { title: { "zh-CN": "申请时间", en: "Applied" }, value: (f) => f.createdAt, width: 26 },
+    { title: { "zh-CN": "合同", en: "Contract" }, value: (f) => f.contract.name, width: 36 },
+    { title: { "zh-CN": "采购单位", en: "Purchasing unit" }, value: (f) => f.contract.unitName, width: 28 },
+    { title: { "zh-CN": "供应商", en: "Supplier" }, value: (f) => f.contract.supplierName, width: 28 },
+    { title: { "zh-CN": "合同金额（元）", en: "Contract (CNY)" }, value: (f) => f.contract.amount, width: 16 },
+    { title: { "zh-CN": "金融机构", en: "Institution" }, value: (f) => f.institutionName ?? f.institutionCode, width: 24 },
+    { title: { "zh-CN": "申请金额（元）", en: "Requested (CNY)" }, value: (f) => f.requestedAmount, width: 16 },
+    { title: { "zh-CN": "申请期限（天）", en: "Requested days" }, value: (f) => f.requestedDays, width: 12 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (f) => STATUS_TITLES[f.status][lang], width: 10 },
+    { title: { "zh-CN": "批准金额（元）", en: "Approved (CNY)" }, value: (f) => f.approvedAmount, width: 16 },
+    { title: { "zh-CN": "到期日", en: "Due on" }, value: (f) => f.dueOn, width: 12 },
+    { title: { "zh-CN": "拒绝理由", en: "Reason declined" }, value: (f) => f.declineReason, width: 28 },
+  ];
+}
 
 /**
  * What the institution reads of the applicant's credit, by the consent the application records: credit's
@@ -117,23 +168,43 @@ export const financingService: PlatformServiceSchema = {
       },
     },
 
-    /** GET /api/finance/financing: a supplier's applications; an institution's. */
+    /** GET /api/finance/financing?status=&q=&page=&pageSize=&cursor=: a supplier's applications; an institution's. Newest first. */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /financing",
-      async handler(this: This, ctx: PlatformContext) {
-        const u = ctx.meta.user!;
-        const q = this.db<Row>("finance_financings").orderBy("created_at", "desc").limit(200);
-        if (!isInstitution(u)) {
-          q.where({ supplier_code: supplierOnly(u) });
-          return { items: (await q).map((r) => view(r)) };
-        }
-        q.where({ institution_code: (await myInstitution(this.db, ctx)).code });
-        // an application still to decide shows the applicant's credit summary, by its consent
+      async handler(this: This, ctx: PlatformContext<FinancingParams>) {
+        const { query, req, institution } = await filteredFinancing(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<Row>(this.db, query, FINANCING_ORDER, req);
+        const insts = await institutionsByCode(this.db, rows.map((r) => r.institution_code));
         const items = [];
-        for (const r of await q) items.push({ ...view(r), creditSummary: r.status === "pending" ? await creditSummaryOf(this, ctx, r) : null });
-        return { items };
+        // an institution's application still to decide shows the applicant's credit summary, by its consent
+        for (const r of rows) items.push(institution ? { ...view(r, insts.get(r.institution_code)), creditSummary: r.status === "pending" ? await creditSummaryOf(this, ctx, r) : null } : view(r, insts.get(r.institution_code)));
+        return { items, total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    /** GET /api/finance/financing/export?format=csv|xlsx&lang=: the same applications with the same filters, as a file. */
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /financing/export",
+      async handler(this: This, ctx: PlatformContext<FinancingParams>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = await filteredFinancing(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const insts = await institutionsByCode(this.db);
+        return exportList<Row>(ctx, {
+          db: this.db,
+          query,
+          order: FINANCING_ORDER,
+          columns: exportColumns(lang).map((c) => ({ ...c, value: (row: Row) => c.value(view(row, insts.get(row.institution_code))) })),
+          format,
+          lang,
+          filename: lang === "en" ? "contract-financing" : "合同融资",
+          sheet: { "zh-CN": "合同融资", en: "Contract financing" },
+        });
       },
     },
 

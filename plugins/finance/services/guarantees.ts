@@ -1,12 +1,15 @@
 import { createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, verify } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, compareMoney, conflict, fieldError, implement, type Localized, money, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
-  PlatformError, type PluginServiceThis, toMoney, validationFailed, writeAudit,
+  actorOf, compareMoney, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, implement, listPage, listParams, type ListOrder,
+  type Localized, money, notFound, type PlatformContext, type PlatformServiceSchema, platformNow, PlatformError, type PluginServiceThis, type SearchColumn, toMoney,
+  validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 import { bidSecurity, type BidSecurityStatus } from "../../etrading/api";
-import { assertAdmitted, institutionOf, type InstitutionRow, KINDS, myInstitution } from "./institutions";
-import { beforeDeadline, covers, GUARANTEE, idOf, isAmount, wonContract, isInstitution, iso, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen } from "./shared";
+import { assertAdmitted, institutionOf, type InstitutionRow, institutionsByCode, KINDS, myInstitution } from "./institutions";
+import {
+  beforeDeadline, covers, GUARANTEE, idOf, isAmount, wonContract, isInstitution, iso, type ListQueryParams, oneOf, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen,
+} from "./shared";
 
 /**
  * Electronic guarantees (电子保函): a supplier applies to an admitted institution with the tender
@@ -111,6 +114,63 @@ async function chosenInstitution(db: Knex, code: unknown, tenantCode: string): P
 
 type This = PluginServiceThis;
 
+const STATUS_TITLES: Record<Status, Localized> = {
+  pending: { "zh-CN": "待审核", en: "Pending" },
+  issued: { "zh-CN": "已出具", en: "Issued" },
+  declined: { "zh-CN": "已拒绝", en: "Declined" },
+  claimed: { "zh-CN": "已索赔", en: "Claimed" },
+  paid: { "zh-CN": "已赔付", en: "Paid" },
+  "claim-refused": { "zh-CN": "索赔被拒", en: "Claim refused" },
+};
+const PURPOSE_TITLES: Record<GuaranteeRow["purpose"], Localized> = {
+  bid: { "zh-CN": "投标保函", en: "Bid guarantee" },
+  performance: { "zh-CN": "履约保函", en: "Performance guarantee" },
+};
+
+/** Newest first (finance_guarantees_recent; a supplier's own by finance_guarantees_supplier_recent). */
+const GUARANTEE_ORDER: ListOrder = { name: "finance.guarantees", keys: [{ column: "created_at", kind: "timestamp" }, { column: "id", kind: "uuid" }], direction: "desc" };
+/** `q`: the tender's or contract's title and the beneficiary, normalised (migration 20261208100000_list_search). */
+const GUARANTEE_SEARCH: SearchColumn = { column: "search", bigrams: "finance_bigrams(search)", trigram: true };
+
+type GuaranteeParams = ListQueryParams & { status?: unknown; purpose?: unknown };
+
+/**
+ * A supplier's own applications and letters, or an institution's inbox, filtered as the query
+ * string says: the list and its export read the same rows. 400 naming every bad parameter.
+ */
+async function filteredGuarantees(db: Knex, ctx: PlatformContext<GuaranteeParams>, problems: ErrorDetail[] = []) {
+  const u = ctx.meta.user!;
+  const status = oneOf("status", ctx.params.status, Object.keys(STATUS_TITLES) as Status[], problems);
+  const purpose = oneOf("purpose", ctx.params.purpose, Object.keys(PURPOSE_TITLES) as GuaranteeRow["purpose"][], problems);
+  const req = listParams(ctx.params, GUARANTEE_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
+  const q = db<GuaranteeRow>("finance_guarantees");
+  if (isInstitution(u)) q.where({ institution_code: (await myInstitution(db, ctx)).code });
+  else q.where({ supplier_code: supplierOnly(u) });
+  if (status) q.where({ status });
+  if (purpose) q.where({ purpose });
+  whereContains(q, GUARANTEE_SEARCH, req.terms);
+  return { query: q, req };
+}
+
+type GuaranteeView = ReturnType<typeof guaranteeView>;
+
+/** The export's columns: what the guarantees pages show; never the letter's signature. */
+function exportColumns(lang: "zh-CN" | "en"): ExportColumn<GuaranteeView>[] {
+  return [
+    { title: { "zh-CN": "申请时间", en: "Applied" }, value: (g) => g.createdAt, width: 26 },
+    { title: { "zh-CN": "类型", en: "Purpose" }, value: (g) => PURPOSE_TITLES[g.purpose][lang], width: 12 },
+    { title: { "zh-CN": "项目（合同）", en: "Tender (contract)" }, value: (g) => g.title, width: 36 },
+    { title: { "zh-CN": "受益人", en: "Beneficiary" }, value: (g) => g.beneficiary, width: 28 },
+    { title: { "zh-CN": "申请人", en: "Applicant" }, value: (g) => g.supplierCode, width: 22 },
+    { title: { "zh-CN": "金融机构", en: "Institution" }, value: (g) => g.institutionName ?? g.institutionCode, width: 24 },
+    { title: { "zh-CN": "金额（元）", en: "Amount (CNY)" }, value: (g) => g.amount, width: 16 },
+    { title: { "zh-CN": "有效期至", en: "Valid until" }, value: (g) => g.validUntil, width: 26 },
+    { title: { "zh-CN": "状态", en: "Status" }, value: (g) => STATUS_TITLES[g.status][lang], width: 10 },
+    { title: { "zh-CN": "验证码", en: "Verification code" }, value: (g) => g.verificationCode, width: 22 },
+    { title: { "zh-CN": "拒绝理由", en: "Reason declined" }, value: (g) => g.declineReason, width: 28 },
+  ];
+}
+
 async function insertApplication(svc: This, ctx: PlatformContext, row: Omit<GuaranteeRow, "status" | "decline_reason" | "verification_code" | "letter" | "signature" | "claim" | "decided_at">, inst: InstitutionRow) {
   return svc.db.transaction(async (trx) => {
     // one live application per security: a second while one is pending or issued would double the cover
@@ -181,21 +241,41 @@ export const guaranteesService: PlatformServiceSchema = {
       },
     },
 
-    /** GET /api/finance/guarantees?status=: a supplier's own applications and letters; an institution's inbox. */
+    /** GET /api/finance/guarantees?status=&purpose=&q=&page=&pageSize=&cursor=: a supplier's own applications and letters; an institution's inbox. Newest first. */
     list: {
       kind: "read",
       permission: "authenticated",
       rest: "GET /guarantees",
-      params: { status: { type: "string", optional: true } },
-      async handler(this: This, ctx: PlatformContext<{ status?: string }>) {
-        const u = ctx.meta.user!;
-        const q = this.db<GuaranteeRow>("finance_guarantees").orderBy("created_at", "desc").limit(200);
-        if (isInstitution(u)) q.where({ institution_code: (await myInstitution(this.db, ctx)).code });
-        else q.where({ supplier_code: supplierOnly(u) });
-        if (ctx.params.status) q.where("status", ctx.params.status);
-        const rows = await q;
-        const insts = new Map((await this.db<InstitutionRow>("finance_institutions").whereIn("code", [...new Set(rows.map((r) => r.institution_code))])).map((i) => [i.code, i]));
-        return { items: rows.map((g) => guaranteeView(g, insts.get(g.institution_code))) };
+      async handler(this: This, ctx: PlatformContext<GuaranteeParams>) {
+        const { query, req } = await filteredGuarantees(this.db, ctx);
+        const { rows, nextCursor, total, totalIsEstimate } = await listPage<GuaranteeRow>(this.db, query, GUARANTEE_ORDER, req);
+        const insts = await institutionsByCode(this.db, rows.map((r) => r.institution_code));
+        return { items: rows.map((g) => guaranteeView(g, insts.get(g.institution_code))), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
+      },
+    },
+
+    // before `get`, whose /guarantees/:id would take "export" for an id
+    /** GET /api/finance/guarantees/export?format=csv|xlsx&lang=: the same guarantees with the same filters, as a file. */
+    export: {
+      kind: "read",
+      permission: "authenticated",
+      rest: "GET /guarantees/export",
+      async handler(this: This, ctx: PlatformContext<GuaranteeParams>) {
+        const problems: ErrorDetail[] = [];
+        const format = exportFormatParam(ctx.params.format, problems);
+        const { query } = await filteredGuarantees(this.db, ctx, problems);
+        const lang = exportLang(ctx.params.lang);
+        const insts = await institutionsByCode(this.db);
+        return exportList<GuaranteeRow>(ctx, {
+          db: this.db,
+          query,
+          order: GUARANTEE_ORDER,
+          columns: exportColumns(lang).map((c) => ({ ...c, value: (row: GuaranteeRow) => c.value(guaranteeView(row, insts.get(row.institution_code))) })),
+          format,
+          lang,
+          filename: lang === "en" ? "guarantees" : "电子保函",
+          sheet: { "zh-CN": "电子保函", en: "Guarantees" },
+        });
       },
     },
 

@@ -33,6 +33,13 @@ export async function institutionOf(db: Knex, code: string): Promise<Institution
   return db<InstitutionRow>("finance_institutions").where({ code }).first();
 }
 
+/** The admitted institutions by code (a few dozen rows), for the names a list shows. */
+export async function institutionsByCode(db: Knex, codes?: string[]): Promise<Map<string, InstitutionRow>> {
+  const q = db<InstitutionRow>("finance_institutions").select("code", "name", "kind");
+  if (codes) q.whereIn("code", [...new Set(codes)]);
+  return new Map((await q).map((i) => [i.code, i as InstitutionRow]));
+}
+
 /** The signed-in institution's own record; an account of an institution not (or no longer) registered acts as nothing. */
 export async function myInstitution(db: Knex, ctx: PlatformContext): Promise<InstitutionRow> {
   const u = ctx.meta.user!;

@@ -9,6 +9,7 @@ import { currentLang, useI18n } from "../i18n";
 import { Link } from "../router";
 import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { ExportButtons } from "../ui/export-button";
 
 type L = { "zh-CN": string; en: string };
 interface Job {
@@ -275,6 +276,7 @@ export function CreditPublicPage() {
       <ErrorNotice error={v.error} />
       {v.data ? (
         <>
+          <ExportButtons path={`/credit/public/entries/export${query({ q: asked || null })}`} fileName="credit-lists" />
           <TableWrap label={t("credit.public.entries")}>
             <table>
               <caption>{t("credit.public.entries")}</caption>
@@ -287,6 +289,7 @@ export function CreditPublicPage() {
             </table>
           </TableWrap>
           {!v.data.entries.length ? <Empty>{t("credit.public.none")}</Empty> : null}
+          <ExportButtons path={`/credit/public/penalties/export${query({ q: asked || null })}`} fileName="credit-penalties" />
           <TableWrap label={t("credit.public.penalties")}>
             <table>
               <caption>{t("credit.public.penalties")}</caption>

@@ -8,9 +8,11 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, query } from "../api/client";
 import { useSession } from "../auth/session";
 import { chinaDate, chinaDateTime, Data, useI18n } from "../i18n";
-import { Link } from "../router";
-import { Badge, Empty, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
+import type { Page } from "../api/types";
+import { Link, navigate, useRouter, withQuery } from "../router";
+import { Badge, Empty, ErrorNotice, Loading, Money, PageTitle, Pager, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { ExportButtons } from "../ui/export-button";
 
 interface Offer {
   id: string;
@@ -401,13 +403,23 @@ export function CartPage() {
 
 interface Order { id: string; unitName: string; supplier: { code: string; name: string }; total: string; status: string; confirmBy: string; paymentDue: string | null; createdAt: string }
 const TONE: Record<string, "info" | "ok" | "warn" | "neutral" | "danger"> = { placed: "info", confirmed: "ok", accepted: "warn", paid: "ok", lapsed: "danger", cancelled: "neutral" };
+const ORDER_STATUSES = Object.keys(TONE);
 
 export function OrdersPage() {
   const { t } = useI18n();
   const snap = useSession();
+  const { location } = useRouter();
   const supplier = !!snap.state?.user.roles.includes("supplier");
+  const q = location.query.get("q") ?? "";
+  const status = location.query.get("status") ?? "";
+  const page = Math.max(1, Number(location.query.get("page")) || 1);
+  const [text, setText] = useState(q);
   const [reload, setReload] = useState(0);
-  const orders = useApi<{ items: Order[] }>(`/emall/orders?r=${reload}`.replace("?r=0", ""));
+  const orders = useApi<Page<Order>>(`/emall/orders${query({ q, status, page, pageSize: 20, r: reload || null })}`);
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    navigate(withQuery(location, { q: text.trim(), page: null }));
+  };
   const [failure, setFailure] = useState<unknown>(null);
   const take = async (id: string, transition: "confirm" | "accept" | "pay") => {
     setFailure(null);
@@ -421,6 +433,27 @@ export function OrdersPage() {
   return (
     <div>
       <PageTitle sub={supplier ? t("emall.orders.subSupplier") : t("emall.orders.sub")}>{supplier ? t("emall.orders.inbox") : t("emall.orders.title")}</PageTitle>
+      <form className="filters" role="search" onSubmit={search}>
+        <label>
+          <span>{t("emall.field.status")}</span>
+          <select value={status} onChange={(e) => navigate(withQuery(location, { status: e.target.value, page: null }))}>
+            <option value="">{t("emall.orders.allStatuses")}</option>
+            {ORDER_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`emall.status.${s}` as "emall.status.placed")}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="grow">
+          <span>{t("portal.search")}</span>
+          <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder={t("emall.orders.searchHint")} />
+        </label>
+        <button type="submit" className="btn btn-primary">
+          {t("portal.searchButton")}
+        </button>
+      </form>
+      <ExportButtons path={`/emall/orders/export${query({ q, status })}`} fileName="emall-orders" />
       {failure ? <ErrorNotice error={failure} /> : null}
       {orders.loading && !orders.data ? <Loading /> : null}
       {orders.error ? <ErrorNotice error={orders.error} /> : null}
@@ -477,6 +510,9 @@ export function OrdersPage() {
             </tbody>
           </table>
         </TableWrap>
+      ) : null}
+      {orders.data && orders.data.items.length > 0 ? (
+        <Pager page={orders.data.page} pageSize={orders.data.pageSize} total={orders.data.total} totalIsEstimate={orders.data.totalIsEstimate} hrefFor={(n) => withQuery(location, { page: n })} />
       ) : null}
     </div>
   );

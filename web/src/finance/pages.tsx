@@ -10,8 +10,11 @@ import { useI18n } from "../i18n";
 import { useRouter } from "../router";
 import { Badge, Empty, ErrorNotice, Loading, Money, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
+import { ExportButtons } from "../ui/export-button";
 
 type L = { "zh-CN": string; en: string };
+/** The lists' largest page: these pages show a party's own rows whole, as they did before the lists paged. */
+const PAGE = 200;
 interface Guarantee {
   id: string;
   purpose: "bid" | "performance";
@@ -72,8 +75,8 @@ function StatusBadge({ status }: { status: string }) {
 /** /finance/securities: a supplier's e-guarantees and deposits, and an application with the tender prefilled. */
 export function SecuritiesPage() {
   const { t, pick } = useI18n();
-  const guarantees = useApi<{ items: Guarantee[] }>("/finance/guarantees");
-  const deposits = useApi<{ items: Deposit[] }>("/finance/deposits");
+  const guarantees = useApi<{ items: Guarantee[] }>(`/finance/guarantees${query({ pageSize: PAGE })}`);
+  const deposits = useApi<{ items: Deposit[] }>(`/finance/deposits${query({ pageSize: PAGE })}`);
   const tenders = useApi<{ items: Tender[] }>("/etrading/tenders");
   const open = (tenders.data?.items ?? []).filter((x) => x.registered && new Date(x.bidDeadline) > new Date());
   const [tenderId, setTenderId] = useState("");
@@ -121,10 +124,12 @@ export function SecuritiesPage() {
       </form>
       <section className="panel" aria-labelledby="finance-guarantees">
         <h2 id="finance-guarantees">{t("finance.guarantees.title")}</h2>
+        <ExportButtons path="/finance/guarantees/export" fileName="guarantees" />
         <GuaranteeTable state={guarantees} />
       </section>
       <section className="panel" aria-labelledby="finance-deposits">
         <h2 id="finance-deposits">{t("finance.deposits.mine")}</h2>
+        <ExportButtons path="/finance/deposits/export" fileName="deposits" />
         <DepositTable state={deposits} />
       </section>
       <FinancingApplication />
@@ -138,7 +143,7 @@ function FinancingApplication() {
   const snap = useSession();
   const me = snap.state?.user.unitCode;
   const projects = useApi<{ items: ProjectRow[] }>("/supervision/projects?pageSize=100");
-  const mine = useApi<{ items: Financing[] }>("/finance/financing");
+  const mine = useApi<{ items: Financing[] }>(`/finance/financing${query({ pageSize: PAGE })}`);
   const filed = (projects.data?.items ?? []).filter((p) => p.contractFiledOn && p.supplier?.code === me);
   const [projectId, setProjectId] = useState("");
   const project = filed.find((p) => p.id === projectId);
@@ -194,6 +199,7 @@ function FinancingApplication() {
         <button type="submit" disabled={!projectId || !institutionCode || !consent}>{t("finance.financing.submit")}</button>
         <ErrorNotice error={error} />
       </form>
+      <ExportButtons path="/finance/financing/export" fileName="contract-financing" />
       <FinancingTable state={mine} />
     </section>
   );
@@ -324,8 +330,8 @@ function DepositTable({ state, actions }: { state: { data?: { items: Deposit[] }
 export function InstitutionInboxPage() {
   const { t, pick } = useI18n();
   const mine = useApi<{ name: string; regions: string[] }>("/finance/institutions/mine");
-  const list = useApi<{ items: Guarantee[] }>("/finance/guarantees");
-  const financing = useApi<{ items: Financing[] }>("/finance/financing");
+  const list = useApi<{ items: Guarantee[] }>(`/finance/guarantees${query({ pageSize: PAGE })}`);
+  const financing = useApi<{ items: Financing[] }>(`/finance/financing${query({ pageSize: PAGE })}`);
   const dashboard = useApi<{ applications: Record<string, number>; exposure: { financing: string; guarantees: string } }>("/finance/financing/dashboard");
   const [reasons, setReasons] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
@@ -375,6 +381,7 @@ export function InstitutionInboxPage() {
       ) : null}
       <section className="panel" aria-labelledby="finance-inbox">
         <h2 id="finance-inbox">{t("finance.guarantees.title")}</h2>
+        <ExportButtons path="/finance/guarantees/export" fileName="guarantees" />
         <GuaranteeTable
           state={list}
           actions={(g) => g.status === "pending" ? (
@@ -391,6 +398,7 @@ export function InstitutionInboxPage() {
       </section>
       <section className="panel" aria-labelledby="finance-lending">
         <h2 id="finance-lending">{t("finance.financing.title")}</h2>
+        <ExportButtons path="/finance/financing/export" fileName="contract-financing" />
         <FinancingTable
           state={financing}
           actions={(f) => f.status === "pending" ? (
@@ -424,7 +432,7 @@ export function DepositsPage() {
   const overdue = useApi<{ items: Deposit[] }>("/finance/deposits/overdue");
   const tenders = useApi<{ items: Tender[] }>(regulator ? null : "/etrading/tenders?mine=1");
   const [tenderId, setTenderId] = useState("");
-  const deposits = useApi<{ items: Deposit[] }>(regulator ? "/finance/deposits" : tenderId ? `/finance/deposits${query({ tenderId })}` : null);
+  const deposits = useApi<{ items: Deposit[] }>(regulator || tenderId ? `/finance/deposits${query({ tenderId, pageSize: PAGE })}` : null);
   const [error, setError] = useState<unknown>(null);
 
   async function act(d: Deposit, what: "confirm" | "refund") {
@@ -458,6 +466,7 @@ export function DepositsPage() {
       {regulator || tenderId ? (
         <section className="panel" aria-labelledby="finance-all">
           <h2 id="finance-all">{t("finance.deposits.all")}</h2>
+          <ExportButtons path={`/finance/deposits/export${query({ tenderId })}`} fileName="deposits" />
           <DepositTable
             state={deposits}
             actions={regulator ? undefined : (d) => d.status === "declared"

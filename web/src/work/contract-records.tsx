@@ -6,6 +6,7 @@
 import { chinaDate, Data, useI18n, type MessageKey } from "../i18n";
 import { Link } from "../router";
 import { Badge, Money, TableWrap } from "../ui/parts";
+import { ExportButtons } from "../ui/export-button";
 
 export interface ContractRecord {
   source: string;
@@ -25,11 +26,13 @@ export interface LineSpend { line: number; name: string; category: string; amoun
 
 const TONE = { contracted: "info", accepted: "warn", paid: "ok" } as const;
 
-export function ContractRecords({ records, spend }: { records: ContractRecord[]; spend: LineSpend[] }) {
+export function ContractRecords({ projectId, records, spend }: { projectId: string; records: ContractRecord[]; spend: LineSpend[] }) {
   const { t } = useI18n();
   return (
     <section aria-labelledby="contract-records-h" data-testid="contract-records">
       <h2 id="contract-records-h">{t("projects.records")}</h2>
+      {/* the e-mall's records are its orders, exported there; the only channel that provides records so far */}
+      {records.some((r) => r.source === "emall") ? <ExportButtons path={`/emall/projects/${encodeURIComponent(projectId)}/contracts/export`} fileName="contract-records" /> : null}
       <TableWrap label={t("projects.records")}>
         <table>
           <thead>

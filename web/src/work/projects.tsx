@@ -306,7 +306,7 @@ export function ProjectPage({ id }: { id: string }) {
           <StageCard key={s} stage={s} index={i} project={data} entries={entriesOf(s)} />
         ))}
       </ol>
-      {data.contractRecords?.length ? <ContractRecords records={data.contractRecords} spend={data.lineSpend ?? []} /> : null}
+      {data.contractRecords?.length ? <ContractRecords projectId={data.id} records={data.contractRecords} spend={data.lineSpend ?? []} /> : null}
     </div>
   );
 }
