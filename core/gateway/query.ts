@@ -43,3 +43,12 @@ export function pageOf(params: { page?: unknown; pageSize?: unknown }, opts: Pag
   if (problems.length) throw validationFailed(problems);
   return { page, pageSize };
 }
+
+/** A list's filter that is one of `allowed` (undefined when absent or empty), or a problem at `/<name>` naming the allowed values. */
+export function oneOfParam<T extends string>(name: string, raw: unknown, allowed: readonly T[], problems: ErrorDetail[]): T | undefined {
+  const v = single(raw);
+  if (v === undefined || v === "") return undefined;
+  if (v !== null && (allowed as readonly string[]).includes(v)) return v as T;
+  problems.push({ ...fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`), allowed: [...allowed] });
+  return undefined;
+}

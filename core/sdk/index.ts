@@ -93,7 +93,7 @@ export type { DayUnit } from "../calendar";
 export { isUuid } from "../db";
 
 // ── Gateway: query parameters, input checks and upload limits as the kernel's own routes do them ──
-export { MAX_PAGE, pageOf, single, wholeParam } from "../gateway/query";
+export { MAX_PAGE, oneOfParam, pageOf, single, wholeParam } from "../gateway/query";
 export { inputProblems } from "../gateway/input";
 export { uploadLimit } from "../gateway/upload";
 // every searchable list: query string, Chinese substring search, keyset pages, bounded totals

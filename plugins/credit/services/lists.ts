@@ -3,7 +3,7 @@ import readline from "node:readline";
 import { Readable } from "node:stream";
 import type { Knex } from "knex";
 import {
-  actorOf, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, forbidden, isDate, isUnifiedSocialCreditCode, isUuid,
+  oneOfParam, actorOf, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, forbidden, isDate, isUnifiedSocialCreditCode, isUuid,
   listPage, listParams, type ListOrder, type Localized, notFound, pageRows, type PlatformContext, type PlatformServiceSchema, platformNow, type PluginServiceThis, readCsv,
   type SearchColumn, type SessionUser, single, uploadLimit, validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
@@ -420,17 +420,9 @@ const PAGE = { pageSize: 50, maxPageSize: 200 };
 
 interface PublicParams { q?: unknown; list?: unknown; kind?: unknown; page?: unknown; pageSize?: unknown; cursor?: unknown; format?: unknown; lang?: unknown }
 
-/** A filter that is one of `allowed`, or a problem at its field (absent: undefined). */
-function oneOf(name: string, raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined {
-  const v = single(raw);
-  if (v === undefined || v === "") return undefined;
-  if (v !== null && allowed.includes(v)) return v;
-  problems.push({ ...fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`), allowed: [...allowed] });
-  return undefined;
-}
 
 /** The current entries of the published lists (or of `list`), searched: the list, its export and the page's first view read these. */
-export function filteredEntries(db: Knex, params: PublicParams, problems: ErrorDetail[] = [], list = oneOf("list", params.list, PUBLISHED, problems)) {
+export function filteredEntries(db: Knex, params: PublicParams, problems: ErrorDetail[] = [], list = oneOfParam("list", params.list, PUBLISHED, problems)) {
   const req = listParams(params, ENTRY_ORDER, PAGE, problems);
   const query = db("credit_list_entries").whereIn("list", list ? [list] : PUBLISHED).whereNull("valid_to");
   whereContains(query, ENTRY_SEARCH, req.terms);
@@ -588,7 +580,7 @@ export const listsService: PlatformServiceSchema = {
       rest: "GET /public",
       async handler(this: This, ctx: PlatformContext<PublicParams>) {
         const problems: ErrorDetail[] = [];
-        const kind = oneOf("kind", ctx.params.kind, [...PUBLISHED, "penalty"], problems);
+        const kind = oneOfParam("kind", ctx.params.kind, [...PUBLISHED, "penalty"], problems);
         const params = { q: ctx.params.q };
         const entries = filteredEntries(this.db, params, problems, kind === "penalty" ? undefined : kind);
         const penalties = filteredPenalties(this.db, params);

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import {
-  allows, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, forbidden, isUuid, listPage, listParams, type ListOrder,
+  oneOfParam, allows, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, forbidden, isUuid, listPage, listParams, type ListOrder,
   localDate, money, notFound, periodEnd, type PlatformContext, type PlatformServiceSchema, implement, type PluginServiceThis, prepared, type PrepareContext,
   type SearchColumn, type SessionUser, type StepContext, toMoney, validationFailed, whereContains, type WorkflowHooks,
 } from "../../../core/sdk";
@@ -225,17 +225,14 @@ interface OrderListParams { status?: unknown; q?: unknown; page?: unknown; pageS
  */
 function filteredOrders(db: Knex, ctx: PlatformContext<OrderListParams>, problems: ErrorDetail[] = []) {
   const u = ctx.meta.user as SessionUser;
-  const status = ctx.params.status;
-  if (status !== undefined && status !== "" && (typeof status !== "string" || !STATUSES.includes(status))) {
-    problems.push(fieldError("/status", "enum", `应为 ${STATUSES.join("、")} 之一`, `must be one of ${STATUSES.join(", ")}`));
-  }
+  const status = oneOfParam("status", ctx.params.status, STATUSES, problems);
   const req = listParams(ctx.params, ORDER_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
   const query = db<OrderRow>("emall_orders");
   if (u.roles.includes("supplier") && u.unitCode) query.where({ supplier_code: u.unitCode });
   else if (u.roles.includes("purchaser") && u.unitCode) query.where({ unit_code: u.unitCode });
   else if (u.roles.includes("regulator") || u.roles.includes("tenant-admin")) query.where({ tenant_code: u.tenantCode });
   else throw forbidden();
-  if (status) query.where({ status: status as string });
+  if (status) query.where({ status });
   whereContains(query, ORDER_SEARCH, req.terms);
   return { query, req };
 }
@@ -366,11 +363,7 @@ export const ordersService: PlatformServiceSchema & ThisType<PluginServiceThis> 
       async handler(this: PluginServiceThis, ctx: PlatformContext<{ projectId: string; status?: unknown; format?: unknown; lang?: unknown }>) {
         const problems: ErrorDetail[] = [];
         const format = exportFormatParam(ctx.params.format, problems);
-        const status = ctx.params.status;
-        const statuses = Object.values(CONTRACTED);
-        if (status !== undefined && status !== "" && (typeof status !== "string" || !(statuses as string[]).includes(status))) {
-          problems.push(fieldError("/status", "enum", `应为 ${statuses.join("、")} 之一`, `must be one of ${statuses.join(", ")}`));
-        }
+        const status = oneOfParam("status", ctx.params.status, Object.values(CONTRACTED), problems);
         if (problems.length) throw validationFailed(problems);
         if (!isUuid(ctx.params.projectId)) throw notFound({ "zh-CN": "采购项目", en: "project" });
         const project = await ctx.call<ProjectView, { id: string }>("supervision.get", { id: ctx.params.projectId });

@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import { subject } from "@casl/ability";
 import {
-  type ActionGate, abilityOf, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, single, whereContains, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
+  oneOfParam, type ActionGate, abilityOf, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, whereContains, actorOf, compareMoney, money, platformNow, scopeQuery, conflict, endOfDay, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext,
   type PlatformServiceSchema, type PluginServiceThis, type PrepareContext, periodEnd, prepared, type SessionUser, type StepContext, type StepHook,
   toMoney, validationFailed, type WorkflowHooks, writeAudit,
 } from "../../../core/sdk";
@@ -537,14 +537,6 @@ interface TenderListParams {
   cursor?: unknown;
 }
 
-/** An optional filter that must be one of `allowed`: a problem at its path otherwise. */
-function enumParam(name: string, raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined {
-  const v = single(raw);
-  if (v === undefined || v === "") return undefined;
-  if (v !== null && allowed.includes(v)) return v;
-  problems.push({ ...fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`), allowed: [...allowed] });
-  return undefined;
-}
 
 /**
  * The tenders the caller may see, filtered as the list's query string says (400 with every problem).
@@ -554,9 +546,9 @@ function enumParam(name: string, raw: unknown, allowed: readonly string[], probl
  */
 function filteredTenders(db: Knex, ctx: PlatformContext<TenderListParams>, problems: ErrorDetail[] = []) {
   const user = ctx.meta.user!;
-  const mine = enumParam("mine", ctx.params.mine, ["0", "1"], problems);
-  const status = enumParam("status", ctx.params.status, STATUSES, problems);
-  const method = enumParam("method", ctx.params.method, METHODS, problems);
+  const mine = oneOfParam("mine", ctx.params.mine, ["0", "1"], problems);
+  const status = oneOfParam("status", ctx.params.status, STATUSES, problems);
+  const method = oneOfParam("method", ctx.params.method, METHODS, problems);
   // the page size the list had before paging (100), so that callers reading one page still get them all
   const req = listParams(ctx.params as ListParamsInput, TENDER_ORDER, { pageSize: 100, maxPageSize: 100 }, problems);
   const query = ROW(db);

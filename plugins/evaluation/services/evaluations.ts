@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, compareMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, single, whereContains, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
+  oneOfParam, actorOf, compareMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, type ListParamsInput, type SearchColumn, whereContains, conflict, enqueue, fieldError, forbidden, localDate, type Localized, notFound, type PlatformContext, type PlatformServiceSchema, platformNow,
   type PluginServiceThis, isMoney, periodEnd, sealDocument, toMoney, type SessionUser, tenantTree, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import type { CreditFactEvent } from "../../credit/api";
@@ -126,10 +126,7 @@ type Listed = Pick<Row, "id" | "tender_id" | "title" | "unit_name" | "method" | 
 /** The evaluations the caller may see (see `list`), filtered as the query string says (400 with every problem). */
 function filteredEvaluations(db: Knex, ctx: PlatformContext<EvaluationListParams>, problems: ErrorDetail[] = []) {
   const u = ctx.meta.user!;
-  const status = single(ctx.params.status);
-  if (status !== undefined && status !== "" && !(STATUSES as readonly unknown[]).includes(status)) {
-    problems.push(fieldError("/status", "enum", `应为 ${STATUSES.join("、")} 之一`, `must be one of ${STATUSES.join(", ")}`));
-  }
+  const status = oneOfParam("status", ctx.params.status, STATUSES, problems);
   const req = listParams(ctx.params as ListParamsInput, EVALUATION_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
   const query = db("evaluation_evaluations").where((w) => {
     w.whereRaw("false");

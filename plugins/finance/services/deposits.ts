@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  actorOf, conflict, daysBetween, enqueue, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isDate, listPage, listParams,
+  oneOfParam, actorOf, conflict, daysBetween, enqueue, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isDate, listPage, listParams,
   type ListOrder, localDate, money, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema, periodEnd, platformNow, PlatformError, type PluginServiceThis,
   type SearchColumn, single, tenantTree, toMoney, validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 import type { CreditFactEvent } from "../../credit/api";
 import type { RefundClockEvent } from "../api";
-import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, type ListQueryParams, oneOf, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
+import { beforeDeadline, DEPOSIT, idOf, iso, isRegulator, type ListQueryParams, RULE, securityAmount, supplierOnly, tenderOf } from "./shared";
 
 /**
  * Deposits (保证金): paid in a non-cash form the supplier chooses (deposit.nonCashAndGuarantee), at most
@@ -109,7 +109,7 @@ async function filteredDeposits(db: Knex, ctx: PlatformContext<DepositParams>, p
   const rawTender = single(ctx.params.tenderId);
   const tenderId = rawTender ? idOf(rawTender) : null;
   if (rawTender === null || (rawTender && !tenderId)) problems.push(fieldError("/tenderId", "uuid", "采购项目编号无效", "not a tender's id"));
-  const status = oneOf("status", ctx.params.status, Object.keys(STATUS_TITLES) as DepositRow["status"][], problems);
+  const status = oneOfParam("status", ctx.params.status, Object.keys(STATUS_TITLES) as DepositRow["status"][], problems);
   const req = listParams(ctx.params, DEPOSIT_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
   const q = db<DepositRow>("finance_deposits");
   if (tenderId) q.where({ tender_id: tenderId });

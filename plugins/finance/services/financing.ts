@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, compareMoney, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, implement, listPage, listParams, type ListOrder,
+  oneOfParam, actorOf, compareMoney, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, implement, listPage, listParams, type ListOrder,
   localDate, notFound, type PlatformContext, type PlatformServiceSchema, platformNow, PlatformError, type PluginServiceThis, type SearchColumn, sumMoney, toMoney,
   validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 import type { CreditSummary } from "../../credit/api";
 import { paymentLocks, type PaymentLock } from "../../supervision/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, institutionsByCode, myInstitution } from "./institutions";
-import { covers, idOf, isAmount, isInstitution, iso, type ListQueryParams, oneOf, supplierOnly, wonContract } from "./shared";
+import { covers, idOf, isAmount, isInstitution, iso, type ListQueryParams, supplierOnly, wonContract } from "./shared";
 
 /**
  * Contract financing (政采贷, finance.smeGuaranteeAndFinancing): the winning supplier applies against
@@ -74,7 +74,7 @@ type FinancingParams = ListQueryParams & { status?: unknown };
  */
 async function filteredFinancing(db: Knex, ctx: PlatformContext<FinancingParams>, problems: ErrorDetail[] = []) {
   const u = ctx.meta.user!;
-  const status = oneOf("status", ctx.params.status, Object.keys(STATUS_TITLES) as Row["status"][], problems);
+  const status = oneOfParam("status", ctx.params.status, Object.keys(STATUS_TITLES) as Row["status"][], problems);
   const req = listParams(ctx.params, FINANCING_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
   const q = db<Row>("finance_financings");
   if (isInstitution(u)) q.where({ institution_code: (await myInstitution(db, ctx)).code });

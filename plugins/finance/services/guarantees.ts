@@ -1,14 +1,14 @@
 import { createPrivateKey, createPublicKey, randomBytes, randomUUID, sign, verify } from "node:crypto";
 import type { Knex } from "knex";
 import {
-  actorOf, compareMoney, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, implement, listPage, listParams, type ListOrder,
+  oneOfParam, actorOf, compareMoney, conflict, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, implement, listPage, listParams, type ListOrder,
   type Localized, money, notFound, type PlatformContext, type PlatformServiceSchema, platformNow, PlatformError, type PluginServiceThis, type SearchColumn, toMoney,
   validationFailed, whereContains, writeAudit,
 } from "../../../core/sdk";
 import { bidSecurity, type BidSecurityStatus } from "../../etrading/api";
 import { assertAdmitted, institutionOf, type InstitutionRow, institutionsByCode, KINDS, myInstitution } from "./institutions";
 import {
-  beforeDeadline, covers, GUARANTEE, idOf, isAmount, wonContract, isInstitution, iso, type ListQueryParams, oneOf, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen,
+  beforeDeadline, covers, GUARANTEE, idOf, isAmount, wonContract, isInstitution, iso, type ListQueryParams, RULE, securityAmount, supplierOnly, tenderOf, type TenderSeen,
 } from "./shared";
 
 /**
@@ -140,8 +140,8 @@ type GuaranteeParams = ListQueryParams & { status?: unknown; purpose?: unknown }
  */
 async function filteredGuarantees(db: Knex, ctx: PlatformContext<GuaranteeParams>, problems: ErrorDetail[] = []) {
   const u = ctx.meta.user!;
-  const status = oneOf("status", ctx.params.status, Object.keys(STATUS_TITLES) as Status[], problems);
-  const purpose = oneOf("purpose", ctx.params.purpose, Object.keys(PURPOSE_TITLES) as GuaranteeRow["purpose"][], problems);
+  const status = oneOfParam("status", ctx.params.status, Object.keys(STATUS_TITLES) as Status[], problems);
+  const purpose = oneOfParam("purpose", ctx.params.purpose, Object.keys(PURPOSE_TITLES) as GuaranteeRow["purpose"][], problems);
   const req = listParams(ctx.params, GUARANTEE_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
   const q = db<GuaranteeRow>("finance_guarantees");
   if (isInstitution(u)) q.where({ institution_code: (await myInstitution(db, ctx)).code });

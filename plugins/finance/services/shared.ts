@@ -1,6 +1,6 @@
 import type { Context } from "moleculer";
 import {
-  compareMoney, conflict, type ErrorDetail, fieldError, forbidden, isUnsignedMoney, isUuid, type Localized, money, notFound, type PlatformContext, type SessionUser, single,
+  compareMoney, conflict, fieldError, forbidden, isUnsignedMoney, isUuid, type Localized, money, notFound, type PlatformContext, type SessionUser,
   tenantTree, toMoney, validationFailed,
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
@@ -126,14 +126,6 @@ export const idOf = (v: unknown): string | null => (typeof v === "string" && isU
 
 export const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-/** A list's filter that is one of `allowed` (undefined when absent), or a problem at its field. */
-export function oneOf<T extends string>(name: string, raw: unknown, allowed: readonly T[], problems: ErrorDetail[]): T | undefined {
-  const v = single(raw);
-  if (v === undefined || v === "") return undefined;
-  if (v !== null && (allowed as readonly string[]).includes(v)) return v as T;
-  problems.push({ ...fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`), allowed: [...allowed] });
-  return undefined;
-}
 
 /** The list parameters every finance list takes (core's list helper), besides its own filters. */
 export interface ListQueryParams { q?: unknown; page?: unknown; pageSize?: unknown; cursor?: unknown; format?: unknown; lang?: unknown }

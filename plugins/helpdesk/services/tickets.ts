@@ -2,7 +2,7 @@ import type { Service } from "moleculer";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import {
-  enqueue,
+  oneOfParam, enqueue,
   type ErrorDetail,
   type ExportColumn,
   exportFormatParam,
@@ -17,7 +17,6 @@ import {
   notFound,
   platformNow,
   type SearchColumn,
-  single,
   validationFailed,
   whereContains,
   type Localized,
@@ -205,13 +204,6 @@ const TICKET_ORDER: ListOrder = {
 /** `q`: the subject, normalised (migration 20261207060000_ticket_list). */
 const TICKET_SEARCH: SearchColumn = { column: "search", bigrams: "helpdesk_bigrams(search)" };
 
-const oneOf = (name: string, raw: unknown, allowed: readonly string[], problems: ErrorDetail[]): string | undefined => {
-  const v = single(raw);
-  if (v === undefined || v === "") return undefined;
-  if (v !== null && allowed.includes(v)) return v;
-  problems.push(fieldError(`/${name}`, "enum", `应为 ${allowed.join("、")} 之一`, `must be one of ${allowed.join(", ")}`));
-  return undefined;
-};
 
 /**
  * The tickets the caller may list, filtered as the query string says (400 naming every bad
@@ -219,10 +211,10 @@ const oneOf = (name: string, raw: unknown, allowed: readonly string[], problems:
  */
 function filteredTickets(db: Knex, ctx: PlatformContext<TicketListParams>, problems: ErrorDetail[] = []) {
   const user = ctx.meta.user!;
-  const scope = oneOf("scope", ctx.params.scope, ["mine", "region"], problems) ?? "mine";
-  const state = oneOf("state", ctx.params.state, TICKET_STATES, problems);
-  const category = oneOf("category", ctx.params.category, CATEGORIES, problems);
-  const priority = oneOf("priority", ctx.params.priority, PRIORITIES, problems);
+  const scope = oneOfParam("scope", ctx.params.scope, ["mine", "region"], problems) ?? "mine";
+  const state = oneOfParam("state", ctx.params.state, TICKET_STATES, problems);
+  const category = oneOfParam("category", ctx.params.category, CATEGORIES, problems);
+  const priority = oneOfParam("priority", ctx.params.priority, PRIORITIES, problems);
   const req = listParams(ctx.params, TICKET_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
   if (scope === "region" && !staffOf(ctx, user.tenantCode)) throw forbidden();
   const query = db<TicketRow>(TICKETS);

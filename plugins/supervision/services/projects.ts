@@ -1,4 +1,4 @@
-import { abilityOf, allows, localDate, money as decimal, platformNow, sumMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, fieldError, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
+import { abilityOf, allows, oneOfParam, localDate, money as decimal, platformNow, sumMoney, type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, isUuid, listPage, listParams, type ListOrder, notFound, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis, scopeQuery, type SearchColumn, seesUnitCode, type SessionUser, toMoney, whereContains } from "../../../core/sdk";
 import type { Knex } from "knex";
 import { subject } from "@casl/ability";
 import { channelOptions } from "./channels";
@@ -97,12 +97,10 @@ interface ListQueryParams {
 
 /** The projects the caller may read, filtered as the list's query string says (400 with every problem). */
 function filteredProjects(db: Knex, ctx: PlatformContext<ListQueryParams>, problems: ErrorDetail[] = []) {
-  if (ctx.params.stage && !(STAGES as readonly string[]).includes(ctx.params.stage)) {
-    problems.push(fieldError("/stage", "enum", `应为 ${STAGES.join("、")} 之一`, `must be one of ${STAGES.join(", ")}`));
-  }
+  const stage = oneOfParam("stage", ctx.params.stage, STAGES, problems);
   const req = listParams(ctx.params, PROJECT_ORDER, { pageSize: 20, maxPageSize: 100 }, problems);
   const query = scopeQuery(db<ProjectRow>("supervision_projects"), abilityOf(ctx), "read", "Project");
-  if (ctx.params.stage) query.where("stage", ctx.params.stage);
+  if (stage) query.where("stage", stage);
   if (ctx.params.tenantCode) query.where("tenant_code", ctx.params.tenantCode);
   whereContains(query, PROJECT_SEARCH, req.terms);
   return { query, req };
