@@ -40,8 +40,9 @@ describe("emall reverse auctions", () => {
     const started = ok(await l.start("buyer", "supervision.intention", intention({ projectName: "惠州市交通运输局电脑竞价采购", budget: "30000.00", expectedMonth: "2021-03" })), 201);
     ok(await l.take("buyer", started.id, "publish"));
     l.travel("2021-02-26");
-    const items = [{ category: "A02010104", name: "台式计算机", quantity: 4, unit: "台", unitPrice: "5000.00", amount: "20000.00" }];
-    const p = ok(await l.start("buyer", "supervision.plan", plan(started.data.projectId, { method: "emall-direct", items, total: "20000.00" })), 201);
+    // room for the race's award at its dearest (4 × 4,550.00 when the lowest last quotes fall high on the grid) and the later tests' auctions
+    const items = [{ category: "A02010104", name: "台式计算机", quantity: 4, unit: "台", unitPrice: "6000.00", amount: "24000.00" }];
+    const p = ok(await l.start("buyer", "supervision.plan", plan(started.data.projectId, { method: "emall-direct", items, total: "24000.00" })), 201);
     ok(await l.take("buyer", p.id, "submit"));
     ok(await l.take("regulator", p.id, "file"));
     ok(await l.take("buyer", p.id, "choose-channel", { channel: "emall" }));
@@ -79,7 +80,7 @@ describe("emall reverse auctions", () => {
     expect(tender.status).toBe(400);
     expect(tender.body.error.details).toEqual([expect.objectContaining({ path: "/maxUnitPrice", rule: "emall.scope" })]);
     expect(tender.body.error.details[0].message["zh-CN"]).toContain("4,000,000");
-    const over = await l.start("buyer", "emall.auction", auction({ maxUnitPrice: "5000.01" }));
+    const over = await l.start("buyer", "emall.auction", auction({ maxUnitPrice: "6000.01" }));
     expect(over.status).toBe(400);
     expect(over.body.error.details[0]).toMatchObject({ path: "/maxUnitPrice", rule: "plan-line-budget" });
     const past = await l.start("buyer", "emall.auction", auction({ endsAt: "2021-03-01T08:00:00+08:00" }));
