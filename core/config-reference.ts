@@ -36,6 +36,7 @@ export const CONFIG_SECTIONS: Array<{ title: string; vars: ConfigVar[] }> = [
       { name: "DATABASE_URL", default: "(embedded)", description: "`postgres://user:password@host:5432/database`, shared by every node; unset = an embedded PostgreSQL 18 under DATA_DIR (single machine)" },
       { name: "DATA_DIR", default: ".data", description: "embedded PostgreSQL's files and password (relative to the checkout)" },
       { name: "EMBEDDED_PG_PORT", default: "54329", description: "loopback port of the embedded PostgreSQL" },
+      { name: "API_MAX_IN_FLIGHT", default: "1024", description: "API requests the gateway holds at once (those waiting for a database connection included); one more is answered 503 with Retry-After at once rather than after the pool's 5 s acquire timeout: keep it below what the node finishes in those 5 s" },
       { name: "DB_POOL_MAX", default: "10", description: "connections this node keeps to PostgreSQL at most (× nodes ≤ the server's max_connections, with room for pg-boss and tools)" },
     ],
   },

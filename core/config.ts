@@ -38,6 +38,8 @@ export interface KernelConfig {
   auditAnchorEveryMs: number;
   /** connections this node keeps to PostgreSQL at most (core/db/index.ts) */
   dbPoolMax: number;
+  /** API requests this node's gateway handles at once; beyond them, 503 with Retry-After (core/gateway/index.ts) */
+  apiMaxInFlight: number;
   /** whether this node runs an outbox relay (nodes take turns; at least one must run one) */
   outboxRelay: boolean;
   /** how often the relay looks for unsent rows it was not told about */
@@ -139,6 +141,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, rootDir = path.
     deadlineCheckMs: int("DEADLINE_CHECK_MS", 1000),
     auditAnchorEveryMs: int("AUDIT_ANCHOR_EVERY_MS", 3_600_000),
     dbPoolMax: int("DB_POOL_MAX", 10),
+    apiMaxInFlight: int("API_MAX_IN_FLIGHT", 1024),
     outboxRelay: !["0", "false", "off"].includes((env.OUTBOX_RELAY ?? "").toLowerCase()),
     outboxPollMs: int("OUTBOX_POLL_MS", 1000),
     eventRetryLimit: int("EVENT_RETRY_LIMIT", 5),

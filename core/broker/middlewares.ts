@@ -21,7 +21,10 @@ const ENVELOPE_INTERNAL = { "zh-CN": "服务器内部错误", en: "Internal serv
 export const UNAVAILABLE = {
   /** no connection of this node's pool came free within the acquire timeout (knex's "Timeout acquiring a connection") */
   databaseBusy: () =>
-    new PlatformError("UNAVAILABLE", { "zh-CN": "服务器繁忙：暂时没有空闲的数据库连接，请稍后再试", en: "The server is busy: no database connection came free in time; try again shortly" }, { reason: "database-busy" }),
+    new PlatformError("UNAVAILABLE", { "zh-CN": "服务器繁忙：暂时没有空闲的数据库连接，请稍后再试", en: "The server is busy: no database connection came free in time; try again shortly" }, { reason: "database-busy", retryAfterSeconds: 1 }),
+  /** the gateway already handles API_MAX_IN_FLIGHT requests: its queue is full, this one is not taken */
+  overloaded: () =>
+    new PlatformError("UNAVAILABLE", { "zh-CN": "服务器繁忙：正在处理的请求已达上限，请稍后再试", en: "The server is busy: it is handling as many requests as it takes; try again shortly" }, { reason: "overloaded", retryAfterSeconds: 1 }),
   /** a connection could not be made or was lost */
   databaseDown: () =>
     new PlatformError("UNAVAILABLE", { "zh-CN": "数据库暂时无法连接，请稍后再试", en: "The database cannot be reached right now; try again shortly" }, { reason: "database-down" }),

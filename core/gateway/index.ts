@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
 import { PlatformError, toEnvelope, pickLang } from "../errors";
+import { UNAVAILABLE } from "../broker/middlewares";
 import type { Kernel } from "../kernel";
 import type { PlatformContext, PlatformServiceSchema } from "../plugins/types";
 import { SECURITY_HEADERS } from "./headers";
@@ -59,7 +60,7 @@ function sendEnvelope(req: Req, res: ServerResponse, err: unknown, logger: { err
   res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Cache-Control", "no-store");
   const retryAfter = (body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-  if (status === 429 && retryAfter) res.setHeader("Retry-After", String(retryAfter));
+  if ((status === 429 || status === 503) && retryAfter) res.setHeader("Retry-After", String(retryAfter));
   if (!req.complete && !lingerOverUnreadBody(req)) res.setHeader("Connection", "close");
   res.writeHead(status);
   res.end(JSON.stringify(body));
@@ -166,10 +167,16 @@ function accessLog(kernel: Kernel, req: Req & { $alias?: { fullPath?: string } }
   });
 }
 
+/** Requests to the API, which take part in the in-flight bound; the health check is not one of them. */
+const API_REQUEST = /^\/api(\/|$|\?)/;
+const HEALTH_REQUEST = /^\/api\/health(\/|$|\?)/;
+
 export function gatewayService(kernel: Kernel): ServiceSchema {
   const { config } = kernel;
   const built = path.join(config.webDir, "dist");
   const webFolder = fs.existsSync(path.join(built, "index.html")) ? built : path.join(config.webDir, "public");
+  /** API requests this node holds now (see httpHandler) */
+  let inFlight = 0;
   // The gateway's own actions, routed and described like every other (./openapi/routes.ts)
   const own: PlatformServiceSchema = {
     name: "gateway",
@@ -303,6 +310,15 @@ export function gatewayService(kernel: Kernel): ServiceSchema {
         // /metrics here unless METRICS_PORT serves it apart; /health/live and /health/ready always
         if (serveOps({ metrics: config.metricsPort === undefined ? kernel.metrics : undefined, metricsToken: config.metricsToken, readiness: kernel.readiness }, req, res)) return;
         accessLog(kernel, req, res);
+        // A bounded queue: the API requests this node holds (running, or waiting for a database
+        // connection) are at most API_MAX_IN_FLIGHT; one more is answered 503 with Retry-After at
+        // once, rather than after the pool's acquire timeout, when it might have been done already.
+        // The health check is always answered.
+        if (API_REQUEST.test(req.url ?? "") && !HEALTH_REQUEST.test(req.url ?? "")) {
+          if (inFlight >= config.apiMaxInFlight) return sendEnvelope(req, res, UNAVAILABLE.overloaded(), kernel.broker.logger);
+          inFlight++;
+          res.once("close", () => inFlight--);
+        }
         const handle = () => (ApiGateway.methods!.httpHandler as (req: Req, res: ServerResponse, next?: unknown) => Promise<void>).call(this, req, res, next);
         return kernel.tracing ? kernel.tracing.http(req, handle) : handle();
       },
