@@ -98,6 +98,8 @@ interface TransitionsSummary {
   errors?: number;
   /** the most this process (the node: kernel and callers) held during the engine's rounds, if measured */
   rssMaxMb?: number;
+  /** one round with 200 callers (fewer when there are fewer instances), if measured */
+  many?: Rate & { callers: number; errors: number };
 }
 /** test/bench/opening-hall.ts */
 interface BidsSummary {
@@ -241,6 +243,11 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       figure("transitions", "workflow transitions against bare knex transactions of the same rows", p.perS, "transitions/s", { baseline: b.perS, ratioGoal: atLeast(ISSUE_16.transitionsRatio, `≥ ${ISSUE_16.transitionsRatio}× bare`) }),
     ];
     if (s.errors !== undefined) out.push(figure("transitions", "workflow transitions refused (503), all measured rounds", s.errors, "calls", { goal: atMost(0, "0") }));
+    if (s.many) {
+      out.push(figure("transitions", `workflow transitions, ${s.many.callers} callers`, s.many.perS, "transitions/s"));
+      out.push(figure("transitions", `workflow transitions, ${s.many.callers} callers, p99 latency`, s.many.p99, "ms"));
+      out.push(figure("transitions", `workflow transitions with ${s.many.callers} callers refused for want of a connection (pool timeouts)`, s.many.errors, "calls", { goal: atMost(0, "0") }));
+    }
     if (s.rssMaxMb !== undefined) out.push(figure("transitions", "the node's RSS during the engine's rounds, most", s.rssMaxMb, "MB", { goal: below(ISSUE_16.rssMb, `< ${ISSUE_16.rssMb} MB`) }));
     return out;
   },

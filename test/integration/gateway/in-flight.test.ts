@@ -24,7 +24,7 @@ test(`with ${LIMIT} slow requests held, a fourth is 503 UNAVAILABLE (overloaded)
   const refused = await fetch(`${platform.baseUrl}/api/probe/notes`, { headers: { "accept-language": "en" } });
   expect(Date.now() - t0).toBeLessThan(1000);
   expect([refused.status, refused.headers.get("retry-after")]).toEqual([503, "1"]);
-  const body = await refused.json();
+  const body = (await refused.json()) as { error: { message: string } };
   expect(body.error).toMatchObject({ code: "UNAVAILABLE", details: { reason: "overloaded", retryAfterSeconds: 1 } });
   expect(body.error.message).toMatch(/busy/);
   expect((await platform.api("/api/health")).status).toBe(200);

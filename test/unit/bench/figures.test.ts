@@ -49,6 +49,14 @@ describe("figuresOf", () => {
     expect(figuresOf("transitions", withoutRss).some((f) => f.figure.includes("RSS"))).toBe(false);
   });
 
+  it("transitions with 200 callers: their rate and p99 as figures, and their pool timeouts against issue 16's goal of none", () => {
+    const figures = figuresOf("transitions", { ...transitions(260, 234, 1000), many: { callers: 200, perS: 251.4, p50: 700, p99: 1210.5, errors: 3 } });
+    expect(byName(figures, "transitions, 200 callers")).toMatchObject({ value: 251, unit: "transitions/s", goal: null });
+    expect(byName(figures, "200 callers, p99")).toMatchObject({ value: 1211, unit: "ms" });
+    expect(byName(figures, "200 callers refused")).toMatchObject({ value: 3, unit: "calls", goal: "0", met: false });
+    expect(figuresOf("transitions", transitions(260, 234, 1000)).some((f) => f.figure.includes("200 callers"))).toBe(false);
+  });
+
   it("a figure without a goal has goal null and met null; its baseline and ratio are still given", () => {
     const [f] = figuresOf("sign-in", { platform: 180.4, bare: 200.5, ratio: 0.9 });
     expect(f).toEqual({ bench: "sign-in", figure: "POST /api/auth/login against argon2.verify", value: 180, unit: "sign-ins/s", goal: null, met: null, baseline: 201, ratio: 0.9 });
