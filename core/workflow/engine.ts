@@ -331,7 +331,7 @@ export class WorkflowEngine {
       from: null, to: wf.initial, before: {}, submitted: checked.data, result: checked.data, user, caller, now,
     };
     const facts = await this.prepareHook(wf, hook, step);
-    return this.idempotent(user, key, request, () => this.o.knex.transaction(async (trx) => {
+    return this.idempotent(user, key, request, () => this.again(() => this.o.knex.transaction(async (trx) => {
       const outcome = await this.runHook(trx, wf, hook, step, facts);
       const [row] = await trx<InstanceRow>("core_workflow_instances")
         .insert({
@@ -354,7 +354,7 @@ export class WorkflowEngine {
       await this.remember(trx, user, key, request, row);
       beforeCommit(caller);
       return row;
-    }));
+    })));
   }
 
   /**
@@ -435,12 +435,28 @@ export class WorkflowEngine {
     this.checkGuard(t, row, checked.data, user);
     const by = { user, caller: { ability, ...caller } };
     const facts = await this.prepareHook(wf, this.hookOf(wf, t), this.hookStep(t, row, merged, checked.data, by, this.o.clock.now()));
-    return this.idempotent(user, key, request, () => this.o.knex.transaction(async (trx) => {
+    return this.idempotent(user, key, request, () => this.again(() => this.o.knex.transaction(async (trx) => {
       const updated = await this.apply(trx, wf, t, row, merged, checked, actorOf(user), by, facts);
       await this.remember(trx, user, key, request, updated);
       beforeCommit(by.caller);
       return updated;
-    }));
+    })));
+  }
+
+  /**
+   * A step's transaction that PostgreSQL rolled back whole as a deadlock's or a serialization
+   * failure's loser (a timer firing on the same instance, another node's hook locking the same rows
+   * in the other order) is run again, twice at most: the caller gets the step, or the 409 of an
+   * instance that moved on meanwhile, rather than a 500 for a clash it had no part in.
+   */
+  private async again<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        if (attempt >= 3 || !lostToAnother(err)) throw err;
+      }
+    }
   }
 
   /**
