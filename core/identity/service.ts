@@ -13,7 +13,7 @@ import { PRIVILEGED_ROLES } from "./roles";
 import { importAccounts } from "./account-import";
 import { clearAttempts, type ClientInfo, type Identity } from "./index";
 import { isUuid } from "../db";
-import { single } from "../gateway/query";
+import { oneOfParam, single } from "../gateway/query";
 import { listPage, listParams, whereContains, type ListOrder, type SearchColumn } from "../gateway/list-query";
 import { exportFormatParam, exportLang, exportList, type ExportColumn } from "../gateway/export";
 
@@ -204,14 +204,8 @@ export function accountsService(identity: Identity): PlatformServiceSchema {
     if (role === null || (role && !identity.roles.has(role))) {
       problems.push(fieldError("/role", "enum", `角色应为以下之一：${identity.roles.names().join(", ")}`, `must be one of: ${identity.roles.names().join(", ")}`));
     }
-    const status = single(p.status);
-    if (status === null || (status && !(ACCOUNT_STATUSES as readonly string[]).includes(status))) {
-      problems.push(fieldError("/status", "enum", `应为 ${ACCOUNT_STATUSES.join("、")} 之一`, `must be one of ${ACCOUNT_STATUSES.join(", ")}`));
-    }
-    const passwordKind = single(p.passwordKind);
-    if (passwordKind === null || (passwordKind && !(PASSWORD_KINDS as readonly string[]).includes(passwordKind))) {
-      problems.push(fieldError("/passwordKind", "enum", `应为 ${PASSWORD_KINDS.join("、")} 之一`, `must be one of ${PASSWORD_KINDS.join(", ")}`));
-    }
+    const status = oneOfParam("status", p.status, ACCOUNT_STATUSES, problems);
+    const passwordKind = oneOfParam("passwordKind", p.passwordKind, PASSWORD_KINDS, problems);
     const req = listParams(p, ACCOUNT_ORDER, { pageSize: 50, maxPageSize: 200 }, problems);
     const query = scopeQuery(knex<AccountRow>("core_accounts"), abilityOf(ctx), "read", "Account");
     if (tenantCode) query.where("tenant_code", tenantCode);
