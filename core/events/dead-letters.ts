@@ -17,15 +17,12 @@ interface DeadLetterListParams {
   cursor?: unknown;
 }
 
-/**
- * Newest failure first (the index core_dead_letters_failed). The id is a bigint, which the driver
- * hands back as a string: read as an integer, the cursor keeps a number the list helper checks.
- */
+/** Newest failure first (the index core_dead_letters_failed). */
 const DEAD_LETTER_ORDER: ListOrder = {
   name: "events.dead-letters",
   keys: [
     { column: "failed_at", kind: "timestamp" },
-    { column: "id::integer", kind: "integer" },
+    { column: "id", kind: "bigint" },
   ],
   direction: "desc",
 };

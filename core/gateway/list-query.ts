@@ -27,7 +27,8 @@ const MAX_TERMS = 5;
 const MAX_CURSOR_CHARS = 1000;
 
 /** What a sort column holds, so that a cursor's values are checked before they reach SQL. */
-export type KeyKind = "timestamp" | "uuid" | "text" | "integer";
+/** `bigint`: a bigint column, which the driver hands back as a string of digits (its full range, not a JavaScript number's) */
+export type KeyKind = "timestamp" | "uuid" | "text" | "integer" | "bigint";
 
 export interface SortKey {
   /** the column (or qualified column) the list orders by */
@@ -110,6 +111,8 @@ function keyValueOk(kind: KeyKind, v: unknown, nullable: boolean): boolean {
       return typeof v === "string" && v.length <= 500;
     case "integer":
       return Number.isSafeInteger(v);
+    case "bigint":
+      return typeof v === "string" && /^-?\d{1,19}$/.test(v);
   }
 }
 

@@ -23,6 +23,14 @@ describe("core's list-query helper", () => {
     expect(problems).toEqual([]);
   });
 
+  test("a bigint key is the driver's string of digits, its whole range; a number or anything else is refused", () => {
+    const order: ListOrder = { name: "test.letters", keys: [{ column: "id", kind: "bigint" }], direction: "desc" };
+    const problems: ErrorDetail[] = [];
+    expect(decodeCursor(order, encodeCursor(order, ["9223372036854775807"]), problems)).toEqual(["9223372036854775807"]);
+    for (const bad of [42, "42; drop table x", "1e3", "12345678901234567890"]) expect(decodeCursor(order, forge(["test.letters", bad]), problems)).toBeUndefined();
+    expect(problems).toHaveLength(4);
+  });
+
   test.each([
     ["an edited time", forge(["test.things", "2026-02-30T99:00:00Z", 1, ID])],
     ["a time without its zone", forge(["test.things", "2026-03-01 00:40:00", 1, ID])],
