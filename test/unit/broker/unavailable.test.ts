@@ -43,9 +43,9 @@ async function refusedConnection(): Promise<unknown> {
   }
 }
 
-test("a pool with no free connection is busy, not a database that is down", () => {
+test("a pool with no free connection is busy (try again in a second: Retry-After), not a database that is down", () => {
   const { zh, en } = answer(new KnexTimeoutError("Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?"), "workflows.start");
-  expect(en).toEqual({ status: 503, body: { error: { code: "UNAVAILABLE", message: "The server is busy: no database connection came free in time; try again shortly", details: { reason: "database-busy" } } } });
+  expect(en).toEqual({ status: 503, body: { error: { code: "UNAVAILABLE", message: "The server is busy: no database connection came free in time; try again shortly", details: { reason: "database-busy", retryAfterSeconds: 1 } } } });
   expect(zh.body.error.message).toBe("服务器繁忙：暂时没有空闲的数据库连接，请稍后再试");
 });
 
