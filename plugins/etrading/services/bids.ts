@@ -890,10 +890,7 @@ export const bidsService: PlatformServiceSchema = {
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;
-        const t = await tenderOf(this.db, ctx.params.id);
-        const bidder = !!user.unitCode && user.roles.includes("supplier") && !!(await this.db("etrading_bids").where({ tender_id: t.id, supplier_code: user.unitCode }).first());
-        if (!bidder && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c))) throw forbidden();
-        refuseBeforeDeadline(t, platformNow(), { "zh-CN": "开标记录", en: "The opening record is available" });
+        const t = await openingReadable(this.db, ctx);
         return openingRecord(this.db, t, runs(user, t) || regulates(ctx, t));
       },
     },
@@ -911,10 +908,7 @@ export const bidsService: PlatformServiceSchema = {
       params: { id: "string" },
       async handler(this: This, ctx: PlatformContext<{ id: string }>) {
         const user = ctx.meta.user!;
-        const t = await tenderOf(this.db, ctx.params.id);
-        const bidder = !!user.unitCode && user.roles.includes("supplier") && !!(await this.db("etrading_bids").where({ tender_id: t.id, supplier_code: user.unitCode }).first());
-        if (!bidder && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c))) throw forbidden();
-        refuseBeforeDeadline(t, platformNow(), { "zh-CN": "开标记录", en: "The opening record is available" });
+        const t = await openingReadable(this.db, ctx);
         if (!(await allDecided(this.db, t.id))) {
           throw conflict({ "zh-CN": "开标解密尚未结束，开标记录还不完整，暂不能打印", en: "The decryption is not over: the opening record is not complete and cannot be printed yet" }, { rule: "tender.opening.record" });
         }
@@ -925,6 +919,16 @@ export const bidsService: PlatformServiceSchema = {
     },
   },
 };
+
+/** The tender whose opening the caller may read (a bidder, those who run it, its regulators, a key holder), after its deadline. */
+async function openingReadable(db: Knex, ctx: PlatformContext<{ id: string }>) {
+  const user = ctx.meta.user!;
+  const t = await tenderOf(db, ctx.params.id);
+  const bidder = !!user.unitCode && user.roles.includes("supplier") && !!(await db("etrading_bids").where({ tender_id: t.id, supplier_code: user.unitCode }).first());
+  if (!bidder && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c))) throw forbidden();
+  refuseBeforeDeadline(t, platformNow(), { "zh-CN": "开标记录", en: "The opening record is available" });
+  return t;
+}
 
 /** A retried request: the first receipt again, whatever was sent this time, as long as it is the same bid. */
 function retried(first: BidRow, ctx: PlatformContext<{ id: string; bid?: unknown }>) {
