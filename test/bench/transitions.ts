@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const fixtures = path.join(ROOT, "test", "fixtures");
   const kernel = await startKernel(
     {
-      ...readConfig({ LOG_LEVEL: "warn" }),
+      ...readConfig({ LOG_LEVEL: "warn", DB_POOL_MAX: process.env.DB_POOL_MAX }),
       port: 0,
       host: "127.0.0.1",
       databaseUrl: db.url,

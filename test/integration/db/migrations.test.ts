@@ -52,6 +52,7 @@ describe("plugin migrations", () => {
           "20261207003500_file_uploads.ts",
           "20261207004100_list_search.ts",
           "20261207120000_sealed_documents.ts",
+          "20261207130000_pending_timers_by_instance.ts",
         ],
       },
       { name: "probe", ran: ["20260101000000_notes.ts", "20260102000000_seed_notes.ts"] },
