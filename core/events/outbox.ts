@@ -51,9 +51,17 @@ export async function enqueue<T>(trx: Knex.Transaction, message: OutboxMessage<T
   }
   if (typeof message.event !== "string" || !message.event.trim()) throw new Error(`enqueue: event must be a non-empty name, got ${JSON.stringify(message.event)}`);
   const key = message.key ?? null;
-  if (key !== null) await trx.raw("select pg_advisory_xact_lock(?, hashtext(?))", [STREAM_LOCK_CLASS, key]);
-  const [row] = await trx("core_outbox")
-    .insert({ event: message.event, payload: JSON.stringify(message.payload === undefined ? null : message.payload), stream_key: key })
-    .returning(["event_id"]);
-  return { eventId: row.event_id as string };
+  const payload = JSON.stringify(message.payload === undefined ? null : message.payload);
+  if (key === null) {
+    const [row] = await trx("core_outbox").insert({ event: message.event, payload, stream_key: null }).returning(["event_id"]);
+    return { eventId: row.event_id as string };
+  }
+  // The lock and the row in one statement (one round trip less in every keyed transaction): the
+  // insert's row is made from the materialised CTE's, so the lock is held before the id is taken
+  // from the sequence.
+  const { rows } = await trx.raw(
+    "with locked as materialized (select pg_advisory_xact_lock(?, hashtext(?))) insert into core_outbox (event, payload, stream_key) select ?, ?::jsonb, ? from locked returning event_id",
+    [STREAM_LOCK_CLASS, key, message.event, payload, key],
+  );
+  return { eventId: rows[0].event_id as string };
 }

@@ -276,14 +276,20 @@ export class WorkflowEngine {
   }
 
   private async enterState(trx: Knex.Transaction, wf: Workflow, row: InstanceRow): Promise<void> {
-    await trx("core_workflow_timers").where({ instance_id: row.id }).whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: this.o.clock.now() });
+    const pending = (qb: Knex.QueryBuilder) =>
+      qb.from("core_workflow_timers").where({ instance_id: row.id }).whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: this.o.clock.now() });
     const timers = wf.transitions
       .filter((t) => t.deadline && t.from.includes(row.state))
       .map((t) => ({ t, due: this.dueAt(t.deadline!, row.data) }))
       .filter((x): x is { t: Transition; due: Date } => x.due !== null)
       .map(({ t, due }) => ({ instance_id: row.id, transition: t.name, state: row.state, due_at: due }));
-    if (!timers.length) return;
-    const made = (await trx("core_workflow_timers").insert(timers).returning(["id", "due_at"])) as Array<{ id: number; due_at: Date }>;
+    if (!timers.length) {
+      await pending(trx.queryBuilder());
+      return;
+    }
+    // The old timers cancelled and the new ones made in one statement: both parts see the table as
+    // it was before it, so the new rows are not among the cancelled.
+    const made = (await trx("core_workflow_timers").with("cancelled", pending).insert(timers).returning(["id", "due_at"])) as Array<{ id: number; due_at: Date }>;
     if (this.o.scheduleTimers) {
       // The platform's clock may stand elsewhere than the wall's (a test, demonstration data): what
       // is left until the deadline by the platform's clock, from now on the wall's.
