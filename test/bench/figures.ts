@@ -100,6 +100,8 @@ interface TransitionsSummary {
   rssMaxMb?: number;
   /** one round with 200 callers (fewer when there are fewer instances), if measured */
   many?: Rate & { callers: number; errors: number };
+  /** the audit chain checked after the run, and one entry edited then deleted, if measured */
+  audit?: { entries: number; verifyS: number; intact: boolean; edited: boolean; deleted: boolean };
 }
 /** test/bench/opening-hall.ts */
 interface BidsSummary {
@@ -247,6 +249,12 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       out.push(figure("transitions", `workflow transitions, ${s.many.callers} callers`, s.many.perS, "transitions/s"));
       out.push(figure("transitions", `workflow transitions, ${s.many.callers} callers, p99 latency`, s.many.p99, "ms"));
       out.push(figure("transitions", `workflow transitions with ${s.many.callers} callers refused for want of a connection (pool timeouts)`, s.many.errors, "calls", { goal: atMost(0, "0") }));
+    }
+    if (s.audit) {
+      const a = s.audit;
+      out.push(figure("transitions", "audit entries sealed and verified after the run", a.entries, "entries", { goal: { text: "chain intact", met: () => a.intact } }));
+      out.push(figure("transitions", "audit verification after the run, whole chain", a.verifyS, "s"));
+      out.push(figure("transitions", "tampered entries found and named (one edited, one deleted)", Number(a.edited) + Number(a.deleted), "of 2", { goal: atLeast(2, "2 of 2") }));
     }
     if (s.rssMaxMb !== undefined) out.push(figure("transitions", "the node's RSS during the engine's rounds, most", s.rssMaxMb, "MB", { goal: below(ISSUE_16.rssMb, `< ${ISSUE_16.rssMb} MB`) }));
     return out;

@@ -13,14 +13,18 @@
  * TRANSITIONS_MS (default 5000) sets how long each variant is measured, TRANSITIONS_ROUNDS (default 2)
  * how many times each, taking turns (the best round counts), then the engine once with 200 callers
  * (issue 16: no pool timeouts), TRANSITIONS_INSTANCES (default 1000, at
- * least one per caller) how many instances are made first. A benchmark: it prints figures and
- * exits 0 whatever they are.
+ * least one per caller) how many instances are made first. Afterwards the audit chain of the run is
+ * sealed and verified, and one of its entries edited, then deleted, must be found and named. A
+ * benchmark: it prints figures and exits 0 whatever they are.
  */
 import path from "node:path";
+import type { Knex } from "knex";
 import { readConfig } from "../../core/config";
 import { startKernel } from "../../core/kernel";
 import { usernameKey } from "../../core/identity/accounts";
 import { writeAudit } from "../../core/audit/log";
+import { sealAudit } from "../../core/audit/seal";
+import { verifyChain, type VerifyResult } from "../../core/audit/verify";
 import type { SessionUser } from "../../core/plugins/types";
 import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
 
@@ -160,14 +164,48 @@ async function main(): Promise<void> {
         ],
       ),
     );
+    const audit = await checkAudit(knex);
     const rssMaxMb = rssMax / 2 ** 20;
     const errors = results.platform.reduce((n, r) => n + r.errors, 0);
     console.log(`\nratio engine / bare: ${fmt(p.perS / b.perS, 2)}×; engine calls refused (503) in all its rounds: ${fmt(errors)}; this process's RSS at most ${fmt(rssMaxMb)} MB\n${NOISE_NOTE}`);
-    writeSummary({ where, platform: p, bare: b, ratio: p.perS / b.perS, errors, rssMaxMb, many: { callers: manyCallers, ...many } });
+    writeSummary({ where, platform: p, bare: b, ratio: p.perS / b.perS, errors, rssMaxMb, many: { callers: manyCallers, ...many }, audit });
   } finally {
     await kernel.stop();
     await db.close();
   }
+}
+
+/**
+ * Issue 16: after the run the audit chain is intact, and an edited or deleted entry among the
+ * run's is found and named. Every entry is sealed and the whole chain verified; then, as an attacker
+ * with superuser rights would (the append-only trigger skipped), one entry from the middle of the run
+ * is edited and the chain verified again, then put back, then deleted. The database is the bench's own.
+ */
+async function checkAudit(knex: Knex): Promise<{ entries: number; verifyS: number; intact: boolean; edited: boolean; deleted: boolean }> {
+  await sealAudit(knex, { timeoutMs: 120_000 });
+  const t0 = performance.now();
+  const whole = await verifyChain(knex);
+  const verifyS = (performance.now() - t0) / 1000;
+  const superuser = <T>(fn: (trx: Knex.Transaction) => Promise<T>) =>
+    knex.transaction(async (trx) => {
+      await trx.raw("set local session_replication_role = replica");
+      return fn(trx);
+    });
+  const { id, object } = await knex("core_audit_log").where("seq", Math.ceil(whole.checked / 2)).first("id", "object");
+  const named = (r: VerifyResult, reason: string, at: string) => !r.ok && r.broken?.reason === reason && r.broken.id === at;
+  await superuser((trx) => trx("core_audit_log").where({ id }).update({ object: `${object}-edited` }));
+  const edited = named(await verifyChain(knex), "content", String(id));
+  await superuser((trx) => trx("core_audit_log").where({ id }).update({ object }));
+  const restored = (await verifyChain(knex)).ok;
+  // deleted: the entry after it no longer links to what comes before it
+  const next = await knex("core_audit_log").where("id", ">", id).orderBy("id").first("id");
+  await superuser((trx) => trx("core_audit_log").where({ id }).delete());
+  const deleted = restored && named(await verifyChain(knex), "link", String(next.id));
+  console.log(
+    `audit chain after the run: ${fmt(whole.checked)} entries sealed and verified in ${fmt(verifyS, 1)} s, ${whole.ok ? "intact" : `BROKEN at ${whole.broken?.id}: ${whole.broken?.message}`}; ` +
+      `entry ${id} edited: ${edited ? "found and named (content)" : "NOT found"}; deleted: ${deleted ? `found, named at the next entry ${next.id} (link)` : "NOT found"}`,
+  );
+  return { entries: whole.checked, verifyS, intact: whole.ok && whole.complete, edited, deleted };
 }
 
 main().catch((err) => {
