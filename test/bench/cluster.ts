@@ -29,6 +29,7 @@
  *   npx tsx test/bench/cluster.ts                 embedded PostgreSQL (a fresh one in /tmp)
  *   DATABASE_URL=postgres://... npx tsx test/bench/cluster.ts     e.g. Debian's PostgreSQL
  *   CLUSTER_MS=2000 npx tsx test/bench/cluster.ts (what --smoke sets)
+ *   npx tsx test/bench/cluster.ts --profile   also a CPU profile of each node (--cpu-prof): where the time goes, by function
  *
  * A benchmark: it prints figures and exits 0 whatever they are.
  */
@@ -44,11 +45,12 @@ import { writeAudit } from "../../core/audit/log";
 import { startNats, type NatsServer } from "../support/nats";
 import { startNode, type PlatformNode } from "../support/node-process";
 import { freePort } from "../support/processes";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, topFunctions, writeSummary } from "./lib";
 
 const MEASURE_MS = Math.round(envNumber("CLUSTER_MS", 10_000));
 const CALLERS = Math.round(envNumber("CLUSTER_CALLERS", 50));
 const KILL = process.env.CLUSTER_KILL !== "0";
+const PROFILE = process.argv.includes("--profile");
 const NODES = 3;
 /** each node's pool (DB_POOL_MAX's default): the bare baseline gets as many connections as the three together */
 const POOL_PER_NODE = 10;
@@ -268,6 +270,7 @@ async function main(): Promise<void> {
   const nodes: PlatformNode[] = [];
   let nats: NatsServer | undefined;
   const knex = knexFactory({ client: "pg", connection: db.url, pool: { min: 0, max: NODES * POOL_PER_NODE } });
+  const profileDir = PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-cluster-profile-")) : "";
   try {
     // Set-up on a kernel in this process (migrations, the unit in the registry, the account and its
     // session), stopped before the nodes take the load.
@@ -293,7 +296,7 @@ async function main(): Promise<void> {
     const node = (n: number) =>
       startNode({
         nodeId: `cluster-${n + 1}`, services: "", databaseUrl: db.url, natsUrl: nats!.url, port: ports[n], requestTimeoutMs: REQUEST_TIMEOUT_MS,
-        env: { PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms"), DEMO_ACCOUNTS: "false", DB_POOL_MAX: String(POOL_PER_NODE) },
+        env: { PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms"), DEMO_ACCOUNTS: "false", DB_POOL_MAX: String(POOL_PER_NODE), ...(PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}) },
       });
     // together: the set-up kernel ran the migrations
     nodes.push(...(await Promise.all(Array.from({ length: NODES }, (_, n) => node(n)))));
@@ -313,12 +316,19 @@ async function main(): Promise<void> {
     // warm-up: each node's first calls compile and load what they need
     await round("warm", gateways, all, token, Math.min(2000, MEASURE_MS));
 
+    const measureStarted = performance.now();
     const measured = await round("run", gateways, all, token, MEASURE_MS);
     const platform = await check(knex, "run", gateways, all, token, measured);
+    if (PROFILE) {
+      // stopped gracefully: a node writes its CPU profile as it exits (the killed round is left out)
+      await Promise.all(nodes.map((n) => n.stop()));
+      console.log(`where the nodes' CPU went in the no-fault round (self time, all nodes; profiles in ${profileDir}):`);
+      console.log(table(["share", "function"], topFunctions(profileDir, performance.now() - measureStarted, 30).map((f) => [`${fmt(f.share * 100, 1)} %`, f.fn])) + "\n");
+    }
     const bareFigures = await bare(knex, accountId, MEASURE_MS);
 
     let kill: ClusterSummary["kill"];
-    if (KILL) {
+    if (KILL && !PROFILE) {
       const live = new Set(all);
       const victim = NODES - 1;
       const killedAtMs = Math.round(MEASURE_MS / 4);
@@ -346,7 +356,7 @@ async function main(): Promise<void> {
     const summary: ClusterSummary = { where, nodes: NODES, callers: CALLERS, measureMs: MEASURE_MS, platform, bare: bareFigures, ratio: platform.perS / bareFigures.perS, kill, loadBefore, loadAfter };
     writeSummary(summary);
   } finally {
-    await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
+    await Promise.allSettled(nodes.map((n) => n.stop()));
     await nats?.stop();
     await knex.destroy();
     await db.close();
