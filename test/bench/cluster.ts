@@ -100,6 +100,8 @@ export interface RoundFigures {
   retryMismatches: number;
   /** rows beyond one per request (after the retries) */
   duplicates: number;
+  /** CPU per creation answered, ms: the nodes' processes and the PostgreSQL server's (NaN when not on this machine) */
+  cpuPerCreationMs: { nodes: number; database: number };
 }
 
 export interface ClusterSummary {
@@ -108,7 +110,7 @@ export interface ClusterSummary {
   callers: number;
   measureMs: number;
   platform: RoundFigures;
-  bare: { perS: number; p50: number; p99: number; n: number; errors: number; connections: number };
+  bare: { perS: number; p50: number; p99: number; n: number; errors: number; connections: number; cpuPerCreationMs: { bench: number; database: number } };
   ratio: number;
   kill?: RoundFigures & { killedAtMs: number; survivorsRefused: number; survivorsSent: number; reconnected: number };
   loadBefore: string;
@@ -134,13 +136,55 @@ async function send(gateway: string, token: string, key: string, name: string): 
   }
 }
 
+/** Each process's CPU time so far (user + system, ms), from /proc (Linux): pid → { ppid, pgrp, ms }. */
+function processes(): Map<number, { ppid: number; pgrp: number; ms: number }> {
+  const out = new Map<number, { ppid: number; pgrp: number; ms: number }>();
+  if (process.platform !== "linux") return out;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid pgrp ... utime stime (fields 14 and 15, in clock ticks of 10 ms)
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(entry), { ppid: Number(f[1]), pgrp: Number(f[2]), ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU the nodes (their process groups) and the PostgreSQL server (its postmaster and every child)
+ * have used so far, in ms; the server's is NaN when it is not on this machine. What explains a
+ * figure on a 2-core machine: the CPU each creation costs, and on which side.
+ */
+function cpuMs(nodeGroups: number[], postmaster: number | null): { nodes: number; database: number } {
+  const ps = processes();
+  let nodes = 0;
+  let database = postmaster === null ? NaN : 0;
+  for (const [pid, p] of ps) {
+    if (nodeGroups.includes(p.pgrp)) nodes += p.ms;
+    if (postmaster !== null && (pid === postmaster || p.ppid === postmaster)) database += p.ms;
+  }
+  return { nodes, database };
+}
+
+/** The postmaster of the server `knex` talks to, when it runs on this machine. */
+async function postmasterOf(knex: Knex): Promise<number | null> {
+  const { rows } = await knex.raw("select pg_backend_pid() as pid");
+  return processes().get(Number(rows[0].pid))?.ppid ?? null;
+}
+
 const isRefused = (s: Sent) => s.status === 503 || s.error === "timeout";
 
 /**
  * `CALLERS` loops for `ms`, each request to the next live gateway in turn. `live` may shrink while it
  * runs (a killed node): a request whose connection died is sent again, with its key, to a live one.
  */
-async function round(prefix: string, gateways: string[], live: Set<number>, token: string, ms: number): Promise<{ sent: Sent[]; elapsedS: number; reconnected: number }> {
+async function round(
+  prefix: string, gateways: string[], live: Set<number>, token: string, ms: number, cpu: () => { nodes: number; database: number },
+): Promise<{ sent: Sent[]; elapsedS: number; reconnected: number; cpu: { nodes: number; database: number } }> {
   const sent: Sent[] = [];
   let n = 0;
   let count = 0;
@@ -151,6 +195,7 @@ async function round(prefix: string, gateways: string[], live: Set<number>, toke
   };
   const end = performance.now() + ms;
   const started = performance.now();
+  const cpu0 = cpu();
   await Promise.all(
     Array.from({ length: CALLERS }, async () => {
       while (performance.now() < end) {
@@ -170,11 +215,12 @@ async function round(prefix: string, gateways: string[], live: Set<number>, toke
       }
     }),
   );
-  return { sent, elapsedS: (performance.now() - started) / 1000, reconnected };
+  const cpu1 = cpu();
+  return { sent, elapsedS: (performance.now() - started) / 1000, reconnected, cpu: { nodes: cpu1.nodes - cpu0.nodes, database: cpu1.database - cpu0.database } };
 }
 
 /** What the database holds of a round, the keys sent again, and the figures. */
-async function check(knex: Knex, prefix: string, gateways: string[], live: Set<number>, token: string, r: { sent: Sent[]; elapsedS: number }): Promise<RoundFigures> {
+async function check(knex: Knex, prefix: string, gateways: string[], live: Set<number>, token: string, r: { sent: Sent[]; elapsedS: number; cpu: { nodes: number; database: number } }): Promise<RoundFigures> {
   const { sent } = r;
   const rowsOf = async () => {
     const rows = await knex("core_workflow_instances").where({ workflow_id: WORKFLOW }).whereRaw("data->>'projectName' like ?", [`基准意向 ${prefix} %`]).select("id", knex.raw("data->>'projectName' as name"));
@@ -214,16 +260,19 @@ async function check(knex: Knex, prefix: string, gateways: string[], live: Set<n
     sent: sent.length, answered: answered.length, refused, otherErrors: failed.length - refused, failures,
     perS: answered.length / r.elapsedS, p50: percentile(ms, 50), p99: percentile(ms, 99),
     committed: before.count, committedUnanswered, lost, retried: sample.length, retryMismatches: mismatches, duplicates,
+    cpuPerCreationMs: { nodes: r.cpu.nodes / answered.length, database: r.cpu.database / answered.length },
   };
 }
 
 /** The same rows as an intention's start, written with knex from this process: the database's own pace for this write. */
-async function bare(knex: Knex, accountId: string, ms: number): Promise<ClusterSummary["bare"]> {
+async function bare(knex: Knex, accountId: string, ms: number, database: () => number): Promise<ClusterSummary["bare"]> {
   const latencies: number[] = [];
   let errors = 0;
   let i = 0;
   const end = performance.now() + ms;
   const started = performance.now();
+  const own0 = process.cpuUsage();
+  const db0 = database();
   await Promise.all(
     Array.from({ length: CALLERS }, async () => {
       while (performance.now() < end) {
@@ -253,8 +302,10 @@ async function bare(knex: Knex, accountId: string, ms: number): Promise<ClusterS
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const own = process.cpuUsage(own0);
+  const cpuPerCreationMs = { bench: (own.user + own.system) / 1000 / latencies.length, database: (database() - db0) / latencies.length };
   latencies.sort((a, b) => a - b);
-  return { perS: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, errors, connections: NODES * POOL_PER_NODE };
+  return { perS: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, errors, connections: NODES * POOL_PER_NODE, cpuPerCreationMs };
 }
 
 function row(label: string, f: RoundFigures): string[] {
@@ -310,14 +361,16 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
 
+    const postmaster = await postmasterOf(knex);
+    const cpu = () => cpuMs(nodes.map((n) => n.proc.pid!), postmaster);
     const loadBefore = load();
     console.log(`cluster: ${NODES} nodes on NATS (${where}), ${CALLERS} callers creating ${WORKFLOW} instances over the ${NODES} gateways in turn, ${fmt(MEASURE_MS / 1000, 1)} s a round`);
     console.log(`machine: ${machine()}; load ${loadBefore}\n`);
     // warm-up: each node's first calls compile and load what they need
-    await round("warm", gateways, all, token, Math.min(2000, MEASURE_MS));
+    await round("warm", gateways, all, token, Math.min(2000, MEASURE_MS), cpu);
 
     const measureStarted = performance.now();
-    const measured = await round("run", gateways, all, token, MEASURE_MS);
+    const measured = await round("run", gateways, all, token, MEASURE_MS, cpu);
     const platform = await check(knex, "run", gateways, all, token, measured);
     if (PROFILE) {
       // stopped gracefully: a node writes its CPU profile as it exits (the killed round is left out)
@@ -325,7 +378,7 @@ async function main(): Promise<void> {
       console.log(`where the nodes' CPU went in the no-fault round (self time, all nodes; profiles in ${profileDir}):`);
       console.log(table(["share", "function"], topFunctions(profileDir, performance.now() - measureStarted, 30).map((f) => [`${fmt(f.share * 100, 1)} %`, f.fn])) + "\n");
     }
-    const bareFigures = await bare(knex, accountId, MEASURE_MS);
+    const bareFigures = await bare(knex, accountId, MEASURE_MS, () => cpu().database);
 
     let kill: ClusterSummary["kill"];
     if (KILL && !PROFILE) {
@@ -336,7 +389,7 @@ async function main(): Promise<void> {
         live.delete(victim);
         void nodes[victim].stop("SIGKILL");
       }, killedAtMs);
-      const killed = await round("kill", gateways, live, token, MEASURE_MS);
+      const killed = await round("kill", gateways, live, token, MEASURE_MS, cpu);
       clearTimeout(killer);
       const figures = await check(knex, "kill", gateways, live, token, killed);
       const survivors = killed.sent.filter((s) => s.gateway !== victim);
@@ -350,6 +403,11 @@ async function main(): Promise<void> {
     console.log(table(head, rows));
     console.log(`\nbare knex transaction, same rows, ${CALLERS} callers on ${bareFigures.connections} connections: ${fmt(bareFigures.perS)} /s, p50 ${fmt(bareFigures.p50, 1)} ms, p99 ${fmt(bareFigures.p99, 1)} ms (${fmt(bareFigures.errors)} pool timeouts)`);
     console.log(`ratio platform / bare: ${fmt(platform.perS / bareFigures.perS, 2)}×`);
+    const c = platform.cpuPerCreationMs;
+    console.log(
+      `CPU per creation, no fault: the nodes ${fmt(c.nodes, 2)} ms, PostgreSQL ${fmt(c.database, 2)} ms; bare: knex in this process ${fmt(bareFigures.cpuPerCreationMs.bench, 2)} ms, PostgreSQL ${fmt(bareFigures.cpuPerCreationMs.database, 2)} ms ` +
+        `(${os.cpus().length} cores: at most ${fmt((os.cpus().length * 1000) / (c.nodes + c.database))} creations/s with nothing else running)`,
+    );
     if (Object.keys(platform.failures).length) console.log(`not 201, no fault: ${JSON.stringify(platform.failures)}`);
     if (kill) console.log(`with a node killed: ${JSON.stringify(kill.failures)}; the surviving nodes refused ${fmt(kill.survivorsRefused)} of ${fmt(kill.survivorsSent)}; ${fmt(kill.reconnected)} requests sent again after their node died`);
     console.log(`load before ${loadBefore}, after ${loadAfter}\n${NOISE_NOTE}`);
