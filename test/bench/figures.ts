@@ -332,6 +332,8 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       figure("cluster", `${what}, no fault: refused (503, timeouts)`, p.refused, "requests", { goal: atMost(0, "0") }),
       figure("cluster", "no fault: committed though answered as failed", p.committedUnanswered, "rows", { goal: atMost(0, "0") }),
       figure("cluster", `no fault: a second row after ${thousands(p.retried)} keys sent again, or another answer`, p.duplicates + p.retryMismatches, "rows", { goal: atMost(0, "0") }),
+      // what bounds the rate on a small machine: cores × 1000 / this is the most it can create per second
+      figure("cluster", "CPU per creation, the nodes and PostgreSQL together, against the bare transaction's (knex and PostgreSQL)", p.cpuPerCreationMs.nodes + p.cpuPerCreationMs.database, "ms", { baseline: s.bare.cpuPerCreationMs.bench + s.bare.cpuPerCreationMs.database }),
     ];
     const k = s.kill;
     if (k) {
