@@ -29,6 +29,7 @@
  *   npx tsx test/bench/cluster.ts                 embedded PostgreSQL (a fresh one in /tmp)
  *   DATABASE_URL=postgres://... npx tsx test/bench/cluster.ts     e.g. Debian's PostgreSQL
  *   CLUSTER_MS=2000 npx tsx test/bench/cluster.ts (what --smoke sets)
+ *   CLUSTER_POOL=20 npx tsx test/bench/cluster.ts   each node's DB_POOL_MAX (10): is the pool or the CPU the limit?
  *   npx tsx test/bench/cluster.ts --profile   also a CPU profile of each node (--cpu-prof): where the time goes, by function
  *
  * A benchmark: it prints figures and exits 0 whatever they are.
@@ -52,8 +53,8 @@ const CALLERS = Math.round(envNumber("CLUSTER_CALLERS", 50));
 const KILL = process.env.CLUSTER_KILL !== "0";
 const PROFILE = process.argv.includes("--profile");
 const NODES = 3;
-/** each node's pool (DB_POOL_MAX's default): the bare baseline gets as many connections as the three together */
-const POOL_PER_NODE = 10;
+/** each node's pool (CLUSTER_POOL, default DB_POOL_MAX's default): the bare baseline gets as many connections as the three together */
+const POOL_PER_NODE = Math.round(envNumber("CLUSTER_POOL", 10));
 /** the nodes' REQUEST_TIMEOUT_MS (the kernel's default): a request not answered by then and a margin counts as refused */
 const REQUEST_TIMEOUT_MS = 10_000;
 const CLIENT_TIMEOUT_MS = REQUEST_TIMEOUT_MS + 5_000;
@@ -342,6 +343,9 @@ async function main(): Promise<void> {
       await setup.stop();
     }
 
+    // the nodes' pools and the baseline's (as many again) are open at once, with a few for the set-up
+    const { rows: limit } = await knex.raw("select current_setting('max_connections')::int as n");
+    if (2 * NODES * POOL_PER_NODE + 10 > limit[0].n) throw new Error(`CLUSTER_POOL=${POOL_PER_NODE} needs ${2 * NODES * POOL_PER_NODE + 10} connections; the server allows ${limit[0].n} (max_connections)`);
     nats = await startNats();
     const ports = await Promise.all(Array.from({ length: NODES }, () => freePort()));
     const node = (n: number) =>
