@@ -371,7 +371,7 @@ async function main(): Promise<void> {
     console.log(`cluster: ${NODES} nodes on NATS (${where}), ${CALLERS} callers creating ${WORKFLOW} instances over the ${NODES} gateways in turn, ${fmt(MEASURE_MS / 1000, 1)} s a round`);
     console.log(`machine: ${machine()}; load ${loadBefore}\n`);
     // warm-up: each node's first calls compile and load what they need
-    await round("warm", gateways, all, token, Math.min(2000, MEASURE_MS), cpu);
+    await round("warm", gateways, all, token, Math.min(5000, MEASURE_MS), cpu);
 
     const measureStarted = performance.now();
     const measured = await round("run", gateways, all, token, MEASURE_MS, cpu);
