@@ -31,7 +31,7 @@ import {
 import { startNats } from "../support/nats";
 import { startNode, type PlatformNode } from "../support/node-process";
 import { freePort } from "../support/processes";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, topFunctions, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const PROFILE = process.argv.includes("--profile");
@@ -91,37 +91,6 @@ async function sealFast(tenderId: string, custodians: Array<{ id: string; public
   dataKey.fill(0);
   const unsigned = { ...small, nonce: nonce.toString("hex"), ciphertext: ciphertext.toString("base64"), hash: createHash("sha256").update(nonce).update(ciphertext).digest("hex") };
   return { ...unsigned, signature: await signWith(signer, signedContent(unsigned)) };
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
-}
-
-/**
- * The functions the nodes spent most of their samples in (self time), over every profile in `dir`,
- * counting only the last `lastMs` of each (the load and the stop, not the start-up's compiling).
- */
-function topFunctions(dir: string, lastMs: number, n = 20): Array<{ fn: string; share: number }> {
-  const self = new Map<string, number>();
-  let total = 0;
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
-    const prof = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
-    const byId = new Map(prof.nodes.map((x) => [x.id, x]));
-    const from = prof.endTime - lastMs * 1000;
-    let at = prof.startTime;
-    for (let k = 0; k < prof.samples.length; k++) {
-      at += prof.timeDeltas[k];
-      if (at < from) continue;
-      const f = byId.get(prof.samples[k])!.callFrame;
-      if (f.functionName === "(idle)" || f.functionName === "(program)") continue;
-      const key = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/work\/main\//, "")}:${f.lineNumber + 1}`;
-      self.set(key, (self.get(key) ?? 0) + 1);
-      total++;
-    }
-  }
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, c]) => ({ fn, share: c / total }));
 }
 
 /** Sends each job at its own time (open loop), returns each one's latency in ms. */

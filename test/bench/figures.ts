@@ -14,7 +14,7 @@
  */
 
 /** The benchmarks of test/bench/, by file name, in the order `npm run bench` runs them. */
-export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "emall-auction", "analytics", "options-profile"] as const;
+export const BENCHES = ["action-overhead", "cold-start", "accounts-import", "sign-in", "form-validation", "transitions", "notifications", "search", "screening", "opening-hall", "bids", "helpdesk", "evaluation", "emall", "emall-auction", "analytics", "cluster", "options-profile"] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface Figure {
@@ -41,6 +41,8 @@ export const ISSUE_16 = {
   transitionsP99Ms: 50,
   transitionsRatio: 0.3,
   rssMb: 500,
+  clusterCreationsPerS: 500,
+  clusterP99Ms: 100,
 } as const;
 
 // Summary shapes, as each bench writes them (only what is read here).
@@ -139,6 +141,7 @@ interface NotificationsSummary {
 }
 type HelpdeskSummary = import("./helpdesk").HelpdeskSummary;
 type AnalyticsSummary = import("./analytics").AnalyticsSummary;
+type ClusterSummary = import("./cluster").ClusterSummary;
 
 interface SearchSummary {
   where: string;
@@ -328,6 +331,27 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
     figure("analytics", `GET /api/analytics/dashboard over the aggregates of ${thousands(s.projects)} projects (province, eleven months, a city, a county's quarter), against the province totals' bare SQL`, s.dashboard.p99, "ms p99", { baseline: s.bareP99, goal: below(s.dashboard.target, `< ${s.dashboard.target} ms`) }),
     figure("analytics", "analytics.fact through the aggregates' handler (outbox to tables)", s.factsPerS, "facts/s"),
   ],
+  cluster: (s: ClusterSummary) => {
+    const p = s.platform;
+    const what = `${s.nodes} nodes on NATS (${s.where}), ${s.callers} concurrent intention creations over the gateways`;
+    const out = [
+      figure("cluster", `${what}, no fault, against bare knex transactions of the same rows`, p.perS, "creations/s", { baseline: s.bare.perS, goal: atLeast(ISSUE_16.clusterCreationsPerS, `≥ ${ISSUE_16.clusterCreationsPerS}/s`) }),
+      figure("cluster", `${what}, no fault, p99 latency`, p.p99, "ms", { baseline: s.bare.p99, goal: below(ISSUE_16.clusterP99Ms, `< ${ISSUE_16.clusterP99Ms} ms`) }),
+      figure("cluster", `${what}, no fault: refused (503, timeouts)`, p.refused, "requests", { goal: atMost(0, "0") }),
+      figure("cluster", "no fault: committed though answered as failed", p.committedUnanswered, "rows", { goal: atMost(0, "0") }),
+      figure("cluster", `no fault: a second row after ${thousands(p.retried)} keys sent again, or another answer`, p.duplicates + p.retryMismatches, "rows", { goal: atMost(0, "0") }),
+      // what bounds the rate on a small machine: cores × 1000 / this is the most it can create per second
+      figure("cluster", "CPU per creation, the nodes and PostgreSQL together, against the bare transaction's (knex and PostgreSQL)", p.cpuPerCreationMs.nodes + p.cpuPerCreationMs.database, "ms", { baseline: s.bare.cpuPerCreationMs.bench + s.bare.cpuPerCreationMs.database }),
+    ];
+    const k = s.kill;
+    if (k) {
+      out.push(figure("cluster", "one node killed a quarter of the way in: lost (answered 201, not stored) or committed though answered as failed", k.lost + k.committedUnanswered, "rows", { goal: atMost(0, "0") }));
+      out.push(figure("cluster", `one node killed: a second row after ${thousands(k.retried)} keys sent again, or another answer`, k.duplicates + k.retryMismatches, "rows", { goal: atMost(0, "0") }));
+      out.push(figure("cluster", `one node killed: refused by the surviving nodes (of ${thousands(k.survivorsSent)})`, k.survivorsRefused, "requests"));
+      out.push(figure("cluster", "one node killed: creations", k.perS, "creations/s"));
+    }
+    return out;
+  },
   "options-profile": (s: ProfileSummary) => s.variants.map((v) => figure("options-profile", v.label, v.perS, "calls/s", { baseline: s.bare })),
 };
 

@@ -97,6 +97,37 @@ export function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/**
+ * The functions the nodes spent most of their samples in (self time), over every profile in `dir`,
+ * counting only the last `lastMs` of each (the load and the stop, not the start-up's compiling).
+ */
+export function topFunctions(dir: string, lastMs: number, n = 20): Array<{ fn: string; share: number }> {
+  const self = new Map<string, number>();
+  let total = 0;
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
+    const prof = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+    const byId = new Map(prof.nodes.map((x) => [x.id, x]));
+    const from = prof.endTime - lastMs * 1000;
+    let at = prof.startTime;
+    for (let k = 0; k < prof.samples.length; k++) {
+      at += prof.timeDeltas[k];
+      if (at < from) continue;
+      const f = byId.get(prof.samples[k])!.callFrame;
+      if (f.functionName === "(idle)" || f.functionName === "(program)") continue;
+      const key = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*node_modules\//, "").replace(`file://${ROOT}/`, "")}:${f.lineNumber + 1}`;
+      self.set(key, (self.get(key) ?? 0) + 1);
+      total++;
+    }
+  }
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, c]) => ({ fn, share: c / total }));
+}
+
 /** Numbers a benchmark wants run-all.ts to summarise; written only when run-all asks for them. */
 export function writeSummary(summary: unknown): void {
   const file = process.env.BENCH_SUMMARY_FILE;

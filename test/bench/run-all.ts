@@ -99,6 +99,7 @@ export const SMOKE_KNOBS: Record<string, string> = {
   ANALYTICS_PROJECTS: "20000",
   ANALYTICS_QUERIES: "3",
   ANALYTICS_FACTS: "50",
+  CLUSTER_MS: "2000",
 };
 
 /** search's arguments: its own small data unless DATABASE_URL or DATA_DIR may hold seeded data. */

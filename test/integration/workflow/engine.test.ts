@@ -149,6 +149,20 @@ describe("the workflow engine through the generic API", () => {
     ]);
   });
 
+  test("a start's 201 names the new instance in Location, where a GET finds it", async () => {
+    const res = await fetch(`${platform.baseUrl}/api/workflows/etrading.tender/instances`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.buyer}`, "content-type": "application/json" },
+      body: JSON.stringify({ data: notice({ projectName: "惠州市某路段绿化养护（位置）" }) }),
+    });
+    expect(res.status).toBe(201);
+    const made = (await res.json()) as { id: string };
+    expect(res.headers.get("location")).toBe(`/api/instances/${made.id}`);
+    const got = await call("buyer", res.headers.get("location")!);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id: made.id, data: { projectName: "惠州市某路段绿化养护（位置）" } });
+  });
+
   test("bad data is refused next to its field, unknown fields too, and nothing is written", async () => {
     const before = await count("core_workflow_instances");
     const r = await start("buyer", { projectName: "x", budget: "12.345", tenderPeriod: {}, colour: "red" });

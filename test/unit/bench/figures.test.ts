@@ -124,6 +124,31 @@ describe("figuresOf", () => {
     expect(byName(forms, "one bad line")).toMatchObject({ goal: null, met: null, ratio: 0.84 });
   });
 
+  it("cluster: issue 16's row (≥ 500 creations/s, p99 < 100 ms, 0 refused) and nothing committed for a failed answer nor twice; the kill round when it ran", () => {
+    const round = (over: Record<string, unknown> = {}) => ({
+      sent: 1047, answered: 1047, refused: 0, otherErrors: 0, failures: {}, perS: 101.2, p50: 468.1, p99: 1178.5, committed: 1047, committedUnanswered: 0, lost: 0,
+      retried: 100, retryMismatches: 0, duplicates: 0, cpuPerCreationMs: { nodes: 7.74, database: 3.93 }, ...over,
+    });
+    const summary = {
+      where: "embedded PostgreSQL", nodes: 3, callers: 50, measureMs: 10000, platform: round(), ratio: 0.38, loadBefore: "6.84", loadAfter: "8.70",
+      bare: { perS: 263.4, p50: 177.4, p99: 538.2, n: 2634, errors: 0, connections: 30, cpuPerCreationMs: { bench: 1.36, database: 1.87 } },
+    };
+    const figures = figuresOf("cluster", summary);
+    expect(byName(figures, "no fault, against bare knex")).toMatchObject({ value: 101, unit: "creations/s", goal: `≥ ${ISSUE_16.clusterCreationsPerS}/s`, met: false, baseline: 263, ratio: 0.38 });
+    expect(byName(figures, "no fault, p99")).toMatchObject({ value: 1179, unit: "ms", goal: `< ${ISSUE_16.clusterP99Ms} ms`, met: false });
+    expect(byName(figures, "refused (503, timeouts)")).toMatchObject({ value: 0, goal: "0", met: true });
+    expect(byName(figures, "committed though answered as failed")).toMatchObject({ value: 0, met: true });
+    expect(byName(figures, "CPU per creation")).toMatchObject({ value: 11.67, unit: "ms", baseline: 3.23, goal: null, met: null });
+    expect(figures.some((f) => f.figure.startsWith("one node killed"))).toBe(false);
+    // a retry that got another instance back, or a second row, is not met
+    expect(byName(figuresOf("cluster", { ...summary, platform: round({ retryMismatches: 1 }) }), "a second row after 100 keys")).toMatchObject({ value: 1, met: false });
+    const fast = figuresOf("cluster", { ...summary, platform: round({ perS: 612, p99: 87 }) });
+    expect([byName(fast, "against bare knex").met, byName(fast, "p99").met]).toEqual([true, true]);
+    const killed = figuresOf("cluster", { ...summary, kill: { ...round({ lost: 1 }), killedAtMs: 2500, survivorsSent: 997, survivorsRefused: 3, reconnected: 17 } });
+    expect(byName(killed, "one node killed a quarter")).toMatchObject({ value: 1, met: false });
+    expect(byName(killed, "refused by the surviving nodes (of 997)")).toMatchObject({ value: 3, goal: null });
+  });
+
   it("options-profile: each variant against bare Moleculer", () => {
     const figures = figuresOf("options-profile", { bare: 432233.5, variants: [{ label: "kernel options (all), no middlewares", perS: 136576.3 }] });
     expect(figures).toEqual([{ bench: "options-profile", figure: "kernel options (all), no middlewares", value: 136576, unit: "calls/s", goal: null, met: null, baseline: 432234, ratio: 0.32 }]);
