@@ -174,6 +174,22 @@ export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, 
   return viewFor(spec, await findVisible(spec, ctx, ctx.params[spec.id.param]), abilityOf(ctx));
 }
 
+/**
+ * A record by its exact code, in a registry whose routes name records by another key (a purchaser
+ * by its budget code): one indexed read, where a search of the list pages, estimates, counts, and
+ * matches codes by prefix. A code the caller may not read is not found, as a record it may not see
+ * is: otherwise the answer would tell which codes exist.
+ */
+export async function readByCode<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<{ code?: unknown }>) {
+  const code = typeof ctx.params.code === "string" ? ctx.params.code.trim() : "";
+  const row = code ? ((await spec.model.query().where(spec.code.column, spec.code.upper ? code.toUpperCase() : code).first()) as R | undefined) : undefined;
+  if (!row) throw notFound(spec.what);
+  const ability = abilityOf(ctx);
+  assertCan(ability, "read", spec.subject, { ...row } as Record<string, unknown>, spec.what);
+  if (!ability.can("read", subject(spec.subject, { ...row }), spec.code.field)) throw notFound(spec.what);
+  return viewFor(spec, row, ability);
+}
+
 export interface ListParams {
   q?: unknown;
   tenant?: unknown;
@@ -498,6 +514,9 @@ export function registryService<R extends CodedRecord>(spec: CodedRegistry<R>): 
       // before `get`, whose /<path>/:id would take "export" for an id
       export: { rest: `GET /${spec.path}/export`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<ListParams & { format?: unknown; lang?: unknown }>) => exportRecords(spec, ctx) },
       get: { rest: `GET ${one}`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => readRecord(spec, ctx) },
+      ...(spec.code.column !== spec.id.column && {
+        byCode: { rest: `GET /${spec.path}/by-code/:code`, kind: "read", permission: ["read", spec.subject], handler: (ctx: PlatformContext<{ code?: unknown }>) => readByCode(spec, ctx) },
+      }),
       create: { rest: `POST /${spec.path}`, kind: "create", permission: ["create", spec.subject], handler: (ctx: PlatformContext<Record<string, unknown>>) => createRecord(spec, ctx) },
       update: {
         rest: `PATCH ${one}`,

@@ -106,12 +106,12 @@ interface PurchaserView { id: string; name: string; budgetCode: string }
 async function purchaserOf(step: PrepareContext): Promise<PurchaserView> {
   const unit = step.ownerUnit;
   if (!unit || !step.call) throw validationFailed([fieldError("/", "unit", "账号未关联采购单位", "The account belongs to no purchasing unit")]);
-  const page = await step.call<{ items: PurchaserView[] }>("registries.purchasers.list", { q: unit, pageSize: "100" });
-  const found = page.items.find((p) => p.budgetCode === unit);
-  if (!found) {
+  try {
+    return await step.call<PurchaserView>("registries.purchasers.byCode", { code: unit });
+  } catch (err) {
+    if ((err as { type?: string }).type !== "NOT_FOUND") throw err;
     throw validationFailed([fieldError("/", "unit", `采购人库中没有预算单位 ${unit}，请先由管理员登记`, `Budget unit ${unit} is not in the purchasers registry; ask an administrator to register it`)]);
   }
-  return found;
 }
 
 // ── 1. intention ────────────────────────────────────────────────────────────────────────────

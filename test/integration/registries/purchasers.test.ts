@@ -194,6 +194,23 @@ describe("the purchasers registry", () => {
       }
     });
 
+    test("by its exact budget code (GET by-code/:code, what a workflow asks of its unit): a prefix is not a code; a code the caller may not read is 404 like a missing one", async () => {
+      const byCode = (code: string, token: string) => platform.api(`/api/registries/purchasers/by-code/${code}`, { token });
+      const found = await byCode("44130051", admin);
+      expect(found.status).toBe(200);
+      expect(found.body).toMatchObject({ name: "惠州市公安局", budgetCode: "44130051", tenantCode: "441300" });
+      const missing = await byCode("44130099", admin);
+      expect(missing.status).toBe(404);
+      expect((await byCode("4413005", admin)).body).toEqual(missing.body);
+      // another city's unit, for a regulator of this one
+      expect((await byCode("44090055", huizhouRegulator)).body).toEqual(missing.body);
+      // a purchaser reads its own unit by its code; another unit of its city only by what the list
+      // shows of it (no budget code), so its code tells nothing
+      const own = await platform.token({ roles: ["purchaser"], tenantCode: "441300", unitCode: "44130050" });
+      expect((await byCode("44130050", own)).body).toMatchObject({ name: "惠州市卫生健康局", budgetCode: "44130050" });
+      expect((await byCode("44130051", own)).body).toEqual(missing.body);
+    });
+
     test("a unit of another tenant answers 404, exactly like one that does not exist", async () => {
       const maoming = (await platform.api(`/api/registries/purchasers?q=${encodeURIComponent("茂名市公安局")}`, { token: admin })).body.items[0];
       const foreign = await platform.api(`/api/registries/purchasers/${maoming.id}`, { token: huizhouRegulator });

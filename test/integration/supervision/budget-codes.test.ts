@@ -67,6 +67,10 @@ describe("budget codes are not shown to suppliers and agencies", () => {
     expect(seen.unitIds).toEqual([seen.purchaserId]);
     // a prefix of the code finds nothing: the search matches codes only the caller may read
     expect(seen.byCode).toBe(0);
+    // nor does the exact code: a unit it may not read the code of is as missing as one that is not there
+    const direct = await platform.api(`/api/registries/purchasers/by-code/${CODE}`, { token: tokens[who] });
+    const nowhere = await platform.api("/api/registries/purchasers/by-code/441300499", { token: tokens[who] });
+    expect([direct.status, direct.body]).toEqual([404, nowhere.body]);
     for (const code of CODES) expect([code, seen.text.includes(code)]).toEqual([code, false]);
   });
 
@@ -78,6 +82,7 @@ describe("budget codes are not shown to suppliers and agencies", () => {
       expect((instances.body as { items: Array<{ ownerUnit: string }> }).items.some((i) => i.ownerUnit === CODE)).toBe(true);
       const found = await platform.api(`/api/registries/purchasers?q=${CODE}`, { token: tokens[who] });
       expect((found.body as { items: Array<{ budgetCode: string }> }).items).toEqual([expect.objectContaining({ budgetCode: CODE })]);
+      expect((await platform.api(`/api/registries/purchasers/by-code/${CODE}`, { token: tokens[who] })).body).toMatchObject({ budgetCode: CODE, name: "惠州市交通运输局" });
     }
   });
 });

@@ -137,4 +137,15 @@ describe("the procurement lifecycle through the API", () => {
     // a method's impossible channel is a field error
     detailAt(await l.take("buyer", huizhou.planId, "choose-channel", { channel: "emall" }), "/channel");
   });
+
+  test("a purchaser whose unit is not in the registry cannot begin a project, even where its code begins registered ones'", async () => {
+    l.travel("2021-01-20");
+    // 4413004 begins 441300401 and 441300402, both registered: an exact code, not a prefix, is looked up
+    const token = await l.platform.token({ roles: ["purchaser"], tenantCode: "441300", unitCode: "4413004" });
+    const before = await l.platform.kernel.db.knex("core_workflow_instances").count({ n: "*" });
+    const res = await l.platform.api("/api/workflows/supervision.intention/instances", { method: "POST", token, body: { data: intention() } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: "/", rule: "unit", message: { "zh-CN": "采购人库中没有预算单位 4413004，请先由管理员登记", en: expect.stringContaining("4413004") } })]);
+    expect(await l.platform.kernel.db.knex("core_workflow_instances").count({ n: "*" })).toEqual(before);
+  });
 });
