@@ -46,7 +46,7 @@ import { writeAudit } from "../../core/audit/log";
 import { startNats, type NatsServer } from "../support/nats";
 import { startNode, type PlatformNode } from "../support/node-process";
 import { freePort } from "../support/processes";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, topFunctions, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, postmasterOf, processes, serverCpuMs, table, topFunctions, writeSummary } from "./lib";
 
 const MEASURE_MS = Math.round(envNumber("CLUSTER_MS", 10_000));
 const CALLERS = Math.round(envNumber("CLUSTER_CALLERS", 50));
@@ -137,44 +137,16 @@ async function send(gateway: string, token: string, key: string, name: string): 
   }
 }
 
-/** Each process's CPU time so far (user + system, ms), from /proc (Linux): pid → { ppid, pgrp, ms }. */
-function processes(): Map<number, { ppid: number; pgrp: number; ms: number }> {
-  const out = new Map<number, { ppid: number; pgrp: number; ms: number }>();
-  if (process.platform !== "linux") return out;
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      // pid (comm) state ppid pgrp ... utime stime (fields 14 and 15, in clock ticks of 10 ms)
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(Number(entry), { ppid: Number(f[1]), pgrp: Number(f[2]), ms: (Number(f[11]) + Number(f[12])) * 10 });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
 /**
- * CPU the nodes (their process groups) and the PostgreSQL server (its postmaster and every child)
- * have used so far, in ms; the server's is NaN when it is not on this machine. What explains a
- * figure on a 2-core machine: the CPU each creation costs, and on which side.
+ * CPU the nodes (their process groups) and the PostgreSQL server have used so far, in ms (the
+ * server's NaN when it is not on this machine). What explains a figure on a 2-core machine: the CPU
+ * each creation costs, and on which side.
  */
 function cpuMs(nodeGroups: number[], postmaster: number | null): { nodes: number; database: number } {
   const ps = processes();
   let nodes = 0;
-  let database = postmaster === null ? NaN : 0;
-  for (const [pid, p] of ps) {
-    if (nodeGroups.includes(p.pgrp)) nodes += p.ms;
-    if (postmaster !== null && (pid === postmaster || p.ppid === postmaster)) database += p.ms;
-  }
-  return { nodes, database };
-}
-
-/** The postmaster of the server `knex` talks to, when it runs on this machine. */
-async function postmasterOf(knex: Knex): Promise<number | null> {
-  const { rows } = await knex.raw("select pg_backend_pid() as pid");
-  return processes().get(Number(rows[0].pid))?.ppid ?? null;
+  for (const p of ps.values()) if (nodeGroups.includes(p.pgrp)) nodes += p.ms;
+  return { nodes, database: serverCpuMs(postmaster, ps) };
 }
 
 const isRefused = (s: Sent) => s.status === 503 || s.error === "timeout";

@@ -94,8 +94,9 @@ interface FormsSummary {
 }
 interface TransitionsSummary {
   where: string;
-  platform: Rate;
-  bare: Rate;
+  /** with the CPU an answered call cost the node and the server, ms (NaN: the server is elsewhere), if measured */
+  platform: Rate & { cpuMs?: { node: number; database: number } };
+  bare: Rate & { cpuMs?: { node: number; database: number } };
   /** the engine's calls refused (503: no free database connection, overload) in its measured rounds */
   errors?: number;
   /** the most this process (the node: kernel and callers) held during the engine's rounds, if measured */
@@ -252,6 +253,10 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       out.push(figure("transitions", `workflow transitions, ${s.many.callers} callers`, s.many.perS, "transitions/s"));
       out.push(figure("transitions", `workflow transitions, ${s.many.callers} callers, p99 latency`, s.many.p99, "ms"));
       out.push(figure("transitions", `workflow transitions with ${s.many.callers} callers refused for want of a connection (pool timeouts)`, s.many.errors, "calls", { goal: atMost(0, "0") }));
+    }
+    if (p.cpuMs && b.cpuMs) {
+      out.push(figure("transitions", "CPU a transition, the node (the bare variant: knex in the same process)", p.cpuMs.node, "ms", { baseline: b.cpuMs.node }));
+      out.push(figure("transitions", "CPU a transition, PostgreSQL", p.cpuMs.database, "ms", { baseline: b.cpuMs.database }));
     }
     if (s.audit) {
       const a = s.audit;

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import type { Knex } from "knex";
 import { Client } from "pg";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../core/db/embedded";
 import { freePort } from "../support/processes";
@@ -126,6 +127,42 @@ export function topFunctions(dir: string, lastMs: number, n = 20): Array<{ fn: s
     }
   }
   return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([fn, c]) => ({ fn, share: c / total }));
+}
+
+/** Each process's CPU time so far (user + system, ms), from /proc (Linux): pid → { ppid, pgrp, ms }. */
+export function processes(): Map<number, { ppid: number; pgrp: number; ms: number }> {
+  const out = new Map<number, { ppid: number; pgrp: number; ms: number }>();
+  if (process.platform !== "linux") return out;
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid pgrp ... utime stime (fields 14 and 15, in clock ticks of 10 ms)
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(entry), { ppid: Number(f[1]), pgrp: Number(f[2]), ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The postmaster of the server `knex` talks to, when it runs on this machine. */
+export async function postmasterOf(knex: Knex): Promise<number | null> {
+  const { rows } = await knex.raw("select pg_backend_pid() as pid");
+  return processes().get(Number(rows[0].pid))?.ppid ?? null;
+}
+
+/**
+ * CPU the PostgreSQL server (its postmaster and every child) has used so far, in ms, with `ps` (from
+ * processes()) if already read; NaN when the server is not on this machine. With the clients' own, it
+ * tells what a figure costs on each side, and so what the cores allow.
+ */
+export function serverCpuMs(postmaster: number | null, ps = processes()): number {
+  if (postmaster === null) return NaN;
+  let ms = 0;
+  for (const [pid, p] of ps) if (pid === postmaster || p.ppid === postmaster) ms += p.ms;
+  return ms;
 }
 
 /** Numbers a benchmark wants run-all.ts to summarise; written only when run-all asks for them. */

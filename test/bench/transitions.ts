@@ -17,6 +17,7 @@
  * sealed and verified, and one of its entries edited, then deleted, must be found and named. A
  * benchmark: it prints figures and exits 0 whatever they are.
  */
+import os from "node:os";
 import path from "node:path";
 import type { Knex } from "knex";
 import { readConfig } from "../../core/config";
@@ -26,7 +27,7 @@ import { writeAudit } from "../../core/audit/log";
 import { sealAudit } from "../../core/audit/seal";
 import { verifyChain, type VerifyResult } from "../../core/audit/verify";
 import type { SessionUser } from "../../core/plugins/types";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, postmasterOf, serverCpuMs, table, writeSummary } from "./lib";
 
 const MEASURE_MS = Math.round(envNumber("TRANSITIONS_MS", 5000));
 const ROUNDS = Math.round(envNumber("TRANSITIONS_ROUNDS", 2));
@@ -49,8 +50,16 @@ function refused(err: unknown): boolean {
   return e.code === 503 || e.name === "KnexTimeoutError";
 }
 
-/** `callers` loops, each taking the next instance index, for `ms`; latencies of every answered call, refusals counted. */
-async function run(callers: number, ms: number, call: (i: number) => Promise<void>): Promise<{ perS: number; p50: number; p99: number; n: number; errors: number }> {
+type Round = { perS: number; p50: number; p99: number; n: number; errors: number; cpuMs: { node: number; database: number } };
+
+/**
+ * `callers` loops, each taking the next instance index, for `ms`; latencies of every answered call,
+ * refusals counted, and the CPU each answered call cost this process (the node) and the PostgreSQL
+ * server whose postmaster is `postmaster` (NaN when it is not on this machine).
+ */
+async function run(callers: number, ms: number, call: (i: number) => Promise<void>, postmaster: number | null): Promise<Round> {
+  const node0 = process.cpuUsage();
+  const database0 = serverCpuMs(postmaster);
   let next = 0;
   let errors = 0;
   const latencies: number[] = [];
@@ -73,8 +82,10 @@ async function run(callers: number, ms: number, call: (i: number) => Promise<voi
   );
   if (!latencies.length) throw new Error(`no call answered in ${ms} ms: all ${errors} refused for want of a database connection`);
   const elapsed = (performance.now() - started) / 1000;
+  const node = process.cpuUsage(node0);
+  const cpuMs = { node: (node.user + node.system) / 1000 / latencies.length, database: (serverCpuMs(postmaster) - database0) / latencies.length };
   latencies.sort((a, b) => a - b);
-  return { perS: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, errors };
+  return { perS: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, errors, cpuMs };
 }
 
 async function main(): Promise<void> {
@@ -98,6 +109,7 @@ async function main(): Promise<void> {
   );
   try {
     const knex = kernel.db.knex;
+    const postmaster = await postmasterOf(knex);
     const [account] = await knex("core_accounts")
       .insert({ username: "bench.buyer", username_key: usernameKey("bench.buyer"), display_name: "bench", tenant_code: "441300", unit_code: "441300401", roles: ["purchaser"] })
       .returning("*");
@@ -140,18 +152,18 @@ async function main(): Promise<void> {
     // One node's memory (issue 16: RSS < 500 MB): this process is the node, the callers with it.
     let rssMax = process.memoryUsage.rss();
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 100);
-    await run(CALLERS, 1000, platform); // warm-up
-    const results = { platform: [] as Awaited<ReturnType<typeof run>>[], bare: [] as Awaited<ReturnType<typeof run>>[] };
+    await run(CALLERS, 1000, platform, postmaster); // warm-up
+    const results = { platform: [] as Round[], bare: [] as Round[] };
     for (let round = 0; round < ROUNDS; round++) {
-      results.bare.push(await run(CALLERS, MEASURE_MS, bare));
-      results.platform.push(await run(CALLERS, MEASURE_MS, platform));
+      results.bare.push(await run(CALLERS, MEASURE_MS, bare, postmaster));
+      results.platform.push(await run(CALLERS, MEASURE_MS, platform, postmaster));
     }
     // issue 16: with 200 callers (more than the pool has connections, many times over) nothing may
     // time out waiting for one; each caller still has instances of its own
     const manyCallers = Math.min(MANY_CALLERS, INSTANCES);
-    const many = await run(manyCallers, MEASURE_MS, platform);
+    const many = await run(manyCallers, MEASURE_MS, platform, postmaster);
     clearInterval(sampler);
-    const best = (xs: Awaited<ReturnType<typeof run>>[]) => xs.reduce((a, b) => (b.perS > a.perS ? b : a));
+    const best = (xs: Round[]) => xs.reduce((a, b) => (b.perS > a.perS ? b : a));
     const p = best(results.platform);
     const b = best(results.bare);
     console.log(
@@ -167,7 +179,11 @@ async function main(): Promise<void> {
     const audit = await checkAudit(knex);
     const rssMaxMb = rssMax / 2 ** 20;
     const errors = results.platform.reduce((n, r) => n + r.errors, 0);
-    console.log(`\nratio engine / bare: ${fmt(p.perS / b.perS, 2)}×; engine calls refused (503) in all its rounds: ${fmt(errors)}; this process's RSS at most ${fmt(rssMaxMb)} MB\n${NOISE_NOTE}`);
+    // On a machine of C cores nothing does more than C × 1000 / (ms of CPU a call) calls a second.
+    const cores = os.cpus().length;
+    const cpuLine = (r: Round) => `this process ${fmt(r.cpuMs.node, 2)} ms, PostgreSQL ${fmt(r.cpuMs.database, 2)} ms (at most ${fmt((cores * 1000) / (r.cpuMs.node + r.cpuMs.database))}/s on ${cores} cores)`;
+    console.log(`\nCPU a call: engine ${cpuLine(p)}; bare ${cpuLine(b)}`);
+    console.log(`ratio engine / bare: ${fmt(p.perS / b.perS, 2)}×; engine calls refused (503) in all its rounds: ${fmt(errors)}; this process's RSS at most ${fmt(rssMaxMb)} MB\n${NOISE_NOTE}`);
     writeSummary({ where, platform: p, bare: b, ratio: p.perS / b.perS, errors, rssMaxMb, many: { callers: manyCallers, ...many }, audit });
   } finally {
     await kernel.stop();
