@@ -15,6 +15,9 @@
  * (issue 16: no pool timeouts), TRANSITIONS_INSTANCES (default 1000, at
  * least one per caller) how many instances are made first. A benchmark: it prints figures and
  * exits 0 whatever they are.
+ * TRANSITIONS_BESIDE=1 is for notifications.ts, which runs this beside its fan-out: after the warm-up
+ * it prints "@@measuring", then one line `@@{perS,p99,errors}` per second of engine calls for
+ * TRANSITIONS_MS, and no summary; it is stopped with SIGTERM (lib.ts stops the embedded PostgreSQL).
  */
 import path from "node:path";
 import { readConfig } from "../../core/config";
@@ -26,6 +29,7 @@ import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, 
 
 const MEASURE_MS = Math.round(envNumber("TRANSITIONS_MS", 5000));
 const ROUNDS = Math.round(envNumber("TRANSITIONS_ROUNDS", 2));
+const BESIDE = process.env.TRANSITIONS_BESIDE === "1";
 const CALLERS = 50;
 const MANY_CALLERS = 200;
 // Every caller needs instances of its own (a shared one would measure compare-and-set conflicts).
@@ -133,6 +137,16 @@ async function main(): Promise<void> {
 
     console.log(`transitions: ${CALLERS} callers, each on its own instance (${INSTANCES} instances), ${MEASURE_MS / 1000} s per variant; ${where}`);
     console.log(`machine: ${machine()}; load ${load()}\n`);
+    if (BESIDE) {
+      await run(CALLERS, 1000, platform); // warm-up
+      console.log("@@measuring");
+      // one-second rounds, so that the process beside reads what the engine did while it measured
+      for (const end = performance.now() + MEASURE_MS; performance.now() < end; ) {
+        const r = await run(CALLERS, 1000, platform);
+        console.log(`@@${JSON.stringify({ perS: r.perS, p99: r.p99, errors: r.errors })}`);
+      }
+      return;
+    }
     // One node's memory (issue 16: RSS < 500 MB): this process is the node, the callers with it.
     let rssMax = process.memoryUsage.rss();
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 100);
