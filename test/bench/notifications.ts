@@ -63,6 +63,8 @@ interface PhaseResult {
   spanMs: number;
   /** CPU seconds spent during the phase: the server process, the clients' process, PostgreSQL */
   cpu?: { server: number; clients: number; db: number | null };
+  /** the whole machine's CPU during the phase, % of all cores: busy, and idle waiting for the disk */
+  machine?: { busy: number; iowait: number };
   /** this (the server's) process's event-loop delay during the phase, ms */
   loop?: { p99: number; max: number };
 }
@@ -86,6 +88,18 @@ function procCpu(pid: number): number | null {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's CPU time so far, in ticks: all, busy, waiting for the disk (null where /proc/stat cannot be read). */
+function machineCpu(): { total: number; busy: number; iowait: number } | null {
+  try {
+    const [, ...ticks] = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { total, busy: total - ticks[3] - ticks[4], iowait: ticks[4] };
   } catch {
     return null;
   }
@@ -302,6 +316,25 @@ async function main(): Promise<void> {
       }
       return out.size ? out : null;
     };
+    /**
+     * Where a platform phase's time went before the inbox was written, in PostgreSQL's own clock: from
+     * the outbox row (its transaction's start, just before commit) to the relay's batch that sent it,
+     * and to the notifications consumer's transaction that received it (p50 / p99 ms over the phase's
+     * notifications). The rest of commit → client is writing the inbox, its commit, the push and the emits.
+     */
+    const stagesOf = async (name: string): Promise<{ relay: [number, number]; consumer: [number, number] }> => {
+      const { rows } = await knex.raw(
+        `select extract(epoch from o.sent_at - o.created_at) * 1000 as relay, extract(epoch from r.received_at - o.created_at) * 1000 as consumer
+           from core_outbox o join core_event_receipts r on r.event_id = o.event_id and r.consumer = 'notifications'
+          where o.event = 'notifications.requested' and o.payload->'title'->>'en' like ?`,
+        [`bench ${name} %`],
+      );
+      const pair = (xs: number[]): [number, number] => {
+        const sorted = xs.sort((a, b) => a - b);
+        return [percentile(sorted, 50), percentile(sorted, 99)];
+      };
+      return { relay: pair(rows.map((r: { relay: string }) => Number(r.relay))), consumer: pair(rows.map((r: { consumer: string }) => Number(r.consumer))) };
+    };
     const dbSpent = (before: Map<number, number> | null, after: Map<number, number> | null): number | null =>
       before && after ? [...after].reduce((sum, [pid, c]) => sum + c - (before.get(pid) ?? 0), 0) : null;
 
@@ -315,7 +348,7 @@ async function main(): Promise<void> {
       const expected = COUNT * CLIENTS;
       tell({ phase: name, expected });
       await sleep(200);
-      const cpuBefore = { server: process.cpuUsage(), db: await dbCpu() };
+      const cpuBefore = { server: process.cpuUsage(), db: await dbCpu(), machine: machineCpu() };
       loop.reset();
       const sent: number[] = new Array(COUNT);
       const done = next((m) => m.done === name, 120_000);
@@ -342,6 +375,9 @@ async function main(): Promise<void> {
       // a burst may be over before the timer turns once
       const loopDelay = loop.count ? { p99: beyond(loop.percentile(99)), max: beyond(loop.max) } : undefined;
       const server = process.cpuUsage(cpuBefore.server);
+      const m0 = cpuBefore.machine;
+      const m1 = machineCpu();
+      const whole = m0 && m1 && m1.total > m0.total ? { busy: (100 * (m1.busy - m0.busy)) / (m1.total - m0.total), iowait: (100 * (m1.iowait - m0.iowait)) / (m1.total - m0.total) } : undefined;
       const dbAfter = await dbCpu();
       await sleep(200);
       tell({ result: name, sent });
@@ -349,7 +385,7 @@ async function main(): Promise<void> {
       if (!r) throw new Error(`no result for ${name}`);
       if (Number(r.lost) > 0) console.log(`  (${r.lost} clients were disconnected during ${name})`);
       const cpu = { server: (server.user + server.system) / 1e6, clients: Number(r.cpu), db: dbSpent(cpuBefore.db, dbAfter) };
-      return { ...(r.result as PhaseResult), cpu, loop: loopDelay };
+      return { ...(r.result as PhaseResult), cpu, machine: whole, loop: loopDelay };
     }
 
     await phase("warmup-platform", raise, true);
@@ -377,11 +413,12 @@ async function main(): Promise<void> {
 
     const cpuCell = (c: number | null | undefined) => (c === null || c === undefined ? "n/a" : fmt(c, 2));
     const row = (label: string, r: PhaseResult) => [label, fmt(r.perS), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.max, 1), `${fmt(r.delivered)}/${fmt(r.expected)}`, fmt(r.spanMs), cpuCell(r.cpu?.server), cpuCell(r.cpu?.clients), cpuCell(r.cpu?.db),
+      r.machine ? `${fmt(r.machine.busy)} / ${fmt(r.machine.iowait)}` : "n/a",
       r.loop ? `${fmt(r.loop.p99, 1)} / ${fmt(r.loop.max, 1)}` : "n/a"];
     const burstLabel = ROUNDS > 1 ? `, burst (median of ${ROUNDS})` : ", burst";
     console.log(
       table(
-        ["variant", "delivered/s", "p50 ms", "p99 ms", "max ms", "delivered", "span ms", "CPU s server", "clients", "PostgreSQL", "loop delay p99 / max ms"],
+        ["variant", "delivered/s", "p50 ms", "p99 ms", "max ms", "delivered", "span ms", "CPU s server", "clients", "PostgreSQL", "machine busy / iowait %", "loop delay p99 / max ms"],
         [
           row(`bare socket.io emit${burstLabel}`, results.bareBurst),
           row(`platform (commit → client)${burstLabel}`, results.platformBurst),
@@ -404,6 +441,11 @@ async function main(): Promise<void> {
       const bp99 = beside.platformPaced.p99;
       console.log(`p99 commit → client (paced), transitions bench beside it: ${fmt(bp99, 1)} ms (target < ${TARGET_P99_MS} ms: ${bp99 < TARGET_P99_MS ? "met" : "NOT met"}); bare socket.io beside it: ${fmt(beside.barePaced.p99, 1)} ms (${fmt(bp99 / beside.barePaced.p99, 2)}×)`);
       console.log(`the transitions beside: ${fmt(t.perS)} transitions/s (median of ${t.rounds} one-second rounds; worst p99 ${fmt(t.p99, 1)} ms; ${t.errors} refused); its node's CPU ${t.cpuS === null ? "n/a" : `${fmt(t.cpuS, 2)} s`}${t.throughout ? "" : "; it stopped before the phases were done"}`);
+    }
+    const ms = ([p50, p99]: [number, number]) => `${fmt(p50, 1)} / ${fmt(p99, 1)}`;
+    for (const name of ["platform-paced", ...(beside ? ["platform-paced-beside"] : [])]) {
+      const st = await stagesOf(name);
+      console.log(`${name}: outbox row → relay's batch ${ms(st.relay)} ms, → consumer's transaction ${ms(st.consumer)} ms (p50 / p99)`);
     }
     const st = gateway.sockets.stats;
     console.log(`inbox rows written: ${fmt(inbox)}; connections cut off as too slow: ${st.cutOff}; pushes held back for an earlier one: ${st.heldBack}; load ${load()}`);
