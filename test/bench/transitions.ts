@@ -17,7 +17,7 @@
  * exits 0 whatever they are.
  * TRANSITIONS_BESIDE=1 is for notifications.ts, which runs this beside its fan-out: after the warm-up
  * it prints "@@measuring", then one line `@@{perS,p99,errors}` per second of engine calls for
- * TRANSITIONS_MS, and no summary; it is stopped with SIGTERM (lib.ts stops the embedded PostgreSQL).
+ * TRANSITIONS_MS, and no summary; it is stopped with SIGTERM (and drops its database or stops its embedded PostgreSQL).
  */
 import path from "node:path";
 import { readConfig } from "../../core/config";
@@ -139,9 +139,13 @@ async function main(): Promise<void> {
     console.log(`machine: ${machine()}; load ${load()}\n`);
     if (BESIDE) {
       await run(CALLERS, 1000, platform); // warm-up
+      // On DATABASE_URL's server its database is dropped on the way out (the finally below); lib.ts
+      // exits at once and stops an embedded server itself.
+      let stopping = false;
+      process.once("SIGTERM", () => (stopping = true));
       console.log("@@measuring");
       // one-second rounds, so that the process beside reads what the engine did while it measured
-      for (const end = performance.now() + MEASURE_MS; performance.now() < end; ) {
+      for (const end = performance.now() + MEASURE_MS; performance.now() < end && !stopping; ) {
         const r = await run(CALLERS, 1000, platform);
         console.log(`@@${JSON.stringify({ perS: r.perS, p99: r.p99, errors: r.errors })}`);
       }
