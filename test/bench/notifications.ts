@@ -322,9 +322,9 @@ async function main(): Promise<void> {
      * and to the notifications consumer's transaction that received it (p50 / p99 ms over the phase's
      * notifications). The rest of commit → client is writing the inbox, its commit, the push and the emits.
      */
-    const stagesOf = async (name: string): Promise<{ relay: [number, number]; consumer: [number, number] }> => {
+    const stagesOf = async (name: string): Promise<{ relay: [number, number]; consumer: [number, number]; batches: number; events: number }> => {
       const { rows } = await knex.raw(
-        `select extract(epoch from o.sent_at - o.created_at) * 1000 as relay, extract(epoch from r.received_at - o.created_at) * 1000 as consumer
+        `select extract(epoch from o.sent_at - o.created_at) * 1000 as relay, extract(epoch from r.received_at - o.created_at) * 1000 as consumer, o.sent_at
            from core_outbox o join core_event_receipts r on r.event_id = o.event_id and r.consumer = 'notifications'
           where o.event = 'notifications.requested' and o.payload->'title'->>'en' like ?`,
         [`bench ${name} %`],
@@ -333,7 +333,13 @@ async function main(): Promise<void> {
         const sorted = xs.sort((a, b) => a - b);
         return [percentile(sorted, 50), percentile(sorted, 99)];
       };
-      return { relay: pair(rows.map((r: { relay: string }) => Number(r.relay))), consumer: pair(rows.map((r: { consumer: string }) => Number(r.consumer))) };
+      return {
+        relay: pair(rows.map((r: { relay: string }) => Number(r.relay))),
+        consumer: pair(rows.map((r: { consumer: string }) => Number(r.consumer))),
+        // fewer batches than events: some waited for the batch before theirs and went out together
+        batches: new Set(rows.map((r: { sent_at: Date }) => new Date(r.sent_at).getTime())).size,
+        events: rows.length,
+      };
     };
     const dbSpent = (before: Map<number, number> | null, after: Map<number, number> | null): number | null =>
       before && after ? [...after].reduce((sum, [pid, c]) => sum + c - (before.get(pid) ?? 0), 0) : null;
@@ -445,7 +451,7 @@ async function main(): Promise<void> {
     const ms = ([p50, p99]: [number, number]) => `${fmt(p50, 1)} / ${fmt(p99, 1)}`;
     for (const name of ["platform-paced", ...(beside ? ["platform-paced-beside"] : [])]) {
       const st = await stagesOf(name);
-      console.log(`${name}: outbox row → relay's batch ${ms(st.relay)} ms, → consumer's transaction ${ms(st.consumer)} ms (p50 / p99)`);
+      console.log(`${name}: outbox row → relay's batch ${ms(st.relay)} ms, → consumer's transaction ${ms(st.consumer)} ms (p50 / p99); ${st.events} events in ${st.batches} relay batches`);
     }
     const st = gateway.sockets.stats;
     console.log(`inbox rows written: ${fmt(inbox)}; connections cut off as too slow: ${st.cutOff}; pushes held back for an earlier one: ${st.heldBack}; load ${load()}`);
