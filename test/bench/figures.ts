@@ -137,6 +137,8 @@ interface NotificationsSummary {
   bareBurst: Rate;
   platformPaced: Rate;
   barePaced: Rate;
+  /** the paced phases again, test/bench/transitions.ts running beside them (absent with NOTIFY_BESIDE=0) */
+  beside?: { platformPaced: Rate; barePaced: Rate; transitions: { perS: number; throughout: boolean } };
   targetRatio: number;
   targetP99Ms: number;
 }
@@ -191,6 +193,15 @@ interface Goal {
  * harness error: it throws); NaN or Infinity is a figure the bench could not take (value null).
  * `goal` is judged on the value, `ratioGoal` on value / baseline.
  */
+/** Issue 16's row "notification fan-out … while the transition bench runs beside it", and what the transitions did meanwhile. */
+function besideFigures(s: NotificationsSummary, b: NonNullable<NotificationsSummary["beside"]>, who: string): Figure[] {
+  const note = b.transitions.throughout ? {} : { note: "the transitions bench beside it stopped before the paced phases were done" };
+  return [
+    { ...figure("notifications", `fan-out to ${who}, paced, p99 commit → client, transitions bench beside it`, b.platformPaced.p99, "ms", { baseline: b.barePaced.p99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }), ...note },
+    { ...figure("notifications", "workflow transitions beside the paced fan-out (engine, 50 callers)", b.transitions.perS, "transitions/s"), ...note },
+  ];
+}
+
 function figure(bench: BenchName, name: string, value: number, unit: string, more: { goal?: Goal; ratioGoal?: Goal; baseline?: number } = {}): Figure {
   if (typeof value !== "number") throw new Error(`"${name}": no value`);
   if ("baseline" in more && typeof more.baseline !== "number") throw new Error(`"${name}": no baseline`);
@@ -273,6 +284,7 @@ const convert: Record<BenchName, (s: never) => Figure[]> = {
       figure("notifications", `fan-out to ${who}, paced, p99 commit → client`, s.platformPaced.p99, "ms", { baseline: s.barePaced.p99, goal: below(s.targetP99Ms, `< ${s.targetP99Ms} ms`) }),
       figure("notifications", `fan-out to ${who} × ${s.notifications}, burst, against bare socket.io`, s.platformBurst.perS, "deliveries/s", { baseline: s.bareBurst.perS, ratioGoal: atLeast(s.targetRatio, `≥ ${s.targetRatio}× bare socket.io`) }),
       figure("notifications", `fan-out to ${who}, burst, p99 commit → client`, s.platformBurst.p99, "ms", { baseline: s.bareBurst.p99 }),
+      ...(s.beside ? besideFigures(s, s.beside, who) : []),
     ];
   },
   search: (s: SearchSummary) => {

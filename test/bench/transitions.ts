@@ -16,6 +16,9 @@
  * least one per caller) how many instances are made first. Afterwards the audit chain of the run is
  * sealed and verified, and one of its entries edited, then deleted, must be found and named. A
  * benchmark: it prints figures and exits 0 whatever they are.
+ * TRANSITIONS_BESIDE=1 is for notifications.ts, which runs this beside its fan-out: after the warm-up
+ * it prints "@@measuring", then one line `@@{perS,p99,errors}` per second of engine calls for
+ * TRANSITIONS_MS, and no summary; it is stopped with SIGTERM (and drops its database or stops its embedded PostgreSQL).
  */
 import os from "node:os";
 import path from "node:path";
@@ -31,6 +34,7 @@ import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, postmas
 
 const MEASURE_MS = Math.round(envNumber("TRANSITIONS_MS", 5000));
 const ROUNDS = Math.round(envNumber("TRANSITIONS_ROUNDS", 2));
+const BESIDE = process.env.TRANSITIONS_BESIDE === "1";
 const CALLERS = 50;
 const MANY_CALLERS = 200;
 // Every caller needs instances of its own (a shared one would measure compare-and-set conflicts).
@@ -149,6 +153,20 @@ async function main(): Promise<void> {
 
     console.log(`transitions: ${CALLERS} callers, each on its own instance (${INSTANCES} instances), ${MEASURE_MS / 1000} s per variant; ${where}`);
     console.log(`machine: ${machine()}; load ${load()}\n`);
+    if (BESIDE) {
+      await run(CALLERS, 1000, platform, postmaster); // warm-up
+      // On DATABASE_URL's server its database is dropped on the way out (the finally below); lib.ts
+      // exits at once and stops an embedded server itself.
+      let stopping = false;
+      process.once("SIGTERM", () => (stopping = true));
+      console.log("@@measuring");
+      // one-second rounds, so that the process beside reads what the engine did while it measured
+      for (const end = performance.now() + MEASURE_MS; performance.now() < end && !stopping; ) {
+        const r = await run(CALLERS, 1000, platform, postmaster);
+        console.log(`@@${JSON.stringify({ perS: r.perS, p99: r.p99, errors: r.errors })}`);
+      }
+      return;
+    }
     // One node's memory (issue 16: RSS < 500 MB): this process is the node, the callers with it.
     let rssMax = process.memoryUsage.rss();
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage.rss())), 100);

@@ -92,6 +92,21 @@ describe("figuresOf", () => {
     expect(byName(figures, "burst, p99")).toMatchObject({ value: 786, goal: null, met: null });
   });
 
+  it("notifications: the paced p99 with the transitions bench beside it, against 250 ms and bare socket.io beside it (issue 16)", () => {
+    const rate = (perS: number, p99: number) => ({ perS, p50: p99 / 2, p99 });
+    const base = { clients: 1000, notifications: 100, platformBurst: rate(40000, 786), bareBurst: rate(100000, 300), platformPaced: rate(10000, 48), barePaced: rate(10000, 19), targetRatio: 0.5, targetP99Ms: 250 };
+    const figures = figuresOf("notifications", { ...base, beside: { platformPaced: rate(9900, 312), barePaced: rate(10000, 78), transitions: { perS: 420, throughout: true } } });
+    expect(byName(figures, "paced, p99 commit → client, transitions bench beside it")).toMatchObject({ value: 312, unit: "ms", baseline: 78, ratio: 4, goal: "< 250 ms", met: false });
+    expect(byName(figures, "paced, p99 commit → client, transitions bench beside it").note).toBeUndefined();
+    expect(byName(figures, "transitions beside")).toMatchObject({ value: 420, unit: "transitions/s", goal: null });
+    // the idle paced figure is kept as it was
+    expect(byName(figures, "clients, paced, p99 commit → client")).toMatchObject({ value: 48, met: true });
+    const stopped = figuresOf("notifications", { ...base, beside: { platformPaced: rate(9900, 90), barePaced: rate(10000, 30), transitions: { perS: 400, throughout: false } } });
+    expect(byName(stopped, "transitions bench beside it")).toMatchObject({ met: true, note: expect.stringMatching(/stopped before/) });
+    // without the beside phases (NOTIFY_BESIDE=0) only the three idle figures
+    expect(figuresOf("notifications", base)).toHaveLength(3);
+  });
+
   it("search: p99 < 100 ms each, page by number has no goal, the deep cursor page against page 1, small data noted", () => {
     const f = (figure: string, p99: number) => ({ figure, p50: p99 / 2, p99, calls: 100, found: "1" });
     const summary = {
