@@ -57,6 +57,22 @@ describe("figuresOf", () => {
     expect(figuresOf("transitions", transitions(260, 234, 1000)).some((f) => f.figure.includes("200 callers"))).toBe(false);
   });
 
+  it("transitions after the run: the audit chain intact and both tampered entries named (issue 16), and the CPU a transition against bare knex's", () => {
+    const audit = { entries: 15687, verifyS: 0.19, intact: true, edited: true, deleted: true };
+    const rate = (perS: number, p99: number, node: number, database: number) => ({ perS, p50: p99 / 2, p99, cpuMs: { node, database } });
+    const base = { ...transitions(431, 153, 660), platform: rate(431, 153, 1.64, 2.36), bare: rate(660, 122, 1.03, 1.52) };
+    const figures = figuresOf("transitions", { ...base, audit });
+    expect(byName(figures, "audit entries sealed and verified")).toMatchObject({ value: 15687, unit: "entries", goal: "chain intact", met: true });
+    expect(byName(figures, "tampered entries found and named")).toMatchObject({ value: 2, unit: "of 2", goal: "2 of 2", met: true });
+    expect(byName(figures, "CPU a transition, PostgreSQL")).toMatchObject({ value: 2.36, unit: "ms", baseline: 1.52, ratio: 1.55, goal: null });
+    // a chain found broken, or a tampered entry not named, is not met
+    const broken = figuresOf("transitions", { ...base, audit: { ...audit, intact: false, deleted: false } });
+    expect(byName(broken, "audit entries sealed and verified").met).toBe(false);
+    expect(byName(broken, "tampered entries found and named")).toMatchObject({ value: 1, met: false });
+    // not measured: no such figures
+    expect(figuresOf("transitions", transitions(431, 153, 660)).some((f) => /audit|CPU/.test(f.figure))).toBe(false);
+  });
+
   it("a figure without a goal has goal null and met null; its baseline and ratio are still given", () => {
     const [f] = figuresOf("sign-in", { platform: 180.4, bare: 200.5, ratio: 0.9 });
     expect(f).toEqual({ bench: "sign-in", figure: "POST /api/auth/login against argon2.verify", value: 180, unit: "sign-ins/s", goal: null, met: null, baseline: 201, ratio: 0.9 });
