@@ -59,7 +59,7 @@ test("the intention's start asks the registry for the unit's name with no transa
   });
   expect(r.status).toBe(201);
   expect(r.body.data.purchaserName).toBe("惠州市交通运输局");
-  expect(seen).toEqual([{ action: "registries.purchasers.list", inTransaction: 0 }]);
+  expect(seen).toEqual([{ action: "registries.purchasers.byCode", inTransaction: 0 }]);
   const project = await platform.kernel.db.knex("supervision_projects").where({ id: r.body.id }).first();
   expect(project).toMatchObject({ unit_name: "惠州市交通运输局", owner_unit: "441300401" });
 });
