@@ -13,7 +13,6 @@
  *   ANALYTICS_FACTS      real facts sent through the event handler (500; --smoke 50)
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { startKernel } from "../../core/kernel";
@@ -23,7 +22,7 @@ import { usernameKey } from "../../core/identity/accounts";
 import { tenantTree } from "../../core/sdk";
 import { withAncestors } from "../../plugins/analytics/services/aggregates";
 import { METHODS } from "../../plugins/analytics/services/ocds-builder";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, table, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const PROJECTS = Math.round(envNumber("ANALYTICS_PROJECTS", SMOKE ? 20_000 : 1_000_000));
@@ -45,8 +44,7 @@ export interface AnalyticsSummary {
 
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_analytics");
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-analytics-plugins-"));
-  for (const p of ["registries", "supervision", "analytics"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("analytics", ["registries", "supervision", "analytics"]);
   const kernel = await startKernel(
     { ...readConfig({ LOG_LEVEL: "warn" }), port: 0, host: "127.0.0.1", databaseUrl: db.url, pluginsDir, formsDir: path.join(ROOT, "forms"), initAdminPassword: "Bench-Keeper-Lantern-2026", demoAccounts: false, deadlineCheckMs: 3_600_000 },
     () => {},

@@ -31,7 +31,7 @@ import {
 import { startNats } from "../support/nats";
 import { startNode, type PlatformNode } from "../support/node-process";
 import { freePort } from "../support/processes";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, topFunctions, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, sleep, table, topFunctions, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const PROFILE = process.argv.includes("--profile");
@@ -116,8 +116,7 @@ async function schedule<T>(count: number, windowMs: number, startAt: number, job
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_bids");
   // e-trading and what it depends on only, through links: other plugins' work in progress cannot stop it
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-bids-plugins-"));
-  for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("bids", ["registries", "supervision", "etrading"]);
   const nodes: PlatformNode[] = [];
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
   const knex = knexFactory({ client: "pg", connection: db.url, pool: { min: 0, max: 60 } });

@@ -46,7 +46,7 @@ import { writeAudit } from "../../core/audit/log";
 import { startNats, type NatsServer } from "../support/nats";
 import { startNode, type PlatformNode } from "../support/node-process";
 import { freePort } from "../support/processes";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, postmasterOf, processes, serverCpuMs, table, topFunctions, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, postmasterOf, processes, serverCpuMs, table, topFunctions, writeSummary } from "./lib";
 
 const MEASURE_MS = Math.round(envNumber("CLUSTER_MS", 10_000));
 const CALLERS = Math.round(envNumber("CLUSTER_CALLERS", 50));
@@ -289,8 +289,7 @@ async function main(): Promise<void> {
   const where = process.env.DATABASE_URL ? "DATABASE_URL's server" : "embedded PostgreSQL";
   const db = await benchDatabase("bench_cluster");
   // supervision and what it depends on only, through links: other plugins' work in progress cannot stop it
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-cluster-plugins-"));
-  for (const p of ["registries", "supervision"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("cluster", ["registries", "supervision"]);
   const nodes: PlatformNode[] = [];
   let nats: NatsServer | undefined;
   const knex = knexFactory({ client: "pg", connection: db.url, pool: { min: 0, max: NODES * POOL_PER_NODE } });

@@ -28,7 +28,7 @@ import { usernameKey } from "../../core/identity/accounts";
 import { pluginRoom } from "../../core/gateway/plugin-rooms";
 import type { LiveSockets } from "../../core/gateway/sockets";
 import { auctionRoom, ranking } from "../../plugins/emall/services/auctions";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, sleep, table, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const SUPPLIERS = Math.round(envNumber("AUCTION_SUPPLIERS", SMOKE ? 20 : 200));
@@ -122,8 +122,7 @@ function phaseOf(name: string, sent: Map<number, number>, arrivals: Record<strin
 
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_emall_auction");
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-auction-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "commodities", "emall"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("auction", ["registries", "supervision", "etrading", "commodities", "emall"]);
   const kernel: Kernel = await startKernel(
     { ...readConfig({ LOG_LEVEL: "warn", PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms") }), port: 0, host: "127.0.0.1", databaseUrl: db.url, demoAccounts: false, deadlineCheckMs: 3_600_000, initAdminPassword: "Bench-Keeper-Lantern-2026" },
     () => {},

@@ -9,12 +9,11 @@
  *   EMALL_QUERIES   searches measured per kind (60; --smoke 5)
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startKernel } from "../../core/kernel";
 import { readConfig } from "../../core/config";
 import { LEAVES } from "../../plugins/commodities/services/catalogue";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, table, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const OFFERS = Math.round(envNumber("EMALL_OFFERS", SMOKE ? 5_000 : 1_000_000));
@@ -28,8 +27,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_emall");
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-emall-plugins-"));
-  for (const p of ["registries", "commodities"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("emall", ["registries", "commodities"]);
   const kernel = await startKernel(
     { ...readConfig({ LOG_LEVEL: "warn" }), port: 0, host: "127.0.0.1", databaseUrl: db.url, pluginsDir, formsDir: path.join(ROOT, "forms"), initAdminPassword: "Bench-Keeper-Lantern-2026", demoAccounts: false, deadlineCheckMs: 3_600_000 },
     () => {},

@@ -14,14 +14,13 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startKernel } from "../../core/kernel";
 import { readConfig } from "../../core/config";
 import { usernameKey } from "../../core/identity/accounts";
 import { eligibility } from "../../plugins/experts/services/drawings";
 import { drawingOrder } from "../../plugins/experts/services/draw";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, table, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const EXPERTS = Math.round(envNumber("EVAL_EXPERTS", SMOKE ? 2000 : 20_000));
@@ -40,8 +39,7 @@ const company = (i: number) => `91441300MA${String(i).padStart(8, "0")}`;
 
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_evaluation");
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-evaluation-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "experts", "evaluation"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("evaluation", ["registries", "supervision", "etrading", "experts", "evaluation"]);
   const kernel = await startKernel(
     { ...readConfig({ LOG_LEVEL: "warn" }), port: 0, host: "127.0.0.1", databaseUrl: db.url, pluginsDir, formsDir: path.join(ROOT, "forms"), initAdminPassword: "Bench-Keeper-Lantern-2026", demoAccounts: false, deadlineCheckMs: 3_600_000 },
     () => {},

@@ -16,11 +16,10 @@
  * Goals: top-3 ≥ 90 %, top-1 ≥ 75 %, hand-over ≥ 90 %, p99 < 200 ms. Exits 0 whatever the figures are.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { Retriever, Synonyms } from "../../plugins/helpdesk/retrieval";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, machine, pluginsDirOf, table, writeSummary } from "./lib";
 
 const USERS = Math.round(envNumber("HELPDESK_USERS", 100));
 const MEASURE_MS = envNumber("HELPDESK_MS", 5000);
@@ -58,8 +57,7 @@ async function main(): Promise<void> {
   process.env.HELPDESK_RATE_PER_MINUTE = "100000000";
   const set: Q[] = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/helpdesk/questions.json"), "utf8")).questions;
   const db = await benchDatabase("bench_helpdesk");
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-helpdesk-plugins-"));
-  fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+  const pluginsDir = pluginsDirOf("helpdesk", ["helpdesk"]);
   let platform: TestPlatform | undefined;
   try {
     platform = await startTestPlatform({ databaseUrl: db.url, pluginsDir, demoAccounts: false, formsDir: path.join(ROOT, "forms") });

@@ -165,6 +165,16 @@ export function serverCpuMs(postmaster: number | null, ps = processes()): number
   return ms;
 }
 
+/**
+ * A plugins folder holding only `plugins` (links to plugins/<name>), for a bench whose nodes should load
+ * just those; remove it in the bench's `finally`.
+ */
+export function pluginsDirOf(bench: string, plugins: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gdp-bench-${bench}-plugins-`));
+  for (const p of plugins) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(dir, p), "dir");
+  return dir;
+}
+
 /** Numbers a benchmark wants run-all.ts to summarise; written only when run-all asks for them. */
 export function writeSummary(summary: unknown): void {
   const file = process.env.BENCH_SUMMARY_FILE;

@@ -27,7 +27,7 @@ import { startKernel, type Kernel } from "../../core/kernel";
 import { usernameKey } from "../../core/identity/accounts";
 import { pluginRoom } from "../../core/gateway/plugin-rooms";
 import type { LiveSockets } from "../../core/gateway/sockets";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, sleep, table, writeSummary } from "./lib";
+import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, sleep, table, writeSummary } from "./lib";
 
 const SMOKE = process.argv.includes("--smoke");
 const CLIENTS = Math.round(envNumber("HALL_CLIENTS", SMOKE ? 20 : 1000));
@@ -130,8 +130,7 @@ function phaseOf(name: string, sent: Map<number, number>, arrivals: Record<strin
 async function main(): Promise<void> {
   const db = await benchDatabase("bench_hall");
   // e-trading and what it depends on only, through links: other plugins' work in progress cannot stop it
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "gdp-bench-hall-plugins-"));
-  for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("hall", ["registries", "supervision", "etrading"]);
   const kernel: Kernel = await startKernel(
     { ...readConfig({ LOG_LEVEL: "warn", PLUGINS_DIR: pluginsDir, FORMS_DIR: path.join(ROOT, "forms") }), port: 0, host: "127.0.0.1", databaseUrl: db.url, demoAccounts: false, deadlineCheckMs: 3_600_000, initAdminPassword: "Bench-Keeper-Lantern-2026" },
     () => {},

@@ -16,8 +16,6 @@
  * it prints figures and exits 0 whatever they are, non-zero only when it could not measure.
  */
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import knexFactory from "knex";
 import { readConfig } from "../../core/config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../core/db/embedded";
@@ -25,7 +23,7 @@ import { encodeCursor } from "../../core/gateway/list-query";
 import { NOTICE_ORDER } from "../../plugins/portal/services/notice-store";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { figuresOf, jsonLines } from "./figures";
-import { NOISE_NOTE, ROOT, benchDatabase, envNumber, fmt, load, machine, table, writeSummary } from "./lib";
+import { NOISE_NOTE, benchDatabase, envNumber, fmt, load, machine, pluginsDirOf, table, writeSummary } from "./lib";
 import { seedScale } from "./seed-scale";
 
 const SMOKE = process.argv.includes("--smoke");
@@ -128,8 +126,7 @@ async function database(): Promise<{ url: string; close(): Promise<void>; where:
 async function main(): Promise<void> {
   const db = await database();
   // the two plugins measured, nothing else: other plugins' start-up is not this benchmark's
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-search-plugins-"));
-  for (const p of ["portal", "registries"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = pluginsDirOf("search", ["portal", "registries"]);
   let platform: TestPlatform | undefined;
   try {
     platform = await startTestPlatform({ databaseUrl: db.url, pluginsDir, demoAccounts: false });
