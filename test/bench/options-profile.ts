@@ -20,7 +20,7 @@ const VARIANTS_SHOWN: Array<[VariantKey, string]> = [
   ["bare", "bare (Moleculer defaults)"],
   ["kernel-options", "kernel options (all), no middlewares"],
   ["kernel-no-timeout", "… less requestTimeout (0)"],
-  ["kernel-no-tracking", "… less tracking"],
+  ["kernel-no-tracking", "… less graceful-stop tracking (InFlight)"],
   ["kernel-no-breaker", "… less circuitBreaker"],
   ["kernel-no-retry", "… less the read action's retryPolicy"],
 ];
