@@ -98,9 +98,10 @@ export function moduleRefusal(src: GateSources, module: string, kind: ActionKind
   const book = src.book();
   const tenantCode = place?.tenantCode ?? user?.tenantCode ?? src.rootTenant;
   // a regulator oversees its own tenant and those below it, not a neighbour's retired business
-  const who: GateSubject = place
+  // (the caller, acting in its own place, is the subject as it is: its unit, whether it oversees)
+  const who: GateSubject | null | undefined = place
     ? { unitCode: place.unitCode ?? null, oversees: user?.oversees === true && book.tree.subtree(user.tenantCode).includes(tenantCode) }
-    : { unitCode: user?.unitCode ?? null, oversees: user?.oversees === true };
+    : user;
   const now = src.clock.nowMs();
   const entry = book.entryAt(tenantCode, module, now);
   if (entry && allows(entry.state, kind, who, entry.units)) return null;

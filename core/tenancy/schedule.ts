@@ -37,6 +37,12 @@ export interface Segment {
 }
 
 const NONE: ScheduleEntry[] = [];
+
+/** The stretches of one tenant's timeline for one module: from starts[i] (the first is -∞) the entry entries[i]. */
+interface Spans {
+  starts: number[];
+  entries: Array<ScheduleEntry | null>;
+}
 const sameUnits = (a: string[] | null, b: string[] | null) => (a ?? []).join("\u0000") === (b ?? []).join("\u0000");
 
 /**
@@ -48,6 +54,8 @@ export class ScheduleBook {
   /** tenant → module → own entries, oldest first (nested maps: the gate asks on every call) */
   private readonly entries = new Map<string, Map<string, ScheduleEntry[]>>();
   private readonly chains = new Map<string, string[]>();
+  /** tenant → module → the entry in force over each stretch between boundaries, built on first ask */
+  private readonly spans = new Map<string, Map<string, Spans>>();
 
   constructor(
     readonly tree: TenantTree,
@@ -71,10 +79,29 @@ export class ScheduleBook {
   /**
    * The entry in force for a tenant at an instant, its own or the nearest ancestor's; null when
    * none is (off), and always null for a region that runs its own platform (Shenzhen), whatever
-   * the province has. The gate's question: it allocates nothing.
+   * the province has. The gate's question, asked on every call: the answer for each stretch between
+   * two boundaries is worked out once (the book never changes), so this is two map lookups and a
+   * short scan, and allocates nothing.
    */
   entryAt(tenant: string, module: string, at: number): ScheduleEntry | null {
-    if (this.tree.get(tenant)?.onPlatform === false) return null;
+    let modules = this.spans.get(tenant);
+    if (!modules) this.spans.set(tenant, (modules = new Map()));
+    let spans = modules.get(module);
+    if (!spans) modules.set(module, (spans = this.spansOf(tenant, module)));
+    // the latest stretches are the ones asked about: scan from the end
+    for (let i = spans.starts.length - 1; i > 0; i--) if (spans.starts[i] <= at) return spans.entries[i];
+    return spans.entries[0];
+  }
+
+  private spansOf(tenant: string, module: string): Spans {
+    if (this.tree.get(tenant)?.onPlatform === false) return { starts: [Number.NEGATIVE_INFINITY], entries: [null] };
+    const points = this.boundaries(tenant, module);
+    const starts = [Number.NEGATIVE_INFINITY, ...points];
+    return { starts, entries: starts.map((start, i) => this.searchEntry(tenant, module, i === 0 ? (points[0] ?? 0) - 1 : start)) };
+  }
+
+  /** entryAt worked out from the entries themselves: the tenant's own, else up the tree. */
+  private searchEntry(tenant: string, module: string, at: number): ScheduleEntry | null {
     for (const t of this.chain(tenant)) {
       const e = this.covering(t, module, at);
       if (e) return e;

@@ -106,6 +106,25 @@ describe("a tenant's module state follows its own schedule, else its city's, els
     expect(b.stateAt(MAOMING, M, d("2021-09-01").getTime() - 1).state).toBe("live");
     expect(b.stateAt(MAOMING, M, d("2021-09-01").getTime()).state).toBe("off");
   });
+
+  test("one book asked about instants in any order answers each by the entries (it keeps what it worked out per tenant)", () => {
+    const b = book(entry(PROVINCE, "live", "2021-01-01"), entry(HUIZHOU, "sunset", "2021-06-01", "2021-09-01"), entry(BOLUO, "off", "2021-03-01", "2021-04-01"));
+    const expected: Array<[string, string, ModuleState, string | null]> = [
+      ["2021-10-01", BOLUO, "live", PROVINCE],
+      ["2021-07-01", BOLUO, "sunset", HUIZHOU],
+      ["2021-03-15", BOLUO, "off", BOLUO],
+      ["2020-12-01", BOLUO, "off", null],
+      ["2021-02-01", BOLUO, "live", PROVINCE],
+      ["2021-04-01", BOLUO, "live", PROVINCE],
+      ["2021-03-15", HUIZHOU, "live", PROVINCE],
+      ["2021-08-31", HUIZHOU, "sunset", HUIZHOU],
+    ];
+    for (const round of [expected, [...expected].reverse()]) {
+      for (const [at, tenant, state, source] of round) {
+        expect({ at, tenant, state: b.stateAt(tenant, M, d(at).getTime()).state, source: b.entryAt(tenant, M, d(at).getTime())?.tenant ?? null }).toEqual({ at, tenant, state, source });
+      }
+    }
+  });
 });
 
 describe("the next change of a tenant's module state", () => {
