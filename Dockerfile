@@ -23,5 +23,6 @@ ENV NODE_ENV=production LOG_FORMAT=json PORT=3000 METRICS_PORT=9464 PATH=/app/no
 EXPOSE 3000 9464
 # tini passes SIGTERM on: the node drains (SHUTDOWN_TIMEOUT_MS) and exits
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--import", "tsx", "core/main.ts"]
+# --max-semi-space-size as in package.json's start script (README "Benchmarks": RSS under load)
+CMD ["node", "--max-semi-space-size=16", "--import", "tsx", "core/main.ts"]
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:9464/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -28,6 +28,7 @@ import os from "node:os";
 import path from "node:path";
 import { BENCHES, figuresOf, isBench, jsonLines, type BenchName, type Figure } from "./figures";
 import { NOISE_NOTE, ROOT, envNumber, fmt, machine, table } from "./lib";
+import { withStartNodeOptions } from "../support/node-process";
 
 export interface Options {
   benches: BenchName[];
@@ -166,7 +167,8 @@ function run(bench: BenchName, args: string[], env: NodeJS.ProcessEnv, opts: Opt
 
 async function measure(bench: BenchName, opts: Options, dir: string, notes: Set<string>): Promise<Outcome> {
   const summaryFile = path.join(dir, `${bench}.json`);
-  const env: NodeJS.ProcessEnv = { ...(opts.smoke ? SMOKE_KNOBS : {}), ...process.env, BENCH_SUMMARY_FILE: summaryFile };
+  // a bench that hosts a node (transitions, notifications' platform) runs with npm start's V8 options
+  const env: NodeJS.ProcessEnv = { ...(opts.smoke ? SMOKE_KNOBS : {}), ...withStartNodeOptions(process.env), BENCH_SUMMARY_FILE: summaryFile };
   let args: string[] = [];
   if (bench === "search") {
     const s = searchArgs(opts, process.env);

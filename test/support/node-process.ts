@@ -11,6 +11,19 @@ const READY_TIMEOUT_MS = 60_000;
 const KILL_AFTER_MS = 15_000;
 const MAX_OUTPUT = 1_000_000;
 
+/**
+ * The V8 options package.json's start script gives a node (`--max-semi-space-size=16`), added to
+ * `env`'s NODE_OPTIONS: a node started here, and a benchmark that hosts one in its own process,
+ * runs with the heap `npm start` gives it.
+ */
+export function withStartNodeOptions(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  const v8 = (pkg.scripts?.start ?? "").split(/\s+/).filter((arg) => /^--max-[a-z-]+-size=\d+$/.test(arg));
+  const have = (env.NODE_OPTIONS ?? "").split(/\s+/).filter(Boolean);
+  const options = [...have, ...v8.filter((o) => !have.some((h) => h.split("=")[0] === o.split("=")[0]))].join(" ");
+  return options ? { ...env, NODE_OPTIONS: options } : env;
+}
+
 export interface PlatformNode {
   nodeId: string;
   port?: number;
@@ -104,7 +117,7 @@ function groupAlive(pgid: number): boolean {
  */
 export async function startNode(opts: StartNodeOptions): Promise<PlatformNode> {
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...withStartNodeOptions(process.env),
     HOST: "127.0.0.1",
     DATABASE_URL: opts.databaseUrl,
     NATS_URL: opts.natsUrl,
