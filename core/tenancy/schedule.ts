@@ -85,7 +85,11 @@ export class ScheduleBook {
    */
   entryAt(tenant: string, module: string, at: number): ScheduleEntry | null {
     let modules = this.spans.get(tenant);
-    if (!modules) this.spans.set(tenant, (modules = new Map()));
+    if (!modules) {
+      // a code no tenant has (nothing is kept for it: such codes are not the tree's to bound)
+      if (!this.tree.get(tenant)) return null;
+      this.spans.set(tenant, (modules = new Map()));
+    }
     let spans = modules.get(module);
     if (!spans) modules.set(module, (spans = this.spansOf(tenant, module)));
     // the latest stretches are the ones asked about: scan from the end
