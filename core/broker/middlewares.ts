@@ -117,12 +117,18 @@ export function permissionGate(plugins: () => PluginManifest[], tree: TenantTree
     localAction(next: Next, action: ActionSchema) {
       const perm = (action as Partial<PlatformActionSchema>).permission;
       if (perm === undefined) return next;
+      // An ability never changes, so its answer for this action's [action, subject] is kept with it.
+      const decided = new WeakMap<AppAbility, boolean>();
       return function permissionGateHandler(ctx: PlatformContext) {
         const user = ctx.meta.user;
         if (perm !== "public" && !user) return Promise.reject(unauthenticated());
         const ability = abilityFor(user);
         ctx.locals.ability = ability;
-        if (Array.isArray(perm) && !ability.can(perm[0], perm[1])) return Promise.reject(forbidden());
+        if (Array.isArray(perm)) {
+          let allowed = decided.get(ability);
+          if (allowed === undefined) decided.set(ability, (allowed = ability.can(perm[0], perm[1])));
+          if (!allowed) return Promise.reject(forbidden());
+        }
         return next(ctx);
       };
     },
