@@ -17,7 +17,7 @@ import { MAX_PAGE, single, wholeParam } from "./query";
  *   with `mergeBy`, a list kept to several values of one column (a tenant and those below it) is
  *   read value by value along a (column, keys…) index and merged;
  * - `countUpTo`: exact totals up to 10,000, PostgreSQL's estimate beyond, and says which (a list's
- *   count that would take more than COUNT_BUDGET_MS gives way to the estimate too).
+ *   count that would take more than COUNT_WITHIN_MS gives way to the estimate too).
  */
 
 /** Exact totals stop here: counting a million matches costs more than finding a page of them. */
@@ -369,31 +369,31 @@ export async function estimatedRows(db: Knex, query: ListQuery): Promise<number>
  * (read in about a millisecond, no rows) expects well over the limit, the estimate is the answer;
  * below that the count is exact, stopping at limit + 1.
  *
- * With `budgetMs` (lists give COUNT_BUDGET_MS) a count the plan expects in thousands stops there and
+ * With `withinMs` (lists give COUNT_WITHIN_MS) a count the plan expects in thousands stops there and
  * the estimate answers instead: counting reads every candidate row (10,000 suppliers of a frequent
  * word: 16 ms alone, several times that with ten callers on two cores), while the page beside it
  * stops at its first rows. Without it (exports, which refuse more rows than they take) the count is
  * exact.
  */
-export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT, budgetMs?: number): Promise<{ total: number; totalIsEstimate: boolean }> {
+export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT, withinMs?: number): Promise<{ total: number; totalIsEstimate: boolean }> {
   const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
   const estimate = await estimatedRows(db, query);
   if (estimate > ESTIMATE_TRUSTED * limit) return { total: estimate, totalIsEstimate: true };
   const capped = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
-  const count = budgetMs === undefined ? await countOf(db, capped) : await countWithin(db, capped, estimate >= BUDGET_FROM_ESTIMATE ? budgetMs : null);
+  const count = withinMs === undefined ? await countOf(db, capped) : await countWithin(db, capped, estimate >= TIMED_FROM_ESTIMATE ? withinMs : null);
   if (count === null) return { total: estimate, totalIsEstimate: true };
   if (count <= limit) return { total: count, totalIsEstimate: false };
   return { total: Math.max(limit + 1, estimate), totalIsEstimate: true };
 }
 
 /** How long a list's exact count may take before the estimate answers instead (countUpTo). */
-export const COUNT_BUDGET_MS = 40;
+export const COUNT_WITHIN_MS = 40;
 
 /**
  * Counts the plan expects below this are not timed: they are cheap, and a count cut short on a busy
  * machine would turn a small exact total into an estimate.
  */
-const BUDGET_FROM_ESTIMATE = 1_000;
+const TIMED_FROM_ESTIMATE = 1_000;
 
 async function countOf(db: Knex, capped: Knex.QueryBuilder): Promise<number> {
   const [row] = await db.count({ n: "*" }).from(capped.as("capped"));
@@ -401,17 +401,17 @@ async function countOf(db: Knex, capped: Knex.QueryBuilder): Promise<number> {
 }
 
 /**
- * A list's count, on one process: null when it took longer than `budgetMs` (PostgreSQL cancels it:
- * nothing is left running); no budget when null. No parallel workers: they spend two more processes'
+ * A list's count, on one process: null when it took longer than `withinMs` (PostgreSQL cancels it:
+ * nothing is left running); no time limit when null. No parallel workers: they spend two more processes'
  * CPU on a count that is no faster for it (10,000 of 200,000 suppliers: 16.8 ms with two workers,
  * 15.9 without), while the page beside it and the other callers wait for the cores.
  */
-async function countWithin(db: Knex, capped: Knex.QueryBuilder, budgetMs: number | null): Promise<number | null> {
+async function countWithin(db: Knex, capped: Knex.QueryBuilder, withinMs: number | null): Promise<number | null> {
   try {
     return await db.transaction(async (trx) => {
-      // (without a budget the server's own statement_timeout, if any, stays)
-      if (budgetMs === null) await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true)");
-      else await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(budgetMs)))]);
+      // (without a time limit the server's own statement_timeout, if any, stays)
+      if (withinMs === null) await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true)");
+      else await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
       return countOf(trx, capped);
     });
   } catch (err) {
@@ -443,7 +443,7 @@ export async function listPage<T extends object>(
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
   options: PageOptions = {},
 ): Promise<{ rows: T[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
-  const [page, count] = await Promise.all([pageRows<T>(db, query, order, req, options), countUpTo(db, query, EXACT_TOTAL_LIMIT, COUNT_BUDGET_MS)]);
+  const [page, count] = await Promise.all([pageRows<T>(db, query, order, req, options), countUpTo(db, query, EXACT_TOTAL_LIMIT, COUNT_WITHIN_MS)]);
   if (!page.nextCursor && !req.after && (page.rows.length > 0 || req.page === 1)) {
     return { ...page, total: (req.page - 1) * req.pageSize + page.rows.length, totalIsEstimate: false };
   }

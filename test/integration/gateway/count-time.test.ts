@@ -1,15 +1,15 @@
 import knexFactory, { type Knex } from "knex";
-import { COUNT_BUDGET_MS, countUpTo, listPage, type ListOrder } from "../../../core/gateway/list-query";
+import { COUNT_WITHIN_MS, countUpTo, listPage, type ListOrder } from "../../../core/gateway/list-query";
 import { createTestDatabase } from "../../support/db";
 
 /**
  * A list's total (core/gateway/list-query.ts): exact while counting is cheap; a count the plan
- * expects to be large gives way to PostgreSQL's estimate after COUNT_BUDGET_MS, so that the total
+ * expects to be large gives way to PostgreSQL's estimate after COUNT_WITHIN_MS, so that the total
  * never costs more than the page beside it; an export's count stays exact however long it takes.
  * An md5 of a long string in the filter makes a count slow on purpose, row by row (about 50 µs a
  * row; pg_sleep sleeps a millisecond at least).
  */
-describe("a list's total within its time budget", () => {
+describe("a list's total within its time", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let knex: Knex;
   const ORDER: ListOrder = { name: "counted", keys: [{ column: "id", kind: "integer" }], direction: "asc" };
@@ -29,10 +29,10 @@ describe("a list's total within its time budget", () => {
     await db?.drop();
   });
 
-  test("a count the plan expects in thousands that runs over the budget answers with the estimate, marked as one", async () => {
+  test("a count the plan expects in thousands that runs over its time answers with the estimate, marked as one", async () => {
     const t0 = Date.now();
     // 4,999 rows: about a quarter of a second to count
-    const counted = await countUpTo(knex, slow(5000), 10_000, COUNT_BUDGET_MS);
+    const counted = await countUpTo(knex, slow(5000), 10_000, COUNT_WITHIN_MS);
     const took = Date.now() - t0;
     expect(counted.totalIsEstimate).toBe(true);
     // the planner's estimate of n < 5000 (the md5 filter keeps nearly every row in its eyes)
@@ -43,17 +43,17 @@ describe("a list's total within its time budget", () => {
     expect((await knex.raw("select 1 as one")).rows[0].one).toBe(1);
   });
 
-  test("the same count without a budget (an export's) is exact, however long it takes", async () => {
+  test("the same count without a time limit (an export's) is exact, however long it takes", async () => {
     expect(await countUpTo(knex, slow(1500), 10_000)).toEqual({ total: 1_499, totalIsEstimate: false });
   });
 
   test("a count the plan expects to be small is exact even when slow: small totals stay exact on a busy machine", async () => {
-    // 799 rows, twice the work each: over the budget, but expected below 1,000 rows
-    expect(await countUpTo(knex, slow(800, 40_000), 10_000, COUNT_BUDGET_MS)).toEqual({ total: 799, totalIsEstimate: false });
+    // 799 rows, twice the work each: over the time, but expected below 1,000 rows
+    expect(await countUpTo(knex, slow(800, 40_000), 10_000, COUNT_WITHIN_MS)).toEqual({ total: 799, totalIsEstimate: false });
   });
 
   test("a fast count in thousands is exact", async () => {
-    expect(await countUpTo(knex, knex("counted").where("n", "<", 2000), 10_000, COUNT_BUDGET_MS)).toEqual({ total: 1_999, totalIsEstimate: false });
+    expect(await countUpTo(knex, knex("counted").where("n", "<", 2000), 10_000, COUNT_WITHIN_MS)).toEqual({ total: 1_999, totalIsEstimate: false });
   });
 
   test("a list page whose count ran out shows an estimate no smaller than the rows up to the one after the page", async () => {
