@@ -29,7 +29,7 @@ export function callsInFlight(owner: Service | ServiceBroker): number {
  * promise. A call that opts out (`tracking: false` in its options) is not waited for.
  */
 export function inFlight(shutdownTimeoutMs: number): Middleware {
-  function track(this: ServiceBroker, handler: Handler): Handler {
+  function track(handler: Handler): Handler {
     return function inFlightHandler(ctx: Context) {
       if (ctx.options.tracking === false) return handler(ctx);
       const running = runningOf((ctx.service ?? ctx.broker) as Owner);

@@ -17,6 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { NOISE_NOTE, ROOT, envNumber, fmt, freePort, load, machine, median, sleep, table, writeSummary } from "./lib";
 import { waitForExit } from "../support/processes";
+import { startScript } from "../support/node-process";
 
 const LATER_STARTS = Math.round(envNumber("COLD_START_LATER", 3));
 const TARGET_LATER_S = 5;
@@ -30,8 +31,7 @@ const STOP_TIMEOUT_MS = 30_000;
  * one more process between the signal and the node.
  */
 function startCommand(): { cmd: string; args: string[]; shown: string } {
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-  const script = pkg.scripts?.start ?? "tsx core/main.ts";
+  const script = startScript() ?? "tsx core/main.ts";
   if (/[|&;<>$`"'\\]/.test(script)) throw new Error(`the start script "${script}" needs a shell; this benchmark runs simple commands only`);
   const [program, ...args] = script.trim().split(/\s+/);
   const cmd = program === "node" ? process.execPath : path.join(ROOT, "node_modules", ".bin", program);

@@ -11,14 +11,19 @@ const READY_TIMEOUT_MS = 60_000;
 const KILL_AFTER_MS = 15_000;
 const MAX_OUTPUT = 1_000_000;
 
+/** package.json's start script: what `npm start` runs (undefined if it has none). */
+export function startScript(): string | undefined {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  return pkg.scripts?.start;
+}
+
 /**
  * The V8 options package.json's start script gives a node (`--max-semi-space-size=16`), added to
  * `env`'s NODE_OPTIONS: a node started here, and a benchmark that hosts one in its own process,
  * runs with the heap `npm start` gives it.
  */
 export function withStartNodeOptions(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-  const v8 = (pkg.scripts?.start ?? "").split(/\s+/).filter((arg) => /^--max-[a-z-]+-size=\d+$/.test(arg));
+  const v8 = (startScript() ?? "").split(/\s+/).filter((arg) => /^--max-[a-z-]+-size=\d+$/.test(arg));
   const have = (env.NODE_OPTIONS ?? "").split(/\s+/).filter(Boolean);
   const options = [...have, ...v8.filter((o) => !have.some((h) => h.split("=")[0] === o.split("=")[0]))].join(" ");
   return options ? { ...env, NODE_OPTIONS: options } : env;
