@@ -26,7 +26,7 @@ import { WorkflowEngine } from "./workflow/engine";
 import { collectHooks } from "./workflow/hooks";
 import { workflowsService } from "./workflow/service";
 import { startDeadlines } from "./workflow/timers";
-import { enqueue, purgeEvents, startOutboxRelay, type OutboxRelay } from "./events";
+import { enqueueAll, purgeEvents, startOutboxRelay, type OutboxRelay } from "./events";
 import { listenConnection } from "./events/relay";
 import { collectSubscriptions, EventQueue, withoutDurableEvents } from "./events/queue";
 import { deadLettersService } from "./events/dead-letters";
@@ -242,7 +242,7 @@ export async function startKernel(cfg: KernelConfig = readConfig(), log: (line: 
       workflows,
       hooks: collectHooks(registry.plugins, workflows),
       forms: { validate: (formId, tenantCode, data) => forms.validateSubmission<Record<string, unknown>>(formId, tenantCode, data) },
-      publish: enqueue,
+      publish: enqueueAll,
       scheduleTimers: (trx, timers) => queue!.scheduleTimers(trx, timers),
       attachments: files,
       clock: tenancy.clock,

@@ -46,10 +46,7 @@ export interface OutboxEvent<T = unknown> {
  * transaction's keys in one order everywhere, as with row locks, or two may deadlock.)
  */
 export async function enqueue<T>(trx: Knex.Transaction, message: OutboxMessage<T>): Promise<{ eventId: string }> {
-  if (!trx || (trx as { isTransaction?: boolean }).isTransaction !== true) {
-    throw new Error("enqueue: must be called with the business transaction (knex.transaction(async (trx) => ...)), so that the event commits with the change");
-  }
-  if (typeof message.event !== "string" || !message.event.trim()) throw new Error(`enqueue: event must be a non-empty name, got ${JSON.stringify(message.event)}`);
+  checkEnqueue(trx, [message]);
   const key = message.key ?? null;
   const payload = JSON.stringify(message.payload === undefined ? null : message.payload);
   if (key === null) {
@@ -64,4 +61,37 @@ export async function enqueue<T>(trx: Knex.Transaction, message: OutboxMessage<T
     [STREAM_LOCK_CLASS, key, message.event, payload, key],
   );
   return { eventId: rows[0].event_id as string };
+}
+
+function checkEnqueue(trx: Knex.Transaction, messages: OutboxMessage[]): void {
+  if (!trx || (trx as { isTransaction?: boolean }).isTransaction !== true) {
+    throw new Error("enqueue: must be called with the business transaction (knex.transaction(async (trx) => ...)), so that the event commits with the change");
+  }
+  for (const message of messages) {
+    if (typeof message.event !== "string" || !message.event.trim()) throw new Error(`enqueue: event must be a non-empty name, got ${JSON.stringify(message.event)}`);
+  }
+}
+
+/**
+ * Several events in one statement, in the order given (as that many enqueue() calls would write
+ * them): what a transaction that records many steps at once announces. The keys' locks are taken
+ * first, each once and in sorted order (two such transactions never wait on each other in a
+ * circle), before any id is taken from the sequence.
+ */
+export async function enqueueAll(trx: Knex.Transaction, messages: OutboxMessage[]): Promise<void> {
+  checkEnqueue(trx, messages);
+  if (messages.length <= 1) {
+    if (messages.length) await enqueue(trx, messages[0]);
+    return;
+  }
+  const rows = messages.map((m) => ({ event: m.event, payload: m.payload === undefined ? null : m.payload, key: m.key ?? null }));
+  // the locks' CTE is materialised and read by an InitPlan, which runs before the first row is
+  // inserted; a subquery with DISTINCT and ORDER BY is not flattened, so the locks follow its order
+  await trx.raw(
+    `with given as materialized (select m.value as v, m.ordinality as n from jsonb_array_elements(?::jsonb) with ordinality m),
+          locked as materialized (select pg_advisory_xact_lock(?, hashtext(k)) from (select distinct v->>'key' as k from given where v->>'key' is not null order by 1) keys)
+     insert into core_outbox (event, payload, stream_key)
+     select v->>'event', v->'payload', v->>'key' from given where (select count(*) from locked) >= 0 order by n`,
+    [JSON.stringify(rows), STREAM_LOCK_CLASS],
+  );
 }

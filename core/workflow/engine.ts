@@ -14,6 +14,8 @@ import { UNAVAILABLE } from "../broker/middlewares";
 import { randomUUID } from "node:crypto";
 import type { PrepareContext, StepBase, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
 import type { Attached } from "../files/files";
+import { GroupWriter } from "./group";
+import DataLoader from "dataloader";
 
 /**
  * The uploads a step's data names (core/files): checked as the caller before the transaction opens
@@ -32,8 +34,8 @@ export interface FormCheck {
   validate(formId: string, tenantCode: string, data: unknown): Promise<{ data: Record<string, unknown>; formRef: unknown }> | { data: Record<string, unknown>; formRef: unknown };
 }
 
-/** Puts an event in the outbox, in the caller's transaction (core/events). */
-export type Publish = (trx: Knex.Transaction, message: { event: string; payload: unknown; key?: string }) => Promise<unknown>;
+/** Puts events in the outbox, in the caller's transaction and in this order (core/events). */
+export type Publish = (trx: Knex.Transaction, messages: Array<{ event: string; payload: unknown; key?: string }>) => Promise<unknown>;
 
 /**
  * Whether a plugin's module is open for this user and kind of business (core/tenancy's gate); null
@@ -150,6 +152,46 @@ function beforeCommit(caller: Caller): void {
   if (caller.deadline !== undefined && Date.now() > caller.deadline - COMMIT_MARGIN_MS) throw UNAVAILABLE.timeout("workflows");
 }
 
+/**
+ * Hook-free transitions written together (group commit): at most this many groups at once, each on
+ * a connection of its own, and at most this many steps a group.
+ */
+const STEP_GROUPS = 2;
+const STEP_GROUP_MAX = 64;
+
+/** A transition checked and waiting for its group (WorkflowEngine.writeGroup). */
+interface QueuedStep {
+  /** its instance: one step an instance a group */
+  key: string;
+  wf: Workflow;
+  t: Transition;
+  /** the instance as read before the checks: the compare-and-set's version and state */
+  row: InstanceRow;
+  merged: Record<string, unknown>;
+  checked: Checked;
+  user: SessionUser;
+  idempotencyKey: string | undefined;
+  request: string;
+  caller: Caller;
+  /** writes it in a transaction of its own, as a step with a hook is */
+  alone: () => Promise<InstanceRow>;
+  resolve: (row: InstanceRow) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A step as recordSteps writes it: the instance before (null for a start) and after. */
+interface RecordedStep {
+  wf: Workflow;
+  before: InstanceRow | null;
+  after: InstanceRow;
+  transition: string;
+  action: string;
+  actor: Record<string, unknown>;
+  checked: Checked;
+  effects: Effect[];
+  at: Date;
+}
+
 /** A step as the engine hands it to a hook's two phases (the parts each phase adds are the engine's). */
 type HookStep = Omit<StepBase, "workflow" | "ability" | "moduleRefusal"> & { caller: Caller };
 
@@ -176,6 +218,22 @@ export function pickPublic(data: Record<string, unknown>, pointers: string[]): R
  * of its effects. A refused guard, form or permission writes nothing.
  */
 export class WorkflowEngine {
+  /** hook-free transitions, written in groups (`transition`) */
+  private readonly steps = new GroupWriter<QueuedStep>({ concurrency: STEP_GROUPS, max: STEP_GROUP_MAX, write: (group) => this.writeGroup(group) });
+
+  /**
+   * Instances read outside a transaction: the reads asked for in one tick share a statement (under
+   * load the callers a group's commit answers ask for their next instances together). Never cached.
+   */
+  private readonly rows = new DataLoader<string, InstanceRow | null>(
+    async (ids) => {
+      const found = await this.o.knex<InstanceRow>("core_workflow_instances").whereIn("id", [...new Set(ids)]);
+      const byId = new Map(found.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    },
+    { cache: false, maxBatchSize: 100 },
+  );
+
   constructor(private readonly o: EngineOptions) {}
 
   get knex(): Knex {
@@ -200,7 +258,7 @@ export class WorkflowEngine {
   /** The instance, if the caller may read it; 404 otherwise, exactly as for an id that does not exist. */
   async visible(ability: AppAbility, id: unknown, db: Knex | Knex.Transaction = this.o.knex): Promise<InstanceRow> {
     if (!isUuid(id)) throw notFound(INSTANCE);
-    const row = await db<InstanceRow>("core_workflow_instances").where({ id }).first();
+    const row = db === this.o.knex ? await this.rows.load(id.toLowerCase()) : await db<InstanceRow>("core_workflow_instances").where({ id }).first();
     if (!row || !ability.can("read", instanceSubject(row))) throw notFound(INSTANCE);
     return row;
   }
@@ -275,14 +333,18 @@ export class WorkflowEngine {
     return parseScheduleTime(localDate(new Date(parseScheduleTime(nth)!.getTime() + 86_400_000)));
   }
 
-  private async enterState(trx: Knex.Transaction, wf: Workflow, row: InstanceRow): Promise<void> {
+  /** The deadlines of the states the instances are now in: the old ones cancelled, the new ones made and queued. */
+  private async enterStates(trx: Knex.Transaction, entered: Array<{ wf: Workflow; row: InstanceRow }>): Promise<void> {
+    const ids = entered.map((e) => e.row.id);
     const pending = (qb: Knex.QueryBuilder) =>
-      qb.from("core_workflow_timers").where({ instance_id: row.id }).whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: this.o.clock.now() });
-    const timers = wf.transitions
-      .filter((t) => t.deadline && t.from.includes(row.state))
-      .map((t) => ({ t, due: this.dueAt(t.deadline!, row.data) }))
-      .filter((x): x is { t: Transition; due: Date } => x.due !== null)
-      .map(({ t, due }) => ({ instance_id: row.id, transition: t.name, state: row.state, due_at: due }));
+      qb.from("core_workflow_timers").whereIn("instance_id", ids).whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: this.o.clock.now() });
+    const timers = entered.flatMap(({ wf, row }) =>
+      wf.transitions
+        .filter((t) => t.deadline && t.from.includes(row.state))
+        .map((t) => ({ t, due: this.dueAt(t.deadline!, row.data) }))
+        .filter((x): x is { t: Transition; due: Date } => x.due !== null)
+        .map(({ t, due }) => ({ instance_id: row.id, transition: t.name, state: row.state, due_at: due })),
+    );
     if (!timers.length) {
       await pending(trx.queryBuilder());
       return;
@@ -298,24 +360,23 @@ export class WorkflowEngine {
     }
   }
 
-  private async effects(trx: Knex.Transaction, wf: Workflow, row: InstanceRow, transition: string, effects: Effect[]): Promise<void> {
+  /** The outbox messages of a step's effects, in their order. */
+  private effects(wf: Workflow, row: InstanceRow, transition: string, effects: Effect[]): Array<{ event: string; payload: unknown; key: string }> {
     const base = { instanceId: row.id, workflowId: wf.id, plugin: wf.plugin, tenantCode: row.tenant_code, state: row.state, transition, version: row.version };
-    for (const e of effects) {
+    return effects.flatMap((e): Array<{ event: string; payload: unknown; key: string }> => {
       if (e.type === "emit") {
         const named = Object.fromEntries(Object.entries(e.with ?? {}).map(([k, v]) => [k, isPointer(v) ? (pointerGet(row.data, v) ?? null) : v]));
-        await this.o.publish(trx, {
-          event: e.event,
-          key: row.id,
-          payload: { ...named, ...base, ownerUnit: row.owner_unit, ...(e.public ? { data: pickPublic(row.data, e.public) } : {}) },
-        });
-      } else if (e.type === "notify") {
-        await this.o.publish(trx, {
+        return [{ event: e.event, key: row.id, payload: { ...named, ...base, ownerUnit: row.owner_unit, ...(e.public ? { data: pickPublic(row.data, e.public) } : {}) } }];
+      }
+      if (e.type === "notify") {
+        return [{
           event: "notifications.requested",
           key: row.id,
           payload: { ...base, roles: e.roles ?? [], owner: e.owner ? { unit: row.owner_unit, account: row.created_by } : null, title: e.title, link: `/instances/${row.id}` },
-        });
+        }];
       }
-    }
+      return [];
+    });
   }
 
   async start(user: SessionUser, workflowId: string, data: unknown, caller: Caller = {}): Promise<InstanceRow> {
@@ -356,8 +417,8 @@ export class WorkflowEngine {
           updated_at: now,
         } as never)
         .returning("*");
-      await this.recordStep(trx, wf, null, row, { transition: START, action: "workflow.start", actor: actorOf(user), checked, effects: wf.start.effects, at: now });
-      await this.remember(trx, user, key, request, row);
+      await this.recordSteps(trx, [{ wf, before: null, after: row, transition: START, action: "workflow.start", actor: actorOf(user), checked, effects: wf.start.effects, at: now }]);
+      await this.remember(trx, [{ user, key, request, row }]);
       beforeCommit(caller);
       return row;
     })));
@@ -406,7 +467,7 @@ export class WorkflowEngine {
           created_by: null, external_id: item.externalId, state: item.state, data: checked.data, version: 1, created_at: now, updated_at: now,
         } as never)
         .returning("*");
-      await this.recordStep(trx, wf, null, row, { transition: IMPORT, action: "workflow.import", actor: actorOf(user), checked, effects: [], at: now });
+      await this.recordSteps(trx, [{ wf, before: null, after: row, transition: IMPORT, action: "workflow.import", actor: actorOf(user), checked, effects: [], at: now }]);
       return { row, created: true };
     });
   }
@@ -440,13 +501,76 @@ export class WorkflowEngine {
     const merged = { ...row.data, ...checked.data };
     this.checkGuard(t, row, checked.data, user);
     const by = { user, caller: { ability, ...caller } };
-    const facts = await this.prepareHook(wf, this.hookOf(wf, t), this.hookStep(t, row, merged, checked.data, by, this.o.clock.now()));
-    return this.idempotent(user, key, request, () => this.again(() => this.o.knex.transaction(async (trx) => {
+    const hook = this.hookOf(wf, t);
+    const facts = await this.prepareHook(wf, hook, this.hookStep(t, row, merged, checked.data, by, this.o.clock.now()));
+    const alone = () => this.again(() => this.o.knex.transaction(async (trx) => {
       const updated = await this.apply(trx, wf, t, row, merged, checked, actorOf(user), by, facts);
-      await this.remember(trx, user, key, request, updated);
+      await this.remember(trx, [{ user, key, request, row: updated }]);
       beforeCommit(by.caller);
       return updated;
-    })));
+    }));
+    // A step with a hook is written alone (the hook works in its transaction); any other joins the
+    // steps that arrive while earlier ones are being written, in one transaction (writeGroup).
+    if (hook) return this.idempotent(user, key, request, alone);
+    return this.idempotent(user, key, request, () => new Promise<InstanceRow>((resolve, reject) => {
+      this.steps.add({ key: row.id, wf, t, row, merged, checked, user, idempotencyKey: key, request, caller: by.caller, alone, resolve, reject });
+    }));
+  }
+
+  /**
+   * Writes a group of hook-free transitions in one transaction: one compare-and-set statement for
+   * all their instances, then their history, deadlines, outbox and audit rows a statement a table
+   * (recordSteps). A step whose instance moved on meanwhile gets its 409 as alone; the others are
+   * written. If the transaction fails for any other reason (a deadlock, a key sent twice at once,
+   * a caller's deadline near), nothing of it is kept and each step is written alone, where it
+   * succeeds or fails for itself exactly as it would have without the others.
+   */
+  private async writeGroup(group: QueuedStep[]): Promise<void> {
+    const settle = (step: QueuedStep, done: Promise<InstanceRow>) => done.then(step.resolve, step.reject);
+    if (group.length === 1) return settle(group[0], group[0].alone());
+    let outcome: Map<string, InstanceRow | PlatformError>;
+    try {
+      outcome = await this.o.knex.transaction((trx) => this.applyGroup(trx, group));
+    } catch {
+      await Promise.all(group.map((step) => settle(step, step.alone())));
+      return;
+    }
+    for (const step of group) {
+      const result = outcome.get(step.row.id)!;
+      if (result instanceof PlatformError) step.reject(result);
+      else step.resolve(result);
+    }
+  }
+
+  private async applyGroup(trx: Knex.Transaction, group: QueuedStep[]): Promise<Map<string, InstanceRow | PlatformError>> {
+    const now = this.o.clock.now();
+    const given = group.map((s) => ({ id: s.row.id, version: s.row.version, from_state: s.row.state, to_state: s.t.to, data: s.merged }));
+    const { rows } = (await trx.raw(
+      `update core_workflow_instances i set state = g.to_state, data = g.data, version = g.version + 1, updated_at = ?
+       from jsonb_to_recordset(?::jsonb) as g(id uuid, version integer, from_state text, to_state text, data jsonb)
+       where i.id = g.id and i.version = g.version and i.state = g.from_state
+       returning i.*`,
+      [now, JSON.stringify(given)],
+    )) as { rows: InstanceRow[] };
+    const updated = new Map(rows.map((r) => [r.id, r]));
+    const done = group.filter((s) => updated.has(s.row.id));
+    const outcome = new Map<string, InstanceRow | PlatformError>();
+    const lost = group.filter((s) => !updated.has(s.row.id)).map((s) => s.row);
+    if (lost.length) {
+      const current = new Map(((await trx("core_workflow_instances").whereIn("id", lost.map((r) => r.id)).select("id", "version")) as Array<{ id: string; version: number }>).map((r) => [r.id, r.version]));
+      for (const row of lost) outcome.set(row.id, stale(current.get(row.id) ?? row.version));
+    }
+    if (!done.length) return outcome;
+    await this.recordSteps(
+      trx,
+      done.map((s) => ({ wf: s.wf, before: s.row, after: updated.get(s.row.id)!, transition: s.t.name, action: `workflow.transition.${s.t.name}`, actor: actorOf(s.user), checked: s.checked, effects: s.t.effects, at: now })),
+    );
+    await this.remember(trx, done.map((s) => ({ user: s.user, key: s.idempotencyKey, request: s.request, row: updated.get(s.row.id)! })));
+    for (const s of done) {
+      beforeCommit(s.caller);
+      outcome.set(s.row.id, updated.get(s.row.id)!);
+    }
+    return outcome;
   }
 
   /**
@@ -479,9 +603,10 @@ export class WorkflowEngine {
     return found.result as InstanceRow;
   }
 
-  /** Records the key in the write's own transaction: it exists exactly when the write does. */
-  private async remember(trx: Knex.Transaction, user: SessionUser, key: string | undefined, request: string, row: InstanceRow): Promise<void> {
-    if (key) await trx("core_idempotency_keys").insert({ account_id: user.id, key, request, result: JSON.stringify(row) });
+  /** Records the writes' keys in their own transaction: a key exists exactly when its write does. */
+  private async remember(trx: Knex.Transaction, writes: Array<{ user: SessionUser; key: string | undefined; request: string; row: InstanceRow }>): Promise<void> {
+    const keyed = writes.filter((w) => w.key);
+    if (keyed.length) await trx("core_idempotency_keys").insert(keyed.map((w) => ({ account_id: w.user.id, key: w.key, request: w.request, result: JSON.stringify(w.row) })));
   }
 
   /** Runs a keyed write; the same key sent twice at once: the second waits on the key's row, fails, and answers with the first's result. */
@@ -533,7 +658,7 @@ export class WorkflowEngine {
       ...this.stepBase(wf, step),
       trx,
       publish: async (event: string, payload: unknown) => {
-        await this.o.publish(trx, { event, payload, key: step.instanceId });
+        await this.o.publish(trx, [{ event, payload, key: step.instanceId }]);
       },
     };
     const outcome = typeof hook === "function" ? await hook(context) : await hook.apply(context, facts);
@@ -543,38 +668,40 @@ export class WorkflowEngine {
   /**
    * What every step writes beside the instance row, in its transaction: the history row, the new
    * state's deadlines, the outbox rows of its effects and the audit entry (which takes no lock: the
-   * sealer chains it once committed, core/audit/seal.ts).
+   * sealer chains it once committed, core/audit/seal.ts). Several steps' rows (a batch, see
+   * `transition`) go in one statement a table.
    */
-  private async recordStep(
-    trx: Knex.Transaction,
-    wf: Workflow,
-    before: InstanceRow | null,
-    after: InstanceRow,
-    step: { transition: string; action: string; actor: Record<string, unknown>; checked: Checked; effects: Effect[]; at: Date },
-  ): Promise<void> {
-    // the uploads it names become the instance's, and their hashes go into its audit entry
-    const attachments = step.checked.attachments?.length ? await this.o.attachments!.attach(trx, step.checked.attachments, after.id) : [];
-    await trx("core_workflow_history").insert({
-      instance_id: after.id,
-      seq: after.version,
-      transition: step.transition,
-      from_state: before?.state ?? null,
-      to_state: after.state,
-      actor: JSON.stringify(step.actor),
-      data: JSON.stringify(step.checked.data),
-      form_ref: JSON.stringify(step.checked.formRef),
-      at: step.at,
-    });
-    await this.enterState(trx, wf, after);
-    await this.effects(trx, wf, after, step.transition, step.effects);
-    await writeAudit(trx, {
-      actor: step.actor,
-      tenantCode: after.tenant_code,
-      action: step.action,
-      object: `${wf.id}/${after.id}`,
-      ...(before ? { before: { state: before.state, version: before.version } } : {}),
-      after: { state: after.state, version: after.version, ...(attachments.length ? { attachments } : {}) },
-    });
+  private async recordSteps(trx: Knex.Transaction, steps: RecordedStep[]): Promise<void> {
+    // the uploads a step names become the instance's, and their hashes go into its audit entry
+    const attachments: Array<Awaited<ReturnType<AttachmentCheck["attach"]>>> = [];
+    for (const step of steps) attachments.push(step.checked.attachments?.length ? await this.o.attachments!.attach(trx, step.checked.attachments, step.after.id) : []);
+    await trx("core_workflow_history").insert(
+      steps.map((step) => ({
+        instance_id: step.after.id,
+        seq: step.after.version,
+        transition: step.transition,
+        from_state: step.before?.state ?? null,
+        to_state: step.after.state,
+        actor: JSON.stringify(step.actor),
+        data: JSON.stringify(step.checked.data),
+        form_ref: JSON.stringify(step.checked.formRef),
+        at: step.at,
+      })),
+    );
+    await this.enterStates(trx, steps.map((step) => ({ wf: step.wf, row: step.after })));
+    const messages = steps.flatMap((step) => this.effects(step.wf, step.after, step.transition, step.effects));
+    if (messages.length) await this.o.publish(trx, messages);
+    await writeAudit(
+      trx,
+      steps.map((step, i) => ({
+        actor: step.actor,
+        tenantCode: step.after.tenant_code,
+        action: step.action,
+        object: `${step.wf.id}/${step.after.id}`,
+        ...(step.before ? { before: { state: step.before.state, version: step.before.version } } : {}),
+        after: { state: step.after.state, version: step.after.version, ...(attachments[i].length ? { attachments: attachments[i] } : {}) },
+      })),
+    );
   }
 
   /** Writes one transition; the compare-and-set on `version` makes concurrent ones lose with 409. */
@@ -599,7 +726,7 @@ export class WorkflowEngine {
       const current = await trx<InstanceRow>("core_workflow_instances").where({ id: row.id }).first();
       throw stale(current?.version ?? row.version);
     }
-    await this.recordStep(trx, wf, row, updated, { transition: t.name, action: `workflow.transition.${t.name}`, actor, checked, effects: t.effects, at: now });
+    await this.recordSteps(trx, [{ wf, before: row, after: updated, transition: t.name, action: `workflow.transition.${t.name}`, actor, checked, effects: t.effects, at: now }]);
     return updated;
   }
 

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { ServiceSchema } from "moleculer";
-import { enqueue } from "../../../core/events/outbox";
+import { enqueue, enqueueAll } from "../../../core/events/outbox";
 import { onceHandler, receiveOnce } from "../../../core/events/receipts";
 import { purgeEvents } from "../../../core/events/cleanup";
 import { assertOrderPerKey, outboxDatabase, recorder, sleep, startTestNode, unsentCount, until, type Delivery, type TestDb, type TestNode } from "./harness";
@@ -161,6 +161,39 @@ describe("order", () => {
     await Promise.all([first, second]);
     const rows = await db.knex("core_outbox").where({ stream_key: "inst-A" }).orderBy("id");
     expect(rows.map((r) => r.payload.seq)).toEqual([1, 2]);
+  });
+
+  test("enqueueAll: many events in one statement, in the order given, each key's lock held to the commit", async () => {
+    let release!: () => void;
+    const holds = new Promise<void>((r) => (release = r));
+    let enqueued!: () => void;
+    const done = new Promise<void>((r) => (enqueued = r));
+    const group = db.knex.transaction(async (trx) => {
+      await enqueueAll(trx, [
+        { event: "test.step.done", payload: { seq: 1 }, key: "inst-C" },
+        { event: "test.other", key: null },
+        { event: "test.step.done", payload: { seq: 1 }, key: "inst-D" },
+        { event: "test.step.done", payload: { seq: 2 }, key: "inst-C" },
+      ]);
+      enqueued();
+      await holds;
+    });
+    await done;
+    let laterDone = false;
+    const later = db.knex.transaction((trx) => enqueue(trx, { event: "test.step.done", payload: { seq: 3 }, key: "inst-D" })).then(() => (laterDone = true));
+    await sleep(300);
+    expect(laterDone).toBe(false); // inst-D's lock is the group's until it commits
+    release();
+    await Promise.all([group, later]);
+    const rows = await db.knex("core_outbox").whereIn("event", ["test.step.done", "test.other"]).whereRaw("coalesce(stream_key, '') in ('inst-C', 'inst-D', '')").orderBy("id");
+    expect(rows.map((r) => [r.event, r.stream_key, r.payload])).toEqual([
+      ["test.step.done", "inst-C", { seq: 1 }],
+      ["test.other", null, null],
+      ["test.step.done", "inst-D", { seq: 1 }],
+      ["test.step.done", "inst-C", { seq: 2 }],
+      ["test.step.done", "inst-D", { seq: 3 }],
+    ]);
+    await expect(db.knex.transaction((trx) => enqueueAll(trx, [{ event: "ok" }, { event: " " }]))).rejects.toThrow(/non-empty name/);
   });
 });
 
