@@ -131,6 +131,36 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       await until(s.id, (i) => i.state === "opening", "2021-04-06T09:30:00+08:00");
     });
 
+    test("negotiation.clarification.leadTime, inquiry.clarification.leadTime (3 working days) and consultation.clarification.leadTime (5 days): a clarification later than that moves the deadline to the lead time's end; one in time, or one that does not affect the responses, leaves it", async () => {
+      for (const [method, deadline, lateOn, movedTo, rule] of [
+        // published Monday 03-01; clarified Monday 03-08: 3 working days end Thursday 03-11
+        ["competitive-negotiation", "2021-03-10T09:30:00+08:00", "2021-03-08", "2021-03-11T01:30:00.000Z", "negotiation.clarification.leadTime"],
+        ["inquiry", "2021-03-10T09:30:00+08:00", "2021-03-08", "2021-03-11T01:30:00.000Z", "inquiry.clarification.leadTime"],
+        // clarified Friday 03-12: 5 days end Wednesday 03-17
+        ["competitive-consultation", "2021-03-15T09:30:00+08:00", "2021-03-12", "2021-03-17T01:30:00.000Z", "consultation.clarification.leadTime"],
+      ] as const) {
+        const lead = PROCEDURES[method].clarificationLead!;
+        expect(lead).toEqual({ rule, days: R[rule].value, unit: R[rule].unit });
+        const projectId = await t.filedProject(method, "2021-03-01");
+        const s = ok(await t.start("buyer", `etrading.${method}`, t.documents(projectId, { bidDeadline: deadline })), 201);
+        ok(await t.take("buyer", s.id, "publish"));
+        // in time: the lead time before the deadline is kept, nothing moves
+        const inTime = method === "competitive-consultation" ? "2021-03-09" : "2021-03-05";
+        expect(periodEnd(inTime, lead.days, lead.unit) <= deadline.slice(0, 10)).toBe(true);
+        await settled(s.id, inTime);
+        const early = ok(await t.take("buyer", s.id, "clarify", { text: "交货地点补充说明" }));
+        expect([method, early.data.deadlineMoved]).toEqual([method, false]);
+        await settled(s.id, lateOn);
+        // a clarification that cannot affect how responses are prepared does not move it either
+        const editorial = ok(await t.take("buyer", s.id, "clarify", { text: "更正联系人电话", affectsBids: false }));
+        expect([method, editorial.data.deadlineMoved]).toEqual([method, false]);
+        const late = ok(await t.take("buyer", s.id, "clarify", { text: "技术参数第2项调整" }));
+        expect([method, late.data]).toEqual([method, expect.objectContaining({ bidDeadline: movedTo, deadlineMoved: true })]);
+        expect(ok(await t.call("buyer", `/api/etrading/tenders/${s.id}`)).bidDeadline).toBe(movedTo);
+        t.platform.kernel.clock.reset();
+      }
+    });
+
     test("tender.invited.minInvitees: a draw of 2, or a pool of 2, is refused", async () => {
       const projectId = await t.filedProject("invited-tender", "2021-03-01");
       const pool = [SUPPLIERS.small.creditCode, ...MORE_SUPPLIERS.map((s) => s.creditCode)];
