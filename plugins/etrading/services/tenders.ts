@@ -90,6 +90,26 @@ function deadlineAfterChange(cfg: ProcedureConfig, now: Date, current: Date, ask
   return { deadline, moved: deadline.getTime() !== current.getTime() };
 }
 
+/**
+ * A corrigendum may not change the object of the procurement nor the qualification conditions
+ * (tender.clarification.noChangeOfSubjectOrQualification): they are what suppliers decided to take part on.
+ */
+const NO_CHANGE = "tender.clarification.noChangeOfSubjectOrQualification" as const;
+const FIXED_BY_LAW: Record<string, Localized> = {
+  projectId: { "zh-CN": "采购项目（采购标的）", en: "the project (the object of the procurement)" },
+  title: { "zh-CN": "项目名称（采购标的）", en: "the title (the object of the procurement)" },
+  qualifications: { "zh-CN": "资格条件", en: "the qualification conditions" },
+};
+function refuseChangeOfSubject(submitted: Record<string, unknown>): void {
+  if (STATUTE[NO_CHANGE].value !== true) return;
+  const touched = Object.keys(FIXED_BY_LAW).filter((k) => submitted[k] !== undefined);
+  if (!touched.length) return;
+  throw validationFailed(
+    touched.map((k) => fieldError(`/${k}`, NO_CHANGE, `更正不得改变${FIXED_BY_LAW[k]["zh-CN"]}（${NO_CHANGE}）`, `a corrigendum may not change ${FIXED_BY_LAW[k].en} (${NO_CHANGE})`)),
+    { "zh-CN": "澄清或者修改不得改变采购标的和资格条件", en: "A clarification or corrigendum may not change the object of the procurement or the qualification conditions" },
+  );
+}
+
 // ── The filed plan, through supervision's action ────────────────────────────────────────────
 
 interface ProjectView {
@@ -377,6 +397,8 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, lastChangeAt: step.now.toISOString(), ...clarified } };
     },
     async corrigendum(step) {
+      // the form carries neither the object nor the qualifications; a tenant's overlay that added them is still refused here
+      refuseChangeOfSubject(step.submitted);
       const tender = await tenderOf(step.trx, step.instanceId);
       const planTotal = tender.config.planTotal ?? "0";
       if (step.submitted.maxPrice && compareMoney(str(step.submitted.maxPrice), planTotal) > 0) {
