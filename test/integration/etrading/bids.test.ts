@@ -176,7 +176,7 @@ describe("etrading sealed bids", () => {
     const knex = w.platform.kernel.db.knex;
     // the share sealed to the agency, unwrapped with the agency's own key: the right share, handed in too early
     const row = await knex("etrading_bids").where({ id: sent.body.receipt.bidId }).first();
-    const share = openShare({ bidId: row.id, tenderId: tender, shares: row.shares }, "agency", w.keys.agency.privateKey);
+    const share = openShare({ tenderId: tender, shares: row.shares }, "agency", w.keys.agency.privateKey);
     for (const c of CUSTODIANS) {
       const early = await w.platform.api(`/api/etrading/tenders/${tender}/opening/custodians/${c}/shares`, { token: w.tokens[c] });
       expect([c, early.status, early.body.error?.details?.rule]).toEqual([c, 409, "tender.sealedUntilOpening"]);

@@ -186,6 +186,42 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       expect(detail(r as Reply, "/bidDeadline")).toMatchObject({ rule: "singleSource.publicity" });
     });
 
+    test("singleSource.objectionReview: an objection within the publicity is reviewed again within 5 working days after it ends; until then the supplier cannot obtain the documents; none after the publicity", async () => {
+      expect(R["singleSource.objectionReview"]).toMatchObject({ value: 5, unit: "working-days" });
+      const projectId = await t.filedProject("single-source", "2021-03-01");
+      const data = t.documents(projectId, { invitees: [SUPPLIERS.small.creditCode], singleSourceReason: "原有路灯控制系统的唯一兼容供应商", bidDeadline: "2021-03-22T09:30:00+08:00" });
+      const s = ok(await t.start("buyer", "etrading.single-source", data), 201);
+      ok(await t.take("buyer", s.id, "publish"));
+      const objections = `/api/etrading/tenders/${s.id}/objections`;
+      // another supplier, not the one named, objects on the publicity's last day (03-08)
+      t.travel("2021-03-08T16:00:00+08:00");
+      const blank = await t.call("supplier1", objections, { method: "POST", body: { text: " " } });
+      expect([blank.status, blank.body.error.details[0].path]).toEqual([400, "/text"]);
+      const o = ok(await t.call("supplier1", objections, { method: "POST", body: { text: "本单位同样能提供兼容的控制系统，不是唯一供应商" } }));
+      // the publicity ends 03-08; 5 working days after it: 03-09 … 03-15
+      expect(o).toMatchObject({ publicityUntil: "2021-03-08", reviewDue: "2021-03-15", rule: "singleSource.objectionReview" });
+      await settled(s.id, "2021-03-09T10:00:00+08:00");
+      const late = await t.call("supplier1", objections, { method: "POST", body: { text: "再次提出异议" } });
+      expect([late.status, late.body.error.details]).toEqual([409, { rule: "singleSource.publicity", publicityUntil: "2021-03-08" }]);
+      // the one supplier waits for the review
+      const held = await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" });
+      expect([held.status, held.body.error.details]).toEqual([409, { rule: "singleSource.objectionReview", reviewDue: "2021-03-15" }]);
+      // only the purchaser or its agency reviews, with a conclusion and a verdict
+      const review = `${objections}/${o.id}/review`;
+      // the objector does not see the single source's documents (404); the named supplier sees them but does not review (403)
+      expect((await t.call("supplier1", review, { method: "POST", body: { conclusion: "成立", upheld: true } })).status).toBe(404);
+      expect((await t.call("smallSupplier", review, { method: "POST", body: { conclusion: "成立", upheld: true } })).status).toBe(403);
+      const incomplete = await t.call("buyer", review, { method: "POST", body: { conclusion: "经专家补充论证" } });
+      expect([incomplete.status, incomplete.body.error.details.map((d: { path: string }) => d.path)]).toEqual([400, ["/upheld"]]);
+      t.travel("2021-03-12T10:00:00+08:00");
+      const reviewed = ok(await t.call("buyer", review, { method: "POST", body: { conclusion: "经专家补充论证，该供应商产品与原系统协议不兼容，异议不成立", upheld: false } }));
+      expect(reviewed).toMatchObject({ upheld: false, reviewDue: "2021-03-15", late: false, rule: "singleSource.objectionReview" });
+      expect((await t.call("buyer", review, { method: "POST", body: { conclusion: "再次论证", upheld: false } })).status).toBe(409);
+      ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+      const tender = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
+      expect(tender.messages).toContainEqual(expect.objectContaining({ kind: "objection", answer: expect.stringContaining("异议不成立"), answerDue: "2021-03-15" }));
+    });
+
     test("question.answer: a question asked on Friday 2021-03-05 is due for an answer 3 working days later, on Wednesday 03-10", async () => {
       const projectId = await t.filedProject("public-tender", "2021-03-01");
       const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId)), 201);
