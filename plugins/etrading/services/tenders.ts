@@ -739,7 +739,8 @@ export const tendersService: PlatformServiceSchema = {
           links,
           documents: t.documents,
           // the filed project it executes, for those who run it: the evaluation's award fact joins the project's record by it
-          ...(runs(user, t) ? { projectId: t.project_id } : {}),
+          // and the plan's total, the project's budget (the evaluation sizes a negotiation's group by it)
+          ...(runs(user, t) ? { projectId: t.project_id, budget: t.config.planTotal ?? null } : {}),
           registered: !!mine?.registered_at,
           invited: !!mine?.invited,
           messages: shown,
