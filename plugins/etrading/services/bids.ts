@@ -22,6 +22,9 @@ import { type Method, PROCEDURES } from "./procedures";
 
 /** The law's facts this service enforces, by rule id (./bids-rules.json). */
 export const BID_RULES = rules.rules;
+/** No one opens a bid before the opening (tender.sealedUntilOpening): the shares and files wait for the deadline. */
+const SEALED = "tender.sealedUntilOpening" as const;
+if (BID_RULES[SEALED].value !== true) throw new Error(`${SEALED} is a rule the sealed bids keep`);
 
 const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
 /** The place in etrading_opening_shares of the data key a bidder unwrapped itself in the hall (never a custodian's id). */
@@ -116,11 +119,15 @@ function refuseAtDeadline(t: Tender, now: Date): void {
   );
 }
 
-function refuseBeforeDeadline(t: Tender, now: Date, what: Localized): void {
+/**
+ * Before the deadline: refused (tender.opening.atDeadline). What would open a bid (a custodian's shares, a
+ * bid's files) names tender.sealedUntilOpening instead: nobody opens a bid before the opening.
+ */
+function refuseBeforeDeadline(t: Tender, now: Date, what: Localized, rule: "tender.opening.atDeadline" | typeof SEALED = "tender.opening.atDeadline"): void {
   if (now >= deadlineOf(t)) return;
   throw conflict(
     { "zh-CN": `${what["zh-CN"]}须待投标截止时间（${iso(t.bid_deadline)}）到后才可进行`, en: `${what.en} only once the bid deadline (${iso(t.bid_deadline)}) has passed` },
-    { rule: "tender.opening.atDeadline", deadline: iso(t.bid_deadline), serverTime: now.toISOString() },
+    { rule, deadline: iso(t.bid_deadline), serverTime: now.toISOString() },
   );
 }
 
@@ -333,6 +340,7 @@ async function openingRecord(db: Knex, t: Tender, evidence = false) {
     });
   const valid = items.filter((i) => i.outcome === "opened").length;
   const minBidders = t.config.minBidders?.value ?? (BID_RULES["tender.minBidders"].value as number);
+  const minBiddersRule = t.config.minBidders?.rule ?? "tender.minBidders";
   return {
     tenderId: t.id,
     deadline: iso(t.bid_deadline),
@@ -342,6 +350,7 @@ async function openingRecord(db: Knex, t: Tender, evidence = false) {
     bids: items,
     validBids: valid,
     minBidders,
+    minBiddersRule,
     // fewer valid bids than the procedure's minimum: the tender fails unless another method is approved
     belowMinimum: valid < minBidders,
   };
@@ -496,7 +505,7 @@ async function openBidFile(svc: This, ctx: PlatformContext<{ id: string; bidId: 
   if (!b || (!own && !runs(user, t) && !regulates(ctx, t) && !custodianIds(t).some((c) => holds(user, t, c)))) throw notFound({ "zh-CN": "投标文件", en: "bid" });
   const file = b.files?.[Number(ctx.params.n)];
   if (!file || !/^\d+$/.test(ctx.params.n)) throw notFound({ "zh-CN": "投标附件", en: "bid file" });
-  refuseBeforeDeadline(t, platformNow(), NOT_OPENED);
+  refuseBeforeDeadline(t, platformNow(), NOT_OPENED, SEALED);
   const opening = await svc.db("etrading_openings").where({ bid_id: b.id }).first();
   if (opening?.outcome !== "opened") throw conflict(NOT_OPENED, { rule: "bid-not-opened", outcome: opening?.outcome ?? "pending" });
   // the custodians' shares that opened the bid (a bidder's own data key, the hall's option, is not a share)
@@ -771,7 +780,7 @@ export const bidsService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext<{ id: string; custodian: string }>) {
         const t = await tenderOf(this.db, ctx.params.id);
         if (!holds(ctx.meta.user!, t, ctx.params.custodian)) throw forbidden();
-        refuseBeforeDeadline(t, platformNow(), { "zh-CN": "解密", en: "Decryption is possible" });
+        refuseBeforeDeadline(t, platformNow(), { "zh-CN": "解密", en: "Decryption is possible" }, SEALED);
         const bids: BidRow[] = await lastVersions(this.db, t.id).where("b.action", "submitted").select("b.id", "b.tender_id", "b.shares", "b.hash");
         const handed = new Set((await this.db("etrading_opening_shares").whereIn("bid_id", bids.map((b) => b.id)).where({ custodian: ctx.params.custodian })).map((s) => s.bid_id));
         return {
@@ -797,7 +806,7 @@ export const bidsService: PlatformServiceSchema = {
         const custodian = typeof ctx.params.custodian === "string" ? ctx.params.custodian : "";
         if (!holds(ctx.meta.user!, t, custodian)) throw forbidden();
         const now = platformNow();
-        refuseBeforeDeadline(t, now, { "zh-CN": "提交解密份额", en: "Key shares can be handed in" });
+        refuseBeforeDeadline(t, now, { "zh-CN": "提交解密份额", en: "Key shares can be handed in" }, SEALED);
         if (await allDecided(this.db, t.id)) throw conflict({ "zh-CN": "开标解密已结束", en: "The decryption at the opening is over" }, { rule: "opening-closed" });
         const list = Array.isArray(ctx.params.shares) ? (ctx.params.shares as Array<{ bidId?: unknown; share?: unknown }>) : null;
         if (!list || !list.length || list.length > 10_000) throw validationFailed([fieldError("/shares", "required", "请提交解密得到的密钥份额", "Send the key shares you unwrapped")]);

@@ -48,13 +48,15 @@ export function outcomeView(o: Record<string, unknown> | undefined) {
  * with exactly two (tender.twoBidders.negotiation), awaiting the regulator's approval of
  * competitive negotiation with them (services/hall.ts `methodChange`).
  */
-export async function hallRecord(broker: ServiceBroker, db: Knex, t: { id: string }, record: { validBids: number; minBidders: number }): Promise<void> {
+export async function hallRecord(broker: ServiceBroker, db: Knex, t: { id: string }, record: { validBids: number; minBidders: number; minBiddersRule: string }): Promise<void> {
   const valid = record.validBids;
   const method = (t as { method?: string }).method;
+  // the procedure's own minimum: tender.minBidders, or a non-tender's nonTender.invitation, consultation.invitation, …
+  const minimum = record.minBiddersRule;
   const [state, rule] =
-    valid >= record.minBidders ? ["proceeds", "tender.minBidders"]
+    valid >= record.minBidders ? ["proceeds", minimum]
     : method === "public-tender" && valid === HALL_RULES["tender.twoBidders.negotiation"].value ? ["awaiting-approval", "tender.twoBidders.negotiation"]
-    : ["failed", "tender.minBidders"];
+    : ["failed", minimum];
   const inserted = await db("etrading_hall_outcomes").insert({ tender_id: t.id, state, rule, valid_bids: valid, created_at: platformNow() }).onConflict("tender_id").ignore().returning("*");
   if (!inserted.length) return;
   await hallNews(broker, db, t.id, "record", { record });

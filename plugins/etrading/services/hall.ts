@@ -7,7 +7,7 @@ import {
 import { SealError, openWithDataKey } from "../sealed";
 import { bidSecurity, type BidSecurityStatus } from "../api";
 import { BIDDER_KEY, closeOpening, opening, type OpeningBid, type OpeningTender } from "./bids";
-import { hallNews, hallRecord, hallRoom, moveTender, outcomeView, type HallEvent } from "./hall-news";
+import { HALL_RULES, hallNews, hallRecord, hallRoom, moveTender, outcomeView, type HallEvent } from "./hall-news";
 import { tenderGate } from "./tenders";
 
 /**
@@ -37,9 +37,17 @@ const WINDOW_CHECK_MS = 500;
 
 const STRANGER: Localized = { "zh-CN": "您不是本项目开标的参加人（投标人、开标人、采购人、代理机构或监管部门），不能进入开标大厅", en: "You do not take part in this opening (as a bidder, custodian, purchaser, agency or regulator): you cannot enter its hall" };
 
+const EVALUATOR: Localized = {
+  "zh-CN": "评审专家（评标委员会成员）不得参加开标活动，不能进入开标大厅（tender.opening.noEvaluators）",
+  en: "Evaluation experts (members of the evaluation committee) may not attend the opening: you cannot enter its hall (tender.opening.noEvaluators)",
+};
+if (HALL_RULES["tender.opening.noEvaluators"].value !== true) throw new Error("tender.opening.noEvaluators is a rule the hall keeps");
+
 /** What the user is in this tender's hall, or a clear refusal. */
 async function rolesIn(db: Knex, ctx: PlatformContext, t: OpeningTender): Promise<{ roles: Role[]; custodians: string[]; supplierName?: string }> {
   const user = ctx.meta.user!;
+  // the committee is drawn from the experts' accounts: none of them attends an opening, whatever else it holds
+  if (user.roles.includes("expert")) throw new PlatformError("FORBIDDEN", EVALUATOR, { rule: "tender.opening.noEvaluators" });
   const roles: Role[] = [];
   if (opening.runs(user, t)) roles.push("host");
   const custodians = opening.custodianIds(t).filter((c) => opening.holds(user, t, c));

@@ -158,3 +158,5 @@ export const procedureOfWorkflow = (workflowId: string): ProcedureConfig => {
 
 export const PUBLIC_TENDER_THRESHOLD = String(STATUTE["gd.publicTenderThreshold"].value);
 export const QUESTION_ANSWER = period("question.answer");
+/** Objections to a single source's publicity: the supplementary review within this period after the publicity ends. */
+export const OBJECTION_REVIEW = period("singleSource.objectionReview");

@@ -9,7 +9,7 @@ import {
 } from "../../../core/sdk";
 import { type CustodianTender, custodianIds, holds } from "./custodians";
 import { corrigendumNotice, type NoticeFacts, noticeOf, singleSourcePublicity } from "./notice-format";
-import { METHODS, type Method, type Period, PROCEDURES, type ProcedureConfig, PUBLIC_TENDER_THRESHOLD, QUESTION_ANSWER, STATUTE } from "./procedures";
+import { METHODS, type Method, type Period, PROCEDURES, type ProcedureConfig, OBJECTION_REVIEW, PUBLIC_TENDER_THRESHOLD, QUESTION_ANSWER, STATUTE } from "./procedures";
 
 export const TENDER: Localized = { "zh-CN": "采购项目", en: "procurement" };
 
@@ -88,6 +88,26 @@ function deadlineAfterChange(cfg: ProcedureConfig, now: Date, current: Date, ask
     return { deadline, moved: true };
   }
   return { deadline, moved: deadline.getTime() !== current.getTime() };
+}
+
+/**
+ * A corrigendum may not change the object of the procurement nor the qualification conditions
+ * (tender.clarification.noChangeOfSubjectOrQualification): they are what suppliers decided to take part on.
+ */
+const NO_CHANGE = "tender.clarification.noChangeOfSubjectOrQualification" as const;
+const FIXED_BY_LAW: Record<string, Localized> = {
+  projectId: { "zh-CN": "采购项目（采购标的）", en: "the project (the object of the procurement)" },
+  title: { "zh-CN": "项目名称（采购标的）", en: "the title (the object of the procurement)" },
+  qualifications: { "zh-CN": "资格条件", en: "the qualification conditions" },
+};
+function refuseChangeOfSubject(submitted: Record<string, unknown>): void {
+  if (STATUTE[NO_CHANGE].value !== true) return;
+  const touched = Object.keys(FIXED_BY_LAW).filter((k) => submitted[k] !== undefined);
+  if (!touched.length) return;
+  throw validationFailed(
+    touched.map((k) => fieldError(`/${k}`, NO_CHANGE, `更正不得改变${FIXED_BY_LAW[k]["zh-CN"]}（${NO_CHANGE}）`, `a corrigendum may not change ${FIXED_BY_LAW[k].en} (${NO_CHANGE})`)),
+    { "zh-CN": "澄清或者修改不得改变采购标的和资格条件", en: "A clarification or corrigendum may not change the object of the procurement or the qualification conditions" },
+  );
 }
 
 // ── The filed plan, through supervision's action ────────────────────────────────────────────
@@ -377,6 +397,8 @@ function hooksFor(cfg: ProcedureConfig): WorkflowHooks {
       return { data: { bidDeadline: deadline.toISOString(), deadlineMoved: moved, lastChangeAt: step.now.toISOString(), ...clarified } };
     },
     async corrigendum(step) {
+      // the form carries neither the object nor the qualifications; a tenant's overlay that added them is still refused here
+      refuseChangeOfSubject(step.submitted);
       const tender = await tenderOf(step.trx, step.instanceId);
       const planTotal = tender.config.planTotal ?? "0";
       if (step.submitted.maxPrice && compareMoney(str(step.submitted.maxPrice), planTotal) > 0) {
@@ -717,7 +739,8 @@ export const tendersService: PlatformServiceSchema = {
           links,
           documents: t.documents,
           // the filed project it executes, for those who run it: the evaluation's award fact joins the project's record by it
-          ...(runs(user, t) ? { projectId: t.project_id } : {}),
+          // and the plan's total, the project's budget (the evaluation sizes a negotiation's group by it)
+          ...(runs(user, t) ? { projectId: t.project_id, budget: t.config.planTotal ?? null } : {}),
           registered: !!mine?.registered_at,
           invited: !!mine?.invited,
           messages: shown,
@@ -751,6 +774,16 @@ export const tendersService: PlatformServiceSchema = {
           }
           if (row.docs_until && localDate(now) > row.docs_until) {
             throw conflict({ "zh-CN": `采购文件提供期限已于 ${row.docs_until} 届满`, en: `The documents were offered until ${row.docs_until}` }, { rule: "tender.docAvailability" });
+          }
+          if (row.config.publicity) {
+            // a single source goes on only once each objection to its publicity has had its supplementary review
+            const waiting = await trx("etrading_messages").where({ tender_id: row.id, kind: "objection" }).whereNull("answered_at").orderBy("answer_due").first("answer_due");
+            if (waiting) {
+              throw conflict(
+                { "zh-CN": `单一来源公示收到异议，采购人应在 ${waiting.answer_due} 前组织补充论证，论证后方可继续`, en: `The single-source publicity drew an objection: the purchaser reviews it again with experts by ${waiting.answer_due}, and the procurement goes on after that` },
+                { rule: OBJECTION_REVIEW.rule, reviewDue: waiting.answer_due },
+              );
+            }
           }
           const existing = await trx("etrading_registrations").where({ tender_id: row.id, supplier_code: supplier.code }).forUpdate().first();
           if (existing?.registered_at) return { registered: true, registeredAt: iso(existing.registered_at), docsVersion: row.docs_version };
@@ -814,6 +847,83 @@ export const tendersService: PlatformServiceSchema = {
           await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.question.create", object: id });
         });
         return { id, answerDue: due, rule: QUESTION_ANSWER.rule };
+      },
+    },
+
+    /**
+     * POST /api/etrading/tenders/:id/objections `{ text }`: anyone signed in (a supplier, a unit) objects to a single
+     * source's publicity while it runs; the purchaser's supplementary review is due within singleSource.objectionReview
+     * after the publicity ends, and the one supplier obtains the documents only after it.
+     */
+    object: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /tenders/:id/objections",
+      gate: tenderGate,
+      params: { id: "string", text: { type: "string", optional: true } },
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string; text?: string }>) {
+        const user = ctx.meta.user!;
+        const text = (ctx.params.text ?? "").trim();
+        if (text.length < 2 || text.length > 4000) throw validationFailed([fieldError("/text", "length", "请填写异议及其理由（2 至 4000 字）", "Write the objection and its grounds (2 to 4,000 characters)")]);
+        // the publicity is public (the portal shows it): not only the named supplier may object
+        const t = /^[0-9a-f-]{36}$/.test(ctx.params.id) ? await ROW(this.db).where({ id: ctx.params.id }).first() : undefined;
+        if (!t || t.status === "draft" || !t.config.publicity || !t.published_at) throw notFound(TENDER);
+        const now = platformNow();
+        const p = t.config.publicity;
+        const until = periodEnd(t.published_at, p.days, p.unit);
+        if (localDate(now) > until) {
+          throw conflict({ "zh-CN": `单一来源公示期已于 ${until} 届满，异议应在公示期内提出`, en: `The single-source publicity ended on ${until}: objections are made within it` }, { rule: p.rule, publicityUntil: until });
+        }
+        const due = periodEnd(until, OBJECTION_REVIEW.days, OBJECTION_REVIEW.unit);
+        const id = randomUUID();
+        await this.db.transaction(async (trx) => {
+          await trx("etrading_messages").insert({ id, tender_id: t.id, kind: "objection", supplier_code: user.unitCode ?? null, text, answer_due: due, created_at: now });
+          for (const unit of [t.unit, t.agency_code].filter((u): u is string => !!u)) {
+            await enqueue(trx, {
+              event: "notifications.requested",
+              key: t.instance_id,
+              payload: { tenantCode: t.tenant_code, owner: { unit, account: null }, link: `/etrading/tenders/${t.id}`, kind: "etrading.objection", title: { "zh-CN": `单一来源公示收到异议，请于 ${due} 前组织补充论证：${t.title}`, en: `An objection to the single-source publicity: review it again with experts by ${due}: ${t.title}` } },
+            });
+          }
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.objection.create", object: id });
+        });
+        return { id, publicityUntil: until, reviewDue: due, rule: OBJECTION_REVIEW.rule };
+      },
+    },
+
+    /**
+     * POST /api/etrading/tenders/:id/objections/:objectionId/review `{ conclusion, upheld }`: the purchaser or agency
+     * records the supplementary expert review (补充论证) of an objection; `late` past singleSource.objectionReview.
+     * Upheld, the single source cannot go on: the procurement is cancelled and another method used.
+     */
+    reviewObjection: {
+      kind: "continue",
+      permission: "authenticated",
+      rest: "POST /tenders/:id/objections/:objectionId/review",
+      gate: tenderGate,
+      params: { id: "string", objectionId: "string", conclusion: { type: "string", optional: true }, upheld: { type: "any", optional: true } },
+      async handler(this: PluginServiceThis, ctx: PlatformContext<{ id: string; objectionId: string; conclusion?: string; upheld?: unknown }>) {
+        const user = ctx.meta.user!;
+        const t = await visibleTender(this, ctx, ctx.params.id);
+        if (!runs(user, t)) throw forbidden();
+        const conclusion = (ctx.params.conclusion ?? "").trim();
+        const problems: ErrorDetail[] = [];
+        if (conclusion.length < 2 || conclusion.length > 8000) problems.push(fieldError("/conclusion", "length", "请填写补充论证意见（2 至 8000 字）", "Write the supplementary review's conclusion (2 to 8,000 characters)"));
+        if (typeof ctx.params.upheld !== "boolean") problems.push(fieldError("/upheld", "type", "请说明异议是否成立（true / false）", "Say whether the objection is upheld (true / false)"));
+        if (problems.length) throw validationFailed(problems);
+        const upheld = ctx.params.upheld as boolean;
+        const now = platformNow();
+        return this.db.transaction(async (trx) => {
+          const o = await trx("etrading_messages").where({ id: /^[0-9a-f-]{36}$/.test(ctx.params.objectionId) ? ctx.params.objectionId : randomUUID(), tender_id: t.id, kind: "objection" }).forUpdate().first();
+          if (!o) throw notFound({ "zh-CN": "异议", en: "objection" });
+          if (o.answered_at) throw conflict({ "zh-CN": "该异议已完成补充论证", en: "This objection was reviewed already" }, { rule: OBJECTION_REVIEW.rule });
+          const answer = `${upheld ? "异议成立" : "异议不成立"}：${conclusion}`;
+          await trx("etrading_messages").where({ id: o.id }).update({ answer, answered_at: now, changes: JSON.stringify({ upheld }) });
+          const publish = (event: string, payload: unknown) => enqueue(trx, { event, payload, key: t.instance_id }).then(() => undefined);
+          await tellRegistered({ trx, publish }, t, { "zh-CN": `单一来源公示异议的补充论证意见：${t.title}`, en: `The supplementary review of an objection to the single-source publicity: ${t.title}` }, "etrading.objection-review");
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: t.tenant_code, action: "etrading.objection.review", object: o.id, after: { upheld } });
+          return { id: o.id, upheld, reviewedAt: now.toISOString(), reviewDue: o.answer_due, late: localDate(now) > o.answer_due, rule: OBJECTION_REVIEW.rule };
+        });
       },
     },
 

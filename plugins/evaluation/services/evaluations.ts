@@ -24,11 +24,15 @@ interface Row {
   project_id: string | null; tender_method: string | null; indicators: Indicator[]; offer_round: number; offers_open: boolean; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
   award_hold: { reason: string; at: string; by: string } | null;
 }
-type Award = { bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean };
+type Award = {
+  bidId: string; supplierCode: string; supplierName: string; price: string; rank: number; reason: string | null; at: string; late: boolean; deemed: boolean;
+  /** the result notice's last day (award.resultNoticePeriod), for tenders */
+  noticeUntil?: string | null;
+};
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
-interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null }
+interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null; budget?: string | null }
 interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null; fileHashes?: string[] }> }
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
@@ -162,9 +166,21 @@ function evaluationColumns(lang: "zh-CN" | "en"): Array<ExportColumn<ReturnType<
 
 interface StartParams { tenderId: string; method: unknown; category: unknown; priceWeight?: unknown; criteria?: unknown; members?: unknown; smeDeduction?: unknown }
 
-/** The smallest committee for the method and the tender's budget (eval.committee.tender.size, …sizeLarge, eval.committee.nonTender.size, eval.committee.consultation.size). */
-function committeeRule(maxPrice: string, method: string): { id: "eval.committee.tender.size" | "eval.committee.tender.sizeLarge" | "eval.committee.nonTender.size" | "eval.committee.consultation.size"; size: number } {
-  if (method === "competitive-negotiation") return { id: "eval.committee.nonTender.size", size: rule("eval.committee.nonTender.size").value as number };
+type CommitteeRule = "eval.committee.tender.size" | "eval.committee.tender.sizeLarge" | "eval.committee.nonTender.size" | "eval.committee.nonTender.sizeAboveThreshold" | "eval.committee.consultation.size";
+
+/**
+ * The smallest committee for the method and the tender's budget (eval.committee.tender.size, …sizeLarge,
+ * eval.committee.nonTender.size, eval.committee.consultation.size). A negotiation's or an inquiry's group is 5 or
+ * more once the project's budget reaches the public-tender amount (eval.committee.nonTender.sizeAboveThreshold):
+ * e-trading shows the runners the filed plan's total as `budget`; without it, the maximum price stands in.
+ */
+function committeeRule(tender: Pick<TenderView, "maxPrice" | "method" | "budget">): { id: CommitteeRule; size: number } {
+  const { maxPrice, method } = tender;
+  if (method === "competitive-negotiation" || method === "inquiry") {
+    const above = rule("eval.committee.nonTender.sizeAboveThreshold");
+    if (compareMoney(tender.budget ?? maxPrice, String(above.budgetThresholdCNY)) >= 0) return { id: "eval.committee.nonTender.sizeAboveThreshold", size: above.value as number };
+    return { id: "eval.committee.nonTender.size", size: rule("eval.committee.nonTender.size").value as number };
+  }
   if (method === "competitive-consultation") return { id: "eval.committee.consultation.size", size: rule("eval.committee.consultation.size").value as number };
   const large = rule("eval.committee.tender.sizeLarge");
   if (Number(maxPrice) >= (large.budgetThresholdCNY ?? Infinity)) return { id: "eval.committee.tender.sizeLarge", size: large.value as number };
@@ -195,7 +211,7 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   if (category !== "goods" && category !== "services") problems.push(fieldError("/category", "enum", "项目类别应为货物（goods）或服务（services）", "the category is goods or services"));
   // the committee is the drawing's: a list the caller sends may only repeat it, never add to it
   const members = drawn;
-  const c = committeeRule(tender.maxPrice, tender.method);
+  const c = committeeRule(tender);
   if (p.members !== undefined && p.members !== null) {
     const typed = Array.isArray(p.members) ? p.members : [null];
     const strangers = typed.filter((m) => !drawn.includes(m as string));
@@ -306,8 +322,10 @@ async function view(db: Knex, u: SessionUser, e: Row) {
     // the platform hands the report to the purchaser the moment the last member signs (award.reportDelivery: within
     // 2 working days of the evaluation's end), and says so: when, and by which rule
     reportDelivered: (e.status === "signed" || e.status === "awarded") && sigs.length
-      ? { at: new Date(Math.max(...sigs.map((s) => new Date(s.signed_at).getTime()))).toISOString(), rule: "award.reportDelivery" }
+      ? { at: new Date(Math.max(...sigs.map((s) => new Date(s.signed_at).getTime()))).toISOString(), rule: awardClocks(e.tender_method).report.rule }
       : null,
+    // the clocks from the report to the contract, each with the rule that sets it
+    awardClocks: awardClocks(e.tender_method),
     confirmBy: e.confirm_by, awardWarned: !!e.warned_at, award: e.award, reEvaluationOrders: e.orders,
     signBy: e.sign_by, contract: e.contract, refusals: e.refusals, awardHold: e.award_hold,
     // negotiation and consultation: the current round of final offers, how many are in (the prices once it is closed)
@@ -348,10 +366,11 @@ async function awardClock(db: Knex, now: Date): Promise<{ warned: number; deemed
     const due: Row[] = await trx("evaluation_evaluations").where({ status: "signed" }).whereNull("warned_at").where("confirm_by", "<=", today).forUpdate().skipLocked().select("*");
     for (const e of due) {
       await trx("evaluation_evaluations").where({ id: e.id }).update({ warned_at: now });
+      const confirm = awardClocks(e.tender_method).confirm;
       for (const unit of unitsOf(e)) {
         await notify(trx, e, { unit }, "evaluation.award.warning", {
-          "zh-CN": `${e.title}：应在收到评审报告后 5 个工作日内确定中标人，期限即将届满；逾期未确定又无合法理由的，视同确定排名第一的候选人（award.purchaserConfirm）`,
-          en: `${e.title}: the 5 working days to confirm the winner after the report are ending; without a lawful reason the first-ranked candidate is then deemed chosen (award.purchaserConfirm)`,
+          "zh-CN": `${e.title}：应在收到评审报告后 ${confirm.days} 个工作日内确定中标人，期限即将届满；逾期未确定又无合法理由的，视同确定排名第一的候选人（${confirm.rule}）`,
+          en: `${e.title}: the ${confirm.days} working days to confirm the winner after the report are ending; without a lawful reason the first-ranked candidate is then deemed chosen (${confirm.rule})`,
         });
       }
       await writeAudit(trx, { actor: { system: "evaluation.award.clock" }, tenantCode: e.tenant_code, action: "evaluation.award.warning", object: e.id, after: { confirmBy: e.confirm_by } });
@@ -367,9 +386,10 @@ async function awardClock(db: Knex, now: Date): Promise<{ warned: number; deemed
 async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"][number], reason: string | null, now: Date, deemed: boolean): Promise<Award> {
   const award: Award = {
     bidId: chosen.bidId, supplierCode: chosen.supplierCode, supplierName: chosen.supplierName, price: chosen.price, rank: chosen.rank, reason, at: now.toISOString(),
-    late: e.confirm_by !== null && localDate(now) > e.confirm_by, deemed,
+    late: e.confirm_by !== null && localDate(now) > e.confirm_by, deemed, noticeUntil: resultNoticeUntil(e.tender_method, now),
   };
-  const signBy = periodEnd(now, rule("contract.signWithin").value as number, "calendar-days");
+  const contract = awardClocks(e.tender_method).contract;
+  const signBy = periodEnd(now, contract.days, contract.unit);
   await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "awarded", award: JSON.stringify(award), sign_by: signBy, updated_at: now });
   await publishResult(trx, e, award, now);
   await awardFact(trx, e, award, now);
@@ -398,6 +418,38 @@ async function makeAward(trx: Knex.Transaction, e: Row, chosen: Report["ranking"
     }
   }
   return award;
+}
+
+/** One clock of the award: the rule that sets it, its length and unit. */
+interface AwardClock { rule: string; days: number; unit: "working-days" | "calendar-days" }
+
+/**
+ * The clocks from the report to the contract: the report delivered (award.reportDelivery), the winner confirmed
+ * (award.purchaserConfirm), the result published (award.resultNotice), the contract signed (contract.signWithin).
+ * A competitive consultation has its own sequence of the same four (consultation.awardTimeline: 2, 5 and 2 working
+ * days, then 30 days), read from that rule.
+ */
+export function awardClocks(tenderMethod: string | null): { report: AwardClock; confirm: AwardClock; notice: AwardClock; contract: AwardClock } {
+  if (tenderMethod === "competitive-consultation") {
+    const id = "consultation.awardTimeline";
+    const [report, confirm, notice, contract] = rule(id).value as [number, number, number, number];
+    return {
+      report: { rule: id, days: report, unit: "working-days" }, confirm: { rule: id, days: confirm, unit: "working-days" },
+      notice: { rule: id, days: notice, unit: "working-days" }, contract: { rule: id, days: contract, unit: "calendar-days" },
+    };
+  }
+  const of = (id: "award.reportDelivery" | "award.purchaserConfirm" | "award.resultNotice" | "contract.signWithin", unit: AwardClock["unit"]): AwardClock => ({ rule: id, days: rule(id).value as number, unit });
+  return { report: of("award.reportDelivery", "working-days"), confirm: of("award.purchaserConfirm", "working-days"), notice: of("award.resultNotice", "working-days"), contract: of("contract.signWithin", "calendar-days") };
+}
+
+/**
+ * How long a tender's result notice stays published (award.resultNoticePeriod: 1 working day, counted as every
+ * period is); a challenge of the result counts its days from the end of it (challenge.window.start). The rule is the
+ * open and invited tender's (中标公告); the rule list sets no period for other methods' results.
+ */
+function resultNoticeUntil(tenderMethod: string | null, publishedAt: Date): string | null {
+  if (tenderMethod !== null && tenderMethod !== "public-tender" && tenderMethod !== "invited-tender") return null;
+  return periodEnd(publishedAt, rule("award.resultNoticePeriod").value as number, "working-days");
 }
 
 type Ctx<P> = PlatformContext<P & { id: string }>;
@@ -697,8 +749,9 @@ export const evaluationsService: PlatformServiceSchema = {
           const n = await trx("evaluation_signatures").where({ evaluation_id: e.id }).count<{ n: string }[]>("* as n");
           let next = e;
           if (Number(n[0].n) === e.members.length) {
-            // the purchaser has the report from now: award.purchaserConfirm counts its working days
-            const confirmBy = periodEnd(now, rule("award.purchaserConfirm").value as number, "working-days");
+            // the purchaser has the report from now: award.purchaserConfirm (a consultation's consultation.awardTimeline) counts its working days
+            const confirm = awardClocks(e.tender_method).confirm;
+            const confirmBy = periodEnd(now, confirm.days, confirm.unit);
             await trx("evaluation_evaluations").where({ id: e.id }).update({ status: "signed", confirm_by: confirmBy, updated_at: now });
             next = { ...e, status: "signed", confirm_by: confirmBy };
             for (const unit of unitsOf(e)) {
@@ -963,6 +1016,8 @@ export const evaluationsService: PlatformServiceSchema = {
           candidates: e.report!.ranking.length,
           mine: mine ? { rank: mine.rank, total: mine.total, technical: mine.technical, priceScore: mine.priceScore, evaluatedPrice: mine.evaluatedPrice } : null,
           disqualified: out ? { reason: out.reason } : null,
+          // a challenge of the result counts from the notice period's end (award.resultNoticePeriod, challenge.window.start)
+          noticeUntil: (e.award as Award).noticeUntil ?? null,
           rule: "award.informLosers",
         };
       },
@@ -1131,14 +1186,14 @@ async function awardFact(trx: Knex.Transaction, e: Row, award: Award, now: Date)
 const resultVersion = (e: Row) => e.round * 100 + e.refusals.length;
 
 /** The result notice on the portal (award.resultNotice): winner, price, and the committee's size; no one's scores. */
-async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierName: string; price: string }, now: Date) {
+async function publishResult(trx: Knex.Transaction, e: Row, award: { supplierName: string; price: string; noticeUntil?: string | null }, now: Date) {
   await enqueue(trx, {
     event: "portal.publish",
     key: e.id,
     payload: {
       instanceId: e.id, workflowId: "evaluation.result", plugin: "evaluation", tenantCode: e.tenant_code, ownerUnit: e.unit_code ?? e.agency_code, state: "awarded", transition: "award",
       version: resultVersion(e), notice: "result", title: `${e.title}中标结果公告`, unitName: e.unit_name,
-      data: { projectName: e.title, purchaserName: e.unit_name, winner: award.supplierName, winningPrice: award.price, awardedAt: now.toISOString() },
+      data: { projectName: e.title, purchaserName: e.unit_name, winner: award.supplierName, winningPrice: award.price, awardedAt: now.toISOString(), ...(award.noticeUntil ? { noticeUntil: award.noticeUntil } : {}) },
     },
   });
 }

@@ -84,7 +84,7 @@ describe("etrading bid files", () => {
     expect((await api(`/api/files/${ref.fileId}`, w.tokens.purchaser)).status).toBe(404);
     const early = await api(`/api/etrading/tenders/${tender}/bids/${bidId}/files/0`, w.tokens.purchaser);
     expect(early.status).toBe(409);
-    expect(early.body.error.details).toMatchObject({ rule: "tender.opening.atDeadline" });
+    expect(early.body.error.details).toMatchObject({ rule: "tender.sealedUntilOpening" });
 
     // after the deadline, before the custodians act: still sealed
     w.platform.kernel.clock.travelTo(deadline);

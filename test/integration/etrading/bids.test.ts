@@ -167,6 +167,34 @@ describe("etrading sealed bids", () => {
     expect(await w.platform.kernel.db.knex("etrading_bids").where({ tender_id: tender })).toEqual([]);
   });
 
+  test("tender.sealedUntilOpening: before the deadline no custodian gets its shares or hands one in, not even the right one (a bid's large files: bids-files.test.ts); at the deadline the shares are given", async () => {
+    const deadline = hourAhead();
+    const tender = await publishedTender(w, deadline);
+    await registerCustodianKeys(w, tender);
+    const sent = await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("398000.00")));
+    expect(sent.status).toBe(201);
+    const knex = w.platform.kernel.db.knex;
+    // the share sealed to the agency, unwrapped with the agency's own key: the right share, handed in too early
+    const row = await knex("etrading_bids").where({ id: sent.body.receipt.bidId }).first();
+    const share = openShare({ tenderId: tender, shares: row.shares }, "agency", w.keys.agency.privateKey);
+    for (const c of CUSTODIANS) {
+      const early = await w.platform.api(`/api/etrading/tenders/${tender}/opening/custodians/${c}/shares`, { token: w.tokens[c] });
+      expect([c, early.status, early.body.error?.details?.rule]).toEqual([c, 409, "tender.sealedUntilOpening"]);
+    }
+    const handIn = await w.platform.api(`/api/etrading/tenders/${tender}/opening/shares`, { method: "POST", token: w.tokens.agency, body: { custodian: "agency", shares: [{ bidId: row.id, share }] }, headers: { "accept-language": "en" } });
+    expect(handIn.status).toBe(409);
+    expect(handIn.body.error).toMatchObject({ code: "CONFLICT", details: { rule: "tender.sealedUntilOpening", deadline: deadline.toISOString() } });
+    expect(handIn.body.error.message).toContain("only once the bid deadline");
+    // nothing was opened nor kept
+    expect(await knex("etrading_opening_shares").where({ bid_id: row.id })).toEqual([]);
+    expect(await knex("etrading_openings").where({ bid_id: row.id })).toEqual([]);
+
+    w.platform.kernel.clock.travelTo(deadline);
+    const given = await w.platform.api(`/api/etrading/tenders/${tender}/opening/custodians/agency/shares`, { token: w.tokens.agency });
+    expect(given.status).toBe(200);
+    expect(given.body.bids.map((b: { bidId: string }) => b.bidId)).toEqual([row.id]);
+  });
+
   test("ebid.decryptionFailure and tender.opening.record: k custodians open the bids; the record shows prices; a bidder's bad package is revoked, a tampered copy or missing shares withdrawn", async () => {
     const deadline = hourAhead();
     const tender = await publishedTender(w, deadline, { maxPrice: "400000.00" });
@@ -185,7 +213,7 @@ describe("etrading sealed bids", () => {
     // before the deadline no custodian gets its shares
     const early = await w.platform.api(`/api/etrading/tenders/${tender}/opening/custodians/agency/shares`, { token: w.tokens.agency });
     expect(early.status).toBe(409);
-    expect(early.body.error.details.rule).toBe("tender.opening.atDeadline");
+    expect(early.body.error.details.rule).toBe("tender.sealedUntilOpening");
 
     w.platform.kernel.clock.travelTo(deadline);
     const knex = w.platform.kernel.db.knex;

@@ -227,6 +227,7 @@ describe("from a filed plan to the opening: publication, registration, questions
     const qualifications = await t.take("buyer", s.id, "corrigendum", { reason: "放宽资格", qualifications: "不限" });
     expect(qualifications.status).toBe(400);
     expect(qualifications.body.error.details[0].path).toBe("/qualifications");
+    expect(qualifications.body.error.details[0].rule).toBe("additionalProperties");
     const overPlan = await t.take("buyer", s.id, "corrigendum", { reason: "提高限价", maxPrice: "1500000.00" });
     expect(overPlan.status).toBe(400);
     expect(overPlan.body.error.details[0]).toMatchObject({ path: "/maxPrice", rule: "plan-total" });
@@ -236,5 +237,33 @@ describe("from a filed plan to the opening: publication, registration, questions
     const tender = ok(await t.call("buyer", `/api/etrading/tenders/${s.id}`));
     expect(tender).toMatchObject({ docsVersion: 1, maxPrice: "1350000.00" });
     expect(tender.documents.requirements).toBe("修改后的需求");
+  });
+
+  test("tender.clarification.noChangeOfSubjectOrQualification: even where a tenant's overlay adds the qualifications or the title to the corrigendum form, a corrigendum changing them is refused, nothing written", async () => {
+    const form = "/api/forms/etrading.corrigendum/overlays/441300";
+    ok(await t.call("admin", form, {
+      method: "PUT",
+      body: { addProperties: { qualifications: { type: "string", title: "资格条件", titleEn: "Qualifications" }, title: { type: "string", title: "项目名称", titleEn: "Title" } } },
+    }));
+    try {
+      const projectId = await t.filedProject("public-tender", "2021-03-01");
+      const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId)), 201);
+      ok(await t.take("buyer", s.id, "publish"));
+      const r = await t.platform.api(`/api/instances/${s.id}/transitions/corrigendum`, { method: "POST", token: t.tokens.buyer, body: { data: { reason: "放宽资格并改名", qualifications: "不限", title: "另一个项目", requirements: "LED路灯1100盏" } }, headers: { "accept-language": "en" } });
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe("VALIDATION_FAILED");
+      expect(r.body.error.message).toBe("A clarification or corrigendum may not change the object of the procurement or the qualification conditions");
+      expect(r.body.error.details.map((d: Any) => [d.path, d.rule])).toEqual([["/title", "tender.clarification.noChangeOfSubjectOrQualification"], ["/qualifications", "tender.clarification.noChangeOfSubjectOrQualification"]]);
+      // nothing half written: the documents, their version and the messages are as published
+      const tender = ok(await t.call("buyer", `/api/etrading/tenders/${s.id}`));
+      expect(tender).toMatchObject({ docsVersion: 1, title: "惠州市城区道路照明设备采购项目" });
+      expect(tender.documents).toMatchObject({ qualifications: "具有独立承担民事责任的能力；近三年无重大违法记录", requirements: "LED路灯1200盏，色温4000K，含安装调试，质保5年" });
+      expect(tender.messages.filter((m: Any) => m.kind === "corrigendum")).toEqual([]);
+      // a corrigendum of what the law lets change still goes through
+      ok(await t.take("buyer", s.id, "corrigendum", { reason: "需求更正", requirements: "LED路灯1100盏" }));
+    } finally {
+      // the overlay narrows nothing else, but later tests should meet the plain form
+      ok(await t.call("admin", form, { method: "PUT", body: {} }));
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { newKeyPair, openShare, sealBid, softwareSigner, unwrapBidderKey, type SealedBid } from "../../../plugins/etrading/sealed";
 import { tab, until, type Tab } from "../notifications/support";
+import { PROCEDURES } from "../../../plugins/etrading/services/procedures";
 import { packageOf, publishedTender, registerCustodianKeys, sealAs, startBidsWorld, stopBidsWorld, submit, SUPPLIERS, type BidsWorld } from "./bids-support";
 
 interface HallEvent {
@@ -103,6 +104,44 @@ describe("etrading opening hall", () => {
     regulator.tab.close();
     await until("a leaver is gone", () => bidder.counts[bidder.counts.length - 1] === 2 && !roles().includes("custodian"), 10_000, () => [bidder.counts, roles()]);
     expect((await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.purchaser)).body.present).toHaveLength(2);
+  });
+
+  test("tender.opening.noEvaluators: an evaluation expert is refused at the hall's door and by GET, with a clear error in zh-CN and en", async () => {
+    const deadline = hourAhead();
+    const tender = await publishedTender(w, deadline);
+    await registerCustodianKeys(w, tender);
+    await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("398000.00")));
+    w.platform.kernel.clock.travelTo(deadline);
+    const expert = await w.platform.token({ tenantCode: "441300", roles: ["expert"] });
+    const seat = await enter(expert, tender);
+    expect(seat.joined.error).toMatchObject({ code: "FORBIDDEN", details: { rule: "tender.opening.noEvaluators" } });
+    expect(seat.joined.error!.message).toMatch(/不得参加开标活动/);
+    const en = await api(`/api/etrading/tenders/${tender}/hall`, expert, { headers: { "accept-language": "en" } });
+    expect([en.status, en.body.error.details.rule]).toEqual([403, "tender.opening.noEvaluators"]);
+    expect(en.body.error.message).toMatch(/may not attend the opening/);
+    // nor does an expert account that also holds a regulator's role get in
+    const both = await w.platform.token({ tenantCode: "441300", roles: ["regulator", "expert"], unitCode: "441300001" });
+    expect((await api(`/api/etrading/tenders/${tender}/hall`, both)).body.error.details.rule).toBe("tender.opening.noEvaluators");
+    // the host is still admitted
+    expect((await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.agency)).status).toBe(200);
+  });
+
+  test("nonTender.invitation and consultation.invitation: an inquiry or a competitive consultation with 2 valid responses of the 3 it needs has failed, naming its own rule", async () => {
+    for (const [method, rule] of [["inquiry", "nonTender.invitation"], ["competitive-consultation", "consultation.invitation"]] as const) {
+      const deadline = hourAhead();
+      // the procedure's configuration as the draft step writes it into the tender (services/procedures.ts)
+      const tender = await publishedTender(w, deadline, { config: { ...PROCEDURES[method] } });
+      await w.platform.kernel.db.knex("etrading_tenders").where({ id: tender }).update({ method });
+      await registerCustodianKeys(w, tender);
+      await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("398000.00")));
+      await submit(w, 1, tender, await sealAs(w, 1, tender, packageOf("399000.00")));
+      w.platform.kernel.clock.travelTo(deadline);
+      await handIn(tender, "agency");
+      await handIn(tender, "purchaser");
+      const state = (await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.agency)).body;
+      expect([method, state.record.minBidders, state.outcome]).toEqual([method, 3, expect.objectContaining({ state: "failed", rule, validBids: 2 })]);
+      w.platform.kernel.clock.reset();
+    }
   });
 
   test("live: the bidder list with deposits, each share handed in, each bid opened, a changed ciphertext flagged; a late joiner reads the same by GET", async () => {

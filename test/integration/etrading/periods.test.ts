@@ -131,6 +131,36 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       await until(s.id, (i) => i.state === "opening", "2021-04-06T09:30:00+08:00");
     });
 
+    test("negotiation.clarification.leadTime, inquiry.clarification.leadTime (3 working days) and consultation.clarification.leadTime (5 days): a clarification later than that moves the deadline to the lead time's end; one in time, or one that does not affect the responses, leaves it", async () => {
+      for (const [method, deadline, lateOn, movedTo, rule] of [
+        // published Monday 03-01; clarified Monday 03-08: 3 working days end Thursday 03-11
+        ["competitive-negotiation", "2021-03-10T09:30:00+08:00", "2021-03-08", "2021-03-11T01:30:00.000Z", "negotiation.clarification.leadTime"],
+        ["inquiry", "2021-03-10T09:30:00+08:00", "2021-03-08", "2021-03-11T01:30:00.000Z", "inquiry.clarification.leadTime"],
+        // clarified Friday 03-12: 5 days end Wednesday 03-17
+        ["competitive-consultation", "2021-03-15T09:30:00+08:00", "2021-03-12", "2021-03-17T01:30:00.000Z", "consultation.clarification.leadTime"],
+      ] as const) {
+        const lead = PROCEDURES[method].clarificationLead!;
+        expect(lead).toEqual({ rule, days: R[rule].value, unit: R[rule].unit });
+        const projectId = await t.filedProject(method, "2021-03-01");
+        const s = ok(await t.start("buyer", `etrading.${method}`, t.documents(projectId, { bidDeadline: deadline })), 201);
+        ok(await t.take("buyer", s.id, "publish"));
+        // in time: the lead time before the deadline is kept, nothing moves
+        const inTime = method === "competitive-consultation" ? "2021-03-09" : "2021-03-05";
+        expect(periodEnd(inTime, lead.days, lead.unit) <= deadline.slice(0, 10)).toBe(true);
+        await settled(s.id, inTime);
+        const early = ok(await t.take("buyer", s.id, "clarify", { text: "交货地点补充说明" }));
+        expect([method, early.data.deadlineMoved]).toEqual([method, false]);
+        await settled(s.id, lateOn);
+        // a clarification that cannot affect how responses are prepared does not move it either
+        const editorial = ok(await t.take("buyer", s.id, "clarify", { text: "更正联系人电话", affectsBids: false }));
+        expect([method, editorial.data.deadlineMoved]).toEqual([method, false]);
+        const late = ok(await t.take("buyer", s.id, "clarify", { text: "技术参数第2项调整" }));
+        expect([method, late.data]).toEqual([method, expect.objectContaining({ bidDeadline: movedTo, deadlineMoved: true })]);
+        expect(ok(await t.call("buyer", `/api/etrading/tenders/${s.id}`)).bidDeadline).toBe(movedTo);
+        t.platform.kernel.clock.reset();
+      }
+    });
+
     test("tender.invited.minInvitees: a draw of 2, or a pool of 2, is refused", async () => {
       const projectId = await t.filedProject("invited-tender", "2021-03-01");
       const pool = [SUPPLIERS.small.creditCode, ...MORE_SUPPLIERS.map((s) => s.creditCode)];
@@ -154,6 +184,42 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       const r = await t.take("buyer", s.id, "publish");
       expect(r.status).toBe(400);
       expect(detail(r as Reply, "/bidDeadline")).toMatchObject({ rule: "singleSource.publicity" });
+    });
+
+    test("singleSource.objectionReview: an objection within the publicity is reviewed again within 5 working days after it ends; until then the supplier cannot obtain the documents; none after the publicity", async () => {
+      expect(R["singleSource.objectionReview"]).toMatchObject({ value: 5, unit: "working-days" });
+      const projectId = await t.filedProject("single-source", "2021-03-01");
+      const data = t.documents(projectId, { invitees: [SUPPLIERS.small.creditCode], singleSourceReason: "原有路灯控制系统的唯一兼容供应商", bidDeadline: "2021-03-22T09:30:00+08:00" });
+      const s = ok(await t.start("buyer", "etrading.single-source", data), 201);
+      ok(await t.take("buyer", s.id, "publish"));
+      const objections = `/api/etrading/tenders/${s.id}/objections`;
+      // another supplier, not the one named, objects on the publicity's last day (03-08)
+      t.travel("2021-03-08T16:00:00+08:00");
+      const blank = await t.call("supplier1", objections, { method: "POST", body: { text: " " } });
+      expect([blank.status, blank.body.error.details[0].path]).toEqual([400, "/text"]);
+      const o = ok(await t.call("supplier1", objections, { method: "POST", body: { text: "本单位同样能提供兼容的控制系统，不是唯一供应商" } }));
+      // the publicity ends 03-08; 5 working days after it: 03-09 … 03-15
+      expect(o).toMatchObject({ publicityUntil: "2021-03-08", reviewDue: "2021-03-15", rule: "singleSource.objectionReview" });
+      await settled(s.id, "2021-03-09T10:00:00+08:00");
+      const late = await t.call("supplier1", objections, { method: "POST", body: { text: "再次提出异议" } });
+      expect([late.status, late.body.error.details]).toEqual([409, { rule: "singleSource.publicity", publicityUntil: "2021-03-08" }]);
+      // the one supplier waits for the review
+      const held = await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" });
+      expect([held.status, held.body.error.details]).toEqual([409, { rule: "singleSource.objectionReview", reviewDue: "2021-03-15" }]);
+      // only the purchaser or its agency reviews, with a conclusion and a verdict
+      const review = `${objections}/${o.id}/review`;
+      // the objector does not see the single source's documents (404); the named supplier sees them but does not review (403)
+      expect((await t.call("supplier1", review, { method: "POST", body: { conclusion: "成立", upheld: true } })).status).toBe(404);
+      expect((await t.call("smallSupplier", review, { method: "POST", body: { conclusion: "成立", upheld: true } })).status).toBe(403);
+      const incomplete = await t.call("buyer", review, { method: "POST", body: { conclusion: "经专家补充论证" } });
+      expect([incomplete.status, incomplete.body.error.details.map((d: { path: string }) => d.path)]).toEqual([400, ["/upheld"]]);
+      t.travel("2021-03-12T10:00:00+08:00");
+      const reviewed = ok(await t.call("buyer", review, { method: "POST", body: { conclusion: "经专家补充论证，该供应商产品与原系统协议不兼容，异议不成立", upheld: false } }));
+      expect(reviewed).toMatchObject({ upheld: false, reviewDue: "2021-03-15", late: false, rule: "singleSource.objectionReview" });
+      expect((await t.call("buyer", review, { method: "POST", body: { conclusion: "再次论证", upheld: false } })).status).toBe(409);
+      ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
+      const tender = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
+      expect(tender.messages).toContainEqual(expect.objectContaining({ kind: "objection", answer: expect.stringContaining("异议不成立"), answerDue: "2021-03-15" }));
     });
 
     test("question.answer: a question asked on Friday 2021-03-05 is due for an answer 3 working days later, on Wednesday 03-10", async () => {

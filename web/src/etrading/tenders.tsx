@@ -38,7 +38,7 @@ interface TenderSummary {
 
 interface Message {
   id: string;
-  kind: "question" | "clarification" | "corrigendum";
+  kind: "question" | "clarification" | "corrigendum" | "objection";
   text: string;
   answer: string | null;
   answerDue: string | null;
@@ -315,6 +315,15 @@ export function TenderPage({ id }: { id: string }) {
                   </form>
                 ) : (
                   <p>{t("etrading.message.awaiting", { due: m.answerDue ?? "" })}</p>
+                )
+              ) : m.kind === "objection" ? (
+                // singleSource.objectionReview: the purchaser's supplementary review, or when it is due
+                m.answer ? (
+                  <p style={{ whiteSpace: "pre-wrap" }}>
+                    {t("etrading.message.review")}：<Data>{m.answer}</Data>
+                  </p>
+                ) : (
+                  <p>{t("etrading.message.reviewDue", { due: m.answerDue ?? "" })}</p>
                 )
               ) : null}
             </li>
