@@ -23,6 +23,8 @@ export interface CreditFactEvent {
   endsOn?: string;
   /** barred from procurement from startsOn to endsOn: screening excludes the party then */
   bars?: boolean;
+  /** a major violation (重大违法记录: criminal penalty, ordered stop of business, revoked licence, large fine): the party is not eligible for credit.noMajorViolation3y's years after `occurredOn` */
+  major?: boolean;
   appealState?: "none" | "pending" | "upheld" | "overturned";
   published?: boolean;
   /** the tenant where it happened */

@@ -126,7 +126,8 @@ export async function aggregateFact(trx: Knex.Transaction, f: Fact): Promise<boo
     case "award": {
       const value = amount(d.amount);
       const sme = d.supplierSme === true;
-      const small = Number(value) < RULES["sme.reservedSmall"].value;
+      // "200万元以下" includes 2,000,000 itself (calc.inclusiveTerms)
+      const small = Number(value) <= RULES["sme.reservedSmall"].value;
       const awardOn = dayOf(d.awardDate, f.at);
       const bidders = bidCount(d.bidders);
       await addCell(trx, { ...cell, month: monthOf(awardOn) }, {

@@ -212,7 +212,7 @@ export async function dashboard(db: Knex, region: string, q: DashboardQuery) {
       smeAwards: Number(t.sme_awards ?? 0),
       awardedShare: share(Number(t.sme_awarded ?? 0), Number(t.awarded ?? 0)),
       goal: { rule: "sme.reservedShare", percent: RULES["sme.reservedShare"].value },
-      small: { rule: "sme.reservedSmall", below: RULES["sme.reservedSmall"].value, awards: small, smeAwards: Number(t.small_sme_awards ?? 0), share: share(Number(t.small_sme_awards ?? 0), small) },
+      small: { rule: "sme.reservedSmall", atMost: RULES["sme.reservedSmall"].value, awards: small, smeAwards: Number(t.small_sme_awards ?? 0), share: share(Number(t.small_sme_awards ?? 0), small) },
     },
     cycles: [...histograms.values()]
       .sort((a, b) => a.kind.localeCompare(b.kind) || a.method.localeCompare(b.method))

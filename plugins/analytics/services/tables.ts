@@ -1,7 +1,11 @@
 import statutory from "../statutory-rules.json";
 
-/** The law's numbers the dashboards and the flags measure against, by rule id: ../statutory-rules.json. */
-export const RULES = statutory.rules;
+/**
+ * The law's numbers the dashboards and the flags measure against, by rule id: ../statutory-rules.json.
+ * calc.inclusiveTerms is how they compare ("以上/以下/内" include the number), not a number of its own.
+ */
+const { "calc.inclusiveTerms": _definition, ...numbers } = statutory.rules;
+export const RULES = numbers;
 
 /** The aggregate tables the facts' handler writes and the dashboards and flags read (README.md, "Dashboards"). */
 export const CELLS = "analytics_agg_cells";

@@ -1,7 +1,8 @@
 import type { Knex } from "knex";
 import { implement, localDate, platformNow, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis } from "../../../core/sdk";
 import { eligibility, type EligibilityBidder, type EligibilityOutcome, type EligibilityReason, type ListVersionUsed } from "../../etrading/api";
-import { day, LIST_BY_KEY, LISTS } from "./lists";
+import RULES from "../statutory-rules.json";
+import { day, LIST_BY_KEY, LISTS, yearsBefore } from "./lists";
 
 /**
  * The eligibility provider e-trading calls at a tender's cutoff (plugins/etrading/api.ts): each
@@ -37,6 +38,9 @@ export async function entriesAt(db: Knex, versions: Version[], codes: string[]):
 const LIST_RULE = "credit.blacklists";
 const MEMBER_RULE = "credit.consortium";
 const RELATED_RULE = "supplier.relatedParties";
+const MAJOR_RULE = "credit.noMajorViolation3y";
+/** how many years back from the cutoff a major violation keeps a supplier out */
+const MAJOR_LOOKBACK_YEARS = RULES.rules[MAJOR_RULE].value;
 
 export async function check(db: Knex, p: Params, now: Date): Promise<{ bidders: EligibilityOutcome[]; lists: ListVersionUsed[]; checkedAt: string }> {
   const cutoff = new Date(p.cutoff);
@@ -55,6 +59,15 @@ export async function check(db: Knex, p: Params, now: Date): Promise<{ bidders: 
     ? await db("credit_facts").whereIn("subject_code", codes).where({ bars: true }).whereNot({ appeal_state: "overturned" })
         .where((w) => w.whereNull("starts_on").orWhere("starts_on", "<=", cutoffDay)).where((w) => w.whereNull("ends_on").orWhere("ends_on", ">=", cutoffDay))
         .select("id", "subject_code", "title_zh", "title_en", "reference", "source", "starts_on", "ends_on", "appeal_state")
+    : [];
+  // a major violation within the lookback before the cutoff ("前3年内": the day exactly that many years before
+  // is within, calc.inclusiveTerms); one day earlier no longer bars
+  const majorSince = yearsBefore(cutoffDay, MAJOR_LOOKBACK_YEARS);
+  const majors = codes.length
+    ? await db("credit_facts").whereIn("subject_code", codes).where({ major: true }).whereNot({ appeal_state: "overturned" })
+        .whereBetween("occurred_on", [majorSince, cutoffDay])
+        .orderBy("occurred_on", "desc")
+        .select("id", "subject_code", "title_zh", "title_en", "reference", "source", "occurred_on", "appeal_state")
     : [];
 
   const outcomes = new Map<string, EligibilityOutcome>(p.bidders.map((b) => [b.code, { code: b.code, eligible: true, reasons: [], flags: [] }]));
@@ -83,6 +96,18 @@ export async function check(db: Knex, p: Params, now: Date): Promise<{ bidders: 
       message: { "zh-CN": `${f.title_zh}（禁止参加政府采购活动 ${day(f.starts_on) ?? ""} 至 ${day(f.ends_on) ?? ""}）`, en: `${f.title_en} (barred from procurement ${day(f.starts_on) ?? ""} to ${day(f.ends_on) ?? ""})` },
       detail: { factId: f.id, reference: f.reference, authority: f.source, appealState: f.appeal_state },
     }, LIST_RULE);
+  }
+
+  for (const f of majors) {
+    const on = day(f.occurred_on)!;
+    exclude(f.subject_code, {
+      source: "penalty", version: null,
+      message: {
+        "zh-CN": `${f.title_zh}（重大违法记录，${on}；参加政府采购活动前 ${MAJOR_LOOKBACK_YEARS} 年内有重大违法记录的供应商不得参加）`,
+        en: `${f.title_en} (a major violation on ${on}: a supplier with one in the ${MAJOR_LOOKBACK_YEARS} years before taking part may not take part)`,
+      },
+      detail: { factId: f.id, reference: f.reference, authority: f.source, occurredOn: on, lookbackFrom: majorSince, appealState: f.appeal_state },
+    }, MAJOR_RULE);
   }
 
   // related parties: the same legal representative, or one controlling another, across different bidders

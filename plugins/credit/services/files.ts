@@ -6,7 +6,8 @@ import {
   PlatformError, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit,
 } from "../../../core/sdk";
 import type { CreditFactEvent, CreditSummary } from "../api";
-import { day, LIST_BY_KEY } from "./lists";
+import RULES from "../statutory-rules.json";
+import { day, LIST_BY_KEY, yearsBefore } from "./lists";
 
 /**
  * Credit files (信用档案): per party, the facts the platform produces (penalties a regulator
@@ -34,6 +35,7 @@ interface Fact {
   starts_on: unknown;
   ends_on: unknown;
   bars: boolean;
+  major: boolean;
   appeal_state: string;
   published: boolean;
   tenant_code: string;
@@ -43,7 +45,7 @@ interface Fact {
 const factView = (f: Fact) => ({
   id: f.id, subjectCode: f.subject_code, subjectKind: f.subject_kind, subjectName: f.subject_name, kind: f.kind, rule: f.rule,
   title: { "zh-CN": f.title_zh, en: f.title_en }, source: f.source, reference: f.reference,
-  occurredOn: day(f.occurred_on), startsOn: day(f.starts_on), endsOn: day(f.ends_on), bars: f.bars, appealState: f.appeal_state, published: f.published,
+  occurredOn: day(f.occurred_on), startsOn: day(f.starts_on), endsOn: day(f.ends_on), bars: f.bars, major: f.major, appealState: f.appeal_state, published: f.published,
   tenantCode: f.tenant_code, recordedAt: new Date(f.created_at).toISOString(),
 });
 
@@ -79,13 +81,16 @@ function checkFact(p: Record<string, unknown>): { problems: ErrorDetail[]; fact:
   if (startsOn && endsOn && endsOn < startsOn) problems.push(fieldError("/endsOn", "order", "结束日期早于开始日期", "ends before it starts"));
   const bars = p.bars === true;
   if (bars && (!startsOn || !endsOn)) problems.push(fieldError("/endsOn", "required", "禁止参加政府采购活动须写明起止日期", "a bar from procurement needs its first and last day"));
+  // a major violation (重大违法记录) keeps the party out for credit.noMajorViolation3y's lookback from the day it occurred
+  if (p.major !== undefined && typeof p.major !== "boolean") problems.push(fieldError("/major", "type", "是否重大违法记录应为 true 或 false", "major is true or false"));
+  const major = p.major === true;
   const appealState = (p.appealState ?? "none") as CreditFactEvent["appealState"];
   if (!APPEALS.includes(appealState!)) problems.push(fieldError("/appealState", "enum", `应为 ${APPEALS.join("、")} 之一`, `one of ${APPEALS.join(", ")}`));
   return {
     problems,
     fact: {
       subjectCode, subjectKind, subjectName: text("subjectName", 200, false) || undefined, kind: text("kind", 60), rule: text("rule", 80, false) || undefined,
-      title: { "zh-CN": zh, en }, reference: text("reference", 200, false) || undefined, occurredOn: occurredOn!, startsOn, endsOn, bars, appealState, published: p.published === true,
+      title: { "zh-CN": zh, en }, reference: text("reference", 200, false) || undefined, occurredOn: occurredOn!, startsOn, endsOn, bars, major, appealState, published: p.published === true,
     },
   };
 }
@@ -94,7 +99,7 @@ export async function insertFact(trx: Knex.Transaction, f: Omit<CreditFactEvent,
   const id = randomUUID();
   await trx("credit_facts").insert({
     id, subject_code: f.subjectCode, subject_kind: f.subjectKind, subject_name: f.subjectName ?? null, kind: f.kind, rule: f.rule ?? null, title_zh: f.title["zh-CN"], title_en: f.title.en,
-    source, reference: f.reference ?? null, occurred_on: f.occurredOn, starts_on: f.startsOn ?? null, ends_on: f.endsOn ?? null, bars: f.bars === true,
+    source, reference: f.reference ?? null, occurred_on: f.occurredOn, starts_on: f.startsOn ?? null, ends_on: f.endsOn ?? null, bars: f.bars === true, major: f.major === true,
     appeal_state: f.appealState ?? "none", published: f.published === true, tenant_code: tenantCode, event_id: eventId, created_by: by, created_at: now,
   });
   return id;
@@ -146,7 +151,7 @@ export const filesService: PlatformServiceSchema = {
         const now = platformNow();
         const id = await this.db.transaction(async (trx) => {
           const id = await insertFact(trx, fact, user.tenantCode, `regulator:${user.tenantCode}`, user.username, null, now);
-          await writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.penalty.create", object: id, after: { subjectCode: fact.subjectCode, startsOn: fact.startsOn, endsOn: fact.endsOn, bars: fact.bars, published: fact.published } });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.penalty.create", object: id, after: { subjectCode: fact.subjectCode, occurredOn: fact.occurredOn, startsOn: fact.startsOn, endsOn: fact.endsOn, bars: fact.bars, major: fact.major, published: fact.published } });
           return id;
         });
         ctx.meta.$statusCode = 201;
@@ -185,7 +190,8 @@ export const filesService: PlatformServiceSchema = {
       async handler(this: This, ctx: PlatformContext<{ code: string; consentAt: string }>): Promise<CreditSummary> {
         const code = String(ctx.params.code).trim().toUpperCase();
         const until = localDate(platformNow());
-        const since = `${Number(until.slice(0, 4)) - 3}${until.slice(4)}`;
+        // the records of the lookback credit.noMajorViolation3y asks about
+        const since = yearsBefore(until, RULES.rules["credit.noMajorViolation3y"].value);
         const facts = await this.db<Fact>("credit_facts").where({ subject_code: code }).whereNot({ appeal_state: "overturned" }).where("occurred_on", ">=", since);
         const entries = await this.db("credit_list_entries").where({ code }).whereNull("valid_to").whereNot({ list: "enterprise-registrations" });
         const current = entries.filter((e) => !e.until || day(e.until)! >= until);

@@ -18,7 +18,7 @@ type This = PluginServiceThis & { awardTimer?: NodeJS.Timeout; warning?: Promise
 
 interface Row {
   id: string; tender_id: string; tender_instance_id: string; tenant_code: string; unit_code: string | null; agency_code: string | null; title: string; unit_name: string;
-  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; consortium_deduction: string; criteria: Criterion[]; members: string[];
+  method: "lowest-price" | "comprehensive"; category: "goods" | "services"; price_weight: string | null; sme_deduction: string; sme_rule: SmeRule; consortium_deduction: string; criteria: Criterion[]; members: string[];
   bids: EvalBid[]; status: Status; report: Report | null; confirm_by: string | null; warned_at: Date | null; award: Record<string, unknown> | null; round: number;
   orders: Array<{ reason: string; at: string; by: string }>; drawing_id: string | null; chair: string | null;
   project_id: string | null; tender_method: string | null; indicators: Indicator[]; offer_round: number; offers_open: boolean; sign_by: string | null; contract: { at: string; late: boolean } | null; refusals: Array<{ bidId: string; reason: string; at: string }>;
@@ -32,7 +32,7 @@ type Award = {
 /** qualification → scoring → signing → signed → awarded; a regulator's order takes signed back to scoring */
 type Status = "qualification" | "scoring" | "signing" | "signed" | "awarded";
 
-interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null; budget?: string | null }
+interface TenderView { id: string; instanceId: string; tenantCode: string; title: string; method: string; maxPrice: string; purchaserName: string; status: string; mine: boolean; documents?: Record<string, unknown>; projectId?: string | null; budget?: string | null; publishedAt?: string | null }
 interface OpeningRecord { bids: Array<{ bidId: string; supplierCode: string; supplierName: string; outcome: string; price: string | null; fileHashes?: string[] }> }
 
 // ── Who the caller is to an evaluation (object level) ───────────────────────────────────────
@@ -224,11 +224,13 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
   }
   // the deductions are the documents' (e-trading's `smePriceDeduction`, `consortiumDeduction`): declared to every bidder
   // before the bids, never chosen after the opening
+  const smeRule = smeRuleFor(tender);
   if (p.smeDeduction !== undefined) {
-    problems.push(fieldError("/smeDeduction", "sme.priceDeduction.2022", "小微企业价格扣除以采购文件的声明为准，评审时不能另定（sme.priceDeduction.2022）", "the SME price deduction is the one the documents declare: it is not set at the evaluation (sme.priceDeduction.2022)"));
+    problems.push(fieldError("/smeDeduction", smeRule, `小微企业价格扣除以采购文件的声明为准，评审时不能另定（${smeRule}）`, `the SME price deduction is the one the documents declare: it is not set at the evaluation (${smeRule})`));
   }
-  const sme = declared(tender, "smePriceDeduction", "sme.priceDeduction.2022", "小微企业价格扣除", "SME price deduction", problems);
-  const consortium = declared(tender, "consortiumDeduction", "sme.consortiumDeduction", "联合体价格扣除", "consortium price deduction", problems);
+  const sme = declared(tender, "smePriceDeduction", smeRule, rule(smeRule).value as [number, number], "小微企业价格扣除", "SME price deduction", problems);
+  const consortiumRange = (smeRule === "sme.priceDeduction.2020" ? rule("sme.consortiumDeduction").range2020 : rule("sme.consortiumDeduction").value) as [number, number];
+  const consortium = declared(tender, "consortiumDeduction", "sme.consortiumDeduction", consortiumRange, "联合体价格扣除", "consortium price deduction", problems);
   let criteria: Criterion[] = [];
   let weight: number | null = null;
   if (method === "comprehensive") {
@@ -252,7 +254,7 @@ function checkStart(p: StartParams, tender: TenderView, drawn: string[]) {
     problems.push(fieldError("/criteria", "eval.lowestPrice.method", "最低评标价法不设评审因素和价格分（eval.lowestPrice.method）", "the lowest evaluated price method has no criteria and no price weight (eval.lowestPrice.method)"));
   }
   if (problems.length) throw validationFailed(problems);
-  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: sme, consortiumDeduction: consortium };
+  return { method: method as Row["method"], category: category as Row["category"], criteria, weight, members: members as string[], smeDeduction: sme, smeRule, consortiumDeduction: consortium };
 }
 
 /**
@@ -270,10 +272,24 @@ async function drawnCommittee(svc: This, ctx: PlatformContext, tenderId: string)
   );
 }
 
-/** A deduction the documents declare: 0 (none) or within its rule's range; outside it the documents are at fault, and the evaluation cannot start. */
-function declared(tender: TenderView, field: string, ruleId: "sme.priceDeduction.2022" | "sme.consortiumDeduction", zh: string, en: string, problems: unknown[]): number {
+type SmeRule = "sme.priceDeduction.2020" | "sme.priceDeduction.2022";
+
+/**
+ * The SME deduction rule the documents were written under, by the day they were published (China time):
+ * sme.priceDeduction.2020's 6–10 % before sme.priceDeduction.2022 applied (its effectiveFrom), 10–20 % from
+ * then on; a tender not published yet is held to the rule in force.
+ */
+function smeRuleFor(tender: Pick<TenderView, "publishedAt">): SmeRule {
+  const from = rule("sme.priceDeduction.2022").effectiveFrom!;
+  return tender.publishedAt && localDate(new Date(tender.publishedAt)) < from ? "sme.priceDeduction.2020" : "sme.priceDeduction.2022";
+}
+
+/**
+ * A deduction the documents declare: 0 (none) or within its rule's range, both ends included (calc.inclusiveTerms:
+ * "6%—10%" takes 6 and 10); outside it the documents are at fault, and the evaluation cannot start.
+ */
+function declared(tender: TenderView, field: string, ruleId: SmeRule | "sme.consortiumDeduction", [lo, hi]: [number, number], zh: string, en: string, problems: unknown[]): number {
   const v = tender.documents?.[field] ?? 0;
-  const [lo, hi] = rule(ruleId).value as [number, number];
   if (typeof v === "number" && (v === 0 || (v >= lo && v <= hi))) return v;
   problems.push(fieldError("/tenderId", ruleId, `采购文件声明的${zh}（${String(v)}%）不在 ${lo}%–${hi}% 之内，应先更正采购文件（${ruleId}）`, `the documents' ${en} (${String(v)} %) is outside ${lo}–${hi} %: correct the documents first (${ruleId})`));
   return 0;
@@ -304,7 +320,7 @@ async function view(db: Knex, u: SessionUser, e: Row) {
   const member = isMember(u, e);
   return {
     id: e.id, tenderId: e.tender_id, tenantCode: e.tenant_code, title: e.title, method: e.method, category: e.category,
-    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction), criteria: e.criteria,
+    priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), smeDeductionRule: e.sme_rule, consortiumDeduction: Number(e.consortium_deduction), criteria: e.criteria,
     status: e.status, round: e.round, committeeSize: e.members.length, drawingId: e.drawing_id,
     // who chairs is the committee's and the regulator's to see, as the members are
     chair: member || regulates(u, e) ? e.chair : null, chairElected: !!e.chair,
@@ -511,13 +527,13 @@ export const evaluationsService: PlatformServiceSchema = {
             id, tender_id: tender.id, tender_instance_id: tender.instanceId, tenant_code: tender.tenantCode,
             // the unit and agency are the ones e-trading says run it: the caller is one of them
             unit_code: user.roles.includes("purchaser") ? user.unitCode : null, agency_code: user.roles.includes("agency") ? user.unitCode : null,
-            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, consortium_deduction: s.consortiumDeduction, project_id: tender.projectId ?? null, tender_method: tender.method, indicators: JSON.stringify(indicators),
+            title: tender.title, unit_name: tender.purchaserName, method: s.method, category: s.category, price_weight: s.weight, sme_deduction: s.smeDeduction, sme_rule: s.smeRule, consortium_deduction: s.consortiumDeduction, project_id: tender.projectId ?? null, tender_method: tender.method, indicators: JSON.stringify(indicators),
             criteria: JSON.stringify(s.criteria), members: s.members, drawing_id: drawn.drawingId, bids: JSON.stringify(bids), status: "qualification", created_at: now, updated_at: now,
           }).onConflict("tender_id").ignore().returning("id");
           if (!inserted.length) throw conflict({ "zh-CN": "该项目已开始评审", en: "This procurement's evaluation has already started" }, { rule: "evaluation.one" });
           const e = (await rowOf(trx, id))!;
           await notify(trx, e, { accounts: s.members }, "evaluation.committee", { "zh-CN": `评审任务：${e.title}`, en: `To evaluate: ${e.title}` });
-          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, drawingId: drawn.drawingId, smeDeduction: s.smeDeduction, consortiumDeduction: s.consortiumDeduction } });
+          await writeAudit(trx, { actor: actorOf(user), tenantCode: e.tenant_code, action: "evaluation.start", object: id, after: { tenderId: e.tender_id, method: s.method, members: s.members.length, drawingId: drawn.drawingId, smeDeduction: s.smeDeduction, smeRule: s.smeRule, consortiumDeduction: s.consortiumDeduction } });
           ctx.meta.$statusCode = 201;
           return view(trx, user, e);
         });
@@ -598,7 +614,7 @@ export const evaluationsService: PlatformServiceSchema = {
             else if (r.reason !== undefined && r.reason !== null && !(storable(r.reason) && r.reason.length <= 2000)) problems.push(fieldError(`/results/${i}/reason`, "text", "原因应为文字（至多 2000 字）", "the reason is text (2,000 characters at most)"));
             else if (!r.passed && !(typeof r.reason === "string" && r.reason.trim())) problems.push(fieldError(`/results/${i}/reason`, "award.informLosers", "未通过资格审查的应写明原因（award.informLosers）", "a failed bidder is told why: give the reason (award.informLosers)"));
             else if (r.sme === true && r.consortium === true) problems.push(fieldError(`/results/${i}/consortium`, "sme.consortiumDeduction", "一个投标人只适用一种价格扣除：小微企业或联合体", "one deduction per bidder: a small firm's or a consortium's"));
-            else if (r.sme === true && !Number(e.sme_deduction)) problems.push(fieldError(`/results/${i}/sme`, "sme.priceDeduction.2022", "采购文件未声明小微企业价格扣除（sme.priceDeduction.2022）", "the documents declare no SME price deduction (sme.priceDeduction.2022)"));
+            else if (r.sme === true && !Number(e.sme_deduction)) problems.push(fieldError(`/results/${i}/sme`, e.sme_rule, `采购文件未声明小微企业价格扣除（${e.sme_rule}）`, `the documents declare no SME price deduction (${e.sme_rule})`));
             else if (r.consortium === true && !Number(e.consortium_deduction)) problems.push(fieldError(`/results/${i}/consortium`, "sme.consortiumDeduction", "采购文件未声明联合体价格扣除（sme.consortiumDeduction）", "the documents declare no consortium price deduction (sme.consortiumDeduction)"));
           });
           const seen = new Set(results.map((r) => r?.bidId));
@@ -1151,7 +1167,7 @@ async function makeReport(trx: Knex.Transaction, e: Row, now: Date): Promise<Row
     quals = quals.map((q) => (q.passed && !offers.has(q.bid_id) ? { ...q, passed: false, reason: "未在最后一轮提交最后报价" } : q));
   }
   const report = rank({
-    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), consortiumDeduction: Number(e.consortium_deduction),
+    method: e.method, priceWeight: e.price_weight === null ? null : Number(e.price_weight), smeDeduction: Number(e.sme_deduction), smeRule: e.sme_rule, consortiumDeduction: Number(e.consortium_deduction),
     criteria: e.criteria, members: e.members, bids, qualifications: quals.map((q) => ({ bidId: q.bid_id, passed: q.passed, sme: q.sme, consortium: q.consortium, reason: q.reason })),
     scores: scores.map((s) => ({ memberId: s.member_id, bidId: s.bid_id, criterion: s.criterion, score: Number(s.score) })),
   });

@@ -48,6 +48,8 @@ export function rank(input: {
   method: "lowest-price" | "comprehensive";
   priceWeight: number | null;
   smeDeduction: number;
+  /** the rule the documents' SME deduction was held to (sme.priceDeduction.2020 or .2022) */
+  smeRule?: string;
   consortiumDeduction?: number;
   criteria: Criterion[];
   members: string[];
@@ -79,7 +81,7 @@ export function rank(input: {
   });
   rows.sort((a, b) => (b.row.total ?? 0) - (a.row.total ?? 0) || a.ev - b.ev || a.order - b.order);
   rows.forEach((r, i) => (r.row.rank = i + 1));
-  const rules = [input.method === "comprehensive" ? "eval.priceScore.formula" : "eval.lowestPrice.method", "sme.priceDeduction.2022", "sme.consortiumDeduction"];
+  const rules = [input.method === "comprehensive" ? "eval.priceScore.formula" : "eval.lowestPrice.method", input.smeRule ?? "sme.priceDeduction.2022", "sme.consortiumDeduction"];
   return {
     method: input.method,
     priceWeight: input.priceWeight,
@@ -92,5 +94,5 @@ export function rank(input: {
   };
 }
 
-type Rule = { value: unknown; budgetThresholdCNY?: number; /** consultation.priceWeight: the services' range, which the rule's text gives */ services?: number[] };
+type Rule = { value: unknown; budgetThresholdCNY?: number; /** sme.priceDeduction.2022: the first day it applies */ effectiveFrom?: string; /** sme.consortiumDeduction: the range before 2022 */ range2020?: number[]; /** consultation.priceWeight: the services' range, which the rule's text gives */ services?: number[] };
 export const rule = (id: keyof typeof RULES.rules) => RULES.rules[id] as Rule;

@@ -54,6 +54,8 @@ function view(row: ProjectRow, user: SessionUser | null | undefined) {
     paymentDue: row.payment_due,
     requestedTotal: money(row.requested_total),
     paidTotal: money(row.paid_total),
+    // records.retention: once the procurement has ended, the day until which its files are kept at least
+    retention: row.ended_on ? { endedOn: row.ended_on, retainUntil: row.retain_until, rule: "records.retention" } : null,
     flags: [
       ...(row.exemption_reason ? [{ kind: "intention-exempt", title: { "zh-CN": `意向公开时限豁免：${row.exemption_reason}`, en: `Exempt from the intention lead: ${row.exemption_reason}` } }] : []),
       ...(row.late_filing ? [{ kind: "late-contract-filing", title: { "zh-CN": `合同逾期备案（${row.contract_filed_on}）`, en: `Contract filed late (${row.contract_filed_on})` } }] : []),

@@ -12,6 +12,7 @@ const STATUTE = statutoryRules.rules;
 export const INTENTION_LEAD_DAYS = STATUTE["gd.intentionLead"].value;
 export const CONTRACT_FILING_WORKING_DAYS = STATUTE["contract.publish"].value;
 export const SME_PAYMENT_DAYS = STATUTE["gd.smePayment"].value;
+export const RETENTION_YEARS = STATUTE["records.retention"].value;
 
 export const PROJECT: Localized = { "zh-CN": "采购项目", en: "procurement project" };
 
@@ -50,12 +51,27 @@ export interface ProjectRow {
   payment_overdue: boolean;
   requested_total: string;
   paid_total: string;
+  /** the day the procurement ended (paid in full, or its intention withdrawn); null while it runs */
+  ended_on: string | null;
+  /** records.retention: its files are kept at least until this day */
+  retain_until: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 const days = (ms: number) => Math.floor(ms / 86_400_000);
+/**
+ * The procurement's end and how long its files are kept: at least records.retention's years from the end
+ * ("至少保存十五年"). The same day that many years on; a 29 February without its twin goes to 1 March, so the
+ * span is never shorter than the rule.
+ */
+export function retention(endedOn: string): Pick<ProjectRow, "ended_on" | "retain_until"> {
+  const [y, m, d] = endedOn.split("-").map(Number);
+  const until = new Date(Date.UTC(y + RETENTION_YEARS, m - 1, d)).toISOString().slice(0, 10);
+  return { ended_on: endedOn, retain_until: until };
+}
+
 /** A calendar date n days after another (both yyyy-mm-dd). */
 export const addDays = (date: string, n: number) => new Date(Date.parse(`${date}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -157,7 +173,7 @@ const intention: WorkflowHooks = {
       if (project.plan_id) {
         throw conflict({ "zh-CN": "该项目已有采购计划，不能撤回采购意向", en: "The project already has a plan: its intention can no longer be withdrawn" }, { rule: "intention-has-plan" });
       }
-      await update(step.trx, project.id, step.now, { intention_withdrawn: true, stage: "withdrawn" });
+      await update(step.trx, project.id, step.now, { intention_withdrawn: true, stage: "withdrawn", ...retention(localDate(step.now)) });
     },
   },
 };
@@ -453,7 +469,8 @@ const payment: WorkflowHooks = {
       const project = await projectOf(step.trx, step.instanceId);
       const paid = money(project.paid_total).plus(money(str(step.result.amount)));
       const complete = paid.equals(money(String(project.contract_amount)));
-      await update(step.trx, project.id, step.now, { paid_total: toMoney(paid), ...(complete ? { stage: "paid" } : {}) });
+      // paid in full: the procurement ends on the last payment's day, and its files' retention starts (records.retention)
+      await update(step.trx, project.id, step.now, { paid_total: toMoney(paid), ...(complete ? { stage: "paid", ...retention(str(step.result.paidOn) || localDate(step.now)) } : {}) });
       const due = project.payment_due;
       return { data: { late: !!due && str(step.result.paidOn) > due } };
     },

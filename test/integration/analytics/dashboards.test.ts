@@ -85,7 +85,7 @@ describe("the analytics dashboards", () => {
     // 900,000 of 3,400,000 awarded went to an SME: 26.5%, under the 30% goal
     expect(sme).toMatchObject({ awards: 2, smeAwards: 1, awardedShare: 26.5 });
     // only project A's award is below 2,000,000, and an SME won it
-    expect(sme.small).toEqual({ rule: "sme.reservedSmall", below: 2000000, awards: 1, smeAwards: 1, share: 100 });
+    expect(sme.small).toEqual({ rule: "sme.reservedSmall", atMost: 2000000, awards: 1, smeAwards: 1, share: 100 });
   });
 
   test("breaches of contract.publish (2 working days) and payment.invoice30days (30 days) are listed with a link to the case", async () => {
@@ -212,5 +212,15 @@ describe("the analytics dashboards", () => {
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body.toString()).error.details.map((e: { path: string; rule: string }) => `${e.path} ${e.rule}`).sort()).toEqual(["/format enum", "/to range"]);
     expect((await download("supplier", "format=csv")).status).toBe(403);
+  });
+
+  test("calc.inclusiveTerms: an award of exactly 2,000,000 is one of sme.reservedSmall's \"200万元以下\"; a fen more is not", async () => {
+    // two projects of Shaoguan, on their own so that the figures above stay as they are (this test runs last)
+    const unit = "韶关市测试医院";
+    await announce({ projectId: randomUUID(), tenantCode: "440200", stage: "award", data: { method: "inquiry", purchaserName: unit, supplierName: "韶关小微科技有限公司", supplierSme: true, amount: "2000000.00", awardDate: "2026-07-01" } });
+    await announce({ projectId: randomUUID(), tenantCode: "440200", stage: "award", data: { method: "inquiry", purchaserName: unit, supplierName: "韶关大型设备集团", amount: "2000000.01", awardDate: "2026-07-02" } });
+    const { sme } = (await dash("province", "region=440200")).body;
+    expect(sme).toMatchObject({ awards: 2, smeAwards: 1 });
+    expect(sme.small).toEqual({ rule: "sme.reservedSmall", atMost: 2000000, awards: 1, smeAwards: 1, share: 100 });
   });
 });

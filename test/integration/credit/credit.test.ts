@@ -262,4 +262,43 @@ describe("credit", () => {
     expect(found.body.entries).toEqual([expect.objectContaining({ code: BARRED, list: "procurement-violations", until: "2028-12-31" })]);
     expect((await platform.api(`/api/credit/public?q=${LISTED}`)).body.entries.map((e: { code: string }) => e.code)).toEqual([LISTED]);
   });
+
+  test("credit.noMajorViolation3y: a major violation in the 3 years before the cutoff excludes the supplier; calc.inclusiveTerms: the day exactly 3 years back is within, the day before is not", async () => {
+    const [EDGE, BEFORE, MINOR, OVERTURNED] = [111, 112, 113, 114].map(code);
+    expect(RULES.rules["credit.noMajorViolation3y"].value).toBe(3);
+    const cutoff = Date.parse("2026-11-10T09:00:00+08:00");
+    const deadline = cutoff + HOUR;
+    at(cutoff - HOUR);
+    const record = (subjectCode: string, occurredOn: string, extra: Record<string, unknown>) => api("city", "/api/credit/penalties", {
+      method: "POST",
+      body: { subjectCode, subjectKind: "supplier", title: { "zh-CN": "违法经营，处以较大数额罚款", en: "Unlawful business: a large fine" }, reference: `惠市监罚〔${occurredOn.slice(0, 4)}〕${subjectCode.slice(-4)}号`, occurredOn, ...extra },
+    });
+    // "major" is a yes or no; nothing is written for a wrong one
+    const bad = await record(EDGE, "2023-11-10", { major: "yes" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual([expect.objectContaining({ path: "/major" })]);
+    expect(await platform.kernel.db.knex("credit_facts").where({ subject_code: EDGE }).count("* as n")).toEqual([{ n: "0" }]);
+    // a large fine (no bar of its own) on 2023-11-10: exactly 3 years before the cutoff's day
+    const edge = await record(EDGE, "2023-11-10", { major: true });
+    expect(edge.status).toBe(201);
+    expect(edge.body).toMatchObject({ major: true, bars: false });
+    // one day earlier: past the lookback
+    expect((await record(BEFORE, "2023-11-09", { major: true })).status).toBe(201);
+    // a penalty that is not a major violation, last month
+    expect((await record(MINOR, "2026-10-01", {})).body.major).toBe(false);
+    // a major violation overturned on appeal no longer counts
+    const overturned = await record(OVERTURNED, "2025-06-01", { major: true });
+    expect((await api("city", `/api/credit/facts/${overturned.body.id}/appeal`, { method: "PATCH", body: { appealState: "overturned" } })).status).toBe(200);
+
+    const tender = await closedTender("441300", cutoff, deadline, [EDGE, BEFORE, MINOR, OVERTURNED]);
+    at(deadline + 60_000);
+    const run = await api("agency", `/api/etrading/tenders/${tender}/screening`, { method: "POST" });
+    expect(run.status).toBe(200);
+    const of = (c: string) => run.body.bidders.find((b: { code: string }) => b.code === c);
+    expect(of(EDGE)).toMatchObject({ eligible: false, reasons: [expect.objectContaining({ rule: "credit.noMajorViolation3y", party: EDGE, source: "penalty", detail: expect.objectContaining({ occurredOn: "2023-11-10", lookbackFrom: "2023-11-10" }) })] });
+    expect(of(EDGE).reasons[0].message["zh-CN"]).toContain("3 年内有重大违法记录");
+    expect(of(BEFORE)).toMatchObject({ eligible: true, reasons: [] });
+    expect(of(MINOR)).toMatchObject({ eligible: true, reasons: [] });
+    expect(of(OVERTURNED)).toMatchObject({ eligible: true, reasons: [] });
+  });
 });

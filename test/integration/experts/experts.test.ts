@@ -102,6 +102,28 @@ describe("experts registry and drawing", () => {
     w.platform.kernel.clock.reset();
   });
 
+  test("calc.inclusiveTerms: a budget of exactly 10,000,000 is \"1000万元以上\" (7 members at least), and experts of exactly two thirds are \"不少于三分之二\"", async () => {
+    // one fen under the amount: 5 members do
+    expect(committeeProblems("public-tender", "9999999.99", 5, 4)).toEqual([]);
+    const exactly = await openedTender(w, { maxPrice: "10000000.00" });
+    const ask = (committeeSize: number, count: number) =>
+      api("/api/workflows/experts.drawing/instances", w.tokens.agency, { method: "POST", body: { data: { tenderId: exactly, committeeSize, experts: count, specialities: ["A03"], region: "441300", slotDate, slot: "pm" } } });
+    // the amount itself is "以上": 5 members are too few
+    const five = await ask(5, 4);
+    expect(five.status).toBe(400);
+    expect(five.body.error.details).toEqual([expect.objectContaining({ path: "/committeeSize", rule: "eval.committee.tender.sizeLarge" })]);
+    expect(five.body.error.details[0].message["zh-CN"]).toContain("7 人以上单数");
+    // 8 experts of 13 are fewer than two thirds (8.67)
+    const short = await ask(13, 8);
+    expect(short.status).toBe(400);
+    expect(short.body.error.details).toEqual([expect.objectContaining({ path: "/experts", rule: "eval.committee.expertShare" })]);
+    // 6 of 9 is two thirds exactly: enough
+    const nine = await ask(9, 6);
+    expect(nine.status).toBe(201);
+    expect((await api(`/api/instances/${nine.body.id}/transitions/cancel`, w.tokens.agency, { method: "POST", body: { data: { reason: "边界测试后撤回" } } })).status).toBe(200);
+    w.platform.kernel.clock.reset();
+  });
+
   test("experts.conflictOfInterest, experts.ownUnitAndAgencyStaff: the draw leaves out those tied to a bidder within 3 years and the purchaser's and agency's staff; too few eligible is refused saying what is short, nothing written", async () => {
     const tied = await admitted("C1");
     expect((await api("/api/experts/me/ties", tied.token, { method: "POST", body: { companyCode: SUPPLIERS[0], companyName: "惠州市第1照明科技有限公司", kind: "shareholding", since: "2025-03-01" } })).status).toBe(201);

@@ -1,4 +1,5 @@
 import { AGENCY, SUPPLIERS, UNITS, detailAt, intention, lifecycle, ok, plan, sha256, type Lifecycle } from "./support";
+import RULES from "../../../plugins/supervision/statutory-rules.json";
 
 /**
  * One procurement project per execution channel, carried from the published intention to the last
@@ -59,6 +60,8 @@ describe("the procurement lifecycle through the API", () => {
     const first = ok(await l.start(who, "supervision.payment", { projectId: ids.projectId, amount: "1000000.00" }), 201);
     expect(first.data.instalment).toBe(1);
     ok(await l.take(who, first.id, "pay", { paidOn: on }));
+    // part paid: the procurement has not ended, no retention is counted yet (records.retention)
+    expect(ok(await l.call(who, `/api/supervision/projects/${ids.projectId}`)).retention).toBeNull();
     const rest = (Number(amount) - 1_000_000).toFixed(2);
     const second = ok(await l.start(who, "supervision.payment", { projectId: ids.projectId, amount: rest }), 201);
     expect(second.data.instalment).toBe(2);
@@ -73,6 +76,9 @@ describe("the procurement lifecycle through the API", () => {
     const ids = await filedPlan("buyer", "regulator", "2021-01-04");
     const project = await executeAndPay("buyer", ids, "etrading", "small", "2021-02-22");
     expect(project.method).toBe("public-tender");
+    // records.retention: paid in full on 2021-02-22, the procurement ended that day; its files are kept at least 15 years from it
+    expect(RULES.rules["records.retention"].value).toBe(15);
+    expect(project.retention).toEqual({ endedOn: "2021-02-22", retainUntil: "2036-02-22", rule: "records.retention" });
     // the timeline carries who did what
     const planStage = project.stages.find((s: { stage: string }) => s.stage === "plan");
     expect(planStage.history.map((h: { transition: string }) => h.transition)).toEqual(["$start", "submit", "file", "choose-channel", "record-result"]);

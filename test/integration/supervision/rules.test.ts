@@ -70,6 +70,9 @@ describe("the legal rules of the lifecycle", () => {
       expect(detailAt(await l.start("buyer", "supervision.plan", plan(draft.data.projectId)), "/exemptionReason").rule).toBe("intention-lead");
       ok(await l.take("buyer", draft.id, "withdraw"));
       expect((await l.start("buyer", "supervision.plan", plan(draft.data.projectId, { exemptionReason: "紧急采购" }))).status).toBe(409);
+      // records.retention: a withdrawn procurement has ended too, on the day of its withdrawal; its files are kept 15 years from it
+      const ended = ok(await l.call("buyer", `/api/supervision/projects/${draft.data.projectId}`));
+      expect(ended).toMatchObject({ stage: "withdrawn", retention: { endedOn: "2021-03-01", retainUntil: "2036-03-01", rule: "records.retention" } });
     });
   });
 

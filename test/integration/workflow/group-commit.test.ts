@@ -67,7 +67,7 @@ test("two steps on one instance among many: one is written, the other answered 4
   const ids = await published(20, "同实例并发");
   const twice = ids[7];
   const answers = await Promise.all([...ids.map((id) => amend(id, later(26))), amend(twice, later(27))]);
-  expect(answers.slice(0, 20).filter((a, i) => i !== 7).map((a) => a.status)).toEqual(ids.slice(1).map(() => 200));
+  expect(answers.slice(0, 20).filter((_, i) => i !== 7).map((a) => a.status)).toEqual(ids.slice(1).map(() => 200));
   const onTwice = [answers[7], answers[20]];
   expect(onTwice.map((a) => a.status).sort()).toEqual([200, 409]);
   expect(onTwice.find((a) => a.status === 409)!.body.error).toMatchObject({ details: expect.anything() });
@@ -82,7 +82,7 @@ test("a step its group cannot write (its key already used) fails alone: the rest
   // one key for two different requests, sent at once: the second is refused as a reused key
   const answers = await Promise.all(ids.map((id, i) => amend(id, later(28), i === 3 || i === 8 ? { "idempotency-key": "group-shared-key" } : {})));
   const statuses = answers.map((a) => a.status);
-  expect(statuses.filter((s, i) => i !== 3 && i !== 8)).toEqual(ids.slice(2).map(() => 200));
+  expect(statuses.filter((_, i) => i !== 3 && i !== 8)).toEqual(ids.slice(2).map(() => 200));
   expect([statuses[3], statuses[8]].sort()).toEqual([200, 409]);
   const refused = answers[statuses[3] === 409 ? 3 : 8];
   expect(refused.body.error.message).toMatch(/Idempotency-Key/);

@@ -88,7 +88,7 @@ export interface Dashboard {
   byCategory: Array<Figures & { category: string }>;
   byRegion: Region[];
   byUnit?: Array<Figures & { unit: string }>;
-  sme: { awards: number; smeAwards: number; awardedShare: number | null; goal: { rule: string; percent: number }; small: { rule: string; below: number; awards: number; smeAwards: number; share: number | null } };
+  sme: { awards: number; smeAwards: number; awardedShare: number | null; goal: { rule: string; percent: number }; small: { rule: string; atMost: number; awards: number; smeAwards: number; share: number | null } };
   cycles: Cycle[];
   breaches?: Breach[];
   competition: Competition;
@@ -198,7 +198,7 @@ function Sme({ d }: { d: Dashboard }) {
               <td>{t("analytics.sme.goal", { percent: String(d.sme.goal.percent), rule: d.sme.goal.rule })}</td>
             </tr>
             <tr>
-              <th scope="row">{t("analytics.sme.small", { below: d.sme.small.below.toLocaleString(), awards: String(d.sme.small.awards), sme: String(d.sme.small.smeAwards) })}</th>
+              <th scope="row">{t("analytics.sme.small", { atMost: d.sme.small.atMost.toLocaleString(), awards: String(d.sme.small.awards), sme: String(d.sme.small.smeAwards) })}</th>
               <td>{pct(d.sme.small.share)}</td>
               <td>{t("analytics.sme.smallRule", { rule: d.sme.small.rule })}</td>
             </tr>

@@ -217,6 +217,8 @@ export interface ProjectDetail extends ProjectItem {
   flags: Array<{ kind: string; title: Localized; at: string }>;
   /** where the contract's payments must go (supervision.payment-locks: a lender under contract financing) */
   paymentLocks?: Array<{ rule: string; message: Localized; account: string; holder: string; amount?: string | null; until?: string | null }>;
+  /** records.retention: once the procurement has ended, the day until which its files are kept at least */
+  retention?: { endedOn: string; retainUntil: string; rule: string } | null;
 }
 
 /** GET /api/accounts */

@@ -277,6 +277,12 @@ export function ProjectPage({ id }: { id: string }) {
           <dt>{t("projects.updated")}</dt>
           <dd>{chinaDateTime(data.updatedAt)}</dd>
         </div>
+        {data.retention ? (
+          <div>
+            <dt>{t("projects.retention")}</dt>
+            <dd>{t("projects.retentionUntil", { ended: chinaDate(data.retention.endedOn), until: chinaDate(data.retention.retainUntil) })}</dd>
+          </div>
+        ) : null}
       </dl>
       {data.flags?.length ? (
         <div className="notice notice-warn" role="note">
