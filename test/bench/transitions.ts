@@ -1,10 +1,10 @@
 /**
  * Workflow transitions per second, and their latency, with 50 callers in flight, each on its own
  * instance: through the engine (the `workflows.transition` action as the gateway calls it: the
- * password, module and permission gates, the form, the guard, then one transaction with the
- * instance's compare-and-set, its history row, its deadline timers, the hash-chained audit entry
- * and the outbox row), against the bare library underneath: the same rows written with knex in one
- * transaction per call, with no checks (the audit entry through writeAudit in both: a chained
+ * password, module and permission gates, the form, the guard, then the instance's compare-and-set,
+ * its history row, its deadline timers, the hash-chained audit entry and the outbox row in one
+ * transaction, which the steps arriving together share: the engine's group commit), against the
+ * bare library underneath: the same rows written with knex in one transaction per call, with no checks (the audit entry through writeAudit in both: a chained
  * entry cannot be written without its chain).
  *
  *   npx tsx test/bench/transitions.ts                 embedded PostgreSQL (a fresh one in /tmp)
