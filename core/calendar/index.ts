@@ -45,6 +45,21 @@ export function daysBetween(from: string | Date, to: string | Date, unit: DayUni
   return n;
 }
 
+/**
+ * The same day `years` calendar years before a date (yyyy-mm-dd): the start of a lookback such as
+ * "前3年内". A 29 February whose year has none falls on the 28th, the last day of that month, as the
+ * Civil Code counts a period in years that ends in a month without the corresponding day (民法典
+ * 第二百零三条); the span is then never shorter than the years, and the day itself is within it
+ * (calc.inclusiveTerms). Built from numbers: "2025-02-29" is no date, and PostgreSQL refuses it.
+ */
+export function yearsBefore(date: string, years: number): string {
+  const [y, m, d] = date.split("-").map(Number);
+  const year = y - years;
+  // day 0 of the next month: the last day of month m in that year
+  const last = new Date(Date.UTC(year, m, 0)).getUTCDate();
+  return `${String(year).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(Math.min(d, last)).padStart(2, "0")}`;
+}
+
 /** The instant a China date begins (00:00, UTC+8). */
 export const startOfDay = (date: string): Date => new Date(`${date}T00:00:00+08:00`);
 /** The instant a China date ends: the start of the next day. */

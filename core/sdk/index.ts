@@ -86,7 +86,7 @@ export { allows } from "../tenancy/gate";
 export type { GatePlace, GateSubject } from "../tenancy/gate";
 export { localDate } from "../tenancy/time";
 // statutory periods in calendar or working days, counted as calc.dayCounting says (core/calendar)
-export { daysBetween, endOfDay, isWorkingDay, periodEnd, platformNow, startOfDay, workingDayOnOrAfter } from "../calendar";
+export { daysBetween, endOfDay, isWorkingDay, periodEnd, platformNow, startOfDay, workingDayOnOrAfter, yearsBefore } from "../calendar";
 export type { DayUnit } from "../calendar";
 
 // ── Database ──

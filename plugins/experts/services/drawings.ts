@@ -4,7 +4,7 @@ import type { Context } from "moleculer";
 import {
   type ErrorDetail, type ExportColumn, exportFormatParam, exportLang, exportList, listPage, listParams, type ListOrder, single,
   actorOf, conflict, enqueue, fieldError, forbidden, implement, isWorkingDay, localDate, type Localized, notFound, onceHandler, type OutboxEvent, type PlatformContext, PlatformError,
-  type PlatformServiceSchema, platformNow, type PluginServiceThis, prepared, type SessionUser, type StepContext, tenantTree, validationFailed, type WorkflowHooks, writeAudit,
+  type PlatformServiceSchema, platformNow, type PluginServiceThis, prepared, type SessionUser, type StepContext, tenantTree, validationFailed, type WorkflowHooks, writeAudit, yearsBefore,
 } from "../../../core/sdk";
 import RULES from "../statutory-rules.json";
 import { committeeSource, smsProvider } from "../api";
@@ -90,7 +90,8 @@ export interface Eligibility {
  */
 export async function eligibility(db: Knex, ask: EligibilityAsk): Promise<Eligibility> {
   const years = rule("experts.conflictOfInterest").value;
-  const lookback = `${Number(ask.slotDate.slice(0, 4)) - years}${ask.slotDate.slice(4)}`;
+  // the lookback's first day: a slot on 29 February looks back to 28 February of a year without one
+  const lookback = yearsBefore(ask.slotDate, years);
   const workday = isWorkingDay(ask.slotDate);
   // each reason a set computed once (a hashed subplan), not a lookup per candidate
   const candidates = db

@@ -74,8 +74,9 @@ describe("the tender notice reaches the public portal in the national format (�
     expect(amended.fields.notice.sections.map((x: Any) => x.title)).toEqual(TENDER_SECTIONS);
     expect(itemsOf(amended.fields.notice, TENDER_SECTIONS[0])).toMatchObject({ 最高限价: "1300000.00 元", 采购需求: "LED路灯1100盏，色温4000K" });
     expect(amended.updatedAt).not.toBeNull();
-    // a clarification late enough to move the deadline (tender.clarification.leadTime) re-issues the notice with the new one
-    t.travel("2021-03-20");
+    // a clarification late enough to move the deadline (tender.clarification.leadTime) re-issues the notice with the new one;
+    // taken once the documents' period has closed (its extensions due by 03-20 fired), as it would have in real time
+    await t.settled(s.id, "2021-03-20");
     const moved = ok(await t.take("agency", s.id, "clarify", { text: "安装时间为夜间" }));
     expect(moved.data.deadlineMoved).toBe(true);
     const b = new Date(Date.parse(moved.data.bidDeadline) + 8 * 3_600_000).toISOString();

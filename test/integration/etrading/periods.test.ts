@@ -50,18 +50,6 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       throw new Error(`instance ${id}: not there at ${at}`);
     }
 
-    /** Travels to `at` and waits until the instance's deadlines due by then have fired (a step taken then does not race them). */
-    async function settled(id: string, at: string) {
-      t.travel(at);
-      const knex = t.platform.kernel.db.knex;
-      for (let i = 0; i < 100; i++) {
-        const due = await knex("core_workflow_timers").where({ instance_id: id }).whereNull("fired_at").whereNull("cancelled_at").where("due_at", "<=", t.platform.kernel.clock.now()).count({ n: "*" });
-        if (Number(due[0].n) === 0) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`instance ${id}: deadlines due at ${at} did not fire`);
-    }
-
     test("tender.biddingPeriod: a deadline on the 20th day (a Sunday, so 03-22 by calc.dayCounting) is refused the day before, in zh-CN and en", async () => {
       const projectId = await t.filedProject("public-tender", "2021-03-01");
       const short = await t.start("buyer", "etrading.public-tender", t.documents(projectId, { bidDeadline: "2021-03-21T09:30:00+08:00" }));
@@ -118,7 +106,7 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       const s = ok(await t.start("buyer", "etrading.public-tender", t.documents(projectId)), 201);
       ok(await t.take("buyer", s.id, "publish"));
       ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}/registrations`, { method: "POST" }));
-      await settled(s.id, "2021-03-20");
+      await t.settled(s.id, "2021-03-20");
       const c = ok(await t.take("buyer", s.id, "clarify", { text: "第3.2条色温要求更正为3000K-4000K" }));
       expect(c.data).toMatchObject({ bidDeadline: "2021-04-06T01:30:00.000Z", deadlineMoved: true });
       const tender = ok(await t.call("smallSupplier", `/api/etrading/tenders/${s.id}`));
@@ -147,10 +135,10 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
         // in time: the lead time before the deadline is kept, nothing moves
         const inTime = method === "competitive-consultation" ? "2021-03-09" : "2021-03-05";
         expect(periodEnd(inTime, lead.days, lead.unit) <= deadline.slice(0, 10)).toBe(true);
-        await settled(s.id, inTime);
+        await t.settled(s.id, inTime);
         const early = ok(await t.take("buyer", s.id, "clarify", { text: "交货地点补充说明" }));
         expect([method, early.data.deadlineMoved]).toEqual([method, false]);
-        await settled(s.id, lateOn);
+        await t.settled(s.id, lateOn);
         // a clarification that cannot affect how responses are prepared does not move it either
         const editorial = ok(await t.take("buyer", s.id, "clarify", { text: "更正联系人电话", affectsBids: false }));
         expect([method, editorial.data.deadlineMoved]).toEqual([method, false]);
@@ -200,7 +188,7 @@ describe("periods, counted as calc.dayCounting says, on the platform's holiday c
       const o = ok(await t.call("supplier1", objections, { method: "POST", body: { text: "本单位同样能提供兼容的控制系统，不是唯一供应商" } }));
       // the publicity ends 03-08; 5 working days after it: 03-09 … 03-15
       expect(o).toMatchObject({ publicityUntil: "2021-03-08", reviewDue: "2021-03-15", rule: "singleSource.objectionReview" });
-      await settled(s.id, "2021-03-09T10:00:00+08:00");
+      await t.settled(s.id, "2021-03-09T10:00:00+08:00");
       const late = await t.call("supplier1", objections, { method: "POST", body: { text: "再次提出异议" } });
       expect([late.status, late.body.error.details]).toEqual([409, { rule: "singleSource.publicity", publicityUntil: "2021-03-08" }]);
       // the one supplier waits for the review

@@ -15,6 +15,12 @@ export interface Trading extends Lifecycle {
   /** a project whose plan (of `method`, for `total`) is filed and executed on e-trading; the intention published 35 days before `on` */
   filedProject(method: string, on: string, total?: string, agency?: boolean): Promise<string>;
   documents(projectId: string, over?: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Travels to `at` and waits until the instance's deadlines due by then have fired. Travelling makes
+   * them due all at once, where real time would have fired each on its day: a step taken right after
+   * the travel would race them on the instance's version and could lose with 409.
+   */
+  settled(instanceId: string, at: string): Promise<void>;
 }
 
 export async function trading(): Promise<Trading> {
@@ -50,5 +56,15 @@ export async function trading(): Promise<Trading> {
     bidDeadline: "2021-03-29T09:30:00+08:00",
     ...over,
   });
-  return { ...l, filedProject, documents };
+  const settled: Trading["settled"] = async (instanceId, at) => {
+    l.travel(at);
+    const knex = l.platform.kernel.db.knex;
+    for (let i = 0; i < 100; i++) {
+      const due = await knex("core_workflow_timers").where({ instance_id: instanceId }).whereNull("fired_at").whereNull("cancelled_at").where("due_at", "<=", l.platform.kernel.clock.now()).count({ n: "*" });
+      if (Number(due[0].n) === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`instance ${instanceId}: the deadlines due at ${at} did not fire`);
+  };
+  return { ...l, filedProject, documents, settled };
 }

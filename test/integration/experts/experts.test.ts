@@ -1,5 +1,6 @@
 import { isWorkingDay, localDate } from "../../../core/sdk";
 import { committeeProblems } from "../../../plugins/experts/services/drawings";
+import RULES from "../../../plugins/experts/statutory-rules.json";
 import { openedTender, recompute, sha256, startExpertsWorld, stopExpertsWorld, SUPPLIERS, UNITS, type ExpertsWorld } from "./support";
 
 /**
@@ -300,5 +301,39 @@ describe("experts registry and drawing", () => {
     const experts = plugins.body.find((p: { name: string }) => p.name === "experts");
     // and the committee the drawing made, which the evaluation reads (experts.committee)
     expect(experts.extensionPoints).toEqual([expect.objectContaining({ id: "experts.sms-provider", contributors: ["experts"] }), expect.objectContaining({ id: "experts.committee", contributors: ["experts"] })]);
+  });
+
+  test("experts.conflictOfInterest: a slot on 29 February looks back to 28 February of the year 3 years before (no 29th that year); a tie that lasted to that day leaves the expert out, one that ended the day before does not", async () => {
+    // the next 29 February at least a day ahead (the drawing's day cannot be in the past)
+    const tomorrow = localDate(new Date(Date.now() + 86_400_000));
+    let year = Number(tomorrow.slice(0, 4));
+    while (!(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) || `${year}-02-29` < tomorrow) year++;
+    const leapSlot = `${year}-02-29`;
+    // experts.conflictOfInterest: "前3年内"; the year 3 before has no 29 February, so the lookback starts on its 28th (the
+    // last day of that month, as the Civil Code's art. 203 counts a period in years), the day itself within (calc.inclusiveTerms)
+    expect(RULES.rules["experts.conflictOfInterest"]).toMatchObject({ value: 3, unit: "years" });
+    const lastDay = `${year - 3}-02-28`;
+    const dayBefore = `${year - 3}-02-27`;
+    // experts of a speciality no other drawing here asks for
+    const untilLastDay = await admitted("LEAP1", { specialities: ["D02"] });
+    const untilDayBefore = await admitted("LEAP2", { specialities: ["D02"] });
+    await admitted("LEAP3", { specialities: ["D02"] });
+    for (const [e, until] of [[untilLastDay, lastDay], [untilDayBefore, dayBefore]] as const) {
+      const tie = await api("/api/experts/me/ties", e.token, { method: "POST", body: { companyCode: SUPPLIERS[1], companyName: "惠州市第2照明科技有限公司", kind: "employment", since: "2015-01-01", until } });
+      expect(tie.status).toBe(201);
+    }
+    const leapTender = await openedTender(w);
+    try {
+      const started = await api("/api/workflows/experts.drawing/instances", w.tokens.agency, { method: "POST", body: { data: { tenderId: leapTender, committeeSize: 5, experts: 4, specialities: ["D02"], region: "441300", slotDate: leapSlot, slot: "am" } } });
+      expect(started.status).toBe(201);
+      const drawn = await api(`/api/instances/${started.body.id}/transitions/draw`, w.tokens.agency, { method: "POST", body: {} });
+      // the lookback is a real date: the draw is judged (too few, as arranged), not refused by the database
+      expect(drawn.status).toBe(409);
+      // LEAP1's tie reached the lookback's first day: left out; LEAP2's ended the day before: eligible, with LEAP3
+      expect(drawn.body.error.details).toMatchObject({ rule: "experts.shortage", needed: 4, matching: 3, conflictOfInterest: 1, eligible: 2 });
+      expect((await api(`/api/instances/${started.body.id}/transitions/cancel`, w.tokens.agency, { method: "POST", body: { data: { reason: "闰日回溯测试后撤回" } } })).status).toBe(200);
+    } finally {
+      w.platform.kernel.clock.reset();
+    }
   });
 });
