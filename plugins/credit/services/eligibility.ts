@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { implement, localDate, platformNow, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis } from "../../../core/sdk";
+import { implement, localDate, platformNow, yearsBefore, type PlatformContext, type PlatformServiceSchema, type PluginServiceThis } from "../../../core/sdk";
 import { eligibility, type EligibilityBidder, type EligibilityOutcome, type EligibilityReason, type ListVersionUsed } from "../../etrading/api";
 import RULES from "../statutory-rules.json";
-import { day, LIST_BY_KEY, LISTS, yearsBefore } from "./lists";
+import { day, LIST_BY_KEY, LISTS } from "./lists";
 
 /**
  * The eligibility provider e-trading calls at a tender's cutoff (plugins/etrading/api.ts): each

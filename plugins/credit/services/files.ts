@@ -3,11 +3,11 @@ import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
   actorOf, type ErrorDetail, fieldError, isDate, isUuid, localDate, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema,
-  PlatformError, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit,
+  PlatformError, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit, yearsBefore,
 } from "../../../core/sdk";
 import type { CreditFactEvent, CreditSummary } from "../api";
 import RULES from "../statutory-rules.json";
-import { day, LIST_BY_KEY, yearsBefore } from "./lists";
+import { day, LIST_BY_KEY } from "./lists";
 
 /**
  * Credit files (信用档案): per party, the facts the platform produces (penalties a regulator

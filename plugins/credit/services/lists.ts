@@ -55,13 +55,6 @@ const pad = (n: number) => String(n).padStart(2, "0");
 /** A `date` column as the day it names (node-postgres reads it as local midnight). */
 export const day = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? `${v.getFullYear()}-${pad(v.getMonth() + 1)}-${pad(v.getDate())}` : String(v));
 
-/** The same day `years` calendar years earlier (YYYY-MM-DD); a 29 February without its twin falls on the 28th, so the span is never shorter than the years. */
-export function yearsBefore(on: string, years: number): string {
-  const [y, m, d] = on.split("-").map(Number);
-  const last = new Date(Date.UTC(y - years, m, 0)).getUTCDate();
-  return `${String(y - years).padStart(4, "0")}-${pad(m)}-${pad(Math.min(d, last))}`;
-}
-
 type Row = Record<Field, string>;
 interface Read { line: number; bytes: number; row: Row | null; problem: ErrorDetail | null }
 
