@@ -334,8 +334,9 @@ export class WorkflowEngine {
   }
 
   /** The deadlines of the states the instances are now in: the old ones cancelled, the new ones made and queued. */
-  private async enterStates(trx: Knex.Transaction, entered: Array<{ wf: Workflow; row: InstanceRow }>): Promise<void> {
-    const ids = entered.map((e) => e.row.id);
+  private async enterStates(trx: Knex.Transaction, entered: Array<{ wf: Workflow; row: InstanceRow; isNew: boolean }>): Promise<void> {
+    // a new instance has no timers to cancel
+    const ids = entered.filter((e) => !e.isNew).map((e) => e.row.id);
     const pending = (qb: Knex.QueryBuilder) =>
       qb.from("core_workflow_timers").whereIn("instance_id", ids).whereNull("fired_at").whereNull("cancelled_at").update({ cancelled_at: this.o.clock.now() });
     const timers = entered.flatMap(({ wf, row }) =>
@@ -346,12 +347,13 @@ export class WorkflowEngine {
         .map(({ t, due }) => ({ instance_id: row.id, transition: t.name, state: row.state, due_at: due })),
     );
     if (!timers.length) {
-      await pending(trx.queryBuilder());
+      if (ids.length) await pending(trx.queryBuilder());
       return;
     }
     // The old timers cancelled and the new ones made in one statement: both parts see the table as
     // it was before it, so the new rows are not among the cancelled.
-    const made = (await trx("core_workflow_timers").with("cancelled", pending).insert(timers).returning(["id", "due_at"])) as Array<{ id: number; due_at: Date }>;
+    const insert = trx("core_workflow_timers");
+    const made = (await (ids.length ? insert.with("cancelled", pending) : insert).insert(timers).returning(["id", "due_at"])) as Array<{ id: number; due_at: Date }>;
     if (this.o.scheduleTimers) {
       // The platform's clock may stand elsewhere than the wall's (a test, demonstration data): what
       // is left until the deadline by the platform's clock, from now on the wall's.
@@ -688,7 +690,7 @@ export class WorkflowEngine {
         at: step.at,
       })),
     );
-    await this.enterStates(trx, steps.map((step) => ({ wf: step.wf, row: step.after })));
+    await this.enterStates(trx, steps.map((step) => ({ wf: step.wf, row: step.after, isNew: step.before === null })));
     const messages = steps.flatMap((step) => this.effects(step.wf, step.after, step.transition, step.effects));
     if (messages.length) await this.o.publish(trx, messages);
     await writeAudit(
