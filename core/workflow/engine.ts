@@ -215,7 +215,8 @@ export function pickPublic(data: Record<string, unknown>, pointers: string[]): R
  * Runs the JSON workflows: starts instances, takes transitions, fires deadlines. Every change is
  * one PostgreSQL transaction: the instance (compare-and-set on its version, so of two concurrent
  * transitions exactly one wins), its history row, its timers, the audit entry and the outbox rows
- * of its effects. A refused guard, form or permission writes nothing.
+ * of its effects. A refused guard, form or permission writes nothing. Transitions without a hook
+ * that arrive together share one such transaction (group commit, writeGroup).
  */
 export class WorkflowEngine {
   /** hook-free transitions, written in groups (`transition`) */
@@ -670,8 +671,8 @@ export class WorkflowEngine {
   /**
    * What every step writes beside the instance row, in its transaction: the history row, the new
    * state's deadlines, the outbox rows of its effects and the audit entry (which takes no lock: the
-   * sealer chains it once committed, core/audit/seal.ts). Several steps' rows (a batch, see
-   * `transition`) go in one statement a table.
+   * sealer chains it once committed, core/audit/seal.ts). The rows of several steps (a group, see
+   * writeGroup) go in one statement a table.
    */
   private async recordSteps(trx: Knex.Transaction, steps: RecordedStep[]): Promise<void> {
     // the uploads a step names become the instance's, and their hashes go into its audit entry
