@@ -371,17 +371,33 @@ export interface ListWords {
  */
 export const MERGE_MIN_MATCHES = 20_000;
 
-/** Whether the planner expects the words in at least MERGE_MIN_MATCHES rows of their table (one EXPLAIN, no rows read). */
-async function frequentWords(db: Knex, words: ListWords): Promise<boolean> {
-  return (await estimatedRows(db, whereContains(words.table.clone(), words.search, words.terms, "index"))) >= MERGE_MIN_MATCHES;
-}
-
 /** The planner's estimate of the rows a (filtered, unordered) query matches: one EXPLAIN, no rows read. */
 export async function estimatedRows(db: Knex, query: ListQuery): Promise<number> {
-  const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
-  const plain = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+  const plain = estimated(db, query);
   const { rows: plan } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
   return Math.round(Number(plan[0]["QUERY PLAN"][0].Plan["Plan Rows"]));
+}
+
+/** The statement estimatedRows explains. */
+function estimated(db: Knex, query: ListQuery): Knex.Sql {
+  const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
+  return plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+}
+
+/**
+ * The estimates listPage needs of its words: how many rows of their table hold them (are they
+ * frequent?) and how many rows of the list (the total's estimate), one EXPLAIN each, at once; one
+ * only where the list has no other condition, and the two statements are the same.
+ */
+function wordEstimates(db: Knex, words: ListWords): { frequent: Promise<boolean>; matches: Promise<number> } {
+  const inTable = whereContains(words.table.clone(), words.search, words.terms, "index");
+  const inList = whereContains(words.without.clone(), words.search, words.terms, "index");
+  const [a, b] = [estimated(db, inTable), estimated(db, inList)];
+  const inTableRows = estimatedRows(db, inTable);
+  const matches = a.sql === b.sql && JSON.stringify(a.bindings) === JSON.stringify(b.bindings) ? inTableRows : estimatedRows(db, inList);
+  // awaited only once the other is known: a failure of this one alone is the caller's still, never unhandled meanwhile
+  matches.catch(() => undefined);
+  return { frequent: inTableRows.then((n) => n >= MERGE_MIN_MATCHES), matches };
 }
 
 /**
@@ -399,11 +415,12 @@ export async function estimatedRows(db: Knex, query: ListQuery): Promise<number>
  * stops at its first rows, and a count cut short at its time limit has spent that time for nothing.
  * Without it (exports, which refuse more rows than they take) the count is exact. `estimateOf`: the
  * query whose plan gives the estimate, when it has better statistics than `query` (listPage's
- * search by its index conditions alone).
+ * search by its index conditions alone), or that estimate itself.
  */
-export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT, withinMs?: number, estimateOf: ListQuery = query): Promise<{ total: number; totalIsEstimate: boolean }> {
+export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT, withinMs?: number, estimateOf: ListQuery | Promise<number> = query): Promise<{ total: number; totalIsEstimate: boolean }> {
   const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
-  const estimate = await estimatedRows(db, estimateOf);
+  // (a query builder is a thenable too: only a real promise is awaited as the estimate itself)
+  const estimate = estimateOf instanceof Promise ? await estimateOf : await estimatedRows(db, estimateOf);
   if (estimate > ESTIMATE_TRUSTED * limit) return { total: estimate, totalIsEstimate: true };
   const capped = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
   const count = withinMs === undefined ? await countOf(db, capped) : await countWithin(db, capped, estimate >= TIMED_FROM_ESTIMATE ? withinMs : null);
@@ -416,8 +433,8 @@ export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_
 export const COUNT_WITHIN_MS = 40;
 
 /**
- * The plan cost (PostgreSQL's units, one process) above which a list's count that the plan expects
- * in thousands is not started (countUpTo). Over the seeded scale database the counts measured cost
+ * The plan cost (PostgreSQL's units) above which a list's count that the plan expects in thousands
+ * is not started (countUpTo). Over the seeded scale database the counts measured cost
  * 330–620 units a millisecond of one core (10,000 suppliers of 「信息技术」: 6,235, 10 ms; 928
  * notices of 「医院」 in a region, type and year from a covering index: 1,285, 3 ms; 19,000 notices
  * of a month: 524, 1 ms): about 5 ms of counting, a request's whole share of two cores when ten
@@ -443,17 +460,19 @@ async function countOf(db: Knex, capped: Knex.QueryBuilder): Promise<number> {
  * 15.9 without), while the page beside it and the other callers wait for the cores.
  */
 async function countWithin(db: Knex, capped: Knex.QueryBuilder, withinMs: number | null): Promise<number | null> {
+  if (withinMs !== null) {
+    // The count's plan: too costly, and it is not started. (Planned here as the server would, with
+    // parallel workers, a plan no costlier than the one process's that counts: a count let through
+    // by it is still stopped by the time limit.)
+    const sql = db.count({ n: "*" }).from(capped.clone().as("capped")).toSQL();
+    const { rows: plan } = await db.raw(`explain (format json) ${sql.sql}`, sql.bindings as Knex.Value[]);
+    if (Number(plan[0]["QUERY PLAN"][0].Plan["Total Cost"]) > COUNT_MAX_COST) return null;
+  }
   try {
     return await db.transaction(async (trx) => {
       // (without a time limit the server's own statement_timeout, if any, stays)
       if (withinMs === null) await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true)");
-      else {
-        await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
-        // the count's own plan, as it will run (one process): too costly, and it is not started
-        const sql = db.count({ n: "*" }).from(capped.clone().as("capped")).toSQL();
-        const { rows: plan } = await trx.raw(`explain (format json) ${sql.sql}`, sql.bindings as Knex.Value[]);
-        if (Number(plan[0]["QUERY PLAN"][0].Plan["Total Cost"]) > COUNT_MAX_COST) return null;
-      }
+      else await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
       return countOf(trx, capped);
     });
   } catch (err) {
@@ -493,12 +512,12 @@ export async function listPage<T extends object>(
   // page and the count alike; rare ones are found by their own index, and a region's page is then
   // one query, not walks that would read on for matches that are not there.
   // (a query builder is a thenable: never the value of a promise, or awaiting it would run it)
-  const frequent = words ? frequentWords(db, words) : Promise.resolve(false);
+  const estimates = words && wordEstimates(db, words);
+  const frequent = estimates ? estimates.frequent : Promise.resolve(false);
   const exactly = (isFrequent: boolean) => (isFrequent ? whereContains(words!.without.clone(), words!.search, words!.terms, "walk") : query);
-  const estimateOf = words && whereContains(words.without.clone(), words.search, words.terms, "index");
   const [page, count] = await Promise.all([
     frequent.then((f) => pageRows<T>(db, exactly(f), order, req, { mergeBy: !words || f ? options.mergeBy : undefined })),
-    frequent.then((f) => countUpTo(db, exactly(f), EXACT_TOTAL_LIMIT, COUNT_WITHIN_MS, estimateOf)),
+    frequent.then((f) => countUpTo(db, exactly(f), EXACT_TOTAL_LIMIT, COUNT_WITHIN_MS, estimates?.matches)),
   ]);
   if (!page.nextCursor && !req.after && (page.rows.length > 0 || req.page === 1)) {
     return { ...page, total: (req.page - 1) * req.pageSize + page.rows.length, totalIsEstimate: false };
