@@ -385,6 +385,15 @@ function estimated(db: Knex, query: ListQuery): Knex.Sql {
 }
 
 /**
+ * How many rows of their table hold a search's words, as the planner expects (its statistics change
+ * at each ANALYZE, not from one request to the next): kept a minute, for the most recent searches,
+ * where a list with other filters would otherwise explain it once more for each request.
+ */
+const wordRows = new Map<string, { rows: number; until: number }>();
+const WORD_ROWS_MS = 60_000;
+const WORD_ROWS_KEPT = 1_000;
+
+/**
  * The estimates listPage needs of its words: how many rows of their table hold them (are they
  * frequent?) and how many rows of the list (the total's estimate), one EXPLAIN each, at once; one
  * only where the list has no other condition, and the two statements are the same.
@@ -393,8 +402,17 @@ function wordEstimates(db: Knex, words: ListWords): { frequent: Promise<boolean>
   const inTable = whereContains(words.table.clone(), words.search, words.terms, "index");
   const inList = whereContains(words.without.clone(), words.search, words.terms, "index");
   const [a, b] = [estimated(db, inTable), estimated(db, inList)];
-  const inTableRows = estimatedRows(db, inTable);
-  const matches = a.sql === b.sql && JSON.stringify(a.bindings) === JSON.stringify(b.bindings) ? inTableRows : estimatedRows(db, inList);
+  const key = JSON.stringify([a.sql, a.bindings]);
+  const same = key === JSON.stringify([b.sql, b.bindings]);
+  const known = same ? undefined : wordRows.get(key);
+  const inTableRows = known && known.until > Date.now() ? Promise.resolve(known.rows) : estimatedRows(db, inTable);
+  if (!same && !(known && known.until > Date.now())) {
+    void inTableRows.then((rows) => {
+      if (wordRows.size >= WORD_ROWS_KEPT) wordRows.delete(wordRows.keys().next().value!);
+      wordRows.set(key, { rows, until: Date.now() + WORD_ROWS_MS });
+    }, () => undefined);
+  }
+  const matches = same ? inTableRows : estimatedRows(db, inList);
   // awaited only once the other is known: a failure of this one alone is the caller's still, never unhandled meanwhile
   matches.catch(() => undefined);
   return { frequent: inTableRows.then((n) => n >= MERGE_MIN_MATCHES), matches };
@@ -423,7 +441,9 @@ export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_
   const estimate = estimateOf instanceof Promise ? await estimateOf : await estimatedRows(db, estimateOf);
   if (estimate > ESTIMATE_TRUSTED * limit) return { total: estimate, totalIsEstimate: true };
   const capped = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
-  const count = withinMs === undefined ? await countOf(db, capped) : await countWithin(db, capped, estimate >= TIMED_FROM_ESTIMATE ? withinMs : null);
+  // a count the plan expects in hundreds runs as one statement: a transaction to keep parallel
+  // workers off (countWithin) would cost it more round trips than the workers it is never planned with
+  const count = withinMs === undefined || estimate < TIMED_FROM_ESTIMATE ? await countOf(db, capped) : await countWithin(db, capped, withinMs);
   if (count === null) return { total: estimate, totalIsEstimate: true };
   if (count <= limit) return { total: count, totalIsEstimate: false };
   return { total: Math.max(limit + 1, estimate), totalIsEstimate: true };
@@ -455,24 +475,20 @@ async function countOf(db: Knex, capped: Knex.QueryBuilder): Promise<number> {
 
 /**
  * A list's count, on one process: null when it took longer than `withinMs` (PostgreSQL cancels it:
- * nothing is left running); no time limit when null. No parallel workers: they spend two more processes'
+ * nothing is left running) or its plan costs more than COUNT_MAX_COST. No parallel workers: they spend two more processes'
  * CPU on a count that is no faster for it (10,000 of 200,000 suppliers: 16.8 ms with two workers,
  * 15.9 without), while the page beside it and the other callers wait for the cores.
  */
-async function countWithin(db: Knex, capped: Knex.QueryBuilder, withinMs: number | null): Promise<number | null> {
-  if (withinMs !== null) {
-    // The count's plan: too costly, and it is not started. (Planned here as the server would, with
-    // parallel workers, a plan no costlier than the one process's that counts: a count let through
-    // by it is still stopped by the time limit.)
-    const sql = db.count({ n: "*" }).from(capped.clone().as("capped")).toSQL();
-    const { rows: plan } = await db.raw(`explain (format json) ${sql.sql}`, sql.bindings as Knex.Value[]);
-    if (Number(plan[0]["QUERY PLAN"][0].Plan["Total Cost"]) > COUNT_MAX_COST) return null;
-  }
+async function countWithin(db: Knex, capped: Knex.QueryBuilder, withinMs: number): Promise<number | null> {
+  // The count's plan: too costly, and it is not started. (Planned here as the server would, with
+  // parallel workers, a plan no costlier than the one process's that counts: a count let through
+  // by it is still stopped by the time limit.)
+  const sql = db.count({ n: "*" }).from(capped.clone().as("capped")).toSQL();
+  const { rows: plan } = await db.raw(`explain (format json) ${sql.sql}`, sql.bindings as Knex.Value[]);
+  if (Number(plan[0]["QUERY PLAN"][0].Plan["Total Cost"]) > COUNT_MAX_COST) return null;
   try {
     return await db.transaction(async (trx) => {
-      // (without a time limit the server's own statement_timeout, if any, stays)
-      if (withinMs === null) await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true)");
-      else await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
+      await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
       return countOf(trx, capped);
     });
   } catch (err) {
