@@ -17,7 +17,11 @@ import { MAX_PAGE, single, wholeParam } from "./query";
  *   with `mergeBy`, a list kept to several values of one column (a tenant and those below it) is
  *   read value by value along a (column, keys…) index and merged;
  * - `countUpTo`: exact totals up to 10,000, PostgreSQL's estimate beyond, and says which (a list's
- *   count that would take more than COUNT_WITHIN_MS gives way to the estimate too).
+ *   count that the plan expects in thousands gives way to the estimate too when its plan is costly
+ *   or it takes more than COUNT_WITHIN_MS);
+ * - `listPage`: both, and with `words` (a list's search given apart from its other filters) the
+ *   words of a frequent search tested on the rows the other filters' indexes lead to, never through
+ *   the bitmap of all their matches in the pair index.
  */
 
 /** Exact totals stop here: counting a million matches costs more than finding a page of them. */
@@ -248,7 +252,7 @@ export async function pageRows<T extends object>(
   options: PageOptions = {},
 ): Promise<{ rows: T[]; nextCursor: string | null }> {
   const offset = req.after ? 0 : (req.page - 1) * req.pageSize;
-  const merge = await mergeOf(db, options.mergeBy);
+  const merge = options.mergeBy && options.mergeBy.values.length > 1 ? options.mergeBy : undefined;
   let rows: Array<Record<string, unknown>>;
   if (!merge) rows = (await ordered(db, query, order, req).limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
   else {
@@ -256,13 +260,28 @@ export async function pageRows<T extends object>(
     // walks are merged by the cursor's keys: a tenant and the tenants below it cost a few index
     // probes, where one walk of the order's index would read past every other region's rows.
     const plainOf = (b: ListQuery) => ("toKnexQuery" in b ? b.toKnexQuery() : b) as Knex.QueryBuilder;
-    const walk = ordered(db, merge.words ? whereContains(merge.words.without.clone(), merge.words.search, merge.words.terms, "walk") : query, order, req);
-    const parts = merge.values.map((v) => plainOf((walk.clone() as Knex.QueryBuilder).where(merge.column, v as Knex.Value).limit(offset + req.pageSize + 1)).toSQL());
-    const union = db.raw(`(${parts.map((p) => `(${p.sql})`).join(" union all ")}) as merged`, parts.flatMap((p) => p.bindings as Knex.Value[]));
-    const outer = ("modelClass" in query ? query.modelClass().query(db) : db.queryBuilder()) as unknown as Knex.QueryBuilder;
-    outer.select("*").from(union);
-    order.keys.forEach((k, i) => outer.orderByRaw(`${cursorField(i)} ${order.direction}${nullsLast(k)}`));
-    rows = (await outer.limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+    const byKeys = order.keys.map((k, i) => `${cursorField(i)} ${order.direction}${nullsLast(k)}`).join(", ");
+    const reach = offset + req.pageSize + 1;
+    const union = (walk: Knex.QueryBuilder) => {
+      const parts = merge.values.map((v) => plainOf((walk.clone() as Knex.QueryBuilder).where(merge.column, v as Knex.Value).limit(reach)).toSQL());
+      return { sql: `(${parts.map((p) => `(${p.sql})`).join(" union all ")}) as merged`, bindings: parts.flatMap((p) => p.bindings as Knex.Value[]) };
+    };
+    if (order.keys.some((k) => k.nullable)) {
+      // (a row comparison cannot find a null key: the walks read the rows themselves)
+      const merged = union(ordered(db, query, order, req));
+      const outer = ("modelClass" in query ? query.modelClass().query(db) : db.queryBuilder()) as unknown as Knex.QueryBuilder;
+      outer.select("*").from(db.raw(merged.sql, merged.bindings));
+      rows = (await outer.orderByRaw(byKeys).limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+    } else {
+      // The walks read the keys alone, the page's rows are then read by them: a walk that tests the
+      // words on an index holding the search text (portal_notices_tenant_type_newest) never visits
+      // the table for the rows it passes, only for the page's own.
+      const merged = union(ordered(db, query, order, req, true));
+      const keys = order.keys.map((k) => keyColumn(k.column));
+      const fields = order.keys.map((_, i) => cursorField(i)).join(", ");
+      const inPage = `(${keys.join(", ")}) in (select ${fields} from ${merged.sql} order by ${byKeys} limit ?)`;
+      rows = (await ordered(db, query, order, req).whereRaw(inPage, [...merged.bindings, reach]).limit(req.pageSize + 1).offset(offset)) as Array<Record<string, unknown>>;
+    }
   }
   const more = rows.length > req.pageSize;
   if (more) rows.length = req.pageSize;
@@ -276,18 +295,22 @@ export async function pageRows<T extends object>(
 // (published_at desc) index, and PostgreSQL would sort the whole match instead of walking it.
 const nullsLast = (k: SortKey) => (k.nullable ? " nulls last" : "");
 
-/** The query with the cursor's keys selected, after the cursor when one was given, in the order; no limit yet. */
-function ordered(db: Knex, query: ListQuery, order: ListOrder, req: Pick<ListRequest, "after">): Knex.QueryBuilder {
+/**
+ * The query with the cursor's keys selected, after the cursor when one was given, in the order; no
+ * limit yet. `keysOnly`: the keys alone, as stored (what an index-only walk can read).
+ */
+function ordered(db: Knex, query: ListQuery, order: ListOrder, req: Pick<ListRequest, "after">, keysOnly = false): Knex.QueryBuilder {
   const q = query.clone() as Knex.QueryBuilder;
   const cols = order.keys.map((k) => keyColumn(k.column));
+  if (keysOnly) q.clearSelect();
   // The cursor's columns are added to the query's own; a query that chose none reads every column.
   const chose = "hasSelects" in query ? query.hasSelects() : (query as unknown as { _statements: Array<{ grouping: string }> })._statements.some((s) => s.grouping === "columns");
-  if (!chose) q.select("*");
+  if (!chose && !keysOnly) q.select("*");
   // The keys as the cursor needs them: a timestamp in full (PostgreSQL keeps microseconds, a
   // JavaScript Date only milliseconds, and a rounded key would skip the rows between).
   order.keys.forEach((k, i) =>
     q.select(
-      k.kind === "timestamp"
+      k.kind === "timestamp" && !keysOnly
         ? db.raw(`to_char(${cols[i]} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ??`, [cursorField(i)])
         : db.raw(`${cols[i]} as ??`, [cursorField(i)]),
     ),
@@ -321,44 +344,78 @@ export interface PageOptions {
    * The query keeps `column` to one of `values` (a tenant and those below it), and an index on
    * (column, the order's keys) exists: the page is read per value and merged (see pageRows).
    */
-  mergeBy?: {
-    column: string;
-    values: readonly (string | number)[];
-    /**
-     * The list's search, when it has one: the query is `without` narrowed by whereContains. The
-     * walks pay off when the words are frequent: each walk meets its page's matches soon, testing
-     * the words on the rows it passes, where one query first builds the bitmap of every match in
-     * the word index. A rare word is the other way round: its index finds its few rows at once, and
-     * the walks would read on for matches that are not there. So the page is merged only when the
-     * planner expects at least MERGE_MIN_MATCHES rows of `table` to hold the words (one EXPLAIN of
-     * their index conditions, whose frequencies ANALYZE keeps; no rows read).
-     */
-    words?: { without: ListQuery; table: ListQuery; search: SearchColumn; terms: string[] };
-  };
+  mergeBy?: { column: string; values: readonly (string | number)[] };
 }
 
 /**
- * Where a search's matches are about this many, the two ways cost alike (1.1 million notices on the
- * machine of the README's benchmarks: a word in 88,000 titles took 124 ms as one query and 8 ms merged,
- * one in 109 titles 3–5 ms as one query and 33–105 ms merged).
+ * A list's search, given to listPage apart from its other filters: the list's query is `without`
+ * narrowed by whereContains(search, terms), and `table` is the list's table (its own conditions at
+ * most, no filters), where the planner is asked how many rows hold the words.
+ */
+export interface ListWords {
+  without: ListQuery;
+  table: ListQuery;
+  search: SearchColumn;
+  terms: string[];
+}
+
+/**
+ * Where a search's matches are about this many, its pair index and a walk cost alike (1.1 million
+ * notices on the machine of the README's benchmarks: a word in 88,000 titles took 124 ms as one
+ * query and 8 ms merged, one in 109 titles 3–5 ms as one query and 33–105 ms merged). Words the
+ * planner expects in more rows than this are tested row by row (whereContains' `walk`) on the rows
+ * the list's other filters and order lead to: the page's walks meet their matches soon, and a
+ * count reads the filters' rows (from a covering index where there is one) instead of building the
+ * bitmap of every match first (「医院」 in one region, type and year: 88,000 matches in the pair
+ * index ANDed with 11,000 rows, 50 ms, where the region-type index alone with `strpos` took 3 ms).
  */
 export const MERGE_MIN_MATCHES = 20_000;
 
-/** The merge pageRows takes, if any (see PageOptions). */
-async function mergeOf(db: Knex, mergeBy: PageOptions["mergeBy"]): Promise<PageOptions["mergeBy"]> {
-  if (!mergeBy || mergeBy.values.length < 2) return undefined;
-  const words = mergeBy.words;
-  if (!words?.terms.length) return { column: mergeBy.column, values: mergeBy.values };
-  const matches = await estimatedRows(db, whereContains(words.table.clone(), words.search, words.terms, "index"));
-  return matches >= MERGE_MIN_MATCHES ? mergeBy : undefined;
-}
-
 /** The planner's estimate of the rows a (filtered, unordered) query matches: one EXPLAIN, no rows read. */
 export async function estimatedRows(db: Knex, query: ListQuery): Promise<number> {
-  const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
-  const plain = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+  const plain = estimated(db, query);
   const { rows: plan } = await db.raw(`explain (format json) ${plain.sql}`, plain.bindings as Knex.Value[]);
   return Math.round(Number(plan[0]["QUERY PLAN"][0].Plan["Plan Rows"]));
+}
+
+/** The statement estimatedRows explains. */
+function estimated(db: Knex, query: ListQuery): Knex.Sql {
+  const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
+  return plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).toSQL();
+}
+
+/**
+ * How many rows of their table hold a search's words, as the planner expects (its statistics change
+ * at each ANALYZE, not from one request to the next): kept a minute, for the most recent searches,
+ * where a list with other filters would otherwise explain it once more for each request.
+ */
+const wordRows = new Map<string, { rows: number; until: number }>();
+const WORD_ROWS_MS = 60_000;
+const WORD_ROWS_KEPT = 1_000;
+
+/**
+ * The estimates listPage needs of its words: how many rows of their table hold them (are they
+ * frequent?) and how many rows of the list (the total's estimate), one EXPLAIN each, at once; one
+ * only where the list has no other condition, and the two statements are the same.
+ */
+function wordEstimates(db: Knex, words: ListWords): { frequent: Promise<boolean>; matches: Promise<number> } {
+  const inTable = whereContains(words.table.clone(), words.search, words.terms, "index");
+  const inList = whereContains(words.without.clone(), words.search, words.terms, "index");
+  const [a, b] = [estimated(db, inTable), estimated(db, inList)];
+  const key = JSON.stringify([a.sql, a.bindings]);
+  const same = key === JSON.stringify([b.sql, b.bindings]);
+  const known = same ? undefined : wordRows.get(key);
+  const inTableRows = known && known.until > Date.now() ? Promise.resolve(known.rows) : estimatedRows(db, inTable);
+  if (!same && !(known && known.until > Date.now())) {
+    void inTableRows.then((rows) => {
+      if (wordRows.size >= WORD_ROWS_KEPT) wordRows.delete(wordRows.keys().next().value!);
+      wordRows.set(key, { rows, until: Date.now() + WORD_ROWS_MS });
+    }, () => undefined);
+  }
+  const matches = same ? inTableRows : estimatedRows(db, inList);
+  // awaited only once the other is known: a failure of this one alone is the caller's still, never unhandled meanwhile
+  matches.catch(() => undefined);
+  return { frequent: inTableRows.then((n) => n >= MERGE_MIN_MATCHES), matches };
 }
 
 /**
@@ -369,18 +426,24 @@ export async function estimatedRows(db: Knex, query: ListQuery): Promise<number>
  * (read in about a millisecond, no rows) expects well over the limit, the estimate is the answer;
  * below that the count is exact, stopping at limit + 1.
  *
- * With `withinMs` (lists give COUNT_WITHIN_MS) a count the plan expects in thousands stops there and
- * the estimate answers instead: counting reads every candidate row (10,000 suppliers of a frequent
- * word: 16 ms alone, several times that with ten callers on two cores), while the page beside it
- * stops at its first rows. Without it (exports, which refuse more rows than they take) the count is
- * exact.
+ * With `withinMs` (lists give COUNT_WITHIN_MS) a count the plan expects in thousands is not even
+ * started when its plan costs more than COUNT_MAX_COST, and stops after `withinMs` otherwise; the
+ * estimate answers instead: counting reads every candidate row (10,000 suppliers of a frequent
+ * word: 10–16 ms alone, several times that with ten callers on two cores), while the page beside it
+ * stops at its first rows, and a count cut short at its time limit has spent that time for nothing.
+ * Without it (exports, which refuse more rows than they take) the count is exact. `estimateOf`: the
+ * query whose plan gives the estimate, when it has better statistics than `query` (listPage's
+ * search by its index conditions alone), or that estimate itself.
  */
-export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT, withinMs?: number): Promise<{ total: number; totalIsEstimate: boolean }> {
+export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_LIMIT, withinMs?: number, estimateOf: ListQuery | Promise<number> = query): Promise<{ total: number; totalIsEstimate: boolean }> {
   const plainQuery = ("toKnexQuery" in query ? query.toKnexQuery() : query) as Knex.QueryBuilder;
-  const estimate = await estimatedRows(db, query);
+  // (a query builder is a thenable too: only a real promise is awaited as the estimate itself)
+  const estimate = estimateOf instanceof Promise ? await estimateOf : await estimatedRows(db, estimateOf);
   if (estimate > ESTIMATE_TRUSTED * limit) return { total: estimate, totalIsEstimate: true };
   const capped = plainQuery.clone().clearSelect().clearOrder().select(db.raw("1")).limit(limit + 1);
-  const count = withinMs === undefined ? await countOf(db, capped) : await countWithin(db, capped, estimate >= TIMED_FROM_ESTIMATE ? withinMs : null);
+  // a count the plan expects in hundreds runs as one statement: a transaction to keep parallel
+  // workers off (countWithin) would cost it more round trips than the workers it is never planned with
+  const count = withinMs === undefined || estimate < TIMED_FROM_ESTIMATE ? await countOf(db, capped) : await countWithin(db, capped, withinMs);
   if (count === null) return { total: estimate, totalIsEstimate: true };
   if (count <= limit) return { total: count, totalIsEstimate: false };
   return { total: Math.max(limit + 1, estimate), totalIsEstimate: true };
@@ -388,6 +451,16 @@ export async function countUpTo(db: Knex, query: ListQuery, limit = EXACT_TOTAL_
 
 /** How long a list's exact count may take before the estimate answers instead (countUpTo). */
 export const COUNT_WITHIN_MS = 40;
+
+/**
+ * The plan cost (PostgreSQL's units) above which a list's count that the plan expects in thousands
+ * is not started (countUpTo). Over the seeded scale database the counts measured cost
+ * 330–620 units a millisecond of one core (10,000 suppliers of 「信息技术」: 6,235, 10 ms; 928
+ * notices of 「医院」 in a region, type and year from a covering index: 1,285, 3 ms; 19,000 notices
+ * of a month: 524, 1 ms): about 5 ms of counting, a request's whole share of two cores when ten
+ * callers wait on them.
+ */
+export const COUNT_MAX_COST = 2_500;
 
 /**
  * Counts the plan expects below this are not timed: they are cheap, and a count cut short on a busy
@@ -402,16 +475,20 @@ async function countOf(db: Knex, capped: Knex.QueryBuilder): Promise<number> {
 
 /**
  * A list's count, on one process: null when it took longer than `withinMs` (PostgreSQL cancels it:
- * nothing is left running); no time limit when null. No parallel workers: they spend two more processes'
+ * nothing is left running) or its plan costs more than COUNT_MAX_COST. No parallel workers: they spend two more processes'
  * CPU on a count that is no faster for it (10,000 of 200,000 suppliers: 16.8 ms with two workers,
  * 15.9 without), while the page beside it and the other callers wait for the cores.
  */
-async function countWithin(db: Knex, capped: Knex.QueryBuilder, withinMs: number | null): Promise<number | null> {
+async function countWithin(db: Knex, capped: Knex.QueryBuilder, withinMs: number): Promise<number | null> {
+  // The count's plan: too costly, and it is not started. (Planned here as the server would, with
+  // parallel workers, a plan no costlier than the one process's that counts: a count let through
+  // by it is still stopped by the time limit.)
+  const sql = db.count({ n: "*" }).from(capped.clone().as("capped")).toSQL();
+  const { rows: plan } = await db.raw(`explain (format json) ${sql.sql}`, sql.bindings as Knex.Value[]);
+  if (Number(plan[0]["QUERY PLAN"][0].Plan["Total Cost"]) > COUNT_MAX_COST) return null;
   try {
     return await db.transaction(async (trx) => {
-      // (without a time limit the server's own statement_timeout, if any, stays)
-      if (withinMs === null) await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true)");
-      else await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
+      await trx.raw("select set_config('max_parallel_workers_per_gather', '0', true), set_config('statement_timeout', ?, true)", [String(Math.max(1, Math.round(withinMs)))]);
       return countOf(trx, capped);
     });
   } catch (err) {
@@ -434,16 +511,30 @@ const ESTIMATE_TRUSTED = 2;
  * A page that ends the list when reached by number tells the exact total itself, and that total
  * wins: it corrects an estimate that was far off (a plan expecting thousands where a few rows
  * match), and it agrees with the rows shown when a row was written between the two reads (the
- * count's snapshot is not the page's).
+ * count's snapshot is not the page's). With `words` (the list's search: `query` is `words.without`
+ * narrowed by them), frequent words are tested on the rows the other filters lead to, and the
+ * total's estimate is the plan's of the words' index conditions (see MERGE_MIN_MATCHES, countUpTo);
+ * `mergeBy` then merges the page only when the words are frequent.
  */
 export async function listPage<T extends object>(
   db: Knex,
   query: ListQuery,
   order: ListOrder,
   req: Pick<ListRequest, "page" | "pageSize" | "after">,
-  options: PageOptions = {},
+  options: PageOptions & { words?: ListWords } = {},
 ): Promise<{ rows: T[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
-  const [page, count] = await Promise.all([pageRows<T>(db, query, order, req, options), countUpTo(db, query, EXACT_TOTAL_LIMIT, COUNT_WITHIN_MS)]);
+  const words = options.words?.terms.length ? options.words : undefined;
+  // Frequent words are tested on the rows the other filters lead to (see MERGE_MIN_MATCHES), by the
+  // page and the count alike; rare ones are found by their own index, and a region's page is then
+  // one query, not walks that would read on for matches that are not there.
+  // (a query builder is a thenable: never the value of a promise, or awaiting it would run it)
+  const estimates = words && wordEstimates(db, words);
+  const frequent = estimates ? estimates.frequent : Promise.resolve(false);
+  const exactly = (isFrequent: boolean) => (isFrequent ? whereContains(words!.without.clone(), words!.search, words!.terms, "walk") : query);
+  const [page, count] = await Promise.all([
+    frequent.then((f) => pageRows<T>(db, exactly(f), order, req, { mergeBy: !words || f ? options.mergeBy : undefined })),
+    frequent.then((f) => countUpTo(db, exactly(f), EXACT_TOTAL_LIMIT, COUNT_WITHIN_MS, estimates?.matches)),
+  ]);
   if (!page.nextCursor && !req.after && (page.rows.length > 0 || req.page === 1)) {
     return { ...page, total: (req.page - 1) * req.pageSize + page.rows.length, totalIsEstimate: false };
   }

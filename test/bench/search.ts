@@ -12,7 +12,8 @@
  *   … --seeded-or-smoke                                                 the seeded database if it is one, else --smoke (run-all)
  *   … --json                                                            one JSON line per figure (figures.ts)
  *
- * SEARCH_MS (default 3000; 500 with --smoke) sets how long each figure is measured. A benchmark:
+ * SEARCH_MS (default 3000; 500 with --smoke) sets how long each figure is measured, SEARCH_ONLY (a
+ * regular expression, e.g. "word|科技") which figures are (all by default). A benchmark:
  * it prints figures and exits 0 whatever they are, non-zero only when it could not measure.
  */
 import fs from "node:fs";
@@ -30,6 +31,7 @@ const SMOKE = process.argv.includes("--smoke");
 const SEEDED_OR_SMOKE = process.argv.includes("--seeded-or-smoke");
 const JSON_OUT = process.argv.includes("--json");
 const MEASURE_MS = Math.round(envNumber("SEARCH_MS", SMOKE ? 500 : 3000));
+const ONLY = process.env.SEARCH_ONLY ? new RegExp(process.env.SEARCH_ONLY, "u") : undefined;
 const CALLERS = 10;
 const GOAL_MS = 100;
 const DEEP_PAGE = 10_000;
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
     await measure(platform, "warm-up", cases[0][1]);
     const figures: Figure[] = [];
     for (const [figure, url, token] of cases) {
+      if (ONLY && !ONLY.test(figure)) continue;
       figures.push(await measure(platform, figure, url, token));
       if (!JSON_OUT) process.stderr.write(`  measured ${figure}\n`);
     }

@@ -190,11 +190,11 @@ function unworded(db: Knex, f: Omit<NoticeFilter, "page" | "pageSize" | "terms">
 
 export async function listNotices(db: Knex, f: NoticeFilter): Promise<{ rows: NoticeRow[]; nextCursor: string | null; total: number; totalIsEstimate: boolean }> {
   // A region and the regions below it are read region by region along portal_notices_tenant_newest
-  // and merged, unless the words are rare enough to be found by their own index (core's pageRows).
-  const mergeBy = f.tenantCodes && f.tenantCodes.length > 1
-    ? { column: "tenant_code", values: f.tenantCodes, words: { without: unworded(db, f).select(NOTICE_LIST_COLUMNS), table: db(TABLE).whereNull("withdrawn_at"), search: SEARCH, terms: f.terms } }
-    : undefined;
-  return listPage<NoticeRow>(db, filteredNotices(db, f).select(NOTICE_LIST_COLUMNS), NOTICE_ORDER, f, { mergeBy });
+  // (or _tenant_type_newest) and merged, unless the words are rare enough to be found by their own
+  // index; frequent words are tested on the rows the filters lead to (core's listPage).
+  const mergeBy = f.tenantCodes && f.tenantCodes.length > 1 ? { column: "tenant_code", values: f.tenantCodes } : undefined;
+  const words = { without: unworded(db, f).select(NOTICE_LIST_COLUMNS), table: db(TABLE).whereNull("withdrawn_at"), search: SEARCH, terms: f.terms };
+  return listPage<NoticeRow>(db, filteredNotices(db, f).select(NOTICE_LIST_COLUMNS), NOTICE_ORDER, f, { mergeBy, words });
 }
 
 export async function findNotice(db: Knex, id: string): Promise<NoticeRow | undefined> {

@@ -236,10 +236,10 @@ export async function listRecords<R extends CodedRecord>(spec: CodedRegistry<R>,
   const { query, order, req, filter, ability, unworded } = listQuery(spec, ctx);
   const db = spec.model.knex();
   // A region's list is merged region by region; with a search only when its words are frequent
-  // (core's pageRows asks the planner); a code is found by its own index, never merged.
+  // (core's listPage asks the planner); a code is found by its own index, never merged.
   const words = unworded && { without: unworded, table: spec.model.query(), search: REGISTRY_SEARCH, terms: req.terms };
-  const mergeBy = filter.mergeBy && (!req.terms.length ? filter.mergeBy : words ? { ...filter.mergeBy, words } : undefined);
-  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, { mergeBy });
+  const mergeBy = !req.terms.length || words ? filter.mergeBy : undefined;
+  const { rows, nextCursor, total, totalIsEstimate } = await listPage<R>(db, query, order, req, { mergeBy, words });
   return { items: rows.map((r) => viewFor(spec, r, ability)), total, totalIsEstimate, page: req.page, pageSize: req.pageSize, nextCursor };
 }
 

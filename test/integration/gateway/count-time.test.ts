@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from "knex";
-import { COUNT_WITHIN_MS, countUpTo, listPage, type ListOrder } from "../../../core/gateway/list-query";
+import { COUNT_MAX_COST, COUNT_WITHIN_MS, countUpTo, listPage, type ListOrder } from "../../../core/gateway/list-query";
 import { createTestDatabase } from "../../support/db";
 
 /**
@@ -22,6 +22,10 @@ describe("a list's total within its time", () => {
     await knex.raw("create table counted (id integer primary key, n integer not null)");
     await knex.raw("insert into counted select i, i from generate_series(1, 20000) as i");
     await knex.raw("create index counted_n on counted (n)");
+    // a filter the planner knows to be costly (COST), and that tells whether it ran (the sequence)
+    await knex.raw("create sequence costly_calls");
+    // (plpgsql: a SQL function would be inlined, and its COST with it)
+    await knex.raw("create function costly(n integer) returns boolean language plpgsql volatile cost 1000 as $$ begin return nextval('costly_calls') > 0; end $$");
     await knex.raw("analyze counted");
   });
   afterAll(async () => {
@@ -41,6 +45,15 @@ describe("a list's total within its time", () => {
     expect(took).toBeLessThan(200);
     // nothing was left running: the connection answers at once
     expect((await knex.raw("select 1 as one")).rows[0].one).toBe(1);
+  });
+
+  test(`a count the plan expects in thousands whose plan costs over COUNT_MAX_COST (${COUNT_MAX_COST}) is not started: the estimate answers`, async () => {
+    const costly = () => knex("counted").where("n", "<", 5000).whereRaw("costly(n)");
+    expect(await countUpTo(knex, costly(), 10_000, COUNT_WITHIN_MS)).toEqual({ total: expect.any(Number), totalIsEstimate: true });
+    // not one row was read
+    expect((await knex.raw("select is_called from costly_calls")).rows[0].is_called).toBe(false);
+    // an export's count is exact all the same
+    expect(await countUpTo(knex, costly(), 10_000)).toEqual({ total: 4_999, totalIsEstimate: false });
   });
 
   test("the same count without a time limit (an export's) is exact, however long it takes", async () => {

@@ -5,7 +5,7 @@ import { startPortalPlatform } from "./support";
 
 /**
  * A region's notices with a search (issue 16's four-filter query): read county by county and merged
- * when the words are frequent, as one query when they are rare (core's pageRows asks the planner).
+ * when the words are frequent, as one query when they are rare (core's listPage asks the planner).
  * Either way the pages are the ones a single ordered query gives.
  */
 const HUIZHOU = ["441300", "441302", "441303", "441322", "441323", "441324"];
@@ -91,4 +91,33 @@ test("no word: Huizhou's newest notices merged county by county, in the order of
     .pluck("id");
   expect(ids).toEqual(one);
   expect(sqls.some((s) => s.includes("union all"))).toBe(true);
+});
+
+test("a frequent word in one county, type and dates (no merge): page and exact total test the word on the filters' rows (strpos), never through the pair index", async () => {
+  const sqls: string[] = [];
+  const spy = (q: { sql: string }) => sqls.push(q.sql);
+  knex.on("query", spy);
+  let res: Awaited<ReturnType<TestPlatform["api"]>>;
+  try {
+    res = await platform.api(`/api/portal/notices?tenant=441302&type=tender&from=2026-05-01&to=2026-05-31&q=${encodeURIComponent("医院")}&pageSize=7`);
+  } finally {
+    knex.off("query", spy);
+  }
+  expect(res.status).toBe(200);
+  const matching = () =>
+    knex("portal_notices")
+      .whereNull("withdrawn_at")
+      .where({ tenant_code: "441302", type: "tender" })
+      .where("published_at", ">=", "2026-05-01T00:00:00+08:00")
+      .where("published_at", "<", "2026-06-01T00:00:00+08:00")
+      .whereRaw("strpos(title, '医院') > 0");
+  const total = Number((await matching().count({ n: "*" }))[0].n);
+  expect(total).toBeGreaterThan(1000);
+  expect(res.body).toMatchObject({ total, totalIsEstimate: false });
+  expect(res.body.items.map((n: { id: string }) => n.id)).toEqual(
+    await matching().orderBy([{ column: "published_at", order: "desc" }, { column: "id", order: "desc" }]).limit(7).pluck("id"),
+  );
+  const reads = sqls.filter((s) => !s.startsWith("explain") && s.includes("portal_notices"));
+  expect(reads.some((s) => s.includes("count(*)"))).toBe(true);
+  expect(reads.map((s) => [s.includes("strpos"), s.includes("portal_pairs")])).toEqual(reads.map(() => [true, false]));
 });
