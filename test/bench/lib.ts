@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Knex } from "knex";
 import { Client } from "pg";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../../core/db/embedded";
+import { linkPlugins } from "../support/plugins";
 import { freePort } from "../support/processes";
 
 export { freePort };
@@ -170,9 +171,7 @@ export function serverCpuMs(postmaster: number | null, ps = processes()): number
  * just those; remove it in the bench's `finally`.
  */
 export function pluginsDirOf(bench: string, plugins: string[]): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `gdp-bench-${bench}-plugins-`));
-  for (const p of plugins) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(dir, p), "dir");
-  return dir;
+  return linkPlugins(plugins, `gdp-bench-${bench}-plugins`);
 }
 
 /** Numbers a benchmark wants run-all.ts to summarise; written only when run-all asks for them. */

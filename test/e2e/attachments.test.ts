@@ -11,6 +11,7 @@ import path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { axeCheck, serious, unlabelledFields, apiSignIn, useSession } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 import { see } from "./see";
@@ -40,10 +41,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
   // the real registries (accounts and units) and the test plugin; forms from both places
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "attach-plugins-"));
+  const pluginsDir = linkPlugins(["registries"], "attach-plugins");
   const formsDir = fs.mkdtempSync(path.join(os.tmpdir(), "attach-forms-"));
   dirs = [pluginsDir, formsDir];
-  fs.symlinkSync(path.join(ROOT, "plugins/registries"), path.join(pluginsDir, "registries"), "dir");
   fs.symlinkSync(path.join(ROOT, "forms/registries"), path.join(formsDir, "registries"), "dir");
   fs.symlinkSync(path.join(FIXTURES, "outside-forms/attach"), path.join(formsDir, "attach"), "dir");
   platform = await startTestPlatform({ pluginsDir, formsDir, pluginPaths: [path.join(FIXTURES, "outside")], demoAccounts: true });

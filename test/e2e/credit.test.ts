@@ -6,11 +6,11 @@
  * score and the formula. WCAG 2.1 AA in both languages on each page.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { poll } from "../support/http";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { accessible, apiSignIn, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 
@@ -38,8 +38,7 @@ async function open(signed: Signed): Promise<Page> {
 beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "credit-e2e-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "credit"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  pluginsDir = linkPlugins(["registries", "supervision", "etrading", "credit"], "credit-e2e-plugins");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true, deadlineCheckMs: 200 }, { log: (l) => lines.push(l) });
 });
 

@@ -6,11 +6,11 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { MALL_PLUGINS } from "../integration/emall/support";
 import { cspViolations, useSession, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
@@ -26,8 +26,7 @@ let p: Awaited<ReturnType<typeof newPage>>;
 beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "emall-orders-e2e-"));
-  for (const name of MALL_PLUGINS) fs.symlinkSync(path.resolve(__dirname, "../../plugins", name), path.join(pluginsDir, name), "dir");
+  pluginsDir = linkPlugins(MALL_PLUGINS, "emall-orders-e2e");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.resolve(__dirname, "../../forms") });
   await platform.kernel.db.knex("emall_orders").insert(Array.from({ length: 25 }, (_, i) => ({
     id: crypto.randomUUID(), tenant_code: "441300", unit_code: "441300401", unit_name: i % 2 ? "惠州市交通运输局" : "惠州市教育局", project_id: crypto.randomUUID(), plan_line: 0,

@@ -5,12 +5,12 @@
  * browser, and after the deadline the custodians' browsers open the bid. WCAG 2.1 AA in both languages.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { openShare, type SealedBid } from "../../plugins/etrading/sealed";
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { publishedTender, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
 import { accessible, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
@@ -44,8 +44,7 @@ async function open(signed: Signed): Promise<Page> {
 beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-e2e-plugins-"));
-  for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  pluginsDir = linkPlugins(["registries", "supervision", "etrading"], "etrading-e2e-plugins");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
 });
 

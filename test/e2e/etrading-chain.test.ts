@@ -8,10 +8,10 @@
  * are kept: the platform's clock is moved past the deadline rather than the deadline shortened.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { apiSignIn, cspViolations, ready, useSession, watchCsp, type Signed } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 
@@ -41,8 +41,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
   // e-trading and what it builds on, linked so that other plugins' work in progress cannot stop it
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-chain-plugins-"));
-  for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  pluginsDir = linkPlugins(["registries", "supervision", "etrading"], "etrading-chain-plugins");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true, deadlineCheckMs: 200 });
   for (const [who, [username, first]] of Object.entries(PEOPLE) as Array<[Who, readonly [string, string]]>) {
     sessions[who] = await apiSignIn(platform, username, first, `Chain-${first.slice(-3)}-Etrading-2026!`);

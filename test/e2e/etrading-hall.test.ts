@@ -4,12 +4,12 @@
  * bidder's page live (no reload), announced through the page's live region. WCAG 2.1 AA in both languages.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { newKeyPair, newSigningKey, openShare, sealBid, softwareSigner, type SealedBid } from "../../plugins/etrading/sealed";
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { packageOf, publishedTender, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
 import { accessible, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
@@ -42,8 +42,7 @@ async function open(signed: Signed): Promise<Page> {
 beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-hall-e2e-plugins-"));
-  for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  pluginsDir = linkPlugins(["registries", "supervision", "etrading"], "etrading-hall-e2e-plugins");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
 });
 

@@ -4,13 +4,13 @@
  * the security valid, and anyone checks the letter's code on the public page. WCAG 2.1 AA in both languages.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { randomUUID } from "node:crypto";
 import { usernameKey } from "../../core/identity/accounts";
 import { newKeyPair, newSigningKey } from "../../plugins/etrading/sealed";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { packageOf, publishedTender, registerCustodianKeys, sealAs, submit, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
 import { accessible, axeCheck, cspViolations, ready, serious, type Signed, useSession, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
@@ -45,8 +45,7 @@ async function open(signed: Signed | null): Promise<Page> {
 beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "finance-e2e-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "finance"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  pluginsDir = linkPlugins(["registries", "supervision", "etrading", "finance"], "finance-e2e-plugins");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
 });
 

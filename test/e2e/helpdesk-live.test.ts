@@ -4,11 +4,11 @@
  * platform's clock (moved past the target, as etrading-chain does, rather than the target shortened).
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { axeCheck, cspViolations, ready, serious, useSession, watchCsp, type Signed } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 
@@ -40,8 +40,7 @@ async function open(signed: Signed): Promise<Page> {
 beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-helpdesk-live-"));
-  fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+  pluginsDir = linkPlugins(["helpdesk"], "e2e-helpdesk-live");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), deadlineCheckMs: 200 });
   const admin = await platform.token({ tenantCode: "440000", roles: ["platform-admin"] });
   const from = new Date(Date.now() + 60_000);

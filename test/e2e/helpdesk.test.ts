@@ -4,10 +4,10 @@
  * the dialog hands focus back; the help page lists the FAQ. WCAG 2.1 AA on the open dialog.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
+import { linkPlugins } from "../support/plugins";
 import { axeCheck, cspViolations, serious, watchCsp } from "./a11y";
 import { builtWebApp, launchChromium, newPage } from "./browser";
 
@@ -24,8 +24,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   await builtWebApp();
   // the helpdesk alone: other plugins' work cannot stop this test
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-helpdesk-plugins-"));
-  fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+  pluginsDir = linkPlugins(["helpdesk"], "e2e-helpdesk-plugins");
   platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
   const admin = await platform.token({ tenantCode: "440000", roles: ["platform-admin"] });
   const from = new Date(Date.now() + 60_000);

@@ -1,12 +1,11 @@
 import ExcelJS from "exceljs";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { enqueue } from "../../../core/events/outbox";
 import { percentiles } from "../../../plugins/analytics/services/dashboards";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * The regulator's dashboards: aggregates kept current from `analytics.fact` (in any order, once
@@ -36,8 +35,7 @@ describe("the analytics dashboards", () => {
     platform.api(`/api/analytics/dashboard${query ? `?${query}` : ""}`, { token: tokens[who], headers: lang ? { "accept-language": lang } : {} });
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "analytics-dash-"));
-    for (const p of ["registries", "supervision", "analytics"]) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "analytics"], "analytics-dash");
     platform = await startTestPlatform({ pluginsDir });
     await knex()("registries_purchasers").insert({ tenant_code: "440100", name: UNIT, budget_code: "440100777", unit_type: "school" });
     tokens.province = await platform.token({ roles: ["regulator"], tenantCode: "440000" });

@@ -1,11 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { enqueue } from "../../../core/events/outbox";
 import { flagConfig } from "../../../plugins/analytics/services/flags";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { explain, ocdsValidators } from "./ocds-schemas";
 
 /**
@@ -51,8 +50,7 @@ describe("competition figures and red flags", () => {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "analytics-flags-"));
-    for (const name of ["registries", "supervision", "analytics"]) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", name), path.join(pluginsDir, name), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "analytics"], "analytics-flags");
     platform = await startTestPlatform({ pluginsDir });
     await knex()("registries_purchasers").insert({ tenant_code: "440100", name: SCHOOL, budget_code: "440100888", unit_type: "school" });
     tokens.province = await platform.token({ roles: ["regulator"], tenantCode: "440000" });

@@ -1,9 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { enqueue } from "../../../core/events/outbox";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 export const CONSUMER = "analytics.ocds";
 
@@ -12,9 +11,8 @@ export const CONSUMER = "analytics.ocds";
  * work in progress cannot stop these tests.
  */
 export async function startAnalyticsPlatform(opts: { demo?: boolean; plugins?: string[] } = {}): Promise<TestPlatform> {
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "analytics-plugins-"));
   const plugins = opts.plugins ?? (opts.demo ? ["registries", "supervision", "etrading", "portal", "analytics"] : ["analytics"]);
-  for (const p of plugins) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = linkPlugins(plugins, "analytics-plugins");
   try {
     const platform = await startTestPlatform({ pluginsDir, demoAccounts: !!opts.demo });
     return {

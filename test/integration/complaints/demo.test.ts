@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /** A first start's challenges and complaints: on e-trading's opened Huizhou tender, one challenge awaiting its answer and one complaint awaiting the regulator. */
 const ROOT = path.resolve(__dirname, "../../..");
@@ -11,8 +11,7 @@ describe("the challenges and complaints demonstration data", () => {
   let pluginsDir: string;
   const lines: string[] = [];
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "complaints-demo-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "complaints"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "complaints"], "complaints-demo-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true }, { log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => {

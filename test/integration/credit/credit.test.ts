@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { usccCheckChar } from "../../../core/forms/formats";
 import { enqueue } from "../../../core/sdk";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import RULES from "../../../plugins/credit/statutory-rules.json";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -31,8 +31,7 @@ describe("credit", () => {
   const T0 = Date.parse("2026-11-02T10:00:00+08:00");
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "credit-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "credit"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "credit"], "credit-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     const tok = (tenantCode: string, roles: string[], unitCode?: string) => platform.token({ tenantCode, roles, unitCode });
     t.province = await tok("440000", ["regulator"]);

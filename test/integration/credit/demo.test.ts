@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * A first start's credit data (plugins/credit/demo.ts): the lists imported before the demo tenders'
@@ -17,8 +17,7 @@ describe("the credit demonstration data", () => {
   let pluginsDir: string;
   const lines: string[] = [];
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "credit-demo-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "credit"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "credit"], "credit-demo-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true, deadlineCheckMs: 200 }, { log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import ExcelJS from "exceljs";
 import { usccCheckChar } from "../../../core/forms/formats";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const code = (n: number) => {
@@ -31,8 +31,7 @@ describe("public credit lists and their exports", () => {
   const csvRows = (body: Buffer) => body.toString("utf8").replace(/^\uFEFF/, "").split("\r\n").filter(Boolean);
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "credit-public-"));
-    for (const p of ["registries", "supervision", "etrading", "credit"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "credit"], "credit-public");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     const entry = (list: string, n: number, name: string, listedOn: string | null, validTo: number | null = null) => ({
       list, code: code(n), name, reason: "拒不履行生效法律文书确定的义务", authority: "惠州市中级人民法院", case_number: `(2026)粤13执${n}号`, listed_on: listedOn,

@@ -1,10 +1,10 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { enqueue } from "../../../core/sdk";
 import { usccCheckChar } from "../../../core/forms/formats";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { intention, ok, plan, SUPPLIERS, UNITS } from "../supervision/support";
 import type { RatingRoundEvent } from "../../../plugins/credit/api";
 
@@ -38,8 +38,7 @@ describe("credit ratings", () => {
 
   beforeAll(async () => {
     process.env.RATING_SWEEP_MS = "100";
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "credit-ratings-plugins-"));
-    for (const p of ["registries", "supervision", "commodities", "emall", "etrading", "credit"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "commodities", "emall", "etrading", "credit"], "credit-ratings-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     const tok = (tenantCode: string, roles: string[], unitCode?: string, username?: string) => platform.token({ tenantCode, roles, unitCode, username });
     t.admin = await tok("440000", ["platform-admin"]);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { poll } from "../../support/http";
 import { MALL_PLUGINS } from "./support";
 
@@ -13,8 +13,7 @@ describe("the e-mall's demonstration data", () => {
   let dir: string;
   const lines: string[] = [];
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "emall-demo-"));
-    for (const p of MALL_PLUGINS) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(dir, p), "dir");
+    dir = linkPlugins(MALL_PLUGINS, "emall-demo");
     platform = await startTestPlatform({ demoAccounts: true, pluginsDir: dir, formsDir: path.join(ROOT, "forms") }, { log: (l) => lines.push(l) });
   }, 300_000);
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import ExcelJS from "exceljs";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { MALL_PLUGINS } from "./support";
 
 /**
@@ -26,8 +26,7 @@ describe("e-mall orders: list, pages, export", () => {
   const csvRows = (body: Buffer) => body.toString("utf8").replace(/^\uFEFF/, "").split("\r\n").filter(Boolean);
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "emall-list-"));
-    for (const p of MALL_PLUGINS) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(MALL_PLUGINS, "emall-list");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.resolve(__dirname, "../../../forms") });
     tokens.supplierA = await platform.token({ roles: ["supplier"], tenantCode: "441300", unitCode: SUPPLIER_A });
     tokens.supplierB = await platform.token({ roles: ["supplier"], tenantCode: "441300", unitCode: SUPPLIER_B });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { type Lifecycle, SUPPLIERS, UNITS } from "../supervision/support";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -14,8 +14,7 @@ export const MALL_PLUGINS = ["registries", "supervision", "etrading", "commoditi
  * folder of their own: other plugins' work in progress cannot stop these tests.
  */
 export async function mallLifecycle(extra: string[] = []): Promise<Lifecycle> {
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "emall-plugins-"));
-  for (const p of [...MALL_PLUGINS, ...extra]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = linkPlugins([...MALL_PLUGINS, ...extra], "emall-plugins");
   const platform = await startTestPlatform({ deadlineCheckMs: 100, pluginsDir, formsDir: path.join(ROOT, "forms") });
   const stop = platform.stop.bind(platform);
   platform.stop = async () => {

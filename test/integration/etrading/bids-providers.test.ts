@@ -5,6 +5,7 @@ import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
 import { newKeyPair, sealBid, type SigningProvider } from "../../../plugins/etrading/sealed";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { CUSTODIANS, packageOf, publishedTender, SUPPLIERS, UNITS, type BidsWorld } from "./bids-support";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -22,8 +23,7 @@ describe("etrading signing providers", () => {
   const toySignature = (cert: string, messageBase64: string) => bytesToHex(sha256(utf8ToBytes(`${cert}|${messageBase64}`)));
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-providers-"));
-    for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading"], "etrading-providers");
     // a plugin from outside plugins/ (PLUGIN_PATHS), as a CA's would be
     outside = fs.mkdtempSync(path.join(os.tmpdir(), "ca-signer-"));
     fs.mkdirSync(path.join(outside, "ca-signer"));

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { newKeyPair, newSigningKey, sealBid, softwareSigner, toBase64, type BidPackage, type SealedBid } from "../../../plugins/etrading/sealed";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -28,8 +28,7 @@ export interface BidsWorld {
  * plugins' work in progress cannot stop it.
  */
 export async function startBidsWorld(): Promise<BidsWorld> {
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-bids-plugins-"));
-  for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = linkPlugins(["registries", "supervision", "etrading"], "etrading-bids-plugins");
   const platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
   const tenantCode = "441300";
   const tokens = {

@@ -1,9 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { money, toMoney } from "../../../core/forms/money";
 import { newSigningKey, openShare, sealBid, softwareSigner, toBase64, utf8, verifyReceipt, type SealedBid } from "../../../plugins/etrading/sealed";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * A first start's e-trading: in Huizhou and at province level one tender taking bids (which the demo
@@ -20,8 +20,7 @@ describe("the e-trading demonstration data", () => {
   const tokens = new Map<string, string>();
   beforeAll(async () => {
     // e-trading and the plugins its demo builds on, linked so that other plugins' work in progress cannot stop it
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "etrading-demo-plugins-"));
-    for (const p of ["registries", "supervision", "etrading"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading"], "etrading-demo-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true, deadlineCheckMs: 200 }, { log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => {

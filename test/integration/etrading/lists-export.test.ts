@@ -1,9 +1,8 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import ExcelJS from "exceljs";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -69,8 +68,7 @@ describe("procurement lists and their exports", () => {
   const complaints: Any[] = [];
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "lists-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "experts", "evaluation", "complaints"]) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "experts", "evaluation", "complaints"], "lists-plugins");
     platform = await startTestPlatform({ pluginsDir });
     const users: Record<string, { roles: string[]; tenantCode: string; unitCode?: string }> = {
       regulator: { roles: ["regulator"], tenantCode: HZ },

@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { isWorkingDay, localDate } from "../../../core/sdk";
 import { startTestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { newKeyPair, newSigningKey, openShare, type SealedBid } from "../../../plugins/etrading/sealed";
 import { type BidsWorld, packageOf, publishedTender, registerCustodianKeys, sealAs, SUPPLIERS, submit, UNITS } from "../etrading/bids-support";
 
@@ -19,8 +19,7 @@ export interface EvalWorld extends BidsWorld {
 
 /** A platform with the evaluation plugin and what it depends on, each linked into a folder of its own; `more` plugins beside them (the e2e's complaints and portal). */
 export async function startEvalWorld(experts = 7, more: string[] = []): Promise<EvalWorld> {
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "evaluation-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "experts", "evaluation", "analytics", ...more]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = linkPlugins(["registries", "supervision", "etrading", "experts", "evaluation", "analytics", ...more], "evaluation-plugins");
   const platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
   const tenantCode = "441300";
   const supervisor = await platform.token({ tenantCode, roles: ["regulator"], unitCode: UNITS.supervisor });

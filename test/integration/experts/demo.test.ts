@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /** A first start's experts: the demo expert admitted with a calendar and a declaration, eight more in other specialities. */
 const ROOT = path.resolve(__dirname, "../../..");
@@ -10,8 +10,7 @@ describe("the experts demonstration data", () => {
   let platform: TestPlatform;
   let pluginsDir: string;
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "experts-demo-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "experts"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "experts"], "experts-demo-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true });
   }, 180_000);
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { localDate } from "../../../core/sdk";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { csvRecords, download, xlsxRecords } from "../../support/list-export";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -39,8 +39,7 @@ describe("review experts: the regulator's list by cursor and export", () => {
   }
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "expert-list-"));
-    for (const p of ["registries", "supervision", "etrading", "experts"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "experts"], "expert-list");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     regulator = await platform.token({ tenantCode: "441300", roles: ["regulator"], unitCode: "441300001" });
     countyRegulator = await platform.token({ tenantCode: "441302", roles: ["regulator"] });

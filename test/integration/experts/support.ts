@@ -1,8 +1,8 @@
 import { createHash, createHmac } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { newKeyPair, newSigningKey } from "../../../plugins/etrading/sealed";
 import { packageOf, publishedTender, registerCustodianKeys, sealAs, submit, SUPPLIERS, UNITS, type BidsWorld } from "../etrading/bids-support";
 
@@ -15,8 +15,7 @@ export interface ExpertsWorld extends BidsWorld {
 
 /** A platform with the experts plugin and what it depends on, each linked into a folder of its own. */
 export async function startExpertsWorld(): Promise<ExpertsWorld> {
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "experts-plugins-"));
-  for (const p of ["registries", "supervision", "etrading", "experts"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  const pluginsDir = linkPlugins(["registries", "supervision", "etrading", "experts"], "experts-plugins");
   const platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
   const tenantCode = "441300";
   const supervisor = await platform.token({ tenantCode, roles: ["regulator"], unitCode: UNITS.supervisor });

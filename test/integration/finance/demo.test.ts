@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * A first start's finance data (plugins/finance/demo.ts): the bank and the insurer admitted by the
@@ -16,8 +16,7 @@ describe("the finance demonstration data", () => {
   let pluginsDir: string;
   const lines: string[] = [];
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "finance-demo-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "finance"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "finance"], "finance-demo-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true }, { log: (l) => lines.push(l) });
   }, 180_000);
   afterAll(async () => {

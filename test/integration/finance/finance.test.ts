@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { usccCheckChar } from "../../../core/forms/formats";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import RULES from "../../../plugins/finance/statutory-rules.json";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -32,8 +32,7 @@ describe("finance", () => {
   const DEADLINE = T0 + 10 * DAY;
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "finance-plugins-"));
-    for (const p of ["registries", "supervision", "etrading", "credit", "finance"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "credit", "finance"], "finance-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     const tok = (tenantCode: string, roles: string[], unitCode?: string) => platform.token({ tenantCode, roles, unitCode });
     t.province = await tok("440000", ["regulator"]);

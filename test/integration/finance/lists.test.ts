@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import ExcelJS from "exceljs";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const [S1, S2, AGENCY, OTHER_AGENCY, BANK, INSURER] = ["91441300MA5S000011", "91441300MA5S000022", "91441300MA5A000033", "91441300MA5A000044", "91440000MA5B000055", "91440000MA5I000066"];
@@ -40,8 +40,7 @@ describe("finance lists and their exports", () => {
   };
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "finance-lists-"));
-    for (const p of ["registries", "supervision", "etrading", "finance"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision", "etrading", "finance"], "finance-lists");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     const tok = (tenantCode: string, roles: string[], unitCode?: string) => platform.token({ tenantCode, roles, unitCode });
     t.city = await tok("441300", ["regulator"]);

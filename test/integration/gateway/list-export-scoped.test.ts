@@ -1,9 +1,8 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import ExcelJS from "exceljs";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * An export is the list the caller may see, not more: the workspace's projects (supervision) as CSV
@@ -23,8 +22,7 @@ describe("exporting a scoped list", () => {
   const csvRows = (body: Buffer) => body.toString("utf8").replace(/^\uFEFF/, "").split("\r\n").filter(Boolean);
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "export-plugins-"));
-    for (const p of ["registries", "supervision"]) fs.symlinkSync(path.resolve(__dirname, "../../../plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "supervision"], "export-plugins");
     platform = await startTestPlatform({ pluginsDir });
     regulator = await platform.token({ roles: ["regulator"], tenantCode: "440900" });
     buyer = await platform.token({ roles: ["purchaser"], tenantCode: "440900", unitCode: "440900001" });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const HUIZHOU = "441300";
@@ -20,8 +20,7 @@ describe("helpdesk guides", () => {
   let mmSupplier: string;
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-guides-"));
-    fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+    pluginsDir = linkPlugins(["helpdesk"], "helpdesk-guides");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     root = await platform.token({ tenantCode: "440000", roles: ["platform-admin"] });
     hzAdmin = await platform.token({ tenantCode: HUIZHOU, roles: ["tenant-admin"] });
@@ -122,9 +121,8 @@ describe("the helpdesk demo", () => {
   let pluginsDir: string;
   const lines: string[] = [];
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-demo-"));
     // registries says what the demo accounts' first passwords are: without it there are no accounts
-    for (const p of ["registries", "helpdesk"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+    pluginsDir = linkPlugins(["registries", "helpdesk"], "helpdesk-demo");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), demoAccounts: true }, { log: (l) => lines.push(l) });
   }, 120_000);
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 const ROOT = path.resolve(__dirname, "../../..");
 
@@ -24,8 +24,7 @@ describe("plugin helpdesk", () => {
 
   beforeAll(async () => {
     process.env.HELPDESK_RATE_PER_MINUTE = "100000";
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-plugins-"));
-    fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+    pluginsDir = linkPlugins(["helpdesk"], "helpdesk-plugins");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     agent = await platform.token({ tenantCode: "441300", roles: ["helpdesk-agent"] });
     otherAgent = await platform.token({ tenantCode: "441300", roles: ["helpdesk-agent"] });

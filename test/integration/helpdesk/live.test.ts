@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { readyTab, until, type Tab } from "../notifications/support";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -23,8 +23,7 @@ describe("helpdesk live chat with agents", () => {
 
   beforeAll(async () => {
     process.env.HELPDESK_RATE_PER_MINUTE = "100000";
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-live-"));
-    fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+    pluginsDir = linkPlugins(["helpdesk"], "helpdesk-live");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     agent = await platform.token({ tenantCode: HUIZHOU, roles: ["helpdesk-agent"], username: "hz-agent" });
     maomingAgent = await platform.token({ tenantCode: MAOMING, roles: ["helpdesk-agent"] });

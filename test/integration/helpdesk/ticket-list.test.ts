@@ -1,8 +1,8 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { csvRecords, download, xlsxRecords } from "../../support/list-export";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -38,8 +38,7 @@ describe("helpdesk tickets: list by cursor and export", () => {
   }
 
   beforeAll(async () => {
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-list-"));
-    fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+    pluginsDir = linkPlugins(["helpdesk"], "helpdesk-list");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms") });
     agent = await platform.token({ tenantCode: "441300", roles: ["helpdesk-agent"] });
     maomingAgent = await platform.token({ tenantCode: "440900", roles: ["helpdesk-agent"] });

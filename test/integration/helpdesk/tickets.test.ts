@@ -1,7 +1,7 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 import { addWorkingHours, serviceLevels } from "../../../plugins/helpdesk/sla";
 
 const ROOT = path.resolve(__dirname, "../../..");
@@ -44,8 +44,7 @@ describe("helpdesk tickets with service levels", () => {
 
   beforeAll(async () => {
     process.env.HELPDESK_RATE_PER_MINUTE = "100000";
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "helpdesk-tickets-"));
-    fs.symlinkSync(path.join(ROOT, "plugins", "helpdesk"), path.join(pluginsDir, "helpdesk"), "dir");
+    pluginsDir = linkPlugins(["helpdesk"], "helpdesk-tickets");
     platform = await startTestPlatform({ pluginsDir, formsDir: path.join(ROOT, "forms"), deadlineCheckMs: 100 });
     agent = await platform.token({ tenantCode: HUIZHOU, roles: ["helpdesk-agent"] });
     maomingAgent = await platform.token({ tenantCode: MAOMING, roles: ["helpdesk-agent"] });

@@ -1,8 +1,8 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { readConfig } from "../../../core/config";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * Plugins kept outside plugins/ (test/fixtures/outside-plugins), loaded through PLUGIN_PATHS with
@@ -22,8 +22,7 @@ const localDay = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice
 
 beforeAll(async () => {
   // the real plugins, linked so that others' work in progress in plugins/ cannot break this test
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "outside-real-"));
-  for (const p of ["registries", "supervision"]) fs.symlinkSync(path.join(ROOT, "plugins", p), path.join(pluginsDir, p), "dir");
+  pluginsDir = linkPlugins(["registries", "supervision"], "outside-real");
   const { pluginPaths } = readConfig({ PLUGIN_PATHS: OUTSIDE }, ROOT);
   platform = await startTestPlatform({ pluginsDir, pluginPaths });
   tokens.admin = await platform.token({ roles: ["platform-admin"], tenantCode: "440000" });

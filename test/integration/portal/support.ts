@@ -1,10 +1,9 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { enqueue } from "../../../core/events/outbox";
 import { poll } from "../../support/http";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 export const CONSUMER = "portal.notices";
 
@@ -13,8 +12,7 @@ export const CONSUMER = "portal.notices";
  * portal needs no other plugin, and other plugins' work in progress cannot stop its tests.
  */
 export async function startPortalPlatform(): Promise<TestPlatform> {
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "portal-plugins-"));
-  fs.symlinkSync(path.resolve(__dirname, "../../../plugins/portal"), path.join(pluginsDir, "portal"), "dir");
+  const pluginsDir = linkPlugins(["portal"], "portal-plugins");
   try {
     const platform = await startTestPlatform({ pluginsDir });
     return {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startTestPlatform, type TestPlatform } from "../../support/kernel";
+import { linkPlugins } from "../../support/plugins";
 
 /**
  * A registry defined by configuration alone (test/fixtures/registry-plugins/testing-labs: a model, a
@@ -46,8 +47,7 @@ const lab = (over: Record<string, unknown> = {}) => ({ name: "惠州市建设工
 
 beforeAll(async () => {
   // the real registries plugin beside the fixture one; the real forms beside the fixture's
-  pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), "configured-registry-"));
-  fs.symlinkSync(path.join(ROOT, "plugins", "registries"), path.join(pluginsDir, "registries"), "dir");
+  pluginsDir = linkPlugins(["registries"], "configured-registry");
   formsDir = fs.mkdtempSync(path.join(os.tmpdir(), "configured-registry-forms-"));
   fs.cpSync(path.join(ROOT, "forms", "registries"), path.join(formsDir, "registries"), { recursive: true });
   fs.cpSync(path.join(FIXTURE, "forms", "testing-labs"), path.join(formsDir, "testing-labs"), { recursive: true });
