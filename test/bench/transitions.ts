@@ -13,7 +13,7 @@
  * TRANSITIONS_MS (default 5000) sets how long each variant is measured, TRANSITIONS_ROUNDS (default 2)
  * how many times each, taking turns (the best round counts), then the engine once with 200 callers
  * (issue 16: no pool timeouts), TRANSITIONS_INSTANCES (default 1000, at
- * least one per caller) how many instances are made first. Afterwards the audit chain of the run is
+ * least one per caller of that round) how many instances are made first. Afterwards the audit chain of the run is
  * sealed and verified, and one of its entries edited, then deleted, must be found and named. A
  * benchmark: it prints figures and exits 0 whatever they are.
  * TRANSITIONS_BESIDE=1 is for notifications.ts, which runs this beside its fan-out: after the warm-up
@@ -37,8 +37,9 @@ const ROUNDS = Math.round(envNumber("TRANSITIONS_ROUNDS", 2));
 const BESIDE = process.env.TRANSITIONS_BESIDE === "1";
 const CALLERS = 50;
 const MANY_CALLERS = 200;
-// Every caller needs instances of its own (a shared one would measure compare-and-set conflicts).
-const INSTANCES = Math.max(CALLERS, Math.round(envNumber("TRANSITIONS_INSTANCES", 1000)));
+// Every caller needs instances of its own (a shared one would measure compare-and-set conflicts):
+// at least one per caller of the largest round.
+const INSTANCES = Math.max(MANY_CALLERS, Math.round(envNumber("TRANSITIONS_INSTANCES", 1000)));
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -57,22 +58,23 @@ function refused(err: unknown): boolean {
 type Round = { perS: number; p50: number; p99: number; n: number; errors: number; cpuMs: { node: number; database: number } };
 
 /**
- * `callers` loops, each taking the next instance index, for `ms`; latencies of every answered call,
+ * `callers` loops for `ms`, each going round instances of its own (caller c: c, c + callers, ...; no two
+ * calls in flight on one instance, whose compare-and-set would refuse one); latencies of every answered call,
  * refusals counted, and the CPU each answered call cost this process (the node) and the PostgreSQL
  * server whose postmaster is `postmaster` (NaN when it is not on this machine).
  */
 async function run(callers: number, ms: number, call: (i: number) => Promise<void>, postmaster: number | null): Promise<Round> {
   const node0 = process.cpuUsage();
   const database0 = serverCpuMs(postmaster);
-  let next = 0;
+  const each = Math.floor(INSTANCES / callers);
   let errors = 0;
   const latencies: number[] = [];
   const end = performance.now() + ms;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < end) {
-        const i = next++ % INSTANCES;
+    Array.from({ length: callers }, async (_, c) => {
+      for (let k = 0; performance.now() < end; k++) {
+        const i = c + (k % each) * callers;
         const t0 = performance.now();
         try {
           await call(i);
