@@ -58,13 +58,13 @@ export async function stopBidsWorld(w: BidsWorld | undefined): Promise<void> {
  * A published public tender as the procedure leaves it (E1's workflow writes the same row): three
  * custodians, 2 of 3 to open, suppliers 0-2 registered.
  */
-export async function publishedTender(w: BidsWorld, deadline: Date, extra: { maxPrice?: string; config?: Record<string, unknown> } = {}): Promise<string> {
+export async function publishedTender(w: BidsWorld, deadline: Date, extra: { maxPrice?: string; config?: Record<string, unknown>; method?: string } = {}): Promise<string> {
   const knex = w.platform.kernel.db.knex;
   const id = randomUUID();
   const now = new Date();
   await knex("etrading_tenders").insert({
     id, instance_id: randomUUID(), tenant_code: "441300", unit: UNITS.purchaser, unit_name: "惠州市交通运输局", agency_code: UNITS.agency,
-    method: "public-tender", title: "惠州市某路段照明采购", max_price: extra.maxPrice ?? "500000.00", published_at: now, bid_deadline: deadline, opening_at: deadline,
+    method: extra.method ?? "public-tender", title: "惠州市某路段照明采购", max_price: extra.maxPrice ?? "500000.00", published_at: now, bid_deadline: deadline, opening_at: deadline,
     // the custodian places as the publish step writes them (services/tenders.ts): no budget code
     status: "published", custodians: JSON.stringify([{ role: "agency", unit: UNITS.agency }, { role: "purchaser", unitName: "惠州市交通运输局" }, { role: "supervisor", tenantCode: "441300" }]),
     config: JSON.stringify({ invitation: "notice", minBidders: { rule: "tender.minBidders", value: 3 }, bidderListConfidential: true, ...extra.config }),

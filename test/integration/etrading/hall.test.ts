@@ -67,6 +67,19 @@ describe("etrading opening hall", () => {
     return r.body;
   }
 
+  /** A tender with two sealed bids, at its deadline, opened by the agency's and the purchaser's shares. */
+  async function openedWithTwoBids(extra?: Parameters<typeof publishedTender>[2]): Promise<string> {
+    const deadline = hourAhead();
+    const tender = await publishedTender(w, deadline, extra);
+    await registerCustodianKeys(w, tender);
+    await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("398000.00")));
+    await submit(w, 1, tender, await sealAs(w, 1, tender, packageOf("399000.00")));
+    w.platform.kernel.clock.travelTo(deadline);
+    await handIn(tender, "agency");
+    await handIn(tender, "purchaser");
+    return tender;
+  }
+
   test("who may enter: nobody before the deadline; bidders, custodians, host and regulator after it; a stranger is refused with a clear error", async () => {
     const deadline = hourAhead();
     const tender = await publishedTender(w, deadline);
@@ -128,16 +141,8 @@ describe("etrading opening hall", () => {
 
   test("nonTender.invitation and consultation.invitation: an inquiry or a competitive consultation with 2 valid responses of the 3 it needs has failed, naming its own rule", async () => {
     for (const [method, rule] of [["inquiry", "nonTender.invitation"], ["competitive-consultation", "consultation.invitation"]] as const) {
-      const deadline = hourAhead();
       // the procedure's configuration as the draft step writes it into the tender (services/procedures.ts)
-      const tender = await publishedTender(w, deadline, { config: { ...PROCEDURES[method] } });
-      await w.platform.kernel.db.knex("etrading_tenders").where({ id: tender }).update({ method });
-      await registerCustodianKeys(w, tender);
-      await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("398000.00")));
-      await submit(w, 1, tender, await sealAs(w, 1, tender, packageOf("399000.00")));
-      w.platform.kernel.clock.travelTo(deadline);
-      await handIn(tender, "agency");
-      await handIn(tender, "purchaser");
+      const tender = await openedWithTwoBids({ method, config: { ...PROCEDURES[method] } });
       const state = (await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.agency)).body;
       expect([method, state.record.minBidders, state.outcome]).toEqual([method, 3, expect.objectContaining({ state: "failed", rule, validBids: 2 })]);
       w.platform.kernel.clock.reset();
@@ -275,17 +280,7 @@ describe("etrading opening hall", () => {
   });
 
   test("tender.twoBidders.negotiation: two valid bids in a public tender await the regulator, who approves negotiation or refuses (then tender.minBidders: failed)", async () => {
-    const run = async () => {
-      const deadline = hourAhead();
-      const tender = await publishedTender(w, deadline);
-      await registerCustodianKeys(w, tender);
-      await submit(w, 0, tender, await sealAs(w, 0, tender, packageOf("398000.00")));
-      await submit(w, 1, tender, await sealAs(w, 1, tender, packageOf("399000.00")));
-      w.platform.kernel.clock.travelTo(deadline);
-      await handIn(tender, "agency");
-      await handIn(tender, "purchaser");
-      return tender;
-    };
+    const run = () => openedWithTwoBids();
     const tender = await run();
     const state = (await api(`/api/etrading/tenders/${tender}/hall`, w.tokens.agency)).body;
     expect(state.outcome).toMatchObject({ state: "awaiting-approval", rule: "tender.twoBidders.negotiation", validBids: 2 });
