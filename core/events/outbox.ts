@@ -79,11 +79,12 @@ function checkEnqueue(trx: Knex.Transaction, messages: OutboxMessage[]): void {
  * circle), before any id is taken from the sequence.
  */
 export async function enqueueAll(trx: Knex.Transaction, messages: OutboxMessage[]): Promise<void> {
-  checkEnqueue(trx, messages);
-  if (messages.length <= 1) {
-    if (messages.length) await enqueue(trx, messages[0]);
+  if (messages.length === 1) {
+    await enqueue(trx, messages[0]);
     return;
   }
+  checkEnqueue(trx, messages);
+  if (!messages.length) return;
   const rows = messages.map((m) => ({ event: m.event, payload: m.payload === undefined ? null : m.payload, key: m.key ?? null }));
   // the locks' CTE is materialised and read by an InitPlan, which runs before the first row is
   // inserted; a subquery with DISTINCT and ORDER BY is not flattened, so the locks follow its order
