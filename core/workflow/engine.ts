@@ -153,30 +153,44 @@ function beforeCommit(caller: Caller): void {
 }
 
 /**
- * Hook-free transitions written together (group commit): at most this many groups at once, each on
- * a connection of its own, and at most this many steps a group.
+ * Steps written together (group commit): at most this many groups at once, each on a connection of
+ * its own, and at most this many steps a group.
  */
 const STEP_GROUPS = 2;
 const STEP_GROUP_MAX = 64;
 
-/** A transition checked and waiting for its group (WorkflowEngine.writeGroup). */
-interface QueuedStep {
+/** A start or a transition, checked (form, guard, roles, gate; its hook's prepare phase done) and waiting for its group (WorkflowEngine.writeGroup). */
+type QueuedStep = QueuedStart | QueuedMove;
+
+interface QueuedBase {
   /** its instance: one step an instance a group */
   key: string;
   wf: Workflow;
-  t: Transition;
-  /** the instance as read before the checks: the compare-and-set's version and state */
-  row: InstanceRow;
-  merged: Record<string, unknown>;
   checked: Checked;
   user: SessionUser;
   idempotencyKey: string | undefined;
   request: string;
   caller: Caller;
-  /** writes it in a transaction of its own, as a step with a hook is */
+  /** the plugin's hook for the step, what its prepare phase found, and the step as the hook sees it */
+  hook: StepHook | undefined;
+  facts: unknown;
+  hookStep: HookStep;
+  /** writes it in a transaction of its own (when its group could not be written) */
   alone: () => Promise<InstanceRow>;
   resolve: (row: InstanceRow) => void;
   reject: (err: unknown) => void;
+}
+
+interface QueuedStart extends QueuedBase {
+  kind: "start";
+}
+
+interface QueuedMove extends QueuedBase {
+  kind: "move";
+  t: Transition;
+  /** the instance as read before the checks: the version and state its step was checked on */
+  row: InstanceRow;
+  merged: Record<string, unknown>;
 }
 
 /** A step as recordSteps writes it: the instance before (null for a start) and after. */
@@ -215,11 +229,11 @@ export function pickPublic(data: Record<string, unknown>, pointers: string[]): R
  * Runs the JSON workflows: starts instances, takes transitions, fires deadlines. Every change is
  * one PostgreSQL transaction: the instance (compare-and-set on its version, so of two concurrent
  * transitions exactly one wins), its history row, its timers, the audit entry and the outbox rows
- * of its effects. A refused guard, form or permission writes nothing. Transitions without a hook
- * that arrive together share one such transaction (group commit, writeGroup).
+ * of its effects. A refused guard, form or permission writes nothing. Steps that arrive together
+ * share one such transaction (group commit, writeGroup).
  */
 export class WorkflowEngine {
-  /** hook-free transitions, written in groups (`transition`) */
+  /** starts and transitions, written in groups (`start`, `transition`) */
   private readonly steps = new GroupWriter<QueuedStep>({ concurrency: STEP_GROUPS, max: STEP_GROUP_MAX, write: (group) => this.writeGroup(group) });
 
   /**
@@ -231,6 +245,23 @@ export class WorkflowEngine {
       const found = await this.o.knex<InstanceRow>("core_workflow_instances").whereIn("id", [...new Set(ids)]);
       const byId = new Map(found.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
+    },
+    { cache: false, maxBatchSize: 100 },
+  );
+
+  /**
+   * The Idempotency-Keys looked up before a write (firstResult): the look-ups of one tick share a
+   * statement, as the instances' reads do. Never cached: a key is written by the step it names.
+   */
+  private readonly keys = new DataLoader<string, { request: string; result: InstanceRow } | null>(
+    async (pairs) => {
+      const split = pairs.map((p) => p.split("\n"));
+      const found = (await this.o.knex.raw(
+        "select k.account_id::text as account, k.key, k.request, k.result from core_idempotency_keys k join unnest(?::uuid[], ?::text[]) as w(account_id, key) on k.account_id = w.account_id and k.key = w.key",
+        [split.map(([account]) => account), split.map(([, key]) => key)],
+      )) as { rows: Array<{ account: string; key: string; request: string; result: InstanceRow }> };
+      const byPair = new Map(found.rows.map((r) => [`${r.account}\n${r.key}`, { request: r.request, result: r.result }]));
+      return pairs.map((p) => byPair.get(p) ?? null);
     },
     { cache: false, maxBatchSize: 100 },
   );
@@ -401,30 +432,36 @@ export class WorkflowEngine {
       from: null, to: wf.initial, before: {}, submitted: checked.data, result: checked.data, user, caller, now,
     };
     const facts = await this.prepareHook(wf, hook, step);
-    return this.idempotent(user, key, request, () => this.again(() => this.o.knex.transaction(async (trx) => {
+    const alone = () => this.again(() => this.o.knex.transaction(async (trx) => {
       const outcome = await this.runHook(trx, wf, hook, step, facts);
-      const [row] = await trx<InstanceRow>("core_workflow_instances")
-        .insert({
-          id,
-          workflow_id: wf.id,
-          workflow_version: wf.version,
-          plugin: wf.plugin,
-          tenant_code: user.tenantCode,
-          owner_unit: user.unitCode ?? null,
-          created_by: user.id,
-          parties: unique(outcome.parties ?? []),
-          state: wf.initial,
-          data: { ...checked.data, ...outcome.data },
-          version: 1,
-          created_at: now,
-          updated_at: now,
-        } as never)
-        .returning("*");
+      const [row] = await trx<InstanceRow>("core_workflow_instances").insert(this.newInstance(wf, user, id, checked, outcome, now) as never).returning("*");
       await this.recordSteps(trx, [{ wf, before: null, after: row, transition: START, action: "workflow.start", actor: actorOf(user), checked, effects: wf.start.effects, at: now }]);
       await this.remember(trx, [{ user, key, request, row }]);
       beforeCommit(caller);
       return row;
-    })));
+    }));
+    return this.idempotent(user, key, request, () => new Promise<InstanceRow>((resolve, reject) => {
+      this.steps.add({ kind: "start", key: id, wf, checked, user, idempotencyKey: key, request, caller, hook, facts, hookStep: step, alone, resolve, reject });
+    }));
+  }
+
+  /** A started instance's row, with what its start hook added. */
+  private newInstance(wf: Workflow, user: SessionUser, id: string, checked: Checked, outcome: StepOutcome, now: Date) {
+    return {
+      id,
+      workflow_id: wf.id,
+      workflow_version: wf.version,
+      plugin: wf.plugin,
+      tenant_code: user.tenantCode,
+      owner_unit: user.unitCode ?? null,
+      created_by: user.id,
+      parties: unique(outcome.parties ?? []),
+      state: wf.initial,
+      data: { ...checked.data, ...outcome.data },
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
   }
 
   /**
@@ -505,28 +542,31 @@ export class WorkflowEngine {
     this.checkGuard(t, row, checked.data, user);
     const by = { user, caller: { ability, ...caller } };
     const hook = this.hookOf(wf, t);
-    const facts = await this.prepareHook(wf, hook, this.hookStep(t, row, merged, checked.data, by, this.o.clock.now()));
+    const hookStep = this.hookStep(t, row, merged, checked.data, by, this.o.clock.now());
+    const facts = await this.prepareHook(wf, hook, hookStep);
     const alone = () => this.again(() => this.o.knex.transaction(async (trx) => {
       const updated = await this.apply(trx, wf, t, row, merged, checked, actorOf(user), by, facts);
       await this.remember(trx, [{ user, key, request, row: updated }]);
       beforeCommit(by.caller);
       return updated;
     }));
-    // A step with a hook is written alone (the hook works in its transaction); any other joins the
-    // steps that arrive while earlier ones are being written, in one transaction (writeGroup).
-    if (hook) return this.idempotent(user, key, request, alone);
+    // joins the steps that arrive while earlier ones are being written, in one transaction (writeGroup)
     return this.idempotent(user, key, request, () => new Promise<InstanceRow>((resolve, reject) => {
-      this.steps.add({ key: row.id, wf, t, row, merged, checked, user, idempotencyKey: key, request, caller: by.caller, alone, resolve, reject });
+      this.steps.add({ kind: "move", key: row.id, wf, t, row, merged, checked, user, idempotencyKey: key, request, caller: by.caller, hook, facts, hookStep, alone, resolve, reject });
     }));
   }
 
   /**
-   * Writes a group of hook-free transitions in one transaction: one compare-and-set statement for
-   * all their instances, then their history, deadlines, outbox and audit rows a statement a table
-   * (recordSteps). A step whose instance moved on meanwhile gets its 409 as alone; the others are
-   * written. If the transaction fails for any other reason (a deadlock, a key sent twice at once,
-   * a caller's deadline near), nothing of it is kept and each step is written alone, where it
-   * succeeds or fails for itself exactly as it would have without the others.
+   * Writes a group of steps in one transaction, a statement a table where it can: the instances
+   * moved are locked in one order (so two groups at once never wait on each other in a circle) and
+   * each checked against the version and state its step was checked on (a step whose instance moved
+   * on meanwhile gets its 409, as alone, and its hook does not run); then the steps' hooks run in
+   * turn, in the group's order (each sees what the earlier ones wrote, as if written one after the
+   * other); then one insert for the new instances, one compare-and-set for the moved ones, and
+   * their history, deadlines, outbox and audit rows (recordSteps). If the transaction fails for any
+   * other reason (a hook refuses, a deadlock, a key sent twice at once, a caller's deadline near),
+   * nothing of it is kept and each step is written alone, where it succeeds or fails for itself
+   * exactly as it would have without the others.
    */
   private async writeGroup(group: QueuedStep[]): Promise<void> {
     const settle = (step: QueuedStep, done: Promise<InstanceRow>) => done.then(step.resolve, step.reject);
@@ -539,7 +579,7 @@ export class WorkflowEngine {
       return;
     }
     for (const step of group) {
-      const result = outcome.get(step.row.id)!;
+      const result = outcome.get(step.key)!;
       if (result instanceof PlatformError) step.reject(result);
       else step.resolve(result);
     }
@@ -547,31 +587,57 @@ export class WorkflowEngine {
 
   private async applyGroup(trx: Knex.Transaction, group: QueuedStep[]): Promise<Map<string, InstanceRow | PlatformError>> {
     const now = this.o.clock.now();
-    const given = group.map((s) => ({ id: s.row.id, version: s.row.version, from_state: s.row.state, to_state: s.t.to, data: s.merged }));
-    const { rows } = (await trx.raw(
-      `update core_workflow_instances i set state = g.to_state, data = g.data, version = g.version + 1, updated_at = ?
-       from jsonb_to_recordset(?::jsonb) as g(id uuid, version integer, from_state text, to_state text, data jsonb)
-       where i.id = g.id and i.version = g.version and i.state = g.from_state
-       returning i.*`,
-      [now, JSON.stringify(given)],
-    )) as { rows: InstanceRow[] };
-    const updated = new Map(rows.map((r) => [r.id, r]));
-    const done = group.filter((s) => updated.has(s.row.id));
     const outcome = new Map<string, InstanceRow | PlatformError>();
-    const lost = group.filter((s) => !updated.has(s.row.id)).map((s) => s.row);
-    if (lost.length) {
-      const current = new Map(((await trx("core_workflow_instances").whereIn("id", lost.map((r) => r.id)).select("id", "version")) as Array<{ id: string; version: number }>).map((r) => [r.id, r.version]));
-      for (const row of lost) outcome.set(row.id, stale(current.get(row.id) ?? row.version));
+    const moves = group.filter((s): s is QueuedMove => s.kind === "move");
+    if (moves.length) {
+      const { rows } = (await trx.raw("select id, version, state from core_workflow_instances where id = any(?::uuid[]) order by id for update", [moves.map((s) => s.row.id)])) as {
+        rows: Array<{ id: string; version: number; state: string }>;
+      };
+      const current = new Map(rows.map((r) => [r.id, r]));
+      for (const s of moves) {
+        const c = current.get(s.row.id);
+        if (!c || c.version !== s.row.version || c.state !== s.row.state) outcome.set(s.key, stale(c?.version ?? s.row.version));
+      }
     }
-    if (!done.length) return outcome;
+    const writing = group.filter((s) => !outcome.has(s.key));
+    if (!writing.length) return outcome;
+    const added = new Map<string, StepOutcome>();
+    for (const s of writing) if (s.hook) added.set(s.key, await this.runHook(trx, s.wf, s.hook, { ...s.hookStep, now }, s.facts));
+
+    const starts = writing.filter((s): s is QueuedStart => s.kind === "start");
+    const made: InstanceRow[] = starts.length
+      ? await trx<InstanceRow>("core_workflow_instances").insert(starts.map((s) => this.newInstance(s.wf, s.user, s.key, s.checked, added.get(s.key) ?? {}, now)) as never).returning("*")
+      : [];
+    const moving = writing.filter((s): s is QueuedMove => s.kind === "move");
+    const given = moving.map((s) => {
+      const more = added.get(s.key) ?? {};
+      return { id: s.row.id, version: s.row.version, from_state: s.row.state, to_state: s.t.to, data: { ...s.merged, ...more.data }, parties: unique([...(s.row.parties ?? []), ...(more.parties ?? [])]) };
+    });
+    const moved: InstanceRow[] = given.length
+      ? ((await trx.raw(
+          `update core_workflow_instances i
+           set state = g.to_state, data = g.data, parties = array(select jsonb_array_elements_text(g.parties)), version = g.version + 1, updated_at = ?
+           from jsonb_to_recordset(?::jsonb) as g(id uuid, version integer, from_state text, to_state text, data jsonb, parties jsonb)
+           where i.id = g.id and i.version = g.version and i.state = g.from_state
+           returning i.*`,
+          [now, JSON.stringify(given)],
+        )) as { rows: InstanceRow[] }).rows
+      : [];
+    // (the rows are locked and were checked: every one is written, or the group is not)
+    if (made.length !== starts.length || moved.length !== moving.length) throw new Error("a step of the group was not written");
+    const after = new Map([...made, ...moved].map((r) => [r.id, r]));
     await this.recordSteps(
       trx,
-      done.map((s) => ({ wf: s.wf, before: s.row, after: updated.get(s.row.id)!, transition: s.t.name, action: `workflow.transition.${s.t.name}`, actor: actorOf(s.user), checked: s.checked, effects: s.t.effects, at: now })),
+      writing.map((s) =>
+        s.kind === "start"
+          ? { wf: s.wf, before: null, after: after.get(s.key)!, transition: START, action: "workflow.start", actor: actorOf(s.user), checked: s.checked, effects: s.wf.start.effects, at: now }
+          : { wf: s.wf, before: s.row, after: after.get(s.key)!, transition: s.t.name, action: `workflow.transition.${s.t.name}`, actor: actorOf(s.user), checked: s.checked, effects: s.t.effects, at: now },
+      ),
     );
-    await this.remember(trx, done.map((s) => ({ user: s.user, key: s.idempotencyKey, request: s.request, row: updated.get(s.row.id)! })));
-    for (const s of done) {
+    await this.remember(trx, writing.map((s) => ({ user: s.user, key: s.idempotencyKey, request: s.request, row: after.get(s.key)! })));
+    for (const s of writing) {
       beforeCommit(s.caller);
-      outcome.set(s.row.id, updated.get(s.row.id)!);
+      outcome.set(s.key, after.get(s.key)!);
     }
     return outcome;
   }
@@ -598,7 +664,8 @@ export class WorkflowEngine {
    * the first result instead of a second instance or a 409. The same key for another request is a mistake: 409.
    */
   private async firstResult(user: SessionUser, key: string, request: string): Promise<InstanceRow | null> {
-    const found = await this.o.knex("core_idempotency_keys").where({ account_id: user.id, key }).first();
+    // (a key has no line break: idempotencyKeyOf takes printable characters only)
+    const found = await this.keys.load(`${user.id.toLowerCase()}\n${key}`);
     if (!found) return null;
     if (found.request !== request) {
       throw conflict({ "zh-CN": "该 Idempotency-Key 已用于另一请求", en: "This Idempotency-Key was used for another request" }, { rule: "idempotency-key" });

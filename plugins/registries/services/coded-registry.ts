@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import DataLoader from "dataloader";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
@@ -180,9 +181,31 @@ export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, 
  * matches codes by prefix. A code the caller may not read is not found, as a record it may not see
  * is: otherwise the answer would tell which codes exist.
  */
+/**
+ * Each registry's reads by code: the reads of one tick share a statement (under load every workflow
+ * start asks for its unit at once). Never cached: a record changed a moment ago is read as it is now.
+ */
+const byCodeLoaders = new WeakMap<object, DataLoader<string, CodedRecord | undefined>>();
+
+function byCodeLoader<R extends CodedRecord>(spec: CodedRegistry<R>): DataLoader<string, R | undefined> {
+  let loader = byCodeLoaders.get(spec);
+  if (!loader) {
+    loader = new DataLoader<string, CodedRecord | undefined>(
+      async (codes) => {
+        const rows = (await spec.model.query().whereIn(spec.code.column, [...new Set(codes)])) as unknown as R[];
+        const byCode = new Map(rows.map((r) => [String((r as unknown as Record<string, unknown>)[spec.code.field]), r]));
+        return codes.map((c) => byCode.get(c));
+      },
+      { cache: false, maxBatchSize: 100 },
+    );
+    byCodeLoaders.set(spec, loader);
+  }
+  return loader as DataLoader<string, R | undefined>;
+}
+
 export async function readByCode<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<{ code?: unknown }>) {
   const code = typeof ctx.params.code === "string" ? ctx.params.code.trim() : "";
-  const row = code ? ((await spec.model.query().where(spec.code.column, spec.code.upper ? code.toUpperCase() : code).first()) as R | undefined) : undefined;
+  const row = code ? await byCodeLoader(spec).load(spec.code.upper ? code.toUpperCase() : code) : undefined;
   if (!row) throw notFound(spec.what);
   const ability = abilityOf(ctx);
   assertCan(ability, "read", spec.subject, { ...row } as Record<string, unknown>, spec.what);
