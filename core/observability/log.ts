@@ -102,6 +102,8 @@ export function moleculerLogger(root: Logger, level: string, secretFields: strin
       createLogger(lvl: string, bindings: Record<string, unknown>) {
         const child = root.child({ mod: bindings.mod, ...(bindings.svc ? { svc: bindings.svc } : {}) }, { level: lvl, redact });
         const at = (l: Level) => (...args: unknown[]) => {
+          // (the broker logs each call at debug: nothing is shaped for a level that writes nothing)
+          if (!child.isLevelEnabled(l)) return;
           const { obj, msg } = shapeArgs(args);
           child[l](obj, msg);
         };
