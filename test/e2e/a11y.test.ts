@@ -110,6 +110,7 @@ async function routesOf(signed: Signed | null): Promise<string[]> {
     ...(tender ? [`/etrading/tenders/${tender}/screening`] : []),
     ...((user as { unitCode?: string }).unitCode ? [`/credit/files/${(user as { unitCode?: string }).unitCode}`] : []),
     ...(user.roles.includes("regulator") ? ["/credit/imports"] : []),
+    ...(user.roles.includes("regulator") ? ["/credit/penalties/new"] : []),
     // credit: the ratings the party owes and its quarter score
     ...(user.roles.some((r) => ["purchaser", "agency", "supplier", "expert"].includes(r)) ? ["/credit/ratings"] : []),
     // the analytics dashboard: a regulator's region, a purchasing unit's own figures

@@ -49,6 +49,7 @@ const MallAuctionsPage = named(() => import("./emall/auction"), "AuctionsPage");
 const MallAuctionPage = named(() => import("./emall/auction"), "AuctionPage");
 const CreditImportPage = named(() => import("./credit/pages"), "CreditImportPage");
 const CreditFilePage = named(() => import("./credit/pages"), "CreditFilePage");
+const CreditPenaltyPage = named(() => import("./credit/pages"), "CreditPenaltyPage");
 const ScreeningPage = named(() => import("./credit/pages"), "ScreeningPage");
 const RatingsPage = named(() => import("./credit/pages"), "RatingsPage");
 const ExpertProfilePage = named(() => import("./experts/pages"), "ExpertProfilePage");
@@ -135,6 +136,7 @@ const ROUTES: Route[] = [
   { path: "/mall/auctions/:id", access: "signed-in", render: (p) => <MallAuctionPage id={p.id} /> },
   { path: "/credit/imports", access: "signed-in", render: () => <CreditImportPage /> },
   { path: "/credit/files/:code", access: "signed-in", render: (p) => <CreditFilePage code={p.code} /> },
+  { path: "/credit/penalties/new", access: "signed-in", render: () => <CreditPenaltyPage /> },
   { path: "/credit/ratings", access: "signed-in", render: () => <RatingsPage /> },
   { path: "/finance/verify", access: "public", render: () => <FinanceVerifyPage /> },
   { path: "/finance/securities", access: "signed-in", render: () => <FinanceSecuritiesPage /> },

@@ -1,12 +1,15 @@
 /**
  * Credit management (诚信管理): the regulator's list import with its progress bar and diff, a
- * party's credit file, the screening snapshot of a tender, and the public credit page.
+ * regulator's penalty and appeal records, a party's credit file, the screening snapshot of a
+ * tender, and the public credit page.
  */
-import { useEffect, useRef, useState, type FormEvent } from "react";
-import { api, query } from "../api/client";
-import { session } from "../auth/session";
-import { currentLang, useI18n } from "../i18n";
-import { Link } from "../router";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { api, ApiError, query, request } from "../api/client";
+import { session, useSession } from "../auth/session";
+import { creditPenaltyForm } from "../forms/local-schemas";
+import { SchemaForm } from "../forms/schema-form";
+import { currentLang, useI18n, type Localized, type MessageKey } from "../i18n";
+import { Link, navigate, useRouter } from "../router";
 import { Badge, Empty, ErrorNotice, Loading, PageTitle, TableWrap } from "../ui/parts";
 import { useApi } from "../ui/use-api";
 import { ExportButtons } from "../ui/export-button";
@@ -131,6 +134,7 @@ export function CreditImportPage() {
           ) : null}
         </section>
       ) : null}
+      <CreditLookup />
       <section className="panel" aria-labelledby="credit-versions">
         <h2 id="credit-versions">{t("credit.import.versions")}</h2>
         {lists.loading && !lists.data ? <Loading /> : null}
@@ -154,36 +158,164 @@ export function CreditImportPage() {
   );
 }
 
+/** Where a regulator goes from the imports page: a party's credit file by its code, and a new penalty. */
+function CreditLookup() {
+  const { t } = useI18n();
+  useSession();
+  const [code, setCode] = useState("");
+  if (!session.can("record", "CreditPenalty")) return null;
+  return (
+    <section className="panel" aria-labelledby="credit-lookup">
+      <h2 id="credit-lookup">{t("credit.lookup.title")}</h2>
+      <form role="search" aria-labelledby="credit-lookup" onSubmit={(e) => { e.preventDefault(); if (code.trim()) navigate(`/credit/files/${encodeURIComponent(code.trim().toUpperCase())}`); }}>
+        <label>
+          {t("credit.lookup.code")}
+          <input required maxLength={40} value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" />
+        </label>
+        <button type="submit">{t("credit.lookup.go")}</button>
+      </form>
+      <p><Link to="/credit/penalties/new">{t("credit.penalty.title")}</Link></p>
+    </section>
+  );
+}
+
+/** /credit/penalties/new?code=&name=: a regulator records an administrative penalty; the party's file shows it next. */
+export function CreditPenaltyPage() {
+  const { t } = useI18n();
+  const { location } = useRouter();
+  useSession();
+  const code = location.query.get("code") ?? "";
+  const name = location.query.get("name") ?? "";
+  const formData = useMemo(() => ({ subjectKind: "supplier", bars: false, major: false, published: false, ...(code ? { subjectCode: code } : {}), ...(name ? { subjectName: name } : {}) }), [code, name]);
+  return (
+    <div>
+      <PageTitle sub={t("credit.penalty.sub")}>{t("credit.penalty.title")}</PageTitle>
+      {session.can("record", "CreditPenalty") ? (
+        <section className="panel" aria-labelledby="page-title">
+          <SchemaForm
+            schema={creditPenaltyForm.schema}
+            uiSchema={creditPenaltyForm.uiSchema}
+            formData={formData}
+            idPrefix="penalty"
+            submitLabel={t("credit.penalty.submit")}
+            onSubmit={async (data) => {
+              const made = await api.post<{ id: string; subjectCode: string }>("/credit/penalties", data);
+              navigate(`/credit/files/${encodeURIComponent(made.subjectCode)}${query({ recorded: made.id })}`);
+            }}
+          />
+        </section>
+      ) : (
+        <p className="notice notice-warn">{t("credit.penalty.notAllowed")}</p>
+      )}
+    </div>
+  );
+}
+
+const APPEALS = ["none", "pending", "upheld", "overturned"] as const;
+
+interface Fact {
+  id: string; kind: string; title: L; source: string; reference: string | null; occurredOn: string; startsOn: string | null; endsOn: string | null;
+  appealState: string; rule: string | null; bars: boolean; major: boolean; published: boolean;
+}
 interface FileView {
   code: string;
   name: string | null;
   barredToday: boolean;
-  facts: Array<{ id: string; kind: string; title: L; source: string; reference: string | null; occurredOn: string; startsOn: string | null; endsOn: string | null; appealState: string; rule: string | null }>;
+  facts: Fact[];
   listEntries: Array<{ list: string; listTitle: L; reason: string | null; authority: string | null; listedOn: string | null; until: string | null }>;
 }
 
-/** /credit/files/:code: a party's credit file, for itself, regulators and the committee of a tender it bid in. */
+/** A regulator records the state of an appeal against one record (PATCH /credit/facts/:id/appeal). */
+function AppealControl({ fact, onSaved }: { fact: Fact; onSaved(saved: Fact): void }) {
+  const { t, pick, lang } = useI18n();
+  const [state, setState] = useState(fact.appealState);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const id = `appeal-${fact.id}`;
+  const title = pick(fact.title);
+  const problem: Localized | undefined = error instanceof ApiError ? error.details.find((d) => d.path === "/appealState")?.message : undefined;
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      onSaved(await request<Fact>("PATCH", `/credit/facts/${encodeURIComponent(fact.id)}/appeal`, { appealState: state }));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="inline-form" onSubmit={(e) => void submit(e)}>
+      <label htmlFor={id} className="sr-only">{t("credit.file.appealFor", { title })}</label>
+      <select id={id} value={state} onChange={(e) => setState(e.target.value)} {...(problem ? { "aria-invalid": true, "aria-describedby": `${id}-problem` } : {})}>
+        {APPEALS.map((a) => <option key={a} value={a}>{t(`credit.appeal.${a}` as MessageKey)}</option>)}
+      </select>{" "}
+      <button type="submit" className="btn btn-small" disabled={busy} aria-busy={busy}>
+        {t("credit.file.appealSave")}<span className="sr-only">：{title}</span>
+      </button>
+      {problem ? <span id={`${id}-problem`} className="field-problem">{problem[lang]}</span> : null}
+      {error && !problem ? <ErrorNotice error={error} /> : null}
+    </form>
+  );
+}
+
+const appealWord = (state: string): MessageKey => (APPEALS as readonly string[]).includes(state) ? (`credit.appeal.${state}` as MessageKey) : "credit.appeal.none";
+
+/** /credit/files/:code: a party's credit file, for itself, regulators and the committee of a tender it bid in; a regulator records appeals here. */
 export function CreditFilePage({ code }: { code: string }) {
   const { t, pick } = useI18n();
+  const { location } = useRouter();
+  useSession();
   const f = useApi<FileView>(`/credit/files/${encodeURIComponent(code)}`);
+  const [saved, setSaved] = useState("");
+  // regulators (and platform administrators) record penalties and appeals: the server's rule, from /api/me
+  const regulator = session.can("record", "CreditPenalty");
+  const recorded = f.data?.facts.find((x) => x.id === location.query.get("recorded"));
   return (
     <div>
       <PageTitle sub={code}>{t("credit.file.title", { name: f.data?.name ?? code })}</PageTitle>
+      {regulator ? <p><Link to={`/credit/penalties/new${query({ code, name: f.data?.name ?? null })}`}>{t("credit.file.recordPenalty")}</Link></p> : null}
       {f.loading && !f.data ? <Loading /> : null}
       <ErrorNotice error={f.error} />
+      <div role="status" aria-live="polite">
+        {saved ? <p>{saved}</p> : recorded ? <p>{t("credit.file.recorded", { title: pick(recorded.title) })}</p> : null}
+      </div>
       {f.data ? (
         <>
           <p>{f.data.barredToday ? <Badge tone="danger">{t("credit.file.barred")}</Badge> : <Badge tone="ok">{t("credit.file.clear")}</Badge>}</p>
           <TableWrap label={t("credit.file.facts")}>
             <table>
               <caption>{t("credit.file.facts")}</caption>
-              <thead><tr><th scope="col">{t("credit.file.what")}</th><th scope="col">{t("credit.file.source")}</th><th scope="col">{t("credit.file.period")}</th><th scope="col">{t("credit.file.appeal")}</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">{t("credit.file.what")}</th><th scope="col">{t("credit.file.source")}</th><th scope="col">{t("credit.file.period")}</th><th scope="col">{t("credit.file.appeal")}</th>
+                  {regulator ? <th scope="col">{t("credit.file.appealRecord")}</th> : null}
+                </tr>
+              </thead>
               <tbody>
                 {f.data.facts.map((x) => (
-                  <tr key={x.id}><td>{pick(x.title)}{x.reference ? `（${x.reference}）` : ""}</td><td>{x.source}</td><td>{x.startsOn ?? x.occurredOn}{x.endsOn ? ` – ${x.endsOn}` : ""}</td><td>{x.appealState}</td></tr>
+                  <tr key={x.id}>
+                    <td>
+                      {pick(x.title)}{x.reference ? `（${x.reference}）` : ""}
+                      {x.bars ? <> <Badge tone="danger">{t("credit.file.bars")}</Badge></> : null}
+                      {x.major ? <> <Badge tone="warn">{t("credit.file.major")}</Badge></> : null}
+                      {x.published ? <> <Badge tone="info">{t("credit.file.published")}</Badge></> : null}
+                      {x.rule ? <><br /><small>{t("credit.file.rule")} {x.rule}</small></> : null}
+                    </td>
+                    <td>{x.source}</td>
+                    <td>{x.startsOn ?? x.occurredOn}{x.endsOn ? ` – ${x.endsOn}` : ""}</td>
+                    <td>{t(appealWord(x.appealState))}</td>
+                    {regulator ? (
+                      <td>
+                        <AppealControl fact={x} onSaved={(s) => { setSaved(t("credit.file.appealSaved", { title: pick(s.title), state: t(appealWord(s.appealState)) })); f.reload(); }} />
+                      </td>
+                    ) : null}
+                  </tr>
                 ))}
                 {f.data.listEntries.map((e) => (
-                  <tr key={e.list}><td>{pick(e.listTitle)}：{e.reason}</td><td>{e.authority}</td><td>{e.listedOn ?? ""}{e.until ? ` – ${e.until}` : ""}</td><td>—</td></tr>
+                  <tr key={e.list}><td>{pick(e.listTitle)}：{e.reason}</td><td>{e.authority}</td><td>{e.listedOn ?? ""}{e.until ? ` – ${e.until}` : ""}</td><td>—</td>{regulator ? <td>—</td> : null}</tr>
                 ))}
               </tbody>
             </table>

@@ -1,6 +1,6 @@
 /**
- * The app's own forms (signing in, changing a password, a module's schedule entry), written as the
- * server's forms are: JSON Schema with titleEn/…En twins, shown by the same SchemaForm.
+ * The app's own forms (signing in, changing a password, a module's schedule entry, a regulator's
+ * penalty for a credit file), written as the server's forms are: JSON Schema with titleEn/…En twins, shown by the same SchemaForm.
  */
 
 export const loginForm = {
@@ -99,3 +99,62 @@ export function scheduleEntryForm(earliest: string) {
     },
   };
 }
+
+const SUBJECT_KINDS = ["supplier", "agency", "purchaser", "expert"];
+
+/**
+ * A regulator's administrative penalty (行政处罚) for POST /api/credit/penalties: the fields the credit
+ * plugin's checkFact takes, with its limits, so most mistakes are caught before sending; what only the
+ * server checks (a period that ends before it starts) comes back beside its field.
+ */
+export const creditPenaltyForm = {
+  schema: {
+    type: "object",
+    additionalProperties: false,
+    required: ["subjectCode", "subjectKind", "reference", "title", "occurredOn"],
+    properties: {
+      subjectCode: { type: "string", title: "被处罚单位的统一社会信用代码", titleEn: "Unified social credit code of the party penalised", minLength: 1, maxLength: 40 },
+      subjectName: { type: "string", title: "被处罚单位名称", titleEn: "Name of the party penalised", maxLength: 200 },
+      subjectKind: { type: "string", title: "主体类别", titleEn: "Kind of party", enum: SUBJECT_KINDS, default: "supplier" },
+      reference: { type: "string", title: "处罚决定书文号", titleEn: "Number of the penalty decision", minLength: 1, maxLength: 200 },
+      title: {
+        type: "object",
+        title: "处罚事由",
+        titleEn: "What was penalised",
+        additionalProperties: false,
+        required: ["zh-CN", "en"],
+        properties: {
+          "zh-CN": { type: "string", title: "处罚事由（中文）", titleEn: "What was penalised (Chinese)", minLength: 1, maxLength: 300 },
+          en: { type: "string", title: "处罚事由（英文）", titleEn: "What was penalised (English)", minLength: 1, maxLength: 300 },
+        },
+      },
+      occurredOn: { type: "string", format: "date", title: "处罚决定日期", titleEn: "Date of the decision" },
+      bars: { type: "boolean", title: "禁止参加政府采购活动", titleEn: "Barred from government procurement", default: false },
+      startsOn: { type: "string", format: "date", title: "处罚期限起始日", titleEn: "First day of the period" },
+      endsOn: { type: "string", format: "date", title: "处罚期限截止日", titleEn: "Last day of the period" },
+      major: { type: "boolean", title: "重大违法记录", titleEn: "Major violation", default: false },
+      published: { type: "boolean", title: "在信用信息公示页公开", titleEn: "Publish on the public credit page", default: false },
+    },
+    // a bar from procurement needs its first and last day (the server's rule too)
+    if: { properties: { bars: { const: true } }, required: ["bars"] },
+    then: { required: ["startsOn", "endsOn"] },
+  },
+  uiSchema: {
+    "ui:order": ["subjectCode", "subjectName", "subjectKind", "reference", "title", "occurredOn", "bars", "startsOn", "endsOn", "major", "published"],
+    subjectCode: { "ui:autofocus": true, "ui:help": "供应商、代理机构为统一社会信用代码；采购人可为预算单位编码", "ui:helpEn": "Suppliers and agencies: the unified social credit code; purchasers may use their budget unit code" },
+    subjectKind: { "ui:enumNames": ["供应商", "代理机构", "采购人", "评审专家"], "ui:enumNamesEn": ["Supplier", "Agency", "Purchaser", "Review expert"] },
+    reference: { "ui:help": "如 惠财采罚〔2026〕12号", "ui:helpEn": "e.g. 惠财采罚〔2026〕12号" },
+    title: {
+      "zh-CN": { "ui:widget": "textarea", "ui:options": { rows: 2 } },
+      en: { "ui:widget": "textarea", "ui:options": { rows: 2 } },
+    },
+    bars: { "ui:help": "期限内信用筛查拒绝其参加政府采购活动（credit.blacklists），须写明起止日期", "ui:helpEn": "Screening excludes the party during the period (credit.blacklists); give its first and last day" },
+    startsOn: { "ui:help": "禁止参加政府采购活动的，必填", "ui:helpEn": "Required for a bar from procurement" },
+    endsOn: { "ui:help": "不早于起始日", "ui:helpEn": "Not before the first day" },
+    major: {
+      "ui:help": "刑事处罚、责令停产停业、吊销许可证或者执照、较大数额罚款：自决定日期起在 credit.noMajorViolation3y 规定的年限内不得参加政府采购活动",
+      "ui:helpEn": "A criminal penalty, an order to stop business, a revoked licence, a large fine: excluded for the years credit.noMajorViolation3y sets, from the decision",
+    },
+    published: { "ui:help": "公开后任何人可在信用信息公示页查到", "ui:helpEn": "Anyone can then find it on the public credit page" },
+  },
+};
