@@ -21,15 +21,15 @@ export default definePlugin({
   extends: { ...provide(eligibility, { check: "credit.eligibility.check" }) },
   // a Huizhou supplier on the dishonest-debtor list, excluded at the cutoff of a tender it bid in
   demo: creditDemo,
-  permissions(user, { can }) {
+  permissions(user, { can, tenantScope }) {
     const roles = new Set(user.roles);
     // the province's regulator imports the external lists; every regulator reads them and records penalties
     if (roles.has("platform-admin") || (roles.has("regulator") && user.tenantCode === "440000")) can("import", "CreditList");
     // a rating round for a procurement completed outside the platform's plugins (the old system, the demo)
     if (roles.has("platform-admin")) can("open", "RatingRound");
-    if (roles.has("platform-admin") || roles.has("regulator")) {
-      can("read", "CreditList");
-      can("record", "CreditPenalty");
-    }
+    if (roles.has("platform-admin") || roles.has("regulator")) can("read", "CreditList");
+    // a penalty or an appeal's state: by the regulators of the record's region (a province's, every city's), the platform's administrator anywhere
+    if (roles.has("platform-admin")) can("record", "CreditPenalty");
+    else if (roles.has("regulator")) can("record", "CreditPenalty", { tenantCode: { $in: tenantScope } });
   },
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { subject } from "@casl/ability";
 import type { Knex } from "knex";
 import type { Service } from "moleculer";
 import {
-  actorOf, type ErrorDetail, fieldError, isDate, isUuid, localDate, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema,
+  abilityOf, actorOf, type ErrorDetail, fieldError, forbidden, isDate, isUuid, localDate, notFound, onceHandler, type PlatformContext, type PlatformServiceSchema,
   PlatformError, platformNow, type PluginServiceThis, type SessionUser, validationFailed, writeAudit, yearsBefore,
 } from "../../../core/sdk";
 import type { CreditFactEvent, CreditSummary } from "../api";
@@ -172,6 +173,8 @@ export const filesService: PlatformServiceSchema = {
         return this.db.transaction(async (trx) => {
           const f = isUuid(ctx.params.id) ? await trx<Fact>("credit_facts").where({ id: ctx.params.id }).forUpdate().first() : undefined;
           if (!f) throw notFound({ "zh-CN": "信用记录", en: "credit record" });
+          // another region's record: its own regulators decide its appeals
+          if (!abilityOf(ctx).can("record", subject("CreditPenalty", { tenantCode: f.tenant_code }))) throw forbidden();
           await trx("credit_facts").where({ id: f.id }).update({ appeal_state: state });
           await writeAudit(trx, { actor: actorOf(user), tenantCode: user.tenantCode, action: "credit.fact.appeal", object: f.id, before: { appealState: f.appeal_state }, after: { appealState: state } });
           return factView({ ...f, appeal_state: state });

@@ -36,6 +36,7 @@ describe("credit", () => {
     const tok = (tenantCode: string, roles: string[], unitCode?: string) => platform.token({ tenantCode, roles, unitCode });
     t.province = await tok("440000", ["regulator"]);
     t.city = await tok("441300", ["regulator"]);
+    t.otherCity = await tok("440100", ["regulator"]);
     t.maoming = await tok("440900", ["regulator"]);
     t.purchaser = await tok("441300", ["purchaser"], UNITS.purchaser);
     t.agency = await tok("441300", ["agency"], UNITS.agency);
@@ -242,6 +243,14 @@ describe("credit", () => {
     expect((await api("otherAgency", `/api/credit/files/${LATER}`)).status).toBe(403);
     // a regulator elsewhere too (Maoming switched credit off in the test before: the province's)
     expect((await api("province", `/api/credit/files/${LATER}`)).status).toBe(200);
+
+    // an appeal's state is for the regulators of the record's region: Guangzhou's may not touch Huizhou's penalty (nothing changes)
+    const elsewhere = await api("otherCity", `/api/credit/facts/${penalty.body.id}/appeal`, { method: "PATCH", body: { appealState: "overturned" } });
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.error.code).toBe("FORBIDDEN");
+    expect((await api("city", `/api/credit/files/${LATER}`)).body.facts.find((f: { id: string }) => f.id === penalty.body.id).appealState).toBe("none");
+    // the province's regulators oversee every city's
+    expect((await api("province", `/api/credit/facts/${penalty.body.id}/appeal`, { method: "PATCH", body: { appealState: "pending" } })).body.appealState).toBe("pending");
 
     // an overturned penalty no longer counts
     expect((await api("city", `/api/credit/facts/${penalty.body.id}/appeal`, { method: "PATCH", body: { appealState: "overturned" } })).body.appealState).toBe("overturned");
