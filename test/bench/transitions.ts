@@ -21,6 +21,7 @@
  * TRANSITIONS_MS, and no summary; it is stopped with SIGTERM (and drops its database or stops its embedded PostgreSQL).
  */
 import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import path from "node:path";
 import type { Knex } from "knex";
 import { readConfig } from "../../core/config";
@@ -55,7 +56,8 @@ function refused(err: unknown): boolean {
   return e.code === 503 || e.name === "KnexTimeoutError";
 }
 
-type Round = { perS: number; p50: number; p99: number; n: number; errors: number; cpuMs: { node: number; database: number } };
+/** `loopP99`: the 99th percentile of this process's event-loop delay during the round, ms: how long a ready answer may wait behind other work (the relay, the consumers, a group's own), a part of every call's latency */
+type Round = { perS: number; p50: number; p99: number; n: number; errors: number; cpuMs: { node: number; database: number }; loopP99: number };
 
 /**
  * `callers` loops for `ms`, each going round instances of its own (caller c: c, c + callers, ...; no two
@@ -66,6 +68,8 @@ type Round = { perS: number; p50: number; p99: number; n: number; errors: number
 async function run(callers: number, ms: number, call: (i: number) => Promise<void>, postmaster: number | null): Promise<Round> {
   const node0 = process.cpuUsage();
   const database0 = serverCpuMs(postmaster);
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const each = Math.floor(INSTANCES / callers);
   let errors = 0;
   const latencies: number[] = [];
@@ -88,10 +92,11 @@ async function run(callers: number, ms: number, call: (i: number) => Promise<voi
   );
   if (!latencies.length) throw new Error(`no call answered in ${ms} ms: all ${errors} refused for want of a database connection`);
   const elapsed = (performance.now() - started) / 1000;
+  loop.disable();
   const node = process.cpuUsage(node0);
   const cpuMs = { node: (node.user + node.system) / 1000 / latencies.length, database: (serverCpuMs(postmaster) - database0) / latencies.length };
   latencies.sort((a, b) => a - b);
-  return { perS: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, errors, cpuMs };
+  return { perS: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, errors, cpuMs, loopP99: loop.percentile(99) / 1e6 };
 }
 
 async function main(): Promise<void> {
@@ -188,11 +193,11 @@ async function main(): Promise<void> {
     const b = best(results.bare);
     console.log(
       table(
-        ["variant", "transitions/s", "p50 ms", "p99 ms", "calls", "refused", "rounds (/s)"],
+        ["variant", "transitions/s", "p50 ms", "p99 ms", "calls", "refused", "event loop p99 ms", "rounds (/s)"],
         [
-          ["bare knex transaction, same rows", fmt(b.perS), fmt(b.p50, 1), fmt(b.p99, 1), fmt(b.n), fmt(b.errors), results.bare.map((r) => fmt(r.perS)).join(", ")],
-          ["engine (workflows.transition)", fmt(p.perS), fmt(p.p50, 1), fmt(p.p99, 1), fmt(p.n), fmt(p.errors), results.platform.map((r) => fmt(r.perS)).join(", ")],
-          [`engine, ${manyCallers} callers`, fmt(many.perS), fmt(many.p50, 1), fmt(many.p99, 1), fmt(many.n), fmt(many.errors), "one round"],
+          ["bare knex transaction, same rows", fmt(b.perS), fmt(b.p50, 1), fmt(b.p99, 1), fmt(b.n), fmt(b.errors), fmt(b.loopP99, 1), results.bare.map((r) => fmt(r.perS)).join(", ")],
+          ["engine (workflows.transition)", fmt(p.perS), fmt(p.p50, 1), fmt(p.p99, 1), fmt(p.n), fmt(p.errors), fmt(p.loopP99, 1), results.platform.map((r) => fmt(r.perS)).join(", ")],
+          [`engine, ${manyCallers} callers`, fmt(many.perS), fmt(many.p50, 1), fmt(many.p99, 1), fmt(many.n), fmt(many.errors), fmt(many.loopP99, 1), "one round"],
         ],
       ),
     );
