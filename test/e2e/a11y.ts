@@ -71,10 +71,13 @@ export async function apiSignIn(platform: TestPlatform, username: string, passwo
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
+/** The site's localStorage holding a signed-in session, for a new context to start with (`newPage`'s `storage`). */
+export const storedSession = (signed: Signed): Record<string, string> => ({ "gdpc.session": JSON.stringify(signed.state) });
+
 /** Hands a signed-in session to a browser page (as a reload after signing in would find it). */
 export async function useSession(page: Page, signed: Signed): Promise<void> {
   await page.goto("/guides");
-  await page.evaluate(`localStorage.setItem("gdpc.session", ${JSON.stringify(JSON.stringify(signed.state))})`);
+  for (const [key, value] of Object.entries(storedSession(signed))) await page.evaluate(`localStorage.setItem(${JSON.stringify(key)}, ${JSON.stringify(value)})`);
 }
 
 /**

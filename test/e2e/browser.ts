@@ -36,8 +36,10 @@ export async function builtWebApp(): Promise<void> {
   if (result.status === "failed" || result.status === "skipped") throw new Error(`the web app could not be built (${result.reason}):\n${lines.join("\n")}`);
 }
 
-export async function newPage(browser: Browser, baseURL: string, viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ baseURL, viewport, locale: "zh-CN", timezoneId: "Asia/Shanghai" });
+/** A page in a context of its own; `storage` is the site's localStorage it starts with (a session handed over, say). */
+export async function newPage(browser: Browser, baseURL: string, viewport = { width: 1280, height: 900 }, storage?: Record<string, string>): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const storageState = storage && { cookies: [], origins: [{ origin: new URL(baseURL).origin, localStorage: Object.entries(storage).map(([name, value]) => ({ name, value })) }] };
+  const context = await browser.newContext({ baseURL, viewport, locale: "zh-CN", timezoneId: "Asia/Shanghai", storageState });
   const page = await context.newPage();
   const errors: string[] = [];
   // A script error on any page fails the test that caused it (checked by the tests).
