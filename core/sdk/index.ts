@@ -91,6 +91,7 @@ export type { DayUnit } from "../calendar";
 
 // ── Database ──
 export { isUuid } from "../db";
+export { batchedReads } from "../db/batched";
 
 // ── Gateway: query parameters, input checks and upload limits as the kernel's own routes do them ──
 export { MAX_PAGE, oneOfParam, pageOf, single, wholeParam } from "../gateway/query";

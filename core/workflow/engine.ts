@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import type { PrepareContext, StepBase, StepHook, StepOutcome, WorkflowHooks } from "./hooks";
 import type { Attached } from "../files/files";
 import { GroupWriter } from "./group";
-import DataLoader from "dataloader";
+import { batchedReads } from "../db/batched";
 
 /**
  * The uploads a step's data names (core/files): checked as the caller before the transaction opens
@@ -237,23 +237,22 @@ export class WorkflowEngine {
   private readonly steps = new GroupWriter<QueuedStep>({ concurrency: STEP_GROUPS, max: STEP_GROUP_MAX, write: (group) => this.writeGroup(group) });
 
   /**
-   * Instances read outside a transaction: the reads asked for in one tick share a statement (under
-   * load the callers a group's commit answers ask for their next instances together). Never cached.
+   * Instances read outside a transaction: the reads asked for together share a statement (under load
+   * the callers a group's commit answers ask for their next instances together). Never cached.
    */
-  private readonly rows = new DataLoader<string, InstanceRow | null>(
+  private readonly rows = batchedReads<string, InstanceRow>(
     async (ids) => {
       const found = await this.o.knex<InstanceRow>("core_workflow_instances").whereIn("id", [...new Set(ids)]);
       const byId = new Map(found.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     },
-    { cache: false, maxBatchSize: 100 },
   );
 
   /**
-   * The Idempotency-Keys looked up before a write (firstResult): the look-ups of one tick share a
-   * statement, as the instances' reads do. Never cached: a key is written by the step it names.
+   * The Idempotency-Keys looked up before a write (firstResult): the look-ups asked for together
+   * share a statement, as the instances' reads do. Never cached: a key is written by the step it names.
    */
-  private readonly keys = new DataLoader<string, { request: string; result: InstanceRow } | null>(
+  private readonly keys = batchedReads<string, { request: string; result: InstanceRow }>(
     async (pairs) => {
       const split = pairs.map((p) => p.split("\n"));
       const found = (await this.o.knex.raw(
@@ -263,7 +262,6 @@ export class WorkflowEngine {
       const byPair = new Map(found.rows.map((r) => [`${r.account}\n${r.key}`, { request: r.request, result: r.result }]));
       return pairs.map((p) => byPair.get(p) ?? null);
     },
-    { cache: false, maxBatchSize: 100 },
   );
 
   constructor(private readonly o: EngineOptions) {}

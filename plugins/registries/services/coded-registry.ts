@@ -1,9 +1,8 @@
 import type { Readable } from "node:stream";
-import DataLoader from "dataloader";
 import { createMongoAbility, subject } from "@casl/ability";
 import { permittedFieldsOf } from "@casl/ability/extra";
 import { Model, raw, type ModelClass, type PartialModelObject, type QueryBuilder } from "objection";
-import { abilityOf, actorOf, type AppAbility, assertCan, conflict, type ErrorDetail, exportFormatParam, exportLang, exportList, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, type PageOptions, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
+import { abilityOf, actorOf, type AppAbility, assertCan, batchedReads, conflict, type ErrorDetail, exportFormatParam, exportLang, exportList, fieldError, forbidden, isUnifiedSocialCreditCode, type KeyKind, listPage, listParams, type ListOrder, type Localized, type PageOptions, notFound, type PlatformContext, type PlatformServiceSchema, scopeQuery, type SearchColumn, single, tenantTree, validateForm, validationFailed, visibleFields, whereContains, writeAudit } from "../../../core/sdk";
 import { tenantProblemAt, violatedUnique } from "./registry-rules";
 import { importRecords, type CsvLayout, type SecondaryKey } from "./coded-import";
 
@@ -182,30 +181,27 @@ export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, 
  * is: otherwise the answer would tell which codes exist.
  */
 /**
- * Each registry's reads by code: the reads of one tick share a statement (under load every workflow
- * start asks for its unit at once). Never cached: a record changed a moment ago is read as it is now.
+ * Each registry's reads by code: the reads asked for together share a statement (under load every
+ * workflow start asks for its unit at once). Never cached: a record changed a moment ago is read as it is now.
  */
-const byCodeLoaders = new WeakMap<object, DataLoader<string, CodedRecord | undefined>>();
+const byCodeLoaders = new WeakMap<object, ReturnType<typeof batchedReads<string, CodedRecord>>>();
 
-function byCodeLoader<R extends CodedRecord>(spec: CodedRegistry<R>): DataLoader<string, R | undefined> {
+function byCodeLoader<R extends CodedRecord>(spec: CodedRegistry<R>) {
   let loader = byCodeLoaders.get(spec);
   if (!loader) {
-    loader = new DataLoader<string, CodedRecord | undefined>(
-      async (codes) => {
-        const rows = (await spec.model.query().whereIn(spec.code.column, [...new Set(codes)])) as unknown as R[];
-        const byCode = new Map(rows.map((r) => [String((r as unknown as Record<string, unknown>)[spec.code.field]), r]));
-        return codes.map((c) => byCode.get(c));
-      },
-      { cache: false, maxBatchSize: 100 },
-    );
+    loader = batchedReads<string, CodedRecord>(async (codes) => {
+      const rows = (await spec.model.query().whereIn(spec.code.column, [...new Set(codes)])) as unknown as R[];
+      const byCode = new Map(rows.map((r) => [String((r as unknown as Record<string, unknown>)[spec.code.field]), r]));
+      return codes.map((c) => byCode.get(c) ?? null);
+    });
     byCodeLoaders.set(spec, loader);
   }
-  return loader as DataLoader<string, R | undefined>;
+  return loader;
 }
 
 export async function readByCode<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<{ code?: unknown }>) {
   const code = typeof ctx.params.code === "string" ? ctx.params.code.trim() : "";
-  const row = code ? await byCodeLoader(spec).load(spec.code.upper ? code.toUpperCase() : code) : undefined;
+  const row = code ? ((await byCodeLoader(spec).load(spec.code.upper ? code.toUpperCase() : code)) as R | null) : null;
   if (!row) throw notFound(spec.what);
   const ability = abilityOf(ctx);
   assertCan(ability, "read", spec.subject, { ...row } as Record<string, unknown>, spec.what);

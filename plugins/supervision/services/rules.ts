@@ -137,20 +137,26 @@ const intention: WorkflowHooks = {
     prepare: purchaserOf,
     async apply(step, unit) {
       const projectId = step.instanceId; // a project is named after the intention that began it
-      await step.trx("supervision_projects").insert({
-        id: projectId,
-        tenant_code: step.tenantCode,
-        owner_unit: step.ownerUnit,
-        unit_id: unit.id,
-        unit_name: unit.name,
-        name: str(step.result.projectName),
-        stage: "intention",
-        budget: step.result.budget,
-        intention_id: step.instanceId,
-        created_at: step.now,
-        updated_at: step.now,
-      });
-      await link(step.trx, projectId, step, "intention");
+      // the project and its link to the intention in one statement (a round trip less for every
+      // intention; the link's foreign key is checked at the statement's end, when both rows exist)
+      await step.trx
+        .with("project", (q) =>
+          q.insert({
+            id: projectId,
+            tenant_code: step.tenantCode,
+            owner_unit: step.ownerUnit,
+            unit_id: unit.id,
+            unit_name: unit.name,
+            name: str(step.result.projectName),
+            stage: "intention",
+            budget: step.result.budget,
+            intention_id: step.instanceId,
+            created_at: step.now,
+            updated_at: step.now,
+          }).into("supervision_projects"),
+        )
+        .insert({ instance_id: step.instanceId, project_id: projectId, stage: "intention", amount: null, created_at: step.now })
+        .into("supervision_project_instances");
       return { data: { projectId, purchaserName: unit.name } };
     },
   }),
