@@ -216,6 +216,8 @@ const APPEALS = ["none", "pending", "upheld", "overturned"] as const;
 interface Fact {
   id: string; kind: string; title: L; source: string; reference: string | null; occurredOn: string; startsOn: string | null; endsOn: string | null;
   appealState: string; rule: string | null; bars: boolean; major: boolean; published: boolean;
+  /** whose record it is: its region's regulators record its appeal */
+  tenantCode: string;
 }
 interface FileView {
   code: string;
@@ -309,7 +311,10 @@ export function CreditFilePage({ code }: { code: string }) {
                     <td>{t(appealWord(x.appealState))}</td>
                     {regulator ? (
                       <td>
-                        <AppealControl fact={x} onSaved={(s) => { setSaved(t("credit.file.appealSaved", { title: pick(s.title), state: t(appealWord(s.appealState)) })); f.reload(); }} />
+                        {/* another region's record: its own regulators record its appeal (the server answers 403) */}
+                        {session.can("record", "CreditPenalty", { tenantCode: x.tenantCode }) ? (
+                          <AppealControl fact={x} onSaved={(s) => { setSaved(t("credit.file.appealSaved", { title: pick(s.title), state: t(appealWord(s.appealState)) })); f.reload(); }} />
+                        ) : "—"}
                       </td>
                     ) : null}
                   </tr>
