@@ -175,12 +175,6 @@ export async function readRecord<R extends CodedRecord>(spec: CodedRegistry<R>, 
 }
 
 /**
- * A record by its exact code, in a registry whose routes name records by another key (a purchaser
- * by its budget code): one indexed read, where a search of the list pages, estimates, counts, and
- * matches codes by prefix. A code the caller may not read is not found, as a record it may not see
- * is: otherwise the answer would tell which codes exist.
- */
-/**
  * Each registry's reads by code: the reads asked for together share a statement (under load every
  * workflow start asks for its unit at once). Never cached: a record changed a moment ago is read as it is now.
  */
@@ -199,6 +193,12 @@ function byCodeLoader<R extends CodedRecord>(spec: CodedRegistry<R>) {
   return loader;
 }
 
+/**
+ * A record by its exact code, in a registry whose routes name records by another key (a purchaser
+ * by its budget code): one indexed read, where a search of the list pages, estimates, counts, and
+ * matches codes by prefix. A code the caller may not read is not found, as a record it may not see
+ * is: otherwise the answer would tell which codes exist.
+ */
 export async function readByCode<R extends CodedRecord>(spec: CodedRegistry<R>, ctx: PlatformContext<{ code?: unknown }>) {
   const code = typeof ctx.params.code === "string" ? ctx.params.code.trim() : "";
   const row = code ? ((await byCodeLoader(spec).load(spec.code.upper ? code.toUpperCase() : code)) as R | null) : null;
