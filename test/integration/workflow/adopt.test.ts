@@ -91,10 +91,14 @@ describe("adopting business from another system", () => {
 
 describe("the adoptable marker in a workflow file", () => {
   const legacy = JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../forms/legacy/legacy.project.workflow.json"), "utf8"));
+  // the workflow files written below, removed afterwards (each run left four in /tmp)
+  const made: string[] = [];
+  afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
   const load = (change: (wf: { states: Record<string, Record<string, unknown>> }) => void) => {
     const wf = structuredClone(legacy);
     change(wf);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "adoptable-"));
+    made.push(dir);
     const file = path.join(dir, "legacy.project.workflow.json");
     fs.writeFileSync(file, JSON.stringify(wf));
     // the roles it names are declared by the plugins installed beside it
