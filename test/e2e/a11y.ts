@@ -4,8 +4,9 @@
  * demo account once (through the API, first password changed) to hand its session to a browser.
  */
 import fs from "node:fs";
-import type { BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestPlatform } from "../support/kernel";
+import { newPage } from "./browser";
 
 const AXE_SOURCE = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 /** WCAG 2.1 A and AA: what GB/T 37668-2019 asks of web content */
@@ -116,4 +117,28 @@ export async function accessible(page: Page, what: string): Promise<void> {
     expect([what, lang, serious(await axeCheck(page)).map((v) => `${v.id}: ${v.targets[0]}`)]).toEqual([what, lang, []]);
     expect([what, lang, await unlabelledFields(page)]).toEqual([what, lang, []]);
   }
+}
+
+/**
+ * The pages a test file opens, each in a context of its own with the CSP watch installed, signed in
+ * as `signed` (or signed out: null). After each test none of them may have logged an error or met a
+ * CSP violation (the afterEach registered here). `at` gives the file's browser and platform once its
+ * beforeAll has started them.
+ */
+export function watchedPages(at: () => { browser: Browser; baseUrl: string }): (signed: Signed | null) => Promise<Page> {
+  const pages: Array<{ page: Page; errors: string[] }> = [];
+  afterEach(async () => {
+    for (const p of pages) {
+      expect(p.errors).toEqual([]);
+      expect(await cspViolations(p.page)).toEqual([]);
+    }
+  });
+  return async (signed) => {
+    const { browser, baseUrl } = at();
+    const p = await newPage(browser, baseUrl);
+    await watchCsp(p.context);
+    pages.push(p);
+    if (signed) await useSession(p.page, signed);
+    return p.page;
+  };
 }

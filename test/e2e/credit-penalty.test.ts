@@ -8,12 +8,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { usccCheckChar } from "../../core/forms/formats";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { linkPlugins } from "../support/plugins";
-import { accessible, apiSignIn, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { accessible, apiSignIn, ready, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
@@ -29,17 +29,10 @@ const SUPPLIER2 = "91441300MA5D3H8R1T";
 let platform: TestPlatform;
 let browser: Browser;
 let pluginsDir: string;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 
 const signIn = (username: string, first: string) => apiSignIn(platform, username, first, `Guangdong-Penalty-E2e-${first.slice(-3)}!`);
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
+const open = watchedPages(() => ({ browser, baseUrl: platform.baseUrl }));
 
 /** A day in China, `days` after the platform's today. */
 function chinaDay(days: number): string {
@@ -57,13 +50,6 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   if (pluginsDir) fs.rmSync(pluginsDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("credit.blacklists: the regulator records a penalty through the form (a bad period refused at its field first), reads it on the party's file, records the appeal overturned, and the bar goes", async () => {

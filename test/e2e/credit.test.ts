@@ -7,12 +7,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { poll } from "../support/http";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { linkPlugins } from "../support/plugins";
-import { accessible, apiSignIn, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { accessible, apiSignIn, ready, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
@@ -22,18 +22,10 @@ let platform: TestPlatform;
 let browser: Browser;
 let pluginsDir: string;
 const lines: string[] = [];
-const pages: Array<{ page: Page; errors: string[] }> = [];
 
 const signIn = (username: string, first: string) => apiSignIn(platform, username, first, `Guangdong-Credit-E2e-${first.slice(-3)}!`);
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
-
+const open = watchedPages(() => ({ browser, baseUrl: platform.baseUrl }));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -46,13 +38,6 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   if (pluginsDir) fs.rmSync(pluginsDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("credit.consortium: the listed supplier's consortium is excluded at the demo tender's cutoff, and the committee's expert reads the snapshot in its browser", async () => {

@@ -8,14 +8,13 @@ import { usernameKey } from "../../core/identity/accounts";
 import { intention, type Lifecycle, ok, plan } from "../integration/supervision/support";
 import { mallLifecycle } from "../integration/emall/support";
 import { usccCheckChar } from "../../core/forms/formats";
-import { axeCheck, cspViolations, ready, serious, unlabelledFields, useSession, watchCsp, type Signed } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { axeCheck, ready, serious, unlabelledFields, type Signed, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
 let l: Lifecycle;
 let browser: Browser;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 const company = (n: number) => {
   const first17 = `91441300${String(n).padStart(8, "0")}M`;
   return first17 + usccCheckChar(first17);
@@ -28,13 +27,7 @@ async function account(roles: string[], unitCode: string): Promise<Signed> {
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, l.platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
+const open = watchedPages(() => ({ browser, baseUrl: l.platform.baseUrl }));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -45,13 +38,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await l?.platform.stop();
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("two suppliers quote by the keyboard, each watching the price fall live on the other's quote; the page is accessible in both languages", async () => {

@@ -9,14 +9,13 @@ import { usernameKey } from "../../core/identity/accounts";
 import { intention, type Lifecycle, ok, plan, UNITS } from "../integration/supervision/support";
 import { mallLifecycle } from "../integration/emall/support";
 import { usccCheckChar } from "../../core/forms/formats";
-import { axeCheck, cspViolations, ready, serious, unlabelledFields, useSession, watchCsp, type Signed } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { axeCheck, ready, serious, unlabelledFields, type Signed, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
 let l: Lifecycle;
 let browser: Browser;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 const SUPPLIER = (() => {
   const first17 = `91441300${String(8501).padStart(8, "0")}M`;
   return { creditCode: first17 + usccCheckChar(first17), name: "惠州市订购示范办公设备有限公司" };
@@ -29,13 +28,7 @@ async function account(roles: string[], unitCode: string | null): Promise<Signed
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, l.platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
+const open = watchedPages(() => ({ browser, baseUrl: l.platform.baseUrl }));
 
 async function accessible(page: Page) {
   for (const [lang, button] of [["zh-CN", null], ["en", "切换语言：English"]] as const) {
@@ -58,13 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await l?.platform.stop();
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("a purchaser searches, adds to the cart and orders; the supplier confirms; the purchaser accepts and pays; supervision shows the contract and the line's spend", async () => {

@@ -12,8 +12,8 @@ import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { linkPlugins } from "../support/plugins";
 import { publishedTender, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
-import { accessible, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { accessible, ready, type Signed, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
@@ -21,7 +21,6 @@ const ROOT = path.resolve(__dirname, "../..");
 let platform: TestPlatform;
 let browser: Browser;
 let pluginsDir: string;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 
 /** An account of the given role and unit, signed in as the browser would keep it. */
 async function account(roles: string[], unitCode: string): Promise<Signed> {
@@ -32,14 +31,7 @@ async function account(roles: string[], unitCode: string): Promise<Signed> {
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
-
+const open = watchedPages(() => ({ browser, baseUrl: platform.baseUrl }));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -52,13 +44,6 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   if (pluginsDir) fs.rmSync(pluginsDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("a supplier seals a bid in its browser and gets a checked receipt; custodians make keys and open it in theirs after the deadline", async () => {

@@ -5,14 +5,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { newKeyPair, newSigningKey, openShare, sealBid, softwareSigner, type SealedBid } from "../../plugins/etrading/sealed";
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { linkPlugins } from "../support/plugins";
 import { packageOf, publishedTender, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
-import { accessible, cspViolations, ready, type Signed, useSession, watchCsp } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { accessible, ready, type Signed, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
@@ -20,7 +20,6 @@ const ROOT = path.resolve(__dirname, "../..");
 let platform: TestPlatform;
 let browser: Browser;
 let pluginsDir: string;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 
 async function account(roles: string[], unitCode: string): Promise<Signed> {
   const knex = platform.kernel.db.knex;
@@ -30,14 +29,7 @@ async function account(roles: string[], unitCode: string): Promise<Signed> {
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
-
+const open = watchedPages(() => ({ browser, baseUrl: platform.baseUrl }));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -50,13 +42,6 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   if (pluginsDir) fs.rmSync(pluginsDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("a bidder watches the hall while a custodian hands in shares in its own browser: the record appears live and is announced", async () => {

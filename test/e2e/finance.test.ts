@@ -5,15 +5,15 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { randomUUID } from "node:crypto";
 import { usernameKey } from "../../core/identity/accounts";
 import { newKeyPair, newSigningKey } from "../../plugins/etrading/sealed";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { linkPlugins } from "../support/plugins";
 import { packageOf, publishedTender, registerCustodianKeys, sealAs, submit, SUPPLIERS, UNITS, type BidsWorld } from "../integration/etrading/bids-support";
-import { accessible, axeCheck, cspViolations, ready, serious, type Signed, useSession, watchCsp } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { accessible, axeCheck, ready, serious, type Signed, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
@@ -22,7 +22,6 @@ const INSURER = "91441300MA4UH8T31K";
 let platform: TestPlatform;
 let browser: Browser;
 let pluginsDir: string;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 
 /** An account of the given role and unit, signed in as the browser would keep it. */
 async function account(roles: string[], unitCode: string, tenantCode = "441300"): Promise<Signed> {
@@ -33,14 +32,7 @@ async function account(roles: string[], unitCode: string, tenantCode = "441300")
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
-async function open(signed: Signed | null): Promise<Page> {
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  if (signed) await useSession(p.page, signed);
-  return p.page;
-}
-
+const open = watchedPages(() => ({ browser, baseUrl: platform.baseUrl }));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -53,13 +45,6 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   if (pluginsDir) fs.rmSync(pluginsDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("a supplier bids with an e-guarantee the insurer issued: valid at the deadline, and its code checks on the public page", async () => {

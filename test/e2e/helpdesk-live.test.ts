@@ -5,12 +5,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { usernameKey } from "../../core/identity/accounts";
 import { startTestPlatform, type TestPlatform } from "../support/kernel";
 import { linkPlugins } from "../support/plugins";
-import { axeCheck, cspViolations, ready, serious, useSession, watchCsp, type Signed } from "./a11y";
-import { builtWebApp, launchChromium, newPage } from "./browser";
+import { axeCheck, ready, serious, type Signed, watchedPages } from "./a11y";
+import { builtWebApp, launchChromium } from "./browser";
 
 jest.setTimeout(180_000);
 
@@ -19,7 +19,6 @@ const HUIZHOU = "441300";
 let platform: TestPlatform;
 let browser: Browser;
 let pluginsDir: string;
-const pages: Array<{ page: Page; errors: string[] }> = [];
 
 async function account(roles: string[]): Promise<Signed> {
   const knex = platform.kernel.db.knex;
@@ -29,13 +28,7 @@ async function account(roles: string[]): Promise<Signed> {
   return { username, state: { token: b.token, refreshToken: b.refreshToken, expiresAt: Date.now() + b.expiresIn * 1000, ttl: b.expiresIn, user: b.user, mustChangePassword: b.mustChangePassword } };
 }
 
-async function open(signed: Signed): Promise<Page> {
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  await useSession(p.page, signed);
-  return p.page;
-}
+const open = watchedPages(() => ({ browser, baseUrl: platform.baseUrl }));
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -52,13 +45,6 @@ afterAll(async () => {
   await browser?.close();
   await platform?.stop();
   fs.rmSync(pluginsDir, { recursive: true, force: true });
-});
-
-afterEach(async () => {
-  for (const p of pages) {
-    expect(p.errors).toEqual([]);
-    expect(await cspViolations(p.page)).toEqual([]);
-  }
 });
 
 test("a purchaser asks for a person; a Huizhou agent sees the chat and its context live, takes it and answers with text and a KB entry", async () => {
@@ -146,10 +132,7 @@ test("guides: the list, a manual (Markdown, sanitized) and a page's help link pa
     body: { data: { kind: "manual", title: "电子投标入门", titleEn: "E-bidding primer", roles: ["public"], subsystem: "portal", pages: ["/notices"], body: "# 投标\n\n1. **登录**\n2. 上传<script>window.bad=1</script>投标文件" } },
   });
   expect((await platform.api(`/api/instances/${started.body.id}/transitions/publish`, { method: "POST", token: root, body: {} })).status).toBe(200);
-  const p = await newPage(browser, platform.baseUrl);
-  await watchCsp(p.context);
-  pages.push(p);
-  const page = p.page;
+  const page = await open(null);
   await page.goto("/help");
   await ready(page);
   await page.goto("/notices");
