@@ -35,9 +35,6 @@ export async function horizonFinal(knex: Knex, h: Horizon): Promise<boolean> {
   return rows[0].n === 0;
 }
 
-/** entries hashed between two pauses of the sealer (each about 25 µs) */
-const HASHES_A_TURN = 64;
-
 export type SealOutcome = { sealed: number; more: boolean } | { sealed: 0; busy: true };
 
 /**
@@ -57,10 +54,7 @@ export async function sealBatch(knex: Knex, upTo: string, batch = 2000): Promise
     const seqs: number[] = [];
     const prevs: string[] = [];
     const hashes: string[] = [];
-    for (const [i, e] of entries.entries()) {
-      // a pause every few dozen hashes: a batch of hundreds hashed at one go held this node's event
-      // loop for 10 ms and more, and every request answered on it waited that long
-      if (i > 0 && i % HASHES_A_TURN === 0) await new Promise((r) => setImmediate(r));
+    for (const e of entries) {
       const chained = { ...e, seq: String(++seq), prev_hash: prev };
       ids.push(e.id);
       seqs.push(seq);
